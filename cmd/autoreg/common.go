@@ -126,3 +126,11 @@ func thousands(n int64) string {
 	}
 	return b.String()
 }
+
+func fileSize(path string) int64 {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return 0
+	}
+	return fi.Size()
+}
