@@ -5,7 +5,7 @@ import "math"
 // Constants of the float32 exp shared by every path.
 const (
 	expHi    = 88.72283935546875 // above: +Inf (e^x > MaxFloat32)
-	expLo    = -103.972084        // below: 0 (e^x under half the smallest subnormal)
+	expLo    = -103.972084       // below: 0 (e^x under half the smallest subnormal)
 	log2e    = 1.44269504088896341
 	ln2Hi    = 0.693359375 // 9 significant bits: n*ln2Hi is exact for |n| < 2^15
 	ln2Lo    = -2.12194440e-4
