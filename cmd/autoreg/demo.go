@@ -285,4 +285,3 @@ func userCorpus(cf *corpusFlags) (*demoCorpus, error) {
 	}
 	return dc, nil
 }
-
