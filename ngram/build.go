@@ -94,8 +94,8 @@ type Builder struct {
 	v        int
 	bos, eos uint32
 
-	uni  []uint32     // raw unigram counts, by token
-	seen []uint32     // order of first appearance of each counted token (lmplz's word ids)
+	uni  []uint32 // raw unigram counts, by token
+	seen []uint32 // order of first appearance of each counted token (lmplz's word ids)
 	next uint32
 	tabs []countTable // tabs[n]: ids of the n-grams of order n ≥ 2
 	cnt  [][]uint32   // cnt[n][id]: raw count
