@@ -101,10 +101,17 @@ type Builder struct {
 	cnt  [][]uint32   // cnt[n][id]: raw count
 	suf  [][]uint32   // suf[n][id]: id of the suffix at order n-1
 
-	open bool                 // inside a sequence
-	hist int                  // prev[1..hist] are valid
-	prev [MaxOrder + 1]uint32 // ids of the n-grams ending at the previous position
-	cur  [MaxOrder + 1]uint32
+	open  bool // inside a sequence
+	depth int  // tokens of the current sequence so far, <s> included
+
+	// Pending positions, counted in chunks (flush): token and depth (number
+	// of tokens before it in its sequence, <s> included, capped at order).
+	pw    []uint32
+	pd    []uint8
+	ids   [][]uint32           // ids[n][i]: id of the n-gram ending at pending position i
+	keys  []uint64             // scratch
+	carry [MaxOrder + 1]uint32 // ids of the n-grams ending just before the chunk
+	sink  uint32
 
 	tokens uint64 // counted (predicted) tokens
 	built  bool
@@ -167,15 +174,13 @@ func (b *Builder) Add(xs []autoreg.Token) error {
 	if b.tokens+uint64(len(xs)) > maxTokens {
 		return fmt.Errorf("ngram: corpus too large: more than %d tokens", uint64(maxTokens))
 	}
-	n := b.order
 	for _, x := range xs {
 		w := uint32(x)
-		if w == b.bos {
-			b.open, b.hist, b.prev[1] = true, 1, b.bos
-			continue
-		}
-		if !b.open {
-			b.open, b.hist, b.prev[1] = true, 1, b.bos
+		if w == b.bos || !b.open {
+			b.open, b.depth = true, 1
+			if w == b.bos {
+				continue
+			}
 		}
 		b.tokens++
 		if b.uni[w] == 0 {
@@ -183,25 +188,87 @@ func (b *Builder) Add(xs []autoreg.Token) error {
 			b.next++
 		}
 		b.uni[w]++
-		b.cur[1] = w
-		top := min(b.hist+1, n)
-		for k := 2; k <= top; k++ {
-			id, isNew := b.tabs[k].getOrInsert(uint64(b.prev[k-1])<<32 | uint64(w))
-			if isNew {
-				b.cnt[k] = append(b.cnt[k], 1)
-				b.suf[k] = append(b.suf[k], b.cur[k-1])
-			} else {
-				b.cnt[k][id]++
-			}
-			b.cur[k] = id
-		}
-		copy(b.prev[1:top+1], b.cur[1:top+1])
-		b.hist = min(top, n-1)
+		b.pw = append(b.pw, w)
+		b.pd = append(b.pd, uint8(min(b.depth, b.order)))
+		b.depth = min(b.depth+1, MaxOrder)
 		if w == b.eos {
 			b.open = false
 		}
+		if len(b.pw) == chunkLen {
+			b.flush()
+		}
 	}
 	return nil
+}
+
+// chunkLen is the number of positions counted together: long enough that
+// the hash-table probes of a chunk overlap in memory, short enough to stay
+// in cache.
+const chunkLen = 2048
+
+// flush counts the pending positions order by order. The probes of one
+// order are independent across positions, so a first pass touches every
+// home slot (the misses overlap) before a second pass inserts.
+func (b *Builder) flush() {
+	L := len(b.pw)
+	if L == 0 {
+		return
+	}
+	if b.ids == nil {
+		b.ids = make([][]uint32, b.order+1)
+		for n := range b.ids {
+			b.ids[n] = make([]uint32, chunkLen)
+		}
+		b.keys = make([]uint64, chunkLen)
+	}
+	w, d := b.pw, b.pd
+	copy(b.ids[1], w)
+	var sink uint32
+	for n := 2; n <= b.order; n++ {
+		low, cur := b.ids[n-1], b.ids[n]
+		t := &b.tabs[n]
+		// Context id of each valid position: the (n-1)-gram ending just
+		// before it (<s> itself at the start of a sequence).
+		for i := 0; i < L; i++ {
+			if int(d[i]) < n-1 {
+				continue
+			}
+			var ctx uint32
+			switch {
+			case d[i] == 1:
+				ctx = b.bos
+			case i == 0:
+				ctx = b.carry[n-1]
+			default:
+				ctx = low[i-1]
+			}
+			k := uint64(ctx)<<32 | uint64(w[i])
+			b.keys[i] = k
+			sink += t.slots[mix64(k)&t.mask].id
+		}
+		for i := 0; i < L; i++ {
+			if int(d[i]) < n-1 {
+				continue
+			}
+			id, isNew := t.getOrInsert(b.keys[i])
+			if isNew {
+				b.cnt[n] = append(b.cnt[n], 0)
+				b.suf[n] = append(b.suf[n], low[i])
+			}
+			cur[i] = id
+		}
+		cnt := b.cnt[n]
+		for i := 0; i < L; i++ {
+			if int(d[i]) >= n-1 {
+				cnt[cur[i]]++
+			}
+		}
+	}
+	b.sink += sink
+	for n := 1; n <= b.order; n++ {
+		b.carry[n] = b.ids[n][L-1]
+	}
+	b.pw, b.pd = b.pw[:0], b.pd[:0]
 }
 
 // Build estimates the model from everything added. It consumes the Builder.
@@ -211,6 +278,7 @@ func (b *Builder) Build(ctx context.Context) (*Model, error) {
 		return nil, fmt.Errorf("ngram: Build called twice")
 	}
 	b.built = true
+	b.flush()
 	if b.tokens == 0 {
 		return nil, fmt.Errorf("ngram: empty corpus: no tokens to count")
 	}
@@ -481,28 +549,32 @@ func (e *estimator) interpolate(ctx context.Context) (*Model, error) {
 		m.discounts[n-1] = e.d[n]
 	}
 	m.counts[0] = V
+	maxC := 0
+	for _, c := range e.c {
+		maxC = max(maxC, c)
+	}
+	// Buffers reused across orders: probabilities of the order below and of
+	// the current order, denominators and γ numerators per context.
+	pLow, pCur := make([]float64, maxC), make([]float64, maxC)
+	denB, numB := make([]float64, maxC), make([]float64, maxC)
 
 	// Unigrams.
 	d := &e.d[1]
-	var den, num float64
+	var den0, num0 float64
 	for _, a := range e.adj[1] {
-		den += float64(a)
-		num += disc(d, a)
+		den0 += float64(a)
+		num0 += disc(d, a)
 	}
-	gamma := num / den
+	gamma := num0 / den0
 	uniform := 1 / float64(V-1)
-	pLow := make([]float64, V)
 	for w, a := range e.adj[1] {
-		p := (float64(a)-disc(d, a))/den + gamma*uniform
+		p := (float64(a)-disc(d, a))/den0 + gamma*uniform
 		pLow[w] = p
 		m.uniProb[w] = log10p(p)
 	}
 	m.uniProb[b.bos] = 0 // lmplz writes p(<s>) = 1; it is never predicted
 	pLow[b.bos] = 0
 
-	pruned := func(n int, id int) bool {
-		return n >= 2 && e.b.thr[n] > 0 && uint64(b.cnt[n][id]) <= e.b.thr[n]
-	}
 	if N >= 3 {
 		m.mid = make([][]midEntry, N-2)
 	}
@@ -514,13 +586,16 @@ func (e *estimator) interpolate(ctx context.Context) (*Model, error) {
 		}
 		d := &e.d[n]
 		cLow := e.c[n-1]
-		den := make([]float64, cLow)
-		num := make([]float64, cLow)
+		den, num := denB[:cLow], numB[:cLow]
+		clear(den)
+		clear(num)
 		adj, pre := e.adj[n], e.pre[n]
+		thr := b.thr[n]
+		raw := b.cnt[n]
 		for id, a := range adj {
 			c := pre[id]
 			den[c] += float64(a)
-			if pruned(n, id) {
+			if thr > 0 && uint64(raw[id]) <= thr {
 				num[c] += float64(a)
 			} else {
 				num[c] += disc(d, a)
@@ -534,58 +609,77 @@ func (e *estimator) interpolate(ctx context.Context) (*Model, error) {
 				}
 			}
 		} else {
-			slotLow = e.storeMid(m, n-1, pLow, den, num, slotLow, pruned, &steps)
+			slotLow = e.storeMid(m, n-1, pLow, den, num, slotLow, &steps)
 		}
 		// Interpolated probabilities of order n.
-		p := make([]float64, e.c[n])
+		p := pCur[:e.c[n]]
 		suf := b.suf[n]
 		for id, a := range adj {
-			if pruned(n, id) {
-				continue
-			}
 			c := pre[id]
 			p[id] = (float64(a)-disc(d, a))/den[c] + num[c]/den[c]*pLow[suf[id]]
 		}
-		pLow = p
+		pLow, pCur = pCur, pLow
 		e.adj[n-1], b.suf[n] = nil, nil
 	}
 	if N >= 2 {
+		thr := b.thr[N]
+		raw := b.cnt[N]
 		kept := 0
-		for id := 0; id < e.c[N]; id++ {
-			if !pruned(N, id) {
+		for _, c := range raw {
+			if thr == 0 || uint64(c) > thr {
 				kept++
 			}
 		}
 		m.top = newTopTable(kept)
 		m.counts[N-1] = kept
+		var batch [fillBatch]topEntry
+		k := 0
 		for id, w := range e.wrd[N] {
-			if pruned(N, id) {
+			if thr > 0 && uint64(raw[id]) <= thr {
 				continue
 			}
 			c := e.pre[N][id]
 			if slotLow != nil {
 				c = slotLow[c]
 			}
-			insertTop(m.top, topEntry{ctx: c, word: w, prob: log10p(pLow[id])}, &steps)
+			batch[k] = topEntry{ctx: c, word: w, prob: log10p(pLow[id])}
+			if k++; k == fillBatch {
+				insertTopBatch(m.top, batch[:k], &steps)
+				k = 0
+			}
 		}
+		insertTopBatch(m.top, batch[:k], &steps)
 	}
 	return m, nil
 }
 
 // storeMid fills the table of order n (2 ≤ n < N) and returns the slot of
 // every id (emptyWord for pruned ones).
-func (e *estimator) storeMid(m *Model, n int, p, den, num []float64, slotLow []uint32, pruned func(int, int) bool, steps *int) []uint32 {
+func (e *estimator) storeMid(m *Model, n int, p, den, num []float64, slotLow []uint32, steps *int) []uint32 {
 	c := e.c[n]
+	thr := e.b.thr[n]
+	raw := e.b.cnt[n]
 	kept := 0
-	for id := 0; id < c; id++ {
-		if !pruned(n, id) {
+	for _, r := range raw {
+		if thr == 0 || uint64(r) > thr {
 			kept++
 		}
 	}
 	t := newMidTable(kept)
 	slots := make([]uint32, c)
+	var batch [fillBatch]midEntry
+	var ids [fillBatch]int
+	var out [fillBatch]uint32
+	k := 0
+	flush := func() {
+		insertMidBatch(t, batch[:k], out[:k], steps)
+		for i := 0; i < k; i++ {
+			slots[ids[i]] = out[i]
+		}
+		k = 0
+	}
 	for id, w := range e.wrd[n] {
-		if pruned(n, id) {
+		if thr > 0 && uint64(raw[id]) <= thr {
 			slots[id] = emptyWord
 			continue
 		}
@@ -597,9 +691,13 @@ func (e *estimator) storeMid(m *Model, n int, p, den, num []float64, slotLow []u
 		if den[id] > 0 {
 			bo = log10p(num[id] / den[id])
 		}
-		s, _ := insertMid(t, midEntry{ctx: ctx, word: w, prob: log10p(p[id]), bo: bo}, steps)
-		slots[id] = uint32(s)
+		batch[k] = midEntry{ctx: ctx, word: w, prob: log10p(p[id]), bo: bo}
+		ids[k] = id
+		if k++; k == fillBatch {
+			flush()
+		}
 	}
+	flush()
 	m.mid[n-2] = t
 	m.counts[n-1] = kept
 	return slots

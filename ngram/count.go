@@ -3,7 +3,7 @@ package ngram
 // countTable assigns dense ids to the n-grams of one order while counting.
 // An n-gram w1..wn is keyed by (id of w1..wn-1 at order n-1) << 32 | wn, so a
 // key is exact and packs into one uint64 for any order. Open addressing with
-// linear probing over a power-of-two table that doubles at 70% load; no
+// linear probing over a power-of-two table that doubles at 75% load; no
 // allocation per n-gram.
 type countTable struct {
 	slots []countSlot
@@ -49,7 +49,7 @@ func (t *countTable) getOrInsert(key uint64) (id uint32, isNew bool) {
 	id = uint32(t.n)
 	t.n++
 	t.slots[i] = countSlot{key: key, id: id + 1}
-	if uint64(t.n)*10 > uint64(len(t.slots))*7 {
+	if uint64(t.n)*4 > uint64(len(t.slots))*3 {
 		t.grow()
 	}
 	return id, true

@@ -154,3 +154,78 @@ func insertTop(t []topEntry, e topEntry, steps *int) (slot int, dup bool) {
 		}
 	}
 }
+
+// fillBatch is the number of entries whose home slots are touched together
+// before they are inserted: their cache misses then overlap instead of
+// queueing one behind the other.
+const fillBatch = 64
+
+// insertMidBatch inserts es (at most fillBatch entries) and writes their
+// slots to out. It returns the index of the first duplicate, or -1.
+func insertMidBatch(t []midEntry, es []midEntry, out []uint32, steps *int) int {
+	var homes [fillBatch]int
+	var sink uint32
+	n := len(t)
+	for i := range es {
+		h := home(slotHash(es[i].ctx, es[i].word), n)
+		homes[i] = h
+		sink += t[h].word
+	}
+	for i := range es {
+		j := homes[i]
+		for {
+			*steps++
+			s := &t[j]
+			if s.word == emptyWord {
+				*s = es[i]
+				out[i] = uint32(j)
+				break
+			}
+			if s.word == es[i].word && s.ctx == es[i].ctx {
+				return i
+			}
+			j++
+			if j == n {
+				j = 0
+			}
+		}
+	}
+	if sink == 0x9e3779b9 { // keeps the touching loads alive
+		*steps++
+	}
+	return -1
+}
+
+// insertTopBatch is insertMidBatch for the highest order.
+func insertTopBatch(t []topEntry, es []topEntry, steps *int) int {
+	var homes [fillBatch]int
+	var sink uint32
+	n := len(t)
+	for i := range es {
+		h := home(slotHash(es[i].ctx, es[i].word), n)
+		homes[i] = h
+		sink += t[h].word
+	}
+	for i := range es {
+		j := homes[i]
+		for {
+			*steps++
+			s := &t[j]
+			if s.word == emptyWord {
+				*s = es[i]
+				break
+			}
+			if s.word == es[i].word && s.ctx == es[i].ctx {
+				return i
+			}
+			j++
+			if j == n {
+				j = 0
+			}
+		}
+	}
+	if sink == 0x9e3779b9 {
+		*steps++
+	}
+	return -1
+}
