@@ -17,12 +17,14 @@ import (
 )
 
 // Families lists the model families this build reads.
-var Families = []string{}
+var Families = []string{"ngram"}
 
 // decodeModel reads a family's payload of n bytes. The switch is explicit:
 // adding a family means adding a case here and nowhere else.
 func decodeModel(family string, r io.Reader, n int64) (autoreg.Model, error) {
 	switch family {
+	case "ngram":
+		return ngram.ReadModel(r, n)
 	}
 	if dec := testFamilies[family]; dec != nil {
 		return dec(r, n)
