@@ -7,15 +7,18 @@ import (
 	"io"
 
 	"github.com/autoreg/autoreg"
+	"github.com/autoreg/autoreg/gpt"
 )
 
 // Families lists the model families this build reads.
-var Families = []string{}
+var Families = []string{"gpt"}
 
 // decodeModel reads a family's payload of n bytes. The switch is explicit:
 // adding a family means adding a case here and nowhere else.
 func decodeModel(family string, r io.Reader, n int64) (autoreg.Model, error) {
 	switch family {
+	case "gpt":
+		return gpt.Read(r, n)
 	}
 	if dec := testFamilies[family]; dec != nil {
 		return dec(r, n)
