@@ -92,6 +92,10 @@ func init() {
 				if f.out == "" {
 					return usagef("--out is required")
 				}
+				if f.resume {
+					// The checkpoint knows its architecture.
+					return trainNeural(ctx, f, args)
+				}
 				switch f.arch {
 				case "ngram":
 					return trainNgram(ctx, f, args)

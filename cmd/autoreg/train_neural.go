@@ -59,6 +59,7 @@ func trainNeural(ctx context.Context, f *trainFlags, args []string) error {
 			return fmt.Errorf("%s: %w", f.out, err)
 		}
 		tok, meta = ck.Tokenizer, ck.Meta
+		f.arch = meta.Family
 		if m, err := corpus.ParseMode(meta.Mode); err == nil {
 			mode = m
 		}
