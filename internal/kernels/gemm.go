@@ -61,8 +61,9 @@ func checkGemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float
 type gemmImpl struct {
 	name   string
 	mr, nr int // register tile of the micro-kernel: mr rows × nr columns of C
-	kc     int // depth of a packed panel (the k block)
-	nc     int // width of a packed B panel; a multiple of nr
+	kc     int // depth of packed panels (the k block): a B micro-panel kc×nr stays in L1
+	mc     int // height of a packed A block (mc×kc stays in L2); a multiple of mr
+	nc     int // width of a packed B panel (kc×nc in L3); a multiple of nr
 	// kernel computes, for a full mr×nr tile of C at c (row stride ldc),
 	// C = alpha*Ap*Bp + beta*C where Ap is an mr×kc packed micro-panel
 	// (column p at ap[p*mr:]) and Bp a kc×nr one (row p at bp[p*nr:]).

@@ -23,6 +23,17 @@ func LayerNorm(out, mean, rstd, inp, weight, bias []float32, rows, cols int, eps
 	if cols == 0 {
 		return
 	}
+	if rows == 1 {
+		// One row (incremental inference): no closure, no allocation.
+		m, s := layerNormRow(out[:cols], inp[:cols], weight[:cols], bias, eps)
+		if mean != nil {
+			mean[0] = m
+		}
+		if rstd != nil {
+			rstd[0] = s
+		}
+		return
+	}
 	rowsPar(rows, cols, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			m, s := layerNormRow(out[r*cols:(r+1)*cols], inp[r*cols:(r+1)*cols], weight[:cols], bias, eps)

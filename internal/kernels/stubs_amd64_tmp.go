@@ -4,10 +4,6 @@ package kernels
 
 // Temporary: Go stand-ins for the assembly paths still to be written.
 
-var (
-	gemmAVX2   = gemmGeneric
-	gemmAVX512 = gemmGeneric
-)
 
 func dotAVX2(x, y []float32) float32                     { return dotGeneric(x, y) }
 func dotAVX512(x, y []float32) float32                   { return dotGeneric(x, y) }

@@ -1,0 +1,22 @@
+package nn
+
+import "github.com/autoreg/autoreg/internal/kernels"
+
+// The GELU MLP of a GPT-2 block is LinearForward (C → 4C), GELUForward,
+// LinearForward (4C → C); these are its nonlinearity.
+
+// GELUForward computes out = gelu(inp) elementwise, in GPT-2's tanh form
+// ½x(1+tanh(√(2/π)(x+0.044715x³))). out may alias inp.
+func GELUForward(out, inp []float32) { kernels.GELU(out, inp) }
+
+// GELUBackward accumulates dinp += gelu'(inp)⊙dout.
+func GELUBackward(dinp, inp, dout []float32) { kernels.GELUBackward(dinp, inp, dout) }
+
+// ResidualForward computes out = a + b (the residual connection).
+func ResidualForward(out, a, b []float32) { kernels.Add(out, a, b) }
+
+// ResidualBackward accumulates dout into both inputs' gradients.
+func ResidualBackward(da, db, dout []float32) {
+	kernels.Axpy(1, dout, da)
+	kernels.Axpy(1, dout, db)
+}

@@ -1,0 +1,59 @@
+package nn
+
+import "github.com/autoreg/autoreg/internal/kernels"
+
+// LinearForward computes out = inp·weightᵀ + bias (the layout of
+// PyTorch's nn.Linear, so a tied output layer can use an embedding table
+// as its weight).
+//
+//	out    (N,OC)
+//	inp    (N,C)
+//	weight (OC,C)
+//	bias   (OC) or nil
+func LinearForward(out, inp, weight, bias []float32, N, C, OC int) {
+	if bias == nil {
+		kernels.Sgemm(false, true, N, OC, C, 1, inp, C, weight, C, 0, out, OC)
+		return
+	}
+	for r := range N {
+		copy(out[r*OC:(r+1)*OC], bias[:OC])
+	}
+	kernels.Sgemm(false, true, N, OC, C, 1, inp, C, weight, C, 1, out, OC)
+}
+
+// LinearBackward accumulates the gradients of LinearForward:
+//
+//	dinp    (N,C)  += dout·weight     (skipped when dinp is nil)
+//	dweight (OC,C) += doutᵀ·inp
+//	dbias   (OC)   += Σ_rows dout     (skipped when dbias is nil)
+func LinearBackward(dinp, dweight, dbias, dout, inp, weight []float32, N, C, OC int) {
+	if dinp != nil {
+		kernels.Sgemm(false, false, N, C, OC, 1, dout, OC, weight, C, 1, dinp, C)
+	}
+	kernels.Sgemm(true, false, OC, C, N, 1, dout, OC, inp, C, 1, dweight, C)
+	if dbias != nil {
+		ColumnSums(dbias, dout, N, OC)
+	}
+}
+
+// ColumnSums accumulates dst[j] += Σ_r src[r,j] for src (N,OC). Workers
+// split the columns; each column is summed in row order, so the result does
+// not depend on GOMAXPROCS.
+func ColumnSums(dst, src []float32, N, OC int) {
+	const grain = 64
+	if N*OC < 1<<16 {
+		columnSums(dst, src, N, OC, 0, OC)
+		return
+	}
+	kernels.Parallel(OC, grain, func(lo, hi int) { columnSums(dst, src, N, OC, lo, hi) })
+}
+
+func columnSums(dst, src []float32, N, OC, lo, hi int) {
+	d := dst[lo:hi]
+	for r := range N {
+		s := src[r*OC+lo : r*OC+hi]
+		for j := range d {
+			d[j] += s[j]
+		}
+	}
+}
