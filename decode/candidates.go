@@ -71,13 +71,18 @@ func (c *Candidates) alloc(n int) {
 // vocabulary for the first processor that needs the normalizer. NaN scores
 // become −Inf.
 func (c *Candidates) Reset(lp []float32, normalized bool) {
-	if cap(c.w) < len(lp) {
-		c.alloc(len(lp))
-	}
 	for i, v := range lp {
 		if v != v {
 			lp[i] = negInf
 		}
+	}
+	c.reset(lp, normalized)
+}
+
+// reset is Reset for scores known to hold no NaN.
+func (c *Candidates) reset(lp []float32, normalized bool) {
+	if cap(c.w) < len(lp) {
+		c.alloc(len(lp))
 	}
 	c.LogP = lp
 	c.ids = c.ids[:0]
@@ -364,40 +369,6 @@ func (c *Candidates) KeepAbove(th float32) {
 	c.lseOK = false
 }
 
-// rankedPrefix walks ps in ranking order (larger key, then lower id),
-// sorting only as far as the walk goes: a growing prefix of 64, 128, 256, ...
-// pairs, each chunk found by quickselect in the rest and then sorted. It
-// calls more for each pair in order until more returns false and returns the
-// number of pairs visited; ps[:n] is then in ranking order. presorted says
-// ps is already in order.
-func (c *Candidates) rankedPrefix(ps []pair, presorted bool, more func(p pair) bool) int {
-	if presorted {
-		for i, q := range ps {
-			if !more(q) {
-				return i + 1
-			}
-		}
-		return len(ps)
-	}
-	done := 0
-	chunk := 64
-	for done < len(ps) {
-		end := min(len(ps), done+chunk)
-		if end < len(ps) {
-			selectTop(ps[done:], end-done)
-		}
-		sortPairs(ps[done:end])
-		for i := done; i < end; i++ {
-			if !more(ps[i]) {
-				return i + 1
-			}
-		}
-		done = end
-		chunk *= 2
-	}
-	return len(ps)
-}
-
 // gatherAbove fills c.pairs with (score, id) for every token in play whose
 // score is at least th.
 func (c *Candidates) gatherAbove(th float32) []pair {
@@ -417,6 +388,43 @@ func (c *Candidates) gatherAbove(th float32) []pair {
 	}
 	c.pairs = ps
 	return ps
+}
+
+// cutMass keeps the shortest prefix of ps, in ranking order of the pair
+// keys, whose probability mass reaches target, and at least MinKeep pairs;
+// presorted says ps is already in ranking order. lse is the current
+// normalizer.
+func (c *Candidates) cutMass(ps []pair, presorted bool, lse, target float64) {
+	mk := min(c.minKeep(), len(ps))
+	var k int
+	if presorted {
+		mass := 0.0
+		k = len(ps)
+		for i, q := range ps {
+			mass += math.Exp(float64(c.LogP[q.id]) - lse)
+			if mass >= target {
+				k = i + 1
+				break
+			}
+		}
+		k = max(k, mk)
+	} else {
+		// Weights by token id, for the mass sums of the selection.
+		m := float32(lse)
+		scale := float32(math.Exp(float64(m) - lse))
+		for _, q := range ps {
+			c.w[q.id] = expf(c.LogP[q.id]-m) * scale
+		}
+		k = cutByMass(ps, c.w, target)
+		if k < mk {
+			selectTop(ps[k:], mk-k)
+			k = mk
+		}
+	}
+	if presorted && k == len(ps) && len(ps) == c.Len() {
+		return
+	}
+	c.keep(ps[:k], presorted)
 }
 
 // Probs writes the current distribution into dst (length of the vocabulary):
@@ -445,6 +453,9 @@ func (c *Candidates) draw(u float64) (autoreg.Token, bool) {
 	if m == negInf {
 		return 0, false
 	}
+	if !c.sparse && c.lseOK {
+		return c.drawNormalized(u)
+	}
 	var sum float64
 	w := c.w
 	if c.sparse {
@@ -454,24 +465,7 @@ func (c *Candidates) draw(u float64) (autoreg.Token, bool) {
 			sum += float64(e)
 		}
 	} else {
-		// Dense: four lanes for speed, weights kept for the walk.
-		var s0, s1, s2, s3 float64
-		lp := c.LogP
-		i := 0
-		for ; i+4 <= len(lp); i += 4 {
-			e0, e1, e2, e3 := expf(lp[i]-m), expf(lp[i+1]-m), expf(lp[i+2]-m), expf(lp[i+3]-m)
-			w[i], w[i+1], w[i+2], w[i+3] = e0, e1, e2, e3
-			s0 += float64(e0)
-			s1 += float64(e1)
-			s2 += float64(e2)
-			s3 += float64(e3)
-		}
-		for ; i < len(lp); i++ {
-			e := expf(lp[i] - m)
-			w[i] = e
-			s0 += float64(e)
-		}
-		sum = (s0 + s1) + (s2 + s3)
+		sum = expShift(w[:len(c.LogP)], c.LogP, m) // weights kept for the walk
 	}
 	target := u * sum
 	var acc float64
@@ -501,6 +495,44 @@ func (c *Candidates) draw(u float64) (autoreg.Token, bool) {
 		}
 	}
 	// Rounding can leave acc a hair below target: the last live token.
+	return autoreg.Token(last), last >= 0
+}
+
+// drawNormalized is draw for a dense set whose normalizer is known (the
+// model's own log-probabilities): the walk computes weights a block at a
+// time and stops at the target, about half a pass on average.
+func (c *Candidates) drawNormalized(u float64) (autoreg.Token, bool) {
+	m := float32(c.lse)
+	// Weights are e^{s−m}; they sum to Z_m = e^{lse−m}.
+	target := u * math.Exp(c.lse-float64(m))
+	const block = 512
+	lp, w := c.LogP, c.w
+	acc := 0.0
+	last := int32(-1)
+	for start := 0; start < len(lp); start += block {
+		end := min(start+block, len(lp))
+		s := expShift(w[:end-start], lp[start:end], m)
+		if acc+s <= target {
+			acc += s
+			for i := end - 1; i >= start; i-- {
+				if w[i-start] > 0 {
+					last = int32(i)
+					break
+				}
+			}
+			continue
+		}
+		for i, e := range w[:end-start] {
+			if e == 0 {
+				continue
+			}
+			last = int32(start + i)
+			acc += float64(e)
+			if acc > target {
+				return autoreg.Token(last), true
+			}
+		}
+	}
 	return autoreg.Token(last), last >= 0
 }
 

@@ -25,7 +25,7 @@ type bigramState struct {
 	n    int
 }
 
-func (m *bigramModel) Vocab() autoreg.Vocab   { return m.vocab }
+func (m *bigramModel) Vocab() autoreg.Vocab    { return m.vocab }
 func (m *bigramModel) NewState() autoreg.State { return &bigramState{m: m, last: -1} }
 
 func (s *bigramState) row() []float32 {
@@ -44,11 +44,11 @@ func (s *bigramState) Append(xs ...autoreg.Token) {
 		s.n++
 	}
 }
-func (s *bigramState) LogProbs(dst []float32)           { copy(dst, s.row()) }
-func (s *bigramState) LogProb(x autoreg.Token) float64  { return float64(s.row()[x]) }
-func (s *bigramState) CopyTo(dst autoreg.State)         { *dst.(*bigramState) = *s }
-func (s *bigramState) Reset()                           { s.last, s.n = -1, 0 }
-func (s *bigramState) Len() int                         { return s.n }
+func (s *bigramState) LogProbs(dst []float32)          { copy(dst, s.row()) }
+func (s *bigramState) LogProb(x autoreg.Token) float64 { return float64(s.row()[x]) }
+func (s *bigramState) CopyTo(dst autoreg.State)        { *dst.(*bigramState) = *s }
+func (s *bigramState) Reset()                          { s.last, s.n = -1, 0 }
+func (s *bigramState) Len() int                        { return s.n }
 
 // logs converts probabilities to float32 log-probabilities (0 → −Inf).
 func logs(p ...float64) []float32 {

@@ -154,8 +154,13 @@ func (s *Sampler) Process(lp []float32, rng *rand.Rand) *Candidates {
 	if len(lp) != len(s.buf) {
 		panic(fmt.Sprintf("decode: %d log-probabilities for a vocabulary of %d", len(lp), len(s.buf)))
 	}
-	copy(s.buf, lp)
-	s.c.Reset(s.buf, true)
+	for i, v := range lp { // copy, with NaN → −Inf
+		if v != v {
+			v = negInf
+		}
+		s.buf[i] = v
+	}
+	s.c.reset(s.buf, true)
 	s.c.Rand = rng
 	for _, p := range s.chain {
 		p.Process(s.c)

@@ -162,3 +162,56 @@ func topKRef(x []float32, k int) []pair {
 	}
 	return ps
 }
+
+// cutByMass rearranges ps so that ps[:k] holds the k best pairs, k minimal
+// such that their weights sum to at least target, and returns k (len(ps)
+// when the whole falls short). The weight of a pair is ws[id]. It is a
+// quickselect that keeps only the side holding the boundary, O(n) expected,
+// with the sort fallback of selectTop; nothing is sorted but the last small
+// range, so ps[:k] comes back unordered.
+func cutByMass(ps []pair, ws []float32, target float64) int {
+	lo, hi := 0, len(ps)
+	above := 0.0 // mass of ps[:lo], every pair of which beats ps[lo:hi]
+	budget := 2 * bits.Len(uint(len(ps)))
+	for hi-lo > 32 && budget > 0 {
+		budget--
+		p := partition(ps[lo:hi]) + lo
+		m := 0.0
+		for _, q := range ps[lo:p] {
+			m += float64(ws[q.id])
+		}
+		if above+m >= target {
+			hi = p
+			continue
+		}
+		above += m + float64(ws[ps[p].id])
+		if above >= target {
+			return p + 1
+		}
+		lo = p + 1
+	}
+	sortPairs(ps[lo:hi])
+	for i := lo; i < hi; i++ {
+		above += float64(ws[ps[i].id])
+		if above >= target {
+			return i + 1
+		}
+	}
+	// Only rounding (block sums versus running sums) can end here with
+	// hi < len(ps); the boundary is then the end of the range.
+	return hi
+}
+
+// cutByMassRef is the specification: sort, then the shortest prefix whose
+// running sum reaches target.
+func cutByMassRef(ps []pair, ws []float32, target float64) int {
+	sortPairs(ps)
+	s := 0.0
+	for i, q := range ps {
+		s += float64(ws[q.id])
+		if s >= target {
+			return i + 1
+		}
+	}
+	return len(ps)
+}

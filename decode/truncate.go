@@ -148,7 +148,6 @@ func (p TopP) Process(c *Candidates) {
 	if p.P >= 1 {
 		return
 	}
-	mk := c.minKeep()
 	lse := c.LogSumExp()
 	if math.IsInf(lse, -1) {
 		return
@@ -160,23 +159,13 @@ func (p TopP) Process(c *Candidates) {
 	} else {
 		// The tokens with p_i < τ = (1−P)/V carry less than 1−P together,
 		// so the nucleus lies inside {p_i ≥ τ}: gather only those (one
-		// pass, no exponentials), then sort just enough of them.
-		th := float32(lse + math.Log((1-p.P)/float64(len(c.LogP))))
-		ps = c.gatherAbove(th)
-		if len(ps) < mk {
+		// pass, no exponentials).
+		ps = c.gatherAbove(float32(lse + math.Log((1-p.P)/float64(len(c.LogP)))))
+		if len(ps) < c.minKeep() {
 			ps = c.gather()
 		}
 	}
-	mass, k := 0.0, 0
-	n := c.rankedPrefix(ps, presorted, func(q pair) bool {
-		mass += math.Exp(float64(c.LogP[q.id]) - lse)
-		k++
-		return !(mass >= p.P && k >= mk)
-	})
-	if presorted && n == len(ps) {
-		return
-	}
-	c.keep(ps[:n], true)
+	c.cutMass(ps, presorted, lse, p.P)
 }
 
 // MinP keeps the tokens at least P times as probable as the most probable
@@ -239,17 +228,7 @@ func (p TypicalP) Process(c *Candidates) {
 		// Ranking key: larger is better, so negate the distance.
 		ps[i].v = -float32(math.Abs(-(float64(q.v) - lse) - h))
 	}
-	mk := c.minKeep()
-	mass, k := 0.0, 0
-	n := c.rankedPrefix(ps, false, func(q pair) bool {
-		mass += math.Exp(float64(c.LogP[q.id]) - lse)
-		k++
-		return !(mass >= p.P && k >= mk)
-	})
-	if n >= len(ps) {
-		return
-	}
-	c.keep(ps[:n], false)
+	c.cutMass(ps, false, lse, p.P)
 }
 
 // Epsilon (ε-sampling) keeps the tokens of probability at least ε:
@@ -371,14 +350,18 @@ func (c *Candidates) entropy(lse float64) float64 {
 }
 
 // moments returns the max and population standard deviation of the scores
-// in play, and their number (two passes: mean, then squared deviations).
+// in play, and their number, in one pass (Σs and Σs² in float64: scores are
+// log-probabilities of modest size, so the cancellation in E[s²] − E[s]²
+// costs a few bits of float64's 53).
 func (c *Candidates) moments() (m float32, sd float64, n int) {
 	m = negInf
-	var s0 float64
+	var s, q float64
 	if c.sparse {
 		for _, id := range c.ids {
 			if v := c.LogP[id]; v > negInf {
-				s0 += float64(v)
+				f := float64(v)
+				s += f
+				q += f * f
 				n++
 				m = max(m, v)
 			}
@@ -386,7 +369,9 @@ func (c *Candidates) moments() (m float32, sd float64, n int) {
 	} else {
 		for _, v := range c.LogP {
 			if v > negInf {
-				s0 += float64(v)
+				f := float64(v)
+				s += f
+				q += f * f
 				n++
 				if v > m {
 					m = v
@@ -397,22 +382,6 @@ func (c *Candidates) moments() (m float32, sd float64, n int) {
 	if n == 0 {
 		return m, 0, 0
 	}
-	mean := s0 / float64(n)
-	var q0 float64
-	if c.sparse {
-		for _, id := range c.ids {
-			if v := c.LogP[id]; v > negInf {
-				d := float64(v) - mean
-				q0 += d * d
-			}
-		}
-	} else {
-		for _, v := range c.LogP {
-			if v > negInf {
-				d := float64(v) - mean
-				q0 += d * d
-			}
-		}
-	}
-	return m, math.Sqrt(q0 / float64(n)), n
+	mean := s / float64(n)
+	return m, math.Sqrt(max(q/float64(n)-mean*mean, 0)), n
 }
