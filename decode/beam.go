@@ -97,11 +97,12 @@ func BeamSearch(ctx context.Context, m autoreg.Model, prompt []autoreg.Token, cf
 	defer cancel()
 
 	// Preallocate everything: two generations of W live beams and W
-	// finished slots, each with room for maxTok tokens.
+	// finished slots, each with room for maxTok tokens (up to maxReserve;
+	// longer searches grow them as they go).
 	newBeams := func(withState bool) []beam {
 		bs := make([]beam, W)
 		for i := range bs {
-			bs[i].toks = make([]autoreg.Token, 0, maxTok)
+			bs[i].toks = make([]autoreg.Token, 0, min(maxTok, maxReserve))
 			if withState {
 				bs[i].st = m.NewState()
 			}
@@ -116,6 +117,7 @@ func BeamSearch(ctx context.Context, m autoreg.Model, prompt []autoreg.Token, cf
 	pool := make([]extension, 0, W*per)
 	top := make([]pair, 0, V)
 	one := make([]autoreg.Token, 1)
+	banned := cfg.contextOnly(v)
 
 	cur[0].st.Reset()
 	if len(cond) > 0 {
@@ -177,6 +179,9 @@ func BeamSearch(ctx context.Context, m autoreg.Model, prompt []autoreg.Token, cf
 				if lp[j] != lp[j] {
 					lp[j] = negInf
 				}
+			}
+			for _, t := range banned {
+				lp[t] = negInf
 			}
 			for _, q := range topKDense(top[:0], lp, per) {
 				pool = append(pool, extension{b.logp + float64(q.v), int32(i), autoreg.Token(q.id)})

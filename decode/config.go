@@ -104,10 +104,32 @@ type Config struct {
 	// Control (--control TAG): the control code conditioning generation,
 	// inserted at the front of the prompt (after a leading BOS).
 	Control string
+	// SampleSpecials lets generation produce BOS and control codes. They
+	// are context-only tokens, so by default the sampler and beam search
+	// never choose them (they are removed before the chain runs, which
+	// renormalizes over the other tokens). EOS and UNK are always allowed.
+	SampleSpecials bool
+}
+
+// contextOnly returns the tokens generation never produces unless
+// SampleSpecials is set: BOS and the control codes.
+func (c *Config) contextOnly(v autoreg.Vocab) []autoreg.Token {
+	if c.SampleSpecials {
+		return nil
+	}
+	out := []autoreg.Token{v.BOS()}
+	for i := range v.Controls {
+		out = append(out, autoreg.Token(v.Base+autoreg.NumReserved+i))
+	}
+	return out
 }
 
 // DefaultMaxTokens is the generation length when Config.MaxTokens is 0.
 const DefaultMaxTokens = 256
+
+// maxReserve caps the token buffers reserved up front, so that a huge
+// MaxTokens does not allocate a huge buffer before generating anything.
+const maxReserve = 1 << 14
 
 // DefaultBreakers are DRY's default sequence breakers (text-generation-webui
 // and llama.cpp): newline, colon, double quote, asterisk.

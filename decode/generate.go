@@ -182,9 +182,10 @@ func (g *Generator) generate(ctx context.Context, prompt []autoreg.Token, seq in
 		g.st.Append(cond...)
 	}
 	maxTok := g.cfg.MaxTokens
-	g.sampler.Reset(cond, maxTok)
+	room := min(maxTok, maxReserve) // beyond this, buffers grow as needed
+	g.sampler.Reset(cond, room)
 	g.stop.reset()
-	res := Result{Tokens: make([]autoreg.Token, 0, maxTok), Stop: StopMaxTokens}
+	res := Result{Tokens: make([]autoreg.Token, 0, room), Stop: StopMaxTokens}
 	g.text = g.text[:0]
 	eos := g.vocab.EOS()
 	release := func(tok autoreg.Token, text []byte, final bool) error {
@@ -353,4 +354,25 @@ func maxTimeContext(ctx context.Context, d time.Duration) (context.Context, cont
 		return context.WithTimeout(ctx, d)
 	}
 	return ctx, func() {}
+}
+
+// BreakerTokens returns the ordinary tokens of v whose rendered text
+// contains one of strs: DRY's sequence breakers for a tokenizer (pass
+// DefaultBreakers for the usual set). This is llama.cpp's rule for breakers
+// that fit in one token; for byte and character tokenizers it selects exactly
+// the tokens of those characters. Breakers spanning several tokens are not
+// supported.
+func BreakerTokens(d Detokenizer, v autoreg.Vocab, strs []string) []autoreg.Token {
+	var out []autoreg.Token
+	var buf []byte
+	for t := range v.Base {
+		buf = d.AppendText(buf[:0], autoreg.Token(t))
+		for _, s := range strs {
+			if s != "" && strings.Contains(string(buf), s) {
+				out = append(out, autoreg.Token(t))
+				break
+			}
+		}
+	}
+	return out
 }

@@ -480,3 +480,38 @@ func TestGenerateAllocationsDoNotGrowWithLength(t *testing.T) {
 		t.Fatalf("Generate allocates %v times for 20 tokens, %v for 400: steps allocate", short, long)
 	}
 }
+
+func TestContextOnlySpecialsNeverSampled(t *testing.T) {
+	v := autoreg.Vocab{Base: 2, Controls: []string{"x"}}
+	p := make([]float64, v.Size())
+	p[0], p[1], p[v.BOS()], p[v.Size()-1] = 0.1, 0.1, 0.4, 0.4
+	m := &bigramModel{vocab: v, start: logs(p...)}
+	for range v.Size() {
+		m.rows = append(m.rows, m.start)
+	}
+	cfg := DefaultConfig()
+	cfg.MaxTokens = 200
+	r := generateAll(t, m, cfg, nil)
+	for _, tok := range r.Tokens {
+		if tok == v.BOS() || int(tok) == v.Size()-1 {
+			t.Fatalf("sampled context-only token %d", tok)
+		}
+	}
+	cfg.SampleSpecials = true
+	r = generateAll(t, m, cfg, nil)
+	if !slices.Contains(r.Tokens, v.BOS()) {
+		t.Fatalf("SampleSpecials: BOS never sampled in %d tokens", len(r.Tokens))
+	}
+	rs, err := BeamSearch(context.Background(), m, nil, beamCfg(3, 5, 0), nil)
+	if err != nil || slices.Contains(rs[0].Tokens, v.BOS()) {
+		t.Fatalf("beam search chose BOS: %v %v", rs, err)
+	}
+}
+
+func TestBreakerTokens(t *testing.T) {
+	d := textDetok{"a", "\n", "b:", "**", "c"}
+	got := BreakerTokens(d, autoreg.Vocab{Base: 5}, DefaultBreakers)
+	if !slices.Equal(got, []autoreg.Token{1, 2, 3}) {
+		t.Fatalf("breakers %v", got)
+	}
+}

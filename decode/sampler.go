@@ -20,6 +20,8 @@ type Sampler struct {
 	c     *Candidates
 	hist  *History
 	buf   []float32 // working copy of the scores
+	// banned tokens are removed before the chain (context-only specials).
+	banned []autoreg.Token
 }
 
 // NewChain returns a sampler running ps in order over vocabulary v, keeping
@@ -118,7 +120,9 @@ func NewSampler(cfg Config, v autoreg.Vocab) (*Sampler, error) {
 		return nil, fmt.Errorf("decode: --sampler-order %q leaves out %s, which is set",
 			cfg.Order, strings.Join(missing, ", "))
 	}
-	return NewChain(v, cfg.MinKeep, cfg.PenaltyWindow, chain...), nil
+	s := NewChain(v, cfg.MinKeep, cfg.PenaltyWindow, chain...)
+	s.banned = cfg.contextOnly(v)
+	return s, nil
 }
 
 // Chain returns the processors in order.
@@ -148,8 +152,12 @@ func (s *Sampler) Reset(tokens []autoreg.Token, extra int) {
 }
 
 // Process runs the chain on the model's log-probabilities lp (not modified)
-// and returns the resulting candidates, valid until the next call. rng is
-// the random source of processors that draw (XTC); it may be nil.
+// and returns the resulting candidates, valid until the next call. lp must be
+// normalized (log Σ e^{lp} = 0, as State.LogProbs guarantees): processors
+// rely on it instead of recomputing the normalizer. A sampler built by
+// NewSampler first removes the context-only specials (see
+// Config.SampleSpecials). rng is the random source of processors that draw
+// (XTC); it may be nil.
 func (s *Sampler) Process(lp []float32, rng *rand.Rand) *Candidates {
 	if len(lp) != len(s.buf) {
 		panic(fmt.Sprintf("decode: %d log-probabilities for a vocabulary of %d", len(lp), len(s.buf)))
@@ -161,6 +169,9 @@ func (s *Sampler) Process(lp []float32, rng *rand.Rand) *Candidates {
 		s.buf[i] = v
 	}
 	s.c.reset(s.buf, true)
+	for _, t := range s.banned {
+		s.c.Remove(t)
+	}
 	s.c.Rand = rng
 	for _, p := range s.chain {
 		p.Process(s.c)
