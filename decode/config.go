@@ -109,15 +109,22 @@ type Config struct {
 	// never choose them (they are removed before the chain runs, which
 	// renormalizes over the other tokens). EOS and UNK are always allowed.
 	SampleSpecials bool
+	// IgnoreEOS (--ignore-eos): never produce EOS, so generation runs to
+	// MaxTokens (or a stop string, or MaxTime): fixed-length outputs.
+	IgnoreEOS bool
 }
 
-// contextOnly returns the tokens generation never produces unless
-// SampleSpecials is set: BOS and the control codes.
+// contextOnly returns the tokens generation never produces: BOS and the
+// control codes unless SampleSpecials is set, and EOS if IgnoreEOS is.
 func (c *Config) contextOnly(v autoreg.Vocab) []autoreg.Token {
-	if c.SampleSpecials {
-		return nil
+	var out []autoreg.Token
+	if c.IgnoreEOS {
+		out = append(out, v.EOS())
 	}
-	out := []autoreg.Token{v.BOS()}
+	if c.SampleSpecials {
+		return out
+	}
+	out = append(out, v.BOS())
 	for i := range v.Controls {
 		out = append(out, autoreg.Token(v.Base+autoreg.NumReserved+i))
 	}
