@@ -376,3 +376,52 @@ func (c *Config) CheckVocab(v autoreg.Vocab) error {
 	}
 	return nil
 }
+
+// ParseLogitBiases parses every --logit-bias value (see ParseLogitBias).
+func ParseLogitBiases(vals []string, lookup func(string) (autoreg.Token, bool)) ([]Bias, error) {
+	out := make([]Bias, 0, len(vals))
+	for _, s := range vals {
+		b, err := ParseLogitBias(s, lookup)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, b)
+	}
+	return out, nil
+}
+
+// ParseStop interprets the Go escapes of a --stop value (\n, \t, \\, \",
+// \xHH, \u00e9, ...), so that a stop string can hold a newline typed on a
+// shell command line: `--stop '\n\n'`. Text without backslashes is returned
+// as is.
+func ParseStop(s string) (string, error) {
+	if !strings.Contains(s, `\`) {
+		if s == "" {
+			return "", errors.New("decode: --stop: empty stop string")
+		}
+		return s, nil
+	}
+	var b strings.Builder
+	rest := s
+	for rest != "" {
+		if len(rest) >= 2 && rest[0] == '\\' && (rest[1] == '"' || rest[1] == '\'') {
+			b.WriteByte(rest[1])
+			rest = rest[2:]
+			continue
+		}
+		r, multi, tail, err := strconv.UnquoteChar(rest, 0)
+		if err != nil {
+			return "", fmt.Errorf("decode: --stop %q: bad escape at byte %d", s, len(s)-len(rest))
+		}
+		if multi {
+			b.WriteRune(r)
+		} else {
+			b.WriteByte(byte(r)) // ASCII, or a \xHH or octal byte
+		}
+		rest = tail
+	}
+	if b.Len() == 0 {
+		return "", errors.New("decode: --stop: empty stop string")
+	}
+	return b.String(), nil
+}

@@ -2,8 +2,10 @@ package decode
 
 import (
 	"math"
+	"strconv"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/autoreg/autoreg"
 )
@@ -222,5 +224,52 @@ func FuzzStopper(f *testing.F) {
 		}
 		pieces = append(pieces, rest)
 		checkStopper(t, 0, stops, pieces, text)
+	})
+}
+
+func TestParseStop(t *testing.T) {
+	for in, want := range map[string]string{
+		"STOP":        "STOP",
+		`\n\n`:        "\n\n",
+		`a\tb`:        "a\tb",
+		`say \"hi\"`:  `say "hi"`,
+		`it\'s`:       "it's",
+		`\xc3\xa9`:    "\xc3\xa9",
+		`\u00e9`:      "é",
+		"é":           "é",
+		`back\\slash`: `back\slash`,
+	} {
+		got, err := ParseStop(in)
+		if err != nil || got != want {
+			t.Errorf("ParseStop(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", `\q`, `\x4`, `abc\`} {
+		if _, err := ParseStop(in); err == nil || !strings.HasPrefix(err.Error(), "decode: --stop") {
+			t.Errorf("ParseStop(%q): error %v", in, err)
+		}
+	}
+}
+
+func FuzzParseStop(f *testing.F) {
+	for _, s := range []string{"STOP", `\n`, `\x41\u00e9`, `\"`, `\`, "é\n"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, err := ParseStop(s)
+		if err == nil && got == "" {
+			t.Fatalf("ParseStop(%q) returned an empty stop string", s)
+		}
+		if err == nil && !strings.Contains(s, `\`) && got != s {
+			t.Fatalf("ParseStop(%q) = %q: text without escapes must pass through", s, got)
+		}
+		// Go's own quoting round-trips.
+		if s != "" {
+			q := strconv.Quote(s)
+			back, err := ParseStop(q[1 : len(q)-1])
+			if err != nil || back != s && utf8.ValidString(s) {
+				t.Fatalf("ParseStop(%s) = %q, %v; want %q", q, back, err, s)
+			}
+		}
 	})
 }
