@@ -148,17 +148,20 @@ var DefaultBreakers = []string{"\n", ":", "\"", "*"}
 // with the neutral parameters of the optional processors filled in.
 func DefaultConfig() Config {
 	return Config{
-		Temperature:      1,
-		MinKeep:          1,
-		PenaltyWindow:    64,
-		DRYBase:          1.75,
-		DRYAllowedLength: 2,
-		XTCThreshold:     0.1,
-		MirostatEta:      0.1,
-		Order:            DefaultOrder,
-		MaxTokens:        DefaultMaxTokens,
-		LengthPenalty:    1,
-		NumReturn:        1,
+		Temperature:       1,
+		TopP:              1,
+		TypicalP:          1,
+		RepetitionPenalty: 1,
+		MinKeep:           1,
+		PenaltyWindow:     64,
+		DRYBase:           1.75,
+		DRYAllowedLength:  2,
+		XTCThreshold:      0.1,
+		MirostatEta:       0.1,
+		Order:             DefaultOrder,
+		MaxTokens:         DefaultMaxTokens,
+		LengthPenalty:     1,
+		NumReturn:         1,
 	}
 }
 

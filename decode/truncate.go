@@ -352,7 +352,8 @@ func (c *Candidates) entropy(lse float64) float64 {
 // moments returns the max and population standard deviation of the scores
 // in play, and their number, in one pass (Σs and Σs² in float64: scores are
 // log-probabilities of modest size, so the cancellation in E[s²] − E[s]²
-// costs a few bits of float64's 53).
+// costs a few bits of float64's 53). Dense sets run in four lanes, since a
+// single float64 accumulator would make the pass latency-bound.
 func (c *Candidates) moments() (m float32, sd float64, n int) {
 	m = negInf
 	var s, q float64
@@ -363,20 +364,53 @@ func (c *Candidates) moments() (m float32, sd float64, n int) {
 				s += f
 				q += f * f
 				n++
-				m = max(m, v)
-			}
-		}
-	} else {
-		for _, v := range c.LogP {
-			if v > negInf {
-				f := float64(v)
-				s += f
-				q += f * f
-				n++
 				if v > m {
 					m = v
 				}
 			}
+		}
+	} else {
+		// Two lanes in scalar variables (arrays would live in memory).
+		var s0, s1, q0, q1 float64
+		var n0, n1 int
+		m0, m1 := negInf, negInf
+		lp := c.LogP
+		i := 0
+		for ; i+2 <= len(lp); i += 2 {
+			if v := lp[i]; v > negInf {
+				f := float64(v)
+				s0 += f
+				q0 += f * f
+				n0++
+				if v > m0 {
+					m0 = v
+				}
+			}
+			if v := lp[i+1]; v > negInf {
+				f := float64(v)
+				s1 += f
+				q1 += f * f
+				n1++
+				if v > m1 {
+					m1 = v
+				}
+			}
+		}
+		if i < len(lp) {
+			if v := lp[i]; v > negInf {
+				f := float64(v)
+				s0 += f
+				q0 += f * f
+				n0++
+				if v > m0 {
+					m0 = v
+				}
+			}
+		}
+		s, q, n = s0+s1, q0+q1, n0+n1
+		m = m0
+		if m1 > m {
+			m = m1
 		}
 	}
 	if n == 0 {
