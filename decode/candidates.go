@@ -314,7 +314,35 @@ func (c *Candidates) keepPrefix(k int) {
 // MinKeep qualify, it keeps the MinKeep best instead (the qualifying tokens
 // are always among them, since a threshold keeps a top set).
 func (c *Candidates) KeepAbove(th float32) {
+	c.keepAbove(th, false)
+}
+
+// keepAbove is KeepAbove; nonEmpty promises that th ≤ the best score, so
+// that with MinKeep = 1 the fallback can never trigger and a dense set is
+// filtered in a single pass.
+func (c *Candidates) keepAbove(th float32, nonEmpty bool) {
 	mk := c.minKeep()
+	if nonEmpty && mk == 1 && !c.sparse {
+		ids := c.ids[:0]
+		lp := c.LogP
+		for i, v := range lp {
+			if v >= th {
+				ids = append(ids, int32(i))
+			} else {
+				lp[i] = negInf
+			}
+		}
+		if len(ids) == 0 { // th above every score after all (NaN threshold)
+			c.ids = ids
+			c.sparse = true
+			return
+		}
+		c.ids = ids
+		c.sparse = true
+		c.sorted = false
+		c.lseOK = false
+		return
+	}
 	n, total := 0, 0
 	if c.sparse {
 		for _, id := range c.ids {

@@ -16,8 +16,8 @@ import "math"
 // expf returns 0, which also makes exp(-Inf) = 0 for removed tokens.
 const expfMin = -87.33
 
-// expf returns e^x for x ≤ 88 in float32; it returns 0 for x < expfMin and
-// for NaN.
+// expf returns e^x in float32 for x ≤ 88 (callers pass x ≤ 0: scores minus
+// their maximum or normalizer); it returns 0 for x < expfMin and for NaN.
 func expf(x float32) float32 {
 	if !(x >= expfMin) {
 		return 0

@@ -147,6 +147,9 @@ func (p FrequencyPenalty) Process(c *Candidates) {
 //
 // N = 1 bans every token seen; N ≤ 0 disables it. Only the length-(N−1)
 // suffix is matched against every window, O(T·N) per step with no memory.
+// This is a ban, not a truncation: MinKeep does not apply (nor does it to a
+// −Inf logit bias), and if every token is banned the sampler ends the
+// sequence.
 //
 // Source: Paulus, Xiong & Socher, "A Deep Reinforced Model for Abstractive
 // Summarization" (ICLR 2018, trigram blocking); fairseq and Hugging Face

@@ -107,8 +107,9 @@ func (Greedy) Process(c *Candidates) {
 	c.keep(ps, true)
 }
 
-// TopK keeps the K most probable tokens (ties: lowest id first), and at
-// least MinKeep. K ≤ 0 disables it.
+// TopK keeps the K most probable tokens, and at least MinKeep. K ≤ 0
+// disables it. Exactly K stay: ties at the K-th place go to the lower ids
+// (Hugging Face keeps every token tied with the K-th).
 //
 // Source: Fan, Lewis & Dauphin, "Hierarchical Neural Story Generation"
 // (ACL 2018); Hugging Face TopKLogitsWarper (k = max(K, min_tokens_to_keep));
@@ -193,7 +194,7 @@ func (p MinP) Process(c *Candidates) {
 	if m == negInf {
 		return
 	}
-	c.KeepAbove(float32(float64(m) + math.Log(min(p.P, 1))))
+	c.keepAbove(float32(float64(m)+math.Log(min(p.P, 1))), true)
 }
 
 // TypicalP (locally typical sampling) ranks tokens by how close their
@@ -313,7 +314,7 @@ func (p TopNSigma) Process(c *Candidates) {
 	if n < 2 {
 		return
 	}
-	c.KeepAbove(float32(float64(m) - p.N*sd))
+	c.keepAbove(float32(float64(m)-p.N*sd), true)
 }
 
 // entropy returns H = −Σ p_i log p_i over the tokens in play, given lse.
