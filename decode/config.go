@@ -44,8 +44,8 @@ type Config struct {
 	// FrequencyPenalty (--frequency-penalty): subtracted per occurrence.
 	FrequencyPenalty float64
 	// PenaltyWindow (--penalty-window): how many recent tokens (prompt
-	// included) the repetition, presence and frequency penalties and DRY
-	// look at; 0 = the whole sequence.
+	// included) the repetition, presence and frequency penalties look at;
+	// 0 = the whole sequence.
 	PenaltyWindow int
 	// NoRepeatNGram (--no-repeat-ngram): ban repeating any N-gram; 0 = off.
 	NoRepeatNGram int
@@ -58,6 +58,9 @@ type Config struct {
 	DRYBase float64
 	// DRYAllowedLength: DRY's A (default 2).
 	DRYAllowedLength int
+	// DRYWindow (--dry-window): how many recent tokens DRY searches for
+	// repeats; 0 = the whole sequence (llama.cpp's default).
+	DRYWindow int
 	// DRYBreakers: sequence-breaker tokens (see BreakerTokens; the command
 	// line fills them from DefaultBreakers through its tokenizer).
 	DRYBreakers []autoreg.Token
@@ -204,6 +207,8 @@ func (c *Config) Validate() error {
 		return bad("dry-multiplier", c.DRYMultiplier, "must be ≥ 0 (0 is off)")
 	case c.DRYMultiplier > 0 && !(c.DRYBase > 1 && finite(c.DRYBase)):
 		return bad("dry-base", c.DRYBase, "must be > 1")
+	case c.DRYWindow < 0:
+		return bad("dry-window", c.DRYWindow, "must be ≥ 0 (0 is the whole sequence)")
 	case c.DRYMultiplier > 0 && c.DRYAllowedLength < 1:
 		return bad("dry-allowed-length", c.DRYAllowedLength, "must be ≥ 1")
 	case !(c.XTCProbability >= 0 && c.XTCProbability <= 1):

@@ -200,7 +200,7 @@ func (p NoRepeatNGram) Process(c *Candidates) {
 // is a breaker nothing is penalized, and a breaker is never penalized as a
 // continuation. The exponent is capped so the penalty stays finite. Match
 // lengths come from the Z-function of the reversed window, O(window) per
-// step. m ≤ 0 disables it.
+// step. m ≤ 0 disables it. The window (prompt included) is DRY's own.
 //
 // Source: p-e-w, "DRY: A modern repetition penalty that reliably prevents
 // looping", text-generation-webui PR #5677 (2024); koboldcpp and llama.cpp
@@ -211,6 +211,10 @@ type DRY struct {
 	AllowedLength int     // default 2
 	// Breakers are the sequence-breaker tokens (see [BreakerTokens]).
 	Breakers []autoreg.Token
+	// Window is how many recent tokens DRY searches (0: the whole
+	// sequence, llama.cpp's default); it is independent of the penalty
+	// window, since DRY is after long loops.
+	Window int
 
 	brk    []bool  // breaker flags by token, built on first use
 	z      []int32 // Z-function scratch
@@ -239,7 +243,10 @@ func (p *DRY) Process(c *Candidates) {
 			p.maxLen[i] = -1
 		}
 	}
-	w := c.History.Recent()
+	w := c.History.Tokens
+	if p.Window > 0 && len(w) > p.Window {
+		w = w[len(w)-p.Window:]
+	}
 	n := len(w)
 	A := max(p.AllowedLength, 1)
 	if n < 2 || p.brk[w[n-1]] {
@@ -257,7 +264,7 @@ func (p *DRY) Process(c *Candidates) {
 	// Z-function of r = reverse(w): z[k] = longest common prefix of r and
 	// r[k:], i.e. the longest common suffix of w[:n-k] and w.
 	if cap(p.z) < n {
-		p.z = make([]int32, n)
+		p.z = make([]int32, n, max(2*cap(p.z), n, 1024)) // grows with the text, geometrically
 	}
 	z := p.z[:n]
 	r := func(i int) autoreg.Token { return w[n-1-i] }

@@ -70,7 +70,7 @@ func NewSampler(cfg Config, v autoreg.Vocab) (*Sampler, error) {
 	}
 	if cfg.DRYMultiplier > 0 {
 		enabled[NameDRY] = &DRY{Multiplier: cfg.DRYMultiplier, Base: cfg.DRYBase,
-			AllowedLength: cfg.DRYAllowedLength, Breakers: cfg.DRYBreakers}
+			AllowedLength: cfg.DRYAllowedLength, Breakers: cfg.DRYBreakers, Window: cfg.DRYWindow}
 	}
 	if cfg.Temperature != 1 {
 		enabled[NameTemperature] = Temperature{cfg.Temperature}
