@@ -26,19 +26,36 @@ func letters(n int) textDetok {
 func TestDrawMatchesDistribution(t *testing.T) {
 	v := autoreg.Vocab{Base: 4}
 	p := pad(0.1, 0.4, 0.2, 0.3)
-	s := NewChain(v, 1, 0)
-	rng := NewRand(11)
-	lp := logs(p...)
-	counts := make([]int, v.Size())
-	const n = 200000
-	for range n {
-		counts[s.Sample(lp, rng)]++
-	}
-	for i, c := range counts {
-		f := float64(c) / n
-		sd := math.Sqrt(p[i] * (1 - p[i]) / n)
-		if math.Abs(f-p[i]) > 5*sd+1e-9 {
-			t.Errorf("token %d: frequency %.4f, probability %.4f", i, f, p[i])
+	sq := func(x float64) float64 { return math.Sqrt(x) }
+	z := sq(.1) + sq(.4) + sq(.2) + sq(.3)
+	// The three draw paths: dense with a known normalizer, sparse, and
+	// dense with an unknown normalizer.
+	for name, tc := range map[string]struct {
+		ps   []Processor
+		want []float64
+	}{
+		"model":         {nil, p},
+		"top-k 3":       {[]Processor{TopK{3}}, []float64{0, .4 / .9, .2 / .9, .3 / .9}},
+		"temperature 2": {[]Processor{Temperature{2}}, []float64{sq(.1) / z, sq(.4) / z, sq(.2) / z, sq(.3) / z}},
+	} {
+		s := NewChain(v, 1, 0, tc.ps...)
+		rng := NewRand(11)
+		lp := logs(p...)
+		counts := make([]int, v.Size())
+		const n = 100000
+		for range n {
+			counts[s.Sample(lp, rng)]++
+		}
+		for i, c := range counts {
+			w := 0.0
+			if i < len(tc.want) {
+				w = tc.want[i]
+			}
+			f := float64(c) / n
+			sd := math.Sqrt(w * (1 - w) / n)
+			if math.Abs(f-w) > 5*sd+1e-9 {
+				t.Errorf("%s: token %d: frequency %.4f, probability %.4f", name, i, f, w)
+			}
 		}
 	}
 }
