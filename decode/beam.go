@@ -26,6 +26,10 @@ import (
 // sequences (S < 0), α < 0 shorter ones. GNMT's ((5+n)/6)^α is not used.
 // Live beams are always ranked by S; the penalty only ranks finished ones.
 //
+// Beam search ranks by the model's own probabilities: the sampling
+// processors do not apply (Validate rejects them with Beams > 1), but
+// context-only specials are never chosen, nor EOS with IgnoreEOS.
+//
 // Stopping: at MaxTokens, or once W hypotheses have finished and either
 // EarlyStopping is set (Hugging Face early_stopping=True) or no live beam can
 // still reach a better score than the worst of them. The bound is exact:

@@ -233,6 +233,9 @@ func (c *Config) Validate() error {
 		return bad("rerank", c.Rerank, "must be ≥ 0")
 	case c.Beams > 1 && c.Rerank > 1:
 		return errors.New("decode: --beams and --rerank exclude each other")
+	case c.Beams > 1 && len(c.enabledNames()) > 0:
+		return fmt.Errorf("decode: --beams searches by model probability; %s would be ignored (unset it, or sample)",
+			strings.Join(c.enabledNames(), ", "))
 	case c.Beams > 1 && c.NumReturn > c.Beams:
 		return bad("num-return", c.NumReturn, fmt.Sprintf("must not exceed --beams %d", c.Beams))
 	case c.Rerank > 1 && c.NumReturn > c.Rerank:

@@ -117,6 +117,7 @@ func TestValidate(t *testing.T) {
 		"beams+rr":    {func(c *Config) { c.Beams, c.Rerank = 4, 4 }, "exclude each other"},
 		"num-return":  {func(c *Config) { c.Beams, c.NumReturn = 2, 3 }, "must not exceed --beams 2"},
 		"stop":        {func(c *Config) { c.Stop = []string{""} }, "empty stop string"},
+		"beams+temp":  {func(c *Config) { c.Beams, c.Temperature, c.TopK = 4, 0.5, 3 }, "temperature, top-k would be ignored"},
 		"bias":        {func(c *Config) { c.LogitBias = []Bias{{1, float32(math.Inf(1))}} }, "--logit-bias"},
 		"order":       {func(c *Config) { c.Order = "nope" }, "unknown processor"},
 	} {

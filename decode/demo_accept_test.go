@@ -71,7 +71,7 @@ func TestDemoCorpusBeamBeatsGreedy(t *testing.T) {
 	greedy := decode.DefaultConfig()
 	greedy.Temperature, greedy.MaxTokens, greedy.IgnoreEOS = 0, genLen, true
 	beam := greedy
-	beam.Beams, beam.LengthPenalty = 4, 0
+	beam.Temperature, beam.Beams, beam.LengthPenalty = 1, 4, 0
 	var sumG, sumB float64
 	worse := 0
 	start := time.Now()

@@ -52,6 +52,31 @@ func NewSampler(cfg Config, v autoreg.Vocab) (*Sampler, error) {
 		return nil, err
 	}
 	order, _ := ParseOrder(cfg.Order)
+	enabled := cfg.processors(v)
+	var chain []Processor
+	for _, name := range order {
+		if p, ok := enabled[name]; ok {
+			chain = append(chain, p)
+			delete(enabled, name)
+		}
+	}
+	if len(enabled) > 0 {
+		var missing []string
+		for _, n := range ProcessorNames { // fixed order for a stable message
+			if _, ok := enabled[n]; ok {
+				missing = append(missing, n)
+			}
+		}
+		return nil, fmt.Errorf("decode: --sampler-order %q leaves out %s, which is set",
+			cfg.Order, strings.Join(missing, ", "))
+	}
+	s := NewChain(v, cfg.MinKeep, cfg.PenaltyWindow, chain...)
+	s.banned = cfg.contextOnly(v)
+	return s, nil
+}
+
+// processors returns the processors cfg turns on, by name.
+func (cfg *Config) processors(v autoreg.Vocab) map[string]Processor {
 	enabled := map[string]Processor{}
 	if len(cfg.LogitBias) > 0 {
 		enabled[NameLogitBias] = LogitBias{Biases: cfg.LogitBias}
@@ -103,26 +128,19 @@ func NewSampler(cfg Config, v autoreg.Vocab) (*Sampler, error) {
 	if cfg.MirostatTau > 0 {
 		enabled[NameMirostat] = &Mirostat{Tau: cfg.MirostatTau, Eta: cfg.MirostatEta}
 	}
-	var chain []Processor
-	for _, name := range order {
-		if p, ok := enabled[name]; ok {
-			chain = append(chain, p)
-			delete(enabled, name)
+	return enabled
+}
+
+// enabledNames lists the processors cfg turns on, in ProcessorNames order.
+func (cfg *Config) enabledNames() []string {
+	on := cfg.processors(autoreg.Vocab{Base: 1})
+	var names []string
+	for _, n := range ProcessorNames {
+		if _, ok := on[n]; ok {
+			names = append(names, n)
 		}
 	}
-	if len(enabled) > 0 {
-		var missing []string
-		for _, n := range ProcessorNames { // fixed order for a stable message
-			if _, ok := enabled[n]; ok {
-				missing = append(missing, n)
-			}
-		}
-		return nil, fmt.Errorf("decode: --sampler-order %q leaves out %s, which is set",
-			cfg.Order, strings.Join(missing, ", "))
-	}
-	s := NewChain(v, cfg.MinKeep, cfg.PenaltyWindow, chain...)
-	s.banned = cfg.contextOnly(v)
-	return s, nil
+	return names
 }
 
 // Chain returns the processors in order.
