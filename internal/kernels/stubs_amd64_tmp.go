@@ -4,7 +4,6 @@ package kernels
 
 // Temporary: Go stand-ins for the assembly paths still to be written.
 
-
 func dotAVX2(x, y []float32) float32                     { return dotGeneric(x, y) }
 func dotAVX512(x, y []float32) float32                   { return dotGeneric(x, y) }
 func axpyAVX2(alpha float32, x, y []float32)             { axpyGeneric(alpha, x, y) }
