@@ -4,12 +4,12 @@ package kernels
 
 import (
 	"fmt"
-	"runtime"
-	"syscall"
 	"math/rand/v2"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
