@@ -17,6 +17,24 @@ func kernel6x64AVX512(kc int, a, b, c *float32, ldc int, alpha, beta float32)
 //go:noescape
 func kernel6x16AVX2(kc int, a, b, c *float32, ldc int, alpha, beta float32)
 
+// The Rows variants read A unpacked from a row-major matrix (row i at
+// a + i·lda), so the common layouts need no A packing at all.
+
+//go:noescape
+func kernel12x32RowsAVX512(kc int, a *float32, lda int, b, c *float32, ldc int, alpha, beta float32)
+
+//go:noescape
+func kernel6x16RowsAVX2(kc int, a *float32, lda int, b, c *float32, ldc int, alpha, beta float32)
+
+func asmKernelRows(mr, nr int, f func(kc int, a *float32, lda int, b, c *float32, ldc int, alpha, beta float32)) func(kc int, a []float32, lda int, bp, c []float32, ldc int, alpha, beta float32) {
+	return func(kc int, a []float32, lda int, bp, c []float32, ldc int, alpha, beta float32) {
+		_ = a[(mr-1)*lda+kc-1]
+		_ = bp[nr*kc-1]
+		_ = c[(mr-1)*ldc+nr-1]
+		f(kc, &a[0], lda, &bp[0], &c[0], ldc, alpha, beta)
+	}
+}
+
 // asmKernel wraps a micro-kernel with the bounds checks the assembly does
 // not do.
 func asmKernel(mr, nr int, f func(kc int, a, b, c *float32, ldc int, alpha, beta float32)) func(kc int, ap, bp, c []float32, ldc int, alpha, beta float32) {
@@ -30,21 +48,23 @@ func asmKernel(mr, nr int, f func(kc int, a, b, c *float32, ldc int, alpha, beta
 
 var gemmAVX512 = &gemmImpl{
 	name: "avx512", mr: 12, nr: 32, kc: 256, mc: 144, nc: 4096,
-	kernel: asmKernel(12, 32, kernel12x32AVX512),
-	gemvN:  gemvNAsm(gemvNAccAVX512),
-	gemvT:  gemvTAsm(gemvT4AVX512),
+	kernel:     asmKernel(12, 32, kernel12x32AVX512),
+	kernelRows: asmKernelRows(12, 32, kernel12x32RowsAVX512),
+	gemvN:      gemvNAsm(gemvNAccAVX512),
+	gemvT:      gemvTAsm(gemvT4AVX512),
 }
 
 var gemmAVX2 = &gemmImpl{
 	name: "avx2", mr: 6, nr: 16, kc: 256, mc: 144, nc: 4096,
-	kernel: asmKernel(6, 16, kernel6x16AVX2),
-	gemvN:  gemvNAsm(gemvNAccAVX2),
-	gemvT:  gemvTAsm(gemvT4AVX2),
+	kernel:     asmKernel(6, 16, kernel6x16AVX2),
+	kernelRows: asmKernelRows(6, 16, kernel6x16RowsAVX2),
+	gemvN:      gemvNAsm(gemvNAccAVX2),
+	gemvT:      gemvTAsm(gemvT4AVX2),
 }
 
-// gemvNBlock is the column block of gemvNAsm: its partial sums (2 KiB) stay
+// gemvNBlock is the column block of gemvNAsm: its partial sums (16 KiB) stay
 // in L1 while the rows of B stream past.
-const gemvNBlock = 512
+const gemvNBlock = 4096
 
 // gemvNAsm wraps a gemvNAcc kernel as a gemmImpl.gemvN: column blocks of
 // partial sums on the stack, then y = alpha*sum + beta*y.

@@ -146,11 +146,19 @@ func (g *gemmJob) rows(lo, hi int) {
 	mcur := min(im.mc, hi-lo)
 	abuf := getBuf((mcur+mr-1)/mr*mr*kcur + mr*nr)
 	tile := (*abuf)[len(*abuf)-mr*nr:]
+	// A row-major: full tiles read it in place, only a ragged last tile is
+	// packed.
+	direct := !g.transA && im.kernelRows != nil
 	for ic := lo; ic < hi; ic += im.mc {
 		mcur := min(im.mc, hi-ic)
 		tilesM := (mcur + mr - 1) / mr
 		ap := (*abuf)[:tilesM*mr*kcur]
-		g.packA(ap, ic, mcur)
+		if !direct {
+			g.packA(ap, ic, mcur)
+		} else if mcur%mr != 0 {
+			t := tilesM - 1
+			g.packA(ap[t*mr*kcur:], ic+t*mr, mcur-t*mr)
+		}
 		for j0 := 0; j0 < g.ncur; j0 += nr {
 			bp := g.bp[j0*kcur : (j0+nr)*kcur]
 			w := min(nr, g.ncur-j0)
@@ -159,6 +167,17 @@ func (g *gemmJob) rows(lo, hi int) {
 				h := min(mr, g.m-i0)
 				apt := ap[t*mr*kcur : (t+1)*mr*kcur]
 				cOff := i0*g.ldc + g.jc + j0
+				if direct && h == mr {
+					aOff := i0*g.lda + g.pc
+					a := g.a[aOff : aOff+(mr-1)*g.lda+kcur]
+					if w == nr {
+						im.kernelRows(kcur, a, g.lda, bp, g.c[cOff:cOff+(mr-1)*g.ldc+nr], g.ldc, g.alpha, g.beta)
+						continue
+					}
+					im.kernelRows(kcur, a, g.lda, bp, tile, nr, 1, 0)
+					g.storeEdge(tile, cOff, h, w)
+					continue
+				}
 				if h == mr && w == nr {
 					im.kernel(kcur, apt, bp, g.c[cOff:cOff+(mr-1)*g.ldc+nr], g.ldc, g.alpha, g.beta)
 					continue

@@ -46,11 +46,19 @@ func TestTune(t *testing.T) {
 	for _, v := range strings.Fields(os.Getenv("KERNELS_VARIANTS")) {
 		// kernel:kc:mc:nc
 		p := strings.Split(v, ":")
-		im := *kernels[p[0]]
+		var im gemmImpl
+		if p[0] == "best" {
+			im = *bestGemm()
+			p = []string{"best", fmt.Sprint(im.kc), fmt.Sprint(im.mc), fmt.Sprint(im.nc)}
+		} else {
+			im = *kernels[p[0]]
+		}
 		im.kc, _ = strconv.Atoi(p[1])
 		im.mc, _ = strconv.Atoi(p[2])
 		im.nc, _ = strconv.Atoi(p[3])
-		im.gemvN, im.gemvT = gemvNGeneric, gemvTGeneric
+		if p[0] != "best" {
+			im.gemvN, im.gemvT = gemvNGeneric, gemvTGeneric
+		}
 		best, bestCPU := 0.0, 0.0
 		runtime.LockOSThread()
 		for range 12 {

@@ -19,6 +19,7 @@ type kernel struct {
 	reg   string // "Z" or "Y"
 	vbyte int    // bytes per vector
 	nbc   int    // broadcast registers, used round-robin
+	rows  bool   // A unpacked: row i at a + i·lda floats, columns contiguous
 }
 
 func main() {
@@ -34,10 +35,12 @@ func main() {
 	w("")
 	w("#include \"textflag.h\"")
 	for _, k := range []kernel{
-		{"kernel12x32AVX512", 12, 2, "Z", 64, 2},
-		{"kernel8x48AVX512", 8, 3, "Z", 64, 2},
-		{"kernel6x64AVX512", 6, 4, "Z", 64, 2},
-		{"kernel6x16AVX2", 6, 2, "Y", 32, 2},
+		{"kernel12x32AVX512", 12, 2, "Z", 64, 2, false},
+		{"kernel8x48AVX512", 8, 3, "Z", 64, 2, false},
+		{"kernel6x64AVX512", 6, 4, "Z", 64, 2, false},
+		{"kernel6x16AVX2", 6, 2, "Y", 32, 2, false},
+		{"kernel12x32RowsAVX512", 12, 2, "Z", 64, 2, true},
+		{"kernel6x16RowsAVX2", 6, 2, "Y", 32, 2, true},
 	} {
 		genKernel(w, k)
 	}
@@ -59,26 +62,45 @@ func genKernel(w func(string, ...any), k kernel) {
 		zero = "VPXOR"
 	}
 	w("")
-	w("// func %s(kc int, a, b, c *float32, ldc int, alpha, beta float32)", k.name)
-	w("//")
-	w("// C[%d×%d] = alpha·A·B + beta·C for a packed %d×kc A micro-panel (column p", k.mr, nr, k.mr)
-	w("// at a+4·%d·p) and a packed kc×%d B micro-panel (row p at b+4·%d·p);", k.mr, nr, nr)
+	off := 0 // extra argument bytes before b
+	if k.rows {
+		off = 8
+		w("// func %s(kc int, a *float32, lda int, b, c *float32, ldc int, alpha, beta float32)", k.name)
+		w("//")
+		w("// C[%d×%d] = alpha·A·B + beta·C for an unpacked %d×kc block of a row-major A", k.mr, nr, k.mr)
+		w("// (row i at a+4·lda·i) and a packed kc×%d B micro-panel (row p at b+4·%d·p);", nr, nr)
+	} else {
+		w("// func %s(kc int, a, b, c *float32, ldc int, alpha, beta float32)", k.name)
+		w("//")
+		w("// C[%d×%d] = alpha·A·B + beta·C for a packed %d×kc A micro-panel (column p", k.mr, nr, k.mr)
+		w("// at a+4·%d·p) and a packed kc×%d B micro-panel (row p at b+4·%d·p);", k.mr, nr, nr)
+	}
 	w("// C has row stride ldc floats. beta == 0 does not read C.")
-	w("TEXT ·%s(SB), NOSPLIT, $0-48", k.name)
+	w("TEXT ·%s(SB), NOSPLIT, $0-%d", k.name, 48+off)
 	w("\tMOVQ kc+0(FP), CX")
 	w("\tMOVQ a+8(FP), SI")
-	w("\tMOVQ b+16(FP), DI")
-	w("\tMOVQ c+24(FP), DX")
-	w("\tMOVQ ldc+32(FP), R8")
+	if k.rows {
+		// Rows 3q, 3q+1, 3q+2 at base[q] + {0, 1, 2}·lda.
+		w("\tMOVQ lda+16(FP), R13")
+		w("\tSHLQ $2, R13")
+		w("\tMOVQ SI, R9")
+		for q := 1; q*3 < k.mr; q++ {
+			w("\tLEAQ (R%d)(R13*2), R%d", 8+q, 9+q)
+			w("\tADDQ R13, R%d", 9+q)
+		}
+	}
+	w("\tMOVQ b+%d(FP), DI", 16+off)
+	w("\tMOVQ c+%d(FP), DX", 24+off)
+	w("\tMOVQ ldc+%d(FP), R8", 32+off)
 	w("\tSHLQ $2, R8")
 	// Prefetch C rows.
-	w("\tMOVQ DX, R9")
+	w("\tMOVQ DX, R14")
 	for i := 0; i < k.mr; i++ {
 		for l := 0; l < nr*4; l += 64 {
-			w("\tPREFETCHT0 %d(R9)", l)
+			w("\tPREFETCHT0 %d(R14)", l)
 		}
 		if i < k.mr-1 {
-			w("\tADDQ R8, R9")
+			w("\tADDQ R8, R14")
 		}
 	}
 	for i := 0; i < k.mr; i++ {
@@ -92,7 +114,12 @@ func genKernel(w func(string, ...any), k kernel) {
 			w("\t%s %d(DI), %s", mov, (u*nr+v*k.vbyte/4)*4, breg(v))
 		}
 		for i := 0; i < k.mr; i++ {
-			w("\tVBROADCASTSS %d(SI), %s", (u*k.mr+i)*4, bc(i))
+			if k.rows {
+				idx := []string{"", "(R13*1)", "(R13*2)"}[i%3]
+				w("\tVBROADCASTSS %d(R%d)%s, %s", u*4, 9+i/3, idx, bc(i))
+			} else {
+				w("\tVBROADCASTSS %d(SI), %s", (u*k.mr+i)*4, bc(i))
+			}
 			for v := 0; v < k.v; v++ {
 				w("\tVFMADD231PS %s, %s, %s", breg(v), bc(i), acc(i, v))
 			}
@@ -102,11 +129,22 @@ func genKernel(w func(string, ...any), k kernel) {
 	w("\tCMPQ CX, $%d", unroll)
 	w("\tJLT %s_tail", k.name)
 	w("%s_loop4:", k.name)
-	w("\tPREFETCHT0 %d(SI)", 4*k.mr*unroll*4)
+	if !k.rows {
+		w("\tPREFETCHT0 %d(SI)", 4*k.mr*unroll*4)
+	}
 	for u := 0; u < unroll; u++ {
 		step(u)
 	}
-	w("\tADDQ $%d, SI", 4*k.mr*unroll)
+	advanceA := func(u int) {
+		if !k.rows {
+			w("\tADDQ $%d, SI", 4*k.mr*u)
+			return
+		}
+		for q := 0; q*3 < k.mr; q++ {
+			w("\tADDQ $%d, R%d", 4*u, 9+q)
+		}
+	}
+	advanceA(unroll)
 	w("\tADDQ $%d, DI", 4*nr*unroll)
 	w("\tSUBQ $%d, CX", unroll)
 	w("\tCMPQ CX, $%d", unroll)
@@ -115,7 +153,7 @@ func genKernel(w func(string, ...any), k kernel) {
 	w("\tTESTQ CX, CX")
 	w("\tJEQ %s_store", k.name)
 	step(0)
-	w("\tADDQ $%d, SI", 4*k.mr)
+	advanceA(1)
 	w("\tADDQ $%d, DI", 4*nr)
 	w("\tDECQ CX")
 	w("\tJMP %s_tail", k.name)
@@ -123,11 +161,11 @@ func genKernel(w func(string, ...any), k kernel) {
 	// C = alpha*acc (+ beta*C).
 	alpha, beta, tmp := breg(0), breg(1), bc(0)
 	w("%s_store:", k.name)
-	w("\tVBROADCASTSS alpha+40(FP), %s", alpha)
-	w("\tMOVL beta+44(FP), AX")
+	w("\tVBROADCASTSS alpha+%d(FP), %s", 40+off, alpha)
+	w("\tMOVL beta+%d(FP), AX", 44+off)
 	w("\tTESTL $0x7fffffff, AX")
 	w("\tJEQ %s_beta0", k.name)
-	w("\tVBROADCASTSS beta+44(FP), %s", beta)
+	w("\tVBROADCASTSS beta+%d(FP), %s", 44+off, beta)
 	for i := 0; i < k.mr; i++ {
 		for v := 0; v < k.v; v++ {
 			w("\tVMULPS %d(DX), %s, %s", v*k.vbyte, beta, tmp)
