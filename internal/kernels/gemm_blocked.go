@@ -116,10 +116,24 @@ func (g *gemmJob) packB(lo, hi int) {
 }
 
 // packTransposed writes dst[p*ld+j] = src[j*lds+p] for j < w, p < kcur:
-// w rows of src become w columns of dst. Four source rows at a time, so
-// each destination line is written in fewer passes.
+// w rows of src become w columns of dst. With AVX, whole 8×8 blocks go
+// through an assembly transpose; the rest four source rows at a time.
 func packTransposed(dst []float32, ld int, src []float32, lds, w, kcur int) {
 	j := 0
+	if useAVX2 && kcur >= 8 {
+		k8 := kcur &^ 7
+		for ; j+8 <= w; j += 8 {
+			_ = src[(j+7)*lds+kcur-1]
+			_ = dst[(kcur-1)*ld+j+7]
+			transposeStrip8AVX2(k8, &src[j*lds], lds, &dst[j], ld)
+			for i := range 8 {
+				s := src[(j+i)*lds:][:kcur]
+				for p := k8; p < kcur; p++ {
+					dst[p*ld+j+i] = s[p]
+				}
+			}
+		}
+	}
 	for ; j+4 <= w; j += 4 {
 		s0 := src[j*lds:][:kcur]
 		s1 := src[(j+1)*lds:][:kcur]

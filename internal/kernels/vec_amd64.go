@@ -95,3 +95,10 @@ func gemvNAccAVX2(k int, x, b *float32, ldb int, acc *float32, w int)
 //
 //go:noescape
 func gemvNAccAVX512(k int, x, b *float32, ldb int, acc *float32, w int)
+
+// transposeStrip8AVX2 sets dst[p*ldd+i] = src[i*lds+p] for i < 8 and
+// p < k &^ 7: eight rows of src become eight columns of dst, in 8×8 blocks.
+// It needs only AVX.
+//
+//go:noescape
+func transposeStrip8AVX2(k int, src *float32, lds int, dst *float32, ldd int)

@@ -238,6 +238,9 @@ func genVec() string {
 		g.all()
 		out.WriteString(g.b.String())
 	}
+	g := &gen{s: isa{"AVX2", false}}
+	g.transpose8()
+	out.WriteString(g.b.String())
 	return out.String()
 }
 
@@ -690,5 +693,65 @@ func (g *gen) gemvN() {
 	g.w("DECQ CX")
 	g.w("JMP %s_rows1", l)
 	g.label(l + "_done")
+	g.ret()
+}
+
+// transpose8 writes transposeStrip8AVX2(k int, src *float32, lds int, dst
+// *float32, ldd int): for p < k (a multiple of 8) and i < 8,
+// dst[p·ldd+i] = src[i·lds+p], in 8×8 blocks (unpack, shuffle, lane
+// permute: 24 shuffles per 64 elements).
+func (g *gen) transpose8() {
+	fmt.Fprintf(&g.b, "\n// func transposeStrip8AVX2(k int, src *float32, lds int, dst *float32, ldd int)\nTEXT ·transposeStrip8AVX2(SB), NOSPLIT, $0-40\n")
+	g.w("MOVQ k+0(FP), CX")
+	g.w("MOVQ src+8(FP), R9")
+	g.w("MOVQ lds+16(FP), R8")
+	g.w("SHLQ $2, R8")
+	g.w("MOVQ dst+24(FP), DI")
+	g.w("MOVQ ldd+32(FP), DX")
+	g.w("SHLQ $2, DX")
+	g.w("LEAQ (R9)(R8*2), R10")
+	g.w("ADDQ R8, R10") // row 3
+	g.w("LEAQ (R10)(R8*2), R11")
+	g.w("ADDQ R8, R11") // row 6
+	src := []string{"(R9)", "(R9)(R8*1)", "(R9)(R8*2)", "(R10)", "(R10)(R8*1)", "(R10)(R8*2)", "(R11)", "(R11)(R8*1)"}
+	dst := []string{"(DI)", "(DI)(DX*1)", "(DI)(DX*2)", "(R12)", "(R12)(DX*1)", "(R12)(DX*2)", "(R13)", "(R13)(DX*1)"}
+	g.label("transposeStrip8AVX2_loop")
+	g.w("CMPQ CX, $8")
+	g.w("JLT transposeStrip8AVX2_done")
+	for i, m := range src {
+		g.w("VMOVUPS %s, Y%d", m, i)
+	}
+	for i := 0; i < 8; i += 2 {
+		g.w("VUNPCKLPS Y%d, Y%d, Y%d", i+1, i, 8+i)
+		g.w("VUNPCKHPS Y%d, Y%d, Y%d", i+1, i, 9+i)
+	}
+	// t0..t7 in Y8..Y15 (pairs: lo, hi of rows 01, 23, 45, 67).
+	for h := 0; h < 2; h++ { // rows 0-3, then 4-7
+		b := 8 + 4*h
+		o := 4 * h
+		g.w("VSHUFPS $0x44, Y%d, Y%d, Y%d", b+2, b, o+0)
+		g.w("VSHUFPS $0xee, Y%d, Y%d, Y%d", b+2, b, o+1)
+		g.w("VSHUFPS $0x44, Y%d, Y%d, Y%d", b+3, b+1, o+2)
+		g.w("VSHUFPS $0xee, Y%d, Y%d, Y%d", b+3, b+1, o+3)
+	}
+	// s0..s3 in Y0..Y3 (rows 0-3), s4..s7 in Y4..Y7 (rows 4-7).
+	g.w("LEAQ (DI)(DX*2), R12")
+	g.w("ADDQ DX, R12")
+	g.w("LEAQ (R12)(DX*2), R13")
+	g.w("ADDQ DX, R13")
+	for c := 0; c < 4; c++ {
+		g.w("VPERM2F128 $0x20, Y%d, Y%d, Y%d", 4+c, c, 8+c)
+		g.w("VPERM2F128 $0x31, Y%d, Y%d, Y%d", 4+c, c, 12+c)
+	}
+	for c := 0; c < 8; c++ {
+		g.w("VMOVUPS Y%d, %s", 8+c, dst[c])
+	}
+	g.w("ADDQ $32, R9")
+	g.w("ADDQ $32, R10")
+	g.w("ADDQ $32, R11")
+	g.w("LEAQ (DI)(DX*8), DI")
+	g.w("SUBQ $8, CX")
+	g.w("JMP transposeStrip8AVX2_loop")
+	g.label("transposeStrip8AVX2_done")
 	g.ret()
 }
