@@ -542,6 +542,176 @@ func (g *gen) all() {
 
 	g.gemvT4()
 	g.gemvN()
+	g.layerNorm()
+}
+
+// simpleLoop emits a one-vector-per-iteration loop over CX elements with
+// AX as the byte offset; body is called for full vectors and once more for
+// the masked tail (tail = true).
+func (g *gen) simpleLoop(l string, body func(tail bool, load func(m, d string), store func(sr, m string))) {
+	s := g.s
+	plain := func(m, d string) { g.w("VMOVUPS %s, %s", m, d) }
+	plainSt := func(sr, m string) { g.w("VMOVUPS %s, %s", sr, m) }
+	g.w("XORQ AX, AX")
+	g.label(l + "_loop")
+	g.w("CMPQ CX, $%d", s.lanes())
+	g.w("JLT %s_tail", l)
+	body(false, plain, plainSt)
+	g.w("ADDQ $%d, AX", s.vb())
+	g.w("SUBQ $%d, CX", s.lanes())
+	g.w("JMP %s_loop", l)
+	g.label(l + "_tail")
+	g.w("TESTQ CX, CX")
+	g.w("JEQ %s_done", l)
+	g.w("MOVQ AX, DX")
+	g.setMask("CX")
+	g.w("MOVQ DX, AX")
+	body(true, g.loadTail, g.storeTail)
+	g.label(l + "_done")
+}
+
+// maskedAdd adds register v into acc, only in the tail lanes when tail.
+func (g *gen) maskedAdd(tail bool, v, acc string) {
+	switch {
+	case !tail:
+		g.w("VADDPS %s, %s, %s", v, acc, acc)
+	case g.s.z:
+		g.w("VADDPS %s, %s, K1, %s", v, acc, acc)
+	default:
+		g.w("VANDPS %s, %s, %s", mreg, v, v)
+		g.w("VADDPS %s, %s, %s", v, acc, acc)
+	}
+}
+
+// layerNorm emits the row leaves of LayerNorm and LayerNormBackward.
+func (g *gen) layerNorm() {
+	s := g.s
+	R := s.r
+	// sum(x) float32
+	g.text("sum", "28")
+	g.w("MOVQ x_base+0(FP), SI")
+	g.w("MOVQ x_len+8(FP), CX")
+	g.zero(R(0))
+	g.simpleLoop("sum"+s.suffix, func(tail bool, load func(m, d string), store func(sr, m string)) {
+		load("(SI)(AX*1)", R(1))
+		g.w("VADDPS %s, %s, %s", R(1), R(0), R(0))
+	})
+	g.hreduce(0, 1, "VADD")
+	g.w("VMOVSS X0, ret+24(FP)")
+	g.ret()
+
+	// sumSqDev(x, m) float32 = Σ (x−m)²
+	g.text("sumSqDev", "36")
+	g.w("MOVQ x_base+0(FP), SI")
+	g.w("MOVQ x_len+8(FP), CX")
+	g.w("VBROADCASTSS m+24(FP), %s", R(8))
+	g.zero(R(0))
+	g.simpleLoop("sumSqDev"+s.suffix, func(tail bool, load func(m, d string), store func(sr, m string)) {
+		load("(SI)(AX*1)", R(1))
+		g.w("VSUBPS %s, %s, %s", R(8), R(1), R(1))
+		g.w("VMULPS %s, %s, %s", R(1), R(1), R(1))
+		g.maskedAdd(tail, R(1), R(0))
+	})
+	g.hreduce(0, 1, "VADD")
+	g.w("VMOVSS X0, ret+32(FP)")
+	g.ret()
+
+	// lnApply(out, x, w, b, mean, rstd): out = (x−mean)·rstd·w + b
+	g.text("lnApply", "104")
+	g.w("MOVQ out_base+0(FP), DI")
+	g.w("MOVQ x_base+24(FP), SI")
+	g.w("MOVQ w_base+48(FP), R8")
+	g.w("MOVQ b_base+72(FP), R9")
+	g.w("MOVQ x_len+32(FP), CX")
+	g.w("VBROADCASTSS mean+96(FP), %s", R(8))
+	g.w("VBROADCASTSS rstd+100(FP), %s", R(9))
+	g.simpleLoop("lnApply"+s.suffix, func(tail bool, load func(m, d string), store func(sr, m string)) {
+		load("(SI)(AX*1)", R(0))
+		load("(R8)(AX*1)", R(1))
+		load("(R9)(AX*1)", R(2))
+		g.w("VSUBPS %s, %s, %s", R(8), R(0), R(0))
+		g.w("VMULPS %s, %s, %s", R(9), R(0), R(0))
+		g.w("VFMADD213PS %s, %s, %s", R(2), R(1), R(0)) // x̂·w + b
+		store(R(0), "(DI)(AX*1)")
+	})
+	g.ret()
+
+	// lnBackSums(dout, x, w, mean, rstd) (sg, sgx): Σ w·dout, Σ w·dout·x̂
+	g.text("lnBackSums", "88")
+	g.w("MOVQ dout_base+0(FP), DI")
+	g.w("MOVQ x_base+24(FP), SI")
+	g.w("MOVQ w_base+48(FP), R8")
+	g.w("MOVQ x_len+32(FP), CX")
+	g.w("VBROADCASTSS mean+72(FP), %s", R(8))
+	g.w("VBROADCASTSS rstd+76(FP), %s", R(9))
+	g.zero(R(0))
+	g.zero(R(1))
+	g.simpleLoop("lnBackSums"+s.suffix, func(tail bool, load func(m, d string), store func(sr, m string)) {
+		load("(DI)(AX*1)", R(2))
+		load("(R8)(AX*1)", R(3))
+		load("(SI)(AX*1)", R(4))
+		g.w("VMULPS %s, %s, %s", R(3), R(2), R(2)) // g = w·dout (0 in masked lanes)
+		g.w("VSUBPS %s, %s, %s", R(8), R(4), R(4))
+		g.w("VMULPS %s, %s, %s", R(9), R(4), R(4)) // x̂
+		g.w("VADDPS %s, %s, %s", R(2), R(0), R(0))
+		g.w("VFMADD231PS %s, %s, %s", R(4), R(2), R(1))
+	})
+	g.hreduce(0, 2, "VADD")
+	g.hreduce(1, 2, "VADD")
+	g.w("VMOVSS X0, sg+80(FP)")
+	g.w("VMOVSS X1, sgx+84(FP)")
+	g.ret()
+
+	// lnBackApply(dinp, dout, x, w, mean, rstd, mg, mgx):
+	// dinp += rstd·(w·dout − mg − x̂·mgx)
+	g.text("lnBackApply", "112")
+	g.w("MOVQ dinp_base+0(FP), DI")
+	g.w("MOVQ dout_base+24(FP), DX")
+	g.w("MOVQ x_base+48(FP), SI")
+	g.w("MOVQ w_base+72(FP), R8")
+	g.w("MOVQ x_len+56(FP), CX")
+	g.w("VBROADCASTSS mean+96(FP), %s", R(8))
+	g.w("VBROADCASTSS rstd+100(FP), %s", R(9))
+	g.w("VBROADCASTSS mg+104(FP), %s", R(10))
+	g.w("VBROADCASTSS mgx+108(FP), %s", R(11))
+	g.w("MOVQ DX, R10")
+	g.simpleLoop("lnBackApply"+s.suffix, func(tail bool, load func(m, d string), store func(sr, m string)) {
+		load("(R10)(AX*1)", R(0))
+		load("(R8)(AX*1)", R(1))
+		load("(SI)(AX*1)", R(2))
+		g.w("VMULPS %s, %s, %s", R(1), R(0), R(0)) // g
+		g.w("VSUBPS %s, %s, %s", R(8), R(2), R(2))
+		g.w("VMULPS %s, %s, %s", R(9), R(2), R(2))  // x̂
+		g.w("VSUBPS %s, %s, %s", R(10), R(0), R(0)) // g − mg
+		g.w("VFNMADD231PS %s, %s, %s", R(11), R(2), R(0))
+		load("(DI)(AX*1)", R(3))
+		g.w("VFMADD231PS %s, %s, %s", R(9), R(0), R(3))
+		store(R(3), "(DI)(AX*1)")
+	})
+	g.ret()
+
+	// lnDWeight(dw, db, dout, x, mean, rstd): dw += x̂·dout; db += dout
+	g.text("lnDWeight", "104")
+	g.w("MOVQ dw_base+0(FP), DI")
+	g.w("MOVQ db_base+24(FP), R9")
+	g.w("MOVQ dout_base+48(FP), R8")
+	g.w("MOVQ x_base+72(FP), SI")
+	g.w("MOVQ x_len+80(FP), CX")
+	g.w("VBROADCASTSS mean+96(FP), %s", R(8))
+	g.w("VBROADCASTSS rstd+100(FP), %s", R(9))
+	g.simpleLoop("lnDWeight"+s.suffix, func(tail bool, load func(m, d string), store func(sr, m string)) {
+		load("(R8)(AX*1)", R(0))
+		load("(SI)(AX*1)", R(1))
+		g.w("VSUBPS %s, %s, %s", R(8), R(1), R(1))
+		g.w("VMULPS %s, %s, %s", R(9), R(1), R(1))
+		load("(DI)(AX*1)", R(2))
+		g.w("VFMADD231PS %s, %s, %s", R(1), R(0), R(2))
+		store(R(2), "(DI)(AX*1)")
+		load("(R9)(AX*1)", R(3))
+		g.w("VADDPS %s, %s, %s", R(0), R(3), R(3))
+		store(R(3), "(R9)(AX*1)")
+	})
+	g.ret()
 }
 
 // gemvT4: out[i] = Σₚ x[p]·rᵢ[p] for four rows (two accumulators each, then
