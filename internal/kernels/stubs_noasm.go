@@ -68,3 +68,6 @@ func lnBackApplyAVX512(dinp, dout, x, w []float32, mean, rstd, mg, mgx float32) 
 func lnDWeightAVX2(dw, db, dout, x []float32, mean, rstd float32) { panic("kernels: no assembly") }
 
 func lnDWeightAVX512(dw, db, dout, x []float32, mean, rstd float32) { panic("kernels: no assembly") }
+
+func adamWAVX2(p, g, m, v []float32, decay []uint8, a *adamArgs)   { panic("kernels: no assembly") }
+func adamWAVX512(p, g, m, v []float32, decay []uint8, a *adamArgs) { panic("kernels: no assembly") }

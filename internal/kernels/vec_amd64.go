@@ -140,3 +140,12 @@ func lnDWeightAVX2(dw, db, dout, x []float32, mean, rstd float32)
 
 //go:noescape
 func lnDWeightAVX512(dw, db, dout, x []float32, mean, rstd float32)
+
+// adamW updates len(p) elements (a multiple of the vector width: 8 for
+// AVX2, 16 for AVX-512).
+//
+//go:noescape
+func adamWAVX2(p, g, m, v []float32, decay []uint8, a *adamArgs)
+
+//go:noescape
+func adamWAVX512(p, g, m, v []float32, decay []uint8, a *adamArgs)

@@ -543,6 +543,85 @@ func (g *gen) all() {
 	g.gemvT4()
 	g.gemvN()
 	g.layerNorm()
+	g.adamW()
+}
+
+// adamW emits adamW(p, g, m, v []float32, decay []uint8, a *adamArgs) for
+// len(p) a multiple of the vector width (the Go side pads the tail).
+// adamArgs: lr, b1, b2, eps, wd, c1, c2, ob1 (1−β₁), ob2 (1−β₂) at 0, 4, ..
+func (g *gen) adamW() {
+	s := g.s
+	R := s.r
+	V, vb := s.lanes(), s.vb()
+	g.text("adamW", "128")
+	g.w("MOVQ p_base+0(FP), DI")
+	g.w("MOVQ g_base+24(FP), SI")
+	g.w("MOVQ m_base+48(FP), R8")
+	g.w("MOVQ v_base+72(FP), R9")
+	g.w("MOVQ decay_base+96(FP), R10")
+	g.w("MOVQ p_len+8(FP), CX")
+	g.w("MOVQ a+120(FP), R11")
+	for i, r := range []int{8, 9, 10, 11, 12, 13, 14} { // lr b1 b2 eps wd c1 c2
+		g.w("VBROADCASTSS %d(R11), %s", 4*i, R(r))
+	}
+	ob1, ob2 := "28(R11)", "32(R11)"
+	if s.z {
+		g.w("VBROADCASTSS %s, Z15", ob1)
+		g.w("VBROADCASTSS %s, Z16", ob2)
+		ob1, ob2 = "Z15", "Z16"
+	}
+	g.w("XORQ AX, AX")
+	g.w("XORQ BX, BX")
+	l := "adamW" + s.suffix
+	g.label(l + "_loop")
+	g.w("CMPQ CX, $%d", V)
+	g.w("JLT %s_done", l)
+	g.w("VMOVUPS (SI)(AX*1), %s", R(0)) // g
+	g.w("VMOVUPS (R8)(AX*1), %s", R(1)) // m
+	g.w("VMOVUPS (R9)(AX*1), %s", R(2)) // v
+	g.w("VMULPS %s, %s, %s", R(9), R(1), R(1))
+	if s.z {
+		g.w("VFMADD231PS %s, %s, %s", ob1, R(0), R(1))
+	} else {
+		g.w("VBROADCASTSS %s, %s", ob1, R(5))
+		g.w("VFMADD231PS %s, %s, %s", R(5), R(0), R(1))
+	}
+	g.w("VMULPS %s, %s, %s", R(10), R(2), R(2))
+	g.w("VMULPS %s, %s, %s", R(0), R(0), R(3))
+	if s.z {
+		g.w("VFMADD231PS %s, %s, %s", ob2, R(3), R(2))
+	} else {
+		g.w("VBROADCASTSS %s, %s", ob2, R(5))
+		g.w("VFMADD231PS %s, %s, %s", R(5), R(3), R(2))
+	}
+	g.w("VMOVUPS %s, (R8)(AX*1)", R(1))
+	g.w("VMOVUPS %s, (R9)(AX*1)", R(2))
+	g.w("VMULPS %s, %s, %s", R(13), R(1), R(1)) // m̂
+	g.w("VMULPS %s, %s, %s", R(14), R(2), R(2)) // v̂
+	g.w("VSQRTPS %s, %s", R(2), R(2))
+	g.w("VADDPS %s, %s, %s", R(11), R(2), R(2))
+	g.w("VDIVPS %s, %s, %s", R(2), R(1), R(1)) // u = m̂/(√v̂+eps)
+	g.w("VMOVUPS (DI)(AX*1), %s", R(4))        // p
+	if s.z {
+		g.w("VPMOVZXBD (R10)(BX*1), %s", R(3))
+		g.w("VPTESTMD %s, %s, K2", R(3), R(3))
+		g.w("VFMADD231PS %s, %s, K2, %s", R(4), R(12), R(1))
+	} else {
+		g.w("VPMOVZXBD (R10)(BX*1), %s", R(3))
+		g.w("VPXOR %s, %s, %s", R(5), R(5), R(5))
+		g.w("VPCMPEQD %s, %s, %s", R(5), R(3), R(3)) // all ones where decay == 0
+		g.w("VMULPS %s, %s, %s", R(12), R(4), R(5))
+		g.w("VANDNPS %s, %s, %s", R(5), R(3), R(5))
+		g.w("VADDPS %s, %s, %s", R(5), R(1), R(1))
+	}
+	g.w("VFNMADD231PS %s, %s, %s", R(8), R(1), R(4))
+	g.w("VMOVUPS %s, (DI)(AX*1)", R(4))
+	g.w("ADDQ $%d, AX", vb)
+	g.w("ADDQ $%d, BX", V)
+	g.w("SUBQ $%d, CX", V)
+	g.w("JMP %s_loop", l)
+	g.label(l + "_done")
+	g.ret()
 }
 
 // simpleLoop emits a one-vector-per-iteration loop over CX elements with
