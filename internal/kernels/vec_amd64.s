@@ -420,119 +420,151 @@ DATA vconst<>+1648(SB)/4, $0xbeaaaaab // t3
 DATA vconst<>+1652(SB)/4, $0xbeaaaaab // t3
 DATA vconst<>+1656(SB)/4, $0xbeaaaaab // t3
 DATA vconst<>+1660(SB)/4, $0xbeaaaaab // t3
-DATA vconst<>+1664(SB)/4, $0x3d372713 // geluC
-DATA vconst<>+1668(SB)/4, $0x3d372713 // geluC
-DATA vconst<>+1672(SB)/4, $0x3d372713 // geluC
-DATA vconst<>+1676(SB)/4, $0x3d372713 // geluC
-DATA vconst<>+1680(SB)/4, $0x3d372713 // geluC
-DATA vconst<>+1684(SB)/4, $0x3d372713 // geluC
-DATA vconst<>+1688(SB)/4, $0x3d372713 // geluC
-DATA vconst<>+1692(SB)/4, $0x3d372713 // geluC
-DATA vconst<>+1696(SB)/4, $0x3d372713 // geluC
-DATA vconst<>+1700(SB)/4, $0x3d372713 // geluC
-DATA vconst<>+1704(SB)/4, $0x3d372713 // geluC
-DATA vconst<>+1708(SB)/4, $0x3d372713 // geluC
-DATA vconst<>+1712(SB)/4, $0x3d372713 // geluC
-DATA vconst<>+1716(SB)/4, $0x3d372713 // geluC
-DATA vconst<>+1720(SB)/4, $0x3d372713 // geluC
-DATA vconst<>+1724(SB)/4, $0x3d372713 // geluC
-DATA vconst<>+1728(SB)/4, $0x3e095d4f // gelu3C
-DATA vconst<>+1732(SB)/4, $0x3e095d4f // gelu3C
-DATA vconst<>+1736(SB)/4, $0x3e095d4f // gelu3C
-DATA vconst<>+1740(SB)/4, $0x3e095d4f // gelu3C
-DATA vconst<>+1744(SB)/4, $0x3e095d4f // gelu3C
-DATA vconst<>+1748(SB)/4, $0x3e095d4f // gelu3C
-DATA vconst<>+1752(SB)/4, $0x3e095d4f // gelu3C
-DATA vconst<>+1756(SB)/4, $0x3e095d4f // gelu3C
-DATA vconst<>+1760(SB)/4, $0x3e095d4f // gelu3C
-DATA vconst<>+1764(SB)/4, $0x3e095d4f // gelu3C
-DATA vconst<>+1768(SB)/4, $0x3e095d4f // gelu3C
-DATA vconst<>+1772(SB)/4, $0x3e095d4f // gelu3C
-DATA vconst<>+1776(SB)/4, $0x3e095d4f // gelu3C
-DATA vconst<>+1780(SB)/4, $0x3e095d4f // gelu3C
-DATA vconst<>+1784(SB)/4, $0x3e095d4f // gelu3C
-DATA vconst<>+1788(SB)/4, $0x3e095d4f // gelu3C
-DATA vconst<>+1792(SB)/4, $0xbfcc422a // geluM2S
-DATA vconst<>+1796(SB)/4, $0xbfcc422a // geluM2S
-DATA vconst<>+1800(SB)/4, $0xbfcc422a // geluM2S
-DATA vconst<>+1804(SB)/4, $0xbfcc422a // geluM2S
-DATA vconst<>+1808(SB)/4, $0xbfcc422a // geluM2S
-DATA vconst<>+1812(SB)/4, $0xbfcc422a // geluM2S
-DATA vconst<>+1816(SB)/4, $0xbfcc422a // geluM2S
-DATA vconst<>+1820(SB)/4, $0xbfcc422a // geluM2S
-DATA vconst<>+1824(SB)/4, $0xbfcc422a // geluM2S
-DATA vconst<>+1828(SB)/4, $0xbfcc422a // geluM2S
-DATA vconst<>+1832(SB)/4, $0xbfcc422a // geluM2S
-DATA vconst<>+1836(SB)/4, $0xbfcc422a // geluM2S
-DATA vconst<>+1840(SB)/4, $0xbfcc422a // geluM2S
-DATA vconst<>+1844(SB)/4, $0xbfcc422a // geluM2S
-DATA vconst<>+1848(SB)/4, $0xbfcc422a // geluM2S
-DATA vconst<>+1852(SB)/4, $0xbfcc422a // geluM2S
-DATA vconst<>+1856(SB)/4, $0x3fcc422a // gelu2S
-DATA vconst<>+1860(SB)/4, $0x3fcc422a // gelu2S
-DATA vconst<>+1864(SB)/4, $0x3fcc422a // gelu2S
-DATA vconst<>+1868(SB)/4, $0x3fcc422a // gelu2S
-DATA vconst<>+1872(SB)/4, $0x3fcc422a // gelu2S
-DATA vconst<>+1876(SB)/4, $0x3fcc422a // gelu2S
-DATA vconst<>+1880(SB)/4, $0x3fcc422a // gelu2S
-DATA vconst<>+1884(SB)/4, $0x3fcc422a // gelu2S
-DATA vconst<>+1888(SB)/4, $0x3fcc422a // gelu2S
-DATA vconst<>+1892(SB)/4, $0x3fcc422a // gelu2S
-DATA vconst<>+1896(SB)/4, $0x3fcc422a // gelu2S
-DATA vconst<>+1900(SB)/4, $0x3fcc422a // gelu2S
-DATA vconst<>+1904(SB)/4, $0x3fcc422a // gelu2S
-DATA vconst<>+1908(SB)/4, $0x3fcc422a // gelu2S
-DATA vconst<>+1912(SB)/4, $0x3fcc422a // gelu2S
-DATA vconst<>+1916(SB)/4, $0x3fcc422a // gelu2S
-DATA vconst<>+1920(SB)/4, $0x0000007f // i127
-DATA vconst<>+1924(SB)/4, $0x0000007f // i127
-DATA vconst<>+1928(SB)/4, $0x0000007f // i127
-DATA vconst<>+1932(SB)/4, $0x0000007f // i127
-DATA vconst<>+1936(SB)/4, $0x0000007f // i127
-DATA vconst<>+1940(SB)/4, $0x0000007f // i127
-DATA vconst<>+1944(SB)/4, $0x0000007f // i127
-DATA vconst<>+1948(SB)/4, $0x0000007f // i127
-DATA vconst<>+1952(SB)/4, $0x0000007f // i127
-DATA vconst<>+1956(SB)/4, $0x0000007f // i127
-DATA vconst<>+1960(SB)/4, $0x0000007f // i127
-DATA vconst<>+1964(SB)/4, $0x0000007f // i127
-DATA vconst<>+1968(SB)/4, $0x0000007f // i127
-DATA vconst<>+1972(SB)/4, $0x0000007f // i127
-DATA vconst<>+1976(SB)/4, $0x0000007f // i127
-DATA vconst<>+1980(SB)/4, $0x0000007f // i127
-DATA vconst<>+1984(SB)/4, $0x7fffffff // abs
-DATA vconst<>+1988(SB)/4, $0x7fffffff // abs
-DATA vconst<>+1992(SB)/4, $0x7fffffff // abs
-DATA vconst<>+1996(SB)/4, $0x7fffffff // abs
-DATA vconst<>+2000(SB)/4, $0x7fffffff // abs
-DATA vconst<>+2004(SB)/4, $0x7fffffff // abs
-DATA vconst<>+2008(SB)/4, $0x7fffffff // abs
-DATA vconst<>+2012(SB)/4, $0x7fffffff // abs
-DATA vconst<>+2016(SB)/4, $0x7fffffff // abs
-DATA vconst<>+2020(SB)/4, $0x7fffffff // abs
-DATA vconst<>+2024(SB)/4, $0x7fffffff // abs
-DATA vconst<>+2028(SB)/4, $0x7fffffff // abs
-DATA vconst<>+2032(SB)/4, $0x7fffffff // abs
-DATA vconst<>+2036(SB)/4, $0x7fffffff // abs
-DATA vconst<>+2040(SB)/4, $0x7fffffff // abs
-DATA vconst<>+2044(SB)/4, $0x7fffffff // abs
-DATA vconst<>+2048(SB)/4, $0x80000000 // sign
-DATA vconst<>+2052(SB)/4, $0x80000000 // sign
-DATA vconst<>+2056(SB)/4, $0x80000000 // sign
-DATA vconst<>+2060(SB)/4, $0x80000000 // sign
-DATA vconst<>+2064(SB)/4, $0x80000000 // sign
-DATA vconst<>+2068(SB)/4, $0x80000000 // sign
-DATA vconst<>+2072(SB)/4, $0x80000000 // sign
-DATA vconst<>+2076(SB)/4, $0x80000000 // sign
-DATA vconst<>+2080(SB)/4, $0x80000000 // sign
-DATA vconst<>+2084(SB)/4, $0x80000000 // sign
-DATA vconst<>+2088(SB)/4, $0x80000000 // sign
-DATA vconst<>+2092(SB)/4, $0x80000000 // sign
-DATA vconst<>+2096(SB)/4, $0x80000000 // sign
-DATA vconst<>+2100(SB)/4, $0x80000000 // sign
-DATA vconst<>+2104(SB)/4, $0x80000000 // sign
-DATA vconst<>+2108(SB)/4, $0x80000000 // sign
-GLOBL vconst<>(SB), RODATA|NOPTR, $2112
+DATA vconst<>+1664(SB)/4, $0x41a00000 // twenty
+DATA vconst<>+1668(SB)/4, $0x41a00000 // twenty
+DATA vconst<>+1672(SB)/4, $0x41a00000 // twenty
+DATA vconst<>+1676(SB)/4, $0x41a00000 // twenty
+DATA vconst<>+1680(SB)/4, $0x41a00000 // twenty
+DATA vconst<>+1684(SB)/4, $0x41a00000 // twenty
+DATA vconst<>+1688(SB)/4, $0x41a00000 // twenty
+DATA vconst<>+1692(SB)/4, $0x41a00000 // twenty
+DATA vconst<>+1696(SB)/4, $0x41a00000 // twenty
+DATA vconst<>+1700(SB)/4, $0x41a00000 // twenty
+DATA vconst<>+1704(SB)/4, $0x41a00000 // twenty
+DATA vconst<>+1708(SB)/4, $0x41a00000 // twenty
+DATA vconst<>+1712(SB)/4, $0x41a00000 // twenty
+DATA vconst<>+1716(SB)/4, $0x41a00000 // twenty
+DATA vconst<>+1720(SB)/4, $0x41a00000 // twenty
+DATA vconst<>+1724(SB)/4, $0x41a00000 // twenty
+DATA vconst<>+1728(SB)/4, $0xc1a00000 // mtwenty
+DATA vconst<>+1732(SB)/4, $0xc1a00000 // mtwenty
+DATA vconst<>+1736(SB)/4, $0xc1a00000 // mtwenty
+DATA vconst<>+1740(SB)/4, $0xc1a00000 // mtwenty
+DATA vconst<>+1744(SB)/4, $0xc1a00000 // mtwenty
+DATA vconst<>+1748(SB)/4, $0xc1a00000 // mtwenty
+DATA vconst<>+1752(SB)/4, $0xc1a00000 // mtwenty
+DATA vconst<>+1756(SB)/4, $0xc1a00000 // mtwenty
+DATA vconst<>+1760(SB)/4, $0xc1a00000 // mtwenty
+DATA vconst<>+1764(SB)/4, $0xc1a00000 // mtwenty
+DATA vconst<>+1768(SB)/4, $0xc1a00000 // mtwenty
+DATA vconst<>+1772(SB)/4, $0xc1a00000 // mtwenty
+DATA vconst<>+1776(SB)/4, $0xc1a00000 // mtwenty
+DATA vconst<>+1780(SB)/4, $0xc1a00000 // mtwenty
+DATA vconst<>+1784(SB)/4, $0xc1a00000 // mtwenty
+DATA vconst<>+1788(SB)/4, $0xc1a00000 // mtwenty
+DATA vconst<>+1792(SB)/4, $0x3d372713 // geluC
+DATA vconst<>+1796(SB)/4, $0x3d372713 // geluC
+DATA vconst<>+1800(SB)/4, $0x3d372713 // geluC
+DATA vconst<>+1804(SB)/4, $0x3d372713 // geluC
+DATA vconst<>+1808(SB)/4, $0x3d372713 // geluC
+DATA vconst<>+1812(SB)/4, $0x3d372713 // geluC
+DATA vconst<>+1816(SB)/4, $0x3d372713 // geluC
+DATA vconst<>+1820(SB)/4, $0x3d372713 // geluC
+DATA vconst<>+1824(SB)/4, $0x3d372713 // geluC
+DATA vconst<>+1828(SB)/4, $0x3d372713 // geluC
+DATA vconst<>+1832(SB)/4, $0x3d372713 // geluC
+DATA vconst<>+1836(SB)/4, $0x3d372713 // geluC
+DATA vconst<>+1840(SB)/4, $0x3d372713 // geluC
+DATA vconst<>+1844(SB)/4, $0x3d372713 // geluC
+DATA vconst<>+1848(SB)/4, $0x3d372713 // geluC
+DATA vconst<>+1852(SB)/4, $0x3d372713 // geluC
+DATA vconst<>+1856(SB)/4, $0x3e095d4f // gelu3C
+DATA vconst<>+1860(SB)/4, $0x3e095d4f // gelu3C
+DATA vconst<>+1864(SB)/4, $0x3e095d4f // gelu3C
+DATA vconst<>+1868(SB)/4, $0x3e095d4f // gelu3C
+DATA vconst<>+1872(SB)/4, $0x3e095d4f // gelu3C
+DATA vconst<>+1876(SB)/4, $0x3e095d4f // gelu3C
+DATA vconst<>+1880(SB)/4, $0x3e095d4f // gelu3C
+DATA vconst<>+1884(SB)/4, $0x3e095d4f // gelu3C
+DATA vconst<>+1888(SB)/4, $0x3e095d4f // gelu3C
+DATA vconst<>+1892(SB)/4, $0x3e095d4f // gelu3C
+DATA vconst<>+1896(SB)/4, $0x3e095d4f // gelu3C
+DATA vconst<>+1900(SB)/4, $0x3e095d4f // gelu3C
+DATA vconst<>+1904(SB)/4, $0x3e095d4f // gelu3C
+DATA vconst<>+1908(SB)/4, $0x3e095d4f // gelu3C
+DATA vconst<>+1912(SB)/4, $0x3e095d4f // gelu3C
+DATA vconst<>+1916(SB)/4, $0x3e095d4f // gelu3C
+DATA vconst<>+1920(SB)/4, $0xbfcc422a // geluM2S
+DATA vconst<>+1924(SB)/4, $0xbfcc422a // geluM2S
+DATA vconst<>+1928(SB)/4, $0xbfcc422a // geluM2S
+DATA vconst<>+1932(SB)/4, $0xbfcc422a // geluM2S
+DATA vconst<>+1936(SB)/4, $0xbfcc422a // geluM2S
+DATA vconst<>+1940(SB)/4, $0xbfcc422a // geluM2S
+DATA vconst<>+1944(SB)/4, $0xbfcc422a // geluM2S
+DATA vconst<>+1948(SB)/4, $0xbfcc422a // geluM2S
+DATA vconst<>+1952(SB)/4, $0xbfcc422a // geluM2S
+DATA vconst<>+1956(SB)/4, $0xbfcc422a // geluM2S
+DATA vconst<>+1960(SB)/4, $0xbfcc422a // geluM2S
+DATA vconst<>+1964(SB)/4, $0xbfcc422a // geluM2S
+DATA vconst<>+1968(SB)/4, $0xbfcc422a // geluM2S
+DATA vconst<>+1972(SB)/4, $0xbfcc422a // geluM2S
+DATA vconst<>+1976(SB)/4, $0xbfcc422a // geluM2S
+DATA vconst<>+1980(SB)/4, $0xbfcc422a // geluM2S
+DATA vconst<>+1984(SB)/4, $0x3fcc422a // gelu2S
+DATA vconst<>+1988(SB)/4, $0x3fcc422a // gelu2S
+DATA vconst<>+1992(SB)/4, $0x3fcc422a // gelu2S
+DATA vconst<>+1996(SB)/4, $0x3fcc422a // gelu2S
+DATA vconst<>+2000(SB)/4, $0x3fcc422a // gelu2S
+DATA vconst<>+2004(SB)/4, $0x3fcc422a // gelu2S
+DATA vconst<>+2008(SB)/4, $0x3fcc422a // gelu2S
+DATA vconst<>+2012(SB)/4, $0x3fcc422a // gelu2S
+DATA vconst<>+2016(SB)/4, $0x3fcc422a // gelu2S
+DATA vconst<>+2020(SB)/4, $0x3fcc422a // gelu2S
+DATA vconst<>+2024(SB)/4, $0x3fcc422a // gelu2S
+DATA vconst<>+2028(SB)/4, $0x3fcc422a // gelu2S
+DATA vconst<>+2032(SB)/4, $0x3fcc422a // gelu2S
+DATA vconst<>+2036(SB)/4, $0x3fcc422a // gelu2S
+DATA vconst<>+2040(SB)/4, $0x3fcc422a // gelu2S
+DATA vconst<>+2044(SB)/4, $0x3fcc422a // gelu2S
+DATA vconst<>+2048(SB)/4, $0x0000007f // i127
+DATA vconst<>+2052(SB)/4, $0x0000007f // i127
+DATA vconst<>+2056(SB)/4, $0x0000007f // i127
+DATA vconst<>+2060(SB)/4, $0x0000007f // i127
+DATA vconst<>+2064(SB)/4, $0x0000007f // i127
+DATA vconst<>+2068(SB)/4, $0x0000007f // i127
+DATA vconst<>+2072(SB)/4, $0x0000007f // i127
+DATA vconst<>+2076(SB)/4, $0x0000007f // i127
+DATA vconst<>+2080(SB)/4, $0x0000007f // i127
+DATA vconst<>+2084(SB)/4, $0x0000007f // i127
+DATA vconst<>+2088(SB)/4, $0x0000007f // i127
+DATA vconst<>+2092(SB)/4, $0x0000007f // i127
+DATA vconst<>+2096(SB)/4, $0x0000007f // i127
+DATA vconst<>+2100(SB)/4, $0x0000007f // i127
+DATA vconst<>+2104(SB)/4, $0x0000007f // i127
+DATA vconst<>+2108(SB)/4, $0x0000007f // i127
+DATA vconst<>+2112(SB)/4, $0x7fffffff // abs
+DATA vconst<>+2116(SB)/4, $0x7fffffff // abs
+DATA vconst<>+2120(SB)/4, $0x7fffffff // abs
+DATA vconst<>+2124(SB)/4, $0x7fffffff // abs
+DATA vconst<>+2128(SB)/4, $0x7fffffff // abs
+DATA vconst<>+2132(SB)/4, $0x7fffffff // abs
+DATA vconst<>+2136(SB)/4, $0x7fffffff // abs
+DATA vconst<>+2140(SB)/4, $0x7fffffff // abs
+DATA vconst<>+2144(SB)/4, $0x7fffffff // abs
+DATA vconst<>+2148(SB)/4, $0x7fffffff // abs
+DATA vconst<>+2152(SB)/4, $0x7fffffff // abs
+DATA vconst<>+2156(SB)/4, $0x7fffffff // abs
+DATA vconst<>+2160(SB)/4, $0x7fffffff // abs
+DATA vconst<>+2164(SB)/4, $0x7fffffff // abs
+DATA vconst<>+2168(SB)/4, $0x7fffffff // abs
+DATA vconst<>+2172(SB)/4, $0x7fffffff // abs
+DATA vconst<>+2176(SB)/4, $0x80000000 // sign
+DATA vconst<>+2180(SB)/4, $0x80000000 // sign
+DATA vconst<>+2184(SB)/4, $0x80000000 // sign
+DATA vconst<>+2188(SB)/4, $0x80000000 // sign
+DATA vconst<>+2192(SB)/4, $0x80000000 // sign
+DATA vconst<>+2196(SB)/4, $0x80000000 // sign
+DATA vconst<>+2200(SB)/4, $0x80000000 // sign
+DATA vconst<>+2204(SB)/4, $0x80000000 // sign
+DATA vconst<>+2208(SB)/4, $0x80000000 // sign
+DATA vconst<>+2212(SB)/4, $0x80000000 // sign
+DATA vconst<>+2216(SB)/4, $0x80000000 // sign
+DATA vconst<>+2220(SB)/4, $0x80000000 // sign
+DATA vconst<>+2224(SB)/4, $0x80000000 // sign
+DATA vconst<>+2228(SB)/4, $0x80000000 // sign
+DATA vconst<>+2232(SB)/4, $0x80000000 // sign
+DATA vconst<>+2236(SB)/4, $0x80000000 // sign
+GLOBL vconst<>(SB), RODATA|NOPTR, $2240
 
 DATA maskTab<>+0(SB)/4, $0xffffffff
 DATA maskTab<>+4(SB)/4, $0xffffffff
@@ -598,9 +630,9 @@ expAVX2_loop:
 	VCVTPS2DQ Y1, Y1
 	VPSRAD $1, Y1, Y3
 	VPSUBD Y3, Y1, Y1
-	VPADDD vconst<>+1920(SB), Y3, Y3
+	VPADDD vconst<>+2048(SB), Y3, Y3
 	VPSLLD $23, Y3, Y3
-	VPADDD vconst<>+1920(SB), Y1, Y1
+	VPADDD vconst<>+2048(SB), Y1, Y1
 	VPSLLD $23, Y1, Y1
 	VMULPS Y3, Y2, Y2
 	VMULPS Y1, Y2, Y0
@@ -643,9 +675,9 @@ expAVX2_tail:
 	VCVTPS2DQ Y1, Y1
 	VPSRAD $1, Y1, Y3
 	VPSUBD Y3, Y1, Y1
-	VPADDD vconst<>+1920(SB), Y3, Y3
+	VPADDD vconst<>+2048(SB), Y3, Y3
 	VPSLLD $23, Y3, Y3
-	VPADDD vconst<>+1920(SB), Y1, Y1
+	VPADDD vconst<>+2048(SB), Y1, Y1
 	VPSLLD $23, Y1, Y1
 	VMULPS Y3, Y2, Y2
 	VMULPS Y1, Y2, Y0
@@ -669,7 +701,7 @@ sigmoidAVX2_loop:
 	CMPQ CX, $8
 	JLT sigmoidAVX2_tail
 	VMOVUPS (SI), Y0
-	VXORPS vconst<>+2048(SB), Y0, Y0
+	VXORPS vconst<>+2176(SB), Y0, Y0
 	VMOVAPS Y0, Y4
 	VMINPS vconst<>+256(SB), Y0, Y0
 	VMAXPS vconst<>+320(SB), Y0, Y0
@@ -689,9 +721,9 @@ sigmoidAVX2_loop:
 	VCVTPS2DQ Y1, Y1
 	VPSRAD $1, Y1, Y3
 	VPSUBD Y3, Y1, Y1
-	VPADDD vconst<>+1920(SB), Y3, Y3
+	VPADDD vconst<>+2048(SB), Y3, Y3
 	VPSLLD $23, Y3, Y3
-	VPADDD vconst<>+1920(SB), Y1, Y1
+	VPADDD vconst<>+2048(SB), Y1, Y1
 	VPSLLD $23, Y1, Y1
 	VMULPS Y3, Y2, Y2
 	VMULPS Y1, Y2, Y0
@@ -718,7 +750,7 @@ sigmoidAVX2_tail:
 	SUBQ BX, AX
 	VMOVDQU (AX), Y15
 	VMASKMOVPS (SI), Y15, Y0
-	VXORPS vconst<>+2048(SB), Y0, Y0
+	VXORPS vconst<>+2176(SB), Y0, Y0
 	VMOVAPS Y0, Y4
 	VMINPS vconst<>+256(SB), Y0, Y0
 	VMAXPS vconst<>+320(SB), Y0, Y0
@@ -738,9 +770,9 @@ sigmoidAVX2_tail:
 	VCVTPS2DQ Y1, Y1
 	VPSRAD $1, Y1, Y3
 	VPSUBD Y3, Y1, Y1
-	VPADDD vconst<>+1920(SB), Y3, Y3
+	VPADDD vconst<>+2048(SB), Y3, Y3
 	VPSLLD $23, Y3, Y3
-	VPADDD vconst<>+1920(SB), Y1, Y1
+	VPADDD vconst<>+2048(SB), Y1, Y1
 	VPSLLD $23, Y1, Y1
 	VMULPS Y3, Y2, Y2
 	VMULPS Y1, Y2, Y0
@@ -778,7 +810,7 @@ tanhAVX2_loop:
 	VFMADD213PS vconst<>+1600(SB), Y6, Y7
 	VMULPS Y6, Y7, Y7
 	VFMADD213PS Y5, Y5, Y7
-	VANDPS vconst<>+1984(SB), Y0, Y0
+	VANDPS vconst<>+2112(SB), Y0, Y0
 	VADDPS Y0, Y0, Y0
 	VMOVAPS Y0, Y4
 	VMINPS vconst<>+256(SB), Y0, Y0
@@ -799,9 +831,9 @@ tanhAVX2_loop:
 	VCVTPS2DQ Y1, Y1
 	VPSRAD $1, Y1, Y3
 	VPSUBD Y3, Y1, Y1
-	VPADDD vconst<>+1920(SB), Y3, Y3
+	VPADDD vconst<>+2048(SB), Y3, Y3
 	VPSLLD $23, Y3, Y3
-	VPADDD vconst<>+1920(SB), Y1, Y1
+	VPADDD vconst<>+2048(SB), Y1, Y1
 	VPSLLD $23, Y1, Y1
 	VMULPS Y3, Y2, Y2
 	VMULPS Y1, Y2, Y0
@@ -816,9 +848,9 @@ tanhAVX2_loop:
 	VDIVPS Y0, Y1, Y0
 	VMOVUPS vconst<>+512(SB), Y1
 	VSUBPS Y0, Y1, Y0
-	VANDPS vconst<>+2048(SB), Y5, Y1
+	VANDPS vconst<>+2176(SB), Y5, Y1
 	VORPS Y1, Y0, Y0
-	VANDPS vconst<>+1984(SB), Y5, Y1
+	VANDPS vconst<>+2112(SB), Y5, Y1
 	VCMPPS $0x11, vconst<>+640(SB), Y1, Y1
 	VBLENDVPS Y1, Y7, Y0, Y0
 	VMOVUPS Y0, (DI)
@@ -846,7 +878,7 @@ tanhAVX2_tail:
 	VFMADD213PS vconst<>+1600(SB), Y6, Y7
 	VMULPS Y6, Y7, Y7
 	VFMADD213PS Y5, Y5, Y7
-	VANDPS vconst<>+1984(SB), Y0, Y0
+	VANDPS vconst<>+2112(SB), Y0, Y0
 	VADDPS Y0, Y0, Y0
 	VMOVAPS Y0, Y4
 	VMINPS vconst<>+256(SB), Y0, Y0
@@ -867,9 +899,9 @@ tanhAVX2_tail:
 	VCVTPS2DQ Y1, Y1
 	VPSRAD $1, Y1, Y3
 	VPSUBD Y3, Y1, Y1
-	VPADDD vconst<>+1920(SB), Y3, Y3
+	VPADDD vconst<>+2048(SB), Y3, Y3
 	VPSLLD $23, Y3, Y3
-	VPADDD vconst<>+1920(SB), Y1, Y1
+	VPADDD vconst<>+2048(SB), Y1, Y1
 	VPSLLD $23, Y1, Y1
 	VMULPS Y3, Y2, Y2
 	VMULPS Y1, Y2, Y0
@@ -884,9 +916,9 @@ tanhAVX2_tail:
 	VDIVPS Y0, Y1, Y0
 	VMOVUPS vconst<>+512(SB), Y1
 	VSUBPS Y0, Y1, Y0
-	VANDPS vconst<>+2048(SB), Y5, Y1
+	VANDPS vconst<>+2176(SB), Y5, Y1
 	VORPS Y1, Y0, Y0
-	VANDPS vconst<>+1984(SB), Y5, Y1
+	VANDPS vconst<>+2112(SB), Y5, Y1
 	VCMPPS $0x11, vconst<>+640(SB), Y1, Y1
 	VBLENDVPS Y1, Y7, Y0, Y0
 	VMASKMOVPS Y0, Y15, (DI)
@@ -906,8 +938,8 @@ geluAVX2_loop:
 	VMOVAPS Y0, Y5
 	VMULPS Y5, Y5, Y6
 	VMULPS Y5, Y6, Y6
-	VFMADD132PS vconst<>+1664(SB), Y5, Y6
-	VMULPS vconst<>+1792(SB), Y6, Y0
+	VFMADD132PS vconst<>+1792(SB), Y5, Y6
+	VMULPS vconst<>+1920(SB), Y6, Y0
 	VMOVAPS Y0, Y4
 	VMINPS vconst<>+256(SB), Y0, Y0
 	VMAXPS vconst<>+320(SB), Y0, Y0
@@ -927,9 +959,9 @@ geluAVX2_loop:
 	VCVTPS2DQ Y1, Y1
 	VPSRAD $1, Y1, Y3
 	VPSUBD Y3, Y1, Y1
-	VPADDD vconst<>+1920(SB), Y3, Y3
+	VPADDD vconst<>+2048(SB), Y3, Y3
 	VPSLLD $23, Y3, Y3
-	VPADDD vconst<>+1920(SB), Y1, Y1
+	VPADDD vconst<>+2048(SB), Y1, Y1
 	VPSLLD $23, Y1, Y1
 	VMULPS Y3, Y2, Y2
 	VMULPS Y1, Y2, Y0
@@ -958,8 +990,8 @@ geluAVX2_tail:
 	VMOVAPS Y0, Y5
 	VMULPS Y5, Y5, Y6
 	VMULPS Y5, Y6, Y6
-	VFMADD132PS vconst<>+1664(SB), Y5, Y6
-	VMULPS vconst<>+1792(SB), Y6, Y0
+	VFMADD132PS vconst<>+1792(SB), Y5, Y6
+	VMULPS vconst<>+1920(SB), Y6, Y0
 	VMOVAPS Y0, Y4
 	VMINPS vconst<>+256(SB), Y0, Y0
 	VMAXPS vconst<>+320(SB), Y0, Y0
@@ -979,9 +1011,9 @@ geluAVX2_tail:
 	VCVTPS2DQ Y1, Y1
 	VPSRAD $1, Y1, Y3
 	VPSUBD Y3, Y1, Y1
-	VPADDD vconst<>+1920(SB), Y3, Y3
+	VPADDD vconst<>+2048(SB), Y3, Y3
 	VPSLLD $23, Y3, Y3
-	VPADDD vconst<>+1920(SB), Y1, Y1
+	VPADDD vconst<>+2048(SB), Y1, Y1
 	VPSLLD $23, Y1, Y1
 	VMULPS Y3, Y2, Y2
 	VMULPS Y1, Y2, Y0
@@ -1008,11 +1040,15 @@ geluBackwardAVX2_loop:
 	CMPQ CX, $8
 	JLT geluBackwardAVX2_tail
 	VMOVUPS (SI), Y0
+	VMOVUPS vconst<>+1664(SB), Y6
+	VMINPS Y0, Y6, Y0
+	VMOVUPS vconst<>+1728(SB), Y6
+	VMAXPS Y0, Y6, Y0
 	VMOVAPS Y0, Y5
 	VMULPS Y5, Y5, Y6
 	VMULPS Y5, Y6, Y7
-	VFMADD132PS vconst<>+1664(SB), Y5, Y7
-	VMULPS vconst<>+1792(SB), Y7, Y0
+	VFMADD132PS vconst<>+1792(SB), Y5, Y7
+	VMULPS vconst<>+1920(SB), Y7, Y0
 	VMOVAPS Y0, Y4
 	VMINPS vconst<>+256(SB), Y0, Y0
 	VMAXPS vconst<>+320(SB), Y0, Y0
@@ -1032,9 +1068,9 @@ geluBackwardAVX2_loop:
 	VCVTPS2DQ Y1, Y1
 	VPSRAD $1, Y1, Y3
 	VPSUBD Y3, Y1, Y1
-	VPADDD vconst<>+1920(SB), Y3, Y3
+	VPADDD vconst<>+2048(SB), Y3, Y3
 	VPSLLD $23, Y3, Y3
-	VPADDD vconst<>+1920(SB), Y1, Y1
+	VPADDD vconst<>+2048(SB), Y1, Y1
 	VPSLLD $23, Y1, Y1
 	VMULPS Y3, Y2, Y2
 	VMULPS Y1, Y2, Y0
@@ -1050,10 +1086,10 @@ geluBackwardAVX2_loop:
 	VSUBPS Y0, Y7, Y1
 	VMULPS Y0, Y1, Y1
 	VMULPS Y5, Y1, Y1
-	VMOVUPS vconst<>+1728(SB), Y2
+	VMOVUPS vconst<>+1856(SB), Y2
 	VFMADD213PS vconst<>+512(SB), Y2, Y6
 	VMULPS Y6, Y1, Y1
-	VMULPS vconst<>+1856(SB), Y1, Y1
+	VMULPS vconst<>+1984(SB), Y1, Y1
 	VADDPS Y1, Y0, Y0
 	VMOVUPS (DI), Y2
 	VMOVUPS (DX), Y3
@@ -1073,11 +1109,15 @@ geluBackwardAVX2_tail:
 	SUBQ BX, AX
 	VMOVDQU (AX), Y15
 	VMASKMOVPS (SI), Y15, Y0
+	VMOVUPS vconst<>+1664(SB), Y6
+	VMINPS Y0, Y6, Y0
+	VMOVUPS vconst<>+1728(SB), Y6
+	VMAXPS Y0, Y6, Y0
 	VMOVAPS Y0, Y5
 	VMULPS Y5, Y5, Y6
 	VMULPS Y5, Y6, Y7
-	VFMADD132PS vconst<>+1664(SB), Y5, Y7
-	VMULPS vconst<>+1792(SB), Y7, Y0
+	VFMADD132PS vconst<>+1792(SB), Y5, Y7
+	VMULPS vconst<>+1920(SB), Y7, Y0
 	VMOVAPS Y0, Y4
 	VMINPS vconst<>+256(SB), Y0, Y0
 	VMAXPS vconst<>+320(SB), Y0, Y0
@@ -1097,9 +1137,9 @@ geluBackwardAVX2_tail:
 	VCVTPS2DQ Y1, Y1
 	VPSRAD $1, Y1, Y3
 	VPSUBD Y3, Y1, Y1
-	VPADDD vconst<>+1920(SB), Y3, Y3
+	VPADDD vconst<>+2048(SB), Y3, Y3
 	VPSLLD $23, Y3, Y3
-	VPADDD vconst<>+1920(SB), Y1, Y1
+	VPADDD vconst<>+2048(SB), Y1, Y1
 	VPSLLD $23, Y1, Y1
 	VMULPS Y3, Y2, Y2
 	VMULPS Y1, Y2, Y0
@@ -1115,10 +1155,10 @@ geluBackwardAVX2_tail:
 	VSUBPS Y0, Y7, Y1
 	VMULPS Y0, Y1, Y1
 	VMULPS Y5, Y1, Y1
-	VMOVUPS vconst<>+1728(SB), Y2
+	VMOVUPS vconst<>+1856(SB), Y2
 	VFMADD213PS vconst<>+512(SB), Y2, Y6
 	VMULPS Y6, Y1, Y1
-	VMULPS vconst<>+1856(SB), Y1, Y1
+	VMULPS vconst<>+1984(SB), Y1, Y1
 	VADDPS Y1, Y0, Y0
 	VMASKMOVPS (DI), Y15, Y2
 	VMASKMOVPS (DX), Y15, Y3
@@ -1159,9 +1199,9 @@ expSumAVX2_loop:
 	VCVTPS2DQ Y1, Y1
 	VPSRAD $1, Y1, Y3
 	VPSUBD Y3, Y1, Y1
-	VPADDD vconst<>+1920(SB), Y3, Y3
+	VPADDD vconst<>+2048(SB), Y3, Y3
 	VPSLLD $23, Y3, Y3
-	VPADDD vconst<>+1920(SB), Y1, Y1
+	VPADDD vconst<>+2048(SB), Y1, Y1
 	VPSLLD $23, Y1, Y1
 	VMULPS Y3, Y2, Y2
 	VMULPS Y1, Y2, Y0
@@ -1206,9 +1246,9 @@ expSumAVX2_tail:
 	VCVTPS2DQ Y1, Y1
 	VPSRAD $1, Y1, Y3
 	VPSUBD Y3, Y1, Y1
-	VPADDD vconst<>+1920(SB), Y3, Y3
+	VPADDD vconst<>+2048(SB), Y3, Y3
 	VPSLLD $23, Y3, Y3
-	VPADDD vconst<>+1920(SB), Y1, Y1
+	VPADDD vconst<>+2048(SB), Y1, Y1
 	VPSLLD $23, Y1, Y1
 	VMULPS Y3, Y2, Y2
 	VMULPS Y1, Y2, Y0
@@ -2109,9 +2149,9 @@ expAVX512_loop:
 	VCVTPS2DQ Z1, Z1
 	VPSRAD $1, Z1, Z3
 	VPSUBD Z3, Z1, Z1
-	VPADDD vconst<>+1920(SB), Z3, Z3
+	VPADDD vconst<>+2048(SB), Z3, Z3
 	VPSLLD $23, Z3, Z3
-	VPADDD vconst<>+1920(SB), Z1, Z1
+	VPADDD vconst<>+2048(SB), Z1, Z1
 	VPSLLD $23, Z1, Z1
 	VMULPS Z3, Z2, Z2
 	VMULPS Z1, Z2, Z0
@@ -2153,9 +2193,9 @@ expAVX512_tail:
 	VCVTPS2DQ Z1, Z1
 	VPSRAD $1, Z1, Z3
 	VPSUBD Z3, Z1, Z1
-	VPADDD vconst<>+1920(SB), Z3, Z3
+	VPADDD vconst<>+2048(SB), Z3, Z3
 	VPSLLD $23, Z3, Z3
-	VPADDD vconst<>+1920(SB), Z1, Z1
+	VPADDD vconst<>+2048(SB), Z1, Z1
 	VPSLLD $23, Z1, Z1
 	VMULPS Z3, Z2, Z2
 	VMULPS Z1, Z2, Z0
@@ -2179,7 +2219,7 @@ sigmoidAVX512_loop:
 	CMPQ CX, $16
 	JLT sigmoidAVX512_tail
 	VMOVUPS (SI), Z0
-	VXORPS vconst<>+2048(SB), Z0, Z0
+	VXORPS vconst<>+2176(SB), Z0, Z0
 	VMOVAPS Z0, Z4
 	VMINPS vconst<>+256(SB), Z0, Z0
 	VMAXPS vconst<>+320(SB), Z0, Z0
@@ -2199,9 +2239,9 @@ sigmoidAVX512_loop:
 	VCVTPS2DQ Z1, Z1
 	VPSRAD $1, Z1, Z3
 	VPSUBD Z3, Z1, Z1
-	VPADDD vconst<>+1920(SB), Z3, Z3
+	VPADDD vconst<>+2048(SB), Z3, Z3
 	VPSLLD $23, Z3, Z3
-	VPADDD vconst<>+1920(SB), Z1, Z1
+	VPADDD vconst<>+2048(SB), Z1, Z1
 	VPSLLD $23, Z1, Z1
 	VMULPS Z3, Z2, Z2
 	VMULPS Z1, Z2, Z0
@@ -2227,7 +2267,7 @@ sigmoidAVX512_tail:
 	MOVWLZX (AX)(BX*2), AX
 	KMOVW AX, K1
 	VMOVUPS.Z (SI), K1, Z0
-	VXORPS vconst<>+2048(SB), Z0, Z0
+	VXORPS vconst<>+2176(SB), Z0, Z0
 	VMOVAPS Z0, Z4
 	VMINPS vconst<>+256(SB), Z0, Z0
 	VMAXPS vconst<>+320(SB), Z0, Z0
@@ -2247,9 +2287,9 @@ sigmoidAVX512_tail:
 	VCVTPS2DQ Z1, Z1
 	VPSRAD $1, Z1, Z3
 	VPSUBD Z3, Z1, Z1
-	VPADDD vconst<>+1920(SB), Z3, Z3
+	VPADDD vconst<>+2048(SB), Z3, Z3
 	VPSLLD $23, Z3, Z3
-	VPADDD vconst<>+1920(SB), Z1, Z1
+	VPADDD vconst<>+2048(SB), Z1, Z1
 	VPSLLD $23, Z1, Z1
 	VMULPS Z3, Z2, Z2
 	VMULPS Z1, Z2, Z0
@@ -2287,7 +2327,7 @@ tanhAVX512_loop:
 	VFMADD213PS vconst<>+1600(SB), Z6, Z7
 	VMULPS Z6, Z7, Z7
 	VFMADD213PS Z5, Z5, Z7
-	VANDPS vconst<>+1984(SB), Z0, Z0
+	VANDPS vconst<>+2112(SB), Z0, Z0
 	VADDPS Z0, Z0, Z0
 	VMOVAPS Z0, Z4
 	VMINPS vconst<>+256(SB), Z0, Z0
@@ -2308,9 +2348,9 @@ tanhAVX512_loop:
 	VCVTPS2DQ Z1, Z1
 	VPSRAD $1, Z1, Z3
 	VPSUBD Z3, Z1, Z1
-	VPADDD vconst<>+1920(SB), Z3, Z3
+	VPADDD vconst<>+2048(SB), Z3, Z3
 	VPSLLD $23, Z3, Z3
-	VPADDD vconst<>+1920(SB), Z1, Z1
+	VPADDD vconst<>+2048(SB), Z1, Z1
 	VPSLLD $23, Z1, Z1
 	VMULPS Z3, Z2, Z2
 	VMULPS Z1, Z2, Z0
@@ -2325,9 +2365,9 @@ tanhAVX512_loop:
 	VDIVPS Z0, Z1, Z0
 	VMOVUPS vconst<>+512(SB), Z1
 	VSUBPS Z0, Z1, Z0
-	VANDPS vconst<>+2048(SB), Z5, Z1
+	VANDPS vconst<>+2176(SB), Z5, Z1
 	VORPS Z1, Z0, Z0
-	VANDPS vconst<>+1984(SB), Z5, Z1
+	VANDPS vconst<>+2112(SB), Z5, Z1
 	VCMPPS $0x11, vconst<>+640(SB), Z1, K2
 	VMOVAPS Z7, K2, Z0
 	VMOVUPS Z0, (DI)
@@ -2354,7 +2394,7 @@ tanhAVX512_tail:
 	VFMADD213PS vconst<>+1600(SB), Z6, Z7
 	VMULPS Z6, Z7, Z7
 	VFMADD213PS Z5, Z5, Z7
-	VANDPS vconst<>+1984(SB), Z0, Z0
+	VANDPS vconst<>+2112(SB), Z0, Z0
 	VADDPS Z0, Z0, Z0
 	VMOVAPS Z0, Z4
 	VMINPS vconst<>+256(SB), Z0, Z0
@@ -2375,9 +2415,9 @@ tanhAVX512_tail:
 	VCVTPS2DQ Z1, Z1
 	VPSRAD $1, Z1, Z3
 	VPSUBD Z3, Z1, Z1
-	VPADDD vconst<>+1920(SB), Z3, Z3
+	VPADDD vconst<>+2048(SB), Z3, Z3
 	VPSLLD $23, Z3, Z3
-	VPADDD vconst<>+1920(SB), Z1, Z1
+	VPADDD vconst<>+2048(SB), Z1, Z1
 	VPSLLD $23, Z1, Z1
 	VMULPS Z3, Z2, Z2
 	VMULPS Z1, Z2, Z0
@@ -2392,9 +2432,9 @@ tanhAVX512_tail:
 	VDIVPS Z0, Z1, Z0
 	VMOVUPS vconst<>+512(SB), Z1
 	VSUBPS Z0, Z1, Z0
-	VANDPS vconst<>+2048(SB), Z5, Z1
+	VANDPS vconst<>+2176(SB), Z5, Z1
 	VORPS Z1, Z0, Z0
-	VANDPS vconst<>+1984(SB), Z5, Z1
+	VANDPS vconst<>+2112(SB), Z5, Z1
 	VCMPPS $0x11, vconst<>+640(SB), Z1, K2
 	VMOVAPS Z7, K2, Z0
 	VMOVUPS Z0, K1, (DI)
@@ -2414,8 +2454,8 @@ geluAVX512_loop:
 	VMOVAPS Z0, Z5
 	VMULPS Z5, Z5, Z6
 	VMULPS Z5, Z6, Z6
-	VFMADD132PS vconst<>+1664(SB), Z5, Z6
-	VMULPS vconst<>+1792(SB), Z6, Z0
+	VFMADD132PS vconst<>+1792(SB), Z5, Z6
+	VMULPS vconst<>+1920(SB), Z6, Z0
 	VMOVAPS Z0, Z4
 	VMINPS vconst<>+256(SB), Z0, Z0
 	VMAXPS vconst<>+320(SB), Z0, Z0
@@ -2435,9 +2475,9 @@ geluAVX512_loop:
 	VCVTPS2DQ Z1, Z1
 	VPSRAD $1, Z1, Z3
 	VPSUBD Z3, Z1, Z1
-	VPADDD vconst<>+1920(SB), Z3, Z3
+	VPADDD vconst<>+2048(SB), Z3, Z3
 	VPSLLD $23, Z3, Z3
-	VPADDD vconst<>+1920(SB), Z1, Z1
+	VPADDD vconst<>+2048(SB), Z1, Z1
 	VPSLLD $23, Z1, Z1
 	VMULPS Z3, Z2, Z2
 	VMULPS Z1, Z2, Z0
@@ -2465,8 +2505,8 @@ geluAVX512_tail:
 	VMOVAPS Z0, Z5
 	VMULPS Z5, Z5, Z6
 	VMULPS Z5, Z6, Z6
-	VFMADD132PS vconst<>+1664(SB), Z5, Z6
-	VMULPS vconst<>+1792(SB), Z6, Z0
+	VFMADD132PS vconst<>+1792(SB), Z5, Z6
+	VMULPS vconst<>+1920(SB), Z6, Z0
 	VMOVAPS Z0, Z4
 	VMINPS vconst<>+256(SB), Z0, Z0
 	VMAXPS vconst<>+320(SB), Z0, Z0
@@ -2486,9 +2526,9 @@ geluAVX512_tail:
 	VCVTPS2DQ Z1, Z1
 	VPSRAD $1, Z1, Z3
 	VPSUBD Z3, Z1, Z1
-	VPADDD vconst<>+1920(SB), Z3, Z3
+	VPADDD vconst<>+2048(SB), Z3, Z3
 	VPSLLD $23, Z3, Z3
-	VPADDD vconst<>+1920(SB), Z1, Z1
+	VPADDD vconst<>+2048(SB), Z1, Z1
 	VPSLLD $23, Z1, Z1
 	VMULPS Z3, Z2, Z2
 	VMULPS Z1, Z2, Z0
@@ -2515,11 +2555,15 @@ geluBackwardAVX512_loop:
 	CMPQ CX, $16
 	JLT geluBackwardAVX512_tail
 	VMOVUPS (SI), Z0
+	VMOVUPS vconst<>+1664(SB), Z6
+	VMINPS Z0, Z6, Z0
+	VMOVUPS vconst<>+1728(SB), Z6
+	VMAXPS Z0, Z6, Z0
 	VMOVAPS Z0, Z5
 	VMULPS Z5, Z5, Z6
 	VMULPS Z5, Z6, Z7
-	VFMADD132PS vconst<>+1664(SB), Z5, Z7
-	VMULPS vconst<>+1792(SB), Z7, Z0
+	VFMADD132PS vconst<>+1792(SB), Z5, Z7
+	VMULPS vconst<>+1920(SB), Z7, Z0
 	VMOVAPS Z0, Z4
 	VMINPS vconst<>+256(SB), Z0, Z0
 	VMAXPS vconst<>+320(SB), Z0, Z0
@@ -2539,9 +2583,9 @@ geluBackwardAVX512_loop:
 	VCVTPS2DQ Z1, Z1
 	VPSRAD $1, Z1, Z3
 	VPSUBD Z3, Z1, Z1
-	VPADDD vconst<>+1920(SB), Z3, Z3
+	VPADDD vconst<>+2048(SB), Z3, Z3
 	VPSLLD $23, Z3, Z3
-	VPADDD vconst<>+1920(SB), Z1, Z1
+	VPADDD vconst<>+2048(SB), Z1, Z1
 	VPSLLD $23, Z1, Z1
 	VMULPS Z3, Z2, Z2
 	VMULPS Z1, Z2, Z0
@@ -2557,10 +2601,10 @@ geluBackwardAVX512_loop:
 	VSUBPS Z0, Z7, Z1
 	VMULPS Z0, Z1, Z1
 	VMULPS Z5, Z1, Z1
-	VMOVUPS vconst<>+1728(SB), Z2
+	VMOVUPS vconst<>+1856(SB), Z2
 	VFMADD213PS vconst<>+512(SB), Z2, Z6
 	VMULPS Z6, Z1, Z1
-	VMULPS vconst<>+1856(SB), Z1, Z1
+	VMULPS vconst<>+1984(SB), Z1, Z1
 	VADDPS Z1, Z0, Z0
 	VMOVUPS (DI), Z2
 	VMOVUPS (DX), Z3
@@ -2579,11 +2623,15 @@ geluBackwardAVX512_tail:
 	MOVWLZX (AX)(BX*2), AX
 	KMOVW AX, K1
 	VMOVUPS.Z (SI), K1, Z0
+	VMOVUPS vconst<>+1664(SB), Z6
+	VMINPS Z0, Z6, Z0
+	VMOVUPS vconst<>+1728(SB), Z6
+	VMAXPS Z0, Z6, Z0
 	VMOVAPS Z0, Z5
 	VMULPS Z5, Z5, Z6
 	VMULPS Z5, Z6, Z7
-	VFMADD132PS vconst<>+1664(SB), Z5, Z7
-	VMULPS vconst<>+1792(SB), Z7, Z0
+	VFMADD132PS vconst<>+1792(SB), Z5, Z7
+	VMULPS vconst<>+1920(SB), Z7, Z0
 	VMOVAPS Z0, Z4
 	VMINPS vconst<>+256(SB), Z0, Z0
 	VMAXPS vconst<>+320(SB), Z0, Z0
@@ -2603,9 +2651,9 @@ geluBackwardAVX512_tail:
 	VCVTPS2DQ Z1, Z1
 	VPSRAD $1, Z1, Z3
 	VPSUBD Z3, Z1, Z1
-	VPADDD vconst<>+1920(SB), Z3, Z3
+	VPADDD vconst<>+2048(SB), Z3, Z3
 	VPSLLD $23, Z3, Z3
-	VPADDD vconst<>+1920(SB), Z1, Z1
+	VPADDD vconst<>+2048(SB), Z1, Z1
 	VPSLLD $23, Z1, Z1
 	VMULPS Z3, Z2, Z2
 	VMULPS Z1, Z2, Z0
@@ -2621,10 +2669,10 @@ geluBackwardAVX512_tail:
 	VSUBPS Z0, Z7, Z1
 	VMULPS Z0, Z1, Z1
 	VMULPS Z5, Z1, Z1
-	VMOVUPS vconst<>+1728(SB), Z2
+	VMOVUPS vconst<>+1856(SB), Z2
 	VFMADD213PS vconst<>+512(SB), Z2, Z6
 	VMULPS Z6, Z1, Z1
-	VMULPS vconst<>+1856(SB), Z1, Z1
+	VMULPS vconst<>+1984(SB), Z1, Z1
 	VADDPS Z1, Z0, Z0
 	VMOVUPS.Z (DI), K1, Z2
 	VMOVUPS.Z (DX), K1, Z3
@@ -2665,9 +2713,9 @@ expSumAVX512_loop:
 	VCVTPS2DQ Z1, Z1
 	VPSRAD $1, Z1, Z3
 	VPSUBD Z3, Z1, Z1
-	VPADDD vconst<>+1920(SB), Z3, Z3
+	VPADDD vconst<>+2048(SB), Z3, Z3
 	VPSLLD $23, Z3, Z3
-	VPADDD vconst<>+1920(SB), Z1, Z1
+	VPADDD vconst<>+2048(SB), Z1, Z1
 	VPSLLD $23, Z1, Z1
 	VMULPS Z3, Z2, Z2
 	VMULPS Z1, Z2, Z0
@@ -2711,9 +2759,9 @@ expSumAVX512_tail:
 	VCVTPS2DQ Z1, Z1
 	VPSRAD $1, Z1, Z3
 	VPSUBD Z3, Z1, Z1
-	VPADDD vconst<>+1920(SB), Z3, Z3
+	VPADDD vconst<>+2048(SB), Z3, Z3
 	VPSLLD $23, Z3, Z3
-	VPADDD vconst<>+1920(SB), Z1, Z1
+	VPADDD vconst<>+2048(SB), Z1, Z1
 	VPSLLD $23, Z1, Z1
 	VMULPS Z3, Z2, Z2
 	VMULPS Z1, Z2, Z0

@@ -64,6 +64,8 @@ func init() {
 	for i, c := range []float64{-929569.0 / 638512875, 21844.0 / 6081075, -1382.0 / 155925, 62.0 / 2835, -17.0 / 315, 2.0 / 15, -1.0 / 3} {
 		f(fmt.Sprintf("t%d", 15-2*i), c)
 	}
+	f("twenty", 20)
+	f("mtwenty", -20)
 	f("geluC", 0.044715)
 	f("gelu3C", 3*0.044715)
 	f("geluM2S", -2*0.7978845608028654)
@@ -309,6 +311,12 @@ func (g *gen) all() {
 	l := "geluBackward" + s.suffix
 	body := func(load func(mem, dst string), store func(src, mem string)) {
 		load("(SI)", R(0))
+		// Clamp to ±20 (gelu' is exactly 1 or 0 beyond; avoids 0·Inf);
+		// x as the second source keeps NaN.
+		g.w("VMOVUPS %s, %s", c("twenty"), R(6))
+		g.w("VMINPS %s, %s, %s", R(0), R(6), R(0))
+		g.w("VMOVUPS %s, %s", c("mtwenty"), R(6))
+		g.w("VMAXPS %s, %s, %s", R(0), R(6), R(0))
 		g.w("VMOVAPS %s, %s", R(0), R(5))
 		g.w("VMULPS %s, %s, %s", R(5), R(5), R(6)) // x²
 		g.w("VMULPS %s, %s, %s", R(5), R(6), R(7)) // x³
