@@ -399,10 +399,10 @@ func (e *estimator) discounts() error {
 				t[c]++
 			}
 		}
-		d, why := closedFormDiscounts(t)
+		d, why := closedFormDiscounts(n, t)
 		if why != "" {
 			fb := e.b.fallback
-			e.warn("ngram: order %d: %s; using fallback discounts D1=%g D2=%g D3+=%g", n, why, fb[0], fb[1], fb[2])
+			e.warn("ngram: order %d: %s; using the fallback discounts D1=%g D2=%g D3+=%g", n, why, fb[0], fb[1], fb[2])
 			d = fb
 		}
 		e.d[n] = d
@@ -496,19 +496,21 @@ func (e *estimator) raw(n int) []uint32 {
 	return e.b.cnt[n]
 }
 
-// closedFormDiscounts is Chen & Goodman's eq. 26 on counts-of-counts t[1..4].
-// why is non-empty when the estimate is impossible or out of range.
-func closedFormDiscounts(t [5]float64) (d [3]float64, why string) {
+// closedFormDiscounts is Chen & Goodman's eq. 26 on the counts-of-counts
+// t[1..4] of order n. why is non-empty when the estimate is impossible or out
+// of range.
+func closedFormDiscounts(n int, t [5]float64) (d [3]float64, why string) {
+	names := [3]string{"D1", "D2", "D3+"}
 	for k := 1; k <= 3; k++ {
 		if t[k] == 0 {
-			return d, fmt.Sprintf("no n-grams with adjusted count %d, cannot estimate the discount for count %d", k, k+1)
+			return d, fmt.Sprintf("no %d-grams with adjusted count %d, so %s cannot be estimated", n, k, names[k-1])
 		}
 	}
 	y := t[1] / (t[1] + 2*t[2])
 	for k := 1; k <= 3; k++ {
 		d[k-1] = float64(k) - float64(k+1)*y*t[k+1]/t[k]
 		if d[k-1] < 0 || d[k-1] > float64(k) {
-			return d, fmt.Sprintf("discount for adjusted count %d out of range [0, %d]: %g", k, k, d[k-1])
+			return d, fmt.Sprintf("%s = %.4g is outside [0, %d]", names[k-1], d[k-1], k)
 		}
 	}
 	return d, ""
