@@ -189,3 +189,30 @@ func TestRankKeyOrder(t *testing.T) {
 		}
 	}
 }
+
+func TestGatherAbove(t *testing.T) {
+	r := NewRand(21)
+	for trial := range 50 {
+		n := 1 + r.IntN(500)
+		lp := make([]float32, n)
+		for i := range lp {
+			lp[i] = -float32(r.Float64() * 10)
+			if r.IntN(5) == 0 {
+				lp[i] = negInf
+			}
+		}
+		th := []float32{negInf, -5, -20, 1}[trial%4]
+		c := NewCandidates(n)
+		c.Reset(slices.Clone(lp), false)
+		got := slices.Clone(c.gatherAbove(th))
+		var want []pair
+		for i, v := range lp {
+			if v >= th && v > negInf {
+				want = append(want, pair{v, int32(i)})
+			}
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("trial %d th %v: got %d pairs, want %d", trial, th, len(got), len(want))
+		}
+	}
+}
