@@ -69,6 +69,10 @@ type gemmImpl struct {
 	// (column p at ap[p*mr:]) and Bp a kc×nr one (row p at bp[p*nr:]).
 	// beta == 0 must not read C.
 	kernel func(kc int, ap, bp, c []float32, ldc int, alpha, beta float32)
+	// kernelRows, if not nil, is kernel reading A unpacked: row i of the
+	// tile at a[i*lda:], its kc columns contiguous. It serves full tiles of
+	// a row-major (not transposed) A, whose packing would be a transpose.
+	kernelRows func(kc int, a []float32, lda int, bp, c []float32, ldc int, alpha, beta float32)
 	// gemvN: y[j] = alpha*Σₚ x[p]*B[p*ldb+j] + beta*y[j], j < len(y), p < len(x).
 	gemvN func(x, b []float32, ldb int, y []float32, alpha, beta float32)
 	// gemvT: y[j] = alpha*Σₚ x[p]*B[j*ldb+p] + beta*y[j], j < len(y), p < len(x).

@@ -17,6 +17,24 @@ func kernel6x64AVX512(kc int, a, b, c *float32, ldc int, alpha, beta float32)
 //go:noescape
 func kernel6x16AVX2(kc int, a, b, c *float32, ldc int, alpha, beta float32)
 
+// The Rows variants read A unpacked from a row-major matrix (row i at
+// a + i·lda), so the common layouts need no A packing at all.
+
+//go:noescape
+func kernel12x32RowsAVX512(kc int, a *float32, lda int, b, c *float32, ldc int, alpha, beta float32)
+
+//go:noescape
+func kernel6x16RowsAVX2(kc int, a *float32, lda int, b, c *float32, ldc int, alpha, beta float32)
+
+func asmKernelRows(mr, nr int, f func(kc int, a *float32, lda int, b, c *float32, ldc int, alpha, beta float32)) func(kc int, a []float32, lda int, bp, c []float32, ldc int, alpha, beta float32) {
+	return func(kc int, a []float32, lda int, bp, c []float32, ldc int, alpha, beta float32) {
+		_ = a[(mr-1)*lda+kc-1]
+		_ = bp[nr*kc-1]
+		_ = c[(mr-1)*ldc+nr-1]
+		f(kc, &a[0], lda, &bp[0], &c[0], ldc, alpha, beta)
+	}
+}
+
 // asmKernel wraps a micro-kernel with the bounds checks the assembly does
 // not do.
 func asmKernel(mr, nr int, f func(kc int, a, b, c *float32, ldc int, alpha, beta float32)) func(kc int, ap, bp, c []float32, ldc int, alpha, beta float32) {
@@ -30,14 +48,71 @@ func asmKernel(mr, nr int, f func(kc int, a, b, c *float32, ldc int, alpha, beta
 
 var gemmAVX512 = &gemmImpl{
 	name: "avx512", mr: 12, nr: 32, kc: 256, mc: 144, nc: 4096,
-	kernel: asmKernel(12, 32, kernel12x32AVX512),
-	gemvN:  gemvNGeneric,
-	gemvT:  gemvTGeneric,
+	kernel:     asmKernel(12, 32, kernel12x32AVX512),
+	kernelRows: asmKernelRows(12, 32, kernel12x32RowsAVX512),
+	gemvN:      gemvNAsm(gemvNAccAVX512),
+	gemvT:      gemvTAsm(gemvT4AVX512),
 }
 
 var gemmAVX2 = &gemmImpl{
 	name: "avx2", mr: 6, nr: 16, kc: 256, mc: 144, nc: 4096,
-	kernel: asmKernel(6, 16, kernel6x16AVX2),
-	gemvN:  gemvNGeneric,
-	gemvT:  gemvTGeneric,
+	kernel:     asmKernel(6, 16, kernel6x16AVX2),
+	kernelRows: asmKernelRows(6, 16, kernel6x16RowsAVX2),
+	gemvN:      gemvNAsm(gemvNAccAVX2),
+	gemvT:      gemvTAsm(gemvT4AVX2),
+}
+
+// gemvNBlock is the column block of gemvNAsm: its partial sums (16 KiB) stay
+// in L1 while the rows of B stream past.
+const gemvNBlock = 4096
+
+// gemvNAsm wraps a gemvNAcc kernel as a gemmImpl.gemvN: column blocks of
+// partial sums on the stack, then y = alpha*sum + beta*y.
+func gemvNAsm(f func(k int, x, b *float32, ldb int, acc *float32, w int)) func(x, b []float32, ldb int, y []float32, alpha, beta float32) {
+	return func(x, b []float32, ldb int, y []float32, alpha, beta float32) {
+		k, n := len(x), len(y)
+		if k == 0 || n == 0 {
+			return
+		}
+		_ = b[(k-1)*ldb+n-1]
+		var acc [gemvNBlock]float32
+		for j0 := 0; j0 < n; j0 += gemvNBlock {
+			w := min(gemvNBlock, n-j0)
+			a := acc[:w]
+			clear(a)
+			f(k, &x[0], &b[j0], ldb, &a[0], w)
+			finishGemv(y[j0:j0+w], a, alpha, beta)
+		}
+	}
+}
+
+// gemvTAsm wraps a gemvT4 kernel as a gemmImpl.gemvT: four rows at a time;
+// the last group repeats its final row, so every output goes through the
+// same instructions.
+func gemvTAsm(f func(k int, x, r0, r1, r2, r3, out *float32)) func(x, b []float32, ldb int, y []float32, alpha, beta float32) {
+	return func(x, b []float32, ldb int, y []float32, alpha, beta float32) {
+		k, n := len(x), len(y)
+		if k == 0 || n == 0 {
+			return
+		}
+		_ = b[(n-1)*ldb+k-1]
+		var out [4]float32
+		for j := 0; j < n; j += 4 {
+			f(k, &x[0], &b[j*ldb], &b[min(j+1, n-1)*ldb], &b[min(j+2, n-1)*ldb], &b[min(j+3, n-1)*ldb], &out[0])
+			finishGemv(y[j:min(j+4, n)], out[:min(4, n-j)], alpha, beta)
+		}
+	}
+}
+
+func finishGemv(y, sum []float32, alpha, beta float32) {
+	sum = sum[:len(y)]
+	if beta == 0 {
+		for j, s := range sum {
+			y[j] = alpha * s
+		}
+		return
+	}
+	for j, s := range sum {
+		y[j] = alpha*s + beta*y[j]
+	}
 }

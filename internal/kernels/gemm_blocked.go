@@ -116,10 +116,24 @@ func (g *gemmJob) packB(lo, hi int) {
 }
 
 // packTransposed writes dst[p*ld+j] = src[j*lds+p] for j < w, p < kcur:
-// w rows of src become w columns of dst. Four source rows at a time, so
-// each destination line is written in fewer passes.
+// w rows of src become w columns of dst. With AVX, whole 8×8 blocks go
+// through an assembly transpose; the rest four source rows at a time.
 func packTransposed(dst []float32, ld int, src []float32, lds, w, kcur int) {
 	j := 0
+	if useAVX2 && kcur >= 8 {
+		k8 := kcur &^ 7
+		for ; j+8 <= w; j += 8 {
+			_ = src[(j+7)*lds+kcur-1]
+			_ = dst[(kcur-1)*ld+j+7]
+			transposeStrip8AVX2(k8, &src[j*lds], lds, &dst[j], ld)
+			for i := range 8 {
+				s := src[(j+i)*lds:][:kcur]
+				for p := k8; p < kcur; p++ {
+					dst[p*ld+j+i] = s[p]
+				}
+			}
+		}
+	}
 	for ; j+4 <= w; j += 4 {
 		s0 := src[j*lds:][:kcur]
 		s1 := src[(j+1)*lds:][:kcur]
@@ -146,11 +160,19 @@ func (g *gemmJob) rows(lo, hi int) {
 	mcur := min(im.mc, hi-lo)
 	abuf := getBuf((mcur+mr-1)/mr*mr*kcur + mr*nr)
 	tile := (*abuf)[len(*abuf)-mr*nr:]
+	// A row-major: full tiles read it in place, only a ragged last tile is
+	// packed.
+	direct := !g.transA && im.kernelRows != nil
 	for ic := lo; ic < hi; ic += im.mc {
 		mcur := min(im.mc, hi-ic)
 		tilesM := (mcur + mr - 1) / mr
 		ap := (*abuf)[:tilesM*mr*kcur]
-		g.packA(ap, ic, mcur)
+		if !direct {
+			g.packA(ap, ic, mcur)
+		} else if mcur%mr != 0 {
+			t := tilesM - 1
+			g.packA(ap[t*mr*kcur:], ic+t*mr, mcur-t*mr)
+		}
 		for j0 := 0; j0 < g.ncur; j0 += nr {
 			bp := g.bp[j0*kcur : (j0+nr)*kcur]
 			w := min(nr, g.ncur-j0)
@@ -159,6 +181,17 @@ func (g *gemmJob) rows(lo, hi int) {
 				h := min(mr, g.m-i0)
 				apt := ap[t*mr*kcur : (t+1)*mr*kcur]
 				cOff := i0*g.ldc + g.jc + j0
+				if direct && h == mr {
+					aOff := i0*g.lda + g.pc
+					a := g.a[aOff : aOff+(mr-1)*g.lda+kcur]
+					if w == nr {
+						im.kernelRows(kcur, a, g.lda, bp, g.c[cOff:cOff+(mr-1)*g.ldc+nr], g.ldc, g.alpha, g.beta)
+						continue
+					}
+					im.kernelRows(kcur, a, g.lda, bp, tile, nr, 1, 0)
+					g.storeEdge(tile, cOff, h, w)
+					continue
+				}
 				if h == mr && w == nr {
 					im.kernel(kcur, apt, bp, g.c[cOff:cOff+(mr-1)*g.ldc+nr], g.ldc, g.alpha, g.beta)
 					continue
