@@ -3,6 +3,7 @@ package nn
 import (
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 )
 
@@ -305,14 +306,26 @@ func TestDropout(t *testing.T) {
 
 func TestColumnSumsDeterministic(t *testing.T) {
 	rng := rand.New(rand.NewPCG(17, 18))
-	N, OC := 300, 513
+	N, OC := 1000, 513
 	src := randSlice(rng, N*OC, 1)
-	a, b := make([]float32, OC), make([]float32, OC)
-	ColumnSums(a, src, N, OC)
-	columnSums(b, src, N, OC, 0, OC)
+	run := func(procs int) []float32 {
+		prev := runtime.GOMAXPROCS(procs)
+		defer runtime.GOMAXPROCS(prev)
+		d := make([]float32, OC)
+		ColumnSums(d, src, N, OC)
+		return d
+	}
+	a, b := run(1), run(3)
 	for j := range a {
+		var ref float64
+		for r := range N {
+			ref += float64(src[r*OC+j])
+		}
 		if a[j] != b[j] {
-			t.Fatalf("column %d: parallel %g, serial %g", j, a[j], b[j])
+			t.Fatalf("column %d: %g with 1 proc, %g with 3", j, a[j], b[j])
+		}
+		if math.Abs(float64(a[j])-ref) > 1e-4*math.Sqrt(float64(N)) {
+			t.Fatalf("column %d: %g, reference %g", j, a[j], ref)
 		}
 	}
 }
