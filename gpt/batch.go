@@ -179,8 +179,7 @@ func (m *Model) Backward(scale float32) {
 	C, V, NH, N := m.cfg.Dim, m.V, m.cfg.Heads, B*T
 	nn.Zero(s.dlogits)
 	nn.CrossEntropyBackward(s.dlogits, s.probs, s.tgt, N, V, Ignore, scale)
-	nn.Zero(s.dA)
-	nn.LinearBackward(s.dA, m.wte.Grad(a), nil, s.dlogits, s.lnf, m.wte.Data(a), N, C, V)
+	nn.LinearBackwardSet(s.dA, m.wte.Grad(a), nil, s.dlogits, s.lnf, m.wte.Data(a), N, C, V)
 	last := s.encoded
 	if len(m.layers) > 0 {
 		last = s.layers[len(m.layers)-1].res3
@@ -200,12 +199,10 @@ func (m *Model) Backward(scale float32) {
 			nn.DropoutBackward(s.dB, s.dres, la.drop2)
 			dfcproj = s.dB
 		}
-		nn.Zero(s.d4a)
-		nn.LinearBackward(s.d4a, w.fcprojw.Grad(a), w.fcpjb.Grad(a), dfcproj, la.fchGelu, w.fcprojw.Data(a), N, 4*C, C)
+		nn.LinearBackwardSet(s.d4a, w.fcprojw.Grad(a), w.fcpjb.Grad(a), dfcproj, la.fchGelu, w.fcprojw.Data(a), N, 4*C, C)
 		nn.Zero(s.d4b)
 		nn.GELUBackward(s.d4b, la.fch, s.d4a)
-		nn.Zero(s.dA)
-		nn.LinearBackward(s.dA, w.fcw.Grad(a), w.fcb.Grad(a), s.d4b, la.ln2, w.fcw.Data(a), N, C, 4*C)
+		nn.LinearBackwardSet(s.dA, w.fcw.Grad(a), w.fcb.Grad(a), s.d4b, la.ln2, w.fcw.Data(a), N, C, 4*C)
 		nn.LayerNormBackward(s.dres, w.ln2w.Grad(a), w.ln2b.Grad(a), s.dA, la.res2, w.ln2w.Data(a), la.ln2Mean, la.ln2Rstd, N, C)
 		// res2 = prev + drop(attproj): dres becomes d(prev).
 		dproj := s.dres
@@ -214,12 +211,9 @@ func (m *Model) Backward(scale float32) {
 			nn.DropoutBackward(s.dB, s.dres, la.drop1)
 			dproj = s.dB
 		}
-		nn.Zero(s.dA)
-		nn.LinearBackward(s.dA, w.projw.Grad(a), w.projb.Grad(a), dproj, la.atty, w.projw.Data(a), N, C, C)
-		nn.Zero(s.dqkv)
-		nn.AttentionBackward(s.dqkv, s.datt, s.dA, la.qkv, la.att, B, T, C, NH)
-		nn.Zero(s.dA)
-		nn.LinearBackward(s.dA, w.qkvw.Grad(a), w.qkvb.Grad(a), s.dqkv, la.ln1, w.qkvw.Data(a), N, C, 3*C)
+		nn.LinearBackwardSet(s.dA, w.projw.Grad(a), w.projb.Grad(a), dproj, la.atty, w.projw.Data(a), N, C, C)
+		nn.AttentionBackwardSet(s.dqkv, s.datt, s.dA, la.qkv, la.att, B, T, C, NH)
+		nn.LinearBackwardSet(s.dA, w.qkvw.Grad(a), w.qkvb.Grad(a), s.dqkv, la.ln1, w.qkvw.Data(a), N, C, 3*C)
 		nn.LayerNormBackward(s.dres, w.ln1w.Grad(a), w.ln1b.Grad(a), s.dA, prev, w.ln1w.Data(a), la.ln1Mean, la.ln1Rstd, N, C)
 	}
 	demb := s.dres

@@ -329,3 +329,31 @@ func TestColumnSumsDeterministic(t *testing.T) {
 		}
 	}
 }
+
+// The Set variants equal accumulation into zeros, whatever dinp held.
+func TestSetVariants(t *testing.T) {
+	rng := rand.New(rand.NewPCG(19, 20))
+	N, C, OC := 7, 9, 5
+	inp, w, dout := randSlice(rng, N*C, 1), randSlice(rng, OC*C, 1), randSlice(rng, N*OC, 1)
+	acc, set := make([]float32, N*C), randSlice(rng, N*C, 100)
+	dw1, dw2 := make([]float32, OC*C), make([]float32, OC*C)
+	LinearBackward(acc, dw1, nil, dout, inp, w, N, C, OC)
+	LinearBackwardSet(set, dw2, nil, dout, inp, w, N, C, OC)
+	for i := range acc {
+		if acc[i] != set[i] {
+			t.Fatalf("LinearBackwardSet differs at %d", i)
+		}
+	}
+	B, T, CC, NH := 2, attBlock*2+5, 8, 2
+	qkv, dy := randSlice(rng, B*T*3*CC, 1), randSlice(rng, B*T*CC, 1)
+	out, att, scr := make([]float32, B*T*CC), make([]float32, B*NH*T*T), make([]float32, B*NH*T*T)
+	AttentionForward(out, att, qkv, B, T, CC, NH)
+	a1, a2 := make([]float32, len(qkv)), randSlice(rng, len(qkv), 100)
+	AttentionBackward(a1, scr, dy, qkv, att, B, T, CC, NH)
+	AttentionBackwardSet(a2, scr, dy, qkv, att, B, T, CC, NH)
+	for i := range a1 {
+		if math.Abs(float64(a1[i]-a2[i])) > 1e-6*(1+math.Abs(float64(a1[i]))) {
+			t.Fatalf("AttentionBackwardSet differs at %d: %g vs %g", i, a1[i], a2[i])
+		}
+	}
+}

@@ -25,8 +25,19 @@ func LinearForward(out, inp, weight, bias []float32, N, C, OC int) {
 //	dweight (OC,C) += doutᵀ·inp
 //	dbias   (OC)   += Σ_rows dout     (skipped when dbias is nil)
 func LinearBackward(dinp, dweight, dbias, dout, inp, weight []float32, N, C, OC int) {
+	linearBackward(dinp, dweight, dbias, dout, inp, weight, N, C, OC, 1)
+}
+
+// LinearBackwardSet is LinearBackward except that it overwrites dinp
+// instead of accumulating into it (dweight and dbias still accumulate):
+// for a gradient buffer that would otherwise have to be zeroed first.
+func LinearBackwardSet(dinp, dweight, dbias, dout, inp, weight []float32, N, C, OC int) {
+	linearBackward(dinp, dweight, dbias, dout, inp, weight, N, C, OC, 0)
+}
+
+func linearBackward(dinp, dweight, dbias, dout, inp, weight []float32, N, C, OC int, beta float32) {
 	if dinp != nil {
-		kernels.Sgemm(false, false, N, C, OC, 1, dout, OC, weight, C, 1, dinp, C)
+		kernels.Sgemm(false, false, N, C, OC, 1, dout, OC, weight, C, beta, dinp, C)
 	}
 	kernels.Sgemm(true, false, OC, C, N, 1, dout, OC, inp, C, 1, dweight, C)
 	if dbias != nil {
