@@ -505,3 +505,67 @@ func Load(ctx context.Context, docs []Doc, tok tokenize.Tokenizer, mode Mode, pr
 	})
 	return all, st, err
 }
+
+// Read streams the bytes of each document: piece receives consecutive pieces
+// of one document, end is called after its last piece (either may be nil).
+// Errors returned by the callbacks are prefixed with the document's name
+// unless they already carry the package prefix.
+func Read(ctx context.Context, docs []Doc, progress Progress, piece func(d Doc, p []byte) error, end func(d Doc) error) error {
+	total := TotalSize(docs)
+	var done int64
+	buf := make([]byte, readSize)
+	for _, d := range docs {
+		if err := readDoc(ctx, d, buf, &done, total, progress, piece, end); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func readDoc(ctx context.Context, d Doc, buf []byte, done *int64, total int64, progress Progress, piece func(Doc, []byte) error, end func(Doc) error) (err error) {
+	name := d.display()
+	defer func() {
+		var ie *tokenize.InputError
+		if errors.As(err, &ie) {
+			err = fmt.Errorf("corpus: %s: byte %d: %s", name, ie.Offset, ie.Msg)
+		} else if err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) && !strings.HasPrefix(err.Error(), "corpus: ") {
+			err = fmt.Errorf("corpus: %s: %w", name, err)
+		}
+	}()
+	var r io.Reader = os.Stdin
+	if d.Path != "-" {
+		f, err := os.Open(d.Path)
+		if err != nil {
+			return fmt.Errorf("corpus: %s: %w", name, unwrapPathError(err))
+		}
+		defer f.Close()
+		r = f
+	}
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		n, rerr := io.ReadFull(r, buf)
+		if n > 0 {
+			*done += int64(n)
+			if piece != nil {
+				if err := piece(d, buf[:n]); err != nil {
+					return err
+				}
+			}
+			if progress != nil {
+				progress(*done, total)
+			}
+		}
+		if rerr == io.EOF || rerr == io.ErrUnexpectedEOF {
+			break
+		}
+		if rerr != nil {
+			return rerr
+		}
+	}
+	if end != nil {
+		return end(d)
+	}
+	return nil
+}

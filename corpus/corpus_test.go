@@ -160,3 +160,49 @@ func FuzzRuneCounter(f *testing.F) {
 		}
 	})
 }
+
+func TestRead(t *testing.T) {
+	dir := t.TempDir()
+	a := write(t, dir, "a.txt", strings.Repeat("x", readSize+10))
+	b := write(t, dir, "b.txt", "ok\xff")
+	docs, _ := Files([]string{a, b}, Options{})
+	var sizes []int
+	var ends []string
+	err := Read(context.Background(), docs, nil, func(d Doc, p []byte) error {
+		sizes = append(sizes, len(p))
+		return nil
+	}, func(d Doc) error {
+		ends = append(ends, filepath.Base(d.Path))
+		return nil
+	})
+	if err != nil || !slices.Equal(sizes, []int{readSize, 10, 3}) || !slices.Equal(ends, []string{"a.txt", "b.txt"}) {
+		t.Fatalf("err %v sizes %v ends %v", err, sizes, ends)
+	}
+	cb := tokenize.NewCharBuilder()
+	err = Read(context.Background(), docs, nil, func(d Doc, p []byte) error { return cb.Add(p) }, func(Doc) error { return cb.Flush() })
+	if err == nil || !strings.Contains(err.Error(), "b.txt: byte 2: invalid UTF-8") {
+		t.Fatalf("err %v", err)
+	}
+}
+
+func TestLearnTokenizer(t *testing.T) {
+	dir := t.TempDir()
+	p := write(t, dir, "a.txt", "ba a\nc a\n")
+	docs, _ := Files([]string{p}, Options{})
+	ctx := context.Background()
+	tok, err := LearnTokenizer(ctx, docs, Stream, TokenizerOptions{Kind: "char"}, nil)
+	if err != nil || tok.Vocab().Base != 5 {
+		t.Fatalf("char stream: %v, %v", tok, err)
+	}
+	tok, err = LearnTokenizer(ctx, docs, Lines, TokenizerOptions{Kind: "char"}, nil)
+	if err != nil || tok.Vocab().Base != 4 {
+		t.Fatalf("char lines: %v, %v", tok, err)
+	}
+	tok, err = LearnTokenizer(ctx, docs, Lines, TokenizerOptions{Kind: "word", VocabSize: 2}, nil)
+	if err != nil || !slices.Equal(tok.(*tokenize.Word).Words(), []string{"a", "ba"}) {
+		t.Fatalf("word: %v, %v", tok, err)
+	}
+	if _, err := LearnTokenizer(ctx, docs, Lines, TokenizerOptions{Kind: "bpe"}, nil); err == nil {
+		t.Fatal("unknown kind accepted")
+	}
+}

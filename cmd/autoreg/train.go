@@ -89,8 +89,8 @@ func init() {
 			fs.Float64Var(&f.weightDec, "weight-decay", 0.1, "neural: AdamW decoupled weight decay on matrices")
 			fs.Float64Var(&f.validSplit, "valid-split", 0, "neural: hold out this `FRACTION` of the end of the training text for validation, e.g. 0.1 (tiny Shakespeare's standard split)")
 			return func(ctx context.Context, args []string) error {
-				if f.out == "" {
-					return usagef("--out is required")
+				if err := checkOut("--out", f.out); err != nil {
+					return err
 				}
 				if f.resume {
 					// The checkpoint knows its architecture.
