@@ -177,15 +177,14 @@ func (m *Model) Backward(scale float32) {
 	a := m.arena
 	B, T := s.B, s.T
 	C, V, NH, N := m.cfg.Dim, m.V, m.cfg.Heads, B*T
-	clear(s.dlogits)
+	nn.Zero(s.dlogits)
 	nn.CrossEntropyBackward(s.dlogits, s.probs, s.tgt, N, V, Ignore, scale)
-	clear(s.dA)
-	nn.LinearBackward(s.dA, m.wte.Grad(a), nil, s.dlogits, s.lnf, m.wte.Data(a), N, C, V)
+	nn.LinearBackwardSet(s.dA, m.wte.Grad(a), nil, s.dlogits, s.lnf, m.wte.Data(a), N, C, V)
 	last := s.encoded
 	if len(m.layers) > 0 {
 		last = s.layers[len(m.layers)-1].res3
 	}
-	clear(s.dres)
+	nn.Zero(s.dres)
 	nn.LayerNormBackward(s.dres, m.lnfw.Grad(a), m.lnfb.Grad(a), s.dA, last, m.lnfw.Data(a), s.lnfMean, s.lnfRstd, N, C)
 	for l := len(m.layers) - 1; l >= 0; l-- {
 		w, la := &m.layers[l], &s.layers[l]
@@ -196,35 +195,30 @@ func (m *Model) Backward(scale float32) {
 		// res3 = res2 + drop(fcproj): dres is d(res3) and becomes d(res2).
 		dfcproj := s.dres
 		if s.dropout {
-			clear(s.dB)
+			nn.Zero(s.dB)
 			nn.DropoutBackward(s.dB, s.dres, la.drop2)
 			dfcproj = s.dB
 		}
-		clear(s.d4a)
-		nn.LinearBackward(s.d4a, w.fcprojw.Grad(a), w.fcpjb.Grad(a), dfcproj, la.fchGelu, w.fcprojw.Data(a), N, 4*C, C)
-		clear(s.d4b)
+		nn.LinearBackwardSet(s.d4a, w.fcprojw.Grad(a), w.fcpjb.Grad(a), dfcproj, la.fchGelu, w.fcprojw.Data(a), N, 4*C, C)
+		nn.Zero(s.d4b)
 		nn.GELUBackward(s.d4b, la.fch, s.d4a)
-		clear(s.dA)
-		nn.LinearBackward(s.dA, w.fcw.Grad(a), w.fcb.Grad(a), s.d4b, la.ln2, w.fcw.Data(a), N, C, 4*C)
+		nn.LinearBackwardSet(s.dA, w.fcw.Grad(a), w.fcb.Grad(a), s.d4b, la.ln2, w.fcw.Data(a), N, C, 4*C)
 		nn.LayerNormBackward(s.dres, w.ln2w.Grad(a), w.ln2b.Grad(a), s.dA, la.res2, w.ln2w.Data(a), la.ln2Mean, la.ln2Rstd, N, C)
 		// res2 = prev + drop(attproj): dres becomes d(prev).
 		dproj := s.dres
 		if s.dropout {
-			clear(s.dB)
+			nn.Zero(s.dB)
 			nn.DropoutBackward(s.dB, s.dres, la.drop1)
 			dproj = s.dB
 		}
-		clear(s.dA)
-		nn.LinearBackward(s.dA, w.projw.Grad(a), w.projb.Grad(a), dproj, la.atty, w.projw.Data(a), N, C, C)
-		clear(s.dqkv)
-		nn.AttentionBackward(s.dqkv, s.datt, s.dA, la.qkv, la.att, B, T, C, NH)
-		clear(s.dA)
-		nn.LinearBackward(s.dA, w.qkvw.Grad(a), w.qkvb.Grad(a), s.dqkv, la.ln1, w.qkvw.Data(a), N, C, 3*C)
+		nn.LinearBackwardSet(s.dA, w.projw.Grad(a), w.projb.Grad(a), dproj, la.atty, w.projw.Data(a), N, C, C)
+		nn.AttentionBackwardSet(s.dqkv, s.datt, s.dA, la.qkv, la.att, B, T, C, NH)
+		nn.LinearBackwardSet(s.dA, w.qkvw.Grad(a), w.qkvb.Grad(a), s.dqkv, la.ln1, w.qkvw.Data(a), N, C, 3*C)
 		nn.LayerNormBackward(s.dres, w.ln1w.Grad(a), w.ln1b.Grad(a), s.dA, prev, w.ln1w.Data(a), la.ln1Mean, la.ln1Rstd, N, C)
 	}
 	demb := s.dres
 	if s.dropout {
-		clear(s.dB)
+		nn.Zero(s.dB)
 		nn.DropoutBackward(s.dB, s.dres, s.drop0)
 		demb = s.dB
 	}

@@ -42,6 +42,38 @@ type State struct {
 	haveLogp               bool
 	probe                  []float32 // (V) scratch for row log-softmax
 	mean, rstd, lnfScratch []float32
+
+	// One-row linear layers split over the worker pool (see linear).
+	lin   linJob
+	linFn func(lo, hi int)
+}
+
+// linJob is the argument of a split one-row linear layer; the work
+// function is a method value made once per State, so a generated token
+// allocates nothing.
+type linJob struct {
+	out, inp, w, b []float32
+	C              int
+}
+
+func (j *linJob) run(lo, hi int) {
+	C := j.C
+	nn.LinearForward(j.out[lo:hi], j.inp, j.w[lo*C:hi*C], j.b[lo:hi], 1, C, hi-lo)
+}
+
+// linear is nn.LinearForward, except that a single row (generating a
+// token: a matrix-vector product, bound by reading the weights) is split
+// by blocks of output rows over both cores. Every output element is the
+// same dot product either way.
+func (s *State) linear(out, inp, w, b []float32, n, C, OC int) {
+	if n > 1 || OC*C < 1<<15 {
+		nn.LinearForward(out, inp, w, b, n, C, OC)
+		return
+	}
+	s.lin = linJob{out: out, inp: inp, w: w, b: b, C: C}
+	grain := max(64, (OC/4+63)&^63)
+	kernels.Parallel(OC, grain, s.linFn)
+	s.lin = linJob{}
 }
 
 // NewState returns an empty history.
@@ -58,6 +90,7 @@ func (m *Model) newState() *State {
 		s.v[l] = make([]float32, T*C)
 	}
 	s.grow(1)
+	s.linFn = s.lin.run
 	return s
 }
 
@@ -180,7 +213,7 @@ func (s *State) forward(xs []autoreg.Token, all bool) {
 		w := &m.layers[l]
 		kc, vc := s.k[l], s.v[l]
 		layerNormRows(ln, x, w.ln1w.Data(a), w.ln1b.Data(a), n, C)
-		nn.LinearForward(qkv, ln, w.qkvw.Data(a), w.qkvb.Data(a), n, C, 3*C)
+		s.linear(qkv, ln, w.qkvw.Data(a), w.qkvb.Data(a), n, C, 3*C)
 		for i := range n {
 			copy(kc[(pos+i)*C:(pos+i+1)*C], qkv[i*3*C+C:i*3*C+2*C])
 			copy(vc[(pos+i)*C:(pos+i+1)*C], qkv[i*3*C+2*C:i*3*C+3*C])
@@ -210,12 +243,12 @@ func (s *State) forward(xs []autoreg.Token, all bool) {
 			}
 			kernels.Sgemm(false, false, n, hs, end, 1, sc, end, vc[h*hs:], C, 0, atty[h*hs:], C)
 		}
-		nn.LinearForward(tmp, atty, w.projw.Data(a), w.projb.Data(a), n, C, C)
+		s.linear(tmp, atty, w.projw.Data(a), w.projb.Data(a), n, C, C)
 		kernels.Add(x, x, tmp)
 		layerNormRows(ln, x, w.ln2w.Data(a), w.ln2b.Data(a), n, C)
-		nn.LinearForward(fch, ln, w.fcw.Data(a), w.fcb.Data(a), n, C, 4*C)
+		s.linear(fch, ln, w.fcw.Data(a), w.fcb.Data(a), n, C, 4*C)
 		kernels.GELU(fch, fch)
-		nn.LinearForward(tmp, fch, w.fcprojw.Data(a), w.fcpjb.Data(a), n, 4*C, C)
+		s.linear(tmp, fch, w.fcprojw.Data(a), w.fcpjb.Data(a), n, 4*C, C)
 		kernels.Add(x, x, tmp)
 	}
 	first := n - 1

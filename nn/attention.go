@@ -93,16 +93,29 @@ func causalSoftmaxRow(row []float32, n int) {
 //	dP = dY Vᵀ,  dS = P⊙(dP − rowsum(P⊙dP))/√hs
 //	dQ += dS K,  dK += dSᵀ Q,  dV += Pᵀ dY
 func AttentionBackward(dqkv, scratch, dout, qkv, att []float32, B, T, C, NH int) {
+	attentionBackward(dqkv, scratch, dout, qkv, att, B, T, C, NH, 1)
+}
+
+// AttentionBackwardSet is AttentionBackward except that it overwrites dqkv
+// instead of accumulating into it.
+func AttentionBackwardSet(dqkv, scratch, dout, qkv, att []float32, B, T, C, NH int) {
+	attentionBackward(dqkv, scratch, dout, qkv, att, B, T, C, NH, 0)
+}
+
+func attentionBackward(dqkv, scratch, dout, qkv, att []float32, B, T, C, NH int, beta float32) {
 	checkAtt("AttentionBackward", len(dout), len(att), len(qkv), B, T, C, NH)
 	checkAtt("AttentionBackward", len(dout), len(scratch), len(dqkv), B, T, C, NH)
 	kernels.Parallel(B*NH, 1, func(lo, hi int) {
 		for bh := lo; bh < hi; bh++ {
-			attBackwardHead(dqkv, scratch, dout, qkv, att, bh/NH, bh%NH, T, C, NH)
+			attBackwardHead(dqkv, scratch, dout, qkv, att, bh/NH, bh%NH, T, C, NH, beta)
 		}
 	})
 }
 
-func attBackwardHead(dqkv, scratch, dout, qkv, att []float32, b, h, T, C, NH int) {
+// attBackwardHead runs the row blocks last to first: the last block
+// touches every row of dK and dV, so with beta 0 it initializes them and
+// the earlier blocks accumulate; each block writes its own rows of dQ once.
+func attBackwardHead(dqkv, scratch, dout, qkv, att []float32, b, h, T, C, NH int, beta float32) {
 	hs := C / NH
 	C3 := 3 * C
 	scale := float32(1 / math.Sqrt(float64(hs)))
@@ -112,9 +125,14 @@ func attBackwardHead(dqkv, scratch, dout, qkv, att []float32, b, h, T, C, NH int
 	P := att[(b*NH+h)*T*T : (b*NH+h+1)*T*T]
 	dS := scratch[(b*NH+h)*T*T : (b*NH+h+1)*T*T]
 	dy := dout[b*T*C+h*hs:]
-	for r0 := 0; r0 < T; r0 += attBlock {
+	last := (T - 1) / attBlock * attBlock
+	for r0 := last; r0 >= 0; r0 -= attBlock {
 		r1 := min(r0+attBlock, T)
 		m := r1 - r0
+		bkv := float32(1)
+		if r0 == last {
+			bkv = beta
+		}
 		// dP[r0:r1, 0:r1] = dY[r0:r1]·V[0:r1]ᵀ
 		kernels.Sgemm(false, true, m, r1, hs, 1, dy[r0*C:], C, v, C3, 0, dS[r0*T:], T)
 		for t := r0; t < r1; t++ {
@@ -130,10 +148,10 @@ func attBackwardHead(dqkv, scratch, dout, qkv, att []float32, b, h, T, C, NH int
 			clear(d[t+1:])
 		}
 		// dV[0:r1] += P[r0:r1,0:r1]ᵀ·dY[r0:r1]
-		kernels.Sgemm(true, false, r1, hs, m, 1, P[r0*T:], T, dy[r0*C:], C, 1, dv, C3)
+		kernels.Sgemm(true, false, r1, hs, m, 1, P[r0*T:], T, dy[r0*C:], C, bkv, dv, C3)
 		// dQ[r0:r1] += dS[r0:r1,0:r1]·K[0:r1]
-		kernels.Sgemm(false, false, m, hs, r1, 1, dS[r0*T:], T, k, C3, 1, dq[r0*C3:], C3)
+		kernels.Sgemm(false, false, m, hs, r1, 1, dS[r0*T:], T, k, C3, beta, dq[r0*C3:], C3)
 		// dK[0:r1] += dS[r0:r1,0:r1]ᵀ·Q[r0:r1]
-		kernels.Sgemm(true, false, r1, hs, m, 1, dS[r0*T:], T, q[r0*C3:], C3, 1, dk, C3)
+		kernels.Sgemm(true, false, r1, hs, m, 1, dS[r0*T:], T, q[r0*C3:], C3, bkv, dk, C3)
 	}
 }

@@ -7,16 +7,24 @@ import "github.com/autoreg/autoreg/internal/kernels"
 
 // GELUForward computes out = gelu(inp) elementwise, in GPT-2's tanh form
 // ½x(1+tanh(√(2/π)(x+0.044715x³))). out may alias inp.
-func GELUForward(out, inp []float32) { kernels.GELU(out, inp) }
+func GELUForward(out, inp []float32) {
+	forChunks(len(inp), func(lo, hi int) { kernels.GELU(out[lo:hi], inp[lo:hi]) })
+}
 
 // GELUBackward accumulates dinp += gelu'(inp)⊙dout.
-func GELUBackward(dinp, inp, dout []float32) { kernels.GELUBackward(dinp, inp, dout) }
+func GELUBackward(dinp, inp, dout []float32) {
+	forChunks(len(inp), func(lo, hi int) { kernels.GELUBackward(dinp[lo:hi], inp[lo:hi], dout[lo:hi]) })
+}
 
 // ResidualForward computes out = a + b (the residual connection).
-func ResidualForward(out, a, b []float32) { kernels.Add(out, a, b) }
+func ResidualForward(out, a, b []float32) {
+	forChunks(len(a), func(lo, hi int) { kernels.Add(out[lo:hi], a[lo:hi], b[lo:hi]) })
+}
 
 // ResidualBackward accumulates dout into both inputs' gradients.
 func ResidualBackward(da, db, dout []float32) {
-	kernels.Axpy(1, dout, da)
-	kernels.Axpy(1, dout, db)
+	forChunks(len(dout), func(lo, hi int) {
+		kernels.Axpy(1, dout[lo:hi], da[lo:hi])
+		kernels.Axpy(1, dout[lo:hi], db[lo:hi])
+	})
 }

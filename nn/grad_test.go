@@ -3,6 +3,7 @@ package nn
 import (
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 )
 
@@ -305,14 +306,54 @@ func TestDropout(t *testing.T) {
 
 func TestColumnSumsDeterministic(t *testing.T) {
 	rng := rand.New(rand.NewPCG(17, 18))
-	N, OC := 300, 513
+	N, OC := 1000, 513
 	src := randSlice(rng, N*OC, 1)
-	a, b := make([]float32, OC), make([]float32, OC)
-	ColumnSums(a, src, N, OC)
-	columnSums(b, src, N, OC, 0, OC)
+	run := func(procs int) []float32 {
+		prev := runtime.GOMAXPROCS(procs)
+		defer runtime.GOMAXPROCS(prev)
+		d := make([]float32, OC)
+		ColumnSums(d, src, N, OC)
+		return d
+	}
+	a, b := run(1), run(3)
 	for j := range a {
+		var ref float64
+		for r := range N {
+			ref += float64(src[r*OC+j])
+		}
 		if a[j] != b[j] {
-			t.Fatalf("column %d: parallel %g, serial %g", j, a[j], b[j])
+			t.Fatalf("column %d: %g with 1 proc, %g with 3", j, a[j], b[j])
+		}
+		if math.Abs(float64(a[j])-ref) > 1e-4*math.Sqrt(float64(N)) {
+			t.Fatalf("column %d: %g, reference %g", j, a[j], ref)
+		}
+	}
+}
+
+// The Set variants equal accumulation into zeros, whatever dinp held.
+func TestSetVariants(t *testing.T) {
+	rng := rand.New(rand.NewPCG(19, 20))
+	N, C, OC := 7, 9, 5
+	inp, w, dout := randSlice(rng, N*C, 1), randSlice(rng, OC*C, 1), randSlice(rng, N*OC, 1)
+	acc, set := make([]float32, N*C), randSlice(rng, N*C, 100)
+	dw1, dw2 := make([]float32, OC*C), make([]float32, OC*C)
+	LinearBackward(acc, dw1, nil, dout, inp, w, N, C, OC)
+	LinearBackwardSet(set, dw2, nil, dout, inp, w, N, C, OC)
+	for i := range acc {
+		if acc[i] != set[i] {
+			t.Fatalf("LinearBackwardSet differs at %d", i)
+		}
+	}
+	B, T, CC, NH := 2, attBlock*2+5, 8, 2
+	qkv, dy := randSlice(rng, B*T*3*CC, 1), randSlice(rng, B*T*CC, 1)
+	out, att, scr := make([]float32, B*T*CC), make([]float32, B*NH*T*T), make([]float32, B*NH*T*T)
+	AttentionForward(out, att, qkv, B, T, CC, NH)
+	a1, a2 := make([]float32, len(qkv)), randSlice(rng, len(qkv), 100)
+	AttentionBackward(a1, scr, dy, qkv, att, B, T, CC, NH)
+	AttentionBackwardSet(a2, scr, dy, qkv, att, B, T, CC, NH)
+	for i := range a1 {
+		if math.Abs(float64(a1[i]-a2[i])) > 1e-6*(1+math.Abs(float64(a1[i]))) {
+			t.Fatalf("AttentionBackwardSet differs at %d: %g vs %g", i, a1[i], a2[i])
 		}
 	}
 }

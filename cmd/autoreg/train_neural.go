@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -44,6 +43,12 @@ func trainNeural(ctx context.Context, f *trainFlags, args []string) error {
 	if err != nil {
 		return err
 	}
+	// The text is read twice (vocabulary, then tokens): spool stdin.
+	docs, cleanup, err := corpus.Spool(docs, "")
+	if err != nil {
+		return err
+	}
+	defer cleanup()
 	if f.validSplit < 0 || f.validSplit >= 1 {
 		return usagef("--valid-split %g: want a fraction in [0, 1)", f.validSplit)
 	}
@@ -65,7 +70,7 @@ func trainNeural(ctx context.Context, f *trainFlags, args []string) error {
 		}
 		tr.Opts.MaxTime = f.maxTime
 	} else {
-		if tok, err = neuralTokenizer(ctx, f, docs, mode); err != nil {
+		if tok, err = learnTokenizer(ctx, f, docs, mode); err != nil {
 			return err
 		}
 		m, cfg, err := newNeuralModel(f, tok.Vocab())
@@ -181,61 +186,6 @@ func newNeuralModel(f *trainFlags, v autoreg.Vocab) (train.Model, any, error) {
 		return m, cfg, nil
 	}
 	return nil, nil, fmt.Errorf("--arch %s: not in this build yet", f.arch)
-}
-
-// neuralTokenizer builds the tokenizer from the training text.
-func neuralTokenizer(ctx context.Context, f *trainFlags, docs []corpus.Doc, mode corpus.Mode) (tokenize.Tokenizer, error) {
-	switch f.tok {
-	case tokenize.KindByte:
-		return tokenize.NewByte(), nil
-	case tokenize.KindChar, tokenize.KindWord:
-	default:
-		return nil, usagef("--tokenizer %q: want byte, char or word", f.tok)
-	}
-	cb, wb := tokenize.NewCharBuilder(), tokenize.NewWordBuilder()
-	buf := make([]byte, 1<<16)
-	for _, d := range docs {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		if d.Path == "-" {
-			return nil, usagef("neural training reads its text twice: give a file, not standard input")
-		}
-		fh, err := os.Open(d.Path)
-		if err != nil {
-			return nil, err
-		}
-		for {
-			n, rerr := fh.Read(buf)
-			if f.tok == tokenize.KindChar {
-				if err := cb.Add(buf[:n]); err != nil {
-					fh.Close()
-					return nil, fmt.Errorf("%s: %v", d.Path, err)
-				}
-			} else {
-				wb.Add(buf[:n])
-			}
-			if rerr == io.EOF {
-				break
-			}
-			if rerr != nil {
-				fh.Close()
-				return nil, rerr
-			}
-		}
-		fh.Close()
-		if f.tok == tokenize.KindChar {
-			if err := cb.Flush(); err != nil {
-				return nil, fmt.Errorf("%s: %v", d.Path, err)
-			}
-		} else {
-			wb.Flush()
-		}
-	}
-	if f.tok == tokenize.KindChar {
-		return cb.Build()
-	}
-	return wb.Build(f.vocabSize, f.vocabMinCount)
 }
 
 // trainLog writes --log: one JSON object per step.
