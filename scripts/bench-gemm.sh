@@ -127,13 +127,16 @@ if [ -z "$names" ]; then
 	echo "bench-gemm: no shapes match $shapes" >&2
 	exit 1
 fi
-regex=$(echo "$names" | sed 's/[.]/\\./g' | paste -sd'|')
 
+# Interleaved shape by shape (ours, then numpy, same shape), so that a
+# change in machine load hits both sides of a ratio alike.
 for r in $(seq "$reps"); do
-	"$tmp/kernels.test" -test.run '^$' -test.bench "Sgemm/impl=$impl/($regex)\$" -test.benchtime 300ms 2>/dev/null |
-		awk -v m="$metric" '/^BenchmarkSgemm\// {for (i = 1; i <= NF; i++) if ($i == m) print $1, $(i-1)}' |
-		sed -E "s|^BenchmarkSgemm/impl=$impl/||; s/-[0-9]+ / /" >>"$tmp/go.txt"
-	echo "$names" | $py "$tmp/np_bench.py" $([ "$cputime" = 1 ] && echo cputime) >>"$tmp/np.txt"
+	for name in $names; do
+		"$tmp/kernels.test" -test.run '^$' -test.bench "Sgemm/impl=$impl/$(echo "$name" | sed 's/[.]/\\./g')\$" -test.benchtime 300ms 2>/dev/null |
+			awk -v m="$metric" '/^BenchmarkSgemm\// {for (i = 1; i <= NF; i++) if ($i == m) print $1, $(i-1)}' |
+			sed -E "s|^BenchmarkSgemm/impl=$impl/||; s/-[0-9]+ / /" >>"$tmp/go.txt"
+		echo "$name" | $py "$tmp/np_bench.py" $([ "$cputime" = 1 ] && echo cputime) >>"$tmp/np.txt"
+	done
 	echo "   repetition $r/$reps done (load average $(cut -d' ' -f1 /proc/loadavg))" >&2
 done
 
