@@ -2,6 +2,7 @@ package kernels
 
 import (
 	"fmt"
+	"math/bits"
 	"sync"
 )
 
@@ -212,22 +213,23 @@ func (g *gemvJob) run(lo, hi int) {
 	}
 }
 
-// Scratch buffers, pooled so steady-state calls allocate nothing.
-var bufPool sync.Pool
+// Scratch buffers, pooled so steady-state calls allocate nothing. One pool
+// per power-of-two size class, so that a small request never takes (and
+// drops) a big buffer or the reverse.
+var bufPools [48]sync.Pool
 
 func getBuf(n int) *[]float32 {
-	if p, ok := bufPool.Get().(*[]float32); ok {
-		if cap(*p) >= n {
-			*p = (*p)[:n]
-			return p
-		}
+	c := bits.Len(uint(max(n, 1024) - 1))
+	if p, ok := bufPools[c].Get().(*[]float32); ok {
+		*p = (*p)[:n]
+		return p
 	}
-	s := make([]float32, n, max(n, 4096))
+	s := make([]float32, n, 1<<c)
 	return &s
 }
 
 func putBuf(p *[]float32) {
 	if p != nil {
-		bufPool.Put(p)
+		bufPools[bits.Len(uint(cap(*p)-1))].Put(p)
 	}
 }
