@@ -127,7 +127,11 @@ func genKernel(w func(string, ...any), k kernel) {
 	w("\tJLT %s_tail", k.name)
 	w("%s_loop4:", k.name)
 	if !k.rows {
-		w("\tPREFETCHT0 %d(SI)", 4*k.mr*unroll*4)
+		// The A micro-panel streams from L2: prefetch every line this
+		// unrolled step consumes, four steps ahead.
+		for l := 0; l < 4*k.mr*unroll; l += 64 {
+			w("\tPREFETCHT0 %d(SI)", 4*k.mr*unroll*4+l)
+		}
 	}
 	for u := 0; u < unroll; u++ {
 		step(u)
