@@ -2,12 +2,15 @@
 # bench-gemm.sh: autoreg's Sgemm against numpy/OpenBLAS on the same shapes,
 # same thread count, in one run, interleaved so machine noise hits both.
 #
-#   scripts/bench-gemm.sh [-t THREADS] [-r REPS] [-s SHAPE_REGEX] [--avx2] [--force]
+#   scripts/bench-gemm.sh [-t THREADS] [-r REPS] [-s SHAPE_REGEX] [--avx2] [--cputime] [--force]
 #
 #   -t  threads on both sides (GOMAXPROCS / OPENBLAS_NUM_THREADS / OMP_NUM_THREADS); default: nproc
 #   -r  repetitions; medians are reported (default 5)
 #   -s  regex over shape names (MxNxK[-NT|-TN]); default: all
 #   --avx2   compare our AVX2 path with OpenBLAS's Haswell (AVX2) kernels
+#   --cputime  single thread, GFLOP per CPU-second of each process instead of
+#            wall-clock GFLOP/s: much steadier on a shared machine (time spent
+#            descheduled does not count), though co-runners still cost cache
 #   --force  print ratios even when OpenBLAS runs far below its known speed here
 #
 # Needs: Go, /usr/bin/python3 with numpy on OpenBLAS
@@ -23,6 +26,7 @@ shapes='.'
 impl=best
 coretype=SkylakeX
 force=0
+cputime=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 	-t) threads=$2; shift 2 ;;
@@ -30,9 +34,16 @@ while [ $# -gt 0 ]; do
 	-s) shapes=$2; shift 2 ;;
 	--avx2) impl=avx2; coretype=Haswell; shift ;;
 	--force) force=1; shift ;;
-	*) echo "usage: $0 [-t THREADS] [-r REPS] [-s SHAPE_REGEX] [--avx2] [--force]" >&2; exit 2 ;;
+	--cputime) cputime=1; shift ;;
+	*) echo "usage: $0 [-t THREADS] [-r REPS] [-s SHAPE_REGEX] [--avx2] [--cputime] [--force]" >&2; exit 2 ;;
 	esac
 done
+
+if [ "$cputime" = 1 ]; then
+	threads=1 # CPU time is only comparable single-threaded (OpenMP spins)
+fi
+metric="GFLOP/s"
+[ "$cputime" = 1 ] && metric="GFLOP/CPU-s"
 
 py=/usr/bin/python3
 if ! $py -c 'import numpy' 2>/dev/null; then
@@ -53,6 +64,7 @@ cat >"$tmp/np_bench.py" <<'PY'
 import sys, time
 import numpy as np
 rng = np.random.default_rng(1)
+clock = time.process_time if sys.argv[1:] == ["cputime"] else time.perf_counter
 for name in sys.stdin.read().split():
     dims, _, layout = name.partition("-")
     m, n, k = map(int, dims.split("x"))
@@ -75,10 +87,12 @@ for name in sys.stdin.read().split():
         op = lambda: A @ B
     op()
     # Like go test -benchtime 300ms: repeat until 0.3 s, report the mean.
-    t0 = time.perf_counter(); it = 0
+    t0, w0 = clock(), time.perf_counter(); it = 0
     while True:
         op(); it += 1
-        dt = time.perf_counter() - t0
+        dt = clock() - t0
+        if time.perf_counter() - w0 > 3:  # a starved process: stop anyway
+            break
         if dt > 0.3 and it >= 2:
             break
     print(name, 2.0 * m * n * k * it / dt / 1e9)
@@ -113,18 +127,21 @@ if [ -z "$names" ]; then
 	echo "bench-gemm: no shapes match $shapes" >&2
 	exit 1
 fi
-regex=$(echo "$names" | sed 's/[.]/\\./g' | paste -sd'|')
 
+# Interleaved shape by shape (ours, then numpy, same shape), so that a
+# change in machine load hits both sides of a ratio alike.
 for r in $(seq "$reps"); do
-	"$tmp/kernels.test" -test.run '^$' -test.bench "Sgemm/impl=$impl/($regex)\$" -test.benchtime 300ms 2>/dev/null |
-		awk '/^BenchmarkSgemm\// {for (i = 1; i <= NF; i++) if ($i == "GFLOP/s") print $1, $(i-1)}' |
-		sed -E "s|^BenchmarkSgemm/impl=$impl/||; s/-[0-9]+ / /" >>"$tmp/go.txt"
-	echo "$names" | $py "$tmp/np_bench.py" >>"$tmp/np.txt"
+	for name in $names; do
+		"$tmp/kernels.test" -test.run '^$' -test.bench "Sgemm/impl=$impl/$(echo "$name" | sed 's/[.]/\\./g')\$" -test.benchtime 300ms 2>/dev/null |
+			awk -v m="$metric" '/^BenchmarkSgemm\// {for (i = 1; i <= NF; i++) if ($i == m) print $1, $(i-1)}' |
+			sed -E "s|^BenchmarkSgemm/impl=$impl/||; s/-[0-9]+ / /" >>"$tmp/go.txt"
+		echo "$name" | $py "$tmp/np_bench.py" $([ "$cputime" = 1 ] && echo cputime) >>"$tmp/np.txt"
+	done
 	echo "   repetition $r/$reps done (load average $(cut -d' ' -f1 /proc/loadavg))" >&2
 done
 
 # Expected OpenBLAS figures on this machine (issue 3), square 1024, by thread count.
-$py - "$tmp/go.txt" "$tmp/np.txt" "$threads" "$force" "$coretype" <<'PY'
+$py - "$tmp/go.txt" "$tmp/np.txt" "$threads" "$force" "$coretype" "$metric" <<'PY'
 import sys, statistics as st
 def load(p):
     d = {}
@@ -148,7 +165,7 @@ for k in names:
     ratio = "%7.2f" % (gm / nm) if (force or not weak) else "    n/a"
     print("%-22s %10.1f %6.0f %10.1f %6.0f %s" % (k, gm, spread(g[k]), nm, spread(n[k]), ratio))
 print()
-print("GFLOP/s, medians of %d runs; ±%% is the max−min spread over the median." % len(g[names[0]]))
+print("%s, medians of %d runs; ±%% is the max−min spread over the median." % (sys.argv[6], len(g[names[0]])))
 if weak:
     msg = "OpenBLAS ran at %.0f GFLOP/s on 1024³, far below the ~%.0f expected with %d thread(s) (noisy machine?)" % (base[0], expect, threads)
     print(("WARNING: " + msg + "; ratios printed anyway (--force)") if force else ("ratios withheld: " + msg + "; rerun when quiet, or --force"))

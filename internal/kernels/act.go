@@ -5,13 +5,27 @@ package kernels
 // x = n·ln2 + r, |r| ≤ ln2/2, a degree-7 Taylor polynomial for eʳ and a
 // scaling by 2ⁿ split in two factors so that subnormal results and the top
 // of the range come out right. Its relative error is at most expMaxErr.
-// out may alias inp in all of them.
+// out may alias inp in all of them. Slices longer than elemGrain are split
+// among the workers; elements are independent and every one goes through the
+// same instructions, so the split changes no result.
+
+// elemGrain is the chunk of the elementwise leaves' parallel split: a
+// multiple of every vector width, ~10–30µs of work.
+const elemGrain = 1 << 15
 
 // Exp computes out[i] = eˣ for x = inp[i]: +Inf above ~88.72, 0 below
 // ~-103.97, subnormal in between as IEEE would round it (to within
 // expMaxErr relative error).
 func Exp(out, inp []float32) {
 	checkLen("Exp", len(out), "out, inp", len(inp))
+	if len(inp) <= elemGrain {
+		expSlice(out, inp)
+		return
+	}
+	Parallel(len(inp), elemGrain, func(lo, hi int) { expSlice(out[lo:hi], inp[lo:hi]) })
+}
+
+func expSlice(out, inp []float32) {
 	switch {
 	case useAVX512:
 		expAVX512(out, inp)
@@ -25,6 +39,14 @@ func Exp(out, inp []float32) {
 // Sigmoid computes out[i] = 1/(1+e^(−inp[i])).
 func Sigmoid(out, inp []float32) {
 	checkLen("Sigmoid", len(out), "out, inp", len(inp))
+	if len(inp) <= elemGrain {
+		sigmoidSlice(out, inp)
+		return
+	}
+	Parallel(len(inp), elemGrain, func(lo, hi int) { sigmoidSlice(out[lo:hi], inp[lo:hi]) })
+}
+
+func sigmoidSlice(out, inp []float32) {
 	switch {
 	case useAVX512:
 		sigmoidAVX512(out, inp)
@@ -40,6 +62,14 @@ func Sigmoid(out, inp []float32) {
 // restored elsewhere.
 func Tanh(out, inp []float32) {
 	checkLen("Tanh", len(out), "out, inp", len(inp))
+	if len(inp) <= elemGrain {
+		tanhSlice(out, inp)
+		return
+	}
+	Parallel(len(inp), elemGrain, func(lo, hi int) { tanhSlice(out[lo:hi], inp[lo:hi]) })
+}
+
+func tanhSlice(out, inp []float32) {
 	switch {
 	case useAVX512:
 		tanhAVX512(out, inp)
@@ -61,6 +91,14 @@ const (
 // identity ½(1+tanh z) = σ(2z), which has no cancellation for negative x.
 func GELU(out, inp []float32) {
 	checkLen("GELU", len(out), "out, inp", len(inp))
+	if len(inp) <= elemGrain {
+		geluSlice(out, inp)
+		return
+	}
+	Parallel(len(inp), elemGrain, func(lo, hi int) { geluSlice(out[lo:hi], inp[lo:hi]) })
+}
+
+func geluSlice(out, inp []float32) {
 	switch {
 	case useAVX512:
 		geluAVX512(out, inp)
@@ -75,6 +113,14 @@ func GELU(out, inp []float32) {
 // dout.
 func GELUBackward(dinp, inp, dout []float32) {
 	checkLen("GELUBackward", len(dinp), "dinp, inp, dout", len(inp), len(dout))
+	if len(inp) <= elemGrain {
+		geluBackwardSlice(dinp, inp, dout)
+		return
+	}
+	Parallel(len(inp), elemGrain, func(lo, hi int) { geluBackwardSlice(dinp[lo:hi], inp[lo:hi], dout[lo:hi]) })
+}
+
+func geluBackwardSlice(dinp, inp, dout []float32) {
 	switch {
 	case useAVX512:
 		geluBackwardAVX512(dinp, inp, dout)

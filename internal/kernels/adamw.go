@@ -32,7 +32,11 @@ func AdamW(params, grads, m, v []float32, decay []uint8, lr, beta1, beta2, eps, 
 		c2:  float32(1 / (1 - math.Pow(float64(beta2), float64(step)))),
 		ob1: 1 - beta1, ob2: 1 - beta2,
 	}
-	Parallel(n, 1<<15, func(lo, hi int) {
+	if n <= elemGrain {
+		adamWChunk(params, grads, m, v, decay, &a)
+		return
+	}
+	Parallel(n, elemGrain, func(lo, hi int) {
 		adamWChunk(params[lo:hi], grads[lo:hi], m[lo:hi], v[lo:hi], decay[lo:hi], &a)
 	})
 }

@@ -5,7 +5,9 @@ import "fmt"
 // Fused recurrent-cell leaves. The matrix products of a recurrent layer
 // (W·x for all time steps at once, U·h one step at a time) go through
 // Sgemm; these functions do everything between two products for one time
-// step of a batch, in one pass over memory.
+// step of a batch, in one pass over memory. Rows are spread over the
+// worker pool (each row's arithmetic is fixed: no result depends on
+// GOMAXPROCS).
 
 func checkCell(fn string, rows, hidden, gates int, lens ...int) {
 	if rows < 0 || hidden < 0 {
@@ -36,7 +38,15 @@ func checkCell(fn string, rows, hidden, gates int, lens ...int) {
 func LSTMCell(h, c, tanhC, gates, cPrev []float32, rows, hidden int) {
 	checkCell("LSTMCell", rows, hidden, 4, len(gates), len(h), len(c), len(tanhC), len(cPrev))
 	H := hidden
-	for r := range rows {
+	if g := rowGrain(4 * hidden); rows > g {
+		Parallel(rows, g, func(lo, hi int) { lstmRows(h, c, tanhC, gates, cPrev, H, lo, hi) })
+		return
+	}
+	lstmRows(h, c, tanhC, gates, cPrev, H, 0, rows)
+}
+
+func lstmRows(h, c, tanhC, gates, cPrev []float32, H int, lo, hi int) {
+	for r := lo; r < hi; r++ {
 		g := gates[r*4*H : (r+1)*4*H]
 		Sigmoid(g[:2*H], g[:2*H])
 		Tanh(g[2*H:3*H], g[2*H:3*H])
@@ -74,7 +84,15 @@ func LSTMCellBackward(dgates, dcPrev, dh, dc, gates, cPrev, tanhC []float32, row
 		checkCell("LSTMCellBackward", rows, hidden, 4, len(dgates), len(dcPrev), len(dh), len(dc), len(cPrev), len(tanhC), len(gates)/4)
 	}
 	H := hidden
-	for r := range rows {
+	if g := rowGrain(4 * hidden); rows > g {
+		Parallel(rows, g, func(lo, hi int) { lstmBackwardRows(dgates, dcPrev, dh, dc, gates, cPrev, tanhC, H, lo, hi) })
+		return
+	}
+	lstmBackwardRows(dgates, dcPrev, dh, dc, gates, cPrev, tanhC, H, 0, rows)
+}
+
+func lstmBackwardRows(dgates, dcPrev, dh, dc, gates, cPrev, tanhC []float32, H int, lo, hi int) {
+	for r := lo; r < hi; r++ {
 		g := gates[r*4*H : (r+1)*4*H]
 		dg := dgates[r*4*H : (r+1)*4*H]
 		ig, fg, gg, og := g[:H], g[H:2*H], g[2*H:3*H], g[3*H:4*H]
@@ -112,7 +130,15 @@ func LSTMCellBackward(dgates, dcPrev, dh, dc, gates, cPrev, tanhC []float32, row
 func GRUCell(h, gates, xg, hg, hPrev []float32, rows, hidden int) {
 	checkCell("GRUCell", rows, hidden, 3, len(gates), len(h), len(hPrev), len(xg)/3, len(hg)/3)
 	H := hidden
-	for r := range rows {
+	if g := rowGrain(3 * hidden); rows > g {
+		Parallel(rows, g, func(lo, hi int) { gruRows(h, gates, xg, hg, hPrev, H, lo, hi) })
+		return
+	}
+	gruRows(h, gates, xg, hg, hPrev, H, 0, rows)
+}
+
+func gruRows(h, gates, xg, hg, hPrev []float32, H int, lo, hi int) {
+	for r := lo; r < hi; r++ {
 		g := gates[r*3*H : (r+1)*3*H]
 		x := xg[r*3*H : (r+1)*3*H]
 		hh := hg[r*3*H : (r+1)*3*H]
@@ -142,7 +168,15 @@ func GRUCell(h, gates, xg, hg, hPrev []float32, rows, hidden int) {
 func GRUCellBackward(dxg, dhg, dhPrev, dh, gates, hg, hPrev []float32, rows, hidden int) {
 	checkCell("GRUCellBackward", rows, hidden, 3, len(dxg), len(dhg)/3, len(gates)/3, len(hg)/3, len(dhPrev), len(dh), len(hPrev))
 	H := hidden
-	for r := range rows {
+	if g := rowGrain(3 * hidden); rows > g {
+		Parallel(rows, g, func(lo, hi int) { gruBackwardRows(dxg, dhg, dhPrev, dh, gates, hg, hPrev, H, lo, hi) })
+		return
+	}
+	gruBackwardRows(dxg, dhg, dhPrev, dh, gates, hg, hPrev, H, 0, rows)
+}
+
+func gruBackwardRows(dxg, dhg, dhPrev, dh, gates, hg, hPrev []float32, H int, lo, hi int) {
+	for r := lo; r < hi; r++ {
 		g := gates[r*3*H : (r+1)*3*H]
 		rg, zg, ng := g[:H], g[H:2*H], g[2*H:]
 		hn := hg[r*3*H+2*H : (r+1)*3*H]

@@ -2,6 +2,7 @@ package kernels
 
 import (
 	"fmt"
+	"math/bits"
 	"sync"
 )
 
@@ -23,6 +24,15 @@ import (
 //
 // Sgemm panics if a dimension is negative, a leading dimension is too small,
 // or a slice is too short for its matrix.
+//
+// A linear layer in llm.c's layout (weight w is OC×C, out = inp·wᵀ) maps to
+// the three layouts as follows, with BT rows of activations:
+//
+//	forward  out  = inp·wᵀ:   Sgemm(false, true,  BT, OC, C,  1, inp, C,   w,   C, 0, out,  OC)
+//	backward dinp += dout·w:  Sgemm(false, false, BT, C,  OC, 1, dout, OC, w,   C, 1, dinp, C)
+//	         dw  += doutᵀ·inp: Sgemm(true, false,  OC, C,  BT, 1, dout, OC, inp, C, 1, dw,   C)
+//
+// M = 1 (one token) runs as a matrix-vector product streaming w once.
 func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	sgemmWith(bestGemm(), transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
@@ -212,22 +222,23 @@ func (g *gemvJob) run(lo, hi int) {
 	}
 }
 
-// Scratch buffers, pooled so steady-state calls allocate nothing.
-var bufPool sync.Pool
+// Scratch buffers, pooled so steady-state calls allocate nothing. One pool
+// per power-of-two size class, so that a small request never takes (and
+// drops) a big buffer or the reverse.
+var bufPools [48]sync.Pool
 
 func getBuf(n int) *[]float32 {
-	if p, ok := bufPool.Get().(*[]float32); ok {
-		if cap(*p) >= n {
-			*p = (*p)[:n]
-			return p
-		}
+	c := bits.Len(uint(max(n, 1024) - 1))
+	if p, ok := bufPools[c].Get().(*[]float32); ok {
+		*p = (*p)[:n]
+		return p
 	}
-	s := make([]float32, n, max(n, 4096))
+	s := make([]float32, n, 1<<c)
 	return &s
 }
 
 func putBuf(p *[]float32) {
 	if p != nil {
-		bufPool.Put(p)
+		bufPools[bits.Len(uint(cap(*p)-1))].Put(p)
 	}
 }

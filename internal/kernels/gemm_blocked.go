@@ -52,17 +52,22 @@ func gemmBlocked(im *gemmImpl, transA, transB bool, m, n, k int, alpha float32, 
 			if pc > 0 {
 				g.beta = 1
 			}
-			if parallel {
-				Parallel(panels, max(1, panels/(2*procs)), g.packBFn)
-				Parallel(m, rowGrain, g.rowsFn)
-			} else {
+			switch {
+			case !parallel:
 				g.packB(0, panels)
 				g.rows(0, m)
+			case tiles >= 2*procs:
+				Parallel(panels, max(1, panels/(2*procs)), g.packBFn)
+				Parallel(m, rowGrain, g.rowsFn)
+			default:
+				// Few row tiles (small batches): split the columns instead,
+				// each worker packing its own B panels and the small A.
+				Parallel(panels, max(1, (panels+2*procs-1)/(2*procs)), g.colsFn)
 			}
 		}
 	}
 	putBuf(bbuf)
-	*g = gemmJob{packBFn: g.packBFn, rowsFn: g.rowsFn}
+	*g = gemmJob{packBFn: g.packBFn, rowsFn: g.rowsFn, colsFn: g.colsFn}
 	gemmJobPool.Put(g)
 }
 
@@ -80,12 +85,14 @@ type gemmJob struct {
 	pc, kcur       int       // current k block
 	packBFn        func(lo, hi int)
 	rowsFn         func(lo, hi int)
+	colsFn         func(lo, hi int)
 }
 
 var gemmJobPool = sync.Pool{New: func() any {
 	g := new(gemmJob)
 	g.packBFn = g.packB
 	g.rowsFn = g.rows
+	g.colsFn = g.cols
 	return g
 }}
 
@@ -155,6 +162,20 @@ func packTransposed(dst []float32, ld int, src []float32, lds, w, kcur int) {
 // rows computes rows [lo, hi) of C (lo a multiple of mr) for the current
 // B panel, one A block of at most mc rows at a time.
 func (g *gemmJob) rows(lo, hi int) {
+	g.block(lo, hi, 0, (g.ncur+g.im.nr-1)/g.im.nr)
+}
+
+// cols packs B micro-panels [lo, hi) of the current panel and computes
+// their columns of C for all rows.
+func (g *gemmJob) cols(lo, hi int) {
+	g.packB(lo, hi)
+	g.block(0, g.m, lo, hi)
+}
+
+// block computes rows [lo, hi) of C (lo a multiple of mr) against B
+// micro-panels [qlo, qhi) of the current panel, one A block of at most mc
+// rows at a time.
+func (g *gemmJob) block(lo, hi, qlo, qhi int) {
 	im := g.im
 	mr, nr, kcur := im.mr, im.nr, g.kcur
 	mcur := min(im.mc, hi-lo)
@@ -173,7 +194,7 @@ func (g *gemmJob) rows(lo, hi int) {
 			t := tilesM - 1
 			g.packA(ap[t*mr*kcur:], ic+t*mr, mcur-t*mr)
 		}
-		for j0 := 0; j0 < g.ncur; j0 += nr {
+		for j0 := qlo * nr; j0 < min(g.ncur, qhi*nr); j0 += nr {
 			bp := g.bp[j0*kcur : (j0+nr)*kcur]
 			w := min(nr, g.ncur-j0)
 			for t := range tilesM {
@@ -237,6 +258,15 @@ func (g *gemmJob) packA(ap []float32, ic, h int) {
 		i0 := ic + t*mr
 		if g.transA {
 			// A stored k×m: column p of the panel is contiguous in row pc+p.
+			if rows == 12 { // the AVX-512 tile: unrolled, no memmove call per 12 floats
+				for p := range kcur {
+					s := g.a[(g.pc+p)*g.lda+i0:][:12:12]
+					d := dst[p*12 : p*12+12 : p*12+12]
+					d[0], d[1], d[2], d[3], d[4], d[5] = s[0], s[1], s[2], s[3], s[4], s[5]
+					d[6], d[7], d[8], d[9], d[10], d[11] = s[6], s[7], s[8], s[9], s[10], s[11]
+				}
+				continue
+			}
 			for p := range kcur {
 				src := g.a[(g.pc+p)*g.lda+i0:]
 				copy(dst[p*mr:p*mr+rows], src[:rows])

@@ -23,28 +23,23 @@ func LayerNorm(out, mean, rstd, inp, weight, bias []float32, rows, cols int, eps
 	if cols == 0 {
 		return
 	}
-	if rows == 1 {
-		// One row (incremental inference): no closure, no allocation.
-		m, s := layerNormRow(out[:cols], inp[:cols], weight[:cols], bias, eps)
-		if mean != nil {
-			mean[0] = m
-		}
-		if rstd != nil {
-			rstd[0] = s
-		}
+	if g := rowGrain(cols); rows > g {
+		Parallel(rows, g, func(lo, hi int) { layerNormRows(out, mean, rstd, inp, weight, bias, cols, eps, lo, hi) })
 		return
 	}
-	rowsPar(rows, cols, func(lo, hi int) {
-		for r := lo; r < hi; r++ {
-			m, s := layerNormRow(out[r*cols:(r+1)*cols], inp[r*cols:(r+1)*cols], weight[:cols], bias, eps)
-			if mean != nil {
-				mean[r] = m
-			}
-			if rstd != nil {
-				rstd[r] = s
-			}
+	layerNormRows(out, mean, rstd, inp, weight, bias, cols, eps, 0, rows)
+}
+
+func layerNormRows(out, mean, rstd, inp, weight, bias []float32, cols int, eps float32, lo, hi int) {
+	for r := lo; r < hi; r++ {
+		m, s := layerNormRow(out[r*cols:(r+1)*cols], inp[r*cols:(r+1)*cols], weight[:cols], bias, eps)
+		if mean != nil {
+			mean[r] = m
 		}
-	})
+		if rstd != nil {
+			rstd[r] = s
+		}
+	}
 }
 
 func layerNormRow(out, x, w, b []float32, eps float32) (mean, rstd float32) {
@@ -84,38 +79,52 @@ func LayerNormBackward(dinp, dweight, dbias, dout, inp, weight, mean, rstd []flo
 	if cols == 0 || rows == 0 {
 		return
 	}
-	rowsPar(rows, cols, func(lo, hi int) {
-		for r := lo; r < hi; r++ {
-			layerNormBackwardRow(dinp[r*cols:(r+1)*cols], dout[r*cols:(r+1)*cols],
-				inp[r*cols:(r+1)*cols], weight[:cols], mean[r], rstd[r])
-		}
-	})
+	if g := rowGrain(cols); rows > g {
+		Parallel(rows, g, func(lo, hi int) { layerNormBackwardRows(dinp, dout, inp, weight, mean, rstd, cols, lo, hi) })
+	} else {
+		layerNormBackwardRows(dinp, dout, inp, weight, mean, rstd, cols, 0, rows)
+	}
 	// Column sums: chunks of columns, rows in order inside each.
-	Parallel(cols, max(64, (1<<15)/rows), func(lo, hi int) {
-		dw := dweight[lo:hi]
-		for r := range rows {
-			mu, s := mean[r], rstd[r]
-			x := inp[r*cols+lo : r*cols+hi]
-			d := dout[r*cols+lo : r*cols+hi]
-			if dbias != nil && useAVX512 {
-				lnDWeightAVX512(dw, dbias[lo:hi], d, x, mu, s)
-				continue
-			}
-			if dbias != nil && useAVX2 {
-				lnDWeightAVX2(dw, dbias[lo:hi], d, x, mu, s)
-				continue
-			}
-			for j := range dw {
-				dw[j] += (x[j] - mu) * s * d[j]
-			}
-			if dbias != nil {
-				db := dbias[lo:hi]
-				for j := range db {
-					db[j] += d[j]
-				}
+	if g := max(64, (1<<15)/rows); cols > g {
+		Parallel(cols, g, func(lo, hi int) { layerNormDW(dweight, dbias, dout, inp, mean, rstd, rows, cols, lo, hi) })
+	} else {
+		layerNormDW(dweight, dbias, dout, inp, mean, rstd, rows, cols, 0, cols)
+	}
+}
+
+func layerNormBackwardRows(dinp, dout, inp, weight, mean, rstd []float32, cols, lo, hi int) {
+	for r := lo; r < hi; r++ {
+		layerNormBackwardRow(dinp[r*cols:(r+1)*cols], dout[r*cols:(r+1)*cols],
+			inp[r*cols:(r+1)*cols], weight[:cols], mean[r], rstd[r])
+	}
+}
+
+// layerNormDW accumulates dweight and dbias over all rows for columns
+// [lo, hi), rows in order.
+func layerNormDW(dweight, dbias, dout, inp, mean, rstd []float32, rows, cols, lo, hi int) {
+	dw := dweight[lo:hi]
+	for r := range rows {
+		mu, s := mean[r], rstd[r]
+		x := inp[r*cols+lo : r*cols+hi]
+		d := dout[r*cols+lo : r*cols+hi]
+		if dbias != nil && useAVX512 {
+			lnDWeightAVX512(dw, dbias[lo:hi], d, x, mu, s)
+			continue
+		}
+		if dbias != nil && useAVX2 {
+			lnDWeightAVX2(dw, dbias[lo:hi], d, x, mu, s)
+			continue
+		}
+		for j := range dw {
+			dw[j] += (x[j] - mu) * s * d[j]
+		}
+		if dbias != nil {
+			db := dbias[lo:hi]
+			for j := range db {
+				db[j] += d[j]
 			}
 		}
-	})
+	}
 }
 
 func layerNormBackwardRow(dinp, dout, x, w []float32, mean, rstd float32) {

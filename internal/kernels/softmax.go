@@ -26,11 +26,17 @@ func rowGrain(cols int) int { return max(1, (1<<15)/max(1, cols)) }
 // the result does not depend on GOMAXPROCS.
 func Softmax(dst, src []float32, rows, cols int) {
 	checkRows("Softmax", rows, cols, len(dst), len(src))
-	rowsPar(rows, cols, func(lo, hi int) {
-		for r := lo; r < hi; r++ {
-			softmaxRow(dst[r*cols:(r+1)*cols], src[r*cols:(r+1)*cols])
-		}
-	})
+	if g := rowGrain(cols); rows > g {
+		Parallel(rows, g, func(lo, hi int) { softmaxRows(dst, src, cols, lo, hi) })
+		return
+	}
+	softmaxRows(dst, src, cols, 0, rows)
+}
+
+func softmaxRows(dst, src []float32, cols, lo, hi int) {
+	for r := lo; r < hi; r++ {
+		softmaxRow(dst[r*cols:(r+1)*cols], src[r*cols:(r+1)*cols])
+	}
 }
 
 func softmaxRow(dst, src []float32) {
@@ -39,7 +45,7 @@ func softmaxRow(dst, src []float32) {
 	}
 	mx := rowMax(src)
 	s := rowExpSum(dst, src, mx)
-	Scale(1/s, dst)
+	scale(1/s, dst) // not Scale: a row stays on its goroutine, allocation-free
 }
 
 // LogSoftmax writes the row-wise log-softmax of src (rows×cols) to dst:
@@ -47,11 +53,17 @@ func softmaxRow(dst, src []float32) {
 // src.
 func LogSoftmax(dst, src []float32, rows, cols int) {
 	checkRows("LogSoftmax", rows, cols, len(dst), len(src))
-	rowsPar(rows, cols, func(lo, hi int) {
-		for r := lo; r < hi; r++ {
-			logSoftmaxRow(dst[r*cols:(r+1)*cols], src[r*cols:(r+1)*cols])
-		}
-	})
+	if g := rowGrain(cols); rows > g {
+		Parallel(rows, g, func(lo, hi int) { logSoftmaxRows(dst, src, cols, lo, hi) })
+		return
+	}
+	logSoftmaxRows(dst, src, cols, 0, rows)
+}
+
+func logSoftmaxRows(dst, src []float32, cols, lo, hi int) {
+	for r := lo; r < hi; r++ {
+		logSoftmaxRow(dst[r*cols:(r+1)*cols], src[r*cols:(r+1)*cols])
+	}
 }
 
 func logSoftmaxRow(dst, src []float32) {
@@ -68,12 +80,10 @@ func logSoftmaxRow(dst, src []float32) {
 	}
 }
 
-// rowsPar runs fn over row ranges, in parallel when the problem is large.
-// Callers pass closures; those allocate only on the parallel path, where
-// the work dwarfs one allocation.
-func rowsPar(rows, cols int, fn func(lo, hi int)) {
-	Parallel(rows, rowGrain(cols), fn)
-}
+// The row operations below run small problems directly and create the
+// closure for Parallel only on the parallel path, so small calls (one
+// decoding step) allocate nothing; a large call allocates one closure,
+// which its work dwarfs.
 
 // Row leaves with a per-path implementation.
 

@@ -1,16 +1,12 @@
 package kernels
 
-import (
-	"fmt"
-	"slices"
-)
+import "fmt"
 
 func checkLen(fn string, want int, names string, lens ...int) {
 	for _, l := range lens {
 		if l != want {
-			// A copy, so lens does not escape: the caller's variadic
-			// slice stays on its stack and the check allocates nothing.
-			panic(fmt.Sprintf("kernels: %s: slice lengths differ (%s: %v)", fn, names, slices.Clone(lens)))
+			// (a copy, so that lens does not escape: checks stay allocation-free)
+			panic(fmt.Sprintf("kernels: %s: slice lengths differ (%s: %d, %v)", fn, names, want, append([]int(nil), lens...)))
 		}
 	}
 }
@@ -30,9 +26,20 @@ func Dot(x, y []float32) float32 {
 	return dotGeneric(x, y)
 }
 
+// Axpy, Scale and Add split slices longer than elemGrain among the workers
+// (elementwise: no result changes).
+
 // Axpy computes y += alpha*x. x and y must have the same length.
 func Axpy(alpha float32, x, y []float32) {
 	checkLen("Axpy", len(x), "x, y", len(y))
+	if len(x) > elemGrain {
+		Parallel(len(x), elemGrain, func(lo, hi int) { axpy(alpha, x[lo:hi], y[lo:hi]) })
+		return
+	}
+	axpy(alpha, x, y)
+}
+
+func axpy(alpha float32, x, y []float32) {
 	switch {
 	case useAVX512:
 		axpyAVX512(alpha, x, y)
@@ -45,6 +52,14 @@ func Axpy(alpha float32, x, y []float32) {
 
 // Scale computes x *= alpha.
 func Scale(alpha float32, x []float32) {
+	if len(x) > elemGrain {
+		Parallel(len(x), elemGrain, func(lo, hi int) { scale(alpha, x[lo:hi]) })
+		return
+	}
+	scale(alpha, x)
+}
+
+func scale(alpha float32, x []float32) {
 	switch {
 	case useAVX512:
 		scaleAVX512(alpha, x)
@@ -59,6 +74,14 @@ func Scale(alpha float32, x []float32) {
 // dst may alias x or y.
 func Add(dst, x, y []float32) {
 	checkLen("Add", len(dst), "dst, x, y", len(x), len(y))
+	if len(dst) > elemGrain {
+		Parallel(len(dst), elemGrain, func(lo, hi int) { add(dst[lo:hi], x[lo:hi], y[lo:hi]) })
+		return
+	}
+	add(dst, x, y)
+}
+
+func add(dst, x, y []float32) {
 	switch {
 	case useAVX512:
 		addAVX512(dst, x, y)

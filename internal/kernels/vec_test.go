@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-var vecLens = []int{0, 1, 3, 7, 15, 16, 17, 31, 33, 63, 64, 65, 129, 1000, 4099}
+var vecLens = []int{0, 1, 3, 7, 15, 16, 17, 31, 33, 63, 64, 65, 129, 1000, 4099, 70001} // the last crosses the parallel split
 
 func TestBLAS1(t *testing.T) {
 	r := rand.New(rand.NewPCG(21, 22))

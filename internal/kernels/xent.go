@@ -25,11 +25,11 @@ func SoftmaxCrossEntropy(losses, probs, logits []float32, targets []int32, rows,
 			panic(fmt.Sprintf("kernels: SoftmaxCrossEntropy: target %d of row %d outside [0, %d)", t, r, cols))
 		}
 	}
-	rowsPar(rows, cols, func(lo, hi int) {
-		for r := lo; r < hi; r++ {
-			losses[r] = xentRow(probs[r*cols:(r+1)*cols], logits[r*cols:(r+1)*cols], targets[r], ignore)
-		}
-	})
+	if g := rowGrain(cols); rows > g {
+		Parallel(rows, g, func(lo, hi int) { xentRows(losses, probs, logits, targets, cols, ignore, lo, hi) })
+	} else {
+		xentRows(losses, probs, logits, targets, cols, ignore, 0, rows)
+	}
 	for r := range rows {
 		if targets[r] != ignore {
 			sum += float64(losses[r])
@@ -37,6 +37,12 @@ func SoftmaxCrossEntropy(losses, probs, logits []float32, targets []int32, rows,
 		}
 	}
 	return sum, n
+}
+
+func xentRows(losses, probs, logits []float32, targets []int32, cols int, ignore int32, lo, hi int) {
+	for r := lo; r < hi; r++ {
+		losses[r] = xentRow(probs[r*cols:(r+1)*cols], logits[r*cols:(r+1)*cols], targets[r], ignore)
+	}
 }
 
 func xentRow(probs, logits []float32, t, ignore int32) float32 {
@@ -49,7 +55,7 @@ func xentRow(probs, logits []float32, t, ignore int32) float32 {
 	if t != ignore {
 		loss = float32(math.Log(float64(s)) - float64(logits[t]-mx))
 	}
-	Scale(1/s, probs)
+	scale(1/s, probs)
 	return loss
 }
 
@@ -67,15 +73,21 @@ func SoftmaxCrossEntropyBackward(dlogits, probs []float32, targets []int32, rows
 			panic(fmt.Sprintf("kernels: SoftmaxCrossEntropyBackward: target %d of row %d outside [0, %d)", t, r, cols))
 		}
 	}
-	rowsPar(rows, cols, func(lo, hi int) {
-		for r := lo; r < hi; r++ {
-			t := targets[r]
-			if t == ignore {
-				continue
-			}
-			d := dlogits[r*cols : (r+1)*cols]
-			Axpy(scale, probs[r*cols:(r+1)*cols], d)
-			d[t] -= scale
+	if g := rowGrain(cols); rows > g {
+		Parallel(rows, g, func(lo, hi int) { xentBackwardRows(dlogits, probs, targets, cols, ignore, scale, lo, hi) })
+		return
+	}
+	xentBackwardRows(dlogits, probs, targets, cols, ignore, scale, 0, rows)
+}
+
+func xentBackwardRows(dlogits, probs []float32, targets []int32, cols int, ignore int32, scale float32, lo, hi int) {
+	for r := lo; r < hi; r++ {
+		t := targets[r]
+		if t == ignore {
+			continue
 		}
-	})
+		d := dlogits[r*cols : (r+1)*cols]
+		axpy(scale, probs[r*cols:(r+1)*cols], d)
+		d[t] -= scale
+	}
 }
