@@ -36,6 +36,11 @@ type Options struct {
 	// Warn, if not nil, receives one line per warning (such as a discount
 	// fallback). The package never prints.
 	Warn func(msg string)
+
+	// Progress, if not nil, is called as Build moves through its phases
+	// (adjusted counts, then each order's probabilities), with a short
+	// description.
+	Progress func(msg string)
 }
 
 func (o *Options) thresholds() ([]uint64, error) {
@@ -305,6 +310,12 @@ type estimator struct {
 	d   [][3]float64
 }
 
+func (e *estimator) progress(format string, args ...any) {
+	if e.b.opts.Progress != nil {
+		e.b.opts.Progress(fmt.Sprintf(format, args...))
+	}
+}
+
 func (e *estimator) warn(format string, args ...any) {
 	if e.b.opts.Warn != nil {
 		e.b.opts.Warn(fmt.Sprintf(format, args...))
@@ -326,6 +337,7 @@ func (e *estimator) run(ctx context.Context) (*Model, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	e.progress("adjusted counts and discounts of %d orders", N)
 	e.adjust()
 	e.discounts()
 	if err := ctx.Err(); err != nil {
@@ -586,6 +598,7 @@ func (e *estimator) interpolate(ctx context.Context) (*Model, error) {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
+		e.progress("probabilities of order %d of %d", n, N)
 		d := &e.d[n]
 		cLow := e.c[n-1]
 		den, num := denB[:cLow], numB[:cLow]
