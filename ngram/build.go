@@ -8,10 +8,10 @@ import (
 	"github.com/autoreg/autoreg"
 )
 
-// DefaultDiscountFallback is used for an order whose closed-form discount
-// estimate fails, unless Options.DiscountFallback says otherwise (lmplz
-// --discount_fallback without arguments).
-var DefaultDiscountFallback = [3]float64{0.5, 1, 1.5}
+// DefaultDiscountFallback returns D(1), D(2), D(3+) used for an order whose
+// closed-form discount estimate fails, unless Options.DiscountFallback says
+// otherwise: 0.5, 1, 1.5, lmplz's --discount_fallback without arguments.
+func DefaultDiscountFallback() [3]float64 { return [3]float64{0.5, 1, 1.5} }
 
 // Options configures estimation. See the equations at the top of model.go.
 type Options struct {
@@ -30,7 +30,7 @@ type Options struct {
 
 	// DiscountFallback holds D(1), D(2), D(3+) for orders whose closed-form
 	// estimate is impossible or out of range; D(k) must lie in [0, k]. The
-	// zero value means DefaultDiscountFallback.
+	// zero value means DefaultDiscountFallback().
 	DiscountFallback [3]float64
 
 	// Warn, if not nil, receives one line per warning (such as a discount
@@ -71,7 +71,7 @@ func (o *Options) thresholds() ([]uint64, error) {
 func (o *Options) fallback() ([3]float64, error) {
 	f := o.DiscountFallback
 	if f == ([3]float64{}) {
-		return DefaultDiscountFallback, nil
+		return DefaultDiscountFallback(), nil
 	}
 	for k, d := range f {
 		if !(d >= 0 && d <= float64(k+1)) {
