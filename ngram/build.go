@@ -8,10 +8,10 @@ import (
 	"github.com/autoreg/autoreg"
 )
 
-// DefaultDiscountFallback is used for an order whose closed-form discount
-// estimate fails, unless Options.DiscountFallback says otherwise (lmplz
-// --discount_fallback without arguments).
-var DefaultDiscountFallback = [3]float64{0.5, 1, 1.5}
+// DefaultDiscountFallback returns D(1), D(2), D(3+) used for an order whose
+// closed-form discount estimate fails, unless Options.DiscountFallback says
+// otherwise: 0.5, 1, 1.5, lmplz's --discount_fallback without arguments.
+func DefaultDiscountFallback() [3]float64 { return [3]float64{0.5, 1, 1.5} }
 
 // Options configures estimation. See the equations at the top of model.go.
 type Options struct {
@@ -30,12 +30,17 @@ type Options struct {
 
 	// DiscountFallback holds D(1), D(2), D(3+) for orders whose closed-form
 	// estimate is impossible or out of range; D(k) must lie in [0, k]. The
-	// zero value means DefaultDiscountFallback.
+	// zero value means DefaultDiscountFallback().
 	DiscountFallback [3]float64
 
 	// Warn, if not nil, receives one line per warning (such as a discount
 	// fallback). The package never prints.
 	Warn func(msg string)
+
+	// Progress, if not nil, is called as Build moves through its phases
+	// (adjusted counts, then each order's probabilities), with a short
+	// description.
+	Progress func(msg string)
 }
 
 func (o *Options) thresholds() ([]uint64, error) {
@@ -66,7 +71,7 @@ func (o *Options) thresholds() ([]uint64, error) {
 func (o *Options) fallback() ([3]float64, error) {
 	f := o.DiscountFallback
 	if f == ([3]float64{}) {
-		return DefaultDiscountFallback, nil
+		return DefaultDiscountFallback(), nil
 	}
 	for k, d := range f {
 		if !(d >= 0 && d <= float64(k+1)) {
@@ -305,6 +310,12 @@ type estimator struct {
 	d   [][3]float64
 }
 
+func (e *estimator) progress(format string, args ...any) {
+	if e.b.opts.Progress != nil {
+		e.b.opts.Progress(fmt.Sprintf(format, args...))
+	}
+}
+
 func (e *estimator) warn(format string, args ...any) {
 	if e.b.opts.Warn != nil {
 		e.b.opts.Warn(fmt.Sprintf(format, args...))
@@ -326,6 +337,7 @@ func (e *estimator) run(ctx context.Context) (*Model, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	e.progress("adjusted counts and discounts of %d orders", N)
 	e.adjust()
 	e.discounts()
 	if err := ctx.Err(); err != nil {
@@ -586,6 +598,7 @@ func (e *estimator) interpolate(ctx context.Context) (*Model, error) {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
+		e.progress("probabilities of order %d of %d", n, N)
 		d := &e.d[n]
 		cLow := e.c[n-1]
 		den, num := denB[:cLow], numB[:cLow]

@@ -177,3 +177,32 @@ func TestFastPathMatchesSlowPath(t *testing.T) {
 		}
 	}
 }
+
+func TestScoreSequence(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	voc := autoreg.Vocab{Base: 8}
+	m := buildModel(t, voc, Options{Order: 4}, randomStream(rng, voc, 500))
+	xs := randomStream(rng, voc, 40)
+	a, b := m.NewState(), m.NewState()
+	a.Append(voc.BOS())
+	b.Append(voc.BOS())
+	dst := make([]float64, len(xs))
+	m.ScoreSequence(a, xs, dst)
+	for i, x := range xs {
+		want := b.LogProb(x)
+		b.Append(x)
+		if dst[i] != want && !(math.IsInf(dst[i], -1) && math.IsInf(want, -1)) {
+			t.Fatalf("token %d: ScoreSequence %g, LogProb %g", i, dst[i], want)
+		}
+	}
+	if a.Len() != b.Len() || a.LogProb(1) != b.LogProb(1) {
+		t.Fatalf("states differ after ScoreSequence")
+	}
+	other := buildModel(t, voc, Options{Order: 2}, xs)
+	defer func() {
+		if recover() == nil {
+			t.Errorf("ScoreSequence with another model's state did not panic")
+		}
+	}()
+	m.ScoreSequence(other.NewState(), xs[:1], dst[:1])
+}

@@ -370,6 +370,13 @@ func TestBuilderErrors(t *testing.T) {
 		t.Fatalf("one token: %v, warnings %q", err, warns)
 	}
 	conformance(t, m, rand.New(rand.NewPCG(1, 1)), 5)
+	// Progress reports phases.
+	var phases []string
+	b, _ = NewBuilder(voc, Options{Order: 3, Progress: func(s string) { phases = append(phases, s) }})
+	b.Add([]autoreg.Token{1, 2, 3, 1, 2, voc.EOS()})
+	if _, err := b.Build(t.Context()); err != nil || len(phases) != 3 {
+		t.Errorf("progress %q, %v", phases, err)
+	}
 	// Cancellation.
 	b, _ = NewBuilder(voc, Options{Order: 3})
 	b.Add([]autoreg.Token{1, 2, 3})

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -278,7 +279,7 @@ func randomStream(rng *rand.Rand, voc autoreg.Vocab, seqs int) []autoreg.Token {
 
 func TestAgainstReference(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	for trial := 0; trial < 24; trial++ {
+	for trial := 0; trial < trials(24); trial++ {
 		voc := autoreg.Vocab{Base: 3 + rng.IntN(8)}
 		if trial%5 == 0 {
 			voc.Controls = []string{"ctl"}
@@ -296,7 +297,11 @@ func TestAgainstReference(t *testing.T) {
 		if trial%3 == 0 {
 			opts.DiscountFallback = [3]float64{0.4, 0.9, 1.3}
 		}
-		xs := randomStream(rng, voc, 40+rng.IntN(300))
+		seqs := 40 + rng.IntN(300)
+		if trial%7 == 3 {
+			seqs = 2500 // several counting chunks
+		}
+		xs := randomStream(rng, voc, seqs)
 		var warns int
 		opts.Warn = func(string) { warns++ }
 		b, err := NewBuilder(voc, opts)
@@ -362,4 +367,13 @@ func TestAgainstReference(t *testing.T) {
 			}
 		}
 	}
+}
+
+// trials scales a randomized test: NGRAM_TRIALS=n multiplies its trials.
+func trials(n int) int {
+	var k int
+	if _, err := fmt.Sscan(os.Getenv("NGRAM_TRIALS"), &k); err == nil && k > 1 {
+		return n * k
+	}
+	return n
 }

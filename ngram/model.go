@@ -152,8 +152,9 @@ func (s *State) check(x autoreg.Token) {
 	}
 }
 
-// LogProb returns log P(next = x | history) in nats. It also prepares the
-// context for Append(x), so scoring a sequence as LogProb(x); Append(x)
+// LogProb returns log P(next = x | history) in nats (-Inf for <s>, which is
+// never predicted; an id outside the vocabulary panics). It also prepares
+// the context for Append(x), so scoring a sequence as LogProb(x); Append(x)
 // probes each table once.
 func (s *State) LogProb(x autoreg.Token) float64 {
 	s.check(x)
@@ -201,7 +202,8 @@ func (s *State) LogProb(x autoreg.Token) float64 {
 	return lp * ln10
 }
 
-// Append conditions the state on xs.
+// Append conditions the state on xs. Appending <s> starts a new sequence:
+// no stored n-gram continues across it.
 func (s *State) Append(xs ...autoreg.Token) {
 	for _, x := range xs {
 		s.check(x)
