@@ -14,7 +14,7 @@ var adaptivePresets = map[string]AdaptiveConfig{
 	"ngram": {Orders: []int{1, 2, 3, 4, 6}, HashBits: 16, Limit: 255, LR: 6, Mixers: 1, APM: 1},
 	// mix: more contexts (orders to 8, words, a match model for long
 	// repeats), three mixers joined by a second layer, two SSE stages.
-	"mix": {Orders: []int{1, 2, 3, 4, 5, 6, 8}, Word: true, Match: 7, HashBits: 20, Limit: 255, LR: 4, Mixers: 3, APM: 2},
+	"mix": {Orders: []int{1, 2, 3, 4, 5, 6, 8}, Word: true, Match: 7, HashBits: 18, Limit: 255, LR: 4, Mixers: 3, APM: 2},
 }
 
 // AdaptiveArchs lists the names accepted by [AdaptivePreset].
