@@ -140,7 +140,40 @@ func (c AdaptiveConfig) check() error {
 	case c.APM < 0 || c.APM > 2:
 		return bad("SSE stages", c.APM)
 	}
+	if mem := c.Memory(); mem > maxModelMemory {
+		return fmt.Errorf("lmzip: adaptive configuration %q needs %d MiB, more than %d MiB", c.String(), mem>>20, maxModelMemory>>20)
+	}
 	return nil
 }
 
 func vals01(b bool) bool { return b }
+
+// maxModelMemory caps what a configuration (possibly read from a corrupt
+// header) may allocate.
+const maxModelMemory = 2 << 30
+
+// Memory is the model's approximate memory use in bytes (address space;
+// the order-2 table is touched only where contexts occur).
+func (c AdaptiveConfig) Memory() int64 {
+	nh := 0
+	var m int64 = (256 + 65536) * 4
+	for _, o := range c.Orders {
+		if o == 2 {
+			m += 4 << 24
+		}
+		if o >= 3 {
+			nh++
+		}
+	}
+	if c.Word {
+		nh += 2
+	}
+	m += int64(nh) * 64 << c.HashBits
+	if c.Match > 0 {
+		m += 1<<matchBufBits + 4<<matchTabBits
+	}
+	if c.APM >= 2 {
+		m += 65536 * 33 * 2
+	}
+	return m
+}

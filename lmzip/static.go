@@ -94,8 +94,9 @@ func QuantizeLogProbs(cdf []uint32, logp []float32, weights []uint64) {
 		w := uint64(0)
 		if finite && !math.IsNaN(float64(v)) && !math.IsInf(float64(v), 0) {
 			d := float32(max - v) // ≥ 0, exactly rounded
-			// d·2^16 is exact in float64; the conversion truncates.
-			q := float64(d) * 65536
+			// d·2^16 is exact in float64, so is adding 1/2 (q < 2^23);
+			// the conversion truncates: round to nearest.
+			q := float64(d)*65536 + 0.5
 			if q < float64(expMaxWhole)*65536 {
 				w = expNegQ16(int64(q))
 			}
