@@ -1,0 +1,86 @@
+package kernels
+
+// Elementwise nonlinearities. All of them are built on one float32 exp
+// (expGeneric and its vector twins): Cody–Waite range reduction
+// x = n·ln2 + r, |r| ≤ ln2/2, a degree-7 Taylor polynomial for eʳ and a
+// scaling by 2ⁿ split in two factors so that subnormal results and the top
+// of the range come out right. Its relative error is at most expMaxErr.
+// out may alias inp in all of them.
+
+// Exp computes out[i] = eˣ for x = inp[i]: +Inf above ~88.72, 0 below
+// ~-103.97, subnormal in between as IEEE would round it (to within
+// expMaxErr relative error).
+func Exp(out, inp []float32) {
+	checkLen("Exp", len(out), "out, inp", len(inp))
+	switch {
+	case useAVX512:
+		expAVX512(out, inp)
+	case useAVX2:
+		expAVX2(out, inp)
+	default:
+		expSliceGeneric(out, inp)
+	}
+}
+
+// Sigmoid computes out[i] = 1/(1+e^(−inp[i])).
+func Sigmoid(out, inp []float32) {
+	checkLen("Sigmoid", len(out), "out, inp", len(inp))
+	switch {
+	case useAVX512:
+		sigmoidAVX512(out, inp)
+	case useAVX2:
+		sigmoidAVX2(out, inp)
+	default:
+		sigmoidSliceGeneric(out, inp)
+	}
+}
+
+// Tanh computes out[i] = tanh(inp[i]): an odd Taylor polynomial for
+// |x| < 0.5 (no cancellation near zero), 1 − 2/(e^(2|x|)+1) with the sign
+// restored elsewhere.
+func Tanh(out, inp []float32) {
+	checkLen("Tanh", len(out), "out, inp", len(inp))
+	switch {
+	case useAVX512:
+		tanhAVX512(out, inp)
+	case useAVX2:
+		tanhAVX2(out, inp)
+	default:
+		tanhSliceGeneric(out, inp)
+	}
+}
+
+// GELU constants: the tanh approximation of Hendrycks and Gimpel (2016) used
+// by GPT-2, gelu(x) = ½x(1 + tanh(√(2/π)(x + 0.044715x³))).
+const (
+	geluS = 0.7978845608028654 // √(2/π)
+	geluC = 0.044715
+)
+
+// GELU computes out = gelu(inp) in GPT-2's tanh form. It evaluates the
+// identity ½(1+tanh z) = σ(2z), which has no cancellation for negative x.
+func GELU(out, inp []float32) {
+	checkLen("GELU", len(out), "out, inp", len(inp))
+	switch {
+	case useAVX512:
+		geluAVX512(out, inp)
+	case useAVX2:
+		geluAVX2(out, inp)
+	default:
+		geluSliceGeneric(out, inp)
+	}
+}
+
+// GELUBackward accumulates dinp[i] += gelu'(inp[i])*dout[i]. dinp may alias
+// dout.
+func GELUBackward(dinp, inp, dout []float32) {
+	checkLen("GELUBackward", len(dinp), "dinp, inp, dout", len(inp), len(dout))
+	switch {
+	case useAVX512:
+		geluBackwardAVX512(dinp, inp, dout)
+	case useAVX2:
+		geluBackwardAVX2(dinp, inp, dout)
+	default:
+		geluBackwardSliceGeneric(dinp, inp, dout)
+	}
+}

@@ -1,0 +1,228 @@
+package kernels
+
+import (
+	"fmt"
+	"sync"
+)
+
+// Sgemm computes C = alpha*op(A)*op(B) + beta*C in single precision, all
+// matrices row-major.
+//
+// op(A) is m×k and op(B) is k×n; C is m×n. With transA false A is stored
+// m×k, with transA true it is stored k×m and op(A) = Aᵀ; likewise transB
+// means B is stored n×k. lda, ldb and ldc are the row strides (leading
+// dimensions) of the stored matrices, at least their stored widths.
+// beta == 0 ignores the old contents of C, so C may hold NaNs or garbage.
+// Only the m×n window of C is written; elements between rows (when
+// ldc > n) are never touched.
+//
+// Results are bit-identical for any GOMAXPROCS and any number of calls, but
+// may differ in the last bits between instruction-set paths and from the
+// reference: each element is within √k·2⁻²³·(|α|Σₚ|aᵢₚbₚⱼ| + |βcᵢⱼ|) of the
+// exact value.
+//
+// Sgemm panics if a dimension is negative, a leading dimension is too small,
+// or a slice is too short for its matrix.
+func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	sgemmWith(bestGemm(), transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// checkMatrix panics unless s can hold a rows×cols row-major matrix with
+// row stride ld.
+func checkMatrix(name string, rows, cols int, s []float32, ld int) {
+	if ld < max(1, cols) {
+		panic(fmt.Sprintf("kernels: Sgemm: ld%s = %d < max(1, %d)", name, ld, cols))
+	}
+	if rows > 0 && cols > 0 && len(s) < (rows-1)*ld+cols {
+		panic(fmt.Sprintf("kernels: Sgemm: len(%s) = %d < %d for a %d×%d matrix with stride %d",
+			name, len(s), (rows-1)*ld+cols, rows, cols, ld))
+	}
+}
+
+func checkGemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	if m < 0 || n < 0 || k < 0 {
+		panic(fmt.Sprintf("kernels: Sgemm: negative dimension m=%d n=%d k=%d", m, n, k))
+	}
+	if transA {
+		checkMatrix("a", k, m, a, lda)
+	} else {
+		checkMatrix("a", m, k, a, lda)
+	}
+	if transB {
+		checkMatrix("b", n, k, b, ldb)
+	} else {
+		checkMatrix("b", k, n, b, ldb)
+	}
+	checkMatrix("c", m, n, c, ldc)
+}
+
+// gemmImpl is one instruction-set path of Sgemm: a register-tile
+// micro-kernel, its cache blocking, and the matrix-vector leaves.
+type gemmImpl struct {
+	name   string
+	mr, nr int // register tile of the micro-kernel: mr rows × nr columns of C
+	kc     int // depth of a packed panel (the k block)
+	nc     int // width of a packed B panel; a multiple of nr
+	// kernel computes, for a full mr×nr tile of C at c (row stride ldc),
+	// C = alpha*Ap*Bp + beta*C where Ap is an mr×kc packed micro-panel
+	// (column p at ap[p*mr:]) and Bp a kc×nr one (row p at bp[p*nr:]).
+	// beta == 0 must not read C.
+	kernel func(kc int, ap, bp, c []float32, ldc int, alpha, beta float32)
+	// gemvN: y[j] = alpha*Σₚ x[p]*B[p*ldb+j] + beta*y[j], j < len(y), p < len(x).
+	gemvN func(x, b []float32, ldb int, y []float32, alpha, beta float32)
+	// gemvT: y[j] = alpha*Σₚ x[p]*B[j*ldb+p] + beta*y[j], j < len(y), p < len(x).
+	gemvT func(x, b []float32, ldb int, y []float32, alpha, beta float32)
+}
+
+// bestGemm returns the fastest path the CPU flags allow.
+func bestGemm() *gemmImpl {
+	switch {
+	case useAVX512:
+		return gemmAVX512
+	case useAVX2:
+		return gemmAVX2
+	}
+	return gemmGeneric
+}
+
+// Work sizes (in multiply-adds) below which the work stays on one goroutine.
+const (
+	parallelGemmFlops = 1 << 21
+	parallelGemvFlops = 1 << 18
+)
+
+func sgemmWith(im *gemmImpl, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	checkGemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
+	if m == 0 || n == 0 {
+		return
+	}
+	if k == 0 || alpha == 0 {
+		scaleMatrix(m, n, beta, c, ldc)
+		return
+	}
+	switch {
+	case m == 1:
+		x := a[:k]
+		var buf *[]float32
+		if transA && lda != 1 {
+			buf = getBuf(k)
+			x = (*buf)[:k]
+			for p := range x {
+				x[p] = a[p*lda]
+			}
+		}
+		gemvPar(im, !transB, x, b, ldb, c[:n], alpha, beta)
+		putBuf(buf)
+	case n == 1:
+		x := b[:k]
+		var xb *[]float32
+		if !transB && ldb != 1 {
+			xb = getBuf(k)
+			x = (*xb)[:k]
+			for p := range x {
+				x[p] = b[p*ldb]
+			}
+		}
+		y := c[:m]
+		var yb *[]float32
+		if ldc != 1 {
+			yb = getBuf(m)
+			y = (*yb)[:m]
+			if beta != 0 {
+				for i := range y {
+					y[i] = c[i*ldc]
+				}
+			}
+		}
+		gemvPar(im, transA, x, a, lda, y, alpha, beta)
+		if ldc != 1 {
+			for i, v := range y {
+				c[i*ldc] = v
+			}
+		}
+		putBuf(xb)
+		putBuf(yb)
+	default:
+		gemmBlocked(im, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	}
+}
+
+// scaleMatrix sets C = beta*C over an m×n window (C = 0 when beta == 0).
+func scaleMatrix(m, n int, beta float32, c []float32, ldc int) {
+	for i := range m {
+		row := c[i*ldc : i*ldc+n]
+		if beta == 0 {
+			clear(row)
+		} else if beta != 1 {
+			for j := range row {
+				row[j] *= beta
+			}
+		}
+	}
+}
+
+// gemvPar runs a matrix-vector product, splitting the output among workers
+// when it is large. rowsAreP selects gemvN (matrix rows indexed by p, the
+// input index) over gemvT (matrix rows indexed by the output index).
+func gemvPar(im *gemmImpl, rowsAreP bool, x, mat []float32, ld int, y []float32, alpha, beta float32) {
+	kernel := im.gemvT
+	if rowsAreP {
+		kernel = im.gemvN
+	}
+	n := len(y)
+	if len(x)*n < parallelGemvFlops {
+		kernel(x, mat, ld, y, alpha, beta)
+		return
+	}
+	// Chunks of 256 outputs (a multiple of every vector width), so the
+	// split never changes how an element is computed.
+	g := gemvJobPool.Get().(*gemvJob)
+	g.kernel, g.rowsAreP, g.x, g.mat, g.ld, g.y, g.alpha, g.beta = kernel, rowsAreP, x, mat, ld, y, alpha, beta
+	grain := max(256, (n/(4*maxProcs())+255)&^255)
+	Parallel(n, grain, g.fn)
+	*g = gemvJob{fn: g.fn}
+	gemvJobPool.Put(g)
+}
+
+type gemvJob struct {
+	kernel      func(x, b []float32, ldb int, y []float32, alpha, beta float32)
+	rowsAreP    bool
+	x, mat, y   []float32
+	ld          int
+	alpha, beta float32
+	fn          func(lo, hi int)
+}
+
+var gemvJobPool = sync.Pool{New: func() any {
+	g := new(gemvJob)
+	g.fn = g.run
+	return g
+}}
+
+func (g *gemvJob) run(lo, hi int) {
+	if g.rowsAreP {
+		g.kernel(g.x, g.mat[lo:], g.ld, g.y[lo:hi], g.alpha, g.beta)
+	} else {
+		g.kernel(g.x, g.mat[lo*g.ld:], g.ld, g.y[lo:hi], g.alpha, g.beta)
+	}
+}
+
+// Scratch buffers, pooled so steady-state calls allocate nothing.
+var bufPool sync.Pool
+
+func getBuf(n int) *[]float32 {
+	if p, ok := bufPool.Get().(*[]float32); ok {
+		if cap(*p) >= n {
+			*p = (*p)[:n]
+			return p
+		}
+	}
+	s := make([]float32, n, max(n, 4096))
+	return &s
+}
+
+func putBuf(p *[]float32) {
+	if p != nil {
+		bufPool.Put(p)
+	}
+}

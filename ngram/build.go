@@ -1,0 +1,503 @@
+package ngram
+
+import (
+	"context"
+	"fmt"
+	"math"
+
+	"github.com/autoreg/autoreg"
+)
+
+// DefaultDiscountFallback is used for an order whose closed-form discount
+// estimate fails, unless Options.DiscountFallback says otherwise (lmplz
+// --discount_fallback without arguments).
+var DefaultDiscountFallback = [3]float64{0.5, 1, 1.5}
+
+// Options configures estimation. See the equations at the top of model.go.
+type Options struct {
+	// Order is n, from 1 (the unigram baseline) to MaxOrder.
+	Order int
+
+	// Prune holds count thresholds in the sense of lmplz --prune: an n-gram
+	// of order i+1 whose raw count is ≤ Prune[i] is dropped from the model,
+	// its probability mass going to its context's backoff. Thresholds apply
+	// to raw counts (also for lower orders, whose stored counts are
+	// adjusted), must be non-decreasing, and Prune[0] must be 0 (unigrams are
+	// never pruned); the last value repeats for the remaining orders. Nil
+	// means no pruning. Because counts are raw and thresholds non-decreasing,
+	// every context and suffix of a kept n-gram is kept.
+	Prune []uint64
+
+	// DiscountFallback holds D(1), D(2), D(3+) for orders whose closed-form
+	// estimate is impossible or out of range; D(k) must lie in [0, k]. The
+	// zero value means DefaultDiscountFallback.
+	DiscountFallback [3]float64
+
+	// Warn, if not nil, receives one line per warning (such as a discount
+	// fallback). The package never prints.
+	Warn func(msg string)
+}
+
+func (o *Options) thresholds() ([]uint64, error) {
+	if o.Order < 1 || o.Order > MaxOrder {
+		return nil, fmt.Errorf("ngram: order %d out of range [1, %d]", o.Order, MaxOrder)
+	}
+	thr := make([]uint64, o.Order+1) // thr[n] for order n
+	if len(o.Prune) == 0 {
+		return thr, nil
+	}
+	if len(o.Prune) > o.Order {
+		return nil, fmt.Errorf("ngram: %d pruning thresholds for a model of order %d", len(o.Prune), o.Order)
+	}
+	if o.Prune[0] != 0 {
+		return nil, fmt.Errorf("ngram: unigram pruning threshold %d: unigrams cannot be pruned, the first threshold must be 0", o.Prune[0])
+	}
+	for i := 1; i < len(o.Prune); i++ {
+		if o.Prune[i] < o.Prune[i-1] {
+			return nil, fmt.Errorf("ngram: pruning thresholds %v decrease; they must be non-decreasing", o.Prune)
+		}
+	}
+	for n := 1; n <= o.Order; n++ {
+		thr[n] = o.Prune[min(n, len(o.Prune))-1]
+	}
+	return thr, nil
+}
+
+func (o *Options) fallback() ([3]float64, error) {
+	f := o.DiscountFallback
+	if f == ([3]float64{}) {
+		return DefaultDiscountFallback, nil
+	}
+	for k, d := range f {
+		if !(d >= 0 && d <= float64(k+1)) {
+			return f, fmt.Errorf("ngram: fallback discount D(%d) = %g outside [0, %d]", k+1, d, k+1)
+		}
+	}
+	return f, nil
+}
+
+// Builder counts n-grams from a token stream and estimates a [Model].
+//
+// The stream is a concatenation of sequences: BOS starts a sequence (context
+// only, never counted as a prediction), EOS is counted and ends it. A token
+// that arrives outside a sequence (at the very start, or right after EOS)
+// opens one with an implied BOS. n-grams never cross sequences. This is
+// exactly lmplz's counting when every sequence is <s> line </s>.
+//
+// Memory grows with the number of distinct n-grams, not with the stream.
+type Builder struct {
+	vocab    autoreg.Vocab
+	opts     Options
+	thr      []uint64
+	fallback [3]float64
+	order    int
+	v        int
+	bos, eos uint32
+
+	uni  []uint32     // raw unigram counts, by token
+	tabs []countTable // tabs[n]: ids of the n-grams of order n ≥ 2
+	cnt  [][]uint32   // cnt[n][id]: raw count
+	suf  [][]uint32   // suf[n][id]: id of the suffix at order n-1
+
+	open bool                 // inside a sequence
+	hist int                  // prev[1..hist] are valid
+	prev [MaxOrder + 1]uint32 // ids of the n-grams ending at the previous position
+	cur  [MaxOrder + 1]uint32
+
+	tokens uint64 // counted (predicted) tokens
+	built  bool
+}
+
+// maxTokens bounds the stream so that counts fit in 32 bits.
+const maxTokens = math.MaxUint32
+
+// NewBuilder returns a Builder for a model over vocab. Tokens of vocab that
+// never occur still get probability (the uniform share, see model.go).
+func NewBuilder(vocab autoreg.Vocab, opts Options) (*Builder, error) {
+	if err := vocab.Check(); err != nil {
+		return nil, fmt.Errorf("ngram: %w", err)
+	}
+	thr, err := opts.thresholds()
+	if err != nil {
+		return nil, err
+	}
+	fb, err := opts.fallback()
+	if err != nil {
+		return nil, err
+	}
+	n := opts.Order
+	b := &Builder{
+		vocab:    vocab,
+		opts:     opts,
+		thr:      thr,
+		fallback: fb,
+		order:    n,
+		v:        vocab.Size(),
+		bos:      uint32(vocab.BOS()),
+		eos:      uint32(vocab.EOS()),
+		uni:      make([]uint32, vocab.Size()),
+		tabs:     make([]countTable, n+1),
+		cnt:      make([][]uint32, n+1),
+		suf:      make([][]uint32, n+1),
+	}
+	for i := 2; i <= n; i++ {
+		b.tabs[i] = newCountTable(0)
+	}
+	return b, nil
+}
+
+// Tokens returns the number of tokens counted so far (every token but BOS).
+func (b *Builder) Tokens() int64 { return int64(b.tokens) }
+
+// Add counts the next chunk of the stream. Chunks may split sequences
+// anywhere. An id outside the vocabulary rejects the whole chunk.
+func (b *Builder) Add(xs []autoreg.Token) error {
+	if b.built {
+		return fmt.Errorf("ngram: Add after Build")
+	}
+	v := autoreg.Token(b.v)
+	for i, x := range xs {
+		if x < 0 || x >= v {
+			return fmt.Errorf("ngram: token %d at position %d of the chunk is outside the vocabulary [0, %d)", x, i, v)
+		}
+	}
+	if b.tokens+uint64(len(xs)) > maxTokens {
+		return fmt.Errorf("ngram: corpus too large: more than %d tokens", uint64(maxTokens))
+	}
+	n := b.order
+	for _, x := range xs {
+		w := uint32(x)
+		if w == b.bos {
+			b.open, b.hist, b.prev[1] = true, 1, b.bos
+			continue
+		}
+		if !b.open {
+			b.open, b.hist, b.prev[1] = true, 1, b.bos
+		}
+		b.tokens++
+		b.uni[w]++
+		b.cur[1] = w
+		top := min(b.hist+1, n)
+		for k := 2; k <= top; k++ {
+			id, isNew := b.tabs[k].getOrInsert(uint64(b.prev[k-1])<<32 | uint64(w))
+			if isNew {
+				b.cnt[k] = append(b.cnt[k], 1)
+				b.suf[k] = append(b.suf[k], b.cur[k-1])
+			} else {
+				b.cnt[k][id]++
+			}
+			b.cur[k] = id
+		}
+		copy(b.prev[1:top+1], b.cur[1:top+1])
+		b.hist = min(top, n-1)
+		if w == b.eos {
+			b.open = false
+		}
+	}
+	return nil
+}
+
+// Build estimates the model from everything added. It consumes the Builder.
+// ctx is checked between phases.
+func (b *Builder) Build(ctx context.Context) (*Model, error) {
+	if b.built {
+		return nil, fmt.Errorf("ngram: Build called twice")
+	}
+	b.built = true
+	if b.tokens == 0 {
+		return nil, fmt.Errorf("ngram: empty corpus: no tokens to count")
+	}
+	e := estimator{b: b, N: b.order, V: b.v}
+	return e.run(ctx)
+}
+
+// estimator holds the per-order arrays of one Build.
+type estimator struct {
+	b    *Builder
+	N, V int
+
+	c   []int      // c[n]: number of n-grams of order n
+	pre [][]uint32 // pre[n][id]: id of the context (order n-1; a token for n = 2)
+	wrd [][]uint32 // wrd[n][id]: last token
+	adj [][]uint32 // adjusted counts
+	d   [][3]float64
+}
+
+func (e *estimator) warn(format string, args ...any) {
+	if e.b.opts.Warn != nil {
+		e.b.opts.Warn(fmt.Sprintf(format, args...))
+	}
+}
+
+func (e *estimator) run(ctx context.Context) (*Model, error) {
+	b, N, V := e.b, e.N, e.V
+	e.c = make([]int, N+1)
+	e.pre = make([][]uint32, N+1)
+	e.wrd = make([][]uint32, N+1)
+	e.c[1] = V
+	for n := 2; n <= N; n++ {
+		t := &b.tabs[n]
+		if t.n > math.MaxInt32 {
+			return nil, fmt.Errorf("ngram: too many %d-grams (%d)", n, t.n)
+		}
+		e.c[n] = t.n
+		pre := make([]uint32, t.n)
+		wrd := make([]uint32, t.n)
+		for _, s := range t.slots {
+			if s.id != 0 {
+				pre[s.id-1] = uint32(s.key >> 32)
+				wrd[s.id-1] = uint32(s.key)
+			}
+		}
+		e.pre[n], e.wrd[n] = pre, wrd
+		b.tabs[n] = countTable{}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	e.adjust()
+	if err := e.discounts(); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return e.interpolate(ctx)
+}
+
+// adjust computes the adjusted counts a(g) of every order.
+func (e *estimator) adjust() {
+	b, N := e.b, e.N
+	e.adj = make([][]uint32, N+1)
+	if N == 1 {
+		e.adj[1] = b.uni
+		return
+	}
+	e.adj[N] = b.cnt[N]
+	// startsBOS[id] for the current order, built upward from the unigrams.
+	sb := make([][]bool, N)
+	sb[1] = make([]bool, e.V)
+	sb[1][b.bos] = true
+	for n := 2; n < N; n++ {
+		s := make([]bool, e.c[n])
+		low := sb[n-1]
+		for id, p := range e.pre[n] {
+			s[id] = low[p]
+		}
+		sb[n] = s
+	}
+	for n := N - 1; n >= 1; n-- {
+		a := make([]uint32, e.c[n])
+		for _, s := range b.suf[n+1] {
+			a[s]++
+		}
+		if n >= 2 {
+			raw := b.cnt[n]
+			for id, isBOS := range sb[n] {
+				if isBOS {
+					a[id] = raw[id]
+				}
+			}
+		}
+		// n = 1: only <s> itself starts with <s>; it has no count.
+		e.adj[n] = a
+	}
+}
+
+// discounts estimates D_n(1..3) per order from counts-of-counts.
+func (e *estimator) discounts() error {
+	e.d = make([][3]float64, e.N+1)
+	for n := 1; n <= e.N; n++ {
+		var t [5]float64
+		for _, a := range e.adj[n] {
+			if a >= 1 && a <= 4 {
+				t[a]++
+			}
+		}
+		d, why := closedFormDiscounts(t)
+		if why != "" {
+			fb := e.b.fallback
+			e.warn("ngram: order %d: %s; using fallback discounts D1=%g D2=%g D3+=%g", n, why, fb[0], fb[1], fb[2])
+			d = fb
+		}
+		e.d[n] = d
+	}
+	return nil
+}
+
+// closedFormDiscounts is Chen & Goodman's eq. 26 on counts-of-counts t[1..4].
+// why is non-empty when the estimate is impossible or out of range.
+func closedFormDiscounts(t [5]float64) (d [3]float64, why string) {
+	for k := 1; k <= 3; k++ {
+		if t[k] == 0 {
+			return d, fmt.Sprintf("no n-grams with adjusted count %d, cannot estimate the discount for count %d", k, k+1)
+		}
+	}
+	y := t[1] / (t[1] + 2*t[2])
+	for k := 1; k <= 3; k++ {
+		d[k-1] = float64(k) - float64(k+1)*y*t[k+1]/t[k]
+		if d[k-1] < 0 || d[k-1] > float64(k) {
+			return d, fmt.Sprintf("discount for adjusted count %d out of range [0, %d]: %g", k, k, d[k-1])
+		}
+	}
+	return d, ""
+}
+
+// disc returns D(a) for one order.
+func disc(d *[3]float64, a uint32) float64 {
+	switch a {
+	case 0:
+		return 0
+	case 1:
+		return d[0]
+	case 2:
+		return d[1]
+	}
+	return d[2]
+}
+
+// log10p stores a probability as KenLM does: log10, never above 0.
+func log10p(p float64) float32 {
+	return float32(min(0, math.Log10(p)))
+}
+
+// interpolate computes the probabilities and backoffs order by order and
+// fills the query tables.
+func (e *estimator) interpolate(ctx context.Context) (*Model, error) {
+	b, N, V := e.b, e.N, e.V
+	m := &Model{
+		vocab:     b.vocab,
+		order:     N,
+		bos:       autoreg.Token(b.bos),
+		uniProb:   make([]float32, V),
+		uniBo:     make([]float32, V),
+		counts:    make([]int, N),
+		discounts: make([][3]float64, N),
+	}
+	for n := 1; n <= N; n++ {
+		m.discounts[n-1] = e.d[n]
+	}
+	m.counts[0] = V
+
+	// Unigrams.
+	d := &e.d[1]
+	var den, num float64
+	for _, a := range e.adj[1] {
+		den += float64(a)
+		num += disc(d, a)
+	}
+	gamma := num / den
+	uniform := 1 / float64(V-1)
+	pLow := make([]float64, V)
+	for w, a := range e.adj[1] {
+		p := (float64(a)-disc(d, a))/den + gamma*uniform
+		pLow[w] = p
+		m.uniProb[w] = log10p(p)
+	}
+	m.uniProb[b.bos] = 0 // lmplz writes p(<s>) = 1; it is never predicted
+	pLow[b.bos] = 0
+
+	pruned := func(n int, id int) bool {
+		return n >= 2 && e.b.thr[n] > 0 && uint64(b.cnt[n][id]) <= e.b.thr[n]
+	}
+	if N >= 3 {
+		m.mid = make([][]midEntry, N-2)
+	}
+	var slotLow []uint32 // slots of order n-1 entries (nil: unigrams, slot = token)
+	steps := 0
+	for n := 2; n <= N; n++ {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		d := &e.d[n]
+		cLow := e.c[n-1]
+		den := make([]float64, cLow)
+		num := make([]float64, cLow)
+		adj, pre := e.adj[n], e.pre[n]
+		for id, a := range adj {
+			c := pre[id]
+			den[c] += float64(a)
+			if pruned(n, id) {
+				num[c] += float64(a)
+			} else {
+				num[c] += disc(d, a)
+			}
+		}
+		// Backoffs of order n-1, then store that order.
+		if n-1 == 1 {
+			for w := range den {
+				if den[w] > 0 {
+					m.uniBo[w] = log10p(num[w] / den[w])
+				}
+			}
+		} else {
+			slotLow = e.storeMid(m, n-1, pLow, den, num, slotLow, pruned, &steps)
+		}
+		// Interpolated probabilities of order n.
+		p := make([]float64, e.c[n])
+		suf := b.suf[n]
+		for id, a := range adj {
+			if pruned(n, id) {
+				continue
+			}
+			c := pre[id]
+			p[id] = (float64(a)-disc(d, a))/den[c] + num[c]/den[c]*pLow[suf[id]]
+		}
+		pLow = p
+		e.adj[n-1], b.suf[n] = nil, nil
+	}
+	if N >= 2 {
+		kept := 0
+		for id := 0; id < e.c[N]; id++ {
+			if !pruned(N, id) {
+				kept++
+			}
+		}
+		m.top = newTopTable(kept)
+		m.counts[N-1] = kept
+		for id, w := range e.wrd[N] {
+			if pruned(N, id) {
+				continue
+			}
+			c := e.pre[N][id]
+			if slotLow != nil {
+				c = slotLow[c]
+			}
+			insertTop(m.top, topEntry{ctx: c, word: w, prob: log10p(pLow[id])}, &steps)
+		}
+	}
+	return m, nil
+}
+
+// storeMid fills the table of order n (2 ≤ n < N) and returns the slot of
+// every id (emptyWord for pruned ones).
+func (e *estimator) storeMid(m *Model, n int, p, den, num []float64, slotLow []uint32, pruned func(int, int) bool, steps *int) []uint32 {
+	c := e.c[n]
+	kept := 0
+	for id := 0; id < c; id++ {
+		if !pruned(n, id) {
+			kept++
+		}
+	}
+	t := newMidTable(kept)
+	slots := make([]uint32, c)
+	for id, w := range e.wrd[n] {
+		if pruned(n, id) {
+			slots[id] = emptyWord
+			continue
+		}
+		ctx := e.pre[n][id]
+		if slotLow != nil {
+			ctx = slotLow[ctx]
+		}
+		var bo float32
+		if den[id] > 0 {
+			bo = log10p(num[id] / den[id])
+		}
+		s, _ := insertMid(t, midEntry{ctx: ctx, word: w, prob: log10p(p[id]), bo: bo}, steps)
+		slots[id] = uint32(s)
+	}
+	m.mid[n-2] = t
+	m.counts[n-1] = kept
+	return slots
+}
