@@ -106,7 +106,8 @@ func QuantizeLogProbs(cdf []uint32, logp []float32, weights []uint64) {
 	arith.BuildCDF(cdf, weights)
 }
 
-// staticCodec codes a block as tokens of a static model. An ordinary token
+// staticCodec codes a block as tokens of a static model, whose history runs
+// on from block to block (the stream is one sequence, started with <s>). An ordinary token
 // whose bytes match the input is coded with the model; anything else (an
 // unknown byte, a token that would not reproduce the input) is coded as the
 // UNK token followed by one raw byte (8 bits at probability 1/2), and the
@@ -129,6 +130,9 @@ func newStaticCodec(s *Static) *staticCodec {
 	initTables()
 	v := s.Model.Vocab()
 	c := &staticCodec{s: s, st: s.Model.NewState(), vocab: v, unk: v.UNK()}
+	// A stream is one sequence: it starts after <s>, as in training and
+	// in autoreg eval (its end needs no </s>: the block lengths tell).
+	c.st.Append(v.BOS())
 	c.cdfer, _ = c.st.(CDFer)
 	n := v.Size()
 	c.cdf = make([]uint32, n+1)

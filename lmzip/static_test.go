@@ -52,6 +52,7 @@ func TestStaticCrossEntropy(t *testing.T) {
 	c := newStaticCodec(s)
 	toks := c.tokenize(data)
 	st := s.Model.NewState()
+	st.Append(s.Model.Vocab().BOS())
 	bitsCE := 0.0
 	for _, tk := range toks {
 		if tk < 0 {
