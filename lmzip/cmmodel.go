@@ -7,8 +7,10 @@ type cmModel struct {
 	limit uint32
 
 	// All counters live in one slice: order 0 (indexed by the partial byte
-	// c0) at 0, order 1 (c1<<8 | c0) at 256, order 2 if present (c2c1<<8 |
-	// c0) at 256+65536 (a direct table: 64 MiB of address space of which
+	// c0) at 0, order 1 at 256 and order 2 if present after it (direct
+	// tables laid out by nibble: ((ctx<<5 | nibctx)<<4) | nib, nibctx 0 for
+	// the high nibble and 16+hi for the low one, so each nibble's 15 nodes
+	// share a cache line; order 2 spans 128 MiB of address space of which
 	// only the contexts seen are touched), then one table per hashed context
 	// (orders ≥ 3, then word contexts) of 16-slot buckets: slot 0 a check
 	// value, slots 1..15 the nodes of a nibble's bit tree.
@@ -29,10 +31,13 @@ type cmModel struct {
 	xf     []int32
 	apms   []*apm
 
-	c0   uint32 // the partial byte with a leading 1
-	nib  uint32 // the partial nibble with a leading 1
-	bpos int
-	c8   uint64 // the last 8 bytes
+	c0  uint32 // the partial byte with a leading 1
+	nib uint32 // the partial nibble with a leading 1
+	// nibctx selects the direct tables' nibble row: 0 for the high nibble,
+	// 16 + the high nibble for the low one
+	nibctx int
+	bpos   int
+	c8     uint64 // the last 8 bytes
 
 	word, word1 uint32
 
@@ -59,11 +64,11 @@ const (
 func newCMModel(cfg AdaptiveConfig) *cmModel {
 	initTables()
 	m := &cmModel{cfg: cfg, limit: uint32(cfg.Limit)}
-	base := 256 + 65536
+	base := 256 + 1<<17
 	for _, o := range cfg.Orders {
 		if o == 2 {
 			m.o2 = base
-			base += 1 << 24
+			base += 1 << 25
 		}
 		if o >= 3 {
 			m.orders = append(m.orders, o)
@@ -179,13 +184,14 @@ func (m *cmModel) predict() {
 	x := m.x
 	ptr := m.ptr
 	ptr[0] = int(m.c0)
-	ptr[1] = 256 + int(m.c8&0xFF)<<8 | int(m.c0)
+	nib := int(m.nib)
+	nctx := m.nibctx
+	ptr[1] = 256 + (int(m.c8&0xFF)<<5|nctx)<<4 | nib
 	k := 2
 	if m.o2 != 0 {
-		ptr[2] = m.o2 + int(m.c8&0xFFFF)<<8 | int(m.c0)
+		ptr[2] = m.o2 + (int(m.c8&0xFFFF)<<5|nctx)<<4 | nib
 		k = 3
 	}
-	nib := int(m.nib)
 	for i, b := range m.bkt {
 		ptr[k+i] = b + nib
 	}
@@ -279,10 +285,11 @@ func (m *cmModel) Update(bit int) {
 	m.bpos++
 	if m.bpos == 8 {
 		m.endByte(byte(m.c0))
-		m.c0, m.nib, m.bpos = 1, 1, 0
+		m.c0, m.nib, m.bpos, m.nibctx = 1, 1, 0, 0
 		m.startByte()
 	} else if m.bpos == 4 {
 		m.nib = 1
+		m.nibctx = int(m.c0)
 		m.lookup(m.c0)
 	}
 	m.predict()

@@ -156,10 +156,10 @@ const maxModelMemory = 2 << 30
 // the order-2 table is touched only where contexts occur).
 func (c AdaptiveConfig) Memory() int64 {
 	nh := 0
-	var m int64 = (256 + 65536) * 4
+	var m int64 = (256 + 1<<17) * 4
 	for _, o := range c.Orders {
 		if o == 2 {
-			m += 4 << 24
+			m += 4 << 25
 		}
 		if o >= 3 {
 			nh++
