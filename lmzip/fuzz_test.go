@@ -20,11 +20,22 @@ func FuzzReader(f *testing.F) {
 		if _, err := Compress(context.Background(), &buf, bytes.NewReader(data), opts); err != nil {
 			f.Fatal(err)
 		}
-		f.Add(buf.Bytes())
-		f.Add(buf.Bytes()[:buf.Len()/2])
+		f.Add(buf.Bytes(), uint8(0))
+		f.Add(buf.Bytes()[:buf.Len()/2], uint8(0))
 	}
-	f.Add([]byte("ARZ\x1a"))
-	f.Fuzz(func(t *testing.T, in []byte) {
+	f.Add([]byte("ARZ\x1a"), uint8(0))
+	f.Add([]byte{1, 10, 5, 0xAB, 0xCD, 0xEF, 0x12, 0x34, 0, 0, 0, 0}, uint8(1))
+	f.Add([]byte{2, 3, 0x61, 0x62, 0x63, 0, 0, 0, 0, 0}, uint8(2))
+	// Valid headers (their CRC is out of the fuzzer's reach) for mode 1
+	// (adaptive) and 2 (static), so the block parser and decoders run.
+	headers := [][]byte{nil,
+		(&header{mode: modeAdaptive, blockLog: minBlockLog, config: tinyCM}).marshal(),
+		(&header{mode: modeStatic, blockLog: minBlockLog, modelID: s.ID, path: PathCDF}).marshal(),
+	}
+	f.Fuzz(func(t *testing.T, in []byte, mode uint8) {
+		if h := headers[int(mode)%len(headers)]; h != nil {
+			in = append(append([]byte(nil), h...), in...)
+		}
 		info, err := ReadInfo(bytes.NewReader(in), "fuzz")
 		if err != nil {
 			return
