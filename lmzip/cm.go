@@ -89,18 +89,19 @@ func (m *mixer) mix(x []int32, set int) int32 {
 }
 
 func (m *mixer) update(x []int32, bit int) {
-	err := (int64(bit)<<12 - int64(m.pr)) * m.lr
+	// |err| ≤ 2^12·64 and |x| < 2^11, so x·err fits in int32.
+	err := (int32(bit)<<12 - m.pr) * int32(m.lr)
 	w := m.w[m.set : m.set+m.n]
 	x = x[:len(w)]
 	for i := range w {
-		v := int64(w[i]) + (int64(x[i])*err+1<<12)>>13
+		v := w[i] + (x[i]*err+1<<12)>>13
 		if v > 1<<22 {
 			v = 1 << 22
 		}
 		if v < -(1 << 22) {
 			v = -(1 << 22)
 		}
-		w[i] = int32(v)
+		w[i] = v
 	}
 }
 
