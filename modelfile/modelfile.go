@@ -290,7 +290,11 @@ func (s *sectionWriter) section(tag string, n int64, payload io.WriterTo) {
 }
 
 // Read reads a model file or an ARPA file.
-func Read(path string) (*File, error) {
+func Read(path string) (*File, error) { return ReadWarn(path, nil) }
+
+// ReadWarn is Read with a function receiving warnings (an ARPA file missing
+// a special token, say); warn may be nil.
+func ReadWarn(path string, warn func(msg string)) (*File, error) {
 	fh, err := os.Open(path)
 	if err != nil {
 		return nil, &Error{Path: path, Err: unwrapPath(err)}
@@ -310,7 +314,7 @@ func Read(path string) (*File, error) {
 	case bytes.Equal(head, []byte(Magic)):
 		f, err = Decode(br, fi.Size())
 	case looksLikeARPA(br):
-		f, err = readARPA(br)
+		f, err = readARPA(br, warn)
 	default:
 		err = errors.New("not an autoreg model file (bad magic) nor an ARPA file")
 	}

@@ -94,7 +94,9 @@ type Builder struct {
 	v        int
 	bos, eos uint32
 
-	uni  []uint32     // raw unigram counts, by token
+	uni  []uint32 // raw unigram counts, by token
+	seen []uint32 // order of first appearance of each counted token (lmplz's word ids)
+	next uint32
 	tabs []countTable // tabs[n]: ids of the n-grams of order n ≥ 2
 	cnt  [][]uint32   // cnt[n][id]: raw count
 	suf  [][]uint32   // suf[n][id]: id of the suffix at order n-1
@@ -136,6 +138,7 @@ func NewBuilder(vocab autoreg.Vocab, opts Options) (*Builder, error) {
 		bos:      uint32(vocab.BOS()),
 		eos:      uint32(vocab.EOS()),
 		uni:      make([]uint32, vocab.Size()),
+		seen:     make([]uint32, vocab.Size()),
 		tabs:     make([]countTable, n+1),
 		cnt:      make([][]uint32, n+1),
 		suf:      make([][]uint32, n+1),
@@ -175,6 +178,10 @@ func (b *Builder) Add(xs []autoreg.Token) error {
 			b.open, b.hist, b.prev[1] = true, 1, b.bos
 		}
 		b.tokens++
+		if b.uni[w] == 0 {
+			b.seen[w] = b.next
+			b.next++
+		}
 		b.uni[w]++
 		b.cur[1] = w
 		top := min(b.hist+1, n)
@@ -307,11 +314,21 @@ func (e *estimator) adjust() {
 // discounts estimates D_n(1..3) per order from counts-of-counts.
 func (e *estimator) discounts() error {
 	e.d = make([][3]float64, e.N+1)
+	last := e.lmplzLast()
 	for n := 1; n <= e.N; n++ {
 		var t [5]float64
 		for _, a := range e.adj[n] {
 			if a >= 1 && a <= 4 {
 				t[a]++
+			}
+		}
+		if id := last[n]; id >= 0 {
+			// lmplz's quirk, see lmplzLast.
+			if a := e.adj[n][id]; a >= 1 && a <= 4 {
+				t[a]--
+			}
+			if c := e.raw(n)[id]; c >= 1 && c <= 4 {
+				t[c]++
 			}
 		}
 		d, why := closedFormDiscounts(t)
@@ -323,6 +340,92 @@ func (e *estimator) discounts() error {
 		e.d[n] = d
 	}
 	return nil
+}
+
+// lmplzLast finds, for each order n < N, the n-gram whose raw count lmplz
+// puts into the counts-of-counts in place of its adjusted count (-1: none).
+//
+// lmplz computes adjusted counts in one pass over the N-grams sorted in
+// suffix order (last word first, by its word ids: <unk> 0, <s> 1, </s> 2,
+// then words in order of first appearance), padded at sentence starts with
+// <s>. When the pass ends, the n-grams still open are the suffixes of the
+// last N-gram, and its final flush records their raw counts instead of their
+// adjusted counts (lm/builder/adjust_counts.cc). That moves one n-gram per
+// order between count classes, which shifts the discounts slightly (for PTB
+// unigrams D3+ by 0.003). We reproduce it, so that our discounts and ARPA
+// files match lmplz's.
+func (e *estimator) lmplzLast() []int {
+	b, N := e.b, e.N
+	last := make([]int, N+1)
+	for i := range last {
+		last[i] = -1
+	}
+	if N == 1 {
+		return last
+	}
+	// lmplz's word ids for the tokens we count.
+	rank := func(w uint32) uint64 {
+		switch autoreg.Token(w) {
+		case b.vocab.UNK():
+			return 0
+		case b.vocab.BOS():
+			return 1
+		case b.vocab.EOS():
+			return 2
+		}
+		return 3 + uint64(b.seen[w])
+	}
+	// The last word: the largest rank among counted tokens.
+	best := -1
+	for w, c := range b.uni {
+		if c > 0 && (best < 0 || rank(uint32(w)) > rank(uint32(best))) {
+			best = w
+		}
+	}
+	if best < 0 {
+		return last
+	}
+	last[1] = best
+	// Extend leftwards: the largest first word among the left extensions.
+	// firstLow[id] is the first token of n-gram id one order down (nil:
+	// unigrams, the token itself).
+	var firstLow []uint32
+	first := func(low []uint32, id uint32) uint32 {
+		if low == nil {
+			return id
+		}
+		return low[id]
+	}
+	cur := uint32(best)
+	for n := 2; n < N; n++ {
+		if first(firstLow, cur) == b.bos {
+			break // the N-gram is padded with <s> from here on
+		}
+		pre, suf := e.pre[n], b.suf[n]
+		f := make([]uint32, e.c[n])
+		bestID := -1
+		for id := range suf {
+			f[id] = first(firstLow, pre[id])
+			if suf[id] == cur && (bestID < 0 || rank(f[id]) > rank(f[bestID])) {
+				bestID = id
+			}
+		}
+		if bestID < 0 {
+			break
+		}
+		last[n] = bestID
+		cur = uint32(bestID)
+		firstLow = f
+	}
+	return last
+}
+
+// raw returns the raw counts of order n.
+func (e *estimator) raw(n int) []uint32 {
+	if n == 1 {
+		return e.b.uni
+	}
+	return e.b.cnt[n]
 }
 
 // closedFormDiscounts is Chen & Goodman's eq. 26 on counts-of-counts t[1..4].

@@ -3,6 +3,7 @@ package ngram
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -133,4 +134,21 @@ func scoreLines(m *Model, v *wordVocab, lines [][]string) (float64, int) {
 		n++
 	}
 	return lp, n
+}
+
+// buildModel estimates a model from one stream.
+func buildModel(t testing.TB, voc autoreg.Vocab, opts Options, stream []autoreg.Token) *Model {
+	t.Helper()
+	b, err := NewBuilder(voc, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Add(stream); err != nil {
+		t.Fatal(err)
+	}
+	m, err := b.Build(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
 }
