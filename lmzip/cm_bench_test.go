@@ -1,6 +1,8 @@
 package lmzip
 
 import (
+	"bytes"
+	"context"
 	"os"
 	"strings"
 	"testing"
@@ -36,5 +38,22 @@ func TestSpeedAB(t *testing.T) {
 	}
 	for i, s := range cfgs {
 		t.Logf("%-50s best %.3f MB/s", s, float64(len(data))/best[i].Seconds()/1e6)
+	}
+}
+
+// TestRatioGrid prints bits per byte of configurations (LMZIP_AB) on
+// LMZIP_TRY; a tuning aid.
+func TestRatioGrid(t *testing.T) {
+	path, ab := os.Getenv("LMZIP_TRY"), os.Getenv("LMZIP_GRID")
+	if path == "" || ab == "" {
+		t.Skip("set LMZIP_TRY and LMZIP_GRID")
+	}
+	data, _ := os.ReadFile(path)
+	for _, s := range strings.Split(ab, ";") {
+		var buf bytes.Buffer
+		if _, err := Compress(context.Background(), &buf, bytes.NewReader(data), Options{Adaptive: s}); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%-55s %d bytes %.4f bits/byte", s, buf.Len(), float64(buf.Len()*8)/float64(len(data)))
 	}
 }

@@ -25,6 +25,7 @@ TS=$DATA/tinyshakespeare/input.txt
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 go build -o "$WORK/lzbench" ./lmzip/internal/lzbench
+go build -o "$WORK/autoreg" ./cmd/autoreg
 
 echo "# machine: $(nproc) cores, $(uname -m), load $(cut -d' ' -f1-3 /proc/loadavg); $(go version | cut -d' ' -f3)"
 echo "# tools: $(bzip2 --version 2>&1 | head -1 | cut -c1-60) | $(xz --version | head -1) | $(zstd --version) | $(gzip --version | head -1)"
@@ -71,7 +72,9 @@ for c in "${COMPRESSORS[@]}"; do
 done
 "$WORK/lzbench" -arch ngram -prime "$WORK/train.txt" "$WORK/valid.txt"
 "$WORK/lzbench" -arch mix -prime "$WORK/train.txt" "$WORK/valid.txt"
-"$WORK/lzbench" -static-order 8 -prime "$WORK/train.txt" "$WORK/valid.txt"
+"$WORK/lzbench" -static-order 8 -prime "$WORK/train.txt" -arpa "$WORK/o8.arpa" "$WORK/valid.txt"
+echo "autoreg eval of the same model (ARPA) on the validation part (its NLL includes the final </s>):"
+"$WORK/autoreg" eval --model "$WORK/o8.arpa" --data "$WORK/valid.txt" | grep -E "NLL|bits"
 
 [ "${1:-}" = quick ] && exit 0
 

@@ -5,6 +5,7 @@
 //	lzbench -arch ngram|mix|CONFIG FILE...          adaptive mode, one line per file
 //	lzbench -arch ngram -prime TRAIN VALID          adaptive, VALID coded after TRAIN: size(TRAIN+VALID) − size(TRAIN)
 //	lzbench -static-order 8 -prime TRAIN VALID      static order-8 char n-gram trained on TRAIN, coding VALID
+//	        [-arpa OUT.arpa]                        ... through an ARPA model file read back with modelfile
 //	lzbench -c -arch ngram < in > out               compress a stream (stdin to stdout)
 //	lzbench -d < in > out                           decompress a stream
 //
@@ -25,6 +26,7 @@ import (
 
 	"github.com/autoreg/autoreg"
 	"github.com/autoreg/autoreg/lmzip"
+	"github.com/autoreg/autoreg/modelfile"
 	"github.com/autoreg/autoreg/ngram"
 	"github.com/autoreg/autoreg/tokenize"
 )
@@ -33,6 +35,7 @@ func main() {
 	arch := flag.String("arch", "ngram", "adaptive architecture or configuration")
 	order := flag.Int("static-order", 0, "static mode: order of the char n-gram trained on the -prime file")
 	prime := flag.String("prime", "", "training/priming file: report the cost of the files after it")
+	arpa := flag.String("arpa", "", "static mode: write the trained model as an ARPA file here and code with the model read back from it (its SHA-256 is the identity)")
 	comp := flag.Bool("c", false, "compress stdin to stdout")
 	decomp := flag.Bool("d", false, "decompress stdin to stdout")
 	flag.Parse()
@@ -65,7 +68,7 @@ func main() {
 		var opts lmzip.Options
 		label := *arch
 		if *order > 0 {
-			opts.Static = trainNgram(pre, *order)
+			opts.Static = trainNgram(pre, *order, *arpa)
 			label = fmt.Sprintf("static char %d-gram", *order)
 			pre = nil // the model holds the training part
 		} else {
@@ -110,7 +113,7 @@ func run(ctx context.Context, data []byte, opts lmzip.Options, s *lmzip.Static) 
 	return result{out.Bytes(), mb / c.Seconds(), mb / d.Seconds()}
 }
 
-func trainNgram(train []byte, order int) *lmzip.Static {
+func trainNgram(train []byte, order int, arpa string) *lmzip.Static {
 	if train == nil {
 		check(fmt.Errorf("-static-order needs -prime TRAIN"))
 	}
@@ -129,7 +132,20 @@ func trainNgram(train []byte, order int) *lmzip.Static {
 	check(b.Add(append(seq, tok.Vocab().EOS())))
 	m, err := b.Build(context.Background())
 	check(err)
-	return &lmzip.Static{ID: sha256.Sum256(train), Model: m, Tokenizer: lmzip.FromTokenizer(tok)}
+	if arpa == "" {
+		return &lmzip.Static{ID: sha256.Sum256(train), Model: m, Tokenizer: lmzip.FromTokenizer(tok)}
+	}
+	f, err := os.Create(arpa)
+	check(err)
+	w := bufio.NewWriter(f)
+	_, err = io.WriteString(w, modelfile.FormatARPAHeader(tok.Kind(), "stream"))
+	check(err)
+	check(m.WriteARPA(w, tok.Word))
+	check(w.Flush())
+	check(f.Close())
+	mf, err := modelfile.Read(arpa)
+	check(err)
+	return lmzip.StaticFromFile(mf)
 }
 
 func peak() {
