@@ -10,8 +10,8 @@ type cmModel struct {
 	// c0) at 0, order 1 at 256 and order 2 if present after it (direct
 	// tables laid out by nibble: ((ctx<<5 | nibctx)<<4) | nib, nibctx 0 for
 	// the high nibble and 16+hi for the low one, so each nibble's 15 nodes
-	// share a cache line; order 2 spans 128 MiB of address space of which
-	// only the contexts seen are touched), then one table per hashed context
+	// share a cache line; order 2 packs its 17 rows per context, 68 MiB of
+	// address space of which only the contexts seen are touched), then one table per hashed context
 	// (orders ≥ 3, then word contexts) of 16-slot buckets: slot 0 a check
 	// value, slots 1..15 the nodes of a nibble's bit tree.
 	t      []uint32
@@ -36,6 +36,7 @@ type cmModel struct {
 	// nibctx selects the direct tables' nibble row: 0 for the high nibble,
 	// 16 + the high nibble for the low one
 	nibctx int
+	row2   int // the same for order 2, packed: 0, or 1 + the high nibble
 	bpos   int
 	c8     uint64 // the last 8 bytes
 
@@ -68,7 +69,7 @@ func newCMModel(cfg AdaptiveConfig) *cmModel {
 	for _, o := range cfg.Orders {
 		if o == 2 {
 			m.o2 = base
-			base += 1 << 25
+			base += 17 << 20
 		}
 		if o >= 3 {
 			m.orders = append(m.orders, o)
@@ -189,7 +190,7 @@ func (m *cmModel) predict() {
 	ptr[1] = 256 + (int(m.c8&0xFF)<<5|nctx)<<4 | nib
 	k := 2
 	if m.o2 != 0 {
-		ptr[2] = m.o2 + (int(m.c8&0xFFFF)<<5|nctx)<<4 | nib
+		ptr[2] = m.o2 + (int(m.c8&0xFFFF)*17+m.row2)<<4 | nib
 		k = 3
 	}
 	for i, b := range m.bkt {
@@ -285,11 +286,12 @@ func (m *cmModel) Update(bit int) {
 	m.bpos++
 	if m.bpos == 8 {
 		m.endByte(byte(m.c0))
-		m.c0, m.nib, m.bpos, m.nibctx = 1, 1, 0, 0
+		m.c0, m.nib, m.bpos, m.nibctx, m.row2 = 1, 1, 0, 0, 0
 		m.startByte()
 	} else if m.bpos == 4 {
 		m.nib = 1
 		m.nibctx = int(m.c0)
+		m.row2 = int(m.c0) - 15
 		m.lookup(m.c0)
 	}
 	m.predict()
