@@ -32,6 +32,10 @@ const MaxTotal = 1 << 31
 // and DecodeBit take P(bit = 1) as an integer in [1, 2^ProbBits - 1].
 const ProbBits = 16
 
+// MaxOverrun bounds Overrun after decoding a complete valid stream: the
+// decoder reads 8 bytes ahead, and Close drops up to 2 trailing zero bytes.
+const MaxOverrun = 10
+
 const (
 	topValue = 1 << 56 // the range is renormalized to stay ≥ topValue
 	bufSize  = 4096
@@ -174,7 +178,9 @@ func (e *Encoder) Close() error {
 	e.shiftLow() // emits older pending bytes; v's top byte becomes pending
 	// Trailing zero bytes may be dropped: the decoder reads zeros past the end.
 	if e.ffs > 0 || e.cache != 0 {
-		e.put(e.cache)
+		if e.haveCache { // else nothing left the coder yet and cache is no byte
+			e.put(e.cache)
+		}
 		for ; e.ffs > 0; e.ffs-- {
 			e.put(0xFF)
 		}
@@ -328,7 +334,8 @@ func (d *Decoder) DecodeBit(p1 uint32) int {
 }
 
 // Overrun is the number of zero bytes the decoder invented past the end of
-// its input. A valid stream needs at most 8; more means truncation.
+// its input. Decoding a whole valid stream needs at most MaxOverrun; more
+// means truncation.
 func (d *Decoder) Overrun() int64 { return d.over }
 
 // Read is the number of input bytes consumed.

@@ -60,7 +60,7 @@ func TestRoundTripSymbols(t *testing.T) {
 				t.Fatalf("table %d symbol %d: got %d want %d", ti, i, got, want)
 			}
 		}
-		if dec.Err() != nil || dec.Overrun() > 8 {
+		if dec.Err() != nil || dec.Overrun() > MaxOverrun {
 			t.Fatalf("table %d: err %v overrun %d", ti, dec.Err(), dec.Overrun())
 		}
 	}
@@ -109,6 +109,44 @@ func TestRoundTripBits(t *testing.T) {
 			}
 			dec.Consume(uint32(i%7), 1, 7)
 		}
+	}
+}
+
+// TestOverrunBound checks MaxOverrun over many short streams, including
+// ones that end in zero bytes (which Close drops).
+func TestOverrunBound(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	worst := int64(0)
+	for trial := 0; trial < 20000; trial++ {
+		var buf bytes.Buffer
+		enc := NewEncoder(&buf)
+		n := r.IntN(40)
+		var bs []int
+		var ps []uint32
+		for i := 0; i < n; i++ {
+			p := uint32(1 + r.IntN(1<<ProbBits-1))
+			if trial%3 == 0 {
+				p = 1<<ProbBits - 1 // long runs of the likely bit: low stays near 0
+			}
+			b := 0
+			if r.Uint32N(1<<ProbBits) < p {
+				b = 1
+			}
+			bs, ps = append(bs, b), append(ps, p)
+			enc.EncodeBit(b, p)
+		}
+		enc.Close()
+		dec := NewDecoder(bytes.NewReader(buf.Bytes()))
+		for i := range bs {
+			if dec.DecodeBit(ps[i]) != bs[i] {
+				t.Fatalf("trial %d: bit %d differs", trial, i)
+			}
+		}
+		worst = max(worst, dec.Overrun())
+	}
+	t.Logf("worst overrun %d bytes", worst)
+	if worst > MaxOverrun {
+		t.Fatalf("overrun %d > MaxOverrun", worst)
 	}
 }
 

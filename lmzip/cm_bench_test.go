@@ -20,7 +20,7 @@ func TestSpeedAB(t *testing.T) {
 	data, _ := os.ReadFile(path)
 	cfgs := strings.Split(ab, ";")
 	best := make([]time.Duration, len(cfgs))
-	for round := 0; round < 5; round++ {
+	for round := 0; round < 10; round++ {
 		for i, s := range cfgs {
 			cfg, err := AdaptivePreset(s)
 			if err != nil {

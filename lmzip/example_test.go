@@ -23,7 +23,7 @@ func Example() {
 		panic(err)
 	}
 	fmt.Println(unpacked.String() == text, len(text), "->", size, "bytes")
-	// Output: true 2360 -> 183 bytes
+	// Output: true 2360 -> 210 bytes
 }
 
 // The streaming API: a Writer that compresses what is written to it, a
@@ -53,5 +53,5 @@ func ExampleNewWriter() {
 	// line 0 of a stream without a known length
 	// line 1 of a stream without a known length
 	// line 2 of a stream without a known length
-	// cm o=1,2,3,4,5,6,8 w=1 m=7 h=18 l=255 r=4 x=3 a=2
+	// cm o=1,2,3,4,5,6,8 w=1 m=7 h=18 l=127 r=4 x=3 a=2
 }

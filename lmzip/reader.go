@@ -229,7 +229,7 @@ func (z *Reader) nextBlock() error {
 		if err := z.codec.decode(dec, raw); err != nil {
 			return corrupt(z.name, start, "block %d: %v", z.blockN, err)
 		}
-		if dec.Err() != nil || dec.Overrun() > 8 {
+		if dec.Err() != nil || dec.Overrun() > arith.MaxOverrun {
 			return corrupt(z.name, start, "block %d: payload does not decode", z.blockN)
 		}
 	}
