@@ -7,15 +7,13 @@ type cmModel struct {
 	limit uint32
 
 	// All counters live in one slice: order 0 (indexed by the partial byte
-	// c0) at 0, order 1 at 256 and order 2 if present after it (direct
-	// tables laid out by nibble: ((ctx<<5 | nibctx)<<4) | nib, nibctx 0 for
-	// the high nibble and 16+hi for the low one, so each nibble's 15 nodes
-	// share a cache line; order 2 packs its 17 rows per context, 68 MiB of
-	// address space of which only the contexts seen are touched), then one table per hashed context
-	// (orders ≥ 3, then word contexts) of 16-slot buckets: slot 0 a check
+	// c0) at 0, order 1 at 256 (a direct table laid out by nibble:
+	// ((c1<<5 | nibctx)<<4) | nib, nibctx 0 for the high nibble and 16+hi
+	// for the low one, so each nibble's 15 nodes share a cache line), then
+	// one table per hashed context
+	// (orders ≥ 2, then word contexts) of 16-slot buckets: slot 0 a check
 	// value, slots 1..15 the nodes of a nibble's bit tree.
 	t      []uint32
-	o2     int   // offset of the order-2 table, 0 if none
 	toff   []int // offset of each hashed table in t
 	nh     int
 	hmask  uint32
@@ -36,7 +34,6 @@ type cmModel struct {
 	// nibctx selects the direct tables' nibble row: 0 for the high nibble,
 	// 16 + the high nibble for the low one
 	nibctx int
-	row2   int // the same for order 2, packed: 0, or 1 + the high nibble
 	bpos   int
 	c8     uint64 // the last 8 bytes
 
@@ -67,11 +64,7 @@ func newCMModel(cfg AdaptiveConfig) *cmModel {
 	m := &cmModel{cfg: cfg, limit: uint32(cfg.Limit)}
 	base := 256 + 1<<17
 	for _, o := range cfg.Orders {
-		if o == 2 {
-			m.o2 = base
-			base += 17 << 20
-		}
-		if o >= 3 {
+		if o >= 2 {
 			m.orders = append(m.orders, o)
 		}
 	}
@@ -87,10 +80,7 @@ func newCMModel(cfg AdaptiveConfig) *cmModel {
 	}
 	m.hashes = make([]uint32, nh)
 	m.bkt = make([]int, nh)
-	nd := 2 // direct tables
-	if m.o2 != 0 {
-		nd++
-	}
+	nd := 2            // direct tables
 	nin := nd + nh + 1 // direct, hashed, bias
 	if cfg.Match > 0 {
 		nin++
@@ -189,10 +179,6 @@ func (m *cmModel) predict() {
 	nctx := m.nibctx
 	ptr[1] = 256 + (int(m.c8&0xFF)<<5|nctx)<<4 | nib
 	k := 2
-	if m.o2 != 0 {
-		ptr[2] = m.o2 + (int(m.c8&0xFFFF)*17+m.row2)<<4 | nib
-		k = 3
-	}
 	for i, b := range m.bkt {
 		ptr[k+i] = b + nib
 	}
@@ -286,12 +272,11 @@ func (m *cmModel) Update(bit int) {
 	m.bpos++
 	if m.bpos == 8 {
 		m.endByte(byte(m.c0))
-		m.c0, m.nib, m.bpos, m.nibctx, m.row2 = 1, 1, 0, 0, 0
+		m.c0, m.nib, m.bpos, m.nibctx = 1, 1, 0, 0
 		m.startByte()
 	} else if m.bpos == 4 {
 		m.nib = 1
 		m.nibctx = int(m.c0)
-		m.row2 = int(m.c0) - 15
 		m.lookup(m.c0)
 	}
 	m.predict()

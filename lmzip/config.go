@@ -159,10 +159,7 @@ func (c AdaptiveConfig) Memory() int64 {
 	nh := 0
 	var m int64 = (256 + 1<<17) * 4
 	for _, o := range c.Orders {
-		if o == 2 {
-			m += 4 * 17 << 20
-		}
-		if o >= 3 {
+		if o >= 2 {
 			nh++
 		}
 	}
