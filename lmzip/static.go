@@ -38,6 +38,7 @@ type CDFer interface {
 // n-gram model that only adds stored float32 values in a fixed order, with
 // explicit conversions). lmzip then quantizes them on its integer path.
 type BitExact interface {
+	// BitExactLogProbs reports whether the promise holds for this model.
 	BitExactLogProbs() bool
 }
 
