@@ -38,6 +38,11 @@ type Result struct {
 	Chars      int64   // Unicode characters of the scored text
 	Bytes      int64   // bytes of the scored text
 	Files      int     // files read
+	// Window and Stride describe sliding-window scoring of a model with a
+	// bounded context (both 0 otherwise): each window of Window tokens
+	// scores its last Stride tokens, conditioned on the Window−Stride
+	// before them.
+	Window, Stride int
 }
 
 // PPL is the perplexity including OOVs.
@@ -71,7 +76,16 @@ func (r Result) JSON() map[string]any {
 		"chars":          r.Chars,
 		"bytes":          r.Bytes,
 		"sequences":      r.Sequences,
+		"window":         r.Window,
+		"stride":         r.Stride,
 	}
+}
+
+// Windowed is implemented by models whose predictions see at most
+// ContextLen tokens of history (a Transformer's attention window). The
+// scorer then slides a window over long sequences with a stride.
+type Windowed interface {
+	ContextLen() int
 }
 
 // Scorer accumulates the log-likelihood of a token stream as package corpus
@@ -85,6 +99,9 @@ type Scorer struct {
 	inSeq  bool
 	window []autoreg.Token // pending tokens for batch scoring
 	lps    []float64
+	ctxLen int             // Windowed models: the window; 0 otherwise
+	stride int             // tokens scored per window
+	hist   []autoreg.Token // Windowed: the tokens the state holds
 	// PerToken, if set, receives each scored token and its log-probability.
 	PerToken func(x autoreg.Token, logProb float64)
 }
@@ -103,6 +120,36 @@ func NewScorer(m autoreg.Model) *Scorer {
 	return s
 }
 
+// SetStride makes the scorer slide a window over sequences longer than the
+// context of a Windowed model: when the window is full, it restarts the
+// state from the last ContextLen−stride tokens, so each window scores
+// stride new tokens conditioned on the overlap. stride <= 0 or ≥ the
+// context, or a model that is not Windowed, leaves the model's own policy
+// (for package gpt: drop the oldest half, i.e. stride ContextLen/2). It
+// returns the window and stride in effect (0, 0 if the model is not
+// Windowed). Call it before Add.
+func (s *Scorer) SetStride(stride int) (window, eff int) {
+	w, ok := s.m.(Windowed)
+	if !ok {
+		return 0, 0
+	}
+	n := w.ContextLen()
+	if stride <= 0 || stride >= n {
+		s.res.Window, s.res.Stride = n, n/2
+		return n, n / 2
+	}
+	s.ctxLen, s.stride = n, stride
+	s.hist = make([]autoreg.Token, 0, n)
+	if cap(s.window) < n {
+		s.window = make([]autoreg.Token, 0, n)
+	}
+	if len(s.lps) < n {
+		s.lps = make([]float64, n)
+	}
+	s.res.Window, s.res.Stride = n, stride
+	return n, stride
+}
+
 // Add scores a chunk of the token stream.
 func (s *Scorer) Add(chunk []autoreg.Token) {
 	bos := s.vocab.BOS()
@@ -111,8 +158,17 @@ func (s *Scorer) Add(chunk []autoreg.Token) {
 			s.flush()
 			s.st.Reset()
 			s.st.Append(bos)
+			s.hist = append(s.hist[:0], bos)
 			s.inSeq = true
 			s.res.Sequences++
+			continue
+		}
+		if s.ctxLen > 0 {
+			if !s.inSeq {
+				s.inSeq = true
+				s.res.Sequences++
+			}
+			s.slide(x)
 			continue
 		}
 		if !s.inSeq {
@@ -133,9 +189,32 @@ func (s *Scorer) Add(chunk []autoreg.Token) {
 	}
 }
 
+// slide adds one token under sliding-window scoring.
+func (s *Scorer) slide(x autoreg.Token) {
+	if len(s.hist)+len(s.window) == s.ctxLen {
+		s.flush()
+		keep := s.hist[len(s.hist)-(s.ctxLen-s.stride):]
+		s.hist = append(s.hist[:0], keep...)
+		s.st.Reset()
+		s.st.Append(s.hist...)
+	}
+	s.window = append(s.window, x)
+}
+
 func (s *Scorer) flush() {
 	if len(s.window) == 0 {
 		return
+	}
+	if s.ctxLen > 0 {
+		s.hist = append(s.hist, s.window...)
+		if s.batch == nil {
+			for _, x := range s.window {
+				s.count(x, s.st.LogProb(x))
+				s.st.Append(x)
+			}
+			s.window = s.window[:0]
+			return
+		}
 	}
 	lps := s.lps[:len(s.window)]
 	s.batch.ScoreSequence(s.st, s.window, lps)
@@ -168,7 +247,14 @@ func (s *Scorer) Result() Result {
 // Corpus scores the documents with the model through its tokenizer.
 // progress may be nil.
 func Corpus(ctx context.Context, m autoreg.Model, tok tokenize.Tokenizer, docs []corpus.Doc, mode corpus.Mode, progress corpus.Progress) (Result, error) {
+	return CorpusStride(ctx, m, tok, docs, mode, 0, progress)
+}
+
+// CorpusStride is Corpus with a sliding-window stride for Windowed models
+// (see Scorer.SetStride; 0 keeps the model's own policy).
+func CorpusStride(ctx context.Context, m autoreg.Model, tok tokenize.Tokenizer, docs []corpus.Doc, mode corpus.Mode, stride int, progress corpus.Progress) (Result, error) {
 	s := NewScorer(m)
+	s.SetStride(stride)
 	st, err := corpus.Tokens(ctx, docs, tok, mode, progress, func(chunk []autoreg.Token) error {
 		s.Add(chunk)
 		return ctx.Err()

@@ -12,17 +12,22 @@ import (
 
 	"github.com/autoreg/autoreg"
 	"github.com/autoreg/autoreg/corpus"
+	"github.com/autoreg/autoreg/gpt"
 	"github.com/autoreg/autoreg/ngram"
 	"github.com/autoreg/autoreg/tokenize"
 )
 
 // Families lists the model families this build reads.
-var Families = []string{}
+var Families = []string{"ngram", "gpt"}
 
 // decodeModel reads a family's payload of n bytes. The switch is explicit:
 // adding a family means adding a case here and nowhere else.
 func decodeModel(family string, r io.Reader, n int64) (autoreg.Model, error) {
 	switch family {
+	case "ngram":
+		return ngram.ReadModel(r, n)
+	case "gpt":
+		return gpt.Read(r, n)
 	}
 	if dec := testFamilies[family]; dec != nil {
 		return dec(r, n)

@@ -115,9 +115,9 @@ func (m *Model) arpaNames(word func(autoreg.Token) string) ([]string, error) {
 	return names, nil
 }
 
-// isARPASpace reports the bytes that separate ARPA fields.
+// isARPASpace reports the bytes that separate ARPA fields and lines.
 func isARPASpace(r rune) bool {
-	return r == ' ' || r == '\t' || r == '\n' || r == '\r' || r == '\v' || r == '\f' || r == 0
+	return r == '\n' || strings.ContainsRune(arpaSpaces, r)
 }
 
 // forEachSorted visits the n-grams of orders ≥ 2, order by order, sorted by
@@ -304,18 +304,19 @@ func (p *arpaParser) warnf(format string, args ...any) {
 func (p *arpaParser) next() ([]byte, error) {
 	if p.havePk {
 		p.havePk = false
+		p.line++
 		return p.peeked, nil
 	}
 	b, err := p.br.ReadSlice('\n')
 	if err == bufio.ErrBufferFull {
 		p.long = append(p.long[:0], b...)
-		for err == bufio.ErrBufferFull {
-			if len(p.long) > maxARPALine {
-				p.line++
-				return nil, p.errf("line longer than %d bytes", maxARPALine)
-			}
+		for err == bufio.ErrBufferFull && len(p.long) <= maxARPALine {
 			b, err = p.br.ReadSlice('\n')
 			p.long = append(p.long, b...)
+		}
+		if len(p.long) > maxARPALine {
+			p.line++
+			return nil, p.errf("line longer than %d bytes", maxARPALine)
 		}
 		b = p.long
 	}
@@ -461,17 +462,20 @@ func truncate(b []byte) string {
 	return string(b)
 }
 
-// fields splits an entry at spaces and tabs into at most len(dst) fields.
+// arpaSpaces separate the fields of an entry; words never contain them.
+const arpaSpaces = " \t\r\v\f\x00"
+
+// fields splits an entry into at most len(dst) fields.
 func fields(b []byte, dst [][]byte) int {
 	n := 0
 	for {
-		for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
+		for len(b) > 0 && strings.IndexByte(arpaSpaces, b[0]) >= 0 {
 			b = b[1:]
 		}
 		if len(b) == 0 {
 			return n
 		}
-		i := bytes.IndexAny(b, " \t")
+		i := bytes.IndexAny(b, arpaSpaces)
 		if i < 0 {
 			i = len(b)
 		}
@@ -648,7 +652,8 @@ func (p *arpaParser) build(orders []arpaOrder, words []string) (*Model, []string
 				}
 				prob, bo := o.prob[i], o.bo[i]
 				if o.line[i] == 0 {
-					prob, bo = m.backoffLog10(ws), 0
+					// A pathological file (backoffs > 1) could give p > 1.
+					prob, bo = min(0, m.backoffLog10(ws)), 0
 				}
 				var dup bool
 				if n < N {

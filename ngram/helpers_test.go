@@ -152,3 +152,7 @@ func buildModel(t testing.TB, voc autoreg.Vocab, opts Options, stream []autoreg.
 	}
 	return m
 }
+
+func contextWithCancel(t testing.TB) (context.Context, context.CancelFunc) {
+	return context.WithCancel(context.Background())
+}

@@ -54,6 +54,7 @@ func home(h uint64, n int) int {
 }
 
 // tableLen is the number of slots for count entries.
+
 func tableLen(count int) int { return count + count/2 + 1 }
 
 func newMidTable(count int) []midEntry {
@@ -74,8 +75,12 @@ func newTopTable(count int) []topEntry {
 
 // findMid returns the slot of (ctx, word) or -1.
 func findMid(t []midEntry, ctx, word uint32) int {
+	return probeMid(t, ctx, word, home(slotHash(ctx, word), len(t)))
+}
+
+// probeMid is findMid starting from the home slot i.
+func probeMid(t []midEntry, ctx, word uint32, i int) int {
 	n := len(t)
-	i := home(slotHash(ctx, word), n)
 	for {
 		e := &t[i]
 		if e.word == word && e.ctx == ctx {
@@ -93,8 +98,12 @@ func findMid(t []midEntry, ctx, word uint32) int {
 
 // findTop returns the slot of (ctx, word) or -1.
 func findTop(t []topEntry, ctx, word uint32) int {
+	return probeTop(t, ctx, word, home(slotHash(ctx, word), len(t)))
+}
+
+// probeTop is findTop starting from the home slot i.
+func probeTop(t []topEntry, ctx, word uint32, i int) int {
 	n := len(t)
-	i := home(slotHash(ctx, word), n)
 	for {
 		e := &t[i]
 		if e.word == word && e.ctx == ctx {
@@ -153,4 +162,79 @@ func insertTop(t []topEntry, e topEntry, steps *int) (slot int, dup bool) {
 			i = 0
 		}
 	}
+}
+
+// fillBatch is the number of entries whose home slots are touched together
+// before they are inserted: their cache misses then overlap instead of
+// queueing one behind the other.
+const fillBatch = 64
+
+// insertMidBatch inserts es (at most fillBatch entries) and writes their
+// slots to out. It returns the index of the first duplicate, or -1.
+func insertMidBatch(t []midEntry, es []midEntry, out []uint32, steps *int) int {
+	var homes [fillBatch]int
+	var sink uint32
+	n := len(t)
+	for i := range es {
+		h := home(slotHash(es[i].ctx, es[i].word), n)
+		homes[i] = h
+		sink += t[h].word
+	}
+	for i := range es {
+		j := homes[i]
+		for {
+			*steps++
+			s := &t[j]
+			if s.word == emptyWord {
+				*s = es[i]
+				out[i] = uint32(j)
+				break
+			}
+			if s.word == es[i].word && s.ctx == es[i].ctx {
+				return i
+			}
+			j++
+			if j == n {
+				j = 0
+			}
+		}
+	}
+	if sink == 0x9e3779b9 { // keeps the touching loads alive
+		*steps++
+	}
+	return -1
+}
+
+// insertTopBatch is insertMidBatch for the highest order.
+func insertTopBatch(t []topEntry, es []topEntry, steps *int) int {
+	var homes [fillBatch]int
+	var sink uint32
+	n := len(t)
+	for i := range es {
+		h := home(slotHash(es[i].ctx, es[i].word), n)
+		homes[i] = h
+		sink += t[h].word
+	}
+	for i := range es {
+		j := homes[i]
+		for {
+			*steps++
+			s := &t[j]
+			if s.word == emptyWord {
+				*s = es[i]
+				break
+			}
+			if s.word == es[i].word && s.ctx == es[i].ctx {
+				return i
+			}
+			j++
+			if j == n {
+				j = 0
+			}
+		}
+	}
+	if sink == 0x9e3779b9 {
+		*steps++
+	}
+	return -1
 }

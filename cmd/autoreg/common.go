@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -125,6 +126,28 @@ func thousands(n int64) string {
 		return "-" + b.String()
 	}
 	return b.String()
+}
+
+// checkOut fails early, before any long work, when an output file could not
+// be created: its directory is missing or not writable, or it is a directory.
+func checkOut(flagName, path string) error {
+	if path == "" {
+		return usagef("%s is required", flagName)
+	}
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return fmt.Errorf("%s %s: is a directory", flagName, path)
+	}
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, ".autoreg-check-*")
+	if err != nil {
+		if pe, ok := err.(*os.PathError); ok {
+			err = pe.Err
+		}
+		return fmt.Errorf("%s %s: cannot create: %v", flagName, path, err)
+	}
+	f.Close()
+	os.Remove(f.Name())
+	return nil
 }
 
 func fileSize(path string) int64 {

@@ -21,6 +21,7 @@ func init() {
 			cf.register(fs, "text to score")
 			model := fs.String("model", "", "the model: an autoreg model file or an ARPA file")
 			asJSON := fs.Bool("json", false, "print one JSON object instead of a table")
+			stride := fs.Int("stride", 0, "models with a bounded context (GPT): slide the window `N` tokens at a time; each window scores its N new tokens conditioned on the rest (0 = half the context)")
 			fs.StringVar(&cf.mode, "mode", "", "how text is cut into sequences: stream (a file is a sequence) or lines (a line is a sentence); default: as in training")
 			return func(ctx context.Context, args []string) error {
 				f, err := loadModel(*model)
@@ -41,7 +42,7 @@ func init() {
 				}
 				start := time.Now()
 				pr := newProgress("scoring")
-				res, err := eval.Corpus(ctx, f.Model, f.Tokenizer, docs, m, pr.bytes)
+				res, err := eval.CorpusStride(ctx, f.Model, f.Tokenizer, docs, m, *stride, pr.bytes)
 				pr.done()
 				if err != nil {
 					return err
@@ -72,5 +73,8 @@ func printEval(r eval.Result, m corpus.Mode, el time.Duration) {
 	fmt.Fprintf(w, "NLL         %.2f nats\n", r.NLL)
 	fmt.Fprintf(w, "perplexity  %.3f including OOVs, %.3f excluding OOVs\n", r.PPL(), r.PPLExclOOV())
 	fmt.Fprintf(w, "bits        %.4f per token, %.4f per character, %.4f per byte\n", r.BitsPerToken(), r.BitsPerChar(), r.BitsPerByte())
+	if r.Window > 0 {
+		fmt.Fprintf(w, "window      %d tokens of context, stride %d\n", r.Window, r.Stride)
+	}
 	fmt.Fprintf(w, "speed       %.0f tokens/s\n", float64(r.Tokens)/el.Seconds())
 }

@@ -27,8 +27,8 @@ func init() {
 				if len(args) > 0 {
 					return usagef("unexpected arguments %q", args)
 				}
-				if *arpa == "" {
-					return usagef("--arpa is required")
+				if err := checkOut("--arpa", *arpa); err != nil {
+					return err
 				}
 				f, err := loadModel(*model)
 				if err != nil {

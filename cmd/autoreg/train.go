@@ -47,6 +47,7 @@ type trainFlags struct {
 	evalTokens int
 	clip       float64
 	weightDec  float64
+	validSplit float64
 }
 
 func init() {
@@ -86,9 +87,14 @@ func init() {
 			fs.IntVar(&f.evalTokens, "eval-tokens", 0, "neural: validation tokens per evaluation (0 = all)")
 			fs.Float64Var(&f.clip, "clip", 1, "neural: clip the global gradient norm to this value (0 = off)")
 			fs.Float64Var(&f.weightDec, "weight-decay", 0.1, "neural: AdamW decoupled weight decay on matrices")
+			fs.Float64Var(&f.validSplit, "valid-split", 0, "neural: hold out this `FRACTION` of the end of the training text for validation, e.g. 0.1 (tiny Shakespeare's standard split)")
 			return func(ctx context.Context, args []string) error {
-				if f.out == "" {
-					return usagef("--out is required")
+				if err := checkOut("--out", f.out); err != nil {
+					return err
+				}
+				if f.resume {
+					// The checkpoint knows its architecture.
+					return trainNeural(ctx, f, args)
 				}
 				switch f.arch {
 				case "ngram":

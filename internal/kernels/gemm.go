@@ -61,13 +61,18 @@ func checkGemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float
 type gemmImpl struct {
 	name   string
 	mr, nr int // register tile of the micro-kernel: mr rows × nr columns of C
-	kc     int // depth of a packed panel (the k block)
-	nc     int // width of a packed B panel; a multiple of nr
+	kc     int // depth of packed panels (the k block): a B micro-panel kc×nr stays in L1
+	mc     int // height of a packed A block (mc×kc stays in L2); a multiple of mr
+	nc     int // width of a packed B panel (kc×nc in L3); a multiple of nr
 	// kernel computes, for a full mr×nr tile of C at c (row stride ldc),
 	// C = alpha*Ap*Bp + beta*C where Ap is an mr×kc packed micro-panel
 	// (column p at ap[p*mr:]) and Bp a kc×nr one (row p at bp[p*nr:]).
 	// beta == 0 must not read C.
 	kernel func(kc int, ap, bp, c []float32, ldc int, alpha, beta float32)
+	// kernelRows, if not nil, is kernel reading A unpacked: row i of the
+	// tile at a[i*lda:], its kc columns contiguous. It serves full tiles of
+	// a row-major (not transposed) A, whose packing would be a transpose.
+	kernelRows func(kc int, a []float32, lda int, bp, c []float32, ldc int, alpha, beta float32)
 	// gemvN: y[j] = alpha*Σₚ x[p]*B[p*ldb+j] + beta*y[j], j < len(y), p < len(x).
 	gemvN func(x, b []float32, ldb int, y []float32, alpha, beta float32)
 	// gemvT: y[j] = alpha*Σₚ x[p]*B[j*ldb+p] + beta*y[j], j < len(y), p < len(x).

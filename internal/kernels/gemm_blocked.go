@@ -10,22 +10,23 @@ func maxProcs() int { return runtime.GOMAXPROCS(0) }
 // gemmBlocked is the GotoBLAS/BLIS loop nest around a register-tile
 // micro-kernel:
 //
-//	for jc over n in steps of nc:         B panel kc×nc, packed once, in L2
+//	for jc over n in steps of nc:
 //	  for pc over k in steps of kc:
-//	    pack op(B)[pc:pc+kc, jc:jc+nc]    (workers split the packing)
-//	    for ir over m in steps of mr:     (workers split the rows)
-//	      pack op(A)[ir:ir+mr, pc:pc+kc]  mr×kc micro-panel, stays in L1
-//	      for jr over nc in steps of nr:
-//	        micro-kernel on C[ir:ir+mr, jc+jr:jc+jr+nr]
+//	    pack op(B)[pc:+kc, jc:+nc] into nr-wide micro-panels   (L3; workers split it)
+//	    for ic over m in steps of mc:                            (workers split the rows)
+//	      pack op(A)[ic:+mc, pc:+kc] into mr-high micro-panels (L2)
+//	      for jr over the panel in steps of nr:                  B micro-panel in L1
+//	        for ir over the block in steps of mr:                A micro-panel from L2
+//	          micro-kernel: C[ic+ir:+mr, jc+jr:+nr] (+)= A·B
 //
 // The first k block applies the caller's beta; later ones accumulate
 // (beta = 1). Transposes are absorbed by the packing routines. Edge tiles
 // (fewer than mr rows or nr columns) run the same micro-kernel on
 // zero-padded panels into a scratch tile, then copy the valid part.
 //
-// The row split among workers is in whole mr-row tiles, and the k blocking
-// is fixed, so every element of C is computed by the same sequence of
-// operations whatever the number of workers.
+// Workers get whole mr-row tiles and the k blocking is fixed, so every
+// element of C is computed by the same operations whatever the number of
+// workers: results are bit-identical for any GOMAXPROCS.
 func gemmBlocked(im *gemmImpl, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	g := gemmJobPool.Get().(*gemmJob)
 	g.im, g.transA, g.transB = im, transA, transB
@@ -33,24 +34,26 @@ func gemmBlocked(im *gemmImpl, transA, transB bool, m, n, k int, alpha float32, 
 	g.alpha, g.a, g.lda, g.b, g.ldb, g.c, g.ldc = alpha, a, lda, b, ldb, c, ldc
 
 	mr, nr, kc, nc := im.mr, im.nr, im.kc, im.nc
-	bbuf := getBuf(kc * nc)
+	ncMax := min(nc, (n+nr-1)/nr*nr)
+	bbuf := getBuf(min(kc, k) * ncMax)
 	g.bp = *bbuf
-	parallel := m*n*k >= parallelGemmFlops && maxProcs() > 1
-	// Row chunks: whole tiles, at least ~4 per worker for balance on a
-	// noisy machine.
+	procs := maxProcs()
+	parallel := m*n*k >= parallelGemmFlops && procs > 1
+	// Row chunks: whole tiles, about 4 per worker for balance on a noisy
+	// machine, never much more than one A block.
 	tiles := (m + mr - 1) / mr
-	rowGrain := mr * max(1, tiles/(4*maxProcs()))
+	rowGrain := mr * max(1, min(im.mc/mr, (tiles+4*procs-1)/(4*procs)))
 	for jc := 0; jc < n; jc += nc {
 		g.jc, g.ncur = jc, min(nc, n-jc)
+		panels := (g.ncur + nr - 1) / nr
 		for pc := 0; pc < k; pc += kc {
 			g.pc, g.kcur = pc, min(kc, k-pc)
 			g.beta = beta
 			if pc > 0 {
 				g.beta = 1
 			}
-			panels := (g.ncur + nr - 1) / nr
 			if parallel {
-				Parallel(panels, max(1, panels/(2*maxProcs())), g.packBFn)
+				Parallel(panels, max(1, panels/(2*procs)), g.packBFn)
 				Parallel(m, rowGrain, g.rowsFn)
 			} else {
 				g.packB(0, panels)
@@ -108,73 +111,138 @@ func (g *gemmJob) packB(lo, hi int) {
 		if w < nr {
 			clear(dst)
 		}
-		for j := range w {
-			src := g.b[(j0+j)*g.ldb+g.pc:]
-			src = src[:kcur]
-			for p, v := range src {
-				dst[p*nr+j] = v
+		packTransposed(dst, nr, g.b[j0*g.ldb+g.pc:], g.ldb, w, kcur)
+	}
+}
+
+// packTransposed writes dst[p*ld+j] = src[j*lds+p] for j < w, p < kcur:
+// w rows of src become w columns of dst. With AVX, whole 8×8 blocks go
+// through an assembly transpose; the rest four source rows at a time.
+func packTransposed(dst []float32, ld int, src []float32, lds, w, kcur int) {
+	j := 0
+	if useAVX2 && kcur >= 8 {
+		k8 := kcur &^ 7
+		for ; j+8 <= w; j += 8 {
+			_ = src[(j+7)*lds+kcur-1]
+			_ = dst[(kcur-1)*ld+j+7]
+			transposeStrip8AVX2(k8, &src[j*lds], lds, &dst[j], ld)
+			for i := range 8 {
+				s := src[(j+i)*lds:][:kcur]
+				for p := k8; p < kcur; p++ {
+					dst[p*ld+j+i] = s[p]
+				}
 			}
+		}
+	}
+	for ; j+4 <= w; j += 4 {
+		s0 := src[j*lds:][:kcur]
+		s1 := src[(j+1)*lds:][:kcur]
+		s2 := src[(j+2)*lds:][:kcur]
+		s3 := src[(j+3)*lds:][:kcur]
+		for p := range s0 {
+			d := dst[p*ld+j : p*ld+j+4 : p*ld+j+4]
+			d[0], d[1], d[2], d[3] = s0[p], s1[p], s2[p], s3[p]
+		}
+	}
+	for ; j < w; j++ {
+		s := src[j*lds:][:kcur]
+		for p, v := range s {
+			dst[p*ld+j] = v
 		}
 	}
 }
 
-// rows runs the micro-kernels for rows [lo, hi) of C (lo a multiple of mr).
+// rows computes rows [lo, hi) of C (lo a multiple of mr) for the current
+// B panel, one A block of at most mc rows at a time.
 func (g *gemmJob) rows(lo, hi int) {
 	im := g.im
 	mr, nr, kcur := im.mr, im.nr, g.kcur
-	abuf := getBuf(mr*kcur + mr*nr)
-	ap := (*abuf)[:mr*kcur]
-	tile := (*abuf)[mr*kcur : mr*kcur+mr*nr]
-	for i0 := lo; i0 < hi; i0 += mr {
-		h := min(mr, g.m-i0)
-		g.packA(ap, i0, h)
+	mcur := min(im.mc, hi-lo)
+	abuf := getBuf((mcur+mr-1)/mr*mr*kcur + mr*nr)
+	tile := (*abuf)[len(*abuf)-mr*nr:]
+	// A row-major: full tiles read it in place, only a ragged last tile is
+	// packed.
+	direct := !g.transA && im.kernelRows != nil
+	for ic := lo; ic < hi; ic += im.mc {
+		mcur := min(im.mc, hi-ic)
+		tilesM := (mcur + mr - 1) / mr
+		ap := (*abuf)[:tilesM*mr*kcur]
+		if !direct {
+			g.packA(ap, ic, mcur)
+		} else if mcur%mr != 0 {
+			t := tilesM - 1
+			g.packA(ap[t*mr*kcur:], ic+t*mr, mcur-t*mr)
+		}
 		for j0 := 0; j0 < g.ncur; j0 += nr {
 			bp := g.bp[j0*kcur : (j0+nr)*kcur]
 			w := min(nr, g.ncur-j0)
-			cOff := i0*g.ldc + g.jc + j0
-			if h == mr && w == nr {
-				im.kernel(kcur, ap, bp, g.c[cOff:cOff+(mr-1)*g.ldc+nr], g.ldc, g.alpha, g.beta)
-				continue
-			}
-			im.kernel(kcur, ap, bp, tile, nr, 1, 0)
-			for i := range h {
-				crow := g.c[cOff+i*g.ldc : cOff+i*g.ldc+w]
-				trow := tile[i*nr : i*nr+w]
-				if g.beta == 0 {
-					for j, t := range trow {
-						crow[j] = g.alpha * t
+			for t := range tilesM {
+				i0 := ic + t*mr
+				h := min(mr, g.m-i0)
+				apt := ap[t*mr*kcur : (t+1)*mr*kcur]
+				cOff := i0*g.ldc + g.jc + j0
+				if direct && h == mr {
+					aOff := i0*g.lda + g.pc
+					a := g.a[aOff : aOff+(mr-1)*g.lda+kcur]
+					if w == nr {
+						im.kernelRows(kcur, a, g.lda, bp, g.c[cOff:cOff+(mr-1)*g.ldc+nr], g.ldc, g.alpha, g.beta)
+						continue
 					}
-				} else {
-					for j, t := range trow {
-						crow[j] = g.alpha*t + g.beta*crow[j]
-					}
+					im.kernelRows(kcur, a, g.lda, bp, tile, nr, 1, 0)
+					g.storeEdge(tile, cOff, h, w)
+					continue
 				}
+				if h == mr && w == nr {
+					im.kernel(kcur, apt, bp, g.c[cOff:cOff+(mr-1)*g.ldc+nr], g.ldc, g.alpha, g.beta)
+					continue
+				}
+				im.kernel(kcur, apt, bp, tile, nr, 1, 0)
+				g.storeEdge(tile, cOff, h, w)
 			}
 		}
 	}
 	putBuf(abuf)
 }
 
-// packA packs rows i0..i0+h of op(A)[:, pc:pc+kcur] into an mr×kcur
-// micro-panel: column p at ap[p*mr:], zero-padded past h rows.
-func (g *gemmJob) packA(ap []float32, i0, h int) {
-	mr, kcur := g.im.mr, g.kcur
-	if h < mr {
-		clear(ap)
-	}
-	if g.transA {
-		// A stored k×m: column p of the panel is contiguous in row pc+p.
-		for p := range kcur {
-			src := g.a[(g.pc+p)*g.lda+i0:]
-			copy(ap[p*mr:p*mr+h], src[:h])
-		}
-		return
-	}
+// storeEdge does C = alpha*tile + beta*C for the valid h×w part of an
+// edge tile.
+func (g *gemmJob) storeEdge(tile []float32, cOff, h, w int) {
+	nr := g.im.nr
 	for i := range h {
-		src := g.a[(i0+i)*g.lda+g.pc:]
-		src = src[:kcur]
-		for p, v := range src {
-			ap[p*mr+i] = v
+		crow := g.c[cOff+i*g.ldc : cOff+i*g.ldc+w]
+		trow := tile[i*nr : i*nr+w]
+		if g.beta == 0 {
+			for j, t := range trow {
+				crow[j] = g.alpha * t
+			}
+		} else {
+			for j, t := range trow {
+				crow[j] = g.alpha*t + g.beta*crow[j]
+			}
 		}
+	}
+}
+
+// packA packs rows ic..ic+h of op(A)[:, pc:pc+kcur] into mr-high
+// micro-panels: panel t holds rows ic+t*mr.., column p of it at
+// ap[t*mr*kcur + p*mr:], zero-padded past h rows.
+func (g *gemmJob) packA(ap []float32, ic, h int) {
+	mr, kcur := g.im.mr, g.kcur
+	for t := 0; t*mr < h; t++ {
+		rows := min(mr, h-t*mr)
+		dst := ap[t*mr*kcur : (t+1)*mr*kcur]
+		if rows < mr {
+			clear(dst)
+		}
+		i0 := ic + t*mr
+		if g.transA {
+			// A stored k×m: column p of the panel is contiguous in row pc+p.
+			for p := range kcur {
+				src := g.a[(g.pc+p)*g.lda+i0:]
+				copy(dst[p*mr:p*mr+rows], src[:rows])
+			}
+			continue
+		}
+		packTransposed(dst, mr, g.a[i0*g.lda+g.pc:], g.lda, rows, kcur)
 	}
 }

@@ -4,7 +4,7 @@ package kernels
 // accumulators fit the sixteen SSE registers amd64 Go code may use) and
 // unrolled matrix-vector leaves.
 var gemmGeneric = &gemmImpl{
-	name: "generic", mr: 4, nr: 4, kc: 256, nc: 512,
+	name: "generic", mr: 4, nr: 4, kc: 256, mc: 64, nc: 1024,
 	kernel: kernel4x4Generic,
 	gemvN:  gemvNGeneric,
 	gemvT:  gemvTGeneric,

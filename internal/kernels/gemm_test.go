@@ -248,6 +248,9 @@ func TestSgemmAllocs(t *testing.T) {
 	if testing.Short() {
 		t.Skip("short")
 	}
+	if raceEnabled {
+		t.Skip("allocation counts are meaningless under -race")
+	}
 	r := rand.New(rand.NewPCG(11, 12))
 	for _, s := range [][3]int{{256, 256, 256}, {1, 2048, 512}, {20, 20, 20}} {
 		g := newGemmCase(r, false, false, s[0], s[1], s[2], 1, 0, 0)

@@ -1,11 +1,16 @@
 package kernels
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 func checkLen(fn string, want int, names string, lens ...int) {
 	for _, l := range lens {
 		if l != want {
-			panic(fmt.Sprintf("kernels: %s: slice lengths differ (%s: %v)", fn, names, lens))
+			// A copy, so lens does not escape: the caller's variadic
+			// slice stays on its stack and the check allocates nothing.
+			panic(fmt.Sprintf("kernels: %s: slice lengths differ (%s: %v)", fn, names, slices.Clone(lens)))
 		}
 	}
 }

@@ -1,0 +1,41 @@
+//go:build !noasm
+
+package kernels
+
+import (
+	"math/rand/v2"
+	"testing"
+)
+
+// BenchmarkMicroKernel measures the register-tile kernels alone on
+// L1/L2-resident panels: the ceiling for Sgemm on one core.
+func BenchmarkMicroKernel(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 1))
+	for _, k := range []struct {
+		name   string
+		mr, nr int
+		f      func(kc int, a, b, c *float32, ldc int, alpha, beta float32)
+		ok     bool
+	}{
+		{"12x32avx512", 12, 32, kernel12x32AVX512, cpuAVX512},
+		{"8x48avx512", 8, 48, kernel8x48AVX512, cpuAVX512},
+		{"6x64avx512", 6, 64, kernel6x64AVX512, cpuAVX512},
+		{"6x16avx2", 6, 16, kernel6x16AVX2, cpuAVX2},
+	} {
+		if !k.ok {
+			continue
+		}
+		b.Run(k.name, func(b *testing.B) {
+			const kc = 256
+			a := randSlice(r, k.mr*kc*8, -1, 1)
+			bb := randSlice(r, k.nr*kc, -1, 1)
+			c := make([]float32, k.mr*k.nr)
+			for b.Loop() {
+				for t := range 8 {
+					k.f(kc, &a[t*k.mr*kc], &bb[0], &c[0], k.nr, 1, 1)
+				}
+			}
+			b.ReportMetric(2*float64(k.mr*k.nr*kc*8)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}
