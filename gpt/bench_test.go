@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/autoreg/autoreg"
+	"github.com/autoreg/autoreg/nn"
 	"github.com/autoreg/autoreg/optim"
 )
 
@@ -25,7 +26,7 @@ func BenchmarkTrainStep(b *testing.B) {
 	x, y := randTokens(rng, B*T, m.V), randTokens(rng, B*T, m.V)
 	opt := optim.NewAdamW(m.arena, 0.1)
 	step := func() {
-		m.arena.ZeroGrad()
+		nn.Zero(m.arena.Grads)
 		_, n := m.Forward(x, y, B, T, nil)
 		m.Backward(1 / float32(n))
 		optim.ClipGlobalNorm(m.arena.Grads, 1)
