@@ -146,6 +146,9 @@ func trainNeural(ctx context.Context, f *trainFlags, args []string) error {
 	tr.OnStep = func(p train.Progress) {
 		logw.write(p)
 		bar.update(p)
+		if stopAt != nil {
+			stopAt(p.Step)
+		}
 	}
 	fmt.Fprintf(stderr, "training %s: %s parameters, %s training tokens, %s validation tokens, %d steps of %d×%d×%d tokens\n",
 		f.arch, thousands(int64(tr.Model.Arena().Count())), thousands(int64(len(trainToks))),
@@ -169,6 +172,9 @@ func trainNeural(ctx context.Context, f *trainFlags, args []string) error {
 	fmt.Fprintln(stderr, msg)
 	return nil
 }
+
+// stopAt, if set (tests), is called after every training step.
+var stopAt func(step int)
 
 // newNeuralModel builds a freshly initialized model of f.arch. Adding a
 // family means adding a case here (and in modelfile.decodeModel).
