@@ -10,7 +10,7 @@ import (
 // for dL/dy = 1 everywhere.
 func ExampleLinearForward() {
 	x := []float32{1, 2} // (N=1, C=2)
-	w := []float32{     // (OC=3, C=2)
+	w := []float32{      // (OC=3, C=2)
 		1, 0,
 		0, 1,
 		1, 1,
