@@ -91,6 +91,13 @@ func geluGeneric(x float32) float32 {
 }
 
 func geluGradGeneric(x float32) float32 {
+	// Beyond ±20 the derivative is exactly 1 or 0 in float32, and x² could
+	// overflow (0·Inf = NaN): clamp (NaN passes through).
+	if x > 20 {
+		x = 20
+	} else if x < -20 {
+		x = -20
+	}
 	x2 := x * x
 	z := geluS * (x + geluC*x2*x)
 	s := 1 / (1 + expGeneric(-2*z)) // σ(2z) = ½(1+tanh z)

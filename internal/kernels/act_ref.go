@@ -31,6 +31,9 @@ func geluRef64(x float64) float64 {
 }
 
 func geluGradRef64(x float64) float64 {
+	if math.IsInf(x, 0) { // the limits; the formula would give Inf·0
+		return math.Max(0, math.Copysign(1, x))
+	}
 	z := geluS * (x + geluC*x*x*x)
 	s, sm := sig64(2*z), sig64(-2*z)
 	// d/dx ½x(1+tanh z) = ½(1+tanh z) + ½x·sech²z·z'

@@ -83,53 +83,80 @@ func TestActivations(t *testing.T) {
 	r := rand.New(rand.NewPCG(31, 32))
 	forEachPath(t, func(t *testing.T, p path) {
 		for _, n := range vecLens {
-			x := actInputs(r, n, -12, 12)
-			got, want := guarded(n), make([]float32, n)
-			check := func(name string, tol func(i int) float64) {
-				t.Helper()
-				checkGuard(t, name, got)
-				for i := range got {
-					d := math.Abs(float64(got[i]) - float64(want[i]))
-					if !(d <= tol(i)+minNormal*max(1, abs32(x[i]))) && !(got[i] != got[i] && want[i] != want[i]) {
-						t.Fatalf("%s(%v) = %v, want %v (n=%d)", name, x[i], got[i], want[i], n)
-					}
-				}
-			}
-			Sigmoid(got, x)
-			sigmoidRef(want, x)
-			check("Sigmoid", func(i int) float64 { return (expMaxErr + 2) * u * abs32(want[i]) })
-			Tanh(got, x)
-			tanhRef(want, x)
-			check("Tanh", func(i int) float64 { return (2*expMaxErr + 2) * u * abs32(want[i]) })
-			GELU(got, x)
-			geluRef(want, x)
-			check("GELU", func(i int) float64 {
-				z := geluS * math.Abs(float64(x[i])+geluC*float64(x[i])*float64(x[i])*float64(x[i]))
-				return (expMaxErr + 3 + 6*z) * u * abs32(want[i])
-			})
-			dout := randSlice(r, n, -1, 1)
-			init := randSlice(r, n, -1, 1)
-			copy(got, init)
-			copy(want, init)
-			GELUBackward(got, x, dout)
-			geluBackwardRef(want, x, dout)
-			check("GELUBackward", func(i int) float64 {
-				xv := float64(x[i])
-				z := geluS * (xv + geluC*xv*xv*xv)
-				s := 1 / (1 + math.Exp(-2*z))
-				mag := s + math.Abs(2*xv*s*(1-s)*geluS*(1+3*geluC*xv*xv))
-				return (expMaxErr+3+6*math.Abs(z))*u*mag*abs32(dout[i]) + u*(abs32(init[i])+abs32(want[i]))
-			})
-			// In place.
-			y := append([]float32(nil), x...)
-			Tanh(y, y)
-			Tanh(got, x)
-			for i := range y {
-				if y[i] != got[i] && !(y[i] != y[i]) {
-					t.Fatalf("Tanh in place differs at %d", i)
-				}
+			checkActivations(t, actInputs(r, n, -12, 12), randSlice(r, n, -1, 1), randSlice(r, n, -1, 1))
+		}
+	})
+}
+
+// checkActivations compares the current path's Sigmoid, Tanh, GELU and
+// GELUBackward on x with the references, under the bounds above.
+func checkActivations(t *testing.T, x, dout, init []float32) {
+	t.Helper()
+	n := len(x)
+	got, want := guarded(n), make([]float32, n)
+	check := func(name string, tol func(i int) float64) {
+		t.Helper()
+		checkGuard(t, name, got)
+		for i := range got {
+			d := math.Abs(float64(got[i]) - float64(want[i]))
+			if !(d <= tol(i)+minNormal*max(1, abs32(x[i]))) && !(got[i] != got[i] && want[i] != want[i]) && got[i] != want[i] {
+				t.Fatalf("%s(%v) = %v, want %v (n=%d)", name, x[i], got[i], want[i], n)
 			}
 		}
+	}
+	Sigmoid(got, x)
+	sigmoidRef(want, x)
+	check("Sigmoid", func(i int) float64 { return (expMaxErr + 2) * u * abs32(want[i]) })
+	Tanh(got, x)
+	tanhRef(want, x)
+	check("Tanh", func(i int) float64 { return (2*expMaxErr + 2) * u * abs32(want[i]) })
+	GELU(got, x)
+	geluRef(want, x)
+	check("GELU", func(i int) float64 {
+		z := geluS * math.Abs(float64(x[i])+geluC*float64(x[i])*float64(x[i])*float64(x[i]))
+		return (expMaxErr + 3 + 6*z) * u * abs32(want[i])
+	})
+	copy(got, init)
+	copy(want, init)
+	GELUBackward(got, x, dout)
+	geluBackwardRef(want, x, dout)
+	check("GELUBackward", func(i int) float64 {
+		xv := float64(x[i])
+		z := geluS * (xv + geluC*xv*xv*xv)
+		s := 1 / (1 + math.Exp(-2*z))
+		mag := s + math.Abs(2*xv*s*(1-s)*geluS*(1+3*geluC*xv*xv))
+		return (expMaxErr+3+6*math.Abs(z))*u*mag*abs32(dout[i]) + u*(abs32(init[i])+abs32(want[i]))
+	})
+	// In place.
+	y := append([]float32(nil), x...)
+	Tanh(y, y)
+	Tanh(got, x)
+	for i := range y {
+		if y[i] != got[i] && !(y[i] != y[i]) {
+			t.Fatalf("Tanh in place differs at %d", i)
+		}
+	}
+}
+
+// FuzzActivations differentially fuzzes every path's nonlinearities
+// against the references on fuzzer-chosen float32 bit patterns (NaN, ±Inf,
+// subnormals and huge values included).
+func FuzzActivations(f *testing.F) {
+	f.Add([]byte{0, 0, 128, 63, 0, 0, 128, 191, 0, 0, 192, 127})
+	f.Add([]byte{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		n := len(data) / 4
+		x := make([]float32, n)
+		for i := range x {
+			x[i] = math.Float32frombits(uint32(data[4*i]) | uint32(data[4*i+1])<<8 | uint32(data[4*i+2])<<16 | uint32(data[4*i+3])<<24)
+		}
+		ones := make([]float32, n)
+		for i := range ones {
+			ones[i] = 0.5
+		}
+		forEachPath(t, func(t *testing.T, p path) {
+			checkActivations(t, x, ones, make([]float32, n))
+		})
 	})
 }
 

@@ -52,17 +52,22 @@ func gemmBlocked(im *gemmImpl, transA, transB bool, m, n, k int, alpha float32, 
 			if pc > 0 {
 				g.beta = 1
 			}
-			if parallel {
-				Parallel(panels, max(1, panels/(2*procs)), g.packBFn)
-				Parallel(m, rowGrain, g.rowsFn)
-			} else {
+			switch {
+			case !parallel:
 				g.packB(0, panels)
 				g.rows(0, m)
+			case tiles >= 2*procs:
+				Parallel(panels, max(1, panels/(2*procs)), g.packBFn)
+				Parallel(m, rowGrain, g.rowsFn)
+			default:
+				// Few row tiles (small batches): split the columns instead,
+				// each worker packing its own B panels and the small A.
+				Parallel(panels, max(1, (panels+2*procs-1)/(2*procs)), g.colsFn)
 			}
 		}
 	}
 	putBuf(bbuf)
-	*g = gemmJob{packBFn: g.packBFn, rowsFn: g.rowsFn}
+	*g = gemmJob{packBFn: g.packBFn, rowsFn: g.rowsFn, colsFn: g.colsFn}
 	gemmJobPool.Put(g)
 }
 
@@ -80,12 +85,14 @@ type gemmJob struct {
 	pc, kcur       int       // current k block
 	packBFn        func(lo, hi int)
 	rowsFn         func(lo, hi int)
+	colsFn         func(lo, hi int)
 }
 
 var gemmJobPool = sync.Pool{New: func() any {
 	g := new(gemmJob)
 	g.packBFn = g.packB
 	g.rowsFn = g.rows
+	g.colsFn = g.cols
 	return g
 }}
 
@@ -155,6 +162,20 @@ func packTransposed(dst []float32, ld int, src []float32, lds, w, kcur int) {
 // rows computes rows [lo, hi) of C (lo a multiple of mr) for the current
 // B panel, one A block of at most mc rows at a time.
 func (g *gemmJob) rows(lo, hi int) {
+	g.block(lo, hi, 0, (g.ncur+g.im.nr-1)/g.im.nr)
+}
+
+// cols packs B micro-panels [lo, hi) of the current panel and computes
+// their columns of C for all rows.
+func (g *gemmJob) cols(lo, hi int) {
+	g.packB(lo, hi)
+	g.block(0, g.m, lo, hi)
+}
+
+// block computes rows [lo, hi) of C (lo a multiple of mr) against B
+// micro-panels [qlo, qhi) of the current panel, one A block of at most mc
+// rows at a time.
+func (g *gemmJob) block(lo, hi, qlo, qhi int) {
 	im := g.im
 	mr, nr, kcur := im.mr, im.nr, g.kcur
 	mcur := min(im.mc, hi-lo)
@@ -173,7 +194,7 @@ func (g *gemmJob) rows(lo, hi int) {
 			t := tilesM - 1
 			g.packA(ap[t*mr*kcur:], ic+t*mr, mcur-t*mr)
 		}
-		for j0 := 0; j0 < g.ncur; j0 += nr {
+		for j0 := qlo * nr; j0 < min(g.ncur, qhi*nr); j0 += nr {
 			bp := g.bp[j0*kcur : (j0+nr)*kcur]
 			w := min(nr, g.ncur-j0)
 			for t := range tilesM {

@@ -149,7 +149,8 @@ func TestSgemmSweep(t *testing.T) {
 	shapes = append(shapes,
 		shape{63, 65, 129}, shape{65, 63, 17}, shape{129, 7, 63}, shape{7, 129, 65},
 		shape{33, 130, 300}, shape{1, 700, 129}, shape{700, 1, 65}, shape{1, 1, 1000},
-		shape{6, 64, 1}, shape{12, 128, 5}, shape{49, 97, 257})
+		shape{6, 64, 1}, shape{12, 128, 5}, shape{49, 97, 257},
+		shape{5, 1500, 300}) // few row tiles, large: the column split
 	for _, im := range gemmImpls() {
 		for si, s := range shapes {
 			for ti := range 4 {
@@ -207,7 +208,7 @@ func TestSgemmDeterministic(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
 	r := rand.New(rand.NewPCG(9, 10))
 	for _, im := range gemmImpls() {
-		for _, s := range [][3]int{{301, 257, 300}, {1, 3000, 700}, {3000, 1, 700}} {
+		for _, s := range [][3]int{{301, 257, 300}, {5, 3000, 300}, {1, 3000, 700}, {3000, 1, 700}} {
 			g := newGemmCase(r, false, false, s[0], s[1], s[2], 1, 0.5, 0)
 			var first []float32
 			for _, procs := range []int{1, 2, 3, 4} {
@@ -247,6 +248,9 @@ func TestSgemmPanics(t *testing.T) {
 func TestSgemmAllocs(t *testing.T) {
 	if testing.Short() {
 		t.Skip("short")
+	}
+	if raceEnabled {
+		t.Skip("allocation counts are meaningless under -race")
 	}
 	r := rand.New(rand.NewPCG(11, 12))
 	for _, s := range [][3]int{{256, 256, 256}, {1, 2048, 512}, {20, 20, 20}} {

@@ -18,8 +18,6 @@ func BenchmarkMicroKernel(b *testing.B) {
 		ok     bool
 	}{
 		{"12x32avx512", 12, 32, kernel12x32AVX512, cpuAVX512},
-		{"8x48avx512", 8, 48, kernel8x48AVX512, cpuAVX512},
-		{"6x64avx512", 6, 64, kernel6x64AVX512, cpuAVX512},
 		{"6x16avx2", 6, 16, kernel6x16AVX2, cpuAVX2},
 	} {
 		if !k.ok {

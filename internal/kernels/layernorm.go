@@ -52,9 +52,14 @@ func layerNormRow(out, x, w, b []float32, eps float32) (mean, rstd float32) {
 	mean = rowSum(x) / n
 	v := rowSumSqDev(x, mean) / n
 	rstd = float32(1 / math.Sqrt(float64(v+eps)))
-	if b == nil {
+	switch {
+	case b == nil:
 		layerNormApplyGeneric(out, x, w, nil, mean, rstd)
-	} else {
+	case useAVX512:
+		lnApplyAVX512(out[:len(x)], x, w[:len(x)], b[:len(x)], mean, rstd)
+	case useAVX2:
+		lnApplyAVX2(out[:len(x)], x, w[:len(x)], b[:len(x)], mean, rstd)
+	default:
 		layerNormApplyGeneric(out, x, w, b[:len(x)], mean, rstd)
 	}
 	return mean, rstd
@@ -92,6 +97,14 @@ func LayerNormBackward(dinp, dweight, dbias, dout, inp, weight, mean, rstd []flo
 			mu, s := mean[r], rstd[r]
 			x := inp[r*cols+lo : r*cols+hi]
 			d := dout[r*cols+lo : r*cols+hi]
+			if dbias != nil && useAVX512 {
+				lnDWeightAVX512(dw, dbias[lo:hi], d, x, mu, s)
+				continue
+			}
+			if dbias != nil && useAVX2 {
+				lnDWeightAVX2(dw, dbias[lo:hi], d, x, mu, s)
+				continue
+			}
 			for j := range dw {
 				dw[j] += (x[j] - mu) * s * d[j]
 			}
@@ -107,7 +120,17 @@ func LayerNormBackward(dinp, dweight, dbias, dout, inp, weight, mean, rstd []flo
 
 func layerNormBackwardRow(dinp, dout, x, w []float32, mean, rstd float32) {
 	n := len(x)
-	dout, x, w = dout[:n], x[:n], w[:n]
+	dout, x, w, dinp = dout[:n], x[:n], w[:n], dinp[:n]
+	switch {
+	case useAVX512:
+		sg, sgx := lnBackSumsAVX512(dout, x, w, mean, rstd)
+		lnBackApplyAVX512(dinp, dout, x, w, mean, rstd, sg/float32(n), sgx/float32(n))
+		return
+	case useAVX2:
+		sg, sgx := lnBackSumsAVX2(dout, x, w, mean, rstd)
+		lnBackApplyAVX2(dinp, dout, x, w, mean, rstd, sg/float32(n), sgx/float32(n))
+		return
+	}
 	var sg, sgx float32 // Σ g, Σ g·x̂
 	for j := range x {
 		g := w[j] * dout[j]
@@ -116,7 +139,6 @@ func layerNormBackwardRow(dinp, dout, x, w []float32, mean, rstd float32) {
 	}
 	mg := sg / float32(n)
 	mgx := sgx / float32(n)
-	dinp = dinp[:n]
 	for j := range x {
 		xh := (x[j] - mean) * rstd
 		dinp[j] += rstd * (w[j]*dout[j] - mg - xh*mgx)
@@ -124,6 +146,12 @@ func layerNormBackwardRow(dinp, dout, x, w []float32, mean, rstd float32) {
 }
 
 func rowSum(x []float32) float32 {
+	switch {
+	case useAVX512:
+		return sumAVX512(x)
+	case useAVX2:
+		return sumAVX2(x)
+	}
 	var s0, s1, s2, s3 float32
 	i := 0
 	for ; i+4 <= len(x); i += 4 {
@@ -139,6 +167,12 @@ func rowSum(x []float32) float32 {
 }
 
 func rowSumSqDev(x []float32, m float32) float32 {
+	switch {
+	case useAVX512:
+		return sumSqDevAVX512(x, m)
+	case useAVX2:
+		return sumSqDevAVX2(x, m)
+	}
 	var s0, s1, s2, s3 float32
 	i := 0
 	for ; i+4 <= len(x); i += 4 {

@@ -36,3 +36,38 @@ func geluBackwardAVX512(d, x, g []float32)               { geluBackwardSliceGene
 func transposeStrip8AVX2(k int, src *float32, lds int, dst *float32, ldd int) {
 	panic("kernels: transposeStrip8AVX2 without assembly")
 }
+
+func sumAVX2(x []float32) float32 { panic("kernels: no assembly") }
+
+func sumAVX512(x []float32) float32 { panic("kernels: no assembly") }
+
+func sumSqDevAVX2(x []float32, m float32) float32 { panic("kernels: no assembly") }
+
+func sumSqDevAVX512(x []float32, m float32) float32 { panic("kernels: no assembly") }
+
+func lnApplyAVX2(out, x, w, b []float32, mean, rstd float32) { panic("kernels: no assembly") }
+
+func lnApplyAVX512(out, x, w, b []float32, mean, rstd float32) { panic("kernels: no assembly") }
+
+func lnBackSumsAVX2(dout, x, w []float32, mean, rstd float32) (sg, sgx float32) {
+	panic("kernels: no assembly")
+}
+
+func lnBackSumsAVX512(dout, x, w []float32, mean, rstd float32) (sg, sgx float32) {
+	panic("kernels: no assembly")
+}
+
+func lnBackApplyAVX2(dinp, dout, x, w []float32, mean, rstd, mg, mgx float32) {
+	panic("kernels: no assembly")
+}
+
+func lnBackApplyAVX512(dinp, dout, x, w []float32, mean, rstd, mg, mgx float32) {
+	panic("kernels: no assembly")
+}
+
+func lnDWeightAVX2(dw, db, dout, x []float32, mean, rstd float32) { panic("kernels: no assembly") }
+
+func lnDWeightAVX512(dw, db, dout, x []float32, mean, rstd float32) { panic("kernels: no assembly") }
+
+func adamWAVX2(p, g, m, v []float32, decay []uint8, a *adamArgs)   { panic("kernels: no assembly") }
+func adamWAVX512(p, g, m, v []float32, decay []uint8, a *adamArgs) { panic("kernels: no assembly") }

@@ -102,3 +102,50 @@ func gemvNAccAVX512(k int, x, b *float32, ldb int, acc *float32, w int)
 //
 //go:noescape
 func transposeStrip8AVX2(k int, src *float32, lds int, dst *float32, ldd int)
+
+// LayerNorm row leaves (see layernorm.go for what each computes).
+
+//go:noescape
+func sumAVX2(x []float32) float32
+
+//go:noescape
+func sumAVX512(x []float32) float32
+
+//go:noescape
+func sumSqDevAVX2(x []float32, m float32) float32
+
+//go:noescape
+func sumSqDevAVX512(x []float32, m float32) float32
+
+//go:noescape
+func lnApplyAVX2(out, x, w, b []float32, mean, rstd float32)
+
+//go:noescape
+func lnApplyAVX512(out, x, w, b []float32, mean, rstd float32)
+
+//go:noescape
+func lnBackSumsAVX2(dout, x, w []float32, mean, rstd float32) (sg, sgx float32)
+
+//go:noescape
+func lnBackSumsAVX512(dout, x, w []float32, mean, rstd float32) (sg, sgx float32)
+
+//go:noescape
+func lnBackApplyAVX2(dinp, dout, x, w []float32, mean, rstd, mg, mgx float32)
+
+//go:noescape
+func lnBackApplyAVX512(dinp, dout, x, w []float32, mean, rstd, mg, mgx float32)
+
+//go:noescape
+func lnDWeightAVX2(dw, db, dout, x []float32, mean, rstd float32)
+
+//go:noescape
+func lnDWeightAVX512(dw, db, dout, x []float32, mean, rstd float32)
+
+// adamW updates len(p) elements (a multiple of the vector width: 8 for
+// AVX2, 16 for AVX-512).
+//
+//go:noescape
+func adamWAVX2(p, g, m, v []float32, decay []uint8, a *adamArgs)
+
+//go:noescape
+func adamWAVX512(p, g, m, v []float32, decay []uint8, a *adamArgs)

@@ -420,119 +420,151 @@ DATA vconst<>+1648(SB)/4, $0xbeaaaaab // t3
 DATA vconst<>+1652(SB)/4, $0xbeaaaaab // t3
 DATA vconst<>+1656(SB)/4, $0xbeaaaaab // t3
 DATA vconst<>+1660(SB)/4, $0xbeaaaaab // t3
-DATA vconst<>+1664(SB)/4, $0x3d372713 // geluC
-DATA vconst<>+1668(SB)/4, $0x3d372713 // geluC
-DATA vconst<>+1672(SB)/4, $0x3d372713 // geluC
-DATA vconst<>+1676(SB)/4, $0x3d372713 // geluC
-DATA vconst<>+1680(SB)/4, $0x3d372713 // geluC
-DATA vconst<>+1684(SB)/4, $0x3d372713 // geluC
-DATA vconst<>+1688(SB)/4, $0x3d372713 // geluC
-DATA vconst<>+1692(SB)/4, $0x3d372713 // geluC
-DATA vconst<>+1696(SB)/4, $0x3d372713 // geluC
-DATA vconst<>+1700(SB)/4, $0x3d372713 // geluC
-DATA vconst<>+1704(SB)/4, $0x3d372713 // geluC
-DATA vconst<>+1708(SB)/4, $0x3d372713 // geluC
-DATA vconst<>+1712(SB)/4, $0x3d372713 // geluC
-DATA vconst<>+1716(SB)/4, $0x3d372713 // geluC
-DATA vconst<>+1720(SB)/4, $0x3d372713 // geluC
-DATA vconst<>+1724(SB)/4, $0x3d372713 // geluC
-DATA vconst<>+1728(SB)/4, $0x3e095d4f // gelu3C
-DATA vconst<>+1732(SB)/4, $0x3e095d4f // gelu3C
-DATA vconst<>+1736(SB)/4, $0x3e095d4f // gelu3C
-DATA vconst<>+1740(SB)/4, $0x3e095d4f // gelu3C
-DATA vconst<>+1744(SB)/4, $0x3e095d4f // gelu3C
-DATA vconst<>+1748(SB)/4, $0x3e095d4f // gelu3C
-DATA vconst<>+1752(SB)/4, $0x3e095d4f // gelu3C
-DATA vconst<>+1756(SB)/4, $0x3e095d4f // gelu3C
-DATA vconst<>+1760(SB)/4, $0x3e095d4f // gelu3C
-DATA vconst<>+1764(SB)/4, $0x3e095d4f // gelu3C
-DATA vconst<>+1768(SB)/4, $0x3e095d4f // gelu3C
-DATA vconst<>+1772(SB)/4, $0x3e095d4f // gelu3C
-DATA vconst<>+1776(SB)/4, $0x3e095d4f // gelu3C
-DATA vconst<>+1780(SB)/4, $0x3e095d4f // gelu3C
-DATA vconst<>+1784(SB)/4, $0x3e095d4f // gelu3C
-DATA vconst<>+1788(SB)/4, $0x3e095d4f // gelu3C
-DATA vconst<>+1792(SB)/4, $0xbfcc422a // geluM2S
-DATA vconst<>+1796(SB)/4, $0xbfcc422a // geluM2S
-DATA vconst<>+1800(SB)/4, $0xbfcc422a // geluM2S
-DATA vconst<>+1804(SB)/4, $0xbfcc422a // geluM2S
-DATA vconst<>+1808(SB)/4, $0xbfcc422a // geluM2S
-DATA vconst<>+1812(SB)/4, $0xbfcc422a // geluM2S
-DATA vconst<>+1816(SB)/4, $0xbfcc422a // geluM2S
-DATA vconst<>+1820(SB)/4, $0xbfcc422a // geluM2S
-DATA vconst<>+1824(SB)/4, $0xbfcc422a // geluM2S
-DATA vconst<>+1828(SB)/4, $0xbfcc422a // geluM2S
-DATA vconst<>+1832(SB)/4, $0xbfcc422a // geluM2S
-DATA vconst<>+1836(SB)/4, $0xbfcc422a // geluM2S
-DATA vconst<>+1840(SB)/4, $0xbfcc422a // geluM2S
-DATA vconst<>+1844(SB)/4, $0xbfcc422a // geluM2S
-DATA vconst<>+1848(SB)/4, $0xbfcc422a // geluM2S
-DATA vconst<>+1852(SB)/4, $0xbfcc422a // geluM2S
-DATA vconst<>+1856(SB)/4, $0x3fcc422a // gelu2S
-DATA vconst<>+1860(SB)/4, $0x3fcc422a // gelu2S
-DATA vconst<>+1864(SB)/4, $0x3fcc422a // gelu2S
-DATA vconst<>+1868(SB)/4, $0x3fcc422a // gelu2S
-DATA vconst<>+1872(SB)/4, $0x3fcc422a // gelu2S
-DATA vconst<>+1876(SB)/4, $0x3fcc422a // gelu2S
-DATA vconst<>+1880(SB)/4, $0x3fcc422a // gelu2S
-DATA vconst<>+1884(SB)/4, $0x3fcc422a // gelu2S
-DATA vconst<>+1888(SB)/4, $0x3fcc422a // gelu2S
-DATA vconst<>+1892(SB)/4, $0x3fcc422a // gelu2S
-DATA vconst<>+1896(SB)/4, $0x3fcc422a // gelu2S
-DATA vconst<>+1900(SB)/4, $0x3fcc422a // gelu2S
-DATA vconst<>+1904(SB)/4, $0x3fcc422a // gelu2S
-DATA vconst<>+1908(SB)/4, $0x3fcc422a // gelu2S
-DATA vconst<>+1912(SB)/4, $0x3fcc422a // gelu2S
-DATA vconst<>+1916(SB)/4, $0x3fcc422a // gelu2S
-DATA vconst<>+1920(SB)/4, $0x0000007f // i127
-DATA vconst<>+1924(SB)/4, $0x0000007f // i127
-DATA vconst<>+1928(SB)/4, $0x0000007f // i127
-DATA vconst<>+1932(SB)/4, $0x0000007f // i127
-DATA vconst<>+1936(SB)/4, $0x0000007f // i127
-DATA vconst<>+1940(SB)/4, $0x0000007f // i127
-DATA vconst<>+1944(SB)/4, $0x0000007f // i127
-DATA vconst<>+1948(SB)/4, $0x0000007f // i127
-DATA vconst<>+1952(SB)/4, $0x0000007f // i127
-DATA vconst<>+1956(SB)/4, $0x0000007f // i127
-DATA vconst<>+1960(SB)/4, $0x0000007f // i127
-DATA vconst<>+1964(SB)/4, $0x0000007f // i127
-DATA vconst<>+1968(SB)/4, $0x0000007f // i127
-DATA vconst<>+1972(SB)/4, $0x0000007f // i127
-DATA vconst<>+1976(SB)/4, $0x0000007f // i127
-DATA vconst<>+1980(SB)/4, $0x0000007f // i127
-DATA vconst<>+1984(SB)/4, $0x7fffffff // abs
-DATA vconst<>+1988(SB)/4, $0x7fffffff // abs
-DATA vconst<>+1992(SB)/4, $0x7fffffff // abs
-DATA vconst<>+1996(SB)/4, $0x7fffffff // abs
-DATA vconst<>+2000(SB)/4, $0x7fffffff // abs
-DATA vconst<>+2004(SB)/4, $0x7fffffff // abs
-DATA vconst<>+2008(SB)/4, $0x7fffffff // abs
-DATA vconst<>+2012(SB)/4, $0x7fffffff // abs
-DATA vconst<>+2016(SB)/4, $0x7fffffff // abs
-DATA vconst<>+2020(SB)/4, $0x7fffffff // abs
-DATA vconst<>+2024(SB)/4, $0x7fffffff // abs
-DATA vconst<>+2028(SB)/4, $0x7fffffff // abs
-DATA vconst<>+2032(SB)/4, $0x7fffffff // abs
-DATA vconst<>+2036(SB)/4, $0x7fffffff // abs
-DATA vconst<>+2040(SB)/4, $0x7fffffff // abs
-DATA vconst<>+2044(SB)/4, $0x7fffffff // abs
-DATA vconst<>+2048(SB)/4, $0x80000000 // sign
-DATA vconst<>+2052(SB)/4, $0x80000000 // sign
-DATA vconst<>+2056(SB)/4, $0x80000000 // sign
-DATA vconst<>+2060(SB)/4, $0x80000000 // sign
-DATA vconst<>+2064(SB)/4, $0x80000000 // sign
-DATA vconst<>+2068(SB)/4, $0x80000000 // sign
-DATA vconst<>+2072(SB)/4, $0x80000000 // sign
-DATA vconst<>+2076(SB)/4, $0x80000000 // sign
-DATA vconst<>+2080(SB)/4, $0x80000000 // sign
-DATA vconst<>+2084(SB)/4, $0x80000000 // sign
-DATA vconst<>+2088(SB)/4, $0x80000000 // sign
-DATA vconst<>+2092(SB)/4, $0x80000000 // sign
-DATA vconst<>+2096(SB)/4, $0x80000000 // sign
-DATA vconst<>+2100(SB)/4, $0x80000000 // sign
-DATA vconst<>+2104(SB)/4, $0x80000000 // sign
-DATA vconst<>+2108(SB)/4, $0x80000000 // sign
-GLOBL vconst<>(SB), RODATA|NOPTR, $2112
+DATA vconst<>+1664(SB)/4, $0x41a00000 // twenty
+DATA vconst<>+1668(SB)/4, $0x41a00000 // twenty
+DATA vconst<>+1672(SB)/4, $0x41a00000 // twenty
+DATA vconst<>+1676(SB)/4, $0x41a00000 // twenty
+DATA vconst<>+1680(SB)/4, $0x41a00000 // twenty
+DATA vconst<>+1684(SB)/4, $0x41a00000 // twenty
+DATA vconst<>+1688(SB)/4, $0x41a00000 // twenty
+DATA vconst<>+1692(SB)/4, $0x41a00000 // twenty
+DATA vconst<>+1696(SB)/4, $0x41a00000 // twenty
+DATA vconst<>+1700(SB)/4, $0x41a00000 // twenty
+DATA vconst<>+1704(SB)/4, $0x41a00000 // twenty
+DATA vconst<>+1708(SB)/4, $0x41a00000 // twenty
+DATA vconst<>+1712(SB)/4, $0x41a00000 // twenty
+DATA vconst<>+1716(SB)/4, $0x41a00000 // twenty
+DATA vconst<>+1720(SB)/4, $0x41a00000 // twenty
+DATA vconst<>+1724(SB)/4, $0x41a00000 // twenty
+DATA vconst<>+1728(SB)/4, $0xc1a00000 // mtwenty
+DATA vconst<>+1732(SB)/4, $0xc1a00000 // mtwenty
+DATA vconst<>+1736(SB)/4, $0xc1a00000 // mtwenty
+DATA vconst<>+1740(SB)/4, $0xc1a00000 // mtwenty
+DATA vconst<>+1744(SB)/4, $0xc1a00000 // mtwenty
+DATA vconst<>+1748(SB)/4, $0xc1a00000 // mtwenty
+DATA vconst<>+1752(SB)/4, $0xc1a00000 // mtwenty
+DATA vconst<>+1756(SB)/4, $0xc1a00000 // mtwenty
+DATA vconst<>+1760(SB)/4, $0xc1a00000 // mtwenty
+DATA vconst<>+1764(SB)/4, $0xc1a00000 // mtwenty
+DATA vconst<>+1768(SB)/4, $0xc1a00000 // mtwenty
+DATA vconst<>+1772(SB)/4, $0xc1a00000 // mtwenty
+DATA vconst<>+1776(SB)/4, $0xc1a00000 // mtwenty
+DATA vconst<>+1780(SB)/4, $0xc1a00000 // mtwenty
+DATA vconst<>+1784(SB)/4, $0xc1a00000 // mtwenty
+DATA vconst<>+1788(SB)/4, $0xc1a00000 // mtwenty
+DATA vconst<>+1792(SB)/4, $0x3d372713 // geluC
+DATA vconst<>+1796(SB)/4, $0x3d372713 // geluC
+DATA vconst<>+1800(SB)/4, $0x3d372713 // geluC
+DATA vconst<>+1804(SB)/4, $0x3d372713 // geluC
+DATA vconst<>+1808(SB)/4, $0x3d372713 // geluC
+DATA vconst<>+1812(SB)/4, $0x3d372713 // geluC
+DATA vconst<>+1816(SB)/4, $0x3d372713 // geluC
+DATA vconst<>+1820(SB)/4, $0x3d372713 // geluC
+DATA vconst<>+1824(SB)/4, $0x3d372713 // geluC
+DATA vconst<>+1828(SB)/4, $0x3d372713 // geluC
+DATA vconst<>+1832(SB)/4, $0x3d372713 // geluC
+DATA vconst<>+1836(SB)/4, $0x3d372713 // geluC
+DATA vconst<>+1840(SB)/4, $0x3d372713 // geluC
+DATA vconst<>+1844(SB)/4, $0x3d372713 // geluC
+DATA vconst<>+1848(SB)/4, $0x3d372713 // geluC
+DATA vconst<>+1852(SB)/4, $0x3d372713 // geluC
+DATA vconst<>+1856(SB)/4, $0x3e095d4f // gelu3C
+DATA vconst<>+1860(SB)/4, $0x3e095d4f // gelu3C
+DATA vconst<>+1864(SB)/4, $0x3e095d4f // gelu3C
+DATA vconst<>+1868(SB)/4, $0x3e095d4f // gelu3C
+DATA vconst<>+1872(SB)/4, $0x3e095d4f // gelu3C
+DATA vconst<>+1876(SB)/4, $0x3e095d4f // gelu3C
+DATA vconst<>+1880(SB)/4, $0x3e095d4f // gelu3C
+DATA vconst<>+1884(SB)/4, $0x3e095d4f // gelu3C
+DATA vconst<>+1888(SB)/4, $0x3e095d4f // gelu3C
+DATA vconst<>+1892(SB)/4, $0x3e095d4f // gelu3C
+DATA vconst<>+1896(SB)/4, $0x3e095d4f // gelu3C
+DATA vconst<>+1900(SB)/4, $0x3e095d4f // gelu3C
+DATA vconst<>+1904(SB)/4, $0x3e095d4f // gelu3C
+DATA vconst<>+1908(SB)/4, $0x3e095d4f // gelu3C
+DATA vconst<>+1912(SB)/4, $0x3e095d4f // gelu3C
+DATA vconst<>+1916(SB)/4, $0x3e095d4f // gelu3C
+DATA vconst<>+1920(SB)/4, $0xbfcc422a // geluM2S
+DATA vconst<>+1924(SB)/4, $0xbfcc422a // geluM2S
+DATA vconst<>+1928(SB)/4, $0xbfcc422a // geluM2S
+DATA vconst<>+1932(SB)/4, $0xbfcc422a // geluM2S
+DATA vconst<>+1936(SB)/4, $0xbfcc422a // geluM2S
+DATA vconst<>+1940(SB)/4, $0xbfcc422a // geluM2S
+DATA vconst<>+1944(SB)/4, $0xbfcc422a // geluM2S
+DATA vconst<>+1948(SB)/4, $0xbfcc422a // geluM2S
+DATA vconst<>+1952(SB)/4, $0xbfcc422a // geluM2S
+DATA vconst<>+1956(SB)/4, $0xbfcc422a // geluM2S
+DATA vconst<>+1960(SB)/4, $0xbfcc422a // geluM2S
+DATA vconst<>+1964(SB)/4, $0xbfcc422a // geluM2S
+DATA vconst<>+1968(SB)/4, $0xbfcc422a // geluM2S
+DATA vconst<>+1972(SB)/4, $0xbfcc422a // geluM2S
+DATA vconst<>+1976(SB)/4, $0xbfcc422a // geluM2S
+DATA vconst<>+1980(SB)/4, $0xbfcc422a // geluM2S
+DATA vconst<>+1984(SB)/4, $0x3fcc422a // gelu2S
+DATA vconst<>+1988(SB)/4, $0x3fcc422a // gelu2S
+DATA vconst<>+1992(SB)/4, $0x3fcc422a // gelu2S
+DATA vconst<>+1996(SB)/4, $0x3fcc422a // gelu2S
+DATA vconst<>+2000(SB)/4, $0x3fcc422a // gelu2S
+DATA vconst<>+2004(SB)/4, $0x3fcc422a // gelu2S
+DATA vconst<>+2008(SB)/4, $0x3fcc422a // gelu2S
+DATA vconst<>+2012(SB)/4, $0x3fcc422a // gelu2S
+DATA vconst<>+2016(SB)/4, $0x3fcc422a // gelu2S
+DATA vconst<>+2020(SB)/4, $0x3fcc422a // gelu2S
+DATA vconst<>+2024(SB)/4, $0x3fcc422a // gelu2S
+DATA vconst<>+2028(SB)/4, $0x3fcc422a // gelu2S
+DATA vconst<>+2032(SB)/4, $0x3fcc422a // gelu2S
+DATA vconst<>+2036(SB)/4, $0x3fcc422a // gelu2S
+DATA vconst<>+2040(SB)/4, $0x3fcc422a // gelu2S
+DATA vconst<>+2044(SB)/4, $0x3fcc422a // gelu2S
+DATA vconst<>+2048(SB)/4, $0x0000007f // i127
+DATA vconst<>+2052(SB)/4, $0x0000007f // i127
+DATA vconst<>+2056(SB)/4, $0x0000007f // i127
+DATA vconst<>+2060(SB)/4, $0x0000007f // i127
+DATA vconst<>+2064(SB)/4, $0x0000007f // i127
+DATA vconst<>+2068(SB)/4, $0x0000007f // i127
+DATA vconst<>+2072(SB)/4, $0x0000007f // i127
+DATA vconst<>+2076(SB)/4, $0x0000007f // i127
+DATA vconst<>+2080(SB)/4, $0x0000007f // i127
+DATA vconst<>+2084(SB)/4, $0x0000007f // i127
+DATA vconst<>+2088(SB)/4, $0x0000007f // i127
+DATA vconst<>+2092(SB)/4, $0x0000007f // i127
+DATA vconst<>+2096(SB)/4, $0x0000007f // i127
+DATA vconst<>+2100(SB)/4, $0x0000007f // i127
+DATA vconst<>+2104(SB)/4, $0x0000007f // i127
+DATA vconst<>+2108(SB)/4, $0x0000007f // i127
+DATA vconst<>+2112(SB)/4, $0x7fffffff // abs
+DATA vconst<>+2116(SB)/4, $0x7fffffff // abs
+DATA vconst<>+2120(SB)/4, $0x7fffffff // abs
+DATA vconst<>+2124(SB)/4, $0x7fffffff // abs
+DATA vconst<>+2128(SB)/4, $0x7fffffff // abs
+DATA vconst<>+2132(SB)/4, $0x7fffffff // abs
+DATA vconst<>+2136(SB)/4, $0x7fffffff // abs
+DATA vconst<>+2140(SB)/4, $0x7fffffff // abs
+DATA vconst<>+2144(SB)/4, $0x7fffffff // abs
+DATA vconst<>+2148(SB)/4, $0x7fffffff // abs
+DATA vconst<>+2152(SB)/4, $0x7fffffff // abs
+DATA vconst<>+2156(SB)/4, $0x7fffffff // abs
+DATA vconst<>+2160(SB)/4, $0x7fffffff // abs
+DATA vconst<>+2164(SB)/4, $0x7fffffff // abs
+DATA vconst<>+2168(SB)/4, $0x7fffffff // abs
+DATA vconst<>+2172(SB)/4, $0x7fffffff // abs
+DATA vconst<>+2176(SB)/4, $0x80000000 // sign
+DATA vconst<>+2180(SB)/4, $0x80000000 // sign
+DATA vconst<>+2184(SB)/4, $0x80000000 // sign
+DATA vconst<>+2188(SB)/4, $0x80000000 // sign
+DATA vconst<>+2192(SB)/4, $0x80000000 // sign
+DATA vconst<>+2196(SB)/4, $0x80000000 // sign
+DATA vconst<>+2200(SB)/4, $0x80000000 // sign
+DATA vconst<>+2204(SB)/4, $0x80000000 // sign
+DATA vconst<>+2208(SB)/4, $0x80000000 // sign
+DATA vconst<>+2212(SB)/4, $0x80000000 // sign
+DATA vconst<>+2216(SB)/4, $0x80000000 // sign
+DATA vconst<>+2220(SB)/4, $0x80000000 // sign
+DATA vconst<>+2224(SB)/4, $0x80000000 // sign
+DATA vconst<>+2228(SB)/4, $0x80000000 // sign
+DATA vconst<>+2232(SB)/4, $0x80000000 // sign
+DATA vconst<>+2236(SB)/4, $0x80000000 // sign
+GLOBL vconst<>(SB), RODATA|NOPTR, $2240
 
 DATA maskTab<>+0(SB)/4, $0xffffffff
 DATA maskTab<>+4(SB)/4, $0xffffffff
@@ -598,9 +630,9 @@ expAVX2_loop:
 	VCVTPS2DQ Y1, Y1
 	VPSRAD $1, Y1, Y3
 	VPSUBD Y3, Y1, Y1
-	VPADDD vconst<>+1920(SB), Y3, Y3
+	VPADDD vconst<>+2048(SB), Y3, Y3
 	VPSLLD $23, Y3, Y3
-	VPADDD vconst<>+1920(SB), Y1, Y1
+	VPADDD vconst<>+2048(SB), Y1, Y1
 	VPSLLD $23, Y1, Y1
 	VMULPS Y3, Y2, Y2
 	VMULPS Y1, Y2, Y0
@@ -643,9 +675,9 @@ expAVX2_tail:
 	VCVTPS2DQ Y1, Y1
 	VPSRAD $1, Y1, Y3
 	VPSUBD Y3, Y1, Y1
-	VPADDD vconst<>+1920(SB), Y3, Y3
+	VPADDD vconst<>+2048(SB), Y3, Y3
 	VPSLLD $23, Y3, Y3
-	VPADDD vconst<>+1920(SB), Y1, Y1
+	VPADDD vconst<>+2048(SB), Y1, Y1
 	VPSLLD $23, Y1, Y1
 	VMULPS Y3, Y2, Y2
 	VMULPS Y1, Y2, Y0
@@ -669,7 +701,7 @@ sigmoidAVX2_loop:
 	CMPQ CX, $8
 	JLT sigmoidAVX2_tail
 	VMOVUPS (SI), Y0
-	VXORPS vconst<>+2048(SB), Y0, Y0
+	VXORPS vconst<>+2176(SB), Y0, Y0
 	VMOVAPS Y0, Y4
 	VMINPS vconst<>+256(SB), Y0, Y0
 	VMAXPS vconst<>+320(SB), Y0, Y0
@@ -689,9 +721,9 @@ sigmoidAVX2_loop:
 	VCVTPS2DQ Y1, Y1
 	VPSRAD $1, Y1, Y3
 	VPSUBD Y3, Y1, Y1
-	VPADDD vconst<>+1920(SB), Y3, Y3
+	VPADDD vconst<>+2048(SB), Y3, Y3
 	VPSLLD $23, Y3, Y3
-	VPADDD vconst<>+1920(SB), Y1, Y1
+	VPADDD vconst<>+2048(SB), Y1, Y1
 	VPSLLD $23, Y1, Y1
 	VMULPS Y3, Y2, Y2
 	VMULPS Y1, Y2, Y0
@@ -718,7 +750,7 @@ sigmoidAVX2_tail:
 	SUBQ BX, AX
 	VMOVDQU (AX), Y15
 	VMASKMOVPS (SI), Y15, Y0
-	VXORPS vconst<>+2048(SB), Y0, Y0
+	VXORPS vconst<>+2176(SB), Y0, Y0
 	VMOVAPS Y0, Y4
 	VMINPS vconst<>+256(SB), Y0, Y0
 	VMAXPS vconst<>+320(SB), Y0, Y0
@@ -738,9 +770,9 @@ sigmoidAVX2_tail:
 	VCVTPS2DQ Y1, Y1
 	VPSRAD $1, Y1, Y3
 	VPSUBD Y3, Y1, Y1
-	VPADDD vconst<>+1920(SB), Y3, Y3
+	VPADDD vconst<>+2048(SB), Y3, Y3
 	VPSLLD $23, Y3, Y3
-	VPADDD vconst<>+1920(SB), Y1, Y1
+	VPADDD vconst<>+2048(SB), Y1, Y1
 	VPSLLD $23, Y1, Y1
 	VMULPS Y3, Y2, Y2
 	VMULPS Y1, Y2, Y0
@@ -778,7 +810,7 @@ tanhAVX2_loop:
 	VFMADD213PS vconst<>+1600(SB), Y6, Y7
 	VMULPS Y6, Y7, Y7
 	VFMADD213PS Y5, Y5, Y7
-	VANDPS vconst<>+1984(SB), Y0, Y0
+	VANDPS vconst<>+2112(SB), Y0, Y0
 	VADDPS Y0, Y0, Y0
 	VMOVAPS Y0, Y4
 	VMINPS vconst<>+256(SB), Y0, Y0
@@ -799,9 +831,9 @@ tanhAVX2_loop:
 	VCVTPS2DQ Y1, Y1
 	VPSRAD $1, Y1, Y3
 	VPSUBD Y3, Y1, Y1
-	VPADDD vconst<>+1920(SB), Y3, Y3
+	VPADDD vconst<>+2048(SB), Y3, Y3
 	VPSLLD $23, Y3, Y3
-	VPADDD vconst<>+1920(SB), Y1, Y1
+	VPADDD vconst<>+2048(SB), Y1, Y1
 	VPSLLD $23, Y1, Y1
 	VMULPS Y3, Y2, Y2
 	VMULPS Y1, Y2, Y0
@@ -816,9 +848,9 @@ tanhAVX2_loop:
 	VDIVPS Y0, Y1, Y0
 	VMOVUPS vconst<>+512(SB), Y1
 	VSUBPS Y0, Y1, Y0
-	VANDPS vconst<>+2048(SB), Y5, Y1
+	VANDPS vconst<>+2176(SB), Y5, Y1
 	VORPS Y1, Y0, Y0
-	VANDPS vconst<>+1984(SB), Y5, Y1
+	VANDPS vconst<>+2112(SB), Y5, Y1
 	VCMPPS $0x11, vconst<>+640(SB), Y1, Y1
 	VBLENDVPS Y1, Y7, Y0, Y0
 	VMOVUPS Y0, (DI)
@@ -846,7 +878,7 @@ tanhAVX2_tail:
 	VFMADD213PS vconst<>+1600(SB), Y6, Y7
 	VMULPS Y6, Y7, Y7
 	VFMADD213PS Y5, Y5, Y7
-	VANDPS vconst<>+1984(SB), Y0, Y0
+	VANDPS vconst<>+2112(SB), Y0, Y0
 	VADDPS Y0, Y0, Y0
 	VMOVAPS Y0, Y4
 	VMINPS vconst<>+256(SB), Y0, Y0
@@ -867,9 +899,9 @@ tanhAVX2_tail:
 	VCVTPS2DQ Y1, Y1
 	VPSRAD $1, Y1, Y3
 	VPSUBD Y3, Y1, Y1
-	VPADDD vconst<>+1920(SB), Y3, Y3
+	VPADDD vconst<>+2048(SB), Y3, Y3
 	VPSLLD $23, Y3, Y3
-	VPADDD vconst<>+1920(SB), Y1, Y1
+	VPADDD vconst<>+2048(SB), Y1, Y1
 	VPSLLD $23, Y1, Y1
 	VMULPS Y3, Y2, Y2
 	VMULPS Y1, Y2, Y0
@@ -884,9 +916,9 @@ tanhAVX2_tail:
 	VDIVPS Y0, Y1, Y0
 	VMOVUPS vconst<>+512(SB), Y1
 	VSUBPS Y0, Y1, Y0
-	VANDPS vconst<>+2048(SB), Y5, Y1
+	VANDPS vconst<>+2176(SB), Y5, Y1
 	VORPS Y1, Y0, Y0
-	VANDPS vconst<>+1984(SB), Y5, Y1
+	VANDPS vconst<>+2112(SB), Y5, Y1
 	VCMPPS $0x11, vconst<>+640(SB), Y1, Y1
 	VBLENDVPS Y1, Y7, Y0, Y0
 	VMASKMOVPS Y0, Y15, (DI)
@@ -906,8 +938,8 @@ geluAVX2_loop:
 	VMOVAPS Y0, Y5
 	VMULPS Y5, Y5, Y6
 	VMULPS Y5, Y6, Y6
-	VFMADD132PS vconst<>+1664(SB), Y5, Y6
-	VMULPS vconst<>+1792(SB), Y6, Y0
+	VFMADD132PS vconst<>+1792(SB), Y5, Y6
+	VMULPS vconst<>+1920(SB), Y6, Y0
 	VMOVAPS Y0, Y4
 	VMINPS vconst<>+256(SB), Y0, Y0
 	VMAXPS vconst<>+320(SB), Y0, Y0
@@ -927,9 +959,9 @@ geluAVX2_loop:
 	VCVTPS2DQ Y1, Y1
 	VPSRAD $1, Y1, Y3
 	VPSUBD Y3, Y1, Y1
-	VPADDD vconst<>+1920(SB), Y3, Y3
+	VPADDD vconst<>+2048(SB), Y3, Y3
 	VPSLLD $23, Y3, Y3
-	VPADDD vconst<>+1920(SB), Y1, Y1
+	VPADDD vconst<>+2048(SB), Y1, Y1
 	VPSLLD $23, Y1, Y1
 	VMULPS Y3, Y2, Y2
 	VMULPS Y1, Y2, Y0
@@ -958,8 +990,8 @@ geluAVX2_tail:
 	VMOVAPS Y0, Y5
 	VMULPS Y5, Y5, Y6
 	VMULPS Y5, Y6, Y6
-	VFMADD132PS vconst<>+1664(SB), Y5, Y6
-	VMULPS vconst<>+1792(SB), Y6, Y0
+	VFMADD132PS vconst<>+1792(SB), Y5, Y6
+	VMULPS vconst<>+1920(SB), Y6, Y0
 	VMOVAPS Y0, Y4
 	VMINPS vconst<>+256(SB), Y0, Y0
 	VMAXPS vconst<>+320(SB), Y0, Y0
@@ -979,9 +1011,9 @@ geluAVX2_tail:
 	VCVTPS2DQ Y1, Y1
 	VPSRAD $1, Y1, Y3
 	VPSUBD Y3, Y1, Y1
-	VPADDD vconst<>+1920(SB), Y3, Y3
+	VPADDD vconst<>+2048(SB), Y3, Y3
 	VPSLLD $23, Y3, Y3
-	VPADDD vconst<>+1920(SB), Y1, Y1
+	VPADDD vconst<>+2048(SB), Y1, Y1
 	VPSLLD $23, Y1, Y1
 	VMULPS Y3, Y2, Y2
 	VMULPS Y1, Y2, Y0
@@ -1008,11 +1040,15 @@ geluBackwardAVX2_loop:
 	CMPQ CX, $8
 	JLT geluBackwardAVX2_tail
 	VMOVUPS (SI), Y0
+	VMOVUPS vconst<>+1664(SB), Y6
+	VMINPS Y0, Y6, Y0
+	VMOVUPS vconst<>+1728(SB), Y6
+	VMAXPS Y0, Y6, Y0
 	VMOVAPS Y0, Y5
 	VMULPS Y5, Y5, Y6
 	VMULPS Y5, Y6, Y7
-	VFMADD132PS vconst<>+1664(SB), Y5, Y7
-	VMULPS vconst<>+1792(SB), Y7, Y0
+	VFMADD132PS vconst<>+1792(SB), Y5, Y7
+	VMULPS vconst<>+1920(SB), Y7, Y0
 	VMOVAPS Y0, Y4
 	VMINPS vconst<>+256(SB), Y0, Y0
 	VMAXPS vconst<>+320(SB), Y0, Y0
@@ -1032,9 +1068,9 @@ geluBackwardAVX2_loop:
 	VCVTPS2DQ Y1, Y1
 	VPSRAD $1, Y1, Y3
 	VPSUBD Y3, Y1, Y1
-	VPADDD vconst<>+1920(SB), Y3, Y3
+	VPADDD vconst<>+2048(SB), Y3, Y3
 	VPSLLD $23, Y3, Y3
-	VPADDD vconst<>+1920(SB), Y1, Y1
+	VPADDD vconst<>+2048(SB), Y1, Y1
 	VPSLLD $23, Y1, Y1
 	VMULPS Y3, Y2, Y2
 	VMULPS Y1, Y2, Y0
@@ -1050,10 +1086,10 @@ geluBackwardAVX2_loop:
 	VSUBPS Y0, Y7, Y1
 	VMULPS Y0, Y1, Y1
 	VMULPS Y5, Y1, Y1
-	VMOVUPS vconst<>+1728(SB), Y2
+	VMOVUPS vconst<>+1856(SB), Y2
 	VFMADD213PS vconst<>+512(SB), Y2, Y6
 	VMULPS Y6, Y1, Y1
-	VMULPS vconst<>+1856(SB), Y1, Y1
+	VMULPS vconst<>+1984(SB), Y1, Y1
 	VADDPS Y1, Y0, Y0
 	VMOVUPS (DI), Y2
 	VMOVUPS (DX), Y3
@@ -1073,11 +1109,15 @@ geluBackwardAVX2_tail:
 	SUBQ BX, AX
 	VMOVDQU (AX), Y15
 	VMASKMOVPS (SI), Y15, Y0
+	VMOVUPS vconst<>+1664(SB), Y6
+	VMINPS Y0, Y6, Y0
+	VMOVUPS vconst<>+1728(SB), Y6
+	VMAXPS Y0, Y6, Y0
 	VMOVAPS Y0, Y5
 	VMULPS Y5, Y5, Y6
 	VMULPS Y5, Y6, Y7
-	VFMADD132PS vconst<>+1664(SB), Y5, Y7
-	VMULPS vconst<>+1792(SB), Y7, Y0
+	VFMADD132PS vconst<>+1792(SB), Y5, Y7
+	VMULPS vconst<>+1920(SB), Y7, Y0
 	VMOVAPS Y0, Y4
 	VMINPS vconst<>+256(SB), Y0, Y0
 	VMAXPS vconst<>+320(SB), Y0, Y0
@@ -1097,9 +1137,9 @@ geluBackwardAVX2_tail:
 	VCVTPS2DQ Y1, Y1
 	VPSRAD $1, Y1, Y3
 	VPSUBD Y3, Y1, Y1
-	VPADDD vconst<>+1920(SB), Y3, Y3
+	VPADDD vconst<>+2048(SB), Y3, Y3
 	VPSLLD $23, Y3, Y3
-	VPADDD vconst<>+1920(SB), Y1, Y1
+	VPADDD vconst<>+2048(SB), Y1, Y1
 	VPSLLD $23, Y1, Y1
 	VMULPS Y3, Y2, Y2
 	VMULPS Y1, Y2, Y0
@@ -1115,10 +1155,10 @@ geluBackwardAVX2_tail:
 	VSUBPS Y0, Y7, Y1
 	VMULPS Y0, Y1, Y1
 	VMULPS Y5, Y1, Y1
-	VMOVUPS vconst<>+1728(SB), Y2
+	VMOVUPS vconst<>+1856(SB), Y2
 	VFMADD213PS vconst<>+512(SB), Y2, Y6
 	VMULPS Y6, Y1, Y1
-	VMULPS vconst<>+1856(SB), Y1, Y1
+	VMULPS vconst<>+1984(SB), Y1, Y1
 	VADDPS Y1, Y0, Y0
 	VMASKMOVPS (DI), Y15, Y2
 	VMASKMOVPS (DX), Y15, Y3
@@ -1159,9 +1199,9 @@ expSumAVX2_loop:
 	VCVTPS2DQ Y1, Y1
 	VPSRAD $1, Y1, Y3
 	VPSUBD Y3, Y1, Y1
-	VPADDD vconst<>+1920(SB), Y3, Y3
+	VPADDD vconst<>+2048(SB), Y3, Y3
 	VPSLLD $23, Y3, Y3
-	VPADDD vconst<>+1920(SB), Y1, Y1
+	VPADDD vconst<>+2048(SB), Y1, Y1
 	VPSLLD $23, Y1, Y1
 	VMULPS Y3, Y2, Y2
 	VMULPS Y1, Y2, Y0
@@ -1206,9 +1246,9 @@ expSumAVX2_tail:
 	VCVTPS2DQ Y1, Y1
 	VPSRAD $1, Y1, Y3
 	VPSUBD Y3, Y1, Y1
-	VPADDD vconst<>+1920(SB), Y3, Y3
+	VPADDD vconst<>+2048(SB), Y3, Y3
 	VPSLLD $23, Y3, Y3
-	VPADDD vconst<>+1920(SB), Y1, Y1
+	VPADDD vconst<>+2048(SB), Y1, Y1
 	VPSLLD $23, Y1, Y1
 	VMULPS Y3, Y2, Y2
 	VMULPS Y1, Y2, Y0
@@ -1736,6 +1776,351 @@ gemvNAccAVX2_done:
 	VZEROUPPER
 	RET
 
+// func sumAVX2
+TEXT ·sumAVX2(SB), NOSPLIT, $0-28
+	MOVQ x_base+0(FP), SI
+	MOVQ x_len+8(FP), CX
+	VXORPS Y0, Y0, Y0
+	XORQ AX, AX
+sumAVX2_loop:
+	CMPQ CX, $8
+	JLT sumAVX2_tail
+	VMOVUPS (SI)(AX*1), Y1
+	VADDPS Y1, Y0, Y0
+	ADDQ $32, AX
+	SUBQ $8, CX
+	JMP sumAVX2_loop
+sumAVX2_tail:
+	TESTQ CX, CX
+	JEQ sumAVX2_done
+	MOVQ AX, DX
+	LEAQ maskTab<>+32(SB), AX
+	MOVQ CX, BX
+	SHLQ $2, BX
+	SUBQ BX, AX
+	VMOVDQU (AX), Y15
+	MOVQ DX, AX
+	VMASKMOVPS (SI)(AX*1), Y15, Y1
+	VADDPS Y1, Y0, Y0
+sumAVX2_done:
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS X1, X0, X0
+	VMOVHLPS X0, X0, X1
+	VADDPS X1, X0, X0
+	VMOVSHDUP X0, X1
+	VADDSS X1, X0, X0
+	VMOVSS X0, ret+24(FP)
+	VZEROUPPER
+	RET
+
+// func sumSqDevAVX2
+TEXT ·sumSqDevAVX2(SB), NOSPLIT, $0-36
+	MOVQ x_base+0(FP), SI
+	MOVQ x_len+8(FP), CX
+	VBROADCASTSS m+24(FP), Y8
+	VXORPS Y0, Y0, Y0
+	XORQ AX, AX
+sumSqDevAVX2_loop:
+	CMPQ CX, $8
+	JLT sumSqDevAVX2_tail
+	VMOVUPS (SI)(AX*1), Y1
+	VSUBPS Y8, Y1, Y1
+	VMULPS Y1, Y1, Y1
+	VADDPS Y1, Y0, Y0
+	ADDQ $32, AX
+	SUBQ $8, CX
+	JMP sumSqDevAVX2_loop
+sumSqDevAVX2_tail:
+	TESTQ CX, CX
+	JEQ sumSqDevAVX2_done
+	MOVQ AX, DX
+	LEAQ maskTab<>+32(SB), AX
+	MOVQ CX, BX
+	SHLQ $2, BX
+	SUBQ BX, AX
+	VMOVDQU (AX), Y15
+	MOVQ DX, AX
+	VMASKMOVPS (SI)(AX*1), Y15, Y1
+	VSUBPS Y8, Y1, Y1
+	VMULPS Y1, Y1, Y1
+	VANDPS Y15, Y1, Y1
+	VADDPS Y1, Y0, Y0
+sumSqDevAVX2_done:
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS X1, X0, X0
+	VMOVHLPS X0, X0, X1
+	VADDPS X1, X0, X0
+	VMOVSHDUP X0, X1
+	VADDSS X1, X0, X0
+	VMOVSS X0, ret+32(FP)
+	VZEROUPPER
+	RET
+
+// func lnApplyAVX2
+TEXT ·lnApplyAVX2(SB), NOSPLIT, $0-104
+	MOVQ out_base+0(FP), DI
+	MOVQ x_base+24(FP), SI
+	MOVQ w_base+48(FP), R8
+	MOVQ b_base+72(FP), R9
+	MOVQ x_len+32(FP), CX
+	VBROADCASTSS mean+96(FP), Y8
+	VBROADCASTSS rstd+100(FP), Y9
+	XORQ AX, AX
+lnApplyAVX2_loop:
+	CMPQ CX, $8
+	JLT lnApplyAVX2_tail
+	VMOVUPS (SI)(AX*1), Y0
+	VMOVUPS (R8)(AX*1), Y1
+	VMOVUPS (R9)(AX*1), Y2
+	VSUBPS Y8, Y0, Y0
+	VMULPS Y9, Y0, Y0
+	VFMADD213PS Y2, Y1, Y0
+	VMOVUPS Y0, (DI)(AX*1)
+	ADDQ $32, AX
+	SUBQ $8, CX
+	JMP lnApplyAVX2_loop
+lnApplyAVX2_tail:
+	TESTQ CX, CX
+	JEQ lnApplyAVX2_done
+	MOVQ AX, DX
+	LEAQ maskTab<>+32(SB), AX
+	MOVQ CX, BX
+	SHLQ $2, BX
+	SUBQ BX, AX
+	VMOVDQU (AX), Y15
+	MOVQ DX, AX
+	VMASKMOVPS (SI)(AX*1), Y15, Y0
+	VMASKMOVPS (R8)(AX*1), Y15, Y1
+	VMASKMOVPS (R9)(AX*1), Y15, Y2
+	VSUBPS Y8, Y0, Y0
+	VMULPS Y9, Y0, Y0
+	VFMADD213PS Y2, Y1, Y0
+	VMASKMOVPS Y0, Y15, (DI)(AX*1)
+lnApplyAVX2_done:
+	VZEROUPPER
+	RET
+
+// func lnBackSumsAVX2
+TEXT ·lnBackSumsAVX2(SB), NOSPLIT, $0-88
+	MOVQ dout_base+0(FP), DI
+	MOVQ x_base+24(FP), SI
+	MOVQ w_base+48(FP), R8
+	MOVQ x_len+32(FP), CX
+	VBROADCASTSS mean+72(FP), Y8
+	VBROADCASTSS rstd+76(FP), Y9
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	XORQ AX, AX
+lnBackSumsAVX2_loop:
+	CMPQ CX, $8
+	JLT lnBackSumsAVX2_tail
+	VMOVUPS (DI)(AX*1), Y2
+	VMOVUPS (R8)(AX*1), Y3
+	VMOVUPS (SI)(AX*1), Y4
+	VMULPS Y3, Y2, Y2
+	VSUBPS Y8, Y4, Y4
+	VMULPS Y9, Y4, Y4
+	VADDPS Y2, Y0, Y0
+	VFMADD231PS Y4, Y2, Y1
+	ADDQ $32, AX
+	SUBQ $8, CX
+	JMP lnBackSumsAVX2_loop
+lnBackSumsAVX2_tail:
+	TESTQ CX, CX
+	JEQ lnBackSumsAVX2_done
+	MOVQ AX, DX
+	LEAQ maskTab<>+32(SB), AX
+	MOVQ CX, BX
+	SHLQ $2, BX
+	SUBQ BX, AX
+	VMOVDQU (AX), Y15
+	MOVQ DX, AX
+	VMASKMOVPS (DI)(AX*1), Y15, Y2
+	VMASKMOVPS (R8)(AX*1), Y15, Y3
+	VMASKMOVPS (SI)(AX*1), Y15, Y4
+	VMULPS Y3, Y2, Y2
+	VSUBPS Y8, Y4, Y4
+	VMULPS Y9, Y4, Y4
+	VADDPS Y2, Y0, Y0
+	VFMADD231PS Y4, Y2, Y1
+lnBackSumsAVX2_done:
+	VEXTRACTF128 $1, Y0, X2
+	VADDPS X2, X0, X0
+	VMOVHLPS X0, X0, X2
+	VADDPS X2, X0, X0
+	VMOVSHDUP X0, X2
+	VADDSS X2, X0, X0
+	VEXTRACTF128 $1, Y1, X2
+	VADDPS X2, X1, X1
+	VMOVHLPS X1, X1, X2
+	VADDPS X2, X1, X1
+	VMOVSHDUP X1, X2
+	VADDSS X2, X1, X1
+	VMOVSS X0, sg+80(FP)
+	VMOVSS X1, sgx+84(FP)
+	VZEROUPPER
+	RET
+
+// func lnBackApplyAVX2
+TEXT ·lnBackApplyAVX2(SB), NOSPLIT, $0-112
+	MOVQ dinp_base+0(FP), DI
+	MOVQ dout_base+24(FP), DX
+	MOVQ x_base+48(FP), SI
+	MOVQ w_base+72(FP), R8
+	MOVQ x_len+56(FP), CX
+	VBROADCASTSS mean+96(FP), Y8
+	VBROADCASTSS rstd+100(FP), Y9
+	VBROADCASTSS mg+104(FP), Y10
+	VBROADCASTSS mgx+108(FP), Y11
+	MOVQ DX, R10
+	XORQ AX, AX
+lnBackApplyAVX2_loop:
+	CMPQ CX, $8
+	JLT lnBackApplyAVX2_tail
+	VMOVUPS (R10)(AX*1), Y0
+	VMOVUPS (R8)(AX*1), Y1
+	VMOVUPS (SI)(AX*1), Y2
+	VMULPS Y1, Y0, Y0
+	VSUBPS Y8, Y2, Y2
+	VMULPS Y9, Y2, Y2
+	VSUBPS Y10, Y0, Y0
+	VFNMADD231PS Y11, Y2, Y0
+	VMOVUPS (DI)(AX*1), Y3
+	VFMADD231PS Y9, Y0, Y3
+	VMOVUPS Y3, (DI)(AX*1)
+	ADDQ $32, AX
+	SUBQ $8, CX
+	JMP lnBackApplyAVX2_loop
+lnBackApplyAVX2_tail:
+	TESTQ CX, CX
+	JEQ lnBackApplyAVX2_done
+	MOVQ AX, DX
+	LEAQ maskTab<>+32(SB), AX
+	MOVQ CX, BX
+	SHLQ $2, BX
+	SUBQ BX, AX
+	VMOVDQU (AX), Y15
+	MOVQ DX, AX
+	VMASKMOVPS (R10)(AX*1), Y15, Y0
+	VMASKMOVPS (R8)(AX*1), Y15, Y1
+	VMASKMOVPS (SI)(AX*1), Y15, Y2
+	VMULPS Y1, Y0, Y0
+	VSUBPS Y8, Y2, Y2
+	VMULPS Y9, Y2, Y2
+	VSUBPS Y10, Y0, Y0
+	VFNMADD231PS Y11, Y2, Y0
+	VMASKMOVPS (DI)(AX*1), Y15, Y3
+	VFMADD231PS Y9, Y0, Y3
+	VMASKMOVPS Y3, Y15, (DI)(AX*1)
+lnBackApplyAVX2_done:
+	VZEROUPPER
+	RET
+
+// func lnDWeightAVX2
+TEXT ·lnDWeightAVX2(SB), NOSPLIT, $0-104
+	MOVQ dw_base+0(FP), DI
+	MOVQ db_base+24(FP), R9
+	MOVQ dout_base+48(FP), R8
+	MOVQ x_base+72(FP), SI
+	MOVQ x_len+80(FP), CX
+	VBROADCASTSS mean+96(FP), Y8
+	VBROADCASTSS rstd+100(FP), Y9
+	XORQ AX, AX
+lnDWeightAVX2_loop:
+	CMPQ CX, $8
+	JLT lnDWeightAVX2_tail
+	VMOVUPS (R8)(AX*1), Y0
+	VMOVUPS (SI)(AX*1), Y1
+	VSUBPS Y8, Y1, Y1
+	VMULPS Y9, Y1, Y1
+	VMOVUPS (DI)(AX*1), Y2
+	VFMADD231PS Y1, Y0, Y2
+	VMOVUPS Y2, (DI)(AX*1)
+	VMOVUPS (R9)(AX*1), Y3
+	VADDPS Y0, Y3, Y3
+	VMOVUPS Y3, (R9)(AX*1)
+	ADDQ $32, AX
+	SUBQ $8, CX
+	JMP lnDWeightAVX2_loop
+lnDWeightAVX2_tail:
+	TESTQ CX, CX
+	JEQ lnDWeightAVX2_done
+	MOVQ AX, DX
+	LEAQ maskTab<>+32(SB), AX
+	MOVQ CX, BX
+	SHLQ $2, BX
+	SUBQ BX, AX
+	VMOVDQU (AX), Y15
+	MOVQ DX, AX
+	VMASKMOVPS (R8)(AX*1), Y15, Y0
+	VMASKMOVPS (SI)(AX*1), Y15, Y1
+	VSUBPS Y8, Y1, Y1
+	VMULPS Y9, Y1, Y1
+	VMASKMOVPS (DI)(AX*1), Y15, Y2
+	VFMADD231PS Y1, Y0, Y2
+	VMASKMOVPS Y2, Y15, (DI)(AX*1)
+	VMASKMOVPS (R9)(AX*1), Y15, Y3
+	VADDPS Y0, Y3, Y3
+	VMASKMOVPS Y3, Y15, (R9)(AX*1)
+lnDWeightAVX2_done:
+	VZEROUPPER
+	RET
+
+// func adamWAVX2
+TEXT ·adamWAVX2(SB), NOSPLIT, $0-128
+	MOVQ p_base+0(FP), DI
+	MOVQ g_base+24(FP), SI
+	MOVQ m_base+48(FP), R8
+	MOVQ v_base+72(FP), R9
+	MOVQ decay_base+96(FP), R10
+	MOVQ p_len+8(FP), CX
+	MOVQ a+120(FP), R11
+	VBROADCASTSS 0(R11), Y8
+	VBROADCASTSS 4(R11), Y9
+	VBROADCASTSS 8(R11), Y10
+	VBROADCASTSS 12(R11), Y11
+	VBROADCASTSS 16(R11), Y12
+	VBROADCASTSS 20(R11), Y13
+	VBROADCASTSS 24(R11), Y14
+	XORQ AX, AX
+	XORQ BX, BX
+adamWAVX2_loop:
+	CMPQ CX, $8
+	JLT adamWAVX2_done
+	VMOVUPS (SI)(AX*1), Y0
+	VMOVUPS (R8)(AX*1), Y1
+	VMOVUPS (R9)(AX*1), Y2
+	VMULPS Y9, Y1, Y1
+	VBROADCASTSS 28(R11), Y5
+	VFMADD231PS Y5, Y0, Y1
+	VMULPS Y10, Y2, Y2
+	VMULPS Y0, Y0, Y3
+	VBROADCASTSS 32(R11), Y5
+	VFMADD231PS Y5, Y3, Y2
+	VMOVUPS Y1, (R8)(AX*1)
+	VMOVUPS Y2, (R9)(AX*1)
+	VMULPS Y13, Y1, Y1
+	VMULPS Y14, Y2, Y2
+	VSQRTPS Y2, Y2
+	VADDPS Y11, Y2, Y2
+	VDIVPS Y2, Y1, Y1
+	VMOVUPS (DI)(AX*1), Y4
+	VPMOVZXBD (R10)(BX*1), Y3
+	VPXOR Y5, Y5, Y5
+	VPCMPEQD Y5, Y3, Y3
+	VMULPS Y12, Y4, Y5
+	VANDNPS Y5, Y3, Y5
+	VADDPS Y5, Y1, Y1
+	VFNMADD231PS Y8, Y1, Y4
+	VMOVUPS Y4, (DI)(AX*1)
+	ADDQ $32, AX
+	ADDQ $8, BX
+	SUBQ $8, CX
+	JMP adamWAVX2_loop
+adamWAVX2_done:
+	VZEROUPPER
+	RET
+
 // func expAVX512
 TEXT ·expAVX512(SB), NOSPLIT, $0-48
 	MOVQ out_base+0(FP), DI
@@ -1764,9 +2149,9 @@ expAVX512_loop:
 	VCVTPS2DQ Z1, Z1
 	VPSRAD $1, Z1, Z3
 	VPSUBD Z3, Z1, Z1
-	VPADDD vconst<>+1920(SB), Z3, Z3
+	VPADDD vconst<>+2048(SB), Z3, Z3
 	VPSLLD $23, Z3, Z3
-	VPADDD vconst<>+1920(SB), Z1, Z1
+	VPADDD vconst<>+2048(SB), Z1, Z1
 	VPSLLD $23, Z1, Z1
 	VMULPS Z3, Z2, Z2
 	VMULPS Z1, Z2, Z0
@@ -1808,9 +2193,9 @@ expAVX512_tail:
 	VCVTPS2DQ Z1, Z1
 	VPSRAD $1, Z1, Z3
 	VPSUBD Z3, Z1, Z1
-	VPADDD vconst<>+1920(SB), Z3, Z3
+	VPADDD vconst<>+2048(SB), Z3, Z3
 	VPSLLD $23, Z3, Z3
-	VPADDD vconst<>+1920(SB), Z1, Z1
+	VPADDD vconst<>+2048(SB), Z1, Z1
 	VPSLLD $23, Z1, Z1
 	VMULPS Z3, Z2, Z2
 	VMULPS Z1, Z2, Z0
@@ -1834,7 +2219,7 @@ sigmoidAVX512_loop:
 	CMPQ CX, $16
 	JLT sigmoidAVX512_tail
 	VMOVUPS (SI), Z0
-	VXORPS vconst<>+2048(SB), Z0, Z0
+	VXORPS vconst<>+2176(SB), Z0, Z0
 	VMOVAPS Z0, Z4
 	VMINPS vconst<>+256(SB), Z0, Z0
 	VMAXPS vconst<>+320(SB), Z0, Z0
@@ -1854,9 +2239,9 @@ sigmoidAVX512_loop:
 	VCVTPS2DQ Z1, Z1
 	VPSRAD $1, Z1, Z3
 	VPSUBD Z3, Z1, Z1
-	VPADDD vconst<>+1920(SB), Z3, Z3
+	VPADDD vconst<>+2048(SB), Z3, Z3
 	VPSLLD $23, Z3, Z3
-	VPADDD vconst<>+1920(SB), Z1, Z1
+	VPADDD vconst<>+2048(SB), Z1, Z1
 	VPSLLD $23, Z1, Z1
 	VMULPS Z3, Z2, Z2
 	VMULPS Z1, Z2, Z0
@@ -1882,7 +2267,7 @@ sigmoidAVX512_tail:
 	MOVWLZX (AX)(BX*2), AX
 	KMOVW AX, K1
 	VMOVUPS.Z (SI), K1, Z0
-	VXORPS vconst<>+2048(SB), Z0, Z0
+	VXORPS vconst<>+2176(SB), Z0, Z0
 	VMOVAPS Z0, Z4
 	VMINPS vconst<>+256(SB), Z0, Z0
 	VMAXPS vconst<>+320(SB), Z0, Z0
@@ -1902,9 +2287,9 @@ sigmoidAVX512_tail:
 	VCVTPS2DQ Z1, Z1
 	VPSRAD $1, Z1, Z3
 	VPSUBD Z3, Z1, Z1
-	VPADDD vconst<>+1920(SB), Z3, Z3
+	VPADDD vconst<>+2048(SB), Z3, Z3
 	VPSLLD $23, Z3, Z3
-	VPADDD vconst<>+1920(SB), Z1, Z1
+	VPADDD vconst<>+2048(SB), Z1, Z1
 	VPSLLD $23, Z1, Z1
 	VMULPS Z3, Z2, Z2
 	VMULPS Z1, Z2, Z0
@@ -1942,7 +2327,7 @@ tanhAVX512_loop:
 	VFMADD213PS vconst<>+1600(SB), Z6, Z7
 	VMULPS Z6, Z7, Z7
 	VFMADD213PS Z5, Z5, Z7
-	VANDPS vconst<>+1984(SB), Z0, Z0
+	VANDPS vconst<>+2112(SB), Z0, Z0
 	VADDPS Z0, Z0, Z0
 	VMOVAPS Z0, Z4
 	VMINPS vconst<>+256(SB), Z0, Z0
@@ -1963,9 +2348,9 @@ tanhAVX512_loop:
 	VCVTPS2DQ Z1, Z1
 	VPSRAD $1, Z1, Z3
 	VPSUBD Z3, Z1, Z1
-	VPADDD vconst<>+1920(SB), Z3, Z3
+	VPADDD vconst<>+2048(SB), Z3, Z3
 	VPSLLD $23, Z3, Z3
-	VPADDD vconst<>+1920(SB), Z1, Z1
+	VPADDD vconst<>+2048(SB), Z1, Z1
 	VPSLLD $23, Z1, Z1
 	VMULPS Z3, Z2, Z2
 	VMULPS Z1, Z2, Z0
@@ -1980,9 +2365,9 @@ tanhAVX512_loop:
 	VDIVPS Z0, Z1, Z0
 	VMOVUPS vconst<>+512(SB), Z1
 	VSUBPS Z0, Z1, Z0
-	VANDPS vconst<>+2048(SB), Z5, Z1
+	VANDPS vconst<>+2176(SB), Z5, Z1
 	VORPS Z1, Z0, Z0
-	VANDPS vconst<>+1984(SB), Z5, Z1
+	VANDPS vconst<>+2112(SB), Z5, Z1
 	VCMPPS $0x11, vconst<>+640(SB), Z1, K2
 	VMOVAPS Z7, K2, Z0
 	VMOVUPS Z0, (DI)
@@ -2009,7 +2394,7 @@ tanhAVX512_tail:
 	VFMADD213PS vconst<>+1600(SB), Z6, Z7
 	VMULPS Z6, Z7, Z7
 	VFMADD213PS Z5, Z5, Z7
-	VANDPS vconst<>+1984(SB), Z0, Z0
+	VANDPS vconst<>+2112(SB), Z0, Z0
 	VADDPS Z0, Z0, Z0
 	VMOVAPS Z0, Z4
 	VMINPS vconst<>+256(SB), Z0, Z0
@@ -2030,9 +2415,9 @@ tanhAVX512_tail:
 	VCVTPS2DQ Z1, Z1
 	VPSRAD $1, Z1, Z3
 	VPSUBD Z3, Z1, Z1
-	VPADDD vconst<>+1920(SB), Z3, Z3
+	VPADDD vconst<>+2048(SB), Z3, Z3
 	VPSLLD $23, Z3, Z3
-	VPADDD vconst<>+1920(SB), Z1, Z1
+	VPADDD vconst<>+2048(SB), Z1, Z1
 	VPSLLD $23, Z1, Z1
 	VMULPS Z3, Z2, Z2
 	VMULPS Z1, Z2, Z0
@@ -2047,9 +2432,9 @@ tanhAVX512_tail:
 	VDIVPS Z0, Z1, Z0
 	VMOVUPS vconst<>+512(SB), Z1
 	VSUBPS Z0, Z1, Z0
-	VANDPS vconst<>+2048(SB), Z5, Z1
+	VANDPS vconst<>+2176(SB), Z5, Z1
 	VORPS Z1, Z0, Z0
-	VANDPS vconst<>+1984(SB), Z5, Z1
+	VANDPS vconst<>+2112(SB), Z5, Z1
 	VCMPPS $0x11, vconst<>+640(SB), Z1, K2
 	VMOVAPS Z7, K2, Z0
 	VMOVUPS Z0, K1, (DI)
@@ -2069,8 +2454,8 @@ geluAVX512_loop:
 	VMOVAPS Z0, Z5
 	VMULPS Z5, Z5, Z6
 	VMULPS Z5, Z6, Z6
-	VFMADD132PS vconst<>+1664(SB), Z5, Z6
-	VMULPS vconst<>+1792(SB), Z6, Z0
+	VFMADD132PS vconst<>+1792(SB), Z5, Z6
+	VMULPS vconst<>+1920(SB), Z6, Z0
 	VMOVAPS Z0, Z4
 	VMINPS vconst<>+256(SB), Z0, Z0
 	VMAXPS vconst<>+320(SB), Z0, Z0
@@ -2090,9 +2475,9 @@ geluAVX512_loop:
 	VCVTPS2DQ Z1, Z1
 	VPSRAD $1, Z1, Z3
 	VPSUBD Z3, Z1, Z1
-	VPADDD vconst<>+1920(SB), Z3, Z3
+	VPADDD vconst<>+2048(SB), Z3, Z3
 	VPSLLD $23, Z3, Z3
-	VPADDD vconst<>+1920(SB), Z1, Z1
+	VPADDD vconst<>+2048(SB), Z1, Z1
 	VPSLLD $23, Z1, Z1
 	VMULPS Z3, Z2, Z2
 	VMULPS Z1, Z2, Z0
@@ -2120,8 +2505,8 @@ geluAVX512_tail:
 	VMOVAPS Z0, Z5
 	VMULPS Z5, Z5, Z6
 	VMULPS Z5, Z6, Z6
-	VFMADD132PS vconst<>+1664(SB), Z5, Z6
-	VMULPS vconst<>+1792(SB), Z6, Z0
+	VFMADD132PS vconst<>+1792(SB), Z5, Z6
+	VMULPS vconst<>+1920(SB), Z6, Z0
 	VMOVAPS Z0, Z4
 	VMINPS vconst<>+256(SB), Z0, Z0
 	VMAXPS vconst<>+320(SB), Z0, Z0
@@ -2141,9 +2526,9 @@ geluAVX512_tail:
 	VCVTPS2DQ Z1, Z1
 	VPSRAD $1, Z1, Z3
 	VPSUBD Z3, Z1, Z1
-	VPADDD vconst<>+1920(SB), Z3, Z3
+	VPADDD vconst<>+2048(SB), Z3, Z3
 	VPSLLD $23, Z3, Z3
-	VPADDD vconst<>+1920(SB), Z1, Z1
+	VPADDD vconst<>+2048(SB), Z1, Z1
 	VPSLLD $23, Z1, Z1
 	VMULPS Z3, Z2, Z2
 	VMULPS Z1, Z2, Z0
@@ -2170,11 +2555,15 @@ geluBackwardAVX512_loop:
 	CMPQ CX, $16
 	JLT geluBackwardAVX512_tail
 	VMOVUPS (SI), Z0
+	VMOVUPS vconst<>+1664(SB), Z6
+	VMINPS Z0, Z6, Z0
+	VMOVUPS vconst<>+1728(SB), Z6
+	VMAXPS Z0, Z6, Z0
 	VMOVAPS Z0, Z5
 	VMULPS Z5, Z5, Z6
 	VMULPS Z5, Z6, Z7
-	VFMADD132PS vconst<>+1664(SB), Z5, Z7
-	VMULPS vconst<>+1792(SB), Z7, Z0
+	VFMADD132PS vconst<>+1792(SB), Z5, Z7
+	VMULPS vconst<>+1920(SB), Z7, Z0
 	VMOVAPS Z0, Z4
 	VMINPS vconst<>+256(SB), Z0, Z0
 	VMAXPS vconst<>+320(SB), Z0, Z0
@@ -2194,9 +2583,9 @@ geluBackwardAVX512_loop:
 	VCVTPS2DQ Z1, Z1
 	VPSRAD $1, Z1, Z3
 	VPSUBD Z3, Z1, Z1
-	VPADDD vconst<>+1920(SB), Z3, Z3
+	VPADDD vconst<>+2048(SB), Z3, Z3
 	VPSLLD $23, Z3, Z3
-	VPADDD vconst<>+1920(SB), Z1, Z1
+	VPADDD vconst<>+2048(SB), Z1, Z1
 	VPSLLD $23, Z1, Z1
 	VMULPS Z3, Z2, Z2
 	VMULPS Z1, Z2, Z0
@@ -2212,10 +2601,10 @@ geluBackwardAVX512_loop:
 	VSUBPS Z0, Z7, Z1
 	VMULPS Z0, Z1, Z1
 	VMULPS Z5, Z1, Z1
-	VMOVUPS vconst<>+1728(SB), Z2
+	VMOVUPS vconst<>+1856(SB), Z2
 	VFMADD213PS vconst<>+512(SB), Z2, Z6
 	VMULPS Z6, Z1, Z1
-	VMULPS vconst<>+1856(SB), Z1, Z1
+	VMULPS vconst<>+1984(SB), Z1, Z1
 	VADDPS Z1, Z0, Z0
 	VMOVUPS (DI), Z2
 	VMOVUPS (DX), Z3
@@ -2234,11 +2623,15 @@ geluBackwardAVX512_tail:
 	MOVWLZX (AX)(BX*2), AX
 	KMOVW AX, K1
 	VMOVUPS.Z (SI), K1, Z0
+	VMOVUPS vconst<>+1664(SB), Z6
+	VMINPS Z0, Z6, Z0
+	VMOVUPS vconst<>+1728(SB), Z6
+	VMAXPS Z0, Z6, Z0
 	VMOVAPS Z0, Z5
 	VMULPS Z5, Z5, Z6
 	VMULPS Z5, Z6, Z7
-	VFMADD132PS vconst<>+1664(SB), Z5, Z7
-	VMULPS vconst<>+1792(SB), Z7, Z0
+	VFMADD132PS vconst<>+1792(SB), Z5, Z7
+	VMULPS vconst<>+1920(SB), Z7, Z0
 	VMOVAPS Z0, Z4
 	VMINPS vconst<>+256(SB), Z0, Z0
 	VMAXPS vconst<>+320(SB), Z0, Z0
@@ -2258,9 +2651,9 @@ geluBackwardAVX512_tail:
 	VCVTPS2DQ Z1, Z1
 	VPSRAD $1, Z1, Z3
 	VPSUBD Z3, Z1, Z1
-	VPADDD vconst<>+1920(SB), Z3, Z3
+	VPADDD vconst<>+2048(SB), Z3, Z3
 	VPSLLD $23, Z3, Z3
-	VPADDD vconst<>+1920(SB), Z1, Z1
+	VPADDD vconst<>+2048(SB), Z1, Z1
 	VPSLLD $23, Z1, Z1
 	VMULPS Z3, Z2, Z2
 	VMULPS Z1, Z2, Z0
@@ -2276,10 +2669,10 @@ geluBackwardAVX512_tail:
 	VSUBPS Z0, Z7, Z1
 	VMULPS Z0, Z1, Z1
 	VMULPS Z5, Z1, Z1
-	VMOVUPS vconst<>+1728(SB), Z2
+	VMOVUPS vconst<>+1856(SB), Z2
 	VFMADD213PS vconst<>+512(SB), Z2, Z6
 	VMULPS Z6, Z1, Z1
-	VMULPS vconst<>+1856(SB), Z1, Z1
+	VMULPS vconst<>+1984(SB), Z1, Z1
 	VADDPS Z1, Z0, Z0
 	VMOVUPS.Z (DI), K1, Z2
 	VMOVUPS.Z (DX), K1, Z3
@@ -2320,9 +2713,9 @@ expSumAVX512_loop:
 	VCVTPS2DQ Z1, Z1
 	VPSRAD $1, Z1, Z3
 	VPSUBD Z3, Z1, Z1
-	VPADDD vconst<>+1920(SB), Z3, Z3
+	VPADDD vconst<>+2048(SB), Z3, Z3
 	VPSLLD $23, Z3, Z3
-	VPADDD vconst<>+1920(SB), Z1, Z1
+	VPADDD vconst<>+2048(SB), Z1, Z1
 	VPSLLD $23, Z1, Z1
 	VMULPS Z3, Z2, Z2
 	VMULPS Z1, Z2, Z0
@@ -2366,9 +2759,9 @@ expSumAVX512_tail:
 	VCVTPS2DQ Z1, Z1
 	VPSRAD $1, Z1, Z3
 	VPSUBD Z3, Z1, Z1
-	VPADDD vconst<>+1920(SB), Z3, Z3
+	VPADDD vconst<>+2048(SB), Z3, Z3
 	VPSLLD $23, Z3, Z3
-	VPADDD vconst<>+1920(SB), Z1, Z1
+	VPADDD vconst<>+2048(SB), Z1, Z1
 	VPSLLD $23, Z1, Z1
 	VMULPS Z3, Z2, Z2
 	VMULPS Z1, Z2, Z0
@@ -2898,6 +3291,349 @@ gemvNAccAVX512_r1_next:
 	DECQ CX
 	JMP gemvNAccAVX512_rows1
 gemvNAccAVX512_done:
+	VZEROUPPER
+	RET
+
+// func sumAVX512
+TEXT ·sumAVX512(SB), NOSPLIT, $0-28
+	MOVQ x_base+0(FP), SI
+	MOVQ x_len+8(FP), CX
+	VXORPS Z0, Z0, Z0
+	XORQ AX, AX
+sumAVX512_loop:
+	CMPQ CX, $16
+	JLT sumAVX512_tail
+	VMOVUPS (SI)(AX*1), Z1
+	VADDPS Z1, Z0, Z0
+	ADDQ $64, AX
+	SUBQ $16, CX
+	JMP sumAVX512_loop
+sumAVX512_tail:
+	TESTQ CX, CX
+	JEQ sumAVX512_done
+	MOVQ AX, DX
+	LEAQ kmaskTab<>(SB), AX
+	MOVQ CX, BX
+	MOVWLZX (AX)(BX*2), AX
+	KMOVW AX, K1
+	MOVQ DX, AX
+	VMOVUPS.Z (SI)(AX*1), K1, Z1
+	VADDPS Z1, Z0, Z0
+sumAVX512_done:
+	VEXTRACTF64X4 $1, Z0, Y1
+	VADDPS Y1, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS X1, X0, X0
+	VMOVHLPS X0, X0, X1
+	VADDPS X1, X0, X0
+	VMOVSHDUP X0, X1
+	VADDSS X1, X0, X0
+	VMOVSS X0, ret+24(FP)
+	VZEROUPPER
+	RET
+
+// func sumSqDevAVX512
+TEXT ·sumSqDevAVX512(SB), NOSPLIT, $0-36
+	MOVQ x_base+0(FP), SI
+	MOVQ x_len+8(FP), CX
+	VBROADCASTSS m+24(FP), Z8
+	VXORPS Z0, Z0, Z0
+	XORQ AX, AX
+sumSqDevAVX512_loop:
+	CMPQ CX, $16
+	JLT sumSqDevAVX512_tail
+	VMOVUPS (SI)(AX*1), Z1
+	VSUBPS Z8, Z1, Z1
+	VMULPS Z1, Z1, Z1
+	VADDPS Z1, Z0, Z0
+	ADDQ $64, AX
+	SUBQ $16, CX
+	JMP sumSqDevAVX512_loop
+sumSqDevAVX512_tail:
+	TESTQ CX, CX
+	JEQ sumSqDevAVX512_done
+	MOVQ AX, DX
+	LEAQ kmaskTab<>(SB), AX
+	MOVQ CX, BX
+	MOVWLZX (AX)(BX*2), AX
+	KMOVW AX, K1
+	MOVQ DX, AX
+	VMOVUPS.Z (SI)(AX*1), K1, Z1
+	VSUBPS Z8, Z1, Z1
+	VMULPS Z1, Z1, Z1
+	VADDPS Z1, Z0, K1, Z0
+sumSqDevAVX512_done:
+	VEXTRACTF64X4 $1, Z0, Y1
+	VADDPS Y1, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS X1, X0, X0
+	VMOVHLPS X0, X0, X1
+	VADDPS X1, X0, X0
+	VMOVSHDUP X0, X1
+	VADDSS X1, X0, X0
+	VMOVSS X0, ret+32(FP)
+	VZEROUPPER
+	RET
+
+// func lnApplyAVX512
+TEXT ·lnApplyAVX512(SB), NOSPLIT, $0-104
+	MOVQ out_base+0(FP), DI
+	MOVQ x_base+24(FP), SI
+	MOVQ w_base+48(FP), R8
+	MOVQ b_base+72(FP), R9
+	MOVQ x_len+32(FP), CX
+	VBROADCASTSS mean+96(FP), Z8
+	VBROADCASTSS rstd+100(FP), Z9
+	XORQ AX, AX
+lnApplyAVX512_loop:
+	CMPQ CX, $16
+	JLT lnApplyAVX512_tail
+	VMOVUPS (SI)(AX*1), Z0
+	VMOVUPS (R8)(AX*1), Z1
+	VMOVUPS (R9)(AX*1), Z2
+	VSUBPS Z8, Z0, Z0
+	VMULPS Z9, Z0, Z0
+	VFMADD213PS Z2, Z1, Z0
+	VMOVUPS Z0, (DI)(AX*1)
+	ADDQ $64, AX
+	SUBQ $16, CX
+	JMP lnApplyAVX512_loop
+lnApplyAVX512_tail:
+	TESTQ CX, CX
+	JEQ lnApplyAVX512_done
+	MOVQ AX, DX
+	LEAQ kmaskTab<>(SB), AX
+	MOVQ CX, BX
+	MOVWLZX (AX)(BX*2), AX
+	KMOVW AX, K1
+	MOVQ DX, AX
+	VMOVUPS.Z (SI)(AX*1), K1, Z0
+	VMOVUPS.Z (R8)(AX*1), K1, Z1
+	VMOVUPS.Z (R9)(AX*1), K1, Z2
+	VSUBPS Z8, Z0, Z0
+	VMULPS Z9, Z0, Z0
+	VFMADD213PS Z2, Z1, Z0
+	VMOVUPS Z0, K1, (DI)(AX*1)
+lnApplyAVX512_done:
+	VZEROUPPER
+	RET
+
+// func lnBackSumsAVX512
+TEXT ·lnBackSumsAVX512(SB), NOSPLIT, $0-88
+	MOVQ dout_base+0(FP), DI
+	MOVQ x_base+24(FP), SI
+	MOVQ w_base+48(FP), R8
+	MOVQ x_len+32(FP), CX
+	VBROADCASTSS mean+72(FP), Z8
+	VBROADCASTSS rstd+76(FP), Z9
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	XORQ AX, AX
+lnBackSumsAVX512_loop:
+	CMPQ CX, $16
+	JLT lnBackSumsAVX512_tail
+	VMOVUPS (DI)(AX*1), Z2
+	VMOVUPS (R8)(AX*1), Z3
+	VMOVUPS (SI)(AX*1), Z4
+	VMULPS Z3, Z2, Z2
+	VSUBPS Z8, Z4, Z4
+	VMULPS Z9, Z4, Z4
+	VADDPS Z2, Z0, Z0
+	VFMADD231PS Z4, Z2, Z1
+	ADDQ $64, AX
+	SUBQ $16, CX
+	JMP lnBackSumsAVX512_loop
+lnBackSumsAVX512_tail:
+	TESTQ CX, CX
+	JEQ lnBackSumsAVX512_done
+	MOVQ AX, DX
+	LEAQ kmaskTab<>(SB), AX
+	MOVQ CX, BX
+	MOVWLZX (AX)(BX*2), AX
+	KMOVW AX, K1
+	MOVQ DX, AX
+	VMOVUPS.Z (DI)(AX*1), K1, Z2
+	VMOVUPS.Z (R8)(AX*1), K1, Z3
+	VMOVUPS.Z (SI)(AX*1), K1, Z4
+	VMULPS Z3, Z2, Z2
+	VSUBPS Z8, Z4, Z4
+	VMULPS Z9, Z4, Z4
+	VADDPS Z2, Z0, Z0
+	VFMADD231PS Z4, Z2, Z1
+lnBackSumsAVX512_done:
+	VEXTRACTF64X4 $1, Z0, Y2
+	VADDPS Y2, Y0, Y0
+	VEXTRACTF128 $1, Y0, X2
+	VADDPS X2, X0, X0
+	VMOVHLPS X0, X0, X2
+	VADDPS X2, X0, X0
+	VMOVSHDUP X0, X2
+	VADDSS X2, X0, X0
+	VEXTRACTF64X4 $1, Z1, Y2
+	VADDPS Y2, Y1, Y1
+	VEXTRACTF128 $1, Y1, X2
+	VADDPS X2, X1, X1
+	VMOVHLPS X1, X1, X2
+	VADDPS X2, X1, X1
+	VMOVSHDUP X1, X2
+	VADDSS X2, X1, X1
+	VMOVSS X0, sg+80(FP)
+	VMOVSS X1, sgx+84(FP)
+	VZEROUPPER
+	RET
+
+// func lnBackApplyAVX512
+TEXT ·lnBackApplyAVX512(SB), NOSPLIT, $0-112
+	MOVQ dinp_base+0(FP), DI
+	MOVQ dout_base+24(FP), DX
+	MOVQ x_base+48(FP), SI
+	MOVQ w_base+72(FP), R8
+	MOVQ x_len+56(FP), CX
+	VBROADCASTSS mean+96(FP), Z8
+	VBROADCASTSS rstd+100(FP), Z9
+	VBROADCASTSS mg+104(FP), Z10
+	VBROADCASTSS mgx+108(FP), Z11
+	MOVQ DX, R10
+	XORQ AX, AX
+lnBackApplyAVX512_loop:
+	CMPQ CX, $16
+	JLT lnBackApplyAVX512_tail
+	VMOVUPS (R10)(AX*1), Z0
+	VMOVUPS (R8)(AX*1), Z1
+	VMOVUPS (SI)(AX*1), Z2
+	VMULPS Z1, Z0, Z0
+	VSUBPS Z8, Z2, Z2
+	VMULPS Z9, Z2, Z2
+	VSUBPS Z10, Z0, Z0
+	VFNMADD231PS Z11, Z2, Z0
+	VMOVUPS (DI)(AX*1), Z3
+	VFMADD231PS Z9, Z0, Z3
+	VMOVUPS Z3, (DI)(AX*1)
+	ADDQ $64, AX
+	SUBQ $16, CX
+	JMP lnBackApplyAVX512_loop
+lnBackApplyAVX512_tail:
+	TESTQ CX, CX
+	JEQ lnBackApplyAVX512_done
+	MOVQ AX, DX
+	LEAQ kmaskTab<>(SB), AX
+	MOVQ CX, BX
+	MOVWLZX (AX)(BX*2), AX
+	KMOVW AX, K1
+	MOVQ DX, AX
+	VMOVUPS.Z (R10)(AX*1), K1, Z0
+	VMOVUPS.Z (R8)(AX*1), K1, Z1
+	VMOVUPS.Z (SI)(AX*1), K1, Z2
+	VMULPS Z1, Z0, Z0
+	VSUBPS Z8, Z2, Z2
+	VMULPS Z9, Z2, Z2
+	VSUBPS Z10, Z0, Z0
+	VFNMADD231PS Z11, Z2, Z0
+	VMOVUPS.Z (DI)(AX*1), K1, Z3
+	VFMADD231PS Z9, Z0, Z3
+	VMOVUPS Z3, K1, (DI)(AX*1)
+lnBackApplyAVX512_done:
+	VZEROUPPER
+	RET
+
+// func lnDWeightAVX512
+TEXT ·lnDWeightAVX512(SB), NOSPLIT, $0-104
+	MOVQ dw_base+0(FP), DI
+	MOVQ db_base+24(FP), R9
+	MOVQ dout_base+48(FP), R8
+	MOVQ x_base+72(FP), SI
+	MOVQ x_len+80(FP), CX
+	VBROADCASTSS mean+96(FP), Z8
+	VBROADCASTSS rstd+100(FP), Z9
+	XORQ AX, AX
+lnDWeightAVX512_loop:
+	CMPQ CX, $16
+	JLT lnDWeightAVX512_tail
+	VMOVUPS (R8)(AX*1), Z0
+	VMOVUPS (SI)(AX*1), Z1
+	VSUBPS Z8, Z1, Z1
+	VMULPS Z9, Z1, Z1
+	VMOVUPS (DI)(AX*1), Z2
+	VFMADD231PS Z1, Z0, Z2
+	VMOVUPS Z2, (DI)(AX*1)
+	VMOVUPS (R9)(AX*1), Z3
+	VADDPS Z0, Z3, Z3
+	VMOVUPS Z3, (R9)(AX*1)
+	ADDQ $64, AX
+	SUBQ $16, CX
+	JMP lnDWeightAVX512_loop
+lnDWeightAVX512_tail:
+	TESTQ CX, CX
+	JEQ lnDWeightAVX512_done
+	MOVQ AX, DX
+	LEAQ kmaskTab<>(SB), AX
+	MOVQ CX, BX
+	MOVWLZX (AX)(BX*2), AX
+	KMOVW AX, K1
+	MOVQ DX, AX
+	VMOVUPS.Z (R8)(AX*1), K1, Z0
+	VMOVUPS.Z (SI)(AX*1), K1, Z1
+	VSUBPS Z8, Z1, Z1
+	VMULPS Z9, Z1, Z1
+	VMOVUPS.Z (DI)(AX*1), K1, Z2
+	VFMADD231PS Z1, Z0, Z2
+	VMOVUPS Z2, K1, (DI)(AX*1)
+	VMOVUPS.Z (R9)(AX*1), K1, Z3
+	VADDPS Z0, Z3, Z3
+	VMOVUPS Z3, K1, (R9)(AX*1)
+lnDWeightAVX512_done:
+	VZEROUPPER
+	RET
+
+// func adamWAVX512
+TEXT ·adamWAVX512(SB), NOSPLIT, $0-128
+	MOVQ p_base+0(FP), DI
+	MOVQ g_base+24(FP), SI
+	MOVQ m_base+48(FP), R8
+	MOVQ v_base+72(FP), R9
+	MOVQ decay_base+96(FP), R10
+	MOVQ p_len+8(FP), CX
+	MOVQ a+120(FP), R11
+	VBROADCASTSS 0(R11), Z8
+	VBROADCASTSS 4(R11), Z9
+	VBROADCASTSS 8(R11), Z10
+	VBROADCASTSS 12(R11), Z11
+	VBROADCASTSS 16(R11), Z12
+	VBROADCASTSS 20(R11), Z13
+	VBROADCASTSS 24(R11), Z14
+	VBROADCASTSS 28(R11), Z15
+	VBROADCASTSS 32(R11), Z16
+	XORQ AX, AX
+	XORQ BX, BX
+adamWAVX512_loop:
+	CMPQ CX, $16
+	JLT adamWAVX512_done
+	VMOVUPS (SI)(AX*1), Z0
+	VMOVUPS (R8)(AX*1), Z1
+	VMOVUPS (R9)(AX*1), Z2
+	VMULPS Z9, Z1, Z1
+	VFMADD231PS Z15, Z0, Z1
+	VMULPS Z10, Z2, Z2
+	VMULPS Z0, Z0, Z3
+	VFMADD231PS Z16, Z3, Z2
+	VMOVUPS Z1, (R8)(AX*1)
+	VMOVUPS Z2, (R9)(AX*1)
+	VMULPS Z13, Z1, Z1
+	VMULPS Z14, Z2, Z2
+	VSQRTPS Z2, Z2
+	VADDPS Z11, Z2, Z2
+	VDIVPS Z2, Z1, Z1
+	VMOVUPS (DI)(AX*1), Z4
+	VPMOVZXBD (R10)(BX*1), Z3
+	VPTESTMD Z3, Z3, K2
+	VFMADD231PS Z4, Z12, K2, Z1
+	VFNMADD231PS Z8, Z1, Z4
+	VMOVUPS Z4, (DI)(AX*1)
+	ADDQ $64, AX
+	ADDQ $16, BX
+	SUBQ $16, CX
+	JMP adamWAVX512_loop
+adamWAVX512_done:
 	VZEROUPPER
 	RET
 

@@ -36,10 +36,7 @@ func main() {
 	w("#include \"textflag.h\"")
 	for _, k := range []kernel{
 		{"kernel12x32AVX512", 12, 2, "Z", 64, 2, false},
-		{"kernel8x48AVX512", 8, 3, "Z", 64, 2, false},
-		{"kernel6x64AVX512", 6, 4, "Z", 64, 2, false},
 		{"kernel6x16AVX2", 6, 2, "Y", 32, 2, false},
-		{"kernel12x32RowsAVX512", 12, 2, "Z", 64, 2, true},
 		{"kernel6x16RowsAVX2", 6, 2, "Y", 32, 2, true},
 	} {
 		genKernel(w, k)

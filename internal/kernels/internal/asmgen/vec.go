@@ -64,6 +64,8 @@ func init() {
 	for i, c := range []float64{-929569.0 / 638512875, 21844.0 / 6081075, -1382.0 / 155925, 62.0 / 2835, -17.0 / 315, 2.0 / 15, -1.0 / 3} {
 		f(fmt.Sprintf("t%d", 15-2*i), c)
 	}
+	f("twenty", 20)
+	f("mtwenty", -20)
 	f("geluC", 0.044715)
 	f("gelu3C", 3*0.044715)
 	f("geluM2S", -2*0.7978845608028654)
@@ -309,6 +311,12 @@ func (g *gen) all() {
 	l := "geluBackward" + s.suffix
 	body := func(load func(mem, dst string), store func(src, mem string)) {
 		load("(SI)", R(0))
+		// Clamp to ±20 (gelu' is exactly 1 or 0 beyond; avoids 0·Inf);
+		// x as the second source keeps NaN.
+		g.w("VMOVUPS %s, %s", c("twenty"), R(6))
+		g.w("VMINPS %s, %s, %s", R(0), R(6), R(0))
+		g.w("VMOVUPS %s, %s", c("mtwenty"), R(6))
+		g.w("VMAXPS %s, %s, %s", R(0), R(6), R(0))
 		g.w("VMOVAPS %s, %s", R(0), R(5))
 		g.w("VMULPS %s, %s, %s", R(5), R(5), R(6)) // x²
 		g.w("VMULPS %s, %s, %s", R(5), R(6), R(7)) // x³
@@ -542,6 +550,255 @@ func (g *gen) all() {
 
 	g.gemvT4()
 	g.gemvN()
+	g.layerNorm()
+	g.adamW()
+}
+
+// adamW emits adamW(p, g, m, v []float32, decay []uint8, a *adamArgs) for
+// len(p) a multiple of the vector width (the Go side pads the tail).
+// adamArgs: lr, b1, b2, eps, wd, c1, c2, ob1 (1−β₁), ob2 (1−β₂) at 0, 4, ..
+func (g *gen) adamW() {
+	s := g.s
+	R := s.r
+	V, vb := s.lanes(), s.vb()
+	g.text("adamW", "128")
+	g.w("MOVQ p_base+0(FP), DI")
+	g.w("MOVQ g_base+24(FP), SI")
+	g.w("MOVQ m_base+48(FP), R8")
+	g.w("MOVQ v_base+72(FP), R9")
+	g.w("MOVQ decay_base+96(FP), R10")
+	g.w("MOVQ p_len+8(FP), CX")
+	g.w("MOVQ a+120(FP), R11")
+	for i, r := range []int{8, 9, 10, 11, 12, 13, 14} { // lr b1 b2 eps wd c1 c2
+		g.w("VBROADCASTSS %d(R11), %s", 4*i, R(r))
+	}
+	ob1, ob2 := "28(R11)", "32(R11)"
+	if s.z {
+		g.w("VBROADCASTSS %s, Z15", ob1)
+		g.w("VBROADCASTSS %s, Z16", ob2)
+		ob1, ob2 = "Z15", "Z16"
+	}
+	g.w("XORQ AX, AX")
+	g.w("XORQ BX, BX")
+	l := "adamW" + s.suffix
+	g.label(l + "_loop")
+	g.w("CMPQ CX, $%d", V)
+	g.w("JLT %s_done", l)
+	g.w("VMOVUPS (SI)(AX*1), %s", R(0)) // g
+	g.w("VMOVUPS (R8)(AX*1), %s", R(1)) // m
+	g.w("VMOVUPS (R9)(AX*1), %s", R(2)) // v
+	g.w("VMULPS %s, %s, %s", R(9), R(1), R(1))
+	if s.z {
+		g.w("VFMADD231PS %s, %s, %s", ob1, R(0), R(1))
+	} else {
+		g.w("VBROADCASTSS %s, %s", ob1, R(5))
+		g.w("VFMADD231PS %s, %s, %s", R(5), R(0), R(1))
+	}
+	g.w("VMULPS %s, %s, %s", R(10), R(2), R(2))
+	g.w("VMULPS %s, %s, %s", R(0), R(0), R(3))
+	if s.z {
+		g.w("VFMADD231PS %s, %s, %s", ob2, R(3), R(2))
+	} else {
+		g.w("VBROADCASTSS %s, %s", ob2, R(5))
+		g.w("VFMADD231PS %s, %s, %s", R(5), R(3), R(2))
+	}
+	g.w("VMOVUPS %s, (R8)(AX*1)", R(1))
+	g.w("VMOVUPS %s, (R9)(AX*1)", R(2))
+	g.w("VMULPS %s, %s, %s", R(13), R(1), R(1)) // m̂
+	g.w("VMULPS %s, %s, %s", R(14), R(2), R(2)) // v̂
+	g.w("VSQRTPS %s, %s", R(2), R(2))
+	g.w("VADDPS %s, %s, %s", R(11), R(2), R(2))
+	g.w("VDIVPS %s, %s, %s", R(2), R(1), R(1)) // u = m̂/(√v̂+eps)
+	g.w("VMOVUPS (DI)(AX*1), %s", R(4))        // p
+	if s.z {
+		g.w("VPMOVZXBD (R10)(BX*1), %s", R(3))
+		g.w("VPTESTMD %s, %s, K2", R(3), R(3))
+		g.w("VFMADD231PS %s, %s, K2, %s", R(4), R(12), R(1))
+	} else {
+		g.w("VPMOVZXBD (R10)(BX*1), %s", R(3))
+		g.w("VPXOR %s, %s, %s", R(5), R(5), R(5))
+		g.w("VPCMPEQD %s, %s, %s", R(5), R(3), R(3)) // all ones where decay == 0
+		g.w("VMULPS %s, %s, %s", R(12), R(4), R(5))
+		g.w("VANDNPS %s, %s, %s", R(5), R(3), R(5))
+		g.w("VADDPS %s, %s, %s", R(5), R(1), R(1))
+	}
+	g.w("VFNMADD231PS %s, %s, %s", R(8), R(1), R(4))
+	g.w("VMOVUPS %s, (DI)(AX*1)", R(4))
+	g.w("ADDQ $%d, AX", vb)
+	g.w("ADDQ $%d, BX", V)
+	g.w("SUBQ $%d, CX", V)
+	g.w("JMP %s_loop", l)
+	g.label(l + "_done")
+	g.ret()
+}
+
+// simpleLoop emits a one-vector-per-iteration loop over CX elements with
+// AX as the byte offset; body is called for full vectors and once more for
+// the masked tail (tail = true).
+func (g *gen) simpleLoop(l string, body func(tail bool, load func(m, d string), store func(sr, m string))) {
+	s := g.s
+	plain := func(m, d string) { g.w("VMOVUPS %s, %s", m, d) }
+	plainSt := func(sr, m string) { g.w("VMOVUPS %s, %s", sr, m) }
+	g.w("XORQ AX, AX")
+	g.label(l + "_loop")
+	g.w("CMPQ CX, $%d", s.lanes())
+	g.w("JLT %s_tail", l)
+	body(false, plain, plainSt)
+	g.w("ADDQ $%d, AX", s.vb())
+	g.w("SUBQ $%d, CX", s.lanes())
+	g.w("JMP %s_loop", l)
+	g.label(l + "_tail")
+	g.w("TESTQ CX, CX")
+	g.w("JEQ %s_done", l)
+	g.w("MOVQ AX, DX")
+	g.setMask("CX")
+	g.w("MOVQ DX, AX")
+	body(true, g.loadTail, g.storeTail)
+	g.label(l + "_done")
+}
+
+// maskedAdd adds register v into acc, only in the tail lanes when tail.
+func (g *gen) maskedAdd(tail bool, v, acc string) {
+	switch {
+	case !tail:
+		g.w("VADDPS %s, %s, %s", v, acc, acc)
+	case g.s.z:
+		g.w("VADDPS %s, %s, K1, %s", v, acc, acc)
+	default:
+		g.w("VANDPS %s, %s, %s", mreg, v, v)
+		g.w("VADDPS %s, %s, %s", v, acc, acc)
+	}
+}
+
+// layerNorm emits the row leaves of LayerNorm and LayerNormBackward.
+func (g *gen) layerNorm() {
+	s := g.s
+	R := s.r
+	// sum(x) float32
+	g.text("sum", "28")
+	g.w("MOVQ x_base+0(FP), SI")
+	g.w("MOVQ x_len+8(FP), CX")
+	g.zero(R(0))
+	g.simpleLoop("sum"+s.suffix, func(tail bool, load func(m, d string), store func(sr, m string)) {
+		load("(SI)(AX*1)", R(1))
+		g.w("VADDPS %s, %s, %s", R(1), R(0), R(0))
+	})
+	g.hreduce(0, 1, "VADD")
+	g.w("VMOVSS X0, ret+24(FP)")
+	g.ret()
+
+	// sumSqDev(x, m) float32 = Σ (x−m)²
+	g.text("sumSqDev", "36")
+	g.w("MOVQ x_base+0(FP), SI")
+	g.w("MOVQ x_len+8(FP), CX")
+	g.w("VBROADCASTSS m+24(FP), %s", R(8))
+	g.zero(R(0))
+	g.simpleLoop("sumSqDev"+s.suffix, func(tail bool, load func(m, d string), store func(sr, m string)) {
+		load("(SI)(AX*1)", R(1))
+		g.w("VSUBPS %s, %s, %s", R(8), R(1), R(1))
+		g.w("VMULPS %s, %s, %s", R(1), R(1), R(1))
+		g.maskedAdd(tail, R(1), R(0))
+	})
+	g.hreduce(0, 1, "VADD")
+	g.w("VMOVSS X0, ret+32(FP)")
+	g.ret()
+
+	// lnApply(out, x, w, b, mean, rstd): out = (x−mean)·rstd·w + b
+	g.text("lnApply", "104")
+	g.w("MOVQ out_base+0(FP), DI")
+	g.w("MOVQ x_base+24(FP), SI")
+	g.w("MOVQ w_base+48(FP), R8")
+	g.w("MOVQ b_base+72(FP), R9")
+	g.w("MOVQ x_len+32(FP), CX")
+	g.w("VBROADCASTSS mean+96(FP), %s", R(8))
+	g.w("VBROADCASTSS rstd+100(FP), %s", R(9))
+	g.simpleLoop("lnApply"+s.suffix, func(tail bool, load func(m, d string), store func(sr, m string)) {
+		load("(SI)(AX*1)", R(0))
+		load("(R8)(AX*1)", R(1))
+		load("(R9)(AX*1)", R(2))
+		g.w("VSUBPS %s, %s, %s", R(8), R(0), R(0))
+		g.w("VMULPS %s, %s, %s", R(9), R(0), R(0))
+		g.w("VFMADD213PS %s, %s, %s", R(2), R(1), R(0)) // x̂·w + b
+		store(R(0), "(DI)(AX*1)")
+	})
+	g.ret()
+
+	// lnBackSums(dout, x, w, mean, rstd) (sg, sgx): Σ w·dout, Σ w·dout·x̂
+	g.text("lnBackSums", "88")
+	g.w("MOVQ dout_base+0(FP), DI")
+	g.w("MOVQ x_base+24(FP), SI")
+	g.w("MOVQ w_base+48(FP), R8")
+	g.w("MOVQ x_len+32(FP), CX")
+	g.w("VBROADCASTSS mean+72(FP), %s", R(8))
+	g.w("VBROADCASTSS rstd+76(FP), %s", R(9))
+	g.zero(R(0))
+	g.zero(R(1))
+	g.simpleLoop("lnBackSums"+s.suffix, func(tail bool, load func(m, d string), store func(sr, m string)) {
+		load("(DI)(AX*1)", R(2))
+		load("(R8)(AX*1)", R(3))
+		load("(SI)(AX*1)", R(4))
+		g.w("VMULPS %s, %s, %s", R(3), R(2), R(2)) // g = w·dout (0 in masked lanes)
+		g.w("VSUBPS %s, %s, %s", R(8), R(4), R(4))
+		g.w("VMULPS %s, %s, %s", R(9), R(4), R(4)) // x̂
+		g.w("VADDPS %s, %s, %s", R(2), R(0), R(0))
+		g.w("VFMADD231PS %s, %s, %s", R(4), R(2), R(1))
+	})
+	g.hreduce(0, 2, "VADD")
+	g.hreduce(1, 2, "VADD")
+	g.w("VMOVSS X0, sg+80(FP)")
+	g.w("VMOVSS X1, sgx+84(FP)")
+	g.ret()
+
+	// lnBackApply(dinp, dout, x, w, mean, rstd, mg, mgx):
+	// dinp += rstd·(w·dout − mg − x̂·mgx)
+	g.text("lnBackApply", "112")
+	g.w("MOVQ dinp_base+0(FP), DI")
+	g.w("MOVQ dout_base+24(FP), DX")
+	g.w("MOVQ x_base+48(FP), SI")
+	g.w("MOVQ w_base+72(FP), R8")
+	g.w("MOVQ x_len+56(FP), CX")
+	g.w("VBROADCASTSS mean+96(FP), %s", R(8))
+	g.w("VBROADCASTSS rstd+100(FP), %s", R(9))
+	g.w("VBROADCASTSS mg+104(FP), %s", R(10))
+	g.w("VBROADCASTSS mgx+108(FP), %s", R(11))
+	g.w("MOVQ DX, R10")
+	g.simpleLoop("lnBackApply"+s.suffix, func(tail bool, load func(m, d string), store func(sr, m string)) {
+		load("(R10)(AX*1)", R(0))
+		load("(R8)(AX*1)", R(1))
+		load("(SI)(AX*1)", R(2))
+		g.w("VMULPS %s, %s, %s", R(1), R(0), R(0)) // g
+		g.w("VSUBPS %s, %s, %s", R(8), R(2), R(2))
+		g.w("VMULPS %s, %s, %s", R(9), R(2), R(2))  // x̂
+		g.w("VSUBPS %s, %s, %s", R(10), R(0), R(0)) // g − mg
+		g.w("VFNMADD231PS %s, %s, %s", R(11), R(2), R(0))
+		load("(DI)(AX*1)", R(3))
+		g.w("VFMADD231PS %s, %s, %s", R(9), R(0), R(3))
+		store(R(3), "(DI)(AX*1)")
+	})
+	g.ret()
+
+	// lnDWeight(dw, db, dout, x, mean, rstd): dw += x̂·dout; db += dout
+	g.text("lnDWeight", "104")
+	g.w("MOVQ dw_base+0(FP), DI")
+	g.w("MOVQ db_base+24(FP), R9")
+	g.w("MOVQ dout_base+48(FP), R8")
+	g.w("MOVQ x_base+72(FP), SI")
+	g.w("MOVQ x_len+80(FP), CX")
+	g.w("VBROADCASTSS mean+96(FP), %s", R(8))
+	g.w("VBROADCASTSS rstd+100(FP), %s", R(9))
+	g.simpleLoop("lnDWeight"+s.suffix, func(tail bool, load func(m, d string), store func(sr, m string)) {
+		load("(R8)(AX*1)", R(0))
+		load("(SI)(AX*1)", R(1))
+		g.w("VSUBPS %s, %s, %s", R(8), R(1), R(1))
+		g.w("VMULPS %s, %s, %s", R(9), R(1), R(1))
+		load("(DI)(AX*1)", R(2))
+		g.w("VFMADD231PS %s, %s, %s", R(1), R(0), R(2))
+		store(R(2), "(DI)(AX*1)")
+		load("(R9)(AX*1)", R(3))
+		g.w("VADDPS %s, %s, %s", R(0), R(3), R(3))
+		store(R(3), "(R9)(AX*1)")
+	})
+	g.ret()
 }
 
 // gemvT4: out[i] = Σₚ x[p]·rᵢ[p] for four rows (two accumulators each, then
