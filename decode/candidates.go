@@ -408,11 +408,20 @@ func (c *Candidates) gatherAbove(th float32) []pair {
 			}
 		}
 	} else {
+		// Branchless: write every pair, advance past the kept ones
+		// (c.pairs has room for the whole vocabulary).
+		ps = ps[:len(c.LogP)]
+		n := 0
+		if th == negInf {
+			th = -math.MaxFloat32 // −Inf scores never qualify
+		}
 		for i, v := range c.LogP {
-			if v >= th && v > negInf {
-				ps = append(ps, pair{v, int32(i)})
+			ps[n] = pair{v, int32(i)}
+			if v >= th {
+				n++
 			}
 		}
+		ps = ps[:n]
 	}
 	c.pairs = ps
 	return ps

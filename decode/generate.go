@@ -157,7 +157,9 @@ func (g *Generator) Condition(prompt []autoreg.Token) []autoreg.Token {
 // into the model state in one Append call. emit, if non-nil, is called for
 // every generated token and once more with Final set; an error from emit
 // stops generation and is returned. Generation ends at EOS, at a stop string
-// (whose text, and anything after it, is never emitted), after MaxTokens
+// (after the first token whose text completes one; the text ends before the
+// earliest stop string in it, and neither that nor anything after it is ever
+// emitted), after MaxTokens
 // tokens or when MaxTime runs out (both normal endings), or when ctx ends
 // (then the partial result comes back with ctx's error).
 func (g *Generator) Generate(ctx context.Context, prompt []autoreg.Token, emit func(Chunk) error) (Result, error) {

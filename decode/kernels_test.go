@@ -85,6 +85,9 @@ func TestSelectTopAndCutByMass(t *testing.T) {
 		ps := make([]pair, n)
 		for i := range ps {
 			ps[i] = pair{float32(r.IntN(50)), int32(i)}
+			if trial%2 == 1 {
+				ps[i].v = float32(r.NormFloat64()) // few ties
+			}
 		}
 		r.Shuffle(n, func(i, j int) { ps[i], ps[j] = ps[j], ps[i] })
 		want := slices.Clone(ps)
@@ -167,6 +170,49 @@ func TestExpShiftMatchesExpf(t *testing.T) {
 	for i, v := range x {
 		if dst[i] != expf(v-m) {
 			t.Fatalf("term %d: %v, expf %v", i, dst[i], expf(v-m))
+		}
+	}
+}
+
+func TestRankKeyOrder(t *testing.T) {
+	vals := []float32{negInf, -1e30, -3, -1, -0.5, float32(math.Copysign(0, -1)), 0, 0.5, 2, 1e30, float32(math.Inf(1))}
+	for _, a := range vals {
+		for _, b := range vals {
+			for _, ia := range []int32{0, 5} {
+				for _, ib := range []int32{0, 5, 7} {
+					pa, pb := pair{a, ia}, pair{b, ib}
+					if better(pa, pb) != (rankKey(pa) > rankKey(pb)) {
+						t.Fatalf("%v vs %v: better %v, keys %x %x", pa, pb, better(pa, pb), rankKey(pa), rankKey(pb))
+					}
+				}
+			}
+		}
+	}
+}
+
+func TestGatherAbove(t *testing.T) {
+	r := NewRand(21)
+	for trial := range 50 {
+		n := 1 + r.IntN(500)
+		lp := make([]float32, n)
+		for i := range lp {
+			lp[i] = -float32(r.Float64() * 10)
+			if r.IntN(5) == 0 {
+				lp[i] = negInf
+			}
+		}
+		th := []float32{negInf, -5, -20, 1}[trial%4]
+		c := NewCandidates(n)
+		c.Reset(slices.Clone(lp), false)
+		got := slices.Clone(c.gatherAbove(th))
+		var want []pair
+		for i, v := range lp {
+			if v >= th && v > negInf {
+				want = append(want, pair{v, int32(i)})
+			}
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("trial %d th %v: got %d pairs, want %d", trial, th, len(got), len(want))
 		}
 	}
 }

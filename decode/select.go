@@ -1,6 +1,7 @@
 package decode
 
 import (
+	"math"
 	"math/bits"
 	"slices"
 )
@@ -76,16 +77,37 @@ func partition(ps []pair) int {
 	}
 	// b is the median index; move the pivot to the end.
 	ps[b], ps[n-1] = ps[n-1], ps[b]
-	pv := ps[n-1]
+	pk := rankKey(ps[n-1])
+	// Branchless Lomuto: always swap, advance only past better pairs; the
+	// comparison is one integer compare on rankKey, so the loop carries no
+	// unpredictable branch.
 	i := 0
 	for j := 0; j < n-1; j++ {
-		if better(ps[j], pv) {
-			ps[i], ps[j] = ps[j], ps[i]
+		x := ps[j]
+		ps[j] = ps[i]
+		ps[i] = x
+		if rankKey(x) > pk {
 			i++
 		}
 	}
 	ps[i], ps[n-1] = ps[n-1], ps[i]
 	return i
+}
+
+// rankKey maps a pair to an integer whose order is the ranking order
+// (better ⇔ larger key): the score's order-preserving bits, then the
+// complemented id so that lower ids rank higher. Scores are never NaN here.
+func rankKey(p pair) uint64 {
+	b := math.Float32bits(p.v)
+	if b == 0x80000000 {
+		b = 0 // −0 ranks as +0, as in better
+	}
+	if b&0x80000000 != 0 {
+		b = ^b // negative: reverse the order of magnitudes
+	} else {
+		b |= 0x80000000
+	}
+	return uint64(b)<<32 | uint64(^uint32(p.id))
 }
 
 // topHeap is a bounded min-heap (the worst kept pair at the root) for

@@ -32,7 +32,7 @@ func loadBenchPTB(b *testing.B) {
 		benchPTB.train = linesStream(v, train)
 		benchPTB.lines = test
 		benchPTB.test = linesStream(v, test)
-		benchPTB.m5 = buildPTB(b, v, train, Options{Order: 5})
+		benchPTB.m5 = ptbModel(b, 5)
 	})
 	if benchPTB.m5 == nil {
 		b.Skip("PTB not available")
@@ -148,8 +148,7 @@ func TestLoadedMemoryPTB5(t *testing.T) {
 	if testing.Short() {
 		t.Skip("short")
 	}
-	v, train, _, _ := ptb(t)
-	m := buildPTB(t, v, train, Options{Order: 5})
+	m := ptbModel(t, 5)
 	var buf bytes.Buffer
 	m.WriteTo(&buf)
 	data := buf.Bytes()
@@ -159,6 +158,7 @@ func TestLoadedMemoryPTB5(t *testing.T) {
 		t.Fatal(err)
 	}
 	data, buf = nil, bytes.Buffer{}
+	_ = m
 	var with, without runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&with)

@@ -94,24 +94,24 @@ type Builder struct {
 	v        int
 	bos, eos uint32
 
-	uni  []uint32 // raw unigram counts, by token
-	seen []uint32 // order of first appearance of each counted token (lmplz's word ids)
-	next uint32
-	tabs []countTable // tabs[n]: ids of the n-grams of order n ≥ 2
-	cnt  [][]uint32   // cnt[n][id]: raw count
-	suf  [][]uint32   // suf[n][id]: id of the suffix at order n-1
+	uni   []uint32 // raw unigram counts, by token
+	seen  []uint32 // order of first appearance of each counted token (lmplz's word ids)
+	next  uint32
+	tabs  []countTable // tabs[n]: ids of the n-grams of order n ≥ 2
+	grams []gramStore  // grams[n]: the n-grams of order n ≥ 2
 
 	open  bool // inside a sequence
 	depth int  // tokens of the current sequence so far, <s> included
 
 	// Pending positions, counted in chunks (flush): token and depth (number
 	// of tokens before it in its sequence, <s> included, capped at order).
-	pw    []uint32
-	pd    []uint8
-	ids   [][]uint32           // ids[n][i]: id of the n-gram ending at pending position i
-	keys  []uint64             // scratch
-	carry [MaxOrder + 1]uint32 // ids of the n-grams ending just before the chunk
-	sink  uint32
+	pw     []uint32
+	pd     []uint8
+	ids    [][]uint32           // ids[n][i]: id of the n-gram ending at pending position i
+	keys   []uint64             // scratch: key of each pending position
+	hashes []uint64             // scratch: its hash
+	carry  [MaxOrder + 1]uint32 // ids of the n-grams ending just before the chunk
+	sink   uint32
 
 	tokens uint64 // counted (predicted) tokens
 	built  bool
@@ -147,11 +147,10 @@ func NewBuilder(vocab autoreg.Vocab, opts Options) (*Builder, error) {
 		uni:      make([]uint32, vocab.Size()),
 		seen:     make([]uint32, vocab.Size()),
 		tabs:     make([]countTable, n+1),
-		cnt:      make([][]uint32, n+1),
-		suf:      make([][]uint32, n+1),
+		grams:    make([]gramStore, n+1),
 	}
 	for i := 2; i <= n; i++ {
-		b.tabs[i] = newCountTable(0)
+		b.tabs[i] = newCountTable()
 	}
 	return b, nil
 }
@@ -220,6 +219,7 @@ func (b *Builder) flush() {
 			b.ids[n] = make([]uint32, chunkLen)
 		}
 		b.keys = make([]uint64, chunkLen)
+		b.hashes = make([]uint64, chunkLen)
 	}
 	w, d := b.pw, b.pd
 	copy(b.ids[1], w)
@@ -227,8 +227,9 @@ func (b *Builder) flush() {
 	for n := 2; n <= b.order; n++ {
 		low, cur := b.ids[n-1], b.ids[n]
 		t := &b.tabs[n]
-		// Context id of each valid position: the (n-1)-gram ending just
-		// before it (<s> itself at the start of a sequence).
+		// Pass 1: the key of each valid position (its context is the
+		// (n-1)-gram ending just before it, or <s> at a sequence start), and
+		// a touch of its home slot.
 		for i := 0; i < L; i++ {
 			if int(d[i]) < n-1 {
 				continue
@@ -243,25 +244,32 @@ func (b *Builder) flush() {
 				ctx = low[i-1]
 			}
 			k := uint64(ctx)<<32 | uint64(w[i])
-			b.keys[i] = k
-			sink += t.slots[mix64(k)&t.mask].id
+			h := mix64(k)
+			b.keys[i], b.hashes[i] = k, h
+			sink += uint32(t.slots[t.home(h)])
 		}
+		// Pass 2: touch the gram whose fingerprint matches.
+		gs := &b.grams[n]
 		for i := 0; i < L; i++ {
 			if int(d[i]) < n-1 {
 				continue
 			}
-			id, isNew := t.getOrInsert(b.keys[i])
-			if isNew {
-				b.cnt[n] = append(b.cnt[n], 0)
-				b.suf[n] = append(b.suf[n], low[i])
+			if s := t.slots[t.candidate(b.hashes[i])]; s != 0 {
+				sink += gs.at(uint32(s) - 1).cnt
 			}
-			cur[i] = id
 		}
-		cnt := b.cnt[n]
+		// Pass 3: look up or insert, and count.
 		for i := 0; i < L; i++ {
-			if int(d[i]) >= n-1 {
-				cnt[cur[i]]++
+			if int(d[i]) < n-1 {
+				continue
 			}
+			id, isNew := t.getOrInsert(gs, b.keys[i], b.hashes[i])
+			g := gs.at(id)
+			if isNew {
+				g.suf = low[i]
+			}
+			g.cnt++
+			cur[i] = id
 		}
 	}
 	b.sink += sink
@@ -291,10 +299,9 @@ type estimator struct {
 	b    *Builder
 	N, V int
 
-	c   []int      // c[n]: number of n-grams of order n
-	pre [][]uint32 // pre[n][id]: id of the context (order n-1; a token for n = 2)
-	wrd [][]uint32 // wrd[n][id]: last token
-	adj [][]uint32 // adjusted counts
+	c   []int       // c[n]: number of n-grams of order n
+	g   []gramStore // g[n]: the grams of order n ≥ 2
+	adj [][]uint32  // adjusted counts
 	d   [][3]float64
 }
 
@@ -307,33 +314,20 @@ func (e *estimator) warn(format string, args ...any) {
 func (e *estimator) run(ctx context.Context) (*Model, error) {
 	b, N, V := e.b, e.N, e.V
 	e.c = make([]int, N+1)
-	e.pre = make([][]uint32, N+1)
-	e.wrd = make([][]uint32, N+1)
+	e.g = b.grams
 	e.c[1] = V
 	for n := 2; n <= N; n++ {
-		t := &b.tabs[n]
-		if t.n > math.MaxInt32 {
-			return nil, fmt.Errorf("ngram: too many %d-grams (%d)", n, t.n)
+		if e.g[n].len() > math.MaxInt32 {
+			return nil, fmt.Errorf("ngram: too many %d-grams (%d)", n, e.g[n].len())
 		}
-		e.c[n] = t.n
-		pre := make([]uint32, t.n)
-		wrd := make([]uint32, t.n)
-		for _, s := range t.slots {
-			if s.id != 0 {
-				pre[s.id-1] = uint32(s.key >> 32)
-				wrd[s.id-1] = uint32(s.key)
-			}
-		}
-		e.pre[n], e.wrd[n] = pre, wrd
+		e.c[n] = e.g[n].len()
 		b.tabs[n] = countTable{}
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	e.adjust()
-	if err := e.discounts(); err != nil {
-		return nil, err
-	}
+	e.discounts()
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -348,7 +342,11 @@ func (e *estimator) adjust() {
 		e.adj[1] = b.uni
 		return
 	}
-	e.adj[N] = b.cnt[N]
+	top := make([]uint32, e.c[N])
+	for id := range top {
+		top[id] = e.g[N].at(uint32(id)).cnt
+	}
+	e.adj[N] = top
 	// startsBOS[id] for the current order, built upward from the unigrams.
 	sb := make([][]bool, N)
 	sb[1] = make([]bool, e.V)
@@ -356,21 +354,21 @@ func (e *estimator) adjust() {
 	for n := 2; n < N; n++ {
 		s := make([]bool, e.c[n])
 		low := sb[n-1]
-		for id, p := range e.pre[n] {
-			s[id] = low[p]
+		for id := range s {
+			s[id] = low[e.g[n].at(uint32(id)).prefix()]
 		}
 		sb[n] = s
 	}
 	for n := N - 1; n >= 1; n-- {
 		a := make([]uint32, e.c[n])
-		for _, s := range b.suf[n+1] {
-			a[s]++
+		up := &e.g[n+1]
+		for id := 0; id < e.c[n+1]; id++ {
+			a[up.at(uint32(id)).suf]++
 		}
 		if n >= 2 {
-			raw := b.cnt[n]
 			for id, isBOS := range sb[n] {
 				if isBOS {
-					a[id] = raw[id]
+					a[id] = e.g[n].at(uint32(id)).cnt
 				}
 			}
 		}
@@ -379,8 +377,22 @@ func (e *estimator) adjust() {
 	}
 }
 
+// raw returns the raw count of n-gram id of order n.
+func (e *estimator) raw(n int, id int) uint32 {
+	if n == 1 {
+		return e.b.uni[id]
+	}
+	return e.g[n].at(uint32(id)).cnt
+}
+
+// pruned reports whether n-gram id of order n falls under the threshold.
+func (e *estimator) pruned(n int, id int) bool {
+	t := e.b.thr[n]
+	return t > 0 && uint64(e.g[n].at(uint32(id)).cnt) <= t
+}
+
 // discounts estimates D_n(1..3) per order from counts-of-counts.
-func (e *estimator) discounts() error {
+func (e *estimator) discounts() {
 	e.d = make([][3]float64, e.N+1)
 	last := e.lmplzLast()
 	for n := 1; n <= e.N; n++ {
@@ -395,19 +407,18 @@ func (e *estimator) discounts() error {
 			if a := e.adj[n][id]; a >= 1 && a <= 4 {
 				t[a]--
 			}
-			if c := e.raw(n)[id]; c >= 1 && c <= 4 {
+			if c := e.raw(n, id); c >= 1 && c <= 4 {
 				t[c]++
 			}
 		}
-		d, why := closedFormDiscounts(t)
+		d, why := closedFormDiscounts(n, t)
 		if why != "" {
 			fb := e.b.fallback
-			e.warn("ngram: order %d: %s; using fallback discounts D1=%g D2=%g D3+=%g", n, why, fb[0], fb[1], fb[2])
+			e.warn("ngram: order %d: %s; using the fallback discounts D1=%g D2=%g D3+=%g", n, why, fb[0], fb[1], fb[2])
 			d = fb
 		}
 		e.d[n] = d
 	}
-	return nil
 }
 
 // lmplzLast finds, for each order n < N, the n-gram whose raw count lmplz
@@ -443,6 +454,13 @@ func (e *estimator) lmplzLast() []int {
 		}
 		return 3 + uint64(b.seen[w])
 	}
+	// first returns the first token of n-gram id of order n.
+	first := func(n int, id uint32) uint32 {
+		for ; n >= 2; n-- {
+			id = e.g[n].at(id).prefix()
+		}
+		return id
+	}
 	// The last word: the largest rank among counted tokens.
 	best := -1
 	for w, c := range b.uni {
@@ -454,28 +472,19 @@ func (e *estimator) lmplzLast() []int {
 		return last
 	}
 	last[1] = best
-	// Extend leftwards: the largest first word among the left extensions.
-	// firstLow[id] is the first token of n-gram id one order down (nil:
-	// unigrams, the token itself).
-	var firstLow []uint32
-	first := func(low []uint32, id uint32) uint32 {
-		if low == nil {
-			return id
-		}
-		return low[id]
-	}
+	// Extend leftwards: the left extension with the largest first word.
 	cur := uint32(best)
 	for n := 2; n < N; n++ {
-		if first(firstLow, cur) == b.bos {
+		if first(n-1, cur) == b.bos {
 			break // the N-gram is padded with <s> from here on
 		}
-		pre, suf := e.pre[n], b.suf[n]
-		f := make([]uint32, e.c[n])
-		bestID := -1
-		for id := range suf {
-			f[id] = first(firstLow, pre[id])
-			if suf[id] == cur && (bestID < 0 || rank(f[id]) > rank(f[bestID])) {
-				bestID = id
+		bestID, bestRank := -1, uint64(0)
+		for id := 0; id < e.c[n]; id++ {
+			if e.g[n].at(uint32(id)).suf != cur {
+				continue
+			}
+			if r := rank(first(n, uint32(id))); bestID < 0 || r > bestRank {
+				bestID, bestRank = id, r
 			}
 		}
 		if bestID < 0 {
@@ -483,32 +492,25 @@ func (e *estimator) lmplzLast() []int {
 		}
 		last[n] = bestID
 		cur = uint32(bestID)
-		firstLow = f
 	}
 	return last
 }
 
-// raw returns the raw counts of order n.
-func (e *estimator) raw(n int) []uint32 {
-	if n == 1 {
-		return e.b.uni
-	}
-	return e.b.cnt[n]
-}
-
-// closedFormDiscounts is Chen & Goodman's eq. 26 on counts-of-counts t[1..4].
-// why is non-empty when the estimate is impossible or out of range.
-func closedFormDiscounts(t [5]float64) (d [3]float64, why string) {
+// closedFormDiscounts is Chen & Goodman's eq. 26 on the counts-of-counts
+// t[1..4] of order n. why is non-empty when the estimate is impossible or out
+// of range.
+func closedFormDiscounts(n int, t [5]float64) (d [3]float64, why string) {
+	names := [3]string{"D1", "D2", "D3+"}
 	for k := 1; k <= 3; k++ {
 		if t[k] == 0 {
-			return d, fmt.Sprintf("no n-grams with adjusted count %d, cannot estimate the discount for count %d", k, k+1)
+			return d, fmt.Sprintf("no %d-grams with adjusted count %d, so %s cannot be estimated", n, k, names[k-1])
 		}
 	}
 	y := t[1] / (t[1] + 2*t[2])
 	for k := 1; k <= 3; k++ {
 		d[k-1] = float64(k) - float64(k+1)*y*t[k+1]/t[k]
 		if d[k-1] < 0 || d[k-1] > float64(k) {
-			return d, fmt.Sprintf("discount for adjusted count %d out of range [0, %d]: %g", k, k, d[k-1])
+			return d, fmt.Sprintf("%s = %.4g is outside [0, %d]", names[k-1], d[k-1], k)
 		}
 	}
 	return d, ""
@@ -589,13 +591,13 @@ func (e *estimator) interpolate(ctx context.Context) (*Model, error) {
 		den, num := denB[:cLow], numB[:cLow]
 		clear(den)
 		clear(num)
-		adj, pre := e.adj[n], e.pre[n]
+		adj, g := e.adj[n], &e.g[n]
 		thr := b.thr[n]
-		raw := b.cnt[n]
 		for id, a := range adj {
-			c := pre[id]
+			gr := g.at(uint32(id))
+			c := gr.prefix()
 			den[c] += float64(a)
-			if thr > 0 && uint64(raw[id]) <= thr {
+			if thr > 0 && uint64(gr.cnt) <= thr {
 				num[c] += float64(a)
 			} else {
 				num[c] += disc(d, a)
@@ -613,20 +615,21 @@ func (e *estimator) interpolate(ctx context.Context) (*Model, error) {
 		}
 		// Interpolated probabilities of order n.
 		p := pCur[:e.c[n]]
-		suf := b.suf[n]
 		for id, a := range adj {
-			c := pre[id]
-			p[id] = (float64(a)-disc(d, a))/den[c] + num[c]/den[c]*pLow[suf[id]]
+			gr := g.at(uint32(id))
+			c := gr.prefix()
+			p[id] = (float64(a)-disc(d, a))/den[c] + num[c]/den[c]*pLow[gr.suf]
 		}
 		pLow, pCur = pCur, pLow
-		e.adj[n-1], b.suf[n] = nil, nil
+		e.adj[n-1] = nil
+		if n > 2 {
+			e.g[n-1] = gramStore{}
+		}
 	}
 	if N >= 2 {
-		thr := b.thr[N]
-		raw := b.cnt[N]
 		kept := 0
-		for _, c := range raw {
-			if thr == 0 || uint64(c) > thr {
+		for id := 0; id < e.c[N]; id++ {
+			if !e.pruned(N, id) {
 				kept++
 			}
 		}
@@ -634,15 +637,16 @@ func (e *estimator) interpolate(ctx context.Context) (*Model, error) {
 		m.counts[N-1] = kept
 		var batch [fillBatch]topEntry
 		k := 0
-		for id, w := range e.wrd[N] {
-			if thr > 0 && uint64(raw[id]) <= thr {
+		for id := 0; id < e.c[N]; id++ {
+			if e.pruned(N, id) {
 				continue
 			}
-			c := e.pre[N][id]
+			gr := e.g[N].at(uint32(id))
+			c := gr.prefix()
 			if slotLow != nil {
 				c = slotLow[c]
 			}
-			batch[k] = topEntry{ctx: c, word: w, prob: log10p(pLow[id])}
+			batch[k] = topEntry{ctx: c, word: gr.word(), prob: log10p(pLow[id])}
 			if k++; k == fillBatch {
 				insertTopBatch(m.top, batch[:k], &steps)
 				k = 0
@@ -657,11 +661,9 @@ func (e *estimator) interpolate(ctx context.Context) (*Model, error) {
 // every id (emptyWord for pruned ones).
 func (e *estimator) storeMid(m *Model, n int, p, den, num []float64, slotLow []uint32, steps *int) []uint32 {
 	c := e.c[n]
-	thr := e.b.thr[n]
-	raw := e.b.cnt[n]
 	kept := 0
-	for _, r := range raw {
-		if thr == 0 || uint64(r) > thr {
+	for id := 0; id < c; id++ {
+		if !e.pruned(n, id) {
 			kept++
 		}
 	}
@@ -678,12 +680,13 @@ func (e *estimator) storeMid(m *Model, n int, p, den, num []float64, slotLow []u
 		}
 		k = 0
 	}
-	for id, w := range e.wrd[n] {
-		if thr > 0 && uint64(raw[id]) <= thr {
+	for id := 0; id < c; id++ {
+		if e.pruned(n, id) {
 			slots[id] = emptyWord
 			continue
 		}
-		ctx := e.pre[n][id]
+		gr := e.g[n].at(uint32(id))
+		ctx, w := gr.prefix(), gr.word()
 		if slotLow != nil {
 			ctx = slotLow[ctx]
 		}

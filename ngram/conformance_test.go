@@ -132,8 +132,7 @@ func TestConformanceSmall(t *testing.T) {
 }
 
 func TestConformancePTB(t *testing.T) {
-	v, train, _, _ := ptb(t)
-	m := buildPTB(t, v, train, Options{Order: 4})
+	m := ptbModel(t, 5)
 	conformance(t, m, rand.New(rand.NewPCG(5, 6)), 30)
 }
 

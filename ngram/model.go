@@ -168,6 +168,9 @@ func (s *State) LogProb(x autoreg.Token) float64 {
 	p := m.uniProb[x]
 	nx.slot[0] = w
 	nx.bo[0] = m.uniBo[x]
+	// A probe per order, longest last. Touching all home slots first (so that
+	// their misses overlap) measured slower: the bigram probe misses for
+	// most tokens, and the CPU already overlaps the next probe speculatively.
 	match := 0
 	for j := 0; j < h.k; j++ {
 		if j+2 < m.order {

@@ -410,7 +410,28 @@ func ReadModel(r io.Reader, size int64) (*Model, error) {
 			top = newTopTable(c)
 		}
 		steps, limit := 0, 64*c+1024
-		k := 0
+		k := 0 // entries decoded
+		var mb [fillBatch]midEntry
+		var tb [fillBatch]topEntry
+		var out [fillBatch]uint32
+		nb := 0
+		insert := func() error {
+			var dup int
+			if n < order {
+				dup = insertMidBatch(mid, mb[:nb], out[:nb], &steps)
+				copy(slots[k-nb:k], out[:nb])
+			} else {
+				dup = insertTopBatch(top, tb[:nb], &steps)
+			}
+			if dup >= 0 {
+				return p.errf("%d-gram %d repeated", n, k-nb+dup)
+			}
+			if steps > limit {
+				return p.errf("%d-grams cluster pathologically in the hash table", n)
+			}
+			nb = 0
+			return nil
+		}
 		if err := p.records(c, size, fmt.Sprintf("%d-gram entries", n), func(b []byte) error {
 			ctx, word := le.Uint32(b), le.Uint32(b[4:])
 			prob := math.Float32frombits(le.Uint32(b[8:]))
@@ -423,27 +444,25 @@ func ReadModel(r io.Reader, size int64) (*Model, error) {
 			if slotLow != nil {
 				ctx = slotLow[ctx]
 			}
-			var s int
-			var dup bool
 			if n < order {
 				bo := math.Float32frombits(le.Uint32(b[12:]))
 				if !validBo(bo) {
 					return p.errf("%d-gram %d: bad log10 backoff %g", n, k, bo)
 				}
-				s, dup = insertMid(mid, midEntry{ctx: ctx, word: word, prob: prob, bo: bo}, &steps)
-				slots[k] = uint32(s)
+				mb[nb] = midEntry{ctx: ctx, word: word, prob: prob, bo: bo}
 			} else {
-				_, dup = insertTop(top, topEntry{ctx: ctx, word: word, prob: prob}, &steps)
+				tb[nb] = topEntry{ctx: ctx, word: word, prob: prob}
 			}
-			if dup {
-				return p.errf("%d-gram %d repeated", n, k)
-			}
-			if steps > limit {
-				return p.errf("%d-grams cluster pathologically in the hash table", n)
-			}
+			nb++
 			k++
+			if nb == fillBatch {
+				return insert()
+			}
 			return nil
 		}); err != nil {
+			return nil, err
+		}
+		if err := insert(); err != nil {
 			return nil, err
 		}
 		if n < order {

@@ -4,24 +4,49 @@ import (
 	"context"
 	"math"
 	"os"
+	"sync"
 	"testing"
 
 	"github.com/autoreg/autoreg"
 )
 
 // ptb loads the PTB split as the README describes: every line a sentence,
-// PTB's literal <unk> an ordinary word.
+// PTB's literal <unk> an ordinary word. The result is shared between tests:
+// callers must not modify it.
 func ptb(t testing.TB) (v *wordVocab, train, valid, test [][]string) {
-	train = readLines(t, sharedFile(t, "ptb/ptb.train.txt"))
-	valid = readLines(t, sharedFile(t, "ptb/ptb.valid.txt"))
-	test = readLines(t, sharedFile(t, "ptb/ptb.test.txt"))
-	v = newWordVocab()
-	for _, l := range train {
-		for _, w := range l {
-			v.add(w)
+	sharedFile(t, "ptb/ptb.train.txt") // skips or fails when missing
+	ptbData.once.Do(func() {
+		d := &ptbData
+		d.train = readLines(t, sharedFile(t, "ptb/ptb.train.txt"))
+		d.valid = readLines(t, sharedFile(t, "ptb/ptb.valid.txt"))
+		d.test = readLines(t, sharedFile(t, "ptb/ptb.test.txt"))
+		d.v = newWordVocab()
+		for _, l := range d.train {
+			for _, w := range l {
+				d.v.add(w)
+			}
 		}
+	})
+	d := &ptbData
+	return d.v, d.train, d.valid, d.test
+}
+
+var ptbData struct {
+	once               sync.Once
+	v                  *wordVocab
+	train, valid, test [][]string
+	models             sync.Map // order -> *Model, unpruned
+}
+
+// ptbModel returns the shared unpruned PTB model of an order.
+func ptbModel(t testing.TB, order int) *Model {
+	v, train, _, _ := ptb(t)
+	if m, ok := ptbData.models.Load(order); ok {
+		return m.(*Model)
 	}
-	return
+	m := buildPTB(t, v, train, Options{Order: order})
+	ptbData.models.Store(order, m)
+	return m
 }
 
 func buildPTB(t testing.TB, v *wordVocab, train [][]string, opts Options) *Model {
@@ -51,6 +76,7 @@ func TestPTBPerplexity(t *testing.T) {
 		if len(warns) > 0 {
 			t.Errorf("order %d: unexpected warnings %q", c.order, warns)
 		}
+		ptbData.models.Store(c.order, m)
 		lp, n := scoreLines(m, v, test)
 		if n != 82430 {
 			t.Errorf("test tokens = %d, want 82430", n)

@@ -54,6 +54,7 @@ func home(h uint64, n int) int {
 }
 
 // tableLen is the number of slots for count entries.
+
 func tableLen(count int) int { return count + count/2 + 1 }
 
 func newMidTable(count int) []midEntry {
@@ -74,8 +75,12 @@ func newTopTable(count int) []topEntry {
 
 // findMid returns the slot of (ctx, word) or -1.
 func findMid(t []midEntry, ctx, word uint32) int {
+	return probeMid(t, ctx, word, home(slotHash(ctx, word), len(t)))
+}
+
+// probeMid is findMid starting from the home slot i.
+func probeMid(t []midEntry, ctx, word uint32, i int) int {
 	n := len(t)
-	i := home(slotHash(ctx, word), n)
 	for {
 		e := &t[i]
 		if e.word == word && e.ctx == ctx {
@@ -93,8 +98,12 @@ func findMid(t []midEntry, ctx, word uint32) int {
 
 // findTop returns the slot of (ctx, word) or -1.
 func findTop(t []topEntry, ctx, word uint32) int {
+	return probeTop(t, ctx, word, home(slotHash(ctx, word), len(t)))
+}
+
+// probeTop is findTop starting from the home slot i.
+func probeTop(t []topEntry, ctx, word uint32, i int) int {
 	n := len(t)
-	i := home(slotHash(ctx, word), n)
 	for {
 		e := &t[i]
 		if e.word == word && e.ctx == ctx {

@@ -19,6 +19,7 @@ import (
 	"github.com/autoreg/autoreg/modelfile"
 	"github.com/autoreg/autoreg/ngram"
 	"github.com/autoreg/autoreg/tokenize"
+	"github.com/autoreg/autoreg/train"
 )
 
 // The demo's default corpus: a deterministic slice of the Go standard
@@ -26,9 +27,9 @@ import (
 // test data. Sizes are chosen so the whole demo runs in about a minute on two
 // cores.
 const (
-	demoTrainBudget = 12 << 20 // bytes of Go source to train on
-	demoHeldBudget  = 1 << 20  // bytes of held-out Go source
-	demoHeldEvery   = 25       // one file in 25 (by path hash) is held out
+	demoTrainBudget = 12 << 20  // bytes of Go source to train on
+	demoHeldBudget  = 256 << 10 // bytes of held-out Go source
+	demoHeldEvery   = 25        // one file in 25 (by path hash) is held out
 	opticksPath     = "testdata/Isaac.Newton-Opticks.txt"
 )
 
@@ -76,7 +77,7 @@ func runDemo(ctx context.Context, cf *corpusFlags, out string, order int, seed u
 		fmt.Fprintf(stdout, "\n[%5.1fs] %s\n", time.Since(start).Seconds(), fmt.Sprintf(format, args...))
 	}
 
-	step("1/4  Corpus")
+	step("1/5  Corpus")
 	var dc *demoCorpus
 	var err error
 	if len(cf.data) > 0 {
@@ -92,7 +93,7 @@ func runDemo(ctx context.Context, cf *corpusFlags, out string, order int, seed u
 		fmt.Fprintf(stdout, "  held out (%s): %d files, %s\n", n, len(dc.held[n]), humanBytes(corpus.TotalSize(dc.held[n])))
 	}
 
-	step("2/4  Training: character tokenizer, unigram baseline and %d-gram modified Kneser-Ney", order)
+	step("2/5  Training: character tokenizer, unigram baseline and %d-gram modified Kneser-Ney", order)
 	pr := newProgress("  vocabulary")
 	tok, err := corpus.LearnTokenizer(ctx, dc.train, corpus.Stream, corpus.TokenizerOptions{Kind: tokenize.KindChar}, pr.bytes)
 	pr.done()
@@ -139,23 +140,54 @@ func runDemo(ctx context.Context, cf *corpusFlags, out string, order int, seed u
 			n, thousands(int64(sum(counts))), time.Since(t0).Round(time.Millisecond), humanBytes(m.SizeBytes()), path)
 	}
 
-	step("3/4  Evaluation on held-out text (bits per character; lower is better)")
-	fmt.Fprintf(stdout, "  %-16s %10s %10s %12s\n", "held out", "unigram", fmt.Sprintf("%d-gram", order), "tokens")
+	step("3/5  Training a small GPT (%d layers, %d wide, context %d) for %d steps",
+		demoGPTConfig.Layers, demoGPTConfig.Dim, demoGPTConfig.Context, demoGPTOpts.Steps)
+	toks, _, err := corpus.Load(ctx, dc.train, tok, corpus.Stream, nil)
+	if err != nil {
+		return err
+	}
+	t0 := time.Now()
+	pr = newProgress("  gpt")
+	g, err := demoGPT(ctx, toks, tok.Vocab(), seed, func(p train.Progress) {
+		if pr.tty {
+			pr.line(fmt.Sprintf("  gpt step %d/%d  loss %.3f  %.0f tokens/s", p.Step, p.Steps, p.Loss, p.TokensPerSec))
+		} else if p.Step%100 == 0 {
+			fmt.Fprintf(stdout, "  step %4d/%d  loss %.3f nats/char  %.0f tokens/s\n", p.Step, p.Steps, p.Loss, p.TokensPerSec)
+		}
+	})
+	pr.done()
+	if err != nil {
+		return err
+	}
+	gpath := filepath.Join(dir, "demo.gpt.arm")
+	if err := modelfile.Write(gpath, &modelfile.File{Meta: modelfile.Meta{Family: "gpt", Mode: "stream"}, Tokenizer: tok, Model: g}); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "  trained in %s → %s\n", time.Since(t0).Round(100*time.Millisecond), gpath)
+
+	step("4/5  Evaluation on held-out text (bits per character; lower is better)")
+	evalModels := []autoreg.Model{models[1], models[order], g}
+	fmt.Fprintf(stdout, "  %-16s %10s %10s %10s %12s\n", "held out", "unigram", fmt.Sprintf("%d-gram", order), "GPT", "tokens")
 	for _, name := range dc.names {
-		var bpc [2]float64
+		var bpc [3]float64
 		var toks int64
-		for i, n := range orders {
-			res, err := eval.Corpus(ctx, models[n], tok, dc.held[name], corpus.Stream, nil)
+		for i, m := range evalModels {
+			res, err := eval.Corpus(ctx, m, tok, dc.held[name], corpus.Stream, nil)
 			if err != nil {
 				return err
 			}
 			bpc[i], toks = res.BitsPerChar(), res.Tokens
 		}
-		fmt.Fprintf(stdout, "  %-16s %10.3f %10.3f %12s\n", name, bpc[0], bpc[1], thousands(toks))
+		fmt.Fprintf(stdout, "  %-16s %10.3f %10.3f %10.3f %12s\n", name, bpc[0], bpc[1], bpc[2], thousands(toks))
 	}
 
-	step("4/4  Samples from the %d-gram (seed %d)", order, seed)
+	step("5/5  Samples (seed %d)", seed)
+	fmt.Fprintf(stdout, "  from the %d-gram:\n", order)
 	if err := demoSamples(ctx, models[order], tok, seed); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "  from the GPT:\n")
+	if err := demoSamples(ctx, g, tok, seed); err != nil {
 		return err
 	}
 	step("done. Models are in %s%s", dir, map[bool]string{true: " (temporary: pass --out DIR to keep them)", false: ""}[out == ""])
