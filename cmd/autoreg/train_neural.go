@@ -17,6 +17,7 @@ import (
 	"github.com/autoreg/autoreg/gpt"
 	"github.com/autoreg/autoreg/internal/atomicfile"
 	"github.com/autoreg/autoreg/modelfile"
+	"github.com/autoreg/autoreg/rnn"
 	"github.com/autoreg/autoreg/tokenize"
 	"github.com/autoreg/autoreg/train"
 )
@@ -186,6 +187,13 @@ func newNeuralModel(f *trainFlags, v autoreg.Vocab) (train.Model, any, error) {
 			return nil, nil, usagef("--embed: a GPT's embedding width is --dim")
 		}
 		m, err := gpt.New(cfg, v, f.seed)
+		if err != nil {
+			return nil, nil, usagef("%v", err)
+		}
+		return m, cfg, nil
+	case "lstm", "gru":
+		cfg := rnn.Config{Cell: f.arch, Layers: f.layers, Hidden: f.dim, Embed: f.embed, Dropout: f.dropout}
+		m, err := rnn.New(cfg, v, f.seed)
 		if err != nil {
 			return nil, nil, usagef("%v", err)
 		}
