@@ -288,8 +288,15 @@ const readSize = 1 << 16
 // name the file. Memory stays bounded whatever the size of the input.
 // progress may be nil.
 func Tokens(ctx context.Context, docs []Doc, tok tokenize.Tokenizer, mode Mode, progress Progress, fn func(chunk []autoreg.Token) error) (Stats, error) {
+	return TokensControl(ctx, docs, tok, mode, Control{}, progress, fn)
+}
+
+// TokensControl is Tokens with control codes: each sequence whose example
+// has a tag under ctl (and whose tag the tokenizer's vocabulary holds) gets
+// the tag's token right after its BOS, as context (not counted in Stats.Tokens).
+func TokensControl(ctx context.Context, docs []Doc, tok tokenize.Tokenizer, mode Mode, ctl Control, progress Progress, fn func(chunk []autoreg.Token) error) (Stats, error) {
 	t := &tokenStream{tok: tok, enc: tok.NewEncoder(), mode: mode, fn: fn, vocab: tok.Vocab(),
-		progress: progress, total: TotalSize(docs)}
+		progress: progress, total: TotalSize(docs), ctl: ctl}
 	t.buf = make([]autoreg.Token, 0, chunkTokens+readSize+2)
 	for _, d := range docs {
 		if err := ctx.Err(); err != nil {
@@ -317,6 +324,7 @@ type tokenStream struct {
 	progress Progress
 	total    int64
 	runes    runeCounter
+	ctl      Control
 }
 
 func (t *tokenStream) emit(force bool) error {
@@ -328,8 +336,13 @@ func (t *tokenStream) emit(force bool) error {
 	return err
 }
 
-func (t *tokenStream) startSeq() {
+func (t *tokenStream) startSeq(tag string) {
 	t.buf = append(t.buf, t.vocab.BOS())
+	if tag != "" {
+		if id, ok := t.vocab.Control(tag); ok {
+			t.buf = append(t.buf, id)
+		}
+	}
 	t.stats.Sequences++
 }
 
@@ -377,10 +390,25 @@ func (t *tokenStream) doc(ctx context.Context, d Doc) (err error) {
 		}
 	}()
 	t.runes.reset()
-	if t.mode == Stream {
-		t.startSeq()
-	}
 	br := bufio.NewReaderSize(r, readSize)
+	if t.mode == Stream {
+		tag := t.ctl.docTag(d)
+		if t.ctl.Kind == ControlLinePrefix {
+			head, _ := br.Peek(MaxTagLen + 2)
+			if i := bytes.IndexByte(head, ':'); i > 0 {
+				var rest []byte
+				if tag, rest = linePrefix(head); tag != "" {
+					cut := len(head) - len(rest)
+					t.stats.Bytes += int64(cut)
+					t.stats.Chars += t.runes.count(head[:cut])
+					fileOff += int64(cut)
+					seqStart = fileOff
+					br.Discard(cut)
+				}
+			}
+		}
+		t.startSeq(tag)
+	}
 	inLine := false
 	for {
 		if err := ctx.Err(); err != nil {
@@ -406,15 +434,23 @@ func (t *tokenStream) doc(ctx context.Context, d Doc) (err error) {
 			t.stats.Bytes += int64(len(piece))
 			t.stats.Chars += t.runes.count(piece)
 			if t.mode == Lines {
-				if !inLine {
-					t.startSeq()
-					inLine = true
-					seqStart = fileOff
-				}
 				content := piece
+				if !inLine {
+					tag := t.ctl.docTag(d)
+					seqStart = fileOff
+					if t.ctl.Kind == ControlLinePrefix {
+						var rest []byte
+						if tag, rest = linePrefix(piece); tag != "" {
+							content = rest
+							seqStart += int64(len(piece) - len(rest))
+						}
+					}
+					t.startSeq(tag)
+					inLine = true
+				}
 				ended := piece[len(piece)-1] == '\n'
 				if ended {
-					content = piece[:len(piece)-1]
+					content = content[:len(content)-1]
 				}
 				if err := t.encode(content); err != nil {
 					return err
@@ -498,8 +534,13 @@ func (c *runeCounter) finish() int64 {
 // Load reads the whole corpus into memory as one token slice (for neural
 // training, whose batches sample positions at random).
 func Load(ctx context.Context, docs []Doc, tok tokenize.Tokenizer, mode Mode, progress Progress) ([]autoreg.Token, Stats, error) {
+	return LoadControl(ctx, docs, tok, mode, Control{}, progress)
+}
+
+// LoadControl is Load with control codes (see TokensControl).
+func LoadControl(ctx context.Context, docs []Doc, tok tokenize.Tokenizer, mode Mode, ctl Control, progress Progress) ([]autoreg.Token, Stats, error) {
 	var all []autoreg.Token
-	st, err := Tokens(ctx, docs, tok, mode, progress, func(chunk []autoreg.Token) error {
+	st, err := TokensControl(ctx, docs, tok, mode, ctl, progress, func(chunk []autoreg.Token) error {
 		all = append(all, chunk...)
 		return nil
 	})

@@ -206,3 +206,76 @@ func TestLearnTokenizer(t *testing.T) {
 		t.Fatal("unknown kind accepted")
 	}
 }
+
+func TestControlCodes(t *testing.T) {
+	dir := t.TempDir()
+	a := write(t, dir, "pkg/a.go", "ab")
+	b := write(t, dir, "pkg/a_test.go", "ba")
+	c := write(t, dir, "other/c.txt", "test: ab\nnone\ncode:b\n")
+	ctx := context.Background()
+	base, _ := tokenize.NewChar([]rune("abnoe:t \n"))
+	id := func(tok tokenize.Tokenizer, r rune) autoreg.Token { x, _ := tok.(*tokenize.Char).ID(r); return x }
+
+	glob, err := ParseControl("glob:*_test.go=test,*.go=code")
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs, _ := Files([]string{a, b}, Options{})
+	tags, _ := glob.Tags(ctx, docs, Stream)
+	if !slices.Equal(tags, []string{"code", "test"}) {
+		t.Fatalf("glob tags %v", tags)
+	}
+	tok, _ := tokenize.WithControls(base, tags)
+	v := tok.Vocab()
+	code, _ := v.Control("code")
+	test, _ := v.Control("test")
+	var got []autoreg.Token
+	st, err := TokensControl(ctx, docs, tok, Stream, glob, nil, func(ch []autoreg.Token) error { got = append(got, ch...); return nil })
+	want := []autoreg.Token{v.BOS(), code, id(tok, 'a'), id(tok, 'b'), v.EOS(), v.BOS(), test, id(tok, 'b'), id(tok, 'a'), v.EOS()}
+	if err != nil || !slices.Equal(got, want) || st.Tokens != 6 {
+		t.Fatalf("glob: %v (tokens %d), want %v", got, st.Tokens, want)
+	}
+
+	pd, _ := ParseControl("parent-dir")
+	docs, _ = Files([]string{a, c}, Options{})
+	if tags, _ := pd.Tags(ctx, docs, Stream); !slices.Equal(tags, []string{"other", "pkg"}) {
+		t.Fatalf("parent-dir tags %v", tags)
+	}
+
+	lp, _ := ParseControl("line-prefix")
+	docs, _ = Files([]string{c}, Options{})
+	tags, _ = lp.Tags(ctx, docs, Lines)
+	if !slices.Equal(tags, []string{"code", "test"}) {
+		t.Fatalf("line-prefix tags %v", tags)
+	}
+	tok, _ = tokenize.WithControls(base, tags)
+	v = tok.Vocab()
+	code, _ = v.Control("code")
+	test, _ = v.Control("test")
+	got = got[:0]
+	_, err = TokensControl(ctx, docs, tok, Lines, lp, nil, func(ch []autoreg.Token) error { got = append(got, ch...); return nil })
+	want = []autoreg.Token{v.BOS(), test, id(tok, 'a'), id(tok, 'b'), v.EOS(),
+		v.BOS(), id(tok, 'n'), id(tok, 'o'), id(tok, 'n'), id(tok, 'e'), v.EOS(),
+		v.BOS(), code, id(tok, 'b'), v.EOS()}
+	if err != nil || !slices.Equal(got, want) {
+		t.Fatalf("line-prefix lines: %v, want %v", got, want)
+	}
+	// Stream mode: the first line tags the file, its prefix is dropped.
+	if tags, _ := lp.Tags(ctx, docs, Stream); !slices.Equal(tags, []string{"test"}) {
+		t.Fatalf("line-prefix stream tags %v", tags)
+	}
+	got = got[:0]
+	TokensControl(ctx, docs, tok, Stream, lp, nil, func(ch []autoreg.Token) error { got = append(got, ch...); return nil })
+	if len(got) < 3 || got[1] != test || got[2] != id(tok, 'a') {
+		t.Fatalf("line-prefix stream: %v", got)
+	}
+
+	for _, bad := range []string{"glob:*.go", "glob:=x", "glob:*.go=a b", "dir", "glob:[=x"} {
+		if _, err := ParseControl(bad); err == nil {
+			t.Errorf("ParseControl(%q) accepted", bad)
+		}
+	}
+	if s := glob.String(); s != "glob:*_test.go=test,*.go=code" {
+		t.Errorf("String() = %q", s)
+	}
+}

@@ -163,6 +163,15 @@ func (s *Scorer) Add(chunk []autoreg.Token) {
 			s.res.Sequences++
 			continue
 		}
+		if int(x) >= s.vocab.Base+autoreg.NumReserved && s.vocab.IsSpecial(x) {
+			// A control code is context, like BOS: conditioned on, not scored.
+			s.flush()
+			s.st.Append(x)
+			if s.ctxLen > 0 {
+				s.hist = append(s.hist, x)
+			}
+			continue
+		}
 		if s.ctxLen > 0 {
 			if !s.inSeq {
 				s.inSeq = true
@@ -253,9 +262,33 @@ func Corpus(ctx context.Context, m autoreg.Model, tok tokenize.Tokenizer, docs [
 // CorpusStride is Corpus with a sliding-window stride for Windowed models
 // (see Scorer.SetStride; 0 keeps the model's own policy).
 func CorpusStride(ctx context.Context, m autoreg.Model, tok tokenize.Tokenizer, docs []corpus.Doc, mode corpus.Mode, stride int, progress corpus.Progress) (Result, error) {
+	return Run(ctx, m, tok, docs, Options{Mode: mode, Stride: stride, Progress: progress})
+}
+
+// CorpusControl is Corpus for a model trained with control codes: each
+// sequence is conditioned on its tag under ctl, as in training.
+func CorpusControl(ctx context.Context, m autoreg.Model, tok tokenize.Tokenizer, docs []corpus.Doc, mode corpus.Mode, ctl corpus.Control, progress corpus.Progress) (Result, error) {
+	return Run(ctx, m, tok, docs, Options{Mode: mode, Control: ctl, Progress: progress})
+}
+
+// Options configures Run.
+type Options struct {
+	// Mode cuts the text into sequences (stream or lines).
+	Mode corpus.Mode
+	// Stride is the sliding-window stride for Windowed models (0 keeps the
+	// model's own policy; see Scorer.SetStride).
+	Stride int
+	// Control gives each sequence its control code, as in training.
+	Control corpus.Control
+	// Progress, if not nil, receives bytes read.
+	Progress corpus.Progress
+}
+
+// Run scores the documents with the model through its tokenizer.
+func Run(ctx context.Context, m autoreg.Model, tok tokenize.Tokenizer, docs []corpus.Doc, opts Options) (Result, error) {
 	s := NewScorer(m)
-	s.SetStride(stride)
-	st, err := corpus.Tokens(ctx, docs, tok, mode, progress, func(chunk []autoreg.Token) error {
+	s.SetStride(opts.Stride)
+	st, err := corpus.TokensControl(ctx, docs, tok, opts.Mode, opts.Control, opts.Progress, func(chunk []autoreg.Token) error {
 		s.Add(chunk)
 		return ctx.Err()
 	})

@@ -89,3 +89,28 @@ func TestScoreByHand(t *testing.T) {
 		}
 	}
 }
+
+func TestControlCodesAreContext(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "x_test.go")
+	os.WriteFile(p, []byte("ab"), 0o644)
+	base, _ := tokenize.NewChar([]rune("ab"))
+	tok, _ := tokenize.WithControls(base, []string{"test"})
+	docs, _ := corpus.Files([]string{p}, corpus.Options{})
+	ctl, _ := corpus.ParseControl("glob:*_test.go=test")
+	m := &bigram{v: tok.Vocab()}
+	var seen []autoreg.Token
+	s := NewScorer(m)
+	s.PerToken = func(x autoreg.Token, _ float64) { seen = append(seen, x) }
+	corpus.TokensControl(context.Background(), docs, tok, corpus.Stream, ctl, nil, func(ch []autoreg.Token) error { s.Add(ch); return nil })
+	r := s.Result()
+	// Scored: a, b, </s>; the control code only conditions.
+	if r.Tokens != 3 || len(seen) != 3 || seen[0] != 0 {
+		t.Fatalf("scored %v (%d tokens)", seen, r.Tokens)
+	}
+	withCtl, _ := Run(context.Background(), m, tok, docs, Options{Mode: corpus.Stream, Control: ctl})
+	without, _ := Run(context.Background(), m, tok, docs, Options{Mode: corpus.Stream})
+	if withCtl.Tokens != without.Tokens || withCtl.Sequences != 1 {
+		t.Fatalf("control conditioning: %+v vs %+v", withCtl, without)
+	}
+}

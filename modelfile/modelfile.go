@@ -72,6 +72,10 @@ type Meta struct {
 	// Mode is how training text was cut into sequences ("stream" or
 	// "lines"); evaluation uses the same by default.
 	Mode string `json:"mode"`
+	// Control is the rule that gave training examples their control codes
+	// (corpus.ParseControl syntax; empty for none); evaluation applies it
+	// too.
+	Control string `json:"control,omitempty"`
 	// Config is the family's configuration, for people and tools; the MODL
 	// payload is self-sufficient.
 	Config json.RawMessage `json:"config,omitempty"`

@@ -42,7 +42,11 @@ func init() {
 				}
 				start := time.Now()
 				pr := newProgress("scoring")
-				res, err := eval.CorpusStride(ctx, f.Model, f.Tokenizer, docs, m, *stride, pr.bytes)
+				ctl, err := corpus.ParseControl(f.Meta.Control)
+				if err != nil {
+					return fmt.Errorf("%s: %v", *model, err)
+				}
+				res, err := eval.Run(ctx, f.Model, f.Tokenizer, docs, eval.Options{Mode: m, Stride: *stride, Control: ctl, Progress: pr.bytes})
 				pr.done()
 				if err != nil {
 					return err

@@ -136,6 +136,10 @@ func init() {
 					return err
 				}
 				if !streamed {
+					generated = 0
+					for _, r := range results {
+						generated += len(r.Tokens)
+					}
 					for i, r := range results {
 						if i > 0 {
 							out.WriteString("\n" + *prompt)

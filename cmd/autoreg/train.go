@@ -19,6 +19,8 @@ type trainFlags struct {
 	tok    string
 	seed   uint64
 
+	controlFrom string
+
 	// Vocabulary.
 	vocabSize     int
 	vocabMinCount int64
@@ -63,6 +65,7 @@ func init() {
 			fs.StringVar(&f.arch, "arch", "ngram", "model architecture: `ngram`, lstm, gru or gpt")
 			fs.StringVar(&f.out, "out", "", "where to write the model `FILE` (required)")
 			fs.StringVar(&f.tok, "tokenizer", "char", "tokenizer: byte, `char` or word")
+			fs.StringVar(&f.controlFrom, "control-from", "", "tag each training example with a control code: parent-dir (its directory's name), line-prefix (a 'TAG:' line prefix) or glob:PATTERN=TAG,... (first matching file name)")
 			fs.Uint64Var(&f.seed, "seed", 1, "random seed: the same seed gives the same model")
 			fs.IntVar(&f.vocabSize, "vocab-size", 0, "word tokenizer: keep at most `N` most frequent words (0 = all)")
 			fs.Int64Var(&f.vocabMinCount, "vocab-min-count", 1, "word tokenizer: keep words seen at least `N` times")

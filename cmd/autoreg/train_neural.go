@@ -33,6 +33,7 @@ func trainNeural(ctx context.Context, f *trainFlags, args []string) error {
 	var (
 		tr   *train.Trainer
 		tok  tokenize.Tokenizer
+		ctl  corpus.Control
 		meta modelfile.Meta
 		err  error
 	)
@@ -69,9 +70,12 @@ func trainNeural(ctx context.Context, f *trainFlags, args []string) error {
 		if m, err := corpus.ParseMode(meta.Mode); err == nil {
 			mode = m
 		}
+		if ctl, err = corpus.ParseControl(meta.Control); err != nil {
+			return fmt.Errorf("%s: %w", f.out, err)
+		}
 		tr.Opts.MaxTime = f.maxTime
 	} else {
-		if tok, err = learnTokenizer(ctx, f, docs, mode); err != nil {
+		if tok, ctl, err = learnTokenizer(ctx, f, docs, mode); err != nil {
 			return err
 		}
 		m, cfg, err := newNeuralModel(f, tok.Vocab())
@@ -79,7 +83,7 @@ func trainNeural(ctx context.Context, f *trainFlags, args []string) error {
 			return err
 		}
 		conf, _ := json.Marshal(cfg)
-		meta = modelfile.Meta{Family: f.arch, Mode: mode.String(), Config: conf}
+		meta = modelfile.Meta{Family: f.arch, Mode: mode.String(), Control: ctl.String(), Config: conf}
 		opts := train.Options{Batch: f.batch, Context: f.context, Steps: f.steps, Accum: f.accum,
 			LR: f.lr, Warmup: f.warmup, WeightDecay: f.weightDec, Clip: f.clip, Seed: f.seed,
 			EvalEvery: f.evalEvery, EvalTokens: f.evalTokens, MaxTime: f.maxTime}
@@ -89,7 +93,7 @@ func trainNeural(ctx context.Context, f *trainFlags, args []string) error {
 	}
 
 	pr := newProgress("reading")
-	trainToks, st, err := corpus.Load(ctx, docs, tok, mode, pr.bytes)
+	trainToks, st, err := corpus.LoadControl(ctx, docs, tok, mode, ctl, pr.bytes)
 	pr.done()
 	if err != nil {
 		return err
@@ -108,7 +112,7 @@ func trainNeural(ctx context.Context, f *trainFlags, args []string) error {
 		if err != nil {
 			return err
 		}
-		if validToks, _, err = corpus.Load(ctx, vdocs, tok, mode, nil); err != nil {
+		if validToks, _, err = corpus.LoadControl(ctx, vdocs, tok, mode, ctl, nil); err != nil {
 			return err
 		}
 	}

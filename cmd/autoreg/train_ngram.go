@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/autoreg/autoreg/corpus"
@@ -51,7 +52,7 @@ func trainNgram(ctx context.Context, f *trainFlags, args []string) error {
 		}
 	}
 	start := time.Now()
-	tok, err := learnTokenizer(ctx, f, docs, mode)
+	tok, ctl, err := learnTokenizer(ctx, f, docs, mode)
 	if err != nil {
 		return err
 	}
@@ -60,7 +61,7 @@ func trainNgram(ctx context.Context, f *trainFlags, args []string) error {
 		return err
 	}
 	pr := newProgress("counting")
-	st, err := corpus.Tokens(ctx, docs, tok, mode, pr.bytes, b.Add)
+	st, err := corpus.TokensControl(ctx, docs, tok, mode, ctl, pr.bytes, b.Add)
 	pr.done()
 	if err != nil {
 		return err
@@ -80,7 +81,7 @@ func trainNgram(ctx context.Context, f *trainFlags, args []string) error {
 	cfg, _ := json.Marshal(map[string]any{"order": m.Order(), "counts": m.Counts(), "discounts": m.Discounts(), "prune": opts.Prune})
 	trn, _ := json.Marshal(map[string]any{"data": f.corpus.data, "files": st.Files, "bytes": st.Bytes, "tokens": st.Tokens, "seconds": elapsed.Seconds()})
 	file := &modelfile.File{
-		Meta:      modelfile.Meta{Family: "ngram", Mode: mode.String(), Config: cfg, Training: trn},
+		Meta:      modelfile.Meta{Family: "ngram", Mode: mode.String(), Control: ctl.String(), Config: cfg, Training: trn},
 		Tokenizer: tok,
 		Model:     m,
 	}
@@ -89,7 +90,7 @@ func trainNgram(ctx context.Context, f *trainFlags, args []string) error {
 	}
 	fmt.Fprintf(stderr, "wrote %s (%s) in %s\n", f.out, humanBytes(fileSize(f.out)), elapsed.Round(time.Millisecond))
 	if validDocs != nil {
-		res, err := eval.Corpus(ctx, m, tok, validDocs, mode, nil)
+		res, err := eval.CorpusControl(ctx, m, tok, validDocs, mode, ctl, nil)
 		if err != nil {
 			return err
 		}
@@ -98,20 +99,38 @@ func trainNgram(ctx context.Context, f *trainFlags, args []string) error {
 	return nil
 }
 
-// learnTokenizer reads the training corpus for the tokenizer's vocabulary.
-func learnTokenizer(ctx context.Context, f *trainFlags, docs []corpus.Doc, mode corpus.Mode) (tokenize.Tokenizer, error) {
+// learnTokenizer reads the training corpus for the tokenizer's vocabulary
+// and the control codes --control-from finds.
+func learnTokenizer(ctx context.Context, f *trainFlags, docs []corpus.Doc, mode corpus.Mode) (tokenize.Tokenizer, corpus.Control, error) {
+	var ctl corpus.Control
 	switch f.tok {
 	case tokenize.KindByte, tokenize.KindChar, tokenize.KindWord:
 	default:
-		return nil, usagef("--tokenizer %q: want byte, char or word", f.tok)
+		return nil, ctl, usagef("--tokenizer %q: want byte, char or word", f.tok)
 	}
 	if f.vocabSize < 0 || f.vocabMinCount < 0 {
-		return nil, usagef("--vocab-size and --vocab-min-count must not be negative")
+		return nil, ctl, usagef("--vocab-size and --vocab-min-count must not be negative")
+	}
+	ctl, err := corpus.ParseControl(f.controlFrom)
+	if err != nil {
+		return nil, ctl, usagef("%v", err)
 	}
 	pr := newProgress("vocabulary")
 	tok, err := corpus.LearnTokenizer(ctx, docs, mode, corpus.TokenizerOptions{Kind: f.tok, VocabSize: f.vocabSize, MinCount: f.vocabMinCount}, pr.bytes)
 	pr.done()
-	return tok, err
+	if err != nil || ctl.Kind == corpus.ControlNone {
+		return tok, ctl, err
+	}
+	tags, err := ctl.Tags(ctx, docs, mode)
+	if err != nil {
+		return nil, ctl, err
+	}
+	if len(tags) == 0 {
+		return nil, ctl, fmt.Errorf("--control-from %s: no training example has a tag", ctl)
+	}
+	fmt.Fprintf(stderr, "control codes (%s): %s\n", ctl, strings.Join(tags, ", "))
+	tok, err = tokenize.WithControls(tok, tags)
+	return tok, ctl, err
 }
 
 func printNgram(m *ngram.Model, tok tokenize.Tokenizer) {
