@@ -258,6 +258,15 @@ func (g *gemmJob) packA(ap []float32, ic, h int) {
 		i0 := ic + t*mr
 		if g.transA {
 			// A stored k×m: column p of the panel is contiguous in row pc+p.
+			if rows == 12 { // the AVX-512 tile: unrolled, no memmove call per 12 floats
+				for p := range kcur {
+					s := g.a[(g.pc+p)*g.lda+i0:][:12:12]
+					d := dst[p*12 : p*12+12 : p*12+12]
+					d[0], d[1], d[2], d[3], d[4], d[5] = s[0], s[1], s[2], s[3], s[4], s[5]
+					d[6], d[7], d[8], d[9], d[10], d[11] = s[6], s[7], s[8], s[9], s[10], s[11]
+				}
+				continue
+			}
 			for p := range kcur {
 				src := g.a[(g.pc+p)*g.lda+i0:]
 				copy(dst[p*mr:p*mr+rows], src[:rows])
