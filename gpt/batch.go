@@ -17,12 +17,12 @@ type layerActs struct {
 	qkv                   []float32 // (N,3C)
 	att                   []float32 // (B,NH,T,T)
 	atty                  []float32 // (N,C)
-	attproj               []float32 // (N,C) after dropout
+	attproj               []float32 // (N,C) projection before bias and dropout
 	drop1                 []float32 // (N,C) dropout mask
 	res2                  []float32 // (N,C)
 	ln2, ln2Mean, ln2Rstd []float32
 	fch, fchGelu          []float32 // (N,4C)
-	fcproj                []float32 // (N,C) after dropout
+	fcproj                []float32 // (N,C) projection before bias and dropout
 	drop2                 []float32
 	res3                  []float32 // (N,C)
 }
@@ -139,19 +139,25 @@ func (m *Model) Forward(x, y []int32, B, T int, rng *rand.Rand) (sum float64, n 
 		nn.LayerNormForward(la.ln1, la.ln1Mean, la.ln1Rstd, res, w.ln1w.Data(a), w.ln1b.Data(a), N, C)
 		nn.LinearForward(la.qkv, la.ln1, w.qkvw.Data(a), w.qkvb.Data(a), N, C, 3*C)
 		nn.AttentionForward(la.atty, la.att, la.qkv, B, T, C, NH)
-		nn.LinearForward(la.attproj, la.atty, w.projw.Data(a), w.projb.Data(a), N, C, C)
+		// Output projections without bias, then bias + dropout + residual
+		// in one pass (nn.BiasResidualForward); the MLP's first bias goes
+		// with its GELU.
+		nn.LinearForward(la.attproj, la.atty, w.projw.Data(a), nil, N, C, C)
+		var m1, m2 []float32
 		if s.dropout {
-			nn.DropoutForward(la.attproj, la.drop1, la.attproj, p, rng)
+			nn.DropoutMask(la.drop1, p, rng)
+			m1 = la.drop1
 		}
-		nn.ResidualForward(la.res2, res, la.attproj)
+		nn.BiasResidualForward(la.res2, res, la.attproj, w.projb.Data(a), m1, N, C)
 		nn.LayerNormForward(la.ln2, la.ln2Mean, la.ln2Rstd, la.res2, w.ln2w.Data(a), w.ln2b.Data(a), N, C)
-		nn.LinearForward(la.fch, la.ln2, w.fcw.Data(a), w.fcb.Data(a), N, C, 4*C)
-		nn.GELUForward(la.fchGelu, la.fch)
-		nn.LinearForward(la.fcproj, la.fchGelu, w.fcprojw.Data(a), w.fcpjb.Data(a), N, 4*C, C)
+		nn.LinearForward(la.fch, la.ln2, w.fcw.Data(a), nil, N, C, 4*C)
+		nn.BiasGELUForward(la.fchGelu, la.fch, w.fcb.Data(a), N, 4*C)
+		nn.LinearForward(la.fcproj, la.fchGelu, w.fcprojw.Data(a), nil, N, 4*C, C)
 		if s.dropout {
-			nn.DropoutForward(la.fcproj, la.drop2, la.fcproj, p, rng)
+			nn.DropoutMask(la.drop2, p, rng)
+			m2 = la.drop2
 		}
-		nn.ResidualForward(la.res3, la.res2, la.fcproj)
+		nn.BiasResidualForward(la.res3, la.res2, la.fcproj, w.fcpjb.Data(a), m2, N, C)
 		res = la.res3
 	}
 	nn.LayerNormForward(s.lnf, s.lnfMean, s.lnfRstd, res, m.lnfw.Data(a), m.lnfb.Data(a), N, C)

@@ -253,7 +253,8 @@ func TestContextShift(t *testing.T) {
 }
 
 func TestGenerationAllocs(t *testing.T) {
-	m := tinyModel(t, Config{Layers: 2, Dim: 64, Heads: 4, Context: 32}, 40)
+	// Wide enough that the window re-encoding takes the parallel paths.
+	m := tinyModel(t, Config{Layers: 1, Dim: 256, Heads: 4, Context: 96}, 40)
 	st := m.newState()
 	lp := make([]float32, m.V)
 	// Warm up through a context shift so every buffer has its size.

@@ -1,6 +1,10 @@
 package nn
 
-import "github.com/autoreg/autoreg/internal/kernels"
+import (
+	"sync"
+
+	"github.com/autoreg/autoreg/internal/kernels"
+)
 
 // LinearForward computes out = inp·weightᵀ + bias (the layout of
 // PyTorch's nn.Linear, so a tied output layer can use an embedding table
@@ -55,7 +59,14 @@ func ColumnSums(dst, src []float32, N, OC int) {
 		columnSums(dst, src, N, OC, 0, OC)
 		return
 	}
-	part := make([]float32, blocks*OC)
+	buf := colPool.Get().(*[]float32)
+	part := *buf
+	if cap(part) < blocks*OC {
+		part = make([]float32, blocks*OC)
+	}
+	part = part[:blocks*OC]
+	clear(part)
+	defer func() { *buf = part; colPool.Put(buf) }()
 	kernels.Parallel(blocks, 1, func(lo, hi int) {
 		for b := lo; b < hi; b++ {
 			p := part[b*OC : (b+1)*OC]
@@ -69,6 +80,10 @@ func ColumnSums(dst, src []float32, N, OC int) {
 		kernels.Axpy(1, part[b*OC:(b+1)*OC], dst[:OC])
 	}
 }
+
+// colPool recycles ColumnSums' partial sums (no large allocation per
+// training step).
+var colPool = sync.Pool{New: func() any { return new([]float32) }}
 
 // colBlock is the row block of ColumnSums.
 const colBlock = 256

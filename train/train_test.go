@@ -13,6 +13,7 @@ import (
 	"github.com/autoreg/autoreg"
 	"github.com/autoreg/autoreg/gpt"
 	"github.com/autoreg/autoreg/modelfile"
+	"github.com/autoreg/autoreg/rnn"
 	"github.com/autoreg/autoreg/tokenize"
 	"github.com/autoreg/autoreg/train"
 )
@@ -165,4 +166,59 @@ func TestShortData(t *testing.T) {
 		t.Fatal("5 tokens accepted")
 	}
 	_ = os.Remove
+}
+
+// The recurrent path (B contiguous streams, carried state, epochs) resumes
+// exactly too, the carried state travelling in the checkpoint.
+func TestResumeExactRecurrent(t *testing.T) {
+	toks, tok := corpus(3000, 1)
+	valid, _ := corpus(500, 2)
+	data := train.Data{Train: toks, Valid: valid}
+	ro := train.Options{Batch: 4, Context: 16, Steps: 60, LR: 3e-3, Warmup: 4, Clip: 1, Seed: 5, EvalEvery: 10, SaveEvery: 7}
+	newRNN := func() *train.Trainer {
+		m, err := rnn.New(rnn.Config{Cell: rnn.LSTM, Layers: 2, Hidden: 16, Embed: 8, Dropout: 0.1}, tok.Vocab(), 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr, err := train.New(m, ro)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tr
+	}
+	dir := t.TempDir()
+	snap := filepath.Join(dir, "snap.arm")
+	full := newRNN()
+	full.Checkpoint = func(tr *train.Trainer, r train.SaveReason) (string, error) {
+		if r == train.SaveBest || tr.Step != 49 {
+			return "", nil
+		}
+		return snap, tr.Save(snap, modelfile.Meta{Family: "lstm", Mode: "stream"}, tok, true)
+	}
+	if err := full.Run(context.Background(), data); err != nil {
+		t.Fatal(err)
+	}
+	// 3000 tokens in 4 streams of 750: 46 windows of 16 per epoch, so the
+	// run crosses an epoch boundary (state reset) before step 49.
+	f, err := modelfile.Read(snap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := train.Resume(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := res.Run(context.Background(), data); err != nil {
+		t.Fatal(err)
+	}
+	for i, p := range full.History {
+		q := res.History[i]
+		if p.Loss != q.Loss || p.ValLoss != q.ValLoss {
+			t.Fatalf("step %d: resumed %+v, uninterrupted %+v", p.Step, q, p)
+		}
+	}
+	last := full.History[len(full.History)-1]
+	if !(last.ValLoss < full.History[9].ValLoss) {
+		t.Errorf("validation did not improve: %v then %v", full.History[9].ValLoss, last.ValLoss)
+	}
 }

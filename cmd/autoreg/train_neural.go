@@ -17,6 +17,7 @@ import (
 	"github.com/autoreg/autoreg/gpt"
 	"github.com/autoreg/autoreg/internal/atomicfile"
 	"github.com/autoreg/autoreg/modelfile"
+	"github.com/autoreg/autoreg/rnn"
 	"github.com/autoreg/autoreg/tokenize"
 	"github.com/autoreg/autoreg/train"
 )
@@ -150,6 +151,9 @@ func trainNeural(ctx context.Context, f *trainFlags, args []string) error {
 	tr.OnStep = func(p train.Progress) {
 		logw.write(p)
 		bar.update(p)
+		if stopAt != nil {
+			stopAt(p.Step)
+		}
 	}
 	fmt.Fprintf(stderr, "training %s: %s parameters, %s training tokens, %s validation tokens, %d steps of %d×%d×%d tokens\n",
 		f.arch, thousands(int64(tr.Model.Arena().Count())), thousands(int64(len(trainToks))),
@@ -174,6 +178,9 @@ func trainNeural(ctx context.Context, f *trainFlags, args []string) error {
 	return nil
 }
 
+// stopAt, if set (tests), is called after every training step.
+var stopAt func(step int)
+
 // newNeuralModel builds a freshly initialized model of f.arch. Adding a
 // family means adding a case here (and in modelfile.decodeModel).
 func newNeuralModel(f *trainFlags, v autoreg.Vocab) (train.Model, any, error) {
@@ -184,6 +191,13 @@ func newNeuralModel(f *trainFlags, v autoreg.Vocab) (train.Model, any, error) {
 			return nil, nil, usagef("--embed: a GPT's embedding width is --dim")
 		}
 		m, err := gpt.New(cfg, v, f.seed)
+		if err != nil {
+			return nil, nil, usagef("%v", err)
+		}
+		return m, cfg, nil
+	case "lstm", "gru":
+		cfg := rnn.Config{Cell: f.arch, Layers: f.layers, Hidden: f.dim, Embed: f.embed, Dropout: f.dropout}
+		m, err := rnn.New(cfg, v, f.seed)
 		if err != nil {
 			return nil, nil, usagef("%v", err)
 		}
