@@ -47,8 +47,8 @@ func conformance(t *testing.T, m autoreg.Model, rng *rand.Rand, histories int) {
 				}
 				continue
 			}
-			if math.Abs(got-float64(dst[x])) > 1e-5*max(1, math.Abs(got)) {
-				t.Fatalf("history %d: LogProb(%d) = %.7f, LogProbs = %.7f", h, x, got, dst[x])
+			if float32(got) != dst[x] {
+				t.Fatalf("history %d: float32(LogProb(%d)) = %.9g, LogProbs = %.9g: not bit-identical", h, x, float32(got), dst[x])
 			}
 		}
 	}

@@ -248,12 +248,6 @@ func (s *State) LogProbs(dst []float32) {
 		panic(fmt.Sprintf("ngram: LogProbs: len(dst) = %d, vocabulary size %d", len(dst), len(m.uniProb)))
 	}
 	h := &s.ctx[s.cur]
-	// tail[j] = Σ_{i ≥ j} bo[i]: the backoff paid when the longest match has
-	// context length j.
-	var tail [MaxOrder]float64
-	for j := h.k - 1; j >= 0; j-- {
-		tail[j] = tail[j+1] + float64(h.bo[j])
-	}
 	for x := range dst {
 		w := uint32(x)
 		p := m.uniProb[x]
@@ -275,7 +269,13 @@ func (s *State) LogProbs(dst []float32) {
 			}
 			match = j + 1
 		}
-		dst[x] = float32((float64(p) + tail[match]) * ln10)
+		// The same additions in the same order as LogProb, so that
+		// dst[x] == float32(LogProb(x)) bit for bit.
+		lp := float64(p)
+		for j := match; j < h.k; j++ {
+			lp += float64(h.bo[j])
+		}
+		dst[x] = float32(lp * ln10)
 	}
 	dst[m.bos] = float32(math.Inf(-1))
 }
