@@ -88,7 +88,7 @@ func FormatARPAHeader(tokenizer, mode string) string {
 	return fmt.Sprintf("%s tokenizer=%s mode=%s\n", ARPAHeader, tokenizer, mode)
 }
 
-func readARPA(r io.Reader, warn func(string)) (*File, error) {
+func readARPA(r io.Reader, name string, warn func(string)) (*File, error) {
 	h := sha256.New()
 	br := bufio.NewReaderSize(io.TeeReader(r, h), 1<<20)
 	var text *bufio.Reader = br
@@ -121,7 +121,7 @@ func readARPA(r io.Reader, warn func(string)) (*File, error) {
 			break
 		}
 	}
-	m, words, err := ngram.ReadARPA(text, "", warn)
+	m, words, err := ngram.ReadARPA(text, name, warn)
 	if err != nil {
 		return nil, err
 	}

@@ -37,6 +37,7 @@ import (
 
 	"github.com/autoreg/autoreg"
 	"github.com/autoreg/autoreg/internal/atomicfile"
+	"github.com/autoreg/autoreg/ngram"
 	"github.com/autoreg/autoreg/tokenize"
 )
 
@@ -318,7 +319,11 @@ func ReadWarn(path string, warn func(msg string)) (*File, error) {
 	case bytes.Equal(head, []byte(Magic)):
 		f, err = Decode(br, fi.Size())
 	case looksLikeARPA(br):
-		f, err = readARPA(br, warn)
+		f, err = readARPA(br, path, warn)
+		var fe *ngram.FormatError
+		if errors.As(err, &fe) {
+			return nil, err // it names the file and line already
+		}
 	default:
 		err = errors.New("not an autoreg model file (bad magic) nor an ARPA file")
 	}
