@@ -20,7 +20,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-threads=$(nproc)
+threads=$(nproc --all)
 reps=5
 shapes='.'
 impl=best
@@ -100,7 +100,7 @@ PY
 
 echo "== setup"
 echo "go:        $(go version), GOMAXPROCS=$GOMAXPROCS, Sgemm path impl=$impl"
-echo "cpu:       $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(nproc) cores; load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "cpu:       $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(nproc --all) cores; load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "blas link: $(readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3)"
 echo "env:       OPENBLAS_CORETYPE=$OPENBLAS_CORETYPE OPENBLAS_L2_SIZE=${OPENBLAS_L2_SIZE:-<unset>} OPENBLAS_NUM_THREADS=$OPENBLAS_NUM_THREADS OMP_NUM_THREADS=$OMP_NUM_THREADS"
 $py - <<'PY'

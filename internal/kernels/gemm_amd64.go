@@ -40,14 +40,14 @@ func asmKernel(mr, nr int, f func(kc int, a, b, c *float32, ldc int, alpha, beta
 }
 
 var gemmAVX512 = &gemmImpl{
-	name: "avx512", mr: 12, nr: 32, kc: 256, mc: 144, nc: 4096,
+	name: "avx512", mr: 12, nr: 32, kc: 256, mc: 144, nc: 2048,
 	kernel: asmKernel(12, 32, kernel12x32AVX512),
 	gemvN:  gemvNAsm(gemvNAccAVX512),
 	gemvT:  gemvTAsm(gemvT4AVX512),
 }
 
 var gemmAVX2 = &gemmImpl{
-	name: "avx2", mr: 6, nr: 16, kc: 256, mc: 144, nc: 4096,
+	name: "avx2", mr: 6, nr: 16, kc: 256, mc: 144, nc: 2048,
 	kernel:     asmKernel(6, 16, kernel6x16AVX2),
 	kernelRows: asmKernelRows(6, 16, kernel6x16RowsAVX2),
 	gemvN:      gemvNAsm(gemvNAccAVX2),

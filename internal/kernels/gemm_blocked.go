@@ -33,7 +33,12 @@ func gemmBlocked(im *gemmImpl, transA, transB bool, m, n, k int, alpha float32, 
 	g.m, g.n, g.k = m, n, k
 	g.alpha, g.a, g.lda, g.b, g.ldb, g.c, g.ldc = alpha, a, lda, b, ldb, c, ldc
 
-	mr, nr, kc, nc := im.mr, im.nr, im.kc, im.nc
+	mr, nr, kc := im.mr, im.nr, im.kc
+	// Column blocks of at most im.nc, evened out (3072 → 2×1536, not
+	// 2048 + 1024). Which block a column falls in does not change how it
+	// is computed.
+	nblocks := (n + im.nc - 1) / im.nc
+	nc := ((n+nblocks-1)/nblocks + nr - 1) / nr * nr
 	ncMax := min(nc, (n+nr-1)/nr*nr)
 	bbuf := getBuf(min(kc, k) * ncMax)
 	g.bp = *bbuf
