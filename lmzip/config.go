@@ -110,6 +110,9 @@ func ParseAdaptiveConfig(s string) (AdaptiveConfig, error) {
 		}
 		vals[k] = n
 	}
+	if w := vals["w"]; w != 0 && w != 1 {
+		return c, fmt.Errorf("lmzip: bad adaptive configuration %q: w=%d (want 0 or 1)", s, w)
+	}
 	c.Word = vals["w"] == 1
 	c.Match, c.HashBits, c.Limit, c.LR, c.Mixers, c.APM = vals["m"], vals["h"], vals["l"], vals["r"], vals["x"], vals["a"]
 	return c, c.check()
@@ -128,7 +131,7 @@ func (c AdaptiveConfig) check() error {
 		}
 	}
 	switch {
-	case vals01(c.Match != 0) && (c.Match < 2 || c.Match > 8):
+	case c.Match != 0 && (c.Match < 2 || c.Match > 8):
 		return bad("match length", c.Match)
 	case c.HashBits < 10 || c.HashBits > 22:
 		return bad("hash bits", c.HashBits)
@@ -146,8 +149,6 @@ func (c AdaptiveConfig) check() error {
 	}
 	return nil
 }
-
-func vals01(b bool) bool { return b }
 
 // maxModelMemory caps what a configuration (possibly read from a corrupt
 // header) may allocate.
