@@ -10,12 +10,11 @@ type cmModel struct {
 	// c0) at 0, order 1 at 256 (a direct table laid out by nibble:
 	// ((c1<<5 | nibctx)<<4) | nib, nibctx 0 for the high nibble and 16+hi
 	// for the low one, so each nibble's 15 nodes share a cache line), then
-	// one table per hashed context
-	// (orders ≥ 2, then word contexts) of 16-slot buckets: slot 0 a check
-	// value, slots 1..15 the nodes of a nibble's bit tree.
+	// one table per hashed context (orders ≥ 2, then word contexts) of
+	// 16-slot buckets: slot 0 a check value, slots 1..15 the nodes of a
+	// nibble's bit tree.
 	t      []uint32
-	toff   []int // offset of each hashed table in t
-	nh     int
+	toff   []int // offset of each hashed table in t (a multiple of 32)
 	hmask  uint32
 	orders []int
 	hashes []uint32 // per hashed context, its hash for the current byte
@@ -50,8 +49,7 @@ type cmModel struct {
 	msm   []uint32 // counters by (length bucket, expected bit)
 	mslot int
 
-	pmix int32 // the mixer output, 16-bit
-	pr   int32 // the final probability, 16-bit
+	pr int32 // the final probability, 16-bit
 }
 
 const (
@@ -73,7 +71,6 @@ func newCMModel(cfg AdaptiveConfig) *cmModel {
 		nh += 2
 	}
 	m.hmask = 1<<cfg.HashBits - 1
-	m.nh = nh
 	m.t = make([]uint32, base+nh*16<<cfg.HashBits)
 	for i := 0; i < nh; i++ {
 		m.toff = append(m.toff, base+i*16<<cfg.HashBits)
@@ -228,7 +225,6 @@ func (m *cmModel) predict() {
 		d = m.final.mix(m.xf, m.bpos)
 	}
 	p := squash(d)
-	m.pmix = p
 	switch len(m.apms) {
 	case 1:
 		p = (p + 3*m.apms[0].refine(d, int(m.c0))) >> 2
