@@ -40,11 +40,11 @@ type cmModel struct {
 
 	// match model
 	mbuf  []byte
-	mmask int
-	mpos  int
+	mmask uint32
+	mpos  uint32 // bytes seen, modulo 2^32 (the same on 32- and 64-bit platforms)
 	mtab  []uint32
 	mlen  int
-	mptr  int
+	mptr  uint32
 	mmiss bool
 	msm   []uint32 // counters by (length bucket, expected bit)
 	mslot int
@@ -293,7 +293,9 @@ func (m *cmModel) endByte(c byte) {
 	}
 	if m.cfg.Match > 0 {
 		if m.mlen > 0 && !m.mmiss && m.mbuf[m.mptr&m.mmask] == c {
-			m.mlen++
+			if m.mlen < 65535 {
+				m.mlen++
+			}
 			m.mptr++
 		} else {
 			m.mlen = 0
@@ -301,7 +303,7 @@ func (m *cmModel) endByte(c byte) {
 		m.mmiss = false
 		m.mbuf[m.mpos&m.mmask] = c
 		m.mpos++
-		if m.mpos >= m.cfg.Match {
+		if m.mpos >= uint32(m.cfg.Match) {
 			ml := uint(m.cfg.Match)
 			ctx := m.c8
 			if ml < 8 {
@@ -309,19 +311,19 @@ func (m *cmModel) endByte(c byte) {
 			}
 			h := hash64(ctx, 7777) >> (32 - matchTabBits)
 			if m.mlen == 0 {
-				cand := int(m.mtab[h])
-				if cand > 0 && m.mpos-cand < len(m.mbuf)-16 {
+				cand := m.mtab[h]
+				if cand > 0 && m.mpos-cand < uint32(len(m.mbuf)-16) {
 					// Count how far back the match goes (capped).
-					n := 0
+					n := uint32(0)
 					for n < 64 && n < cand && m.mbuf[(cand-1-n)&m.mmask] == m.mbuf[(m.mpos-1-n)&m.mmask] {
 						n++
 					}
-					if n >= m.cfg.Match {
-						m.mlen, m.mptr = n, cand
+					if n >= uint32(m.cfg.Match) {
+						m.mlen, m.mptr = int(n), cand
 					}
 				}
 			}
-			m.mtab[h] = uint32(m.mpos)
+			m.mtab[h] = m.mpos
 		}
 	}
 }
