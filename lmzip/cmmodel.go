@@ -10,12 +10,11 @@ type cmModel struct {
 	// c0) at 0, order 1 at 256 (a direct table laid out by nibble:
 	// ((c1<<5 | nibctx)<<4) | nib, nibctx 0 for the high nibble and 16+hi
 	// for the low one, so each nibble's 15 nodes share a cache line), then
-	// one table per hashed context
-	// (orders ≥ 2, then word contexts) of 16-slot buckets: slot 0 a check
-	// value, slots 1..15 the nodes of a nibble's bit tree.
+	// one table per hashed context (orders ≥ 2, then word contexts) of
+	// 16-slot buckets: slot 0 a check value, slots 1..15 the nodes of a
+	// nibble's bit tree.
 	t      []uint32
-	toff   []int // offset of each hashed table in t
-	nh     int
+	toff   []int // offset of each hashed table in t (a multiple of 32)
 	hmask  uint32
 	orders []int
 	hashes []uint32 // per hashed context, its hash for the current byte
@@ -41,17 +40,16 @@ type cmModel struct {
 
 	// match model
 	mbuf  []byte
-	mmask int
-	mpos  int
+	mmask uint32
+	mpos  uint32 // bytes seen, modulo 2^32 (the same on 32- and 64-bit platforms)
 	mtab  []uint32
 	mlen  int
-	mptr  int
+	mptr  uint32
 	mmiss bool
 	msm   []uint32 // counters by (length bucket, expected bit)
 	mslot int
 
-	pmix int32 // the mixer output, 16-bit
-	pr   int32 // the final probability, 16-bit
+	pr int32 // the final probability, 16-bit
 }
 
 const (
@@ -73,7 +71,6 @@ func newCMModel(cfg AdaptiveConfig) *cmModel {
 		nh += 2
 	}
 	m.hmask = 1<<cfg.HashBits - 1
-	m.nh = nh
 	m.t = make([]uint32, base+nh*16<<cfg.HashBits)
 	for i := 0; i < nh; i++ {
 		m.toff = append(m.toff, base+i*16<<cfg.HashBits)
@@ -228,7 +225,6 @@ func (m *cmModel) predict() {
 		d = m.final.mix(m.xf, m.bpos)
 	}
 	p := squash(d)
-	m.pmix = p
 	switch len(m.apms) {
 	case 1:
 		p = (p + 3*m.apms[0].refine(d, int(m.c0))) >> 2
@@ -297,7 +293,9 @@ func (m *cmModel) endByte(c byte) {
 	}
 	if m.cfg.Match > 0 {
 		if m.mlen > 0 && !m.mmiss && m.mbuf[m.mptr&m.mmask] == c {
-			m.mlen++
+			if m.mlen < 65535 {
+				m.mlen++
+			}
 			m.mptr++
 		} else {
 			m.mlen = 0
@@ -305,7 +303,7 @@ func (m *cmModel) endByte(c byte) {
 		m.mmiss = false
 		m.mbuf[m.mpos&m.mmask] = c
 		m.mpos++
-		if m.mpos >= m.cfg.Match {
+		if m.mpos >= uint32(m.cfg.Match) {
 			ml := uint(m.cfg.Match)
 			ctx := m.c8
 			if ml < 8 {
@@ -313,19 +311,19 @@ func (m *cmModel) endByte(c byte) {
 			}
 			h := hash64(ctx, 7777) >> (32 - matchTabBits)
 			if m.mlen == 0 {
-				cand := int(m.mtab[h])
-				if cand > 0 && m.mpos-cand < len(m.mbuf)-16 {
+				cand := m.mtab[h]
+				if cand > 0 && m.mpos-cand < uint32(len(m.mbuf)-16) {
 					// Count how far back the match goes (capped).
-					n := 0
+					n := uint32(0)
 					for n < 64 && n < cand && m.mbuf[(cand-1-n)&m.mmask] == m.mbuf[(m.mpos-1-n)&m.mmask] {
 						n++
 					}
-					if n >= m.cfg.Match {
-						m.mlen, m.mptr = n, cand
+					if n >= uint32(m.cfg.Match) {
+						m.mlen, m.mptr = int(n), cand
 					}
 				}
 			}
-			m.mtab[h] = uint32(m.mpos)
+			m.mtab[h] = m.mpos
 		}
 	}
 }

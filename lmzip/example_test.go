@@ -23,7 +23,7 @@ func Example() {
 		panic(err)
 	}
 	fmt.Println(unpacked.String() == text, len(text), "->", size, "bytes")
-	// Output: true 2360 -> 210 bytes
+	// Output: true 2360 -> 213 bytes
 }
 
 // The streaming API: a Writer that compresses what is written to it, a

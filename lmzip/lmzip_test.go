@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -150,5 +151,38 @@ func TestCorruptAndTruncated(t *testing.T) {
 		if _, err := decompress(append(bytes.Clone(comp), 0), ReaderOptions{}); err == nil {
 			t.Fatal("trailing data accepted")
 		}
+	}
+}
+
+func TestParseAdaptiveConfig(t *testing.T) {
+	for _, arch := range AdaptiveArchs() {
+		c, err := AdaptivePreset(arch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		back, err := ParseAdaptiveConfig(c.String())
+		if err != nil || back.String() != c.String() {
+			t.Fatalf("%s: %q -> %q, %v", arch, c.String(), back.String(), err)
+		}
+	}
+	for _, bad := range []string{
+		"", "cm", "cm o=1 w=0 m=0 h=16 l=127 r=3 x=1",
+		"cm o=1,1 w=0 m=0 h=16 l=127 r=3 x=1 a=0",
+		"cm o=9 w=0 m=0 h=16 l=127 r=3 x=1 a=0",
+		"cm o=1 w=2 m=0 h=16 l=127 r=3 x=1 a=0",
+		"cm o=1 w=0 m=1 h=16 l=127 r=3 x=1 a=0",
+		"cm o=1 w=0 m=0 h=23 l=127 r=3 x=1 a=0",
+		"cm o=1 w=0 m=0 h=16 l=0 r=3 x=1 a=0",
+		"cm o=1 w=0 m=0 h=16 l=127 r=3 x=2 a=0",
+		"cm o=1 w=0 m=0 h=16 l=127 r=3 x=1 a=3",
+		"cm o=1,2,3,4,5,6,7,8 w=1 m=0 h=22 l=127 r=3 x=1 a=0", // 2.5 GiB
+		"cm w=0 o=1 m=0 h=16 l=127 r=3 x=1 a=0",
+	} {
+		if _, err := ParseAdaptiveConfig(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+	if _, err := NewWriter(io.Discard, Options{Adaptive: "lstm"}); err == nil || !strings.Contains(err.Error(), "ngram, mix") {
+		t.Errorf("unknown arch: %v", err)
 	}
 }

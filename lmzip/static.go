@@ -8,6 +8,7 @@ import (
 
 	"github.com/autoreg/autoreg"
 	"github.com/autoreg/autoreg/arith"
+	"github.com/autoreg/autoreg/internal/kernels"
 )
 
 // Tokenizer is what the static mode needs from a model's tokenizer: bytes to
@@ -55,9 +56,12 @@ type Static struct {
 	AllowPlatformMismatch bool
 }
 
-// platformTag names what float log-probabilities may depend on.
+// platformTag names what float log-probabilities may depend on: the
+// architecture (Go fuses a*x+y on arm64, not on amd64), the kernels'
+// instruction-set path (AVX-512, AVX2 with FMA, or portable Go) and the
+// noasm build tag.
 func platformTag() string {
-	t := runtime.GOARCH
+	t := runtime.GOARCH + "/" + kernels.Features()
 	if noasm {
 		t += "+noasm"
 	}

@@ -18,4 +18,7 @@ GOARCH=arm64 go test -c -tags noasm -o "$tmp/lmzip-noasm.test" ./lmzip
 qemu-aarch64 "$tmp/arith.test" -test.run 'RoundTrip|Overhead|BuildCDF'
 (cd lmzip && qemu-aarch64 "$tmp/lmzip.test" -test.run 'Golden|Static|Quantize|ExpTable|RoundTripAdaptive/ngram' -test.short)
 (cd lmzip && qemu-aarch64 "$tmp/lmzip-noasm.test" -test.run 'Golden' -test.short)
-echo "cross-arch: OK (amd64 golden files reproduced under noasm and arm64)"
+# A 32-bit platform (int is 32 bits there): ARMv7 under qemu-arm.
+GOARCH=arm GOARM=7 go test -c -o "$tmp/lmzip-arm.test" ./lmzip
+(cd lmzip && qemu-arm "$tmp/lmzip-arm.test" -test.run 'Golden|Quantize|ExpTable' -test.short)
+echo "cross-arch: OK (amd64 golden files reproduced under noasm, arm64 and 32-bit arm)"
