@@ -172,7 +172,7 @@ func TestConformance(t *testing.T) {
 		// Two halves with the carried state = the whole.
 		clear(m.Carry(1))
 		s1, _ := m.Forward(seq[:T/2], seq[1:T/2+1], 1, T/2, nil)
-		s2, _ := m.Forward(seq[T/2:T], seq[T/2+1:], 1, T/2, nil)
+		s2, _ := m.Forward(seq[T/2:T], seq[T/2+1:], 1, T-T/2, nil)
 		var whole float64
 		for _, v := range batched {
 			whole += float64(v)
