@@ -1,6 +1,10 @@
 package nn
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/autoreg/autoreg/internal/kernels"
+)
 
 // EmbeddingForward looks up one row of table per id.
 //
@@ -36,30 +40,40 @@ func EncoderForward(out []float32, ids []int32, wte, wpe []float32, B, T, C int)
 	if len(wpe) < T*C {
 		panic(fmt.Sprintf("nn: EncoderForward: %d positions, table holds %d", T, len(wpe)/max(C, 1)))
 	}
-	for b := range B {
-		for t := range T {
-			o := out[(b*T+t)*C : (b*T+t+1)*C]
-			e := wte[int(ids[b*T+t])*C:][:C]
-			p := wpe[t*C : (t+1)*C]
-			for j := range o {
-				o[j] = e[j] + p[j]
-			}
+	rows := func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			t := r % T
+			kernels.Add(out[r*C:(r+1)*C], wte[int(ids[r])*C:][:C], wpe[t*C:(t+1)*C])
 		}
 	}
+	if B*T*C <= elemGrain {
+		rows(0, B*T)
+		return
+	}
+	kernels.Parallel(B*T, max(1, elemGrain/max(C, 1)), rows)
 }
 
 // EncoderBackward accumulates the gradients of EncoderForward into dwte
-// (V,C) and dwpe (maxT,C), in (b,t) order.
+// (V,C) and dwpe (maxT,C). Workers split the columns; every column sums
+// its rows in (b,t) order, so the result does not depend on GOMAXPROCS.
 func EncoderBackward(dwte, dwpe, dout []float32, ids []int32, B, T, C int) {
-	for b := range B {
-		for t := range T {
-			d := dout[(b*T+t)*C : (b*T+t+1)*C]
-			e := dwte[int(ids[b*T+t])*C:][:C]
-			p := dwpe[t*C : (t+1)*C]
-			for j := range d {
-				e[j] += d[j]
-				p[j] += d[j]
+	cols := func(lo, hi int) {
+		for b := range B {
+			for t := range T {
+				r := b*T + t
+				d := dout[r*C+lo : r*C+hi]
+				e := dwte[int(ids[r])*C+lo : int(ids[r])*C+hi]
+				p := dwpe[t*C+lo : t*C+hi]
+				for j := range d {
+					e[j] += d[j]
+					p[j] += d[j]
+				}
 			}
 		}
 	}
+	if B*T*C <= elemGrain || C < 64 {
+		cols(0, C)
+		return
+	}
+	kernels.Parallel(C, 32, cols)
 }

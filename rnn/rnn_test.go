@@ -126,7 +126,7 @@ func TestConformance(t *testing.T) {
 		for i := range m.arena.Params {
 			m.arena.Params[i] += float32(0.1 * rng.NormFloat64())
 		}
-		T := 20
+		T := 2*scoreChunk + 7 // ScoreSequence crosses chunk boundaries
 		seq := randTokens(rng, T+1, m.V)
 		clear(m.Carry(1))
 		m.Forward(seq[:T], seq[1:], 1, T, nil)
@@ -151,10 +151,28 @@ func TestConformance(t *testing.T) {
 			st.Append(autoreg.Token(seq[i]))
 		}
 
+		// ScoreSequence agrees.
+		sc := m.NewState()
+		sc.Append(autoreg.Token(seq[0]))
+		xs := make([]autoreg.Token, T)
+		for i := range xs {
+			xs[i] = autoreg.Token(seq[i+1])
+		}
+		scores := make([]float64, T)
+		m.ScoreSequence(sc, xs, scores)
+		for i, v := range scores {
+			if want := float64(batched[i]); math.Abs(-v-want) > 1e-4*want {
+				t.Fatalf("%s ScoreSequence %d: %v, batched %v", cfg.Cell, i, -v, want)
+			}
+		}
+		if got, want := sc.LogProb(3), st.LogProb(3); math.Abs(got-want) > 1e-5 {
+			t.Fatalf("state after ScoreSequence: %v vs %v", got, want)
+		}
+
 		// Two halves with the carried state = the whole.
 		clear(m.Carry(1))
 		s1, _ := m.Forward(seq[:T/2], seq[1:T/2+1], 1, T/2, nil)
-		s2, _ := m.Forward(seq[T/2:T], seq[T/2+1:], 1, T/2, nil)
+		s2, _ := m.Forward(seq[T/2:T], seq[T/2+1:], 1, T-T/2, nil)
 		var whole float64
 		for _, v := range batched {
 			whole += float64(v)

@@ -25,6 +25,8 @@ type State struct {
 	scratch []float32 // (V)
 	fresh   bool      // logits are current
 	haveLp  bool
+	// ScoreSequence buffers, allocated on first use.
+	hbuf, lbuf []float32
 }
 
 // NewState returns an empty history.
@@ -166,4 +168,60 @@ func (s *State) LogProb(x autoreg.Token) float64 {
 		sum += float64(v)
 	}
 	return float64(s.logits[x]-mx) - math.Log(sum)
+}
+
+// scoreChunk is how many tokens ScoreSequence runs before one batched
+// output layer.
+const scoreChunk = 64
+
+// ScoreSequence implements autoreg.Scorer: the recurrence still runs token
+// by token, but the output layer (a V×H product, the larger part of the
+// work for word vocabularies) runs as one matrix product per chunk of
+// tokens instead of one matrix-vector product per token.
+func (m *Model) ScoreSequence(st autoreg.State, xs []autoreg.Token, dst []float64) {
+	s, ok := st.(*State)
+	if !ok || s.m != m {
+		panic("rnn: ScoreSequence: state of another model")
+	}
+	if len(dst) != len(xs) {
+		panic(fmt.Sprintf("rnn: ScoreSequence: %d tokens, %d results", len(xs), len(dst)))
+	}
+	H, L, V := m.cfg.Hidden, m.cfg.Layers, m.V
+	if s.hbuf == nil {
+		s.hbuf = make([]float32, scoreChunk*H)
+		s.lbuf = make([]float32, scoreChunk*V)
+	}
+	a := m.arena
+	for i := 0; i < len(xs); {
+		dst[i] = s.LogProb(xs[i])
+		n := min(scoreChunk, len(xs)-i)
+		for j := range n {
+			s.Append(xs[i+j])
+			copy(s.hbuf[j*H:(j+1)*H], s.h[(L-1)*H:L*H])
+		}
+		nn.LinearForward(s.lbuf[:n*V], s.hbuf[:n*H], m.outWeight().Data(a), m.bout.Data(a), n, H, V)
+		for j := 0; j+1 < n; j++ {
+			dst[i+1+j] = logProbRow(s.lbuf[j*V:(j+1)*V], xs[i+1+j], s.scratch)
+		}
+		copy(s.logits, s.lbuf[(n-1)*V:n*V])
+		s.fresh, s.haveLp = true, false
+		i += n
+	}
+}
+
+// logProbRow is log softmax(x)[t] in float64.
+func logProbRow(x []float32, t autoreg.Token, scratch []float32) float64 {
+	mx := x[0]
+	for _, v := range x[1:] {
+		mx = max(mx, v)
+	}
+	for i, v := range x {
+		scratch[i] = v - mx
+	}
+	kernels.Exp(scratch, scratch)
+	var sum float64
+	for _, v := range scratch {
+		sum += float64(v)
+	}
+	return float64(x[t]-mx) - math.Log(sum)
 }

@@ -14,20 +14,21 @@ common=(train --arch gpt --layers 2 --dim 64 --heads 4 --context 64 --batch 8 --
 
 "$work/autoreg" "${common[@]}" --out "$work/a.arm" --log "$work/a.jsonl" 2>/dev/null
 
-# Run again in the background and kill it hard at a random step past the
-# first checkpoint.
-kill_at=$(( 6 + RANDOM % (steps - 12) ))
+# Run again in the background and kill it hard at a random moment after
+# its first checkpoint (the log is flushed at checkpoints, so the kill
+# usually lands between two of them, and steps after the last checkpoint
+# are lost and redone).
 GOMAXPROCS=1 "$work/autoreg" "${common[@]}" --out "$work/b.arm" --log "$work/b.jsonl" 2>/dev/null &
 pid=$!
-while :; do
-	n=$(cat "$work/b.jsonl" 2>/dev/null | wc -l)
-	if [ "$n" -ge "$kill_at" ]; then break; fi
-	if ! kill -0 "$pid" 2>/dev/null; then echo "run ended before step $kill_at"; exit 1; fi
+while [ "$({ cat "$work/b.jsonl" 2>/dev/null || true; } | wc -l)" -lt 5 ]; do
+	if ! kill -0 "$pid" 2>/dev/null; then echo "run ended before its first checkpoint"; exit 1; fi
 	sleep 0.01
 done
-kill -9 "$pid"
+delay=$(python3 -c "import random; print(round(random.uniform(0, ${KILL_WINDOW:-2}), 3))")
+sleep "$delay"
+if ! kill -9 "$pid" 2>/dev/null; then echo "run finished before the kill (raise steps)"; exit 1; fi
 wait "$pid" 2>/dev/null || true
-echo "killed at logged step $(wc -l < "$work/b.jsonl") (target $kill_at)"
+echo "killed $delay s after the first checkpoint; last checkpoint at step $(wc -l < "$work/b.jsonl")"
 "$work/autoreg" train --resume --out "$work/b.arm" --log "$work/b.jsonl" --data "$work/text.txt" --valid-split 0.1 2>"$work/err" || { cat "$work/err"; exit 1; }
 
 field() { python3 -c 'import json,sys

@@ -82,7 +82,7 @@ func init() {
 			fs.Float64Var(&f.dropout, "dropout", 0, "neural: dropout probability")
 			fs.IntVar(&f.steps, "steps", 1000, "neural: optimizer steps; the learning-rate schedule spans them")
 			fs.DurationVar(&f.maxTime, "max-time", 0, "neural: stop early after this long, e.g. `30m` (the schedule still follows --steps)")
-			fs.BoolVar(&f.resume, "resume", false, "neural: continue from the checkpoint at --out")
+			fs.BoolVar(&f.resume, "resume", false, "neural: continue the checkpoint at --out (its settings; its text unless --data is given)")
 			fs.StringVar(&f.logPath, "log", "", "neural: write one JSON object per step to this `FILE`")
 			fs.IntVar(&f.warmup, "warmup", -1, "neural: warmup steps (-1 = 5% of --steps)")
 			fs.IntVar(&f.accum, "accum", 1, "neural: gradient accumulation: batches per optimizer step")

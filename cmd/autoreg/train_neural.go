@@ -41,6 +41,12 @@ func trainNeural(ctx context.Context, f *trainFlags, args []string) error {
 	if err != nil {
 		return usagef("--mode: %v", err)
 	}
+	if f.resume && len(f.corpus.data) == 0 && len(args) == 0 {
+		// Resuming without --data: the text the checkpoint was trained on.
+		if err := dataFromCheckpoint(f); err != nil {
+			return err
+		}
+	}
 	docs, err := f.corpus.docs(args)
 	if err != nil {
 		return err
@@ -121,7 +127,9 @@ func trainNeural(ctx context.Context, f *trainFlags, args []string) error {
 	base := strings.TrimSuffix(out, filepath.Ext(out))
 	bestPath := base + ".best" + filepath.Ext(out)
 	chartPath := base + ".loss.png"
-	training := map[string]any{"data": f.corpus.data, "train_tokens": len(trainToks),
+	training := map[string]any{"data": append(append([]string(nil), f.corpus.data...), args...),
+		"valid": []string(f.valid), "valid_split": f.validSplit,
+		"include": []string(f.corpus.include), "exclude": []string(f.corpus.exclude), "train_tokens": len(trainToks),
 		"valid_tokens": len(validToks), "chars": st.Chars}
 
 	logw, err := openTrainLog(f.logPath, f.resume, tr.Step)
@@ -175,6 +183,33 @@ func trainNeural(ctx context.Context, f *trainFlags, args []string) error {
 		msg += fmt.Sprintf("; best validation loss %.4f nats/token in %s", tr.BestVal, bestPath)
 	}
 	fmt.Fprintln(stderr, msg)
+	return nil
+}
+
+// dataFromCheckpoint fills the data flags of a --resume without --data
+// from what the checkpoint at --out recorded.
+func dataFromCheckpoint(f *trainFlags) error {
+	ck, err := modelfile.Read(f.out)
+	if err != nil {
+		return err
+	}
+	var rec struct {
+		Data       []string `json:"data"`
+		Valid      []string `json:"valid"`
+		ValidSplit float64  `json:"valid_split"`
+		Include    []string `json:"include"`
+		Exclude    []string `json:"exclude"`
+	}
+	if len(ck.Meta.Training) > 0 {
+		_ = json.Unmarshal(ck.Meta.Training, &rec)
+	}
+	if len(rec.Data) == 0 {
+		return usagef("--resume: give --data (the checkpoint does not record its training text)")
+	}
+	f.corpus.data, f.corpus.include, f.corpus.exclude = rec.Data, rec.Include, rec.Exclude
+	if len(f.valid) == 0 && f.validSplit == 0 {
+		f.valid, f.validSplit = rec.Valid, rec.ValidSplit
+	}
 	return nil
 }
 
