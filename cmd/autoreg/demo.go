@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"flag"
@@ -37,16 +38,23 @@ func init() {
 	register(&command{
 		name:    "demo",
 		summary: "Train on the Go standard library's source and Newton's Opticks (found through 'go env GOROOT'), evaluate against a unigram baseline, and sample. No flags needed.",
-		usage:   "[--data PATH...] [--out DIR]",
+		usage:   "[--data PATH...] [--out DIR] [--list-files]",
 		setup: func(fs *flag.FlagSet) func(context.Context, []string) error {
 			var cf corpusFlags
 			cf.register(fs, "train on this text instead of the Go source (one file in 25 is held out)")
 			out := fs.String("out", "", "keep the models in this `DIR` (default: a temporary directory, removed at the end)")
 			order := fs.Int("order", 6, "n-gram order")
 			seed := fs.Uint64("seed", 1, "random seed for sampling")
+			list := fs.Bool("list-files", false, "print the Go source files the demo would train on and hold out, one per line as 'train<TAB>PATH' or 'held-out<TAB>PATH', and exit (Opticks, split by lines, is not listed)")
 			return func(ctx context.Context, args []string) error {
 				if len(args) > 0 {
 					cf.data = append(cf.data, args...)
+				}
+				if *list {
+					if len(cf.data) > 0 {
+						return usagef("--list-files lists the Go source selection; it takes no --data")
+					}
+					return listDemoFiles(ctx)
 				}
 				return runDemo(ctx, &cf, *out, *order, *seed)
 			}
@@ -226,50 +234,12 @@ func pathHash(s string) uint64 {
 
 // goCorpus selects the demo's training and held-out files from GOROOT.
 func goCorpus(ctx context.Context, workdir string) (*demoCorpus, error) {
-	root, err := goRoot(ctx)
+	src, files, train, held, err := goFiles(ctx)
 	if err != nil {
 		return nil, err
 	}
-	src := filepath.Join(root, "src")
-	files, err := corpus.Files([]string{src}, corpus.Options{
-		Include: []string{"*.go"}, Exclude: []string{"vendor", "testdata"}, SkipGenerated: true})
-	if err != nil {
-		return nil, fmt.Errorf("%v; run the demo on your own text instead: autoreg demo --data DIR", err)
-	}
 	fmt.Fprintf(stdout, "  Go source: %d hand-written files, %s under %s\n", len(files), humanBytes(corpus.TotalSize(files)), src)
-	// A deterministic spread over the tree: order by a hash of the relative
-	// path, hold out one file in demoHeldEvery, fill the budgets.
-	type hf struct {
-		d corpus.Doc
-		h uint64
-	}
-	var list []hf
-	for _, d := range files {
-		rel, _ := filepath.Rel(src, d.Path)
-		list = append(list, hf{d, pathHash(filepath.ToSlash(rel))})
-	}
-	slices.SortFunc(list, func(a, b hf) int {
-		switch {
-		case a.h < b.h:
-			return -1
-		case a.h > b.h:
-			return 1
-		}
-		return strings.Compare(a.d.Path, b.d.Path)
-	})
-	dc := &demoCorpus{held: map[string][]corpus.Doc{}, names: []string{"Go source", "Opticks"}}
-	var trainBytes, heldBytes int64
-	for _, x := range list {
-		if x.h%demoHeldEvery == 0 {
-			if heldBytes < demoHeldBudget {
-				dc.held["Go source"] = append(dc.held["Go source"], x.d)
-				heldBytes += x.d.Size
-			}
-		} else if trainBytes < demoTrainBudget {
-			dc.train = append(dc.train, x.d)
-			trainBytes += x.d.Size
-		}
-	}
+	dc := &demoCorpus{train: train, held: map[string][]corpus.Doc{"Go source": held}, names: []string{"Go source", "Opticks"}}
 	// Opticks: the first 90% (at a line boundary) trains, the rest is held out.
 	text, err := os.ReadFile(filepath.Join(src, opticksPath))
 	if err != nil {
@@ -293,6 +263,73 @@ func goCorpus(ctx context.Context, workdir string) (*demoCorpus, error) {
 	}
 	fmt.Fprintf(stdout, "  Opticks: %s, first 90%% for training\n", humanBytes(int64(len(text))))
 	return dc, nil
+}
+
+// goFiles selects the demo's Go source from GOROOT/src: every
+// hand-written .go file outside vendor and testdata directories (files),
+// and from them the training and held-out files. The selection depends
+// only on the Go installation: files are ordered by a hash of their path
+// relative to src, one in demoHeldEvery (by hash) is held out, and each
+// side takes files in that order until its byte budget is reached.
+func goFiles(ctx context.Context) (src string, files, train, held []corpus.Doc, err error) {
+	root, err := goRoot(ctx)
+	if err != nil {
+		return "", nil, nil, nil, err
+	}
+	src = filepath.Join(root, "src")
+	files, err = corpus.Files([]string{src}, corpus.Options{
+		Include: []string{"*.go"}, Exclude: []string{"vendor", "testdata"}, SkipGenerated: true})
+	if err != nil {
+		return "", nil, nil, nil, fmt.Errorf("%v; run the demo on your own text instead: autoreg demo --data DIR", err)
+	}
+	type hf struct {
+		d corpus.Doc
+		h uint64
+	}
+	var list []hf
+	for _, d := range files {
+		rel, _ := filepath.Rel(src, d.Path)
+		list = append(list, hf{d, pathHash(filepath.ToSlash(rel))})
+	}
+	slices.SortFunc(list, func(a, b hf) int {
+		switch {
+		case a.h < b.h:
+			return -1
+		case a.h > b.h:
+			return 1
+		}
+		return strings.Compare(a.d.Path, b.d.Path)
+	})
+	var trainBytes, heldBytes int64
+	for _, x := range list {
+		if x.h%demoHeldEvery == 0 {
+			if heldBytes < demoHeldBudget {
+				held = append(held, x.d)
+				heldBytes += x.d.Size
+			}
+		} else if trainBytes < demoTrainBudget {
+			train = append(train, x.d)
+			trainBytes += x.d.Size
+		}
+	}
+	return src, files, train, held, nil
+}
+
+// listDemoFiles prints the demo's Go source selection (--list-files), so
+// scripts can train other models on exactly the demo's files.
+func listDemoFiles(ctx context.Context) error {
+	_, _, train, held, err := goFiles(ctx)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriter(stdout)
+	for _, d := range train {
+		fmt.Fprintf(w, "train\t%s\n", d.Path)
+	}
+	for _, d := range held {
+		fmt.Fprintf(w, "held-out\t%s\n", d.Path)
+	}
+	return w.Flush()
 }
 
 // userCorpus splits the user's files the same way: one in demoHeldEvery held out.
