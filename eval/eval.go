@@ -104,6 +104,12 @@ type Scorer struct {
 	hist   []autoreg.Token // Windowed: the tokens the state holds
 	// PerToken, if set, receives each scored token and its log-probability.
 	PerToken func(x autoreg.Token, logProb float64)
+	// Continuous, if set, scores the whole stream as one history: a new
+	// sequence's <s> is appended as context without resetting the state.
+	// That is how a recurrent model trained by truncated BPTT reads text
+	// (its state carried across sequence boundaries), and how Zaremba et
+	// al. report PTB perplexities. Not combined with SetStride.
+	Continuous bool
 }
 
 // batchWindow is how many tokens a batch-scoring model gets at once.
@@ -156,7 +162,9 @@ func (s *Scorer) Add(chunk []autoreg.Token) {
 	for _, x := range chunk {
 		if x == bos {
 			s.flush()
-			s.st.Reset()
+			if !s.Continuous || !s.inSeq || s.ctxLen > 0 {
+				s.st.Reset()
+			}
 			s.st.Append(bos)
 			s.hist = append(s.hist[:0], bos)
 			s.inSeq = true
@@ -282,12 +290,15 @@ type Options struct {
 	Control corpus.Control
 	// Progress, if not nil, receives bytes read.
 	Progress corpus.Progress
+	// Continuous scores the text as one stream (see Scorer.Continuous).
+	Continuous bool
 }
 
 // Run scores the documents with the model through its tokenizer.
 func Run(ctx context.Context, m autoreg.Model, tok tokenize.Tokenizer, docs []corpus.Doc, opts Options) (Result, error) {
 	s := NewScorer(m)
 	s.SetStride(opts.Stride)
+	s.Continuous = opts.Continuous
 	st, err := corpus.TokensControl(ctx, docs, tok, opts.Mode, opts.Control, opts.Progress, func(chunk []autoreg.Token) error {
 		s.Add(chunk)
 		return ctx.Err()

@@ -74,3 +74,30 @@ func TestStride(t *testing.T) {
 		t.Fatalf("result window %d stride %d", r.Window, r.Stride)
 	}
 }
+
+// Continuous scoring keeps the history across sequences: <s> is appended
+// as context, not a reset.
+func TestContinuous(t *testing.T) {
+	var seen [][]autoreg.Token
+	m := recModel{v: autoreg.Vocab{Base: 50}, ctx: 0, seen: &seen}
+	v := m.v
+	stream := []autoreg.Token{v.BOS(), 1, 2, v.EOS(), v.BOS(), 3, v.EOS()}
+	sc := NewScorer(plainModel{m})
+	sc.Continuous = true
+	sc.Add(stream)
+	r := sc.Result()
+	if r.Tokens != 5 || r.Sequences != 2 {
+		t.Fatalf("tokens %d sequences %d", r.Tokens, r.Sequences)
+	}
+	// The token 3 is scored after the whole first sentence and <s>.
+	want := []autoreg.Token{v.BOS(), 1, 2, v.EOS(), v.BOS()}
+	if !slices.Equal(seen[3], want) {
+		t.Fatalf("history of the second sentence's first token: %v, want %v", seen[3], want)
+	}
+}
+
+// plainModel hides recModel's ContextLen (not Windowed).
+type plainModel struct{ r recModel }
+
+func (p plainModel) Vocab() autoreg.Vocab    { return p.r.Vocab() }
+func (p plainModel) NewState() autoreg.State { return p.r.NewState() }

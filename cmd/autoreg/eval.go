@@ -21,6 +21,7 @@ func init() {
 			cf.register(fs, "text to score")
 			model := fs.String("model", "", "the model: an autoreg model file or an ARPA file")
 			asJSON := fs.Bool("json", false, "print one JSON object instead of a table")
+			continuous := fs.Bool("continuous", false, "score the text as one stream: keep the history across sequences (<s> is context, not a reset), as a recurrent model trained by truncated BPTT reads it and as Zaremba et al. report PTB")
 			stride := fs.Int("stride", 0, "models with a bounded context (GPT): slide the window `N` tokens at a time; each window scores its N new tokens conditioned on the rest (0 = half the context)")
 			fs.StringVar(&cf.mode, "mode", "", "how text is cut into sequences: stream (a file is a sequence) or lines (a line is a sentence); default: as in training")
 			return func(ctx context.Context, args []string) error {
@@ -36,6 +37,9 @@ func init() {
 				if err != nil {
 					return usagef("--mode: %v", err)
 				}
+				if *continuous && *stride > 0 {
+					return usagef("--continuous and --stride exclude each other")
+				}
 				docs, err := cf.docs(args)
 				if err != nil {
 					return err
@@ -46,7 +50,7 @@ func init() {
 				if err != nil {
 					return fmt.Errorf("%s: %v", *model, err)
 				}
-				res, err := eval.Run(ctx, f.Model, f.Tokenizer, docs, eval.Options{Mode: m, Stride: *stride, Control: ctl, Progress: pr.bytes})
+				res, err := eval.Run(ctx, f.Model, f.Tokenizer, docs, eval.Options{Mode: m, Stride: *stride, Control: ctl, Progress: pr.bytes, Continuous: *continuous})
 				pr.done()
 				if err != nil {
 					return err
