@@ -54,6 +54,12 @@ type Static struct {
 	// AllowPlatformMismatch lets the decoder try a PathPlatform file
 	// written on another platform (the checksums still catch a mismatch).
 	AllowPlatformMismatch bool
+	// Lines selects the lines convention of models trained in lines mode:
+	// every line is a sequence, so a newline is coded as </s> and the model
+	// starts the next line after <s> with an empty history, as autoreg eval
+	// scores such a model. The header records it; the decoder follows the
+	// header.
+	Lines bool
 }
 
 // platformTag names what float log-probabilities may depend on: the
@@ -123,6 +129,7 @@ type staticCodec struct {
 	cdfer  CDFer
 	vocab  autoreg.Vocab
 	unk    autoreg.Token
+	lines  bool
 	cdf    []uint32
 	logp   []float32
 	w      []uint64
@@ -131,10 +138,10 @@ type staticCodec struct {
 	tokBuf []autoreg.Token
 }
 
-func newStaticCodec(s *Static) *staticCodec {
+func newStaticCodec(s *Static, lines bool) *staticCodec {
 	initTables()
 	v := s.Model.Vocab()
-	c := &staticCodec{s: s, st: s.Model.NewState(), vocab: v, unk: v.UNK()}
+	c := &staticCodec{s: s, st: s.Model.NewState(), vocab: v, unk: v.UNK(), lines: lines}
 	// A stream is one sequence: it starts after <s>, as in training and
 	// in autoreg eval (its end needs no </s>: the block lengths tell).
 	c.st.Append(v.BOS())
@@ -169,11 +176,34 @@ const (
 	maxWindow = 4096
 )
 
+// eosMark stands for a newline in lines mode in the output of tokenize.
+const eosMark = -257
+
 // tokenize returns the token sequence the encoder codes for raw, with -1-b
-// standing for an escaped byte b. It depends only on raw and the tokenizer,
-// so the decoder can replay it over a stored block.
+// standing for an escaped byte b and eosMark for a line end in lines mode.
+// It depends only on raw and the tokenizer, so the decoder can replay it
+// over a stored block.
 func (c *staticCodec) tokenize(raw []byte) []autoreg.Token {
 	out := c.toks[:0]
+	if !c.lines {
+		out = c.tokenizeSpan(out, raw)
+	} else {
+		for len(raw) > 0 {
+			i := bytes.IndexByte(raw, '\n')
+			if i < 0 {
+				out = c.tokenizeSpan(out, raw)
+				break
+			}
+			out = append(c.tokenizeSpan(out, raw[:i]), eosMark)
+			raw = raw[i+1:]
+		}
+	}
+	c.toks = out
+	return out
+}
+
+// tokenizeSpan appends the tokens of raw (one line in lines mode) to out.
+func (c *staticCodec) tokenizeSpan(out []autoreg.Token, raw []byte) []autoreg.Token {
 	pos := 0
 	win := maxWindow
 	for pos < len(raw) {
@@ -213,12 +243,24 @@ func (c *staticCodec) tokenize(raw []byte) []autoreg.Token {
 			win *= 2
 		}
 	}
-	c.toks = out
 	return out
+}
+
+// newLine ends a sequence in lines mode: the next starts after <s>.
+func (c *staticCodec) newLine() {
+	c.st.Reset()
+	c.st.Append(c.vocab.BOS())
 }
 
 func (c *staticCodec) encode(enc *arith.Encoder, raw []byte) {
 	for _, t := range c.tokenize(raw) {
+		if t == eosMark {
+			if enc != nil {
+				enc.EncodeSymbol(c.table(), int(c.vocab.EOS()))
+			}
+			c.newLine()
+			continue
+		}
 		tok := t
 		if t < 0 {
 			tok = c.unk
@@ -240,6 +282,12 @@ func (c *staticCodec) decode(dec *arith.Decoder, dst []byte) error {
 	n := 0
 	for n < len(dst) {
 		t := autoreg.Token(dec.DecodeSymbol(c.table()))
+		if c.lines && t == c.vocab.EOS() {
+			dst[n] = '\n'
+			n++
+			c.newLine()
+			continue
+		}
 		if t == c.unk {
 			b := 0
 			for i := 0; i < 8; i++ {

@@ -36,7 +36,8 @@ func (a tokAdapter) AppendBytes(dst []byte, t autoreg.Token) ([]byte, bool) {
 }
 
 // StaticFromFile returns the static-mode description of a model file read
-// with modelfile.Read: its SHA-256 as identity, its model and tokenizer.
+// with modelfile.Read: its SHA-256 as identity, its model and tokenizer,
+// and the lines convention if the model was trained in lines mode.
 func StaticFromFile(f *modelfile.File) *Static {
-	return &Static{ID: f.SHA256, Model: f.Model, Tokenizer: FromTokenizer(f.Tokenizer)}
+	return &Static{ID: f.SHA256, Model: f.Model, Tokenizer: FromTokenizer(f.Tokenizer), Lines: f.Meta.Mode == "lines"}
 }
