@@ -124,18 +124,26 @@ func QuantizeLogProbs(cdf []uint32, logp []float32, weights []uint64) {
 // UNK token followed by one raw byte (8 bits at probability 1/2), and the
 // model is conditioned on UNK.
 type staticCodec struct {
-	s      *Static
-	st     autoreg.State
-	cdfer  CDFer
-	vocab  autoreg.Vocab
-	unk    autoreg.Token
-	lines  bool
-	cdf    []uint32
-	logp   []float32
-	w      []uint64
-	toks   []autoreg.Token
-	tb     []byte
-	tokBuf []autoreg.Token
+	s     *Static
+	st    autoreg.State
+	cdfer CDFer
+	vocab autoreg.Vocab
+	unk   autoreg.Token
+	lines bool
+	// The literal channel: before every item a flag (literal byte or model
+	// token) and literal bytes, coded with small adaptive models of their
+	// own, so bytes the tokenizer does not reproduce cost a few bits and
+	// leave the language model's history alone.
+	litFlag [2]uint32   // P(literal) by whether the previous item was a literal
+	litByte [512]uint32 // order-0 bit tree by whether the previous item was a literal
+	prevLit int         // whether the previous item was a literal
+	litCtx  int         // prevLit before the current item's flag
+	cdf     []uint32
+	logp    []float32
+	w       []uint64
+	toks    []autoreg.Token
+	tb      []byte
+	tokBuf  []autoreg.Token
 }
 
 func newStaticCodec(s *Static, lines bool) *staticCodec {
@@ -176,11 +184,15 @@ const (
 	maxWindow = 4096
 )
 
-// eosMark stands for a newline in lines mode in the output of tokenize.
-const eosMark = -257
+// Items of tokenize's output besides ordinary tokens: -1-b is the literal
+// byte b, eosMark a line end in lines mode, unkMark the model's <unk>.
+const (
+	eosMark = -257
+	unkMark = -258
+)
 
-// tokenize returns the token sequence the encoder codes for raw, with -1-b
-// standing for an escaped byte b and eosMark for a line end in lines mode.
+// tokenize returns the items the encoder codes for raw: ordinary tokens,
+// literal bytes, <unk> and line ends (see eosMark).
 // It depends only on raw and the tokenizer, so the decoder can replay it
 // over a stored block.
 func (c *staticCodec) tokenize(raw []byte) []autoreg.Token {
@@ -223,6 +235,12 @@ func (c *staticCodec) tokenizeSpan(out []autoreg.Token, raw []byte) []autoreg.To
 				break // retokenize from here with more context
 			}
 			if !good {
+				// Where the tokenizer itself says <unk>, the model sees
+				// <unk> (once per unknown stretch, as autoreg eval would);
+				// the bytes go through the literal channel.
+				if t == c.unk && (len(out) == 0 || out[len(out)-1] >= 0 || out[len(out)-1] == eosMark) {
+					out = append(out, unkMark)
+				}
 				out = append(out, -1-autoreg.Token(raw[pos]))
 				pos++
 				progressed, escaped = true, true
@@ -254,48 +272,101 @@ func (c *staticCodec) newLine() {
 
 func (c *staticCodec) encode(enc *arith.Encoder, raw []byte) {
 	for _, t := range c.tokenize(raw) {
-		if t == eosMark {
+		lit := t < 0 && t >= -256
+		if enc != nil {
+			c.codeFlag(enc, nil, lit)
+		} else {
+			c.learnFlag(lit)
+		}
+		switch {
+		case lit:
+			c.codeLiteral(enc, nil, byte(-1-t))
+		case t == eosMark:
 			if enc != nil {
 				enc.EncodeSymbol(c.table(), int(c.vocab.EOS()))
 			}
 			c.newLine()
-			continue
+		default:
+			tok := t
+			if t == unkMark {
+				tok = c.unk
+			}
+			if enc != nil {
+				enc.EncodeSymbol(c.table(), int(tok))
+			}
+			c.st.Append(tok)
 		}
-		tok := t
-		if t < 0 {
-			tok = c.unk
+	}
+}
+
+// codeFlag codes (enc != nil) or decodes (dec != nil) whether a literal
+// byte comes next, and learns it.
+func (c *staticCodec) codeFlag(enc *arith.Encoder, dec *arith.Decoder, lit bool) bool {
+	ctr := &c.litFlag[c.prevLit]
+	p := (*ctr ^ counterInit) >> 16
+	if enc != nil {
+		b := 0
+		if lit {
+			b = 1
 		}
-		if enc != nil {
-			enc.EncodeSymbol(c.table(), int(tok))
-			if t < 0 {
-				b := int(-1 - t)
-				for i := 7; i >= 0; i-- {
-					enc.EncodeBit(b>>uint(i)&1, 1<<(arith.ProbBits-1))
-				}
+		enc.EncodeBit(b, p)
+	} else {
+		lit = dec.DecodeBit(p) == 1
+	}
+	c.learnFlag(lit)
+	return lit
+}
+
+func (c *staticCodec) learnFlag(lit bool) {
+	b := 0
+	if lit {
+		b = 1
+	}
+	counterUpdate(&c.litFlag[c.prevLit], b, 255)
+	c.litCtx, c.prevLit = c.prevLit, b
+}
+
+// codeLiteral codes (or, with enc and dec nil, learns) a literal byte with
+// an order-0 bit tree; with dec set it decodes one.
+func (c *staticCodec) codeLiteral(enc *arith.Encoder, dec *arith.Decoder, v byte) byte {
+	tree := c.litByte[256*c.litCtx:]
+	node := 1
+	for i := 7; i >= 0; i-- {
+		ctr := &tree[node]
+		p := (*ctr ^ counterInit) >> 16
+		var b int
+		switch {
+		case dec != nil:
+			b = dec.DecodeBit(p)
+		default:
+			b = int(v>>uint(i)) & 1
+			if enc != nil {
+				enc.EncodeBit(b, p)
 			}
 		}
-		c.st.Append(tok)
+		counterUpdate(ctr, b, 255)
+		node = node<<1 | b
 	}
+	return byte(node)
 }
 
 func (c *staticCodec) decode(dec *arith.Decoder, dst []byte) error {
 	n := 0
 	for n < len(dst) {
+		if c.codeFlag(nil, dec, false) {
+			dst[n] = c.codeLiteral(nil, dec, 0)
+			n++
+			continue
+		}
 		t := autoreg.Token(dec.DecodeSymbol(c.table()))
-		if c.lines && t == c.vocab.EOS() {
+		switch {
+		case c.lines && t == c.vocab.EOS():
 			dst[n] = '\n'
 			n++
 			c.newLine()
 			continue
-		}
-		if t == c.unk {
-			b := 0
-			for i := 0; i < 8; i++ {
-				b = b<<1 | dec.DecodeBit(1<<(arith.ProbBits-1))
-			}
-			dst[n] = byte(b)
-			n++
-		} else {
+		case t == c.unk:
+		default:
 			var ok bool
 			c.tb, ok = c.s.Tokenizer.AppendBytes(c.tb[:0], t)
 			if !ok || len(c.tb) == 0 || c.vocab.IsSpecial(t) {
