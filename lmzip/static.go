@@ -118,11 +118,11 @@ func QuantizeLogProbs(cdf []uint32, logp []float32, weights []uint64) {
 }
 
 // staticCodec codes a block as tokens of a static model, whose history runs
-// on from block to block (the stream is one sequence, started with <s>). An ordinary token
-// whose bytes match the input is coded with the model; anything else (an
-// unknown byte, a token that would not reproduce the input) is coded as the
-// UNK token followed by one raw byte (8 bits at probability 1/2), and the
-// model is conditioned on UNK.
+// on from block to block (the stream is one sequence started with <s>, or
+// one per line in lines mode). An ordinary token whose bytes match the input
+// is coded with the model; any other byte goes through the literal channel
+// (a flag and an order-0 byte model of its own), and where the tokenizer
+// says <unk> the model codes <unk> first.
 type staticCodec struct {
 	s     *Static
 	st    autoreg.State
