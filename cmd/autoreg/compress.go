@@ -1,0 +1,251 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/autoreg/autoreg/internal/atomicfile"
+	"github.com/autoreg/autoreg/lmzip"
+	"github.com/autoreg/autoreg/modelfile"
+)
+
+func init() {
+	register(&command{
+		name: "compress",
+		summary: "Compress a file losslessly with a model driving an arithmetic coder. --model uses a trained model (decompressing needs the same file); " +
+			"--adaptive needs none: the model starts empty and learns as it codes.",
+		usage: "(--model FILE | --adaptive [--adaptive-arch ngram|mix]) [--out OUT] IN",
+		setup: func(fs *flag.FlagSet) func(context.Context, []string) error {
+			model := fs.String("model", "", "compress with this trained model `FILE` (autoreg model or ARPA)")
+			adaptive := fs.Bool("adaptive", false, "no model file: learn from the data as it is coded")
+			arch := fs.String("adaptive-arch", "", "adaptive model: ngram (fast), mix (context mixing, stronger) or a configuration string (implies --adaptive)")
+			out := fs.String("out", "", "write to `OUT` (default IN.arz; standard output when IN is -; - for standard output)")
+			block := fs.Int("block-size", 0, "input bytes per block, a power of two from 4096 to 64 MiB (default 1 MiB)")
+			force := fs.Bool("force", false, "overwrite an existing output file")
+			return func(ctx context.Context, args []string) error {
+				in, err := oneInput(args)
+				if err != nil {
+					return err
+				}
+				if *arch != "" {
+					*adaptive = true
+				}
+				opts := lmzip.Options{BlockSize: *block, Context: ctx}
+				switch {
+				case *adaptive && *model != "":
+					return usagef("--model and --adaptive exclude each other")
+				case *adaptive:
+					opts.Adaptive = *arch
+					if opts.Adaptive == "" {
+						opts.Adaptive = "ngram"
+					}
+					if _, err := lmzip.ParseAdaptiveConfig(opts.Adaptive); err != nil && !slices.Contains(lmzip.AdaptiveArchs(), opts.Adaptive) {
+						return usagef("--adaptive-arch %q: want one of %s, or a configuration string (%v)", opts.Adaptive, strings.Join(lmzip.AdaptiveArchs(), ", "), err)
+					}
+				case *model != "":
+					f, err := modelfile.Read(*model)
+					if err != nil {
+						return err
+					}
+					opts.Static = lmzip.StaticFromFile(f)
+				default:
+					return usagef("give --model FILE or --adaptive")
+				}
+				dst := *out
+				if dst == "" {
+					dst = "-"
+					if in != "-" {
+						dst = in + ".arz"
+					}
+				}
+				return transcode(in, dst, *force, "compress", func(w io.Writer, r io.Reader, progress func(in, out int64)) (int64, error) {
+					opts.Progress = progress
+					return lmzip.Compress(ctx, w, r, opts)
+				})
+			}
+		},
+	})
+	register(&command{
+		name:    "decompress",
+		summary: "Restore a file written by compress (a static file needs the same --model).",
+		usage:   "[--model FILE] [--out OUT] IN",
+		setup: func(fs *flag.FlagSet) func(context.Context, []string) error {
+			model := fs.String("model", "", "the model `FILE` the file was compressed with (static mode)")
+			out := fs.String("out", "", "write to `OUT` (default IN without .arz; standard output when IN is -; - for standard output)")
+			force := fs.Bool("force", false, "overwrite an existing output file")
+			allow := fs.Bool("allow-platform-mismatch", false, "try a file whose model probabilities are tied to another platform (checksums still catch a difference)")
+			return func(ctx context.Context, args []string) error {
+				in, err := oneInput(args)
+				if err != nil {
+					return err
+				}
+				opts := lmzip.ReaderOptions{Name: in, Context: ctx}
+				if *model != "" {
+					f, err := modelfile.Read(*model)
+					if err != nil {
+						return err
+					}
+					opts.Static = lmzip.StaticFromFile(f)
+					opts.Static.AllowPlatformMismatch = *allow
+				}
+				dst := *out
+				if dst == "" {
+					switch {
+					case in == "-":
+						dst = "-"
+					case strings.HasSuffix(in, ".arz") && len(in) > 4:
+						dst = strings.TrimSuffix(in, ".arz")
+					default:
+						return usagef("%s does not end in .arz: name the output with --out", in)
+					}
+				}
+				return transcode(in, dst, *force, "decompress", func(w io.Writer, r io.Reader, progress func(in, out int64)) (int64, error) {
+					opts.Progress = progress
+					return lmzip.Decompress(ctx, w, r, opts)
+				})
+			}
+		},
+	})
+}
+
+func oneInput(args []string) (string, error) {
+	switch len(args) {
+	case 0:
+		return "", usagef("name the input file (or - for standard input)")
+	case 1:
+		return args[0], nil
+	}
+	return "", usagef("one input file at a time, got %d", len(args))
+}
+
+// transcode runs fn from the input path to the output path; the output file
+// appears only when fn succeeded (written to a temporary name, synced,
+// renamed), so a failure or Ctrl-C never leaves a partial file.
+func transcode(in, out string, force bool, verb string, fn func(w io.Writer, r io.Reader, progress func(in, out int64)) (int64, error)) error {
+	var r io.Reader = os.Stdin
+	var total int64
+	if in != "-" {
+		f, err := os.Open(in)
+		if err != nil {
+			return fmt.Errorf("%s: %v", in, unwrapPathErr(err))
+		}
+		defer f.Close()
+		if fi, err := f.Stat(); err == nil {
+			if fi.IsDir() {
+				return fmt.Errorf("%s: is a directory", in)
+			}
+			total = fi.Size()
+		}
+		r = f
+	}
+	if out != "-" {
+		if _, err := os.Stat(out); err == nil && !force {
+			return fmt.Errorf("%s exists (use --force to overwrite)", out)
+		}
+		if err := checkOut("--out", out); err != nil {
+			return err
+		}
+	}
+	start := time.Now()
+	pr := newProgress(verb)
+	progress := func(nin, nout int64) {
+		if verb == "compress" {
+			pr.bytes(nin, total)
+		} else {
+			pr.bytes(nout, 0)
+		}
+	}
+	var nin, nout int64
+	count := &countingReader{r: bufio.NewReaderSize(r, 1<<20)}
+	var err error
+	if out == "-" {
+		bw := bufio.NewWriterSize(stdout, 1<<20)
+		cw := &countingWriter{w: bw}
+		_, err = fn(cw, count, progress)
+		if ferr := bw.Flush(); err == nil {
+			err = ferr
+		}
+		nout = cw.n
+	} else {
+		var af *atomicfile.File
+		if af, err = atomicfile.Create(out); err != nil {
+			return err
+		}
+		defer af.Abort()
+		bw := bufio.NewWriterSize(af, 1<<20)
+		cw := &countingWriter{w: bw}
+		_, err = fn(cw, count, progress)
+		if err == nil {
+			err = bw.Flush()
+		}
+		if err == nil {
+			err = af.Commit()
+		}
+		nout = cw.n
+	}
+	pr.done()
+	nin = count.n
+	if err != nil {
+		if errors.Is(err, context.Canceled) {
+			return err
+		}
+		return err
+	}
+	el := time.Since(start)
+	plain, packed := nin, nout
+	if verb == "decompress" {
+		plain, packed = nout, nin
+	}
+	bpb := 0.0
+	if plain > 0 {
+		bpb = 8 * float64(packed) / float64(plain)
+	}
+	fmt.Fprintf(stderr, "%s: %s -> %s bytes (%.3f bits/byte) in %s, %.2f MB/s\n", nameOf(in), thousands(nin), thousands(nout), bpb,
+		el.Round(time.Millisecond), float64(plain)/1e6/el.Seconds())
+	return nil
+}
+
+func nameOf(p string) string {
+	if p == "-" {
+		return "standard input"
+	}
+	return p
+}
+
+func unwrapPathErr(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}

@@ -1,0 +1,178 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// styleText writes n characters of random "words" over a two-letter
+// alphabet, so each style has characters of its own.
+func styleText(r *rand.Rand, alphabet string, n int) string {
+	var b strings.Builder
+	for b.Len() < n {
+		for range 1 + r.IntN(6) {
+			b.WriteByte(alphabet[r.IntN(len(alphabet))])
+		}
+		if r.IntN(8) == 0 {
+			b.WriteByte('\n')
+		} else {
+			b.WriteByte(' ')
+		}
+	}
+	return b.String()
+}
+
+// styleShare is the fraction of the letters of s (spaces and newlines
+// aside) that belong to alphabet.
+func styleShare(s, alphabet string) float64 {
+	in, all := 0, 0
+	for _, c := range s {
+		if c == ' ' || c == '\n' {
+			continue
+		}
+		all++
+		if strings.ContainsRune(alphabet, c) {
+			in++
+		}
+	}
+	if all == 0 {
+		return 0
+	}
+	return float64(in) / float64(all)
+}
+
+// TestControlCodes runs control codes through the command line: an n-gram
+// trained with --control-from glob:... on files of two styles writes each
+// style under its tag; eval conditions on a file's tag; bad tags are
+// usage errors. (scripts/control-codes.sh measures the same with a GPT on
+// the demo corpus.)
+func TestControlCodes(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	if err := os.Mkdir(data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	for i := range 40 {
+		writeFile(t, data, fmt.Sprintf("ab%d.txt", i), []byte(styleText(r, "ab", 400)))
+		writeFile(t, data, fmt.Sprintf("xy%d.txt", i), []byte(styleText(r, "xy", 400)))
+	}
+	model := filepath.Join(dir, "m.arm")
+	rule := "glob:ab*.txt=ab,xy*.txt=xy"
+	code, _, errs := cli(t, "train", "--order", "4", "--control-from", rule, "--data", data, "--out", model)
+	if code != 0 {
+		t.Fatalf("train: exit %d: %s", code, errs)
+	}
+	if !strings.Contains(errs, "control codes ("+rule+"): ab, xy") {
+		t.Errorf("train does not report the control codes: %s", errs)
+	}
+
+	// Sampling under each tag writes that tag's style. Kneser-Ney smoothing
+	// gives the other style's letters a little mass (backing off to the
+	// unigram); --min-p cuts that tail, so a sample cannot drift into the
+	// other style and only the control code decides the style. Were the
+	// code ignored, each sample would pick a style by chance.
+	for _, tag := range []string{"ab", "xy"} {
+		for seed := 1; seed <= 5; seed++ {
+			code, out, errs := cli(t, "sample", "--model", model, "--control", tag, "--seed", fmt.Sprint(seed), "--max-tokens", "200", "--min-p", "0.1")
+			if code != 0 {
+				t.Fatalf("sample --control %s: exit %d: %s", tag, code, errs)
+			}
+			if strings.Contains(out, "<") || strings.Contains(out, ">") {
+				t.Errorf("sample --control %s prints a special token: %q", tag, out)
+			}
+			if share := styleShare(out, tag); share < 0.95 || len(strings.TrimSpace(out)) < 20 {
+				t.Errorf("sample --control %s --seed %d: %.0f%% of letters in its style, want ≥ 95%%: %q", tag, seed, 100*share, out)
+			}
+		}
+	}
+
+	// eval reads a file's tag from its name through the rule stored in the
+	// model, conditions on it and does not score it: the same text costs
+	// far less under its own tag, and both count the same tokens (its
+	// characters and </s>).
+	text := styleText(r, "ab", 500)
+	own := writeFile(t, dir, "ab-held.txt", []byte(text))
+	other := writeFile(t, dir, "xy-held.txt", []byte(text))
+	evalJSON := func(path string) map[string]float64 {
+		code, out, errs := cli(t, "eval", "--json", "--model", model, "--data", path)
+		if code != 0 {
+			t.Fatalf("eval %s: exit %d: %s", path, code, errs)
+		}
+		return jsonNumbers(t, out)
+	}
+	a, x := evalJSON(own), evalJSON(other)
+	if a["tokens"] != float64(len(text)+1) || x["tokens"] != a["tokens"] {
+		t.Errorf("eval counts %v and %v tokens; want %d (characters and </s>, not the control code)", a["tokens"], x["tokens"], len(text)+1)
+	}
+	if !(a["nll_nats"] > 0 && a["nll_nats"] < x["nll_nats"]) {
+		t.Errorf("NLL under its own tag %v, under the other %v: want 0 < own < other", a["nll_nats"], x["nll_nats"])
+	}
+
+	// Bad tags: clean usage errors (exit 2, one line naming the problem).
+	plain := filepath.Join(dir, "plain.arm")
+	if code, _, errs := cli(t, "train", "--order", "3", "--data", own, "--out", plain); code != 0 {
+		t.Fatalf("train plain: %s", errs)
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"unknown tag", []string{"sample", "--model", model, "--control", "zz"}, 2, `--control "zz": the model has no such control code (it has 2: ab, xy)`},
+		{"model without codes", []string{"sample", "--model", plain, "--control", "ab"}, 2, `--control "ab": the model has no such control code (it has 0`},
+		{"bad rule", []string{"train", "--control-from", "glob:*.txt", "--data", data, "--out", filepath.Join(dir, "bad.arm")}, 2, `"*.txt" is not PATTERN=TAG`},
+		{"rule tags nothing", []string{"train", "--control-from", "glob:*.md=doc", "--data", data, "--out", filepath.Join(dir, "bad.arm")}, 1, "no training example has a tag"},
+	} {
+		code, out, errs := cli(t, tc.args...)
+		lines := strings.Split(strings.TrimSpace(errs), "\n")
+		errLine := lines[len(lines)-1]
+		if tc.code == 2 { // usage errors add a hint line
+			errLine = lines[0]
+		}
+		if code != tc.code || !strings.HasPrefix(errLine, "autoreg ") || !strings.Contains(errLine, tc.want) || out != "" {
+			t.Errorf("%s: exit %d, stdout %q, stderr %q; want exit %d and %q", tc.name, code, out, errs, tc.code, tc.want)
+		}
+	}
+}
+
+// TestDemoListFiles checks the demo's file list, which
+// scripts/control-codes.sh trains on: Go files only, training and held-out
+// sets disjoint, the same list on every call.
+func TestDemoListFiles(t *testing.T) {
+	if _, err := goRoot(context.Background()); err != nil {
+		t.Skipf("no Go installation: %v", err)
+	}
+	code, out, errs := cli(t, "demo", "--list-files")
+	if code != 0 {
+		t.Fatalf("demo --list-files: exit %d: %s", code, errs)
+	}
+	seen := map[string]string{}
+	n := map[string]int{}
+	for _, line := range strings.Split(strings.TrimSuffix(out, "\n"), "\n") {
+		set, path, ok := strings.Cut(line, "\t")
+		if !ok || (set != "train" && set != "held-out") || !strings.HasSuffix(path, ".go") {
+			t.Fatalf("bad line %q", line)
+		}
+		if prev, dup := seen[path]; dup {
+			t.Fatalf("%s listed twice (%s, %s)", path, prev, set)
+		}
+		seen[path] = set
+		n[set]++
+	}
+	if n["train"] < 100 || n["held-out"] < 5 {
+		t.Errorf("%d training and %d held-out files; want a real selection", n["train"], n["held-out"])
+	}
+	if _, again, _ := cli(t, "demo", "--list-files"); again != out {
+		t.Error("two calls list different files")
+	}
+	if code, _, errs := cli(t, "demo", "--list-files", "--data", "x"); code != 2 || !strings.Contains(errs, "takes no --data") {
+		t.Errorf("--list-files --data: exit %d, %q; want a usage error", code, errs)
+	}
+}

@@ -1,0 +1,50 @@
+package main
+
+import (
+	"context"
+	"math"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/autoreg/autoreg/corpus"
+	"github.com/autoreg/autoreg/eval"
+	"github.com/autoreg/autoreg/internal/testutil"
+	"github.com/autoreg/autoreg/tokenize"
+	"github.com/autoreg/autoreg/train"
+)
+
+// TestDemoGPTTiming trains the demo GPT on tiny Shakespeare and reports
+// the time and the held-out loss (a measurement, run with -run DemoGPT -v).
+func TestDemoGPTTiming(t *testing.T) {
+	if os.Getenv("AUTOREG_DEMO_TIMING") == "" {
+		t.Skip("set AUTOREG_DEMO_TIMING=1 to time the demo model")
+	}
+	path := testutil.SharedFile(t, "data/tinyshakespeare/input.txt")
+	ctx := context.Background()
+	docs, _ := corpus.Files([]string{path}, corpus.Options{})
+	tok, err := corpus.LearnTokenizer(ctx, docs, corpus.Stream, corpus.TokenizerOptions{Kind: tokenize.KindChar}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	toks, _, err := corpus.Load(ctx, docs, tok, corpus.Stream, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut := len(toks) * 9 / 10
+	start := time.Now()
+	var last train.Progress
+	m, err := demoGPT(ctx, toks[:cut], tok.Vocab(), 1, func(p train.Progress) { last = p })
+	if err != nil {
+		t.Fatal(err)
+	}
+	el := time.Since(start)
+	s := eval.NewScorer(m)
+	s.Add(append(toks[cut:cut+1:cut+1], toks[cut+1:]...))
+	r := s.Result()
+	t.Logf("demo GPT: %d steps in %s (%.0f tok/s), last train loss %.3f, held-out %.3f nats/char",
+		last.Step, el.Round(time.Millisecond), float64(last.Tokens)/el.Seconds(), last.Loss, r.NLL/float64(r.Tokens))
+	if math.IsNaN(r.NLL) {
+		t.Fatal("NaN")
+	}
+}

@@ -1,0 +1,84 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"time"
+
+	"github.com/autoreg/autoreg/corpus"
+	"github.com/autoreg/autoreg/eval"
+)
+
+func init() {
+	register(&command{
+		name:    "eval",
+		summary: "Measure a model on text: tokens, OOVs, log-likelihood, perplexity, bits per token, character and byte.",
+		usage:   "--model FILE --data PATH... [--json]",
+		setup: func(fs *flag.FlagSet) func(context.Context, []string) error {
+			var cf corpusFlags
+			cf.register(fs, "text to score")
+			model := fs.String("model", "", "the model: an autoreg model file or an ARPA file")
+			asJSON := fs.Bool("json", false, "print one JSON object instead of a table")
+			stride := fs.Int("stride", 0, "models with a bounded context (GPT): slide the window `N` tokens at a time; each window scores its N new tokens conditioned on the rest (0 = half the context)")
+			fs.StringVar(&cf.mode, "mode", "", "how text is cut into sequences: stream (a file is a sequence) or lines (a line is a sentence); default: as in training")
+			return func(ctx context.Context, args []string) error {
+				f, err := loadModel(*model)
+				if err != nil {
+					return err
+				}
+				mode := f.Meta.Mode
+				if cf.mode != "" {
+					mode = cf.mode
+				}
+				m, err := corpus.ParseMode(mode)
+				if err != nil {
+					return usagef("--mode: %v", err)
+				}
+				docs, err := cf.docs(args)
+				if err != nil {
+					return err
+				}
+				start := time.Now()
+				pr := newProgress("scoring")
+				ctl, err := corpus.ParseControl(f.Meta.Control)
+				if err != nil {
+					return fmt.Errorf("%s: %v", *model, err)
+				}
+				res, err := eval.Run(ctx, f.Model, f.Tokenizer, docs, eval.Options{Mode: m, Stride: *stride, Control: ctl, Progress: pr.bytes})
+				pr.done()
+				if err != nil {
+					return err
+				}
+				if res.Tokens == 0 {
+					return fmt.Errorf("no tokens to score in %s", cf.data)
+				}
+				el := time.Since(start)
+				if *asJSON {
+					out := res.JSON()
+					out["seconds"] = el.Seconds()
+					out["mode"] = m.String()
+					enc := json.NewEncoder(stdout)
+					return enc.Encode(out)
+				}
+				printEval(res, m, el)
+				return nil
+			}
+		},
+	})
+}
+
+func printEval(r eval.Result, m corpus.Mode, el time.Duration) {
+	w := stdout
+	fmt.Fprintf(w, "text        %d files, %s bytes, %s characters, %s sequences (%s mode)\n",
+		r.Files, thousands(r.Bytes), thousands(r.Chars), thousands(r.Sequences), m)
+	fmt.Fprintf(w, "tokens      %s scored, %s OOV (%.2f%%)\n", thousands(r.Tokens), thousands(r.OOV), 100*float64(r.OOV)/float64(r.Tokens))
+	fmt.Fprintf(w, "NLL         %.2f nats\n", r.NLL)
+	fmt.Fprintf(w, "perplexity  %.3f including OOVs, %.3f excluding OOVs\n", r.PPL(), r.PPLExclOOV())
+	fmt.Fprintf(w, "bits        %.4f per token, %.4f per character, %.4f per byte\n", r.BitsPerToken(), r.BitsPerChar(), r.BitsPerByte())
+	if r.Window > 0 {
+		fmt.Fprintf(w, "window      %d tokens of context, stride %d\n", r.Window, r.Stride)
+	}
+	fmt.Fprintf(w, "speed       %.0f tokens/s\n", float64(r.Tokens)/el.Seconds())
+}

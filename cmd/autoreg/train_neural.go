@@ -1,0 +1,373 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/autoreg/autoreg"
+	"github.com/autoreg/autoreg/corpus"
+	"github.com/autoreg/autoreg/gpt"
+	"github.com/autoreg/autoreg/internal/atomicfile"
+	"github.com/autoreg/autoreg/modelfile"
+	"github.com/autoreg/autoreg/rnn"
+	"github.com/autoreg/autoreg/tokenize"
+	"github.com/autoreg/autoreg/train"
+)
+
+// trainNeural trains an LSTM, GRU or GPT model.
+//
+// Files: --out is the latest checkpoint (a model file eval and sample
+// accept, plus the optimizer and trainer state --resume needs); with
+// validation data, OUT's name with ".best" before the extension holds the
+// weights of the best validation loss; OUT with ".loss.png" instead of the
+// extension is the loss chart.
+func trainNeural(ctx context.Context, f *trainFlags, args []string) error {
+	var (
+		tr   *train.Trainer
+		tok  tokenize.Tokenizer
+		ctl  corpus.Control
+		meta modelfile.Meta
+		err  error
+	)
+	mode, err := corpus.ParseMode(f.corpus.mode)
+	if err != nil {
+		return usagef("--mode: %v", err)
+	}
+	if f.resume && len(f.corpus.data) == 0 && len(args) == 0 {
+		// Resuming without --data: the text the checkpoint was trained on.
+		if err := dataFromCheckpoint(f); err != nil {
+			return err
+		}
+	}
+	docs, err := f.corpus.docs(args)
+	if err != nil {
+		return err
+	}
+	// The text is read twice (vocabulary, then tokens): spool stdin.
+	docs, cleanup, err := corpus.Spool(docs, "")
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	if f.validSplit < 0 || f.validSplit >= 1 {
+		return usagef("--valid-split %g: want a fraction in [0, 1)", f.validSplit)
+	}
+	if f.validSplit > 0 && len(f.valid) > 0 {
+		return usagef("--valid-split and --valid exclude each other")
+	}
+	if f.resume {
+		ck, err := modelfile.Read(f.out)
+		if err != nil {
+			return err
+		}
+		if tr, err = train.Resume(ck); err != nil {
+			return fmt.Errorf("%s: %w", f.out, err)
+		}
+		tok, meta = ck.Tokenizer, ck.Meta
+		f.arch = meta.Family
+		if m, err := corpus.ParseMode(meta.Mode); err == nil {
+			mode = m
+		}
+		if ctl, err = corpus.ParseControl(meta.Control); err != nil {
+			return fmt.Errorf("%s: %w", f.out, err)
+		}
+		tr.Opts.MaxTime = f.maxTime
+	} else {
+		if tok, ctl, err = learnTokenizer(ctx, f, docs, mode); err != nil {
+			return err
+		}
+		m, cfg, err := newNeuralModel(f, tok.Vocab())
+		if err != nil {
+			return err
+		}
+		conf, _ := json.Marshal(cfg)
+		meta = modelfile.Meta{Family: f.arch, Mode: mode.String(), Control: ctl.String(), Config: conf}
+		opts := train.Options{Batch: f.batch, Context: f.context, Steps: f.steps, Accum: f.accum,
+			LR: f.lr, Warmup: f.warmup, WeightDecay: f.weightDec, Clip: f.clip, Seed: f.seed,
+			EvalEvery: f.evalEvery, EvalTokens: f.evalTokens, MaxTime: f.maxTime}
+		if tr, err = train.New(m, opts); err != nil {
+			return usagef("%v", err)
+		}
+	}
+
+	pr := newProgress("reading")
+	trainToks, st, err := corpus.LoadControl(ctx, docs, tok, mode, ctl, pr.bytes)
+	pr.done()
+	if err != nil {
+		return err
+	}
+	var validToks []autoreg.Token
+	switch {
+	case f.validSplit > 0:
+		// The standard split of a single text: the first (1−f) of its
+		// tokens (after BOS) train, the rest (with the closing EOS)
+		// validate.
+		cut := 1 + int((1-f.validSplit)*float64(len(trainToks)-2))
+		validToks = append([]autoreg.Token(nil), trainToks[cut:]...)
+		trainToks = trainToks[:cut]
+	case len(f.valid) > 0:
+		vdocs, err := corpus.Files(f.valid, corpus.Options{})
+		if err != nil {
+			return err
+		}
+		if validToks, _, err = corpus.LoadControl(ctx, vdocs, tok, mode, ctl, nil); err != nil {
+			return err
+		}
+	}
+
+	out := f.out
+	base := strings.TrimSuffix(out, filepath.Ext(out))
+	bestPath := base + ".best" + filepath.Ext(out)
+	chartPath := base + ".loss.png"
+	training := map[string]any{"data": append(append([]string(nil), f.corpus.data...), args...),
+		"valid": []string(f.valid), "valid_split": f.validSplit,
+		"include": []string(f.corpus.include), "exclude": []string(f.corpus.exclude), "train_tokens": len(trainToks),
+		"valid_tokens": len(validToks), "chars": st.Chars}
+
+	logw, err := openTrainLog(f.logPath, f.resume, tr.Step)
+	if err != nil {
+		return err
+	}
+	defer logw.close()
+
+	tr.Checkpoint = func(t *train.Trainer, r train.SaveReason) (string, error) {
+		training["steps"], training["tokens"], training["seconds"] = t.Step, t.Tokens, t.Elapsed.Seconds()
+		if !math.IsNaN(t.BestVal) {
+			training["best_val_loss"] = t.BestVal
+		}
+		meta.Training, _ = json.Marshal(training)
+		if r == train.SaveBest {
+			return bestPath, t.Save(bestPath, meta, tok, false)
+		}
+		if err := t.Save(out, meta, tok, true); err != nil {
+			return "", err
+		}
+		if err := writeLossChart(chartPath, t.History); err != nil {
+			return "", fmt.Errorf("loss chart: %w", err)
+		}
+		return out, nil
+	}
+	bar := newTrainBar(tr.Opts.Steps, tr.Step)
+	tr.OnStep = func(p train.Progress) {
+		logw.write(p)
+		bar.update(p)
+		if stopAt != nil {
+			stopAt(p.Step)
+		}
+	}
+	fmt.Fprintf(stderr, "training %s: %s parameters, %s training tokens, %s validation tokens, %d steps of %d×%d×%d tokens\n",
+		f.arch, thousands(int64(tr.Model.Arena().Count())), thousands(int64(len(trainToks))),
+		thousands(int64(len(validToks))), tr.Opts.Steps, tr.Opts.Accum, tr.Opts.Batch, tr.Opts.Context)
+	if f.resume {
+		fmt.Fprintf(stderr, "resuming %s at step %d\n", out, tr.Step)
+	}
+	err = tr.Run(ctx, train.Data{Train: trainToks, Valid: validToks})
+	bar.done()
+	if errors.Is(err, context.Canceled) {
+		return fmt.Errorf("interrupted at step %d; checkpoint saved to %s (continue with --resume)", tr.Step, out)
+	}
+	if err != nil {
+		return err
+	}
+	msg := fmt.Sprintf("done: %d steps, %s tokens in %s; model %s, chart %s", tr.Step, thousands(tr.Tokens),
+		tr.Elapsed.Round(time.Second), out, chartPath)
+	if !math.IsNaN(tr.BestVal) {
+		msg += fmt.Sprintf("; best validation loss %.4f nats/token in %s", tr.BestVal, bestPath)
+	}
+	fmt.Fprintln(stderr, msg)
+	return nil
+}
+
+// dataFromCheckpoint fills the data flags of a --resume without --data
+// from what the checkpoint at --out recorded.
+func dataFromCheckpoint(f *trainFlags) error {
+	ck, err := modelfile.Read(f.out)
+	if err != nil {
+		return err
+	}
+	var rec struct {
+		Data       []string `json:"data"`
+		Valid      []string `json:"valid"`
+		ValidSplit float64  `json:"valid_split"`
+		Include    []string `json:"include"`
+		Exclude    []string `json:"exclude"`
+	}
+	if len(ck.Meta.Training) > 0 {
+		_ = json.Unmarshal(ck.Meta.Training, &rec)
+	}
+	if len(rec.Data) == 0 {
+		return usagef("--resume: give --data (the checkpoint does not record its training text)")
+	}
+	f.corpus.data, f.corpus.include, f.corpus.exclude = rec.Data, rec.Include, rec.Exclude
+	if len(f.valid) == 0 && f.validSplit == 0 {
+		f.valid, f.validSplit = rec.Valid, rec.ValidSplit
+	}
+	return nil
+}
+
+// stopAt, if set (tests), is called after every training step.
+var stopAt func(step int)
+
+// newNeuralModel builds a freshly initialized model of f.arch. Adding a
+// family means adding a case here (and in modelfile.decodeModel).
+func newNeuralModel(f *trainFlags, v autoreg.Vocab) (train.Model, any, error) {
+	switch f.arch {
+	case "gpt":
+		cfg := gpt.Config{Layers: f.layers, Dim: f.dim, Heads: f.heads, Context: f.context, Dropout: f.dropout}
+		if f.embed != 0 && f.embed != f.dim {
+			return nil, nil, usagef("--embed: a GPT's embedding width is --dim")
+		}
+		m, err := gpt.New(cfg, v, f.seed)
+		if err != nil {
+			return nil, nil, usagef("%v", err)
+		}
+		return m, cfg, nil
+	case "lstm", "gru":
+		cfg := rnn.Config{Cell: f.arch, Layers: f.layers, Hidden: f.dim, Embed: f.embed, Dropout: f.dropout}
+		m, err := rnn.New(cfg, v, f.seed)
+		if err != nil {
+			return nil, nil, usagef("%v", err)
+		}
+		return m, cfg, nil
+	}
+	return nil, nil, fmt.Errorf("--arch %s: not in this build yet", f.arch)
+}
+
+// trainLog writes --log: one JSON object per step.
+type trainLog struct {
+	f  *os.File
+	bw *bufio.Writer
+}
+
+// openTrainLog opens path for the step log. On resume it keeps the lines
+// of steps up to the checkpoint's (a killed run may have logged further)
+// so the log reads as if the run had never stopped.
+func openTrainLog(path string, resume bool, step int) (*trainLog, error) {
+	if path == "" {
+		return &trainLog{}, nil
+	}
+	var keep []byte
+	if resume {
+		old, err := os.ReadFile(path)
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, err
+		}
+		for _, line := range strings.SplitAfter(string(old), "\n") {
+			var p struct {
+				Step int `json:"step"`
+			}
+			if !strings.HasSuffix(line, "\n") || json.Unmarshal([]byte(line), &p) != nil || p.Step > step {
+				break
+			}
+			keep = append(keep, line...)
+		}
+		w, err := atomicfile.Create(path)
+		if err != nil {
+			return nil, err
+		}
+		defer w.Abort()
+		if _, err := w.Write(keep); err != nil {
+			return nil, err
+		}
+		if err := w.Commit(); err != nil {
+			return nil, err
+		}
+	}
+	flags := os.O_CREATE | os.O_WRONLY | os.O_TRUNC
+	if resume {
+		flags = os.O_CREATE | os.O_WRONLY | os.O_APPEND
+	}
+	fh, err := os.OpenFile(path, flags, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	return &trainLog{f: fh, bw: bufio.NewWriter(fh)}, nil
+}
+
+func (l *trainLog) write(p train.Progress) {
+	if l.f == nil {
+		return
+	}
+	rec := map[string]any{"step": p.Step, "tokens": p.Tokens, "loss": p.Loss, "lr": p.LR,
+		"tokens_per_sec": math.Round(p.TokensPerSec), "grad_norm": p.GradNorm,
+		"elapsed_sec": math.Round(p.Elapsed.Seconds()*1000) / 1000}
+	if p.HasVal {
+		rec["val_loss"] = p.ValLoss
+	}
+	b, _ := json.Marshal(rec)
+	l.bw.Write(append(b, '\n'))
+	// Flush at checkpoints and evaluations so a killed run's log reaches
+	// at least its last checkpoint.
+	if p.HasVal || p.Saved != "" || p.Step == p.Steps {
+		l.bw.Flush()
+	}
+}
+
+func (l *trainLog) close() {
+	if l.f != nil {
+		l.bw.Flush()
+		l.f.Close()
+	}
+}
+
+// trainBar draws the progress line: on a terminal a carriage-return line
+// redrawn at most ten times a second; elsewhere one line per evaluation.
+type trainBar struct {
+	p       *progress
+	steps   int
+	first   int
+	start   time.Time
+	lastVal float64
+	rate    float64 // smoothed tokens/s
+}
+
+func newTrainBar(steps, first int) *trainBar {
+	return &trainBar{p: newProgress("train"), steps: steps, first: first, start: time.Now(), lastVal: math.NaN()}
+}
+
+func (b *trainBar) update(p train.Progress) {
+	if p.HasVal {
+		b.lastVal = p.ValLoss
+	}
+	if b.rate == 0 {
+		b.rate = p.TokensPerSec
+	} else {
+		b.rate = 0.9*b.rate + 0.1*p.TokensPerSec
+	}
+	done := p.Step - b.first
+	el := time.Since(b.start)
+	eta := time.Duration(float64(el) / float64(max(done, 1)) * float64(b.steps-p.Step))
+	width := 24
+	fill := width * p.Step / max(b.steps, 1)
+	line := fmt.Sprintf("[%s%s] %d/%d ETA %s  %s tok/s  loss %.4f", strings.Repeat("=", fill), strings.Repeat(" ", width-fill),
+		p.Step, b.steps, eta.Round(time.Second), thousands(int64(b.rate)), p.Loss)
+	if !math.IsNaN(b.lastVal) {
+		line += fmt.Sprintf("  val %.4f", b.lastVal)
+	}
+	line += fmt.Sprintf("  lr %.2e", p.LR)
+	if b.p.tty {
+		if time.Since(b.p.last) >= 100*time.Millisecond || p.Step == b.steps {
+			b.p.last = time.Now()
+			b.p.line(line)
+		}
+		return
+	}
+	if p.HasVal || p.Step == b.steps {
+		fmt.Fprintln(stderr, line)
+	}
+}
+
+func (b *trainBar) done() {
+	if b.p.drawn {
+		fmt.Fprintln(stderr)
+		b.p.drawn = false
+	}
+}

@@ -1,0 +1,57 @@
+package corpus
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/autoreg/autoreg/tokenize"
+)
+
+// TokenizerOptions says which tokenizer to learn from a corpus.
+type TokenizerOptions struct {
+	// Kind is tokenize.KindByte, KindChar or KindWord.
+	Kind string
+	// VocabSize keeps at most this many most frequent words (0 = all).
+	VocabSize int
+	// MinCount keeps words seen at least this many times (0 or 1 = all).
+	MinCount int64
+}
+
+// LearnTokenizer reads the corpus once and returns a tokenizer whose
+// vocabulary covers it: every character seen (char), or the most frequent
+// words (word). In lines mode the newline ends a sentence and is not a
+// character of the vocabulary. The byte tokenizer needs no pass.
+func LearnTokenizer(ctx context.Context, docs []Doc, mode Mode, opts TokenizerOptions, progress Progress) (tokenize.Tokenizer, error) {
+	switch opts.Kind {
+	case tokenize.KindByte:
+		return tokenize.NewByte(), nil
+	case tokenize.KindChar:
+		b := tokenize.NewCharBuilder()
+		err := Read(ctx, docs, progress, func(_ Doc, p []byte) error { return b.Add(p) }, func(Doc) error { return b.Flush() })
+		if err != nil {
+			return nil, err
+		}
+		tok, err := b.Build()
+		if err != nil || mode != Lines {
+			return tok, err
+		}
+		rs := slices.DeleteFunc(tok.Runes(), func(r rune) bool { return r == '\n' })
+		if len(rs) == 0 {
+			return nil, fmt.Errorf("corpus: no characters in the training text besides newlines")
+		}
+		return tokenize.NewChar(rs)
+	case tokenize.KindWord:
+		b := tokenize.NewWordBuilder()
+		err := Read(ctx, docs, progress, func(_ Doc, p []byte) error { b.Add(p); return nil },
+			func(Doc) error { b.Flush(); return nil })
+		if err != nil {
+			return nil, err
+		}
+		if b.Distinct() == 0 {
+			return nil, fmt.Errorf("corpus: no words in the training text")
+		}
+		return b.Build(opts.VocabSize, max(opts.MinCount, 1))
+	}
+	return nil, fmt.Errorf("corpus: unknown tokenizer %q (want byte, char or word)", opts.Kind)
+}

@@ -1,0 +1,438 @@
+package decode
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/autoreg/autoreg"
+)
+
+// Config holds every decoding knob; each field names the `autoreg sample`
+// flag that sets it. In the zero value every processor is off and the
+// temperature is 0, which is greedy decoding; [DefaultConfig] is what the
+// command line starts from. For every processor, its neutral value (0, or 1
+// for top-p, typical-p and the repetition penalty) turns it off.
+type Config struct {
+	// Temperature (--temperature): s ← s/T; 0 is greedy.
+	Temperature float64
+	// TopK (--top-k): keep the K most probable tokens; 0 = off.
+	TopK int
+	// TopP (--top-p): nucleus mass in (0, 1); 0 or 1 = off.
+	TopP float64
+	// MinP (--min-p): keep p ≥ MinP·p_max; 0 = off.
+	MinP float64
+	// TypicalP (--typical-p): locally typical mass in (0, 1); 0 or 1 = off.
+	TypicalP float64
+	// Epsilon (--epsilon): keep p ≥ ε; 0 = off.
+	Epsilon float64
+	// Eta (--eta): η-sampling's ε; 0 = off.
+	Eta float64
+	// TopNSigma (--top-n-sigma): keep s ≥ max − N·σ; 0 = off.
+	TopNSigma float64
+	// MinKeep: every truncation keeps at least this many tokens (default 1).
+	MinKeep int
+
+	// RepetitionPenalty (--repetition-penalty): θ, with p ∝ p^θ on repeated
+	// tokens; 0 or 1 = off.
+	RepetitionPenalty float64
+	// PresencePenalty (--presence-penalty): subtracted once per seen token.
+	PresencePenalty float64
+	// FrequencyPenalty (--frequency-penalty): subtracted per occurrence.
+	FrequencyPenalty float64
+	// PenaltyWindow (--penalty-window): how many recent tokens (prompt
+	// included) the repetition, presence and frequency penalties look at;
+	// 0 = the whole sequence.
+	PenaltyWindow int
+	// NoRepeatNGram (--no-repeat-ngram): ban repeating any N-gram; 0 = off.
+	NoRepeatNGram int
+	// LogitBias (--logit-bias TOKEN=BIAS, repeatable; see ParseLogitBias).
+	LogitBias []Bias
+
+	// DRYMultiplier (--dry-multiplier): DRY's m; 0 = off.
+	DRYMultiplier float64
+	// DRYBase: DRY's b (default 1.75).
+	DRYBase float64
+	// DRYAllowedLength: DRY's A (default 2).
+	DRYAllowedLength int
+	// DRYWindow (--dry-window): how many recent tokens DRY searches for
+	// repeats; 0 = the whole sequence (llama.cpp's default).
+	DRYWindow int
+	// DRYBreakers: sequence-breaker tokens (see BreakerTokens; the command
+	// line fills them from DefaultBreakers through its tokenizer).
+	DRYBreakers []autoreg.Token
+
+	// XTCProbability (--xtc-probability): 0 = off.
+	XTCProbability float64
+	// XTCThreshold (--xtc-threshold): default 0.1.
+	XTCThreshold float64
+
+	// MirostatTau (--mirostat-tau): target surprise in bits; 0 = off.
+	MirostatTau float64
+	// MirostatEta: Mirostat's learning rate (default 0.1).
+	MirostatEta float64
+
+	// Order (--sampler-order): "hf", "llama" or a list of processor names
+	// separated by commas; "" is DefaultOrder. See ParseOrder.
+	Order string
+	// Seed (--seed) seeds the PCG generator of every random draw.
+	Seed uint64
+
+	// MaxTokens (--max-tokens): generated tokens at most (EOS included);
+	// 0 = DefaultMaxTokens.
+	MaxTokens int
+	// MaxTime (--max-time): wall-clock budget of one generation; 0 = none.
+	MaxTime time.Duration
+	// Stop (--stop STR, repeatable): generation ends before the first
+	// occurrence of any of these strings in the rendered text.
+	Stop []string
+
+	// Beams (--beams N): beam width; 0 or 1 = sampling.
+	Beams int
+	// LengthPenalty (--length-penalty): α of the beam score logP / len^α.
+	LengthPenalty float64
+	// EarlyStopping: stop a beam search as soon as Beams hypotheses have
+	// ended, instead of when no live beam can still beat them.
+	EarlyStopping bool
+	// NumReturn (--num-return): sequences returned (beams, rerank or
+	// independent samples); 0 = 1.
+	NumReturn int
+	// Rerank (--rerank N): draw N samples and return them best first by
+	// model log-probability; 0 or 1 = off.
+	Rerank int
+
+	// Control (--control TAG): the control code conditioning generation,
+	// inserted at the front of the prompt (after a leading BOS).
+	Control string
+	// SampleSpecials lets generation produce BOS and control codes. They
+	// are context-only tokens, so by default the sampler and beam search
+	// never choose them (they are removed before the chain runs, which
+	// renormalizes over the other tokens). EOS and UNK are always allowed.
+	SampleSpecials bool
+	// IgnoreEOS (--ignore-eos): never produce EOS, so generation runs to
+	// MaxTokens (or a stop string, or MaxTime): fixed-length outputs.
+	IgnoreEOS bool
+}
+
+// contextOnly returns the tokens generation never produces: BOS and the
+// control codes unless SampleSpecials is set, and EOS if IgnoreEOS is.
+func (c *Config) contextOnly(v autoreg.Vocab) []autoreg.Token {
+	var out []autoreg.Token
+	if c.IgnoreEOS {
+		out = append(out, v.EOS())
+	}
+	if c.SampleSpecials {
+		return out
+	}
+	out = append(out, v.BOS())
+	for i := range v.Controls {
+		out = append(out, autoreg.Token(v.Base+autoreg.NumReserved+i))
+	}
+	return out
+}
+
+// DefaultMaxTokens is the generation length when Config.MaxTokens is 0.
+const DefaultMaxTokens = 256
+
+// maxReserve caps the token buffers reserved up front, so that a huge
+// MaxTokens does not allocate a huge buffer before generating anything.
+const maxReserve = 1 << 14
+
+// DefaultBreakers are DRY's default sequence breakers (text-generation-webui
+// and llama.cpp): newline, colon, double quote, asterisk.
+var DefaultBreakers = []string{"\n", ":", "\"", "*"}
+
+// DefaultConfig is the starting point of `autoreg sample`: plain sampling
+// from the model (temperature 1, no truncation, no penalty), so that what
+// comes out is the model's own distribution until the user asks otherwise,
+// with the neutral parameters of the optional processors filled in.
+func DefaultConfig() Config {
+	return Config{
+		Temperature:       1,
+		TopP:              1,
+		TypicalP:          1,
+		RepetitionPenalty: 1,
+		MinKeep:           1,
+		PenaltyWindow:     64,
+		DRYBase:           1.75,
+		DRYAllowedLength:  2,
+		XTCThreshold:      0.1,
+		MirostatEta:       0.1,
+		Order:             DefaultOrder,
+		MaxTokens:         DefaultMaxTokens,
+		LengthPenalty:     1,
+		NumReturn:         1,
+	}
+}
+
+// Validate reports the first out-of-range knob, naming its flag.
+func (c *Config) Validate() error {
+	bad := func(flag string, v any, want string) error {
+		return fmt.Errorf("decode: --%s %v: %s", flag, v, want)
+	}
+	finite := func(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
+	switch {
+	case !finite(c.Temperature) || c.Temperature < 0:
+		return bad(NameTemperature, c.Temperature, "must be ≥ 0 (0 is greedy)")
+	case c.TopK < 0:
+		return bad(NameTopK, c.TopK, "must be ≥ 0 (0 is off)")
+	case !(c.TopP >= 0 && c.TopP <= 1):
+		return bad(NameTopP, c.TopP, "must be in [0, 1] (0 or 1 is off)")
+	case !(c.MinP >= 0 && c.MinP <= 1):
+		return bad(NameMinP, c.MinP, "must be in [0, 1] (0 is off)")
+	case !(c.TypicalP >= 0 && c.TypicalP <= 1):
+		return bad(NameTypicalP, c.TypicalP, "must be in [0, 1] (0 or 1 is off)")
+	case !(c.Epsilon >= 0 && c.Epsilon < 1):
+		return bad(NameEpsilon, c.Epsilon, "must be in [0, 1) (0 is off)")
+	case !(c.Eta >= 0 && c.Eta < 1):
+		return bad(NameEta, c.Eta, "must be in [0, 1) (0 is off)")
+	case !finite(c.TopNSigma) || c.TopNSigma < 0:
+		return bad(NameTopNSigma, c.TopNSigma, "must be ≥ 0 (0 is off)")
+	case c.MinKeep < 0:
+		return bad("min-keep", c.MinKeep, "must be ≥ 0")
+	case !finite(c.RepetitionPenalty) || c.RepetitionPenalty < 0:
+		return bad(NameRepetitionPenalty, c.RepetitionPenalty, "must be > 0 (1 is off)")
+	case !finite(c.PresencePenalty):
+		return bad(NamePresencePenalty, c.PresencePenalty, "must be finite")
+	case !finite(c.FrequencyPenalty):
+		return bad(NameFrequencyPenalty, c.FrequencyPenalty, "must be finite")
+	case c.PenaltyWindow < 0:
+		return bad("penalty-window", c.PenaltyWindow, "must be ≥ 0 (0 is the whole sequence)")
+	case c.NoRepeatNGram < 0:
+		return bad(NameNoRepeatNGram, c.NoRepeatNGram, "must be ≥ 0 (0 is off)")
+	case !finite(c.DRYMultiplier) || c.DRYMultiplier < 0:
+		return bad("dry-multiplier", c.DRYMultiplier, "must be ≥ 0 (0 is off)")
+	case c.DRYMultiplier > 0 && !(c.DRYBase > 1 && finite(c.DRYBase)):
+		return bad("dry-base", c.DRYBase, "must be > 1")
+	case c.DRYWindow < 0:
+		return bad("dry-window", c.DRYWindow, "must be ≥ 0 (0 is the whole sequence)")
+	case c.DRYMultiplier > 0 && c.DRYAllowedLength < 1:
+		return bad("dry-allowed-length", c.DRYAllowedLength, "must be ≥ 1")
+	case !(c.XTCProbability >= 0 && c.XTCProbability <= 1):
+		return bad("xtc-probability", c.XTCProbability, "must be in [0, 1] (0 is off)")
+	case !(c.XTCThreshold >= 0 && c.XTCThreshold <= 1):
+		return bad("xtc-threshold", c.XTCThreshold, "must be in [0, 1]")
+	case !finite(c.MirostatTau) || c.MirostatTau < 0:
+		return bad("mirostat-tau", c.MirostatTau, "must be ≥ 0 (0 is off)")
+	case c.MirostatTau > 0 && !(c.MirostatEta > 0 && c.MirostatEta <= 1):
+		return bad("mirostat-eta", c.MirostatEta, "must be in (0, 1]")
+	case c.MaxTokens < 0:
+		return bad("max-tokens", c.MaxTokens, "must be ≥ 0")
+	case c.MaxTime < 0:
+		return bad("max-time", c.MaxTime, "must be ≥ 0")
+	case c.Beams < 0:
+		return bad("beams", c.Beams, "must be ≥ 0")
+	case !finite(c.LengthPenalty):
+		return bad("length-penalty", c.LengthPenalty, "must be finite")
+	case c.NumReturn < 0:
+		return bad("num-return", c.NumReturn, "must be ≥ 0")
+	case c.Rerank < 0:
+		return bad("rerank", c.Rerank, "must be ≥ 0")
+	case c.Beams > 1 && c.Rerank > 1:
+		return errors.New("decode: --beams and --rerank exclude each other")
+	case c.Beams > 1 && len(c.enabledNames()) > 0:
+		return fmt.Errorf("decode: --beams searches by model probability; %s would be ignored (unset it, or sample)",
+			strings.Join(c.enabledNames(), ", "))
+	case c.Beams > 1 && c.NumReturn > c.Beams:
+		return bad("num-return", c.NumReturn, fmt.Sprintf("must not exceed --beams %d", c.Beams))
+	case c.Rerank > 1 && c.NumReturn > c.Rerank:
+		return bad("num-return", c.NumReturn, fmt.Sprintf("must not exceed --rerank %d", c.Rerank))
+	}
+	for _, b := range c.LogitBias {
+		if math.IsNaN(float64(b.Bias)) || math.IsInf(float64(b.Bias), 1) {
+			return bad(NameLogitBias, fmt.Sprintf("%d=%v", b.Token, b.Bias), "bias must be finite or -inf")
+		}
+	}
+	for _, s := range c.Stop {
+		if s == "" {
+			return errors.New("decode: --stop: empty stop string")
+		}
+	}
+	if _, err := ParseOrder(c.Order); err != nil {
+		return err
+	}
+	return nil
+}
+
+// Sampler orders. DefaultOrder is OrderLlama.
+//
+// Why llama-style is the default: truncation then acts on the model's own
+// distribution, so a cutoff means the same thing at every temperature
+// ("top-p 0.9 keeps 90% of the model's mass"), and a high temperature only
+// redistributes probability among tokens the model finds plausible instead of
+// first flattening the tail into the nucleus — the reason llama.cpp,
+// text-generation-webui ("temperature last") and the min-p paper put
+// temperature last. It is also the cheaper order: after top-k, everything
+// else runs on k tokens instead of the whole vocabulary. OrderHF reproduces
+// Hugging Face's generate, where warpers see the temperature-scaled scores.
+const (
+	// OrderHF is Hugging Face generate's order: logit processors
+	// (bias, penalties, n-gram blocking), then temperature, then the
+	// truncating warpers.
+	OrderHF = "logit-bias,repetition-penalty,presence-penalty,frequency-penalty,no-repeat-ngram,dry," +
+		"temperature,top-k,top-p,min-p,typical-p,epsilon,eta,top-n-sigma,xtc,mirostat"
+	// OrderLlama is llama.cpp's default chain: logit bias and penalties,
+	// DRY, truncation, XTC, and temperature last (Mirostat, when on, ends
+	// the chain as llama.cpp's does).
+	OrderLlama = "logit-bias,repetition-penalty,presence-penalty,frequency-penalty,no-repeat-ngram,dry," +
+		"top-n-sigma,top-k,typical-p,top-p,min-p,epsilon,eta,xtc,temperature,mirostat"
+	// DefaultOrder is the order used when Config.Order is empty.
+	DefaultOrder = "llama"
+)
+
+// ProcessorNames lists every name a sampler order may hold.
+var ProcessorNames = []string{
+	NameLogitBias, NameRepetitionPenalty, NamePresencePenalty, NameFrequencyPenalty,
+	NameNoRepeatNGram, NameDRY, NameTemperature, NameTopK, NameTopP, NameMinP,
+	NameTypicalP, NameEpsilon, NameEta, NameTopNSigma, NameXTC, NameMirostat,
+}
+
+// ParseOrder parses a --sampler-order value: a preset ("hf", "llama"), or
+// processor names separated by commas, semicolons or spaces, each at most
+// once. "" means DefaultOrder. Processors missing from a custom order must be
+// off (NewSampler says which).
+func ParseOrder(s string) ([]string, error) {
+	switch strings.TrimSpace(s) {
+	case "":
+		return ParseOrder(DefaultOrder)
+	case "hf":
+		return ParseOrder(OrderHF)
+	case "llama":
+		return ParseOrder(OrderLlama)
+	}
+	fields := strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ';' || r == ' ' || r == '\t' })
+	if len(fields) == 0 {
+		return nil, fmt.Errorf("decode: --sampler-order %q: no processor names", s)
+	}
+	seen := make(map[string]bool, len(fields))
+	for _, f := range fields {
+		known := false
+		for _, n := range ProcessorNames {
+			if f == n {
+				known = true
+				break
+			}
+		}
+		if !known {
+			return nil, fmt.Errorf("decode: --sampler-order: unknown processor %q (known: hf, llama, or %s)",
+				f, strings.Join(ProcessorNames, ","))
+		}
+		if seen[f] {
+			return nil, fmt.Errorf("decode: --sampler-order: %q listed twice", f)
+		}
+		seen[f] = true
+	}
+	return fields, nil
+}
+
+// ParseLogitBias parses one --logit-bias value, TOKEN=BIAS. TOKEN is a token
+// id, or, when lookup is non-nil, any name lookup resolves (a tokenizer's
+// Lookup). BIAS is a number or -inf (ban); a leading '+' is allowed. The
+// separator is the last '=' so that a token named "=" reads as "==1.5".
+func ParseLogitBias(s string, lookup func(string) (autoreg.Token, bool)) (Bias, error) {
+	i := strings.LastIndexByte(s, '=')
+	if i <= 0 || i == len(s)-1 {
+		return Bias{}, fmt.Errorf("decode: --logit-bias %q: want TOKEN=BIAS", s)
+	}
+	name, val := s[:i], s[i+1:]
+	var t autoreg.Token
+	if id, err := strconv.ParseInt(name, 10, 32); err == nil {
+		if id < 0 {
+			return Bias{}, fmt.Errorf("decode: --logit-bias %q: negative token id", s)
+		}
+		t = autoreg.Token(id)
+	} else if lookup != nil {
+		var ok bool
+		if t, ok = lookup(name); !ok {
+			return Bias{}, fmt.Errorf("decode: --logit-bias %q: unknown token %q", s, name)
+		}
+	} else {
+		return Bias{}, fmt.Errorf("decode: --logit-bias %q: token %q is not an id", s, name)
+	}
+	var b float64
+	switch strings.ToLower(strings.TrimPrefix(val, "+")) {
+	case "-inf", "-infinity":
+		b = math.Inf(-1)
+	default:
+		var err error
+		b, err = strconv.ParseFloat(val, 32)
+		if err != nil || math.IsNaN(b) || math.IsInf(b, 0) {
+			return Bias{}, fmt.Errorf("decode: --logit-bias %q: bias %q is not a finite number or -inf", s, val)
+		}
+	}
+	return Bias{Token: t, Bias: float32(b)}, nil
+}
+
+// CheckVocab reports config entries that do not fit vocabulary v: logit-bias
+// and breaker tokens out of range, an unknown control code.
+func (c *Config) CheckVocab(v autoreg.Vocab) error {
+	for _, b := range c.LogitBias {
+		if !v.Valid(b.Token) {
+			return fmt.Errorf("decode: --logit-bias: token %d outside the vocabulary of %d", b.Token, v.Size())
+		}
+	}
+	for _, t := range c.DRYBreakers {
+		if !v.Valid(t) {
+			return fmt.Errorf("decode: DRY breaker token %d outside the vocabulary of %d", t, v.Size())
+		}
+	}
+	if c.Control != "" {
+		if _, ok := v.Control(c.Control); !ok {
+			return fmt.Errorf("decode: --control %q: the model has no such control code (it has %d: %s)",
+				c.Control, len(v.Controls), strings.Join(v.Controls, ", "))
+		}
+	}
+	return nil
+}
+
+// ParseLogitBiases parses every --logit-bias value (see ParseLogitBias).
+func ParseLogitBiases(vals []string, lookup func(string) (autoreg.Token, bool)) ([]Bias, error) {
+	out := make([]Bias, 0, len(vals))
+	for _, s := range vals {
+		b, err := ParseLogitBias(s, lookup)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, b)
+	}
+	return out, nil
+}
+
+// ParseStop interprets the Go escapes of a --stop value (\n, \t, \\, \",
+// \xHH, \u00e9, ...), so that a stop string can hold a newline typed on a
+// shell command line: `--stop '\n\n'`. Text without backslashes is returned
+// as is.
+func ParseStop(s string) (string, error) {
+	if !strings.Contains(s, `\`) {
+		if s == "" {
+			return "", errors.New("decode: --stop: empty stop string")
+		}
+		return s, nil
+	}
+	var b strings.Builder
+	rest := s
+	for rest != "" {
+		if len(rest) >= 2 && rest[0] == '\\' && (rest[1] == '"' || rest[1] == '\'') {
+			b.WriteByte(rest[1])
+			rest = rest[2:]
+			continue
+		}
+		r, multi, tail, err := strconv.UnquoteChar(rest, 0)
+		if err != nil {
+			return "", fmt.Errorf("decode: --stop %q: bad escape at byte %d", s, len(s)-len(rest))
+		}
+		if multi {
+			b.WriteRune(r)
+		} else {
+			b.WriteByte(byte(r)) // ASCII, or a \xHH or octal byte
+		}
+		rest = tail
+	}
+	if b.Len() == 0 {
+		return "", errors.New("decode: --stop: empty stop string")
+	}
+	return b.String(), nil
+}

@@ -1,0 +1,76 @@
+package eval
+
+import (
+	"math"
+	"slices"
+	"testing"
+
+	"github.com/autoreg/autoreg"
+)
+
+// recModel records, for every scored token, the history its state held.
+type recModel struct {
+	v    autoreg.Vocab
+	ctx  int
+	seen *[][]autoreg.Token
+}
+
+func (m recModel) Vocab() autoreg.Vocab    { return m.v }
+func (m recModel) ContextLen() int         { return m.ctx }
+func (m recModel) NewState() autoreg.State { return &recState{m: m} }
+
+type recState struct {
+	m    recModel
+	hist []autoreg.Token
+}
+
+func (s *recState) Append(xs ...autoreg.Token) { s.hist = append(s.hist, xs...) }
+func (s *recState) LogProbs(dst []float32) {
+	for i := range dst {
+		dst[i] = float32(-math.Log(float64(len(dst))))
+	}
+}
+func (s *recState) LogProb(x autoreg.Token) float64 {
+	*s.m.seen = append(*s.m.seen, slices.Clone(s.hist))
+	return -math.Log(float64(s.m.v.Size()))
+}
+func (s *recState) CopyTo(dst autoreg.State) { dst.(*recState).hist = slices.Clone(s.hist) }
+func (s *recState) Reset()                   { s.hist = s.hist[:0] }
+func (s *recState) Len() int                 { return len(s.hist) }
+
+func TestStride(t *testing.T) {
+	var seen [][]autoreg.Token
+	m := recModel{v: autoreg.Vocab{Base: 50}, ctx: 8, seen: &seen}
+	const W, S = 8, 3
+	seq := []autoreg.Token{m.v.BOS()}
+	for i := range 30 {
+		seq = append(seq, autoreg.Token(i))
+	}
+	seq = append(seq, m.v.EOS())
+	sc := NewScorer(m)
+	if w, st := sc.SetStride(S); w != W || st != S {
+		t.Fatalf("window %d stride %d", w, st)
+	}
+	sc.Add(seq[:10])
+	sc.Add(seq[10:])
+	r := sc.Result()
+	if r.Tokens != int64(len(seq)-1) || len(seen) != len(seq)-1 {
+		t.Fatalf("%d tokens scored, %d recorded, want %d", r.Tokens, len(seen), len(seq)-1)
+	}
+	for i := 1; i < len(seq); i++ {
+		start := 0
+		if i >= W {
+			start = ((i-W)/S + 1) * S
+		}
+		want := seq[start:i]
+		if !slices.Equal(seen[i-1], want) {
+			t.Fatalf("token %d scored after %v, want %v", i, seen[i-1], want)
+		}
+		if len(want) > W-1 || (i >= W && len(want) < W-S) {
+			t.Fatalf("token %d: history of %d", i, len(want))
+		}
+	}
+	if r.Window != W || r.Stride != S {
+		t.Fatalf("result window %d stride %d", r.Window, r.Stride)
+	}
+}

@@ -1,0 +1,232 @@
+package gpt
+
+import (
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/autoreg/autoreg/nn"
+	"github.com/autoreg/autoreg/tensor"
+)
+
+// Teacher-forced training: Forward runs B sequences of T positions at once
+// and Backward accumulates the gradient of the summed loss into the arena.
+// The activations below are allocated once per (B,T) and reused.
+
+type layerActs struct {
+	ln1, ln1Mean, ln1Rstd []float32 // (N,C), (N), (N)
+	qkv                   []float32 // (N,3C)
+	att                   []float32 // (B,NH,T,T)
+	atty                  []float32 // (N,C)
+	attproj               []float32 // (N,C) projection before bias and dropout
+	drop1                 []float32 // (N,C) dropout mask
+	res2                  []float32 // (N,C)
+	ln2, ln2Mean, ln2Rstd []float32
+	fch, fchGelu          []float32 // (N,4C)
+	fcproj                []float32 // (N,C) projection before bias and dropout
+	drop2                 []float32
+	res3                  []float32 // (N,C)
+}
+
+type trainState struct {
+	B, T     int
+	dropout  bool
+	ids, tgt []int32
+	encoded  []float32 // (N,C) after dropout
+	drop0    []float32
+	layers   []layerActs
+	lnf      []float32 // (N,C)
+	lnfMean  []float32
+	lnfRstd  []float32
+	logits   []float32 // (N,V)
+	probs    []float32 // (N,V)
+	losses   []float32 // (N)
+	// Gradient scratch.
+	dres, dA, dB []float32 // (N,C)
+	d4a, d4b     []float32 // (N,4C)
+	dqkv         []float32 // (N,3C)
+	datt         []float32 // (B,NH,T,T)
+	dlogits      []float32 // (N,V)
+	ready        bool      // a Forward has run since the last Backward
+}
+
+func (m *Model) acts(B, T int) *trainState {
+	s := m.tr
+	if s == nil {
+		s = &trainState{}
+		m.tr = s
+	}
+	if s.B == B && s.T == T {
+		return s
+	}
+	C, V, NH, N := m.cfg.Dim, m.V, m.cfg.Heads, B*T
+	g := tensor.Grow
+	s.B, s.T = B, T
+	if cap(s.ids) < N {
+		s.ids, s.tgt = make([]int32, N), make([]int32, N)
+	}
+	s.ids, s.tgt = s.ids[:N], s.tgt[:N]
+	g(&s.encoded, N*C)
+	g(&s.drop0, N*C)
+	if len(s.layers) != m.cfg.Layers {
+		s.layers = make([]layerActs, m.cfg.Layers)
+	}
+	for l := range s.layers {
+		a := &s.layers[l]
+		g(&a.ln1, N*C)
+		g(&a.ln1Mean, N)
+		g(&a.ln1Rstd, N)
+		g(&a.qkv, N*3*C)
+		g(&a.att, B*NH*T*T)
+		g(&a.atty, N*C)
+		g(&a.attproj, N*C)
+		g(&a.drop1, N*C)
+		g(&a.res2, N*C)
+		g(&a.ln2, N*C)
+		g(&a.ln2Mean, N)
+		g(&a.ln2Rstd, N)
+		g(&a.fch, N*4*C)
+		g(&a.fchGelu, N*4*C)
+		g(&a.fcproj, N*C)
+		g(&a.drop2, N*C)
+		g(&a.res3, N*C)
+	}
+	g(&s.lnf, N*C)
+	g(&s.lnfMean, N)
+	g(&s.lnfRstd, N)
+	g(&s.logits, N*V)
+	g(&s.probs, N*V)
+	g(&s.losses, N)
+	g(&s.dres, N*C)
+	g(&s.dA, N*C)
+	g(&s.dB, N*C)
+	g(&s.d4a, N*4*C)
+	g(&s.d4b, N*4*C)
+	g(&s.dqkv, N*3*C)
+	g(&s.datt, B*NH*T*T)
+	g(&s.dlogits, N*V)
+	return s
+}
+
+// Forward runs B sequences of T tokens x (B×T, row-major) against targets
+// y (the next tokens; Ignore marks positions without a target) and returns
+// the summed loss in nats and the number of targets. rng drives dropout
+// and marks training: with rng nil (evaluation) dropout is off. T must not
+// exceed the context length. The activations stay for Backward.
+func (m *Model) Forward(x, y []int32, B, T int, rng *rand.Rand) (sum float64, n int) {
+	if T < 1 || T > m.cfg.Context || B < 1 || len(x) < B*T || len(y) < B*T {
+		panic(fmt.Sprintf("gpt: Forward: B=%d T=%d with %d inputs, %d targets, context %d", B, T, len(x), len(y), m.cfg.Context))
+	}
+	s := m.acts(B, T)
+	a := m.arena
+	C, V, NH, N := m.cfg.Dim, m.V, m.cfg.Heads, B*T
+	for i, id := range x[:N] {
+		if id < 0 || int(id) >= V {
+			panic(fmt.Sprintf("gpt: Forward: token %d outside the vocabulary of %d", id, V))
+		}
+		s.ids[i] = id
+	}
+	copy(s.tgt, y[:N])
+	p := m.cfg.Dropout
+	s.dropout = rng != nil && p > 0
+
+	nn.EncoderForward(s.encoded, s.ids, m.wte.Data(a), m.wpe.Data(a), B, T, C)
+	if s.dropout {
+		nn.DropoutForward(s.encoded, s.drop0, s.encoded, p, rng)
+	}
+	res := s.encoded
+	for l := range m.layers {
+		w, la := &m.layers[l], &s.layers[l]
+		nn.LayerNormForward(la.ln1, la.ln1Mean, la.ln1Rstd, res, w.ln1w.Data(a), w.ln1b.Data(a), N, C)
+		nn.LinearForward(la.qkv, la.ln1, w.qkvw.Data(a), w.qkvb.Data(a), N, C, 3*C)
+		nn.AttentionForward(la.atty, la.att, la.qkv, B, T, C, NH)
+		// Output projections without bias, then bias + dropout + residual
+		// in one pass (nn.BiasResidualForward); the MLP's first bias goes
+		// with its GELU.
+		nn.LinearForward(la.attproj, la.atty, w.projw.Data(a), nil, N, C, C)
+		var m1, m2 []float32
+		if s.dropout {
+			nn.DropoutMask(la.drop1, p, rng)
+			m1 = la.drop1
+		}
+		nn.BiasResidualForward(la.res2, res, la.attproj, w.projb.Data(a), m1, N, C)
+		nn.LayerNormForward(la.ln2, la.ln2Mean, la.ln2Rstd, la.res2, w.ln2w.Data(a), w.ln2b.Data(a), N, C)
+		nn.LinearForward(la.fch, la.ln2, w.fcw.Data(a), nil, N, C, 4*C)
+		nn.BiasGELUForward(la.fchGelu, la.fch, w.fcb.Data(a), N, 4*C)
+		nn.LinearForward(la.fcproj, la.fchGelu, w.fcprojw.Data(a), nil, N, 4*C, C)
+		if s.dropout {
+			nn.DropoutMask(la.drop2, p, rng)
+			m2 = la.drop2
+		}
+		nn.BiasResidualForward(la.res3, la.res2, la.fcproj, w.fcpjb.Data(a), m2, N, C)
+		res = la.res3
+	}
+	nn.LayerNormForward(s.lnf, s.lnfMean, s.lnfRstd, res, m.lnfw.Data(a), m.lnfb.Data(a), N, C)
+	nn.LinearForward(s.logits, s.lnf, m.wte.Data(a), nil, N, C, V)
+	sum, n = nn.CrossEntropyForward(s.losses, s.probs, s.logits, s.tgt, N, V, Ignore)
+	s.ready = true
+	return sum, n
+}
+
+// Losses returns the per-position losses of the last Forward (B×T, 0 at
+// ignored positions). The slice is reused by the next Forward.
+func (m *Model) Losses() []float32 { return m.tr.losses }
+
+// Backward accumulates into the arena's gradients the gradient of
+// scale·(summed loss of the last Forward); scale is typically one over the
+// number of targets in the optimizer step.
+func (m *Model) Backward(scale float32) {
+	s := m.tr
+	if s == nil || !s.ready {
+		panic("gpt: Backward without Forward")
+	}
+	s.ready = false
+	a := m.arena
+	B, T := s.B, s.T
+	C, V, NH, N := m.cfg.Dim, m.V, m.cfg.Heads, B*T
+	nn.Zero(s.dlogits)
+	nn.CrossEntropyBackward(s.dlogits, s.probs, s.tgt, N, V, Ignore, scale)
+	nn.LinearBackwardSet(s.dA, m.wte.Grad(a), nil, s.dlogits, s.lnf, m.wte.Data(a), N, C, V)
+	last := s.encoded
+	if len(m.layers) > 0 {
+		last = s.layers[len(m.layers)-1].res3
+	}
+	nn.Zero(s.dres)
+	nn.LayerNormBackward(s.dres, m.lnfw.Grad(a), m.lnfb.Grad(a), s.dA, last, m.lnfw.Data(a), s.lnfMean, s.lnfRstd, N, C)
+	for l := len(m.layers) - 1; l >= 0; l-- {
+		w, la := &m.layers[l], &s.layers[l]
+		prev := s.encoded
+		if l > 0 {
+			prev = s.layers[l-1].res3
+		}
+		// res3 = res2 + drop(fcproj): dres is d(res3) and becomes d(res2).
+		dfcproj := s.dres
+		if s.dropout {
+			nn.Zero(s.dB)
+			nn.DropoutBackward(s.dB, s.dres, la.drop2)
+			dfcproj = s.dB
+		}
+		nn.LinearBackwardSet(s.d4a, w.fcprojw.Grad(a), w.fcpjb.Grad(a), dfcproj, la.fchGelu, w.fcprojw.Data(a), N, 4*C, C)
+		nn.Zero(s.d4b)
+		nn.GELUBackward(s.d4b, la.fch, s.d4a)
+		nn.LinearBackwardSet(s.dA, w.fcw.Grad(a), w.fcb.Grad(a), s.d4b, la.ln2, w.fcw.Data(a), N, C, 4*C)
+		nn.LayerNormBackward(s.dres, w.ln2w.Grad(a), w.ln2b.Grad(a), s.dA, la.res2, w.ln2w.Data(a), la.ln2Mean, la.ln2Rstd, N, C)
+		// res2 = prev + drop(attproj): dres becomes d(prev).
+		dproj := s.dres
+		if s.dropout {
+			nn.Zero(s.dB)
+			nn.DropoutBackward(s.dB, s.dres, la.drop1)
+			dproj = s.dB
+		}
+		nn.LinearBackwardSet(s.dA, w.projw.Grad(a), w.projb.Grad(a), dproj, la.atty, w.projw.Data(a), N, C, C)
+		nn.AttentionBackwardSet(s.dqkv, s.datt, s.dA, la.qkv, la.att, B, T, C, NH)
+		nn.LinearBackwardSet(s.dA, w.qkvw.Grad(a), w.qkvb.Grad(a), s.dqkv, la.ln1, w.qkvw.Data(a), N, C, 3*C)
+		nn.LayerNormBackward(s.dres, w.ln1w.Grad(a), w.ln1b.Grad(a), s.dA, prev, w.ln1w.Data(a), la.ln1Mean, la.ln1Rstd, N, C)
+	}
+	demb := s.dres
+	if s.dropout {
+		nn.Zero(s.dB)
+		nn.DropoutBackward(s.dB, s.dres, s.drop0)
+		demb = s.dB
+	}
+	nn.EncoderBackward(m.wte.Grad(a), m.wpe.Grad(a), demb, s.ids, B, T, C)
+}

@@ -1,0 +1,395 @@
+package gpt
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/autoreg/autoreg"
+	"github.com/autoreg/autoreg/internal/kernels"
+	"github.com/autoreg/autoreg/nn"
+	"github.com/autoreg/autoreg/tensor"
+)
+
+// State is one growing history of a Model, with a key/value cache: the
+// keys and values of every position in the window, per layer, so that a
+// new token costs one row of each product instead of the whole window.
+//
+// The window holds at most Context tokens. When it is full and another
+// token comes, the oldest half is dropped and the remaining Context/2
+// tokens are re-encoded from position 0 in one batched pass (positions are
+// learned absolute embeddings, so the cache cannot simply be shifted). A
+// long Append that would overflow the window encodes only the window it
+// would end with, in one batched pass: the result is the same as appending
+// token by token, up to float32 rounding.
+//
+// Generating a token (Append of one token, then LogProbs or LogProb)
+// allocates nothing once the state has warmed up.
+type State struct {
+	m    *Model
+	toks []autoreg.Token // the window, len = pos
+	n    int             // tokens appended since Reset
+	k, v [][]float32     // per layer (Context,C)
+
+	// Scratch for up to rows positions at once, grown on demand.
+	rows                   int
+	x, ln, atty, tmp       []float32 // (rows,C)
+	qkv                    []float32 // (rows,3C)
+	fch                    []float32 // (rows,4C)
+	scores                 []float32 // (rows,Context)
+	logits                 []float32 // (rows,V)
+	reenc                  []autoreg.Token
+	last, logp             []float32 // (V): logits and log-probs of the last position
+	haveLogp               bool
+	probe                  []float32 // (V) scratch for row log-softmax
+	mean, rstd, lnfScratch []float32
+
+	// One-row linear layers split over the worker pool (see linear).
+	lin   linJob
+	linFn func(lo, hi int)
+}
+
+// linJob is the argument of a split one-row linear layer; the work
+// function is a method value made once per State, so a generated token
+// allocates nothing.
+type linJob struct {
+	out, inp, w, b []float32
+	C              int
+}
+
+func (j *linJob) run(lo, hi int) {
+	C := j.C
+	nn.LinearForward(j.out[lo:hi], j.inp, j.w[lo*C:hi*C], j.b[lo:hi], 1, C, hi-lo)
+}
+
+// linear is nn.LinearForward, except that a single row (generating a
+// token: a matrix-vector product, bound by reading the weights) is split
+// by blocks of output rows over both cores. Every output element is the
+// same dot product either way.
+func (s *State) linear(out, inp, w, b []float32, n, C, OC int) {
+	if n > 1 || OC*C < 1<<15 {
+		nn.LinearForward(out, inp, w, b, n, C, OC)
+		return
+	}
+	s.lin = linJob{out: out, inp: inp, w: w, b: b, C: C}
+	grain := max(64, (OC/4+63)&^63)
+	kernels.Parallel(OC, grain, s.linFn)
+	s.lin = linJob{}
+}
+
+// NewState returns an empty history.
+func (m *Model) NewState() autoreg.State { return m.newState() }
+
+func (m *Model) newState() *State {
+	C, T := m.cfg.Dim, m.cfg.Context
+	s := &State{m: m, toks: make([]autoreg.Token, 0, T), reenc: make([]autoreg.Token, 0, T),
+		last: make([]float32, m.V), logp: make([]float32, m.V), probe: make([]float32, m.V)}
+	s.k = make([][]float32, m.cfg.Layers)
+	s.v = make([][]float32, m.cfg.Layers)
+	for l := range s.k {
+		s.k[l] = make([]float32, T*C)
+		s.v[l] = make([]float32, T*C)
+	}
+	s.grow(1)
+	s.linFn = s.lin.run
+	return s
+}
+
+func (s *State) grow(rows int) {
+	if rows <= s.rows {
+		return
+	}
+	m := s.m
+	C, T, V := m.cfg.Dim, m.cfg.Context, m.V
+	g := tensor.Grow
+	g(&s.x, rows*C)
+	g(&s.ln, rows*C)
+	g(&s.atty, rows*C)
+	g(&s.tmp, rows*C)
+	g(&s.qkv, rows*3*C)
+	g(&s.fch, rows*4*C)
+	g(&s.scores, rows*T)
+	g(&s.logits, rows*V)
+	s.rows = rows
+}
+
+// Len is the number of tokens appended since the last Reset.
+func (s *State) Len() int { return s.n }
+
+// Reset empties the history.
+func (s *State) Reset() {
+	s.toks = s.toks[:0]
+	s.n = 0
+	s.haveLogp = false
+}
+
+// CopyTo makes dst, a State of the same Model, an independent copy.
+func (s *State) CopyTo(dst autoreg.State) {
+	d, ok := dst.(*State)
+	if !ok || d.m != s.m {
+		panic("gpt: CopyTo: destination is not a state of the same model")
+	}
+	d.toks = append(d.toks[:0], s.toks...)
+	d.n = s.n
+	C, pos := s.m.cfg.Dim, len(s.toks)
+	for l := range s.k {
+		copy(d.k[l][:pos*C], s.k[l][:pos*C])
+		copy(d.v[l][:pos*C], s.v[l][:pos*C])
+	}
+	copy(d.last, s.last)
+	copy(d.logp, s.logp)
+	d.haveLogp = s.haveLogp
+}
+
+// Append conditions the state on xs.
+func (s *State) Append(xs ...autoreg.Token) {
+	V := s.m.V
+	for _, x := range xs {
+		if x < 0 || int(x) >= V {
+			panic(fmt.Sprintf("gpt: Append: token %d outside the vocabulary of %d", x, V))
+		}
+	}
+	if len(xs) == 0 {
+		return
+	}
+	s.n += len(xs)
+	T := s.m.cfg.Context
+	pos := len(s.toks)
+	if pos+len(xs) > T {
+		// The window overflows: find the window appending one by one
+		// would end with (the last p tokens) and encode it in one pass.
+		p, r := pos, len(xs)
+		for r > 0 {
+			if p == T {
+				p = T / 2
+			}
+			c := min(r, T-p)
+			p += c
+			r -= c
+		}
+		w := s.reenc[:0]
+		if p > len(xs) {
+			w = append(w, s.toks[pos-(p-len(xs)):]...)
+			w = append(w, xs...)
+		} else {
+			w = append(w, xs[len(xs)-p:]...)
+		}
+		s.reenc = w
+		s.toks = s.toks[:0]
+		s.forward(w, false)
+		return
+	}
+	s.forward(xs, false)
+}
+
+// shift drops the oldest half of a full window and re-encodes the rest.
+func (s *State) shift() {
+	T := s.m.cfg.Context
+	s.reenc = append(s.reenc[:0], s.toks[len(s.toks)-T/2:]...)
+	s.toks = s.toks[:0]
+	s.forward(s.reenc, false)
+}
+
+// forward encodes xs at the next positions of the window (which must have
+// room) and leaves the last position's logits in s.last. With all set, the
+// logits of every row are left in s.logits (rows×V).
+func (s *State) forward(xs []autoreg.Token, all bool) {
+	m, a := s.m, s.m.arena
+	C, NH, V := m.cfg.Dim, m.cfg.Heads, m.V
+	hs := C / NH
+	n, pos := len(xs), len(s.toks)
+	s.grow(n)
+	s.toks = append(s.toks, xs...)
+	x := s.x[:n*C]
+	wte, wpe := m.wte.Data(a), m.wpe.Data(a)
+	for i, t := range xs {
+		e := wte[int(t)*C : int(t+1)*C]
+		p := wpe[(pos+i)*C : (pos+i+1)*C]
+		kernels.Add(x[i*C:(i+1)*C], e, p)
+	}
+	ln, qkv, atty, tmp, fch := s.ln[:n*C], s.qkv[:n*3*C], s.atty[:n*C], s.tmp[:n*C], s.fch[:n*4*C]
+	scale := float32(1 / math.Sqrt(float64(hs)))
+	end := pos + n
+	for l := range m.layers {
+		w := &m.layers[l]
+		kc, vc := s.k[l], s.v[l]
+		layerNormRows(ln, x, w.ln1w.Data(a), w.ln1b.Data(a), n, C)
+		s.linear(qkv, ln, w.qkvw.Data(a), w.qkvb.Data(a), n, C, 3*C)
+		for i := range n {
+			copy(kc[(pos+i)*C:(pos+i+1)*C], qkv[i*3*C+C:i*3*C+2*C])
+			copy(vc[(pos+i)*C:(pos+i+1)*C], qkv[i*3*C+2*C:i*3*C+3*C])
+		}
+		for h := range NH {
+			q := qkv[h*hs:]
+			if n == 1 {
+				sc := s.scores[:end]
+				qh := q[:hs]
+				for j := range end {
+					sc[j] = scale * kernels.Dot(qh, kc[j*C+h*hs:j*C+h*hs+hs])
+				}
+				softmaxRow(sc)
+				y := atty[h*hs : h*hs+hs]
+				clear(y)
+				for j, p := range sc {
+					kernels.Axpy(p, vc[j*C+h*hs:j*C+h*hs+hs], y)
+				}
+				continue
+			}
+			sc := s.scores[:n*end]
+			kernels.Sgemm(false, true, n, end, hs, scale, q, 3*C, kc[h*hs:], C, 0, sc, end)
+			for i := range n {
+				row := sc[i*end : (i+1)*end]
+				softmaxRow(row[:pos+i+1])
+				clear(row[pos+i+1:])
+			}
+			kernels.Sgemm(false, false, n, hs, end, 1, sc, end, vc[h*hs:], C, 0, atty[h*hs:], C)
+		}
+		s.linear(tmp, atty, w.projw.Data(a), w.projb.Data(a), n, C, C)
+		kernels.Add(x, x, tmp)
+		layerNormRows(ln, x, w.ln2w.Data(a), w.ln2b.Data(a), n, C)
+		s.linear(fch, ln, w.fcw.Data(a), w.fcb.Data(a), n, C, 4*C)
+		kernels.GELU(fch, fch)
+		s.linear(tmp, fch, w.fcprojw.Data(a), w.fcpjb.Data(a), n, 4*C, C)
+		kernels.Add(x, x, tmp)
+	}
+	first := n - 1
+	if all {
+		first = 0
+	}
+	rows := n - first
+	layerNormRows(ln[:rows*C], x[first*C:], m.lnfw.Data(a), m.lnfb.Data(a), rows, C)
+	logits := s.logits[:rows*V]
+	nn.LinearForward(logits, ln[:rows*C], wte, nil, rows, C, V)
+	copy(s.last, logits[(rows-1)*V:])
+	s.haveLogp = false
+}
+
+// layerNormRows is LayerNorm without saved statistics, one row at a time on
+// the calling goroutine (inference rows are few; no worker hand-off).
+func layerNormRows(out, inp, w, b []float32, rows, C int) {
+	for r := range rows {
+		kernels.LayerNorm(out[r*C:(r+1)*C], nil, nil, inp[r*C:(r+1)*C], w, b, 1, C, nn.LayerNormEps)
+	}
+}
+
+// softmaxRow replaces x by its softmax.
+func softmaxRow(x []float32) {
+	mx := x[0]
+	for _, v := range x[1:] {
+		mx = max(mx, v)
+	}
+	for i := range x {
+		x[i] -= mx
+	}
+	kernels.Exp(x, x)
+	var sum float32
+	for _, v := range x {
+		sum += v
+	}
+	kernels.Scale(1/sum, x)
+}
+
+// logSoftmaxInto writes log softmax(x) to dst (float32, shift by the max,
+// log of the sum in float64).
+func logSoftmaxInto(dst, x, scratch []float32) {
+	mx := x[0]
+	for _, v := range x[1:] {
+		mx = max(mx, v)
+	}
+	for i, v := range x {
+		scratch[i] = v - mx
+	}
+	kernels.Exp(scratch, scratch)
+	var sum float64
+	for _, v := range scratch {
+		sum += float64(v)
+	}
+	lse := mx + float32(math.Log(sum))
+	for i, v := range x {
+		dst[i] = v - lse
+	}
+}
+
+// logProbOf returns log softmax(x)[t] in float64.
+func logProbOf(x []float32, t autoreg.Token, scratch []float32) float64 {
+	mx := x[0]
+	for _, v := range x[1:] {
+		mx = max(mx, v)
+	}
+	for i, v := range x {
+		scratch[i] = v - mx
+	}
+	kernels.Exp(scratch, scratch)
+	var sum float64
+	for _, v := range scratch {
+		sum += float64(v)
+	}
+	return float64(x[t]-mx) - math.Log(sum)
+}
+
+// LogProbs writes log P(next | history) for every token into dst. The
+// empty history (not even BOS) predicts the uniform distribution.
+func (s *State) LogProbs(dst []float32) {
+	V := s.m.V
+	if len(dst) != V {
+		panic(fmt.Sprintf("gpt: LogProbs: dst of length %d, vocabulary of %d", len(dst), V))
+	}
+	if len(s.toks) == 0 {
+		u := float32(-math.Log(float64(V)))
+		for i := range dst {
+			dst[i] = u
+		}
+		return
+	}
+	if !s.haveLogp {
+		logSoftmaxInto(s.logp, s.last, s.probe)
+		s.haveLogp = true
+	}
+	copy(dst, s.logp)
+}
+
+// LogProb returns log P(next = x | history).
+func (s *State) LogProb(x autoreg.Token) float64 {
+	V := s.m.V
+	if x < 0 || int(x) >= V {
+		panic(fmt.Sprintf("gpt: LogProb: token %d outside the vocabulary of %d", x, V))
+	}
+	if len(s.toks) == 0 {
+		return -math.Log(float64(V))
+	}
+	if s.haveLogp {
+		return float64(s.logp[x])
+	}
+	return logProbOf(s.last, x, s.probe)
+}
+
+// ScoreSequence implements autoreg.Scorer: it writes log P(xs[i] | history,
+// xs[:i]) into dst[i] and leaves st conditioned on xs, encoding as many
+// positions per pass as the window allows.
+func (m *Model) ScoreSequence(st autoreg.State, xs []autoreg.Token, dst []float64) {
+	s, ok := st.(*State)
+	if !ok || s.m != m {
+		panic("gpt: ScoreSequence: state of another model")
+	}
+	if len(dst) != len(xs) {
+		panic(fmt.Sprintf("gpt: ScoreSequence: %d tokens, %d results", len(xs), len(dst)))
+	}
+	V, T := m.V, m.cfg.Context
+	for _, x := range xs {
+		if x < 0 || int(x) >= V {
+			panic(fmt.Sprintf("gpt: ScoreSequence: token %d outside the vocabulary of %d", x, V))
+		}
+	}
+	for i := 0; i < len(xs); {
+		dst[i] = s.LogProb(xs[i])
+		if len(s.toks) == T {
+			s.shift()
+		}
+		c := min(len(xs)-i, T-len(s.toks))
+		s.forward(xs[i:i+c], true)
+		s.n += c
+		for j := 0; j+1 < c; j++ {
+			dst[i+1+j] = logProbOf(s.logits[j*V:(j+1)*V], xs[i+1+j], s.probe)
+		}
+		i += c
+	}
+}

@@ -1,0 +1,157 @@
+package lmzip
+
+// The adaptive model: bitwise context mixing in the manner of the PAQ family
+// (M. Mahoney, "Adaptive weighing of context models for lossless data
+// compression", 2005; lpaq1). Each context (the previous k bytes, hashed, or
+// the current word) owns a probability counter for every bit position of
+// the next byte; a gated linear network in the logistic domain (the mixer,
+// trained online by gradient descent on coding cost) combines their
+// predictions, and adaptive probability maps (SSE) refine the result.
+//
+//	x_i = stretch(p_i) = ln(p_i / (1 - p_i))
+//	p   = squash(Σ w_i x_i),   Δw_i = η (bit − p) x_i
+//
+// All state and arithmetic is integer, so the decoder replays the encoder's
+// learning bit for bit on every platform.
+
+// counter: a probability of a one in the high 22 bits and an observation
+// count in the low 10; the update moves p by (bit − p)/(n + 1.5), so a new
+// context learns fast and an old one settles, up to the count limit.
+// Counters are stored XORed with counterInit, so zeroed memory (fresh from
+// the allocator, never touched) holds initialized counters.
+const counterInit = 1 << 31 // p = 0.5, n = 0
+
+// recip[n] = 65536 / (n + 1.5)
+var recip [1024]int32
+
+func init() {
+	for n := range recip {
+		recip[n] = int32(131072 / (2*n + 3))
+	}
+}
+
+func counterP12(c uint32) uint32 { return (c ^ counterInit) >> 20 }
+
+func counterUpdate(c *uint32, bit int, limit uint32) {
+	v := *c ^ counterInit
+	n := v & 1023
+	p := int64(v >> 10)
+	target := int64(bit) << 22
+	p += (target - p) * int64(recip[n]) >> 16
+	if p < 0 {
+		p = 0
+	}
+	if p > 1<<22-1 {
+		p = 1<<22 - 1
+	}
+	if n < limit {
+		n++
+	}
+	*c = (uint32(p)<<10 | n) ^ counterInit
+}
+
+// mixer: weight sets selected by a small context, Q16 weights.
+type mixer struct {
+	n   int
+	w   []int32
+	lr  int64
+	set int   // the selected weight set (offset into w)
+	pr  int32 // the last output, 12-bit
+	dot int32 // the last output in the logistic domain
+}
+
+func newMixer(n, sets int, lr int, init int32) *mixer {
+	m := &mixer{n: n, w: make([]int32, n*sets), lr: int64(lr)}
+	for i := range m.w {
+		m.w[i] = init
+	}
+	return m
+}
+
+func (m *mixer) mix(x []int32, set int) int32 {
+	m.set = set * m.n
+	w := m.w[m.set : m.set+m.n]
+	x = x[:len(w)]
+	var s int64
+	for i := range w {
+		s += int64(x[i]) * int64(w[i])
+	}
+	d := int32(s >> 16)
+	if d > 2047 {
+		d = 2047
+	}
+	if d < -2047 {
+		d = -2047
+	}
+	m.dot = d
+	m.pr = squash(d) >> 4
+	return d
+}
+
+func (m *mixer) update(x []int32, bit int) {
+	// |err| ≤ 2^12·64 and |x| < 2^11, so x·err fits in int32.
+	err := (int32(bit)<<12 - m.pr) * int32(m.lr)
+	w := m.w[m.set : m.set+m.n]
+	x = x[:len(w)]
+	for i := range w {
+		v := w[i] + (x[i]*err+1<<12)>>13
+		if v > 1<<22 {
+			v = 1 << 22
+		}
+		if v < -(1 << 22) {
+			v = -(1 << 22)
+		}
+		w[i] = v
+	}
+}
+
+// apm: adaptive probability map (secondary estimation): for each context, a
+// piecewise-linear map of the input probability in the logistic domain,
+// learned toward the coded bits.
+type apm struct {
+	t    []uint16 // 33 knots per context, 16-bit probabilities
+	idx  int
+	rate uint
+}
+
+func newAPM(contexts int, rate uint) *apm {
+	a := &apm{t: make([]uint16, contexts*33), rate: rate}
+	for c := 0; c < contexts; c++ {
+		for j := 0; j < 33; j++ {
+			a.t[c*33+j] = uint16(squash(int32((j - 16) * 128)))
+		}
+	}
+	return a
+}
+
+// refine maps the logistic-domain input x (±2047) under context cx to a
+// 16-bit probability.
+func (a *apm) refine(x int32, cx int) int32 {
+	if x > 2047 {
+		x = 2047
+	}
+	if x < -2047 {
+		x = -2047
+	}
+	v := x + 2048 // 1..4095
+	lo := int(v >> 7)
+	wt := v & 127
+	a.idx = cx*33 + lo
+	if wt >= 64 {
+		a.idx++
+	}
+	return (int32(a.t[cx*33+lo])*(128-wt) + int32(a.t[cx*33+lo+1])*wt) >> 7
+}
+
+func (a *apm) update(bit int) {
+	g := int32(bit<<16) + int32(bit<<a.rate) - int32(bit) - int32(bit)
+	t := int32(a.t[a.idx])
+	t += (g - t) >> a.rate
+	if t < 1 {
+		t = 1
+	}
+	if t > 65535 {
+		t = 65535
+	}
+	a.t[a.idx] = uint16(t)
+}

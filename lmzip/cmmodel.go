@@ -1,0 +1,329 @@
+package lmzip
+
+// cmModel is the adaptive predictor: P(next bit = 1) from the bytes and bits
+// seen so far, updated after every bit.
+type cmModel struct {
+	cfg   AdaptiveConfig
+	limit uint32
+
+	// All counters live in one slice: order 0 (indexed by the partial byte
+	// c0) at 0, order 1 at 256 (a direct table laid out by nibble:
+	// ((c1<<5 | nibctx)<<4) | nib, nibctx 0 for the high nibble and 16+hi
+	// for the low one, so each nibble's 15 nodes share a cache line), then
+	// one table per hashed context (orders ≥ 2, then word contexts) of
+	// 16-slot buckets: slot 0 a check value, slots 1..15 the nodes of a
+	// nibble's bit tree.
+	t      []uint32
+	toff   []int // offset of each hashed table in t (a multiple of 32)
+	hmask  uint32
+	orders []int
+	hashes []uint32 // per hashed context, its hash for the current byte
+	bkt    []int    // per hashed context, the bucket of the current nibble (absolute)
+
+	x   []int32 // mixer inputs
+	ptr []int   // the counter behind each counter input (index into t)
+
+	mixers []*mixer
+	final  *mixer
+	xf     []int32
+	apms   []*apm
+
+	c0  uint32 // the partial byte with a leading 1
+	nib uint32 // the partial nibble with a leading 1
+	// nibctx selects the direct tables' nibble row: 0 for the high nibble,
+	// 16 + the high nibble for the low one
+	nibctx int
+	bpos   int
+	c8     uint64 // the last 8 bytes
+
+	word, word1 uint32
+
+	// match model
+	mbuf  []byte
+	mmask uint32
+	mpos  uint32 // bytes seen, modulo 2^32 (the same on 32- and 64-bit platforms)
+	mtab  []uint32
+	mlen  int
+	mptr  uint32
+	mmiss bool
+	msm   []uint32 // counters by (length bucket, expected bit)
+	mslot int
+
+	pr int32 // the final probability, 16-bit
+}
+
+const (
+	matchBufBits = 22
+	matchTabBits = 20
+)
+
+func newCMModel(cfg AdaptiveConfig) *cmModel {
+	initTables()
+	m := &cmModel{cfg: cfg, limit: uint32(cfg.Limit)}
+	base := 256 + 1<<17
+	for _, o := range cfg.Orders {
+		if o >= 2 {
+			m.orders = append(m.orders, o)
+		}
+	}
+	nh := len(m.orders)
+	if cfg.Word {
+		nh += 2
+	}
+	m.hmask = 1<<cfg.HashBits - 1
+	m.t = make([]uint32, base+nh*16<<cfg.HashBits)
+	for i := 0; i < nh; i++ {
+		m.toff = append(m.toff, base+i*16<<cfg.HashBits)
+	}
+	m.hashes = make([]uint32, nh)
+	m.bkt = make([]int, nh)
+	nd := 2            // direct tables
+	nin := nd + nh + 1 // direct, hashed, bias
+	if cfg.Match > 0 {
+		nin++
+		m.mbuf = make([]byte, 1<<matchBufBits)
+		m.mmask = 1<<matchBufBits - 1
+		m.mtab = make([]uint32, 1<<matchTabBits)
+		m.msm = make([]uint32, 64*2)
+	}
+	m.x = make([]int32, nin)
+	m.ptr = make([]int, nd+nh)
+	m.mixers = append(m.mixers, newMixer(nin, 256, cfg.LR, 1<<14))
+	if cfg.Mixers == 3 {
+		m.mixers = append(m.mixers, newMixer(nin, 64*8, cfg.LR, 1<<14), newMixer(nin, 256, cfg.LR, 1<<14))
+		m.final = newMixer(3, 8, 2, 1<<16/3)
+		m.xf = make([]int32, 3)
+	}
+	if cfg.APM >= 1 {
+		m.apms = append(m.apms, newAPM(256, 7))
+	}
+	if cfg.APM >= 2 {
+		m.apms = append(m.apms, newAPM(65536, 7))
+	}
+	m.c0, m.nib = 1, 1
+	m.startByte()
+	m.predict()
+	return m
+}
+
+func hash64(a, b uint64) uint32 {
+	h := (a+0x9E3779B97F4A7C15)*0xBF58476D1CE4E5B9 ^ (b+0x632BE59BD9B4E019)*0x94D049BB133111EB
+	h ^= h >> 31
+	h *= 0xD6E8FEB86659FD93
+	h ^= h >> 32
+	return uint32(h)
+}
+
+// startByte computes the contexts' hashes after a byte boundary.
+func (m *cmModel) startByte() {
+	for i, o := range m.orders {
+		ctx := m.c8
+		if o < 8 {
+			ctx &= 1<<(8*uint(o)) - 1
+		}
+		m.hashes[i] = hash64(ctx, uint64(o))
+	}
+	if m.cfg.Word {
+		n := len(m.orders)
+		m.hashes[n] = hash64(uint64(m.word)<<8|m.c8&0xFF, 100)
+		m.hashes[n+1] = hash64(uint64(m.word)<<32|uint64(m.word1), 101)
+	}
+	m.lookup(0)
+}
+
+// lookup selects the buckets for the nibble starting now (hi = the high
+// nibble of the byte with its leading 1, or 0 for the first nibble). Two
+// adjacent buckets are probed; a miss replaces the less used one.
+func (m *cmModel) lookup(hi uint32) {
+	t := m.t
+	// First pass: compute every bucket and load its check, so the cache
+	// misses of all contexts overlap instead of queueing behind branches.
+	var chk, got [16]uint32
+	for i, h := range m.hashes {
+		if hi != 0 {
+			h = hash64(uint64(h), uint64(hi))
+		}
+		chk[i] = h | 1 // never 0, which marks an empty bucket
+		b := m.toff[i] + int(h>>8&m.hmask)<<4
+		m.bkt[i] = b
+		got[i] = t[b]
+	}
+	for i := range m.hashes {
+		b := m.bkt[i]
+		c := chk[i]
+		switch {
+		case got[i] == c:
+		case t[b^16] == c: // toff is a multiple of 32 slots
+			b ^= 16
+		default:
+			// Replace the bucket whose first node has seen fewer bits.
+			if t[b^16+1]&1023 < t[b+1]&1023 {
+				b ^= 16
+			}
+			t[b] = c
+			clear(t[b+1 : b+16])
+		}
+		m.bkt[i] = b
+	}
+}
+
+// predict computes m.pr, the probability that the next bit is 1.
+func (m *cmModel) predict() {
+	x := m.x
+	ptr := m.ptr
+	ptr[0] = int(m.c0)
+	nib := int(m.nib)
+	nctx := m.nibctx
+	ptr[1] = 256 + (int(m.c8&0xFF)<<5|nctx)<<4 | nib
+	k := 2
+	for i, b := range m.bkt {
+		ptr[k+i] = b + nib
+	}
+	t := m.t
+	x = x[:len(x):len(x)]
+	for i, p := range ptr {
+		x[i] = stretch(counterP12(t[p]))
+	}
+	k = len(m.ptr)
+	x[k] = 256
+	k++
+	mctx := 0
+	if m.cfg.Match > 0 {
+		x[k] = 0
+		if m.mlen > 0 && !m.mmiss {
+			exp := uint32(m.mbuf[m.mptr&m.mmask]) | 256
+			if exp>>(8-uint(m.bpos)) == m.c0 {
+				ebit := int(exp>>(7-uint(m.bpos))) & 1
+				l := m.mlen
+				if l > 15 {
+					l = 15 + (l-15)/8
+					if l > 31 {
+						l = 31
+					}
+				}
+				m.mslot = l<<1 | ebit
+				x[k] = stretch(counterP12(m.msm[m.mslot]))
+				mctx = l + 1
+			} else {
+				m.mmiss = true
+			}
+		}
+		if mctx == 0 {
+			m.mslot = -1
+		}
+	}
+	var d int32
+	if m.final == nil {
+		d = m.mixers[0].mix(x, int(m.c0))
+	} else {
+		m.xf[0] = m.mixers[0].mix(x, int(m.c0))
+		if mctx > 31 {
+			mctx = 31
+		}
+		m.xf[1] = m.mixers[1].mix(x, mctx<<3|m.bpos)
+		m.xf[2] = m.mixers[2].mix(x, int(m.c8&0xFF))
+		d = m.final.mix(m.xf, m.bpos)
+	}
+	p := squash(d)
+	switch len(m.apms) {
+	case 1:
+		p = (p + 3*m.apms[0].refine(d, int(m.c0))) >> 2
+	case 2:
+		a := m.apms[0].refine(d, int(m.c0))
+		b := m.apms[1].refine(d, int(m.c0|uint32(m.c8&0xFF)<<8))
+		p = (2*p + 3*a + 3*b) >> 3
+	}
+	if p < 1 {
+		p = 1
+	}
+	if p > 65535 {
+		p = 65535
+	}
+	m.pr = p
+}
+
+// P returns P(next bit = 1) in 16 bits.
+func (m *cmModel) P() uint32 { return uint32(m.pr) }
+
+// Update learns the coded bit and prepares the next prediction.
+func (m *cmModel) Update(bit int) {
+	t := m.t
+	for _, p := range m.ptr {
+		counterUpdate(&t[p], bit, m.limit)
+	}
+	if m.cfg.Match > 0 && m.mslot >= 0 {
+		counterUpdate(&m.msm[m.mslot], bit, 1023)
+	}
+	for _, mx := range m.mixers {
+		mx.update(m.x, bit)
+	}
+	if m.final != nil {
+		m.final.update(m.xf, bit)
+	}
+	for _, a := range m.apms {
+		a.update(bit)
+	}
+	m.c0 = m.c0<<1 | uint32(bit)
+	m.nib = m.nib<<1 | uint32(bit)
+	m.bpos++
+	if m.bpos == 8 {
+		m.endByte(byte(m.c0))
+		m.c0, m.nib, m.bpos, m.nibctx = 1, 1, 0, 0
+		m.startByte()
+	} else if m.bpos == 4 {
+		m.nib = 1
+		m.nibctx = int(m.c0)
+		m.lookup(m.c0)
+	}
+	m.predict()
+}
+
+func (m *cmModel) endByte(c byte) {
+	m.c8 = m.c8<<8 | uint64(c)
+	if m.cfg.Word {
+		lc := c
+		if lc >= 'A' && lc <= 'Z' {
+			lc += 'a' - 'A'
+		}
+		if lc >= 'a' && lc <= 'z' || lc >= 0x80 {
+			m.word = (m.word + uint32(lc) + 1) * 0x2F0B4C27
+		} else if m.word != 0 {
+			m.word1, m.word = m.word, 0
+		}
+	}
+	if m.cfg.Match > 0 {
+		if m.mlen > 0 && !m.mmiss && m.mbuf[m.mptr&m.mmask] == c {
+			if m.mlen < 65535 {
+				m.mlen++
+			}
+			m.mptr++
+		} else {
+			m.mlen = 0
+		}
+		m.mmiss = false
+		m.mbuf[m.mpos&m.mmask] = c
+		m.mpos++
+		if m.mpos >= uint32(m.cfg.Match) {
+			ml := uint(m.cfg.Match)
+			ctx := m.c8
+			if ml < 8 {
+				ctx &= 1<<(8*ml) - 1
+			}
+			h := hash64(ctx, 7777) >> (32 - matchTabBits)
+			if m.mlen == 0 {
+				cand := m.mtab[h]
+				if cand > 0 && m.mpos-cand < uint32(len(m.mbuf)-16) {
+					// Count how far back the match goes (capped).
+					n := uint32(0)
+					for n < 64 && n < cand && m.mbuf[(cand-1-n)&m.mmask] == m.mbuf[(m.mpos-1-n)&m.mmask] {
+						n++
+					}
+					if n >= uint32(m.cfg.Match) {
+						m.mlen, m.mptr = int(n), cand
+					}
+				}
+			}
+			m.mtab[h] = m.mpos
+		}
+	}
+}

@@ -1,0 +1,46 @@
+package lmzip
+
+import "github.com/autoreg/autoreg/arith"
+
+// A blockCodec codes blocks of bytes with a model whose state runs on from
+// block to block. encode with a nil encoder only advances the model over the
+// block: that is how the decoder keeps in step over a stored block (and how
+// the encoder's model already advanced when it tried to code it).
+type blockCodec interface {
+	encode(enc *arith.Encoder, raw []byte)
+	// decode fills dst, whose length is the block's raw length.
+	decode(dec *arith.Decoder, dst []byte) error
+}
+
+// adaptiveCodec codes bytes bit by bit, most significant bit first, with
+// the context-mixing model.
+type adaptiveCodec struct {
+	m *cmModel
+}
+
+func (a *adaptiveCodec) encode(enc *arith.Encoder, raw []byte) {
+	m := a.m
+	for _, c := range raw {
+		for i := 7; i >= 0; i-- {
+			b := int(c>>uint(i)) & 1
+			if enc != nil {
+				enc.EncodeBit(b, m.P())
+			}
+			m.Update(b)
+		}
+	}
+}
+
+func (a *adaptiveCodec) decode(dec *arith.Decoder, dst []byte) error {
+	m := a.m
+	for k := range dst {
+		c := 0
+		for i := 0; i < 8; i++ {
+			b := dec.DecodeBit(m.P())
+			m.Update(b)
+			c = c<<1 | b
+		}
+		dst[k] = byte(c)
+	}
+	return nil
+}

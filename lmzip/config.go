@@ -1,0 +1,178 @@
+package lmzip
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Adaptive architectures. Each name stands for a full configuration, and the
+// container header stores that configuration spelled out (see
+// [AdaptiveConfig.String]), so a file stays decodable if a preset changes.
+var adaptivePresets = map[string]AdaptiveConfig{
+	// ngram: a fast count-based model: byte contexts of orders 0, 1, 2, 3
+	// and 5, one mixer (an SSE stage would gain 0.05% for 8% of the speed).
+	"ngram": {Orders: []int{1, 2, 3, 5}, HashBits: 17, Limit: 127, LR: 3, Mixers: 1, APM: 0},
+	// mix: more contexts (orders to 8, words, a match model for long
+	// repeats), three mixers joined by a second layer, two SSE stages.
+	"mix": {Orders: []int{1, 2, 3, 4, 5, 6, 8}, Word: true, Match: 7, HashBits: 18, Limit: 127, LR: 4, Mixers: 3, APM: 2},
+}
+
+// AdaptiveArchs lists the names accepted by [AdaptivePreset].
+func AdaptiveArchs() []string { return []string{"ngram", "mix"} }
+
+// AdaptiveConfig is the full configuration of the adaptive context-mixing
+// model. The decoder rebuilds the model from it, so every field that changes
+// a prediction is here.
+type AdaptiveConfig struct {
+	// Orders are the byte-context orders besides 0 (always present); order 1
+	// is a direct table, the others (2..8) are hashed.
+	Orders []int
+	// Word adds two contexts on the current word (letters, case-folded):
+	// with the previous byte and with the previous word.
+	Word bool
+	// Match is the minimum length of the match model (0 = none), which
+	// predicts the byte that followed the last occurrence of the context.
+	Match int
+	// HashBits is log2 of the number of 64-byte buckets of each hashed
+	// context's table (memory: 2^HashBits · 64 bytes per context).
+	HashBits int
+	// Limit caps the counters' observation count (adaptation speed).
+	Limit int
+	// LR is the mixers' learning rate.
+	LR int
+	// Mixers is 1 (selected by the partial byte) or 3 (also by the match
+	// state and by the previous byte, joined by a second layer).
+	Mixers int
+	// APM is the number of SSE stages (0..2).
+	APM int
+}
+
+// AdaptivePreset returns the configuration behind an architecture name.
+func AdaptivePreset(arch string) (AdaptiveConfig, error) {
+	c, ok := adaptivePresets[arch]
+	if !ok {
+		return AdaptiveConfig{}, fmt.Errorf("lmzip: unknown adaptive architecture %q (have %s)", arch, strings.Join(AdaptiveArchs(), ", "))
+	}
+	c.Orders = append([]int(nil), c.Orders...)
+	return c, nil
+}
+
+// String is the canonical spelling stored in the container header, e.g.
+// "cm o=1,2,3,5 w=0 m=0 h=17 l=127 r=3 x=1 a=0".
+func (c AdaptiveConfig) String() string {
+	var b strings.Builder
+	b.WriteString("cm o=")
+	for i, o := range c.Orders {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(strconv.Itoa(o))
+	}
+	w := 0
+	if c.Word {
+		w = 1
+	}
+	fmt.Fprintf(&b, " w=%d m=%d h=%d l=%d r=%d x=%d a=%d", w, c.Match, c.HashBits, c.Limit, c.LR, c.Mixers, c.APM)
+	return b.String()
+}
+
+// ParseAdaptiveConfig parses the canonical spelling, checking every field's
+// range (a header may be corrupt or hostile: memory is bounded by h).
+func ParseAdaptiveConfig(s string) (AdaptiveConfig, error) {
+	var c AdaptiveConfig
+	fields := strings.Fields(s)
+	if len(fields) != 9 || fields[0] != "cm" {
+		return c, fmt.Errorf("lmzip: bad adaptive configuration %q", s)
+	}
+	keys := []string{"o", "w", "m", "h", "l", "r", "x", "a"}
+	vals := map[string]int{}
+	for i, f := range fields[1:] {
+		k, v, ok := strings.Cut(f, "=")
+		if !ok || k != keys[i] {
+			return c, fmt.Errorf("lmzip: bad adaptive configuration %q: field %q", s, f)
+		}
+		if k == "o" {
+			seen := map[int]bool{}
+			for _, os := range strings.Split(v, ",") {
+				o, err := strconv.Atoi(os)
+				if err != nil || o < 1 || o > 8 || seen[o] {
+					return c, fmt.Errorf("lmzip: bad adaptive configuration %q: order %q", s, os)
+				}
+				seen[o] = true
+				c.Orders = append(c.Orders, o)
+			}
+			continue
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return c, fmt.Errorf("lmzip: bad adaptive configuration %q: field %q", s, f)
+		}
+		vals[k] = n
+	}
+	if w := vals["w"]; w != 0 && w != 1 {
+		return c, fmt.Errorf("lmzip: bad adaptive configuration %q: w=%d (want 0 or 1)", s, w)
+	}
+	c.Word = vals["w"] == 1
+	c.Match, c.HashBits, c.Limit, c.LR, c.Mixers, c.APM = vals["m"], vals["h"], vals["l"], vals["r"], vals["x"], vals["a"]
+	return c, c.check()
+}
+
+func (c AdaptiveConfig) check() error {
+	bad := func(what string, v int) error {
+		return fmt.Errorf("lmzip: adaptive configuration %q: %s %d out of range", c.String(), what, v)
+	}
+	if len(c.Orders) == 0 || len(c.Orders) > 8 {
+		return bad("number of orders", len(c.Orders))
+	}
+	for _, o := range c.Orders {
+		if o < 1 || o > 8 {
+			return bad("order", o)
+		}
+	}
+	switch {
+	case c.Match != 0 && (c.Match < 2 || c.Match > 8):
+		return bad("match length", c.Match)
+	case c.HashBits < 10 || c.HashBits > 22:
+		return bad("hash bits", c.HashBits)
+	case c.Limit < 1 || c.Limit > 1023:
+		return bad("count limit", c.Limit)
+	case c.LR < 1 || c.LR > 64:
+		return bad("learning rate", c.LR)
+	case c.Mixers != 1 && c.Mixers != 3:
+		return bad("mixers", c.Mixers)
+	case c.APM < 0 || c.APM > 2:
+		return bad("SSE stages", c.APM)
+	}
+	if mem := c.Memory(); mem > maxModelMemory {
+		return fmt.Errorf("lmzip: adaptive configuration %q needs %d MiB, more than %d MiB", c.String(), mem>>20, maxModelMemory>>20)
+	}
+	return nil
+}
+
+// maxModelMemory caps what a configuration (possibly read from a corrupt
+// header) may allocate.
+const maxModelMemory = 2 << 30
+
+// Memory is the model's approximate memory use in bytes (address space;
+// the order-2 table is touched only where contexts occur).
+func (c AdaptiveConfig) Memory() int64 {
+	nh := 0
+	var m int64 = (256 + 1<<17) * 4
+	for _, o := range c.Orders {
+		if o >= 2 {
+			nh++
+		}
+	}
+	if c.Word {
+		nh += 2
+	}
+	m += int64(nh) * 64 << c.HashBits
+	if c.Match > 0 {
+		m += 1<<matchBufBits + 4<<matchTabBits
+	}
+	if c.APM >= 2 {
+		m += 65536 * 33 * 2
+	}
+	return m
+}

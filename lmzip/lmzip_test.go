@@ -1,0 +1,188 @@
+package lmzip
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"strings"
+	"testing"
+)
+
+// sampleText is deterministic English-like text.
+func sampleText(n int, seed uint64) []byte {
+	words := strings.Fields("the of and to in a is that for it as was with be by on not he I this are or his from at which but have an they you were her she all their there had one we my so if no what")
+	r := rand.New(rand.NewPCG(seed, 7))
+	var b bytes.Buffer
+	for b.Len() < n {
+		// Integer-only sampling (skewed toward the first words), so the
+		// text is identical on every platform: golden files depend on it.
+		w := words[min(r.IntN(len(words)), r.IntN(len(words)), r.IntN(len(words)))]
+		if r.IntN(12) == 0 {
+			w = strings.ToUpper(w[:1]) + w[1:]
+		}
+		b.WriteString(w)
+		switch r.IntN(15) {
+		case 0:
+			b.WriteString(".\n")
+		case 1:
+			b.WriteString(", ")
+		default:
+			b.WriteByte(' ')
+		}
+	}
+	return b.Bytes()[:n]
+}
+
+func randomBytes(n int, seed uint64) []byte {
+	r := rand.New(rand.NewPCG(seed, 9))
+	p := make([]byte, n)
+	for i := range p {
+		p[i] = byte(r.Uint32())
+	}
+	return p
+}
+
+func compress(t testing.TB, data []byte, opts Options) []byte {
+	t.Helper()
+	var out bytes.Buffer
+	if _, err := Compress(context.Background(), &out, bytes.NewReader(data), opts); err != nil {
+		t.Fatal(err)
+	}
+	return out.Bytes()
+}
+
+func decompress(comp []byte, ropts ReaderOptions) ([]byte, error) {
+	var out bytes.Buffer
+	_, err := Decompress(context.Background(), &out, bytes.NewReader(comp), ropts)
+	return out.Bytes(), err
+}
+
+func roundTrip(t *testing.T, data []byte, opts Options, ropts ReaderOptions) []byte {
+	t.Helper()
+	comp := compress(t, data, opts)
+	got, err := decompress(comp, ropts)
+	if err != nil {
+		t.Fatalf("decompress: %v", err)
+	}
+	if !bytes.Equal(got, data) {
+		t.Fatalf("round trip differs: %d bytes in, %d out", len(data), len(got))
+	}
+	return comp
+}
+
+func TestRoundTripAdaptive(t *testing.T) {
+	inputs := map[string][]byte{
+		"empty":  {},
+		"one":    {'x'},
+		"zero":   {0},
+		"text":   sampleText(50000, 1),
+		"random": randomBytes(20000, 2),
+		"mixed":  append(sampleText(9000, 3), randomBytes(9000, 4)...),
+		"zeros":  make([]byte, 30000),
+	}
+	for _, arch := range AdaptiveArchs() {
+		for name, data := range inputs {
+			for _, bs := range []int{0, 4096} {
+				if arch == "mix" && (bs == 0 || name == "zeros" || name == "zero") {
+					continue // a mix model is 200 MB to set up: keep the suite fast
+				}
+				t.Run(fmt.Sprintf("%s/%s/%d", arch, name, bs), func(t *testing.T) {
+					comp := roundTrip(t, data, Options{Adaptive: arch, BlockSize: bs}, ReaderOptions{})
+					t.Logf("%d -> %d bytes", len(data), len(comp))
+				})
+			}
+		}
+	}
+}
+
+// tinyCM is a small adaptive configuration for tests that build many models.
+const tinyCM = "cm o=1,3 w=0 m=0 h=10 l=255 r=6 x=1 a=1"
+
+func TestHeaderSize(t *testing.T) {
+	comp := compress(t, nil, Options{Adaptive: "ngram"})
+	t.Logf("empty input: %d bytes", len(comp))
+	if len(comp) > 64 {
+		t.Errorf("empty input compresses to %d bytes", len(comp))
+	}
+}
+
+func TestRandomOverhead(t *testing.T) {
+	data := randomBytes(1<<20, 5)
+	if testing.Short() {
+		data = data[:1<<18]
+	}
+	// The stored fallback, not the model, bounds the overhead: a light
+	// configuration keeps the test fast.
+	comp := roundTrip(t, data, Options{Adaptive: tinyCM}, ReaderOptions{})
+	hdr := len(compress(t, nil, Options{Adaptive: tinyCM}))
+	over := float64(len(comp)-hdr-len(data)) / float64(len(data))
+	t.Logf("random %d bytes -> %d (header+end %d), overhead %.4f%%", len(data), len(comp), hdr, 100*over)
+	if over > 0.005 {
+		t.Errorf("overhead %.3f%% > 0.5%%", 100*over)
+	}
+}
+
+func TestCorruptAndTruncated(t *testing.T) {
+	data := sampleText(2000, 6)
+	for _, opts := range []Options{{Adaptive: tinyCM}, {Adaptive: tinyCM, BlockSize: 4096}} {
+		comp := compress(t, data, opts)
+		for i := 0; i < len(comp); i++ {
+			if _, err := decompress(comp[:i], ReaderOptions{}); err == nil {
+				t.Fatalf("truncated at %d of %d: no error", i, len(comp))
+			}
+		}
+		for i := 0; i < len(comp); i++ {
+			bad := bytes.Clone(comp)
+			bad[i] ^= 1 << (i % 8)
+			got, err := decompress(bad, ReaderOptions{})
+			if err == nil && !bytes.Equal(got, data) {
+				t.Fatalf("flip at %d: wrong output without error", i)
+			}
+			if err == nil {
+				continue // the flip left the coded value inside the final interval: same output
+			}
+			if !errors.Is(err, ErrCorrupt) && !strings.Contains(err.Error(), "version") {
+				t.Fatalf("flip at %d: error not ErrCorrupt: %v", i, err)
+			}
+		}
+		if _, err := decompress(append(bytes.Clone(comp), 0), ReaderOptions{}); err == nil {
+			t.Fatal("trailing data accepted")
+		}
+	}
+}
+
+func TestParseAdaptiveConfig(t *testing.T) {
+	for _, arch := range AdaptiveArchs() {
+		c, err := AdaptivePreset(arch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		back, err := ParseAdaptiveConfig(c.String())
+		if err != nil || back.String() != c.String() {
+			t.Fatalf("%s: %q -> %q, %v", arch, c.String(), back.String(), err)
+		}
+	}
+	for _, bad := range []string{
+		"", "cm", "cm o=1 w=0 m=0 h=16 l=127 r=3 x=1",
+		"cm o=1,1 w=0 m=0 h=16 l=127 r=3 x=1 a=0",
+		"cm o=9 w=0 m=0 h=16 l=127 r=3 x=1 a=0",
+		"cm o=1 w=2 m=0 h=16 l=127 r=3 x=1 a=0",
+		"cm o=1 w=0 m=1 h=16 l=127 r=3 x=1 a=0",
+		"cm o=1 w=0 m=0 h=23 l=127 r=3 x=1 a=0",
+		"cm o=1 w=0 m=0 h=16 l=0 r=3 x=1 a=0",
+		"cm o=1 w=0 m=0 h=16 l=127 r=3 x=2 a=0",
+		"cm o=1 w=0 m=0 h=16 l=127 r=3 x=1 a=3",
+		"cm o=1,2,3,4,5,6,7,8 w=1 m=0 h=22 l=127 r=3 x=1 a=0", // 2.5 GiB
+		"cm w=0 o=1 m=0 h=16 l=127 r=3 x=1 a=0",
+	} {
+		if _, err := ParseAdaptiveConfig(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+	if _, err := NewWriter(io.Discard, Options{Adaptive: "lstm"}); err == nil || !strings.Contains(err.Error(), "ngram, mix") {
+		t.Errorf("unknown arch: %v", err)
+	}
+}

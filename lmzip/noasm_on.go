@@ -1,0 +1,5 @@
+//go:build noasm
+
+package lmzip
+
+const noasm = true

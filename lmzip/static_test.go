@@ -1,0 +1,174 @@
+package lmzip
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"math"
+	"strings"
+	"testing"
+)
+
+const toyAlpha = "abcdefghijklmnopqrstuvwxyz ,.\n"
+
+func toyStatic(mode int, words ...string) *Static {
+	tok := newCharTok(toyAlpha, words...)
+	train := bytes.ToLower(sampleText(40000, 11))
+	m := newBigram(tok, train, mode)
+	return &Static{ID: sha256.Sum256([]byte{byte(mode), byte(len(words))}), Model: m, Tokenizer: tok}
+}
+
+func TestStaticRoundTrip(t *testing.T) {
+	inputs := map[string][]byte{
+		"empty":   {},
+		"one":     {'a'},
+		"unknown": {0xFF},
+		"text":    bytes.ToLower(sampleText(20000, 12)),
+		"cased":   sampleText(20000, 13), // capitals are escaped
+		"random":  randomBytes(5000, 14),
+	}
+	for mode, want := range []byte{PathPlatform, PathExactLogProbs, PathCDF} {
+		for _, words := range [][]string{nil, {"the ", "and", "th", "he"}} {
+			s := toyStatic(mode, words...)
+			if got := s.numericPath(); got != want {
+				t.Fatalf("mode %d: numeric path %d, want %d", mode, got, want)
+			}
+			for name, data := range inputs {
+				for _, bs := range []int{0, 4096} {
+					comp := roundTrip(t, data, Options{Static: s, BlockSize: bs}, ReaderOptions{Static: s})
+					t.Logf("path %d words %d %s/%d: %d -> %d", want, len(words), name, bs, len(data), len(comp))
+				}
+			}
+		}
+	}
+}
+
+// TestStaticCrossEntropy checks that the compressed size is the model's own
+// cross-entropy on the file plus at most 0.1% plus the container's fixed
+// costs.
+func TestStaticCrossEntropy(t *testing.T) {
+	s := toyStatic(0, "the ", "and", "th", "he")
+	data := bytes.ToLower(sampleText(200000, 15))
+	// The token sequence the coder sees, scored with LogProb.
+	c := newStaticCodec(s)
+	toks := c.tokenize(data)
+	st := s.Model.NewState()
+	st.Append(s.Model.Vocab().BOS())
+	bitsCE := 0.0
+	for _, tk := range toks {
+		if tk < 0 {
+			t.Fatal("unexpected escape")
+		}
+		bitsCE -= st.LogProb(tk) / math.Ln2
+		st.Append(tk)
+	}
+	comp := compress(t, data, Options{Static: s})
+	fixed := len(compress(t, nil, Options{Static: s})) + 16 // header, end marker, one block's framing
+	got := float64(len(comp)-fixed) * 8
+	over := (got - bitsCE) / bitsCE
+	t.Logf("cross-entropy %.0f bits, compressed %d bytes (%.0f bits after %d fixed bytes): %+.4f%%", bitsCE, len(comp), got, fixed, 100*over)
+	if over > 0.001 {
+		t.Errorf("compressed size exceeds cross-entropy by %.3f%%", 100*over)
+	}
+}
+
+func TestStaticWrongModel(t *testing.T) {
+	s := toyStatic(2)
+	data := []byte("some text to compress.\n")
+	comp := compress(t, data, Options{Static: s})
+	if _, err := decompress(comp, ReaderOptions{}); err == nil || !strings.Contains(err.Error(), "give that model") {
+		t.Fatalf("no model: %v", err)
+	}
+	other := toyStatic(2, "xx")
+	if _, err := decompress(comp, ReaderOptions{Static: other}); err == nil || !strings.Contains(err.Error(), "given model is") {
+		t.Fatalf("wrong model: %v", err)
+	}
+	// Same ID but a different model (a liar): the checksum catches it.
+	liar := *other
+	liar.ID = s.ID
+	liar.Model = newBigram(newCharTok(toyAlpha), []byte("zzzz zz z"), 2)
+	liar.Tokenizer = newCharTok(toyAlpha)
+	if _, err := decompress(comp, ReaderOptions{Static: &liar}); err == nil {
+		t.Fatal("different model with the same ID decoded without error")
+	}
+	// An adaptive stream given a model is fine (the model is ignored).
+	ad := compress(t, data, Options{Adaptive: tinyCM})
+	if got, err := decompress(ad, ReaderOptions{Static: s}); err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("adaptive with a model: %v", err)
+	}
+}
+
+func TestStaticPlatformTag(t *testing.T) {
+	s := toyStatic(0)
+	comp := compress(t, []byte("abc"), Options{Static: s})
+	info, err := ReadInfo(bytes.NewReader(comp), "x")
+	if err != nil || !info.Static || info.Path != PathPlatform || info.Platform != platformTag() {
+		t.Fatalf("info %+v err %v", info, err)
+	}
+	// Rewrite the tag as another platform's (and fix the header CRC).
+	h := header{mode: modeStatic, blockLog: defaultBlockLog, modelID: s.ID, path: PathPlatform, platform: "otherarch"}
+	hb := h.marshal()
+	old := (&header{mode: modeStatic, blockLog: defaultBlockLog, modelID: s.ID, path: PathPlatform, platform: platformTag()}).marshal()
+	moved := append(hb, comp[len(old):]...)
+	if _, err := decompress(moved, ReaderOptions{Static: s}); err == nil || !strings.Contains(err.Error(), "otherarch") {
+		t.Fatalf("platform mismatch: %v", err)
+	}
+	s2 := *s
+	s2.AllowPlatformMismatch = true
+	if got, err := decompress(moved, ReaderOptions{Static: &s2}); err != nil || string(got) != "abc" {
+		t.Fatalf("allowed mismatch: %v", err)
+	}
+}
+
+func TestQuantizeLogProbs(t *testing.T) {
+	inf := float32(math.Inf(1))
+	nan := float32(math.NaN())
+	for _, lp := range [][]float32{
+		{0},
+		{-inf, -inf},
+		{nan, 0, -1},
+		{inf, 0},
+		{-1000, -0.5, -100, -2},
+		{-0.1, -3, -1e-30, -47.99, -48.01},
+	} {
+		cdf := make([]uint32, len(lp)+1)
+		QuantizeLogProbs(cdf, lp, make([]uint64, len(lp)))
+		for i := range lp {
+			if cdf[i+1] <= cdf[i] {
+				t.Fatalf("%v: symbol %d impossible: %v", lp, i, cdf)
+			}
+		}
+	}
+	// Probabilities are reproduced closely.
+	lp := []float32{float32(math.Log(0.5)), float32(math.Log(0.25)), float32(math.Log(0.125)), float32(math.Log(0.125))}
+	cdf := make([]uint32, 5)
+	QuantizeLogProbs(cdf, lp, make([]uint64, 4))
+	for i, v := range lp {
+		p := float64(cdf[i+1]-cdf[i]) / float64(cdf[4])
+		if math.Abs(p-math.Exp(float64(v))) > 1e-5*p {
+			t.Errorf("symbol %d: p %.9f want %.9f", i, p, math.Exp(float64(v)))
+		}
+	}
+}
+
+func TestExpTable(t *testing.T) {
+	initTables()
+	for _, y := range []float64{0, 1e-5, 0.001, 0.5, 1, 2.5, 10, 20, 40, 47.9} {
+		got := float64(expNegQ16(int64(y*65536))) / (1 << 32)
+		want := math.Exp(-float64(int64(y*65536)) / 65536)
+		if math.Abs(got-want) > 1e-9*math.Max(1, want*1e3) {
+			t.Errorf("exp(-%g) = %.12g, want %.12g", y, got, want)
+		}
+	}
+	for x := int32(-2047); x <= 2047; x += 7 {
+		want := 65536 / (1 + math.Exp(-float64(x)/256))
+		if got := float64(squash(x)); math.Abs(got-want) > 1 {
+			t.Errorf("squash(%d) = %g, want %g", x, got, want)
+		}
+	}
+	for p := uint32(1); p < 4095; p++ {
+		x := stretch(p)
+		if d := math.Abs(float64(squash(x))/16 - float64(p)); d > 4 && p > 16 && p < 4080 {
+			t.Errorf("squash(stretch(%d)) = %g", p, float64(squash(x))/16)
+		}
+	}
+}

@@ -1,0 +1,213 @@
+package lmzip
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"math/bits"
+
+	"github.com/autoreg/autoreg/arith"
+)
+
+// Options configure a compressor. Exactly one of Adaptive and Static is set.
+type Options struct {
+	// Adaptive selects the adaptive mode: an architecture name from
+	// AdaptiveArchs ("ngram", "mix") or a configuration in the canonical
+	// spelling of AdaptiveConfig.String.
+	Adaptive string
+	// Static selects the static mode with a trained model.
+	Static *Static
+	// BlockSize is the number of input bytes per block, a power of two in
+	// [4 KiB, 64 MiB]; 0 means 1 MiB. Memory use is about two blocks plus
+	// the model.
+	BlockSize int
+	// Progress, if set, is called after every block with the input bytes
+	// consumed and the compressed bytes written so far.
+	Progress func(in, out int64)
+	// Context, if set, is checked before every block; Write and Close
+	// return its error once it is done.
+	Context context.Context
+}
+
+// Writer compresses what is written to it into the container format. Close
+// must be called to write the last block and the end marker.
+type Writer struct {
+	w       io.Writer
+	opts    Options
+	codec   blockCodec
+	buf     []byte // the pending block
+	payload bytes.Buffer
+	out     []byte
+	in, n   int64
+	crc     uint32
+	err     error
+	closed  bool
+}
+
+// NewWriter writes the container header to w and returns a Writer.
+func NewWriter(w io.Writer, opts Options) (*Writer, error) {
+	blockLog := defaultBlockLog
+	if opts.BlockSize != 0 {
+		if opts.BlockSize&(opts.BlockSize-1) != 0 || opts.BlockSize < 1<<minBlockLog || opts.BlockSize > 1<<maxBlockLog {
+			return nil, fmt.Errorf("lmzip: block size %d is not a power of two in [2^%d, 2^%d]", opts.BlockSize, minBlockLog, maxBlockLog)
+		}
+		blockLog = bits.Len(uint(opts.BlockSize)) - 1
+	}
+	h := header{blockLog: byte(blockLog)}
+	zw := &Writer{w: w, opts: opts}
+	switch {
+	case opts.Static != nil && opts.Adaptive != "":
+		return nil, errors.New("lmzip: both a static model and an adaptive architecture given")
+	case opts.Static != nil:
+		s := opts.Static
+		if s.Model == nil || s.Tokenizer == nil {
+			return nil, errors.New("lmzip: static mode needs a model and its tokenizer")
+		}
+		h.mode = modeStatic
+		h.modelID = s.ID
+		h.path = s.numericPath()
+		if h.path == PathPlatform {
+			h.platform = platformTag()
+		}
+		zw.codec = newStaticCodec(s)
+	default:
+		arch := opts.Adaptive
+		if arch == "" {
+			arch = "ngram"
+		}
+		cfg, err := AdaptivePreset(arch)
+		if err != nil {
+			var perr error
+			if cfg, perr = ParseAdaptiveConfig(arch); perr != nil {
+				return nil, err
+			}
+		}
+		h.mode = modeAdaptive
+		h.config = cfg.String()
+		zw.codec = &adaptiveCodec{m: newCMModel(cfg)}
+	}
+	zw.buf = make([]byte, 0, 1<<blockLog)
+	hb := h.marshal()
+	if _, err := w.Write(hb); err != nil {
+		return nil, fmt.Errorf("lmzip: %w", err)
+	}
+	zw.n = int64(len(hb))
+	return zw, nil
+}
+
+// Write compresses p. It buffers up to one block.
+func (z *Writer) Write(p []byte) (int, error) {
+	if z.err != nil {
+		return 0, z.err
+	}
+	if z.closed {
+		return 0, errors.New("lmzip: write after Close")
+	}
+	n := 0
+	for len(p) > 0 {
+		k := copy(z.buf[len(z.buf):cap(z.buf)], p)
+		z.buf = z.buf[:len(z.buf)+k]
+		p = p[k:]
+		n += k
+		if len(z.buf) == cap(z.buf) {
+			if err := z.flushBlock(); err != nil {
+				return n, err
+			}
+		}
+	}
+	return n, nil
+}
+
+func (z *Writer) flushBlock() error {
+	if len(z.buf) == 0 {
+		return nil
+	}
+	if z.opts.Context != nil {
+		if err := z.opts.Context.Err(); err != nil {
+			z.err = err
+			return err
+		}
+	}
+	raw := z.buf
+	z.payload.Reset()
+	enc := arith.NewEncoder(&z.payload)
+	z.codec.encode(enc, raw)
+	if err := enc.Close(); err != nil {
+		z.err = fmt.Errorf("lmzip: %w", err)
+		return z.err
+	}
+	sum := crc32.Checksum(raw, castagnoli)
+	out := z.out[:0]
+	if z.payload.Len() < len(raw) {
+		out = append(out, kindCoded)
+		out = binary.AppendUvarint(out, uint64(len(raw)))
+		out = binary.AppendUvarint(out, uint64(z.payload.Len()))
+		out = append(out, z.payload.Bytes()...)
+	} else {
+		out = append(out, kindStored)
+		out = binary.AppendUvarint(out, uint64(len(raw)))
+		out = append(out, raw...)
+	}
+	out = binary.LittleEndian.AppendUint32(out, sum)
+	z.out = out
+	if _, err := z.w.Write(out); err != nil {
+		z.err = fmt.Errorf("lmzip: %w", err)
+		return z.err
+	}
+	z.crc = crc32.Update(z.crc, castagnoli, raw)
+	z.in += int64(len(raw))
+	z.n += int64(len(out))
+	z.buf = z.buf[:0]
+	if z.opts.Progress != nil {
+		z.opts.Progress(z.in, z.n)
+	}
+	return nil
+}
+
+// Close compresses the last block and writes the end marker; it does not
+// close the underlying writer.
+func (z *Writer) Close() error {
+	if z.closed {
+		return z.err
+	}
+	z.closed = true
+	if z.err != nil {
+		return z.err
+	}
+	if err := z.flushBlock(); err != nil {
+		return err
+	}
+	out := []byte{kindEnd}
+	out = binary.AppendUvarint(out, uint64(z.in))
+	out = binary.LittleEndian.AppendUint32(out, z.crc)
+	if _, err := z.w.Write(out); err != nil {
+		z.err = fmt.Errorf("lmzip: %w", err)
+		return z.err
+	}
+	z.n += int64(len(out))
+	return nil
+}
+
+// Written is the number of compressed bytes written so far.
+func (z *Writer) Written() int64 { return z.n }
+
+// Compress compresses all of src into dst and returns the number of bytes
+// written to dst.
+func Compress(ctx context.Context, dst io.Writer, src io.Reader, opts Options) (int64, error) {
+	if opts.Context == nil {
+		opts.Context = ctx
+	}
+	z, err := NewWriter(dst, opts)
+	if err != nil {
+		return 0, err
+	}
+	if _, err := io.Copy(z, src); err != nil {
+		return z.Written(), err
+	}
+	err = z.Close()
+	return z.Written(), err
+}

@@ -1,0 +1,79 @@
+package nn
+
+import (
+	"fmt"
+
+	"github.com/autoreg/autoreg/internal/kernels"
+)
+
+// EmbeddingForward looks up one row of table per id.
+//
+//	out   (N,C)
+//	ids   (N)    each in [0, V)
+//	table (V,C)
+func EmbeddingForward(out []float32, ids []int32, table []float32, N, C int) {
+	for i, id := range ids[:N] {
+		copy(out[i*C:(i+1)*C], table[int(id)*C:int(id+1)*C])
+	}
+}
+
+// EmbeddingBackward accumulates dtable[ids[i]] += dout[i] for every row, in
+// row order (a deterministic scatter-add).
+func EmbeddingBackward(dtable, dout []float32, ids []int32, N, C int) {
+	for i, id := range ids[:N] {
+		d := dtable[int(id)*C : int(id+1)*C]
+		s := dout[i*C : (i+1)*C]
+		for j := range d {
+			d[j] += s[j]
+		}
+	}
+}
+
+// EncoderForward is GPT-2's input layer: token embedding plus learned
+// position embedding, for B sequences of T tokens starting at position 0.
+//
+//	out (B,T,C)
+//	ids (B,T)
+//	wte (V,C)
+//	wpe (maxT,C), T ≤ maxT
+func EncoderForward(out []float32, ids []int32, wte, wpe []float32, B, T, C int) {
+	if len(wpe) < T*C {
+		panic(fmt.Sprintf("nn: EncoderForward: %d positions, table holds %d", T, len(wpe)/max(C, 1)))
+	}
+	rows := func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			t := r % T
+			kernels.Add(out[r*C:(r+1)*C], wte[int(ids[r])*C:][:C], wpe[t*C:(t+1)*C])
+		}
+	}
+	if B*T*C <= elemGrain {
+		rows(0, B*T)
+		return
+	}
+	kernels.Parallel(B*T, max(1, elemGrain/max(C, 1)), rows)
+}
+
+// EncoderBackward accumulates the gradients of EncoderForward into dwte
+// (V,C) and dwpe (maxT,C). Workers split the columns; every column sums
+// its rows in (b,t) order, so the result does not depend on GOMAXPROCS.
+func EncoderBackward(dwte, dwpe, dout []float32, ids []int32, B, T, C int) {
+	cols := func(lo, hi int) {
+		for b := range B {
+			for t := range T {
+				r := b*T + t
+				d := dout[r*C+lo : r*C+hi]
+				e := dwte[int(ids[r])*C+lo : int(ids[r])*C+hi]
+				p := dwpe[t*C+lo : t*C+hi]
+				for j := range d {
+					e[j] += d[j]
+					p[j] += d[j]
+				}
+			}
+		}
+	}
+	if B*T*C <= elemGrain || C < 64 {
+		cols(0, C)
+		return
+	}
+	kernels.Parallel(C, 32, cols)
+}

@@ -1,0 +1,81 @@
+package nn
+
+import (
+	"math/rand/v2"
+
+	"github.com/autoreg/autoreg/internal/kernels"
+)
+
+// Fused epilogues: the bias of a linear layer is added in the same pass as
+// the operation that follows it, instead of being copied into the output
+// before the GEMM (one pass over the activations fewer, and the GEMM need
+// not read its output back).
+
+// BiasGELUForward adds bias (OC) to every row of pre (N,OC) in place and
+// writes out = gelu(pre): a linear layer without bias followed by this is
+// LinearForward with bias then GELUForward.
+func BiasGELUForward(out, pre, bias []float32, N, OC int) {
+	grain := max(1, elemGrain/max(OC, 1))
+	body := func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			p := pre[r*OC : (r+1)*OC]
+			kernels.Axpy(1, bias[:OC], p)
+			kernels.GELU(out[r*OC:(r+1)*OC], p)
+		}
+	}
+	if N <= grain {
+		body(0, N)
+		return
+	}
+	kernels.Parallel(N, grain, body)
+}
+
+// BiasResidualForward computes out = res + (x + bias)⊙mask row by row (x
+// and res (N,C), bias (C), mask (N,C) or nil for none): a linear layer's
+// bias, dropout and the residual connection in one pass. Its backward is
+// DropoutBackward (or the identity) into the linear layer's output
+// gradient, plus the residual's pass-through; the bias gradient is the
+// column sum of that output gradient, as LinearBackward computes it.
+func BiasResidualForward(out, res, x, bias, mask []float32, N, C int) {
+	grain := max(1, elemGrain/max(C, 1))
+	body := func(lo, hi int) {
+		b := bias[:C]
+		for r := lo; r < hi; r++ {
+			o, rr, xx := out[r*C:(r+1)*C], res[r*C:(r+1)*C], x[r*C:(r+1)*C]
+			if mask == nil {
+				for j := range o {
+					o[j] = rr[j] + (xx[j] + b[j])
+				}
+				continue
+			}
+			m := mask[r*C : (r+1)*C]
+			for j := range o {
+				o[j] = rr[j] + (xx[j]+b[j])*m[j]
+			}
+		}
+	}
+	if N <= grain {
+		body(0, N)
+		return
+	}
+	kernels.Parallel(N, grain, body)
+}
+
+// DropoutMask fills mask with inverted-dropout factors (0 with probability
+// p, else 1/(1−p)) drawn from rng exactly as DropoutForward draws them.
+func DropoutMask(mask []float32, p float64, rng *rand.Rand) {
+	keep := float32(1 / (1 - p))
+	thr := uint64(p * 65536)
+	var bits uint64
+	for i := range mask {
+		if i&3 == 0 {
+			bits = rng.Uint64()
+		}
+		m := keep
+		if bits&0xffff < thr {
+			m = 0
+		}
+		bits >>= 16
+		mask[i] = m
+	}
+}

@@ -1,0 +1,99 @@
+package nn
+
+import (
+	"sync"
+
+	"github.com/autoreg/autoreg/internal/kernels"
+)
+
+// LinearForward computes out = inp·weightᵀ + bias (the layout of
+// PyTorch's nn.Linear, so a tied output layer can use an embedding table
+// as its weight).
+//
+//	out    (N,OC)
+//	inp    (N,C)
+//	weight (OC,C)
+//	bias   (OC) or nil
+func LinearForward(out, inp, weight, bias []float32, N, C, OC int) {
+	if bias == nil {
+		kernels.Sgemm(false, true, N, OC, C, 1, inp, C, weight, C, 0, out, OC)
+		return
+	}
+	fillRows(out, bias, N, OC)
+	kernels.Sgemm(false, true, N, OC, C, 1, inp, C, weight, C, 1, out, OC)
+}
+
+// LinearBackward accumulates the gradients of LinearForward:
+//
+//	dinp    (N,C)  += dout·weight     (skipped when dinp is nil)
+//	dweight (OC,C) += doutᵀ·inp
+//	dbias   (OC)   += Σ_rows dout     (skipped when dbias is nil)
+func LinearBackward(dinp, dweight, dbias, dout, inp, weight []float32, N, C, OC int) {
+	linearBackward(dinp, dweight, dbias, dout, inp, weight, N, C, OC, 1)
+}
+
+// LinearBackwardSet is LinearBackward except that it overwrites dinp
+// instead of accumulating into it (dweight and dbias still accumulate):
+// for a gradient buffer that would otherwise have to be zeroed first.
+func LinearBackwardSet(dinp, dweight, dbias, dout, inp, weight []float32, N, C, OC int) {
+	linearBackward(dinp, dweight, dbias, dout, inp, weight, N, C, OC, 0)
+}
+
+func linearBackward(dinp, dweight, dbias, dout, inp, weight []float32, N, C, OC int, beta float32) {
+	if dinp != nil {
+		kernels.Sgemm(false, false, N, C, OC, 1, dout, OC, weight, C, beta, dinp, C)
+	}
+	kernels.Sgemm(true, false, OC, C, N, 1, dout, OC, inp, C, 1, dweight, C)
+	if dbias != nil {
+		ColumnSums(dbias, dout, N, OC)
+	}
+}
+
+// ColumnSums accumulates dst[j] += Σ_r src[r,j] for src (N,OC). Rows are
+// cut into fixed blocks of colBlock rows; workers sum blocks into partial
+// rows (contiguous reads), and the partials are added to dst in block
+// order, so the result does not depend on GOMAXPROCS.
+func ColumnSums(dst, src []float32, N, OC int) {
+	blocks := (N + colBlock - 1) / colBlock
+	if blocks <= 1 || N*OC < 1<<16 {
+		columnSums(dst, src, N, OC, 0, OC)
+		return
+	}
+	buf := colPool.Get().(*[]float32)
+	part := *buf
+	if cap(part) < blocks*OC {
+		part = make([]float32, blocks*OC)
+	}
+	part = part[:blocks*OC]
+	clear(part)
+	defer func() { *buf = part; colPool.Put(buf) }()
+	kernels.Parallel(blocks, 1, func(lo, hi int) {
+		for b := lo; b < hi; b++ {
+			p := part[b*OC : (b+1)*OC]
+			r1 := min((b+1)*colBlock, N)
+			for r := b * colBlock; r < r1; r++ {
+				kernels.Axpy(1, src[r*OC:(r+1)*OC], p)
+			}
+		}
+	})
+	for b := range blocks {
+		kernels.Axpy(1, part[b*OC:(b+1)*OC], dst[:OC])
+	}
+}
+
+// colPool recycles ColumnSums' partial sums (no large allocation per
+// training step).
+var colPool = sync.Pool{New: func() any { return new([]float32) }}
+
+// colBlock is the row block of ColumnSums.
+const colBlock = 256
+
+func columnSums(dst, src []float32, N, OC, lo, hi int) {
+	d := dst[lo:hi]
+	for r := range N {
+		s := src[r*OC+lo : r*OC+hi]
+		for j := range d {
+			d[j] += s[j]
+		}
+	}
+}

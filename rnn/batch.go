@@ -1,0 +1,292 @@
+package rnn
+
+import (
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/autoreg/autoreg/internal/kernels"
+	"github.com/autoreg/autoreg/nn"
+	"github.com/autoreg/autoreg/tensor"
+)
+
+// Training activations, time-major: row t·B + b is sequence b at step t,
+// so the rows of one step are contiguous for the recurrent GEMMs.
+
+type layerActs struct {
+	xg    []float32 // (T,B,G·H) W·x + b; LSTM: then the gate activations
+	gates []float32 // GRU: (T,B,3H) activations [r z n]
+	hg    []float32 // GRU: (T,B,3H) U·h' + [0 0 b_hn]
+	hs    []float32 // (T+1,B,H): hs[0] is the carried state
+	cs    []float32 // LSTM: (T+1,B,H)
+	tanhC []float32 // LSTM: (T,B,H)
+	out   []float32 // (T,B,H) hs[1:] after dropout
+	mask  []float32 // (T,B,H) dropout factors
+}
+
+type trainState struct {
+	B, T     int
+	dropout  bool
+	ids, tgt []int32 // (T,B)
+	emb      []float32
+	embMask  []float32
+	layers   []layerActs
+	logits   []float32 // (T·B,V)
+	probs    []float32
+	losses   []float32
+	// Gradient scratch.
+	dlogits  []float32 // (N,V)
+	dH, dtmp []float32 // (N,H)
+	dIn      []float32 // (N,max(E,H))
+	dG, dhg  []float32 // (N,G·H)
+	dhn, dcn []float32 // (B,H)
+	dcp      []float32 // (B,H)
+	colTmp   []float32 // (G·H)
+	whT      []float32 // (H,G·H): Uᵀ of the current layer
+	losses64 float64
+	ready    bool
+}
+
+func (m *Model) acts(B, T int) *trainState {
+	s := m.tr
+	if s == nil {
+		s = &trainState{}
+		m.tr = s
+	}
+	if s.B == B && s.T == T {
+		return s
+	}
+	H, E, G, V, N := m.cfg.Hidden, m.cfg.embed(), m.cfg.gates(), m.V, B*T
+	g := tensor.Grow
+	s.B, s.T = B, T
+	if cap(s.ids) < N {
+		s.ids, s.tgt = make([]int32, N), make([]int32, N)
+	}
+	s.ids, s.tgt = s.ids[:N], s.tgt[:N]
+	g(&s.emb, N*E)
+	g(&s.embMask, N*E)
+	if len(s.layers) != m.cfg.Layers {
+		s.layers = make([]layerActs, m.cfg.Layers)
+	}
+	for l := range s.layers {
+		a := &s.layers[l]
+		g(&a.xg, N*G*H)
+		g(&a.hs, (T+1)*B*H)
+		if m.cfg.Cell == LSTM {
+			g(&a.cs, (T+1)*B*H)
+			g(&a.tanhC, N*H)
+		} else {
+			g(&a.gates, N*G*H)
+			g(&a.hg, N*G*H)
+		}
+		g(&a.out, N*H)
+		g(&a.mask, N*H)
+	}
+	g(&s.logits, N*V)
+	g(&s.probs, N*V)
+	g(&s.losses, N)
+	g(&s.dlogits, N*V)
+	g(&s.dH, N*H)
+	g(&s.dtmp, N*H)
+	g(&s.dIn, N*max(E, H))
+	g(&s.dG, N*max(G*H, E))
+	g(&s.dhg, N*G*H)
+	g(&s.dhn, B*H)
+	g(&s.dcn, B*H)
+	g(&s.dcp, B*H)
+	g(&s.colTmp, G*H)
+	g(&s.whT, H*G*H)
+	g(&s.whT, H*G*H)
+	return s
+}
+
+// Forward runs B sequences of T tokens x (B×T, row-major as package train
+// lays them out) against targets y, starting from the carried state (see
+// Carry) and leaving the final state there. It returns the summed loss in
+// nats and the number of targets; rng drives dropout (nil: none).
+func (m *Model) Forward(x, y []int32, B, T int, rng *rand.Rand) (sum float64, n int) {
+	if T < 1 || B < 1 || len(x) < B*T || len(y) < B*T {
+		panic(fmt.Sprintf("rnn: Forward: B=%d T=%d with %d inputs, %d targets", B, T, len(x), len(y)))
+	}
+	s := m.acts(B, T)
+	a := m.arena
+	H, E, G, V, N := m.cfg.Hidden, m.cfg.embed(), m.cfg.gates(), m.V, B*T
+	for b := range B {
+		for t := range T {
+			id := x[b*T+t]
+			if id < 0 || int(id) >= V {
+				panic(fmt.Sprintf("rnn: Forward: token %d outside the vocabulary of %d", id, V))
+			}
+			s.ids[t*B+b] = id
+			s.tgt[t*B+b] = y[b*T+t]
+		}
+	}
+	p := m.cfg.Dropout
+	s.dropout = rng != nil && p > 0
+	carry := m.Carry(B)
+	nn.EmbeddingForward(s.emb, s.ids, m.emb.Data(a), N, E)
+	if s.dropout {
+		nn.DropoutForward(s.emb, s.embMask, s.emb, p, rng)
+	}
+	in, inW := s.emb, E
+	for l := range m.layers {
+		w, la := &m.layers[l], &s.layers[l]
+		nn.LinearForward(la.xg, in, w.wx.Data(a), w.b.Data(a), N, inW, G*H)
+		ch := carry[l*B*H : (l+1)*B*H]
+		copy(la.hs[:B*H], ch)
+		// The step products h·Uᵀ use a transposed copy of U, made once
+		// per Forward: a GEMM packs its right operand on every call, and
+		// packing a row-major K×N operand is a plain copy, where the
+		// transposed one would be transposed again at every step.
+		whT := s.whT
+		transpose(whT, w.wh.Data(a), G*H, H)
+		if m.cfg.Cell == LSTM {
+			cc := carry[(m.cfg.Layers+l)*B*H : (m.cfg.Layers+l+1)*B*H]
+			copy(la.cs[:B*H], cc)
+			for t := range T {
+				g := la.xg[t*B*G*H : (t+1)*B*G*H]
+				kernels.Sgemm(false, false, B, G*H, H, 1, la.hs[t*B*H:], H, whT, G*H, 1, g, G*H)
+				nn.LSTMCellForward(la.hs[(t+1)*B*H:(t+2)*B*H], la.cs[(t+1)*B*H:(t+2)*B*H],
+					la.tanhC[t*B*H:(t+1)*B*H], g, la.cs[t*B*H:(t+1)*B*H], B, H)
+			}
+			copy(cc, la.cs[T*B*H:])
+		} else {
+			bhn := w.bhn.Data(a)
+			for t := range T {
+				hg := la.hg[t*B*G*H : (t+1)*B*G*H]
+				kernels.Sgemm(false, false, B, G*H, H, 1, la.hs[t*B*H:], H, whT, G*H, 0, hg, G*H)
+				for b := range B {
+					kernels.Axpy(1, bhn, hg[b*G*H+2*H:b*G*H+3*H])
+				}
+				nn.GRUCellForward(la.hs[(t+1)*B*H:(t+2)*B*H], la.gates[t*B*G*H:(t+1)*B*G*H],
+					la.xg[t*B*G*H:(t+1)*B*G*H], hg, la.hs[t*B*H:(t+1)*B*H], B, H)
+			}
+		}
+		copy(ch, la.hs[T*B*H:])
+		if s.dropout {
+			nn.DropoutForward(la.out, la.mask, la.hs[B*H:], p, rng)
+		} else {
+			copy(la.out, la.hs[B*H:])
+		}
+		in, inW = la.out, H
+	}
+	nn.LinearForward(s.logits, in, m.outWeight().Data(a), m.bout.Data(a), N, H, V)
+	sum, n = nn.CrossEntropyForward(s.losses, s.probs, s.logits, s.tgt, N, V, Ignore)
+	s.ready = true
+	return sum, n
+}
+
+// Backward accumulates into the arena's gradients the gradient of
+// scale·(summed loss of the last Forward), through time within the batch
+// (the carried initial state is a constant: truncated BPTT).
+func (m *Model) Backward(scale float32) {
+	s := m.tr
+	if s == nil || !s.ready {
+		panic("rnn: Backward without Forward")
+	}
+	s.ready = false
+	a := m.arena
+	B, T := s.B, s.T
+	H, E, G, V, N := m.cfg.Hidden, m.cfg.embed(), m.cfg.gates(), m.V, B*T
+	L := len(m.layers)
+	nn.Zero(s.dlogits)
+	nn.CrossEntropyBackward(s.dlogits, s.probs, s.tgt, N, V, Ignore, scale)
+	ow := m.outWeight()
+	nn.LinearBackwardSet(s.dtmp, ow.Grad(a), m.bout.Grad(a), s.dlogits, s.layers[L-1].out, ow.Data(a), N, H, V)
+	// s.dtmp is the gradient of the top layer's output after dropout.
+	dOut := s.dtmp
+	for l := L - 1; l >= 0; l-- {
+		w, la := &m.layers[l], &s.layers[l]
+		// Through the output dropout: dH = gradient of hs[1:].
+		if s.dropout {
+			nn.Zero(s.dH)
+			nn.DropoutBackward(s.dH, dOut, la.mask)
+		} else {
+			copy(s.dH, dOut)
+		}
+		in, inW := s.emb, E
+		if l > 0 {
+			in, inW = s.layers[l-1].out, H
+		}
+		wh := w.wh.Data(a)
+		dG := s.dG[:N*G*H]
+		clear(s.dhn)
+		if m.cfg.Cell == LSTM {
+			dcn, dcp := s.dcn, s.dcp
+			for t := T - 1; t >= 0; t-- {
+				dh := s.dH[t*B*H : (t+1)*B*H]
+				if t < T-1 {
+					kernels.Axpy(1, s.dhn, dh)
+				}
+				var dc []float32
+				if t < T-1 {
+					dc = dcn
+				}
+				clear(dcp)
+				g := dG[t*B*G*H : (t+1)*B*G*H]
+				clear(g) // here, not in one pass up front: the step's slice stays in cache
+				nn.LSTMCellBackward(g, dcp, dh, dc, la.xg[t*B*G*H:(t+1)*B*G*H], la.cs[t*B*H:(t+1)*B*H],
+					la.tanhC[t*B*H:(t+1)*B*H], B, H)
+				// dh_(t−1) = dG_t·U
+				kernels.Sgemm(false, false, B, H, G*H, 1, g, G*H, wh, H, 0, s.dhn, H)
+				dcn, dcp = dcp, dcn
+			}
+			// dU += Σ_t dG_tᵀ·h_(t−1), one GEMM over all steps.
+			kernels.Sgemm(true, false, G*H, H, N, 1, dG, G*H, la.hs, H, 1, w.wh.Grad(a), H)
+		} else {
+			dhg := s.dhg[:N*G*H]
+			for t := T - 1; t >= 0; t-- {
+				dh := s.dH[t*B*H : (t+1)*B*H]
+				if t < T-1 {
+					kernels.Axpy(1, s.dhn, dh)
+				}
+				hgT := dhg[t*B*G*H : (t+1)*B*G*H]
+				clear(hgT)
+				clear(dG[t*B*G*H : (t+1)*B*G*H])
+				clear(s.dcp) // dh_(t−1) accumulator
+				nn.GRUCellBackward(dG[t*B*G*H:(t+1)*B*G*H], hgT, s.dcp, dh, la.gates[t*B*G*H:(t+1)*B*G*H],
+					la.hg[t*B*G*H:(t+1)*B*G*H], la.hs[t*B*H:(t+1)*B*H], B, H)
+				kernels.Sgemm(false, false, B, H, G*H, 1, hgT, G*H, wh, H, 1, s.dcp, H)
+				copy(s.dhn, s.dcp)
+			}
+			kernels.Sgemm(true, false, G*H, H, N, 1, dhg, G*H, la.hs, H, 1, w.wh.Grad(a), H)
+			clear(s.colTmp)
+			nn.ColumnSums(s.colTmp, dhg, N, G*H)
+			kernels.Axpy(1, s.colTmp[2*H:3*H], w.bhn.Grad(a))
+		}
+		// Input side: dW += dGᵀ·in, db += Σ dG, dIn = dG·W.
+		nn.LinearBackwardSet(s.dIn[:N*inW], w.wx.Grad(a), w.b.Grad(a), dG, in, w.wx.Data(a), N, inW, G*H)
+		// Consumed into dH at the top of the next iteration, before dIn
+		// is written again.
+		dOut = s.dIn[:N*inW]
+	}
+	// Embedding: through its dropout.
+	demb := dOut
+	if s.dropout {
+		d := s.dG[:N*E]
+		nn.Zero(d)
+		nn.DropoutBackward(d, dOut, s.embMask)
+		demb = d
+	}
+	nn.EmbeddingBackward(m.emb.Grad(a), demb, s.ids, N, E)
+}
+
+// transpose writes the transpose of src (rows×cols) into dst (cols×rows),
+// in 32×32 tiles split over the worker pool.
+func transpose(dst, src []float32, rows, cols int) {
+	const tile = 32
+	tiles := (rows + tile - 1) / tile
+	kernels.Parallel(tiles, max(1, tiles/8), func(lo, hi int) {
+		for ti := lo; ti < hi; ti++ {
+			r0, r1 := ti*tile, min((ti+1)*tile, rows)
+			for c0 := 0; c0 < cols; c0 += tile {
+				c1 := min(c0+tile, cols)
+				for r := r0; r < r1; r++ {
+					row := src[r*cols : r*cols+cols]
+					for c := c0; c < c1; c++ {
+						dst[c*rows+r] = row[c]
+					}
+				}
+			}
+		}
+	})
+}

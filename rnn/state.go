@@ -1,0 +1,227 @@
+package rnn
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/autoreg/autoreg"
+	"github.com/autoreg/autoreg/internal/kernels"
+	"github.com/autoreg/autoreg/nn"
+)
+
+// State is one history: the hidden (and, for LSTM, cell) state of every
+// layer after the tokens appended so far. Append runs one step per token;
+// nothing is allocated after NewState.
+type State struct {
+	m       *Model
+	n       int
+	h, c    []float32 // (L,H)
+	x       []float32 // (max(E,H)) current layer input
+	g, hg   []float32 // (G·H)
+	gates   []float32 // GRU: (3H) activations
+	hnew    []float32 // (H)
+	logits  []float32 // (V)
+	logp    []float32 // (V)
+	scratch []float32 // (V)
+	fresh   bool      // logits are current
+	haveLp  bool
+	// ScoreSequence buffers, allocated on first use.
+	hbuf, lbuf []float32
+}
+
+// NewState returns an empty history.
+func (m *Model) NewState() autoreg.State { return m.newState() }
+
+func (m *Model) newState() *State {
+	L, H, E, G, V := m.cfg.Layers, m.cfg.Hidden, m.cfg.embed(), m.cfg.gates(), m.V
+	return &State{m: m, h: make([]float32, L*H), c: make([]float32, L*H), x: make([]float32, max(E, H)),
+		g: make([]float32, G*H), hg: make([]float32, G*H), gates: make([]float32, G*H), hnew: make([]float32, H),
+		logits: make([]float32, V), logp: make([]float32, V), scratch: make([]float32, V)}
+}
+
+// Len is the number of tokens appended since Reset.
+func (s *State) Len() int { return s.n }
+
+// Reset returns to the empty history (zero state).
+func (s *State) Reset() {
+	clear(s.h)
+	clear(s.c)
+	s.n = 0
+	s.fresh, s.haveLp = false, false
+}
+
+// CopyTo makes dst, a State of the same Model, an independent copy.
+func (s *State) CopyTo(dst autoreg.State) {
+	d, ok := dst.(*State)
+	if !ok || d.m != s.m {
+		panic("rnn: CopyTo: destination is not a state of the same model")
+	}
+	copy(d.h, s.h)
+	copy(d.c, s.c)
+	copy(d.logits, s.logits)
+	copy(d.logp, s.logp)
+	d.n, d.fresh, d.haveLp = s.n, s.fresh, s.haveLp
+}
+
+// Append runs the network over xs, one step per token.
+func (s *State) Append(xs ...autoreg.Token) {
+	m, a := s.m, s.m.arena
+	H, E, G, V := m.cfg.Hidden, m.cfg.embed(), m.cfg.gates(), m.V
+	for _, x := range xs {
+		if x < 0 || int(x) >= V {
+			panic(fmt.Sprintf("rnn: Append: token %d outside the vocabulary of %d", x, V))
+		}
+		in := s.x[:E]
+		copy(in, m.emb.Data(a)[int(x)*E:int(x+1)*E])
+		for l := range m.layers {
+			w := &m.layers[l]
+			h, c := s.h[l*H:(l+1)*H], s.c[l*H:(l+1)*H]
+			nn.LinearForward(s.g, in, w.wx.Data(a), w.b.Data(a), 1, len(in), G*H)
+			if m.cfg.Cell == LSTM {
+				kernels.Sgemm(false, true, 1, G*H, H, 1, h, H, w.wh.Data(a), H, 1, s.g, G*H)
+				nn.LSTMCellForward(h, c, s.hnew, s.g, c, 1, H)
+			} else {
+				kernels.Sgemm(false, true, 1, G*H, H, 1, h, H, w.wh.Data(a), H, 0, s.hg, G*H)
+				kernels.Axpy(1, w.bhn.Data(a), s.hg[2*H:3*H])
+				nn.GRUCellForward(h, s.gates, s.g, s.hg, h, 1, H)
+			}
+			in = s.x[:H]
+			copy(in, h)
+		}
+		s.n++
+	}
+	if len(xs) > 0 {
+		s.fresh, s.haveLp = false, false
+	}
+}
+
+func (s *State) compute() {
+	if s.fresh {
+		return
+	}
+	m, a := s.m, s.m.arena
+	H, L := m.cfg.Hidden, m.cfg.Layers
+	nn.LinearForward(s.logits, s.h[(L-1)*H:L*H], m.outWeight().Data(a), m.bout.Data(a), 1, H, m.V)
+	s.fresh = true
+}
+
+// LogProbs writes log P(next | history) for every token into dst. The
+// empty history predicts the uniform distribution.
+func (s *State) LogProbs(dst []float32) {
+	V := s.m.V
+	if len(dst) != V {
+		panic(fmt.Sprintf("rnn: LogProbs: dst of length %d, vocabulary of %d", len(dst), V))
+	}
+	if s.n == 0 {
+		u := float32(-math.Log(float64(V)))
+		for i := range dst {
+			dst[i] = u
+		}
+		return
+	}
+	if !s.haveLp {
+		s.compute()
+		mx := s.logits[0]
+		for _, v := range s.logits[1:] {
+			mx = max(mx, v)
+		}
+		for i, v := range s.logits {
+			s.scratch[i] = v - mx
+		}
+		kernels.Exp(s.scratch, s.scratch)
+		var sum float64
+		for _, v := range s.scratch {
+			sum += float64(v)
+		}
+		lse := mx + float32(math.Log(sum))
+		for i, v := range s.logits {
+			s.logp[i] = v - lse
+		}
+		s.haveLp = true
+	}
+	copy(dst, s.logp)
+}
+
+// LogProb returns log P(next = x | history).
+func (s *State) LogProb(x autoreg.Token) float64 {
+	V := s.m.V
+	if x < 0 || int(x) >= V {
+		panic(fmt.Sprintf("rnn: LogProb: token %d outside the vocabulary of %d", x, V))
+	}
+	if s.n == 0 {
+		return -math.Log(float64(V))
+	}
+	if s.haveLp {
+		return float64(s.logp[x])
+	}
+	s.compute()
+	mx := s.logits[0]
+	for _, v := range s.logits[1:] {
+		mx = max(mx, v)
+	}
+	for i, v := range s.logits {
+		s.scratch[i] = v - mx
+	}
+	kernels.Exp(s.scratch, s.scratch)
+	var sum float64
+	for _, v := range s.scratch {
+		sum += float64(v)
+	}
+	return float64(s.logits[x]-mx) - math.Log(sum)
+}
+
+// scoreChunk is how many tokens ScoreSequence runs before one batched
+// output layer.
+const scoreChunk = 64
+
+// ScoreSequence implements autoreg.Scorer: the recurrence still runs token
+// by token, but the output layer (a V×H product, the larger part of the
+// work for word vocabularies) runs as one matrix product per chunk of
+// tokens instead of one matrix-vector product per token.
+func (m *Model) ScoreSequence(st autoreg.State, xs []autoreg.Token, dst []float64) {
+	s, ok := st.(*State)
+	if !ok || s.m != m {
+		panic("rnn: ScoreSequence: state of another model")
+	}
+	if len(dst) != len(xs) {
+		panic(fmt.Sprintf("rnn: ScoreSequence: %d tokens, %d results", len(xs), len(dst)))
+	}
+	H, L, V := m.cfg.Hidden, m.cfg.Layers, m.V
+	if s.hbuf == nil {
+		s.hbuf = make([]float32, scoreChunk*H)
+		s.lbuf = make([]float32, scoreChunk*V)
+	}
+	a := m.arena
+	for i := 0; i < len(xs); {
+		dst[i] = s.LogProb(xs[i])
+		n := min(scoreChunk, len(xs)-i)
+		for j := range n {
+			s.Append(xs[i+j])
+			copy(s.hbuf[j*H:(j+1)*H], s.h[(L-1)*H:L*H])
+		}
+		nn.LinearForward(s.lbuf[:n*V], s.hbuf[:n*H], m.outWeight().Data(a), m.bout.Data(a), n, H, V)
+		for j := 0; j+1 < n; j++ {
+			dst[i+1+j] = logProbRow(s.lbuf[j*V:(j+1)*V], xs[i+1+j], s.scratch)
+		}
+		copy(s.logits, s.lbuf[(n-1)*V:n*V])
+		s.fresh, s.haveLp = true, false
+		i += n
+	}
+}
+
+// logProbRow is log softmax(x)[t] in float64.
+func logProbRow(x []float32, t autoreg.Token, scratch []float32) float64 {
+	mx := x[0]
+	for _, v := range x[1:] {
+		mx = max(mx, v)
+	}
+	for i, v := range x {
+		scratch[i] = v - mx
+	}
+	kernels.Exp(scratch, scratch)
+	var sum float64
+	for _, v := range scratch {
+		sum += float64(v)
+	}
+	return float64(x[t]-mx) - math.Log(sum)
+}

@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# bench-compress.sh — lmzip against bzip2 -9, xz -9e, zstd -19 and gzip -9,
+# measured in the same run on the same inputs.
+#
+#   scripts/bench-compress.sh            all sections
+#   scripts/bench-compress.sh quick      tiny Shakespeare sections only
+#
+# Sections:
+#   1. tiny Shakespeare, whole file, no prior model: adaptive ngram and mix.
+#   2. tiny Shakespeare validation part given the training part (first 90%):
+#      classic compressors as size(train+valid) − size(train), the adaptive
+#      models the same way, and a static order-8 char n-gram trained on the
+#      training part.
+#   3. every file of ../shared/data: adaptive ngram round trip.
+#   4. a ≥ 100 MB stream (tiny Shakespeare ×96) through a pipe: speed and
+#      peak memory of compressor and decompressor, round trip checked.
+# Speeds are wall-clock on a shared 2-core machine: re-run in a quiet period
+# and compare side by side. Until `autoreg compress` lands, the lmzip side
+# runs through lmzip/internal/lzbench.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SHARED=${AUTOREG_SHARED:-../shared}
+DATA=$SHARED/data
+TS=$DATA/tinyshakespeare/input.txt
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+go build -o "$WORK/lzbench" ./lmzip/internal/lzbench
+go build -o "$WORK/autoreg" ./cmd/autoreg
+
+echo "# machine: $(nproc) cores, $(uname -m), load $(cut -d' ' -f1-3 /proc/loadavg); $(go version | cut -d' ' -f3)"
+echo "# tools: $(bzip2 --version 2>&1 | head -1 | cut -c1-60) | $(xz --version | head -1) | $(zstd --version) | $(gzip --version | head -1)"
+
+# classic NAME CMD FILE: prints "bytes seconds" of CMD < FILE
+classic() {
+	local t0 t1 n
+	t0=$(date +%s.%N)
+	n=$($1 < "$2" | wc -c)
+	t1=$(date +%s.%N)
+	echo "$n $(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')"
+}
+COMPRESSORS=("bzip2 -9" "xz -9e" "zstd -19 -q" "gzip -9")
+
+row() { # label name rawbytes compbytes seconds
+	awk -v l="$1" -v f="$2" -v n="$3" -v c="$4" -v s="$5" 'BEGIN {
+		sp = (s > 0) ? sprintf("%7.3f MB/s", n / s / 1e6) : "      -     ";
+		printf "%-28s %-40s %10d -> %9d  %.4f bits/byte  compress %s\n", l, f, n, c, 8 * c / n, sp }'
+}
+
+echo
+echo "## 1. tiny Shakespeare, whole ($(wc -c < "$TS") bytes), no prior model"
+for c in "${COMPRESSORS[@]}"; do
+	read -r n s < <(classic "$c" "$TS")
+	row "$c" "$TS" "$(wc -c < "$TS")" "$n" "$s"
+done
+"$WORK/lzbench" -arch ngram "$TS"
+"$WORK/lzbench" -arch mix "$TS"
+
+echo
+echo "## 2. tiny Shakespeare validation given training (size(train+valid) − size(train))"
+python3 - "$TS" "$WORK" <<'PY'
+import sys
+d = open(sys.argv[1], 'rb').read(); n = int(0.9 * len(d))
+open(sys.argv[2] + '/train.txt', 'wb').write(d[:n])
+open(sys.argv[2] + '/valid.txt', 'wb').write(d[n:])
+open(sys.argv[2] + '/both.txt', 'wb').write(d)
+PY
+VN=$(wc -c < "$WORK/valid.txt")
+for c in "${COMPRESSORS[@]}"; do
+	read -r nb _ < <(classic "$c" "$WORK/both.txt")
+	read -r nt _ < <(classic "$c" "$WORK/train.txt")
+	row "$c" "valid | train" "$VN" "$((nb - nt))" 0
+done
+"$WORK/lzbench" -arch ngram -prime "$WORK/train.txt" "$WORK/valid.txt"
+"$WORK/lzbench" -arch mix -prime "$WORK/train.txt" "$WORK/valid.txt"
+"$WORK/lzbench" -static-order 8 -prime "$WORK/train.txt" -arpa "$WORK/o8.arpa" "$WORK/valid.txt"
+echo "autoreg eval of the same model (ARPA) on the validation part (its NLL includes the final </s>):"
+"$WORK/autoreg" eval --model "$WORK/o8.arpa" --data "$WORK/valid.txt" | grep -E "NLL|bits"
+
+[ "${1:-}" = quick ] && exit 0
+
+echo
+echo "## 3. every file of $DATA (adaptive ngram; bzip2 -9 and xz -9e for reference)"
+find "$DATA" -type f | sort | while read -r f; do
+	for c in "bzip2 -9" "xz -9e"; do
+		read -r n s < <(classic "$c" "$f")
+		row "$c" "${f#"$DATA"/}" "$(wc -c < "$f")" "$n" "$s"
+	done
+	"$WORK/lzbench" -arch ngram "$f"
+done
+
+echo
+echo "## 4. ≥ 100 MB streamed through a pipe (tiny Shakespeare ×96), adaptive ngram"
+big() { for _ in $(seq 96); do cat "$TS"; done; }
+BN=$(big | wc -c)
+t0=$(date +%s.%N)
+big | "$WORK/lzbench" -c -arch ngram 2> "$WORK/c.err" > "$WORK/big.arz"
+t1=$(date +%s.%N)
+"$WORK/lzbench" -d < "$WORK/big.arz" 2> "$WORK/d.err" | sha256sum > "$WORK/d.sum"
+t2=$(date +%s.%N)
+big | sha256sum > "$WORK/o.sum"
+cmp -s "$WORK/d.sum" "$WORK/o.sum" && ok="round trip OK" || ok="ROUND TRIP FAILED"
+CN=$(wc -c < "$WORK/big.arz")
+awk -v n="$BN" -v c="$CN" -v a="$t0" -v b="$t1" -v d="$t2" -v ok="$ok" 'BEGIN {
+	printf "stream %d -> %d bytes (%.4f bits/byte), compress %.3f MB/s, decompress %.3f MB/s, %s\n", n, c, 8*c/n, n/(b-a)/1e6, n/(d-b)/1e6, ok }'
+echo "compressor $(cat "$WORK/c.err"); decompressor $(cat "$WORK/d.err")"
+[ "$ok" = "round trip OK" ]

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# autoreg against PyTorch 1.13 (Debian's python3-torch) on the issue-4 rows:
+# char GPT training, GPT generation with the KV cache, char LSTM training.
+# Same model, same batch, 2 threads each, alternating rounds in one run,
+# medians. PyTorch gets its best setup: OpenMP OpenBLAS, SkylakeX kernels,
+# 2 threads. A ratio is printed only if PyTorch reaches at least 80% of the
+# issue's reference figures (otherwise the machine is too busy to compare).
+#
+# usage: scripts/bench-vs-pytorch.sh [rounds]     (default 3)
+# needs: apt-get install -y python3-torch libopenblas0-openmp
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rounds=${1:-3}
+blasdir=/usr/lib/x86_64-linux-gnu/openblas-openmp
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "go: $(go version | cut -d' ' -f3-), GOMAXPROCS=2"
+go test -c -o "$work/gpt.test" ./gpt
+have_rnn=0
+if [ -d rnn ] && grep -q "BenchmarkTrainLSTM" rnn/*_test.go 2>/dev/null; then
+	go test -c -o "$work/rnn.test" ./rnn
+	have_rnn=1
+fi
+
+ours() { # bench name → tokens/s
+	GOMAXPROCS=2 "$1" -test.run '^$' -test.bench "^$2\$" -test.benchtime "$3" 2>&1 | tee -a "$work/go.log" |
+		awk '/tokens\/s/ { for (i = 1; i < NF; i++) if ($(i+1) == "tokens/s") print $i }'
+}
+theirs() {
+	LD_LIBRARY_PATH=$blasdir OPENBLAS_CORETYPE=SkylakeX /usr/bin/python3 scripts/bench_pytorch.py "$1" --reps "$2" |
+		tee -a "$work/py.log" | python3 -c 'import json,sys
+for l in sys.stdin:
+    d = json.loads(l)
+    if "tokens_per_sec" in d: print(d["tokens_per_sec"])'
+}
+
+for r in $(seq "$rounds"); do
+	echo "round $r/$rounds ..." >&2
+	ours "$work/gpt.test" BenchmarkTrainStep 10x >> "$work/go.gpt-train"
+	theirs gpt-train 10 >> "$work/py.gpt-train"
+	ours "$work/gpt.test" BenchmarkGenerate 5x >> "$work/go.gpt-generate"
+	theirs gpt-generate 3 >> "$work/py.gpt-generate"
+	if [ $have_rnn = 1 ]; then ours "$work/rnn.test" BenchmarkTrainLSTM 10x >> "$work/go.lstm-train"; fi
+	theirs lstm-train 10 >> "$work/py.lstm-train"
+done
+
+echo
+LD_LIBRARY_PATH=$blasdir OPENBLAS_CORETYPE=SkylakeX /usr/bin/python3 -c '
+import torch, re
+torch.set_num_threads(2)
+cfg = torch.__config__.show()
+print("pytorch:", torch.__version__, "| threads", torch.get_num_threads(), "|", re.search(r"BLAS_INFO=[^,]+", cfg).group(0),
+      "|", [l.split()[-1] for l in open("/proc/self/maps") if "libopenblas" in l][:1], "| OPENBLAS_CORETYPE=SkylakeX")'
+allocs=$(awk '/BenchmarkGenerate/ { for (i = 1; i < NF; i++) if ($(i+1) == "allocs/op") print $i }' "$work/go.log" | sort -n | tail -1)
+echo "generation: ${allocs:-?} heap allocations per 256-token run (zero per generated token when 0)"
+echo
+python3 - "$work" <<'PY'
+import statistics, sys, os
+work = sys.argv[1]
+rows = [("gpt-train", "char GPT training (4L 4H 256w, T128, B16)", 14000, 1.3),
+        ("gpt-generate", "GPT generation, KV cache (B1, prompt 16, 256 new)", 2000, 3.0),
+        ("lstm-train", "char LSTM training (1L 512h, E64, T128, B32)", 22800, 1.5)]
+def med(name):
+    p = os.path.join(work, name)
+    if not os.path.exists(p): return None
+    v = [float(x) for x in open(p).read().split()]
+    return statistics.median(v) if v else None
+print(f"{'benchmark':52} {'autoreg tok/s':>14} {'PyTorch tok/s':>14} {'ratio':>7} {'target':>7}")
+for key, label, ref, target in rows:
+    g, t = med("go." + key), med("py." + key)
+    gs = f"{g:,.0f}" if g else "n/a"
+    ts = f"{t:,.0f}" if t else "n/a"
+    if g and t and t >= 0.8 * ref:
+        ratio = f"{g / t:.2f}x"
+    elif t and t < 0.8 * ref:
+        ratio = "refused"
+    else:
+        ratio = "-"
+    print(f"{label:52} {gs:>14} {ts:>14} {ratio:>7} {target:>6.1f}x")
+    if t and t < 0.8 * ref:
+        print(f"  (PyTorch ran at {t:,.0f} tok/s, more than 20% below the issue's {ref:,}: machine busy? no ratio)")
+PY

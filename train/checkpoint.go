@@ -1,0 +1,115 @@
+package train
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"time"
+
+	"github.com/autoreg/autoreg/modelfile"
+	"github.com/autoreg/autoreg/optim"
+	"github.com/autoreg/autoreg/tokenize"
+)
+
+// Checkpoint section tags (extra sections of a model file).
+const (
+	TagOptimizer = "OPTM" // AdamW moments and step (optim.AdamW.MarshalBinary)
+	TagState     = "TRST" // trainer state: options, step, RNG states, data position, history (JSON)
+	TagCarry     = "CARY" // recurrent models: the carried hidden state (u64 count, f32 values)
+)
+
+// Sections returns the extra model-file sections that make a checkpoint
+// resumable.
+func (t *Trainer) Sections() ([]modelfile.Section, error) {
+	opt, err := t.Opt.MarshalBinary()
+	if err != nil {
+		return nil, err
+	}
+	st, err := t.MarshalState()
+	if err != nil {
+		return nil, err
+	}
+	secs := []modelfile.Section{{Tag: TagOptimizer, Data: opt}, {Tag: TagState, Data: st}}
+	if r, ok := t.Model.(Recurrent); ok {
+		c := r.Carry(t.Opts.Batch)
+		b := binary.LittleEndian.AppendUint64(nil, uint64(len(c)))
+		for _, f := range c {
+			b = binary.LittleEndian.AppendUint32(b, math.Float32bits(f))
+		}
+		secs = append(secs, modelfile.Section{Tag: TagCarry, Data: b})
+	}
+	return secs, nil
+}
+
+// Save writes the model to path atomically as a model file with meta and
+// tok; with resumable set it adds the checkpoint sections.
+func (t *Trainer) Save(path string, meta modelfile.Meta, tok tokenize.Tokenizer, resumable bool) error {
+	f := &modelfile.File{Meta: meta, Tokenizer: tok, Model: t.Model}
+	if resumable {
+		secs, err := t.Sections()
+		if err != nil {
+			return err
+		}
+		f.Extra = secs
+	}
+	return modelfile.Write(path, f)
+}
+
+// Resume rebuilds a trainer from a checkpoint read by modelfile.Read: the
+// model with its weights, the optimizer moments, the generators, the data
+// position and the history. The options are the checkpoint's.
+func Resume(f *modelfile.File) (*Trainer, error) {
+	m, ok := f.Model.(Model)
+	if !ok {
+		return nil, fmt.Errorf("train: %s models cannot be trained", f.Meta.Family)
+	}
+	opt, st := f.ExtraSection(TagOptimizer), f.ExtraSection(TagState)
+	if opt == nil || st == nil {
+		return nil, errors.New("train: not a checkpoint (no optimizer or trainer state; was it written with --resume support?)")
+	}
+	var s state
+	if err := json.Unmarshal(st, &s); err != nil {
+		return nil, fmt.Errorf("train: bad trainer state: %v", err)
+	}
+	if s.Version != 1 {
+		return nil, fmt.Errorf("train: trainer state version %d, this build reads 1", s.Version)
+	}
+	if err := s.Options.defaults(); err != nil {
+		return nil, err
+	}
+	t := &Trainer{Model: m, Opts: s.Options, Step: s.Step, Tokens: s.Tokens,
+		Elapsed: time.Duration(s.Elapsed * float64(time.Second)), BestVal: math.NaN(),
+		History: s.History, pos: s.Pos}
+	if s.BestVal != nil {
+		t.BestVal = *s.BestVal
+	}
+	if s.Step < 0 || s.Step > s.Options.Steps || s.Pos < 0 {
+		return nil, fmt.Errorf("train: bad trainer state: step %d of %d", s.Step, s.Options.Steps)
+	}
+	t.Opt = optim.NewAdamW(m.Arena(), 0)
+	if err := t.Opt.UnmarshalBinary(opt); err != nil {
+		return nil, err
+	}
+	t.dataSrc, t.dropSrc = &rand.PCG{}, &rand.PCG{}
+	if err := t.dataSrc.UnmarshalBinary(s.DataRNG); err != nil {
+		return nil, fmt.Errorf("train: bad data generator state: %v", err)
+	}
+	if err := t.dropSrc.UnmarshalBinary(s.DropRNG); err != nil {
+		return nil, fmt.Errorf("train: bad dropout generator state: %v", err)
+	}
+	if r, ok := m.(Recurrent); ok {
+		c := f.ExtraSection(TagCarry)
+		dst := r.Carry(t.Opts.Batch)
+		if len(c) < 8 || binary.LittleEndian.Uint64(c) != uint64(len(dst)) || len(c) != 8+4*len(dst) {
+			return nil, errors.New("train: checkpoint's carried state does not fit the model")
+		}
+		for i := range dst {
+			dst[i] = math.Float32frombits(binary.LittleEndian.Uint32(c[8+4*i:]))
+		}
+	}
+	t.init()
+	return t, nil
+}

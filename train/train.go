@@ -1,0 +1,457 @@
+// Package train fits neural autoregressive models by maximum likelihood
+// with teacher forcing: every position of a training window predicts its
+// next token from the true history, and the mean negative log-likelihood
+//
+//	L(θ) = −(1/N) Σ_t log P_θ(x_(t+1) | x≤t)
+//
+// is minimized with AdamW (decoupled weight decay on matrices only),
+// gradient clipping by global norm, linear warmup then cosine decay of the
+// learning rate over the planned steps, and gradient accumulation.
+//
+// The loop is family-agnostic: a family implements [Model] (batched Forward
+// and Backward over a flat parameter arena). Feed-forward families (GPT)
+// get independent windows at random offsets, drawn from the seed; families
+// that implement [Recurrent] (LSTM, GRU) get truncated backpropagation
+// through time: B contiguous streams, consecutive windows, the hidden state
+// carried from one batch to the next.
+//
+// Checkpoints are ordinary model files (package modelfile) with extra
+// sections holding the optimizer moments, the generators' states, the data
+// position and the history, so `eval` and `sample` read them and a resumed
+// run continues exactly — the same losses, bit for bit, for any GOMAXPROCS —
+// as if it had never stopped. The package never prints: progress goes to a
+// callback.
+package train
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"time"
+
+	"github.com/autoreg/autoreg"
+	"github.com/autoreg/autoreg/nn"
+	"github.com/autoreg/autoreg/optim"
+	"github.com/autoreg/autoreg/tensor"
+)
+
+// Model is what a family implements to be trained.
+type Model interface {
+	autoreg.Model
+	// WriterTo writes the family's model-file payload.
+	io.WriterTo
+	// Arena holds the parameters and their gradients.
+	Arena() *tensor.Arena
+	// Forward runs B sequences of T inputs x (B×T, row-major) against
+	// targets y (Ignore marks positions without one) and returns the
+	// summed loss in nats and the number of targets. rng drives dropout;
+	// nil means evaluation (no dropout). Activations stay for Backward.
+	Forward(x, y []int32, B, T int, rng *rand.Rand) (sum float64, n int)
+	// Backward accumulates into the arena's gradients the gradient of
+	// scale × the summed loss of the last Forward.
+	Backward(scale float32)
+}
+
+// Recurrent is a Model whose Forward starts from the hidden state the
+// previous Forward ended with (truncated BPTT).
+type Recurrent interface {
+	Model
+	// Carry returns the carried hidden state for batch size B (the model
+	// owns it; its length depends only on B). The trainer zeroes it at the
+	// start of an epoch, saves and restores it around validation, and
+	// stores it in checkpoints.
+	Carry(B int) []float32
+}
+
+// Ignore is the target of a position that has none.
+const Ignore = -1
+
+// Options are the settings of a run. They are stored in checkpoints; a
+// resumed run keeps them (only MaxTime may change).
+type Options struct {
+	Batch       int     `json:"batch"`        // sequences per micro-batch (B)
+	Context     int     `json:"context"`      // window / BPTT length (T)
+	Steps       int     `json:"steps"`        // optimizer steps; the schedule spans them
+	Accum       int     `json:"accum"`        // micro-batches per step
+	LR          float64 `json:"lr"`           // peak learning rate
+	MinLR       float64 `json:"min_lr"`       // floor of the cosine (default LR/10)
+	Warmup      int     `json:"warmup"`       // warmup steps
+	WeightDecay float64 `json:"weight_decay"` // AdamW decoupled decay on matrices
+	Beta2       float64 `json:"beta2"`        // AdamW β₂ (default 0.95)
+	Clip        float64 `json:"clip"`         // global-norm clip (0 = off)
+	Seed        uint64  `json:"seed"`         // data order and dropout
+	EvalEvery   int     `json:"eval_every"`   // validate every N steps (0 = 20 times per run)
+	EvalTokens  int     `json:"eval_tokens"`  // validation tokens per evaluation (0 = all)
+	SaveEvery   int     `json:"save_every"`   // checkpoint every N steps (0 = at each evaluation)
+	// MaxTime stops the run early (the schedule still follows Steps).
+	MaxTime time.Duration `json:"-"`
+}
+
+func (o *Options) defaults() error {
+	if o.Batch < 1 || o.Context < 1 || o.Steps < 1 {
+		return fmt.Errorf("train: batch %d, context %d, steps %d: all must be positive", o.Batch, o.Context, o.Steps)
+	}
+	if o.Accum < 1 {
+		o.Accum = 1
+	}
+	if !(o.LR > 0) {
+		return fmt.Errorf("train: learning rate %g must be positive", o.LR)
+	}
+	if o.MinLR == 0 {
+		o.MinLR = o.LR / 10
+	}
+	if o.Warmup < 0 {
+		o.Warmup = o.Steps / 20
+	}
+	if o.Beta2 == 0 {
+		o.Beta2 = 0.95
+	}
+	if o.EvalEvery <= 0 {
+		o.EvalEvery = max(1, o.Steps/20)
+	}
+	if o.SaveEvery <= 0 {
+		o.SaveEvery = o.EvalEvery
+	}
+	return nil
+}
+
+// Point is one step of the history.
+type Point struct {
+	Step    int     `json:"step"`   // 1-based
+	Tokens  int64   `json:"tokens"` // training tokens consumed so far
+	Loss    float64 `json:"loss"`   // mean training loss of the step, nats
+	LR      float64 `json:"lr"`
+	ValLoss float64 `json:"val_loss,omitempty"` // mean validation loss, on evaluation steps
+	HasVal  bool    `json:"has_val,omitempty"`
+}
+
+// Progress is what the callback receives after every step.
+type Progress struct {
+	Point
+	Steps        int           // planned steps
+	GradNorm     float64       // before clipping
+	TokensPerSec float64       // over the last step
+	Elapsed      time.Duration // training time across resumes
+	BestVal      float64       // best validation loss so far (NaN if none)
+	Saved        string        // path of a checkpoint written at this step, if any
+}
+
+// Data is the token streams of a run.
+type Data struct {
+	Train []autoreg.Token
+	Valid []autoreg.Token // may be empty
+}
+
+// Trainer runs and checkpoints one training run.
+type Trainer struct {
+	Model Model
+	Opt   *optim.AdamW
+	Opts  Options
+	// Checkpoint, if set, is called to save: the trainer passes its
+	// sections; best marks a new best validation loss.
+	Checkpoint func(t *Trainer, reason SaveReason) (path string, err error)
+	// OnStep, if set, receives progress after every step.
+	OnStep func(Progress)
+
+	Step    int           // steps done
+	Tokens  int64         // training tokens consumed
+	Elapsed time.Duration // training time of previous invocations plus this one
+	BestVal float64       // NaN until the first validation
+	History []Point
+
+	dataSrc, dropSrc *rand.PCG
+	dataRng, dropRng *rand.Rand
+	pos              int64 // recurrent: micro-batches drawn in the current epoch
+	sched            optim.Schedule
+	xb, yb           []int32
+}
+
+// SaveReason says why a checkpoint is written.
+type SaveReason int
+
+const (
+	SavePeriodic SaveReason = iota // every Options.SaveEvery steps
+	SaveBest                       // a new best validation loss (write the best model)
+	SaveFinal                      // the last step, --max-time, or a stop request
+)
+
+// New returns a trainer at step 0 for a freshly initialized model.
+func New(m Model, opts Options) (*Trainer, error) {
+	if err := opts.defaults(); err != nil {
+		return nil, err
+	}
+	t := &Trainer{Model: m, Opts: opts, BestVal: math.NaN()}
+	t.Opt = optim.NewAdamW(m.Arena(), float32(opts.WeightDecay))
+	t.Opt.Beta2 = float32(opts.Beta2)
+	t.dataSrc = rand.NewPCG(opts.Seed, 0x64617461) // "data"
+	t.dropSrc = rand.NewPCG(opts.Seed, 0x64726f70) // "drop"
+	t.init()
+	return t, nil
+}
+
+func (t *Trainer) init() {
+	t.dataRng, t.dropRng = rand.New(t.dataSrc), rand.New(t.dropSrc)
+	o := t.Opts
+	t.sched = optim.Schedule{Peak: o.LR, Min: o.MinLR, Warmup: o.Warmup, Total: o.Steps}
+	n := o.Accum * o.Batch * o.Context
+	t.xb, t.yb = make([]int32, n), make([]int32, n)
+}
+
+// ErrNonFinite reports a NaN or infinite loss or gradient.
+var ErrNonFinite = errors.New("train: loss is not finite")
+
+// Run trains until Opts.Steps, MaxTime or ctx's cancellation, saving
+// checkpoints along the way and a final one when it stops. A cancelled ctx
+// returns ctx.Err() after the checkpoint is written. A NaN or infinite
+// loss stops without saving (the last good checkpoint stays) and returns
+// an error wrapping ErrNonFinite that names the step.
+func (t *Trainer) Run(ctx context.Context, data Data) error {
+	o := t.Opts
+	need := o.Context + 1
+	if _, rec := t.Model.(Recurrent); rec {
+		need = o.Batch * (o.Context + 1)
+	}
+	if len(data.Train) < need {
+		return fmt.Errorf("train: %d training tokens, need at least %d for batch %d × context %d", len(data.Train), need, o.Batch, o.Context)
+	}
+	if len(data.Valid) > 0 && len(data.Valid) < 2 {
+		return errors.New("train: validation text too short")
+	}
+	a := t.Model.Arena()
+	start := time.Now()
+	base := t.Elapsed
+	for t.Step < o.Steps {
+		if err := ctx.Err(); err != nil {
+			t.Elapsed = base + time.Since(start)
+			if _, serr := t.save(SaveFinal); serr != nil {
+				return serr
+			}
+			return err
+		}
+		stepStart := time.Now()
+		lr := t.sched.LR(t.Step)
+		nn.Zero(a.Grads) // parallel; the same zeros as a.ZeroGrad
+		n := t.fillBatch(data.Train)
+		var sum float64
+		B, T := o.Batch, o.Context
+		for k := range o.Accum {
+			x, y := t.xb[k*B*T:(k+1)*B*T], t.yb[k*B*T:(k+1)*B*T]
+			s, _ := t.Model.Forward(x, y, B, T, t.dropRng)
+			sum += s
+			t.Model.Backward(float32(1 / float64(n)))
+		}
+		loss := sum / float64(n)
+		norm := optim.ClipGlobalNorm(a.Grads, o.Clip)
+		if math.IsNaN(loss) || math.IsInf(loss, 0) || math.IsNaN(norm) || math.IsInf(norm, 0) {
+			return fmt.Errorf("%w at step %d (loss %v, gradient norm %v); stopped, the last checkpoint is kept", ErrNonFinite, t.Step+1, loss, norm)
+		}
+		t.Opt.Update(a, float32(lr))
+		t.Step++
+		t.Tokens += int64(o.Accum * B * T)
+		p := Point{Step: t.Step, Tokens: t.Tokens, Loss: loss, LR: lr}
+		var saved string
+		final := t.Step == o.Steps || (o.MaxTime > 0 && time.Since(start) >= o.MaxTime)
+		best := false
+		if len(data.Valid) > 0 && (t.Step%o.EvalEvery == 0 || final) {
+			p.ValLoss, p.HasVal = t.Validate(data.Valid), true
+			if math.IsNaN(t.BestVal) || p.ValLoss < t.BestVal {
+				t.BestVal, best = p.ValLoss, true
+			}
+		}
+		t.History = append(t.History, p)
+		t.Elapsed = base + time.Since(start)
+		if best {
+			path, err := t.save(SaveBest)
+			if err != nil {
+				return err
+			}
+			saved = path
+		}
+		if final || t.Step%o.SaveEvery == 0 {
+			reason := SavePeriodic
+			if final {
+				reason = SaveFinal
+			}
+			path, err := t.save(reason)
+			if err != nil {
+				return err
+			}
+			saved = path
+		}
+		if t.OnStep != nil {
+			t.OnStep(Progress{Point: p, Steps: o.Steps, GradNorm: norm,
+				TokensPerSec: float64(o.Accum*B*T) / time.Since(stepStart).Seconds(),
+				Elapsed:      t.Elapsed, BestVal: t.BestVal, Saved: saved})
+		}
+		if final {
+			break
+		}
+	}
+	return nil
+}
+
+func (t *Trainer) save(r SaveReason) (string, error) {
+	if t.Checkpoint == nil {
+		return "", nil
+	}
+	return t.Checkpoint(t, r)
+}
+
+// fillBatch draws the Accum micro-batches of one step into xb, yb and
+// returns the number of targets. A target that is BOS (the start of the
+// next document, never predicted) is ignored.
+func (t *Trainer) fillBatch(tokens []autoreg.Token) int {
+	o := t.Opts
+	B, T := o.Batch, o.Context
+	bos := int32(t.Model.Vocab().BOS())
+	if r, ok := t.Model.(Recurrent); ok {
+		// B contiguous streams; window w of an epoch starts at w·T in each.
+		part := len(tokens) / B
+		windows := int64((part - 1) / T)
+		for k := range o.Accum {
+			if t.pos >= windows {
+				t.pos = 0
+				clear(r.Carry(B))
+			}
+			for b := range B {
+				off := b*part + int(t.pos)*T
+				row := (k*B + b) * T
+				for i := range T {
+					t.xb[row+i] = int32(tokens[off+i])
+					t.yb[row+i] = int32(tokens[off+i+1])
+				}
+			}
+			t.pos++
+		}
+	} else {
+		hi := len(tokens) - T
+		for r := range o.Accum * B {
+			off := t.dataRng.IntN(hi)
+			for i := range T {
+				t.xb[r*T+i] = int32(tokens[off+i])
+				t.yb[r*T+i] = int32(tokens[off+i+1])
+			}
+		}
+	}
+	n := 0
+	for i, y := range t.yb {
+		if y == bos {
+			t.yb[i] = Ignore
+		} else {
+			n++
+		}
+	}
+	return max(n, 1)
+}
+
+// Validate returns the mean loss on the validation tokens (the first
+// Opts.EvalTokens of them if set), without dropout. Feed-forward models
+// score consecutive non-overlapping windows of Context tokens (each window
+// starts without history, as in nanoGPT); recurrent models run B streams
+// from a zero state, and their training state is restored afterwards.
+func (t *Trainer) Validate(valid []autoreg.Token) float64 {
+	o := t.Opts
+	if o.EvalTokens > 0 && len(valid) > o.EvalTokens+1 {
+		valid = valid[:o.EvalTokens+1]
+	}
+	B, T := o.Batch, o.Context
+	bos := int32(t.Model.Vocab().BOS())
+	x, y := t.xb[:B*T], t.yb[:B*T]
+	var sum float64
+	var n int
+	if r, ok := t.Model.(Recurrent); ok {
+		saved := append([]float32(nil), r.Carry(B)...)
+		clear(r.Carry(B))
+		part := (len(valid) - 1) / B
+		if part < 1 {
+			B, part = 1, len(valid)-1
+		}
+		for w := 0; w < part; w += T {
+			tt := min(T, part-w)
+			for b := range B {
+				for i := range tt {
+					x[b*tt+i] = int32(valid[b*part+w+i])
+					y[b*tt+i] = int32(valid[b*part+w+i+1])
+					if y[b*tt+i] == bos {
+						y[b*tt+i] = Ignore
+					}
+				}
+			}
+			s, c := t.Model.Forward(x[:B*tt], y[:B*tt], B, tt, nil)
+			sum += s
+			n += c
+		}
+		copy(r.Carry(o.Batch), saved)
+		return sum / float64(max(n, 1))
+	}
+	windows := (len(valid) - 1) / T
+	tail := (len(valid) - 1) % T
+	for w := 0; w < windows; w += B {
+		bb := min(B, windows-w)
+		for b := range bb {
+			off := (w + b) * T
+			for i := range T {
+				x[b*T+i] = int32(valid[off+i])
+				y[b*T+i] = int32(valid[off+i+1])
+				if y[b*T+i] == bos {
+					y[b*T+i] = Ignore
+				}
+			}
+		}
+		s, c := t.Model.Forward(x[:bb*T], y[:bb*T], bb, T, nil)
+		sum += s
+		n += c
+	}
+	if tail > 0 {
+		off := windows * T
+		for i := range tail {
+			x[i] = int32(valid[off+i])
+			y[i] = int32(valid[off+i+1])
+			if y[i] == bos {
+				y[i] = Ignore
+			}
+		}
+		s, c := t.Model.Forward(x[:tail], y[:tail], 1, tail, nil)
+		sum += s
+		n += c
+	}
+	return sum / float64(max(n, 1))
+}
+
+// state is the JSON of the TRST checkpoint section.
+type state struct {
+	Version int      `json:"version"`
+	Options Options  `json:"options"`
+	Step    int      `json:"step"`
+	Tokens  int64    `json:"tokens"`
+	Elapsed float64  `json:"elapsed_seconds"`
+	BestVal *float64 `json:"best_val,omitempty"`
+	Pos     int64    `json:"data_pos"`
+	DataRNG []byte   `json:"data_rng"`
+	DropRNG []byte   `json:"drop_rng"`
+	History []Point  `json:"history"`
+}
+
+// MarshalState encodes the trainer's state (everything but the model and
+// the optimizer moments).
+func (t *Trainer) MarshalState() ([]byte, error) {
+	d, err := t.dataSrc.MarshalBinary()
+	if err != nil {
+		return nil, err
+	}
+	r, err := t.dropSrc.MarshalBinary()
+	if err != nil {
+		return nil, err
+	}
+	s := state{Version: 1, Options: t.Opts, Step: t.Step, Tokens: t.Tokens, Elapsed: t.Elapsed.Seconds(),
+		Pos: t.pos, DataRNG: d, DropRNG: r, History: t.History}
+	if !math.IsNaN(t.BestVal) {
+		b := t.BestVal
+		s.BestVal = &b
+	}
+	return json.Marshal(s)
+}
