@@ -8,8 +8,8 @@
 //
 //   - static: a trained model (any [autoreg.Model] with a [Tokenizer])
 //     identified by the SHA-256 of its model file; the decoder needs the
-//     same file. Tokens the tokenizer cannot reproduce are escaped byte by
-//     byte, so every input round-trips.
+//     same file. Bytes the tokenizer does not reproduce go through a literal
+//     channel with a small adaptive model, so every input round-trips.
 //   - adaptive: no model file; a bitwise context-mixing model in the manner
 //     of the PAQ family (Mahoney 2005) starts empty and learns as it codes,
 //     and the decoder replays the same learning. Architectures: "ngram"

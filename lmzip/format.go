@@ -12,7 +12,7 @@ import (
 // Container layout (all integers little-endian; uvarint is encoding/binary's
 // unsigned varint). See docs/COMPRESSION.md for the full specification.
 //
-//	header:  magic "ARZ\x1a" | version u8 | mode u8 | block-size log2 u8 | flags u8
+//	header:  magic "ARZ\x1a" | version u8 | mode u8 | block-size log2 u8 | flags u8 (bit 0: lines)
 //	         mode 1 (adaptive): uvarint n, n bytes of configuration text
 //	         mode 2 (static):   32-byte model SHA-256 | numeric path u8 |
 //	                            uvarint n, n bytes of platform tag
@@ -36,6 +36,9 @@ const (
 	minBlockLog     = 12
 	maxBlockLog     = 26
 	defaultBlockLog = 20
+
+	// flagLines (static mode): lines convention, see Static.Lines.
+	flagLines = 1
 
 	maxConfigLen = 256
 	maxTagLen    = 64
@@ -159,7 +162,7 @@ func readHeader(c *countingReader, name string) (*header, error) {
 	if h.blockLog < minBlockLog || h.blockLog > maxBlockLog {
 		return nil, corrupt(name, 6, "block size 2^%d out of range", h.blockLog)
 	}
-	if h.flags != 0 {
+	if h.flags&^flagLines != 0 || (h.flags != 0 && h.mode != modeStatic) {
 		return nil, corrupt(name, 7, "unknown flags %#x", h.flags)
 	}
 	readStr := func(max int, what string) (string, error) {

@@ -54,6 +54,12 @@ type Static struct {
 	// AllowPlatformMismatch lets the decoder try a PathPlatform file
 	// written on another platform (the checksums still catch a mismatch).
 	AllowPlatformMismatch bool
+	// Lines selects the lines convention of models trained in lines mode:
+	// every line is a sequence, so a newline is coded as </s> and the model
+	// starts the next line after <s> with an empty history, as autoreg eval
+	// scores such a model. The header records it; the decoder follows the
+	// header.
+	Lines bool
 }
 
 // platformTag names what float log-probabilities may depend on: the
@@ -112,29 +118,38 @@ func QuantizeLogProbs(cdf []uint32, logp []float32, weights []uint64) {
 }
 
 // staticCodec codes a block as tokens of a static model, whose history runs
-// on from block to block (the stream is one sequence, started with <s>). An ordinary token
-// whose bytes match the input is coded with the model; anything else (an
-// unknown byte, a token that would not reproduce the input) is coded as the
-// UNK token followed by one raw byte (8 bits at probability 1/2), and the
-// model is conditioned on UNK.
+// on from block to block (the stream is one sequence started with <s>, or
+// one per line in lines mode). An ordinary token whose bytes match the input
+// is coded with the model; any other byte goes through the literal channel
+// (a flag and an order-0 byte model of its own), and where the tokenizer
+// says <unk> the model codes <unk> first.
 type staticCodec struct {
-	s      *Static
-	st     autoreg.State
-	cdfer  CDFer
-	vocab  autoreg.Vocab
-	unk    autoreg.Token
-	cdf    []uint32
-	logp   []float32
-	w      []uint64
-	toks   []autoreg.Token
-	tb     []byte
-	tokBuf []autoreg.Token
+	s     *Static
+	st    autoreg.State
+	cdfer CDFer
+	vocab autoreg.Vocab
+	unk   autoreg.Token
+	lines bool
+	// The literal channel: before every item a flag (literal byte or model
+	// token) and literal bytes, coded with small adaptive models of their
+	// own, so bytes the tokenizer does not reproduce cost a few bits and
+	// leave the language model's history alone.
+	litFlag [2]uint32   // P(literal) by whether the previous item was a literal
+	litByte [512]uint32 // order-0 bit tree by whether the previous item was a literal
+	prevLit int         // whether the previous item was a literal
+	litCtx  int         // prevLit before the current item's flag
+	cdf     []uint32
+	logp    []float32
+	w       []uint64
+	toks    []autoreg.Token
+	tb      []byte
+	tokBuf  []autoreg.Token
 }
 
-func newStaticCodec(s *Static) *staticCodec {
+func newStaticCodec(s *Static, lines bool) *staticCodec {
 	initTables()
 	v := s.Model.Vocab()
-	c := &staticCodec{s: s, st: s.Model.NewState(), vocab: v, unk: v.UNK()}
+	c := &staticCodec{s: s, st: s.Model.NewState(), vocab: v, unk: v.UNK(), lines: lines}
 	// A stream is one sequence: it starts after <s>, as in training and
 	// in autoreg eval (its end needs no </s>: the block lengths tell).
 	c.st.Append(v.BOS())
@@ -169,11 +184,38 @@ const (
 	maxWindow = 4096
 )
 
-// tokenize returns the token sequence the encoder codes for raw, with -1-b
-// standing for an escaped byte b. It depends only on raw and the tokenizer,
-// so the decoder can replay it over a stored block.
+// Items of tokenize's output besides ordinary tokens: -1-b is the literal
+// byte b, eosMark a line end in lines mode, unkMark the model's <unk>.
+const (
+	eosMark = -257
+	unkMark = -258
+)
+
+// tokenize returns the items the encoder codes for raw: ordinary tokens,
+// literal bytes, <unk> and line ends (see eosMark).
+// It depends only on raw and the tokenizer, so the decoder can replay it
+// over a stored block.
 func (c *staticCodec) tokenize(raw []byte) []autoreg.Token {
 	out := c.toks[:0]
+	if !c.lines {
+		out = c.tokenizeSpan(out, raw)
+	} else {
+		for len(raw) > 0 {
+			i := bytes.IndexByte(raw, '\n')
+			if i < 0 {
+				out = c.tokenizeSpan(out, raw)
+				break
+			}
+			out = append(c.tokenizeSpan(out, raw[:i]), eosMark)
+			raw = raw[i+1:]
+		}
+	}
+	c.toks = out
+	return out
+}
+
+// tokenizeSpan appends the tokens of raw (one line in lines mode) to out.
+func (c *staticCodec) tokenizeSpan(out []autoreg.Token, raw []byte) []autoreg.Token {
 	pos := 0
 	win := maxWindow
 	for pos < len(raw) {
@@ -193,6 +235,12 @@ func (c *staticCodec) tokenize(raw []byte) []autoreg.Token {
 				break // retokenize from here with more context
 			}
 			if !good {
+				// Where the tokenizer itself says <unk>, the model sees
+				// <unk> (once per unknown stretch, as autoreg eval would);
+				// the bytes go through the literal channel.
+				if t == c.unk && (len(out) == 0 || out[len(out)-1] >= 0 || out[len(out)-1] == eosMark) {
+					out = append(out, unkMark)
+				}
 				out = append(out, -1-autoreg.Token(raw[pos]))
 				pos++
 				progressed, escaped = true, true
@@ -213,41 +261,112 @@ func (c *staticCodec) tokenize(raw []byte) []autoreg.Token {
 			win *= 2
 		}
 	}
-	c.toks = out
 	return out
+}
+
+// newLine ends a sequence in lines mode: the next starts after <s>.
+func (c *staticCodec) newLine() {
+	c.st.Reset()
+	c.st.Append(c.vocab.BOS())
 }
 
 func (c *staticCodec) encode(enc *arith.Encoder, raw []byte) {
 	for _, t := range c.tokenize(raw) {
-		tok := t
-		if t < 0 {
-			tok = c.unk
-		}
+		lit := t < 0 && t >= -256
 		if enc != nil {
-			enc.EncodeSymbol(c.table(), int(tok))
-			if t < 0 {
-				b := int(-1 - t)
-				for i := 7; i >= 0; i-- {
-					enc.EncodeBit(b>>uint(i)&1, 1<<(arith.ProbBits-1))
-				}
+			c.codeFlag(enc, nil, lit)
+		} else {
+			c.learnFlag(lit)
+		}
+		switch {
+		case lit:
+			c.codeLiteral(enc, nil, byte(-1-t))
+		case t == eosMark:
+			if enc != nil {
+				enc.EncodeSymbol(c.table(), int(c.vocab.EOS()))
+			}
+			c.newLine()
+		default:
+			tok := t
+			if t == unkMark {
+				tok = c.unk
+			}
+			if enc != nil {
+				enc.EncodeSymbol(c.table(), int(tok))
+			}
+			c.st.Append(tok)
+		}
+	}
+}
+
+// codeFlag codes (enc != nil) or decodes (dec != nil) whether a literal
+// byte comes next, and learns it.
+func (c *staticCodec) codeFlag(enc *arith.Encoder, dec *arith.Decoder, lit bool) bool {
+	ctr := &c.litFlag[c.prevLit]
+	p := (*ctr ^ counterInit) >> 16
+	if enc != nil {
+		b := 0
+		if lit {
+			b = 1
+		}
+		enc.EncodeBit(b, p)
+	} else {
+		lit = dec.DecodeBit(p) == 1
+	}
+	c.learnFlag(lit)
+	return lit
+}
+
+func (c *staticCodec) learnFlag(lit bool) {
+	b := 0
+	if lit {
+		b = 1
+	}
+	counterUpdate(&c.litFlag[c.prevLit], b, 255)
+	c.litCtx, c.prevLit = c.prevLit, b
+}
+
+// codeLiteral codes (or, with enc and dec nil, learns) a literal byte with
+// an order-0 bit tree; with dec set it decodes one.
+func (c *staticCodec) codeLiteral(enc *arith.Encoder, dec *arith.Decoder, v byte) byte {
+	tree := c.litByte[256*c.litCtx:]
+	node := 1
+	for i := 7; i >= 0; i-- {
+		ctr := &tree[node]
+		p := (*ctr ^ counterInit) >> 16
+		var b int
+		switch {
+		case dec != nil:
+			b = dec.DecodeBit(p)
+		default:
+			b = int(v>>uint(i)) & 1
+			if enc != nil {
+				enc.EncodeBit(b, p)
 			}
 		}
-		c.st.Append(tok)
+		counterUpdate(ctr, b, 255)
+		node = node<<1 | b
 	}
+	return byte(node)
 }
 
 func (c *staticCodec) decode(dec *arith.Decoder, dst []byte) error {
 	n := 0
 	for n < len(dst) {
-		t := autoreg.Token(dec.DecodeSymbol(c.table()))
-		if t == c.unk {
-			b := 0
-			for i := 0; i < 8; i++ {
-				b = b<<1 | dec.DecodeBit(1<<(arith.ProbBits-1))
-			}
-			dst[n] = byte(b)
+		if c.codeFlag(nil, dec, false) {
+			dst[n] = c.codeLiteral(nil, dec, 0)
 			n++
-		} else {
+			continue
+		}
+		t := autoreg.Token(dec.DecodeSymbol(c.table()))
+		switch {
+		case c.lines && t == c.vocab.EOS():
+			dst[n] = '\n'
+			n++
+			c.newLine()
+			continue
+		case t == c.unk:
+		default:
 			var ok bool
 			c.tb, ok = c.s.Tokenizer.AppendBytes(c.tb[:0], t)
 			if !ok || len(c.tb) == 0 || c.vocab.IsSpecial(t) {

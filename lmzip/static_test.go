@@ -49,7 +49,7 @@ func TestStaticCrossEntropy(t *testing.T) {
 	s := toyStatic(0, "the ", "and", "th", "he")
 	data := bytes.ToLower(sampleText(200000, 15))
 	// The token sequence the coder sees, scored with LogProb.
-	c := newStaticCodec(s)
+	c := newStaticCodec(s, false)
 	toks := c.tokenize(data)
 	st := s.Model.NewState()
 	st.Append(s.Model.Vocab().BOS())
@@ -170,5 +170,48 @@ func TestExpTable(t *testing.T) {
 		if d := math.Abs(float64(squash(x))/16 - float64(p)); d > 4 && p > 16 && p < 4080 {
 			t.Errorf("squash(stretch(%d)) = %g", p, float64(squash(x))/16)
 		}
+	}
+}
+
+// TestStaticLines: in lines mode every newline is </s> and each line starts
+// after <s> with an empty history; the size is the lines-mode cross-entropy
+// (every line's tokens and its </s>) plus the container.
+func TestStaticLines(t *testing.T) {
+	s := toyStatic(0, "the ", "and")
+	s.Lines = true
+	data := bytes.ToLower(sampleText(30000, 21))
+	data = append(data, "\n\nlast line without newline"...)
+	comp := roundTrip(t, data, Options{Static: s, BlockSize: 4096}, ReaderOptions{Static: s})
+	// The same stream read with a Static that does not say Lines: the
+	// header decides.
+	s2 := *s
+	s2.Lines = false
+	if got, err := decompress(comp, ReaderOptions{Static: &s2}); err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("header's lines flag not followed: %v", err)
+	}
+	// Cross-entropy in lines mode.
+	st := s.Model.NewState()
+	v := s.Model.Vocab()
+	bitsCE := 0.0
+	for i, line := range bytes.Split(data, []byte("\n")) {
+		st.Reset()
+		st.Append(v.BOS())
+		for _, tk := range newStaticCodec(s, false).tokenize(line) {
+			if tk < 0 {
+				t.Fatal("unexpected escape")
+			}
+			bitsCE -= st.LogProb(tk) / math.Ln2
+			st.Append(tk)
+		}
+		if i < bytes.Count(data, []byte("\n")) {
+			bitsCE -= st.LogProb(v.EOS()) / math.Ln2
+		}
+	}
+	comp = compress(t, data, Options{Static: s})
+	fixed := len(compress(t, nil, Options{Static: s})) + 16
+	got := float64(len(comp)-fixed) * 8
+	t.Logf("lines: cross-entropy %.0f bits, coded %.0f bits", bitsCE, got)
+	if math.Abs(got-bitsCE) > 0.001*bitsCE {
+		t.Errorf("coded %.0f bits, cross-entropy %.0f", got, bitsCE)
 	}
 }

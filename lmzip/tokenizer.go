@@ -10,8 +10,8 @@ import (
 // tokenizer cannot read (invalid UTF-8 for characters) ends the token list
 // early, and the coder escapes the bytes there. Byte and char tokenizers
 // reproduce their input token by token, so only unknown symbols are
-// escaped; a word tokenizer does not (it drops whitespace), so its input is
-// coded losslessly but mostly byte by byte.
+// escaped; a word token's text is a space and the word, so single-spaced
+// text matches and other whitespace is escaped.
 func FromTokenizer(t tokenize.Tokenizer) Tokenizer { return tokAdapter{t} }
 
 type tokAdapter struct{ t tokenize.Tokenizer }
@@ -36,7 +36,8 @@ func (a tokAdapter) AppendBytes(dst []byte, t autoreg.Token) ([]byte, bool) {
 }
 
 // StaticFromFile returns the static-mode description of a model file read
-// with modelfile.Read: its SHA-256 as identity, its model and tokenizer.
+// with modelfile.Read: its SHA-256 as identity, its model and tokenizer,
+// and the lines convention if the model was trained in lines mode.
 func StaticFromFile(f *modelfile.File) *Static {
-	return &Static{ID: f.SHA256, Model: f.Model, Tokenizer: FromTokenizer(f.Tokenizer)}
+	return &Static{ID: f.SHA256, Model: f.Model, Tokenizer: FromTokenizer(f.Tokenizer), Lines: f.Meta.Mode == "lines"}
 }

@@ -61,8 +61,8 @@ func TestRealTokenizers(t *testing.T) {
 		[]byte("the cat  sat\non the\tmat, the dog\r\n"),
 		rnd,
 	}
-	for _, tok := range []tokenize.Tokenizer{tokenize.NewByte(), char, word} {
-		s := &lmzip.Static{Model: uniform{tok.Vocab()}, Tokenizer: lmzip.FromTokenizer(tok)}
+	for k, tok := range []tokenize.Tokenizer{tokenize.NewByte(), char, word, char, word} {
+		s := &lmzip.Static{Model: uniform{tok.Vocab()}, Tokenizer: lmzip.FromTokenizer(tok), Lines: k >= 3}
 		for i, in := range inputs {
 			var comp bytes.Buffer
 			if _, err := lmzip.Compress(context.Background(), &comp, bytes.NewReader(in), lmzip.Options{Static: s, BlockSize: 4096}); err != nil {

@@ -73,7 +73,10 @@ func NewWriter(w io.Writer, opts Options) (*Writer, error) {
 		if h.path == PathPlatform {
 			h.platform = platformTag()
 		}
-		zw.codec = newStaticCodec(s)
+		if s.Lines {
+			h.flags |= flagLines
+		}
+		zw.codec = newStaticCodec(s, s.Lines)
 	default:
 		arch := opts.Adaptive
 		if arch == "" {

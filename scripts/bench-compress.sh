@@ -15,8 +15,8 @@
 #   4. a ≥ 100 MB stream (tiny Shakespeare ×96) through a pipe: speed and
 #      peak memory of compressor and decompressor, round trip checked.
 # Speeds are wall-clock on a shared 2-core machine: re-run in a quiet period
-# and compare side by side. Until `autoreg compress` lands, the lmzip side
-# runs through lmzip/internal/lzbench.
+# and compare side by side. Section 1 runs the `autoreg` CLI; the primed and
+# static measurements and the stream run through lmzip/internal/lzbench.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SHARED=${AUTOREG_SHARED:-../shared}
@@ -30,31 +30,37 @@ go build -o "$WORK/autoreg" ./cmd/autoreg
 echo "# machine: $(nproc) cores, $(uname -m), load $(cut -d' ' -f1-3 /proc/loadavg); $(go version | cut -d' ' -f3)"
 echo "# tools: $(bzip2 --version 2>&1 | head -1 | cut -c1-60) | $(xz --version | head -1) | $(zstd --version) | $(gzip --version | head -1)"
 
-# classic NAME CMD FILE: prints "bytes seconds" of CMD < FILE
+# classic CMD FILE: prints "bytes wall-seconds user-seconds" of CMD < FILE
 classic() {
-	local t0 t1 n
-	t0=$(date +%s.%N)
-	n=$($1 < "$2" | wc -c)
-	t1=$(date +%s.%N)
-	echo "$n $(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')"
+	local TIMEFORMAT='%R %U' t n
+	t=$( { time $1 < "$2" > "$WORK/out.bin"; } 2>&1 )
+	n=$(wc -c < "$WORK/out.bin")
+	echo "$n $t"
 }
 COMPRESSORS=("bzip2 -9" "xz -9e" "zstd -19 -q" "gzip -9")
 
-row() { # label name rawbytes compbytes seconds
-	awk -v l="$1" -v f="$2" -v n="$3" -v c="$4" -v s="$5" 'BEGIN {
+row() { # label name rawbytes compbytes wall-seconds [user-seconds]
+	awk -v l="$1" -v f="$2" -v n="$3" -v c="$4" -v s="$5" -v u="${6:-0}" 'BEGIN {
 		sp = (s > 0) ? sprintf("%7.3f MB/s", n / s / 1e6) : "      -     ";
+		if (u > 0) sp = sp sprintf(" (%.3f MB/s of CPU time)", n / u / 1e6);
 		printf "%-28s %-40s %10d -> %9d  %.4f bits/byte  compress %s\n", l, f, n, c, 8 * c / n, sp }'
 }
 
 echo
 echo "## 1. tiny Shakespeare, whole ($(wc -c < "$TS") bytes), no prior model"
+echo "# speeds: wall clock, and input size over user CPU time (steadier on a busy machine)"
 for c in "${COMPRESSORS[@]}"; do
-	read -r n s < <(classic "$c" "$TS")
-	row "$c" "$TS" "$(wc -c < "$TS")" "$n" "$s"
+	read -r n s u < <(classic "$c" "$TS")
+	row "$c" "$TS" "$(wc -c < "$TS")" "$n" "$s" "$u"
 done
-"$WORK/lzbench" -arch ngram "$TS"
-"$WORK/lzbench" -arch mix "$TS"
-
+for a in ngram mix; do
+	TIMEFORMAT='%R %U'
+	read -r s u < <( { time "$WORK/autoreg" compress --adaptive-arch $a --force --out "$WORK/ts.arz" "$TS" 2> /dev/null; } 2>&1 )
+	read -r ds du < <( { time "$WORK/autoreg" decompress --force --out "$WORK/ts.back" "$WORK/ts.arz" 2> /dev/null; } 2>&1 )
+	cmp -s "$TS" "$WORK/ts.back" || { echo "ROUND TRIP FAILED ($a)"; exit 1; }
+	row "autoreg compress $a" "$TS" "$(wc -c < "$TS")" "$(wc -c < "$WORK/ts.arz")" "$s" "$u"
+	awk -v n="$(wc -c < "$TS")" -v s="$ds" -v u="$du" 'BEGIN { printf "%-28s decompress %.3f MB/s (%.3f MB/s of CPU time), round trip OK\n", "", n/s/1e6, n/u/1e6 }'
+done
 echo
 echo "## 2. tiny Shakespeare validation given training (size(train+valid) − size(train))"
 python3 - "$TS" "$WORK" <<'PY'
@@ -66,8 +72,8 @@ open(sys.argv[2] + '/both.txt', 'wb').write(d)
 PY
 VN=$(wc -c < "$WORK/valid.txt")
 for c in "${COMPRESSORS[@]}"; do
-	read -r nb _ < <(classic "$c" "$WORK/both.txt")
-	read -r nt _ < <(classic "$c" "$WORK/train.txt")
+	read -r nb _ _ < <(classic "$c" "$WORK/both.txt")
+	read -r nt _ _ < <(classic "$c" "$WORK/train.txt")
 	row "$c" "valid | train" "$VN" "$((nb - nt))" 0
 done
 "$WORK/lzbench" -arch ngram -prime "$WORK/train.txt" "$WORK/valid.txt"
@@ -82,8 +88,8 @@ echo
 echo "## 3. every file of $DATA (adaptive ngram; bzip2 -9 and xz -9e for reference)"
 find "$DATA" -type f | sort | while read -r f; do
 	for c in "bzip2 -9" "xz -9e"; do
-		read -r n s < <(classic "$c" "$f")
-		row "$c" "${f#"$DATA"/}" "$(wc -c < "$f")" "$n" "$s"
+		read -r n s u < <(classic "$c" "$f")
+		row "$c" "${f#"$DATA"/}" "$(wc -c < "$f")" "$n" "$s" "$u"
 	done
 	"$WORK/lzbench" -arch ngram "$f"
 done

@@ -54,12 +54,13 @@ var gemmAVX2 = &gemmImpl{
 	gemvT:      gemvTAsm(gemvT4AVX2),
 }
 
-// gemvNBlock is the column block of gemvNAsm: its partial sums (16 KiB) stay
-// in L1 while the rows of B stream past.
-const gemvNBlock = 4096
+// gemvNBlock is the column block of gemvNAsm: its partial sums (up to
+// 256 KiB) stay in L2 while the rows of B stream past, each row segment long
+// enough (up to 256 KiB) for the hardware prefetchers.
+const gemvNBlock = 1 << 16
 
 // gemvNAsm wraps a gemvNAcc kernel as a gemmImpl.gemvN: column blocks of
-// partial sums on the stack, then y = alpha*sum + beta*y.
+// pooled partial sums, then y = alpha*sum + beta*y.
 func gemvNAsm(f func(k int, x, b *float32, ldb int, acc *float32, w int)) func(x, b []float32, ldb int, y []float32, alpha, beta float32) {
 	return func(x, b []float32, ldb int, y []float32, alpha, beta float32) {
 		k, n := len(x), len(y)
@@ -67,14 +68,15 @@ func gemvNAsm(f func(k int, x, b *float32, ldb int, acc *float32, w int)) func(x
 			return
 		}
 		_ = b[(k-1)*ldb+n-1]
-		var acc [gemvNBlock]float32
+		buf := getBuf(min(n, gemvNBlock))
 		for j0 := 0; j0 < n; j0 += gemvNBlock {
 			w := min(gemvNBlock, n-j0)
-			a := acc[:w]
+			a := (*buf)[:w]
 			clear(a)
 			f(k, &x[0], &b[j0], ldb, &a[0], w)
 			finishGemv(y[j0:j0+w], a, alpha, beta)
 		}
+		putBuf(buf)
 	}
 }
 

@@ -1,0 +1,386 @@
+package main
+
+import "fmt"
+
+// Matrix-vector kernels, LayerNorm and AdamW rows, the packing transpose.
+
+// simpleLoop emits a one-vector-per-iteration loop over CX elements with
+// AX as the byte offset; body is called for full vectors and once more for
+// the masked tail (tail = true).
+func (g *gen) simpleLoop(l string, body func(tail bool, load func(m, d string), store func(sr, m string))) {
+	s := g.s
+	plain := func(m, d string) { g.w("VMOVUPS %s, %s", m, d) }
+	plainSt := func(sr, m string) { g.w("VMOVUPS %s, %s", sr, m) }
+	g.w("XORQ AX, AX")
+	g.label(l + "_loop")
+	g.w("CMPQ CX, $%d", s.lanes())
+	g.w("JLT %s_tail", l)
+	body(false, plain, plainSt)
+	g.w("ADDQ $%d, AX", s.vb())
+	g.w("SUBQ $%d, CX", s.lanes())
+	g.w("JMP %s_loop", l)
+	g.label(l + "_tail")
+	g.w("TESTQ CX, CX")
+	g.w("JEQ %s_done", l)
+	g.w("MOVQ AX, DX")
+	g.setMask("CX")
+	g.w("MOVQ DX, AX")
+	body(true, g.loadTail, g.storeTail)
+	g.label(l + "_done")
+}
+
+// maskedAdd adds register v into acc, only in the tail lanes when tail.
+func (g *gen) maskedAdd(tail bool, v, acc string) {
+	switch {
+	case !tail:
+		g.w("VADDPS %s, %s, %s", v, acc, acc)
+	case g.s.z:
+		g.w("VADDPS %s, %s, K1, %s", v, acc, acc)
+	default:
+		g.w("VANDPS %s, %s, %s", mreg, v, v)
+		g.w("VADDPS %s, %s, %s", v, acc, acc)
+	}
+}
+
+// layerNorm emits the row leaves of LayerNorm and LayerNormBackward.
+func (g *gen) layerNorm() {
+	s := g.s
+	R := s.r
+	// sum(x) float32
+	g.text("sum", "28")
+	g.w("MOVQ x_base+0(FP), SI")
+	g.w("MOVQ x_len+8(FP), CX")
+	g.zero(R(0))
+	g.simpleLoop("sum"+s.suffix, func(tail bool, load func(m, d string), store func(sr, m string)) {
+		load("(SI)(AX*1)", R(1))
+		g.w("VADDPS %s, %s, %s", R(1), R(0), R(0))
+	})
+	g.hreduce(0, 1, "VADD")
+	g.w("VMOVSS X0, ret+24(FP)")
+	g.ret()
+
+	// sumSqDev(x, m) float32 = Σ (x−m)²
+	g.text("sumSqDev", "36")
+	g.w("MOVQ x_base+0(FP), SI")
+	g.w("MOVQ x_len+8(FP), CX")
+	g.w("VBROADCASTSS m+24(FP), %s", R(8))
+	g.zero(R(0))
+	g.simpleLoop("sumSqDev"+s.suffix, func(tail bool, load func(m, d string), store func(sr, m string)) {
+		load("(SI)(AX*1)", R(1))
+		g.w("VSUBPS %s, %s, %s", R(8), R(1), R(1))
+		g.w("VMULPS %s, %s, %s", R(1), R(1), R(1))
+		g.maskedAdd(tail, R(1), R(0))
+	})
+	g.hreduce(0, 1, "VADD")
+	g.w("VMOVSS X0, ret+32(FP)")
+	g.ret()
+
+	// lnApply(out, x, w, b, mean, rstd): out = (x−mean)·rstd·w + b
+	g.text("lnApply", "104")
+	g.w("MOVQ out_base+0(FP), DI")
+	g.w("MOVQ x_base+24(FP), SI")
+	g.w("MOVQ w_base+48(FP), R8")
+	g.w("MOVQ b_base+72(FP), R9")
+	g.w("MOVQ x_len+32(FP), CX")
+	g.w("VBROADCASTSS mean+96(FP), %s", R(8))
+	g.w("VBROADCASTSS rstd+100(FP), %s", R(9))
+	g.simpleLoop("lnApply"+s.suffix, func(tail bool, load func(m, d string), store func(sr, m string)) {
+		load("(SI)(AX*1)", R(0))
+		load("(R8)(AX*1)", R(1))
+		load("(R9)(AX*1)", R(2))
+		g.w("VSUBPS %s, %s, %s", R(8), R(0), R(0))
+		g.w("VMULPS %s, %s, %s", R(9), R(0), R(0))
+		g.w("VFMADD213PS %s, %s, %s", R(2), R(1), R(0)) // x̂·w + b
+		store(R(0), "(DI)(AX*1)")
+	})
+	g.ret()
+
+	// lnBackSums(dout, x, w, mean, rstd) (sg, sgx): Σ w·dout, Σ w·dout·x̂
+	g.text("lnBackSums", "88")
+	g.w("MOVQ dout_base+0(FP), DI")
+	g.w("MOVQ x_base+24(FP), SI")
+	g.w("MOVQ w_base+48(FP), R8")
+	g.w("MOVQ x_len+32(FP), CX")
+	g.w("VBROADCASTSS mean+72(FP), %s", R(8))
+	g.w("VBROADCASTSS rstd+76(FP), %s", R(9))
+	g.zero(R(0))
+	g.zero(R(1))
+	g.simpleLoop("lnBackSums"+s.suffix, func(tail bool, load func(m, d string), store func(sr, m string)) {
+		load("(DI)(AX*1)", R(2))
+		load("(R8)(AX*1)", R(3))
+		load("(SI)(AX*1)", R(4))
+		g.w("VMULPS %s, %s, %s", R(3), R(2), R(2)) // g = w·dout (0 in masked lanes)
+		g.w("VSUBPS %s, %s, %s", R(8), R(4), R(4))
+		g.w("VMULPS %s, %s, %s", R(9), R(4), R(4)) // x̂
+		g.w("VADDPS %s, %s, %s", R(2), R(0), R(0))
+		g.w("VFMADD231PS %s, %s, %s", R(4), R(2), R(1))
+	})
+	g.hreduce(0, 2, "VADD")
+	g.hreduce(1, 2, "VADD")
+	g.w("VMOVSS X0, sg+80(FP)")
+	g.w("VMOVSS X1, sgx+84(FP)")
+	g.ret()
+
+	// lnBackApply(dinp, dout, x, w, mean, rstd, mg, mgx):
+	// dinp += rstd·(w·dout − mg − x̂·mgx)
+	g.text("lnBackApply", "112")
+	g.w("MOVQ dinp_base+0(FP), DI")
+	g.w("MOVQ dout_base+24(FP), DX")
+	g.w("MOVQ x_base+48(FP), SI")
+	g.w("MOVQ w_base+72(FP), R8")
+	g.w("MOVQ x_len+56(FP), CX")
+	g.w("VBROADCASTSS mean+96(FP), %s", R(8))
+	g.w("VBROADCASTSS rstd+100(FP), %s", R(9))
+	g.w("VBROADCASTSS mg+104(FP), %s", R(10))
+	g.w("VBROADCASTSS mgx+108(FP), %s", R(11))
+	g.w("MOVQ DX, R10")
+	g.simpleLoop("lnBackApply"+s.suffix, func(tail bool, load func(m, d string), store func(sr, m string)) {
+		load("(R10)(AX*1)", R(0))
+		load("(R8)(AX*1)", R(1))
+		load("(SI)(AX*1)", R(2))
+		g.w("VMULPS %s, %s, %s", R(1), R(0), R(0)) // g
+		g.w("VSUBPS %s, %s, %s", R(8), R(2), R(2))
+		g.w("VMULPS %s, %s, %s", R(9), R(2), R(2))  // x̂
+		g.w("VSUBPS %s, %s, %s", R(10), R(0), R(0)) // g − mg
+		g.w("VFNMADD231PS %s, %s, %s", R(11), R(2), R(0))
+		load("(DI)(AX*1)", R(3))
+		g.w("VFMADD231PS %s, %s, %s", R(9), R(0), R(3))
+		store(R(3), "(DI)(AX*1)")
+	})
+	g.ret()
+
+	// lnDWeight(dw, db, dout, x, mean, rstd): dw += x̂·dout; db += dout
+	g.text("lnDWeight", "104")
+	g.w("MOVQ dw_base+0(FP), DI")
+	g.w("MOVQ db_base+24(FP), R9")
+	g.w("MOVQ dout_base+48(FP), R8")
+	g.w("MOVQ x_base+72(FP), SI")
+	g.w("MOVQ x_len+80(FP), CX")
+	g.w("VBROADCASTSS mean+96(FP), %s", R(8))
+	g.w("VBROADCASTSS rstd+100(FP), %s", R(9))
+	g.simpleLoop("lnDWeight"+s.suffix, func(tail bool, load func(m, d string), store func(sr, m string)) {
+		load("(R8)(AX*1)", R(0))
+		load("(SI)(AX*1)", R(1))
+		g.w("VSUBPS %s, %s, %s", R(8), R(1), R(1))
+		g.w("VMULPS %s, %s, %s", R(9), R(1), R(1))
+		load("(DI)(AX*1)", R(2))
+		g.w("VFMADD231PS %s, %s, %s", R(1), R(0), R(2))
+		store(R(2), "(DI)(AX*1)")
+		load("(R9)(AX*1)", R(3))
+		g.w("VADDPS %s, %s, %s", R(0), R(3), R(3))
+		store(R(3), "(R9)(AX*1)")
+	})
+	g.ret()
+}
+
+// gemvT4: out[i] = Σₚ x[p]·rᵢ[p] for four rows (two accumulators each, then
+// one, then the masked tail).
+func (g *gen) gemvT4() {
+	s := g.s
+	R := s.r
+	V, vb := s.lanes(), s.vb()
+	g.text("gemvT4", "56")
+	g.w("MOVQ k+0(FP), CX")
+	g.w("MOVQ x+8(FP), SI")
+	g.w("MOVQ r0+16(FP), R8")
+	g.w("MOVQ r1+24(FP), R9")
+	g.w("MOVQ r2+32(FP), R10")
+	g.w("MOVQ r3+40(FP), R11")
+	g.w("MOVQ out+48(FP), DI")
+	rows := []string{"R8", "R9", "R10", "R11"}
+	for i := 0; i < 8; i++ {
+		g.zero(R(i))
+	}
+	g.w("XORQ DX, DX")
+	l := "gemvT4" + s.suffix
+	g.label(l + "_loop2")
+	g.w("CMPQ CX, $%d", 2*V)
+	g.w("JLT %s_loop", l)
+	g.w("VMOVUPS (SI)(DX*1), %s", R(8))
+	g.w("VMOVUPS %d(SI)(DX*1), %s", vb, R(9))
+	for i, r := range rows {
+		g.w("VFMADD231PS (%s)(DX*1), %s, %s", r, R(8), R(i))
+		g.w("VFMADD231PS %d(%s)(DX*1), %s, %s", vb, r, R(9), R(4+i))
+	}
+	g.w("ADDQ $%d, DX", 2*vb)
+	g.w("SUBQ $%d, CX", 2*V)
+	g.w("JMP %s_loop2", l)
+	g.label(l + "_loop")
+	g.w("CMPQ CX, $%d", V)
+	g.w("JLT %s_tail", l)
+	g.w("VMOVUPS (SI)(DX*1), %s", R(8))
+	for i, r := range rows {
+		g.w("VFMADD231PS (%s)(DX*1), %s, %s", r, R(8), R(i))
+	}
+	g.w("ADDQ $%d, DX", vb)
+	g.w("SUBQ $%d, CX", V)
+	g.label(l + "_tail")
+	g.w("TESTQ CX, CX")
+	g.w("JEQ %s_done", l)
+	g.w("MOVQ DX, R12")
+	g.setMask("CX")
+	g.loadTail("(SI)(R12*1)", R(8))
+	for i, r := range rows {
+		g.loadTail(fmt.Sprintf("(%s)(R12*1)", r), R(9))
+		g.w("VFMADD231PS %s, %s, %s", R(9), R(8), R(i))
+	}
+	g.label(l + "_done")
+	for i := range rows {
+		g.w("VADDPS %s, %s, %s", R(4+i), R(i), R(i))
+		g.hreduce(i, 8, "VADD")
+		g.w("VMOVSS X%d, %d(DI)", i, 4*i)
+	}
+	g.ret()
+}
+
+// gemvN: acc[j] += Σₚ x[p]·b[p·ldb+j] for j < w, rows four at a time
+// (each column's sum still runs over p in order).
+func (g *gen) gemvN() {
+	s := g.s
+	R := s.r
+	V, vb := s.lanes(), s.vb()
+	g.text("gemvNAcc", "48")
+	g.w("MOVQ k+0(FP), CX")
+	g.w("MOVQ x+8(FP), SI")
+	g.w("MOVQ b+16(FP), DI")
+	g.w("MOVQ ldb+24(FP), R8")
+	g.w("SHLQ $2, R8")
+	g.w("MOVQ acc+32(FP), DX")
+	g.w("MOVQ w+40(FP), R9")
+	// Tail mask for w mod V, made once.
+	g.w("MOVQ R9, R14")
+	g.w("ANDQ $%d, R14", V-1)
+	g.w("JEQ %s_nomask", "gemvNAcc"+s.suffix)
+	g.setMask("R14")
+	g.label("gemvNAcc" + s.suffix + "_nomask")
+	l := "gemvNAcc" + s.suffix
+	// Broadcast x values live in R(10..13); row pointers R10..R13.
+	rowsPass := func(tag string, nrows int) {
+		rp := []string{"R10", "R11", "R12", "R13"}[:nrows]
+		g.w("MOVQ DI, R10")
+		for i := 1; i < nrows; i++ {
+			g.w("LEAQ (%s)(R8*1), %s", rp[i-1], rp[i])
+		}
+		for i := 0; i < nrows; i++ {
+			g.w("VBROADCASTSS %d(SI), %s", 4*i, R(10+i))
+		}
+		g.w("XORQ AX, AX")
+		g.w("MOVQ R9, BX")
+		g.label(l + tag + "_j4")
+		g.w("CMPQ BX, $%d", 4*V)
+		g.w("JLT %s%s_j1", l, tag)
+		for v := 0; v < 4; v++ {
+			g.w("VMOVUPS %d(DX)(AX*1), %s", v*vb, R(v))
+		}
+		for i := 0; i < nrows; i++ {
+			for v := 0; v < 4; v++ {
+				g.w("VFMADD231PS %d(%s)(AX*1), %s, %s", v*vb, rp[i], R(10+i), R(v))
+			}
+		}
+		for v := 0; v < 4; v++ {
+			g.w("VMOVUPS %s, %d(DX)(AX*1)", R(v), v*vb)
+		}
+		g.w("ADDQ $%d, AX", 4*vb)
+		g.w("SUBQ $%d, BX", 4*V)
+		g.w("JMP %s%s_j4", l, tag)
+		g.label(l + tag + "_j1")
+		g.w("CMPQ BX, $%d", V)
+		g.w("JLT %s%s_jt", l, tag)
+		g.w("VMOVUPS (DX)(AX*1), %s", R(0))
+		for i := 0; i < nrows; i++ {
+			g.w("VFMADD231PS (%s)(AX*1), %s, %s", rp[i], R(10+i), R(0))
+		}
+		g.w("VMOVUPS %s, (DX)(AX*1)", R(0))
+		g.w("ADDQ $%d, AX", vb)
+		g.w("SUBQ $%d, BX", V)
+		g.w("JMP %s%s_j1", l, tag)
+		g.label(l + tag + "_jt")
+		g.w("TESTQ BX, BX")
+		g.w("JEQ %s%s_next", l, tag)
+		g.loadTail("(DX)(AX*1)", R(0))
+		for i := 0; i < nrows; i++ {
+			g.loadTail(fmt.Sprintf("(%s)(AX*1)", rp[i]), R(4))
+			g.w("VFMADD231PS %s, %s, %s", R(4), R(10+i), R(0))
+		}
+		g.storeTail(R(0), "(DX)(AX*1)")
+		g.label(l + tag + "_next")
+	}
+	g.label(l + "_rows4")
+	g.w("CMPQ CX, $4")
+	g.w("JLT %s_rows1", l)
+	rowsPass("_r4", 4)
+	g.w("LEAQ (DI)(R8*4), DI")
+	g.w("ADDQ $16, SI")
+	g.w("SUBQ $4, CX")
+	g.w("JMP %s_rows4", l)
+	g.label(l + "_rows1")
+	g.w("TESTQ CX, CX")
+	g.w("JEQ %s_done", l)
+	rowsPass("_r1", 1)
+	g.w("ADDQ R8, DI")
+	g.w("ADDQ $4, SI")
+	g.w("DECQ CX")
+	g.w("JMP %s_rows1", l)
+	g.label(l + "_done")
+	g.ret()
+}
+
+// transpose8 writes transposeStrip8AVX2(k int, src *float32, lds int, dst
+// *float32, ldd int): for p < k (a multiple of 8) and i < 8,
+// dst[p·ldd+i] = src[i·lds+p], in 8×8 blocks (unpack, shuffle, lane
+// permute: 24 shuffles per 64 elements).
+func (g *gen) transpose8() {
+	fmt.Fprintf(&g.b, "\n// func transposeStrip8AVX2(k int, src *float32, lds int, dst *float32, ldd int)\nTEXT ·transposeStrip8AVX2(SB), NOSPLIT, $0-40\n")
+	g.w("MOVQ k+0(FP), CX")
+	g.w("MOVQ src+8(FP), R9")
+	g.w("MOVQ lds+16(FP), R8")
+	g.w("SHLQ $2, R8")
+	g.w("MOVQ dst+24(FP), DI")
+	g.w("MOVQ ldd+32(FP), DX")
+	g.w("SHLQ $2, DX")
+	g.w("LEAQ (R9)(R8*2), R10")
+	g.w("ADDQ R8, R10") // row 3
+	g.w("LEAQ (R10)(R8*2), R11")
+	g.w("ADDQ R8, R11") // row 6
+	src := []string{"(R9)", "(R9)(R8*1)", "(R9)(R8*2)", "(R10)", "(R10)(R8*1)", "(R10)(R8*2)", "(R11)", "(R11)(R8*1)"}
+	dst := []string{"(DI)", "(DI)(DX*1)", "(DI)(DX*2)", "(R12)", "(R12)(DX*1)", "(R12)(DX*2)", "(R13)", "(R13)(DX*1)"}
+	g.label("transposeStrip8AVX2_loop")
+	g.w("CMPQ CX, $8")
+	g.w("JLT transposeStrip8AVX2_done")
+	for i, m := range src {
+		g.w("VMOVUPS %s, Y%d", m, i)
+	}
+	for i := 0; i < 8; i += 2 {
+		g.w("VUNPCKLPS Y%d, Y%d, Y%d", i+1, i, 8+i)
+		g.w("VUNPCKHPS Y%d, Y%d, Y%d", i+1, i, 9+i)
+	}
+	// t0..t7 in Y8..Y15 (pairs: lo, hi of rows 01, 23, 45, 67).
+	for h := 0; h < 2; h++ { // rows 0-3, then 4-7
+		b := 8 + 4*h
+		o := 4 * h
+		g.w("VSHUFPS $0x44, Y%d, Y%d, Y%d", b+2, b, o+0)
+		g.w("VSHUFPS $0xee, Y%d, Y%d, Y%d", b+2, b, o+1)
+		g.w("VSHUFPS $0x44, Y%d, Y%d, Y%d", b+3, b+1, o+2)
+		g.w("VSHUFPS $0xee, Y%d, Y%d, Y%d", b+3, b+1, o+3)
+	}
+	// s0..s3 in Y0..Y3 (rows 0-3), s4..s7 in Y4..Y7 (rows 4-7).
+	g.w("LEAQ (DI)(DX*2), R12")
+	g.w("ADDQ DX, R12")
+	g.w("LEAQ (R12)(DX*2), R13")
+	g.w("ADDQ DX, R13")
+	for c := 0; c < 4; c++ {
+		g.w("VPERM2F128 $0x20, Y%d, Y%d, Y%d", 4+c, c, 8+c)
+		g.w("VPERM2F128 $0x31, Y%d, Y%d, Y%d", 4+c, c, 12+c)
+	}
+	for c := 0; c < 8; c++ {
+		g.w("VMOVUPS Y%d, %s", 8+c, dst[c])
+	}
+	g.w("ADDQ $32, R9")
+	g.w("ADDQ $32, R10")
+	g.w("ADDQ $32, R11")
+	g.w("LEAQ (DI)(DX*8), DI")
+	g.w("SUBQ $8, CX")
+	g.w("JMP transposeStrip8AVX2_loop")
+	g.label("transposeStrip8AVX2_done")
+	g.ret()
+}
