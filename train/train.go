@@ -86,6 +86,12 @@ type Options struct {
 	EvalEvery   int     `json:"eval_every"`   // validate every N steps (0 = 20 times per run)
 	EvalTokens  int     `json:"eval_tokens"`  // validation tokens per evaluation (0 = all)
 	SaveEvery   int     `json:"save_every"`   // checkpoint every N steps (0 = at each evaluation)
+	// ControlWindows starts every window of a feed-forward model with the
+	// control code of the sequence its first target belongs to, in place
+	// of the window's first input (unless that is the sequence's <s>), in
+	// training and validation, as CTRL does; see control.go. Recurrent
+	// models carry the code in their state and ignore it.
+	ControlWindows bool `json:"control_windows,omitempty"`
 	// MaxTime stops the run early (the schedule still follows Steps).
 	MaxTime time.Duration `json:"-"`
 }
@@ -164,7 +170,8 @@ type Trainer struct {
 
 	dataSrc, dropSrc *rand.PCG
 	dataRng, dropRng *rand.Rand
-	pos              int64 // recurrent: micro-batches drawn in the current epoch
+	pos              int64        // recurrent: micro-batches drawn in the current epoch
+	ctl              controlIndex // ControlWindows: the training stream's sequences
 	sched            optim.Schedule
 	xb, yb           []int32
 }
@@ -219,6 +226,10 @@ func (t *Trainer) Run(ctx context.Context, data Data) error {
 	}
 	if len(data.Valid) > 0 && len(data.Valid) < 2 {
 		return errors.New("train: validation text too short")
+	}
+	t.ctl = controlIndex{}
+	if _, rec := t.Model.(Recurrent); o.ControlWindows && !rec {
+		t.ctl = newControlIndex(data.Train, t.Model.Vocab())
 	}
 	a := t.Model.Arena()
 	start := time.Now()
@@ -334,6 +345,7 @@ func (t *Trainer) fillBatch(tokens []autoreg.Token) int {
 				t.xb[r*T+i] = int32(tokens[off+i])
 				t.yb[r*T+i] = int32(tokens[off+i+1])
 			}
+			t.ctl.prefix(t.xb[r*T:(r+1)*T], off+1)
 		}
 	}
 	n := 0
@@ -387,6 +399,10 @@ func (t *Trainer) Validate(valid []autoreg.Token) float64 {
 		copy(r.Carry(o.Batch), saved)
 		return sum / float64(max(n, 1))
 	}
+	var ctl controlIndex
+	if o.ControlWindows {
+		ctl = newControlIndex(valid, t.Model.Vocab())
+	}
 	windows := (len(valid) - 1) / T
 	tail := (len(valid) - 1) % T
 	for w := 0; w < windows; w += B {
@@ -400,6 +416,7 @@ func (t *Trainer) Validate(valid []autoreg.Token) float64 {
 					y[b*T+i] = Ignore
 				}
 			}
+			ctl.prefix(x[b*T:(b+1)*T], off+1)
 		}
 		s, c := t.Model.Forward(x[:bb*T], y[:bb*T], bb, T, nil)
 		sum += s
@@ -414,6 +431,7 @@ func (t *Trainer) Validate(valid []autoreg.Token) float64 {
 				y[i] = Ignore
 			}
 		}
+		ctl.prefix(x[:tail], off+1)
 		s, c := t.Model.Forward(x[:tail], y[:tail], 1, tail, nil)
 		sum += s
 		n += c
