@@ -22,6 +22,7 @@ package eval
 import (
 	"context"
 	"math"
+	"slices"
 
 	"github.com/autoreg/autoreg"
 	"github.com/autoreg/autoreg/corpus"
@@ -102,6 +103,7 @@ type Scorer struct {
 	ctxLen int             // Windowed models: the window; 0 otherwise
 	stride int             // tokens scored per window
 	hist   []autoreg.Token // Windowed: the tokens the state holds
+	code   autoreg.Token   // Windowed: the current sequence's control code, -1 if none
 	// PerToken, if set, receives each scored token and its log-probability.
 	PerToken func(x autoreg.Token, logProb float64)
 }
@@ -111,7 +113,7 @@ const batchWindow = 1 << 10
 
 // NewScorer returns a scorer for m.
 func NewScorer(m autoreg.Model) *Scorer {
-	s := &Scorer{m: m, st: m.NewState(), vocab: m.Vocab()}
+	s := &Scorer{m: m, st: m.NewState(), vocab: m.Vocab(), code: -1}
 	if b, ok := m.(autoreg.Scorer); ok {
 		s.batch = b
 		s.window = make([]autoreg.Token, 0, batchWindow)
@@ -159,6 +161,7 @@ func (s *Scorer) Add(chunk []autoreg.Token) {
 			s.st.Reset()
 			s.st.Append(bos)
 			s.hist = append(s.hist[:0], bos)
+			s.code = -1
 			s.inSeq = true
 			s.res.Sequences++
 			continue
@@ -169,6 +172,7 @@ func (s *Scorer) Add(chunk []autoreg.Token) {
 			s.st.Append(x)
 			if s.ctxLen > 0 {
 				s.hist = append(s.hist, x)
+				s.code = x
 			}
 			continue
 		}
@@ -198,12 +202,18 @@ func (s *Scorer) Add(chunk []autoreg.Token) {
 	}
 }
 
-// slide adds one token under sliding-window scoring.
+// slide adds one token under sliding-window scoring. A window that leaves
+// out the sequence's control code starts with it instead of its oldest
+// token, as the model's own sliding does (package gpt) and as training
+// windows do (train.Options.ControlWindows).
 func (s *Scorer) slide(x autoreg.Token) {
 	if len(s.hist)+len(s.window) == s.ctxLen {
 		s.flush()
 		keep := s.hist[len(s.hist)-(s.ctxLen-s.stride):]
 		s.hist = append(s.hist[:0], keep...)
+		if s.code >= 0 && !slices.Contains(s.hist, s.code) {
+			s.hist[0] = s.code
+		}
 		s.st.Reset()
 		s.st.Append(s.hist...)
 	}
