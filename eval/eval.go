@@ -22,7 +22,6 @@ package eval
 import (
 	"context"
 	"math"
-	"slices"
 
 	"github.com/autoreg/autoreg"
 	"github.com/autoreg/autoreg/corpus"
@@ -202,17 +201,18 @@ func (s *Scorer) Add(chunk []autoreg.Token) {
 	}
 }
 
-// slide adds one token under sliding-window scoring. A window that leaves
-// out the sequence's control code starts with it instead of its oldest
-// token, as the model's own sliding does (package gpt) and as training
-// windows do (train.Options.ControlWindows).
+// slide adds one token under sliding-window scoring. A window of a tagged
+// sequence that leaves out the sequence's <s> starts with <s> and the
+// control code instead of its two oldest tokens, as the model's own
+// sliding does (package gpt) and as training windows do
+// (train.Options.ControlWindows).
 func (s *Scorer) slide(x autoreg.Token) {
 	if len(s.hist)+len(s.window) == s.ctxLen {
 		s.flush()
 		keep := s.hist[len(s.hist)-(s.ctxLen-s.stride):]
 		s.hist = append(s.hist[:0], keep...)
-		if s.code >= 0 && !slices.Contains(s.hist, s.code) {
-			s.hist[0] = s.code
+		if s.code >= 0 && s.hist[0] != s.vocab.BOS() && len(s.hist) >= 3 {
+			s.hist[0], s.hist[1] = s.vocab.BOS(), s.code
 		}
 		s.st.Reset()
 		s.st.Append(s.hist...)

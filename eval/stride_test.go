@@ -75,8 +75,8 @@ func TestStride(t *testing.T) {
 	}
 }
 
-// With a control code, every window that leaves the code out starts with
-// it instead of its oldest token.
+// With a control code, every window that leaves out the sequence's <s>
+// starts with <s> and the code instead of its two oldest tokens.
 func TestStrideControl(t *testing.T) {
 	var seen [][]autoreg.Token
 	m := recModel{v: autoreg.Vocab{Base: 50, Controls: []string{"c"}}, ctx: 8, seen: &seen}
@@ -110,8 +110,8 @@ func TestStrideControl(t *testing.T) {
 			start = ((j-W)/S + 1) * S
 		}
 		want := slices.Clone(seq[first+start : i])
-		if first == 0 && start > 1 {
-			want[0] = code
+		if first == 0 && start > 0 {
+			want[0], want[1] = m.v.BOS(), code
 		}
 		if k >= len(seen) || !slices.Equal(seen[k], want) {
 			t.Fatalf("token %d scored after %v, want %v", i, seen[min(k, len(seen)-1)], want)

@@ -332,8 +332,8 @@ func FuzzRead(f *testing.F) {
 	})
 }
 
-// Past the window, the control code of the current sequence takes the
-// window's first slot (token by token, in one long Append and in
+// Past the window, <s> and the control code of the current sequence take
+// the window's first two slots (token by token, in one long Append and in
 // ScoreSequence alike), and an untagged sequence pins nothing.
 func TestContextShiftControl(t *testing.T) {
 	vocab := autoreg.Vocab{Base: 9, Controls: []string{"p", "q"}}
@@ -366,14 +366,14 @@ func TestContextShiftControl(t *testing.T) {
 		one := m.newState()
 		for i, x := range seq {
 			one.Append(x)
-			if tc.pin && i >= T && one.toks[0] != code {
-				t.Fatalf("%s: after %d tokens the window starts with %d, not the code %d", tc.name, i+1, one.toks[0], code)
+			if tc.pin && i >= T && (one.toks[0] != vocab.BOS() || one.toks[1] != code) {
+				t.Fatalf("%s: after %d tokens the window starts with %v, not <s> and the code %d", tc.name, i+1, one.toks[:2], code)
 			}
 		}
-		// The window is the rule's: the code, then the last tokens.
+		// The window is the rule's: <s>, the code, then the last tokens.
 		window := append([]autoreg.Token(nil), seq[n-len(one.toks):]...)
 		if tc.pin {
-			window[0] = code
+			window[0], window[1] = vocab.BOS(), code
 		}
 		if !slices.Equal(one.toks, window) {
 			t.Fatalf("%s: window %v, want %v", tc.name, one.toks, window)

@@ -22,11 +22,12 @@ import (
 // would end with, in one batched pass: the result is the same as appending
 // token by token, up to float32 rounding.
 //
-// A control code stays in view: when the window drops the control code
-// that follows the current sequence's <s>, the code takes the place of the
-// window's oldest token, so a sequence of any length is generated (and
-// scored) under its code — the layout train.Options.ControlWindows trains
-// on, as CTRL does.
+// A control code stays in view: when the window drops the <s> of the
+// current sequence and the control code after it, the two take the place
+// of the window's two oldest tokens, so the window reads <s> <ctl:TAG> …
+// as at the sequence's start and a sequence of any length is generated
+// (and scored) under its code — the layout train.Options.ControlWindows
+// trains on, as CTRL does.
 //
 // Generating a token (Append of one token, then LogProbs or LogProb)
 // allocates nothing once the state has warmed up.
@@ -146,12 +147,12 @@ func (s *State) track(xs []autoreg.Token) {
 	}
 }
 
-// pin puts the control code in effect in the first slot of w, a new
-// window whose first token is at index start of the history, if the window
-// leaves the code out.
+// pin puts <s> and the control code in effect in the first two slots of
+// w, a new window whose first token is at index start of the history, if
+// the window leaves out the sequence's <s> (the token before the code).
 func (s *State) pin(w []autoreg.Token, start int) {
-	if s.code >= 0 && s.at < start {
-		w[0] = s.code
+	if s.code >= 0 && s.at-1 < start && len(w) >= 3 {
+		w[0], w[1] = s.m.vocab.BOS(), s.code
 	}
 }
 

@@ -14,11 +14,12 @@ import (
 // of about Context/(2·n) of its predictions, a few percent for source files
 // a few thousand characters long, so it barely learns to obey the code.
 // CTRL (Keskar et al. 2019) avoids this by starting every training sequence
-// with its domain's control code. We do the same: the first input of a
-// window becomes the control code of the sequence that its first target
-// belongs to, so every prediction of every window is conditioned on the
-// code. A window that already starts at a sequence's <s> is left alone: it
-// is the layout generation starts from (<s> <ctl:TAG> …).
+// with its domain's control code. We do the same in our layout: a window
+// that does not start at its sequence's <s> gets <s> <ctl:TAG> in its
+// first two input slots (TAG: the sequence of the second slot's token), so
+// every window begins the way generation does (decode puts the code right
+// after <s>) and every prediction in it is conditioned on the code. The
+// target after <s> becomes the code, as at a real sequence start.
 
 // controlIndex finds the control code of the sequence holding a position
 // of a token stream.
@@ -61,15 +62,15 @@ func (c controlIndex) code(p int) int32 {
 	return c.codes[j]
 }
 
-// prefix puts the control code in front of one window whose first target
-// y[0] sits at position p of the stream: x[0] becomes the code of p's
-// sequence, unless x[0] is <s> (the window starts at the sequence's start)
-// or that sequence has no code.
-func (c controlIndex) prefix(x []int32, p int) {
-	if len(c.starts) == 0 || x[0] == c.bos {
+// prefix gives one window (inputs x, targets y, x[0] at position p of the
+// stream) the layout <s> <ctl:TAG> …: unless the window is shorter than 3,
+// starts at a <s> or has one in its second slot (a sequence start is in
+// view), or its second slot's sequence has no code.
+func (c controlIndex) prefix(x, y []int32, p int) {
+	if len(c.starts) == 0 || len(x) < 3 || x[0] == c.bos || x[1] == c.bos {
 		return
 	}
-	if code := c.code(p); code >= 0 {
-		x[0] = code
+	if code := c.code(p + 1); code >= 0 {
+		x[0], x[1], y[0] = c.bos, code, code
 	}
 }

@@ -25,28 +25,36 @@ func TestControlIndex(t *testing.T) {
 			t.Errorf("code(%d) = %d, want %d", p, got, w)
 		}
 	}
+	B := int32(bos)
 	for _, tc := range []struct {
-		off  int   // the window is toks[off:off+4], its first target at off+1
-		want int32 // x[0] after prefix
+		off   int      // the window is toks[off:off+4]
+		x0x1  [2]int32 // its first two inputs after prefix
+		y0    int32    // its first target after prefix
+		fixed bool     // left as it was
 	}{
-		{1, int32(bos)}, // starts at <s>: unchanged
-		{2, int32(ca)},  // starts at the code itself
-		{3, int32(ca)},  // mid-sequence: the code comes first
-		{4, int32(ca)},  // last text token of A, first target </s>
-		{5, int32(eos)}, // first target is the next <s>: that sequence has no code
-		{7, 2},          // untagged sequence: unchanged
-		{9, int32(cb)},  // first target <s> of B (ignored), the rest is B's
-		{11, int32(cb)}, // mid B
-		{0, int32(ca)},  // first target <s> of A: x[0] becomes A's code
+		{1, [2]int32{B, int32(ca)}, int32(ca), true},   // starts at <s>
+		{0, [2]int32{0, B}, B, true},                   // <s> in the second slot
+		{2, [2]int32{B, int32(ca)}, int32(ca), false},  // starts at the code: <s> put before it
+		{3, [2]int32{B, int32(ca)}, int32(ca), false},  // mid-sequence
+		{4, [2]int32{B, int32(ca)}, int32(ca), false},  // second slot is A's </s>
+		{5, [2]int32{int32(eos), B}, B, true},          // <s> in the second slot
+		{7, [2]int32{2, 2}, 2, true},                   // untagged sequence
+		{8, [2]int32{2, int32(eos)}, int32(eos), true}, // second slot in the untagged sequence
+		{9, [2]int32{int32(eos), B}, B, true},          // <s> in the second slot
+		{11, [2]int32{B, int32(cb)}, int32(cb), false}, // mid B
 	} {
-		x := make([]int32, 4)
+		x, y := make([]int32, 4), make([]int32, 4)
 		for i := range x {
 			x[i] = int32(toks[min(tc.off+i, len(toks)-1)])
+			y[i] = int32(toks[min(tc.off+i+1, len(toks)-1)])
 		}
-		rest := slices.Clone(x[1:])
-		c.prefix(x, tc.off+1)
-		if x[0] != tc.want || !slices.Equal(x[1:], rest) {
-			t.Errorf("window at %d: %v, want x[0] = %d and the rest %v", tc.off, x, tc.want, rest)
+		x0, y0 := slices.Clone(x), slices.Clone(y)
+		c.prefix(x, y, tc.off)
+		if x[0] != tc.x0x1[0] || x[1] != tc.x0x1[1] || y[0] != tc.y0 || !slices.Equal(x[2:], x0[2:]) || !slices.Equal(y[1:], y0[1:]) {
+			t.Errorf("window at %d: x %v y %v, want x starting %v, y[0] %d, the rest as in x %v y %v", tc.off, x, y, tc.x0x1, tc.y0, x0, y0)
+		}
+		if changed := !slices.Equal(x, x0) || !slices.Equal(y, y0); changed == tc.fixed {
+			t.Errorf("window at %d: changed %v", tc.off, changed)
 		}
 	}
 	if e := newControlIndex([]autoreg.Token{bos, 0, 1, eos}, v); len(e.starts) != 0 {
@@ -55,9 +63,9 @@ func TestControlIndex(t *testing.T) {
 }
 
 // TestControlWindows checks the batches themselves: with ControlWindows
-// every window of a fully tagged stream starts with <s> or with the code
-// of its first target's sequence, and differs from the plain window (same
-// seed, same offsets) in that first input only.
+// every window of a fully tagged stream starts with <s> and the code of its
+// sequence (taking the place of its first two inputs, and of its first
+// target), and otherwise equals the plain window (same seed, same offsets).
 func TestControlWindows(t *testing.T) {
 	v := ctlVocab
 	var toks []autoreg.Token
@@ -87,34 +95,31 @@ func TestControlWindows(t *testing.T) {
 		return tr
 	}
 	plain, ctl := run(false), run(true)
-	if !slices.Equal(plain.yb, ctl.yb) {
-		t.Fatal("ControlWindows changes the targets")
-	}
 	ca, _ := v.Control("A")
 	cb, _ := v.Control("B")
+	bos := int32(v.BOS())
 	T := 8
 	for r := range len(ctl.xb) / T {
-		x, px, y := ctl.xb[r*T:(r+1)*T], plain.xb[r*T:(r+1)*T], ctl.yb[r*T:(r+1)*T]
-		if !slices.Equal(x[1:], px[1:]) {
-			t.Fatalf("row %d: inputs after the first differ: %v vs %v", r, x, px)
+		x, y := ctl.xb[r*T:(r+1)*T], ctl.yb[r*T:(r+1)*T]
+		px, py := plain.xb[r*T:(r+1)*T], plain.yb[r*T:(r+1)*T]
+		if !slices.Equal(x[2:], px[2:]) || !slices.Equal(y[1:], py[1:]) {
+			t.Fatalf("row %d: changed beyond the prefix: x %v y %v, plain x %v y %v", r, x, y, px, py)
 		}
-		switch {
-		case px[0] == int32(v.BOS()):
-			if x[0] != px[0] {
-				t.Errorf("row %d starts at <s> but was changed: %v", r, x)
+		if px[0] == bos || px[1] == bos {
+			if !slices.Equal(x, px) || !slices.Equal(y, py) {
+				t.Errorf("row %d has a sequence start in view but was changed: %v", r, x)
 			}
-		case y[0] == 0 || y[0] == 1:
-			if x[0] != int32(ca) {
-				t.Errorf("row %d: first target %d is A's, first input %d", r, y[0], x[0])
-			}
-		case y[0] == 2 || y[0] == 3:
-			if x[0] != int32(cb) {
-				t.Errorf("row %d: first target %d is B's, first input %d", r, y[0], x[0])
-			}
-		default:
-			if x[0] != int32(ca) && x[0] != int32(cb) {
-				t.Errorf("row %d: first input %d is not a code: %v", r, x[0], x)
-			}
+			continue
+		}
+		// The code is that of the sequence of the second slot's token,
+		// whose letters tell A (0, 1) from B (2, 3); a </s> there
+		// belongs to the sequence of the first slot's letter.
+		code := int32(ca)
+		if l := px[1]; l == 2 || l == 3 || (l == int32(v.EOS()) && px[0] >= 2) {
+			code = int32(cb)
+		}
+		if x[0] != bos || x[1] != code || y[0] != code {
+			t.Errorf("row %d: x %v y %v (plain x %v), want <s> %d and target %d first", r, x, y, px, code, code)
 		}
 	}
 }

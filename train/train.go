@@ -86,11 +86,12 @@ type Options struct {
 	EvalEvery   int     `json:"eval_every"`   // validate every N steps (0 = 20 times per run)
 	EvalTokens  int     `json:"eval_tokens"`  // validation tokens per evaluation (0 = all)
 	SaveEvery   int     `json:"save_every"`   // checkpoint every N steps (0 = at each evaluation)
-	// ControlWindows starts every window of a feed-forward model with the
-	// control code of the sequence its first target belongs to, in place
-	// of the window's first input (unless that is the sequence's <s>), in
-	// training and validation, as CTRL does; see control.go. Recurrent
-	// models carry the code in their state and ignore it.
+	// ControlWindows starts every window of a feed-forward model that
+	// does not start at a sequence's <s> with <s> and the sequence's
+	// control code in place of its first two inputs, in training and
+	// validation, so the code is in view at every position, as in CTRL;
+	// see control.go. Recurrent models carry the code in their state and
+	// ignore it.
 	ControlWindows bool `json:"control_windows,omitempty"`
 	// MaxTime stops the run early (the schedule still follows Steps).
 	MaxTime time.Duration `json:"-"`
@@ -345,7 +346,7 @@ func (t *Trainer) fillBatch(tokens []autoreg.Token) int {
 				t.xb[r*T+i] = int32(tokens[off+i])
 				t.yb[r*T+i] = int32(tokens[off+i+1])
 			}
-			t.ctl.prefix(t.xb[r*T:(r+1)*T], off+1)
+			t.ctl.prefix(t.xb[r*T:(r+1)*T], t.yb[r*T:(r+1)*T], off)
 		}
 	}
 	n := 0
@@ -416,7 +417,7 @@ func (t *Trainer) Validate(valid []autoreg.Token) float64 {
 					y[b*T+i] = Ignore
 				}
 			}
-			ctl.prefix(x[b*T:(b+1)*T], off+1)
+			ctl.prefix(x[b*T:(b+1)*T], y[b*T:(b+1)*T], off)
 		}
 		s, c := t.Model.Forward(x[:bb*T], y[:bb*T], bb, T, nil)
 		sum += s
@@ -431,7 +432,7 @@ func (t *Trainer) Validate(valid []autoreg.Token) float64 {
 				y[i] = Ignore
 			}
 		}
-		ctl.prefix(x[:tail], off+1)
+		ctl.prefix(x[:tail], y[:tail], off)
 		s, c := t.Model.Forward(x[:tail], y[:tail], 1, tail, nil)
 		sum += s
 		n += c
