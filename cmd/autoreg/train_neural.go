@@ -86,11 +86,15 @@ func trainNeural(ctx context.Context, f *trainFlags, args []string) error {
 		opts := train.Options{Batch: f.batch, Context: f.context, Steps: f.steps, Accum: f.accum,
 			LR: f.lr, Warmup: f.warmup, WeightDecay: f.weightDec, Clip: f.clip, Seed: f.seed,
 			EvalEvery: f.evalEvery, EvalTokens: f.evalTokens, MaxTime: f.maxTime,
-			// Every window starts with its sequence's control code (as
-			// CTRL), so the code is in view at every position.
+			// Every window starts <s> <ctl:TAG> (as CTRL starts every
+			// sequence with its code), so the code is in view at every
+			// position, as it is when generating.
 			ControlWindows: ctl.Kind != corpus.ControlNone}
 		if tr, err = train.New(m, opts); err != nil {
 			return usagef("%v", err)
+		}
+		if opts.ControlWindows {
+			fmt.Fprintln(stderr, "control codes: every training window starts with <s> and its sequence's code")
 		}
 	}
 
