@@ -93,7 +93,7 @@ func trainNeural(ctx context.Context, f *trainFlags, args []string) error {
 		if tr, err = train.New(m, opts); err != nil {
 			return usagef("%v", err)
 		}
-		if opts.ControlWindows {
+		if _, rec := tr.Model.(train.Recurrent); opts.ControlWindows && !rec {
 			fmt.Fprintln(stderr, "control codes: every training window starts with <s> and its sequence's code")
 		}
 	}
