@@ -102,6 +102,7 @@ type Scorer struct {
 	ctxLen int             // Windowed models: the window; 0 otherwise
 	stride int             // tokens scored per window
 	hist   []autoreg.Token // Windowed: the tokens the state holds
+	code   autoreg.Token   // Windowed: the current sequence's control code, -1 if none
 	// PerToken, if set, receives each scored token and its log-probability.
 	PerToken func(x autoreg.Token, logProb float64)
 	// Continuous, if set, scores the whole stream as one history: a new
@@ -117,7 +118,7 @@ const batchWindow = 1 << 10
 
 // NewScorer returns a scorer for m.
 func NewScorer(m autoreg.Model) *Scorer {
-	s := &Scorer{m: m, st: m.NewState(), vocab: m.Vocab()}
+	s := &Scorer{m: m, st: m.NewState(), vocab: m.Vocab(), code: -1}
 	if b, ok := m.(autoreg.Scorer); ok {
 		s.batch = b
 		s.window = make([]autoreg.Token, 0, batchWindow)
@@ -167,6 +168,7 @@ func (s *Scorer) Add(chunk []autoreg.Token) {
 			}
 			s.st.Append(bos)
 			s.hist = append(s.hist[:0], bos)
+			s.code = -1
 			s.inSeq = true
 			s.res.Sequences++
 			continue
@@ -177,6 +179,7 @@ func (s *Scorer) Add(chunk []autoreg.Token) {
 			s.st.Append(x)
 			if s.ctxLen > 0 {
 				s.hist = append(s.hist, x)
+				s.code = x
 			}
 			continue
 		}
@@ -206,12 +209,19 @@ func (s *Scorer) Add(chunk []autoreg.Token) {
 	}
 }
 
-// slide adds one token under sliding-window scoring.
+// slide adds one token under sliding-window scoring. A window of a tagged
+// sequence that leaves out the sequence's <s> starts with <s> and the
+// control code instead of its two oldest tokens, as the model's own
+// sliding does (package gpt) and as training windows do
+// (train.Options.ControlWindows).
 func (s *Scorer) slide(x autoreg.Token) {
 	if len(s.hist)+len(s.window) == s.ctxLen {
 		s.flush()
 		keep := s.hist[len(s.hist)-(s.ctxLen-s.stride):]
 		s.hist = append(s.hist[:0], keep...)
+		if s.code >= 0 && s.hist[0] != s.vocab.BOS() && len(s.hist) >= 3 {
+			s.hist[0], s.hist[1] = s.vocab.BOS(), s.code
+		}
 		s.st.Reset()
 		s.st.Append(s.hist...)
 	}

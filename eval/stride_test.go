@@ -101,3 +101,51 @@ type plainModel struct{ r recModel }
 
 func (p plainModel) Vocab() autoreg.Vocab    { return p.r.Vocab() }
 func (p plainModel) NewState() autoreg.State { return p.r.NewState() }
+
+// With a control code, every window that leaves out the sequence's <s>
+// starts with <s> and the code instead of its two oldest tokens.
+func TestStrideControl(t *testing.T) {
+	var seen [][]autoreg.Token
+	m := recModel{v: autoreg.Vocab{Base: 50, Controls: []string{"c"}}, ctx: 8, seen: &seen}
+	const W, S = 8, 3
+	code, _ := m.v.Control("c")
+	seq := []autoreg.Token{m.v.BOS(), code}
+	for i := range 30 {
+		seq = append(seq, autoreg.Token(i))
+	}
+	seq = append(seq, m.v.EOS(), m.v.BOS())
+	for i := range 12 { // an untagged sequence: nothing pinned
+		seq = append(seq, autoreg.Token(i))
+	}
+	sc := NewScorer(m)
+	sc.SetStride(S)
+	sc.Add(seq)
+	sc.Result()
+	second := slices.Index(seq[1:], m.v.BOS()) + 1
+	k := 0
+	for i := 2; i < len(seq); i++ {
+		if i == second {
+			continue // <s> is not scored
+		}
+		first := 0
+		if i > second {
+			first = second
+		}
+		j := i - first // position in its sequence
+		start := 0
+		if j >= W {
+			start = ((j-W)/S + 1) * S
+		}
+		want := slices.Clone(seq[first+start : i])
+		if first == 0 && start > 0 {
+			want[0], want[1] = m.v.BOS(), code
+		}
+		if k >= len(seen) || !slices.Equal(seen[k], want) {
+			t.Fatalf("token %d scored after %v, want %v", i, seen[min(k, len(seen)-1)], want)
+		}
+		k++
+	}
+	if k != len(seen) {
+		t.Fatalf("%d tokens scored, want %d", len(seen), k)
+	}
+}

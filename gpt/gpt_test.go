@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"testing"
 
 	"github.com/autoreg/autoreg"
@@ -330,4 +331,70 @@ func FuzzRead(f *testing.F) {
 		st.Append(0)
 		_ = st.LogProb(0)
 	})
+}
+
+// Past the window, <s> and the control code of the current sequence take
+// the window's first two slots (token by token, in one long Append and in
+// ScoreSequence alike), and an untagged sequence pins nothing.
+func TestContextShiftControl(t *testing.T) {
+	vocab := autoreg.Vocab{Base: 9, Controls: []string{"p", "q"}}
+	m, err := New(tinyCfg, vocab, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	T := m.cfg.Context
+	code, _ := vocab.Control("q")
+	rng := rand.New(rand.NewPCG(8, 8))
+	text := func(n int) []autoreg.Token {
+		x := make([]autoreg.Token, n)
+		for i := range x {
+			x[i] = autoreg.Token(rng.IntN(vocab.Base))
+		}
+		return x
+	}
+	tagged := append([]autoreg.Token{vocab.BOS(), code}, text(3*T+5)...)
+	plain := append([]autoreg.Token{vocab.BOS()}, text(2*T+1)...)
+	for _, tc := range []struct {
+		name string
+		seq  []autoreg.Token
+		pin  bool
+	}{
+		{"tagged", tagged, true},
+		{"untagged after tagged", append(append([]autoreg.Token(nil), tagged...), plain...), false},
+	} {
+		seq := tc.seq
+		n := len(seq)
+		one := m.newState()
+		for i, x := range seq {
+			one.Append(x)
+			if tc.pin && i >= T && (one.toks[0] != vocab.BOS() || one.toks[1] != code) {
+				t.Fatalf("%s: after %d tokens the window starts with %v, not <s> and the code %d", tc.name, i+1, one.toks[:2], code)
+			}
+		}
+		// The window is the rule's: <s>, the code, then the last tokens.
+		window := append([]autoreg.Token(nil), seq[n-len(one.toks):]...)
+		if tc.pin {
+			window[0], window[1] = vocab.BOS(), code
+		}
+		if !slices.Equal(one.toks, window) {
+			t.Fatalf("%s: window %v, want %v", tc.name, one.toks, window)
+		}
+		fresh := m.NewState()
+		fresh.Append(window...)
+		long := m.NewState()
+		long.Append(seq[:5]...)
+		long.Append(seq[5:]...)
+		sc := m.newState()
+		sc.Append(seq[0])
+		dst := make([]float64, n-1)
+		m.ScoreSequence(sc, seq[1:], dst)
+		for _, x := range []autoreg.Token{0, 3, 8} {
+			want := one.LogProb(x)
+			for name, st := range map[string]autoreg.State{"fresh window": fresh, "long append": long, "ScoreSequence": sc} {
+				if d := math.Abs(st.LogProb(x) - want); d > 1e-5 {
+					t.Errorf("%s: %s differs from token-by-token appends by %g", tc.name, name, d)
+				}
+			}
+		}
+	}
 }

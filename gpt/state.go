@@ -22,12 +22,21 @@ import (
 // would end with, in one batched pass: the result is the same as appending
 // token by token, up to float32 rounding.
 //
+// A control code stays in view: when the window drops the <s> of the
+// current sequence and the control code after it, the two take the place
+// of the window's two oldest tokens, so the window reads <s> <ctl:TAG> …
+// as at the sequence's start and a sequence of any length is generated
+// (and scored) under its code — the layout train.Options.ControlWindows
+// trains on, as CTRL does.
+//
 // Generating a token (Append of one token, then LogProbs or LogProb)
 // allocates nothing once the state has warmed up.
 type State struct {
 	m    *Model
 	toks []autoreg.Token // the window, len = pos
 	n    int             // tokens appended since Reset
+	code autoreg.Token   // the current sequence's control code, -1 if none
+	at   int             // the code's index in the history (as n counts)
 	k, v [][]float32     // per layer (Context,C)
 
 	// Scratch for up to rows positions at once, grown on demand.
@@ -88,7 +97,7 @@ func (m *Model) NewState() autoreg.State { return m.newState() }
 
 func (m *Model) newState() *State {
 	C, T := m.cfg.Dim, m.cfg.Context
-	s := &State{m: m, toks: make([]autoreg.Token, 0, T), reenc: make([]autoreg.Token, 0, T),
+	s := &State{m: m, code: -1, toks: make([]autoreg.Token, 0, T), reenc: make([]autoreg.Token, 0, T),
 		last: make([]float32, m.V), logp: make([]float32, m.V), probe: make([]float32, m.V)}
 	s.k = make([][]float32, m.cfg.Layers)
 	s.v = make([][]float32, m.cfg.Layers)
@@ -125,7 +134,32 @@ func (s *State) Len() int { return s.n }
 func (s *State) Reset() {
 	s.toks = s.toks[:0]
 	s.n = 0
+	s.code = -1
 	s.haveLogp = false
+}
+
+// track notes the control code in effect after xs, which start at index
+// s.n of the history: a control code sets it, <s> clears it.
+func (s *State) track(xs []autoreg.Token) {
+	v := s.m.vocab
+	lo := autoreg.Token(v.Base + autoreg.NumReserved)
+	for i, x := range xs {
+		switch {
+		case x == v.BOS():
+			s.code = -1
+		case x >= lo:
+			s.code, s.at = x, s.n+i
+		}
+	}
+}
+
+// pin puts <s> and the control code in effect in the first two slots of
+// w, a new window whose first token is at index start of the history, if
+// the window leaves out the sequence's <s> (the token before the code).
+func (s *State) pin(w []autoreg.Token, start int) {
+	if s.code >= 0 && s.at-1 < start && len(w) >= 3 {
+		w[0], w[1] = s.m.vocab.BOS(), s.code
+	}
 }
 
 // CopyTo makes dst, a State of the same Model, an independent copy.
@@ -135,7 +169,7 @@ func (s *State) CopyTo(dst autoreg.State) {
 		panic("gpt: CopyTo: destination is not a state of the same model")
 	}
 	d.toks = append(d.toks[:0], s.toks...)
-	d.n = s.n
+	d.n, d.code, d.at = s.n, s.code, s.at
 	C, pos := s.m.cfg.Dim, len(s.toks)
 	for l := range s.k {
 		copy(d.k[l][:pos*C], s.k[l][:pos*C])
@@ -157,6 +191,7 @@ func (s *State) Append(xs ...autoreg.Token) {
 	if len(xs) == 0 {
 		return
 	}
+	s.track(xs)
 	s.n += len(xs)
 	T := s.m.cfg.Context
 	pos := len(s.toks)
@@ -179,6 +214,7 @@ func (s *State) Append(xs ...autoreg.Token) {
 		} else {
 			w = append(w, xs[len(xs)-p:]...)
 		}
+		s.pin(w, s.n-p)
 		s.reenc = w
 		s.toks = s.toks[:0]
 		s.forward(w, false)
@@ -191,6 +227,7 @@ func (s *State) Append(xs ...autoreg.Token) {
 func (s *State) shift() {
 	T := s.m.cfg.Context
 	s.reenc = append(s.reenc[:0], s.toks[len(s.toks)-T/2:]...)
+	s.pin(s.reenc, s.n-T/2)
 	s.toks = s.toks[:0]
 	s.forward(s.reenc, false)
 }
@@ -391,6 +428,7 @@ func (m *Model) ScoreSequence(st autoreg.State, xs []autoreg.Token, dst []float6
 			s.shift()
 		}
 		c := min(len(xs)-i, T-len(s.toks))
+		s.track(xs[i : i+c])
 		s.forward(xs[i:i+c], true)
 		s.n += c
 		for j := 0; j+1 < c; j++ {

@@ -40,6 +40,7 @@ N_SAMPLES=${N_SAMPLES:-100}
 MAX_TOKENS=${MAX_TOKENS:-300}
 TEMPERATURE=${TEMPERATURE:-0.8}
 TOP_P=${TOP_P:-0.95}
+IGNORE_EOS=${IGNORE_EOS:-1} # 1: every sample is MAX_TOKENS long (a file is far longer than a sample)
 BASELINE=${BASELINE:-1} # also score N_SAMPLES untagged samples (0 = skip)
 
 if [ "$CONTEXT" -lt $((MAX_TOKENS + 2)) ]; then
@@ -112,6 +113,7 @@ say "GPT: $(grep -h '^done:' "$work/gpt.log" | tail -1)"
 # 4. Samples: seeds 1..N_SAMPLES under each tag (and without one). The CLI
 # ends each sample with a newline of its own; it is removed.
 sample_flags=(--max-tokens "$MAX_TOKENS" --temperature "$TEMPERATURE" --top-p "$TOP_P")
+[ "$IGNORE_EOS" = 1 ] && sample_flags+=(--ignore-eos)
 sets=(test code)
 [ "$BASELINE" = 1 ] && sets+=(none)
 skey="${sample_flags[*]} n=$N_SAMPLES"
@@ -141,8 +143,9 @@ if [ ! -s "$work/scores.tsv" ]; then
 	for set in "${sets[@]}"; do
 		for i in $(seq 1 "$N_SAMPLES"); do
 			f=$work/samples/$set/$i.txt
-			printf '%s\t%d\t%d\t%s\t%s\n' "$set" "$i" "$(wc -m < "$f")" \
-				"$(nll "$work/ngram-test.arm" "$f")" "$(nll "$work/ngram-code.arm" "$f")" >> "$work/scores.tmp"
+			a=$(nll "$work/ngram-test.arm" "$f")
+			b=$(nll "$work/ngram-code.arm" "$f")
+			printf '%s\t%d\t%d\t%s\t%s\n' "$set" "$i" "$(wc -m < "$f")" "$a" "$b" >> "$work/scores.tmp"
 		done
 	done
 	mv "$work/scores.tmp" "$work/scores.tsv"

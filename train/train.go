@@ -87,6 +87,13 @@ type Options struct {
 	EvalEvery   int     `json:"eval_every"`   // validate every N steps (0 = 20 times per run)
 	EvalTokens  int     `json:"eval_tokens"`  // validation tokens per evaluation (0 = all)
 	SaveEvery   int     `json:"save_every"`   // checkpoint every N steps (0 = at each evaluation)
+	// ControlWindows starts every window of a feed-forward model that
+	// does not start at a sequence's <s> with <s> and the sequence's
+	// control code in place of its first two inputs, in training and
+	// validation, so the code is in view at every position, as in CTRL;
+	// see control.go. Recurrent models carry the code in their state and
+	// ignore it.
+	ControlWindows bool `json:"control_windows,omitempty"`
 	// MaxTime stops the run early (the schedule still follows Steps).
 	MaxTime time.Duration `json:"-"`
 }
@@ -165,7 +172,8 @@ type Trainer struct {
 
 	dataSrc, dropSrc *rand.PCG
 	dataRng, dropRng *rand.Rand
-	pos              int64 // recurrent: micro-batches drawn in the current epoch
+	pos              int64        // recurrent: micro-batches drawn in the current epoch
+	ctl              controlIndex // ControlWindows: the training stream's sequences
 	sched            optim.Schedule
 	xb, yb           []int32
 }
@@ -220,6 +228,10 @@ func (t *Trainer) Run(ctx context.Context, data Data) error {
 	}
 	if len(data.Valid) > 0 && len(data.Valid) < 2 {
 		return errors.New("train: validation text too short")
+	}
+	t.ctl = controlIndex{}
+	if _, rec := t.Model.(Recurrent); o.ControlWindows && !rec {
+		t.ctl = newControlIndex(data.Train, t.Model.Vocab())
 	}
 	a := t.Model.Arena()
 	start := time.Now()
@@ -335,6 +347,7 @@ func (t *Trainer) fillBatch(tokens []autoreg.Token) int {
 				t.xb[r*T+i] = int32(tokens[off+i])
 				t.yb[r*T+i] = int32(tokens[off+i+1])
 			}
+			t.ctl.prefix(t.xb[r*T:(r+1)*T], t.yb[r*T:(r+1)*T], off)
 		}
 	}
 	n := 0
@@ -388,6 +401,10 @@ func (t *Trainer) Validate(valid []autoreg.Token) float64 {
 		copy(r.Carry(o.Batch), saved)
 		return sum / float64(max(n, 1))
 	}
+	var ctl controlIndex
+	if o.ControlWindows {
+		ctl = newControlIndex(valid, t.Model.Vocab())
+	}
 	windows := (len(valid) - 1) / T
 	tail := (len(valid) - 1) % T
 	for w := 0; w < windows; w += B {
@@ -401,6 +418,7 @@ func (t *Trainer) Validate(valid []autoreg.Token) float64 {
 					y[b*T+i] = Ignore
 				}
 			}
+			ctl.prefix(x[b*T:(b+1)*T], y[b*T:(b+1)*T], off)
 		}
 		s, c := t.Model.Forward(x[:bb*T], y[:bb*T], bb, T, nil)
 		sum += s
@@ -415,6 +433,7 @@ func (t *Trainer) Validate(valid []autoreg.Token) float64 {
 				y[i] = Ignore
 			}
 		}
+		ctl.prefix(x[:tail], y[:tail], off)
 		s, c := t.Model.Forward(x[:tail], y[:tail], 1, tail, nil)
 		sum += s
 		n += c

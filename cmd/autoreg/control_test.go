@@ -77,20 +77,21 @@ func TestControlCodes(t *testing.T) {
 	// unigram); --min-p cuts that tail, so a sample cannot drift into the
 	// other style and only the control code decides the style. Were the
 	// code ignored, each sample would pick a style by chance.
-	for _, tag := range []string{"ab", "xy"} {
-		for seed := 1; seed <= 5; seed++ {
-			code, out, errs := cli(t, "sample", "--model", model, "--control", tag, "--seed", fmt.Sprint(seed), "--max-tokens", "200", "--min-p", "0.1")
-			if code != 0 {
-				t.Fatalf("sample --control %s: exit %d: %s", tag, code, errs)
-			}
-			if strings.Contains(out, "<") || strings.Contains(out, ">") {
-				t.Errorf("sample --control %s prints a special token: %q", tag, out)
-			}
-			if share := styleShare(out, tag); share < 0.95 || len(strings.TrimSpace(out)) < 20 {
-				t.Errorf("sample --control %s --seed %d: %.0f%% of letters in its style, want ≥ 95%%: %q", tag, seed, 100*share, out)
-			}
-		}
+	checkStyles(t, model, "--min-p", "0.1")
+
+	// The same with a tiny GPT: every training window starts with <s> and
+	// its file's code (train.Options.ControlWindows), and past the context
+	// the sliding window keeps them (package gpt), so a 100-character
+	// sample keeps to its style although the context is 32. --min-p again
+	// cuts the tail, where a briefly trained model leaves a little mass on
+	// the other style's letters.
+	gptModel := filepath.Join(dir, "gpt.arm")
+	code, _, errs = cli(t, "train", "--arch", "gpt", "--layers", "1", "--dim", "32", "--heads", "2", "--context", "32",
+		"--batch", "8", "--steps", "600", "--lr", "1e-2", "--control-from", rule, "--data", data, "--out", gptModel)
+	if code != 0 {
+		t.Fatalf("train gpt: exit %d: %s", code, errs)
 	}
+	checkStyles(t, gptModel, "--min-p", "0.1")
 
 	// eval reads a file's tag from its name through the rule stored in the
 	// model, conditions on it and does not score it: the same text costs
@@ -112,6 +113,14 @@ func TestControlCodes(t *testing.T) {
 	}
 	if !(a["nll_nats"] > 0 && a["nll_nats"] < x["nll_nats"]) {
 		t.Errorf("NLL under its own tag %v, under the other %v: want 0 < own < other", a["nll_nats"], x["nll_nats"])
+	}
+
+	// An empty tagged file is one sequence, <s> <ctl:ab> </s>: </s> is
+	// scored, and the per-character figures (no characters) are null.
+	empty := writeFile(t, dir, "ab-empty.txt", nil)
+	code, out, errs := cli(t, "eval", "--json", "--model", model, "--data", empty)
+	if e := jsonNumbers(t, out); code != 0 || e["tokens"] != 1 || !(e["nll_nats"] > 0) || !strings.Contains(out, `"bits_per_char":null`) {
+		t.Errorf("eval --json of an empty file: exit %d, %s%s", code, out, errs)
 	}
 
 	// Bad tags: clean usage errors (exit 2, one line naming the problem).
@@ -138,6 +147,28 @@ func TestControlCodes(t *testing.T) {
 		}
 		if code != tc.code || !strings.HasPrefix(errLine, "autoreg ") || !strings.Contains(errLine, tc.want) || out != "" {
 			t.Errorf("%s: exit %d, stdout %q, stderr %q; want exit %d and %q", tc.name, code, out, errs, tc.code, tc.want)
+		}
+	}
+}
+
+// checkStyles samples five seeds under each tag of a model trained on the
+// "ab" and "xy" styles and checks that each sample keeps to its tag's.
+func checkStyles(t *testing.T, model string, flags ...string) {
+	t.Helper()
+	for _, tag := range []string{"ab", "xy"} {
+		for seed := 1; seed <= 5; seed++ {
+			args := append([]string{"sample", "--model", model, "--control", tag, "--seed", fmt.Sprint(seed),
+				"--max-tokens", "100", "--ignore-eos"}, flags...)
+			code, out, errs := cli(t, args...)
+			if code != 0 {
+				t.Fatalf("%s sample --control %s: exit %d: %s", model, tag, code, errs)
+			}
+			if strings.Contains(out, "<") || strings.Contains(out, ">") {
+				t.Errorf("%s sample --control %s prints a special token: %q", model, tag, out)
+			}
+			if share := styleShare(out, tag); share < 0.95 {
+				t.Errorf("%s sample --control %s --seed %d: %.0f%% of letters in its style, want ≥ 95%%: %q", filepath.Base(model), tag, seed, 100*share, out)
+			}
 		}
 	}
 }

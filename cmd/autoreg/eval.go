@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/autoreg/autoreg/corpus"
@@ -61,6 +62,13 @@ func init() {
 				el := time.Since(start)
 				if *asJSON {
 					out := res.JSON()
+					for k, v := range out {
+						// JSON has no infinities: bits per character
+						// of a file without characters is null.
+						if x, ok := v.(float64); ok && (math.IsInf(x, 0) || math.IsNaN(x)) {
+							out[k] = nil
+						}
+					}
 					out["seconds"] = el.Seconds()
 					out["mode"] = m.String()
 					enc := json.NewEncoder(stdout)

@@ -92,9 +92,16 @@ func trainNeural(ctx context.Context, f *trainFlags, args []string) error {
 		meta = modelfile.Meta{Family: f.arch, Mode: mode.String(), Control: ctl.String(), Config: conf}
 		opts := train.Options{Batch: f.batch, Context: f.context, Steps: f.steps, Accum: f.accum,
 			LR: f.lr, Warmup: f.warmup, WeightDecay: f.weightDec, Clip: f.clip, Seed: f.seed,
-			EvalEvery: f.evalEvery, EvalTokens: f.evalTokens, MaxTime: f.maxTime}
+			EvalEvery: f.evalEvery, EvalTokens: f.evalTokens, MaxTime: f.maxTime,
+			// Every window starts <s> <ctl:TAG> (as CTRL starts every
+			// sequence with its code), so the code is in view at every
+			// position, as it is when generating.
+			ControlWindows: ctl.Kind != corpus.ControlNone}
 		if tr, err = train.New(m, opts); err != nil {
 			return usagef("%v", err)
+		}
+		if _, rec := tr.Model.(train.Recurrent); opts.ControlWindows && !rec {
+			fmt.Fprintln(stderr, "control codes: every training window starts with <s> and its sequence's code")
 		}
 	}
 
