@@ -205,7 +205,6 @@ func (g *gemmJob) block(lo, hi, qlo, qhi int) {
 			for t := range tilesM {
 				i0 := ic + t*mr
 				h := min(mr, g.m-i0)
-				apt := ap[t*mr*kcur : (t+1)*mr*kcur]
 				cOff := i0*g.ldc + g.jc + j0
 				if direct && h == mr {
 					aOff := i0*g.lda + g.pc
@@ -218,11 +217,13 @@ func (g *gemmJob) block(lo, hi, qlo, qhi int) {
 					g.storeEdge(tile, cOff, h, w)
 					continue
 				}
-				if h == mr && w == nr {
-					im.kernel(kcur, apt, bp, g.c[cOff:cOff+(mr-1)*g.ldc+nr], g.ldc, g.alpha, g.beta)
+				kr, kernel := im.tileKernel(h)
+				apt := ap[t*mr*kcur : t*mr*kcur+kr*kcur]
+				if h == kr && w == nr {
+					kernel(kcur, apt, bp, g.c[cOff:cOff+(kr-1)*g.ldc+nr], g.ldc, g.alpha, g.beta)
 					continue
 				}
-				im.kernel(kcur, apt, bp, tile, nr, 1, 0)
+				kernel(kcur, apt, bp, tile, nr, 1, 0)
 				g.storeEdge(tile, cOff, h, w)
 			}
 		}
@@ -251,16 +252,20 @@ func (g *gemmJob) storeEdge(tile []float32, cOff, h, w int) {
 
 // packA packs rows ic..ic+h of op(A)[:, pc:pc+kcur] into mr-high
 // micro-panels: panel t holds rows ic+t*mr.., column p of it at
-// ap[t*mr*kcur + p*mr:], zero-padded past h rows.
+// ap[t*mr*kcur + p*mr:]. A last, partial panel is packed as high as the
+// micro-kernel that will run it (gemmImpl.tileKernel), zero-padded past h
+// rows.
 func (g *gemmJob) packA(ap []float32, ic, h int) {
-	mr, kcur := g.im.mr, g.kcur
-	for t := 0; t*mr < h; t++ {
-		rows := min(mr, h-t*mr)
-		dst := ap[t*mr*kcur : (t+1)*mr*kcur]
+	kcur := g.kcur
+	for t := 0; t*g.im.mr < h; t++ {
+		i0 := ic + t*g.im.mr
+		rows := min(g.im.mr, h-t*g.im.mr)
+		base := t * g.im.mr * kcur
+		mr, _ := g.im.tileKernel(rows) // the panel's height
+		dst := ap[base : base+mr*kcur]
 		if rows < mr {
 			clear(dst)
 		}
-		i0 := ic + t*mr
 		if g.transA {
 			// A stored k×m: column p of the panel is contiguous in row pc+p.
 			if rows == 12 { // the AVX-512 tile: unrolled, no memmove call per 12 floats

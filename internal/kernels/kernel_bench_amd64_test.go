@@ -18,6 +18,8 @@ func BenchmarkMicroKernel(b *testing.B) {
 		ok     bool
 	}{
 		{"12x32avx512", 12, 32, kernel12x32AVX512, cpuAVX512},
+		{"8x32avx512", 8, 32, kernel8x32AVX512, cpuAVX512},
+		{"4x32avx512", 4, 32, kernel4x32AVX512, cpuAVX512},
 		{"6x16avx2", 6, 16, kernel6x16AVX2, cpuAVX2},
 	} {
 		if !k.ok {

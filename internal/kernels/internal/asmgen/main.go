@@ -36,11 +36,22 @@ func main() {
 	w("#include \"textflag.h\"")
 	for _, k := range []kernel{
 		{"kernel12x32AVX512", 12, 2, "Z", 64, 2, false},
+		// Short tiles for the last rows of a product (32 = 12+12+8 rows:
+		// an LSTM batch, an attention block), instead of padding to 12.
+		{"kernel8x32AVX512", 8, 2, "Z", 64, 2, false},
+		{"kernel4x32AVX512", 4, 2, "Z", 64, 2, false},
 		{"kernel6x16AVX2", 6, 2, "Y", 32, 2, false},
 		{"kernel6x16RowsAVX2", 6, 2, "Y", 32, 2, true},
 	} {
 		genKernel(w, k)
 	}
+	w("")
+	w("// func spinPause()")
+	w("//")
+	w("// A PAUSE hint for spin-wait loops (the worker pool's).")
+	w("TEXT ·spinPause(SB), NOSPLIT, $0-0")
+	w("\tPAUSE")
+	w("\tRET")
 	os.Stdout.WriteString(b.String())
 }
 
