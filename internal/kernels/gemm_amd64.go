@@ -56,8 +56,8 @@ var gemmAVX512 = &gemmImpl{
 		{4, asmKernel(4, 32, kernel4x32AVX512)},
 		{8, asmKernel(8, 32, kernel8x32AVX512)},
 	},
-	gemvN:  gemvNAsm(gemvNAccAVX512),
-	gemvT:  gemvTAsm(gemvT4AVX512),
+	gemvN: gemvNAsm(gemvNAccAVX512),
+	gemvT: gemvTAsm(gemvT4AVX512),
 }
 
 var gemmAVX2 = &gemmImpl{
