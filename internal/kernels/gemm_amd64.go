@@ -97,7 +97,7 @@ func gemvNAsm(f func(k int, x, b *float32, ldb int, acc *float32, w int)) func(x
 // gemvTAsm wraps a gemvT4 kernel as a gemmImpl.gemvT: four rows at a time;
 // the last group repeats its final row, so every output goes through the
 // same instructions.
-func gemvTAsm(f func(k int, x, r0, r1, r2, r3, out *float32)) func(x, b []float32, ldb int, y []float32, alpha, beta float32) {
+func gemvTAsm(f func(k int, x, r0, r1, r2, r3, out *float32, pf int)) func(x, b []float32, ldb int, y []float32, alpha, beta float32) {
 	return func(x, b []float32, ldb int, y []float32, alpha, beta float32) {
 		k, n := len(x), len(y)
 		if k == 0 || n == 0 {
@@ -105,8 +105,11 @@ func gemvTAsm(f func(k int, x, r0, r1, r2, r3, out *float32)) func(x, b []float3
 		}
 		_ = b[(n-1)*ldb+k-1]
 		var out [4]float32
+		// Prefetch one group (4 rows) ahead; past the last row the hints
+		// are harmless (a prefetch never faults).
+		pf := 4 * ldb * 4
 		for j := 0; j < n; j += 4 {
-			f(k, &x[0], &b[j*ldb], &b[min(j+1, n-1)*ldb], &b[min(j+2, n-1)*ldb], &b[min(j+3, n-1)*ldb], &out[0])
+			f(k, &x[0], &b[j*ldb], &b[min(j+1, n-1)*ldb], &b[min(j+2, n-1)*ldb], &b[min(j+3, n-1)*ldb], &out[0], pf)
 			finishGemv(y[j:min(j+4, n)], out[:min(4, n-j)], alpha, beta)
 		}
 	}

@@ -79,12 +79,12 @@ func addAVX512(dst, x, y []float32)
 // gemvT4AVX2 sets out[i] = Σₚ x[p]·rᵢ[p], p < k, for four rows.
 //
 //go:noescape
-func gemvT4AVX2(k int, x, r0, r1, r2, r3, out *float32)
+func gemvT4AVX2(k int, x, r0, r1, r2, r3, out *float32, pf int)
 
 // gemvT4AVX512 sets out[i] = Σₚ x[p]·rᵢ[p], p < k, for four rows.
 //
 //go:noescape
-func gemvT4AVX512(k int, x, r0, r1, r2, r3, out *float32)
+func gemvT4AVX512(k int, x, r0, r1, r2, r3, out *float32, pf int)
 
 // gemvNAccAVX2 adds Σₚ x[p]·b[p·ldb+j], p < k, to acc[j] for j < w.
 //

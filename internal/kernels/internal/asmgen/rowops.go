@@ -174,12 +174,16 @@ func (g *gen) layerNorm() {
 }
 
 // gemvT4: out[i] = Σₚ x[p]·rᵢ[p] for four rows (two accumulators each, then
-// one, then the masked tail).
+// one, then the masked tail). The main loop prefetches the same columns pf
+// bytes further on in each row (the rows of a later group: a row of a few
+// hundred floats is too short for the hardware prefetchers to follow, and a
+// generated token's weights stream from L3).
 func (g *gen) gemvT4() {
 	s := g.s
 	R := s.r
 	V, vb := s.lanes(), s.vb()
-	g.text("gemvT4", "56")
+	g.text("gemvT4", "64")
+	g.w("MOVQ pf+56(FP), R13")
 	g.w("MOVQ k+0(FP), CX")
 	g.w("MOVQ x+8(FP), SI")
 	g.w("MOVQ r0+16(FP), R8")
@@ -198,6 +202,12 @@ func (g *gen) gemvT4() {
 	g.w("JLT %s_loop", l)
 	g.w("VMOVUPS (SI)(DX*1), %s", R(8))
 	g.w("VMOVUPS %d(SI)(DX*1), %s", vb, R(9))
+	g.w("LEAQ (DX)(R13*1), R12")
+	for _, r := range rows {
+		for off := 0; off < 2*vb; off += 64 {
+			g.w("PREFETCHT0 %d(%s)(R12*1)", off, r)
+		}
+	}
 	for i, r := range rows {
 		g.w("VFMADD231PS (%s)(DX*1), %s, %s", r, R(8), R(i))
 		g.w("VFMADD231PS %d(%s)(DX*1), %s, %s", vb, r, R(9), R(4+i))
