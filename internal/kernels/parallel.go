@@ -75,7 +75,7 @@ func Parallel(n, grain int, fn func(lo, hi int)) {
 					break
 				}
 			}
-			spinPause()
+			spin(i)
 		}
 	}
 	j.wg.Wait()
@@ -89,7 +89,7 @@ func Parallel(n, grain int, fn func(lo, hi int)) {
 // still running their last chunk.
 const (
 	spinTime     = 50 * time.Microsecond
-	waitSpinTime = 200 * time.Microsecond
+	waitSpinTime = 100 * time.Microsecond
 )
 
 var timeBase = time.Now()
@@ -190,6 +190,17 @@ func (p *workerPool) spin() *job {
 				return <-p.work
 			}
 		}
-		spinPause()
+		spin(i)
 	}
+}
+
+// spin is one round of a spin-wait loop: PAUSE for the first rounds, then
+// a thread yield, so that on a machine with more runnable threads than
+// cores the thread we wait for gets the CPU instead of our spinning.
+func spin(i int) {
+	if i < 256 {
+		spinPause()
+		return
+	}
+	osYield()
 }
