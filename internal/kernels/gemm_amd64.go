@@ -18,13 +18,19 @@ func kernel8x32AVX512(kc int, a, b, c *float32, ldc int, alpha, beta float32)
 //go:noescape
 func kernel4x32AVX512(kc int, a, b, c *float32, ldc int, alpha, beta float32)
 
+// kernel12x32RowsAVX512 is kernel12x32AVX512 reading A unpacked from a
+// row-major matrix (row i at a + i·lda).
+//
+//go:noescape
+func kernel12x32RowsAVX512(kc int, a *float32, lda int, b, c *float32, ldc int, alpha, beta float32)
+
 //go:noescape
 func kernel6x16AVX2(kc int, a, b, c *float32, ldc int, alpha, beta float32)
 
 // kernel6x16RowsAVX2 reads A unpacked from a row-major matrix (row i at
 // a + i·lda), so the common layouts need no A packing at all. (Measured:
-// this helps the AVX2 path; the AVX-512 kernel is faster on packed A,
-// which the AVX transpose makes cheap, so it has no such variant.)
+// this helps both paths, except for the AVX-512 tile when A's rows are a
+// multiple of 4 KiB apart; see gemmImpl.rowsNot4K.)
 //
 //go:noescape
 func kernel6x16RowsAVX2(kc int, a *float32, lda int, b, c *float32, ldc int, alpha, beta float32)
@@ -51,7 +57,9 @@ func asmKernel(mr, nr int, f func(kc int, a, b, c *float32, ldc int, alpha, beta
 
 var gemmAVX512 = &gemmImpl{
 	name: "avx512", mr: 12, nr: 32, kc: 256, mc: 144, nc: 2048,
-	kernel: asmKernel(12, 32, kernel12x32AVX512),
+	kernel:     asmKernel(12, 32, kernel12x32AVX512),
+	kernelRows: asmKernelRows(12, 32, kernel12x32RowsAVX512),
+	rowsNot4K:  true,
 	short: []shortKernel{
 		{4, asmKernel(4, 32, kernel4x32AVX512)},
 		{8, asmKernel(8, 32, kernel8x32AVX512)},

@@ -217,7 +217,9 @@ func (g *gemmJob) block(kb *kblock, lo, hi, qlo, qhi int) {
 
 // direct reports whether full row tiles read A in place (a row-major A and
 // a micro-kernel that reads it unpacked).
-func (g *gemmJob) direct() bool { return !g.transA && g.im.kernelRows != nil }
+func (g *gemmJob) direct() bool {
+	return !g.transA && g.im.kernelRows != nil && !(g.im.rowsNot4K && g.lda%1024 == 0)
+}
 
 // prepA packs what the micro-kernels of rows ic..ic+mcur need of A for k
 // block kb into ap: every tile, or, when A is read in place, only a ragged

@@ -153,7 +153,8 @@ func TestSgemmSweep(t *testing.T) {
 		shape{5, 1500, 300}, // few row tiles, large: the column split
 		// Last row tiles that the short AVX-512 kernels (8 and 4 rows) fit
 		// exactly or with padding.
-		shape{32, 100, 300}, shape{20, 64, 33}, shape{16, 65, 40}, shape{8, 33, 17}, shape{4, 32, 9}, shape{30, 96, 64})
+		shape{32, 100, 300}, shape{20, 64, 33}, shape{16, 65, 40}, shape{8, 33, 17}, shape{4, 32, 9}, shape{30, 96, 64},
+		shape{25, 70, 1024}, shape{26, 40, 1024}) // rows 4 KiB apart (packed, not read in place)
 	for _, im := range gemmImpls() {
 		for si, s := range shapes {
 			for ti := range 4 {

@@ -40,6 +40,7 @@ func main() {
 		// an LSTM batch, an attention block), instead of padding to 12.
 		{"kernel8x32AVX512", 8, 2, "Z", 64, 2, false},
 		{"kernel4x32AVX512", 4, 2, "Z", 64, 2, false},
+		{"kernel12x32RowsAVX512", 12, 2, "Z", 64, 2, true},
 		{"kernel6x16AVX2", 6, 2, "Y", 32, 2, false},
 		{"kernel6x16RowsAVX2", 6, 2, "Y", 32, 2, true},
 	} {
