@@ -298,6 +298,27 @@ func (g *gemmJob) storeEdge(tile []float32, cOff, h, w int, beta float32) {
 // rows.
 func (g *gemmJob) packA(kb *kblock, ap []float32, ic, h int) {
 	kcur, pc := kb.kcur, kb.pc
+	if g.transA && g.im.mr == 12 && h >= 12 {
+		// A stored k×m, 12-row tiles: the full tiles are packed row by row of
+		// the stored A (each row's h floats read in one sequential sweep,
+		// not one 48-byte strip per tile and row: a wide A, such as the
+		// output gradient of a 10,000-word softmax, streams from memory).
+		full := h / 12
+		for p := range kcur {
+			src := g.a[(pc+p)*g.lda+ic:][:full*12]
+			for t := range full {
+				s := src[t*12 : t*12+12 : t*12+12]
+				d := ap[t*12*kcur+p*12:][:12:12]
+				d[0], d[1], d[2], d[3], d[4], d[5] = s[0], s[1], s[2], s[3], s[4], s[5]
+				d[6], d[7], d[8], d[9], d[10], d[11] = s[6], s[7], s[8], s[9], s[10], s[11]
+			}
+		}
+		if h%12 == 0 {
+			return
+		}
+		g.packA(kb, ap[full*12*kcur:], ic+full*12, h-full*12)
+		return
+	}
 	for t := 0; t*g.im.mr < h; t++ {
 		i0 := ic + t*g.im.mr
 		rows := min(g.im.mr, h-t*g.im.mr)
