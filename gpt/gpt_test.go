@@ -320,7 +320,7 @@ func FuzzRead(f *testing.F) {
 	var buf bytes.Buffer
 	m.WriteTo(&buf)
 	f.Add(buf.Bytes())
-	f.Add([]byte(payloadMagic))
+	f.Add([]byte(format.Magic))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m, err := Read(bytes.NewReader(data), int64(len(data)))
 		if err != nil {
