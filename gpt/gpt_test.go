@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/autoreg/autoreg"
+	"github.com/autoreg/autoreg/internal/testutil/neuraltest"
 )
 
 var tinyCfg = Config{Layers: 2, Dim: 16, Heads: 2, Context: 12}
@@ -21,19 +22,11 @@ func tinyModel(t testing.TB, cfg Config, base int) *Model {
 	return m
 }
 
-func randTokens(rng *rand.Rand, n, V int) []int32 {
-	x := make([]int32, n)
-	for i := range x {
-		x[i] = int32(rng.IntN(V))
-	}
-	return x
-}
-
 func TestInitLoss(t *testing.T) {
 	m := tinyModel(t, Config{Layers: 2, Dim: 32, Heads: 4, Context: 32}, 61)
 	rng := rand.New(rand.NewPCG(1, 1))
 	B, T := 4, 32
-	x, y := randTokens(rng, B*T, m.V), randTokens(rng, B*T, m.V)
+	x, y := neuraltest.RandTokens(rng, B*T, m.V), neuraltest.RandTokens(rng, B*T, m.V)
 	sum, n := m.Forward(x, y, B, T, nil)
 	loss := sum / float64(n)
 	if lnV := math.Log(float64(m.V)); math.Abs(loss-lnV) > 0.05 {
@@ -52,7 +45,7 @@ func TestModelGrad(t *testing.T) {
 		a.Params[i] += float32(0.1 * rng.NormFloat64())
 	}
 	B, T := 2, 7
-	x, y := randTokens(rng, B*T, m.V), randTokens(rng, B*T, m.V)
+	x, y := neuraltest.RandTokens(rng, B*T, m.V), neuraltest.RandTokens(rng, B*T, m.V)
 	y[3] = Ignore
 	loss := func() float64 {
 		s, n := m.Forward(x, y, B, T, nil)
@@ -88,7 +81,7 @@ func TestOverfitOneBatch(t *testing.T) {
 	m := tinyModel(t, Config{Layers: 2, Dim: 32, Heads: 2, Context: 16}, 20)
 	rng := rand.New(rand.NewPCG(3, 3))
 	B, T := 2, 16
-	x, y := randTokens(rng, B*T, m.V), randTokens(rng, B*T, m.V)
+	x, y := neuraltest.RandTokens(rng, B*T, m.V), neuraltest.RandTokens(rng, B*T, m.V)
 	a := m.arena
 	mo := make([]float32, a.Len())
 	vo := make([]float32, a.Len())
@@ -116,7 +109,7 @@ func TestDeterministicAcrossProcs(t *testing.T) {
 	m := tinyModel(t, Config{Layers: 2, Dim: 64, Heads: 4, Context: 64, Dropout: 0.1}, 30)
 	rng := rand.New(rand.NewPCG(4, 4))
 	B, T := 4, 64
-	x, y := randTokens(rng, B*T, m.V), randTokens(rng, B*T, m.V)
+	x, y := neuraltest.RandTokens(rng, B*T, m.V), neuraltest.RandTokens(rng, B*T, m.V)
 	run := func(procs int) ([]float32, float64) {
 		prev := runtime.GOMAXPROCS(procs)
 		defer runtime.GOMAXPROCS(prev)
@@ -147,7 +140,7 @@ func TestConformance(t *testing.T) {
 		m.arena.Params[i] += float32(0.05 * rng.NormFloat64())
 	}
 	T := m.cfg.Context
-	seq := randTokens(rng, T+1, m.V)
+	seq := neuraltest.RandTokens(rng, T+1, m.V)
 	_, _ = m.Forward(seq[:T], seq[1:], 1, T, nil)
 	batched := append([]float32(nil), m.Losses()...)
 

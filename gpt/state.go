@@ -87,7 +87,7 @@ func (j *attJob) run(lo, hi int) {
 		// scores = scale·K[0:end]·q, y = Vᵀ·softmax(scores): two
 		// matrix-vector products over the cache rows (stride C).
 		kernels.Sgemm(false, true, 1, end, hs, j.scale, j.qkv[h*hs:h*hs+hs], hs, j.kc[h*hs:], C, 0, sc, end)
-		softmaxRow(sc)
+		nn.SoftmaxRow(sc)
 		kernels.Sgemm(false, false, 1, hs, end, 1, sc, end, j.vc[h*hs:], C, 0, j.atty[h*hs:h*hs+hs], hs)
 	}
 }
@@ -272,7 +272,7 @@ func (s *State) forward(xs []autoreg.Token, all bool) {
 			kernels.Sgemm(false, true, n, end, hs, scale, q, 3*C, kc[h*hs:], C, 0, sc, end)
 			for i := range n {
 				row := sc[i*end : (i+1)*end]
-				softmaxRow(row[:pos+i+1])
+				nn.SoftmaxRow(row[:pos+i+1])
 				clear(row[pos+i+1:])
 			}
 			kernels.Sgemm(false, false, n, hs, end, 1, sc, end, vc[h*hs:], C, 0, atty[h*hs:], C)
@@ -305,61 +305,6 @@ func layerNormRows(out, inp, w, b []float32, rows, C int) {
 	}
 }
 
-// softmaxRow replaces x by its softmax.
-func softmaxRow(x []float32) {
-	mx := x[0]
-	for _, v := range x[1:] {
-		mx = max(mx, v)
-	}
-	for i := range x {
-		x[i] -= mx
-	}
-	kernels.Exp(x, x)
-	var sum float32
-	for _, v := range x {
-		sum += v
-	}
-	kernels.Scale(1/sum, x)
-}
-
-// logSoftmaxInto writes log softmax(x) to dst (float32, shift by the max,
-// log of the sum in float64).
-func logSoftmaxInto(dst, x, scratch []float32) {
-	mx := x[0]
-	for _, v := range x[1:] {
-		mx = max(mx, v)
-	}
-	for i, v := range x {
-		scratch[i] = v - mx
-	}
-	kernels.Exp(scratch, scratch)
-	var sum float64
-	for _, v := range scratch {
-		sum += float64(v)
-	}
-	lse := mx + float32(math.Log(sum))
-	for i, v := range x {
-		dst[i] = v - lse
-	}
-}
-
-// logProbOf returns log softmax(x)[t] in float64.
-func logProbOf(x []float32, t autoreg.Token, scratch []float32) float64 {
-	mx := x[0]
-	for _, v := range x[1:] {
-		mx = max(mx, v)
-	}
-	for i, v := range x {
-		scratch[i] = v - mx
-	}
-	kernels.Exp(scratch, scratch)
-	var sum float64
-	for _, v := range scratch {
-		sum += float64(v)
-	}
-	return float64(x[t]-mx) - math.Log(sum)
-}
-
 // LogProbs writes log P(next | history) for every token into dst. The
 // empty history (not even BOS) predicts the uniform distribution.
 func (s *State) LogProbs(dst []float32) {
@@ -375,7 +320,7 @@ func (s *State) LogProbs(dst []float32) {
 		return
 	}
 	if !s.haveLogp {
-		logSoftmaxInto(s.logp, s.last, s.probe)
+		nn.LogSoftmaxRow(s.logp, s.last, s.probe)
 		s.haveLogp = true
 	}
 	copy(dst, s.logp)
@@ -393,7 +338,7 @@ func (s *State) LogProb(x autoreg.Token) float64 {
 	if s.haveLogp {
 		return float64(s.logp[x])
 	}
-	return logProbOf(s.last, x, s.probe)
+	return nn.LogProbRow(s.last, int(x), s.probe)
 }
 
 // ScoreSequence implements autoreg.Scorer: it writes log P(xs[i] | history,
@@ -422,7 +367,7 @@ func (m *Model) ScoreSequence(st autoreg.State, xs []autoreg.Token, dst []float6
 		s.forward(xs[i:i+c], true)
 		s.n += c
 		for j := 0; j+1 < c; j++ {
-			dst[i+1+j] = logProbOf(s.logits[j*V:(j+1)*V], xs[i+1+j], s.probe)
+			dst[i+1+j] = nn.LogProbRow(s.logits[j*V:(j+1)*V], int(xs[i+1+j]), s.probe)
 		}
 		i += c
 	}
