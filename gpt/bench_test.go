@@ -1,6 +1,7 @@
 package gpt
 
 import (
+	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -56,4 +57,35 @@ func BenchmarkGenerate(b *testing.B) {
 	sec := time.Since(start).Seconds()
 	b.ReportMetric(float64(b.N*256)/sec, "tokens/s")
 	b.ReportMetric((neuraltest.CPUTime()-cpu0).Seconds()*1e6/float64(b.N*256), "cpu-µs/token")
+}
+
+// BenchmarkScoreSequence measures scoring a long text (eval's path): the
+// demo's model shape (2 layers, 128 wide, context 64) and the benchmark
+// model, 16,384 tokens per iteration.
+func BenchmarkScoreSequence(b *testing.B) {
+	for _, c := range []struct {
+		name string
+		cfg  Config
+	}{{"demo", Config{Layers: 2, Dim: 128, Heads: 4, Context: 64}}, {"bench", benchCfg}} {
+		b.Run(c.name, func(b *testing.B) {
+			m, err := New(c.cfg, autoreg.Vocab{Base: 97}, 1)
+			if err != nil {
+				b.Fatal(err)
+			}
+			rng := rand.New(rand.NewPCG(3, 4))
+			ids := neuraltest.RandTokens(rng, 1<<14, m.V)
+			xs := make([]autoreg.Token, len(ids))
+			for i, x := range ids {
+				xs[i] = autoreg.Token(x)
+			}
+			dst := make([]float64, len(xs))
+			st := m.NewState()
+			start := time.Now()
+			for b.Loop() {
+				st.Reset()
+				m.ScoreSequence(st, xs, dst)
+			}
+			b.ReportMetric(float64(b.N*len(xs))/time.Since(start).Seconds(), "tokens/s")
+		})
+	}
 }

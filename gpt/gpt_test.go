@@ -324,3 +324,50 @@ func FuzzRead(f *testing.F) {
 		_ = st.LogProb(0)
 	})
 }
+
+// TestScoreSequenceLong: over many windows (batched several at a time,
+// more than one batch, odd and even contexts, starting from states at
+// several positions) ScoreSequence agrees with appending token by token,
+// and leaves the same state behind.
+func TestScoreSequenceLong(t *testing.T) {
+	for _, T := range []int{12, 13} {
+		cfg := tinyCfg
+		cfg.Context = T
+		m := tinyModel(t, cfg, 13)
+		rng := rand.New(rand.NewPCG(9, uint64(T)))
+		for i := range m.arena.Params {
+			m.arena.Params[i] += float32(0.05 * rng.NormFloat64())
+		}
+		for _, pre := range []int{1, 5, T} {
+			seq := neuraltest.RandTokens(rng, pre+winBatch*T*2+7, m.V)
+			inc, bat := m.NewState(), m.NewState()
+			for _, x := range seq[:pre] {
+				inc.Append(autoreg.Token(x))
+				bat.Append(autoreg.Token(x))
+			}
+			xs := make([]autoreg.Token, len(seq)-pre)
+			for i := range xs {
+				xs[i] = autoreg.Token(seq[pre+i])
+			}
+			dst := make([]float64, len(xs))
+			m.ScoreSequence(bat, xs, dst)
+			for i, x := range xs {
+				want := inc.LogProb(x)
+				inc.Append(x)
+				if math.Abs(dst[i]-want) > 1e-4*math.Abs(want)+1e-6 {
+					t.Fatalf("T=%d pre=%d: token %d: ScoreSequence %.7g, incremental %.7g", T, pre, i, dst[i], want)
+				}
+			}
+			if inc.Len() != bat.Len() {
+				t.Fatalf("T=%d pre=%d: Len %d, want %d", T, pre, bat.Len(), inc.Len())
+			}
+			for _, x := range []autoreg.Token{3, 1, 4, 1, 5} { // the states continue alike
+				if a, b := inc.LogProb(x), bat.LogProb(x); math.Abs(a-b) > 1e-4*math.Abs(a)+1e-6 {
+					t.Fatalf("T=%d pre=%d: after scoring, %.7g vs incremental %.7g", T, pre, b, a)
+				}
+				inc.Append(x)
+				bat.Append(x)
+			}
+		}
+	}
+}

@@ -47,6 +47,8 @@ type State struct {
 	linFn func(lo, hi int)
 	att   attJob // one-row attention, per head
 	attFn func(lo, hi int)
+
+	win *winScratch // ScoreSequence's batched windows, allocated on first use
 }
 
 // linJob is the argument of a one-row linear layer cut into blocks of
@@ -339,36 +341,4 @@ func (s *State) LogProb(x autoreg.Token) float64 {
 		return float64(s.logp[x])
 	}
 	return nn.LogProbRow(s.last, int(x), s.probe)
-}
-
-// ScoreSequence implements autoreg.Scorer: it writes log P(xs[i] | history,
-// xs[:i]) into dst[i] and leaves st conditioned on xs, encoding as many
-// positions per pass as the window allows.
-func (m *Model) ScoreSequence(st autoreg.State, xs []autoreg.Token, dst []float64) {
-	s, ok := st.(*State)
-	if !ok || s.m != m {
-		panic("gpt: ScoreSequence: state of another model")
-	}
-	if len(dst) != len(xs) {
-		panic(fmt.Sprintf("gpt: ScoreSequence: %d tokens, %d results", len(xs), len(dst)))
-	}
-	V, T := m.V, m.cfg.Context
-	for _, x := range xs {
-		if x < 0 || int(x) >= V {
-			panic(fmt.Sprintf("gpt: ScoreSequence: token %d outside the vocabulary of %d", x, V))
-		}
-	}
-	for i := 0; i < len(xs); {
-		dst[i] = s.LogProb(xs[i])
-		if len(s.toks) == T {
-			s.shift()
-		}
-		c := min(len(xs)-i, T-len(s.toks))
-		s.forward(xs[i:i+c], true)
-		s.n += c
-		for j := 0; j+1 < c; j++ {
-			dst[i+1+j] = nn.LogProbRow(s.logits[j*V:(j+1)*V], int(xs[i+1+j]), s.probe)
-		}
-		i += c
-	}
 }
