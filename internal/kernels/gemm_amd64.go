@@ -102,23 +102,49 @@ func gemvNAsm(f func(k int, x, b *float32, ldb int, acc *float32, w int)) func(x
 	}
 }
 
-// gemvTAsm wraps a gemvT4 kernel as a gemmImpl.gemvT: four rows at a time;
-// the last group repeats its final row, so every output goes through the
-// same instructions.
-func gemvTAsm(f func(k int, x, r0, r1, r2, r3, out *float32, pf int)) func(x, b []float32, ldb int, y []float32, alpha, beta float32) {
+// gemvTAsm wraps a gemvT4 kernel as a gemmImpl.gemvT: the whole groups
+// of four rows in one call (sums into a pooled buffer), then a last group
+// that repeats its final row, so every output goes through the same
+// instructions; then y = alpha*sum + beta*y.
+func gemvTAsm(f func(k int, x, b *float32, ldb, groups int, out *float32, pf int)) func(x, b []float32, ldb int, y []float32, alpha, beta float32) {
 	return func(x, b []float32, ldb int, y []float32, alpha, beta float32) {
 		k, n := len(x), len(y)
 		if k == 0 || n == 0 {
 			return
 		}
 		_ = b[(n-1)*ldb+k-1]
-		var out [4]float32
 		// Prefetch one group (4 rows) ahead; past the last row the hints
 		// are harmless (a prefetch never faults).
 		pf := 4 * ldb * 4
-		for j := 0; j < n; j += 4 {
-			f(k, &x[0], &b[j*ldb], &b[min(j+1, n-1)*ldb], &b[min(j+2, n-1)*ldb], &b[min(j+3, n-1)*ldb], &out[0], pf)
-			finishGemv(y[j:min(j+4, n)], out[:min(4, n-j)], alpha, beta)
+		full := n / 4
+		if full > 0 {
+			buf := getBuf(4 * full)
+			sum := (*buf)[:4*full]
+			f(k, &x[0], &b[0], ldb, full, &sum[0], pf)
+			finishGemv(y[:4*full], sum, alpha, beta)
+			putBuf(buf)
+		}
+		if j := 4 * full; j < n {
+			// The last rows, the final one repeated into a whole group:
+			// copied, so the kernel reads four consecutive rows.
+			var rows [4]float32
+			var grp [4 * 256]float32
+			if k <= 256 {
+				g := grp[:4*k]
+				for i := range 4 {
+					copy(g[i*k:(i+1)*k], b[min(j+i, n-1)*ldb:][:k])
+				}
+				f(k, &x[0], &g[0], k, 1, &rows[0], 0)
+			} else {
+				buf := getBuf(4 * k)
+				g := (*buf)[:4*k]
+				for i := range 4 {
+					copy(g[i*k:(i+1)*k], b[min(j+i, n-1)*ldb:][:k])
+				}
+				f(k, &x[0], &g[0], k, 1, &rows[0], 0)
+				putBuf(buf)
+			}
+			finishGemv(y[j:], rows[:n-j], alpha, beta)
 		}
 	}
 }
