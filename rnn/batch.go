@@ -34,7 +34,6 @@ type trainState struct {
 	probs    []float32
 	losses   []float32
 	// Gradient scratch.
-	dlogits  []float32       // (N,V)
 	dH, dtmp []float32       // (N,H)
 	dIn      []float32       // (N,max(E,H))
 	dG, dhg  []float32       // (N,G·H)
@@ -84,7 +83,6 @@ func (m *Model) acts(B, T int) *trainState {
 	g(&s.logits, N*V)
 	g(&s.probs, N*V)
 	g(&s.losses, N)
-	g(&s.dlogits, N*V)
 	g(&s.dH, N*H)
 	g(&s.dtmp, N*H)
 	g(&s.dIn, N*max(E, H))
@@ -184,10 +182,11 @@ func (m *Model) Backward(scale float32) {
 	B, T := s.B, s.T
 	H, E, G, V, N := m.cfg.Hidden, m.cfg.embed(), m.cfg.gates(), m.V, B*T
 	L := len(m.layers)
-	nn.Zero(s.dlogits)
-	nn.CrossEntropyBackward(s.dlogits, s.probs, s.tgt, N, V, Ignore, scale)
+	// The logits' gradient replaces the probabilities (not needed after).
+	dlogits := s.probs
+	nn.CrossEntropyBackwardSet(dlogits, s.probs, s.tgt, N, V, Ignore, scale)
 	ow := m.outWeight()
-	nn.LinearBackwardSet(s.dtmp, ow.Grad(a), m.bout.Grad(a), s.dlogits, s.layers[L-1].out, ow.Data(a), N, H, V)
+	nn.LinearBackwardSet(s.dtmp, ow.Grad(a), m.bout.Grad(a), dlogits, s.layers[L-1].out, ow.Data(a), N, H, V)
 	// s.dtmp is the gradient of the top layer's output after dropout.
 	dOut := s.dtmp
 	for l := L - 1; l >= 0; l-- {
