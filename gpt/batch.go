@@ -205,8 +205,7 @@ func (m *Model) Backward(scale float32) {
 			dfcproj = s.dB
 		}
 		nn.LinearBackwardSet(s.d4a, w.fcprojw.Grad(a), w.fcpjb.Grad(a), dfcproj, la.fchGelu, w.fcprojw.Data(a), N, 4*C, C)
-		nn.Zero(s.d4b)
-		nn.GELUBackward(s.d4b, la.fch, s.d4a)
+		nn.GELUBackwardSet(s.d4b, la.fch, s.d4a)
 		nn.LinearBackwardSet(s.dA, w.fcw.Grad(a), w.fcb.Grad(a), s.d4b, la.ln2, w.fcw.Data(a), N, C, 4*C)
 		nn.LayerNormBackward(s.dres, w.ln2w.Grad(a), w.ln2b.Grad(a), s.dA, la.res2, w.ln2w.Data(a), la.ln2Mean, la.ln2Rstd, N, C)
 		// res2 = prev + drop(attproj): dres becomes d(prev).

@@ -164,6 +164,29 @@ func GELUBackward(dinp, inp, dout []float32) {
 	parallel3(geluBackwardSlice, dinp, inp, dout)
 }
 
+// GELUBackwardSet sets dinp[i] = gelu'(inp[i])*dout[i]: the values
+// GELUBackward accumulates into zeros (a zero may keep its sign), without a
+// pass to clear dinp first. dinp may alias dout.
+func GELUBackwardSet(dinp, inp, dout []float32) {
+	checkLen("GELUBackwardSet", len(dinp), "dinp, inp, dout", len(inp), len(dout))
+	if len(inp) <= elemGrain {
+		geluBackwardSetSlice(dinp, inp, dout)
+		return
+	}
+	parallel3(geluBackwardSetSlice, dinp, inp, dout)
+}
+
+func geluBackwardSetSlice(dinp, inp, dout []float32) {
+	switch {
+	case useAVX512:
+		geluBackwardSetAVX512(dinp, inp, dout)
+	case useAVX2:
+		geluBackwardSetAVX2(dinp, inp, dout)
+	default:
+		geluBackwardSetSliceGeneric(dinp, inp, dout)
+	}
+}
+
 func geluBackwardSlice(dinp, inp, dout []float32) {
 	switch {
 	case useAVX512:

@@ -82,8 +82,8 @@ func LSTMCellBackward(dgates, dcPrev, dh, dc, gates, cPrev, tanhC []float32, row
 }
 
 // LSTMCellBackwardSet is LSTMCellBackward except that it overwrites dgates
-// and dcPrev instead of accumulating into them (the same values as
-// accumulating into zeros, without a pass to clear them first).
+// and dcPrev instead of accumulating into them (the values accumulated into
+// zeros, a zero possibly keeping its sign; no pass to clear them first).
 func LSTMCellBackwardSet(dgates, dcPrev, dh, dc, gates, cPrev, tanhC []float32, rows, hidden int) {
 	lstmCellBackward(dgates, dcPrev, dh, dc, gates, cPrev, tanhC, rows, hidden, true)
 }

@@ -87,12 +87,12 @@ func TestLSTMCell(t *testing.T) {
 			checkGuard(t, "dgates (set)", dgs)
 			checkGuard(t, "dcPrev (set)", dcps)
 			for i := range dgs {
-				if math.Float32bits(dgs[i]) != math.Float32bits(dgz[i]) {
+				if dgs[i] != dgz[i] {
 					t.Fatalf("LSTMCellBackwardSet dgates[%d] = %v, want %v", i, dgs[i], dgz[i])
 				}
 			}
 			for i := range dcps {
-				if math.Float32bits(dcps[i]) != math.Float32bits(dcpz[i]) {
+				if dcps[i] != dcpz[i] {
 					t.Fatalf("LSTMCellBackwardSet dcPrev[%d] = %v, want %v", i, dcps[i], dcpz[i])
 				}
 			}

@@ -32,6 +32,8 @@ func geluAVX2(out, inp []float32)                        { geluSliceGeneric(out,
 func geluAVX512(out, inp []float32)                      { geluSliceGeneric(out, inp) }
 func geluBackwardAVX2(d, x, g []float32)                 { geluBackwardSliceGeneric(d, x, g) }
 func geluBackwardAVX512(d, x, g []float32)               { geluBackwardSliceGeneric(d, x, g) }
+func geluBackwardSetAVX2(d, x, g []float32)              { geluBackwardSetSliceGeneric(d, x, g) }
+func geluBackwardSetAVX512(d, x, g []float32)            { geluBackwardSetSliceGeneric(d, x, g) }
 
 func spinPause() {}
 

@@ -41,6 +41,12 @@ func geluBackwardAVX2(dinp, inp, dout []float32)
 func geluBackwardAVX512(dinp, inp, dout []float32)
 
 //go:noescape
+func geluBackwardSetAVX2(dinp, inp, dout []float32)
+
+//go:noescape
+func geluBackwardSetAVX512(dinp, inp, dout []float32)
+
+//go:noescape
 func expSumAVX2(dst, src []float32, shift float32) float32
 
 //go:noescape

@@ -85,7 +85,8 @@ func SoftmaxCrossEntropyBackward(dlogits, probs []float32, targets []int32, rows
 // accumulating into it, and dlogits may be probs itself: the gradient then
 // replaces the probabilities in place, with no buffer to clear first (for
 // a 10,000-word softmax, two fewer passes over the largest activation).
-// The values equal accumulating into zeros, bit for bit.
+// The values equal accumulating into zeros (bit for bit when scale > 0:
+// then no product is −0).
 func SoftmaxCrossEntropyBackwardSet(dlogits, probs []float32, targets []int32, rows, cols int, ignore int32, scale float32) {
 	checkRows("SoftmaxCrossEntropyBackwardSet", rows, cols, len(dlogits), len(probs))
 	if len(targets) < rows {
