@@ -29,6 +29,12 @@ trap 'rm -rf "$work"' EXIT
 echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "go: $(go version | cut -d' ' -f3-), GOMAXPROCS=2"
 go test -c -o "$work/gpt.test" ./gpt
+go test -c -o "$work/kernels.test" ./internal/kernels
+peak() { # one core's AVX-512 FMA throughput right now (clock and sharing included)
+	"$work/kernels.test" -test.run '^$' -test.bench '^BenchmarkFMAPeak$' -test.cpu 1 -test.benchtime 0.5s 2>/dev/null |
+		awk '/GFLOP/ { for (i = 1; i < NF; i++) if ($(i+1) == "GFLOP/s") print $i }'
+}
+echo "one core's FMA peak before: $(peak) GFLOP/s (a quiet core at 4.24 GHz: 271)"
 have_rnn=0
 if [ -d rnn ] && grep -q "BenchmarkTrainLSTM" rnn/*_test.go 2>/dev/null; then
 	go test -c -o "$work/rnn.test" ./rnn
@@ -62,6 +68,7 @@ for r in $(seq "$rounds"); do
 	theirs lstm-train 10 >> "$work/py.lstm-train"
 done
 
+echo "one core's FMA peak after: $(peak) GFLOP/s; load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 pyenv -c '
 import torch, re, os
