@@ -113,8 +113,9 @@ type Scorer struct {
 	Continuous bool
 }
 
-// batchWindow is how many tokens a batch-scoring model gets at once.
-const batchWindow = 1 << 10
+// batchWindow is how many tokens a batch-scoring model gets at once (enough
+// for gpt.ScoreSequence to encode many windows per batched pass).
+const batchWindow = 1 << 14
 
 // NewScorer returns a scorer for m.
 func NewScorer(m autoreg.Model) *Scorer {

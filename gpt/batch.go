@@ -45,7 +45,6 @@ type trainState struct {
 	d4a, d4b     []float32 // (N,4C)
 	dqkv         []float32 // (N,3C)
 	datt         []float32 // (B,NH,T,T)
-	dlogits      []float32 // (N,V)
 	ready        bool      // a Forward has run since the last Backward
 }
 
@@ -103,7 +102,6 @@ func (m *Model) acts(B, T int) *trainState {
 	g(&s.d4b, N*4*C)
 	g(&s.dqkv, N*3*C)
 	g(&s.datt, B*NH*T*T)
-	g(&s.dlogits, N*V)
 	return s
 }
 
@@ -183,9 +181,10 @@ func (m *Model) Backward(scale float32) {
 	a := m.arena
 	B, T := s.B, s.T
 	C, V, NH, N := m.cfg.Dim, m.V, m.cfg.Heads, B*T
-	nn.Zero(s.dlogits)
-	nn.CrossEntropyBackward(s.dlogits, s.probs, s.tgt, N, V, Ignore, scale)
-	nn.LinearBackwardSet(s.dA, m.wte.Grad(a), nil, s.dlogits, s.lnf, m.wte.Data(a), N, C, V)
+	// The logits' gradient replaces the probabilities (not needed after).
+	dlogits := s.probs
+	nn.CrossEntropyBackwardSet(dlogits, s.probs, s.tgt, N, V, Ignore, scale)
+	nn.LinearBackwardSet(s.dA, m.wte.Grad(a), nil, dlogits, s.lnf, m.wte.Data(a), N, C, V)
 	last := s.encoded
 	if len(m.layers) > 0 {
 		last = s.layers[len(m.layers)-1].res3
@@ -206,8 +205,7 @@ func (m *Model) Backward(scale float32) {
 			dfcproj = s.dB
 		}
 		nn.LinearBackwardSet(s.d4a, w.fcprojw.Grad(a), w.fcpjb.Grad(a), dfcproj, la.fchGelu, w.fcprojw.Data(a), N, 4*C, C)
-		nn.Zero(s.d4b)
-		nn.GELUBackward(s.d4b, la.fch, s.d4a)
+		nn.GELUBackwardSet(s.d4b, la.fch, s.d4a)
 		nn.LinearBackwardSet(s.dA, w.fcw.Grad(a), w.fcb.Grad(a), s.d4b, la.ln2, w.fcw.Data(a), N, C, 4*C)
 		nn.LayerNormBackward(s.dres, w.ln2w.Grad(a), w.ln2b.Grad(a), s.dA, la.res2, w.ln2w.Data(a), la.ln2Mean, la.ln2Rstd, N, C)
 		// res2 = prev + drop(attproj): dres becomes d(prev).

@@ -2,13 +2,11 @@ package gpt
 
 import (
 	"math/rand/v2"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/autoreg/autoreg"
-	"github.com/autoreg/autoreg/nn"
-	"github.com/autoreg/autoreg/optim"
+	"github.com/autoreg/autoreg/internal/testutil/neuraltest"
 )
 
 // The benchmark model: char GPT, 4 layers, 4 heads, width 256,
@@ -22,29 +20,8 @@ func BenchmarkTrainStep(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	B, T := 16, 128
-	rng := rand.New(rand.NewPCG(1, 2))
-	x, y := randTokens(rng, B*T, m.V), randTokens(rng, B*T, m.V)
-	opt := optim.NewAdamW(m.arena, 0.1)
-	step := func() {
-		nn.Zero(m.arena.Grads)
-		_, n := m.Forward(x, y, B, T, nil)
-		m.Backward(1 / float32(n))
-		optim.ClipGlobalNorm(m.arena.Grads, 1)
-		opt.Update(m.arena, 1e-3)
-	}
-	step()
-	b.ResetTimer()
-	start, cpu0 := time.Now(), cpuTime()
-	for range b.N {
-		step()
-	}
-	sec := time.Since(start).Seconds()
-	// CPU time per token is less sensitive than wall time to other
-	// processes sharing the machine (it still counts their cache damage).
-	b.ReportMetric((cpuTime()-cpu0).Seconds()*1e6/float64(b.N*B*T), "cpu-µs/token")
-	b.ReportMetric(float64(b.N*B*T)/sec, "tokens/s")
-	b.ReportMetric(m.FLOPsPerToken(T)*float64(b.N*B*T)/sec/1e9, "GFLOP/s")
+	const T = 128
+	neuraltest.BenchTrainStep(b, m, m.V, 16, T, m.FLOPsPerToken(T))
 }
 
 // BenchmarkGenerate measures incremental generation with the KV cache:
@@ -73,18 +50,42 @@ func BenchmarkGenerate(b *testing.B) {
 	run()
 	b.ReportAllocs()
 	b.ResetTimer()
-	start, cpu0 := time.Now(), cpuTime()
+	start, cpu0 := time.Now(), neuraltest.CPUTime()
 	for range b.N {
 		run()
 	}
 	sec := time.Since(start).Seconds()
 	b.ReportMetric(float64(b.N*256)/sec, "tokens/s")
-	b.ReportMetric((cpuTime()-cpu0).Seconds()*1e6/float64(b.N*256), "cpu-µs/token")
+	b.ReportMetric((neuraltest.CPUTime()-cpu0).Seconds()*1e6/float64(b.N*256), "cpu-µs/token")
 }
 
-// cpuTime is the process's user+system CPU time.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+// BenchmarkScoreSequence measures scoring a long text (eval's path): the
+// demo's model shape (2 layers, 128 wide, context 64) and the benchmark
+// model, 16,384 tokens per iteration.
+func BenchmarkScoreSequence(b *testing.B) {
+	for _, c := range []struct {
+		name string
+		cfg  Config
+	}{{"demo", Config{Layers: 2, Dim: 128, Heads: 4, Context: 64}}, {"bench", benchCfg}} {
+		b.Run(c.name, func(b *testing.B) {
+			m, err := New(c.cfg, autoreg.Vocab{Base: 97}, 1)
+			if err != nil {
+				b.Fatal(err)
+			}
+			rng := rand.New(rand.NewPCG(3, 4))
+			ids := neuraltest.RandTokens(rng, 1<<14, m.V)
+			xs := make([]autoreg.Token, len(ids))
+			for i, x := range ids {
+				xs[i] = autoreg.Token(x)
+			}
+			dst := make([]float64, len(xs))
+			st := m.NewState()
+			start := time.Now()
+			for b.Loop() {
+				st.Reset()
+				m.ScoreSequence(st, xs, dst)
+			}
+			b.ReportMetric(float64(b.N*len(xs))/time.Since(start).Seconds(), "tokens/s")
+		})
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/autoreg/autoreg"
+	"github.com/autoreg/autoreg/internal/testutil/neuraltest"
 )
 
 var tinyCfg = Config{Layers: 2, Dim: 16, Heads: 2, Context: 12}
@@ -22,19 +23,11 @@ func tinyModel(t testing.TB, cfg Config, base int) *Model {
 	return m
 }
 
-func randTokens(rng *rand.Rand, n, V int) []int32 {
-	x := make([]int32, n)
-	for i := range x {
-		x[i] = int32(rng.IntN(V))
-	}
-	return x
-}
-
 func TestInitLoss(t *testing.T) {
 	m := tinyModel(t, Config{Layers: 2, Dim: 32, Heads: 4, Context: 32}, 61)
 	rng := rand.New(rand.NewPCG(1, 1))
 	B, T := 4, 32
-	x, y := randTokens(rng, B*T, m.V), randTokens(rng, B*T, m.V)
+	x, y := neuraltest.RandTokens(rng, B*T, m.V), neuraltest.RandTokens(rng, B*T, m.V)
 	sum, n := m.Forward(x, y, B, T, nil)
 	loss := sum / float64(n)
 	if lnV := math.Log(float64(m.V)); math.Abs(loss-lnV) > 0.05 {
@@ -53,7 +46,7 @@ func TestModelGrad(t *testing.T) {
 		a.Params[i] += float32(0.1 * rng.NormFloat64())
 	}
 	B, T := 2, 7
-	x, y := randTokens(rng, B*T, m.V), randTokens(rng, B*T, m.V)
+	x, y := neuraltest.RandTokens(rng, B*T, m.V), neuraltest.RandTokens(rng, B*T, m.V)
 	y[3] = Ignore
 	loss := func() float64 {
 		s, n := m.Forward(x, y, B, T, nil)
@@ -89,7 +82,7 @@ func TestOverfitOneBatch(t *testing.T) {
 	m := tinyModel(t, Config{Layers: 2, Dim: 32, Heads: 2, Context: 16}, 20)
 	rng := rand.New(rand.NewPCG(3, 3))
 	B, T := 2, 16
-	x, y := randTokens(rng, B*T, m.V), randTokens(rng, B*T, m.V)
+	x, y := neuraltest.RandTokens(rng, B*T, m.V), neuraltest.RandTokens(rng, B*T, m.V)
 	a := m.arena
 	mo := make([]float32, a.Len())
 	vo := make([]float32, a.Len())
@@ -117,7 +110,7 @@ func TestDeterministicAcrossProcs(t *testing.T) {
 	m := tinyModel(t, Config{Layers: 2, Dim: 64, Heads: 4, Context: 64, Dropout: 0.1}, 30)
 	rng := rand.New(rand.NewPCG(4, 4))
 	B, T := 4, 64
-	x, y := randTokens(rng, B*T, m.V), randTokens(rng, B*T, m.V)
+	x, y := neuraltest.RandTokens(rng, B*T, m.V), neuraltest.RandTokens(rng, B*T, m.V)
 	run := func(procs int) ([]float32, float64) {
 		prev := runtime.GOMAXPROCS(procs)
 		defer runtime.GOMAXPROCS(prev)
@@ -148,7 +141,7 @@ func TestConformance(t *testing.T) {
 		m.arena.Params[i] += float32(0.05 * rng.NormFloat64())
 	}
 	T := m.cfg.Context
-	seq := randTokens(rng, T+1, m.V)
+	seq := neuraltest.RandTokens(rng, T+1, m.V)
 	_, _ = m.Forward(seq[:T], seq[1:], 1, T, nil)
 	batched := append([]float32(nil), m.Losses()...)
 
@@ -321,7 +314,7 @@ func FuzzRead(f *testing.F) {
 	var buf bytes.Buffer
 	m.WriteTo(&buf)
 	f.Add(buf.Bytes())
-	f.Add([]byte(payloadMagic))
+	f.Add([]byte(format.Magic))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m, err := Read(bytes.NewReader(data), int64(len(data)))
 		if err != nil {
@@ -331,6 +324,53 @@ func FuzzRead(f *testing.F) {
 		st.Append(0)
 		_ = st.LogProb(0)
 	})
+}
+
+// TestScoreSequenceLong: over many windows (batched several at a time,
+// more than one batch, odd and even contexts, starting from states at
+// several positions) ScoreSequence agrees with appending token by token,
+// and leaves the same state behind.
+func TestScoreSequenceLong(t *testing.T) {
+	for _, T := range []int{12, 13} {
+		cfg := tinyCfg
+		cfg.Context = T
+		m := tinyModel(t, cfg, 13)
+		rng := rand.New(rand.NewPCG(9, uint64(T)))
+		for i := range m.arena.Params {
+			m.arena.Params[i] += float32(0.05 * rng.NormFloat64())
+		}
+		for _, pre := range []int{1, 5, T} {
+			seq := neuraltest.RandTokens(rng, pre+winBatch*T*2+7, m.V)
+			inc, bat := m.NewState(), m.NewState()
+			for _, x := range seq[:pre] {
+				inc.Append(autoreg.Token(x))
+				bat.Append(autoreg.Token(x))
+			}
+			xs := make([]autoreg.Token, len(seq)-pre)
+			for i := range xs {
+				xs[i] = autoreg.Token(seq[pre+i])
+			}
+			dst := make([]float64, len(xs))
+			m.ScoreSequence(bat, xs, dst)
+			for i, x := range xs {
+				want := inc.LogProb(x)
+				inc.Append(x)
+				if math.Abs(dst[i]-want) > 1e-4*math.Abs(want)+1e-6 {
+					t.Fatalf("T=%d pre=%d: token %d: ScoreSequence %.7g, incremental %.7g", T, pre, i, dst[i], want)
+				}
+			}
+			if inc.Len() != bat.Len() {
+				t.Fatalf("T=%d pre=%d: Len %d, want %d", T, pre, bat.Len(), inc.Len())
+			}
+			for _, x := range []autoreg.Token{3, 1, 4, 1, 5} { // the states continue alike
+				if a, b := inc.LogProb(x), bat.LogProb(x); math.Abs(a-b) > 1e-4*math.Abs(a)+1e-6 {
+					t.Fatalf("T=%d pre=%d: after scoring, %.7g vs incremental %.7g", T, pre, b, a)
+				}
+				inc.Append(x)
+				bat.Append(x)
+			}
+		}
+	}
 }
 
 // Past the window, <s> and the control code of the current sequence take

@@ -52,11 +52,16 @@ type State struct {
 	probe                  []float32 // (V) scratch for row log-softmax
 	mean, rstd, lnfScratch []float32
 
-	lin linJob // one-row linear layers in blocks (see linear)
+	lin   linJob // one-row linear layers in blocks (see linear)
+	linFn func(lo, hi int)
+	att   attJob // one-row attention, per head
+	attFn func(lo, hi int)
+
+	win *winScratch // ScoreSequence's batched windows, allocated on first use
 }
 
 // linJob is the argument of a one-row linear layer cut into blocks of
-// output rows.
+// output rows, run by the worker pool.
 type linJob struct {
 	out, inp, w, b []float32
 	C              int
@@ -64,31 +69,58 @@ type linJob struct {
 
 func (j *linJob) run(lo, hi int) {
 	C := j.C
-	nn.LinearForward(j.out[lo:hi], j.inp, j.w[lo*C:hi*C], j.b[lo:hi], 1, C, hi-lo)
+	out := j.out[lo:hi]
+	beta := float32(0)
+	if j.b != nil {
+		copy(out, j.b[lo:hi])
+		beta = 1
+	}
+	kernels.Sgemm(false, true, 1, hi-lo, C, 1, j.inp[:C], C, j.w[lo*C:hi*C], C, beta, out, hi-lo)
 }
 
-// gemvBlock is the most multiply-adds a one-row product hands to the
-// kernels at once: below the kernels' threshold for splitting a
-// matrix-vector product over the worker pool.
-const gemvBlock = 1 << 17
+// attJob is the attention of one generated token, one head per chunk.
+type attJob struct {
+	s        *State
+	qkv      []float32 // (3C) of the new token
+	kc, vc   []float32 // the layer's cache
+	atty     []float32 // (C)
+	end      int       // positions attended to
+	hs, C    int
+	scale    float32
+	scores   []float32 // (NH,Context)
+	scoreLen int
+}
+
+func (j *attJob) run(lo, hi int) {
+	hs, C, end := j.hs, j.C, j.end
+	for h := lo; h < hi; h++ {
+		sc := j.scores[h*j.scoreLen : h*j.scoreLen+end]
+		// scores = scale·K[0:end]·q, y = Vᵀ·softmax(scores): two
+		// matrix-vector products over the cache rows (stride C).
+		kernels.Sgemm(false, true, 1, end, hs, j.scale, j.qkv[h*hs:h*hs+hs], hs, j.kc[h*hs:], C, 0, sc, end)
+		nn.SoftmaxRow(sc)
+		kernels.Sgemm(false, false, 1, hs, end, 1, sc, end, j.vc[h*hs:], C, 0, j.atty[h*hs:h*hs+hs], hs)
+	}
+}
+
+// genBlock is the size, in multiply-adds, of one worker's chunk of a
+// one-row product. With the pool's helpers spinning between products a
+// hand-off costs about a microsecond, so a product of a token (65K–262K
+// multiply-adds, 15–60µs) is split over both cores. The split never
+// changes a result: every output element is the same dot product.
+const genBlock = 1 << 15
 
 // linear is nn.LinearForward, except that a single row (generating a
-// token: a matrix-vector product) runs on the calling goroutine in blocks
-// of output rows. Measured on the 2-core machine, handing each of the ~20
-// products of a token to the worker pool costs more in wake-ups than the
-// second core gains (2,100–2,800 tokens/s against 3,300–4,200 on one
-// goroutine); a pool whose workers spin between products would change
-// that. Every output element is the same dot product either way.
+// token: a matrix-vector product, bound by reading the weights) is cut
+// into blocks of output rows spread over the worker pool.
 func (s *State) linear(out, inp, w, b []float32, n, C, OC int) {
-	if n > 1 || OC*C <= gemvBlock {
+	if n > 1 || OC*C <= genBlock {
 		nn.LinearForward(out, inp, w, b, n, C, OC)
 		return
 	}
 	s.lin = linJob{out: out, inp: inp, w: w, b: b, C: C}
-	rows := max(16, gemvBlock/C&^15)
-	for lo := 0; lo < OC; lo += rows {
-		s.lin.run(lo, min(lo+rows, OC))
-	}
+	rows := max(16, genBlock/C&^15)
+	kernels.Parallel(OC, rows, s.linFn)
 	s.lin = linJob{}
 }
 
@@ -105,6 +137,8 @@ func (m *Model) newState() *State {
 		s.k[l] = make([]float32, T*C)
 		s.v[l] = make([]float32, T*C)
 	}
+	s.linFn = s.lin.run
+	s.attFn = s.att.run
 	s.grow(1)
 	return s
 }
@@ -122,7 +156,7 @@ func (s *State) grow(rows int) {
 	g(&s.tmp, rows*C)
 	g(&s.qkv, rows*3*C)
 	g(&s.fch, rows*4*C)
-	g(&s.scores, rows*T)
+	g(&s.scores, max(rows, m.cfg.Heads)*T)
 	g(&s.logits, rows*V)
 	s.rows = rows
 }
@@ -252,6 +286,7 @@ func (s *State) forward(xs []autoreg.Token, all bool) {
 	ln, qkv, atty, tmp, fch := s.ln[:n*C], s.qkv[:n*3*C], s.atty[:n*C], s.tmp[:n*C], s.fch[:n*4*C]
 	scale := float32(1 / math.Sqrt(float64(hs)))
 	end := pos + n
+	T := m.cfg.Context
 	for l := range m.layers {
 		w := &m.layers[l]
 		kc, vc := s.k[l], s.v[l]
@@ -261,27 +296,22 @@ func (s *State) forward(xs []autoreg.Token, all bool) {
 			copy(kc[(pos+i)*C:(pos+i+1)*C], qkv[i*3*C+C:i*3*C+2*C])
 			copy(vc[(pos+i)*C:(pos+i+1)*C], qkv[i*3*C+2*C:i*3*C+3*C])
 		}
+		if n == 1 {
+			s.att = attJob{s: s, qkv: qkv, kc: kc, vc: vc, atty: atty, end: end, hs: hs, C: C,
+				scale: scale, scores: s.scores, scoreLen: T}
+			kernels.Parallel(NH, max(1, genBlock/(2*end*hs)), s.attFn)
+			s.att = attJob{}
+		}
 		for h := range NH {
-			q := qkv[h*hs:]
 			if n == 1 {
-				sc := s.scores[:end]
-				qh := q[:hs]
-				for j := range end {
-					sc[j] = scale * kernels.Dot(qh, kc[j*C+h*hs:j*C+h*hs+hs])
-				}
-				softmaxRow(sc)
-				y := atty[h*hs : h*hs+hs]
-				clear(y)
-				for j, p := range sc {
-					kernels.Axpy(p, vc[j*C+h*hs:j*C+h*hs+hs], y)
-				}
-				continue
+				break
 			}
+			q := qkv[h*hs:]
 			sc := s.scores[:n*end]
 			kernels.Sgemm(false, true, n, end, hs, scale, q, 3*C, kc[h*hs:], C, 0, sc, end)
 			for i := range n {
 				row := sc[i*end : (i+1)*end]
-				softmaxRow(row[:pos+i+1])
+				nn.SoftmaxRow(row[:pos+i+1])
 				clear(row[pos+i+1:])
 			}
 			kernels.Sgemm(false, false, n, hs, end, 1, sc, end, vc[h*hs:], C, 0, atty[h*hs:], C)
@@ -314,61 +344,6 @@ func layerNormRows(out, inp, w, b []float32, rows, C int) {
 	}
 }
 
-// softmaxRow replaces x by its softmax.
-func softmaxRow(x []float32) {
-	mx := x[0]
-	for _, v := range x[1:] {
-		mx = max(mx, v)
-	}
-	for i := range x {
-		x[i] -= mx
-	}
-	kernels.Exp(x, x)
-	var sum float32
-	for _, v := range x {
-		sum += v
-	}
-	kernels.Scale(1/sum, x)
-}
-
-// logSoftmaxInto writes log softmax(x) to dst (float32, shift by the max,
-// log of the sum in float64).
-func logSoftmaxInto(dst, x, scratch []float32) {
-	mx := x[0]
-	for _, v := range x[1:] {
-		mx = max(mx, v)
-	}
-	for i, v := range x {
-		scratch[i] = v - mx
-	}
-	kernels.Exp(scratch, scratch)
-	var sum float64
-	for _, v := range scratch {
-		sum += float64(v)
-	}
-	lse := mx + float32(math.Log(sum))
-	for i, v := range x {
-		dst[i] = v - lse
-	}
-}
-
-// logProbOf returns log softmax(x)[t] in float64.
-func logProbOf(x []float32, t autoreg.Token, scratch []float32) float64 {
-	mx := x[0]
-	for _, v := range x[1:] {
-		mx = max(mx, v)
-	}
-	for i, v := range x {
-		scratch[i] = v - mx
-	}
-	kernels.Exp(scratch, scratch)
-	var sum float64
-	for _, v := range scratch {
-		sum += float64(v)
-	}
-	return float64(x[t]-mx) - math.Log(sum)
-}
-
 // LogProbs writes log P(next | history) for every token into dst. The
 // empty history (not even BOS) predicts the uniform distribution.
 func (s *State) LogProbs(dst []float32) {
@@ -384,7 +359,7 @@ func (s *State) LogProbs(dst []float32) {
 		return
 	}
 	if !s.haveLogp {
-		logSoftmaxInto(s.logp, s.last, s.probe)
+		nn.LogSoftmaxRow(s.logp, s.last, s.probe)
 		s.haveLogp = true
 	}
 	copy(dst, s.logp)
@@ -402,38 +377,5 @@ func (s *State) LogProb(x autoreg.Token) float64 {
 	if s.haveLogp {
 		return float64(s.logp[x])
 	}
-	return logProbOf(s.last, x, s.probe)
-}
-
-// ScoreSequence implements autoreg.Scorer: it writes log P(xs[i] | history,
-// xs[:i]) into dst[i] and leaves st conditioned on xs, encoding as many
-// positions per pass as the window allows.
-func (m *Model) ScoreSequence(st autoreg.State, xs []autoreg.Token, dst []float64) {
-	s, ok := st.(*State)
-	if !ok || s.m != m {
-		panic("gpt: ScoreSequence: state of another model")
-	}
-	if len(dst) != len(xs) {
-		panic(fmt.Sprintf("gpt: ScoreSequence: %d tokens, %d results", len(xs), len(dst)))
-	}
-	V, T := m.V, m.cfg.Context
-	for _, x := range xs {
-		if x < 0 || int(x) >= V {
-			panic(fmt.Sprintf("gpt: ScoreSequence: token %d outside the vocabulary of %d", x, V))
-		}
-	}
-	for i := 0; i < len(xs); {
-		dst[i] = s.LogProb(xs[i])
-		if len(s.toks) == T {
-			s.shift()
-		}
-		c := min(len(xs)-i, T-len(s.toks))
-		s.track(xs[i : i+c])
-		s.forward(xs[i:i+c], true)
-		s.n += c
-		for j := 0; j+1 < c; j++ {
-			dst[i+1+j] = logProbOf(s.logits[j*V:(j+1)*V], xs[i+1+j], s.probe)
-		}
-		i += c
-	}
+	return nn.LogProbRow(s.last, int(x), s.probe)
 }

@@ -69,20 +69,7 @@ func attForwardHead(out, att, qkv []float32, b, h, T, C, NH int) {
 
 // causalSoftmaxRow replaces row[:n] by its softmax and zeroes row[n:].
 func causalSoftmaxRow(row []float32, n int) {
-	x := row[:n]
-	mx := x[0]
-	for _, v := range x[1:] {
-		mx = max(mx, v)
-	}
-	for i := range x {
-		x[i] -= mx
-	}
-	kernels.Exp(x, x)
-	var s float32
-	for _, v := range x {
-		s += v
-	}
-	kernels.Scale(1/s, x)
+	SoftmaxRow(row[:n])
 	clear(row[n:])
 }
 

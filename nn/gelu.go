@@ -16,6 +16,11 @@ func GELUBackward(dinp, inp, dout []float32) {
 	forChunks(len(inp), func(lo, hi int) { kernels.GELUBackward(dinp[lo:hi], inp[lo:hi], dout[lo:hi]) })
 }
 
+// GELUBackwardSet sets dinp = gelu'(inp)⊙dout (no buffer to clear first).
+func GELUBackwardSet(dinp, inp, dout []float32) {
+	forChunks(len(inp), func(lo, hi int) { kernels.GELUBackwardSet(dinp[lo:hi], inp[lo:hi], dout[lo:hi]) })
+}
+
 // ResidualForward computes out = a + b (the residual connection).
 func ResidualForward(out, a, b []float32) {
 	forChunks(len(a), func(lo, hi int) { kernels.Add(out[lo:hi], a[lo:hi], b[lo:hi]) })

@@ -34,14 +34,13 @@ type trainState struct {
 	probs    []float32
 	losses   []float32
 	// Gradient scratch.
-	dlogits  []float32 // (N,V)
-	dH, dtmp []float32 // (N,H)
-	dIn      []float32 // (N,max(E,H))
-	dG, dhg  []float32 // (N,G·H)
-	dhn, dcn []float32 // (B,H)
-	dcp      []float32 // (B,H)
-	colTmp   []float32 // (G·H)
-	whT      []float32 // (H,G·H): Uᵀ of the current layer
+	dH, dtmp []float32       // (N,H)
+	dIn      []float32       // (N,max(E,H))
+	dG, dhg  []float32       // (N,G·H)
+	dhn, dcn []float32       // (B,H)
+	dcp      []float32       // (B,H)
+	colTmp   []float32       // (G·H)
+	packU    kernels.PackedB // U of the current layer, packed for the step products
 	losses64 float64
 	ready    bool
 }
@@ -84,7 +83,6 @@ func (m *Model) acts(B, T int) *trainState {
 	g(&s.logits, N*V)
 	g(&s.probs, N*V)
 	g(&s.losses, N)
-	g(&s.dlogits, N*V)
 	g(&s.dH, N*H)
 	g(&s.dtmp, N*H)
 	g(&s.dIn, N*max(E, H))
@@ -94,8 +92,6 @@ func (m *Model) acts(B, T int) *trainState {
 	g(&s.dcn, B*H)
 	g(&s.dcp, B*H)
 	g(&s.colTmp, G*H)
-	g(&s.whT, H*G*H)
-	g(&s.whT, H*G*H)
 	return s
 }
 
@@ -133,18 +129,16 @@ func (m *Model) Forward(x, y []int32, B, T int, rng *rand.Rand) (sum float64, n 
 		nn.LinearForward(la.xg, in, w.wx.Data(a), w.b.Data(a), N, inW, G*H)
 		ch := carry[l*B*H : (l+1)*B*H]
 		copy(la.hs[:B*H], ch)
-		// The step products h·Uᵀ use a transposed copy of U, made once
-		// per Forward: a GEMM packs its right operand on every call, and
-		// packing a row-major K×N operand is a plain copy, where the
-		// transposed one would be transposed again at every step.
-		whT := s.whT
-		transpose(whT, w.wh.Data(a), G*H, H)
+		// The step products h·Uᵀ multiply by U packed once per Forward
+		// (Sgemm would pack its right operand again at every step).
+		pu := &s.packU
+		pu.Pack(true, H, G*H, w.wh.Data(a), H)
 		if m.cfg.Cell == LSTM {
 			cc := carry[(m.cfg.Layers+l)*B*H : (m.cfg.Layers+l+1)*B*H]
 			copy(la.cs[:B*H], cc)
 			for t := range T {
 				g := la.xg[t*B*G*H : (t+1)*B*G*H]
-				kernels.Sgemm(false, false, B, G*H, H, 1, la.hs[t*B*H:], H, whT, G*H, 1, g, G*H)
+				kernels.SgemmPacked(false, B, 1, la.hs[t*B*H:], H, pu, 1, g, G*H)
 				nn.LSTMCellForward(la.hs[(t+1)*B*H:(t+2)*B*H], la.cs[(t+1)*B*H:(t+2)*B*H],
 					la.tanhC[t*B*H:(t+1)*B*H], g, la.cs[t*B*H:(t+1)*B*H], B, H)
 			}
@@ -153,7 +147,7 @@ func (m *Model) Forward(x, y []int32, B, T int, rng *rand.Rand) (sum float64, n 
 			bhn := w.bhn.Data(a)
 			for t := range T {
 				hg := la.hg[t*B*G*H : (t+1)*B*G*H]
-				kernels.Sgemm(false, false, B, G*H, H, 1, la.hs[t*B*H:], H, whT, G*H, 0, hg, G*H)
+				kernels.SgemmPacked(false, B, 1, la.hs[t*B*H:], H, pu, 0, hg, G*H)
 				for b := range B {
 					kernels.Axpy(1, bhn, hg[b*G*H+2*H:b*G*H+3*H])
 				}
@@ -188,10 +182,11 @@ func (m *Model) Backward(scale float32) {
 	B, T := s.B, s.T
 	H, E, G, V, N := m.cfg.Hidden, m.cfg.embed(), m.cfg.gates(), m.V, B*T
 	L := len(m.layers)
-	nn.Zero(s.dlogits)
-	nn.CrossEntropyBackward(s.dlogits, s.probs, s.tgt, N, V, Ignore, scale)
+	// The logits' gradient replaces the probabilities (not needed after).
+	dlogits := s.probs
+	nn.CrossEntropyBackwardSet(dlogits, s.probs, s.tgt, N, V, Ignore, scale)
 	ow := m.outWeight()
-	nn.LinearBackwardSet(s.dtmp, ow.Grad(a), m.bout.Grad(a), s.dlogits, s.layers[L-1].out, ow.Data(a), N, H, V)
+	nn.LinearBackwardSet(s.dtmp, ow.Grad(a), m.bout.Grad(a), dlogits, s.layers[L-1].out, ow.Data(a), N, H, V)
 	// s.dtmp is the gradient of the top layer's output after dropout.
 	dOut := s.dtmp
 	for l := L - 1; l >= 0; l-- {
@@ -207,7 +202,8 @@ func (m *Model) Backward(scale float32) {
 		if l > 0 {
 			in, inW = s.layers[l-1].out, H
 		}
-		wh := w.wh.Data(a)
+		pu := &s.packU
+		pu.Pack(false, G*H, H, w.wh.Data(a), H)
 		dG := s.dG[:N*G*H]
 		clear(s.dhn)
 		if m.cfg.Cell == LSTM {
@@ -221,13 +217,11 @@ func (m *Model) Backward(scale float32) {
 				if t < T-1 {
 					dc = dcn
 				}
-				clear(dcp)
 				g := dG[t*B*G*H : (t+1)*B*G*H]
-				clear(g) // here, not in one pass up front: the step's slice stays in cache
-				nn.LSTMCellBackward(g, dcp, dh, dc, la.xg[t*B*G*H:(t+1)*B*G*H], la.cs[t*B*H:(t+1)*B*H],
+				nn.LSTMCellBackwardSet(g, dcp, dh, dc, la.xg[t*B*G*H:(t+1)*B*G*H], la.cs[t*B*H:(t+1)*B*H],
 					la.tanhC[t*B*H:(t+1)*B*H], B, H)
 				// dh_(t−1) = dG_t·U
-				kernels.Sgemm(false, false, B, H, G*H, 1, g, G*H, wh, H, 0, s.dhn, H)
+				kernels.SgemmPacked(false, B, 1, g, G*H, pu, 0, s.dhn, H)
 				dcn, dcp = dcp, dcn
 			}
 			// dU += Σ_t dG_tᵀ·h_(t−1), one GEMM over all steps.
@@ -245,7 +239,7 @@ func (m *Model) Backward(scale float32) {
 				clear(s.dcp) // dh_(t−1) accumulator
 				nn.GRUCellBackward(dG[t*B*G*H:(t+1)*B*G*H], hgT, s.dcp, dh, la.gates[t*B*G*H:(t+1)*B*G*H],
 					la.hg[t*B*G*H:(t+1)*B*G*H], la.hs[t*B*H:(t+1)*B*H], B, H)
-				kernels.Sgemm(false, false, B, H, G*H, 1, hgT, G*H, wh, H, 1, s.dcp, H)
+				kernels.SgemmPacked(false, B, 1, hgT, G*H, pu, 1, s.dcp, H)
 				copy(s.dhn, s.dcp)
 			}
 			kernels.Sgemm(true, false, G*H, H, N, 1, dhg, G*H, la.hs, H, 1, w.wh.Grad(a), H)
@@ -268,25 +262,4 @@ func (m *Model) Backward(scale float32) {
 		demb = d
 	}
 	nn.EmbeddingBackward(m.emb.Grad(a), demb, s.ids, N, E)
-}
-
-// transpose writes the transpose of src (rows×cols) into dst (cols×rows),
-// in 32×32 tiles split over the worker pool.
-func transpose(dst, src []float32, rows, cols int) {
-	const tile = 32
-	tiles := (rows + tile - 1) / tile
-	kernels.Parallel(tiles, max(1, tiles/8), func(lo, hi int) {
-		for ti := lo; ti < hi; ti++ {
-			r0, r1 := ti*tile, min((ti+1)*tile, rows)
-			for c0 := 0; c0 < cols; c0 += tile {
-				c1 := min(c0+tile, cols)
-				for r := r0; r < r1; r++ {
-					row := src[r*cols : r*cols+cols]
-					for c := c0; c < c1; c++ {
-						dst[c*rows+r] = row[c]
-					}
-				}
-			}
-		}
-	})
 }

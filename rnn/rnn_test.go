@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/autoreg/autoreg"
+	"github.com/autoreg/autoreg/internal/testutil/neuraltest"
 	"github.com/autoreg/autoreg/nn"
 )
 
@@ -18,14 +19,6 @@ func newModel(t testing.TB, cfg Config, base int) *Model {
 		t.Fatal(err)
 	}
 	return m
-}
-
-func randTokens(rng *rand.Rand, n, V int) []int32 {
-	x := make([]int32, n)
-	for i := range x {
-		x[i] = int32(rng.IntN(V))
-	}
-	return x
 }
 
 var configs = []Config{
@@ -44,7 +37,7 @@ func TestModelGrad(t *testing.T) {
 			a.Params[i] += float32(0.2 * rng.NormFloat64())
 		}
 		B, T := 2, 5
-		x, y := randTokens(rng, B*T, m.V), randTokens(rng, B*T, m.V)
+		x, y := neuraltest.RandTokens(rng, B*T, m.V), neuraltest.RandTokens(rng, B*T, m.V)
 		y[4] = Ignore
 		// A nonzero carried state: the gradient treats it as a constant.
 		start := append([]float32(nil), m.Carry(B)...)
@@ -88,7 +81,7 @@ func TestInitLossAndOverfit(t *testing.T) {
 		m := newModel(t, cfg, 30)
 		rng := rand.New(rand.NewPCG(3, 3))
 		B, T := 4, 12
-		x, y := randTokens(rng, B*T, m.V), randTokens(rng, B*T, m.V)
+		x, y := neuraltest.RandTokens(rng, B*T, m.V), neuraltest.RandTokens(rng, B*T, m.V)
 		s, n := m.Forward(x, y, B, T, nil)
 		if lnV := math.Log(float64(m.V)); math.Abs(s/float64(n)-lnV) > 0.1 {
 			t.Fatalf("%s: initial loss %.4f, ln V %.4f", cfg.Cell, s/float64(n), lnV)
@@ -127,7 +120,7 @@ func TestConformance(t *testing.T) {
 			m.arena.Params[i] += float32(0.1 * rng.NormFloat64())
 		}
 		T := 2*scoreChunk + 7 // ScoreSequence crosses chunk boundaries
-		seq := randTokens(rng, T+1, m.V)
+		seq := neuraltest.RandTokens(rng, T+1, m.V)
 		clear(m.Carry(1))
 		m.Forward(seq[:T], seq[1:], 1, T, nil)
 		batched := append([]float32(nil), m.tr.losses...)
@@ -200,7 +193,7 @@ func TestDeterministicAcrossProcs(t *testing.T) {
 	m := newModel(t, Config{Cell: LSTM, Layers: 2, Hidden: 64, Dropout: 0.2}, 40)
 	rng := rand.New(rand.NewPCG(4, 4))
 	B, T := 8, 16
-	x, y := randTokens(rng, B*T, m.V), randTokens(rng, B*T, m.V)
+	x, y := neuraltest.RandTokens(rng, B*T, m.V), neuraltest.RandTokens(rng, B*T, m.V)
 	run := func(procs int) ([]float32, float64) {
 		prev := runtime.GOMAXPROCS(procs)
 		defer runtime.GOMAXPROCS(prev)

@@ -121,22 +121,7 @@ func (s *State) LogProbs(dst []float32) {
 	}
 	if !s.haveLp {
 		s.compute()
-		mx := s.logits[0]
-		for _, v := range s.logits[1:] {
-			mx = max(mx, v)
-		}
-		for i, v := range s.logits {
-			s.scratch[i] = v - mx
-		}
-		kernels.Exp(s.scratch, s.scratch)
-		var sum float64
-		for _, v := range s.scratch {
-			sum += float64(v)
-		}
-		lse := mx + float32(math.Log(sum))
-		for i, v := range s.logits {
-			s.logp[i] = v - lse
-		}
+		nn.LogSoftmaxRow(s.logp, s.logits, s.scratch)
 		s.haveLp = true
 	}
 	copy(dst, s.logp)
@@ -155,19 +140,7 @@ func (s *State) LogProb(x autoreg.Token) float64 {
 		return float64(s.logp[x])
 	}
 	s.compute()
-	mx := s.logits[0]
-	for _, v := range s.logits[1:] {
-		mx = max(mx, v)
-	}
-	for i, v := range s.logits {
-		s.scratch[i] = v - mx
-	}
-	kernels.Exp(s.scratch, s.scratch)
-	var sum float64
-	for _, v := range s.scratch {
-		sum += float64(v)
-	}
-	return float64(s.logits[x]-mx) - math.Log(sum)
+	return nn.LogProbRow(s.logits, int(x), s.scratch)
 }
 
 // scoreChunk is how many tokens ScoreSequence runs before one batched
@@ -201,27 +174,10 @@ func (m *Model) ScoreSequence(st autoreg.State, xs []autoreg.Token, dst []float6
 		}
 		nn.LinearForward(s.lbuf[:n*V], s.hbuf[:n*H], m.outWeight().Data(a), m.bout.Data(a), n, H, V)
 		for j := 0; j+1 < n; j++ {
-			dst[i+1+j] = logProbRow(s.lbuf[j*V:(j+1)*V], xs[i+1+j], s.scratch)
+			dst[i+1+j] = nn.LogProbRow(s.lbuf[j*V:(j+1)*V], int(xs[i+1+j]), s.scratch)
 		}
 		copy(s.logits, s.lbuf[(n-1)*V:n*V])
 		s.fresh, s.haveLp = true, false
 		i += n
 	}
-}
-
-// logProbRow is log softmax(x)[t] in float64.
-func logProbRow(x []float32, t autoreg.Token, scratch []float32) float64 {
-	mx := x[0]
-	for _, v := range x[1:] {
-		mx = max(mx, v)
-	}
-	for i, v := range x {
-		scratch[i] = v - mx
-	}
-	kernels.Exp(scratch, scratch)
-	var sum float64
-	for _, v := range scratch {
-		sum += float64(v)
-	}
-	return float64(x[t]-mx) - math.Log(sum)
 }

@@ -2,9 +2,20 @@
 # autoreg against PyTorch 1.13 (Debian's python3-torch) on the issue-4 rows:
 # char GPT training, GPT generation with the KV cache, char LSTM training.
 # Same model, same batch, 2 threads each, alternating rounds in one run,
-# medians. PyTorch gets its best setup: OpenMP OpenBLAS, SkylakeX kernels,
-# 2 threads. A ratio is printed only if PyTorch reaches at least 80% of the
-# issue's reference figures (otherwise the machine is too busy to compare).
+# medians. PyTorch gets its best setup, in its command only: the OpenMP
+# build of OpenBLAS through LD_LIBRARY_PATH (Debian's PyTorch is built with
+# BLAS_INFO=generic: its matrix products are the system BLAS's sgemm),
+# OPENBLAS_CORETYPE=SkylakeX (this environment forces Haswell kernels),
+# OPENBLAS_L2_SIZE unset (this environment sets it to 512, which shrinks
+# OpenBLAS's blocking), OMP_NUM_THREADS=2 and torch.set_num_threads(2)
+# (PyTorch defaults to 1 thread here), flushing of denormals, warm-up
+# rounds, and inference mode for generation. PYTORCH_ENV adds variables to
+# that command (e.g. PYTORCH_ENV="ATEN_CPU_CAPABILITY=avx512" to try ATen's
+# AVX-512 elementwise kernels; it defaults to AVX2). A ratio is printed
+# only if PyTorch reaches at least 80% of the issue's reference figures
+# (otherwise the machine is too busy to compare: under load, OpenMP's
+# spinning threads lose whole scheduler slices, and one LSTM step was seen
+# to take 19 s instead of ~0.2 s).
 #
 # usage: scripts/bench-vs-pytorch.sh [rounds]     (default 3)
 # needs: apt-get install -y python3-torch libopenblas0-openmp
@@ -18,6 +29,12 @@ trap 'rm -rf "$work"' EXIT
 echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "go: $(go version | cut -d' ' -f3-), GOMAXPROCS=2"
 go test -c -o "$work/gpt.test" ./gpt
+go test -c -o "$work/kernels.test" ./internal/kernels
+peak() { # one core's AVX-512 FMA throughput right now (clock and sharing included)
+	"$work/kernels.test" -test.run '^$' -test.bench '^BenchmarkFMAPeak$' -test.cpu 1 -test.benchtime 0.5s 2>/dev/null |
+		awk '/GFLOP/ { for (i = 1; i < NF; i++) if ($(i+1) == "GFLOP/s") print $i }'
+}
+echo "one core's FMA peak before: $(peak) GFLOP/s (a quiet core at 4.24 GHz: 271)"
 have_rnn=0
 if [ -d rnn ] && grep -q "BenchmarkTrainLSTM" rnn/*_test.go 2>/dev/null; then
 	go test -c -o "$work/rnn.test" ./rnn
@@ -28,8 +45,13 @@ ours() { # bench name → tokens/s
 	GOMAXPROCS=2 "$1" -test.run '^$' -test.bench "^$2\$" -test.benchtime "$3" 2>&1 | tee -a "$work/go.log" |
 		awk '/tokens\/s/ { for (i = 1; i < NF; i++) if ($(i+1) == "tokens/s") print $i }'
 }
+# pyenv runs /usr/bin/python3 in PyTorch's best setup (see the top).
+pyenv() {
+	# shellcheck disable=SC2086
+	env -u OPENBLAS_L2_SIZE LD_LIBRARY_PATH=$blasdir OPENBLAS_CORETYPE=SkylakeX OMP_NUM_THREADS=2 ${PYTORCH_ENV:-} /usr/bin/python3 "$@"
+}
 theirs() {
-	LD_LIBRARY_PATH=$blasdir OPENBLAS_CORETYPE=SkylakeX /usr/bin/python3 scripts/bench_pytorch.py "$1" --reps "$2" |
+	pyenv scripts/bench_pytorch.py "$1" --reps "$2" |
 		tee -a "$work/py.log" | python3 -c 'import json,sys
 for l in sys.stdin:
     d = json.loads(l)
@@ -46,13 +68,16 @@ for r in $(seq "$rounds"); do
 	theirs lstm-train 10 >> "$work/py.lstm-train"
 done
 
+echo "one core's FMA peak after: $(peak) GFLOP/s; load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
-LD_LIBRARY_PATH=$blasdir OPENBLAS_CORETYPE=SkylakeX /usr/bin/python3 -c '
-import torch, re
+pyenv -c '
+import torch, re, os
 torch.set_num_threads(2)
 cfg = torch.__config__.show()
 print("pytorch:", torch.__version__, "| threads", torch.get_num_threads(), "|", re.search(r"BLAS_INFO=[^,]+", cfg).group(0),
-      "|", [l.split()[-1] for l in open("/proc/self/maps") if "libopenblas" in l][:1], "| OPENBLAS_CORETYPE=SkylakeX")'
+      "|", [l.split()[-1] for l in open("/proc/self/maps") if "libopenblas" in l][:1],
+      "|", re.search(r"CPU capability usage: \S+", cfg).group(0), "| mkldnn", torch.backends.mkldnn.is_available(),
+      "| OPENBLAS_CORETYPE=%s OPENBLAS_L2_SIZE=%s OMP_NUM_THREADS=%s" % tuple(os.environ.get(k, "unset") for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OMP_NUM_THREADS")))'
 allocs=$(awk '/BenchmarkGenerate/ { for (i = 1; i < NF; i++) if ($(i+1) == "allocs/op") print $i }' "$work/go.log" | sort -n | tail -1)
 echo "generation: ${allocs:-?} heap allocations per run of prompt + 256 tokens (the prompt and window re-encodings go through Sgemm's pooled buffers; an appended token alone allocates nothing: go test -run GenerationAllocs ./gpt)"
 echo

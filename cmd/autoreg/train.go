@@ -49,6 +49,7 @@ type trainFlags struct {
 	evalTokens int
 	clip       float64
 	weightDec  float64
+	beta2      float64
 	validSplit float64
 }
 
@@ -90,6 +91,7 @@ func init() {
 			fs.IntVar(&f.evalTokens, "eval-tokens", 0, "neural: validation tokens per evaluation (0 = all)")
 			fs.Float64Var(&f.clip, "clip", 1, "neural: clip the global gradient norm to this value (0 = off)")
 			fs.Float64Var(&f.weightDec, "weight-decay", 0.1, "neural: AdamW decoupled weight decay on matrices")
+			fs.Float64Var(&f.beta2, "beta2", 0.95, "neural: AdamW β₂ (0.95 as GPT-2/nanoGPT; 0.999 suits rare words' sparse gradients)")
 			fs.Float64Var(&f.validSplit, "valid-split", 0, "neural: hold out this `FRACTION` of the end of the training text for validation, e.g. 0.1 (tiny Shakespeare's standard split)")
 			return func(ctx context.Context, args []string) error {
 				if err := checkOut("--out", f.out); err != nil {

@@ -91,7 +91,7 @@ func trainNeural(ctx context.Context, f *trainFlags, args []string) error {
 		conf, _ := json.Marshal(cfg)
 		meta = modelfile.Meta{Family: f.arch, Mode: mode.String(), Control: ctl.String(), Config: conf}
 		opts := train.Options{Batch: f.batch, Context: f.context, Steps: f.steps, Accum: f.accum,
-			LR: f.lr, Warmup: f.warmup, WeightDecay: f.weightDec, Clip: f.clip, Seed: f.seed,
+			LR: f.lr, Warmup: f.warmup, WeightDecay: f.weightDec, Beta2: f.beta2, Clip: f.clip, Seed: f.seed,
 			EvalEvery: f.evalEvery, EvalTokens: f.evalTokens, MaxTime: f.maxTime,
 			// Every window starts <s> <ctl:TAG> (as CTRL starts every
 			// sequence with its code), so the code is in view at every

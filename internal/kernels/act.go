@@ -1,5 +1,7 @@
 package kernels
 
+import "sync"
+
 // Elementwise nonlinearities. All of them are built on one float32 exp
 // (expGeneric and its vector twins): Cody–Waite range reduction
 // x = n·ln2 + r, |r| ≤ ln2/2, a degree-7 Taylor polynomial for eʳ and a
@@ -13,6 +15,48 @@ package kernels
 // multiple of every vector width, ~10–30µs of work.
 const elemGrain = 1 << 15
 
+// elemJob is an elementwise leaf split over the worker pool, pooled with a
+// long-lived method value so that a large call allocates nothing (a
+// closure over the slices would, at every call).
+type elemJob struct {
+	f2      func(a, b []float32)
+	f3      func(a, b, c []float32)
+	a, b, c []float32
+	fn      func(lo, hi int)
+}
+
+func (j *elemJob) run(lo, hi int) {
+	if j.f3 != nil {
+		j.f3(j.a[lo:hi], j.b[lo:hi], j.c[lo:hi])
+		return
+	}
+	j.f2(j.a[lo:hi], j.b[lo:hi])
+}
+
+var elemPool = sync.Pool{New: func() any {
+	j := new(elemJob)
+	j.fn = j.run
+	return j
+}}
+
+// parallel2 runs f over a and b (same length) in elemGrain chunks.
+func parallel2(f func(a, b []float32), a, b []float32) {
+	j := elemPool.Get().(*elemJob)
+	j.f2, j.a, j.b = f, a, b
+	Parallel(len(a), elemGrain, j.fn)
+	*j = elemJob{fn: j.fn}
+	elemPool.Put(j)
+}
+
+// parallel3 runs f over a, b and c (same length) in elemGrain chunks.
+func parallel3(f func(a, b, c []float32), a, b, c []float32) {
+	j := elemPool.Get().(*elemJob)
+	j.f3, j.a, j.b, j.c = f, a, b, c
+	Parallel(len(a), elemGrain, j.fn)
+	*j = elemJob{fn: j.fn}
+	elemPool.Put(j)
+}
+
 // Exp computes out[i] = eˣ for x = inp[i]: +Inf above ~88.72, 0 below
 // ~-103.97, subnormal in between as IEEE would round it (to within
 // expMaxErr relative error).
@@ -22,7 +66,7 @@ func Exp(out, inp []float32) {
 		expSlice(out, inp)
 		return
 	}
-	Parallel(len(inp), elemGrain, func(lo, hi int) { expSlice(out[lo:hi], inp[lo:hi]) })
+	parallel2(expSlice, out, inp)
 }
 
 func expSlice(out, inp []float32) {
@@ -43,7 +87,7 @@ func Sigmoid(out, inp []float32) {
 		sigmoidSlice(out, inp)
 		return
 	}
-	Parallel(len(inp), elemGrain, func(lo, hi int) { sigmoidSlice(out[lo:hi], inp[lo:hi]) })
+	parallel2(sigmoidSlice, out, inp)
 }
 
 func sigmoidSlice(out, inp []float32) {
@@ -66,7 +110,7 @@ func Tanh(out, inp []float32) {
 		tanhSlice(out, inp)
 		return
 	}
-	Parallel(len(inp), elemGrain, func(lo, hi int) { tanhSlice(out[lo:hi], inp[lo:hi]) })
+	parallel2(tanhSlice, out, inp)
 }
 
 func tanhSlice(out, inp []float32) {
@@ -95,7 +139,7 @@ func GELU(out, inp []float32) {
 		geluSlice(out, inp)
 		return
 	}
-	Parallel(len(inp), elemGrain, func(lo, hi int) { geluSlice(out[lo:hi], inp[lo:hi]) })
+	parallel2(geluSlice, out, inp)
 }
 
 func geluSlice(out, inp []float32) {
@@ -117,7 +161,30 @@ func GELUBackward(dinp, inp, dout []float32) {
 		geluBackwardSlice(dinp, inp, dout)
 		return
 	}
-	Parallel(len(inp), elemGrain, func(lo, hi int) { geluBackwardSlice(dinp[lo:hi], inp[lo:hi], dout[lo:hi]) })
+	parallel3(geluBackwardSlice, dinp, inp, dout)
+}
+
+// GELUBackwardSet sets dinp[i] = gelu'(inp[i])*dout[i]: the values
+// GELUBackward accumulates into zeros (a zero may keep its sign), without a
+// pass to clear dinp first. dinp may alias dout.
+func GELUBackwardSet(dinp, inp, dout []float32) {
+	checkLen("GELUBackwardSet", len(dinp), "dinp, inp, dout", len(inp), len(dout))
+	if len(inp) <= elemGrain {
+		geluBackwardSetSlice(dinp, inp, dout)
+		return
+	}
+	parallel3(geluBackwardSetSlice, dinp, inp, dout)
+}
+
+func geluBackwardSetSlice(dinp, inp, dout []float32) {
+	switch {
+	case useAVX512:
+		geluBackwardSetAVX512(dinp, inp, dout)
+	case useAVX2:
+		geluBackwardSetAVX2(dinp, inp, dout)
+	default:
+		geluBackwardSetSliceGeneric(dinp, inp, dout)
+	}
 }
 
 func geluBackwardSlice(dinp, inp, dout []float32) {

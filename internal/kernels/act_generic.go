@@ -133,6 +133,14 @@ func geluSliceGeneric(out, inp []float32) {
 	}
 }
 
+func geluBackwardSetSliceGeneric(dinp, inp, dout []float32) {
+	dinp = dinp[:len(inp)]
+	dout = dout[:len(inp)]
+	for i, x := range inp {
+		dinp[i] = geluGradGeneric(x) * dout[i]
+	}
+}
+
 func geluBackwardSliceGeneric(dinp, inp, dout []float32) {
 	dinp = dinp[:len(inp)]
 	dout = dout[:len(inp)]

@@ -127,6 +127,17 @@ func checkActivations(t *testing.T, x, dout, init []float32) {
 		mag := s + math.Abs(2*xv*s*(1-s)*geluS*(1+3*geluC*xv*xv))
 		return (expMaxErr+3+6*math.Abs(z))*u*mag*abs32(dout[i]) + u*(abs32(init[i])+abs32(want[i]))
 	})
+	// The overwriting variant: the values accumulated into zeros (equal,
+	// except that a zero may keep its sign), whatever dinp held.
+	zero := make([]float32, len(x))
+	GELUBackward(zero, x, dout)
+	copy(got, init)
+	GELUBackwardSet(got, x, dout)
+	for i := range got {
+		if got[i] != zero[i] && !(got[i] != got[i] && zero[i] != zero[i]) {
+			t.Fatalf("GELUBackwardSet(%v) = %v, want %v", x[i], got[i], zero[i])
+		}
+	}
 	// In place.
 	y := append([]float32(nil), x...)
 	Tanh(y, y)

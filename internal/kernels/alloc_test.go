@@ -22,6 +22,7 @@ func TestNoAllocs(t *testing.T) {
 	loss := make([]float32, 1)
 	tgt := []int32{3}
 	xs := make([]float32, 4*C)
+	big, bigOut := randSlice(r, 3*elemGrain+5, -3, 3), make([]float32, 3*elemGrain+5)
 	forEachPath(t, func(t *testing.T, p path) {
 		for _, c := range []struct {
 			name string
@@ -36,6 +37,10 @@ func TestNoAllocs(t *testing.T) {
 			{"SoftmaxCrossEntropyBackward", func() { SoftmaxCrossEntropyBackward(y, probs, tgt, 1, V, -1, 1) }},
 			{"LayerNorm", func() { LayerNorm(ln, nil, nil, x, lnw, lnb, 1, C, 1e-5) }},
 			{"GELU", func() { GELU(ln, x) }},
+			// Long enough to be split over the pool (re-encoding a window).
+			{"GELU split", func() { GELU(bigOut, big) }},
+			{"GELUBackward split", func() { GELUBackward(bigOut, big, big) }},
+			{"Tanh split", func() { Tanh(bigOut, big) }},
 			{"LSTMCell", func() { LSTMCell(hh, cc, tc, gates, cp, 1, H) }},
 			{"GRUCell", func() { GRUCell(hh, gates[:3*H], gates[:3*H], gates[H:], cp, 1, H) }},
 			{"Dot", func() { _ = Dot(x, x) }},

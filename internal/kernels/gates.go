@@ -78,6 +78,17 @@ func lstmRows(h, c, tanhC, gates, cPrev []float32, H int, lo, hi int) {
 // into dgates (rows×4H, pre-activation gradients, same layout as gates) and
 // dcPrev (rows×H). dcPrev must not alias dc.
 func LSTMCellBackward(dgates, dcPrev, dh, dc, gates, cPrev, tanhC []float32, rows, hidden int) {
+	lstmCellBackward(dgates, dcPrev, dh, dc, gates, cPrev, tanhC, rows, hidden, false)
+}
+
+// LSTMCellBackwardSet is LSTMCellBackward except that it overwrites dgates
+// and dcPrev instead of accumulating into them (the values accumulated into
+// zeros, a zero possibly keeping its sign; no pass to clear them first).
+func LSTMCellBackwardSet(dgates, dcPrev, dh, dc, gates, cPrev, tanhC []float32, rows, hidden int) {
+	lstmCellBackward(dgates, dcPrev, dh, dc, gates, cPrev, tanhC, rows, hidden, true)
+}
+
+func lstmCellBackward(dgates, dcPrev, dh, dc, gates, cPrev, tanhC []float32, rows, hidden int, set bool) {
 	if dc == nil {
 		checkCell("LSTMCellBackward", rows, hidden, 4, len(dgates), len(dcPrev), len(dh), len(cPrev), len(tanhC), len(gates)/4)
 	} else {
@@ -85,13 +96,13 @@ func LSTMCellBackward(dgates, dcPrev, dh, dc, gates, cPrev, tanhC []float32, row
 	}
 	H := hidden
 	if g := rowGrain(4 * hidden); rows > g {
-		Parallel(rows, g, func(lo, hi int) { lstmBackwardRows(dgates, dcPrev, dh, dc, gates, cPrev, tanhC, H, lo, hi) })
+		Parallel(rows, g, func(lo, hi int) { lstmBackwardRows(dgates, dcPrev, dh, dc, gates, cPrev, tanhC, H, lo, hi, set) })
 		return
 	}
-	lstmBackwardRows(dgates, dcPrev, dh, dc, gates, cPrev, tanhC, H, 0, rows)
+	lstmBackwardRows(dgates, dcPrev, dh, dc, gates, cPrev, tanhC, H, 0, rows, set)
 }
 
-func lstmBackwardRows(dgates, dcPrev, dh, dc, gates, cPrev, tanhC []float32, H int, lo, hi int) {
+func lstmBackwardRows(dgates, dcPrev, dh, dc, gates, cPrev, tanhC []float32, H int, lo, hi int, set bool) {
 	for r := lo; r < hi; r++ {
 		g := gates[r*4*H : (r+1)*4*H]
 		dg := dgates[r*4*H : (r+1)*4*H]
@@ -102,6 +113,21 @@ func lstmBackwardRows(dgates, dcPrev, dh, dc, gates, cPrev, tanhC []float32, H i
 		var dcr []float32
 		if dc != nil {
 			dcr = dc[r*H : (r+1)*H]
+		}
+		if set {
+			for j := range H {
+				d := dhr[j] * og[j] * (1 - tc[j]*tc[j])
+				if dcr != nil {
+					d += dcr[j]
+				}
+				i, f, gv, o := ig[j], fg[j], gg[j], og[j]
+				dig[j] = d * gv * i * (1 - i)
+				dfg[j] = d * cp[j] * f * (1 - f)
+				dgg[j] = d * i * (1 - gv*gv)
+				dog[j] = dhr[j] * tc[j] * o * (1 - o)
+				dcp[j] = d * f
+			}
+			continue
 		}
 		for j := range H {
 			d := dhr[j] * og[j] * (1 - tc[j]*tc[j])

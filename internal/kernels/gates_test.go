@@ -76,6 +76,26 @@ func TestLSTMCell(t *testing.T) {
 					t.Fatalf("LSTM dcPrev[%d] = %v, want %v", i, dcpg[i], dcpw[i])
 				}
 			}
+			// The overwriting variant equals accumulating into zeros, bit
+			// for bit, and ignores what the buffers held.
+			dgz, dcpz := guarded(rows*4*H), guarded(rows*H)
+			LSTMCellBackward(dgz, dcpz, dh, dc, gg, cPrev, tg, rows, H)
+			dgs, dcps := guarded(rows*4*H), guarded(rows*H)
+			copy(dgs, dg0)
+			copy(dcps, dcp0)
+			LSTMCellBackwardSet(dgs, dcps, dh, dc, gg, cPrev, tg, rows, H)
+			checkGuard(t, "dgates (set)", dgs)
+			checkGuard(t, "dcPrev (set)", dcps)
+			for i := range dgs {
+				if dgs[i] != dgz[i] {
+					t.Fatalf("LSTMCellBackwardSet dgates[%d] = %v, want %v", i, dgs[i], dgz[i])
+				}
+			}
+			for i := range dcps {
+				if dcps[i] != dcpz[i] {
+					t.Fatalf("LSTMCellBackwardSet dcPrev[%d] = %v, want %v", i, dcps[i], dcpz[i])
+				}
+			}
 		}
 	})
 }

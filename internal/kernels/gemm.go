@@ -79,14 +79,42 @@ type gemmImpl struct {
 	// (column p at ap[p*mr:]) and Bp a kc×nr one (row p at bp[p*nr:]).
 	// beta == 0 must not read C.
 	kernel func(kc int, ap, bp, c []float32, ldc int, alpha, beta float32)
+	// short, if not empty, lists micro-kernels of fewer rows (ascending
+	// mr, same nr and calling convention, A packed mr-high) for the last,
+	// partial row tile of a product: 32 rows run as 12+12+8, not as three
+	// 12-row tiles of which a third is padding.
+	short []shortKernel
 	// kernelRows, if not nil, is kernel reading A unpacked: row i of the
 	// tile at a[i*lda:], its kc columns contiguous. It serves full tiles of
 	// a row-major (not transposed) A, whose packing would be a transpose.
 	kernelRows func(kc int, a []float32, lda int, bp, c []float32, ldc int, alpha, beta float32)
+	// rowsNot4K: do not read A in place when its rows are a multiple of
+	// 4 KiB apart (mr rows then fall in the same L1 sets; measured slower
+	// than packing for the 12-row AVX-512 tile at K = 1024).
+	rowsNot4K bool
 	// gemvN: y[j] = alpha*Σₚ x[p]*B[p*ldb+j] + beta*y[j], j < len(y), p < len(x).
 	gemvN func(x, b []float32, ldb int, y []float32, alpha, beta float32)
 	// gemvT: y[j] = alpha*Σₚ x[p]*B[j*ldb+p] + beta*y[j], j < len(y), p < len(x).
 	gemvT func(x, b []float32, ldb int, y []float32, alpha, beta float32)
+}
+
+// shortKernel is a micro-kernel of mr < gemmImpl.mr rows.
+type shortKernel struct {
+	mr     int
+	kernel func(kc int, ap, bp, c []float32, ldc int, alpha, beta float32)
+}
+
+// tileKernel returns the micro-kernel for a row tile of h ≤ mr valid rows
+// and its height (the packing stride of the tile's A panel).
+func (im *gemmImpl) tileKernel(h int) (int, func(kc int, ap, bp, c []float32, ldc int, alpha, beta float32)) {
+	if h < im.mr {
+		for _, s := range im.short {
+			if h <= s.mr {
+				return s.mr, s.kernel
+			}
+		}
+	}
+	return im.mr, im.kernel
 }
 
 // bestGemm returns the fastest path the CPU flags allow.

@@ -41,7 +41,7 @@ func gemmBlocked(im *gemmImpl, transA, transB bool, m, n, k int, alpha float32, 
 	nc := ((n+nblocks-1)/nblocks + nr - 1) / nr * nr
 	ncMax := min(nc, (n+nr-1)/nr*nr)
 	bbuf := getBuf(min(kc, k) * ncMax)
-	g.bp = *bbuf
+	g.kb.bp = *bbuf
 	procs := maxProcs()
 	parallel := m*n*k >= parallelGemmFlops && procs > 1
 	// Row chunks: whole tiles, about 4 per worker for balance on a noisy
@@ -52,10 +52,10 @@ func gemmBlocked(im *gemmImpl, transA, transB bool, m, n, k int, alpha float32, 
 		g.jc, g.ncur = jc, min(nc, n-jc)
 		panels := (g.ncur + nr - 1) / nr
 		for pc := 0; pc < k; pc += kc {
-			g.pc, g.kcur = pc, min(kc, k-pc)
-			g.beta = beta
+			g.kb.pc, g.kb.kcur = pc, min(kc, k-pc)
+			g.kb.beta = beta
 			if pc > 0 {
-				g.beta = 1
+				g.kb.beta = 1
 			}
 			switch {
 			case !parallel:
@@ -72,8 +72,7 @@ func gemmBlocked(im *gemmImpl, transA, transB bool, m, n, k int, alpha float32, 
 		}
 	}
 	putBuf(bbuf)
-	*g = gemmJob{packBFn: g.packBFn, rowsFn: g.rowsFn, colsFn: g.colsFn}
-	gemmJobPool.Put(g)
+	g.release()
 }
 
 // gemmJob holds one Sgemm call's state so the work functions handed to
@@ -82,15 +81,34 @@ type gemmJob struct {
 	im             *gemmImpl
 	transA, transB bool
 	m, n, k        int
-	alpha, beta    float32
+	alpha          float32
 	a, b, c        []float32
 	lda, ldb, ldc  int
-	bp             []float32 // packed B panel
-	jc, ncur       int       // current column block
-	pc, kcur       int       // current k block
+	jc, ncur       int    // current column block
+	kb             kblock // current k block
+	pb             *PackedB
+	apAll          []float32 // SgemmPacked's column split: A packed for every k block
 	packBFn        func(lo, hi int)
 	rowsFn         func(lo, hi int)
 	colsFn         func(lo, hi int)
+	pRowsFn        func(lo, hi int) // SgemmPacked's
+	pColsFn        func(lo, hi int)
+}
+
+// release clears g (dropping its references to the caller's slices) and
+// returns it to gemmJobPool.
+func (g *gemmJob) release() {
+	*g = gemmJob{packBFn: g.packBFn, rowsFn: g.rowsFn, colsFn: g.colsFn, pRowsFn: g.pRowsFn, pColsFn: g.pColsFn}
+	gemmJobPool.Put(g)
+}
+
+// kblock is one k block of a product: rows pc..pc+kcur of op(B), packed
+// into bp, and the beta that applies to it (the caller's for the first
+// block, 1 after).
+type kblock struct {
+	pc, kcur int
+	beta     float32
+	bp       []float32
 }
 
 var gemmJobPool = sync.Pool{New: func() any {
@@ -98,6 +116,8 @@ var gemmJobPool = sync.Pool{New: func() any {
 	g.packBFn = g.packB
 	g.rowsFn = g.rows
 	g.colsFn = g.cols
+	g.pRowsFn = g.packedRows
+	g.pColsFn = g.packedCols
 	return g
 }}
 
@@ -105,14 +125,14 @@ var gemmJobPool = sync.Pool{New: func() any {
 // holds columns jc+q*nr .. +nr, row p of it at bp[q*nr*kcur + p*nr:],
 // zero-padded past n.
 func (g *gemmJob) packB(lo, hi int) {
-	nr, kcur := g.im.nr, g.kcur
+	nr, kcur, pc := g.im.nr, g.kb.kcur, g.kb.pc
 	for q := lo; q < hi; q++ {
 		j0 := g.jc + q*nr
 		w := min(nr, g.jc+g.ncur-j0)
-		dst := g.bp[q*nr*kcur : (q+1)*nr*kcur]
+		dst := g.kb.bp[q*nr*kcur : (q+1)*nr*kcur]
 		if !g.transB {
 			for p := range kcur {
-				row := g.b[(g.pc+p)*g.ldb+j0:]
+				row := g.b[(pc+p)*g.ldb+j0:]
 				d := dst[p*nr : p*nr+nr]
 				copy(d, row[:w])
 				clear(d[w:])
@@ -123,7 +143,7 @@ func (g *gemmJob) packB(lo, hi int) {
 		if w < nr {
 			clear(dst)
 		}
-		packTransposed(dst, nr, g.b[j0*g.ldb+g.pc:], g.ldb, w, kcur)
+		packTransposed(dst, nr, g.b[j0*g.ldb+pc:], g.ldb, w, kcur)
 	}
 }
 
@@ -167,83 +187,105 @@ func packTransposed(dst []float32, ld int, src []float32, lds, w, kcur int) {
 // rows computes rows [lo, hi) of C (lo a multiple of mr) for the current
 // B panel, one A block of at most mc rows at a time.
 func (g *gemmJob) rows(lo, hi int) {
-	g.block(lo, hi, 0, (g.ncur+g.im.nr-1)/g.im.nr)
+	g.block(&g.kb, lo, hi, 0, (g.ncur+g.im.nr-1)/g.im.nr)
 }
 
 // cols packs B micro-panels [lo, hi) of the current panel and computes
 // their columns of C for all rows.
 func (g *gemmJob) cols(lo, hi int) {
 	g.packB(lo, hi)
-	g.block(0, g.m, lo, hi)
+	g.block(&g.kb, 0, g.m, lo, hi)
 }
 
 // block computes rows [lo, hi) of C (lo a multiple of mr) against B
 // micro-panels [qlo, qhi) of the current panel, one A block of at most mc
 // rows at a time.
-func (g *gemmJob) block(lo, hi, qlo, qhi int) {
+func (g *gemmJob) block(kb *kblock, lo, hi, qlo, qhi int) {
 	im := g.im
-	mr, nr, kcur := im.mr, im.nr, g.kcur
+	mr, nr, kcur := im.mr, im.nr, kb.kcur
 	mcur := min(im.mc, hi-lo)
 	abuf := getBuf((mcur+mr-1)/mr*mr*kcur + mr*nr)
 	tile := (*abuf)[len(*abuf)-mr*nr:]
-	// A row-major: full tiles read it in place, only a ragged last tile is
-	// packed.
-	direct := !g.transA && im.kernelRows != nil
 	for ic := lo; ic < hi; ic += im.mc {
 		mcur := min(im.mc, hi-ic)
-		tilesM := (mcur + mr - 1) / mr
-		ap := (*abuf)[:tilesM*mr*kcur]
-		if !direct {
-			g.packA(ap, ic, mcur)
-		} else if mcur%mr != 0 {
-			t := tilesM - 1
-			g.packA(ap[t*mr*kcur:], ic+t*mr, mcur-t*mr)
-		}
-		for j0 := qlo * nr; j0 < min(g.ncur, qhi*nr); j0 += nr {
-			bp := g.bp[j0*kcur : (j0+nr)*kcur]
-			w := min(nr, g.ncur-j0)
-			for t := range tilesM {
-				i0 := ic + t*mr
-				h := min(mr, g.m-i0)
-				apt := ap[t*mr*kcur : (t+1)*mr*kcur]
-				cOff := i0*g.ldc + g.jc + j0
-				if direct && h == mr {
-					aOff := i0*g.lda + g.pc
-					a := g.a[aOff : aOff+(mr-1)*g.lda+kcur]
-					if w == nr {
-						im.kernelRows(kcur, a, g.lda, bp, g.c[cOff:cOff+(mr-1)*g.ldc+nr], g.ldc, g.alpha, g.beta)
-						continue
-					}
-					im.kernelRows(kcur, a, g.lda, bp, tile, nr, 1, 0)
-					g.storeEdge(tile, cOff, h, w)
-					continue
-				}
-				if h == mr && w == nr {
-					im.kernel(kcur, apt, bp, g.c[cOff:cOff+(mr-1)*g.ldc+nr], g.ldc, g.alpha, g.beta)
-					continue
-				}
-				im.kernel(kcur, apt, bp, tile, nr, 1, 0)
-				g.storeEdge(tile, cOff, h, w)
-			}
-		}
+		ap := (*abuf)[:(mcur+mr-1)/mr*mr*kcur]
+		g.prepA(kb, ap, ic, mcur)
+		g.tiles(kb, ap, tile, ic, mcur, qlo, qhi)
 	}
 	putBuf(abuf)
 }
 
+// direct reports whether full row tiles read A in place (a row-major A and
+// a micro-kernel that reads it unpacked).
+func (g *gemmJob) direct() bool {
+	return !g.transA && g.im.kernelRows != nil && !(g.im.rowsNot4K && g.lda%1024 == 0)
+}
+
+// prepA packs what the micro-kernels of rows ic..ic+mcur need of A for k
+// block kb into ap: every tile, or, when A is read in place, only a ragged
+// last tile.
+func (g *gemmJob) prepA(kb *kblock, ap []float32, ic, mcur int) {
+	mr, kcur := g.im.mr, kb.kcur
+	if !g.direct() {
+		g.packA(kb, ap, ic, mcur)
+	} else if mcur%mr != 0 {
+		t := mcur / mr
+		g.packA(kb, ap[t*mr*kcur:], ic+t*mr, mcur-t*mr)
+	}
+}
+
+// tiles runs the micro-kernels for rows ic..ic+mcur (at most mc, packed by
+// prepA into ap) against B micro-panels [qlo, qhi) of k block kb. tile is
+// mr×nr scratch for edge tiles.
+func (g *gemmJob) tiles(kb *kblock, ap, tile []float32, ic, mcur, qlo, qhi int) {
+	im := g.im
+	mr, nr, kcur := im.mr, im.nr, kb.kcur
+	direct := g.direct()
+	tilesM := (mcur + mr - 1) / mr
+	for j0 := qlo * nr; j0 < min(g.ncur, qhi*nr); j0 += nr {
+		bp := kb.bp[j0*kcur : (j0+nr)*kcur]
+		w := min(nr, g.ncur-j0)
+		for t := range tilesM {
+			i0 := ic + t*mr
+			h := min(mr, g.m-i0)
+			cOff := i0*g.ldc + g.jc + j0
+			if direct && h == mr {
+				aOff := i0*g.lda + kb.pc
+				a := g.a[aOff : aOff+(mr-1)*g.lda+kcur]
+				if w == nr {
+					im.kernelRows(kcur, a, g.lda, bp, g.c[cOff:cOff+(mr-1)*g.ldc+nr], g.ldc, g.alpha, kb.beta)
+					continue
+				}
+				im.kernelRows(kcur, a, g.lda, bp, tile, nr, 1, 0)
+				g.storeEdge(tile, cOff, h, w, kb.beta)
+				continue
+			}
+			kr, kernel := im.tileKernel(h)
+			apt := ap[t*mr*kcur : t*mr*kcur+kr*kcur]
+			if h == kr && w == nr {
+				kernel(kcur, apt, bp, g.c[cOff:cOff+(kr-1)*g.ldc+nr], g.ldc, g.alpha, kb.beta)
+				continue
+			}
+			kernel(kcur, apt, bp, tile, nr, 1, 0)
+			g.storeEdge(tile, cOff, h, w, kb.beta)
+		}
+	}
+}
+
 // storeEdge does C = alpha*tile + beta*C for the valid h×w part of an
 // edge tile.
-func (g *gemmJob) storeEdge(tile []float32, cOff, h, w int) {
+func (g *gemmJob) storeEdge(tile []float32, cOff, h, w int, beta float32) {
 	nr := g.im.nr
 	for i := range h {
 		crow := g.c[cOff+i*g.ldc : cOff+i*g.ldc+w]
 		trow := tile[i*nr : i*nr+w]
-		if g.beta == 0 {
+		if beta == 0 {
 			for j, t := range trow {
 				crow[j] = g.alpha * t
 			}
 		} else {
 			for j, t := range trow {
-				crow[j] = g.alpha*t + g.beta*crow[j]
+				crow[j] = g.alpha*t + beta*crow[j]
 			}
 		}
 	}
@@ -251,21 +293,46 @@ func (g *gemmJob) storeEdge(tile []float32, cOff, h, w int) {
 
 // packA packs rows ic..ic+h of op(A)[:, pc:pc+kcur] into mr-high
 // micro-panels: panel t holds rows ic+t*mr.., column p of it at
-// ap[t*mr*kcur + p*mr:], zero-padded past h rows.
-func (g *gemmJob) packA(ap []float32, ic, h int) {
-	mr, kcur := g.im.mr, g.kcur
-	for t := 0; t*mr < h; t++ {
-		rows := min(mr, h-t*mr)
-		dst := ap[t*mr*kcur : (t+1)*mr*kcur]
+// ap[t*mr*kcur + p*mr:]. A last, partial panel is packed as high as the
+// micro-kernel that will run it (gemmImpl.tileKernel), zero-padded past h
+// rows.
+func (g *gemmJob) packA(kb *kblock, ap []float32, ic, h int) {
+	kcur, pc := kb.kcur, kb.pc
+	if g.transA && g.im.mr == 12 && h >= 12 {
+		// A stored k×m, 12-row tiles: the full tiles are packed row by row of
+		// the stored A (each row's h floats read in one sequential sweep,
+		// not one 48-byte strip per tile and row: a wide A, such as the
+		// output gradient of a 10,000-word softmax, streams from memory).
+		full := h / 12
+		for p := range kcur {
+			src := g.a[(pc+p)*g.lda+ic:][:full*12]
+			for t := range full {
+				s := src[t*12 : t*12+12 : t*12+12]
+				d := ap[t*12*kcur+p*12:][:12:12]
+				d[0], d[1], d[2], d[3], d[4], d[5] = s[0], s[1], s[2], s[3], s[4], s[5]
+				d[6], d[7], d[8], d[9], d[10], d[11] = s[6], s[7], s[8], s[9], s[10], s[11]
+			}
+		}
+		if h%12 == 0 {
+			return
+		}
+		g.packA(kb, ap[full*12*kcur:], ic+full*12, h-full*12)
+		return
+	}
+	for t := 0; t*g.im.mr < h; t++ {
+		i0 := ic + t*g.im.mr
+		rows := min(g.im.mr, h-t*g.im.mr)
+		base := t * g.im.mr * kcur
+		mr, _ := g.im.tileKernel(rows) // the panel's height
+		dst := ap[base : base+mr*kcur]
 		if rows < mr {
 			clear(dst)
 		}
-		i0 := ic + t*mr
 		if g.transA {
 			// A stored k×m: column p of the panel is contiguous in row pc+p.
 			if rows == 12 { // the AVX-512 tile: unrolled, no memmove call per 12 floats
 				for p := range kcur {
-					s := g.a[(g.pc+p)*g.lda+i0:][:12:12]
+					s := g.a[(pc+p)*g.lda+i0:][:12:12]
 					d := dst[p*12 : p*12+12 : p*12+12]
 					d[0], d[1], d[2], d[3], d[4], d[5] = s[0], s[1], s[2], s[3], s[4], s[5]
 					d[6], d[7], d[8], d[9], d[10], d[11] = s[6], s[7], s[8], s[9], s[10], s[11]
@@ -273,11 +340,11 @@ func (g *gemmJob) packA(ap []float32, ic, h int) {
 				continue
 			}
 			for p := range kcur {
-				src := g.a[(g.pc+p)*g.lda+i0:]
+				src := g.a[(pc+p)*g.lda+i0:]
 				copy(dst[p*mr:p*mr+rows], src[:rows])
 			}
 			continue
 		}
-		packTransposed(dst, mr, g.a[i0*g.lda+g.pc:], g.lda, rows, kcur)
+		packTransposed(dst, mr, g.a[i0*g.lda+pc:], g.lda, rows, kcur)
 	}
 }

@@ -150,7 +150,11 @@ func TestSgemmSweep(t *testing.T) {
 		shape{63, 65, 129}, shape{65, 63, 17}, shape{129, 7, 63}, shape{7, 129, 65},
 		shape{33, 130, 300}, shape{1, 700, 129}, shape{700, 1, 65}, shape{1, 1, 1000},
 		shape{6, 64, 1}, shape{12, 128, 5}, shape{49, 97, 257},
-		shape{5, 1500, 300}) // few row tiles, large: the column split
+		shape{5, 1500, 300}, // few row tiles, large: the column split
+		// Last row tiles that the short AVX-512 kernels (8 and 4 rows) fit
+		// exactly or with padding.
+		shape{32, 100, 300}, shape{20, 64, 33}, shape{16, 65, 40}, shape{8, 33, 17}, shape{4, 32, 9}, shape{30, 96, 64},
+		shape{25, 70, 1024}, shape{26, 40, 1024}) // rows 4 KiB apart (packed, not read in place)
 	for _, im := range gemmImpls() {
 		for si, s := range shapes {
 			for ti := range 4 {

@@ -28,10 +28,10 @@ func BenchmarkPack(b *testing.B) {
 func BenchmarkPackTN(b *testing.B) {
 	r := rand.New(rand.NewPCG(1, 1))
 	const m, k = 768, 256
-	g := &gemmJob{im: gemmAVX512, transA: true, m: m, k: k, a: randSlice(r, m*k, -1, 1), lda: m, kcur: k}
+	g := &gemmJob{im: gemmAVX512, transA: true, m: m, k: k, a: randSlice(r, m*k, -1, 1), lda: m, kb: kblock{kcur: k}}
 	ap := make([]float32, (m+11)/12*12*k)
 	for b.Loop() {
-		g.packA(ap, 0, m)
+		g.packA(&g.kb, ap, 0, m)
 	}
 	b.ReportMetric(float64(m*k)*float64(b.N)/float64(b.Elapsed().Nanoseconds()), "elem/ns")
 }

@@ -123,6 +123,21 @@ func TestSoftmaxCrossEntropy(t *testing.T) {
 					t.Fatalf("dlogits %v [%d]: %v, want %v", s, i, dg[i], dw[i])
 				}
 			}
+			// The overwriting variant equals accumulating into zeros, bit for
+			// bit, in a separate buffer and in place over the probabilities.
+			dz := make([]float32, rows*cols)
+			SoftmaxCrossEntropyBackward(dz, pw, tg, rows, cols, ignore, scale)
+			ds := guarded(rows * cols)
+			copy(ds, d0)
+			SoftmaxCrossEntropyBackwardSet(ds, pw, tg, rows, cols, ignore, scale)
+			checkGuard(t, "dlogits (set)", ds)
+			inPlace := append([]float32(nil), pw...)
+			SoftmaxCrossEntropyBackwardSet(inPlace, inPlace, tg, rows, cols, ignore, scale)
+			for i := range dz {
+				if math.Float32bits(ds[i]) != math.Float32bits(dz[i]) || math.Float32bits(inPlace[i]) != math.Float32bits(dz[i]) {
+					t.Fatalf("dlogits (set) %v [%d]: %v and in place %v, want %v", s, i, ds[i], inPlace[i], dz[i])
+				}
+			}
 		}
 	})
 }

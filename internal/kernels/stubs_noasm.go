@@ -32,6 +32,10 @@ func geluAVX2(out, inp []float32)                        { geluSliceGeneric(out,
 func geluAVX512(out, inp []float32)                      { geluSliceGeneric(out, inp) }
 func geluBackwardAVX2(d, x, g []float32)                 { geluBackwardSliceGeneric(d, x, g) }
 func geluBackwardAVX512(d, x, g []float32)               { geluBackwardSliceGeneric(d, x, g) }
+func geluBackwardSetAVX2(d, x, g []float32)              { geluBackwardSetSliceGeneric(d, x, g) }
+func geluBackwardSetAVX512(d, x, g []float32)            { geluBackwardSetSliceGeneric(d, x, g) }
+
+func spinPause() {}
 
 func transposeStrip8AVX2(k int, src *float32, lds int, dst *float32, ldd int) {
 	panic("kernels: transposeStrip8AVX2 without assembly")

@@ -40,6 +40,8 @@ func TestTune(t *testing.T) {
 	}
 	kernels := map[string]*gemmImpl{
 		"12x32": {mr: 12, nr: 32, kernel: asmKernel(12, 32, kernel12x32AVX512)},
+		"12x32d": {mr: 12, nr: 32, kernel: asmKernel(12, 32, kernel12x32AVX512),
+			kernelRows: asmKernelRows(12, 32, kernel12x32RowsAVX512)},
 		"6x16":  {mr: 6, nr: 16, kernel: asmKernel(6, 16, kernel6x16AVX2)},
 		"6x16d": {mr: 6, nr: 16, kernel: asmKernel(6, 16, kernel6x16AVX2), kernelRows: asmKernelRows(6, 16, kernel6x16RowsAVX2)},
 	}

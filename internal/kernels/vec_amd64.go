@@ -41,6 +41,12 @@ func geluBackwardAVX2(dinp, inp, dout []float32)
 func geluBackwardAVX512(dinp, inp, dout []float32)
 
 //go:noescape
+func geluBackwardSetAVX2(dinp, inp, dout []float32)
+
+//go:noescape
+func geluBackwardSetAVX512(dinp, inp, dout []float32)
+
+//go:noescape
 func expSumAVX2(dst, src []float32, shift float32) float32
 
 //go:noescape
@@ -76,15 +82,16 @@ func addAVX2(dst, x, y []float32)
 //go:noescape
 func addAVX512(dst, x, y []float32)
 
-// gemvT4AVX2 sets out[i] = Σₚ x[p]·rᵢ[p], p < k, for four rows.
+// gemvT4AVX2 sets out[i] = Σₚ x[p]·b[i·ldb+p], p < k, for the rows
+// i < 4·groups, prefetching pf bytes ahead in each row.
 //
 //go:noescape
-func gemvT4AVX2(k int, x, r0, r1, r2, r3, out *float32)
+func gemvT4AVX2(k int, x, b *float32, ldb, groups int, out *float32, pf int)
 
-// gemvT4AVX512 sets out[i] = Σₚ x[p]·rᵢ[p], p < k, for four rows.
+// gemvT4AVX512 is gemvT4AVX2 in AVX-512.
 //
 //go:noescape
-func gemvT4AVX512(k int, x, r0, r1, r2, r3, out *float32)
+func gemvT4AVX512(k int, x, b *float32, ldb, groups int, out *float32, pf int)
 
 // gemvNAccAVX2 adds Σₚ x[p]·b[p·ldb+j], p < k, to acc[j] for j < w.
 //

@@ -36,11 +36,42 @@ func main() {
 	w("#include \"textflag.h\"")
 	for _, k := range []kernel{
 		{"kernel12x32AVX512", 12, 2, "Z", 64, 2, false},
+		// Short tiles for the last rows of a product (32 = 12+12+8 rows:
+		// an LSTM batch, an attention block), instead of padding to 12.
+		{"kernel8x32AVX512", 8, 2, "Z", 64, 2, false},
+		{"kernel4x32AVX512", 4, 2, "Z", 64, 2, false},
+		{"kernel12x32RowsAVX512", 12, 2, "Z", 64, 2, true},
 		{"kernel6x16AVX2", 6, 2, "Y", 32, 2, false},
 		{"kernel6x16RowsAVX2", 6, 2, "Y", 32, 2, true},
 	} {
 		genKernel(w, k)
 	}
+	w("")
+	w("// func fmaPeak(n int)")
+	w("//")
+	w("// n rounds of 24 independent 16-lane FMAs on registers only: the FMA")
+	w("// throughput of one core right now (clock and sharing included), the")
+	w("// ceiling the micro-kernels are measured against.")
+	w("TEXT ·fmaPeak(SB), NOSPLIT, $0-8")
+	w("\tMOVQ n+0(FP), CX")
+	for _, i := range []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 30, 31} {
+		w("\tVPXORD Z%d, Z%d, Z%d", i, i, i) // zeros: no denormal or NaN slow paths
+	}
+	w("fmaPeak_loop:")
+	for i := 0; i < 24; i++ {
+		w("\tVFMADD231PS Z30, Z31, Z%d", i)
+	}
+	w("\tDECQ CX")
+	w("\tJNZ fmaPeak_loop")
+	w("\tVZEROUPPER")
+	w("\tRET")
+	w("")
+	w("// func spinPause()")
+	w("//")
+	w("// A PAUSE hint for spin-wait loops (the worker pool's).")
+	w("TEXT ·spinPause(SB), NOSPLIT, $0-0")
+	w("\tPAUSE")
+	w("\tRET")
 	os.Stdout.WriteString(b.String())
 }
 

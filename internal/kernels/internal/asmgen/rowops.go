@@ -173,31 +173,49 @@ func (g *gen) layerNorm() {
 	g.ret()
 }
 
-// gemvT4: out[i] = Σₚ x[p]·rᵢ[p] for four rows (two accumulators each, then
-// one, then the masked tail).
+// gemvT4: out[i] = Σₚ x[p]·b[i·ldb+p] for rows i < 4·groups, four rows at
+// a time (two accumulators each, then one, then the masked tail), the
+// loop over row groups inside (no call per group). The main loop
+// prefetches the same columns pf bytes further on in each row (the rows of
+// a later group: a row of a few hundred floats is too short for the
+// hardware prefetchers to follow, and a generated token's weights stream
+// from L3).
 func (g *gen) gemvT4() {
 	s := g.s
 	R := s.r
 	V, vb := s.lanes(), s.vb()
 	g.text("gemvT4", "56")
-	g.w("MOVQ k+0(FP), CX")
 	g.w("MOVQ x+8(FP), SI")
-	g.w("MOVQ r0+16(FP), R8")
-	g.w("MOVQ r1+24(FP), R9")
-	g.w("MOVQ r2+32(FP), R10")
-	g.w("MOVQ r3+40(FP), R11")
-	g.w("MOVQ out+48(FP), DI")
+	g.w("MOVQ b+16(FP), R8")
+	g.w("MOVQ ldb+24(FP), R14")
+	g.w("SHLQ $2, R14")
+	g.w("MOVQ groups+32(FP), R15")
+	g.w("MOVQ out+40(FP), DI")
+	g.w("MOVQ pf+48(FP), R13")
 	rows := []string{"R8", "R9", "R10", "R11"}
+	l := "gemvT4" + s.suffix
+	g.label(l + "_group")
+	g.w("TESTQ R15, R15")
+	g.w("JEQ %s_end", l)
+	g.w("LEAQ (R8)(R14*1), R9")
+	g.w("LEAQ (R9)(R14*1), R10")
+	g.w("LEAQ (R10)(R14*1), R11")
+	g.w("MOVQ k+0(FP), CX")
 	for i := 0; i < 8; i++ {
 		g.zero(R(i))
 	}
 	g.w("XORQ DX, DX")
-	l := "gemvT4" + s.suffix
 	g.label(l + "_loop2")
 	g.w("CMPQ CX, $%d", 2*V)
 	g.w("JLT %s_loop", l)
 	g.w("VMOVUPS (SI)(DX*1), %s", R(8))
 	g.w("VMOVUPS %d(SI)(DX*1), %s", vb, R(9))
+	g.w("LEAQ (DX)(R13*1), R12")
+	for _, r := range rows {
+		for off := 0; off < 2*vb; off += 64 {
+			g.w("PREFETCHT0 %d(%s)(R12*1)", off, r)
+		}
+	}
 	for i, r := range rows {
 		g.w("VFMADD231PS (%s)(DX*1), %s, %s", r, R(8), R(i))
 		g.w("VFMADD231PS %d(%s)(DX*1), %s, %s", vb, r, R(9), R(4+i))
@@ -230,6 +248,11 @@ func (g *gen) gemvT4() {
 		g.hreduce(i, 8, "VADD")
 		g.w("VMOVSS X%d, %d(DI)", i, 4*i)
 	}
+	g.w("LEAQ (R11)(R14*1), R8")
+	g.w("ADDQ $16, DI")
+	g.w("DECQ R15")
+	g.w("JMP %s_group", l)
+	g.label(l + "_end")
 	g.ret()
 }
 

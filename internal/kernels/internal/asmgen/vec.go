@@ -302,59 +302,11 @@ func (g *gen) all() {
 		g.w("VDIVPS %s, %s, %s", R(0), R(5), R(0))
 	})
 
-	// geluBackward: dinp += gelu'(inp)·dout.
-	g.text("geluBackward", "72")
-	g.w("MOVQ dinp_base+0(FP), DI")
-	g.w("MOVQ inp_base+24(FP), SI")
-	g.w("MOVQ dout_base+48(FP), DX")
-	g.w("MOVQ inp_len+32(FP), CX")
-	l := "geluBackward" + s.suffix
-	body := func(load func(mem, dst string), store func(src, mem string)) {
-		load("(SI)", R(0))
-		// Clamp to ±20 (gelu' is exactly 1 or 0 beyond; avoids 0·Inf);
-		// x as the second source keeps NaN.
-		g.w("VMOVUPS %s, %s", c("twenty"), R(6))
-		g.w("VMINPS %s, %s, %s", R(0), R(6), R(0))
-		g.w("VMOVUPS %s, %s", c("mtwenty"), R(6))
-		g.w("VMAXPS %s, %s, %s", R(0), R(6), R(0))
-		g.w("VMOVAPS %s, %s", R(0), R(5))
-		g.w("VMULPS %s, %s, %s", R(5), R(5), R(6)) // x²
-		g.w("VMULPS %s, %s, %s", R(5), R(6), R(7)) // x³
-		g.w("VFMADD132PS %s, %s, %s", c("geluC"), R(5), R(7))
-		g.w("VMULPS %s, %s, %s", c("geluM2S"), R(7), R(0))
-		g.exp(R(0), R(1), R(2), R(3), R(4))
-		g.w("VADDPS %s, %s, %s", c("one"), R(0), R(0))
-		g.w("VMOVUPS %s, %s", c("one"), R(7))
-		g.w("VDIVPS %s, %s, %s", R(0), R(7), R(0)) // s = σ(2z)
-		g.w("VSUBPS %s, %s, %s", R(0), R(7), R(1)) // 1 − s
-		g.w("VMULPS %s, %s, %s", R(0), R(1), R(1))
-		g.w("VMULPS %s, %s, %s", R(5), R(1), R(1)) // x·s(1−s)
-		g.w("VMOVUPS %s, %s", c("gelu3C"), R(2))
-		g.w("VFMADD213PS %s, %s, %s", c("one"), R(2), R(6)) // 1 + 3c·x²
-		g.w("VMULPS %s, %s, %s", R(6), R(1), R(1))
-		g.w("VMULPS %s, %s, %s", c("gelu2S"), R(1), R(1))
-		g.w("VADDPS %s, %s, %s", R(1), R(0), R(0)) // gelu'
-		load("(DI)", R(2))
-		load("(DX)", R(3))
-		g.w("VFMADD231PS %s, %s, %s", R(3), R(0), R(2))
-		store(R(2), "(DI)")
+	// geluBackward: dinp += gelu'(inp)·dout; geluBackwardSet: dinp =
+	// gelu'(inp)·dout (the same values as accumulating into zeros).
+	for _, set := range []bool{false, true} {
+		g.geluBackward(set)
 	}
-	g.label(l + "_loop")
-	g.w("CMPQ CX, $%d", V)
-	g.w("JLT %s_tail", l)
-	body(func(m, d string) { g.w("VMOVUPS %s, %s", m, d) }, func(sr, m string) { g.w("VMOVUPS %s, %s", sr, m) })
-	g.w("ADDQ $%d, SI", vb)
-	g.w("ADDQ $%d, DI", vb)
-	g.w("ADDQ $%d, DX", vb)
-	g.w("SUBQ $%d, CX", V)
-	g.w("JMP %s_loop", l)
-	g.label(l + "_tail")
-	g.w("TESTQ CX, CX")
-	g.w("JEQ %s_done", l)
-	g.setMask("CX")
-	body(g.loadTail, g.storeTail)
-	g.label(l + "_done")
-	g.ret()
 
 	// expSum: dst[i] = e^(src[i]−shift); returns Σ dst[i].
 	g.text("expSum", "60")
@@ -363,7 +315,7 @@ func (g *gen) all() {
 	g.w("MOVQ src_len+32(FP), CX")
 	g.w("VBROADCASTSS shift+48(FP), %s", R(8))
 	g.zero(R(9))
-	l = "expSum" + s.suffix
+	l := "expSum" + s.suffix
 	g.label(l + "_loop")
 	g.w("CMPQ CX, $%d", V)
 	g.w("JLT %s_tail", l)
@@ -628,6 +580,73 @@ func (g *gen) adamW() {
 	g.w("ADDQ $%d, BX", V)
 	g.w("SUBQ $%d, CX", V)
 	g.w("JMP %s_loop", l)
+	g.label(l + "_done")
+	g.ret()
+}
+
+// geluBackward generates dinp (+)= gelu'(inp)·dout.
+func (g *gen) geluBackward(set bool) {
+	s := g.s
+	R := s.r
+	V, vb := s.lanes(), s.vb()
+	name := "geluBackward"
+	if set {
+		name = "geluBackwardSet"
+	}
+	g.text(name, "72")
+	g.w("MOVQ dinp_base+0(FP), DI")
+	g.w("MOVQ inp_base+24(FP), SI")
+	g.w("MOVQ dout_base+48(FP), DX")
+	g.w("MOVQ inp_len+32(FP), CX")
+	l := name + s.suffix
+	body := func(load func(mem, dst string), store func(src, mem string)) {
+		load("(SI)", R(0))
+		// Clamp to ±20 (gelu' is exactly 1 or 0 beyond; avoids 0·Inf);
+		// x as the second source keeps NaN.
+		g.w("VMOVUPS %s, %s", c("twenty"), R(6))
+		g.w("VMINPS %s, %s, %s", R(0), R(6), R(0))
+		g.w("VMOVUPS %s, %s", c("mtwenty"), R(6))
+		g.w("VMAXPS %s, %s, %s", R(0), R(6), R(0))
+		g.w("VMOVAPS %s, %s", R(0), R(5))
+		g.w("VMULPS %s, %s, %s", R(5), R(5), R(6)) // x²
+		g.w("VMULPS %s, %s, %s", R(5), R(6), R(7)) // x³
+		g.w("VFMADD132PS %s, %s, %s", c("geluC"), R(5), R(7))
+		g.w("VMULPS %s, %s, %s", c("geluM2S"), R(7), R(0))
+		g.exp(R(0), R(1), R(2), R(3), R(4))
+		g.w("VADDPS %s, %s, %s", c("one"), R(0), R(0))
+		g.w("VMOVUPS %s, %s", c("one"), R(7))
+		g.w("VDIVPS %s, %s, %s", R(0), R(7), R(0)) // s = σ(2z)
+		g.w("VSUBPS %s, %s, %s", R(0), R(7), R(1)) // 1 − s
+		g.w("VMULPS %s, %s, %s", R(0), R(1), R(1))
+		g.w("VMULPS %s, %s, %s", R(5), R(1), R(1)) // x·s(1−s)
+		g.w("VMOVUPS %s, %s", c("gelu3C"), R(2))
+		g.w("VFMADD213PS %s, %s, %s", c("one"), R(2), R(6)) // 1 + 3c·x²
+		g.w("VMULPS %s, %s, %s", R(6), R(1), R(1))
+		g.w("VMULPS %s, %s, %s", c("gelu2S"), R(1), R(1))
+		g.w("VADDPS %s, %s, %s", R(1), R(0), R(0)) // gelu'
+		load("(DX)", R(3))
+		if set {
+			g.w("VMULPS %s, %s, %s", R(3), R(0), R(2))
+		} else {
+			load("(DI)", R(2))
+			g.w("VFMADD231PS %s, %s, %s", R(3), R(0), R(2))
+		}
+		store(R(2), "(DI)")
+	}
+	g.label(l + "_loop")
+	g.w("CMPQ CX, $%d", V)
+	g.w("JLT %s_tail", l)
+	body(func(m, d string) { g.w("VMOVUPS %s, %s", m, d) }, func(sr, m string) { g.w("VMOVUPS %s, %s", sr, m) })
+	g.w("ADDQ $%d, SI", vb)
+	g.w("ADDQ $%d, DI", vb)
+	g.w("ADDQ $%d, DX", vb)
+	g.w("SUBQ $%d, CX", V)
+	g.w("JMP %s_loop", l)
+	g.label(l + "_tail")
+	g.w("TESTQ CX, CX")
+	g.w("JEQ %s_done", l)
+	g.setMask("CX")
+	body(g.loadTail, g.storeTail)
 	g.label(l + "_done")
 	g.ret()
 }

@@ -1,0 +1,87 @@
+package payload
+
+import (
+	"bytes"
+	"math"
+	"strings"
+	"testing"
+)
+
+var testFormat = Format{Magic: "ARGTST\x00\x00", Version: 3, Ints: 2, Prefix: "tst"}
+
+func encode(t testing.TB, h Header, w []float32) []byte {
+	var b bytes.Buffer
+	n, err := testFormat.Write(&b, h, w)
+	if err != nil || n != int64(b.Len()) {
+		t.Fatalf("Write: %d bytes, %v (buffer %d)", n, err, b.Len())
+	}
+	return b.Bytes()
+}
+
+// decode reads a payload expecting n weights.
+func decode(data []byte, n int) (*Frame, []float32, error) {
+	r := bytes.NewReader(data)
+	fr, err := testFormat.ReadHeader(r, int64(len(data)))
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := testFormat.CheckWeights(fr, int64(len(data)), int64(n)); err != nil {
+		return nil, nil, err
+	}
+	w := make([]float32, n)
+	return fr, w, testFormat.ReadWeights(r, fr, w)
+}
+
+func TestRoundTrip(t *testing.T) {
+	h := Header{Ints: []uint32{7, 1 << 20}, Dropout: 0.25, Controls: []string{"code", "test", ""}}
+	w := []float32{1, -2.5, float32(math.SmallestNonzeroFloat32), 3e38, 0}
+	data := encode(t, h, w)
+	if (len(data)-4*len(w))%64 != 0 {
+		t.Fatalf("weights not 64-byte aligned: %d bytes", len(data))
+	}
+	fr, got, err := decode(data, len(w))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fr.Ints[0] != 7 || fr.Ints[1] != 1<<20 || fr.Dropout != 0.25 || strings.Join(fr.Controls, ",") != "code,test," {
+		t.Fatalf("header %+v", fr.Header)
+	}
+	for i := range w {
+		if got[i] != w[i] {
+			t.Fatalf("weight %d = %v, want %v", i, got[i], w[i])
+		}
+	}
+}
+
+func TestRejects(t *testing.T) {
+	good := encode(t, Header{Ints: []uint32{1, 2}, Controls: []string{"a"}}, []float32{1, 2, 3})
+	nan := encode(t, Header{Ints: []uint32{1, 2}}, []float32{1, float32(math.NaN())})
+	for _, c := range []struct {
+		name string
+		data []byte
+		n    int
+		want string
+	}{
+		{"magic", append([]byte("ARGXXX\x00\x00"), good[8:]...), 3, "tst: bad payload magic"},
+		{"version", append(append([]byte(nil), good[:8]...), append([]byte{9, 0, 0, 0}, good[12:]...)...), 3, "version 9"},
+		{"short", good[:10], 3, "truncated payload header"},
+		{"weights count", good, 4, "configuration needs"},
+		{"truncated weights", good[:len(good)-2], 3, "payload of"},
+		{"nan", nan, 2, "NaN"},
+	} {
+		_, _, err := decode(c.data, c.n)
+		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.HasPrefix(err.Error(), "tst: ") {
+			t.Errorf("%s: error %v, want one containing %q", c.name, err, c.want)
+		}
+	}
+}
+
+// FuzzReadHeader: no input makes the reader panic or allocate past the
+// header cap.
+func FuzzReadHeader(f *testing.F) {
+	f.Add(encode(f, Header{Ints: []uint32{1, 2}, Controls: []string{"x"}}, []float32{1}))
+	f.Add([]byte(testFormat.Magic))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		_, _, _ = decode(data, 1)
+	})
+}

@@ -1,0 +1,61 @@
+// Package neuraltest holds the test and benchmark helpers the neural
+// families (gpt, rnn) share: random token batches, CPU time, and the
+// optimizer-step benchmark that reports tokens/s, CPU µs per token and
+// GFLOP/s.
+package neuraltest
+
+import (
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/autoreg/autoreg/nn"
+	"github.com/autoreg/autoreg/optim"
+	"github.com/autoreg/autoreg/tensor"
+)
+
+// RandTokens returns n token ids drawn uniformly below V.
+func RandTokens(rng *rand.Rand, n, V int) []int32 {
+	x := make([]int32, n)
+	for i := range x {
+		x[i] = int32(rng.IntN(V))
+	}
+	return x
+}
+
+// Trainer is the training half of a neural family's model (train.Model).
+type Trainer interface {
+	Arena() *tensor.Arena
+	Forward(x, y []int32, B, T int, rng *rand.Rand) (sum float64, n int)
+	Backward(scale float32)
+}
+
+// BenchTrainStep times one optimizer step per iteration (zero the
+// gradients, forward, backward, clip the global norm to 1, AdamW) on a
+// fixed random batch of B×T tokens below V, after one untimed step. It
+// reports tokens/s, GFLOP/s (from flopsPerToken) and CPU µs per token,
+// which a busy machine disturbs less than wall time (it still counts other
+// processes' cache damage).
+func BenchTrainStep(b *testing.B, m Trainer, V, B, T int, flopsPerToken float64) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	x, y := RandTokens(rng, B*T, V), RandTokens(rng, B*T, V)
+	a := m.Arena()
+	opt := optim.NewAdamW(a, 0.1)
+	step := func() {
+		nn.Zero(a.Grads)
+		_, n := m.Forward(x, y, B, T, nil)
+		m.Backward(1 / float32(n))
+		optim.ClipGlobalNorm(a.Grads, 1)
+		opt.Update(a, 1e-3)
+	}
+	step()
+	b.ResetTimer()
+	start, cpu0 := time.Now(), CPUTime()
+	for range b.N {
+		step()
+	}
+	sec := time.Since(start).Seconds()
+	b.ReportMetric((CPUTime()-cpu0).Seconds()*1e6/float64(b.N*B*T), "cpu-µs/token")
+	b.ReportMetric(float64(b.N*B*T)/sec, "tokens/s")
+	b.ReportMetric(flopsPerToken*float64(b.N*B*T)/sec/1e9, "GFLOP/s")
+}
