@@ -103,6 +103,30 @@ func lstmCellBackward(dgates, dcPrev, dh, dc, gates, cPrev, tanhC []float32, row
 }
 
 func lstmBackwardRows(dgates, dcPrev, dh, dc, gates, cPrev, tanhC []float32, H int, lo, hi int, set bool) {
+	if (useAVX2 || useAVX512) && H > 0 {
+		// The assembly row does the loop below operation by operation.
+		f := lstmBackAVX2
+		switch {
+		case useAVX512 && set:
+			f = lstmBackSetAVX512
+		case useAVX512:
+			f = lstmBackAVX512
+		case set:
+			f = lstmBackSetAVX2
+		}
+		for r := lo; r < hi; r++ {
+			g := gates[r*4*H : (r+1)*4*H]
+			dg := dgates[r*4*H : (r+1)*4*H]
+			dhr, cp, tc := dh[r*H:(r+1)*H], cPrev[r*H:(r+1)*H], tanhC[r*H:(r+1)*H]
+			dcp := dcPrev[r*H : (r+1)*H]
+			dcr, dcm := dhr, float32(0)
+			if dc != nil {
+				dcr, dcm = dc[r*H:(r+1)*H], 1
+			}
+			f(H, &g[0], &dg[0], &dhr[0], &dcr[0], &cp[0], &tc[0], &dcp[0], dcm)
+		}
+		return
+	}
 	for r := lo; r < hi; r++ {
 		g := gates[r*4*H : (r+1)*4*H]
 		dg := dgates[r*4*H : (r+1)*4*H]

@@ -224,3 +224,50 @@ func TestCellGradients(t *testing.T) {
 		}
 	}
 }
+
+// TestLSTMBackwardPaths: the assembly rows of LSTMCellBackward do the
+// portable loop's arithmetic operation by operation, so every path gives
+// the same values (a zero may differ in sign), with and without dc,
+// accumulating or overwriting, over widths with vector tails.
+func TestLSTMBackwardPaths(t *testing.T) {
+	defer func() { useAVX2, useAVX512 = cpuAVX2, cpuAVX512 }()
+	r := rand.New(rand.NewPCG(67, 68))
+	for _, s := range [][2]int{{1, 1}, {3, 7}, {2, 33}, {4, 100}} {
+		rows, H := s[0], s[1]
+		g := randSlice(r, rows*4*H, 0, 1)
+		cp, tc := randSlice(r, rows*H, -2, 2), randSlice(r, rows*H, -1, 1)
+		dh, dc := randSlice(r, rows*H, -1, 1), randSlice(r, rows*H, -1, 1)
+		dg0, dcp0 := randSlice(r, rows*4*H, -1, 1), randSlice(r, rows*H, -1, 1)
+		run := func(p path, dcv []float32, set bool) ([]float32, []float32) {
+			useAVX2, useAVX512 = p.avx2, p.avx512
+			dg, dcp := append([]float32(nil), dg0...), append([]float32(nil), dcp0...)
+			if set {
+				LSTMCellBackwardSet(dg, dcp, dh, dcv, g, cp, tc, rows, H)
+			} else {
+				LSTMCellBackward(dg, dcp, dh, dcv, g, cp, tc, rows, H)
+			}
+			return dg, dcp
+		}
+		for _, dcv := range [][]float32{nil, dc} {
+			for _, set := range []bool{false, true} {
+				wg, wc := run(allPaths()[0], dcv, set)
+				for _, p := range allPaths()[1:] {
+					if !p.availableOnCPU {
+						continue
+					}
+					gg, gc := run(p, dcv, set)
+					for i := range gg {
+						if gg[i] != wg[i] {
+							t.Fatalf("%s %v dc=%v set=%v: dgates[%d] = %v, portable %v", p.name, s, dcv != nil, set, i, gg[i], wg[i])
+						}
+					}
+					for i := range gc {
+						if gc[i] != wc[i] {
+							t.Fatalf("%s %v dc=%v set=%v: dcPrev[%d] = %v, portable %v", p.name, s, dcv != nil, set, i, gc[i], wc[i])
+						}
+					}
+				}
+			}
+		}
+	}
+}

@@ -75,3 +75,19 @@ func lnDWeightAVX512(dw, db, dout, x []float32, mean, rstd float32) { panic("ker
 
 func adamWAVX2(p, g, m, v []float32, decay []uint8, a *adamArgs)   { panic("kernels: no assembly") }
 func adamWAVX512(p, g, m, v []float32, decay []uint8, a *adamArgs) { panic("kernels: no assembly") }
+
+func lstmBackAVX2(n int, gates, dgates, dh, dc, cp, tc, dcp *float32, dcm float32) {
+	panic("kernels: no assembly")
+}
+
+func lstmBackAVX512(n int, gates, dgates, dh, dc, cp, tc, dcp *float32, dcm float32) {
+	panic("kernels: no assembly")
+}
+
+func lstmBackSetAVX2(n int, gates, dgates, dh, dc, cp, tc, dcp *float32, dcm float32) {
+	panic("kernels: no assembly")
+}
+
+func lstmBackSetAVX512(n int, gates, dgates, dh, dc, cp, tc, dcp *float32, dcm float32) {
+	panic("kernels: no assembly")
+}

@@ -156,3 +156,19 @@ func adamWAVX2(p, g, m, v []float32, decay []uint8, a *adamArgs)
 
 //go:noescape
 func adamWAVX512(p, g, m, v []float32, decay []uint8, a *adamArgs)
+
+// lstmBack{,Set}{AVX2,AVX512} run one row of LSTMCellBackward over n units
+// (see the generator): g and dg hold the gate blocks n floats apart; dc is
+// scaled by dcm (0 when there is none, dc then any finite row).
+//
+//go:noescape
+func lstmBackAVX2(n int, gates, dgates, dh, dc, cp, tc, dcp *float32, dcm float32)
+
+//go:noescape
+func lstmBackAVX512(n int, gates, dgates, dh, dc, cp, tc, dcp *float32, dcm float32)
+
+//go:noescape
+func lstmBackSetAVX2(n int, gates, dgates, dh, dc, cp, tc, dcp *float32, dcm float32)
+
+//go:noescape
+func lstmBackSetAVX512(n int, gates, dgates, dh, dc, cp, tc, dcp *float32, dcm float32)

@@ -407,3 +407,104 @@ func (g *gen) transpose8() {
 	g.label("transposeStrip8AVX2_done")
 	g.ret()
 }
+
+// lstmBack: one row of LSTMCellBackward, n units. g and dg hold the four
+// gate blocks [i f g o] n floats apart; dh, dc, cp, tc, dcp are n-float
+// rows. dc is scaled by dcm (1, or 0 when there is no dc: the caller then
+// passes dh, any finite row). With set, dg and dcp are overwritten,
+// otherwise accumulated into. The arithmetic is the Go loop's, operation by
+// operation (no fused multiply-adds: the results are those of the portable
+// path, whatever the split of the rows).
+func (g *gen) lstmBack(set bool) {
+	s := g.s
+	R := s.r
+	V, vb := s.lanes(), s.vb()
+	name := "lstmBack"
+	if set {
+		name = "lstmBackSet"
+	}
+	g.text(name, "68")
+	g.w("MOVQ n+0(FP), CX")
+	g.w("MOVQ gates+8(FP), R8")
+	g.w("MOVQ dgates+16(FP), R9")
+	g.w("MOVQ dh+24(FP), SI")
+	g.w("MOVQ dc+32(FP), DI")
+	g.w("MOVQ cp+40(FP), DX")
+	g.w("MOVQ tc+48(FP), R11")
+	g.w("MOVQ dcp+56(FP), R10")
+	g.w("VBROADCASTSS dcm+64(FP), %s", R(11))
+	g.w("VBROADCASTSS %s, %s", c("one"), R(6))
+	g.w("MOVQ CX, R13")
+	g.w("SHLQ $2, R13")           // n·4: the gate stride in bytes
+	g.w("LEAQ (R13)(R13*2), R12") // 3·n·4
+	l := name + s.suffix
+	gi, gf, gg, gO := "(R8)", "(R8)(R13*1)", "(R8)(R13*2)", "(R8)(R12*1)"
+	di, df, dgg, do := "(R9)", "(R9)(R13*1)", "(R9)(R13*2)", "(R9)(R12*1)"
+	body := func(load func(mem, dst string), store func(src, mem string)) {
+		load(gi, R(0))
+		load(gf, R(1))
+		load(gg, R(2))
+		load(gO, R(3))
+		load("(SI)", R(4))                                // dh
+		load("(R11)", R(5))                               // tanh c
+		load("(DI)", R(12))                               // dc
+		g.w("VMULPS %s, %s, %s", R(5), R(5), R(8))        // tc²
+		g.w("VSUBPS %s, %s, %s", R(8), R(6), R(8))        // 1 − tc²
+		g.w("VMULPS %s, %s, %s", R(3), R(4), R(7))        // dh·o
+		g.w("VMULPS %s, %s, %s", R(8), R(7), R(7))        // d = dh·o·(1 − tc²)
+		g.w("VFMADD231PS %s, %s, %s", R(11), R(12), R(7)) // d += dcm·dc (exact product: one rounding, as d + dc)
+		out := func(x int, mem string) {
+			if set {
+				store(R(x), mem)
+				return
+			}
+			load(mem, R(9))
+			g.w("VADDPS %s, %s, %s", R(x), R(9), R(9))
+			store(R(9), mem)
+		}
+		// dgi = d·g·i·(1 − i)
+		g.w("VMULPS %s, %s, %s", R(2), R(7), R(8))
+		g.w("VMULPS %s, %s, %s", R(0), R(8), R(8))
+		g.w("VSUBPS %s, %s, %s", R(0), R(6), R(10))
+		g.w("VMULPS %s, %s, %s", R(10), R(8), R(8))
+		out(8, di)
+		// dgf = d·cp·f·(1 − f)
+		load("(DX)", R(10))
+		g.w("VMULPS %s, %s, %s", R(10), R(7), R(8))
+		g.w("VMULPS %s, %s, %s", R(1), R(8), R(8))
+		g.w("VSUBPS %s, %s, %s", R(1), R(6), R(10))
+		g.w("VMULPS %s, %s, %s", R(10), R(8), R(8))
+		out(8, df)
+		// dgg = d·i·(1 − g²)
+		g.w("VMULPS %s, %s, %s", R(0), R(7), R(8))
+		g.w("VMULPS %s, %s, %s", R(2), R(2), R(10))
+		g.w("VSUBPS %s, %s, %s", R(10), R(6), R(10))
+		g.w("VMULPS %s, %s, %s", R(10), R(8), R(8))
+		out(8, dgg)
+		// dgo = dh·tc·o·(1 − o)
+		g.w("VMULPS %s, %s, %s", R(5), R(4), R(8))
+		g.w("VMULPS %s, %s, %s", R(3), R(8), R(8))
+		g.w("VSUBPS %s, %s, %s", R(3), R(6), R(10))
+		g.w("VMULPS %s, %s, %s", R(10), R(8), R(8))
+		out(8, do)
+		// dcp = d·f
+		g.w("VMULPS %s, %s, %s", R(1), R(7), R(8))
+		out(8, "(R10)")
+	}
+	g.label(l + "_loop")
+	g.w("CMPQ CX, $%d", V)
+	g.w("JLT %s_tail", l)
+	body(func(m, d string) { g.w("VMOVUPS %s, %s", m, d) }, func(sr, m string) { g.w("VMOVUPS %s, %s", sr, m) })
+	for _, r := range []string{"R8", "R9", "SI", "DI", "DX", "R11", "R10"} {
+		g.w("ADDQ $%d, %s", vb, r)
+	}
+	g.w("SUBQ $%d, CX", V)
+	g.w("JMP %s_loop", l)
+	g.label(l + "_tail")
+	g.w("TESTQ CX, CX")
+	g.w("JEQ %s_done", l)
+	g.setMask("CX")
+	body(g.loadTail, g.storeTail)
+	g.label(l + "_done")
+	g.ret()
+}

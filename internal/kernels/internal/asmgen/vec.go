@@ -501,6 +501,8 @@ func (g *gen) all() {
 	})
 
 	g.gemvT4()
+	g.lstmBack(false)
+	g.lstmBack(true)
 	g.gemvN()
 	g.layerNorm()
 	g.adamW()
