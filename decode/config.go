@@ -115,7 +115,25 @@ type Config struct {
 	// IgnoreEOS (--ignore-eos): never produce EOS, so generation runs to
 	// MaxTokens (or a stop string, or MaxTime): fixed-length outputs.
 	IgnoreEOS bool
+
+	// CFGScale (--cfg-scale): classifier-free guidance's γ. The scores
+	// handed to the sampler chain are log-softmax(ln + γ·(lp − ln)), lp the
+	// model's log-probabilities, ln those of a negative branch (see
+	// CFGNegativeControl, CFGNegativePrompt and the package documentation,
+	// "Classifier-free guidance"). 0 or 1 = off; sampling only.
+	CFGScale float64
+	// CFGNegativeControl (--cfg-negative-control TAG): the control code of
+	// the negative branch, in place of Control; "" = no control code there.
+	CFGNegativeControl string
+	// CFGNegativePrompt (--cfg-negative-prompt TEXT, tokenized like the
+	// prompt, leading BOS included): the negative branch's prompt, in place
+	// of the prompt (as Hugging Face's negative_prompt_ids); empty = the
+	// prompt.
+	CFGNegativePrompt []autoreg.Token
 }
+
+// cfgOn reports whether classifier-free guidance is on.
+func (c *Config) cfgOn() bool { return c.CFGScale != 0 && c.CFGScale != 1 }
 
 // contextOnly returns the tokens generation never produces: BOS and the
 // control codes unless SampleSpecials is set, and EOS if IgnoreEOS is.
@@ -165,6 +183,7 @@ func DefaultConfig() Config {
 		MaxTokens:         DefaultMaxTokens,
 		LengthPenalty:     1,
 		NumReturn:         1,
+		CFGScale:          1,
 	}
 }
 
@@ -240,6 +259,17 @@ func (c *Config) Validate() error {
 		return bad("num-return", c.NumReturn, fmt.Sprintf("must not exceed --beams %d", c.Beams))
 	case c.Rerank > 1 && c.NumReturn > c.Rerank:
 		return bad("num-return", c.NumReturn, fmt.Sprintf("must not exceed --rerank %d", c.Rerank))
+	case !finite(c.CFGScale) || c.CFGScale < 0:
+		return bad("cfg-scale", c.CFGScale, "must be ≥ 0 (0 or 1 is off)")
+	case !c.cfgOn() && c.CFGNegativeControl != "":
+		return fmt.Errorf("decode: --cfg-negative-control %q needs --cfg-scale other than 1", c.CFGNegativeControl)
+	case !c.cfgOn() && len(c.CFGNegativePrompt) > 0:
+		return errors.New("decode: --cfg-negative-prompt needs --cfg-scale other than 1")
+	case c.cfgOn() && c.Beams > 1:
+		return errors.New("decode: --cfg-scale and --beams exclude each other (beam search ranks by the model's own probability; guidance applies to sampling)")
+	case c.cfgOn() && len(c.CFGNegativePrompt) == 0 && c.CFGNegativeControl == c.Control:
+		return bad("cfg-scale", c.CFGScale, "the negative branch would be the prompt itself "+
+			"(set --cfg-negative-control to another tag than --control, or --cfg-negative-prompt)")
 	}
 	for _, b := range c.LogitBias {
 		if math.IsNaN(float64(b.Bias)) || math.IsInf(float64(b.Bias), 1) {
@@ -366,8 +396,9 @@ func ParseLogitBias(s string, lookup func(string) (autoreg.Token, bool)) (Bias, 
 	return Bias{Token: t, Bias: float32(b)}, nil
 }
 
-// CheckVocab reports config entries that do not fit vocabulary v: logit-bias
-// and breaker tokens out of range, an unknown control code.
+// CheckVocab reports config entries that do not fit vocabulary v: logit-bias,
+// breaker and negative-prompt tokens out of range, an unknown control code
+// (--control or --cfg-negative-control).
 func (c *Config) CheckVocab(v autoreg.Vocab) error {
 	for _, b := range c.LogitBias {
 		if !v.Valid(b.Token) {
@@ -379,10 +410,18 @@ func (c *Config) CheckVocab(v autoreg.Vocab) error {
 			return fmt.Errorf("decode: DRY breaker token %d outside the vocabulary of %d", t, v.Size())
 		}
 	}
-	if c.Control != "" {
-		if _, ok := v.Control(c.Control); !ok {
-			return fmt.Errorf("decode: --control %q: the model has no such control code (it has %d: %s)",
-				c.Control, len(v.Controls), strings.Join(v.Controls, ", "))
+	for _, ctl := range []struct{ flag, tag string }{{"control", c.Control}, {"cfg-negative-control", c.CFGNegativeControl}} {
+		if ctl.tag == "" {
+			continue
+		}
+		if _, ok := v.Control(ctl.tag); !ok {
+			return fmt.Errorf("decode: --%s %q: the model has no such control code (it has %d: %s)",
+				ctl.flag, ctl.tag, len(v.Controls), strings.Join(v.Controls, ", "))
+		}
+	}
+	for _, t := range c.CFGNegativePrompt {
+		if !v.Valid(t) {
+			return fmt.Errorf("decode: --cfg-negative-prompt: token %d outside the vocabulary of %d", t, v.Size())
 		}
 	}
 	return nil

@@ -99,6 +99,14 @@ type Generator struct {
 	tokText []byte
 	control autoreg.Token
 	hasCtl  bool
+
+	// Classifier-free guidance (nil when off): the negative branch's
+	// state, its log-probabilities, the guided scores, its condition.
+	negSt     autoreg.State
+	ln        []float32
+	guided    []float32
+	negPrompt []autoreg.Token
+	banned    []autoreg.Token
 }
 
 // NewGenerator checks cfg against m's vocabulary and returns a generator. d
@@ -128,6 +136,12 @@ func NewGenerator(m autoreg.Model, cfg Config, d Detokenizer) (*Generator, error
 	if cfg.Control != "" {
 		g.control, g.hasCtl = v.Control(cfg.Control)
 	}
+	if cfg.cfgOn() {
+		g.negSt = m.NewState()
+		g.ln = make([]float32, v.Size())
+		g.guided = make([]float32, v.Size())
+		g.banned = cfg.contextOnly(v)
+	}
 	return g, nil
 }
 
@@ -153,6 +167,18 @@ func (g *Generator) Condition(prompt []autoreg.Token) []autoreg.Token {
 	return p
 }
 
+// NegativeCondition returns the token sequence the negative branch of
+// classifier-free guidance is conditioned on for prompt (see the package
+// documentation), or nil when guidance is off. The result aliases a buffer
+// of g.
+func (g *Generator) NegativeCondition(prompt []autoreg.Token) []autoreg.Token {
+	if g.negSt == nil {
+		return nil
+	}
+	g.negPrompt = negCondition(g.negPrompt, g.vocab, prompt, &g.cfg)
+	return g.negPrompt
+}
+
 // Generate samples one continuation of prompt. The conditioned prompt goes
 // into the model state in one Append call. emit, if non-nil, is called for
 // every generated token and once more with Final set; an error from emit
@@ -161,7 +187,10 @@ func (g *Generator) Condition(prompt []autoreg.Token) []autoreg.Token {
 // earliest stop string in it, and neither that nor anything after it is ever
 // emitted), after MaxTokens
 // tokens or when MaxTime runs out (both normal endings), or when ctx ends
-// (then the partial result comes back with ctx's error).
+// (then the partial result comes back with ctx's error). With
+// classifier-free guidance (Config.CFGScale) the negative branch runs beside
+// the model and the sampler draws from the guided scores; Result.LogProb
+// stays the model's.
 func (g *Generator) Generate(ctx context.Context, prompt []autoreg.Token, emit func(Chunk) error) (Result, error) {
 	return g.generate(ctx, prompt, 0, emit)
 }
@@ -182,6 +211,12 @@ func (g *Generator) generate(ctx context.Context, prompt []autoreg.Token, seq in
 	g.st.Reset()
 	if len(cond) > 0 {
 		g.st.Append(cond...)
+	}
+	if g.negSt != nil {
+		g.negSt.Reset()
+		if neg := g.NegativeCondition(prompt); len(neg) > 0 {
+			g.negSt.Append(neg...)
+		}
 	}
 	maxTok := g.cfg.MaxTokens
 	room := min(maxTok, maxReserve) // beyond this, buffers grow as needed
@@ -209,7 +244,17 @@ loop:
 			break
 		}
 		g.st.LogProbs(g.lp)
-		t := g.sampler.Sample(g.lp, g.rng)
+		var t autoreg.Token
+		if g.negSt == nil {
+			t = g.sampler.Sample(g.lp, g.rng)
+		} else {
+			g.negSt.LogProbs(g.ln)
+			if guide(g.guided, g.lp, g.ln, g.cfg.CFGScale, g.banned) {
+				t = g.sampler.Sample(g.guided, g.rng)
+			} else {
+				t = eos // nothing left: as when the chain removes every token
+			}
+		}
 		g.sampler.Accept(t)
 		res.LogProb += float64(g.lp[t])
 		res.Tokens = append(res.Tokens, t)
@@ -219,6 +264,9 @@ loop:
 		}
 		g.one[0] = t
 		g.st.Append(g.one...)
+		if g.negSt != nil {
+			g.negSt.Append(g.one...)
+		}
 		if g.detok == nil {
 			continue
 		}
@@ -271,7 +319,8 @@ func (g *Generator) Stream(ctx context.Context, prompt []autoreg.Token) (chunks 
 }
 
 // Rerank is robust decoding: it draws n samples of prompt's continuation
-// and returns them best first by model log-probability, length-normalized as
+// (guided when Config.CFGScale is on) and returns them best first by model
+// log-probability (the model's own, never the guided score), length-normalized as
 // beam search is (Score = LogProb / len^α, α = Config.LengthPenalty; α = 0
 // ranks by the raw log-probability, which favours short samples). Ties keep
 // the drawing order. Nothing is streamed.
