@@ -207,3 +207,83 @@ func TestDemoListFiles(t *testing.T) {
 		t.Errorf("--list-files --data: exit %d, %q; want a usage error", code, errs)
 	}
 }
+
+// TestClassifierFreeGuidance runs `sample --cfg-scale` on an n-gram
+// trained with control codes on two styles: guided samples run, repeat for a
+// seed, keep to their tag's style, and bad settings are usage errors.
+func TestClassifierFreeGuidance(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	if err := os.Mkdir(data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	for i := range 20 {
+		writeFile(t, data, fmt.Sprintf("ab%d.txt", i), []byte(styleText(r, "ab", 400)))
+		writeFile(t, data, fmt.Sprintf("xy%d.txt", i), []byte(styleText(r, "xy", 400)))
+	}
+	model := filepath.Join(dir, "m.arm")
+	if code, _, errs := cli(t, "train", "--order", "4", "--control-from", "glob:ab*.txt=ab,xy*.txt=xy", "--data", data, "--out", model); code != 0 {
+		t.Fatalf("train: exit %d: %s", code, errs)
+	}
+	sample := func(args ...string) string {
+		t.Helper()
+		args = append([]string{"sample", "--model", model, "--max-tokens", "100", "--ignore-eos"}, args...)
+		code, out, errs := cli(t, args...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, errs)
+		}
+		return out
+	}
+
+	// An n-gram sees its control code only in its first N−1 contexts, so
+	// guidance acts on the first characters, and the style they set then
+	// carries on (--min-p cuts the smoothing's tail, as in checkStyles).
+	// γ = 2 away from the other tag keeps to the tag's style; γ = 0.05
+	// samples almost from the negative branch: the other tag's style, which
+	// shows that the negative branch is conditioned on its own tag.
+	for seed := 1; seed <= 3; seed++ {
+		for _, tc := range []struct {
+			ctl, neg, gamma, style string
+		}{{"ab", "xy", "2", "ab"}, {"xy", "ab", "2", "xy"}, {"ab", "xy", "0.05", "xy"}} {
+			flags := []string{"--control", tc.ctl, "--cfg-scale", tc.gamma, "--cfg-negative-control", tc.neg,
+				"--seed", fmt.Sprint(seed), "--min-p", "0.1"}
+			out := sample(flags...)
+			if again := sample(flags...); again != out {
+				t.Fatalf("%v: two runs differ:\n%q\n%q", flags, out, again)
+			}
+			if strings.ContainsAny(out, "<>") {
+				t.Errorf("%v prints a special token: %q", flags, out)
+			}
+			if share := styleShare(out, tc.style); share < 0.95 {
+				t.Errorf("%v: %.0f%% of letters in the %s style, want ≥ 95%%: %q", flags, 100*share, tc.style, out)
+			}
+		}
+	}
+	// --cfg-scale 1 is off: the plain sample, byte for byte.
+	if a, b := sample("--control", "ab", "--seed", "4"), sample("--control", "ab", "--seed", "4", "--cfg-scale", "1"); a != b {
+		t.Errorf("--cfg-scale 1 changes the sample:\n%q\n%q", a, b)
+	}
+	// A negative prompt, and the untagged model as the negative branch.
+	sample("--prompt", "ab ", "--control", "ab", "--cfg-scale", "1.5", "--cfg-negative-prompt", "xy ")
+	sample("--control", "ab", "--cfg-scale", "1.5", "--rerank", "3")
+
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"unknown negative tag", []string{"--control", "ab", "--cfg-scale", "2", "--cfg-negative-control", "zz"},
+			`--cfg-negative-control "zz": the model has no such control code (it has 2: ab, xy)`},
+		{"negative tag, no scale", []string{"--control", "ab", "--cfg-negative-control", "xy"}, `--cfg-negative-control "xy" needs --cfg-scale`},
+		{"negative prompt, no scale", []string{"--cfg-negative-prompt", "xy"}, "--cfg-negative-prompt needs --cfg-scale"},
+		{"negative scale", []string{"--cfg-scale", "-1", "--cfg-negative-control", "xy"}, "--cfg-scale -1: must be ≥ 0"},
+		{"nothing to push from", []string{"--cfg-scale", "2"}, "the negative branch would be the prompt itself"},
+		{"beams", []string{"--control", "ab", "--cfg-scale", "2", "--cfg-negative-control", "xy", "--beams", "3"}, "--cfg-scale and --beams exclude each other"},
+	} {
+		code, out, errs := cli(t, append([]string{"sample", "--model", model}, tc.args...)...)
+		if line, _, _ := strings.Cut(errs, "\n"); code != 2 || !strings.HasPrefix(line, "autoreg ") || !strings.Contains(line, tc.want) || out != "" {
+			t.Errorf("%s: exit %d, stdout %q, stderr %q; want exit 2 and %q", tc.name, code, out, errs, tc.want)
+		}
+	}
+}

@@ -15,8 +15,8 @@ import (
 func init() {
 	register(&command{
 		name:    "sample",
-		summary: "Generate text from a model, printed as it is produced: the full sampler family, beam search, reranking, stop strings, control codes.",
-		usage:   "--model FILE [--prompt TEXT] [--max-tokens N] [--seed S] [sampler flags]",
+		summary: "Generate text from a model, printed as it is produced: the full sampler family, beam search, reranking, stop strings, control codes, classifier-free guidance.",
+		usage:   "--model FILE [--prompt TEXT] [--max-tokens N] [--seed S] [--control TAG] [--cfg-scale G [--cfg-negative-control TAG] [--cfg-negative-prompt TEXT]] [sampler flags]",
 		setup: func(fs *flag.FlagSet) func(context.Context, []string) error {
 			cfg := decode.DefaultConfig()
 			model := fs.String("model", "", "the model: an autoreg model file or an ARPA `FILE`")
@@ -59,6 +59,13 @@ func init() {
 			fs.StringVar(&cfg.Control, "control", cfg.Control, "condition on the control code `TAG` the model was trained with")
 			fs.BoolVar(&cfg.IgnoreEOS, "ignore-eos", cfg.IgnoreEOS, "never end at the end-of-sequence token: fixed-length output")
 			fs.BoolVar(&cfg.SampleSpecials, "sample-specials", cfg.SampleSpecials, "allow <s> and control codes to be generated")
+			fs.Float64Var(&cfg.CFGScale, "cfg-scale", cfg.CFGScale, "classifier-free guidance scale `G`: sample from log-softmax(ln + G·(lp − ln)), lp the model's and ln the negative branch's log-probabilities (Sanchez et al. 2023; 1 = off, > 1 steers away from the negative branch; not with --beams)")
+			fs.StringVar(&cfg.CFGNegativeControl, "cfg-negative-control", cfg.CFGNegativeControl, "the negative branch's control code `TAG` in place of --control (default: no control code)")
+			var negPrompt *string
+			fs.Func("cfg-negative-prompt", "the negative branch's prompt `TEXT` in place of --prompt (default: the prompt)", func(s string) error {
+				negPrompt = &s
+				return nil
+			})
 			return func(ctx context.Context, args []string) error {
 				if len(args) > 0 {
 					return usagef("unexpected arguments %q (quote the --prompt)", args)
@@ -81,23 +88,38 @@ func init() {
 				if cfg.DRYMultiplier > 0 {
 					cfg.DRYBreakers = decode.BreakerTokens(tok, tok.Vocab(), decode.DefaultBreakers)
 				}
+				// The prompts: <s> and the text's tokens (an empty negative
+				// prompt leaves <s> alone).
+				v := f.Model.Vocab()
+				encode := func(flag, what, text string) ([]autoreg.Token, error) {
+					ids := []autoreg.Token{v.BOS()}
+					enc := tok.NewEncoder()
+					var err error
+					if ids, err = enc.Encode(ids, []byte(text)); err == nil {
+						ids, err = enc.Flush(ids)
+					}
+					if err != nil {
+						return nil, fmt.Errorf("--%s: %v", flag, err)
+					}
+					if n := enc.Unknown(); n > 0 {
+						fmt.Fprintf(stderr, "warning: the %s has %d token(s) unknown to the model\n", what, n)
+					}
+					return ids, nil
+				}
+				if negPrompt != nil {
+					if cfg.CFGNegativePrompt, err = encode("cfg-negative-prompt", "negative prompt", *negPrompt); err != nil {
+						return err
+					}
+				}
 				if err := cfg.Validate(); err != nil {
 					return usagef("%v", err)
 				}
-				if err := cfg.CheckVocab(f.Model.Vocab()); err != nil {
+				if err := cfg.CheckVocab(v); err != nil {
 					return usagef("%v", err)
 				}
-				v := f.Model.Vocab()
-				ids := []autoreg.Token{v.BOS()}
-				enc := tok.NewEncoder()
-				if ids, err = enc.Encode(ids, []byte(*prompt)); err == nil {
-					ids, err = enc.Flush(ids)
-				}
+				ids, err := encode("prompt", "prompt", *prompt)
 				if err != nil {
-					return fmt.Errorf("--prompt: %v", err)
-				}
-				if n := enc.Unknown(); n > 0 {
-					fmt.Fprintf(stderr, "warning: the prompt has %d token(s) unknown to the model\n", n)
+					return err
 				}
 				out := bufio.NewWriter(stdout)
 				defer out.Flush()
