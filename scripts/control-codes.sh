@@ -8,7 +8,9 @@
 # tag's files gives it a higher likelihood than the other n-gram does (both
 # score the same characters, so total NLL is compared). Untagged samples are
 # scored the same way as a baseline. The demo's held-out files are excluded
-# from the training of every model.
+# from the training of every model. With CFG_SCALE=γ other than 1, the
+# tagged samples use classifier-free guidance away from the other tag
+# (--cfg-scale γ --cfg-negative-control OTHER_TAG); the baseline does not.
 #
 #   scripts/control-codes.sh
 #
@@ -42,6 +44,7 @@ TEMPERATURE=${TEMPERATURE:-0.8}
 TOP_P=${TOP_P:-0.95}
 IGNORE_EOS=${IGNORE_EOS:-1} # 1: every sample is MAX_TOKENS long (a file is far longer than a sample)
 BASELINE=${BASELINE:-1} # also score N_SAMPLES untagged samples (0 = skip)
+CFG_SCALE=${CFG_SCALE:-1} # classifier-free guidance of the tagged samples away from the other tag (1 = off)
 
 if [ "$CONTEXT" -lt $((MAX_TOKENS + 2)) ]; then
 	echo "warning: CONTEXT $CONTEXT < MAX_TOKENS + 2: the control code leaves the GPT's window during long samples" >&2
@@ -116,14 +119,24 @@ sample_flags=(--max-tokens "$MAX_TOKENS" --temperature "$TEMPERATURE" --top-p "$
 [ "$IGNORE_EOS" = 1 ] && sample_flags+=(--ignore-eos)
 sets=(test code)
 [ "$BASELINE" = 1 ] && sets+=(none)
-skey="${sample_flags[*]} n=$N_SAMPLES"
+# Guidance: each tagged sample is pushed away from the other tag (test ↔ code);
+# the untagged baseline stays plain.
+cfg_on=$(awk -v g="$CFG_SCALE" 'BEGIN { print (g + 0 != 1) ? 1 : 0 }')
+cfg_desc=""
+[ "$cfg_on" = 1 ] && cfg_desc=" --cfg-scale $CFG_SCALE --cfg-negative-control OTHER_TAG"
+skey="${sample_flags[*]}$cfg_desc n=$N_SAMPLES"
 if [ ! -f "$work/samples.settings" ] || [ "$(cat "$work/samples.settings")" != "$skey" ]; then
 	rm -rf "$work/samples" "$work/scores.tsv"
 fi
 for set in "${sets[@]}"; do
 	mkdir -p "$work/samples/$set"
 	ctl=()
-	[ "$set" != none ] && ctl=(--control "$set")
+	if [ "$set" != none ]; then
+		ctl=(--control "$set")
+		other=test
+		[ "$set" = test ] && other=code
+		[ "$cfg_on" = 1 ] && ctl+=(--cfg-scale "$CFG_SCALE" --cfg-negative-control "$other")
+	fi
 	for i in $(seq 1 "$N_SAMPLES"); do
 		out=$work/samples/$set/$i.txt
 		[ -f "$out" ] && continue
@@ -170,7 +183,8 @@ echo "settings:"
 echo "  GPT:      $gpt_cmd"
 echo "            ($control; held-out files as --valid)"
 echo "  n-grams:  autoreg train --arch ngram --order $ORDER --out ngram-TAG.arm TAG-TRAIN-FILES..."
-echo "  samples:  autoreg sample --model gpt.arm --control TAG --seed 1..$N_SAMPLES ${sample_flags[*]}"
+echo "  samples:  autoreg sample --model gpt.arm --control TAG$cfg_desc --seed 1..$N_SAMPLES ${sample_flags[*]}"
+[ "$cfg_on" = 1 ] && echo "            (OTHER_TAG: code for test, test for code; the untagged samples are not guided)"
 echo "  scoring:  autoreg eval --json --model ngram-TAG.arm --data SAMPLE (total nll_nats, </s> included)"
 echo
 awk -F'\t' 'NR > 1 {
