@@ -45,6 +45,7 @@ TOP_P=${TOP_P:-0.95}
 IGNORE_EOS=${IGNORE_EOS:-1} # 1: every sample is MAX_TOKENS long (a file is far longer than a sample)
 BASELINE=${BASELINE:-1} # also score N_SAMPLES untagged samples (0 = skip)
 CFG_SCALE=${CFG_SCALE:-1} # classifier-free guidance of the tagged samples away from the other tag (1 = off)
+SAMPLE_FLAGS=${SAMPLE_FLAGS:-} # more `autoreg sample` flags for every sample, e.g. "--dry-multiplier 0.8"
 
 if [ "$CONTEXT" -lt $((MAX_TOKENS + 2)) ]; then
 	echo "warning: CONTEXT $CONTEXT < MAX_TOKENS + 2: the control code leaves the GPT's window during long samples" >&2
@@ -117,6 +118,8 @@ say "GPT: $(grep -h '^done:' "$work/gpt.log" | tail -1)"
 # ends each sample with a newline of its own; it is removed.
 sample_flags=(--max-tokens "$MAX_TOKENS" --temperature "$TEMPERATURE" --top-p "$TOP_P")
 [ "$IGNORE_EOS" = 1 ] && sample_flags+=(--ignore-eos)
+# shellcheck disable=SC2206 # SAMPLE_FLAGS is a list of words
+[ -n "$SAMPLE_FLAGS" ] && sample_flags+=($SAMPLE_FLAGS)
 sets=(test code)
 [ "$BASELINE" = 1 ] && sets+=(none)
 # Guidance: each tagged sample is pushed away from the other tag (test ↔ code);
@@ -201,3 +204,14 @@ END {
 		if (n[s]) printf "  %-5s samples: mean %.0f characters, mean (NLL under code - NLL under test) %+.3f nats/char\n", s, chars[s] / n[s], margin[s] / n[s]
 	}
 }' "$work/scores.tsv"
+
+# Fluency check: a sample caught in a loop (a run of 30 or more identical
+# characters) can still be "closer" to one n-gram; count them so a result
+# bought with degenerate text shows.
+for set in "${sets[@]}"; do
+	loops=0
+	for i in $(seq 1 "$N_SAMPLES"); do
+		grep -qE '(.)\1{29,}' "$work/samples/$set/$i.txt" && loops=$((loops + 1))
+	done
+	printf '  %-5s samples with a run of ≥ 30 identical characters: %d/%d\n' "$set" "$loops" "$N_SAMPLES"
+done
