@@ -109,6 +109,7 @@
 // CFGScale with Beams > 1). The penalties see the positive condition's
 // history. Steps allocate nothing: the second state and buffers are made
 // by NewGenerator; the guided scores are computed in float64 per token with
-// a fixed-order sum, so seeded runs stay byte-identical. A GPT pins each state's own control code when its window
-// slides, so the negative branch keeps its code in long generations.
+// a fixed-order sum, so seeded runs stay byte-identical. A GPT pins each
+// state's own control code when its window slides, so the negative branch
+// keeps its code in long generations.
 package decode
