@@ -278,3 +278,50 @@ func TestNucleusDifferential(t *testing.T) {
 		}
 	}
 }
+
+// TestNucleusDifferentialGPT2: the same at GPT-2's vocabulary on the
+// benchmarks' distributions, typical (Zipf s=1.5) and flat (s=1.1).
+func TestNucleusDifferentialGPT2(t *testing.T) {
+	rows := 8
+	if testing.Short() {
+		rows = 2
+	}
+	for _, zs := range []float64{1.5, 1.1} {
+		for seed := range uint64(rows) {
+			lp := zipf(gpt2Vocab, seed, zs)
+			for _, T := range []float64{1, 0.8} {
+				for _, P := range []float64{0.5, 0.9, 0.95} {
+					for _, typical := range []bool{false, true} {
+						run := func(old bool) *Candidates {
+							c := NewCandidates(gpt2Vocab)
+							c.Reset(slices.Clone(lp), true)
+							Temperature{T}.Process(c)
+							switch {
+							case typical && old:
+								typicalPPairs(c, P)
+							case typical:
+								TypicalP{P}.Process(c)
+							case old:
+								topPPairs(c, P)
+							default:
+								TopP{P}.Process(c)
+							}
+							return c
+						}
+						want, got := run(true), run(false)
+						if !slices.Equal(want.ids, got.ids) || !slices.Equal(want.LogP, got.LogP) {
+							t.Fatalf("s=%v seed %d T %v P %v typical %v: candidates differ", zs, seed, T, P, typical)
+						}
+						for _, u := range []float64{0.01, 0.5, 0.93} {
+							a, _ := want.draw(u)
+							b, _ := got.draw(u)
+							if a != b {
+								t.Fatalf("s=%v seed %d T %v P %v typical %v: draw(%v) %v, want %v", zs, seed, T, P, typical, u, b, a)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
