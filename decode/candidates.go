@@ -47,6 +47,7 @@ type Candidates struct {
 	pairs  []pair    // scratch, capacity V
 	pairs2 []pair    // scratch, capacity V
 	w      []float32 // scratch, capacity V
+	keys   []uint64  // scratch, capacity V
 }
 
 // NewCandidates returns candidates for a vocabulary of n tokens with all
@@ -62,6 +63,7 @@ func (c *Candidates) alloc(n int) {
 	c.pairs = make([]pair, 0, n)
 	c.pairs2 = make([]pair, 0, n)
 	c.w = make([]float32, n)
+	c.keys = make([]uint64, n)
 	c.MinKeep = 1
 }
 
@@ -427,41 +429,78 @@ func (c *Candidates) gatherAbove(th float32) []pair {
 	return ps
 }
 
-// cutMass keeps the shortest prefix of ps, in ranking order of the pair
-// keys, whose probability mass reaches target, and at least MinKeep pairs;
-// presorted says ps is already in ranking order. lse is the current
-// normalizer.
-func (c *Candidates) cutMass(ps []pair, presorted bool, lse, target float64) {
+// cutMass keeps the shortest prefix of ps, in ranking order (ps must be
+// ranked), whose probability mass reaches target, and at least MinKeep
+// pairs. lse is the current normalizer.
+func (c *Candidates) cutMass(ps []pair, lse, target float64) {
 	mk := min(c.minKeep(), len(ps))
-	var k int
-	if presorted {
-		mass := 0.0
-		k = len(ps)
-		for i, q := range ps {
-			mass += math.Exp(float64(c.LogP[q.id]) - lse)
-			if mass >= target {
-				k = i + 1
-				break
-			}
-		}
-		k = max(k, mk)
-	} else {
-		// Weights by token id, for the mass sums of the selection.
-		m := float32(lse)
-		scale := float32(math.Exp(float64(m) - lse))
-		for _, q := range ps {
-			c.w[q.id] = expf(c.LogP[q.id]-m) * scale
-		}
-		k = cutByMass(ps, c.w, target)
-		if k < mk {
-			selectTop(ps[k:], mk-k)
-			k = mk
+	mass := 0.0
+	k := len(ps)
+	for i, q := range ps {
+		mass += math.Exp(float64(c.LogP[q.id]) - lse)
+		if mass >= target {
+			k = i + 1
+			break
 		}
 	}
-	if presorted && k == len(ps) && len(ps) == c.Len() {
+	k = max(k, mk)
+	if k == len(ps) && len(ps) == c.Len() {
 		return
 	}
-	c.keep(ps[:k], presorted)
+	c.keep(ps[:k], true)
+}
+
+// cutMassKeys is cutMass for unranked candidates, given as the rankKeys of
+// the pairs (ks is c.keys): it keeps the tokens of the shortest prefix of ks,
+// in ranking order, whose mass reaches target, and at least MinKeep, in the
+// order the selection leaves them (see cutByMassKeys).
+func (c *Candidates) cutMassKeys(ks []uint64, lse, target float64) {
+	mk := min(c.minKeep(), len(ks))
+	// Weights are e^{s−m}·e^{m−lse} with m = float32(lse).
+	m := float32(lse)
+	scale := float32(math.Exp(float64(m) - lse))
+	k := cutByMassKeys(ks, c.w, c.LogP, m, scale, target)
+	n := k
+	if k < mk {
+		n = len(ks)
+	}
+	ps := c.pairs[:n]
+	for i, x := range ks[:n] {
+		ps[i] = unRankKey(x)
+	}
+	if k < mk {
+		selectTop(ps[k:], mk-k)
+		k = mk
+	}
+	c.keep(ps[:k], false)
+}
+
+// gatherKeysAbove fills c.keys with the rankKeys of the tokens in play whose
+// score is at least th, in the order of gatherAbove.
+func (c *Candidates) gatherKeysAbove(th float32) []uint64 {
+	ks := c.keys[:0]
+	if c.sparse {
+		for _, id := range c.ids {
+			if v := c.LogP[id]; v >= th && v > negInf {
+				ks = append(ks, rankKey(pair{v, id}))
+			}
+		}
+		return ks
+	}
+	// Branchless: write every key, advance past the kept ones (c.keys has
+	// room for the whole vocabulary).
+	ks = ks[:len(c.LogP)]
+	n := 0
+	if th == negInf {
+		th = -math.MaxFloat32 // −Inf scores never qualify
+	}
+	for i, v := range c.LogP {
+		ks[n] = rankKey(pair{v, int32(i)})
+		if v >= th {
+			n++
+		}
+	}
+	return ks[:n]
 }
 
 // Probs writes the current distribution into dst (length of the vocabulary):

@@ -126,3 +126,36 @@ func maxIDs(x []float32, ids []int32) float32 {
 	}
 	return m
 }
+
+// weigh sets ws[id] = expf(lp[id] − m) · scale for the token id of every
+// rankKey of ks and returns the sum of these weights, accumulated in order
+// in one float64. It is expf written out inside the loop, like expShift
+// (TestWeighMatchesExpf checks that it is bit-identical).
+func weigh(ws, lp []float32, ks []uint64, m, scale float32) float64 {
+	s := 0.0
+	for _, key := range ks {
+		id := keyID(key)
+		x := float32(lp[id] - m)
+		var e float32
+		if x >= expfMin {
+			const magic = 12582912.0
+			kf := float32(x*1.44269504) + magic
+			k := int32(math.Float32bits(kf)) - 0x4B400000
+			kf = float32(kf - magic)
+			r := float32(x - float32(kf*0.693359375))
+			r = float32(r - float32(kf*-2.12194440e-4))
+			p := float32(1.9875691500e-4)
+			p = float32(float32(p*r) + 1.3981999507e-3)
+			p = float32(float32(p*r) + 8.3334519073e-3)
+			p = float32(float32(p*r) + 4.1665795894e-2)
+			p = float32(float32(p*r) + 1.6666665459e-1)
+			p = float32(float32(p*r) + 5.0000001201e-1)
+			y := float32(float32(float32(p*r)*r)+r) + 1
+			e = float32(y * math.Float32frombits(uint32(k+127)<<23))
+		}
+		w := float32(e * scale)
+		ws[id] = w
+		s += float64(w)
+	}
+	return s
+}

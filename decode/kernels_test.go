@@ -216,3 +216,42 @@ func TestGatherAbove(t *testing.T) {
 		}
 	}
 }
+
+func TestWeighMatchesExpf(t *testing.T) {
+	r := NewRand(14)
+	n := 1001
+	lp := make([]float32, n)
+	for i := range lp {
+		lp[i] = float32(r.NormFloat64() * 30)
+	}
+	lp[3] = negInf
+	var ps []pair
+	for i := range lp {
+		if i%3 != 1 {
+			ps = append(ps, pair{float32(r.NormFloat64()), int32(i)})
+		}
+	}
+	ps = append(ps, pair{float32(math.Copysign(0, -1)), 1}, pair{0, 4})
+	r.Shuffle(len(ps), func(i, j int) { ps[i], ps[j] = ps[j], ps[i] })
+	m, scale := float32(2.5), float32(0.75)
+	ks := make([]uint64, len(ps))
+	for i, q := range ps {
+		ks[i] = rankKey(q)
+		if u := unRankKey(ks[i]); rankKey(u) != ks[i] || u.id != q.id || u.v != q.v {
+			t.Fatalf("unRankKey(rankKey(%v)) = %v", q, u)
+		}
+	}
+	ws := make([]float32, n)
+	got := weigh(ws, lp, ks, m, scale)
+	want := 0.0
+	for _, q := range ps {
+		w := expf(lp[q.id]-m) * scale
+		want += float64(w)
+		if ws[q.id] != w {
+			t.Fatalf("weight of %d: %v, want %v", q.id, ws[q.id], w)
+		}
+	}
+	if got != want {
+		t.Fatalf("sum %v, want %v", got, want)
+	}
+}

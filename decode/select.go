@@ -185,7 +185,9 @@ func topKRef(x []float32, k int) []pair {
 	return ps
 }
 
-// cutByMass rearranges ps so that ps[:k] holds the k best pairs, k minimal
+// cutByMass is the selection on pairs that cutByMassKeys reproduces on
+// rankKeys (the sampler now uses the latter; tests pin the two together).
+// It rearranges ps so that ps[:k] holds the k best pairs, k minimal
 // such that their weights sum to at least target, and returns k (len(ps)
 // when the whole falls short). The weight of a pair is ws[id]. It is a
 // quickselect that keeps only the side holding the boundary, O(n) expected,
@@ -221,6 +223,114 @@ func cutByMass(ps []pair, ws []float32, target float64) int {
 	}
 	// Only rounding (block sums versus running sums) can end here with
 	// hi < len(ps); the boundary is then the end of the range.
+	return hi
+}
+
+// unRankKey inverts rankKey (up to the sign of a zero score, which the
+// ranking ignores).
+func unRankKey(x uint64) pair {
+	b := uint32(x >> 32)
+	if b&0x80000000 != 0 {
+		b &^= 0x80000000
+	} else {
+		b = ^b
+	}
+	return pair{math.Float32frombits(b), int32(^uint32(x))}
+}
+
+// keyID is the token id of a rankKey.
+func keyID(x uint64) int32 { return int32(^uint32(x)) }
+
+// partitionKeys is partition on rankKeys: the same pivot, the same swaps, so
+// the same arrangement, with one integer compare per element.
+func partitionKeys(ks []uint64) int {
+	n := len(ks)
+	a, b, c := 0, n/2, n-1
+	if ks[b] > ks[a] {
+		a, b = b, a
+	}
+	if ks[c] > ks[b] {
+		b, c = c, b
+		if ks[b] > ks[a] {
+			a, b = b, a
+		}
+	}
+	ks[b], ks[n-1] = ks[n-1], ks[b]
+	pk := ks[n-1]
+	i := 0
+	for j := 0; j < n-1; j++ {
+		x := ks[j]
+		ks[j] = ks[i]
+		ks[i] = x
+		// i += (x > pk), branchless: a branch here mispredicts half the
+		// time on random data.
+		_, gt := bits.Sub64(pk, x, 0)
+		i += int(gt)
+	}
+	ks[i], ks[n-1] = ks[n-1], ks[i]
+	return i
+}
+
+// cutByMassKeys is cutByMass on the rankKeys of the pairs, with the weight
+// of a key w = expf(lp[id] − m) · scale: the same partitions in the same
+// order and the same sums in the same order, so the same k and the same
+// arrangement of ks (as keys) as cutByMass gives the pairs. Weights are
+// computed (into ws, by id) only when first summed: the worse side of the
+// first partitions is mostly never summed at all.
+func cutByMassKeys(ks []uint64, ws, lp []float32, m, scale float32, target float64) int {
+	lo, hi := 0, len(ks)
+	above := 0.0   // mass of ks[:lo], every key of which beats ks[lo:hi]
+	known := false // ws holds the weights of all of ks[lo:hi]
+	budget := 2 * bits.Len(uint(len(ks)))
+	for hi-lo > 32 && budget > 0 {
+		budget--
+		p := partitionKeys(ks[lo:hi]) + lo
+		var s, wp float64
+		if known {
+			for _, x := range ks[lo:p] {
+				s += float64(ws[keyID(x)])
+			}
+		} else {
+			s = weigh(ws, lp, ks[lo:p], m, scale)
+		}
+		if above+s >= target {
+			hi = p
+			known = true
+			continue
+		}
+		if known {
+			wp = float64(ws[keyID(ks[p])])
+		} else {
+			wp = weigh(ws, lp, ks[p:p+1], m, scale)
+		}
+		above += s + wp
+		if above >= target {
+			return p + 1
+		}
+		lo = p + 1
+	}
+	if !known {
+		weigh(ws, lp, ks[lo:hi], m, scale)
+	}
+	// Keys are distinct, so the descending sort is unique: the same order
+	// as sortPairs.
+	slices.SortFunc(ks[lo:hi], func(a, b uint64) int {
+		switch {
+		case a > b:
+			return -1
+		case a < b:
+			return 1
+		}
+		return 0
+	})
+	for i := lo; i < hi; i++ {
+		above += float64(ws[keyID(ks[i])])
+		if above >= target {
+			return i + 1
+		}
+	}
+	// Only rounding (block sums versus running sums) can end here with
+	// hi < len(ks); the boundary is then the end of the range.
 	return hi
 }
 

@@ -153,20 +153,18 @@ func (p TopP) Process(c *Candidates) {
 	if math.IsInf(lse, -1) {
 		return
 	}
-	presorted := c.sparse && c.sorted
-	var ps []pair
-	if presorted {
-		ps = c.gather() // already in ranking order
-	} else {
-		// The tokens with p_i < τ = (1−P)/V carry less than 1−P together,
-		// so the nucleus lies inside {p_i ≥ τ}: gather only those (one
-		// pass, no exponentials).
-		ps = c.gatherAbove(float32(lse + math.Log((1-p.P)/float64(len(c.LogP)))))
-		if len(ps) < c.minKeep() {
-			ps = c.gather()
-		}
+	if c.sparse && c.sorted {
+		c.cutMass(c.gather(), lse, p.P) // already in ranking order
+		return
 	}
-	c.cutMass(ps, presorted, lse, p.P)
+	// The tokens with p_i < τ = (1−P)/V carry less than 1−P together, so
+	// the nucleus lies inside {p_i ≥ τ}: gather only those (one pass, no
+	// exponentials).
+	ks := c.gatherKeysAbove(float32(lse + math.Log((1-p.P)/float64(len(c.LogP)))))
+	if len(ks) < c.minKeep() {
+		ks = c.gatherKeysAbove(negInf)
+	}
+	c.cutMassKeys(ks, lse, p.P)
 }
 
 // MinP keeps the tokens at least P times as probable as the most probable
@@ -225,11 +223,12 @@ func (p TypicalP) Process(c *Candidates) {
 	}
 	h := c.entropy(lse)
 	ps := c.gather()
+	ks := c.keys[:len(ps)]
 	for i, q := range ps {
 		// Ranking key: larger is better, so negate the distance.
-		ps[i].v = -float32(math.Abs(-(float64(q.v) - lse) - h))
+		ks[i] = rankKey(pair{-float32(math.Abs(-(float64(q.v) - lse) - h)), q.id})
 	}
-	c.cutMass(ps, false, lse, p.P)
+	c.cutMassKeys(ks, lse, p.P)
 }
 
 // Epsilon (ε-sampling) keeps the tokens of probability at least ε:
