@@ -32,8 +32,8 @@ DIM=${DIM:-160}
 HEADS=${HEADS:-4}
 CONTEXT=${CONTEXT:-384} # ≥ MAX_TOKENS + 2: the control code stays in the window of every sample
 BATCH=${BATCH:-8}
-STEPS=${STEPS:-3000}
-LR=${LR:-2e-3}
+STEPS=${STEPS:-5000}
+LR=${LR:-4e-3}
 TRAIN_SEED=${TRAIN_SEED:-1}
 # The n-grams that judge.
 ORDER=${ORDER:-6}
