@@ -15,7 +15,9 @@ import (
 // block are packed on first use, by whichever worker needs one first (so
 // packing overlaps the other workers' compute and the panel is used while
 // it is in the packer's cache); workers start at different panels of a
-// block, so those running at the same time pack different halves.
+// block, so those running at the same time pack different halves. Only
+// the product's end has a tail; there the last chunks (one per worker)
+// run in quarters.
 //
 // Ordering, with waits that always point to units claimed earlier (each
 // claimed unit is being run by a live goroutine that waits only on still
@@ -41,7 +43,7 @@ type gemmPipe struct {
 	panels  int // most micro-panels in a block
 	beta    float32
 	bufs    [2][]float32
-	next    atomic.Int64   // next unit: block·chunks + chunk
+	next    atomic.Int64   // next unit to claim (see pipeUnit)
 	done    []atomic.Int32 // per chunk: blocks finished
 	pstate  []atomic.Int32 // per buffer and panel: see above
 	abufLen int
@@ -106,7 +108,9 @@ func (g *gemmJob) pipeWork(_, _ int) {
 	p := &g.pipe
 	im := g.im
 	mr, nr := im.mr, im.nr
-	units := int64(p.blocks * p.chunks)
+	tail := min(p.chunks, p.procs)
+	whole := (p.blocks-1)*p.chunks + p.chunks - tail
+	units := int64(whole + tail*pipeSplit)
 	abuf := getBuf(p.abufLen)
 	tile := (*abuf)[len(*abuf)-mr*nr:]
 	free := 0 // blocks below free are finished by every chunk
@@ -115,15 +119,16 @@ func (g *gemmJob) pipeWork(_, _ int) {
 		if u >= units {
 			break
 		}
-		b, r := int(u)/p.chunks, int(u)%p.chunks
+		b, r, lo, h := g.pipeUnit(int(u), whole, tail)
+		if h <= 0 {
+			continue
+		}
 		kb := g.pipeBlock(b)
 		waitFor(&p.done[r], b)
-		lo := r * p.grain
-		h := min(p.grain, g.m-lo)
 		ap := (*abuf)[:(h+mr-1)/mr*mr*kb.kcur]
 		g.prepA(&kb, ap, lo, h)
 		panels := (kb.ncur + nr - 1) / nr
-		q := r % p.procs * panels / p.procs
+		q := int(u) % p.procs * panels / p.procs
 		for range panels {
 			g.pipePanel(&kb, b, q, &free)
 			g.tiles(&kb, ap, tile, lo, h, q, q+1)
@@ -131,9 +136,37 @@ func (g *gemmJob) pipeWork(_, _ int) {
 				q = 0
 			}
 		}
-		p.done[r].Store(int32(b + 1))
+		if int(u) < whole {
+			p.done[r].Store(int32(b + 1))
+		}
 	}
 	putBuf(abuf)
+}
+
+// pipeSplit: the last tail chunks of the last block (one per worker) run
+// as this many units each, so that the workers finish closer together.
+const pipeSplit = 4
+
+// pipeUnit returns block b, chunk r and rows lo..lo+h of unit u: whole
+// chunks for units below whole, then the last tail chunks split in
+// pipeSplit parts of whole tiles (h may be 0 for a short chunk).
+func (g *gemmJob) pipeUnit(u, whole, tail int) (b, r, lo, h int) {
+	p := &g.pipe
+	if u < whole {
+		b, r = u/p.chunks, u%p.chunks
+		lo = r * p.grain
+		return b, r, lo, min(p.grain, g.m-lo)
+	}
+	v := u - whole
+	b, r = p.blocks-1, p.chunks-tail+v/pipeSplit
+	s := v % pipeSplit
+	mr := g.im.mr
+	c0 := r * p.grain
+	ch := min(p.grain, g.m-c0)
+	tc := (ch + mr - 1) / mr
+	lo = c0 + tc*s/pipeSplit*mr
+	hi := min(c0+ch, c0+tc*(s+1)/pipeSplit*mr)
+	return b, r, lo, hi - lo
 }
 
 // pipePanel makes sure micro-panel q of block b (kb) is packed, packing it
