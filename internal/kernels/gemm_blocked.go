@@ -12,8 +12,8 @@ func maxProcs() int { return runtime.GOMAXPROCS(0) }
 //
 //	for jc over n in steps of nc:
 //	  for pc over k in steps of kc:
-//	    pack op(B)[pc:+kc, jc:+nc] into nr-wide micro-panels   (L3; workers split it)
-//	    for ic over m in steps of mc:                            (workers split the rows)
+//	    pack op(B)[pc:+kc, jc:+nc] into nr-wide micro-panels   (L3)
+//	    for ic over m in steps of mc:                            (workers split the rows, or jr)
 //	      pack op(A)[ic:+mc, pc:+kc] into mr-high micro-panels (L2)
 //	      for jr over the panel in steps of nr:                  B micro-panel in L1
 //	        for ir over the block in steps of mr:                A micro-panel from L2
@@ -24,9 +24,12 @@ func maxProcs() int { return runtime.GOMAXPROCS(0) }
 // (fewer than mr rows or nr columns) run the same micro-kernel on
 // zero-padded panels into a scratch tile, then copy the valid part.
 //
-// Workers get whole mr-row tiles and the k blocking is fixed, so every
-// element of C is computed by the same operations whatever the number of
-// workers: results are bit-identical for any GOMAXPROCS.
+// In parallel, the workers split the rows (ic) of every block, without a
+// barrier between blocks (gemm_pipeline.go), or, for few row tiles, the
+// B micro-panels (jr) of each block. Workers get whole mr-row tiles or
+// nr-column panels and the k blocking is fixed, so every element of C is
+// computed by the same operations whatever the number of workers: results
+// are bit-identical for any GOMAXPROCS.
 func gemmBlocked(im *gemmImpl, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	g := gemmJobPool.Get().(*gemmJob)
 	g.im, g.transA, g.transB = im, transA, transB
@@ -40,17 +43,24 @@ func gemmBlocked(im *gemmImpl, transA, transB bool, m, n, k int, alpha float32, 
 	nblocks := (n + im.nc - 1) / im.nc
 	nc := ((n+nblocks-1)/nblocks + nr - 1) / nr * nr
 	ncMax := min(nc, (n+nr-1)/nr*nr)
-	bbuf := getBuf(min(kc, k) * ncMax)
-	g.kb.bp = *bbuf
 	procs := maxProcs()
 	parallel := m*n*k >= parallelGemmFlops && procs > 1
 	// Row chunks: whole tiles, about 4 per worker for balance on a noisy
 	// machine, never much more than one A block.
 	tiles := (m + mr - 1) / mr
 	rowGrain := mr * max(1, min(im.mc/mr, (tiles+4*procs-1)/(4*procs)))
+	if parallel && tiles >= 2*procs {
+		// Enough row tiles for every worker: one Parallel call for the
+		// whole product (gemm_pipeline.go).
+		g.pipelined(nc, ncMax, rowGrain, procs, beta)
+		g.release()
+		return
+	}
+	bbuf := getBuf(min(kc, k) * ncMax)
+	g.kb.bp = *bbuf
 	for jc := 0; jc < n; jc += nc {
-		g.jc, g.ncur = jc, min(nc, n-jc)
-		panels := (g.ncur + nr - 1) / nr
+		g.kb.jc, g.kb.ncur = jc, min(nc, n-jc)
+		panels := (g.kb.ncur + nr - 1) / nr
 		for pc := 0; pc < k; pc += kc {
 			g.kb.pc, g.kb.kcur = pc, min(kc, k-pc)
 			g.kb.beta = beta
@@ -61,9 +71,6 @@ func gemmBlocked(im *gemmImpl, transA, transB bool, m, n, k int, alpha float32, 
 			case !parallel:
 				g.packB(0, panels)
 				g.rows(0, m)
-			case tiles >= 2*procs:
-				Parallel(panels, max(1, panels/(2*procs)), g.packBFn)
-				Parallel(m, rowGrain, g.rowsFn)
 			default:
 				// Few row tiles (small batches): split the columns instead,
 				// each worker packing its own B panels and the small A.
@@ -84,29 +91,32 @@ type gemmJob struct {
 	alpha          float32
 	a, b, c        []float32
 	lda, ldb, ldc  int
-	jc, ncur       int    // current column block
-	kb             kblock // current k block
+	kb             kblock // current block (serial and column-split paths)
 	pb             *PackedB
 	apAll          []float32 // SgemmPacked's column split: A packed for every k block
 	packBFn        func(lo, hi int)
-	rowsFn         func(lo, hi int)
 	colsFn         func(lo, hi int)
 	pRowsFn        func(lo, hi int) // SgemmPacked's
 	pColsFn        func(lo, hi int)
+	pipe           gemmPipe // the pipelined parallel product's
+	pipeFn         func(lo, hi int)
 }
 
 // release clears g (dropping its references to the caller's slices) and
 // returns it to gemmJobPool.
 func (g *gemmJob) release() {
-	*g = gemmJob{packBFn: g.packBFn, rowsFn: g.rowsFn, colsFn: g.colsFn, pRowsFn: g.pRowsFn, pColsFn: g.pColsFn}
+	done, pstate := g.pipe.done, g.pipe.pstate
+	*g = gemmJob{packBFn: g.packBFn, colsFn: g.colsFn, pRowsFn: g.pRowsFn, pColsFn: g.pColsFn, pipeFn: g.pipeFn}
+	g.pipe.done, g.pipe.pstate = done, pstate
 	gemmJobPool.Put(g)
 }
 
-// kblock is one k block of a product: rows pc..pc+kcur of op(B), packed
-// into bp, and the beta that applies to it (the caller's for the first
-// block, 1 after).
+// kblock is one block of a product: rows pc..pc+kcur and columns
+// jc..jc+ncur of op(B), packed into bp, and the beta that applies to it
+// (the caller's for the first k block, 1 after).
 type kblock struct {
 	pc, kcur int
+	jc, ncur int
 	beta     float32
 	bp       []float32
 }
@@ -114,22 +124,25 @@ type kblock struct {
 var gemmJobPool = sync.Pool{New: func() any {
 	g := new(gemmJob)
 	g.packBFn = g.packB
-	g.rowsFn = g.rows
 	g.colsFn = g.cols
 	g.pRowsFn = g.packedRows
 	g.pColsFn = g.packedCols
+	g.pipeFn = g.pipeWork
 	return g
 }}
 
-// packB packs micro-panels [lo, hi) of op(B)[pc:pc+kcur, jc:jc+ncur]: panel q
-// holds columns jc+q*nr .. +nr, row p of it at bp[q*nr*kcur + p*nr:],
-// zero-padded past n.
-func (g *gemmJob) packB(lo, hi int) {
-	nr, kcur, pc := g.im.nr, g.kb.kcur, g.kb.pc
+// packB packs micro-panels [lo, hi) of block g.kb.
+func (g *gemmJob) packB(lo, hi int) { g.packBlock(&g.kb, lo, hi) }
+
+// packBlock packs micro-panels [lo, hi) of op(B)[pc:pc+kcur, jc:jc+ncur]
+// (block kb) into kb.bp: panel q holds columns jc+q*nr .. +nr, row p of it
+// at bp[q*nr*kcur + p*nr:], zero-padded past n.
+func (g *gemmJob) packBlock(kb *kblock, lo, hi int) {
+	nr, kcur, pc := g.im.nr, kb.kcur, kb.pc
 	for q := lo; q < hi; q++ {
-		j0 := g.jc + q*nr
-		w := min(nr, g.jc+g.ncur-j0)
-		dst := g.kb.bp[q*nr*kcur : (q+1)*nr*kcur]
+		j0 := kb.jc + q*nr
+		w := min(nr, kb.jc+kb.ncur-j0)
+		dst := kb.bp[q*nr*kcur : (q+1)*nr*kcur]
 		if !g.transB {
 			for p := range kcur {
 				row := g.b[(pc+p)*g.ldb+j0:]
@@ -187,7 +200,7 @@ func packTransposed(dst []float32, ld int, src []float32, lds, w, kcur int) {
 // rows computes rows [lo, hi) of C (lo a multiple of mr) for the current
 // B panel, one A block of at most mc rows at a time.
 func (g *gemmJob) rows(lo, hi int) {
-	g.block(&g.kb, lo, hi, 0, (g.ncur+g.im.nr-1)/g.im.nr)
+	g.block(&g.kb, lo, hi, 0, (g.kb.ncur+g.im.nr-1)/g.im.nr)
 }
 
 // cols packs B micro-panels [lo, hi) of the current panel and computes
@@ -242,13 +255,13 @@ func (g *gemmJob) tiles(kb *kblock, ap, tile []float32, ic, mcur, qlo, qhi int) 
 	mr, nr, kcur := im.mr, im.nr, kb.kcur
 	direct := g.direct()
 	tilesM := (mcur + mr - 1) / mr
-	for j0 := qlo * nr; j0 < min(g.ncur, qhi*nr); j0 += nr {
+	for j0 := qlo * nr; j0 < min(kb.ncur, qhi*nr); j0 += nr {
 		bp := kb.bp[j0*kcur : (j0+nr)*kcur]
-		w := min(nr, g.ncur-j0)
+		w := min(nr, kb.ncur-j0)
 		for t := range tilesM {
 			i0 := ic + t*mr
 			h := min(mr, g.m-i0)
-			cOff := i0*g.ldc + g.jc + j0
+			cOff := i0*g.ldc + kb.jc + j0
 			if direct && h == mr {
 				aOff := i0*g.lda + kb.pc
 				a := g.a[aOff : aOff+(mr-1)*g.lda+kcur]

@@ -52,13 +52,13 @@ func (pb *PackedB) Pack(transB bool, k, n int, b []float32, ldb int) {
 	}
 	g := &pb.g
 	fn := g.packBFn
-	*g = gemmJob{im: im, transB: transB, n: n, k: k, b: b, ldb: ldb, ncur: n, packBFn: fn}
+	*g = gemmJob{im: im, transB: transB, n: n, k: k, b: b, ldb: ldb, packBFn: fn}
 	if g.packBFn == nil {
 		g.packBFn = g.packB
 	}
 	for pc := 0; pc < k; pc += im.kc {
 		kcur := min(im.kc, k-pc)
-		g.kb = kblock{pc: pc, kcur: kcur, bp: pb.data[pc*np*nr : (pc+kcur)*np*nr]}
+		g.kb = kblock{pc: pc, kcur: kcur, ncur: n, bp: pb.data[pc*np*nr : (pc+kcur)*np*nr]}
 		if kcur*n >= 1<<16 {
 			Parallel(np, max(1, np/8), g.packBFn)
 		} else {
@@ -72,7 +72,7 @@ func (pb *PackedB) Pack(transB bool, k, n int, b []float32, ldb int) {
 func (pb *PackedB) kblock(pc int, beta float32) kblock {
 	nr := pb.im.nr
 	kcur := min(pb.im.kc, pb.k-pc)
-	return kblock{pc: pc, kcur: kcur, beta: beta, bp: pb.data[pc*pb.np*nr : (pc+kcur)*pb.np*nr]}
+	return kblock{pc: pc, kcur: kcur, ncur: pb.n, beta: beta, bp: pb.data[pc*pb.np*nr : (pc+kcur)*pb.np*nr]}
 }
 
 // SgemmPacked computes C = alpha*op(A)*B + beta*C, where B (k×n) was packed
@@ -105,7 +105,7 @@ func SgemmPacked(transA bool, m int, alpha float32, a []float32, lda int, pb *Pa
 	g.im, g.transA = im, transA
 	g.m, g.n, g.k = m, n, k
 	g.alpha, g.a, g.lda, g.c, g.ldc = alpha, a, lda, c, ldc
-	g.ncur, g.pb = n, pb
+	g.pb = pb
 	g.kb.beta = beta
 	procs := maxProcs()
 	tiles := (m + im.mr - 1) / im.mr

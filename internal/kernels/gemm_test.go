@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"sync"
 	"testing"
 )
 
@@ -212,7 +213,9 @@ func TestSgemmDeterministic(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
 	r := rand.New(rand.NewPCG(9, 10))
 	for _, im := range gemmImpls() {
-		for _, s := range [][3]int{{301, 257, 300}, {5, 3000, 300}, {1, 3000, 700}, {3000, 1, 700}} {
+		// {100, 2100, 520}: several column and k blocks, pipelined over
+		// the workers (gemm_pipeline.go).
+		for _, s := range [][3]int{{301, 257, 300}, {100, 2100, 520}, {5, 3000, 300}, {1, 3000, 700}, {3000, 1, 700}} {
 			g := newGemmCase(r, false, false, s[0], s[1], s[2], 1, 0.5, 0)
 			var first []float32
 			for _, procs := range []int{1, 2, 3, 4} {
@@ -227,6 +230,57 @@ func TestSgemmDeterministic(t *testing.T) {
 					if math.Float32bits(c[i]) != math.Float32bits(first[i]) && !(c[i] != c[i] && first[i] != first[i]) {
 						t.Fatalf("%s %v: GOMAXPROCS=%d differs from 1 at %d: %v vs %v", im.name, s, procs, i, c[i], first[i])
 					}
+				}
+			}
+		}
+	}
+}
+
+// TestSgemmConcurrent runs parallel products from several goroutines at
+// once, and from inside Parallel, with more workers than cores: the pool's
+// helpers are then busy, so one goroutine may run a product's work units
+// alone or with late helpers. Results must match the serial product
+// bit for bit (and nothing may deadlock).
+func TestSgemmConcurrent(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
+	r := rand.New(rand.NewPCG(13, 14))
+	for _, im := range gemmImpls() {
+		var cases []*gemmCase
+		var want [][]float32
+		for ti := range 4 {
+			g := newGemmCase(r, ti&1 != 0, ti&2 != 0, 100, 2100, 300, 1, 0.5, 1)
+			runtime.GOMAXPROCS(1)
+			c := append([]float32(nil), g.c...)
+			runImpl(im, g)(c)
+			cases, want = append(cases, g), append(want, c)
+		}
+		runtime.GOMAXPROCS(4)
+		got := make([][]float32, 2*len(cases))
+		var wg sync.WaitGroup
+		for i := range got {
+			g := cases[i%len(cases)]
+			c := append([]float32(nil), g.c...)
+			got[i] = c
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if i%2 == 0 {
+					runImpl(im, g)(c)
+					return
+				}
+				Parallel(2, 1, func(lo, hi int) {
+					if lo == 0 {
+						runImpl(im, g)(c)
+					}
+				})
+			}()
+		}
+		wg.Wait()
+		for i, c := range got {
+			w := want[i%len(cases)]
+			for j := range c {
+				if math.Float32bits(c[j]) != math.Float32bits(w[j]) {
+					t.Fatalf("%s %v, call %d: differs from the serial product at %d: %v vs %v", im.name, cases[i%len(cases)], i, j, c[j], w[j])
 				}
 			}
 		}
@@ -257,7 +311,7 @@ func TestSgemmAllocs(t *testing.T) {
 		t.Skip("allocation counts are meaningless under -race")
 	}
 	r := rand.New(rand.NewPCG(11, 12))
-	for _, s := range [][3]int{{256, 256, 256}, {1, 2048, 512}, {20, 20, 20}} {
+	for _, s := range [][3]int{{256, 256, 256}, {200, 300, 600}, {1, 2048, 512}, {20, 20, 20}} {
 		g := newGemmCase(r, false, false, s[0], s[1], s[2], 1, 0, 0)
 		c := append([]float32(nil), g.c...)
 		f := func() { Sgemm(false, false, g.m, g.n, g.k, 1, g.a, g.lda, g.b, g.ldb, 0, c, g.ldc) }
