@@ -22,15 +22,27 @@ func expf(x float32) float32 {
 	if !(x >= expfMin) {
 		return 0
 	}
-	// k = round(x / ln 2) via the 1.5·2²³ trick: adding it rounds to an
-	// integer held in the low mantissa bits.
+	scale, r := expfReduce(x)
+	return expfPoly(scale, r)
+}
+
+// expfReduce is expf's range reduction, split out so that it and expfPoly
+// are each small enough for Go's inliner (expf whole is not): k =
+// round(x / ln 2) via the 1.5·2²³ trick (adding it rounds to an integer held
+// in the low mantissa bits), and r = x − k·ln2 in two pieces (Cody–Waite),
+// |r| ≤ ln2/2; it returns 2^k as a float32 and r.
+func expfReduce(x float32) (scale, r float32) {
 	const magic = 12582912.0
 	kf := float32(x*1.44269504) + magic
 	k := int32(math.Float32bits(kf)) - 0x4B400000
 	kf = float32(kf - magic)
-	// r = x − k·ln2 in two pieces (Cody–Waite), |r| ≤ ln2/2.
-	r := float32(x - float32(kf*0.693359375))
+	r = float32(x - float32(kf*0.693359375))
 	r = float32(r - float32(kf*-2.12194440e-4))
+	return math.Float32frombits(uint32(k+127) << 23), r
+}
+
+// expfPoly returns scale · e^r (scale = 2^k) by a degree-6 polynomial in r.
+func expfPoly(scale, r float32) float32 {
 	p := float32(1.9875691500e-4)
 	p = float32(float32(p*r) + 1.3981999507e-3)
 	p = float32(float32(p*r) + 8.3334519073e-3)
@@ -38,7 +50,7 @@ func expf(x float32) float32 {
 	p = float32(float32(p*r) + 1.6666665459e-1)
 	p = float32(float32(p*r) + 5.0000001201e-1)
 	y := float32(float32(float32(p*r)*r)+r) + 1
-	return float32(y * math.Float32frombits(uint32(k+127)<<23))
+	return float32(y * scale)
 }
 
 // sumExpDense returns Σ exp(x[i] − m) over all i (−Inf entries contribute
@@ -48,9 +60,10 @@ func sumExpDense(x []float32, m float32) float64 {
 }
 
 // expShift returns Σ exp(src[i] − m) and, when dst is non-nil (length ≥
-// len(src)), stores each term in dst. It is expf written out inside the loop
-// (expf itself is too big for Go's inliner, and the call would cost a third
-// of the time); TestExpShiftMatchesExpf checks that it is bit-identical.
+// len(src)), stores each term in dst. It calls expf's two inlinable halves
+// directly (expf itself is too big for Go's inliner, and the call would cost
+// a third of the time); TestExpShiftMatchesExpf checks that it is
+// bit-identical.
 func expShift(dst, src []float32, m float32) float64 {
 	var lanes [4]float64
 	store := dst != nil
@@ -58,20 +71,8 @@ func expShift(dst, src []float32, m float32) float64 {
 		x := float32(v - m)
 		var e float32
 		if x >= expfMin {
-			const magic = 12582912.0
-			kf := float32(x*1.44269504) + magic
-			k := int32(math.Float32bits(kf)) - 0x4B400000
-			kf = float32(kf - magic)
-			r := float32(x - float32(kf*0.693359375))
-			r = float32(r - float32(kf*-2.12194440e-4))
-			p := float32(1.9875691500e-4)
-			p = float32(float32(p*r) + 1.3981999507e-3)
-			p = float32(float32(p*r) + 8.3334519073e-3)
-			p = float32(float32(p*r) + 4.1665795894e-2)
-			p = float32(float32(p*r) + 1.6666665459e-1)
-			p = float32(float32(p*r) + 5.0000001201e-1)
-			y := float32(float32(float32(p*r)*r)+r) + 1
-			e = float32(y * math.Float32frombits(uint32(k+127)<<23))
+			scale, r := expfReduce(x)
+			e = expfPoly(scale, r)
 		}
 		if store {
 			dst[i] = e
@@ -129,7 +130,7 @@ func maxIDs(x []float32, ids []int32) float32 {
 
 // weigh sets ws[id] = expf(lp[id] − m) · scale for the token id of every
 // rankKey of ks and returns the sum of these weights, accumulated in order
-// in one float64. It is expf written out inside the loop, like expShift
+// in one float64. Like expShift it calls expf's inlinable halves
 // (TestWeighMatchesExpf checks that it is bit-identical).
 func weigh(ws, lp []float32, ks []uint64, m, scale float32) float64 {
 	s := 0.0
@@ -138,20 +139,8 @@ func weigh(ws, lp []float32, ks []uint64, m, scale float32) float64 {
 		x := float32(lp[id] - m)
 		var e float32
 		if x >= expfMin {
-			const magic = 12582912.0
-			kf := float32(x*1.44269504) + magic
-			k := int32(math.Float32bits(kf)) - 0x4B400000
-			kf = float32(kf - magic)
-			r := float32(x - float32(kf*0.693359375))
-			r = float32(r - float32(kf*-2.12194440e-4))
-			p := float32(1.9875691500e-4)
-			p = float32(float32(p*r) + 1.3981999507e-3)
-			p = float32(float32(p*r) + 8.3334519073e-3)
-			p = float32(float32(p*r) + 4.1665795894e-2)
-			p = float32(float32(p*r) + 1.6666665459e-1)
-			p = float32(float32(p*r) + 5.0000001201e-1)
-			y := float32(float32(float32(p*r)*r)+r) + 1
-			e = float32(y * math.Float32frombits(uint32(k+127)<<23))
+			scale, r := expfReduce(x)
+			e = expfPoly(scale, r)
 		}
 		w := float32(e * scale)
 		ws[id] = w
