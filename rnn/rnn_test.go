@@ -95,13 +95,7 @@ func TestInitLossAndOverfit(t *testing.T) {
 			s, n := m.Forward(x, y, B, T, nil)
 			loss = s / float64(n)
 			m.Backward(1 / float32(n))
-			for i, g := range a.Grads {
-				mo[i] = 0.9*mo[i] + 0.1*g
-				vo[i] = 0.999*vo[i] + 0.001*g*g
-				mh := float64(mo[i]) / (1 - math.Pow(0.9, float64(step)))
-				vh := float64(vo[i]) / (1 - math.Pow(0.999, float64(step)))
-				a.Params[i] -= float32(1e-2 * mh / (math.Sqrt(vh) + 1e-8))
-			}
+			neuraltest.AdamStep(a.Params, a.Grads, mo, vo, step, 1e-2)
 		}
 		if loss > 0.1 {
 			t.Fatalf("%s: loss %.4f after 200 steps on one batch", cfg.Cell, loss)

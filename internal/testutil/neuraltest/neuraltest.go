@@ -5,6 +5,7 @@
 package neuraltest
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -58,4 +59,18 @@ func BenchTrainStep(b *testing.B, m Trainer, V, B, T int, flopsPerToken float64)
 	b.ReportMetric((CPUTime()-cpu0).Seconds()*1e6/float64(b.N*B*T), "cpu-µs/token")
 	b.ReportMetric(float64(b.N*B*T)/sec, "tokens/s")
 	b.ReportMetric(flopsPerToken*float64(b.N*B*T)/sec/1e9, "GFLOP/s")
+}
+
+// AdamStep is one step of plain Adam (β₁ 0.9, β₂ 0.999, ε 1e-8, no weight
+// decay) over params with grads, first and second moments mo and vo, at
+// step (from 1) with learning rate lr: the overfit-one-batch tests' optimizer,
+// kept here so those tests need nothing of the optim package.
+func AdamStep(params, grads, mo, vo []float32, step int, lr float64) {
+	for i, g := range grads {
+		mo[i] = 0.9*mo[i] + 0.1*g
+		vo[i] = 0.999*vo[i] + 0.001*g*g
+		mh := float64(mo[i]) / (1 - math.Pow(0.9, float64(step)))
+		vh := float64(vo[i]) / (1 - math.Pow(0.999, float64(step)))
+		params[i] -= float32(lr * mh / (math.Sqrt(vh) + 1e-8))
+	}
 }
