@@ -1,0 +1,15 @@
+//go:build !noasm
+
+package kernels
+
+//go:noescape
+func exactDotAVX2(x, y *float32, n int) float32
+
+//go:noescape
+func exactMatVecAVX2(dst, w, x *float32, rows, cols int)
+
+//go:noescape
+func exactAxpyAVX2(alpha float32, x, y *float32, n int)
+
+//go:noescape
+func exactAdamAVX2(p, gr, m, v *float32, n int, a *exactAdamArgs)

@@ -1,0 +1,211 @@
+//go:build !noasm
+
+#include "textflag.h"
+
+// The exact kernels' AVX2 paths (see exact.go): separate multiply and add
+// instructions (no FMA), the dot product's 32 lanes in Y0..Y3 (lane j of the
+// sum in Y(j/8), element j%8), combined pairwise as the Go code does.
+
+// REDUCE32 combines the 32 lanes of Y0..Y3 into X0's first element:
+// s[i] += s[i+16], s[i] += s[i+8], then +4, +2, +1.
+#define REDUCE32 \
+	VADDPS Y2, Y0, Y0 \
+	VADDPS Y3, Y1, Y1 \
+	VADDPS Y1, Y0, Y0 \
+	VEXTRACTF128 $1, Y0, X1 \
+	VADDPS X1, X0, X0 \
+	VMOVHLPS X0, X0, X1 \
+	VADDPS X1, X0, X0 \
+	VMOVSHDUP X0, X1 \
+	VADDSS X1, X0, X0
+
+// DOT32 adds the products of 32 elements at SI and DI into Y0..Y3 and
+// advances SI and DI.
+#define DOT32 \
+	VMOVUPS 0(SI), Y4 \
+	VMOVUPS 32(SI), Y5 \
+	VMOVUPS 64(SI), Y6 \
+	VMOVUPS 96(SI), Y7 \
+	VMULPS 0(DI), Y4, Y4 \
+	VMULPS 32(DI), Y5, Y5 \
+	VMULPS 64(DI), Y6, Y6 \
+	VMULPS 96(DI), Y7, Y7 \
+	VADDPS Y4, Y0, Y0 \
+	VADDPS Y5, Y1, Y1 \
+	VADDPS Y6, Y2, Y2 \
+	VADDPS Y7, Y3, Y3 \
+	ADDQ $128, SI \
+	ADDQ $128, DI
+
+// func exactDotAVX2(x, y *float32, n int) float32
+// n is a positive multiple of 32.
+TEXT ·exactDotAVX2(SB), NOSPLIT, $0-28
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ n+16(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+
+dotloop:
+	DOT32
+	SUBQ $32, CX
+	JNZ  dotloop
+	REDUCE32
+	VZEROUPPER
+	MOVSS X0, ret+24(FP)
+	RET
+
+// func exactMatVecAVX2(dst, w, x *float32, rows, cols int)
+// rows > 0; cols is a positive multiple of 32.
+TEXT ·exactMatVecAVX2(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), R8
+	MOVQ w+8(FP), SI
+	MOVQ rows+24(FP), R9
+
+rowloop:
+	MOVQ x+16(FP), DI
+	MOVQ cols+32(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+
+mvloop:
+	DOT32
+	SUBQ $32, CX
+	JNZ  mvloop
+	REDUCE32
+	MOVSS X0, (R8)
+	ADDQ  $4, R8
+	DECQ  R9
+	JNZ   rowloop
+	VZEROUPPER
+	RET
+
+// func exactAxpyAVX2(alpha float32, x, y *float32, n int)
+// y[k] = y[k] + alpha·x[k], n ≥ 1.
+TEXT ·exactAxpyAVX2(SB), NOSPLIT, $0-32
+	VBROADCASTSS alpha+0(FP), Y0
+	MOVQ x+8(FP), SI
+	MOVQ y+16(FP), DI
+	MOVQ n+24(FP), CX
+	CMPQ CX, $16
+	JLT  axpy8
+
+axpy16:
+	VMULPS  0(SI), Y0, Y1
+	VMULPS  32(SI), Y0, Y2
+	VADDPS  0(DI), Y1, Y1
+	VADDPS  32(DI), Y2, Y2
+	VMOVUPS Y1, 0(DI)
+	VMOVUPS Y2, 32(DI)
+	ADDQ    $64, SI
+	ADDQ    $64, DI
+	SUBQ    $16, CX
+	CMPQ    CX, $16
+	JGE     axpy16
+
+axpy8:
+	CMPQ    CX, $8
+	JLT     axpy1
+	VMULPS  0(SI), Y0, Y1
+	VADDPS  0(DI), Y1, Y1
+	VMOVUPS Y1, 0(DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DI
+	SUBQ    $8, CX
+
+axpy1:
+	TESTQ CX, CX
+	JZ    axpydone
+	VMULSS 0(SI), X0, X1
+	VADDSS 0(DI), X1, X1
+	VMOVSS X1, 0(DI)
+	ADDQ   $4, SI
+	ADDQ   $4, DI
+	DECQ   CX
+	JMP    axpy1
+
+axpydone:
+	VZEROUPPER
+	RET
+
+// func exactAdamAVX2(p, gr, m, v *float32, n int, a *exactAdamArgs)
+// n ≥ 1 (a scalar loop does the last n mod 8).
+TEXT ·exactAdamAVX2(SB), NOSPLIT, $0-48
+	MOVQ p+0(FP), R8
+	MOVQ gr+8(FP), R9
+	MOVQ m+16(FP), R10
+	MOVQ v+24(FP), R11
+	MOVQ n+32(FP), CX
+	MOVQ a+40(FP), AX
+	VBROADCASTSS 0(AX), Y8   // b1
+	VBROADCASTSS 4(AX), Y9   // c1
+	VBROADCASTSS 8(AX), Y10  // b2
+	VBROADCASTSS 12(AX), Y11 // c2
+	VBROADCASTSS 16(AX), Y12 // lr
+	VBROADCASTSS 20(AX), Y13 // eps
+	VXORPS Y15, Y15, Y15
+	CMPQ CX, $8
+	JLT  adam1
+
+adam8:
+	VMOVUPS 0(R9), Y0         // g
+	VMULPS  0(R10), Y8, Y1    // b1·m
+	VMULPS  Y0, Y9, Y2        // c1·g
+	VADDPS  Y2, Y1, Y1        // m
+	VMULPS  Y0, Y0, Y3        // g·g
+	VMULPS  Y3, Y11, Y3       // c2·g·g
+	VMULPS  0(R11), Y10, Y4   // b2·v
+	VADDPS  Y3, Y4, Y4        // v
+	VSQRTPS Y4, Y5
+	VADDPS  Y13, Y5, Y5       // √v + eps
+	VMULPS  Y1, Y12, Y6       // lr·m
+	VDIVPS  Y5, Y6, Y6        // lr·m / (√v + eps)
+	VMOVUPS 0(R8), Y7
+	VSUBPS  Y6, Y7, Y7
+	VMOVUPS Y1, 0(R10)
+	VMOVUPS Y4, 0(R11)
+	VMOVUPS Y7, 0(R8)
+	VMOVUPS Y15, 0(R9)
+	ADDQ    $32, R8
+	ADDQ    $32, R9
+	ADDQ    $32, R10
+	ADDQ    $32, R11
+	SUBQ    $8, CX
+	CMPQ    CX, $8
+	JGE     adam8
+
+adam1:
+	TESTQ CX, CX
+	JZ    adamdone
+	VMOVSS  0(R9), X0
+	VMULSS  0(R10), X8, X1
+	VMULSS  X0, X9, X2
+	VADDSS  X2, X1, X1
+	VMULSS  X0, X0, X3
+	VMULSS  X3, X11, X3
+	VMULSS  0(R11), X10, X4
+	VADDSS  X3, X4, X4
+	VSQRTSS X4, X4, X5
+	VADDSS  X13, X5, X5
+	VMULSS  X1, X12, X6
+	VDIVSS  X5, X6, X6
+	VMOVSS  0(R8), X7
+	VSUBSS  X6, X7, X7
+	VMOVSS  X1, 0(R10)
+	VMOVSS  X4, 0(R11)
+	VMOVSS  X7, 0(R8)
+	VMOVSS  X15, 0(R9)
+	ADDQ    $4, R8
+	ADDQ    $4, R9
+	ADDQ    $4, R10
+	ADDQ    $4, R11
+	DECQ    CX
+	JMP     adam1
+
+adamdone:
+	VZEROUPPER
+	RET

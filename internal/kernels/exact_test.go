@@ -1,0 +1,223 @@
+package kernels
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// The exact kernels must give the same bits on every path (generic Go,
+// AVX2 assembly) and every platform. The first property is tested by
+// comparing the paths here; the second by golden hashes computed on
+// linux/amd64, which the arm64 and ARMv7 runs under qemu
+// (scripts/test-lmzip-crossarch.sh) and the noasm build must reproduce.
+
+var exactSizes = []int{1, 3, 7, 8, 15, 16, 17, 31, 32, 33, 63, 64, 65, 96, 128, 200, 256, 257, 1024}
+
+// exactInputs returns n values spread over several magnitudes, with some
+// exact zeros and negative zeros, so that the sums round in many ways.
+func exactInputs(r *rand.Rand, n int) []float32 {
+	s := make([]float32, n)
+	for i := range s {
+		switch r.IntN(16) {
+		case 0:
+			s[i] = 0
+		case 1:
+			s[i] = float32(math.Copysign(0, -1))
+		default:
+			s[i] = float32(r.NormFloat64() * math.Exp2(float64(r.IntN(12)-6)))
+		}
+	}
+	return s
+}
+
+func bitsEqual(a, b []float32) int {
+	for i := range a {
+		if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
+			return i
+		}
+	}
+	return -1
+}
+
+func TestExactPathsAgree(t *testing.T) {
+	type result struct{ dot, mv, axpy, outer, mtv, p, m, v []float32 }
+	run := func(n int) result {
+		rr := rand.New(rand.NewPCG(uint64(n), 7))
+		x, y := exactInputs(rr, n), exactInputs(rr, n)
+		var res result
+		res.dot = []float32{ExactDot(x, y)}
+		rows := 5
+		w := exactInputs(rr, rows*n)
+		res.mv = guarded(rows)
+		ExactMatVec(res.mv, w, x)
+		res.axpy = append(guarded(n)[:0], y...)
+		ExactAxpy(-0.37, x, res.axpy)
+		g := exactInputs(rr, rows)
+		res.outer = append([]float32(nil), w...)
+		ExactOuterAdd(res.outer, g, x)
+		res.mtv = append([]float32(nil), y...)
+		ExactMatTVecAdd(res.mtv, w, g)
+		res.p, res.m = exactInputs(rr, n), exactInputs(rr, n)
+		res.v = make([]float32, n)
+		for i, a := range exactInputs(rr, n) {
+			res.v[i] = a * a
+		}
+		grad := exactInputs(rr, n)
+		ExactAdam(res.p, grad, res.m, res.v, 0.9, 0.1, 0.999, 0.001, 0.003, 1e-8)
+		for i, a := range grad {
+			if a != 0 {
+				t.Fatalf("ExactAdam left g[%d] = %v", i, a)
+			}
+		}
+		return res
+	}
+	for _, n := range exactSizes {
+		useAVX2, useAVX512 = false, false
+		want := run(n)
+		forEachPath(t, func(t *testing.T, p path) {
+			got := run(n)
+			for _, c := range []struct {
+				name      string
+				got, want []float32
+			}{
+				{"ExactDot", got.dot, want.dot}, {"ExactMatVec", got.mv, want.mv},
+				{"ExactAxpy", got.axpy, want.axpy}, {"ExactOuterAdd", got.outer, want.outer},
+				{"ExactMatTVecAdd", got.mtv, want.mtv}, {"ExactAdam p", got.p, want.p},
+				{"ExactAdam m", got.m, want.m}, {"ExactAdam v", got.v, want.v},
+			} {
+				if i := bitsEqual(c.got, c.want); i >= 0 {
+					t.Errorf("n=%d %s: element %d is %x, generic %x", n, c.name, i,
+						math.Float32bits(c.got[i]), math.Float32bits(c.want[i]))
+				}
+			}
+			checkGuard(t, "ExactMatVec", got.mv)
+			checkGuard(t, "ExactAxpy", got.axpy)
+		})
+	}
+}
+
+// TestExactDotOrder checks the specified summation order against a direct
+// transcription of the specification, and the accuracy bound of DESIGN.md.
+func TestExactDotOrder(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	forEachPath(t, func(t *testing.T, p path) {
+		for _, n := range exactSizes {
+			x, y := exactInputs(r, n), exactInputs(r, n)
+			var s [exactLanes]float32
+			for k := range x {
+				prod := float32(x[k] * y[k])
+				s[k%exactLanes] = s[k%exactLanes] + prod
+			}
+			for h := exactLanes / 2; h >= 1; h /= 2 {
+				for i := 0; i < h; i++ {
+					s[i] = s[i] + s[i+h]
+				}
+			}
+			got := ExactDot(x, y)
+			if math.Float32bits(got) != math.Float32bits(s[0]) {
+				t.Errorf("n=%d: ExactDot %v, specification %v", n, got, s[0])
+			}
+			var exact, mag float64
+			for k := range x {
+				exact += float64(x[k]) * float64(y[k])
+				mag += math.Abs(float64(x[k]) * float64(y[k]))
+			}
+			if d := math.Abs(float64(got) - exact); d > math.Sqrt(float64(n))*u*mag+1e-30 {
+				t.Errorf("n=%d: ExactDot %v, exact %v: error %g over the bound", n, got, exact, d)
+			}
+		}
+	})
+}
+
+func TestExactFunctionsAccuracy(t *testing.T) {
+	worst := map[string]float64{}
+	for x := float32(-30); x <= 30; x += 0.00137 {
+		for _, c := range []struct {
+			name string
+			got  float32
+			want float64
+		}{
+			{"exp", ExactExp(x), math.Exp(float64(x))},
+			{"sigmoid", ExactSigmoid(x), 1 / (1 + math.Exp(-float64(x)))},
+			{"tanh", ExactTanh(x), math.Tanh(float64(x))},
+		} {
+			e := math.Abs(float64(c.got)-c.want) / math.Max(math.Abs(c.want), 1e-30) / u
+			if c.name != "exp" { // absolute error for the bounded functions
+				e = math.Abs(float64(c.got)-c.want) / u
+			}
+			worst[c.name] = math.Max(worst[c.name], e)
+		}
+	}
+	for name, bound := range map[string]float64{"exp": 2, "sigmoid": 2, "tanh": 3} {
+		if worst[name] > bound {
+			t.Errorf("Exact %s: worst error %.2f units of 2⁻²³, bound %v", name, worst[name], bound)
+		}
+		t.Logf("Exact %s: worst error %.2f units of 2⁻²³", name, worst[name])
+	}
+	for _, c := range []struct {
+		got, want float32
+	}{
+		{ExactExp(100), float32(math.Inf(1))}, {ExactExp(-200), 0}, {ExactExp(0), 1},
+		{ExactTanh(0), 0}, {ExactTanh(50), 1}, {ExactTanh(-50), -1}, {ExactSigmoid(-200), 0},
+	} {
+		if c.got != c.want {
+			t.Errorf("special value: got %v, want %v", c.got, c.want)
+		}
+	}
+	if v := ExactExp(float32(math.NaN())); v == v {
+		t.Errorf("ExactExp(NaN) = %v", v)
+	}
+}
+
+// exactGolden hashes the outputs of every exact kernel over fixed inputs.
+func exactGolden() string {
+	h := sha256.New()
+	put := func(v ...float32) {
+		for _, f := range v {
+			binary.Write(h, binary.LittleEndian, math.Float32bits(f))
+		}
+	}
+	r := rand.New(rand.NewPCG(2026, 11))
+	for x := float32(-110); x <= 100; x += 0.0173 {
+		put(ExactExp(x), ExactSigmoid(x), ExactTanh(x))
+	}
+	for _, n := range exactSizes {
+		x, y := exactInputs(r, n), exactInputs(r, n)
+		put(ExactDot(x, y))
+		w := exactInputs(r, 3*n)
+		mv := make([]float32, 3)
+		ExactMatVec(mv, w, x)
+		put(mv...)
+		ExactAxpy(0.731, x, y)
+		put(y...)
+		g := exactInputs(r, 3)
+		ExactOuterAdd(w, g, x)
+		put(w...)
+		ExactMatTVecAdd(y, w, g)
+		put(y...)
+		p, m, v, gr := exactInputs(r, n), exactInputs(r, n), make([]float32, n), exactInputs(r, n)
+		for i := 0; i < 3; i++ {
+			ExactAdam(p, gr, m, v, 0.9, 0.1, 0.999, 0.001, 0.002, 1e-8)
+			copy(gr, x)
+		}
+		put(p...)
+		put(m...)
+		put(v...)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// exactGoldenHash is exactGolden() on linux/amd64.
+const exactGoldenHash = "5fd1885be245bbbd2028a1600c31bb39551df005273916062f426473ddc378da"
+
+func TestExactGolden(t *testing.T) {
+	forEachPath(t, func(t *testing.T, p path) {
+		if got := exactGolden(); got != exactGoldenHash {
+			t.Errorf("the exact kernels' outputs hash to %s, want %s (platform or code changed the bits)", got, exactGoldenHash)
+		}
+	})
+}
