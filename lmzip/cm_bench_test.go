@@ -75,9 +75,10 @@ func TestRatioGrid(t *testing.T) {
 	data, _ := os.ReadFile(path)
 	for _, s := range strings.Split(ab, ";") {
 		var buf bytes.Buffer
+		t0 := time.Now()
 		if _, err := Compress(context.Background(), &buf, bytes.NewReader(data), Options{Adaptive: s}); err != nil {
 			t.Fatal(err)
 		}
-		t.Logf("%-55s %d bytes %.4f bits/byte", s, buf.Len(), float64(buf.Len()*8)/float64(len(data)))
+		t.Logf("%-55s %d bytes %.4f bits/byte %.1f kB/s", s, buf.Len(), float64(buf.Len()*8)/float64(len(data)), float64(len(data))/time.Since(t0).Seconds()/1e3)
 	}
 }

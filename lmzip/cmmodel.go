@@ -49,6 +49,8 @@ type cmModel struct {
 	msm   []uint32 // counters by (length bucket, expected bit)
 	mslot int
 
+	lstm *lstmModel // nil unless cfg.LSTM > 0
+
 	pr int32 // the final probability, 16-bit
 }
 
@@ -85,6 +87,10 @@ func newCMModel(cfg AdaptiveConfig) *cmModel {
 		m.mmask = 1<<matchBufBits - 1
 		m.mtab = make([]uint32, 1<<matchTabBits)
 		m.msm = make([]uint32, 64*2)
+	}
+	if cfg.LSTM > 0 {
+		nin++
+		m.lstm = newLSTM(cfg.LSTM, cfg.Horizon, float32(cfg.LSTMRate)*1e-4)
 	}
 	m.x = make([]int32, nin)
 	m.ptr = make([]int, nd+nh)
@@ -211,6 +217,10 @@ func (m *cmModel) predict() {
 		if mctx == 0 {
 			m.mslot = -1
 		}
+		k++
+	}
+	if m.lstm != nil {
+		x[k] = stretch(m.lstm.p12(m.c0))
 	}
 	var d int32
 	if m.final == nil {
@@ -280,6 +290,9 @@ func (m *cmModel) Update(bit int) {
 
 func (m *cmModel) endByte(c byte) {
 	m.c8 = m.c8<<8 | uint64(c)
+	if m.lstm != nil {
+		m.lstm.update(c)
+	}
 	if m.cfg.Word {
 		lc := c
 		if lc >= 'A' && lc <= 'Z' {

@@ -16,10 +16,15 @@ var adaptivePresets = map[string]AdaptiveConfig{
 	// mix: more contexts (orders to 8, words, a match model for long
 	// repeats), three mixers joined by a second layer, two SSE stages.
 	"mix": {Orders: []int{1, 2, 3, 4, 5, 6, 8}, Word: true, Match: 7, HashBits: 18, Limit: 127, LR: 4, Mixers: 3, APM: 2},
+	// lstm: mix plus a 128-cell LSTM over bytes trained online
+	// (backpropagation through 10 bytes, Adam at 0.005), mixed in as one
+	// more input: the strongest and slowest preset.
+	"lstm": {Orders: []int{1, 2, 3, 4, 5, 6, 8}, Word: true, Match: 7, HashBits: 18, Limit: 127, LR: 4, Mixers: 3, APM: 2,
+		LSTM: 128, Horizon: 10, LSTMRate: 50},
 }
 
 // AdaptiveArchs lists the names accepted by [AdaptivePreset].
-func AdaptiveArchs() []string { return []string{"ngram", "mix"} }
+func AdaptiveArchs() []string { return []string{"ngram", "mix", "lstm"} }
 
 // AdaptiveConfig is the full configuration of the adaptive context-mixing
 // model. The decoder rebuilds the model from it, so every field that changes
@@ -46,6 +51,11 @@ type AdaptiveConfig struct {
 	Mixers int
 	// APM is the number of SSE stages (0..2).
 	APM int
+	// LSTM is the number of cells of the online LSTM predictor (0 = none; a
+	// multiple of 32 up to 512), whose bit probabilities the mixers take as
+	// one more input. It backpropagates through Horizon bytes (1..100) and
+	// learns with Adam at rate LSTMRate·10⁻⁴ (1..1000).
+	LSTM, Horizon, LSTMRate int
 }
 
 // AdaptivePreset returns the configuration behind an architecture name.
@@ -59,7 +69,8 @@ func AdaptivePreset(arch string) (AdaptiveConfig, error) {
 }
 
 // String is the canonical spelling stored in the container header, e.g.
-// "cm o=1,2,3,5 w=0 m=0 h=17 l=127 r=3 x=1 a=0".
+// "cm o=1,2,3,5 w=0 m=0 h=17 l=127 r=3 x=1 a=0", with " n=cells,horizon,rate"
+// appended when the model has an LSTM.
 func (c AdaptiveConfig) String() string {
 	var b strings.Builder
 	b.WriteString("cm o=")
@@ -74,6 +85,9 @@ func (c AdaptiveConfig) String() string {
 		w = 1
 	}
 	fmt.Fprintf(&b, " w=%d m=%d h=%d l=%d r=%d x=%d a=%d", w, c.Match, c.HashBits, c.Limit, c.LR, c.Mixers, c.APM)
+	if c.LSTM > 0 {
+		fmt.Fprintf(&b, " n=%d,%d,%d", c.LSTM, c.Horizon, c.LSTMRate)
+	}
 	return b.String()
 }
 
@@ -82,6 +96,25 @@ func (c AdaptiveConfig) String() string {
 func ParseAdaptiveConfig(s string) (AdaptiveConfig, error) {
 	var c AdaptiveConfig
 	fields := strings.Fields(s)
+	if len(fields) == 10 {
+		k, v, _ := strings.Cut(fields[9], "=")
+		var n [3]int
+		parts := strings.Split(v, ",")
+		if k != "n" || len(parts) != 3 {
+			return c, fmt.Errorf("lmzip: bad adaptive configuration %q: field %q", s, fields[9])
+		}
+		for i, p := range parts {
+			var err error
+			if n[i], err = strconv.Atoi(p); err != nil {
+				return c, fmt.Errorf("lmzip: bad adaptive configuration %q: field %q", s, fields[9])
+			}
+		}
+		c.LSTM, c.Horizon, c.LSTMRate = n[0], n[1], n[2]
+		if c.LSTM == 0 {
+			return c, fmt.Errorf("lmzip: bad adaptive configuration %q: n= with no cells", s)
+		}
+		fields = fields[:9]
+	}
 	if len(fields) != 9 || fields[0] != "cm" {
 		return c, fmt.Errorf("lmzip: bad adaptive configuration %q", s)
 	}
@@ -143,6 +176,14 @@ func (c AdaptiveConfig) check() error {
 		return bad("mixers", c.Mixers)
 	case c.APM < 0 || c.APM > 2:
 		return bad("SSE stages", c.APM)
+	case c.LSTM < 0 || c.LSTM > 512 || c.LSTM%32 != 0:
+		return bad("LSTM cells", c.LSTM)
+	case c.LSTM > 0 && (c.Horizon < 1 || c.Horizon > 100):
+		return bad("LSTM horizon", c.Horizon)
+	case c.LSTM > 0 && (c.LSTMRate < 1 || c.LSTMRate > 1000):
+		return bad("LSTM learning rate", c.LSTMRate)
+	case c.LSTM == 0 && (c.Horizon != 0 || c.LSTMRate != 0):
+		return bad("LSTM horizon without cells", c.Horizon)
 	}
 	if mem := c.Memory(); mem > maxModelMemory {
 		return fmt.Errorf("lmzip: adaptive configuration %q needs %d MiB, more than %d MiB", c.String(), mem>>20, maxModelMemory>>20)
@@ -173,6 +214,12 @@ func (c AdaptiveConfig) Memory() int64 {
 	}
 	if c.APM >= 2 {
 		m += 65536 * 33 * 2
+	}
+	if h := int64(c.LSTM); h > 0 {
+		// weights, gradients and two moments; the steps kept for
+		// backpropagation.
+		m += 16 * (256*4*h + 4*h*h + 4*h + 256*h + 256)
+		m += 4 * int64(c.Horizon) * (12*h + 256)
 	}
 	return m
 }

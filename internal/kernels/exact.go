@@ -71,29 +71,48 @@ func ExactAxpy(alpha float32, x, y []float32) {
 // dst = dst + g[i]·w[i,:] elementwise with [ExactAxpy]'s rounding. w is
 // row-major len(g)×len(dst).
 func ExactMatTVecAdd(dst, w, g []float32) {
-	cols := len(dst)
-	checkLen("ExactMatTVecAdd", len(g)*cols, "rows·cols, w", len(w))
+	rows, cols := len(g), len(dst)
+	checkLen("ExactMatTVecAdd", rows*cols, "rows·cols, w", len(w))
+	if rows == 0 || cols == 0 {
+		return
+	}
+	if useAVX2 && cols%exactLanes == 0 {
+		exactMatTVecAddAVX2(&dst[0], &w[0], &g[0], rows, cols)
+		return
+	}
 	for i, gi := range g {
-		if gi != 0 {
-			ExactAxpy(gi, w[i*cols:(i+1)*cols], dst)
-		}
+		exactAxpyGeneric(gi, w[i*cols:(i+1)*cols], dst)
 	}
 }
 
-// ExactOuterAdd adds the outer product g·xᵀ to the row-major len(g)×len(x)
-// matrix w: row i gets x scaled by g[i], with [ExactAxpy]'s rounding.
-func ExactOuterAdd(w, g, x []float32) {
-	cols := len(x)
-	checkLen("ExactOuterAdd", len(g)*cols, "rows·cols, w", len(w))
-	for i, gi := range g {
-		if gi != 0 {
-			ExactAxpy(gi, x, w[i*cols:(i+1)*cols])
+// ExactOuterSum sets the row-major rows×cols matrix dst to Σₛ a[s]·b[s]ᵀ,
+// where a[s] = a[s·rows:(s+1)·rows] and b[s] = b[s·cols:(s+1)·cols] for s
+// = 0..steps−1: element (i, j) starts at +0 and adds float32(a[s][i]·b[s][j])
+// for s in increasing order. len(a) = steps·rows, len(b) = steps·cols.
+func ExactOuterSum(dst, a, b []float32, steps int) {
+	rows, cols := len(a)/max(steps, 1), len(b)/max(steps, 1)
+	checkLen("ExactOuterSum", steps*rows, "steps·rows, a", len(a))
+	checkLen("ExactOuterSum", steps*cols, "steps·cols, b", len(b))
+	checkLen("ExactOuterSum", rows*cols, "rows·cols, dst", len(dst))
+	if len(dst) == 0 {
+		return
+	}
+	if steps == 0 {
+		clear(dst)
+		return
+	}
+	if useAVX2 && cols%exactLanes == 0 {
+		exactOuterSumAVX2(&dst[0], &a[0], &b[0], steps, rows, cols)
+		return
+	}
+	for i := 0; i < rows; i++ {
+		d := dst[i*cols : (i+1)*cols]
+		clear(d)
+		for s := 0; s < steps; s++ {
+			exactAxpyGeneric(a[s*rows+i], b[s*cols:(s+1)*cols], d)
 		}
 	}
 }
-
-// Skipping zero g[i] above changes nothing: adding ±0·x[k] to y[k] leaves
-// y[k] unchanged (x finite), so both kernels are still exact.
 
 // ExactAdam applies one Adam step (Kingma and Ba 2015, without weight decay)
 // to p with gradient g and moments m, v, then zeroes g:
@@ -103,22 +122,24 @@ func ExactOuterAdd(w, g, x []float32) {
 //	p = p − lr·m / (√v + eps)  (lr already includes the bias correction)
 //
 // each product, sum, quotient and square root rounded to float32 in the
-// order written. All slices have the same length.
-func ExactAdam(p, g, m, v []float32, b1, c1, b2, c2, lr, eps float32) {
+// order written, after g is clipped to [−clip, clip] (a NaN becomes −clip:
+// g = −clip unless g > −clip, then g = clip unless g < clip). All slices have
+// the same length.
+func ExactAdam(p, g, m, v []float32, b1, c1, b2, c2, lr, eps, clip float32) {
 	checkLen("ExactAdam", len(p), "p, g, m, v", len(g), len(m), len(v))
 	if len(p) == 0 {
 		return
 	}
 	if useAVX2 {
-		a := exactAdamArgs{b1, c1, b2, c2, lr, eps}
+		a := exactAdamArgs{b1, c1, b2, c2, lr, eps, -clip, clip}
 		exactAdamAVX2(&p[0], &g[0], &m[0], &v[0], len(p), &a)
 		return
 	}
-	exactAdamGeneric(p, g, m, v, b1, c1, b2, c2, lr, eps)
+	exactAdamGeneric(p, g, m, v, b1, c1, b2, c2, lr, eps, clip)
 }
 
 // exactAdamArgs is passed to the assembly by pointer, in this field order.
-type exactAdamArgs struct{ b1, c1, b2, c2, lr, eps float32 }
+type exactAdamArgs struct{ b1, c1, b2, c2, lr, eps, lo, hi float32 }
 
 func exactDotGeneric(x, y []float32) float32 {
 	y = y[:len(x)]
@@ -149,10 +170,16 @@ func exactAxpyGeneric(alpha float32, x, y []float32) {
 	}
 }
 
-func exactAdamGeneric(p, g, m, v []float32, b1, c1, b2, c2, lr, eps float32) {
+func exactAdamGeneric(p, g, m, v []float32, b1, c1, b2, c2, lr, eps, clip float32) {
 	g, m, v = g[:len(p)], m[:len(p)], v[:len(p)]
 	for k := range p {
 		gk := g[k]
+		if !(gk > -clip) {
+			gk = -clip
+		}
+		if !(gk < clip) {
+			gk = clip
+		}
 		mk := float32(b1*m[k]) + float32(c1*gk)
 		vk := float32(b2*v[k]) + float32(c2*float32(gk*gk))
 		m[k], v[k] = mk, vk

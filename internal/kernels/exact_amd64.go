@@ -13,3 +13,9 @@ func exactAxpyAVX2(alpha float32, x, y *float32, n int)
 
 //go:noescape
 func exactAdamAVX2(p, gr, m, v *float32, n int, a *exactAdamArgs)
+
+//go:noescape
+func exactMatTVecAddAVX2(dst, w, gv *float32, rows, cols int)
+
+//go:noescape
+func exactOuterSumAVX2(dst, a, b *float32, steps, rows, cols int)

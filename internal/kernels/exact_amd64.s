@@ -147,12 +147,15 @@ TEXT ·exactAdamAVX2(SB), NOSPLIT, $0-48
 	VBROADCASTSS 12(AX), Y11 // c2
 	VBROADCASTSS 16(AX), Y12 // lr
 	VBROADCASTSS 20(AX), Y13 // eps
-	VXORPS Y15, Y15, Y15
+	VBROADCASTSS 24(AX), Y14 // -clip
+	VBROADCASTSS 28(AX), Y15 // clip
 	CMPQ CX, $8
 	JLT  adam1
 
 adam8:
 	VMOVUPS 0(R9), Y0         // g
+	VMAXPS  Y14, Y0, Y0       // g > -clip ? g : -clip
+	VMINPS  Y15, Y0, Y0       // g < clip ? g : clip
 	VMULPS  0(R10), Y8, Y1    // b1·m
 	VMULPS  Y0, Y9, Y2        // c1·g
 	VADDPS  Y2, Y1, Y1        // m
@@ -169,7 +172,8 @@ adam8:
 	VMOVUPS Y1, 0(R10)
 	VMOVUPS Y4, 0(R11)
 	VMOVUPS Y7, 0(R8)
-	VMOVUPS Y15, 0(R9)
+	VXORPS  Y0, Y0, Y0
+	VMOVUPS Y0, 0(R9)
 	ADDQ    $32, R8
 	ADDQ    $32, R9
 	ADDQ    $32, R10
@@ -182,6 +186,8 @@ adam1:
 	TESTQ CX, CX
 	JZ    adamdone
 	VMOVSS  0(R9), X0
+	VMAXSS  X14, X0, X0
+	VMINSS  X15, X0, X0
 	VMULSS  0(R10), X8, X1
 	VMULSS  X0, X9, X2
 	VADDSS  X2, X1, X1
@@ -198,7 +204,8 @@ adam1:
 	VMOVSS  X1, 0(R10)
 	VMOVSS  X4, 0(R11)
 	VMOVSS  X7, 0(R8)
-	VMOVSS  X15, 0(R9)
+	VXORPS  X0, X0, X0
+	VMOVSS  X0, 0(R9)
 	ADDQ    $4, R8
 	ADDQ    $4, R9
 	ADDQ    $4, R10
@@ -207,5 +214,180 @@ adam1:
 	JMP     adam1
 
 adamdone:
+	VZEROUPPER
+	RET
+
+// ACC8 and ACC4 broadcast the float at DX and add its products with the 64
+// (32) floats at SI to Y0..Y7 (Y0..Y3), each product rounded first.
+#define ACC4 \
+	VBROADCASTSS (DX), Y8 \
+	VMULPS 0(SI), Y8, Y9 \
+	VADDPS Y9, Y0, Y0 \
+	VMULPS 32(SI), Y8, Y10 \
+	VADDPS Y10, Y1, Y1 \
+	VMULPS 64(SI), Y8, Y11 \
+	VADDPS Y11, Y2, Y2 \
+	VMULPS 96(SI), Y8, Y12 \
+	VADDPS Y12, Y3, Y3
+
+#define ACC8 \
+	ACC4 \
+	VMULPS 128(SI), Y8, Y9 \
+	VADDPS Y9, Y4, Y4 \
+	VMULPS 160(SI), Y8, Y10 \
+	VADDPS Y10, Y5, Y5 \
+	VMULPS 192(SI), Y8, Y11 \
+	VADDPS Y11, Y6, Y6 \
+	VMULPS 224(SI), Y8, Y12 \
+	VADDPS Y12, Y7, Y7
+
+// STORE4 and STORE8 write Y0..Y3 (Y0..Y7) to 32 (64) floats at R8.
+#define STORE4 \
+	VMOVUPS Y0, 0(R8) \
+	VMOVUPS Y1, 32(R8) \
+	VMOVUPS Y2, 64(R8) \
+	VMOVUPS Y3, 96(R8)
+
+#define STORE8 \
+	STORE4 \
+	VMOVUPS Y4, 128(R8) \
+	VMOVUPS Y5, 160(R8) \
+	VMOVUPS Y6, 192(R8) \
+	VMOVUPS Y7, 224(R8)
+
+// func exactMatTVecAddAVX2(dst, w, gv *float32, rows, cols int)
+// rows ≥ 1; cols a positive multiple of 32. dst is processed in chunks of
+// 64 (or a last 32) columns kept in Y0..Y7 while every row is added.
+TEXT ·exactMatTVecAddAVX2(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ cols+32(FP), R12
+	SHLQ $2, R12              // w's row stride in bytes
+	XORQ R10, R10             // column offset in bytes
+
+mtchunk:
+	CMPQ R10, R12
+	JGE  mtdone
+	MOVQ w+8(FP), SI
+	ADDQ R10, SI
+	MOVQ gv+16(FP), DX
+	MOVQ rows+24(FP), R9
+	LEAQ (DI)(R10*1), R8
+	MOVQ R12, R11
+	SUBQ R10, R11
+	CMPQ R11, $256
+	JLT  mt32
+
+	VMOVUPS 0(R8), Y0
+	VMOVUPS 32(R8), Y1
+	VMOVUPS 64(R8), Y2
+	VMOVUPS 96(R8), Y3
+	VMOVUPS 128(R8), Y4
+	VMOVUPS 160(R8), Y5
+	VMOVUPS 192(R8), Y6
+	VMOVUPS 224(R8), Y7
+
+mt64row:
+	ACC8
+	ADDQ $4, DX
+	ADDQ R12, SI
+	DECQ R9
+	JNZ  mt64row
+
+	STORE8
+	ADDQ $256, R10
+	JMP  mtchunk
+
+mt32:
+	VMOVUPS 0(R8), Y0
+	VMOVUPS 32(R8), Y1
+	VMOVUPS 64(R8), Y2
+	VMOVUPS 96(R8), Y3
+
+mt32row:
+	ACC4
+	ADDQ $4, DX
+	ADDQ R12, SI
+	DECQ R9
+	JNZ  mt32row
+
+	STORE4
+	ADDQ $128, R10
+	JMP  mtchunk
+
+mtdone:
+	VZEROUPPER
+	RET
+
+// func exactOuterSumAVX2(dst, a, b *float32, steps, rows, cols int)
+// steps, rows ≥ 1; cols a positive multiple of 32. For each row i and each
+// chunk of 64 (or a last 32) columns, the sums over s run in Y0..Y7.
+TEXT ·exactOuterSumAVX2(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), DI
+	MOVQ a+8(FP), R13         // &a[i] for the current row
+	MOVQ rows+32(FP), R14
+	SHLQ $2, R14              // a's step stride in bytes
+	MOVQ cols+40(FP), R12
+	SHLQ $2, R12              // b's step stride and dst's row stride in bytes
+	MOVQ rows+32(FP), R15     // rows left
+
+osrow:
+	XORQ R10, R10             // column offset in bytes
+
+oschunk:
+	CMPQ R10, R12
+	JGE  osnextrow
+	MOVQ b+16(FP), SI
+	ADDQ R10, SI
+	MOVQ R13, DX
+	MOVQ steps+24(FP), R9
+	MOVQ R12, R11
+	SUBQ R10, R11
+	CMPQ R11, $256
+	JLT  os32
+
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+
+os64step:
+	ACC8
+	ADDQ R14, DX
+	ADDQ R12, SI
+	DECQ R9
+	JNZ  os64step
+
+	LEAQ (DI)(R10*1), R8
+	STORE8
+	ADDQ $256, R10
+	JMP  oschunk
+
+os32:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+
+os32step:
+	ACC4
+	ADDQ R14, DX
+	ADDQ R12, SI
+	DECQ R9
+	JNZ  os32step
+
+	LEAQ (DI)(R10*1), R8
+	STORE4
+	ADDQ $128, R10
+	JMP  oschunk
+
+osnextrow:
+	ADDQ R12, DI
+	ADDQ $4, R13
+	DECQ R15
+	JNZ  osrow
 	VZEROUPPER
 	RET

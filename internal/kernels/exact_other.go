@@ -10,3 +10,9 @@ func exactAxpyAVX2(alpha float32, x, y *float32, n int)  { panic("kernels: no as
 func exactAdamAVX2(p, gr, m, v *float32, n int, a *exactAdamArgs) {
 	panic("kernels: no assembly")
 }
+
+func exactMatTVecAddAVX2(dst, w, gv *float32, rows, cols int) { panic("kernels: no assembly") }
+
+func exactOuterSumAVX2(dst, a, b *float32, steps, rows, cols int) {
+	panic("kernels: no assembly")
+}

@@ -1,0 +1,302 @@
+package lmzip
+
+import (
+	"math"
+
+	"github.com/autoreg/autoreg/internal/kernels"
+)
+
+// lstmModel is the adaptive mode's neural predictor: a one-layer LSTM over
+// bytes with a 256-way softmax, trained online as it codes (the approach of
+// lstm-compress and cmix's LSTM: predict the next byte, learn it once coded,
+// backpropagate through time over the last few bytes). Its byte distribution
+// is turned into the probability of each next bit given the bits of the
+// byte coded so far, which the context mixer takes as one more input.
+//
+// The decoder must replay the learning bit for bit on any machine, so every
+// float operation goes through the exact kernels of internal/kernels (a
+// specified summation order, no fused multiply-add, our own exp and tanh)
+// or is written with explicit float32 roundings; the weights start from an
+// integer hash, not from a library's random generator.
+type lstmModel struct {
+	h, horizon int
+	lr         float32
+
+	// Parameters, each with its gradient and Adam moments: params[k] is
+	// wx (256 rows of 4h: the input byte's column of the input matrix, as a
+	// row), wh (4h×h), b (4h), wo (256×h), bo (256).
+	params [5]lstmParam
+
+	// The last `horizon` steps, for backpropagation through time. Step s
+	// read byte in[s] with state hPrev[s], cPrev[s]; its gates (i, f, o
+	// activated, g after tanh), cell c, tanh(c), h and softmax p; target[s]
+	// is the byte that followed.
+	in, target []byte
+	hPrev      [][]float32 // views of hPrevBuf, hsBuf, pBuf, dzBuf:
+	cPrev      [][]float32 // steps × width, contiguous, for ExactOuterSum
+	gates      [][]float32
+	c, tc, hs  [][]float32
+	p          [][]float32
+	dzs        [][]float32
+	hPrevBuf   []float32
+	hsBuf      []float32
+	pBuf       []float32
+	dzBuf      []float32
+	n          int // steps recorded since the last update
+
+	hCur, cCur []float32 // the state after the last step
+	tree       [512]float32
+	logits     []float32
+	adamT      int
+	b1t, b2t   float32
+
+	// scratch for backpropagation
+	dh, dhNext, dcNext []float32
+	seen               [256]bool
+	seenList           []byte
+}
+
+type lstmParam struct {
+	w, g, m, v []float32
+	rows, cols int
+	sparse     bool // wx: only the rows of the bytes seen are updated
+}
+
+const (
+	lstmB1  = 0.9
+	lstmB2  = 0.999
+	lstmEps = 1e-6
+	// lstmClip bounds every gradient entry passed back through time and
+	// every parameter gradient, so one surprising byte cannot blow the
+	// weights up.
+	lstmClip = 4
+)
+
+// newLSTM makes a model with h cells (a multiple of 32: the exact kernels'
+// vector width), backpropagation over horizon bytes and Adam learning rate
+// lr.
+func newLSTM(h, horizon int, lr float32) *lstmModel {
+	m := &lstmModel{h: h, horizon: horizon, lr: lr, b1t: 1, b2t: 1}
+	g := 4 * h
+	shapes := [5][2]int{{256, g}, {g, h}, {1, g}, {256, h}, {1, 256}}
+	for k, s := range shapes {
+		n := s[0] * s[1]
+		m.params[k] = lstmParam{w: make([]float32, n), g: make([]float32, n), m: make([]float32, n), v: make([]float32, n), rows: s[0], cols: s[1]}
+	}
+	m.params[0].sparse = true
+	// Weights uniform in ±scale, from a hash of their index: integer
+	// arithmetic, then one exact conversion and one rounded product.
+	for k, scale := range []float32{0.3, float32(1 / math.Sqrt(float64(h))), 0, float32(1 / math.Sqrt(float64(h))), 0} {
+		w := m.params[k].w
+		for i := range w {
+			r := int32(hash64(uint64(k), uint64(i))) >> 8 // [-2^23, 2^23)
+			w[i] = float32(float32(r)*(1.0/(1<<23))) * scale
+		}
+	}
+	// Forget gates start open (bias 1), as is usual for LSTMs.
+	b := m.params[2].w
+	for j := h; j < 2*h; j++ {
+		b[j] = 1
+	}
+	vec := func() []float32 { return make([]float32, h) }
+	m.hPrevBuf = make([]float32, horizon*h)
+	m.hsBuf = make([]float32, horizon*h)
+	m.pBuf = make([]float32, horizon*256)
+	m.dzBuf = make([]float32, horizon*g)
+	for s := 0; s < horizon; s++ {
+		m.hPrev = append(m.hPrev, m.hPrevBuf[s*h:(s+1)*h])
+		m.hs = append(m.hs, m.hsBuf[s*h:(s+1)*h])
+		m.p = append(m.p, m.pBuf[s*256:(s+1)*256])
+		m.dzs = append(m.dzs, m.dzBuf[s*g:(s+1)*g])
+		m.cPrev = append(m.cPrev, vec())
+		m.gates = append(m.gates, make([]float32, g))
+		m.c = append(m.c, vec())
+		m.tc = append(m.tc, vec())
+	}
+	m.in = make([]byte, horizon)
+	m.target = make([]byte, horizon)
+	m.hCur, m.cCur = vec(), vec()
+	m.logits = make([]float32, 256)
+	m.dh, m.dhNext, m.dcNext = vec(), vec(), vec()
+	m.step(0)
+	return m
+}
+
+// p12 returns P(next bit = 1) in 12 bits given the byte's bits so far (c0,
+// with a leading 1).
+func (m *lstmModel) p12(c0 uint32) uint32 {
+	den := m.tree[c0]
+	if !(den > 0) {
+		return 2048
+	}
+	q := float32(m.tree[2*c0+1]/den)*4096 + 0.5
+	if !(q >= 1) {
+		return 1
+	}
+	if q > 4095 {
+		return 4095
+	}
+	return uint32(q)
+}
+
+// update learns that the byte c followed, then predicts the next byte.
+func (m *lstmModel) update(c byte) {
+	m.target[m.n] = c
+	m.n++
+	if m.n == m.horizon {
+		m.train()
+		m.n = 0
+	}
+	m.step(c)
+}
+
+// step runs the LSTM on input byte x from (hCur, cCur), records the step at
+// slot m.n and leaves the next byte's distribution in m.tree.
+func (m *lstmModel) step(x byte) {
+	h := m.h
+	s := m.n
+	copy(m.hPrev[s], m.hCur)
+	copy(m.cPrev[s], m.cCur)
+	m.in[s] = x
+	z := m.gates[s]
+	wx, wh, b := &m.params[0], &m.params[1], &m.params[2]
+	kernels.ExactMatVec(z, wh.w, m.hCur)
+	xr := wx.w[int(x)*4*h : (int(x)+1)*4*h]
+	for j := range z {
+		z[j] = (z[j] + xr[j]) + b.w[j]
+	}
+	for j := 0; j < 3*h; j++ {
+		z[j] = kernels.ExactSigmoid(z[j])
+	}
+	for j := 3 * h; j < 4*h; j++ {
+		z[j] = kernels.ExactTanh(z[j])
+	}
+	ig, fg, og, gg := z[:h], z[h:2*h], z[2*h:3*h], z[3*h:]
+	c, tc, hs := m.c[s], m.tc[s], m.hs[s]
+	for j := 0; j < h; j++ {
+		c[j] = float32(fg[j]*m.cCur[j]) + float32(ig[j]*gg[j])
+		tc[j] = kernels.ExactTanh(c[j])
+		hs[j] = float32(og[j] * tc[j])
+	}
+	copy(m.hCur, hs)
+	copy(m.cCur, c)
+
+	// Softmax over the next byte, then the bit tree: tree[256+b] = P(b),
+	// tree[k] = tree[2k] + tree[2k+1].
+	kernels.ExactMatVec(m.logits, m.params[3].w, hs)
+	bo := m.params[4].w
+	mx := float32(math.Inf(-1))
+	for k := range m.logits {
+		m.logits[k] += bo[k]
+		if m.logits[k] > mx {
+			mx = m.logits[k]
+		}
+	}
+	p := m.p[s]
+	var sum float32
+	for k, l := range m.logits {
+		p[k] = kernels.ExactExp(l - mx)
+		sum += p[k]
+	}
+	for k := range p {
+		p[k] /= sum
+		m.tree[256+k] = p[k]
+	}
+	for k := 255; k >= 1; k-- {
+		m.tree[k] = m.tree[2*k] + m.tree[2*k+1]
+	}
+}
+
+func clip(x float32) float32 {
+	if x > lstmClip {
+		return lstmClip
+	}
+	if x < -lstmClip {
+		return -lstmClip
+	}
+	if x != x {
+		return 0
+	}
+	return x
+}
+
+// train backpropagates the coding loss of the recorded steps through time
+// and takes one Adam step.
+func (m *lstmModel) train() {
+	m.backward()
+	m.adam()
+}
+
+// backward sets the parameters' gradients of the coding loss of the
+// recorded steps, Σₛ −ln pₛ(targetₛ), through time from the first recorded
+// state. The softmax outputs in pBuf become the output layer's gradients in
+// place (p − onehot(target)). Entries of dh and dc are clipped to
+// ±lstmClip.
+func (m *lstmModel) backward() {
+	h, T := m.h, m.horizon
+	wx, wh, b, wo, bo := &m.params[0], &m.params[1], &m.params[2], &m.params[3], &m.params[4]
+	clear(m.dhNext)
+	clear(m.dcNext)
+	for s := T - 1; s >= 0; s-- {
+		dl := m.p[s]
+		dl[m.target[s]] -= 1
+		dh := m.dh
+		copy(dh, m.dhNext)
+		kernels.ExactMatTVecAdd(dh, wo.w, dl)
+
+		z := m.gates[s]
+		ig, fg, og, gg := z[:h], z[h:2*h], z[2*h:3*h], z[3*h:]
+		tc, cp := m.tc[s], m.cPrev[s]
+		dz := m.dzs[s]
+		for j := 0; j < h; j++ {
+			dhj := clip(dh[j])
+			do := float32(dhj * tc[j])
+			dc := float32(float32(dhj*og[j])*(1-float32(tc[j]*tc[j]))) + m.dcNext[j]
+			dc = clip(dc)
+			dz[j] = float32(float32(dc*gg[j])*ig[j]) * (1 - ig[j])     // input gate
+			dz[h+j] = float32(float32(dc*cp[j])*fg[j]) * (1 - fg[j])   // forget gate
+			dz[2*h+j] = float32(do*og[j]) * (1 - og[j])                // output gate
+			dz[3*h+j] = float32(dc*ig[j]) * (1 - float32(gg[j]*gg[j])) // candidate
+			m.dcNext[j] = float32(dc * fg[j])
+		}
+		x := m.in[s]
+		kernels.ExactAxpy(1, dz, wx.g[int(x)*4*h:(int(x)+1)*4*h])
+		if !m.seen[x] {
+			m.seen[x] = true
+			m.seenList = append(m.seenList, x)
+		}
+		if s > 0 {
+			clear(m.dhNext)
+			kernels.ExactMatTVecAdd(m.dhNext, wh.w, dz)
+		}
+	}
+	kernels.ExactOuterSum(wh.g, m.dzBuf, m.hPrevBuf, T)
+	kernels.ExactOuterSum(wo.g, m.pBuf, m.hsBuf, T)
+	for s := 0; s < T; s++ {
+		kernels.ExactAxpy(1, m.dzs[s], b.g)
+		kernels.ExactAxpy(1, m.p[s], bo.g)
+	}
+}
+
+// adam takes one Adam step on every parameter with its gradient (clipped
+// to ±lstmClip), zeroing the gradients; of the input matrix only the rows
+// of the bytes seen since the last step.
+func (m *lstmModel) adam() {
+	// Adam with bias correction: lr·√(1−β2ᵗ)/(1−β1ᵗ).
+	m.b1t = float32(m.b1t * lstmB1)
+	m.b2t = float32(m.b2t * lstmB2)
+	lr := float32(m.lr*float32(math.Sqrt(float64(1-m.b2t)))) / (1 - m.b1t)
+	for k := range m.params {
+		q := &m.params[k]
+		if !q.sparse {
+			kernels.ExactAdam(q.w, q.g, q.m, q.v, lstmB1, 1-lstmB1, lstmB2, 1-lstmB2, lr, lstmEps, lstmClip)
+			continue
+		}
+		for _, x := range m.seenList {
+			lo, hi := int(x)*q.cols, (int(x)+1)*q.cols
+			kernels.ExactAdam(q.w[lo:hi], q.g[lo:hi], q.m[lo:hi], q.v[lo:hi], lstmB1, 1-lstmB1, lstmB2, 1-lstmB2, lr, lstmEps, lstmClip)
+			m.seen[x] = false
+		}
+		m.seenList = m.seenList[:0]
+	}
+}
