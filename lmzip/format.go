@@ -12,7 +12,8 @@ import (
 // Container layout (all integers little-endian; uvarint is encoding/binary's
 // unsigned varint). See docs/COMPRESSION.md for the full specification.
 //
-//	header:  magic "ARZ\x1a" | version u8 | mode u8 | block-size log2 u8 | flags u8 (bit 0: lines)
+//	header:  magic "ARZ\x1a" | version u8 | mode u8 | block-size log2 u8 | flags u8 (static: bit 0 lines,
+//	         bit 1 token-first literals)
 //	         mode 1 (adaptive): uvarint n, n bytes of configuration text
 //	         mode 2 (static):   32-byte model SHA-256 | numeric path u8 |
 //	                            uvarint n, n bytes of platform tag
@@ -39,6 +40,10 @@ const (
 
 	// flagLines (static mode): lines convention, see Static.Lines.
 	flagLines = 1
+	// flagTokenFirst (static mode): the literal channel's token-first
+	// coding (see literalModel), which the writer always uses; streams
+	// without it use the original coding, a flag before every item.
+	flagTokenFirst = 2
 
 	maxConfigLen = 256
 	maxTagLen    = 64
@@ -162,7 +167,7 @@ func readHeader(c *countingReader, name string) (*header, error) {
 	if h.blockLog < minBlockLog || h.blockLog > maxBlockLog {
 		return nil, corrupt(name, 6, "block size 2^%d out of range", h.blockLog)
 	}
-	if h.flags&^flagLines != 0 || (h.flags != 0 && h.mode != modeStatic) {
+	if h.flags&^(flagLines|flagTokenFirst) != 0 || (h.flags != 0 && h.mode != modeStatic) {
 		return nil, corrupt(name, 7, "unknown flags %#x", h.flags)
 	}
 	readStr := func(max int, what string) (string, error) {

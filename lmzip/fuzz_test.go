@@ -11,10 +11,13 @@ import (
 // never a panic, and a clean error for anything that is not a valid stream.
 func FuzzReader(f *testing.F) {
 	s := toyStatic(2, "the ")
+	orig := *s
+	orig.originalLiterals = true
 	data := []byte("the quick brown fox, the lazy dog.\n\x00\xff the end")
 	for _, opts := range []Options{
 		{Adaptive: tinyCM, BlockSize: 4096},
 		{Static: s, BlockSize: 4096},
+		{Static: &orig, BlockSize: 4096},
 	} {
 		var buf bytes.Buffer
 		if _, err := Compress(context.Background(), &buf, bytes.NewReader(data), opts); err != nil {
@@ -31,6 +34,8 @@ func FuzzReader(f *testing.F) {
 	headers := [][]byte{nil,
 		(&header{mode: modeAdaptive, blockLog: minBlockLog, config: tinyCM}).marshal(),
 		(&header{mode: modeStatic, blockLog: minBlockLog, modelID: s.ID, path: PathCDF}).marshal(),
+		(&header{mode: modeStatic, blockLog: minBlockLog, flags: flagTokenFirst, modelID: s.ID, path: PathCDF}).marshal(),
+		(&header{mode: modeStatic, blockLog: minBlockLog, flags: flagTokenFirst | flagLines, modelID: s.ID, path: PathCDF}).marshal(),
 	}
 	f.Fuzz(func(t *testing.T, in []byte, mode uint8) {
 		if h := headers[int(mode)%len(headers)]; h != nil {

@@ -32,6 +32,9 @@ func goldenInput() []byte {
 // bytes (and would make decompression of a file from another machine fail).
 func TestGolden(t *testing.T) {
 	in := goldenInput()
+	lines := toyStatic(1, "the ", "and")
+	lines.Lines = true
+	oldLit := func(s *Static) *Static { s.originalLiterals = true; return s }
 	cases := []struct {
 		name string
 		opts Options
@@ -41,6 +44,12 @@ func TestGolden(t *testing.T) {
 		{"adaptive-lstm", Options{Adaptive: "lstm", BlockSize: 1 << 14}},
 		{"static-cdf", Options{Static: toyStatic(2, "the ", "and"), BlockSize: 1 << 14}},
 		{"static-exact", Options{Static: toyStatic(1, "the ", "and"), BlockSize: 1 << 14}},
+		{"static-lines", Options{Static: lines, BlockSize: 1 << 14}},
+		// The literal channel's original coding (streams without
+		// flagTokenFirst, written before it existed): still decoded, and
+		// still produced byte for byte by the writer's test-only switch.
+		{"static-cdf-oldlit", Options{Static: oldLit(toyStatic(2, "the ", "and")), BlockSize: 1 << 14}},
+		{"static-exact-oldlit", Options{Static: oldLit(toyStatic(1, "the ", "and")), BlockSize: 1 << 14}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -65,6 +74,9 @@ func TestGolden(t *testing.T) {
 			}
 			if !bytes.Equal(got, in) {
 				t.Fatalf("%s decodes to different bytes", path)
+			}
+			if s := tc.opts.Static; s != nil && (want[7]&flagTokenFirst == 0) != s.originalLiterals {
+				t.Fatalf("%s: flags %#x", path, want[7])
 			}
 			if !bytes.Equal(comp, want) {
 				t.Fatalf("compressed bytes differ from %s (%d vs %d bytes): the coding path drifted", path, len(comp), len(want))

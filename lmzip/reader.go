@@ -113,7 +113,7 @@ func NewReader(r io.Reader, opts ReaderOptions) (*Reader, error) {
 		if h.path == PathPlatform && h.platform != platformTag() && !s.AllowPlatformMismatch {
 			return nil, fmt.Errorf("lmzip: %s: compressed on platform %s with a model whose float log-probabilities may differ on %s; decompress there (or allow the mismatch to try)", name, h.platform, platformTag())
 		}
-		z.codec = newStaticCodec(s, h.flags&flagLines != 0)
+		z.codec = newStaticCodec(s, h.flags)
 	}
 	z.buf = make([]byte, 0, z.info.BlockSize)
 	return z, nil

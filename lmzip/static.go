@@ -60,6 +60,9 @@ type Static struct {
 	// scores such a model. The header records it; the decoder follows the
 	// header.
 	Lines bool
+	// originalLiterals makes the writer use the literal channel's original
+	// coding (streams without flagTokenFirst): for tests of the reader.
+	originalLiterals bool
 }
 
 // platformTag names what float log-probabilities may depend on: the
@@ -121,19 +124,25 @@ func QuantizeLogProbs(cdf []uint32, logp []float32, weights []uint64) {
 // on from block to block (the stream is one sequence started with <s>, or
 // one per line in lines mode). An ordinary token whose bytes match the input
 // is coded with the model; any other byte goes through the literal channel
-// (a flag and an order-0 byte model of its own), and where the tokenizer
-// says <unk> the model codes <unk> first.
+// (small adaptive models of its own), and where the tokenizer says <unk> the
+// model codes <unk> first.
+//
+// The literal channel has two codings, chosen by the header's flags:
+// token-first (flagTokenFirst, what the writer produces) codes each model
+// token and then the run of literal bytes that precedes it, with the
+// token's kind as context (see literalModel); the original coding (streams
+// without the flag) codes a flag before every item (see encodeOriginal).
 type staticCodec struct {
-	s     *Static
-	st    autoreg.State
-	cdfer CDFer
-	vocab autoreg.Vocab
-	unk   autoreg.Token
-	lines bool
-	// The literal channel: before every item a flag (literal byte or model
-	// token) and literal bytes, coded with small adaptive models of their
-	// own, so bytes the tokenizer does not reproduce cost a few bits and
-	// leave the language model's history alone.
+	s          *Static
+	st         autoreg.State
+	cdfer      CDFer
+	vocab      autoreg.Vocab
+	unk        autoreg.Token
+	lines      bool
+	tokenFirst bool
+	lit        literalModel // the token-first coding
+	// The original coding: before every item a flag (literal byte or model
+	// token) and literal bytes.
 	litFlag [2]uint32   // P(literal) by whether the previous item was a literal
 	litByte [512]uint32 // order-0 bit tree by whether the previous item was a literal
 	prevLit int         // whether the previous item was a literal
@@ -143,13 +152,17 @@ type staticCodec struct {
 	w       []uint64
 	toks    []autoreg.Token
 	tb      []byte
+	run     []byte // a decoded run of literal bytes
+	encRun  []byte // the run the encoder codes
 	tokBuf  []autoreg.Token
 }
 
-func newStaticCodec(s *Static, lines bool) *staticCodec {
+func newStaticCodec(s *Static, flags byte) *staticCodec {
 	initTables()
 	v := s.Model.Vocab()
-	c := &staticCodec{s: s, st: s.Model.NewState(), vocab: v, unk: v.UNK(), lines: lines}
+	c := &staticCodec{s: s, st: s.Model.NewState(), vocab: v, unk: v.UNK(),
+		lines: flags&flagLines != 0, tokenFirst: flags&flagTokenFirst != 0}
+	c.lit.prevClass = classEOS // the stream starts as a line does
 	// A stream is one sequence: it starts after <s>, as in training and
 	// in autoreg eval (its end needs no </s>: the block lengths tell).
 	c.st.Append(v.BOS())
@@ -271,13 +284,230 @@ func (c *staticCodec) newLine() {
 }
 
 func (c *staticCodec) encode(enc *arith.Encoder, raw []byte) {
+	if c.tokenFirst {
+		c.encodeTokenFirst(enc, raw)
+	} else {
+		c.encodeOriginal(enc, raw)
+	}
+}
+
+func (c *staticCodec) decode(dec *arith.Decoder, dst []byte) error {
+	if c.tokenFirst {
+		return c.decodeTokenFirst(dec, dst)
+	}
+	return c.decodeOriginal(dec, dst)
+}
+
+// advance moves the model past a coded token: a line end starts the next
+// line, anything else is appended to the history.
+func (c *staticCodec) advance(tok autoreg.Token) {
+	if c.lines && tok == c.vocab.EOS() {
+		c.newLine()
+	} else {
+		c.st.Append(tok)
+	}
+}
+
+// codeBit codes bit with the adaptive counter ctr (enc set), decodes one
+// (dec set), or with both nil only learns bit; it returns the bit.
+func codeBit(enc *arith.Encoder, dec *arith.Decoder, ctr *uint32, bit int) int {
+	p := (*ctr ^ counterInit) >> 16
+	switch {
+	case dec != nil:
+		bit = dec.DecodeBit(p)
+	case enc != nil:
+		enc.EncodeBit(bit, p)
+	}
+	counterUpdate(ctr, bit, 255)
+	return bit
+}
+
+// codeByte codes (or decodes, or learns) a byte with the bit tree tree
+// (256 counters), most significant bit first.
+func codeByte(enc *arith.Encoder, dec *arith.Decoder, tree []uint32, v byte) byte {
+	node := 1
+	for i := 7; i >= 0; i-- {
+		b := codeBit(enc, dec, &tree[node], int(v>>uint(i))&1)
+		node = node<<1 | b
+	}
+	return byte(node)
+}
+
+// Kinds of model tokens in the token-first literal channel; classTail
+// stands for the end of a block reached by literal bytes.
+const (
+	classToken = iota // an ordinary token
+	classEOS          // a line end (lines mode) or the start of the stream
+	classUNK          // <unk>
+	classTail         // no token: literal bytes up to the end of the block
+)
+
+// literalModel is the token-first literal channel. A block is a sequence
+// of model tokens, each preceded by a possibly empty run of literal bytes,
+// and possibly a final run of literal bytes with no token after it. For
+// every token, while bytes remain: a tail bit (1: only literal bytes remain,
+// all of them coded as such), the token with the model, a flag "literal
+// bytes precede it", and the run: bytes, each but the last followed by a
+// "more" bit. The flag's context includes the token's kind, which the
+// decoder knows by then: a word tokenizer's space before every line end
+// (every line of the Penn Treebank ends " \n") costs almost nothing, where
+// a flag coded before the token would pay for it on every line.
+//
+// What is implied is not coded: a run has at most the bytes the block has
+// left before the token's own (no flag when there are none, no more bit
+// once the run has them all), a tail's length is what is left of the
+// block, and a run always follows <unk> (the bytes <unk> stands for), so
+// it needs no flag there.
+type literalModel struct {
+	tail  uint32              // P(only literal bytes remain in the block)
+	pre   [3 * 2 * 2]uint32   // P(literal bytes precede the token): kind, previous kind is classEOS, previous token had a run
+	more  [3 * 3]uint32       // P(another byte in the run): kind, run length so far (1, 2, ≥ 3)
+	bytes [4 * 2 * 256]uint32 // bit trees: kind (classTail for the final run), first byte of the run or a later one
+	// The previous token's kind and whether a run preceded it; afterUNK:
+	// the previous token was <unk> and no literal byte has been coded since.
+	prevClass int
+	prevRun   bool
+	afterUNK  bool
+}
+
+// codeRun codes (or decodes into c.run, or learns) the run of literal bytes
+// preceding a token of kind class; room is the most bytes it can have.
+func (c *staticCodec) codeRun(enc *arith.Encoder, dec *arith.Decoder, class int, run []byte, room int) []byte {
+	l := &c.lit
+	has := 0
+	if len(run) > 0 {
+		has = 1
+	}
+	switch {
+	case room == 0:
+		has = 0
+	case l.afterUNK:
+		has = 1
+	default:
+		ctx := class*4 + bool01(l.prevClass == classEOS)*2 + bool01(l.prevRun)
+		has = codeBit(enc, dec, &l.pre[ctx], has)
+	}
+	l.prevClass, l.prevRun, l.afterUNK = class, has == 1, class == classUNK
+	out := c.run[:0]
+	if has == 0 {
+		return out
+	}
+	for k := 0; ; k++ {
+		v := byte(0)
+		if k < len(run) {
+			v = run[k]
+		}
+		tree := l.bytes[(class*2+bool01(k > 0))*256:]
+		out = append(out, codeByte(enc, dec, tree, v))
+		if k+1 == room {
+			break
+		}
+		if codeBit(enc, dec, &l.more[class*3+min(k, 2)], bool01(k+1 < len(run))) == 0 {
+			break
+		}
+	}
+	c.run = out
+	return out
+}
+
+// codeTail codes (or decodes, or learns) the final run of literal bytes of
+// a block, into or from run.
+func (c *staticCodec) codeTail(enc *arith.Encoder, dec *arith.Decoder, run []byte) {
+	for k := range run {
+		run[k] = codeByte(enc, dec, c.lit.bytes[(classTail*2+bool01(k > 0))*256:], run[k])
+	}
+	c.lit.afterUNK = false
+}
+
+func bool01(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// encodeTokenFirst codes raw in the token-first coding (enc nil: only
+// advances the models, as the decoder does over a stored block).
+func (c *staticCodec) encodeTokenFirst(enc *arith.Encoder, raw []byte) {
+	items := c.tokenize(raw)
+	pos := 0 // bytes of raw coded so far
+	for i := 0; i < len(items); {
+		run := c.encRun[:0]
+		for ; i < len(items) && items[i] < 0 && items[i] >= -256; i++ {
+			run = append(run, byte(-1-items[i]))
+		}
+		c.encRun = run
+		if i == len(items) {
+			codeBit(enc, nil, &c.lit.tail, 1)
+			c.codeTail(enc, nil, run)
+			return
+		}
+		codeBit(enc, nil, &c.lit.tail, 0)
+		tok, class, n := items[i], classToken, 0
+		switch tok {
+		case eosMark:
+			tok, class, n = c.vocab.EOS(), classEOS, 1
+		case unkMark:
+			tok, class = c.unk, classUNK
+		default:
+			c.tb, _ = c.s.Tokenizer.AppendBytes(c.tb[:0], tok)
+			n = len(c.tb)
+		}
+		if enc != nil {
+			enc.EncodeSymbol(c.table(), int(tok))
+		}
+		c.codeRun(enc, nil, class, run, len(raw)-pos-n)
+		pos += len(run) + n
+		c.advance(tok)
+		i++
+	}
+}
+
+func (c *staticCodec) decodeTokenFirst(dec *arith.Decoder, dst []byte) error {
+	n := 0
+	for n < len(dst) {
+		if codeBit(nil, dec, &c.lit.tail, 0) == 1 {
+			c.codeTail(nil, dec, dst[n:])
+			return nil
+		}
+		t := autoreg.Token(dec.DecodeSymbol(c.table()))
+		class := classToken
+		c.tb = c.tb[:0]
+		switch {
+		case c.lines && t == c.vocab.EOS():
+			class = classEOS
+			c.tb = append(c.tb, '\n')
+		case t == c.unk:
+			class = classUNK
+		default:
+			var ok bool
+			c.tb, ok = c.s.Tokenizer.AppendBytes(c.tb, t)
+			if !ok || len(c.tb) == 0 || c.vocab.IsSpecial(t) {
+				return fmt.Errorf("token %d has no bytes", t)
+			}
+		}
+		room := len(dst) - n - len(c.tb)
+		if room < 0 {
+			return fmt.Errorf("token %d runs past the block end", t)
+		}
+		if room == 0 && c.lit.afterUNK {
+			// The encoder always codes the bytes <unk> stands for, so a
+			// stream cannot decode to <unk> after <unk> without bytes.
+			return fmt.Errorf("<unk> without bytes")
+		}
+		n += copy(dst[n:], c.codeRun(nil, dec, class, nil, room))
+		n += copy(dst[n:], c.tb)
+		c.advance(t)
+	}
+	return nil
+}
+
+// encodeOriginal codes raw in the original coding: for every item a literal
+// flag, then a literal byte or a model token.
+func (c *staticCodec) encodeOriginal(enc *arith.Encoder, raw []byte) {
 	for _, t := range c.tokenize(raw) {
 		lit := t < 0 && t >= -256
-		if enc != nil {
-			c.codeFlag(enc, nil, lit)
-		} else {
-			c.learnFlag(lit)
-		}
+		c.codeFlag(enc, nil, lit)
 		switch {
 		case lit:
 			c.codeLiteral(enc, nil, byte(-1-t))
@@ -299,63 +529,28 @@ func (c *staticCodec) encode(enc *arith.Encoder, raw []byte) {
 	}
 }
 
-// codeFlag codes (enc != nil) or decodes (dec != nil) whether a literal
-// byte comes next, and learns it.
+// codeFlag codes (enc set), decodes (dec set) or learns whether a literal
+// byte comes next in the original coding.
 func (c *staticCodec) codeFlag(enc *arith.Encoder, dec *arith.Decoder, lit bool) bool {
-	ctr := &c.litFlag[c.prevLit]
-	p := (*ctr ^ counterInit) >> 16
-	if enc != nil {
-		b := 0
-		if lit {
-			b = 1
-		}
-		enc.EncodeBit(b, p)
-	} else {
-		lit = dec.DecodeBit(p) == 1
-	}
-	c.learnFlag(lit)
-	return lit
-}
-
-func (c *staticCodec) learnFlag(lit bool) {
-	b := 0
-	if lit {
-		b = 1
-	}
-	counterUpdate(&c.litFlag[c.prevLit], b, 255)
+	b := codeBit(enc, dec, &c.litFlag[c.prevLit], bool01(lit))
 	c.litCtx, c.prevLit = c.prevLit, b
+	return b == 1
 }
 
-// codeLiteral codes (or, with enc and dec nil, learns) a literal byte with
-// an order-0 bit tree; with dec set it decodes one.
+// codeLiteral codes (or decodes, or learns) a literal byte of the original
+// coding with an order-0 bit tree.
 func (c *staticCodec) codeLiteral(enc *arith.Encoder, dec *arith.Decoder, v byte) byte {
-	tree := c.litByte[256*c.litCtx:]
-	node := 1
-	for i := 7; i >= 0; i-- {
-		ctr := &tree[node]
-		p := (*ctr ^ counterInit) >> 16
-		var b int
-		switch {
-		case dec != nil:
-			b = dec.DecodeBit(p)
-		default:
-			b = int(v>>uint(i)) & 1
-			if enc != nil {
-				enc.EncodeBit(b, p)
-			}
-		}
-		counterUpdate(ctr, b, 255)
-		node = node<<1 | b
-	}
-	return byte(node)
+	return codeByte(enc, dec, c.litByte[256*c.litCtx:], v)
 }
 
-func (c *staticCodec) decode(dec *arith.Decoder, dst []byte) error {
+func (c *staticCodec) decodeOriginal(dec *arith.Decoder, dst []byte) error {
 	n := 0
+	prevUNK := false
 	for n < len(dst) {
 		if c.codeFlag(nil, dec, false) {
 			dst[n] = c.codeLiteral(nil, dec, 0)
 			n++
+			prevUNK = false
 			continue
 		}
 		t := autoreg.Token(dec.DecodeSymbol(c.table()))
@@ -364,8 +559,15 @@ func (c *staticCodec) decode(dec *arith.Decoder, dst []byte) error {
 			dst[n] = '\n'
 			n++
 			c.newLine()
+			prevUNK = false
 			continue
 		case t == c.unk:
+			// The encoder codes a literal after every <unk>: two in a row
+			// are corrupt input (and would never end the block).
+			if prevUNK {
+				return fmt.Errorf("<unk> without bytes")
+			}
+			prevUNK = true
 		default:
 			var ok bool
 			c.tb, ok = c.s.Tokenizer.AppendBytes(c.tb[:0], t)
@@ -376,6 +578,7 @@ func (c *staticCodec) decode(dec *arith.Decoder, dst []byte) error {
 				return fmt.Errorf("token %d runs past the block end", t)
 			}
 			n += copy(dst[n:], c.tb)
+			prevUNK = false
 		}
 		c.st.Append(t)
 	}

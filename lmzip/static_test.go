@@ -49,7 +49,7 @@ func TestStaticCrossEntropy(t *testing.T) {
 	s := toyStatic(0, "the ", "and", "th", "he")
 	data := bytes.ToLower(sampleText(200000, 15))
 	// The token sequence the coder sees, scored with LogProb.
-	c := newStaticCodec(s, false)
+	c := newStaticCodec(s, 0)
 	toks := c.tokenize(data)
 	st := s.Model.NewState()
 	st.Append(s.Model.Vocab().BOS())
@@ -196,7 +196,7 @@ func TestStaticLines(t *testing.T) {
 	for i, line := range bytes.Split(data, []byte("\n")) {
 		st.Reset()
 		st.Append(v.BOS())
-		for _, tk := range newStaticCodec(s, false).tokenize(line) {
+		for _, tk := range newStaticCodec(s, 0).tokenize(line) {
 			if tk < 0 {
 				t.Fatal("unexpected escape")
 			}

@@ -76,7 +76,10 @@ func NewWriter(w io.Writer, opts Options) (*Writer, error) {
 		if s.Lines {
 			h.flags |= flagLines
 		}
-		zw.codec = newStaticCodec(s, s.Lines)
+		if !s.originalLiterals {
+			h.flags |= flagTokenFirst
+		}
+		zw.codec = newStaticCodec(s, h.flags)
 	default:
 		arch := opts.Adaptive
 		if arch == "" {
