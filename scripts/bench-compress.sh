@@ -6,11 +6,13 @@
 #   scripts/bench-compress.sh quick      tiny Shakespeare sections only
 #
 # Sections:
-#   1. tiny Shakespeare, whole file, no prior model: adaptive ngram and mix.
+#   1. tiny Shakespeare, whole file, no prior model: adaptive ngram, mix, lstm.
 #   2. tiny Shakespeare validation part given the training part (first 90%):
 #      classic compressors as size(train+valid) − size(train), the adaptive
 #      models the same way, and a static order-8 char n-gram trained on the
 #      training part.
+#   2b. PTB test with a static word 5-gram (lines mode) trained on PTB train:
+#      compressed size against the model's cross-entropy from autoreg eval.
 #   3. every file of ../shared/data: adaptive ngram round trip.
 #   4. a ≥ 100 MB stream (tiny Shakespeare ×96) through a pipe: speed and
 #      peak memory of compressor and decompressor, round trip checked.
@@ -53,7 +55,7 @@ for c in "${COMPRESSORS[@]}"; do
 	read -r n s u < <(classic "$c" "$TS")
 	row "$c" "$TS" "$(wc -c < "$TS")" "$n" "$s" "$u"
 done
-for a in ngram mix; do
+for a in ngram mix lstm; do
 	TIMEFORMAT='%R %U'
 	read -r s u < <( { time "$WORK/autoreg" compress --adaptive-arch $a --force --out "$WORK/ts.arz" "$TS" 2> /dev/null; } 2>&1 )
 	read -r ds du < <( { time "$WORK/autoreg" decompress --force --out "$WORK/ts.back" "$WORK/ts.arz" 2> /dev/null; } 2>&1 )
@@ -78,11 +80,24 @@ for c in "${COMPRESSORS[@]}"; do
 done
 "$WORK/lzbench" -arch ngram -prime "$WORK/train.txt" "$WORK/valid.txt"
 "$WORK/lzbench" -arch mix -prime "$WORK/train.txt" "$WORK/valid.txt"
+"$WORK/lzbench" -arch lstm -prime "$WORK/train.txt" "$WORK/valid.txt"
 "$WORK/lzbench" -static-order 8 -prime "$WORK/train.txt" -arpa "$WORK/o8.arpa" "$WORK/valid.txt"
 echo "autoreg eval of the same model (ARPA) on the validation part (its NLL includes the final </s>):"
 "$WORK/autoreg" eval --model "$WORK/o8.arpa" --data "$WORK/valid.txt" | grep -E "NLL|bits"
 
 [ "${1:-}" = quick ] && exit 0
+
+echo
+echo "## 2b. PTB test, static word 5-gram (lines mode) trained on PTB train"
+"$WORK/autoreg" train --arch ngram --tokenizer word --mode lines --order 5 \
+	--data "$DATA/ptb/ptb.train.txt" --out "$WORK/ptb5.arm" > /dev/null 2>&1
+"$WORK/autoreg" eval --model "$WORK/ptb5.arm" --data "$DATA/ptb/ptb.test.txt" | grep -E "perplexity|NLL|bits"
+TIMEFORMAT='%R %U'
+read -r s u < <( { time "$WORK/autoreg" compress --model "$WORK/ptb5.arm" --force --out "$WORK/ptb.arz" "$DATA/ptb/ptb.test.txt" 2> /dev/null; } 2>&1 )
+"$WORK/autoreg" decompress --model "$WORK/ptb5.arm" --force --out "$WORK/ptb.back" "$WORK/ptb.arz" 2> /dev/null
+cmp -s "$DATA/ptb/ptb.test.txt" "$WORK/ptb.back" || { echo "ROUND TRIP FAILED (PTB static)"; exit 1; }
+row "autoreg compress --model" "ptb.test.txt (word KN5)" "$(wc -c < "$DATA/ptb/ptb.test.txt")" "$(wc -c < "$WORK/ptb.arz")" "$s" "$u"
+echo "round trip OK"
 
 echo
 echo "## 3. every file of $DATA (adaptive ngram; bzip2 -9 and xz -9e for reference)"

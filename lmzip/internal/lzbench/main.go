@@ -1,8 +1,9 @@
 // Command lzbench measures the lmzip compressor for scripts/bench-compress.sh
-// until `autoreg compress` exists: sizes, bits per byte and speeds, with a
-// verified round trip.
+// where the CLI does not measure directly (a model primed on a training
+// part, a static n-gram trained on the fly, streams): sizes, bits per byte
+// and speeds, with a verified round trip.
 //
-//	lzbench -arch ngram|mix|CONFIG FILE...          adaptive mode, one line per file
+//	lzbench -arch ngram|mix|lstm|CONFIG FILE...     adaptive mode, one line per file
 //	lzbench -arch ngram -prime TRAIN VALID          adaptive, VALID coded after TRAIN: size(TRAIN+VALID) − size(TRAIN)
 //	lzbench -static-order 8 -prime TRAIN VALID      static order-8 char n-gram trained on TRAIN, coding VALID
 //	        [-arpa OUT.arpa]                        ... through an ARPA model file read back with modelfile
