@@ -20,12 +20,11 @@ import (
 // integer hash, not from a library's random generator.
 type lstmModel struct {
 	h, horizon int
-	lr         float32
 
 	// Parameters, each with its gradient and Adam moments: params[k] is
 	// wx (256 rows of 4h: the input byte's column of the input matrix, as a
 	// row), wh (4h×h), b (4h), wo (256×h), bo (256).
-	params [5]lstmParam
+	params [5]onlineParam
 
 	// The last `horizon` steps, for backpropagation through time. Step s
 	// read byte in[s] with state hPrev[s], cPrev[s]; its gates (i, f, o
@@ -47,8 +46,7 @@ type lstmModel struct {
 	hCur, cCur []float32 // the state after the last step
 	tree       [512]float32
 	logits     []float32
-	adamT      int
-	b1t, b2t   float32
+	opt        onlineAdam
 
 	// scratch for backpropagation
 	dh, dhNext, dcNext []float32
@@ -56,43 +54,18 @@ type lstmModel struct {
 	seenList           []byte
 }
 
-type lstmParam struct {
-	w, g, m, v []float32
-	rows, cols int
-	sparse     bool // wx: only the rows of the bytes seen are updated
-}
-
-const (
-	lstmB1  = 0.9
-	lstmB2  = 0.999
-	lstmEps = 1e-6
-	// lstmClip bounds every gradient entry passed back through time and
-	// every parameter gradient, so one surprising byte cannot blow the
-	// weights up.
-	lstmClip = 4
-)
-
 // newLSTM makes a model with h cells (a multiple of 32: the exact kernels'
 // vector width), backpropagation over horizon bytes and Adam learning rate
 // lr.
 func newLSTM(h, horizon int, lr float32) *lstmModel {
-	m := &lstmModel{h: h, horizon: horizon, lr: lr, b1t: 1, b2t: 1}
+	m := &lstmModel{h: h, horizon: horizon, opt: onlineAdam{lr: lr}}
 	g := 4 * h
 	shapes := [5][2]int{{256, g}, {g, h}, {1, g}, {256, h}, {1, 256}}
-	for k, s := range shapes {
-		n := s[0] * s[1]
-		m.params[k] = lstmParam{w: make([]float32, n), g: make([]float32, n), m: make([]float32, n), v: make([]float32, n), rows: s[0], cols: s[1]}
+	inv := float32(1 / math.Sqrt(float64(h)))
+	for k, scale := range []float32{0.3, inv, 0, inv, 0} {
+		m.params[k] = newOnlineParam(shapes[k][0], shapes[k][1], uint64(k), scale)
 	}
 	m.params[0].sparse = true
-	// Weights uniform in ±scale, from a hash of their index: integer
-	// arithmetic, then one exact conversion and one rounded product.
-	for k, scale := range []float32{0.3, float32(1 / math.Sqrt(float64(h))), 0, float32(1 / math.Sqrt(float64(h))), 0} {
-		w := m.params[k].w
-		for i := range w {
-			r := int32(hash64(uint64(k), uint64(i))) >> 8 // [-2^23, 2^23)
-			w[i] = float32(float32(r)*(1.0/(1<<23))) * scale
-		}
-	}
 	// Forget gates start open (bias 1), as is usual for LSTMs.
 	b := m.params[2].w
 	for j := h; j < 2*h; j++ {
@@ -124,20 +97,7 @@ func newLSTM(h, horizon int, lr float32) *lstmModel {
 
 // p12 returns P(next bit = 1) in 12 bits given the byte's bits so far (c0,
 // with a leading 1).
-func (m *lstmModel) p12(c0 uint32) uint32 {
-	den := m.tree[c0]
-	if !(den > 0) {
-		return 2048
-	}
-	q := float32(m.tree[2*c0+1]/den)*4096 + 0.5
-	if !(q >= 1) {
-		return 1
-	}
-	if q > 4095 {
-		return 4095
-	}
-	return uint32(q)
-}
+func (m *lstmModel) p12(c0 uint32) uint32 { return treeP12(&m.tree, c0) }
 
 // update learns that the byte c followed, then predicts the next byte.
 func (m *lstmModel) update(c byte) {
@@ -181,38 +141,18 @@ func (m *lstmModel) step(x byte) {
 	copy(m.hCur, hs)
 	copy(m.cCur, c)
 
-	// Softmax over the next byte, then the bit tree: tree[256+b] = P(b),
-	// tree[k] = tree[2k] + tree[2k+1].
+	// Softmax over the next byte, then the bit tree.
 	kernels.ExactMatVec(m.logits, m.params[3].w, hs)
-	bo := m.params[4].w
-	mx := float32(math.Inf(-1))
-	for k := range m.logits {
-		m.logits[k] += bo[k]
-		if m.logits[k] > mx {
-			mx = m.logits[k]
-		}
-	}
-	p := m.p[s]
-	var sum float32
-	for k, l := range m.logits {
-		p[k] = kernels.ExactExp(l - mx)
-		sum += p[k]
-	}
-	for k := range p {
-		p[k] /= sum
-		m.tree[256+k] = p[k]
-	}
-	for k := 255; k >= 1; k-- {
-		m.tree[k] = m.tree[2*k] + m.tree[2*k+1]
-	}
+	kernels.ExactAxpy(1, m.params[4].w, m.logits)
+	softmaxTree(m.p[s], m.logits, &m.tree)
 }
 
 func clip(x float32) float32 {
-	if x > lstmClip {
-		return lstmClip
+	if x > onlineClip {
+		return onlineClip
 	}
-	if x < -lstmClip {
-		return -lstmClip
+	if x < -onlineClip {
+		return -onlineClip
 	}
 	if x != x {
 		return 0
@@ -231,7 +171,7 @@ func (m *lstmModel) train() {
 // recorded steps, Σₛ −ln pₛ(targetₛ), through time from the first recorded
 // state. The softmax outputs in pBuf become the output layer's gradients in
 // place (p − onehot(target)). Entries of dh and dc are clipped to
-// ±lstmClip.
+// ±onlineClip.
 func (m *lstmModel) backward() {
 	h, T := m.h, m.horizon
 	wx, wh, b, wo, bo := &m.params[0], &m.params[1], &m.params[2], &m.params[3], &m.params[4]
@@ -279,22 +219,18 @@ func (m *lstmModel) backward() {
 }
 
 // adam takes one Adam step on every parameter with its gradient (clipped
-// to ±lstmClip), zeroing the gradients; of the input matrix only the rows
+// to ±onlineClip), zeroing the gradients; of the input matrix only the rows
 // of the bytes seen since the last step.
 func (m *lstmModel) adam() {
-	// Adam with bias correction: lr·√(1−β2ᵗ)/(1−β1ᵗ).
-	m.b1t = float32(m.b1t * lstmB1)
-	m.b2t = float32(m.b2t * lstmB2)
-	lr := float32(m.lr*float32(math.Sqrt(float64(1-m.b2t)))) / (1 - m.b1t)
+	lr := m.opt.next()
 	for k := range m.params {
 		q := &m.params[k]
 		if !q.sparse {
-			kernels.ExactAdam(q.w, q.g, q.m, q.v, lstmB1, 1-lstmB1, lstmB2, 1-lstmB2, lr, lstmEps, lstmClip)
+			q.step(lr)
 			continue
 		}
 		for _, x := range m.seenList {
-			lo, hi := int(x)*q.cols, (int(x)+1)*q.cols
-			kernels.ExactAdam(q.w[lo:hi], q.g[lo:hi], q.m[lo:hi], q.v[lo:hi], lstmB1, 1-lstmB1, lstmB2, 1-lstmB2, lr, lstmEps, lstmClip)
+			q.stepRow(lr, int(x))
 			m.seen[x] = false
 		}
 		m.seenList = m.seenList[:0]
