@@ -49,7 +49,7 @@ type cmModel struct {
 	msm   []uint32 // counters by (length bucket, expected bit)
 	mslot int
 
-	lstm *lstmModel // nil unless cfg.LSTM > 0
+	nets []bytePredictor // the online neural predictors (cfg.LSTM, cfg.GPT)
 
 	pr int32 // the final probability, 16-bit
 }
@@ -89,9 +89,12 @@ func newCMModel(cfg AdaptiveConfig) *cmModel {
 		m.msm = make([]uint32, 64*2)
 	}
 	if cfg.LSTM > 0 {
-		nin++
-		m.lstm = newLSTM(cfg.LSTM, cfg.Horizon, float32(cfg.LSTMRate)*1e-4)
+		m.nets = append(m.nets, newLSTM(cfg.LSTM, cfg.Horizon, float32(cfg.LSTMRate)*1e-4))
 	}
+	if cfg.GPT > 0 {
+		m.nets = append(m.nets, newGPTOnline(cfg.GPT, cfg.GPTHeads, cfg.GPTLayers, cfg.GPTWindow, float32(cfg.GPTRate)*1e-4))
+	}
+	nin += len(m.nets)
 	m.x = make([]int32, nin)
 	m.ptr = make([]int, nd+nh)
 	m.mixers = append(m.mixers, newMixer(nin, 256, cfg.LR, 1<<14))
@@ -219,8 +222,9 @@ func (m *cmModel) predict() {
 		}
 		k++
 	}
-	if m.lstm != nil {
-		x[k] = stretch(m.lstm.p12(m.c0))
+	for _, n := range m.nets {
+		x[k] = stretch(n.p12(m.c0))
+		k++
 	}
 	var d int32
 	if m.final == nil {
@@ -290,8 +294,8 @@ func (m *cmModel) Update(bit int) {
 
 func (m *cmModel) endByte(c byte) {
 	m.c8 = m.c8<<8 | uint64(c)
-	if m.lstm != nil {
-		m.lstm.update(c)
+	for _, n := range m.nets {
+		n.update(c)
 	}
 	if m.cfg.Word {
 		lc := c

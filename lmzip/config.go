@@ -21,10 +21,15 @@ var adaptivePresets = map[string]AdaptiveConfig{
 	// more input: the strongest and slowest preset.
 	"lstm": {Orders: []int{1, 2, 3, 4, 5, 6, 8}, Word: true, Match: 7, HashBits: 18, Limit: 127, LR: 4, Mixers: 3, APM: 2,
 		LSTM: 128, Horizon: 10, LSTMRate: 50},
+	// gpt: mix plus a one-block transformer 64 wide (2 heads) over a
+	// 16-byte window, trained online (Adam at 0.001 every 8 bytes), mixed
+	// in as one more input.
+	"gpt": {Orders: []int{1, 2, 3, 4, 5, 6, 8}, Word: true, Match: 7, HashBits: 18, Limit: 127, LR: 4, Mixers: 3, APM: 2,
+		GPT: 64, GPTHeads: 2, GPTLayers: 1, GPTWindow: 16, GPTRate: 10},
 }
 
 // AdaptiveArchs lists the names accepted by [AdaptivePreset].
-func AdaptiveArchs() []string { return []string{"ngram", "mix", "lstm"} }
+func AdaptiveArchs() []string { return []string{"ngram", "mix", "lstm", "gpt"} }
 
 // AdaptiveConfig is the full configuration of the adaptive context-mixing
 // model. The decoder rebuilds the model from it, so every field that changes
@@ -56,6 +61,11 @@ type AdaptiveConfig struct {
 	// one more input. It backpropagates through Horizon bytes (1..100) and
 	// learns with Adam at rate LSTMRate·10⁻⁴ (1..1000).
 	LSTM, Horizon, LSTMRate int
+	// GPT is the width of the online transformer predictor (0 = none; a
+	// multiple of 32 up to 256), with GPTHeads heads (dividing the width),
+	// GPTLayers blocks (1..4), a window of GPTWindow bytes (even, 4..128)
+	// and Adam rate GPTRate·10⁻⁴ (1..1000).
+	GPT, GPTHeads, GPTLayers, GPTWindow, GPTRate int
 }
 
 // AdaptivePreset returns the configuration behind an architecture name.
@@ -88,6 +98,9 @@ func (c AdaptiveConfig) String() string {
 	if c.LSTM > 0 {
 		fmt.Fprintf(&b, " n=%d,%d,%d", c.LSTM, c.Horizon, c.LSTMRate)
 	}
+	if c.GPT > 0 {
+		fmt.Fprintf(&b, " g=%d,%d,%d,%d,%d", c.GPT, c.GPTHeads, c.GPTLayers, c.GPTWindow, c.GPTRate)
+	}
 	return b.String()
 }
 
@@ -96,24 +109,38 @@ func (c AdaptiveConfig) String() string {
 func ParseAdaptiveConfig(s string) (AdaptiveConfig, error) {
 	var c AdaptiveConfig
 	fields := strings.Fields(s)
-	if len(fields) == 10 {
+	// Optional fields after the nine fixed ones, in this order: n= (LSTM)
+	// and g= (GPT).
+	for _, opt := range []struct {
+		key  string
+		dst  []*int
+		name string
+	}{
+		{"n", []*int{&c.LSTM, &c.Horizon, &c.LSTMRate}, "LSTM"},
+		{"g", []*int{&c.GPT, &c.GPTHeads, &c.GPTLayers, &c.GPTWindow, &c.GPTRate}, "GPT"},
+	} {
+		if len(fields) < 10 {
+			break
+		}
 		k, v, _ := strings.Cut(fields[9], "=")
-		var n [3]int
+		if k != opt.key {
+			continue
+		}
 		parts := strings.Split(v, ",")
-		if k != "n" || len(parts) != 3 {
+		if len(parts) != len(opt.dst) {
 			return c, fmt.Errorf("lmzip: bad adaptive configuration %q: field %q", s, fields[9])
 		}
 		for i, p := range parts {
-			var err error
-			if n[i], err = strconv.Atoi(p); err != nil {
+			n, err := strconv.Atoi(p)
+			if err != nil {
 				return c, fmt.Errorf("lmzip: bad adaptive configuration %q: field %q", s, fields[9])
 			}
+			*opt.dst[i] = n
 		}
-		c.LSTM, c.Horizon, c.LSTMRate = n[0], n[1], n[2]
-		if c.LSTM == 0 {
-			return c, fmt.Errorf("lmzip: bad adaptive configuration %q: n= with no cells", s)
+		if *opt.dst[0] == 0 {
+			return c, fmt.Errorf("lmzip: bad adaptive configuration %q: %s with no width", s, opt.name)
 		}
-		fields = fields[:9]
+		fields = append(fields[:9:9], fields[10:]...)
 	}
 	if len(fields) != 9 || fields[0] != "cm" {
 		return c, fmt.Errorf("lmzip: bad adaptive configuration %q", s)
@@ -184,6 +211,18 @@ func (c AdaptiveConfig) check() error {
 		return bad("LSTM learning rate", c.LSTMRate)
 	case c.LSTM == 0 && (c.Horizon != 0 || c.LSTMRate != 0):
 		return bad("LSTM horizon without cells", c.Horizon)
+	case c.GPT < 0 || c.GPT > 256 || c.GPT%32 != 0:
+		return bad("GPT width", c.GPT)
+	case c.GPT > 0 && (c.GPTHeads < 1 || c.GPT%c.GPTHeads != 0):
+		return bad("GPT heads", c.GPTHeads)
+	case c.GPT > 0 && (c.GPTLayers < 1 || c.GPTLayers > 4):
+		return bad("GPT layers", c.GPTLayers)
+	case c.GPT > 0 && (c.GPTWindow < 4 || c.GPTWindow > 128 || c.GPTWindow%2 != 0):
+		return bad("GPT window", c.GPTWindow)
+	case c.GPT > 0 && (c.GPTRate < 1 || c.GPTRate > 1000):
+		return bad("GPT learning rate", c.GPTRate)
+	case c.GPT == 0 && (c.GPTHeads != 0 || c.GPTLayers != 0 || c.GPTWindow != 0 || c.GPTRate != 0):
+		return bad("GPT settings without width", c.GPTHeads)
 	}
 	if mem := c.Memory(); mem > maxModelMemory {
 		return fmt.Errorf("lmzip: adaptive configuration %q needs %d MiB, more than %d MiB", c.String(), mem>>20, maxModelMemory>>20)
@@ -220,6 +259,11 @@ func (c AdaptiveConfig) Memory() int64 {
 		// backpropagation.
 		m += 16 * (256*4*h + 4*h*h + 4*h + 256*h + 256)
 		m += 4 * int64(c.Horizon) * (12*h + 256)
+	}
+	if d := int64(c.GPT); d > 0 {
+		w, l := int64(c.GPTWindow), int64(c.GPTLayers)
+		m += 16 * (256*d + w*d + l*(12*d*d+13*d) + 2*d)
+		m += 4 * w * (l*(24*d+int64(c.GPTHeads)*w) + 3*d + 512)
 	}
 	return m
 }

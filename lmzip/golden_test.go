@@ -42,6 +42,7 @@ func TestGolden(t *testing.T) {
 		{"adaptive-ngram", Options{Adaptive: "ngram", BlockSize: 1 << 14}},
 		{"adaptive-mix", Options{Adaptive: "mix", BlockSize: 1 << 14}},
 		{"adaptive-lstm", Options{Adaptive: "lstm", BlockSize: 1 << 14}},
+		{"adaptive-gpt", Options{Adaptive: "gpt", BlockSize: 1 << 14}},
 		{"static-cdf", Options{Static: toyStatic(2, "the ", "and"), BlockSize: 1 << 14}},
 		{"static-exact", Options{Static: toyStatic(1, "the ", "and"), BlockSize: 1 << 14}},
 		{"static-lines", Options{Static: lines, BlockSize: 1 << 14}},

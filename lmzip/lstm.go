@@ -99,6 +99,8 @@ func newLSTM(h, horizon int, lr float32) *lstmModel {
 // with a leading 1).
 func (m *lstmModel) p12(c0 uint32) uint32 { return treeP12(&m.tree, c0) }
 
+func (m *lstmModel) dist() *[512]float32 { return &m.tree }
+
 // update learns that the byte c followed, then predicts the next byte.
 func (m *lstmModel) update(c byte) {
 	m.target[m.n] = c

@@ -12,6 +12,15 @@ import (
 // specified to the bit (see internal/kernels' exact kernels), so the
 // decoder replays the learning exactly on any machine.
 
+// A bytePredictor is an online neural model of the next byte: after every
+// byte (update) it predicts the next one, whose distribution is the sum
+// tree dist (dist()[256+b] = P(b)); p12 reads bit probabilities from it.
+type bytePredictor interface {
+	update(c byte)
+	p12(c0 uint32) uint32
+	dist() *[512]float32
+}
+
 // onlineParam is a parameter matrix (rows×cols, row-major) with its
 // gradient and Adam moments.
 type onlineParam struct {

@@ -22,11 +22,11 @@ func init() {
 		name: "compress",
 		summary: "Compress a file losslessly with a model driving an arithmetic coder. --model uses a trained model (decompressing needs the same file); " +
 			"--adaptive needs none: the model starts empty and learns as it codes.",
-		usage: "(--model FILE | --adaptive [--adaptive-arch ngram|mix|lstm]) [--out OUT] IN",
+		usage: "(--model FILE | --adaptive [--adaptive-arch ngram|mix|lstm|gpt]) [--out OUT] IN",
 		setup: func(fs *flag.FlagSet) func(context.Context, []string) error {
 			model := fs.String("model", "", "compress with this trained model `FILE` (autoreg model or ARPA)")
 			adaptive := fs.Bool("adaptive", false, "no model file: learn from the data as it is coded")
-			arch := fs.String("adaptive-arch", "", "adaptive model: ngram (fast), mix (context mixing, stronger), lstm (mix with an online LSTM, strongest, slowest) or a configuration string (implies --adaptive)")
+			arch := fs.String("adaptive-arch", "", "adaptive model: ngram (fast), mix (context mixing, stronger), lstm (mix with an online LSTM, strongest), gpt (mix with an online transformer) or a configuration string (implies --adaptive)")
 			out := fs.String("out", "", "write to `OUT` (default IN.arz; standard output when IN is -; - for standard output)")
 			block := fs.Int("block-size", 0, "input bytes per block, a power of two from 4096 to 64 MiB (default 1 MiB)")
 			force := fs.Bool("force", false, "overwrite an existing output file")

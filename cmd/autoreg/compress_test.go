@@ -31,6 +31,7 @@ func TestCompressDecompress(t *testing.T) {
 		{"adaptive", in, []string{"--adaptive"}, nil},
 		{"mix", in, []string{"--adaptive-arch", "mix"}, nil},
 		{"lstm", in, []string{"--adaptive-arch", "lstm"}, nil},
+		{"gpt", in, []string{"--adaptive-arch", "gpt"}, nil},
 		{"static", in, []string{"--model", model}, []string{"--model", model}},
 		{"static, unseen bytes", bin, []string{"--model", model}, []string{"--model", model}},
 	} {
