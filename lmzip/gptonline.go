@@ -60,7 +60,7 @@ type gptLayer struct {
 	o              []float32 // w×d: attention output (heads concatenated)
 	x2, xhat2, c   []float32 // w×d: after attention; LN2 normalized and output
 	rstd2          []float32 // w
-	f, gf          []float32 // w×4d: MLP pre- and post-GELU
+	f, th, gf      []float32 // w×4d: MLP pre-GELU, tanh of GELU's argument, post-GELU
 
 	// gradients per position, kept for the weight gradients (outer sums)
 	dqkv, dy, df, dm []float32 // w×3d, w×d, w×4d, w×d
@@ -105,7 +105,7 @@ func newGPTOnline(d, heads, layers, w int, lr float32) *gptOnline {
 			xin: vec(w * d), xhat1: vec(w * d), a1: vec(w * d), rstd1: vec(w),
 			qkvs: vec(w * 3 * d), att: vec(heads * w * w), o: vec(w * d),
 			x2: vec(w * d), xhat2: vec(w * d), c: vec(w * d), rstd2: vec(w),
-			f: vec(w * 4 * d), gf: vec(w * 4 * d),
+			f: vec(w * 4 * d), th: vec(w * 4 * d), gf: vec(w * 4 * d),
 			dqkv: vec(w * 3 * d), dy: vec(w * d), df: vec(w * 4 * d), dm: vec(w * d),
 		})
 	}
@@ -190,17 +190,15 @@ const (
 	geluA = 0.044715
 )
 
-// gelu is GPT-2's tanh approximation, x/2·(1 + tanh(√(2/π)(x + 0.044715x³))),
-// and geluGrad its derivative.
-func gelu(x float32) float32 {
-	u := float32(geluC * (x + float32(geluA*float32(x*float32(x*x)))))
-	return float32(0.5*x) * (1 + kernels.ExactTanh(u))
+// GELU, GPT-2's tanh approximation: gelu(x) = x/2·(1 + tanh u) with u =
+// geluArg(x) = √(2/π)(x + 0.044715x³); geluGrad is its derivative given
+// th = tanh u.
+func geluArg(x float32) float32 {
+	return float32(geluC * (x + float32(geluA*float32(x*float32(x*x)))))
 }
 
-func geluGrad(x float32) float32 {
+func geluGrad(x, th float32) float32 {
 	x2 := float32(x * x)
-	u := float32(geluC * (x + float32(geluA*float32(x*x2))))
-	th := kernels.ExactTanh(u)
 	du := float32(geluC * (1 + float32(3*geluA*x2)))
 	return float32(0.5*(1+th)) + float32(float32(float32(0.5*x)*(1-float32(th*th)))*du)
 }
@@ -241,10 +239,13 @@ func (m *gptOnline) push(x byte) {
 					mx = att[j]
 				}
 			}
-			var sum float32
 			for j := range att {
-				att[j] = kernels.ExactExp(att[j] - mx)
-				sum += att[j]
+				att[j] -= mx
+			}
+			kernels.ExactExpSlice(att, att)
+			var sum float32
+			for _, a := range att {
+				sum += a
 			}
 			oh := o[hh*hd : (hh+1)*hd]
 			for j := range att {
@@ -262,9 +263,14 @@ func (m *gptOnline) push(x byte) {
 		l.rstd2[t] = layerNorm(c, row(l.xhat2, d), x2, l.ln2G.w, l.ln2B.w)
 		f, gf := row(l.f, 4*d), row(l.gf, 4*d)
 		kernels.ExactMatVec(f, l.fc.w, c)
+		th := row(l.th, 4*d)
 		for i := range f {
 			f[i] += l.bfc.w[i]
-			gf[i] = gelu(f[i])
+			th[i] = geluArg(f[i])
+		}
+		kernels.ExactTanhSlice(th, th)
+		for i, x := range f {
+			gf[i] = float32(0.5*x) * (1 + th[i])
 		}
 		next := row(m.xfin, d)
 		if li+1 < m.layers {
@@ -315,9 +321,9 @@ func (m *gptOnline) backward(c byte) {
 			dh4 := m.dh4
 			clear(dh4)
 			kernels.ExactMatTVecAdd(dh4, l.out.w, dm)
-			f, df := row(l.f, 4*d), row(l.df, 4*d)
+			f, th, df := row(l.f, 4*d), row(l.th, 4*d), row(l.df, 4*d)
 			for i := range df {
-				df[i] = float32(dh4[i] * geluGrad(f[i]))
+				df[i] = float32(dh4[i] * geluGrad(f[i], th[i]))
 			}
 			clear(m.dtmp)
 			kernels.ExactMatTVecAdd(m.dtmp, l.fc.w, df)

@@ -127,17 +127,15 @@ func (m *lstmModel) step(x byte) {
 	for j := range z {
 		z[j] = (z[j] + xr[j]) + b.w[j]
 	}
-	for j := 0; j < 3*h; j++ {
-		z[j] = kernels.ExactSigmoid(z[j])
-	}
-	for j := 3 * h; j < 4*h; j++ {
-		z[j] = kernels.ExactTanh(z[j])
-	}
+	kernels.ExactSigmoidSlice(z[:3*h], z[:3*h])
+	kernels.ExactTanhSlice(z[3*h:], z[3*h:])
 	ig, fg, og, gg := z[:h], z[h:2*h], z[2*h:3*h], z[3*h:]
 	c, tc, hs := m.c[s], m.tc[s], m.hs[s]
 	for j := 0; j < h; j++ {
 		c[j] = float32(fg[j]*m.cCur[j]) + float32(ig[j]*gg[j])
-		tc[j] = kernels.ExactTanh(c[j])
+	}
+	kernels.ExactTanhSlice(tc, c)
+	for j := 0; j < h; j++ {
 		hs[j] = float32(og[j] * tc[j])
 	}
 	copy(m.hCur, hs)

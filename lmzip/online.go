@@ -91,10 +91,13 @@ func softmaxTree(p, logits []float32, tree *[512]float32) {
 			mx = l
 		}
 	}
-	var sum float32
 	for k, l := range logits {
-		p[k] = kernels.ExactExp(l - mx)
-		sum += p[k]
+		p[k] = l - mx
+	}
+	kernels.ExactExpSlice(p, p)
+	var sum float32
+	for _, v := range p {
+		sum += v
 	}
 	for k := range p {
 		p[k] /= sum

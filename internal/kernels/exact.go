@@ -225,6 +225,35 @@ func ExactExp(x float32) float32 {
 	return float32(p*s1) * s2
 }
 
+// ExactExpSlice sets dst[i] = ExactExp(src[i]); dst may be src.
+func ExactExpSlice(dst, src []float32) {
+	exactSlice("ExactExpSlice", dst, src, exactExpAVX2, ExactExp)
+}
+
+// ExactSigmoidSlice sets dst[i] = ExactSigmoid(src[i]); dst may be src.
+func ExactSigmoidSlice(dst, src []float32) {
+	exactSlice("ExactSigmoidSlice", dst, src, exactSigmoidAVX2, ExactSigmoid)
+}
+
+// ExactTanhSlice sets dst[i] = ExactTanh(src[i]); dst may be src.
+func ExactTanhSlice(dst, src []float32) {
+	exactSlice("ExactTanhSlice", dst, src, exactTanhAVX2, ExactTanh)
+}
+
+// exactSlice applies a function elementwise: the assembly over the whole
+// groups of 8, the scalar Go function over the rest (identical bits).
+func exactSlice(name string, dst, src []float32, vec func(dst, src *float32, n int), scalar func(float32) float32) {
+	checkLen(name, len(src), "src, dst", len(dst))
+	i := 0
+	if n := len(src) &^ 7; useAVX2 && n > 0 {
+		vec(&dst[0], &src[0], n)
+		i = n
+	}
+	for ; i < len(src); i++ {
+		dst[i] = scalar(src[i])
+	}
+}
+
 // ExactSigmoid returns 1/(1+e^-x).
 func ExactSigmoid(x float32) float32 {
 	return 1 / (1 + ExactExp(-x))

@@ -19,3 +19,12 @@ func exactMatTVecAddAVX2(dst, w, gv *float32, rows, cols int)
 
 //go:noescape
 func exactOuterSumAVX2(dst, a, b *float32, steps, rows, cols int)
+
+//go:noescape
+func exactExpAVX2(dst, src *float32, n int)
+
+//go:noescape
+func exactSigmoidAVX2(dst, src *float32, n int)
+
+//go:noescape
+func exactTanhAVX2(dst, src *float32, n int)

@@ -391,3 +391,175 @@ osnextrow:
 	JNZ  osrow
 	VZEROUPPER
 	RET
+
+// Constants of the exact exp and tanh (float32 bits, as Go rounds the
+// constants of exact.go).
+DATA exactc<>+0(SB)/4, $0x3fb8aa3b  // log2e
+DATA exactc<>+4(SB)/4, $0x4b400000  // roundMag
+DATA exactc<>+8(SB)/4, $0x3f318000  // ln2Hi
+DATA exactc<>+12(SB)/4, $0xb95e8083 // ln2Lo
+DATA exactc<>+16(SB)/4, $0x42b17218 // expHi
+DATA exactc<>+20(SB)/4, $0xc2cff1b5 // expLo
+DATA exactc<>+24(SB)/4, $0x39500d01 // 1/5040
+DATA exactc<>+28(SB)/4, $0x3ab60b61 // 1/720
+DATA exactc<>+32(SB)/4, $0x3c088889 // 1/120
+DATA exactc<>+36(SB)/4, $0x3d2aaaab // 1/24
+DATA exactc<>+40(SB)/4, $0x3e2aaaab // 1/6
+DATA exactc<>+44(SB)/4, $0x3f000000 // 0.5
+DATA exactc<>+48(SB)/4, $0x3f800000 // 1
+DATA exactc<>+52(SB)/4, $0xbabed1b2 // -929569/638512875
+DATA exactc<>+56(SB)/4, $0x3b6b69e8 // 21844/6081075
+DATA exactc<>+60(SB)/4, $0xbc11371b // -1382/155925
+DATA exactc<>+64(SB)/4, $0x3cb327a4 // 62/2835
+DATA exactc<>+68(SB)/4, $0xbd5d0dd1 // -17/315
+DATA exactc<>+72(SB)/4, $0x3e088889 // 2/15
+DATA exactc<>+76(SB)/4, $0xbeaaaaab // -1/3
+DATA exactc<>+80(SB)/4, $0x40000000 // 2
+DATA exactc<>+84(SB)/4, $127        // exponent bias (integer)
+DATA exactc<>+88(SB)/4, $0x7f800000 // +Inf
+DATA exactc<>+92(SB)/4, $0x7fffffff // |x| mask
+DATA exactc<>+96(SB)/4, $0x80000000 // sign bit
+GLOBL exactc<>(SB), RODATA|NOPTR, $100
+
+// HORNER multiplies Y3 by Y2 and adds the constant at off (p = p·r + c).
+#define HORNER(off) \
+	VMULPS       Y2, Y3, Y3 \
+	VBROADCASTSS exactc<>+off(SB), Y4 \
+	VADDPS       Y4, Y3, Y3
+
+// EXP sets Y0 to ExactExp of each lane of Y0; it clobbers Y1..Y7.
+#define EXP \
+	VBROADCASTSS exactc<>+0(SB), Y1 \
+	VMULPS       Y1, Y0, Y1 \
+	VBROADCASTSS exactc<>+4(SB), Y2 \
+	VADDPS       Y2, Y1, Y1 \
+	VSUBPS       Y2, Y1, Y1 \
+	VBROADCASTSS exactc<>+8(SB), Y2 \
+	VMULPS       Y2, Y1, Y2 \
+	VSUBPS       Y2, Y0, Y2 \
+	VBROADCASTSS exactc<>+12(SB), Y3 \
+	VMULPS       Y3, Y1, Y3 \
+	VSUBPS       Y3, Y2, Y2 \
+	VBROADCASTSS exactc<>+24(SB), Y3 \
+	HORNER(28) \
+	HORNER(32) \
+	HORNER(36) \
+	HORNER(40) \
+	HORNER(44) \
+	HORNER(48) \
+	HORNER(48) \
+	VCVTTPS2DQ   Y1, Y4 \
+	VPSRAD       $1, Y4, Y5 \
+	VPSUBD       Y5, Y4, Y4 \
+	VPBROADCASTD exactc<>+84(SB), Y6 \
+	VPADDD       Y6, Y5, Y5 \
+	VPSLLD       $23, Y5, Y5 \
+	VPADDD       Y6, Y4, Y4 \
+	VPSLLD       $23, Y4, Y4 \
+	VMULPS       Y5, Y3, Y3 \
+	VMULPS       Y4, Y3, Y3 \
+	VBROADCASTSS exactc<>+16(SB), Y5 \
+	VCMPPS       $2, Y5, Y0, Y6 \
+	VBROADCASTSS exactc<>+88(SB), Y5 \
+	VCMPPS       $3, Y0, Y0, Y7 \
+	VBLENDVPS    Y7, Y0, Y5, Y5 \
+	VBLENDVPS    Y6, Y3, Y5, Y3 \
+	VBROADCASTSS exactc<>+20(SB), Y5 \
+	VCMPPS       $1, Y5, Y0, Y6 \
+	VXORPS       Y5, Y5, Y5 \
+	VBLENDVPS    Y6, Y5, Y3, Y0
+
+// func exactExpAVX2(dst, src *float32, n int)
+// n a positive multiple of 8.
+TEXT ·exactExpAVX2(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+
+exploop:
+	VMOVUPS (SI), Y0
+	EXP
+	VMOVUPS Y0, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DI
+	SUBQ    $8, CX
+	JNZ     exploop
+	VZEROUPPER
+	RET
+
+// func exactSigmoidAVX2(dst, src *float32, n int)
+// 1/(1 + exp(−x)); n a positive multiple of 8.
+TEXT ·exactSigmoidAVX2(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+
+sigloop:
+	VBROADCASTSS exactc<>+96(SB), Y1
+	VXORPS       (SI), Y1, Y0
+	EXP
+	VBROADCASTSS exactc<>+48(SB), Y1
+	VADDPS       Y1, Y0, Y0
+	VDIVPS       Y0, Y1, Y0
+	VMOVUPS      Y0, (DI)
+	ADDQ         $32, SI
+	ADDQ         $32, DI
+	SUBQ         $8, CX
+	JNZ          sigloop
+	VZEROUPPER
+	RET
+
+// TANHPOLY multiplies Y11 by Y13 and adds the constant at off.
+#define TANHPOLY(off) \
+	VMULPS       Y13, Y11, Y11 \
+	VBROADCASTSS exactc<>+off(SB), Y12 \
+	VADDPS       Y12, Y11, Y11
+
+// func exactTanhAVX2(dst, src *float32, n int)
+// n a positive multiple of 8. Both branches of ExactTanh are computed and
+// the lanes blended: |x| < 0.5 the odd polynomial, else
+// ±(1 − 2/(e^2|x| + 1)).
+TEXT ·exactTanhAVX2(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+
+tanhloop:
+	VMOVUPS      (SI), Y9                 // x
+	VBROADCASTSS exactc<>+92(SB), Y10
+	VANDPS       Y9, Y10, Y10             // |x|
+	// the small branch, into Y14
+	VMULPS       Y9, Y9, Y13              // z = x·x
+	VBROADCASTSS exactc<>+52(SB), Y11
+	TANHPOLY(56)
+	TANHPOLY(60)
+	TANHPOLY(64)
+	TANHPOLY(68)
+	TANHPOLY(72)
+	TANHPOLY(76)
+	VMULPS       Y13, Y9, Y14             // x·z
+	VMULPS       Y11, Y14, Y14            // (x·z)·p
+	VADDPS       Y14, Y9, Y14             // x + (x·z)·p
+	// the large branch, into Y0
+	VADDPS       Y10, Y10, Y0             // 2|x|
+	EXP
+	VBROADCASTSS exactc<>+48(SB), Y1
+	VADDPS       Y1, Y0, Y0               // e + 1
+	VBROADCASTSS exactc<>+80(SB), Y2
+	VDIVPS       Y0, Y2, Y0               // 2/(e + 1)
+	VSUBPS       Y0, Y1, Y0               // 1 − 2/(e + 1)
+	VBROADCASTSS exactc<>+96(SB), Y2
+	VXORPS       Y2, Y0, Y3               // −t
+	VXORPS       Y4, Y4, Y4
+	VCMPPS       $1, Y4, Y9, Y5           // x < 0
+	VBLENDVPS    Y5, Y3, Y0, Y0
+	VBROADCASTSS exactc<>+44(SB), Y2
+	VCMPPS       $1, Y2, Y10, Y5          // |x| < 0.5
+	VBLENDVPS    Y5, Y14, Y0, Y0
+	VMOVUPS      Y0, (DI)
+	ADDQ         $32, SI
+	ADDQ         $32, DI
+	SUBQ         $8, CX
+	JNZ          tanhloop
+	VZEROUPPER
+	RET

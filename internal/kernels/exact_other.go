@@ -16,3 +16,7 @@ func exactMatTVecAddAVX2(dst, w, gv *float32, rows, cols int) { panic("kernels: 
 func exactOuterSumAVX2(dst, a, b *float32, steps, rows, cols int) {
 	panic("kernels: no assembly")
 }
+
+func exactExpAVX2(dst, src *float32, n int)     { panic("kernels: no assembly") }
+func exactSigmoidAVX2(dst, src *float32, n int) { panic("kernels: no assembly") }
+func exactTanhAVX2(dst, src *float32, n int)    { panic("kernels: no assembly") }

@@ -175,6 +175,44 @@ func TestExactFunctionsAccuracy(t *testing.T) {
 	}
 }
 
+func TestExactSlicesAgree(t *testing.T) {
+	var in []float32
+	for x := float32(-120); x <= 100; x += 0.0131 {
+		in = append(in, x)
+	}
+	in = append(in, 0, float32(math.Copysign(0, -1)), 0.5, -0.5, 88.72283935546875, 88.8, -103.9, -104,
+		float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN()), 1e-30, -1e-30, 0.49999997, 17)
+	for _, f := range []struct {
+		name   string
+		slice  func(dst, src []float32)
+		scalar func(float32) float32
+	}{
+		{"exp", ExactExpSlice, ExactExp}, {"sigmoid", ExactSigmoidSlice, ExactSigmoid}, {"tanh", ExactTanhSlice, ExactTanh},
+	} {
+		forEachPath(t, func(t *testing.T, p path) {
+			for _, n := range []int{len(in), len(in) - 3, 9, 8, 7, 1} {
+				got := guarded(n)
+				f.slice(got, in[:n])
+				for i := 0; i < n; i++ {
+					want := f.scalar(in[i])
+					if math.Float32bits(got[i]) != math.Float32bits(want) && !(want != want && got[i] != got[i]) {
+						t.Fatalf("%s(%v): slice %v (%#x), scalar %v (%#x)", f.name, in[i], got[i], math.Float32bits(got[i]), want, math.Float32bits(want))
+					}
+				}
+				checkGuard(t, f.name, got)
+			}
+			// in place
+			buf := append([]float32(nil), in...)
+			f.slice(buf, buf)
+			for i := range buf {
+				if want := f.scalar(in[i]); math.Float32bits(buf[i]) != math.Float32bits(want) && !(want != want && buf[i] != buf[i]) {
+					t.Fatalf("%s in place (%v): %v, want %v", f.name, in[i], buf[i], want)
+				}
+			}
+		})
+	}
+}
+
 // exactGolden hashes the outputs of every exact kernel over fixed inputs.
 func exactGolden() string {
 	h := sha256.New()
