@@ -61,7 +61,7 @@ func asmKernel(mr, nr int, f func(kc int, a, b, c *float32, ldc int, alpha, beta
 }
 
 var gemmAVX512 = &gemmImpl{
-	name: "avx512", mr: 12, nr: 32, kc: 256, mc: 144, nc: 2048,
+	name: "avx512", mr: 12, nr: 32, kc: 768, mc: 48, nc: 2048,
 	kernel:     asmKernel(12, 32, kernel12x32AVX512),
 	kernelRows: asmKernelRows(12, 32, kernel12x32RowsAVX512),
 	rowsNot4K:  true,
