@@ -58,6 +58,8 @@ type State struct {
 	attFn func(lo, hi int)
 
 	win *winScratch // ScoreSequence's batched windows, allocated on first use
+
+	exact bool // the bit-exact path (NewExactState)
 }
 
 // linJob is the argument of a one-row linear layer cut into blocks of
@@ -199,8 +201,8 @@ func (s *State) pin(w []autoreg.Token, start int) {
 // CopyTo makes dst, a State of the same Model, an independent copy.
 func (s *State) CopyTo(dst autoreg.State) {
 	d, ok := dst.(*State)
-	if !ok || d.m != s.m {
-		panic("gpt: CopyTo: destination is not a state of the same model")
+	if !ok || d.m != s.m || d.exact != s.exact {
+		panic("gpt: CopyTo: destination is not a state of the same model and path")
 	}
 	d.toks = append(d.toks[:0], s.toks...)
 	d.n, d.code, d.at = s.n, s.code, s.at
@@ -270,6 +272,13 @@ func (s *State) shift() {
 // room) and leaves the last position's logits in s.last. With all set, the
 // logits of every row are left in s.logits (rows×V).
 func (s *State) forward(xs []autoreg.Token, all bool) {
+	if s.exact {
+		if all {
+			panic("gpt: forward: all rows on the exact path")
+		}
+		s.forwardExact(xs)
+		return
+	}
 	m, a := s.m, s.m.arena
 	C, NH, V := m.cfg.Dim, m.cfg.Heads, m.V
 	hs := C / NH
@@ -352,14 +361,18 @@ func (s *State) LogProbs(dst []float32) {
 		panic(fmt.Sprintf("gpt: LogProbs: dst of length %d, vocabulary of %d", len(dst), V))
 	}
 	if len(s.toks) == 0 {
-		u := float32(-math.Log(float64(V)))
+		u := s.uniformLogProb()
 		for i := range dst {
 			dst[i] = u
 		}
 		return
 	}
 	if !s.haveLogp {
-		nn.LogSoftmaxRow(s.logp, s.last, s.probe)
+		if s.exact {
+			kernels.ExactLogSoftmax(s.logp, s.last)
+		} else {
+			nn.LogSoftmaxRow(s.logp, s.last, s.probe)
+		}
 		s.haveLogp = true
 	}
 	copy(dst, s.logp)
@@ -372,7 +385,14 @@ func (s *State) LogProb(x autoreg.Token) float64 {
 		panic(fmt.Sprintf("gpt: LogProb: token %d outside the vocabulary of %d", x, V))
 	}
 	if len(s.toks) == 0 {
+		if s.exact {
+			return float64(s.uniformLogProb())
+		}
 		return -math.Log(float64(V))
+	}
+	if s.exact && !s.haveLogp {
+		kernels.ExactLogSoftmax(s.logp, s.last)
+		s.haveLogp = true
 	}
 	if s.haveLogp {
 		return float64(s.logp[x])
