@@ -31,7 +31,7 @@ const exactLanes = 32
 // x and y must have the same length.
 func ExactDot(x, y []float32) float32 {
 	checkLen("ExactDot", len(x), "x, y", len(y))
-	if useAVX2 && len(x)%exactLanes == 0 && len(x) > 0 {
+	if useAVX2 && len(x) > 0 {
 		return exactDotAVX2(&x[0], &y[0], len(x))
 	}
 	return exactDotGeneric(x, y)
@@ -45,7 +45,7 @@ func ExactMatVec(dst, w, x []float32) {
 	if rows == 0 {
 		return
 	}
-	if useAVX2 && cols%exactLanes == 0 && cols > 0 {
+	if useAVX2 && cols > 0 {
 		exactMatVecAVX2(&dst[0], &w[0], &x[0], rows, cols)
 		return
 	}
