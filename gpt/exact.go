@@ -77,15 +77,8 @@ func (s *State) forwardExact(xs []autoreg.Token) {
 	m, a := s.m, s.m.arena
 	C, NH := m.cfg.Dim, m.cfg.Heads
 	hs := C / NH
-	n, pos := len(xs), len(s.toks)
-	s.grow(n)
-	s.toks = append(s.toks, xs...)
-	x := s.x[:n*C]
-	wte, wpe := m.wte.Data(a), m.wpe.Data(a)
-	for i, t := range xs {
-		copy(x[i*C:(i+1)*C], wte[int(t)*C:int(t+1)*C])
-		addExact(x[i*C:(i+1)*C], wpe[(pos+i)*C:(pos+i+1)*C])
-	}
+	x, n, pos := s.embed(xs)
+	wte := m.wte.Data(a)
 	ln, qkv, atty, tmp, fch := s.ln[:n*C], s.qkv[:n*3*C], s.atty[:n*C], s.tmp[:n*C], s.fch[:n*4*C]
 	// 1/√hs: the square root and the division are correctly rounded.
 	scale := float32(1 / math.Sqrt(float64(hs)))

@@ -282,16 +282,8 @@ func (s *State) forward(xs []autoreg.Token, all bool) {
 	m, a := s.m, s.m.arena
 	C, NH, V := m.cfg.Dim, m.cfg.Heads, m.V
 	hs := C / NH
-	n, pos := len(xs), len(s.toks)
-	s.grow(n)
-	s.toks = append(s.toks, xs...)
-	x := s.x[:n*C]
-	wte, wpe := m.wte.Data(a), m.wpe.Data(a)
-	for i, t := range xs {
-		e := wte[int(t)*C : int(t+1)*C]
-		p := wpe[(pos+i)*C : (pos+i+1)*C]
-		kernels.Add(x[i*C:(i+1)*C], e, p)
-	}
+	x, n, pos := s.embed(xs)
+	wte := m.wte.Data(a)
 	ln, qkv, atty, tmp, fch := s.ln[:n*C], s.qkv[:n*3*C], s.atty[:n*C], s.tmp[:n*C], s.fch[:n*4*C]
 	scale := float32(1 / math.Sqrt(float64(hs)))
 	end := pos + n
@@ -343,6 +335,25 @@ func (s *State) forward(xs []autoreg.Token, all bool) {
 	nn.LinearForward(logits, ln[:rows*C], wte, nil, rows, C, V)
 	copy(s.last, logits[(rows-1)*V:])
 	s.haveLogp = false
+}
+
+// embed appends xs to the window (which must have room) and writes the
+// rows of their token plus position embeddings into s.x, one IEEE addition
+// per element (the same bits on both paths); n = len(xs), pos the
+// position of xs[0].
+func (s *State) embed(xs []autoreg.Token) (x []float32, n, pos int) {
+	m, a := s.m, s.m.arena
+	C := m.cfg.Dim
+	n, pos = len(xs), len(s.toks)
+	s.grow(n)
+	s.toks = append(s.toks, xs...)
+	x = s.x[:n*C]
+	wte, wpe := m.wte.Data(a), m.wpe.Data(a)
+	for i, t := range xs {
+		copy(x[i*C:(i+1)*C], wte[int(t)*C:int(t+1)*C])
+		addExact(x[i*C:(i+1)*C], wpe[(pos+i)*C:(pos+i+1)*C])
+	}
+	return x, n, pos
 }
 
 // layerNormRows is LayerNorm without saved statistics, one row at a time on
