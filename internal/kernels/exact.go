@@ -22,7 +22,8 @@ import "math"
 //   - exp, sigmoid and tanh are this file's own float32 functions with the
 //     same explicit roundings, never the math package's.
 //
-// Nothing runs in parallel: the callers are sequential online learners.
+// Nothing runs in parallel: the callers are sequential online learners and
+// the neural families' bit-exact inference states (NewExactState).
 
 // exactLanes is the number of partial sums of the exact dot product.
 const exactLanes = 32
