@@ -431,3 +431,22 @@ func TestContextShiftControl(t *testing.T) {
 		}
 	}
 }
+
+// The exact state against the fast one, over three windows (two shifts).
+// Dim 64 with 2 heads takes the exact kernels' vector paths (lengths that
+// are multiples of 32); Dim 16, 3 heads their tails.
+func TestExactState(t *testing.T) {
+	for _, cfg := range []Config{{Layers: 2, Dim: 64, Heads: 2, Context: 16}, {Layers: 1, Dim: 18, Heads: 3, Context: 8}} {
+		m := tinyModel(t, cfg, 13)
+		rng := rand.New(rand.NewPCG(8, 8))
+		for i := range m.arena.Params {
+			m.arena.Params[i] += float32(0.1 * rng.NormFloat64())
+		}
+		seq := make([]autoreg.Token, 3*cfg.Context+5)
+		for i := range seq {
+			seq[i] = autoreg.Token(rng.IntN(m.V))
+		}
+		seq[0] = m.vocab.BOS()
+		neuraltest.CheckExactState(t, m, seq)
+	}
+}

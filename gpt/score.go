@@ -29,6 +29,13 @@ func (m *Model) ScoreSequence(st autoreg.State, xs []autoreg.Token, dst []float6
 	if len(dst) != len(xs) {
 		panic(fmt.Sprintf("gpt: ScoreSequence: %d tokens, %d results", len(xs), len(dst)))
 	}
+	if s.exact { // token by token: the exact path has no batched windows
+		for i, x := range xs {
+			dst[i] = s.LogProb(x)
+			s.Append(x)
+		}
+		return
+	}
 	V, T := m.V, m.cfg.Context
 	for _, x := range xs {
 		if x < 0 || int(x) >= V {

@@ -58,6 +58,8 @@ type State struct {
 	attFn func(lo, hi int)
 
 	win *winScratch // ScoreSequence's batched windows, allocated on first use
+
+	exact bool // the bit-exact path (NewExactState)
 }
 
 // linJob is the argument of a one-row linear layer cut into blocks of
@@ -199,8 +201,8 @@ func (s *State) pin(w []autoreg.Token, start int) {
 // CopyTo makes dst, a State of the same Model, an independent copy.
 func (s *State) CopyTo(dst autoreg.State) {
 	d, ok := dst.(*State)
-	if !ok || d.m != s.m {
-		panic("gpt: CopyTo: destination is not a state of the same model")
+	if !ok || d.m != s.m || d.exact != s.exact {
+		panic("gpt: CopyTo: destination is not a state of the same model and path")
 	}
 	d.toks = append(d.toks[:0], s.toks...)
 	d.n, d.code, d.at = s.n, s.code, s.at
@@ -270,19 +272,18 @@ func (s *State) shift() {
 // room) and leaves the last position's logits in s.last. With all set, the
 // logits of every row are left in s.logits (rows×V).
 func (s *State) forward(xs []autoreg.Token, all bool) {
+	if s.exact {
+		if all {
+			panic("gpt: forward: all rows on the exact path")
+		}
+		s.forwardExact(xs)
+		return
+	}
 	m, a := s.m, s.m.arena
 	C, NH, V := m.cfg.Dim, m.cfg.Heads, m.V
 	hs := C / NH
-	n, pos := len(xs), len(s.toks)
-	s.grow(n)
-	s.toks = append(s.toks, xs...)
-	x := s.x[:n*C]
-	wte, wpe := m.wte.Data(a), m.wpe.Data(a)
-	for i, t := range xs {
-		e := wte[int(t)*C : int(t+1)*C]
-		p := wpe[(pos+i)*C : (pos+i+1)*C]
-		kernels.Add(x[i*C:(i+1)*C], e, p)
-	}
+	x, n, pos := s.embed(xs)
+	wte := m.wte.Data(a)
 	ln, qkv, atty, tmp, fch := s.ln[:n*C], s.qkv[:n*3*C], s.atty[:n*C], s.tmp[:n*C], s.fch[:n*4*C]
 	scale := float32(1 / math.Sqrt(float64(hs)))
 	end := pos + n
@@ -336,6 +337,25 @@ func (s *State) forward(xs []autoreg.Token, all bool) {
 	s.haveLogp = false
 }
 
+// embed appends xs to the window (which must have room) and writes the
+// rows of their token plus position embeddings into s.x, one IEEE addition
+// per element (the same bits on both paths); n = len(xs), pos the
+// position of xs[0].
+func (s *State) embed(xs []autoreg.Token) (x []float32, n, pos int) {
+	m, a := s.m, s.m.arena
+	C := m.cfg.Dim
+	n, pos = len(xs), len(s.toks)
+	s.grow(n)
+	s.toks = append(s.toks, xs...)
+	x = s.x[:n*C]
+	wte, wpe := m.wte.Data(a), m.wpe.Data(a)
+	for i, t := range xs {
+		copy(x[i*C:(i+1)*C], wte[int(t)*C:int(t+1)*C])
+		addExact(x[i*C:(i+1)*C], wpe[(pos+i)*C:(pos+i+1)*C])
+	}
+	return x, n, pos
+}
+
 // layerNormRows is LayerNorm without saved statistics, one row at a time on
 // the calling goroutine (inference rows are few; no worker hand-off).
 func layerNormRows(out, inp, w, b []float32, rows, C int) {
@@ -352,14 +372,18 @@ func (s *State) LogProbs(dst []float32) {
 		panic(fmt.Sprintf("gpt: LogProbs: dst of length %d, vocabulary of %d", len(dst), V))
 	}
 	if len(s.toks) == 0 {
-		u := float32(-math.Log(float64(V)))
+		u := s.uniformLogProb()
 		for i := range dst {
 			dst[i] = u
 		}
 		return
 	}
 	if !s.haveLogp {
-		nn.LogSoftmaxRow(s.logp, s.last, s.probe)
+		if s.exact {
+			kernels.ExactLogSoftmax(s.logp, s.last)
+		} else {
+			nn.LogSoftmaxRow(s.logp, s.last, s.probe)
+		}
 		s.haveLogp = true
 	}
 	copy(dst, s.logp)
@@ -372,7 +396,14 @@ func (s *State) LogProb(x autoreg.Token) float64 {
 		panic(fmt.Sprintf("gpt: LogProb: token %d outside the vocabulary of %d", x, V))
 	}
 	if len(s.toks) == 0 {
+		if s.exact {
+			return float64(s.uniformLogProb())
+		}
 		return -math.Log(float64(V))
+	}
+	if s.exact && !s.haveLogp {
+		kernels.ExactLogSoftmax(s.logp, s.last)
+		s.haveLogp = true
 	}
 	if s.haveLogp {
 		return float64(s.logp[x])

@@ -6,10 +6,16 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"flag"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/autoreg/autoreg/gpt"
+	"github.com/autoreg/autoreg/modelfile"
+	"github.com/autoreg/autoreg/rnn"
+	"github.com/autoreg/autoreg/tokenize"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden")
@@ -82,6 +88,100 @@ func TestGolden(t *testing.T) {
 			if !bytes.Equal(comp, want) {
 				t.Fatalf("compressed bytes differ from %s (%d vs %d bytes): the coding path drifted", path, len(comp), len(want))
 			}
+		})
+	}
+}
+
+// integerWeights overwrites every parameter with k/2048 for k uniform in
+// [−1024, 1024], drawn by integer code (PCG): the same weights on every
+// platform, where the families' own initializers use float functions.
+func integerWeights(params []float32, seed uint64) {
+	r := rand.New(rand.NewPCG(seed, 0x6e657572616c))
+	for i := range params {
+		params[i] = float32(int(r.Uint64()%2049)-1024) / 2048
+	}
+}
+
+// neuralStatic returns the static description of a tiny model of family
+// ("gpt", "lstm" or "gru") with integer weights over the characters of
+// text, through a model file, as the CLI gets it (StaticFromFile).
+func neuralStatic(t *testing.T, family string, text []byte) *Static {
+	t.Helper()
+	cb := tokenize.NewCharBuilder()
+	cb.Add(text)
+	cb.Flush()
+	tok, err := cb.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &modelfile.File{Meta: modelfile.Meta{Family: family, Mode: "stream"}, Tokenizer: tok}
+	if family == "gpt" {
+		m, err := gpt.New(gpt.Config{Layers: 2, Dim: 32, Heads: 2, Context: 32}, tok.Vocab(), 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		integerWeights(m.Arena().Params, 1)
+		f.Model = m
+	} else {
+		// The recurrent models in lines mode, as the PTB word models.
+		m, err := rnn.New(rnn.Config{Cell: family, Layers: 2, Hidden: 32}, tok.Vocab(), 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		integerWeights(m.Arena().Params, 2)
+		f.Model = m
+		f.Meta.Mode = "lines"
+	}
+	var buf bytes.Buffer
+	if _, err := modelfile.Encode(&buf, f); err != nil {
+		t.Fatal(err)
+	}
+	mf, err := modelfile.Decode(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return StaticFromFile(mf)
+}
+
+// TestNeuralGolden codes a part of goldenInput (text, bytes outside the
+// vocabulary, zeros) with tiny GPT, LSTM and GRU models on their exact
+// states (numeric path 2), and compares with golden files written on
+// linux/amd64, as TestGolden does: under -tags noasm, arm64 and ARMv7
+// (scripts/test-lmzip-crossarch.sh) it checks that the neural families'
+// exact log-probabilities are the same bits everywhere. The GPT's window
+// of 32 overflows every 16 tokens, so the re-encoding of the kept half is
+// covered; the recurrent models run in lines mode.
+func TestNeuralGolden(t *testing.T) {
+	g := goldenInput()
+	in := append(append(bytes.Clone(g[:5000]), g[20000:20300]...), g[31000:31200]...)
+	for _, family := range []string{"gpt", "lstm", "gru"} {
+		t.Run(family, func(t *testing.T) {
+			s := neuralStatic(t, family, g[:3000])
+			if p := s.numericPath(); p != PathExactLogProbs {
+				t.Fatalf("numeric path %d", p)
+			}
+			path := filepath.Join("testdata", "static-"+family+".golden")
+			comp := compress(t, in, Options{Static: s, BlockSize: 1 << 12})
+			if *update {
+				if err := os.WriteFile(path, comp, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (run with -update to create)", err)
+			}
+			got, err := decompress(want, ReaderOptions{Static: s})
+			if err != nil {
+				t.Fatalf("decompressing %s: %v", path, err)
+			}
+			if !bytes.Equal(got, in) {
+				t.Fatalf("%s decodes to different bytes", path)
+			}
+			if !bytes.Equal(comp, want) {
+				t.Fatalf("compressed bytes differ from %s (%d vs %d bytes): the %s family's exact log-probabilities drifted", path, len(comp), len(want), family)
+			}
+			t.Logf("%d bytes -> %d", len(in), len(comp))
 		})
 	}
 }

@@ -107,13 +107,13 @@ func NewReader(r io.Reader, opts ReaderOptions) (*Reader, error) {
 			return nil, fmt.Errorf("lmzip: %s: compressed with model sha256:%s, but the given model is sha256:%s", name,
 				hex.EncodeToString(h.modelID[:]), hex.EncodeToString(s.ID[:]))
 		}
-		if p := s.numericPath(); p != h.path {
+		if p := s.numericPath(); !s.accepts(h.path) {
 			return nil, fmt.Errorf("lmzip: %s: compressed on numeric path %d, the given model takes path %d (different build of the model family?)", name, h.path, p)
 		}
 		if h.path == PathPlatform && h.platform != platformTag() && !s.AllowPlatformMismatch {
 			return nil, fmt.Errorf("lmzip: %s: compressed on platform %s with a model whose float log-probabilities may differ on %s; decompress there (or allow the mismatch to try)", name, h.platform, platformTag())
 		}
-		z.codec = newStaticCodec(s, h.flags)
+		z.codec = newStaticCodec(s, h.flags, h.path)
 	}
 	z.buf = make([]byte, 0, z.info.BlockSize)
 	return z, nil

@@ -37,10 +37,22 @@ type CDFer interface {
 // BitExact is an optional interface of an autoreg.Model whose LogProbs are
 // bit-identical on every platform, build tag and GOMAXPROCS (for example an
 // n-gram model that only adds stored float32 values in a fixed order, with
-// explicit conversions). lmzip then quantizes them on its integer path.
+// explicit conversions), or of the states an ExactStater model's
+// NewExactState returns. lmzip then quantizes them on its integer path.
 type BitExact interface {
 	// BitExactLogProbs reports whether the promise holds for this model.
 	BitExactLogProbs() bool
+}
+
+// ExactStater is an optional interface of an autoreg.Model that has, besides
+// NewState's fast float path, a bit-exact inference path (the gpt and rnn
+// families). lmzip codes new static streams with its states on
+// PathExactLogProbs, and decodes PathPlatform streams written before (or
+// with Static's platform-floats switch) with NewState's, as they were coded.
+type ExactStater interface {
+	// NewExactState returns an empty history whose state implements
+	// BitExact, BitExactLogProbs() == true.
+	NewExactState() autoreg.State
 }
 
 // Static names a trained model for the static mode.
@@ -63,6 +75,10 @@ type Static struct {
 	// originalLiterals makes the writer use the literal channel's original
 	// coding (streams without flagTokenFirst): for tests of the reader.
 	originalLiterals bool
+	// platformFloats makes the writer code an ExactStater model with its
+	// fast state on PathPlatform, as writers before the exact states did:
+	// for tests of the reader.
+	platformFloats bool
 }
 
 // platformTag names what float log-probabilities may depend on: the
@@ -86,7 +102,39 @@ func (s *Static) numericPath() byte {
 	if b, ok := s.Model.(BitExact); ok && b.BitExactLogProbs() {
 		return PathExactLogProbs
 	}
+	if s.hasExactState() && !s.platformFloats {
+		return PathExactLogProbs
+	}
 	return PathPlatform
+}
+
+// hasExactState reports whether s's model has a bit-exact state besides
+// its fast one (ExactStater).
+func (s *Static) hasExactState() bool {
+	e, ok := s.Model.(ExactStater)
+	if !ok {
+		return false
+	}
+	b, ok := e.NewExactState().(BitExact)
+	return ok && b.BitExactLogProbs()
+}
+
+// accepts reports whether s can decode a stream coded on path: its own
+// path, or PathPlatform with the fast state of a model that now takes
+// PathExactLogProbs with its exact state.
+func (s *Static) accepts(path byte) bool {
+	p := s.numericPath()
+	return p == path || path == PathPlatform && p == PathExactLogProbs && s.hasExactState()
+}
+
+// newState returns the empty history a stream on path is coded with.
+func (s *Static) newState(path byte) autoreg.State {
+	if path == PathExactLogProbs {
+		if e, ok := s.Model.(ExactStater); ok && s.hasExactState() {
+			return e.NewExactState()
+		}
+	}
+	return s.Model.NewState()
 }
 
 // QuantizeLogProbs turns log-probabilities (nats; -Inf allowed) into a
@@ -157,10 +205,10 @@ type staticCodec struct {
 	tokBuf  []autoreg.Token
 }
 
-func newStaticCodec(s *Static, flags byte) *staticCodec {
+func newStaticCodec(s *Static, flags, path byte) *staticCodec {
 	initTables()
 	v := s.Model.Vocab()
-	c := &staticCodec{s: s, st: s.Model.NewState(), vocab: v, unk: v.UNK(),
+	c := &staticCodec{s: s, st: s.newState(path), vocab: v, unk: v.UNK(),
 		lines: flags&flagLines != 0, tokenFirst: flags&flagTokenFirst != 0}
 	c.lit.prevClass = classEOS // the stream starts as a line does
 	// A stream is one sequence: it starts after <s>, as in training and

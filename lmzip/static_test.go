@@ -49,7 +49,7 @@ func TestStaticCrossEntropy(t *testing.T) {
 	s := toyStatic(0, "the ", "and", "th", "he")
 	data := bytes.ToLower(sampleText(200000, 15))
 	// The token sequence the coder sees, scored with LogProb.
-	c := newStaticCodec(s, 0)
+	c := newStaticCodec(s, 0, s.numericPath())
 	toks := c.tokenize(data)
 	st := s.Model.NewState()
 	st.Append(s.Model.Vocab().BOS())
@@ -116,6 +116,41 @@ func TestStaticPlatformTag(t *testing.T) {
 	s2.AllowPlatformMismatch = true
 	if got, err := decompress(moved, ReaderOptions{Static: &s2}); err != nil || string(got) != "abc" {
 		t.Fatalf("allowed mismatch: %v", err)
+	}
+}
+
+// TestStaticPlatformNeural checks that files coded with a neural model's
+// fast state on PathPlatform (as before the exact states) still decode on
+// their platform, with the fast state, while the same model now writes
+// PathExactLogProbs files; and that another platform's tag is refused.
+func TestStaticPlatformNeural(t *testing.T) {
+	g := goldenInput()
+	in := g[:3000]
+	for _, family := range []string{"gpt", "lstm"} {
+		s := neuralStatic(t, family, g[:3000])
+		old := *s
+		old.platformFloats = true
+		comp := compress(t, in, Options{Static: &old})
+		info, err := ReadInfo(bytes.NewReader(comp), "x")
+		if err != nil || info.Path != PathPlatform || info.Platform != platformTag() {
+			t.Fatalf("%s: info %+v err %v", family, info, err)
+		}
+		if got, err := decompress(comp, ReaderOptions{Static: s}); err != nil || !bytes.Equal(got, in) {
+			t.Fatalf("%s: a path-3 file does not decode: %v", family, err)
+		}
+		exact := compress(t, in, Options{Static: s})
+		if info, _ := ReadInfo(bytes.NewReader(exact), "x"); info.Path != PathExactLogProbs || info.Platform != "" {
+			t.Fatalf("%s: new files: info %+v", family, info)
+		}
+		t.Logf("%s: %d bytes: path 3 %d, path 2 %d", family, len(in), len(comp), len(exact))
+		// Rewrite the tag as another platform's (and fix the header CRC).
+		h := header{mode: modeStatic, blockLog: defaultBlockLog, flags: comp[7], modelID: s.ID, path: PathPlatform, platform: platformTag()}
+		n := len(h.marshal())
+		h.platform = "otherarch"
+		moved := append(h.marshal(), comp[n:]...)
+		if _, err := decompress(moved, ReaderOptions{Static: s}); err == nil || !strings.Contains(err.Error(), "otherarch") {
+			t.Fatalf("%s: platform mismatch: %v", family, err)
+		}
 	}
 }
 
@@ -196,7 +231,7 @@ func TestStaticLines(t *testing.T) {
 	for i, line := range bytes.Split(data, []byte("\n")) {
 		st.Reset()
 		st.Append(v.BOS())
-		for _, tk := range newStaticCodec(s, 0).tokenize(line) {
+		for _, tk := range newStaticCodec(s, 0, s.numericPath()).tokenize(line) {
 			if tk < 0 {
 				t.Fatal("unexpected escape")
 			}

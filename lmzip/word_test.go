@@ -135,7 +135,7 @@ func TestStaticWordCrossEntropy(t *testing.T) {
 	bitsCE := 0.0
 	st := s.Model.NewState()
 	v := s.Model.Vocab()
-	c := newStaticCodec(s, 0)
+	c := newStaticCodec(s, 0, s.numericPath())
 	for _, line := range bytes.SplitAfter(data, []byte("\n")) {
 		if len(line) == 0 {
 			continue

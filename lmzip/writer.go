@@ -79,7 +79,7 @@ func NewWriter(w io.Writer, opts Options) (*Writer, error) {
 		if !s.originalLiterals {
 			h.flags |= flagTokenFirst
 		}
-		zw.codec = newStaticCodec(s, h.flags)
+		zw.codec = newStaticCodec(s, h.flags, h.path)
 	default:
 		arch := opts.Adaptive
 		if arch == "" {

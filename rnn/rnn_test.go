@@ -265,3 +265,21 @@ func FuzzRead(f *testing.F) {
 		_ = st.LogProb(0)
 	})
 }
+
+// The exact state against the fast one, for both cells, at widths that
+// take the exact kernels' vector paths (multiples of 32) and their tails.
+func TestExactState(t *testing.T) {
+	for _, cfg := range append([]Config{{Cell: LSTM, Layers: 2, Hidden: 32}, {Cell: GRU, Layers: 2, Hidden: 32, Embed: 64}}, configs...) {
+		m := newModel(t, cfg, 40)
+		rng := rand.New(rand.NewPCG(9, 9))
+		for i := range m.arena.Params {
+			m.arena.Params[i] += float32(0.2 * rng.NormFloat64())
+		}
+		seq := make([]autoreg.Token, 40)
+		for i := range seq {
+			seq[i] = autoreg.Token(rng.IntN(m.V))
+		}
+		seq[0] = m.vocab.BOS()
+		neuraltest.CheckExactState(t, m, seq)
+	}
+}

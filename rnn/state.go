@@ -2,7 +2,6 @@ package rnn
 
 import (
 	"fmt"
-	"math"
 
 	"github.com/autoreg/autoreg"
 	"github.com/autoreg/autoreg/internal/kernels"
@@ -25,6 +24,7 @@ type State struct {
 	scratch []float32 // (V)
 	fresh   bool      // logits are current
 	haveLp  bool
+	exact   bool // the bit-exact path (NewExactState)
 	// ScoreSequence buffers, allocated on first use.
 	hbuf, lbuf []float32
 }
@@ -53,8 +53,8 @@ func (s *State) Reset() {
 // CopyTo makes dst, a State of the same Model, an independent copy.
 func (s *State) CopyTo(dst autoreg.State) {
 	d, ok := dst.(*State)
-	if !ok || d.m != s.m {
-		panic("rnn: CopyTo: destination is not a state of the same model")
+	if !ok || d.m != s.m || d.exact != s.exact {
+		panic("rnn: CopyTo: destination is not a state of the same model and path")
 	}
 	copy(d.h, s.h)
 	copy(d.c, s.c)
@@ -76,6 +76,12 @@ func (s *State) Append(xs ...autoreg.Token) {
 		for l := range m.layers {
 			w := &m.layers[l]
 			h, c := s.h[l*H:(l+1)*H], s.c[l*H:(l+1)*H]
+			if s.exact {
+				s.stepExact(l, in, h, c)
+				in = s.x[:H]
+				copy(in, h)
+				continue
+			}
 			nn.LinearForward(s.g, in, w.wx.Data(a), w.b.Data(a), 1, len(in), G*H)
 			if m.cfg.Cell == LSTM {
 				kernels.Sgemm(false, true, 1, G*H, H, 1, h, H, w.wh.Data(a), H, 1, s.g, G*H)
@@ -113,11 +119,14 @@ func (s *State) LogProbs(dst []float32) {
 		panic(fmt.Sprintf("rnn: LogProbs: dst of length %d, vocabulary of %d", len(dst), V))
 	}
 	if s.n == 0 {
-		u := float32(-math.Log(float64(V)))
+		u := float32(s.uniformLogProb())
 		for i := range dst {
 			dst[i] = u
 		}
 		return
+	}
+	if !s.haveLp && s.exact {
+		s.computeExact()
 	}
 	if !s.haveLp {
 		s.compute()
@@ -134,7 +143,10 @@ func (s *State) LogProb(x autoreg.Token) float64 {
 		panic(fmt.Sprintf("rnn: LogProb: token %d outside the vocabulary of %d", x, V))
 	}
 	if s.n == 0 {
-		return -math.Log(float64(V))
+		return s.uniformLogProb()
+	}
+	if !s.haveLp && s.exact {
+		s.computeExact()
 	}
 	if s.haveLp {
 		return float64(s.logp[x])
@@ -158,6 +170,13 @@ func (m *Model) ScoreSequence(st autoreg.State, xs []autoreg.Token, dst []float6
 	}
 	if len(dst) != len(xs) {
 		panic(fmt.Sprintf("rnn: ScoreSequence: %d tokens, %d results", len(xs), len(dst)))
+	}
+	if s.exact { // token by token: no batched output layer on the exact path
+		for i, x := range xs {
+			dst[i] = s.LogProb(x)
+			s.Append(x)
+		}
+		return
 	}
 	H, L, V := m.cfg.Hidden, m.cfg.Layers, m.V
 	if s.hbuf == nil {

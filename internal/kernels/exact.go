@@ -22,7 +22,8 @@ import "math"
 //   - exp, sigmoid and tanh are this file's own float32 functions with the
 //     same explicit roundings, never the math package's.
 //
-// Nothing runs in parallel: the callers are sequential online learners.
+// Nothing runs in parallel: the callers are sequential online learners and
+// the neural families' bit-exact inference states (NewExactState).
 
 // exactLanes is the number of partial sums of the exact dot product.
 const exactLanes = 32
@@ -31,7 +32,7 @@ const exactLanes = 32
 // x and y must have the same length.
 func ExactDot(x, y []float32) float32 {
 	checkLen("ExactDot", len(x), "x, y", len(y))
-	if useAVX2 && len(x)%exactLanes == 0 && len(x) > 0 {
+	if useAVX2 && len(x) > 0 {
 		return exactDotAVX2(&x[0], &y[0], len(x))
 	}
 	return exactDotGeneric(x, y)
@@ -45,7 +46,7 @@ func ExactMatVec(dst, w, x []float32) {
 	if rows == 0 {
 		return
 	}
-	if useAVX2 && cols%exactLanes == 0 && cols > 0 {
+	if useAVX2 && cols > 0 {
 		exactMatVecAVX2(&dst[0], &w[0], &x[0], rows, cols)
 		return
 	}
@@ -282,4 +283,164 @@ func ExactTanh(x float32) float32 {
 		return -t
 	}
 	return t
+}
+
+// ExactLog returns ln x in float32 (fdlibm's method): x = 2^k·m with m in
+// [√½, √2), f = m − 1 (exact), s = f/(2+f), z = s·s,
+// R = z·(2/3 + z·(2/5 + z·(2/7 + z·2/9))) by Horner, hfsq = ½f·f, and
+//
+//	ln x = k·ln2Hi − ((hfsq − (s·(hfsq+R) + k·ln2Lo)) − f)
+//
+// with every product rounded to float32 before it is added. ln 0 = −Inf,
+// ln +Inf = +Inf, a negative x or NaN gives NaN. The error is below 2·2⁻²³
+// of |ln x| plus 2⁻²⁴ of the input's ulp (TestExactFunctionsAccuracy).
+func ExactLog(x float32) float32 {
+	switch {
+	case !(x >= 0): // negative or NaN
+		return float32(math.NaN())
+	case x == 0:
+		return float32(math.Inf(-1))
+	case x > math.MaxFloat32:
+		return x
+	}
+	k := int32(0)
+	b := math.Float32bits(x)
+	if b < 0x00800000 { // subnormal: scale into the normal range (exact)
+		b = math.Float32bits(x * (1 << 25))
+		k = -25
+	}
+	k += int32(b>>23) - 127
+	b &= 0x007fffff
+	var m float32
+	if b >= 0x3504f3 { // m ≥ √2: use m/2
+		m = math.Float32frombits(b | 0x3f000000)
+		k++
+	} else {
+		m = math.Float32frombits(b | 0x3f800000)
+	}
+	f := m - 1
+	s := f / (2 + f)
+	z := float32(s * s)
+	r := float32(z*(2.0/9)) + 2.0/7
+	r = float32(r*z) + 2.0/5
+	r = float32(r*z) + 2.0/3
+	r = float32(r * z)
+	hfsq := float32(float32(0.5*f) * f)
+	dk := float32(k)
+	return float32(dk*ln2Hi) - ((hfsq - (float32(s*(hfsq+r)) + float32(dk*ln2Lo))) - f)
+}
+
+// ExactSum returns Σ x[k] in [ExactDot]'s order: exactLanes partial sums,
+// lane j adding x[k] for k ≡ j (mod exactLanes) in increasing k from +0,
+// then combined pairwise, s[i] += s[i+h] for h = 16, 8, 4, 2, 1.
+func ExactSum(x []float32) float32 {
+	var s [exactLanes]float32
+	k := 0
+	for ; k+exactLanes <= len(x); k += exactLanes {
+		a := x[k : k+exactLanes : k+exactLanes]
+		for j := range s {
+			s[j] += a[j]
+		}
+	}
+	for j := 0; k < len(x); j, k = j+1, k+1 {
+		s[j] += x[k]
+	}
+	for h := exactLanes / 2; h >= 1; h /= 2 {
+		for i := 0; i < h; i++ {
+			s[i] += s[i+h]
+		}
+	}
+	return s[0]
+}
+
+// exactMax returns the largest element of x by sequential comparison from
+// x[0] (NaN elements after the first are skipped).
+func exactMax(x []float32) float32 {
+	mx := x[0]
+	for _, v := range x[1:] {
+		if v > mx {
+			mx = v
+		}
+	}
+	return mx
+}
+
+// ExactSoftmax replaces x (not empty) by softmax(x): with m the first
+// maximum by sequential comparison, e[k] = ExactExp(x[k] − m),
+// S = ExactSum(e), and x[k] = e[k] / S.
+func ExactSoftmax(x []float32) {
+	mx := exactMax(x)
+	for k, v := range x {
+		x[k] = ExactExp(v - mx)
+	}
+	s := ExactSum(x)
+	for k := range x {
+		x[k] /= s
+	}
+}
+
+// ExactLogSoftmax writes log softmax(x) into dst (same length as x, not
+// empty; dst may be x): with m and S as in [ExactSoftmax] (the e[k] are
+// staged in dst), dst[k] = (x[k] − m) − ExactLog(S).
+func ExactLogSoftmax(dst, x []float32) {
+	checkLen("ExactLogSoftmax", len(x), "x, dst", len(dst))
+	mx := exactMax(x)
+	for k, v := range x {
+		dst[k] = ExactExp(v - mx)
+	}
+	ls := ExactLog(ExactSum(dst))
+	for k, v := range x {
+		dst[k] = (v - mx) - ls
+	}
+}
+
+// ExactLayerNorm computes the layer normalization of x (Ba et al. 2016)
+// into out (out may be x), with n = len(x) converted to float32:
+//
+//	μ = ExactSum(x) / n,  d[k] = x[k] − μ,  σ² = ExactDot(d, d) / n
+//	r = 1 / √(σ² + eps)   (the square root correctly rounded)
+//	out[k] = float32(float32(d[k]·r)·w[k]) + b[k]
+//
+// b may be nil (no bias). w, b and out have len(x) elements.
+func ExactLayerNorm(out, x, w, b []float32, eps float32) {
+	checkLen("ExactLayerNorm", len(x), "x, out, w", len(out), len(w))
+	if b != nil {
+		checkLen("ExactLayerNorm", len(x), "x, b", len(b))
+	}
+	if len(x) == 0 {
+		return
+	}
+	n := float32(len(x))
+	mean := ExactSum(x) / n
+	for k, v := range x {
+		out[k] = v - mean
+	}
+	r := 1 / float32(math.Sqrt(float64(ExactDot(out, out)/n+eps)))
+	for k, d := range out {
+		out[k] = float32(float32(d*r) * w[k])
+	}
+	if b != nil {
+		for k := range out {
+			out[k] += b[k]
+		}
+	}
+}
+
+// exactGeluS2 is 2√(2/π) rounded to float32.
+const exactGeluS2 = float32(2 * geluS)
+
+// ExactGELU writes gelu(x) = ½x(1 + tanh z), z = √(2/π)(x + 0.044715x³),
+// into dst (dst may be x), through ½(1 + tanh z) = σ(2z):
+//
+//	x3 = float32(float32(x·x)·x),  t = x + float32(0.044715·x3)
+//	dst = float32(x · ExactSigmoid(float32(2√(2/π) · t)))
+//
+// with the constants rounded to float32.
+func ExactGELU(dst, x []float32) {
+	checkLen("ExactGELU", len(x), "x, dst", len(dst))
+	for k, v := range x {
+		x3 := float32(float32(v*v) * v)
+		t := v + float32(float32(geluC)*x3)
+		dst[k] = float32(v * ExactSigmoid(float32(exactGeluS2*t)))
+	}
 }

@@ -37,45 +37,144 @@
 	ADDQ $128, SI \
 	ADDQ $128, DI
 
+// exactMask is 32 all-ones dwords then 32 zero dwords: the 32 dwords from
+// index 32−r enable exactly the first r elements of a 32-element block.
+DATA exactMask<>+0(SB)/8, $0xffffffffffffffff
+DATA exactMask<>+8(SB)/8, $0xffffffffffffffff
+DATA exactMask<>+16(SB)/8, $0xffffffffffffffff
+DATA exactMask<>+24(SB)/8, $0xffffffffffffffff
+DATA exactMask<>+32(SB)/8, $0xffffffffffffffff
+DATA exactMask<>+40(SB)/8, $0xffffffffffffffff
+DATA exactMask<>+48(SB)/8, $0xffffffffffffffff
+DATA exactMask<>+56(SB)/8, $0xffffffffffffffff
+DATA exactMask<>+64(SB)/8, $0xffffffffffffffff
+DATA exactMask<>+72(SB)/8, $0xffffffffffffffff
+DATA exactMask<>+80(SB)/8, $0xffffffffffffffff
+DATA exactMask<>+88(SB)/8, $0xffffffffffffffff
+DATA exactMask<>+96(SB)/8, $0xffffffffffffffff
+DATA exactMask<>+104(SB)/8, $0xffffffffffffffff
+DATA exactMask<>+112(SB)/8, $0xffffffffffffffff
+DATA exactMask<>+120(SB)/8, $0xffffffffffffffff
+DATA exactMask<>+128(SB)/8, $0
+DATA exactMask<>+136(SB)/8, $0
+DATA exactMask<>+144(SB)/8, $0
+DATA exactMask<>+152(SB)/8, $0
+DATA exactMask<>+160(SB)/8, $0
+DATA exactMask<>+168(SB)/8, $0
+DATA exactMask<>+176(SB)/8, $0
+DATA exactMask<>+184(SB)/8, $0
+DATA exactMask<>+192(SB)/8, $0
+DATA exactMask<>+200(SB)/8, $0
+DATA exactMask<>+208(SB)/8, $0
+DATA exactMask<>+216(SB)/8, $0
+DATA exactMask<>+224(SB)/8, $0
+DATA exactMask<>+232(SB)/8, $0
+DATA exactMask<>+240(SB)/8, $0
+DATA exactMask<>+248(SB)/8, $0
+GLOBL exactMask<>(SB), RODATA|NOPTR, $256
+
+// MASKS loads into Y8..Y11 the masks of a tail of DX elements (1..31),
+// using AX.
+#define MASKS \
+	LEAQ    exactMask<>+128(SB), AX \
+	MOVQ    DX, BX \
+	SHLQ    $2, BX \
+	SUBQ    BX, AX \
+	VMOVUPS 0(AX), Y8 \
+	VMOVUPS 32(AX), Y9 \
+	VMOVUPS 64(AX), Y10 \
+	VMOVUPS 96(AX), Y11
+
+// DOTTAIL adds the products of the first DX elements at SI and DI (masks in
+// Y8..Y11) into Y0..Y3 and advances SI by DX elements. The masked loads
+// read nothing past the elements (no fault either) and give +0 elsewhere:
+// a lane gains +0·+0 = +0, which leaves it unchanged (a lane that starts
+// at +0 can never be −0), so the lanes equal the Go code's.
+#define DOTTAIL \
+	VMASKMOVPS 0(SI), Y8, Y4 \
+	VMASKMOVPS 32(SI), Y9, Y5 \
+	VMASKMOVPS 64(SI), Y10, Y6 \
+	VMASKMOVPS 96(SI), Y11, Y7 \
+	VMASKMOVPS 0(DI), Y8, Y12 \
+	VMASKMOVPS 32(DI), Y9, Y13 \
+	VMASKMOVPS 64(DI), Y10, Y14 \
+	VMASKMOVPS 96(DI), Y11, Y15 \
+	VMULPS Y12, Y4, Y4 \
+	VMULPS Y13, Y5, Y5 \
+	VMULPS Y14, Y6, Y6 \
+	VMULPS Y15, Y7, Y7 \
+	VADDPS Y4, Y0, Y0 \
+	VADDPS Y5, Y1, Y1 \
+	VADDPS Y6, Y2, Y2 \
+	VADDPS Y7, Y3, Y3 \
+	LEAQ (SI)(DX*4), SI
+
 // func exactDotAVX2(x, y *float32, n int) float32
-// n is a positive multiple of 32.
+// n ≥ 1: n/32 blocks, then a masked tail of n mod 32.
 TEXT ·exactDotAVX2(SB), NOSPLIT, $0-28
 	MOVQ x+0(FP), SI
 	MOVQ y+8(FP), DI
 	MOVQ n+16(FP), CX
+	MOVQ CX, DX
+	ANDQ $31, DX
+	SHRQ $5, CX
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 	VXORPS Y3, Y3, Y3
+	TESTQ CX, CX
+	JZ    dottail
 
 dotloop:
 	DOT32
-	SUBQ $32, CX
+	DECQ CX
 	JNZ  dotloop
+
+dottail:
+	TESTQ DX, DX
+	JZ    dotdone
+	MASKS
+	DOTTAIL
+
+dotdone:
 	REDUCE32
 	VZEROUPPER
 	MOVSS X0, ret+24(FP)
 	RET
 
 // func exactMatVecAVX2(dst, w, x *float32, rows, cols int)
-// rows > 0; cols is a positive multiple of 32.
+// rows ≥ 1, cols ≥ 1: per row cols/32 blocks, then a masked tail.
 TEXT ·exactMatVecAVX2(SB), NOSPLIT, $0-40
 	MOVQ dst+0(FP), R8
 	MOVQ w+8(FP), SI
 	MOVQ rows+24(FP), R9
+	MOVQ cols+32(FP), DX
+	ANDQ $31, DX
+	JZ   rowloop
+	MASKS
 
 rowloop:
 	MOVQ x+16(FP), DI
 	MOVQ cols+32(FP), CX
+	SHRQ $5, CX
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 	VXORPS Y3, Y3, Y3
+	TESTQ CX, CX
+	JZ    mvtail
 
 mvloop:
 	DOT32
-	SUBQ $32, CX
+	DECQ CX
 	JNZ  mvloop
+
+mvtail:
+	TESTQ DX, DX
+	JZ    mvdone
+	DOTTAIL
+
+mvdone:
 	REDUCE32
 	MOVSS X0, (R8)
 	ADDQ  $4, R8

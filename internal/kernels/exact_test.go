@@ -44,7 +44,7 @@ func bitsEqual(a, b []float32) int {
 }
 
 func TestExactPathsAgree(t *testing.T) {
-	type result struct{ dot, mv, axpy, outer, mtv, p, m, v []float32 }
+	type result struct{ dot, mv, axpy, outer, mtv, p, m, v, ln, lsm, gelu []float32 }
 	run := func(n int) result {
 		rr := rand.New(rand.NewPCG(uint64(n), 7))
 		x, y := exactInputs(rr, n), exactInputs(rr, n)
@@ -66,6 +66,12 @@ func TestExactPathsAgree(t *testing.T) {
 		for i, a := range exactInputs(rr, n) {
 			res.v[i] = a * a
 		}
+		res.ln = guarded(n)
+		ExactLayerNorm(res.ln, x, y, w[:n], 1e-5)
+		res.lsm = guarded(n)
+		ExactLogSoftmax(res.lsm, w[n:2*n])
+		res.gelu = append([]float32(nil), y...)
+		ExactGELU(res.gelu, res.gelu)
 		grad := exactInputs(rr, n)
 		grad[n/2] = float32(math.NaN())
 		ExactAdam(res.p, grad, res.m, res.v, 0.9, 0.1, 0.999, 0.001, 0.003, 1e-8, 0.5)
@@ -89,6 +95,8 @@ func TestExactPathsAgree(t *testing.T) {
 				{"ExactAxpy", got.axpy, want.axpy}, {"ExactOuterSum", got.outer, want.outer},
 				{"ExactMatTVecAdd", got.mtv, want.mtv}, {"ExactAdam p", got.p, want.p},
 				{"ExactAdam m", got.m, want.m}, {"ExactAdam v", got.v, want.v},
+				{"ExactLayerNorm", got.ln, want.ln}, {"ExactLogSoftmax", got.lsm, want.lsm},
+				{"ExactGELU", got.gelu, want.gelu},
 			} {
 				if i := bitsEqual(c.got, c.want); i >= 0 {
 					t.Errorf("n=%d %s: element %d is %x, generic %x", n, c.name, i,
@@ -98,6 +106,8 @@ func TestExactPathsAgree(t *testing.T) {
 			checkGuard(t, "ExactMatVec", got.mv)
 			checkGuard(t, "ExactAxpy", got.axpy)
 			checkGuard(t, "ExactOuterSum", got.outer)
+			checkGuard(t, "ExactLayerNorm", got.ln)
+			checkGuard(t, "ExactLogSoftmax", got.lsm)
 		})
 	}
 }
@@ -146,15 +156,34 @@ func TestExactFunctionsAccuracy(t *testing.T) {
 			{"exp", ExactExp(x), math.Exp(float64(x))},
 			{"sigmoid", ExactSigmoid(x), 1 / (1 + math.Exp(-float64(x)))},
 			{"tanh", ExactTanh(x), math.Tanh(float64(x))},
+			{"gelu", exactGELU1(x), float64(x) / (1 + math.Exp(-2*0.7978845608028654*(float64(x)+0.044715*math.Pow(float64(x), 3))))},
 		} {
 			e := math.Abs(float64(c.got)-c.want) / math.Max(math.Abs(c.want), 1e-30) / u
-			if c.name != "exp" { // absolute error for the bounded functions
+			switch c.name {
+			case "sigmoid", "tanh": // absolute error for the bounded functions
 				e = math.Abs(float64(c.got)-c.want) / u
+			case "gelu": // relative to max(|gelu x|, 1)
+				e = math.Abs(float64(c.got)-c.want) / math.Max(math.Abs(c.want), 1) / u
 			}
 			worst[c.name] = math.Max(worst[c.name], e)
 		}
 	}
-	for name, bound := range map[string]float64{"exp": 2, "sigmoid": 2, "tanh": 3} {
+	// ln over every binade, subnormals included, densely around 1.
+	for i := 0; i < 200000; i++ {
+		x := math.Float32frombits(uint32(i) * 10651)
+		if i%2 == 1 {
+			x = 1 + float32(i-100000)*1e-6
+		}
+		if x > math.MaxFloat32 || x != x || x <= 0 {
+			continue
+		}
+		want := math.Log(float64(x))
+		// relative error, or absolute in units of 2⁻²⁴·(x's relative ulp)
+		// near 1, where ln x is small
+		e := math.Abs(float64(ExactLog(x))-want) / math.Max(math.Abs(want), 0.5) / u
+		worst["log"] = math.Max(worst["log"], e)
+	}
+	for name, bound := range map[string]float64{"exp": 2, "sigmoid": 2, "tanh": 3, "log": 2, "gelu": 3} {
 		if worst[name] > bound {
 			t.Errorf("Exact %s: worst error %.2f units of 2⁻²³, bound %v", name, worst[name], bound)
 		}
@@ -165,6 +194,8 @@ func TestExactFunctionsAccuracy(t *testing.T) {
 	}{
 		{ExactExp(100), float32(math.Inf(1))}, {ExactExp(-200), 0}, {ExactExp(0), 1},
 		{ExactTanh(0), 0}, {ExactTanh(50), 1}, {ExactTanh(-50), -1}, {ExactSigmoid(-200), 0},
+		{ExactLog(1), 0}, {ExactLog(0), float32(math.Inf(-1))}, {ExactLog(float32(math.Inf(1))), float32(math.Inf(1))},
+		{ExactLog(2), float32(math.Ln2)}, {exactGELU1(0), 0}, {exactGELU1(1e30), 1e30},
 	} {
 		if c.got != c.want {
 			t.Errorf("special value: got %v, want %v", c.got, c.want)
@@ -173,6 +204,71 @@ func TestExactFunctionsAccuracy(t *testing.T) {
 	if v := ExactExp(float32(math.NaN())); v == v {
 		t.Errorf("ExactExp(NaN) = %v", v)
 	}
+	if v := ExactLog(-1); v == v {
+		t.Errorf("ExactLog(-1) = %v", v)
+	}
+}
+
+func exactGELU1(x float32) float32 {
+	d := []float32{x}
+	ExactGELU(d, d)
+	return d[0]
+}
+
+// TestExactRowFunctions checks the row functions (layer norm, softmax, log
+// softmax, sum) against float64 references and their specified order.
+func TestExactRowFunctions(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	forEachPath(t, func(t *testing.T, p path) {
+		for _, n := range exactSizes {
+			x, w, b := exactInputs(r, n), exactInputs(r, n), exactInputs(r, n)
+			var sum float64
+			var lanes [exactLanes]float32
+			for k, v := range x {
+				sum += float64(v)
+				lanes[k%exactLanes] += v
+			}
+			for h := exactLanes / 2; h >= 1; h /= 2 {
+				for i := 0; i < h; i++ {
+					lanes[i] += lanes[i+h]
+				}
+			}
+			if got := ExactSum(x); math.Float32bits(got) != math.Float32bits(lanes[0]) {
+				t.Errorf("n=%d: ExactSum %v, specification %v", n, got, lanes[0])
+			}
+			ln := make([]float32, n)
+			ExactLayerNorm(ln, x, w, b, 1e-5)
+			ref := make([]float32, n)
+			layerNormRef(ref, nil, nil, x, w, b, 1, n, 1e-5)
+			for k := range ln {
+				if d := abs32(ln[k] - ref[k]); d > 64*u*(abs32(w[k])+abs32(b[k])) {
+					t.Fatalf("n=%d: ExactLayerNorm[%d] = %v, reference %v", n, k, ln[k], ref[k])
+				}
+			}
+			sm := append([]float32(nil), x...)
+			ExactSoftmax(sm)
+			lsm := make([]float32, n)
+			ExactLogSoftmax(lsm, x)
+			mx := math.Inf(-1)
+			for _, v := range x {
+				mx = math.Max(mx, float64(v))
+			}
+			var z float64
+			for _, v := range x {
+				z += math.Exp(float64(v) - mx)
+			}
+			for k, v := range x {
+				want := float64(v) - mx - math.Log(z)
+				if d := math.Abs(float64(lsm[k]) - want); d > 8*u*math.Max(1, math.Abs(want)) {
+					t.Fatalf("n=%d: ExactLogSoftmax[%d] = %v, reference %v", n, k, lsm[k], want)
+				}
+				// (x[k] − m is rounded: a relative error of |x[k] − m|·2⁻²⁴ in e[k])
+				if d := math.Abs(float64(sm[k]) - math.Exp(want)); d > 8*u*math.Max(1, math.Abs(want))*math.Exp(want)+1e-38 {
+					t.Fatalf("n=%d: ExactSoftmax[%d] = %v, reference %v", n, k, sm[k], math.Exp(want))
+				}
+			}
+		}
+	})
 }
 
 func TestExactSlicesAgree(t *testing.T) {
@@ -223,7 +319,10 @@ func exactGolden() string {
 	}
 	r := rand.New(rand.NewPCG(2026, 11))
 	for x := float32(-110); x <= 100; x += 0.0173 {
-		put(ExactExp(x), ExactSigmoid(x), ExactTanh(x))
+		put(ExactExp(x), ExactSigmoid(x), ExactTanh(x), exactGELU1(x), ExactLog(x), ExactLog(ExactExp(x)))
+	}
+	for i := uint32(0); i < 1<<31; i += 1<<31/50000 + 3 { // every binade
+		put(ExactLog(math.Float32frombits(i)))
 	}
 	for _, n := range exactSizes {
 		x, y := exactInputs(r, n), exactInputs(r, n)
@@ -247,12 +346,20 @@ func exactGolden() string {
 		put(p...)
 		put(m...)
 		put(v...)
+		ln := make([]float32, n)
+		ExactLayerNorm(ln, x, m, p, 1e-5)
+		put(ln...)
+		ExactLogSoftmax(ln, y)
+		put(ln...)
+		ExactSoftmax(y)
+		put(y...)
+		put(ExactSum(x))
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }
 
 // exactGoldenHash is exactGolden() on linux/amd64.
-const exactGoldenHash = "ccaa43130a7063d430badb1acb209ea1d33905af67c076d08568165657fa761c"
+const exactGoldenHash = "06c024b46c8bcd9ebadf65c3b97f6778ac3acd7c33809b64475bb3b19480dad4"
 
 func TestExactGolden(t *testing.T) {
 	forEachPath(t, func(t *testing.T, p path) {
