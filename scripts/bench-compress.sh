@@ -6,7 +6,7 @@
 #   scripts/bench-compress.sh quick      tiny Shakespeare sections only
 #
 # Sections:
-#   1. tiny Shakespeare, whole file, no prior model: adaptive ngram, mix, lstm.
+#   1. tiny Shakespeare, whole file, no prior model: adaptive ngram, mix, lstm, gpt.
 #   2. tiny Shakespeare validation part given the training part (first 90%):
 #      classic compressors as size(train+valid) − size(train), the adaptive
 #      models the same way, and a static order-8 char n-gram trained on the
@@ -55,7 +55,7 @@ for c in "${COMPRESSORS[@]}"; do
 	read -r n s u < <(classic "$c" "$TS")
 	row "$c" "$TS" "$(wc -c < "$TS")" "$n" "$s" "$u"
 done
-for a in ngram mix lstm; do
+for a in ngram mix lstm gpt; do
 	TIMEFORMAT='%R %U'
 	read -r s u < <( { time "$WORK/autoreg" compress --adaptive-arch $a --force --out "$WORK/ts.arz" "$TS" 2> /dev/null; } 2>&1 )
 	read -r ds du < <( { time "$WORK/autoreg" decompress --force --out "$WORK/ts.back" "$WORK/ts.arz" 2> /dev/null; } 2>&1 )
@@ -81,6 +81,7 @@ done
 "$WORK/lzbench" -arch ngram -prime "$WORK/train.txt" "$WORK/valid.txt"
 "$WORK/lzbench" -arch mix -prime "$WORK/train.txt" "$WORK/valid.txt"
 "$WORK/lzbench" -arch lstm -prime "$WORK/train.txt" "$WORK/valid.txt"
+"$WORK/lzbench" -arch gpt -prime "$WORK/train.txt" "$WORK/valid.txt"
 "$WORK/lzbench" -static-order 8 -prime "$WORK/train.txt" -arpa "$WORK/o8.arpa" "$WORK/valid.txt"
 echo "autoreg eval of the same model (ARPA) on the validation part (its NLL includes the final </s>):"
 "$WORK/autoreg" eval --model "$WORK/o8.arpa" --data "$WORK/valid.txt" | grep -E "NLL|bits"
