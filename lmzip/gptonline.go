@@ -45,6 +45,7 @@ type gptOnline struct {
 	dlog           []float32 // w×256, the output layer's gradients
 	dp             []float32 // w
 	tmp            []float32 // the largest parameter's size
+	ps             []*onlineParam
 }
 
 // gptLayer holds one transformer block's parameters and, per position, the
@@ -66,13 +67,19 @@ type gptLayer struct {
 	dqkv, dy, df, dm []float32 // w×3d, w×d, w×4d, w×d
 }
 
+// params lists every parameter (built once: the Adam step runs every few
+// bytes and allocates nothing).
 func (m *gptOnline) params() []*onlineParam {
+	if m.ps != nil {
+		return m.ps
+	}
 	ps := []*onlineParam{&m.tok, &m.pos}
 	for i := range m.lay {
 		l := &m.lay[i]
 		ps = append(ps, &l.ln1G, &l.ln1B, &l.qkv, &l.bqkv, &l.proj, &l.bproj, &l.ln2G, &l.ln2B, &l.fc, &l.bfc, &l.out, &l.bout)
 	}
-	return append(ps, &m.lnfG, &m.lnfB)
+	m.ps = append(ps, &m.lnfG, &m.lnfB)
+	return m.ps
 }
 
 // newGPTOnline makes a model of width d (a multiple of 32), heads heads
