@@ -233,16 +233,7 @@ func TestNucleusDifferential(t *testing.T) {
 			if sparse {
 				Epsilon{eps}.Process(c)
 			}
-			switch {
-			case typical && old:
-				typicalPPairs(c, P)
-			case typical:
-				TypicalP{P}.Process(c)
-			case old:
-				topPPairs(c, P)
-			default:
-				TopP{P}.Process(c)
-			}
+			massCut(c, P, typical, old)
 			return c
 		}
 		want, got := run(true), run(false)
@@ -279,6 +270,21 @@ func TestNucleusDifferential(t *testing.T) {
 	}
 }
 
+// massCut applies top-p, or typical-p if typical, at P: the previous
+// implementation (the pairs-based reference) if old, else the processor.
+func massCut(c *Candidates, P float64, typical, old bool) {
+	switch {
+	case typical && old:
+		typicalPPairs(c, P)
+	case typical:
+		TypicalP{P}.Process(c)
+	case old:
+		topPPairs(c, P)
+	default:
+		TopP{P}.Process(c)
+	}
+}
+
 // TestNucleusDifferentialGPT2: the same at GPT-2's vocabulary on the
 // benchmarks' distributions, typical (Zipf s=1.5) and flat (s=1.1).
 func TestNucleusDifferentialGPT2(t *testing.T) {
@@ -296,16 +302,7 @@ func TestNucleusDifferentialGPT2(t *testing.T) {
 							c := NewCandidates(gpt2Vocab)
 							c.Reset(slices.Clone(lp), true)
 							Temperature{T}.Process(c)
-							switch {
-							case typical && old:
-								typicalPPairs(c, P)
-							case typical:
-								TypicalP{P}.Process(c)
-							case old:
-								topPPairs(c, P)
-							default:
-								TopP{P}.Process(c)
-							}
+							massCut(c, P, typical, old)
 							return c
 						}
 						want, got := run(true), run(false)

@@ -48,11 +48,18 @@ func (s *State) stepExact(l int, in, h, c []float32) {
 		for j, v := range b {
 			g[j] = (g[j] + v) + s.hg[j]
 		}
+		// Gates i, f, g, o (the slice kernels give the scalar functions'
+		// bits); hg, no longer needed, takes tanh c.
+		kernels.ExactSigmoidSlice(g[:2*H], g[:2*H])
+		kernels.ExactTanhSlice(g[2*H:3*H], g[2*H:3*H])
+		kernels.ExactSigmoidSlice(g[3*H:4*H], g[3*H:4*H])
 		for j := range H {
-			i, f := kernels.ExactSigmoid(g[j]), kernels.ExactSigmoid(g[H+j])
-			gg, o := kernels.ExactTanh(g[2*H+j]), kernels.ExactSigmoid(g[3*H+j])
-			c[j] = float32(f*c[j]) + float32(i*gg)
-			h[j] = float32(o * kernels.ExactTanh(c[j]))
+			c[j] = float32(g[H+j]*c[j]) + float32(g[j]*g[2*H+j])
+		}
+		tc := s.hg[:H]
+		kernels.ExactTanhSlice(tc, c)
+		for j := range H {
+			h[j] = float32(g[3*H+j] * tc[j])
 		}
 		return
 	}
@@ -63,10 +70,17 @@ func (s *State) stepExact(l int, in, h, c []float32) {
 	for j, v := range w.bhn.Data(a) {
 		hg[2*H+j] += v
 	}
+	// r and z into xg[:2H], then n into xg[2H:3H].
+	for j := range 2 * H {
+		xg[j] += hg[j]
+	}
+	kernels.ExactSigmoidSlice(xg[:2*H], xg[:2*H])
 	for j := range H {
-		r := kernels.ExactSigmoid(xg[j] + hg[j])
-		z := kernels.ExactSigmoid(xg[H+j] + hg[H+j])
-		n := kernels.ExactTanh(xg[2*H+j] + float32(r*hg[2*H+j]))
+		xg[2*H+j] += float32(xg[j] * hg[2*H+j])
+	}
+	kernels.ExactTanhSlice(xg[2*H:3*H], xg[2*H:3*H])
+	for j := range H {
+		z, n := xg[H+j], xg[2*H+j]
 		h[j] = float32((1-z)*n) + float32(z*h[j])
 	}
 }

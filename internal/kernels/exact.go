@@ -371,8 +371,9 @@ func exactMax(x []float32) float32 {
 func ExactSoftmax(x []float32) {
 	mx := exactMax(x)
 	for k, v := range x {
-		x[k] = ExactExp(v - mx)
+		x[k] = v - mx
 	}
+	ExactExpSlice(x, x)
 	s := ExactSum(x)
 	for k := range x {
 		x[k] /= s
@@ -386,8 +387,9 @@ func ExactLogSoftmax(dst, x []float32) {
 	checkLen("ExactLogSoftmax", len(x), "x, dst", len(dst))
 	mx := exactMax(x)
 	for k, v := range x {
-		dst[k] = ExactExp(v - mx)
+		dst[k] = v - mx
 	}
+	ExactExpSlice(dst, dst)
 	ls := ExactLog(ExactSum(dst))
 	for k, v := range x {
 		dst[k] = (v - mx) - ls
