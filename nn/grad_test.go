@@ -171,8 +171,9 @@ func TestGELUGrad(t *testing.T) {
 
 func TestAttentionGrad(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 10))
-	// T > attBlock exercises the row blocks.
-	for _, sh := range [][4]int{{1, 3, 4, 2}, {2, 5, 8, 2}, {1, attBlock + 7, 4, 1}} {
+	// T = 39 spans several row tiles and column panels of every
+	// micro-kernel (4×4, 6×16, 12×32), with ragged edges.
+	for _, sh := range [][4]int{{1, 3, 4, 2}, {2, 5, 8, 2}, {1, 39, 4, 1}} {
 		B, T, C, NH := sh[0], sh[1], sh[2], sh[3]
 		qkv := randSlice(rng, B*T*3*C, 1)
 		dqkv := make([]float32, len(qkv))
@@ -344,7 +345,7 @@ func TestSetVariants(t *testing.T) {
 			t.Fatalf("LinearBackwardSet differs at %d", i)
 		}
 	}
-	B, T, CC, NH := 2, attBlock*2+5, 8, 2
+	B, T, CC, NH := 2, 69, 8, 2
 	qkv, dy := randSlice(rng, B*T*3*CC, 1), randSlice(rng, B*T*CC, 1)
 	out, att, scr := make([]float32, B*T*CC), make([]float32, B*NH*T*T), make([]float32, B*NH*T*T)
 	AttentionForward(out, att, qkv, B, T, CC, NH)

@@ -288,20 +288,7 @@ func (g *gemmJob) tiles(kb *kblock, ap, tile []float32, ic, mcur, qlo, qhi int) 
 // storeEdge does C = alpha*tile + beta*C for the valid h×w part of an
 // edge tile.
 func (g *gemmJob) storeEdge(tile []float32, cOff, h, w int, beta float32) {
-	nr := g.im.nr
-	for i := range h {
-		crow := g.c[cOff+i*g.ldc : cOff+i*g.ldc+w]
-		trow := tile[i*nr : i*nr+w]
-		if beta == 0 {
-			for j, t := range trow {
-				crow[j] = g.alpha * t
-			}
-		} else {
-			for j, t := range trow {
-				crow[j] = g.alpha*t + beta*crow[j]
-			}
-		}
-	}
+	storeTile(g.c[cOff:], g.ldc, tile, g.im.nr, h, w, g.alpha, beta)
 }
 
 // packA packs rows ic..ic+h of op(A)[:, pc:pc+kcur] into mr-high

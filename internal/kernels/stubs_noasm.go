@@ -16,6 +16,8 @@ func axpyAVX2(alpha float32, x, y []float32)             { axpyGeneric(alpha, x,
 func axpyAVX512(alpha float32, x, y []float32)           { axpyGeneric(alpha, x, y) }
 func scaleAVX2(alpha float32, x []float32)               { scaleGeneric(alpha, x) }
 func scaleAVX512(alpha float32, x []float32)             { scaleGeneric(alpha, x) }
+func softmaxBackAVX2(d, p []float32, s, scale float32)   { softmaxBackGeneric(d, p, s, scale) }
+func softmaxBackAVX512(d, p []float32, s, scale float32) { softmaxBackGeneric(d, p, s, scale) }
 func addAVX2(dst, x, y []float32)                        { addGeneric(dst, x, y) }
 func addAVX512(dst, x, y []float32)                      { addGeneric(dst, x, y) }
 func maxAVX2(x []float32) float32                        { return maxGeneric(x) }

@@ -77,6 +77,12 @@ func scaleAVX2(alpha float32, x []float32)
 func scaleAVX512(alpha float32, x []float32)
 
 //go:noescape
+func softmaxBackAVX2(d, p []float32, s, scale float32)
+
+//go:noescape
+func softmaxBackAVX512(d, p []float32, s, scale float32)
+
+//go:noescape
 func addAVX2(dst, x, y []float32)
 
 //go:noescape
