@@ -93,3 +93,11 @@ func lstmBackSetAVX2(n int, gates, dgates, dh, dc, cp, tc, dcp *float32, dcm flo
 func lstmBackSetAVX512(n int, gates, dgates, dh, dc, cp, tc, dcp *float32, dcm float32) {
 	panic("kernels: no assembly")
 }
+
+func packTN12AVX2(k int, src *float32, lds int, dst *float32, tiles int) {
+	panic("kernels: packTN12AVX2 without assembly")
+}
+
+func packN32AVX2(k int, src *float32, lds int, dst *float32) {
+	panic("kernels: packN32AVX2 without assembly")
+}

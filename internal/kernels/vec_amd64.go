@@ -109,6 +109,20 @@ func gemvNAccAVX2(k int, x, b *float32, ldb int, acc *float32, w int)
 //go:noescape
 func gemvNAccAVX512(k int, x, b *float32, ldb int, acc *float32, w int)
 
+// packTN12AVX2 sets dst[t*12*k+p*12+i] = src[p*lds+12*t+i] for p < k,
+// t < tiles (≥ 1) and i < 12: the 12-row tiles of a transposed left
+// operand, prefetching each row's strip 16 rows ahead.
+//
+//go:noescape
+func packTN12AVX2(k int, src *float32, lds int, dst *float32, tiles int)
+
+// packN32AVX2 sets dst[p*32+j] = src[p*lds+j] for p < k and j < 32: a
+// 32-column micro-panel of a row-major right operand, prefetching 16 rows
+// ahead.
+//
+//go:noescape
+func packN32AVX2(k int, src *float32, lds int, dst *float32)
+
 // transposeStrip8AVX2 sets dst[p*ldd+i] = src[i*lds+p] for i < 8 and
 // p < k &^ 7: eight rows of src become eight columns of dst, in 8×8 blocks.
 // It needs only AVX.

@@ -4628,3 +4628,71 @@ transposeStrip8AVX2_loop:
 transposeStrip8AVX2_done:
 	VZEROUPPER
 	RET
+
+// func packTN12AVX2(k int, src *float32, lds int, dst *float32, tiles int)
+TEXT ·packTN12AVX2(SB), NOSPLIT, $0-40
+	MOVQ k+0(FP), CX
+	MOVQ src+8(FP), SI
+	MOVQ lds+16(FP), R8
+	SHLQ $2, R8
+	MOVQ dst+24(FP), DI
+	MOVQ R8, R11
+	SHLQ $4, R11
+	MOVQ tiles+32(FP), R9
+	MOVQ CX, R10
+	IMULQ $48, R10
+packTN12AVX2_row:
+	TESTQ CX, CX
+	JEQ packTN12AVX2_done
+	MOVQ SI, AX
+	MOVQ DI, BX
+	MOVQ R9, DX
+packTN12AVX2_tile:
+	PREFETCHT0 (AX)(R11*1)
+	PREFETCHT0 47(AX)(R11*1)
+	VMOVUPS (AX), Y0
+	VMOVUPS 32(AX), X1
+	VMOVUPS Y0, (BX)
+	VMOVUPS X1, 32(BX)
+	ADDQ $48, AX
+	ADDQ R10, BX
+	DECQ DX
+	JNZ packTN12AVX2_tile
+	ADDQ R8, SI
+	ADDQ $48, DI
+	DECQ CX
+	JMP packTN12AVX2_row
+packTN12AVX2_done:
+	VZEROUPPER
+	RET
+
+// func packN32AVX2(k int, src *float32, lds int, dst *float32)
+TEXT ·packN32AVX2(SB), NOSPLIT, $0-32
+	MOVQ k+0(FP), CX
+	MOVQ src+8(FP), SI
+	MOVQ lds+16(FP), R8
+	SHLQ $2, R8
+	MOVQ dst+24(FP), DI
+	MOVQ R8, R11
+	SHLQ $4, R11
+packN32AVX2_row:
+	TESTQ CX, CX
+	JEQ packN32AVX2_done
+	PREFETCHT0 (SI)(R11*1)
+	PREFETCHT0 64(SI)(R11*1)
+	PREFETCHT0 127(SI)(R11*1)
+	VMOVUPS 0(SI), Y0
+	VMOVUPS 32(SI), Y1
+	VMOVUPS 64(SI), Y2
+	VMOVUPS 96(SI), Y3
+	VMOVUPS Y0, 0(DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	ADDQ R8, SI
+	ADDQ $128, DI
+	DECQ CX
+	JMP packN32AVX2_row
+packN32AVX2_done:
+	VZEROUPPER
+	RET

@@ -242,6 +242,8 @@ func genVec() string {
 	}
 	g := &gen{s: isa{"AVX2", false}}
 	g.transpose8()
+	g.packTN12()
+	g.packN32()
 	out.WriteString(g.b.String())
 	return out.String()
 }
