@@ -44,7 +44,6 @@ type trainState struct {
 	dres, dA, dB []float32 // (N,C)
 	d4a, d4b     []float32 // (N,4C)
 	dqkv         []float32 // (N,3C)
-	datt         []float32 // (B,NH,T,T)
 	ready        bool      // a Forward has run since the last Backward
 }
 
@@ -101,7 +100,6 @@ func (m *Model) acts(B, T int) *trainState {
 	g(&s.d4a, N*4*C)
 	g(&s.d4b, N*4*C)
 	g(&s.dqkv, N*3*C)
-	g(&s.datt, B*NH*T*T)
 	return s
 }
 
@@ -216,7 +214,7 @@ func (m *Model) Backward(scale float32) {
 			dproj = s.dB
 		}
 		nn.LinearBackwardSet(s.dA, w.projw.Grad(a), w.projb.Grad(a), dproj, la.atty, w.projw.Data(a), N, C, C)
-		nn.AttentionBackwardSet(s.dqkv, s.datt, s.dA, la.qkv, la.att, B, T, C, NH)
+		nn.AttentionBackwardSet(s.dqkv, s.dA, la.qkv, la.att, B, T, C, NH)
 		nn.LinearBackwardSet(s.dA, w.qkvw.Grad(a), w.qkvb.Grad(a), s.dqkv, la.ln1, w.qkvw.Data(a), N, C, 3*C)
 		nn.LayerNormBackward(s.dres, w.ln1w.Grad(a), w.ln1b.Grad(a), s.dA, prev, w.ln1w.Data(a), la.ln1Mean, la.ln1Rstd, N, C)
 	}

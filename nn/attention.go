@@ -25,16 +25,16 @@ func AttentionForward(out, att, qkv []float32, B, T, C, NH int) {
 
 // AttentionBackward accumulates the gradients of AttentionForward into
 // dqkv (B,T,3C) given dout (B,T,C), the saved probabilities att and the
-// forward's qkv. scratch (B,NH,T,T) is overwritten.
+// forward's qkv.
 //
 //	dP = dY Vᵀ,  dS = P⊙(dP − rowsum(P⊙dP))/√hs
 //	dQ += dS K,  dK += dSᵀ Q,  dV += Pᵀ dY
-func AttentionBackward(dqkv, scratch, dout, qkv, att []float32, B, T, C, NH int) {
-	kernels.AttentionBackward(dqkv, scratch, dout, qkv, att, B, T, C, NH, 1)
+func AttentionBackward(dqkv, dout, qkv, att []float32, B, T, C, NH int) {
+	kernels.AttentionBackward(dqkv, dout, qkv, att, B, T, C, NH, 1)
 }
 
 // AttentionBackwardSet is AttentionBackward except that it overwrites dqkv
 // instead of accumulating into it.
-func AttentionBackwardSet(dqkv, scratch, dout, qkv, att []float32, B, T, C, NH int) {
-	kernels.AttentionBackward(dqkv, scratch, dout, qkv, att, B, T, C, NH, 0)
+func AttentionBackwardSet(dqkv, dout, qkv, att []float32, B, T, C, NH int) {
+	kernels.AttentionBackward(dqkv, dout, qkv, att, B, T, C, NH, 0)
 }

@@ -177,13 +177,13 @@ func TestAttentionGrad(t *testing.T) {
 		B, T, C, NH := sh[0], sh[1], sh[2], sh[3]
 		qkv := randSlice(rng, B*T*3*C, 1)
 		dqkv := make([]float32, len(qkv))
-		out, att, scratch := make([]float32, B*T*C), make([]float32, B*NH*T*T), make([]float32, B*NH*T*T)
+		out, att := make([]float32, B*T*C), make([]float32, B*NH*T*T)
 		checkGrad(t, "attention", gradCase{
 			inputs:  [][]float32{qkv},
 			grads:   [][]float32{dqkv},
 			forward: func() []float32 { AttentionForward(out, att, qkv, B, T, C, NH); return out },
 			backward: func(d []float32) {
-				AttentionBackward(dqkv, scratch, d, qkv, att, B, T, C, NH)
+				AttentionBackward(dqkv, d, qkv, att, B, T, C, NH)
 			},
 		}, rng)
 	}
@@ -347,11 +347,11 @@ func TestSetVariants(t *testing.T) {
 	}
 	B, T, CC, NH := 2, 69, 8, 2
 	qkv, dy := randSlice(rng, B*T*3*CC, 1), randSlice(rng, B*T*CC, 1)
-	out, att, scr := make([]float32, B*T*CC), make([]float32, B*NH*T*T), make([]float32, B*NH*T*T)
+	out, att := make([]float32, B*T*CC), make([]float32, B*NH*T*T)
 	AttentionForward(out, att, qkv, B, T, CC, NH)
 	a1, a2 := make([]float32, len(qkv)), randSlice(rng, len(qkv), 100)
-	AttentionBackward(a1, scr, dy, qkv, att, B, T, CC, NH)
-	AttentionBackwardSet(a2, scr, dy, qkv, att, B, T, CC, NH)
+	AttentionBackward(a1, dy, qkv, att, B, T, CC, NH)
+	AttentionBackwardSet(a2, dy, qkv, att, B, T, CC, NH)
 	for i := range a1 {
 		if math.Abs(float64(a1[i]-a2[i])) > 1e-6*(1+math.Abs(float64(a1[i]))) {
 			t.Fatalf("AttentionBackwardSet differs at %d: %g vs %g", i, a1[i], a2[i])

@@ -44,20 +44,21 @@ func AttentionForward(out, att, qkv []float32, B, T, C, NH int) {
 
 // AttentionBackward sets dqkv = beta·dqkv + the gradient of AttentionForward
 // (beta 0 or 1: overwrite or accumulate), given dout (B,T,C), the forward's
-// qkv and its saved probabilities att. scratch (B,NH,T,T) is overwritten.
+// qkv and its saved probabilities att. The scores' gradient of a head
+// lives in a T×T scratch of the worker's (it stays in cache).
 //
 //	dP = dY Vᵀ,  dS = P⊙(dP − rowsum(P⊙dP))/√hs
 //	dQ = dS K,  dK = dSᵀ Q,  dV = Pᵀ dY
-func AttentionBackward(dqkv, scratch, dout, qkv, att []float32, B, T, C, NH int, beta float32) {
+func AttentionBackward(dqkv, dout, qkv, att []float32, B, T, C, NH int, beta float32) {
 	checkAttention("AttentionBackward", len(dout), len(att), len(qkv), B, T, C, NH)
-	checkAttention("AttentionBackward", len(dout), len(scratch), len(dqkv), B, T, C, NH)
+	checkAttention("AttentionBackward", len(dout), len(att), len(dqkv), B, T, C, NH)
 	if beta != 0 && beta != 1 {
 		panic(fmt.Sprintf("kernels: AttentionBackward: beta %v, want 0 or 1", beta))
 	}
 	Parallel(B*NH, 1, func(lo, hi int) {
 		w := newAttnWork(bestGemm(), T, C/NH)
 		for bh := lo; bh < hi; bh++ {
-			w.backward(dqkv, scratch, dout, qkv, att, bh/NH, bh%NH, T, C, NH, beta)
+			w.backward(dqkv, dout, qkv, att, bh/NH, bh%NH, T, C, NH, beta)
 		}
 		w.release()
 	})
@@ -74,14 +75,15 @@ func checkAttention(fn string, nout, natt, nqkv, B, T, C, NH int) {
 
 // attnWork is one worker's scratch for the heads it computes: two packed
 // right operands (panels of nr columns; tp over the T positions, hp over
-// the hs channels of a head), an mr-high packed left operand and an edge
-// tile.
+// the hs channels of a head), an mr-high packed left operand, an edge
+// tile, and a T×T matrix for the scores' gradient.
 type attnWork struct {
 	im     *gemmImpl
 	buf    *[]float32
 	tp, hp []float32 // op(B) with T columns (hs rows), with hs columns (T rows)
 	ap     []float32 // one packed row tile of A, up to max(T, hs) deep
 	tile   []float32 // mr×nr
+	dS     []float32 // T×T
 }
 
 func newAttnWork(im *gemmImpl, T, hs int) *attnWork {
@@ -89,11 +91,11 @@ func newAttnWork(im *gemmImpl, T, hs int) *attnWork {
 	ntp := (T + nr - 1) / nr * nr * hs
 	nhp := (hs + nr - 1) / nr * nr * T
 	nap := mr * max(T, hs)
-	buf := getBuf(ntp + nhp + nap + mr*nr)
+	buf := getBuf(ntp + nhp + nap + mr*nr + T*T)
 	s := *buf
 	o := ntp + nhp + nap
 	return &attnWork{im: im, buf: buf, tp: s[:ntp:ntp], hp: s[ntp : ntp+nhp : ntp+nhp],
-		ap: s[ntp+nhp : o : o], tile: s[o : o+mr*nr : o+mr*nr]}
+		ap: s[ntp+nhp : o : o], tile: s[o : o+mr*nr : o+mr*nr], dS: s[o+mr*nr : o+mr*nr+T*T]}
 }
 
 func (w *attnWork) release() { putBuf(w.buf) }
@@ -112,10 +114,9 @@ func packPanels(dst []float32, nr int, trans bool, b []float32, ldb, k, n int) {
 			packTransposed(d, nr, b[j0*ldb:], ldb, w, k)
 			continue
 		}
-		if nr == 32 && w == 32 { // the AVX-512 panel: a block copy per row, no memmove call
-			for p := range k {
-				*(*[32]float32)(d[p*32:]) = *(*[32]float32)(b[p*ldb+j0:])
-			}
+		if nr == 32 && w == 32 && useAVX2 && k > 0 { // the AVX-512 panel
+			_ = b[(k-1)*ldb+j0+31]
+			packN32AVX2(k, &b[j0], ldb, &d[0])
 			continue
 		}
 		for p := range k {
@@ -169,10 +170,9 @@ func (w *attnWork) rowTile(h, n, kc int, a []float32, lda int, packed bool, bp [
 func (w *attnWork) packColumns(h, kc int, src []float32, lds int) {
 	kr, _ := w.im.tileKernel(h)
 	ap := w.ap[:kr*kc]
-	if kr == 12 && h == 12 { // the AVX-512 tile: a block copy per row, no memmove call
-		for p := range kc {
-			*(*[12]float32)(ap[p*12:]) = *(*[12]float32)(src[p*lds:])
-		}
+	if kr == 12 && h == 12 && useAVX2 && kc > 0 { // the AVX-512 tile
+		_ = src[(kc-1)*lds+11]
+		packTN12AVX2(kc, &src[0], lds, &ap[0], 1)
 		return
 	}
 	for p := range kc {
@@ -214,11 +214,12 @@ func (w *attnWork) forward(out, att, qkv []float32, b, h, T, C, NH int) {
 	}
 }
 
-func (w *attnWork) backward(dqkv, scratch, dout, qkv, att []float32, b, h, T, C, NH int, beta float32) {
+func (w *attnWork) backward(dqkv, dout, qkv, att []float32, b, h, T, C, NH int, beta float32) {
 	C3 := 3 * C
 	mr, nr := w.im.mr, w.im.nr
 	q, k, v, P, dy, hs, scale := headSlices(qkv, att, dout, b, h, T, C, NH)
-	dq, dk, dv, dS, _, _, _ := headSlices(dqkv, scratch, dout, b, h, T, C, NH)
+	dq, dk, dv, _, _, _, _ := headSlices(dqkv, att, dout, b, h, T, C, NH)
+	dS := w.dS
 
 	// dP = dY·Vᵀ, then dS in place, row tile by row tile; dQ = dS·K.
 	packPanels(w.tp, nr, true, v, C3, hs, T)  // Vᵀ: hs×T

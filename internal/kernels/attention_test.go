@@ -48,8 +48,7 @@ func TestAttention(t *testing.T) {
 					init := randSlice(rng, B*T*3*C, -1, 1)
 					dqkv := guarded(B * T * 3 * C)
 					copy(dqkv, init)
-					scratch := make([]float32, B*NH*T*T)
-					AttentionBackward(dqkv, scratch, dout, qkv, att, B, T, C, NH, beta)
+					AttentionBackward(dqkv, dout, qkv, att, B, T, C, NH, beta)
 					checkGuard(t, "dqkv", dqkv)
 					want := make([]float64, len(wantGrad))
 					for i, g := range wantGrad {
@@ -80,7 +79,7 @@ func TestAttentionDeterministic(t *testing.T) {
 		out, att := make([]float32, B*T*C), make([]float32, B*NH*T*T)
 		AttentionForward(out, att, qkv, B, T, C, NH)
 		d := make([]float32, B*T*3*C)
-		AttentionBackward(d, make([]float32, B*NH*T*T), dout, qkv, att, B, T, C, NH, 0)
+		AttentionBackward(d, dout, qkv, att, B, T, C, NH, 0)
 		return out, d
 	}
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
