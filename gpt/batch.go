@@ -198,8 +198,7 @@ func (m *Model) Backward(scale float32) {
 		// res3 = res2 + drop(fcproj): dres is d(res3) and becomes d(res2).
 		dfcproj := s.dres
 		if s.dropout {
-			nn.Zero(s.dB)
-			nn.DropoutBackward(s.dB, s.dres, la.drop2)
+			nn.DropoutBackwardSet(s.dB, s.dres, la.drop2)
 			dfcproj = s.dB
 		}
 		nn.LinearBackwardSet(s.d4a, w.fcprojw.Grad(a), w.fcpjb.Grad(a), dfcproj, la.fchGelu, w.fcprojw.Data(a), N, 4*C, C)
@@ -209,8 +208,7 @@ func (m *Model) Backward(scale float32) {
 		// res2 = prev + drop(attproj): dres becomes d(prev).
 		dproj := s.dres
 		if s.dropout {
-			nn.Zero(s.dB)
-			nn.DropoutBackward(s.dB, s.dres, la.drop1)
+			nn.DropoutBackwardSet(s.dB, s.dres, la.drop1)
 			dproj = s.dB
 		}
 		nn.LinearBackwardSet(s.dA, w.projw.Grad(a), w.projb.Grad(a), dproj, la.atty, w.projw.Data(a), N, C, C)
@@ -220,8 +218,7 @@ func (m *Model) Backward(scale float32) {
 	}
 	demb := s.dres
 	if s.dropout {
-		nn.Zero(s.dB)
-		nn.DropoutBackward(s.dB, s.dres, s.drop0)
+		nn.DropoutBackwardSet(s.dB, s.dres, s.drop0)
 		demb = s.dB
 	}
 	nn.EncoderBackward(m.wte.Grad(a), m.wpe.Grad(a), demb, s.ids, B, T, C)

@@ -296,11 +296,25 @@ func TestDropout(t *testing.T) {
 			t.Fatal("dropout not reproducible from the seed")
 		}
 	}
-	din := make([]float32, 100)
+	din, dset := make([]float32, 100), randSlice(rng, 100, 9)
 	DropoutBackward(din, inp[:100], m1)
+	DropoutBackwardSet(dset, inp[:100], m1)
 	for i := range din {
-		if din[i] != inp[i]*m1[i] {
+		if din[i] != inp[i]*m1[i] || dset[i] != din[i] {
 			t.Fatal("dropout backward")
+		}
+	}
+	// A large mask is filled in parallel chunks: the same for any
+	// GOMAXPROCS, and DropoutMask draws what DropoutForward does.
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	one := make([]float32, n)
+	DropoutForward(out, one, inp, 0.25, rand.New(rand.NewPCG(7, 8)))
+	runtime.GOMAXPROCS(3)
+	three := make([]float32, n)
+	DropoutMask(three, 0.25, rand.New(rand.NewPCG(7, 8)))
+	for i := range one {
+		if one[i] != three[i] {
+			t.Fatalf("mask element %d differs between GOMAXPROCS 1 and 3 (or DropoutMask and DropoutForward)", i)
 		}
 	}
 }

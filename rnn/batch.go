@@ -218,8 +218,7 @@ func (m *Model) Backward(scale float32) {
 		w, la := &m.layers[l], &s.layers[l]
 		// Through the output dropout: dH = gradient of hs[1:].
 		if s.dropout {
-			nn.Zero(s.dH)
-			nn.DropoutBackward(s.dH, dOut, la.mask)
+			nn.DropoutBackwardSet(s.dH, dOut, la.mask)
 		} else {
 			copy(s.dH, dOut)
 		}
@@ -291,8 +290,7 @@ func (m *Model) Backward(scale float32) {
 	demb := dOut
 	if s.dropout {
 		d := s.dG[:N*E]
-		nn.Zero(d)
-		nn.DropoutBackward(d, dOut, s.embMask)
+		nn.DropoutBackwardSet(d, dOut, s.embMask)
 		demb = d
 	}
 	nn.EmbeddingBackward(m.emb.Grad(a), demb, s.ids, N, E)
