@@ -13,7 +13,8 @@ import (
 //	P = softmax_rows(S),  Y = P V
 //
 // The (sequence, head) pairs are independent and are split over the
-// worker pool, one pair per chunk, so results do not depend on GOMAXPROCS.
+// worker pool in chunks of whole pairs, so results do not depend on
+// GOMAXPROCS.
 // Inside a pair, the products run on the matrix micro-kernels directly:
 // the right operand of each product (Kᵀ, V, …) is packed once per head
 // into micro-panels, and each row tile of the left operand multiplies only
@@ -66,7 +67,7 @@ func AttentionBackward(dqkv, dout, qkv, att []float32, B, T, C, NH int, beta flo
 
 // attnGrain is the number of heads per worker hand-off: about eight
 // chunks per worker, so each chunk's scratch and packed panels serve
-// several heads (one head per chunk measured 20% slower at 64 heads).
+// several heads (one head per chunk measured 10–20% slower at 64 heads).
 func attnGrain(heads int) int { return max(1, heads/(8*maxProcs())) }
 
 func checkAttention(fn string, nout, natt, nqkv, B, T, C, NH int) {
