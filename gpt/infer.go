@@ -66,9 +66,10 @@ func linearPacked(out, inp []float32, pb *kernels.PackedB, b []float32, n int) {
 }
 
 // tokenJob is one parallel phase of a generated token's layer (see
-// State.token): the workers split the outputs of one product in chunks of
-// whole panels, so every output is the same computation however the
-// chunks fall.
+// State.token). The workers split fixed chunks of the work: columns of a
+// product in whole panels, or a sum split in fixed slices whose partial
+// results the calling goroutine adds in order, so every result is the same
+// however the chunks fall among the workers.
 type tokenJob struct {
 	s  *State
 	pl *packedLayer
@@ -77,20 +78,21 @@ type tokenJob struct {
 	vc []float32
 }
 
-// State.token runs one generated token through the blocks in four
-// parallel phases per layer, the LayerNorms between them on the calling
-// goroutine:
+// State.token runs one generated token through the blocks in two parallel
+// phases per layer, on the calling goroutine between them the sums of the
+// partial products, the biases, the residual adds and the LayerNorms:
 //
-//	heads:  per head, its q, k, v columns of the QKV product, the k and v
-//	        rows into the cache, and its attention over the cache
-//	proj:   chunks of the attention output projection, added to x
-//	fc:     chunks of the MLP's first product, with its GELU
-//	fcproj: chunks of the MLP's output projection, added to x
+//	heads: per head h, its q, k, v (columns [h·hs, (h+1)·hs) of each third
+//	       of the QKV product), the k and v rows into the cache, its
+//	       attention over the cache, and its share of the output
+//	       projection, part[h] = W_o[:, h·hs:(h+1)·hs]·y_h
+//	mlp:   per slice c of the hidden layer, its columns of the first
+//	       product and their GELU, and its share of the output
+//	       projection, part[c] = W₂[:, c]·gelu_c
 //
-// A head's q, k, v are columns [h·hs, (h+1)·hs) of each third of the QKV
-// product, so a head needs no other worker's output when hs is a multiple
-// of the panel width; otherwise the QKV product is a phase of its own and
-// the heads follow.
+// x += b + Σ part (in order) after each. A head needs no other worker's
+// output when hs is a multiple of the panel width; otherwise the QKV
+// product is a phase of its own before the heads.
 
 // heads runs heads [lo, hi) of the attention of the token at s.tpos.
 func (j *tokenJob) heads(lo, hi int) {
@@ -98,11 +100,10 @@ func (j *tokenJob) heads(lo, hi int) {
 	m := s.m
 	C, NH := m.cfg.Dim, m.cfg.Heads
 	hs := C / NH
-	a := m.arena
 	qkv, ln := s.qkv[:3*C], s.ln[:C]
 	if s.fusedQKV {
 		for t := range 3 {
-			kernels.GemvPacked(qkv, ln, j.w.qkvb.Data(a), &j.pl.qkv, t*C+lo*hs, t*C+hi*hs)
+			kernels.GemvPacked(qkv, ln, j.w.qkvb.Data(m.arena), &j.pl.qkv, 0, t*C+lo*hs, t*C+hi*hs)
 		}
 	}
 	pos, end := s.tpos, s.tpos+1
@@ -111,11 +112,13 @@ func (j *tokenJob) heads(lo, hi int) {
 	T := m.cfg.Context
 	for h := lo; h < hi; h++ {
 		sc := s.scores[h*T : h*T+end]
+		y := s.atty[h*hs : h*hs+hs]
 		// scores = scale·K[0:end]·q, y = Vᵀ·softmax(scores): two
 		// matrix-vector products over the cache rows (stride C).
 		kernels.Sgemm(false, true, 1, end, hs, s.scale, qkv[h*hs:h*hs+hs], hs, j.kc[h*hs:], C, 0, sc, end)
 		nn.SoftmaxRow(sc)
-		kernels.Sgemm(false, false, 1, hs, end, 1, sc, end, j.vc[h*hs:], C, 0, s.atty[h*hs:h*hs+hs], hs)
+		kernels.Sgemm(false, false, 1, hs, end, 1, sc, end, j.vc[h*hs:], C, 0, y, hs)
+		kernels.GemvPacked(s.part[h*C:(h+1)*C], y, nil, &j.pl.proj, h*hs, 0, C)
 	}
 }
 
@@ -123,48 +126,50 @@ func (j *tokenJob) heads(lo, hi int) {
 func (j *tokenJob) qkv(lo, hi int) {
 	s := j.s
 	C := s.m.cfg.Dim
-	kernels.GemvPacked(s.qkv[:3*C], s.ln[:C], j.w.qkvb.Data(s.m.arena), &j.pl.qkv, lo, hi)
+	kernels.GemvPacked(s.qkv[:3*C], s.ln[:C], j.w.qkvb.Data(s.m.arena), &j.pl.qkv, 0, lo, hi)
 }
 
-// proj runs columns [lo, hi) of the attention projection: x += atty·Wᵀ + b.
-func (j *tokenJob) proj(lo, hi int) {
+// mlp runs hidden slices [lo, hi) (of s.hid columns each) of the MLP.
+func (j *tokenJob) mlp(lo, hi int) {
 	s := j.s
 	C := s.m.cfg.Dim
-	tmp, x := s.tmp[:C], s.x[:C]
-	kernels.GemvPacked(tmp, s.atty[:C], j.w.projb.Data(s.m.arena), &j.pl.proj, lo, hi)
-	kernels.Add(x[lo:hi], x[lo:hi], tmp[lo:hi])
-}
-
-// fc runs columns [lo, hi) of the MLP's first product and its GELU.
-func (j *tokenJob) fc(lo, hi int) {
-	s := j.s
-	C := s.m.cfg.Dim
-	fch := s.fch[:4*C]
-	kernels.GemvPacked(fch, s.ln[:C], j.w.fcb.Data(s.m.arena), &j.pl.fc, lo, hi)
-	kernels.GELU(fch[lo:hi], fch[lo:hi])
-}
-
-// fcproj runs columns [lo, hi) of the MLP's output projection:
-// x += gelu·Wᵀ + b.
-func (j *tokenJob) fcproj(lo, hi int) {
-	s := j.s
-	C := s.m.cfg.Dim
-	tmp, x := s.tmp[:C], s.x[:C]
-	kernels.GemvPacked(tmp, s.fch[:4*C], j.w.fcpjb.Data(s.m.arena), &j.pl.fcproj, lo, hi)
-	kernels.Add(x[lo:hi], x[lo:hi], tmp[lo:hi])
+	fch, ln := s.fch[:4*C], s.ln[:C]
+	for c := lo; c < hi; c++ {
+		c0, c1 := c*s.hid, min((c+1)*s.hid, 4*C)
+		kernels.GemvPacked(fch, ln, j.w.fcb.Data(s.m.arena), &j.pl.fc, 0, c0, c1)
+		g := fch[c0:c1]
+		kernels.GELU(g, g)
+		kernels.GemvPacked(s.part[c*C:(c+1)*C], g, nil, &j.pl.fcproj, c0, 0, C)
+	}
 }
 
 // tokenFns are a State's tokenJob methods as long-lived func values (a
 // method value passed to kernels.Parallel would allocate at each call).
 type tokenFns struct {
-	heads, qkv, proj, fc, fcproj func(lo, hi int)
+	heads, qkv, mlp func(lo, hi int)
 }
 
-// grainCols is the chunk, in output columns, of a one-row product of k
-// inputs: about genBlock multiply-adds, a whole number of panels.
-func grainCols(k, pw int) int {
-	g := max(1, genBlock/k)
-	return max(pw, (g+pw-1)/pw*pw)
+// maxSlices bounds the number of slices of a generated token's MLP.
+const maxSlices = 16
+
+// hiddenSlice is the width of one slice of the MLP's hidden layer in a
+// generated token (see tokenJob): about genBlock multiply-adds in each of
+// its two products, whole panels, and at most maxSlices slices, so that
+// adding the partial products stays short.
+func hiddenSlice(C, pw int) int {
+	w := max(genBlock/C, (4*C+maxSlices-1)/maxSlices)
+	return max(pw, (w+pw-1)/pw*pw)
+}
+
+// addParts sets x += b + Σᵢ part[i] over n partial products of width C,
+// added in order.
+func addParts(x, b, part []float32, n, C int) {
+	acc := part[:C]
+	for i := 1; i < n; i++ {
+		kernels.Add(acc, acc, part[i*C:(i+1)*C])
+	}
+	kernels.Add(acc, acc, b)
+	kernels.Add(x, x, acc)
 }
 
 // token runs the blocks for the one token whose embedding is in s.x, at
@@ -176,6 +181,8 @@ func (s *State) token(p *packedWeights, pos int) {
 	pw := p.layers[0].qkv.PanelWidth()
 	s.tpos = pos
 	s.fusedQKV = hs%pw == 0
+	s.hid = hiddenSlice(C, pw)
+	slices := (4*C + s.hid - 1) / s.hid
 	x, ln := s.x[:C], s.ln[:C]
 	j := &s.tj
 	for l := range m.layers {
@@ -183,15 +190,14 @@ func (s *State) token(p *packedWeights, pos int) {
 		*j = tokenJob{s: s, pl: &p.layers[l], w: w, kc: s.k[l], vc: s.v[l]}
 		layerNormRows(ln, x, w.ln1w.Data(a), w.ln1b.Data(a), 1, C)
 		if !s.fusedQKV {
-			kernels.Parallel(3*C, grainCols(C, pw), s.tf.qkv)
+			g := max(1, genBlock/C)
+			kernels.Parallel(3*C, max(pw, (g+pw-1)/pw*pw), s.tf.qkv)
 		}
-		// Heads per chunk: about genBlock multiply-adds of QKV and attention.
-		hw := 3*hs*C + 2*(pos+1)*hs
-		kernels.Parallel(NH, max(1, genBlock/hw), s.tf.heads)
-		kernels.Parallel(C, grainCols(C, pw), s.tf.proj)
+		kernels.Parallel(NH, 1, s.tf.heads)
+		addParts(x, w.projb.Data(a), s.part, NH, C)
 		layerNormRows(ln, x, w.ln2w.Data(a), w.ln2b.Data(a), 1, C)
-		kernels.Parallel(4*C, grainCols(C, pw), s.tf.fc)
-		kernels.Parallel(C, grainCols(4*C, pw), s.tf.fcproj)
+		kernels.Parallel(slices, 1, s.tf.mlp)
+		addParts(x, w.fcpjb.Data(a), s.part, slices, C)
 	}
 	*j = tokenJob{}
 }

@@ -54,9 +54,11 @@ type State struct {
 
 	tj       tokenJob // one generated token's parallel phases (see token)
 	tf       tokenFns
-	tpos     int     // the token's position
-	fusedQKV bool    // each head computes its own q, k, v columns
-	scale    float32 // 1/√hs
+	tpos     int       // the token's position
+	hid      int       // width of a slice of the MLP's hidden layer
+	part     []float32 // (max(NH, slices),C) partial products of a token
+	fusedQKV bool      // each head computes its own q, k, v columns
+	scale    float32   // 1/√hs
 
 	win *winScratch // ScoreSequence's batched windows, allocated on first use
 
@@ -83,7 +85,8 @@ func (m *Model) newState() *State {
 		s.k[l] = make([]float32, T*C)
 		s.v[l] = make([]float32, T*C)
 	}
-	s.tf = tokenFns{heads: s.tj.heads, qkv: s.tj.qkv, proj: s.tj.proj, fc: s.tj.fc, fcproj: s.tj.fcproj}
+	s.tf = tokenFns{heads: s.tj.heads, qkv: s.tj.qkv, mlp: s.tj.mlp}
+	s.part = make([]float32, max(m.cfg.Heads, maxSlices)*C)
 	s.scale = float32(1 / math.Sqrt(float64(C/m.cfg.Heads)))
 	s.grow(1)
 	return s

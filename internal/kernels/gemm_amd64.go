@@ -176,14 +176,14 @@ const gemvPanelPrefetch = 2048
 
 // gemvPanelsAsm wraps a gemvPanels kernel of nr-wide panels as a
 // gemmImpl.gemvPanels, with the bounds checks the assembly does not do.
-func gemvPanelsAsm(nr int, f func(k int, x, b *float32, np int, y *float32, pf int)) func(x, b []float32, np int, y []float32) {
-	return func(x, b []float32, np int, y []float32) {
+func gemvPanelsAsm(nr int, f func(k int, x, b *float32, np int, y *float32, pf, ldp int)) func(x, b []float32, np, ldp int, y []float32) {
+	return func(x, b []float32, np, ldp int, y []float32) {
 		k := len(x)
 		if k == 0 || np == 0 {
 			return
 		}
-		_ = b[np*k*nr-1]
+		_ = b[(np-1)*ldp+k*nr-1]
 		_ = y[np*nr-1]
-		f(k, &x[0], &b[0], np, &y[0], gemvPanelPrefetch)
+		f(k, &x[0], &b[0], np, &y[0], gemvPanelPrefetch, ldp)
 	}
 }

@@ -67,7 +67,7 @@ func TestGemvPacked(t *testing.T) {
 			for j := range whole {
 				whole[j] = float32(math.NaN()) // every element must be written
 			}
-			GemvPacked(whole, x, bias, &pb, 0, n)
+			GemvPacked(whole, x, bias, &pb, 0, 0, n)
 			checkGuard(t, name, whole)
 			for j, g := range whole {
 				if d := math.Abs(float64(g) - want[j]); !(d <= bound[j]) {
@@ -84,7 +84,7 @@ func TestGemvPacked(t *testing.T) {
 					for j := range y {
 						y[j] = sentinel
 					}
-					GemvPacked(y, x, bias, &pb, lo, hi)
+					GemvPacked(y, x, bias, &pb, 0, lo, hi)
 					for j := range y {
 						if (j < lo || j >= hi) && math.Float32bits(y[j]) != math.Float32bits(sentinel) {
 							t.Fatalf("%s: range [%d,%d) wrote y[%d]", name, lo, hi, j)
@@ -95,6 +95,29 @@ func TestGemvPacked(t *testing.T) {
 				for j := range split {
 					if math.Float32bits(split[j]) != math.Float32bits(whole[j]) {
 						t.Fatalf("%s: ranges of %d: y[%d] = %v, one call %v", name, step, j, split[j], whole[j])
+					}
+				}
+			}
+			// Ranges of rows: partial products of slices of x, across k
+			// blocks, each against the reference of its rows.
+			for _, rows := range [][2]int{{0, k / 2}, {k / 2, k}, {k / 3, k - k/5}, {k - 1, k}, {3, 3}} {
+				p0, p1 := rows[0], rows[1]
+				if p0 > p1 || p1 > k {
+					continue
+				}
+				y := guarded(n)
+				GemvPacked(y, x[p0:p1], nil, &pb, p0, 0, n)
+				checkGuard(t, name, y)
+				var sub []float32 // B from row p0 of op(B)
+				if transB {
+					sub = b[p0:]
+				} else {
+					sub = b[p0*ldb:]
+				}
+				want, bound := gemvPackedRef(x[p0:p1], nil, transB, p1-p0, n, sub, ldb)
+				for j, g := range y {
+					if d := math.Abs(float64(g) - want[j]); !(d <= bound[j]) {
+						t.Fatalf("%s rows [%d,%d): y[%d] = %v, want %v (error %g > bound %g)", name, p0, p1, j, g, want[j], d, bound[j])
 					}
 				}
 			}
@@ -112,11 +135,11 @@ func TestGemvPackedPanics(t *testing.T) {
 		x, y   []float32
 		lo, hi int
 	}{
-		{"x too short", make([]float32, 63), make([]float32, 64), 0, 64},
 		{"y too short", make([]float32, 64), make([]float32, 63), 0, 64},
 		{"lo unaligned", make([]float32, 64), make([]float32, 64), 1, 64},
 		{"hi unaligned", make([]float32, 64), make([]float32, 64), 0, nr + 1},
 		{"hi past n", make([]float32, 64), make([]float32, 65), 0, 65},
+		{"x too long", make([]float32, 65), make([]float32, 64), 0, 64},
 	} {
 		func() {
 			defer func() {
@@ -124,7 +147,7 @@ func TestGemvPackedPanics(t *testing.T) {
 					t.Errorf("%s: no panic", c.name)
 				}
 			}()
-			GemvPacked(c.y, c.x, nil, &pb, c.lo, c.hi)
+			GemvPacked(c.y, c.x, nil, &pb, 0, c.lo, c.hi)
 		}()
 	}
 }
@@ -137,7 +160,7 @@ func TestGemvPackedAllocs(t *testing.T) {
 	var pb PackedB
 	pb.Pack(true, 1024, 250, randSlice(r, 1024*250, -1, 1), 1024)
 	x, y := randSlice(r, 1024, -1, 1), make([]float32, 250)
-	if n := testing.AllocsPerRun(20, func() { GemvPacked(y, x, nil, &pb, 0, 250) }); n > 0 {
+	if n := testing.AllocsPerRun(20, func() { GemvPacked(y, x, nil, &pb, 0, 0, 250) }); n > 0 {
 		t.Errorf("%.1f allocations per call", n)
 	}
 }
@@ -158,7 +181,7 @@ func BenchmarkGemvPacked(b *testing.B) {
 		}
 		b.Run(fmt.Sprintf("packed/%dx%d", k, n), func(b *testing.B) {
 			for b.Loop() {
-				GemvPacked(y, x, nil, &pb, 0, n)
+				GemvPacked(y, x, nil, &pb, 0, 0, n)
 			}
 			gb(b)
 		})

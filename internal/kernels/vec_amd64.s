@@ -1789,15 +1789,19 @@ gemvT4AVX2_end:
 	RET
 
 // func gemvPanelsAVX2
-TEXT ·gemvPanelsAVX2(SB), NOSPLIT, $0-48
+TEXT ·gemvPanelsAVX2(SB), NOSPLIT, $0-56
 	MOVQ x+8(FP), SI
-	MOVQ b+16(FP), R8
+	MOVQ b+16(FP), R12
 	MOVQ np+24(FP), R15
 	MOVQ y+32(FP), DI
 	MOVQ pf+40(FP), R13
+	MOVQ ldp+48(FP), R14
+	SHLQ $2, R14
 gemvPanelsAVX2_panel:
 	TESTQ R15, R15
 	JEQ gemvPanelsAVX2_end
+	MOVQ R12, R8
+	ADDQ R14, R12
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -3773,15 +3777,19 @@ gemvT4AVX512_end:
 	RET
 
 // func gemvPanelsAVX512
-TEXT ·gemvPanelsAVX512(SB), NOSPLIT, $0-48
+TEXT ·gemvPanelsAVX512(SB), NOSPLIT, $0-56
 	MOVQ x+8(FP), SI
-	MOVQ b+16(FP), R8
+	MOVQ b+16(FP), R12
 	MOVQ np+24(FP), R15
 	MOVQ y+32(FP), DI
 	MOVQ pf+40(FP), R13
+	MOVQ ldp+48(FP), R14
+	SHLQ $2, R14
 gemvPanelsAVX512_panel:
 	TESTQ R15, R15
 	JEQ gemvPanelsAVX512_end
+	MOVQ R12, R8
+	ADDQ R14, R12
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2

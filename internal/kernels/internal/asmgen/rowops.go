@@ -509,10 +509,11 @@ func (g *gen) lstmBack(set bool) {
 	g.ret()
 }
 
-// gemvPanels: y[j] += Σₚ x[p]·b[q·k·nr + p·nr + j−q·nr] for the np column
-// micro-panels q of a packed k block (PackedB's layout: panel q is k rows
-// of nr = two vectors, one panel after the other), so the weights stream
-// through one sequential read. Four sets of two accumulators take the rows
+// gemvPanels: y[q·nr+j] += Σₚ x[p]·b[q·ldp + p·nr + j], p < k, j < nr, for
+// np column micro-panels q of a packed k block (PackedB's layout: panel q
+// is kcur rows of nr = two vectors, ldp = kcur·nr floats after panel q−1;
+// b may point at a later row than the block's first). With k = kcur the
+// panels are one sequential read. Four sets of two accumulators take the rows
 // p in turn (p mod 4), added as (s₀+s₁)+(s₂+s₃) before y. The loop
 // prefetches pf bytes ahead of the panel row it reads.
 func (g *gen) gemvPanels() {
@@ -520,16 +521,20 @@ func (g *gen) gemvPanels() {
 	R := s.r
 	vb := s.vb()
 	row := 2 * vb // bytes of one panel row
-	g.text("gemvPanels", "48")
+	g.text("gemvPanels", "56")
 	g.w("MOVQ x+8(FP), SI")
-	g.w("MOVQ b+16(FP), R8")
+	g.w("MOVQ b+16(FP), R12")
 	g.w("MOVQ np+24(FP), R15")
 	g.w("MOVQ y+32(FP), DI")
 	g.w("MOVQ pf+40(FP), R13")
+	g.w("MOVQ ldp+48(FP), R14")
+	g.w("SHLQ $2, R14")
 	l := "gemvPanels" + s.suffix
 	g.label(l + "_panel")
 	g.w("TESTQ R15, R15")
 	g.w("JEQ %s_end", l)
+	g.w("MOVQ R12, R8")
+	g.w("ADDQ R14, R12")
 	for i := 0; i < 8; i++ {
 		g.zero(R(i))
 	}
