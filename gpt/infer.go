@@ -2,7 +2,6 @@ package gpt
 
 import (
 	"github.com/autoreg/autoreg/internal/kernels"
-	"github.com/autoreg/autoreg/nn"
 )
 
 // Inference reads the weights of the linear layers from a copy packed into
@@ -116,7 +115,7 @@ func (j *tokenJob) heads(lo, hi int) {
 		// scores = scale·K[0:end]·q, y = Vᵀ·softmax(scores): two
 		// matrix-vector products over the cache rows (stride C).
 		kernels.Sgemm(false, true, 1, end, hs, s.scale, qkv[h*hs:h*hs+hs], hs, j.kc[h*hs:], C, 0, sc, end)
-		nn.SoftmaxRow(sc)
+		kernels.Softmax(sc, sc, 1, end) // one row: vector max and exp-sum
 		kernels.Sgemm(false, false, 1, hs, end, 1, sc, end, j.vc[h*hs:], C, 0, y, hs)
 		kernels.GemvPacked(s.part[h*C:(h+1)*C], y, nil, &j.pl.proj, h*hs, 0, C)
 	}
