@@ -112,6 +112,7 @@ func (m *Model) Forward(x, y []int32, B, T int, rng *rand.Rand) (sum float64, n 
 	if T < 1 || T > m.cfg.Context || B < 1 || len(x) < B*T || len(y) < B*T {
 		panic(fmt.Sprintf("gpt: Forward: B=%d T=%d with %d inputs, %d targets, context %d", B, T, len(x), len(y), m.cfg.Context))
 	}
+	m.ParamsChanged() // training is about to change the weights
 	s := m.acts(B, T)
 	a := m.arena
 	C, V, NH, N := m.cfg.Dim, m.V, m.cfg.Heads, B*T
@@ -176,6 +177,7 @@ func (m *Model) Backward(scale float32) {
 		panic("gpt: Backward without Forward")
 	}
 	s.ready = false
+	m.ParamsChanged() // an optimizer step follows
 	a := m.arena
 	B, T := s.B, s.T
 	C, V, NH, N := m.cfg.Dim, m.V, m.cfg.Heads, B*T

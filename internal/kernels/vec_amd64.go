@@ -99,6 +99,18 @@ func gemvT4AVX2(k int, x, b *float32, ldb, groups int, out *float32, pf int)
 //go:noescape
 func gemvT4AVX512(k int, x, b *float32, ldb, groups int, out *float32, pf int)
 
+// gemvPanelsAVX2 adds Σₚ x[p]·b[q·ldp + p·16 + j], p < k, to y[q·16 + j]
+// for np packed column panels q, j < 16 (see gemmImpl.gemvPanels),
+// prefetching pf bytes ahead.
+//
+//go:noescape
+func gemvPanelsAVX2(k int, x, b *float32, np int, y *float32, pf, ldp int)
+
+// gemvPanelsAVX512 is gemvPanelsAVX2 for panels of 32 columns.
+//
+//go:noescape
+func gemvPanelsAVX512(k int, x, b *float32, np int, y *float32, pf, ldp int)
+
 // gemvNAccAVX2 adds Σₚ x[p]·b[p·ldb+j], p < k, to acc[j] for j < w.
 //
 //go:noescape

@@ -585,3 +585,78 @@ func (g *gen) lstmBack(set bool) {
 	g.label(l + "_done")
 	g.ret()
 }
+
+// gemvPanels: y[q·nr+j] += Σₚ x[p]·b[q·ldp + p·nr + j], p < k, j < nr, for
+// np column micro-panels q of a packed k block (PackedB's layout: panel q
+// is kcur rows of nr = two vectors, ldp = kcur·nr floats after panel q−1;
+// b may point at a later row than the block's first). With k = kcur the
+// panels are one sequential read. Four sets of two accumulators take the rows
+// p in turn (p mod 4), added as (s₀+s₁)+(s₂+s₃) before y. The loop
+// prefetches pf bytes ahead of the panel row it reads.
+func (g *gen) gemvPanels() {
+	s := g.s
+	R := s.r
+	vb := s.vb()
+	row := 2 * vb // bytes of one panel row
+	g.text("gemvPanels", "56")
+	g.w("MOVQ x+8(FP), SI")
+	g.w("MOVQ b+16(FP), R12")
+	g.w("MOVQ np+24(FP), R15")
+	g.w("MOVQ y+32(FP), DI")
+	g.w("MOVQ pf+40(FP), R13")
+	g.w("MOVQ ldp+48(FP), R14")
+	g.w("SHLQ $2, R14")
+	l := "gemvPanels" + s.suffix
+	g.label(l + "_panel")
+	g.w("TESTQ R15, R15")
+	g.w("JEQ %s_end", l)
+	g.w("MOVQ R12, R8")
+	g.w("ADDQ R14, R12")
+	for i := 0; i < 8; i++ {
+		g.zero(R(i))
+	}
+	g.w("MOVQ k+0(FP), CX")
+	g.w("XORQ DX, DX")
+	g.label(l + "_loop4")
+	g.w("CMPQ CX, $4")
+	g.w("JLT %s_loop1", l)
+	for off := 0; off < 4*row; off += 64 {
+		g.w("PREFETCHT0 %d(R8)(R13*1)", off)
+	}
+	for u := 0; u < 4; u++ {
+		g.w("VBROADCASTSS %d(SI)(DX*1), %s", 4*u, R(8+u))
+	}
+	for u := 0; u < 4; u++ {
+		for v := 0; v < 2; v++ {
+			g.w("VFMADD231PS %d(R8), %s, %s", u*row+v*vb, R(8+u), R(2*u+v))
+		}
+	}
+	g.w("ADDQ $16, DX")
+	g.w("ADDQ $%d, R8", 4*row)
+	g.w("SUBQ $4, CX")
+	g.w("JMP %s_loop4", l)
+	g.label(l + "_loop1")
+	g.w("TESTQ CX, CX")
+	g.w("JEQ %s_done", l)
+	g.w("VBROADCASTSS (SI)(DX*1), %s", R(8))
+	for v := 0; v < 2; v++ {
+		g.w("VFMADD231PS %d(R8), %s, %s", v*vb, R(8), R(v))
+	}
+	g.w("ADDQ $4, DX")
+	g.w("ADDQ $%d, R8", row)
+	g.w("DECQ CX")
+	g.w("JMP %s_loop1", l)
+	g.label(l + "_done")
+	for v := 0; v < 2; v++ {
+		g.w("VADDPS %s, %s, %s", R(2+v), R(v), R(v))
+		g.w("VADDPS %s, %s, %s", R(6+v), R(4+v), R(4+v))
+		g.w("VADDPS %s, %s, %s", R(4+v), R(v), R(v))
+		g.w("VADDPS %d(DI), %s, %s", v*vb, R(v), R(v))
+		g.w("VMOVUPS %s, %d(DI)", R(v), v*vb)
+	}
+	g.w("ADDQ $%d, DI", row)
+	g.w("DECQ R15")
+	g.w("JMP %s_panel", l)
+	g.label(l + "_end")
+	g.ret()
+}

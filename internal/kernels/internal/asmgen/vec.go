@@ -520,6 +520,7 @@ func (g *gen) all() {
 	})
 
 	g.gemvT4()
+	g.gemvPanels()
 	g.lstmBack(false)
 	g.lstmBack(true)
 	g.gemvN()
