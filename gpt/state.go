@@ -45,6 +45,7 @@ type State struct {
 	qkv                    []float32 // (rows,3C)
 	fch                    []float32 // (rows,4C)
 	scores                 []float32 // (rows,Context)
+	attP                   []float32 // (NH,n,n) probabilities of a batch from position 0
 	logits                 []float32 // (rows,V)
 	reenc                  []autoreg.Token
 	last, logp             []float32 // (V): logits and log-probs of the last position
@@ -228,12 +229,10 @@ func (s *State) forward(xs []autoreg.Token, all bool) {
 	}
 	m, a := s.m, s.m.arena
 	C, NH, V := m.cfg.Dim, m.cfg.Heads, m.V
-	hs := C / NH
 	p := m.packed()
 	x, n, pos := s.embed(xs)
 	wte := m.wte.Data(a)
 	ln, qkv, atty, tmp, fch := s.ln[:n*C], s.qkv[:n*3*C], s.atty[:n*C], s.tmp[:n*C], s.fch[:n*4*C]
-	end := pos + n
 	for l := range m.layers {
 		if n == 1 {
 			s.token(p, pos)
@@ -247,16 +246,14 @@ func (s *State) forward(xs []autoreg.Token, all bool) {
 			copy(kc[(pos+i)*C:(pos+i+1)*C], qkv[i*3*C+C:i*3*C+2*C])
 			copy(vc[(pos+i)*C:(pos+i+1)*C], qkv[i*3*C+2*C:i*3*C+3*C])
 		}
-		for h := range NH {
-			q := qkv[h*hs:]
-			sc := s.scores[:n*end]
-			kernels.Sgemm(false, true, n, end, hs, s.scale, q, 3*C, kc[h*hs:], C, 0, sc, end)
-			for i := range n {
-				row := sc[i*end : (i+1)*end]
-				nn.SoftmaxRow(row[:pos+i+1])
-				clear(row[pos+i+1:])
-			}
-			kernels.Sgemm(false, false, n, hs, end, 1, sc, end, vc[h*hs:], C, 0, atty[h*hs:], C)
+		if pos == 0 {
+			// A batch from the window's start (a prompt, a re-encoded
+			// window): causal attention over its own rows, the fused
+			// kernel of training.
+			tensor.Grow(&s.attP, NH*n*n)
+			kernels.AttentionForward(atty, s.attP, qkv, 1, n, C, NH)
+		} else {
+			s.attendCache(qkv, atty, kc, vc, n, pos)
 		}
 		linearPacked(tmp, atty, &pl.proj, w.projb.Data(a), n)
 		kernels.Add(x, x, tmp)
@@ -276,6 +273,25 @@ func (s *State) forward(xs []autoreg.Token, all bool) {
 	nn.LinearForward(logits, ln[:rows*C], wte, nil, rows, C, V)
 	copy(s.last, logits[(rows-1)*V:])
 	s.haveLogp = false
+}
+
+// attendCache runs the attention of n new rows (at positions pos.., their
+// keys and values already in the caches kc, vc) over the cache.
+func (s *State) attendCache(qkv, atty, kc, vc []float32, n, pos int) {
+	C, NH := s.m.cfg.Dim, s.m.cfg.Heads
+	hs := C / NH
+	end := pos + n
+	for h := range NH {
+		q := qkv[h*hs:]
+		sc := s.scores[:n*end]
+		kernels.Sgemm(false, true, n, end, hs, s.scale, q, 3*C, kc[h*hs:], C, 0, sc, end)
+		for i := range n {
+			row := sc[i*end : (i+1)*end]
+			nn.SoftmaxRow(row[:pos+i+1])
+			clear(row[pos+i+1:])
+		}
+		kernels.Sgemm(false, false, n, hs, end, 1, sc, end, vc[h*hs:], C, 0, atty[h*hs:], C)
+	}
 }
 
 // embed appends xs to the window (which must have room) and writes the

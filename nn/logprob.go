@@ -47,19 +47,7 @@ func LogProbRow(x []float32, t int, scratch []float32) float64 {
 }
 
 // SoftmaxRow replaces x by softmax(x) (float32 sum, shifted by the
-// maximum): one attention row.
+// maximum): one attention row, on the vector kernels (kernels.Softmax).
 func SoftmaxRow(x []float32) {
-	mx := x[0]
-	for _, v := range x[1:] {
-		mx = max(mx, v)
-	}
-	for i := range x {
-		x[i] -= mx
-	}
-	kernels.Exp(x, x)
-	var s float32
-	for _, v := range x {
-		s += v
-	}
-	kernels.Scale(1/s, x)
+	kernels.Softmax(x, x, 1, len(x))
 }

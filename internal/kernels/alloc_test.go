@@ -23,6 +23,11 @@ func TestNoAllocs(t *testing.T) {
 	tgt := []int32{3}
 	xs := make([]float32, 4*C)
 	big, bigOut := randSlice(r, 3*elemGrain+5, -3, 3), make([]float32, 3*elemGrain+5)
+	// A 64-token window of a 4-head, 256-wide model (generation re-encodes
+	// it through the attention kernel).
+	const aT, aC, aNH = 64, 256, 4
+	qkv, att, aout := randSlice(r, aT*3*aC, -1, 1), make([]float32, aNH*aT*aT), make([]float32, aT*aC)
+	dqkv := make([]float32, len(qkv))
 	forEachPath(t, func(t *testing.T, p path) {
 		for _, c := range []struct {
 			name string
@@ -44,6 +49,8 @@ func TestNoAllocs(t *testing.T) {
 			{"LSTMCell", func() { LSTMCell(hh, cc, tc, gates, cp, 1, H) }},
 			{"GRUCell", func() { GRUCell(hh, gates[:3*H], gates[:3*H], gates[H:], cp, 1, H) }},
 			{"Dot", func() { _ = Dot(x, x) }},
+			{"AttentionForward", func() { AttentionForward(aout, att, qkv, 1, aT, aC, aNH) }},
+			{"AttentionBackward", func() { AttentionBackward(dqkv, aout, qkv, att, 1, aT, aC, aNH, 0) }},
 		} {
 			c.f()
 			if n := testing.AllocsPerRun(10, c.f); n > 0 {

@@ -3,6 +3,7 @@ package kernels
 import (
 	"fmt"
 	"math"
+	"sync"
 )
 
 // Causal multi-head self-attention (Vaswani et al. 2017) over packed
@@ -31,16 +32,14 @@ import (
 //	att  (B,NH,T,T)   probabilities, zero above the diagonal
 
 // AttentionForward computes the attention output into out and saves the
-// probabilities in att.
+// probabilities in att. It allocates nothing in steady state (generation
+// re-encodes its window through it).
 func AttentionForward(out, att, qkv []float32, B, T, C, NH int) {
 	checkAttention("AttentionForward", len(out), len(att), len(qkv), B, T, C, NH)
-	Parallel(B*NH, attnGrain(B*NH), func(lo, hi int) {
-		w := newAttnWork(bestGemm(), T, C/NH)
-		for bh := lo; bh < hi; bh++ {
-			w.forward(out, att, qkv, bh/NH, bh%NH, T, C, NH)
-		}
-		w.release()
-	})
+	j := attnJobPool.Get().(*attnJob)
+	j.out, j.att, j.qkv, j.T, j.C, j.NH = out, att, qkv, T, C, NH
+	Parallel(B*NH, attnGrain(B*NH), j.fwd)
+	j.release()
 }
 
 // AttentionBackward sets dqkv = beta·dqkv + the gradient of AttentionForward
@@ -56,13 +55,48 @@ func AttentionBackward(dqkv, dout, qkv, att []float32, B, T, C, NH int, beta flo
 	if beta != 0 && beta != 1 {
 		panic(fmt.Sprintf("kernels: AttentionBackward: beta %v, want 0 or 1", beta))
 	}
-	Parallel(B*NH, attnGrain(B*NH), func(lo, hi int) {
-		w := newAttnWork(bestGemm(), T, C/NH)
-		for bh := lo; bh < hi; bh++ {
-			w.backward(dqkv, dout, qkv, att, bh/NH, bh%NH, T, C, NH, beta)
-		}
-		w.release()
-	})
+	j := attnJobPool.Get().(*attnJob)
+	j.dqkv, j.out, j.qkv, j.att, j.T, j.C, j.NH, j.beta = dqkv, dout, qkv, att, T, C, NH, beta
+	Parallel(B*NH, attnGrain(B*NH), j.bwd)
+	j.release()
+}
+
+// attnJob holds one call's operands, so the functions handed to Parallel
+// are long-lived method values (no allocation per call).
+type attnJob struct {
+	out, att, qkv, dqkv []float32 // out is dout for the backward pass
+	T, C, NH            int
+	beta                float32
+	fwd, bwd            func(lo, hi int)
+}
+
+var attnJobPool = sync.Pool{New: func() any {
+	j := new(attnJob)
+	j.fwd, j.bwd = j.forward, j.backward
+	return j
+}}
+
+func (j *attnJob) release() {
+	*j = attnJob{fwd: j.fwd, bwd: j.bwd}
+	attnJobPool.Put(j)
+}
+
+// forward runs heads [lo, hi) (index b·NH + h) of the forward pass.
+func (j *attnJob) forward(lo, hi int) {
+	w := newAttnWork(bestGemm(), j.T, j.C/j.NH)
+	for bh := lo; bh < hi; bh++ {
+		w.forward(j.out, j.att, j.qkv, bh/j.NH, bh%j.NH, j.T, j.C, j.NH)
+	}
+	w.release()
+}
+
+// backward runs heads [lo, hi) of the backward pass.
+func (j *attnJob) backward(lo, hi int) {
+	w := newAttnWork(bestGemm(), j.T, j.C/j.NH)
+	for bh := lo; bh < hi; bh++ {
+		w.backward(j.dqkv, j.out, j.qkv, j.att, bh/j.NH, bh%j.NH, j.T, j.C, j.NH, j.beta)
+	}
+	w.release()
 }
 
 // attnGrain is the number of heads per worker hand-off: about eight
@@ -92,6 +126,8 @@ type attnWork struct {
 	dS     []float32 // T×T
 }
 
+// newAttnWork returns a pooled scratch for heads of T positions and hs
+// channels on path im.
 func newAttnWork(im *gemmImpl, T, hs int) *attnWork {
 	mr, nr := im.mr, im.nr
 	ntp := (T + nr - 1) / nr * nr * hs
@@ -100,11 +136,19 @@ func newAttnWork(im *gemmImpl, T, hs int) *attnWork {
 	buf := getBuf(ntp + nhp + nap + mr*nr + T*T)
 	s := *buf
 	o := ntp + nhp + nap
-	return &attnWork{im: im, buf: buf, tp: s[:ntp:ntp], hp: s[ntp : ntp+nhp : ntp+nhp],
+	w := attnWorkPool.Get().(*attnWork)
+	*w = attnWork{im: im, buf: buf, tp: s[:ntp:ntp], hp: s[ntp : ntp+nhp : ntp+nhp],
 		ap: s[ntp+nhp : o : o], tile: s[o : o+mr*nr : o+mr*nr], dS: s[o+mr*nr : o+mr*nr+T*T]}
+	return w
 }
 
-func (w *attnWork) release() { putBuf(w.buf) }
+var attnWorkPool = sync.Pool{New: func() any { return new(attnWork) }}
+
+func (w *attnWork) release() {
+	putBuf(w.buf)
+	*w = attnWork{}
+	attnWorkPool.Put(w)
+}
 
 // packPanels packs op(B) (k×n) into nr-wide micro-panels of k rows each:
 // panel q at dst[q*k*nr:], its row p at +p*nr, zero-padded past n. B is
