@@ -65,11 +65,12 @@ func init() {
 		f(fmt.Sprintf("t%d", 15-2*i), c)
 	}
 	f("twenty", 20)
+	f("hundred", 100)
 	f("mtwenty", -20)
-	f("geluC", 0.044715)
-	f("gelu3C", 3*0.044715)
 	f("geluM2S", -2*0.7978845608028654)
 	f("gelu2S", 2*0.7978845608028654)
+	f("geluB", -2*0.7978845608028654*0.044715)
+	f("gelu6SC", 6*0.7978845608028654*0.044715)
 	defConst("i127", 127)
 	defConst("abs", 0x7fffffff)
 	defConst("sign", 0x80000000)
@@ -159,6 +160,33 @@ func (g *gen) exp(X, t1, t2, t3, t4 string) {
 	g.w("VANDPS %s, %s, %s", t1, X, X)
 	g.w("VCMPPS $3, %s, %s, %s", t4, t4, t1)
 	g.w("VBLENDVPS %s, %s, %s, %s", t1, t4, X, X)
+}
+
+// expFast is exp for a caller that needs no special cases: a NaN argument
+// may give any value. On AVX-512 it rounds with VRNDSCALEPS and scales with
+// VSCALEFPS (which over- and underflows as IEEE does, subnormals included);
+// with clamp it first clamps the argument to ±100 (so ±Inf give +Inf and
+// 0), without, the argument must be finite. The reduction and the
+// polynomial are exp's, so the error bound is exp's. AVX2 uses exp.
+func (g *gen) expFast(X, t1, t2, t3, t4 string, clamp bool) {
+	if !g.s.z {
+		g.exp(X, t1, t2, t3, t4)
+		return
+	}
+	if clamp {
+		// VRANGEPS imm 2: the operand of smaller magnitude, with the sign
+		// of X: X clamped to [−100, 100] in one operation.
+		g.w("VRANGEPS $2, %s, %s, %s", c("hundred"), X, X)
+	}
+	g.w("VMULPS %s, %s, %s", c("log2e"), X, t1)
+	g.w("VRNDSCALEPS $0, %s, %s", t1, t1)
+	g.w("VFNMADD231PS %s, %s, %s", c("ln2hi"), t1, X)
+	g.w("VFNMADD231PS %s, %s, %s", c("ln2lo"), t1, X)
+	g.w("VMOVUPS %s, %s", c("p7"), t2)
+	for i := 6; i >= 0; i-- {
+		g.w("VFMADD213PS %s, %s, %s", c(fmt.Sprintf("p%d", i)), X, t2)
+	}
+	g.w("VSCALEFPS %s, %s, %s", t1, t2, X)
 }
 
 // hsum leaves the sum of register i's lanes in the low lane of X(i), in a
@@ -292,12 +320,15 @@ func (g *gen) all() {
 	})
 	g.elementwise("gelu", func() {
 		// x·σ(2z) = x / (1 + e^(−2z)), z = √(2/π)(x + 0.044715x³)
+		// −2z = x·(a + b·x²), a = −2√(2/π), b = a·0.044715: three roundings
+		// (the test's bound allows for three), one operation fewer than
+		// via x³.
 		g.w("VMOVAPS %s, %s", R(0), R(5))
 		g.w("VMULPS %s, %s, %s", R(5), R(5), R(6))
-		g.w("VMULPS %s, %s, %s", R(5), R(6), R(6))
-		g.w("VFMADD132PS %s, %s, %s", c("geluC"), R(5), R(6))
-		g.w("VMULPS %s, %s, %s", c("geluM2S"), R(6), R(0))
-		g.exp(R(0), R(1), R(2), R(3), R(4))
+		g.w("VMOVUPS %s, %s", c("geluB"), R(0))
+		g.w("VFMADD213PS %s, %s, %s", c("geluM2S"), R(6), R(0))
+		g.w("VMULPS %s, %s, %s", R(5), R(0), R(0))
+		g.expFast(R(0), R(1), R(2), R(3), R(4), true)
 		g.w("VADDPS %s, %s, %s", c("one"), R(0), R(0))
 		g.w("VDIVPS %s, %s, %s", R(0), R(5), R(0))
 	})
@@ -611,21 +642,21 @@ func (g *gen) geluBackward(set bool) {
 		g.w("VMAXPS %s, %s, %s", R(0), R(6), R(0))
 		g.w("VMOVAPS %s, %s", R(0), R(5))
 		g.w("VMULPS %s, %s, %s", R(5), R(5), R(6)) // x²
-		g.w("VMULPS %s, %s, %s", R(5), R(6), R(7)) // x³
-		g.w("VFMADD132PS %s, %s, %s", c("geluC"), R(5), R(7))
-		g.w("VMULPS %s, %s, %s", c("geluM2S"), R(7), R(0))
-		g.exp(R(0), R(1), R(2), R(3), R(4))
+		g.w("VMOVUPS %s, %s", c("geluB"), R(0))
+		g.w("VFMADD213PS %s, %s, %s", c("geluM2S"), R(6), R(0))
+		g.w("VMULPS %s, %s, %s", R(5), R(0), R(0)) // −2z, |−2z| ≤ 604
+		g.expFast(R(0), R(1), R(2), R(3), R(4), false)
 		g.w("VADDPS %s, %s, %s", c("one"), R(0), R(0))
 		g.w("VMOVUPS %s, %s", c("one"), R(7))
 		g.w("VDIVPS %s, %s, %s", R(0), R(7), R(0)) // s = σ(2z)
+		// gelu' = s + s·(1−s)·x·(2√(2/π) + 6√(2/π)·0.044715·x²)
 		g.w("VSUBPS %s, %s, %s", R(0), R(7), R(1)) // 1 − s
-		g.w("VMULPS %s, %s, %s", R(0), R(1), R(1))
-		g.w("VMULPS %s, %s, %s", R(5), R(1), R(1)) // x·s(1−s)
-		g.w("VMOVUPS %s, %s", c("gelu3C"), R(2))
-		g.w("VFMADD213PS %s, %s, %s", c("one"), R(2), R(6)) // 1 + 3c·x²
-		g.w("VMULPS %s, %s, %s", R(6), R(1), R(1))
-		g.w("VMULPS %s, %s, %s", c("gelu2S"), R(1), R(1))
-		g.w("VADDPS %s, %s, %s", R(1), R(0), R(0)) // gelu'
+		g.w("VMULPS %s, %s, %s", R(5), R(1), R(1)) // x(1−s)
+		g.w("VMOVUPS %s, %s", c("gelu6SC"), R(2))
+		g.w("VFMADD213PS %s, %s, %s", c("gelu2S"), R(6), R(2)) // z'·2
+		g.w("VMULPS %s, %s, %s", R(2), R(1), R(1))
+		g.w("VFMADD213PS %s, %s, %s", R(0), R(0), R(1)) // s + s·(…)
+		g.w("VMOVAPS %s, %s", R(1), R(0))
 		load("(DX)", R(3))
 		if set {
 			g.w("VMULPS %s, %s, %s", R(3), R(0), R(2))
