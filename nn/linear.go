@@ -54,8 +54,19 @@ func linearBackward(dinp, dweight, dbias, dout, inp, weight []float32, N, C, OC 
 // rows (contiguous reads), and the partials are added to dst in block
 // order, so the result does not depend on GOMAXPROCS.
 func ColumnSums(dst, src []float32, N, OC int) {
+	columnSumsAfter(dst, src, N, OC, nil)
+}
+
+// columnSumsAfter is ColumnSums where, when row is not nil, row(lo, hi)
+// first computes src's rows [lo, hi): a pass that produces src sums it
+// while its rows are in cache (same order of additions, same bits as
+// producing all of src first).
+func columnSumsAfter(dst, src []float32, N, OC int, row func(lo, hi int)) {
 	blocks := (N + colBlock - 1) / colBlock
 	if blocks <= 1 || N*OC < 1<<16 {
+		if row != nil {
+			row(0, N)
+		}
 		columnSums(dst, src, N, OC, 0, OC)
 		return
 	}
@@ -72,6 +83,9 @@ func ColumnSums(dst, src []float32, N, OC int) {
 			p := part[b*OC : (b+1)*OC]
 			r1 := min((b+1)*colBlock, N)
 			for r := b * colBlock; r < r1; r++ {
+				if row != nil {
+					row(r, r+1)
+				}
 				kernels.Axpy(1, src[r*OC:(r+1)*OC], p)
 			}
 		}
