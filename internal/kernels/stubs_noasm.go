@@ -12,6 +12,8 @@ var (
 
 func dotAVX2(x, y []float32) float32                     { return dotGeneric(x, y) }
 func dotAVX512(x, y []float32) float32                   { return dotGeneric(x, y) }
+func sumSq64AVX2(x []float32) float64                    { return 0 }
+func sumSq64AVX512(x []float32) float64                  { return 0 }
 func axpyAVX2(alpha float32, x, y []float32)             { axpyGeneric(alpha, x, y) }
 func axpyAVX512(alpha float32, x, y []float32)           { axpyGeneric(alpha, x, y) }
 func scaleAVX2(alpha float32, x []float32)               { scaleGeneric(alpha, x) }

@@ -65,6 +65,12 @@ func dotAVX2(x, y []float32) float32
 func dotAVX512(x, y []float32) float32
 
 //go:noescape
+func sumSq64AVX2(x []float32) float64
+
+//go:noescape
+func sumSq64AVX512(x []float32) float64
+
+//go:noescape
 func axpyAVX2(alpha float32, x, y []float32)
 
 //go:noescape

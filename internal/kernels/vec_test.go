@@ -23,6 +23,16 @@ func TestBLAS1(t *testing.T) {
 			if d := math.Abs(float64(got - want)); d > math.Sqrt(float64(max(n, 1)))*u*mag+u*abs32(want) {
 				t.Fatalf("Dot n=%d: %v, want %v", n, got, want)
 			}
+			// SumSquares: float64 sums of exact squares, against the exact
+			// sum (the squares are exact and the reference's float64 sum is
+			// itself within n·2⁻⁵³ of it: twice that bound).
+			var ss float64
+			for _, v := range x {
+				ss += float64(v) * float64(v)
+			}
+			if got := SumSquares(x); math.Abs(got-ss) > 2*float64(n)*0x1p-53*ss {
+				t.Fatalf("SumSquares n=%d: %v, want %v", n, got, ss)
+			}
 			// Axpy: at most two roundings of |y| + |αx|.
 			alpha := float32(-1.25)
 			yg := guarded(n)

@@ -462,6 +462,44 @@ func (g *gen) all() {
 	g.w("VMOVSS X0, ret+48(FP)")
 	g.ret()
 
+	// sumSq64(x) float64: Σ x² in float64 over the whole blocks of 4
+	// vectors of doubles (the caller sums the rest): four accumulators,
+	// combined in a fixed order.
+	g.text("sumSq64", "32")
+	g.w("MOVQ x_base+0(FP), SI")
+	g.w("MOVQ x_len+8(FP), CX")
+	for i := 0; i < 4; i++ {
+		g.zero(R(i))
+	}
+	dl := V / 2 // doubles per vector
+	l = "sumSq64" + s.suffix
+	g.label(l + "_loop")
+	g.w("CMPQ CX, $%d", 4*dl)
+	g.w("JLT %s_done", l)
+	for i := 0; i < 4; i++ {
+		g.w("VCVTPS2PD %d(SI), %s", i*4*dl, R(4+i))
+	}
+	for i := 0; i < 4; i++ {
+		g.w("VFMADD231PD %s, %s, %s", R(4+i), R(4+i), R(i))
+	}
+	g.w("ADDQ $%d, SI", 16*dl)
+	g.w("SUBQ $%d, CX", 4*dl)
+	g.w("JMP %s_loop", l)
+	g.label(l + "_done")
+	g.w("VADDPD %s, %s, %s", R(1), R(0), R(0))
+	g.w("VADDPD %s, %s, %s", R(3), R(2), R(2))
+	g.w("VADDPD %s, %s, %s", R(2), R(0), R(0))
+	if s.z {
+		g.w("VEXTRACTF64X4 $1, Z0, Y1")
+		g.w("VADDPD Y1, Y0, Y0")
+	}
+	g.w("VEXTRACTF128 $1, Y0, X1")
+	g.w("VADDPD X1, X0, X0")
+	g.w("VUNPCKHPD X0, X0, X1")
+	g.w("VADDSD X1, X0, X0")
+	g.w("VMOVSD X0, ret+24(FP)")
+	g.ret()
+
 	// Streaming leaves: axpy, scale, add.
 	stream := func(name, frame string, setup func(), body func(off string, load func(m, d string), store func(sr, m string))) {
 		g.text(name, frame)
