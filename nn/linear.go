@@ -82,11 +82,14 @@ func columnSumsAfter(dst, src []float32, N, OC int, row func(lo, hi int)) {
 		for b := lo; b < hi; b++ {
 			p := part[b*OC : (b+1)*OC]
 			r1 := min((b+1)*colBlock, N)
-			for r := b * colBlock; r < r1; r++ {
+			for r0 := b * colBlock; r0 < r1; r0 += colSub {
+				r2 := min(r0+colSub, r1)
 				if row != nil {
-					row(r, r+1)
+					row(r0, r2)
 				}
-				kernels.Axpy(1, src[r*OC:(r+1)*OC], p)
+				for r := r0; r < r2; r++ {
+					kernels.Axpy(1, src[r*OC:(r+1)*OC], p)
+				}
 			}
 		}
 	})
@@ -99,8 +102,13 @@ func columnSumsAfter(dst, src []float32, N, OC int, row func(lo, hi int)) {
 // training step).
 var colPool = sync.Pool{New: func() any { return new([]float32) }}
 
-// colBlock is the row block of ColumnSums.
-const colBlock = 256
+// colBlock is the row block of ColumnSums; colSub rows at a time are
+// produced by columnSumsAfter's row function (a few tens of KiB: still in
+// cache when they are summed).
+const (
+	colBlock = 256
+	colSub   = 16
+)
 
 func columnSums(dst, src []float32, N, OC, lo, hi int) {
 	d := dst[lo:hi]
