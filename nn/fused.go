@@ -43,9 +43,9 @@ func BiasResidualForward(out, res, x, bias, mask []float32, N, C int) {
 		for r := lo; r < hi; r++ {
 			o, rr, xx := out[r*C:(r+1)*C], res[r*C:(r+1)*C], x[r*C:(r+1)*C]
 			if mask == nil {
-				for j := range o {
-					o[j] = rr[j] + (xx[j] + b[j])
-				}
+				// The same two additions, vectorized.
+				kernels.Add(o, xx, b)
+				kernels.Add(o, rr, o)
 				continue
 			}
 			m := mask[r*C : (r+1)*C]
