@@ -35,7 +35,8 @@ func BiasGELUForward(out, pre, bias []float32, N, OC int) {
 // bias, dropout and the residual connection in one pass. Its backward is
 // DropoutBackward (or the identity) into the linear layer's output
 // gradient, plus the residual's pass-through; the bias gradient is the
-// column sum of that output gradient, as LinearBackward computes it.
+// column sum of that output gradient, as LinearBackward computes it. out
+// may alias res or x.
 func BiasResidualForward(out, res, x, bias, mask []float32, N, C int) {
 	grain := max(1, elemGrain/max(C, 1))
 	body := func(lo, hi int) {
@@ -43,9 +44,14 @@ func BiasResidualForward(out, res, x, bias, mask []float32, N, C int) {
 		for r := lo; r < hi; r++ {
 			o, rr, xx := out[r*C:(r+1)*C], res[r*C:(r+1)*C], x[r*C:(r+1)*C]
 			if mask == nil {
-				// The same two additions, vectorized.
-				kernels.Add(o, xx, b)
-				kernels.Add(o, rr, o)
+				// The same two additions, vectorized, through a buffer:
+				// out may alias res or x.
+				var t [256]float32
+				for j := 0; j < C; j += len(t) {
+					k := min(len(t), C-j)
+					kernels.Add(t[:k], xx[j:j+k], b[j:j+k])
+					kernels.Add(o[j:j+k], rr[j:j+k], t[:k])
+				}
 				continue
 			}
 			m := mask[r*C : (r+1)*C]

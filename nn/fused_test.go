@@ -10,7 +10,7 @@ import (
 func TestFused(t *testing.T) {
 	rng := rand.New(rand.NewPCG(31, 32))
 	for _, N := range []int{3, 300} {
-		C := 40
+		C := 300 // more than BiasResidualForward's buffer
 		x, res, bias := randSlice(rng, N*C, 1), randSlice(rng, N*C, 1), randSlice(rng, C, 1)
 
 		pre := append([]float32(nil), x...)
@@ -50,6 +50,14 @@ func TestFused(t *testing.T) {
 			for i := range got {
 				if want := res[i] + y[i]; got[i] != want || (p > 0 && m2[i] != mask[i]) {
 					t.Fatalf("BiasResidual p=%g differs at %d: %g vs %g", p, i, got[i], want)
+				}
+			}
+			// In place over the residual (gpt's scoring path).
+			inPlace := append([]float32(nil), res...)
+			BiasResidualForward(inPlace, inPlace, x, bias, mk, N, C)
+			for i := range got {
+				if inPlace[i] != got[i] {
+					t.Fatalf("BiasResidual p=%g in place differs at %d: %g vs %g", p, i, inPlace[i], got[i])
 				}
 			}
 		}
