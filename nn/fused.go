@@ -36,21 +36,23 @@ func BiasGELUForward(out, pre, bias []float32, N, OC int) {
 // DropoutBackward (or the identity) into the linear layer's output
 // gradient, plus the residual's pass-through; the bias gradient is the
 // column sum of that output gradient, as LinearBackward computes it. out
-// may alias res or x.
+// may be res or x itself (not a partial overlap).
 func BiasResidualForward(out, res, x, bias, mask []float32, N, C int) {
 	grain := max(1, elemGrain/max(C, 1))
 	body := func(lo, hi int) {
 		b := bias[:C]
 		for r := lo; r < hi; r++ {
 			o, rr, xx := out[r*C:(r+1)*C], res[r*C:(r+1)*C], x[r*C:(r+1)*C]
-			if mask == nil {
-				// The same two additions, vectorized, through a buffer:
-				// out may alias res or x.
-				var t [256]float32
-				for j := 0; j < C; j += len(t) {
-					k := min(len(t), C-j)
-					kernels.Add(t[:k], xx[j:j+k], b[j:j+k])
-					kernels.Add(o[j:j+k], rr[j:j+k], t[:k])
+			if mask == nil && (C == 0 || &o[0] != &rr[0]) {
+				// The same two additions, vectorized (the first may
+				// overwrite x, not res).
+				kernels.Add(o, xx, b)
+				kernels.Add(o, rr, o)
+				continue
+			}
+			if mask == nil { // in place over the residual
+				for j := range o {
+					o[j] = rr[j] + (xx[j] + b[j])
 				}
 				continue
 			}
