@@ -34,6 +34,8 @@ func geluAVX2(out, inp []float32)                        { geluSliceGeneric(out,
 func geluAVX512(out, inp []float32)                      { geluSliceGeneric(out, inp) }
 func geluBackwardAVX2(d, x, g []float32)                 { geluBackwardSliceGeneric(d, x, g) }
 func geluBackwardAVX512(d, x, g []float32)               { geluBackwardSliceGeneric(d, x, g) }
+func geluWithGradAVX2(out, grad, inp []float32)          { geluWithGradSliceGeneric(out, grad, inp) }
+func geluWithGradAVX512(out, grad, inp []float32)        { geluWithGradSliceGeneric(out, grad, inp) }
 func geluBackwardSetAVX2(d, x, g []float32)              { geluBackwardSetSliceGeneric(d, x, g) }
 func geluBackwardSetAVX512(d, x, g []float32)            { geluBackwardSetSliceGeneric(d, x, g) }
 

@@ -41,6 +41,12 @@ func geluBackwardAVX2(dinp, inp, dout []float32)
 func geluBackwardAVX512(dinp, inp, dout []float32)
 
 //go:noescape
+func geluWithGradAVX2(out, grad, inp []float32)
+
+//go:noescape
+func geluWithGradAVX512(out, grad, inp []float32)
+
+//go:noescape
 func geluBackwardSetAVX2(dinp, inp, dout []float32)
 
 //go:noescape

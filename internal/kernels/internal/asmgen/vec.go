@@ -336,8 +336,9 @@ func (g *gen) all() {
 	// geluBackward: dinp += gelu'(inp)·dout; geluBackwardSet: dinp =
 	// gelu'(inp)·dout (the same values as accumulating into zeros).
 	for _, set := range []bool{false, true} {
-		g.geluBackward(set)
+		g.geluBackward(set, false)
 	}
+	g.geluBackward(false, true)
 
 	// expSum: dst[i] = e^(src[i]−shift); returns Σ dst[i].
 	g.text("expSum", "60")
@@ -655,8 +656,10 @@ func (g *gen) adamW() {
 	g.ret()
 }
 
-// geluBackward generates dinp (+)= gelu'(inp)·dout.
-func (g *gen) geluBackward(set bool) {
+// geluBackward generates dinp (+)= gelu'(inp)·dout, or with withGrad
+// geluWithGrad(out, grad, inp): out = gelu(inp) as x·σ(2z) and grad =
+// gelu'(inp), the same instructions as geluBackwardSet's for gelu'.
+func (g *gen) geluBackward(set, withGrad bool) {
 	s := g.s
 	R := s.r
 	V, vb := s.lanes(), s.vb()
@@ -664,14 +667,27 @@ func (g *gen) geluBackward(set bool) {
 	if set {
 		name = "geluBackwardSet"
 	}
-	g.text(name, "72")
-	g.w("MOVQ dinp_base+0(FP), DI")
-	g.w("MOVQ inp_base+24(FP), SI")
-	g.w("MOVQ dout_base+48(FP), DX")
-	g.w("MOVQ inp_len+32(FP), CX")
 	l := name + s.suffix
+	if withGrad {
+		name = "geluWithGrad"
+		l = name + s.suffix
+		g.text(name, "72")
+		g.w("MOVQ out_base+0(FP), DI")
+		g.w("MOVQ grad_base+24(FP), DX")
+		g.w("MOVQ inp_base+48(FP), SI")
+		g.w("MOVQ inp_len+56(FP), CX")
+	} else {
+		g.text(name, "72")
+		g.w("MOVQ dinp_base+0(FP), DI")
+		g.w("MOVQ inp_base+24(FP), SI")
+		g.w("MOVQ dout_base+48(FP), DX")
+		g.w("MOVQ inp_len+32(FP), CX")
+	}
 	body := func(load func(mem, dst string), store func(src, mem string)) {
 		load("(SI)", R(0))
+		if withGrad {
+			g.w("VMOVAPS %s, %s", R(0), R(8)) // x, unclamped
+		}
 		// Clamp to ±20 (gelu' is exactly 1 or 0 beyond; avoids 0·Inf);
 		// x as the second source keeps NaN.
 		g.w("VMOVUPS %s, %s", c("twenty"), R(6))
@@ -694,6 +710,14 @@ func (g *gen) geluBackward(set bool) {
 		g.w("VFMADD213PS %s, %s, %s", c("gelu2S"), R(6), R(2)) // z'·2
 		g.w("VMULPS %s, %s, %s", R(2), R(1), R(1))
 		g.w("VFMADD213PS %s, %s, %s", R(0), R(0), R(1)) // s + s·(…)
+		if withGrad {
+			// gelu = x·s: beyond the clamp s is exactly 0 or 1 (x = −Inf
+			// gives NaN, as ½x(1+tanh z) does).
+			g.w("VMULPS %s, %s, %s", R(0), R(8), R(2))
+			store(R(2), "(DI)")
+			store(R(1), "(DX)")
+			return
+		}
 		g.w("VMOVAPS %s, %s", R(1), R(0))
 		load("(DX)", R(3))
 		if set {
