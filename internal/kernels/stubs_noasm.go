@@ -18,6 +18,8 @@ func axpyAVX2(alpha float32, x, y []float32)             { axpyGeneric(alpha, x,
 func axpyAVX512(alpha float32, x, y []float32)           { axpyGeneric(alpha, x, y) }
 func scaleAVX2(alpha float32, x []float32)               { scaleGeneric(alpha, x) }
 func scaleAVX512(alpha float32, x []float32)             { scaleGeneric(alpha, x) }
+func mulAVX2(dst, x, y []float32)                        { mulGeneric(dst, x, y) }
+func mulAVX512(dst, x, y []float32)                      { mulGeneric(dst, x, y) }
 func addAVX2(dst, x, y []float32)                        { addGeneric(dst, x, y) }
 func addAVX512(dst, x, y []float32)                      { addGeneric(dst, x, y) }
 func maxAVX2(x []float32) float32                        { return maxGeneric(x) }

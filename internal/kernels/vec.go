@@ -100,6 +100,28 @@ func Add(dst, x, y []float32) {
 	add(dst, x, y)
 }
 
+// Mul computes dst = x ⊙ y elementwise (one rounding each). All three must
+// have the same length; dst may alias x or y.
+func Mul(dst, x, y []float32) {
+	checkLen("Mul", len(dst), "dst, x, y", len(x), len(y))
+	if len(dst) > elemGrain {
+		Parallel(len(dst), elemGrain, func(lo, hi int) { mul(dst[lo:hi], x[lo:hi], y[lo:hi]) })
+		return
+	}
+	mul(dst, x, y)
+}
+
+func mul(dst, x, y []float32) {
+	switch {
+	case useAVX512:
+		mulAVX512(dst, x, y)
+	case useAVX2:
+		mulAVX2(dst, x, y)
+	default:
+		mulGeneric(dst, x, y)
+	}
+}
+
 func add(dst, x, y []float32) {
 	switch {
 	case useAVX512:

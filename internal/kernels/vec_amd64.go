@@ -89,6 +89,12 @@ func scaleAVX2(alpha float32, x []float32)
 func scaleAVX512(alpha float32, x []float32)
 
 //go:noescape
+func mulAVX2(dst, x, y []float32)
+
+//go:noescape
+func mulAVX512(dst, x, y []float32)
+
+//go:noescape
 func addAVX2(dst, x, y []float32)
 
 //go:noescape

@@ -60,6 +60,14 @@ func scaleGeneric(alpha float32, x []float32) {
 	}
 }
 
+func mulGeneric(dst, x, y []float32) {
+	x = x[:len(dst)]
+	y = y[:len(dst)]
+	for i := range dst {
+		dst[i] = x[i] * y[i]
+	}
+}
+
 func addGeneric(dst, x, y []float32) {
 	x = x[:len(dst)]
 	y = y[:len(dst)]

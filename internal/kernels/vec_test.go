@@ -69,6 +69,15 @@ func TestBLAS1(t *testing.T) {
 					t.Fatalf("Add n=%d i=%d: %v, want %v", n, i, ag[i], ar[i])
 				}
 			}
+			// Mul: the correctly rounded product (exact in float64).
+			mg := guarded(n)
+			Mul(mg, x, y)
+			checkGuard(t, "Mul", mg)
+			for i := range mg {
+				if want := float32(float64(x[i]) * float64(y[i])); mg[i] != want {
+					t.Fatalf("Mul n=%d i=%d: %v, want %v", n, i, mg[i], want)
+				}
+			}
 			// Aliasing.
 			Add(x, x, y)
 			for i := range x {
