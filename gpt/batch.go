@@ -21,7 +21,7 @@ type layerActs struct {
 	drop1                 []float32 // (N,C) dropout mask
 	res2                  []float32 // (N,C)
 	ln2, ln2Mean, ln2Rstd []float32
-	fch, fchGelu          []float32 // (N,4C)
+	fch, fchGelu          []float32 // (N,4C); fch holds gelu' of the pre-activation
 	fcproj                []float32 // (N,C) projection before bias and dropout
 	drop2                 []float32
 	res3                  []float32 // (N,C)
@@ -157,7 +157,9 @@ func (m *Model) Forward(x, y []int32, B, T int, rng *rand.Rand) (sum float64, n 
 		nn.BiasResidualLayerNormForward(la.res2, la.ln2, la.ln2Mean, la.ln2Rstd, res, la.attproj, w.projb.Data(a), m1,
 			w.ln2w.Data(a), w.ln2b.Data(a), N, C)
 		nn.LinearForward(la.fch, la.ln2, w.fcw.Data(a), nil, N, C, 4*C)
-		nn.BiasGELUForward(la.fchGelu, la.fch, w.fcb.Data(a), N, 4*C)
+		// fch keeps gelu' of the pre-activation for Backward (computed
+		// with the GELU: its backward is then a product).
+		nn.BiasGELUForwardGrad(la.fchGelu, la.fch, w.fcb.Data(a), N, 4*C)
 		nn.LinearForward(la.fcproj, la.fchGelu, w.fcprojw.Data(a), nil, N, 4*C, C)
 		if s.dropout {
 			nn.DropoutMask(la.drop2, p, rng)
@@ -232,7 +234,7 @@ func (m *Model) Backward(scale float32) {
 			dfcproj, dfcpjb, dprojb = s.dB, w.fcpjb.Grad(a), w.projb.Grad(a)
 		}
 		nn.LinearBackwardSet(s.d4a, w.fcprojw.Grad(a), dfcpjb, dfcproj, la.fchGelu, w.fcprojw.Data(a), N, 4*C, C)
-		nn.GELUBackwardSetSum(s.d4b, w.fcb.Grad(a), la.fch, s.d4a, N, 4*C)
+		nn.GELUBackwardGradSum(s.d4b, w.fcb.Grad(a), la.fch, s.d4a, N, 4*C)
 		nn.LinearBackwardSet(s.dA, w.fcw.Grad(a), nil, s.d4b, la.ln2, w.fcw.Data(a), N, C, 4*C)
 		var projSum []float32
 		if fused {

@@ -30,6 +30,27 @@ func BiasGELUForward(out, pre, bias []float32, N, OC int) {
 	kernels.Parallel(N, grain, body)
 }
 
+// BiasGELUForwardGrad is BiasGELUForward for training: it leaves in pre
+// gelu'(pre + bias) instead of the biased pre-activation, computed in the
+// same pass as out = gelu(pre + bias) (kernels.GELUWithGrad), so that the
+// backward pass is a product (GELUBackwardGradSum) instead of a second
+// evaluation of the exponential.
+func BiasGELUForwardGrad(out, pre, bias []float32, N, OC int) {
+	grain := max(1, elemGrain/max(OC, 1))
+	body := func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			p := pre[r*OC : (r+1)*OC]
+			kernels.Axpy(1, bias[:OC], p)
+			kernels.GELUWithGrad(out[r*OC:(r+1)*OC], p, p)
+		}
+	}
+	if N <= grain {
+		body(0, N)
+		return
+	}
+	kernels.Parallel(N, grain, body)
+}
+
 // BiasResidualForward computes out = res + (x + bias)⊙mask row by row (x
 // and res (N,C), bias (C), mask (N,C) or nil for none): a linear layer's
 // bias, dropout and the residual connection in one pass. Its backward is

@@ -4,6 +4,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/autoreg/autoreg/internal/kernels"
 )
 
 // The fused epilogues equal the unfused layers bit for bit.
@@ -103,6 +105,35 @@ func TestFusedBackwardSums(t *testing.T) {
 		for j := range wsum {
 			if sum[j] != wsum[j] {
 				t.Fatalf("GELUBackwardSetSum %v: dsum[%d] = %g, want %g", sh, j, sum[j], wsum[j])
+			}
+		}
+
+		// The same from the derivative kept by the forward pass.
+		bias, gout := randSlice(rng, C, 1), make([]float32, N*C)
+		gpre := append([]float32(nil), inp...)
+		BiasGELUForwardGrad(gout, gpre, bias, N, C)
+		pre := append([]float32(nil), inp...)
+		fout := make([]float32, N*C)
+		BiasGELUForward(fout, pre, bias, N, C)
+		wout, wgrad := make([]float32, N*C), make([]float32, N*C)
+		kernels.GELUWithGrad(wout, wgrad, pre)
+		for i := range gout {
+			if gout[i] != wout[i] || gpre[i] != wgrad[i] {
+				t.Fatalf("BiasGELUForwardGrad %v differs at %d", sh, i)
+			}
+		}
+		got2, sum2 := make([]float32, N*C), append([]float32(nil), sum...)
+		want2, wsum2 := make([]float32, N*C), append([]float32(nil), sum...)
+		GELUBackwardGradSum(got2, sum2, gpre, dout, N, C)
+		GELUBackwardSetSum(want2, wsum2, pre, dout, N, C)
+		for i := range want2 {
+			if got2[i] != want2[i] {
+				t.Fatalf("GELUBackwardGradSum %v: dinp[%d] = %g, want %g", sh, i, got2[i], want2[i])
+			}
+		}
+		for j := range wsum2 {
+			if sum2[j] != wsum2[j] {
+				t.Fatalf("GELUBackwardGradSum %v: dsum[%d] = %g, want %g", sh, j, sum2[j], wsum2[j])
 			}
 		}
 

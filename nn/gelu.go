@@ -32,6 +32,15 @@ func GELUBackwardSetSum(dinp, dsum, inp, dout []float32, N, OC int) {
 	})
 }
 
+// GELUBackwardGradSum is GELUBackwardSetSum from the derivative that
+// BiasGELUForwardGrad kept: dinp = grad⊙dout and dsum (OC) += Σ_rows dinp,
+// the same values as GELUBackwardSetSum from the pre-activation.
+func GELUBackwardGradSum(dinp, dsum, grad, dout []float32, N, OC int) {
+	columnSumsAfter(dsum, dinp, N, OC, func(lo, hi int) {
+		kernels.Mul(dinp[lo*OC:hi*OC], grad[lo*OC:hi*OC], dout[lo*OC:hi*OC])
+	})
+}
+
 // ResidualForward computes out = a + b (the residual connection).
 func ResidualForward(out, a, b []float32) {
 	forChunks(len(a), func(lo, hi int) { kernels.Add(out[lo:hi], a[lo:hi], b[lo:hi]) })

@@ -170,6 +170,17 @@ func TestBackwardSumGrad(t *testing.T) {
 		forward:  func() []float32 { GELUForward(out, addBias()); return out },
 		backward: func(d []float32) { GELUBackwardSetSum(dx, db, xb, d, N, C) },
 	}, rng)
+	pre := make([]float32, N*C)
+	checkGrad(t, "gelu grad sum", gradCase{
+		inputs: [][]float32{x, b},
+		grads:  [][]float32{dx, db},
+		forward: func() []float32 {
+			copy(pre, x)
+			BiasGELUForwardGrad(out, pre, b, N, C)
+			return out
+		},
+		backward: func(d []float32) { GELUBackwardGradSum(dx, db, pre, d, N, C) },
+	}, rng)
 	w, lb := randSlice(rng, C, 1), randSlice(rng, C, 1)
 	dw, dlb := make([]float32, C), make([]float32, C)
 	mean, rstd := make([]float32, N), make([]float32, N)
