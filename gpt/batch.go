@@ -44,7 +44,6 @@ type trainState struct {
 	dres, dA, dB []float32 // (N,C)
 	d4a, d4b     []float32 // (N,4C)
 	dqkv         []float32 // (N,3C)
-	datt         []float32 // (B,NH,T,T)
 	ready        bool      // a Forward has run since the last Backward
 }
 
@@ -101,7 +100,6 @@ func (m *Model) acts(B, T int) *trainState {
 	g(&s.d4a, N*4*C)
 	g(&s.d4b, N*4*C)
 	g(&s.dqkv, N*3*C)
-	g(&s.datt, B*NH*T*T)
 	return s
 }
 
@@ -114,6 +112,7 @@ func (m *Model) Forward(x, y []int32, B, T int, rng *rand.Rand) (sum float64, n 
 	if T < 1 || T > m.cfg.Context || B < 1 || len(x) < B*T || len(y) < B*T {
 		panic(fmt.Sprintf("gpt: Forward: B=%d T=%d with %d inputs, %d targets, context %d", B, T, len(x), len(y), m.cfg.Context))
 	}
+	m.ParamsChanged() // training is about to change the weights
 	s := m.acts(B, T)
 	a := m.arena
 	C, V, NH, N := m.cfg.Dim, m.V, m.cfg.Heads, B*T
@@ -193,6 +192,7 @@ func (m *Model) Backward(scale float32) {
 		panic("gpt: Backward without Forward")
 	}
 	s.ready = false
+	m.ParamsChanged() // an optimizer step follows
 	a := m.arena
 	B, T := s.B, s.T
 	C, V, NH, N := m.cfg.Dim, m.V, m.cfg.Heads, B*T
@@ -229,8 +229,7 @@ func (m *Model) Backward(scale float32) {
 		// res3 = res2 + drop(fcproj): dres is d(res3) and becomes d(res2).
 		dfcproj, dfcpjb, dprojb := s.dres, []float32(nil), []float32(nil)
 		if s.dropout {
-			nn.Zero(s.dB)
-			nn.DropoutBackward(s.dB, s.dres, la.drop2)
+			nn.DropoutBackwardSet(s.dB, s.dres, la.drop2)
 			dfcproj, dfcpjb, dprojb = s.dB, w.fcpjb.Grad(a), w.projb.Grad(a)
 		}
 		nn.LinearBackwardSet(s.d4a, w.fcprojw.Grad(a), dfcpjb, dfcproj, la.fchGelu, w.fcprojw.Data(a), N, 4*C, C)
@@ -244,19 +243,17 @@ func (m *Model) Backward(scale float32) {
 		// res2 = prev + drop(attproj): dres becomes d(prev).
 		dproj := s.dres
 		if s.dropout {
-			nn.Zero(s.dB)
-			nn.DropoutBackward(s.dB, s.dres, la.drop1)
+			nn.DropoutBackwardSet(s.dB, s.dres, la.drop1)
 			dproj = s.dB
 		}
 		nn.LinearBackwardSet(s.dA, w.projw.Grad(a), dprojb, dproj, la.atty, w.projw.Data(a), N, C, C)
-		nn.AttentionBackwardSet(s.dqkv, s.datt, s.dA, la.qkv, la.att, B, T, C, NH)
+		nn.AttentionBackwardSet(s.dqkv, s.dA, la.qkv, la.att, B, T, C, NH)
 		nn.LinearBackwardSet(s.dA, w.qkvw.Grad(a), w.qkvb.Grad(a), s.dqkv, la.ln1, w.qkvw.Data(a), N, C, 3*C)
 		nn.LayerNormBackwardSum(s.dres, w.ln1w.Grad(a), w.ln1b.Grad(a), biasSum(l-1), s.dA, prev, w.ln1w.Data(a), la.ln1Mean, la.ln1Rstd, N, C)
 	}
 	demb := s.dres
 	if s.dropout {
-		nn.Zero(s.dB)
-		nn.DropoutBackward(s.dB, s.dres, s.drop0)
+		nn.DropoutBackwardSet(s.dB, s.dres, s.drop0)
 		demb = s.dB
 	}
 	nn.EncoderBackward(m.wte.Grad(a), m.wpe.Grad(a), demb, s.ids, B, T, C)

@@ -19,13 +19,18 @@
 // package train (Forward/Backward over the flat parameter arena of package
 // tensor, all positions of a batch in parallel by teacher forcing). Training
 // and inference on the same Model must not overlap in time; several States
-// may be used concurrently once training is over.
+// may be used concurrently once training is over. Inference reads a packed
+// copy of the weights, which Forward and Backward invalidate; after
+// changing the parameters directly through Arena, call
+// [Model.ParamsChanged].
 package gpt
 
 import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"sync"
+	"sync/atomic"
 
 	"github.com/autoreg/autoreg"
 	"github.com/autoreg/autoreg/tensor"
@@ -92,6 +97,11 @@ type Model struct {
 	lnfb   tensor.View // (C)
 
 	tr *trainState // training activations, allocated on first Forward
+
+	// The linear layers' weights packed for inference (see infer.go),
+	// made on first use and dropped when training changes the weights.
+	pack   atomic.Pointer[packedWeights]
+	packMu sync.Mutex
 }
 
 // New returns a model with GPT-2's initialization: weights N(0, 0.02²),

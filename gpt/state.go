@@ -52,57 +52,17 @@ type State struct {
 	probe                  []float32 // (V) scratch for row log-softmax
 	mean, rstd, lnfScratch []float32
 
-	lin   linJob // one-row linear layers in blocks (see linear)
-	linFn func(lo, hi int)
-	att   attJob // one-row attention, per head
-	attFn func(lo, hi int)
+	tj       tokenJob // one generated token's parallel phases (see token)
+	tf       tokenFns
+	tpos     int       // the token's position
+	hid      int       // width of a slice of the MLP's hidden layer
+	part     []float32 // (max(NH, slices),C) partial products of a token
+	fusedQKV bool      // each head computes its own q, k, v columns
+	scale    float32   // 1/√hs
 
 	win *winScratch // ScoreSequence's batched windows, allocated on first use
 
 	exact bool // the bit-exact path (NewExactState)
-}
-
-// linJob is the argument of a one-row linear layer cut into blocks of
-// output rows, run by the worker pool.
-type linJob struct {
-	out, inp, w, b []float32
-	C              int
-}
-
-func (j *linJob) run(lo, hi int) {
-	C := j.C
-	out := j.out[lo:hi]
-	beta := float32(0)
-	if j.b != nil {
-		copy(out, j.b[lo:hi])
-		beta = 1
-	}
-	kernels.Sgemm(false, true, 1, hi-lo, C, 1, j.inp[:C], C, j.w[lo*C:hi*C], C, beta, out, hi-lo)
-}
-
-// attJob is the attention of one generated token, one head per chunk.
-type attJob struct {
-	s        *State
-	qkv      []float32 // (3C) of the new token
-	kc, vc   []float32 // the layer's cache
-	atty     []float32 // (C)
-	end      int       // positions attended to
-	hs, C    int
-	scale    float32
-	scores   []float32 // (NH,Context)
-	scoreLen int
-}
-
-func (j *attJob) run(lo, hi int) {
-	hs, C, end := j.hs, j.C, j.end
-	for h := lo; h < hi; h++ {
-		sc := j.scores[h*j.scoreLen : h*j.scoreLen+end]
-		// scores = scale·K[0:end]·q, y = Vᵀ·softmax(scores): two
-		// matrix-vector products over the cache rows (stride C).
-		kernels.Sgemm(false, true, 1, end, hs, j.scale, j.qkv[h*hs:h*hs+hs], hs, j.kc[h*hs:], C, 0, sc, end)
-		nn.SoftmaxRow(sc)
-		kernels.Sgemm(false, false, 1, hs, end, 1, sc, end, j.vc[h*hs:], C, 0, j.atty[h*hs:h*hs+hs], hs)
-	}
 }
 
 // genBlock is the size, in multiply-adds, of one worker's chunk of a
@@ -111,20 +71,6 @@ func (j *attJob) run(lo, hi int) {
 // multiply-adds, 15–60µs) is split over both cores. The split never
 // changes a result: every output element is the same dot product.
 const genBlock = 1 << 15
-
-// linear is nn.LinearForward, except that a single row (generating a
-// token: a matrix-vector product, bound by reading the weights) is cut
-// into blocks of output rows spread over the worker pool.
-func (s *State) linear(out, inp, w, b []float32, n, C, OC int) {
-	if n > 1 || OC*C <= genBlock {
-		nn.LinearForward(out, inp, w, b, n, C, OC)
-		return
-	}
-	s.lin = linJob{out: out, inp: inp, w: w, b: b, C: C}
-	rows := max(16, genBlock/C&^15)
-	kernels.Parallel(OC, rows, s.linFn)
-	s.lin = linJob{}
-}
 
 // NewState returns an empty history.
 func (m *Model) NewState() autoreg.State { return m.newState() }
@@ -139,8 +85,9 @@ func (m *Model) newState() *State {
 		s.k[l] = make([]float32, T*C)
 		s.v[l] = make([]float32, T*C)
 	}
-	s.linFn = s.lin.run
-	s.attFn = s.att.run
+	s.tf = tokenFns{heads: s.tj.heads, qkv: s.tj.qkv, mlp: s.tj.mlp}
+	s.part = make([]float32, max(m.cfg.Heads, maxSlices)*C)
+	s.scale = float32(1 / math.Sqrt(float64(C/m.cfg.Heads)))
 	s.grow(1)
 	return s
 }
@@ -282,34 +229,28 @@ func (s *State) forward(xs []autoreg.Token, all bool) {
 	m, a := s.m, s.m.arena
 	C, NH, V := m.cfg.Dim, m.cfg.Heads, m.V
 	hs := C / NH
+	p := m.packed()
 	x, n, pos := s.embed(xs)
 	wte := m.wte.Data(a)
 	ln, qkv, atty, tmp, fch := s.ln[:n*C], s.qkv[:n*3*C], s.atty[:n*C], s.tmp[:n*C], s.fch[:n*4*C]
-	scale := float32(1 / math.Sqrt(float64(hs)))
 	end := pos + n
-	T := m.cfg.Context
 	for l := range m.layers {
-		w := &m.layers[l]
+		if n == 1 {
+			s.token(p, pos)
+			break
+		}
+		w, pl := &m.layers[l], &p.layers[l]
 		kc, vc := s.k[l], s.v[l]
 		layerNormRows(ln, x, w.ln1w.Data(a), w.ln1b.Data(a), n, C)
-		s.linear(qkv, ln, w.qkvw.Data(a), w.qkvb.Data(a), n, C, 3*C)
+		linearPacked(qkv, ln, &pl.qkv, w.qkvb.Data(a), n)
 		for i := range n {
 			copy(kc[(pos+i)*C:(pos+i+1)*C], qkv[i*3*C+C:i*3*C+2*C])
 			copy(vc[(pos+i)*C:(pos+i+1)*C], qkv[i*3*C+2*C:i*3*C+3*C])
 		}
-		if n == 1 {
-			s.att = attJob{s: s, qkv: qkv, kc: kc, vc: vc, atty: atty, end: end, hs: hs, C: C,
-				scale: scale, scores: s.scores, scoreLen: T}
-			kernels.Parallel(NH, max(1, genBlock/(2*end*hs)), s.attFn)
-			s.att = attJob{}
-		}
 		for h := range NH {
-			if n == 1 {
-				break
-			}
 			q := qkv[h*hs:]
 			sc := s.scores[:n*end]
-			kernels.Sgemm(false, true, n, end, hs, scale, q, 3*C, kc[h*hs:], C, 0, sc, end)
+			kernels.Sgemm(false, true, n, end, hs, s.scale, q, 3*C, kc[h*hs:], C, 0, sc, end)
 			for i := range n {
 				row := sc[i*end : (i+1)*end]
 				nn.SoftmaxRow(row[:pos+i+1])
@@ -317,12 +258,12 @@ func (s *State) forward(xs []autoreg.Token, all bool) {
 			}
 			kernels.Sgemm(false, false, n, hs, end, 1, sc, end, vc[h*hs:], C, 0, atty[h*hs:], C)
 		}
-		s.linear(tmp, atty, w.projw.Data(a), w.projb.Data(a), n, C, C)
+		linearPacked(tmp, atty, &pl.proj, w.projb.Data(a), n)
 		kernels.Add(x, x, tmp)
 		layerNormRows(ln, x, w.ln2w.Data(a), w.ln2b.Data(a), n, C)
-		s.linear(fch, ln, w.fcw.Data(a), w.fcb.Data(a), n, C, 4*C)
+		linearPacked(fch, ln, &pl.fc, w.fcb.Data(a), n)
 		kernels.GELU(fch, fch)
-		s.linear(tmp, fch, w.fcprojw.Data(a), w.fcpjb.Data(a), n, 4*C, C)
+		linearPacked(tmp, fch, &pl.fcproj, w.fcpjb.Data(a), n)
 		kernels.Add(x, x, tmp)
 	}
 	first := n - 1

@@ -19,13 +19,13 @@ func BenchmarkAttention(b *testing.B) {
 	B, T, C, NH := 16, 128, 256, 4
 	rng := rand.New(rand.NewPCG(1, 2))
 	qkv, dy := randSlice(rng, B*T*3*C, 1), randSlice(rng, B*T*C, 1)
-	out, att, scr := make([]float32, B*T*C), make([]float32, B*NH*T*T), make([]float32, B*NH*T*T)
+	out, att := make([]float32, B*T*C), make([]float32, B*NH*T*T)
 	dqkv := make([]float32, len(qkv))
 	b.ResetTimer()
 	c0 := cpuTime()
 	for range b.N {
 		AttentionForward(out, att, qkv, B, T, C, NH)
-		AttentionBackwardSet(dqkv, scr, dy, qkv, att, B, T, C, NH)
+		AttentionBackwardSet(dqkv, dy, qkv, att, B, T, C, NH)
 	}
 	b.ReportMetric(float64((cpuTime()-c0).Microseconds())/float64(b.N), "cpu-µs/op")
 }

@@ -12,21 +12,33 @@ import (
 //	ids   (N)    each in [0, V)
 //	table (V,C)
 func EmbeddingForward(out []float32, ids []int32, table []float32, N, C int) {
-	for i, id := range ids[:N] {
-		copy(out[i*C:(i+1)*C], table[int(id)*C:int(id+1)*C])
-	}
-}
-
-// EmbeddingBackward accumulates dtable[ids[i]] += dout[i] for every row, in
-// row order (a deterministic scatter-add).
-func EmbeddingBackward(dtable, dout []float32, ids []int32, N, C int) {
-	for i, id := range ids[:N] {
-		d := dtable[int(id)*C : int(id+1)*C]
-		s := dout[i*C : (i+1)*C]
-		for j := range d {
-			d[j] += s[j]
+	rows := func(lo, hi int) {
+		for i, id := range ids[lo:hi] {
+			r := lo + i
+			copy(out[r*C:(r+1)*C], table[int(id)*C:int(id+1)*C])
 		}
 	}
+	if N*C <= elemGrain {
+		rows(0, N)
+		return
+	}
+	kernels.Parallel(N, max(1, elemGrain/max(C, 1)), rows)
+}
+
+// EmbeddingBackward accumulates dtable[ids[i]] += dout[i] for every row.
+// Workers split the columns and every column adds its rows in row order
+// (a deterministic scatter-add, the same for any GOMAXPROCS).
+func EmbeddingBackward(dtable, dout []float32, ids []int32, N, C int) {
+	cols := func(lo, hi int) {
+		for i, id := range ids[:N] {
+			kernels.Axpy(1, dout[i*C+lo:i*C+hi], dtable[int(id)*C+lo:int(id)*C+hi])
+		}
+	}
+	if N*C <= elemGrain || C < 128 {
+		cols(0, C)
+		return
+	}
+	kernels.Parallel(C, 64, cols)
 }
 
 // EncoderForward is GPT-2's input layer: token embedding plus learned

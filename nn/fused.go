@@ -1,10 +1,6 @@
 package nn
 
-import (
-	"math/rand/v2"
-
-	"github.com/autoreg/autoreg/internal/kernels"
-)
+import "github.com/autoreg/autoreg/internal/kernels"
 
 // Fused epilogues: the bias of a linear layer is added in the same pass as
 // the operation that follows it, instead of being copied into the output
@@ -124,22 +120,3 @@ func BiasResidualLayerNormForward(out, ln, mean, rstd, res, x, bias, mask, lnw, 
 // lnRows is how many rows BiasResidualLayerNormForward computes before
 // normalizing them (16 KiB of a 256-wide residual: well inside L1).
 const lnRows = 16
-
-// DropoutMask fills mask with inverted-dropout factors (0 with probability
-// p, else 1/(1−p)) drawn from rng exactly as DropoutForward draws them.
-func DropoutMask(mask []float32, p float64, rng *rand.Rand) {
-	keep := float32(1 / (1 - p))
-	thr := uint64(p * 65536)
-	var bits uint64
-	for i := range mask {
-		if i&3 == 0 {
-			bits = rng.Uint64()
-		}
-		m := keep
-		if bits&0xffff < thr {
-			m = 0
-		}
-		bits >>= 16
-		mask[i] = m
-	}
-}

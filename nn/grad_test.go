@@ -216,18 +216,19 @@ func TestGELUGrad(t *testing.T) {
 
 func TestAttentionGrad(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 10))
-	// T > attBlock exercises the row blocks.
-	for _, sh := range [][4]int{{1, 3, 4, 2}, {2, 5, 8, 2}, {1, attBlock + 7, 4, 1}} {
+	// T = 39 spans several row tiles and column panels of every
+	// micro-kernel (4×4, 6×16, 12×32), with ragged edges.
+	for _, sh := range [][4]int{{1, 3, 4, 2}, {2, 5, 8, 2}, {1, 39, 4, 1}} {
 		B, T, C, NH := sh[0], sh[1], sh[2], sh[3]
 		qkv := randSlice(rng, B*T*3*C, 1)
 		dqkv := make([]float32, len(qkv))
-		out, att, scratch := make([]float32, B*T*C), make([]float32, B*NH*T*T), make([]float32, B*NH*T*T)
+		out, att := make([]float32, B*T*C), make([]float32, B*NH*T*T)
 		checkGrad(t, "attention", gradCase{
 			inputs:  [][]float32{qkv},
 			grads:   [][]float32{dqkv},
 			forward: func() []float32 { AttentionForward(out, att, qkv, B, T, C, NH); return out },
 			backward: func(d []float32) {
-				AttentionBackward(dqkv, scratch, d, qkv, att, B, T, C, NH)
+				AttentionBackward(dqkv, d, qkv, att, B, T, C, NH)
 			},
 		}, rng)
 	}
@@ -340,11 +341,25 @@ func TestDropout(t *testing.T) {
 			t.Fatal("dropout not reproducible from the seed")
 		}
 	}
-	din := make([]float32, 100)
+	din, dset := make([]float32, 100), randSlice(rng, 100, 9)
 	DropoutBackward(din, inp[:100], m1)
+	DropoutBackwardSet(dset, inp[:100], m1)
 	for i := range din {
-		if din[i] != inp[i]*m1[i] {
+		if din[i] != inp[i]*m1[i] || dset[i] != din[i] {
 			t.Fatal("dropout backward")
+		}
+	}
+	// A large mask is filled in parallel chunks: the same for any
+	// GOMAXPROCS, and DropoutMask draws what DropoutForward does.
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	one := make([]float32, n)
+	DropoutForward(out, one, inp, 0.25, rand.New(rand.NewPCG(7, 8)))
+	runtime.GOMAXPROCS(3)
+	three := make([]float32, n)
+	DropoutMask(three, 0.25, rand.New(rand.NewPCG(7, 8)))
+	for i := range one {
+		if one[i] != three[i] {
+			t.Fatalf("mask element %d differs between GOMAXPROCS 1 and 3 (or DropoutMask and DropoutForward)", i)
 		}
 	}
 }
@@ -389,13 +404,13 @@ func TestSetVariants(t *testing.T) {
 			t.Fatalf("LinearBackwardSet differs at %d", i)
 		}
 	}
-	B, T, CC, NH := 2, attBlock*2+5, 8, 2
+	B, T, CC, NH := 2, 69, 8, 2
 	qkv, dy := randSlice(rng, B*T*3*CC, 1), randSlice(rng, B*T*CC, 1)
-	out, att, scr := make([]float32, B*T*CC), make([]float32, B*NH*T*T), make([]float32, B*NH*T*T)
+	out, att := make([]float32, B*T*CC), make([]float32, B*NH*T*T)
 	AttentionForward(out, att, qkv, B, T, CC, NH)
 	a1, a2 := make([]float32, len(qkv)), randSlice(rng, len(qkv), 100)
-	AttentionBackward(a1, scr, dy, qkv, att, B, T, CC, NH)
-	AttentionBackwardSet(a2, scr, dy, qkv, att, B, T, CC, NH)
+	AttentionBackward(a1, dy, qkv, att, B, T, CC, NH)
+	AttentionBackwardSet(a2, dy, qkv, att, B, T, CC, NH)
 	for i := range a1 {
 		if math.Abs(float64(a1[i]-a2[i])) > 1e-6*(1+math.Abs(float64(a1[i]))) {
 			t.Fatalf("AttentionBackwardSet differs at %d: %g vs %g", i, a1[i], a2[i])

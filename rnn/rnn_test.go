@@ -29,48 +29,59 @@ var configs = []Config{
 }
 
 func TestModelGrad(t *testing.T) {
-	for _, cfg := range configs {
-		m := newModel(t, cfg, 9)
-		a := m.arena
-		rng := rand.New(rand.NewPCG(1, 2))
-		for i := range a.Params {
-			a.Params[i] += float32(0.2 * rng.NormFloat64())
+	// 2×5 positions multiply every input by W; 3×8 positions (at least
+	// twice the 12 ids) take layer 0's input projection through the
+	// per-token table (lookupInput).
+	for _, sh := range [][2]int{{2, 5}, {3, 8}} {
+		for _, cfg := range configs {
+			testModelGrad(t, cfg, sh[0], sh[1])
 		}
-		B, T := 2, 5
-		x, y := neuraltest.RandTokens(rng, B*T, m.V), neuraltest.RandTokens(rng, B*T, m.V)
-		y[4] = Ignore
-		// A nonzero carried state: the gradient treats it as a constant.
-		start := append([]float32(nil), m.Carry(B)...)
-		for i := range start {
-			start[i] = float32(0.3 * rng.NormFloat64())
-		}
-		loss := func() float64 {
-			copy(m.Carry(B), start)
-			s, n := m.Forward(x, y, B, T, nil)
-			return s / float64(n)
-		}
-		a.ZeroGrad()
+	}
+}
+
+func testModelGrad(t *testing.T, cfg Config, B, T int) {
+	m := newModel(t, cfg, 9)
+	a := m.arena
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range a.Params {
+		a.Params[i] += float32(0.2 * rng.NormFloat64())
+	}
+	if got, want := m.lookupInput(m.acts(B, T)), m.V <= B*T/2; got != want {
+		t.Fatalf("%d×%d positions, %d ids: lookupInput %v", B, T, m.V, got)
+	}
+	x, y := neuraltest.RandTokens(rng, B*T, m.V), neuraltest.RandTokens(rng, B*T, m.V)
+	y[4] = Ignore
+	// A nonzero carried state: the gradient treats it as a constant.
+	start := append([]float32(nil), m.Carry(B)...)
+	for i := range start {
+		start[i] = float32(0.3 * rng.NormFloat64())
+	}
+	loss := func() float64 {
 		copy(m.Carry(B), start)
-		_, n := m.Forward(x, y, B, T, nil)
-		m.Backward(1 / float32(n))
-		const h = 1e-2
-		for _, v := range a.Views {
-			g, p := v.Grad(a), v.Data(a)
-			var scale float64
-			for _, e := range g {
-				scale = max(scale, math.Abs(float64(e)))
-			}
-			for _, i := range rng.Perm(len(p))[:min(len(p), 8)] {
-				old := p[i]
-				p[i] = old + h
-				lp := loss()
-				p[i] = old - h
-				lm := loss()
-				p[i] = old
-				num := (lp - lm) / (2 * h)
-				if math.Abs(num-float64(g[i])) > 2e-2*math.Abs(num)+2e-3*max(scale, 1e-2) {
-					t.Errorf("%s %s[%d]: analytic %.6g numeric %.6g", cfg.Cell, v.Name, i, g[i], num)
-				}
+		s, n := m.Forward(x, y, B, T, nil)
+		return s / float64(n)
+	}
+	a.ZeroGrad()
+	copy(m.Carry(B), start)
+	_, n := m.Forward(x, y, B, T, nil)
+	m.Backward(1 / float32(n))
+	const h = 1e-2
+	for _, v := range a.Views {
+		g, p := v.Grad(a), v.Data(a)
+		var scale float64
+		for _, e := range g {
+			scale = max(scale, math.Abs(float64(e)))
+		}
+		for _, i := range rng.Perm(len(p))[:min(len(p), 8)] {
+			old := p[i]
+			p[i] = old + h
+			lp := loss()
+			p[i] = old - h
+			lm := loss()
+			p[i] = old
+			num := (lp - lm) / (2 * h)
+			if math.Abs(num-float64(g[i])) > 2e-2*math.Abs(num)+2e-3*max(scale, 1e-2) {
+				t.Errorf("%s %d×%d %s[%d]: analytic %.6g numeric %.6g", cfg.Cell, B, T, v.Name, i, g[i], num)
 			}
 		}
 	}

@@ -18,16 +18,17 @@ tail -c +1003855 "$src" > "$out/valid.txt"
 go build -o "$out/autoreg" ./cmd/autoreg
 tokens_per_step=$(( ${BATCH:-16} * ${CONTEXT:-128} ))
 if [ -z "${STEPS:-}" ]; then
-	# Size the schedule to the machine: time 40 steps, then plan the steps
-	# that fit the budget (92%, leaving room for validation), so the cosine
-	# decay ends when the time does.
+	# Size the schedule to the machine: time 100 steps (the first 30, with
+	# the allocations and page faults of the first batches, left out), then
+	# plan the steps that fit the budget (92%, leaving room for validation),
+	# so the cosine decay ends when the time does.
 	"$out/autoreg" train --arch gpt --tokenizer char --layers "${LAYERS:-4}" --dim "${DIM:-256}" \
 		--heads "${HEADS:-4}" --context "${CONTEXT:-128}" --batch "${BATCH:-16}" --dropout "${DROPOUT:-0.1}" \
-		--steps 40 --data "$out/train.txt" --out "$out/calib.arm" --log "$out/calib.jsonl" 2>/dev/null
+		--steps 100 --data "$out/train.txt" --out "$out/calib.arm" --log "$out/calib.jsonl" 2>/dev/null
 	secs=$(python3 -c "import re;s='$maxtime';print(sum(float(v)*{'h':3600,'m':60,'s':1}[u] for v,u in re.findall(r'([\d.]+)([hms])',s)))")
 	STEPS=$(python3 - "$out/calib.jsonl" "$secs" "$tokens_per_step" <<'PY'
 import json, statistics, sys
-rates = [json.loads(l)["tokens_per_sec"] for l in open(sys.argv[1])][20:]
+rates = [json.loads(l)["tokens_per_sec"] for l in open(sys.argv[1])][30:]
 print(int(0.92 * float(sys.argv[2]) * statistics.median(rates) / int(sys.argv[3])))
 PY
 )

@@ -96,6 +96,11 @@ type gemmImpl struct {
 	gemvN func(x, b []float32, ldb int, y []float32, alpha, beta float32)
 	// gemvT: y[j] = alpha*Σₚ x[p]*B[j*ldb+p] + beta*y[j], j < len(y), p < len(x).
 	gemvT func(x, b []float32, ldb int, y []float32, alpha, beta float32)
+	// gemvPanels: y[q*nr+j] += Σₚ x[p]*b[q*ldp+p*nr+j], p < len(x), j < nr,
+	// for np column micro-panels q of one k block of a PackedB (panel q
+	// ldp floats after panel q−1; b may start at a later row of the
+	// block).
+	gemvPanels func(x, b []float32, np, ldp int, y []float32)
 }
 
 // shortKernel is a micro-kernel of mr < gemmImpl.mr rows.

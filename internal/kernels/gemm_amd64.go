@@ -71,6 +71,8 @@ var gemmAVX512 = &gemmImpl{
 	},
 	gemvN: gemvNAsm(gemvNAccAVX512),
 	gemvT: gemvTAsm(gemvT4AVX512),
+
+	gemvPanels: gemvPanelsAsm(32, gemvPanelsAVX512),
 }
 
 var gemmAVX2 = &gemmImpl{
@@ -79,6 +81,7 @@ var gemmAVX2 = &gemmImpl{
 	kernelRows: asmKernelRows(6, 16, kernel6x16RowsAVX2),
 	gemvN:      gemvNAsm(gemvNAccAVX2),
 	gemvT:      gemvTAsm(gemvT4AVX2),
+	gemvPanels: gemvPanelsAsm(16, gemvPanelsAVX2),
 }
 
 // gemvNBlock is the column block of gemvNAsm: its partial sums (up to
@@ -164,5 +167,23 @@ func finishGemv(y, sum []float32, alpha, beta float32) {
 	}
 	for j, s := range sum {
 		y[j] = alpha*s + beta*y[j]
+	}
+}
+
+// gemvPanelPrefetch is how far ahead (in bytes) gemvPanels prefetches the
+// packed weights it streams.
+const gemvPanelPrefetch = 2048
+
+// gemvPanelsAsm wraps a gemvPanels kernel of nr-wide panels as a
+// gemmImpl.gemvPanels, with the bounds checks the assembly does not do.
+func gemvPanelsAsm(nr int, f func(k int, x, b *float32, np int, y *float32, pf, ldp int)) func(x, b []float32, np, ldp int, y []float32) {
+	return func(x, b []float32, np, ldp int, y []float32) {
+		k := len(x)
+		if k == 0 || np == 0 {
+			return
+		}
+		_ = b[(np-1)*ldp+k*nr-1]
+		_ = y[np*nr-1]
+		f(k, &x[0], &b[0], np, &y[0], gemvPanelPrefetch, ldp)
 	}
 }

@@ -144,6 +144,11 @@ func (g *gemmJob) packBlock(kb *kblock, lo, hi int) {
 		w := min(nr, kb.jc+kb.ncur-j0)
 		dst := kb.bp[q*nr*kcur : (q+1)*nr*kcur]
 		if !g.transB {
+			if nr == 32 && w == 32 && useAVX2 && kcur > 0 {
+				_ = g.b[(pc+kcur-1)*g.ldb+j0+31]
+				packN32AVX2(kcur, &g.b[pc*g.ldb+j0], g.ldb, &dst[0])
+				continue
+			}
 			for p := range kcur {
 				row := g.b[(pc+p)*g.ldb+j0:]
 				d := dst[p*nr : p*nr+nr]
@@ -288,20 +293,7 @@ func (g *gemmJob) tiles(kb *kblock, ap, tile []float32, ic, mcur, qlo, qhi int) 
 // storeEdge does C = alpha*tile + beta*C for the valid h×w part of an
 // edge tile.
 func (g *gemmJob) storeEdge(tile []float32, cOff, h, w int, beta float32) {
-	nr := g.im.nr
-	for i := range h {
-		crow := g.c[cOff+i*g.ldc : cOff+i*g.ldc+w]
-		trow := tile[i*nr : i*nr+w]
-		if beta == 0 {
-			for j, t := range trow {
-				crow[j] = g.alpha * t
-			}
-		} else {
-			for j, t := range trow {
-				crow[j] = g.alpha*t + beta*crow[j]
-			}
-		}
-	}
+	storeTile(g.c[cOff:], g.ldc, tile, g.im.nr, h, w, g.alpha, beta)
 }
 
 // packA packs rows ic..ic+h of op(A)[:, pc:pc+kcur] into mr-high
@@ -317,6 +309,15 @@ func (g *gemmJob) packA(kb *kblock, ap []float32, ic, h int) {
 		// not one 48-byte strip per tile and row: a wide A, such as the
 		// output gradient of a 10,000-word softmax, streams from memory).
 		full := h / 12
+		if useAVX2 && kcur > 0 {
+			_ = g.a[(pc+kcur-1)*g.lda+ic+full*12-1]
+			_ = ap[(full-1)*12*kcur+kcur*12-1]
+			packTN12AVX2(kcur, &g.a[pc*g.lda+ic], g.lda, &ap[0], full)
+			if h%12 != 0 {
+				g.packA(kb, ap[full*12*kcur:], ic+full*12, h-full*12)
+			}
+			return
+		}
 		for p := range kcur {
 			src := g.a[(pc+p)*g.lda+ic:][:full*12]
 			for t := range full {

@@ -8,6 +8,8 @@ var gemmGeneric = &gemmImpl{
 	kernel: kernel4x4Generic,
 	gemvN:  gemvNGeneric,
 	gemvT:  gemvTGeneric,
+
+	gemvPanels: gemvPanelsGeneric,
 }
 
 func kernel4x4Generic(kc int, ap, bp, c []float32, ldc int, alpha, beta float32) {

@@ -4,6 +4,8 @@ package kernels
 
 import (
 	"math/rand/v2"
+	"runtime"
+	"sync"
 	"testing"
 )
 
@@ -21,6 +23,30 @@ func BenchmarkFMAPeak(b *testing.B) {
 		fmaPeak(rounds)
 	}
 	b.ReportMetric(768*rounds*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
+
+// BenchmarkFMAPeakAll runs fmaPeak on GOMAXPROCS goroutines at once and
+// reports their total: the machine's FMA throughput for a parallel job
+// right now. On a virtual machine whose virtual cores share physical cores
+// (or a host busy elsewhere) it is less than GOMAXPROCS times
+// BenchmarkFMAPeak, and every multi-threaded figure is bounded by it.
+func BenchmarkFMAPeakAll(b *testing.B) {
+	if !cpuAVX512 {
+		b.Skip("no AVX-512")
+	}
+	const rounds = 1 << 16
+	procs := runtime.GOMAXPROCS(0)
+	var wg sync.WaitGroup
+	b.ResetTimer()
+	for range procs {
+		wg.Go(func() {
+			for range b.N {
+				fmaPeak(rounds)
+			}
+		})
+	}
+	wg.Wait()
+	b.ReportMetric(768*rounds*float64(procs*b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 }
 
 // BenchmarkMicroKernel measures the register-tile kernels alone on

@@ -20,6 +20,8 @@ func scaleAVX2(alpha float32, x []float32)               { scaleGeneric(alpha, x
 func scaleAVX512(alpha float32, x []float32)             { scaleGeneric(alpha, x) }
 func mulAVX2(dst, x, y []float32)                        { mulGeneric(dst, x, y) }
 func mulAVX512(dst, x, y []float32)                      { mulGeneric(dst, x, y) }
+func softmaxBackAVX2(d, p []float32, s, scale float32)   { softmaxBackGeneric(d, p, s, scale) }
+func softmaxBackAVX512(d, p []float32, s, scale float32) { softmaxBackGeneric(d, p, s, scale) }
 func addAVX2(dst, x, y []float32)                        { addGeneric(dst, x, y) }
 func addAVX512(dst, x, y []float32)                      { addGeneric(dst, x, y) }
 func maxAVX2(x []float32) float32                        { return maxGeneric(x) }
@@ -96,4 +98,12 @@ func lstmBackSetAVX2(n int, gates, dgates, dh, dc, cp, tc, dcp *float32, dcm flo
 
 func lstmBackSetAVX512(n int, gates, dgates, dh, dc, cp, tc, dcp *float32, dcm float32) {
 	panic("kernels: no assembly")
+}
+
+func packTN12AVX2(k int, src *float32, lds int, dst *float32, tiles int) {
+	panic("kernels: packTN12AVX2 without assembly")
+}
+
+func packN32AVX2(k int, src *float32, lds int, dst *float32) {
+	panic("kernels: packN32AVX2 without assembly")
 }

@@ -95,6 +95,12 @@ func mulAVX2(dst, x, y []float32)
 func mulAVX512(dst, x, y []float32)
 
 //go:noescape
+func softmaxBackAVX2(d, p []float32, s, scale float32)
+
+//go:noescape
+func softmaxBackAVX512(d, p []float32, s, scale float32)
+
+//go:noescape
 func addAVX2(dst, x, y []float32)
 
 //go:noescape
@@ -111,6 +117,18 @@ func gemvT4AVX2(k int, x, b *float32, ldb, groups int, out *float32, pf int)
 //go:noescape
 func gemvT4AVX512(k int, x, b *float32, ldb, groups int, out *float32, pf int)
 
+// gemvPanelsAVX2 adds Σₚ x[p]·b[q·ldp + p·16 + j], p < k, to y[q·16 + j]
+// for np packed column panels q, j < 16 (see gemmImpl.gemvPanels),
+// prefetching pf bytes ahead.
+//
+//go:noescape
+func gemvPanelsAVX2(k int, x, b *float32, np int, y *float32, pf, ldp int)
+
+// gemvPanelsAVX512 is gemvPanelsAVX2 for panels of 32 columns.
+//
+//go:noescape
+func gemvPanelsAVX512(k int, x, b *float32, np int, y *float32, pf, ldp int)
+
 // gemvNAccAVX2 adds Σₚ x[p]·b[p·ldb+j], p < k, to acc[j] for j < w.
 //
 //go:noescape
@@ -120,6 +138,20 @@ func gemvNAccAVX2(k int, x, b *float32, ldb int, acc *float32, w int)
 //
 //go:noescape
 func gemvNAccAVX512(k int, x, b *float32, ldb int, acc *float32, w int)
+
+// packTN12AVX2 sets dst[t*12*k+p*12+i] = src[p*lds+12*t+i] for p < k,
+// t < tiles (≥ 1) and i < 12: the 12-row tiles of a transposed left
+// operand, prefetching each row's strip 16 rows ahead.
+//
+//go:noescape
+func packTN12AVX2(k int, src *float32, lds int, dst *float32, tiles int)
+
+// packN32AVX2 sets dst[p*32+j] = src[p*lds+j] for p < k and j < 32: a
+// 32-column micro-panel of a row-major right operand, prefetching 16 rows
+// ahead.
+//
+//go:noescape
+func packN32AVX2(k int, src *float32, lds int, dst *float32)
 
 // transposeStrip8AVX2 sets dst[p*ldd+i] = src[i*lds+p] for i < 8 and
 // p < k &^ 7: eight rows of src become eight columns of dst, in 8×8 blocks.

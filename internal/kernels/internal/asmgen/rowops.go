@@ -408,6 +408,83 @@ func (g *gen) transpose8() {
 	g.ret()
 }
 
+// packTN12 writes packTN12AVX2(k int, src *float32, lds int, dst *float32,
+// tiles int): for p < k, t < tiles and i < 12, dst[t·12·k+p·12+i] =
+// src[p·lds+12t+i] — the 12-row tiles of a transposed left operand (stored
+// k×m, a weight gradient's output gradient), one sweep along each stored
+// row. Rows are often a multiple of 4 KiB apart, which the hardware
+// prefetchers do not follow, so each tile's strip is prefetched 16 rows
+// ahead.
+func (g *gen) packTN12() {
+	g.packProlog("packTN12AVX2", ", tiles int", 40)
+	g.w("MOVQ tiles+32(FP), R9")
+	g.w("MOVQ CX, R10")
+	g.w("IMULQ $48, R10") // bytes between tiles in dst
+	g.label("packTN12AVX2_row")
+	g.w("TESTQ CX, CX")
+	g.w("JEQ packTN12AVX2_done")
+	g.w("MOVQ SI, AX")
+	g.w("MOVQ DI, BX")
+	g.w("MOVQ R9, DX")
+	g.label("packTN12AVX2_tile")
+	g.w("PREFETCHT0 (AX)(R11*1)")
+	g.w("PREFETCHT0 47(AX)(R11*1)")
+	g.w("VMOVUPS (AX), Y0")
+	g.w("VMOVUPS 32(AX), X1")
+	g.w("VMOVUPS Y0, (BX)")
+	g.w("VMOVUPS X1, 32(BX)")
+	g.w("ADDQ $48, AX")
+	g.w("ADDQ R10, BX")
+	g.w("DECQ DX")
+	g.w("JNZ packTN12AVX2_tile")
+	g.w("ADDQ R8, SI")
+	g.w("ADDQ $48, DI")
+	g.w("DECQ CX")
+	g.w("JMP packTN12AVX2_row")
+	g.label("packTN12AVX2_done")
+	g.ret()
+}
+
+// packProlog starts a packing routine name(k int, src *float32, lds int,
+// dst *float32<more>): k in CX, src in SI, the row stride in bytes in R8,
+// dst in DI, and in R11 the distance of 16 rows (the prefetch distance).
+func (g *gen) packProlog(name, more string, frame int) {
+	fmt.Fprintf(&g.b, "\n// func %s(k int, src *float32, lds int, dst *float32%s)\nTEXT ·%s(SB), NOSPLIT, $0-%d\n", name, more, name, frame)
+	g.w("MOVQ k+0(FP), CX")
+	g.w("MOVQ src+8(FP), SI")
+	g.w("MOVQ lds+16(FP), R8")
+	g.w("SHLQ $2, R8")
+	g.w("MOVQ dst+24(FP), DI")
+	g.w("MOVQ R8, R11")
+	g.w("SHLQ $4, R11")
+}
+
+// packN32 writes packN32AVX2(k int, src *float32, lds int, dst *float32):
+// for p < k and j < 32, dst[p·32+j] = src[p·lds+j] — one 32-column
+// micro-panel of a row-major right operand, prefetching 16 rows ahead
+// (rows 4 KiB apart defeat the hardware prefetchers).
+func (g *gen) packN32() {
+	g.packProlog("packN32AVX2", "", 32)
+	g.label("packN32AVX2_row")
+	g.w("TESTQ CX, CX")
+	g.w("JEQ packN32AVX2_done")
+	g.w("PREFETCHT0 (SI)(R11*1)")
+	g.w("PREFETCHT0 64(SI)(R11*1)")
+	g.w("PREFETCHT0 127(SI)(R11*1)")
+	for i := 0; i < 4; i++ {
+		g.w("VMOVUPS %d(SI), Y%d", 32*i, i)
+	}
+	for i := 0; i < 4; i++ {
+		g.w("VMOVUPS Y%d, %d(DI)", i, 32*i)
+	}
+	g.w("ADDQ R8, SI")
+	g.w("ADDQ $128, DI")
+	g.w("DECQ CX")
+	g.w("JMP packN32AVX2_row")
+	g.label("packN32AVX2_done")
+	g.ret()
+}
+
 // lstmBack: one row of LSTMCellBackward, n units. g and dg hold the four
 // gate blocks [i f g o] n floats apart; dh, dc, cp, tc, dcp are n-float
 // rows. dc is scaled by dcm (1, or 0 when there is no dc: the caller then
@@ -506,5 +583,80 @@ func (g *gen) lstmBack(set bool) {
 	g.setMask("CX")
 	body(g.loadTail, g.storeTail)
 	g.label(l + "_done")
+	g.ret()
+}
+
+// gemvPanels: y[q·nr+j] += Σₚ x[p]·b[q·ldp + p·nr + j], p < k, j < nr, for
+// np column micro-panels q of a packed k block (PackedB's layout: panel q
+// is kcur rows of nr = two vectors, ldp = kcur·nr floats after panel q−1;
+// b may point at a later row than the block's first). With k = kcur the
+// panels are one sequential read. Four sets of two accumulators take the rows
+// p in turn (p mod 4), added as (s₀+s₁)+(s₂+s₃) before y. The loop
+// prefetches pf bytes ahead of the panel row it reads.
+func (g *gen) gemvPanels() {
+	s := g.s
+	R := s.r
+	vb := s.vb()
+	row := 2 * vb // bytes of one panel row
+	g.text("gemvPanels", "56")
+	g.w("MOVQ x+8(FP), SI")
+	g.w("MOVQ b+16(FP), R12")
+	g.w("MOVQ np+24(FP), R15")
+	g.w("MOVQ y+32(FP), DI")
+	g.w("MOVQ pf+40(FP), R13")
+	g.w("MOVQ ldp+48(FP), R14")
+	g.w("SHLQ $2, R14")
+	l := "gemvPanels" + s.suffix
+	g.label(l + "_panel")
+	g.w("TESTQ R15, R15")
+	g.w("JEQ %s_end", l)
+	g.w("MOVQ R12, R8")
+	g.w("ADDQ R14, R12")
+	for i := 0; i < 8; i++ {
+		g.zero(R(i))
+	}
+	g.w("MOVQ k+0(FP), CX")
+	g.w("XORQ DX, DX")
+	g.label(l + "_loop4")
+	g.w("CMPQ CX, $4")
+	g.w("JLT %s_loop1", l)
+	for off := 0; off < 4*row; off += 64 {
+		g.w("PREFETCHT0 %d(R8)(R13*1)", off)
+	}
+	for u := 0; u < 4; u++ {
+		g.w("VBROADCASTSS %d(SI)(DX*1), %s", 4*u, R(8+u))
+	}
+	for u := 0; u < 4; u++ {
+		for v := 0; v < 2; v++ {
+			g.w("VFMADD231PS %d(R8), %s, %s", u*row+v*vb, R(8+u), R(2*u+v))
+		}
+	}
+	g.w("ADDQ $16, DX")
+	g.w("ADDQ $%d, R8", 4*row)
+	g.w("SUBQ $4, CX")
+	g.w("JMP %s_loop4", l)
+	g.label(l + "_loop1")
+	g.w("TESTQ CX, CX")
+	g.w("JEQ %s_done", l)
+	g.w("VBROADCASTSS (SI)(DX*1), %s", R(8))
+	for v := 0; v < 2; v++ {
+		g.w("VFMADD231PS %d(R8), %s, %s", v*vb, R(8), R(v))
+	}
+	g.w("ADDQ $4, DX")
+	g.w("ADDQ $%d, R8", row)
+	g.w("DECQ CX")
+	g.w("JMP %s_loop1", l)
+	g.label(l + "_done")
+	for v := 0; v < 2; v++ {
+		g.w("VADDPS %s, %s, %s", R(2+v), R(v), R(v))
+		g.w("VADDPS %s, %s, %s", R(6+v), R(4+v), R(4+v))
+		g.w("VADDPS %s, %s, %s", R(4+v), R(v), R(v))
+		g.w("VADDPS %d(DI), %s, %s", v*vb, R(v), R(v))
+		g.w("VMOVUPS %s, %d(DI)", R(v), v*vb)
+	}
+	g.w("ADDQ $%d, DI", row)
+	g.w("DECQ R15")
+	g.w("JMP %s_panel", l)
+	g.label(l + "_end")
 	g.ret()
 }

@@ -270,6 +270,8 @@ func genVec() string {
 	}
 	g := &gen{s: isa{"AVX2", false}}
 	g.transpose8()
+	g.packTN12()
+	g.packN32()
 	out.WriteString(g.b.String())
 	return out.String()
 }
@@ -581,8 +583,26 @@ func (g *gen) all() {
 		g.w("VMULPS %s, %s, %s", R(1), R(0), R(0))
 		store(R(0), off+"(DI)(AX*1)")
 	})
+	// softmaxBack: d = p·(d − s)·scale, the softmax backward of one row
+	// given s = Σ p·d (attention's scores gradient).
+	stream("softmaxBack", "56", func() {
+		g.w("VBROADCASTSS s+48(FP), %s", R(8))
+		g.w("VBROADCASTSS scale+52(FP), %s", R(9))
+		g.w("MOVQ d_base+0(FP), DI")
+		g.w("MOVQ p_base+24(FP), SI")
+		g.w("MOVQ d_len+8(FP), CX")
+		g.w("XORQ AX, AX")
+	}, func(off string, load func(m, d string), store func(sr, m string)) {
+		load(off+"(DI)(AX*1)", R(0))
+		load(off+"(SI)(AX*1)", R(1))
+		g.w("VSUBPS %s, %s, %s", R(8), R(0), R(0))
+		g.w("VMULPS %s, %s, %s", R(1), R(0), R(0))
+		g.w("VMULPS %s, %s, %s", R(9), R(0), R(0))
+		store(R(0), off+"(DI)(AX*1)")
+	})
 
 	g.gemvT4()
+	g.gemvPanels()
 	g.lstmBack(false)
 	g.lstmBack(true)
 	g.gemvN()
