@@ -130,18 +130,10 @@ func (m *Model) Forward(x, y []int32, B, T int, rng *rand.Rand) (sum float64, n 
 	if s.dropout {
 		nn.DropoutForward(s.encoded, s.drop0, s.encoded, p, rng)
 	}
-	// Each LayerNorm after a residual connection runs in the same pass as
-	// the connection (nn.BiasResidualLayerNormForward): the first block's
-	// is the only one on its own.
 	res := s.encoded
-	if len(m.layers) > 0 {
-		w, la := &m.layers[0], &s.layers[0]
-		nn.LayerNormForward(la.ln1, la.ln1Mean, la.ln1Rstd, res, w.ln1w.Data(a), w.ln1b.Data(a), N, C)
-	} else {
-		nn.LayerNormForward(s.lnf, s.lnfMean, s.lnfRstd, res, m.lnfw.Data(a), m.lnfb.Data(a), N, C)
-	}
 	for l := range m.layers {
 		w, la := &m.layers[l], &s.layers[l]
+		nn.LayerNormForward(la.ln1, la.ln1Mean, la.ln1Rstd, res, w.ln1w.Data(a), w.ln1b.Data(a), N, C)
 		nn.LinearForward(la.qkv, la.ln1, w.qkvw.Data(a), w.qkvb.Data(a), N, C, 3*C)
 		nn.AttentionForward(la.atty, la.att, la.qkv, B, T, C, NH)
 		// Output projections without bias, then bias + dropout + residual
@@ -153,8 +145,8 @@ func (m *Model) Forward(x, y []int32, B, T int, rng *rand.Rand) (sum float64, n 
 			nn.DropoutMask(la.drop1, p, rng)
 			m1 = la.drop1
 		}
-		nn.BiasResidualLayerNormForward(la.res2, la.ln2, la.ln2Mean, la.ln2Rstd, res, la.attproj, w.projb.Data(a), m1,
-			w.ln2w.Data(a), w.ln2b.Data(a), N, C)
+		nn.BiasResidualForward(la.res2, res, la.attproj, w.projb.Data(a), m1, N, C)
+		nn.LayerNormForward(la.ln2, la.ln2Mean, la.ln2Rstd, la.res2, w.ln2w.Data(a), w.ln2b.Data(a), N, C)
 		nn.LinearForward(la.fch, la.ln2, w.fcw.Data(a), nil, N, C, 4*C)
 		// fch keeps gelu' of the pre-activation for Backward (computed
 		// with the GELU: its backward is then a product).
@@ -164,15 +156,10 @@ func (m *Model) Forward(x, y []int32, B, T int, rng *rand.Rand) (sum float64, n 
 			nn.DropoutMask(la.drop2, p, rng)
 			m2 = la.drop2
 		}
-		// The next LayerNorm: the next block's first, or the final one.
-		ln, mean, rstd, lnw, lnb := s.lnf, s.lnfMean, s.lnfRstd, m.lnfw.Data(a), m.lnfb.Data(a)
-		if l+1 < len(m.layers) {
-			nw, nla := &m.layers[l+1], &s.layers[l+1]
-			ln, mean, rstd, lnw, lnb = nla.ln1, nla.ln1Mean, nla.ln1Rstd, nw.ln1w.Data(a), nw.ln1b.Data(a)
-		}
-		nn.BiasResidualLayerNormForward(la.res3, ln, mean, rstd, la.res2, la.fcproj, w.fcpjb.Data(a), m2, lnw, lnb, N, C)
+		nn.BiasResidualForward(la.res3, la.res2, la.fcproj, w.fcpjb.Data(a), m2, N, C)
 		res = la.res3
 	}
+	nn.LayerNormForward(s.lnf, s.lnfMean, s.lnfRstd, res, m.lnfw.Data(a), m.lnfb.Data(a), N, C)
 	nn.LinearForward(s.logits, s.lnf, m.wte.Data(a), nil, N, C, V)
 	sum, n = nn.CrossEntropyForward(s.losses, s.probs, s.logits, s.tgt, N, V, Ignore)
 	s.ready = true

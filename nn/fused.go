@@ -56,58 +56,27 @@ func BiasGELUForwardGrad(out, pre, bias []float32, N, OC int) {
 // may be res or x itself (not a partial overlap).
 func BiasResidualForward(out, res, x, bias, mask []float32, N, C int) {
 	grain := max(1, elemGrain/max(C, 1))
-	body := func(lo, hi int) { biasResidualRows(out, res, x, bias, mask, C, lo, hi) }
-	if N <= grain {
-		body(0, N)
-		return
-	}
-	kernels.Parallel(N, grain, body)
-}
-
-// biasResidualRows is BiasResidualForward over rows [lo, hi).
-func biasResidualRows(out, res, x, bias, mask []float32, C, lo, hi int) {
-	b := bias[:C]
-	for r := lo; r < hi; r++ {
-		o, rr, xx := out[r*C:(r+1)*C], res[r*C:(r+1)*C], x[r*C:(r+1)*C]
-		if mask == nil && (C == 0 || &o[0] != &rr[0]) {
-			// The same two additions, vectorized (the first may
-			// overwrite x, not res).
-			kernels.Add(o, xx, b)
-			kernels.Add(o, rr, o)
-			continue
-		}
-		if mask == nil { // in place over the residual
-			for j := range o {
-				o[j] = rr[j] + (xx[j] + b[j])
-			}
-			continue
-		}
-		m := mask[r*C : (r+1)*C]
-		for j := range o {
-			o[j] = rr[j] + (xx[j]+b[j])*m[j]
-		}
-	}
-}
-
-// BiasResidualLayerNormForward is BiasResidualForward into out followed by
-// LayerNormForward of out into ln (with mean, rstd, lnw and lnb as there):
-// the residual stream and the next block's normalized input in one pass,
-// each few rows normalized while they are in cache. The results are those
-// of the two calls.
-func BiasResidualLayerNormForward(out, ln, mean, rstd, res, x, bias, mask, lnw, lnb []float32, N, C int) {
-	grain := max(1, elemGrain/max(C, 1))
 	body := func(lo, hi int) {
-		for r0 := lo; r0 < hi; r0 += lnRows {
-			r1 := min(r0+lnRows, hi)
-			biasResidualRows(out, res, x, bias, mask, C, r0, r1)
-			var m, s []float32
-			if mean != nil {
-				m = mean[r0:r1]
+		b := bias[:C]
+		for r := lo; r < hi; r++ {
+			o, rr, xx := out[r*C:(r+1)*C], res[r*C:(r+1)*C], x[r*C:(r+1)*C]
+			if mask == nil && (C == 0 || &o[0] != &rr[0]) {
+				// The same two additions, vectorized (the first may
+				// overwrite x, not res).
+				kernels.Add(o, xx, b)
+				kernels.Add(o, rr, o)
+				continue
 			}
-			if rstd != nil {
-				s = rstd[r0:r1]
+			if mask == nil { // in place over the residual
+				for j := range o {
+					o[j] = rr[j] + (xx[j] + b[j])
+				}
+				continue
 			}
-			kernels.LayerNorm(ln[r0*C:r1*C], m, s, out[r0*C:r1*C], lnw, lnb, r1-r0, C, LayerNormEps)
+			m := mask[r*C : (r+1)*C]
+			for j := range o {
+				o[j] = rr[j] + (xx[j]+b[j])*m[j]
+			}
 		}
 	}
 	if N <= grain {
@@ -116,7 +85,3 @@ func BiasResidualLayerNormForward(out, ln, mean, rstd, res, x, bias, mask, lnw, 
 	}
 	kernels.Parallel(N, grain, body)
 }
-
-// lnRows is how many rows BiasResidualLayerNormForward computes before
-// normalizing them (16 KiB of a 256-wide residual: well inside L1).
-const lnRows = 16
