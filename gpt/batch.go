@@ -21,7 +21,7 @@ type layerActs struct {
 	drop1                 []float32 // (N,C) dropout mask
 	res2                  []float32 // (N,C)
 	ln2, ln2Mean, ln2Rstd []float32
-	fch, fchGelu          []float32 // (N,4C)
+	fch, fchGelu          []float32 // (N,4C); fch holds gelu' of the pre-activation
 	fcproj                []float32 // (N,C) projection before bias and dropout
 	drop2                 []float32
 	res3                  []float32 // (N,C)
@@ -148,7 +148,9 @@ func (m *Model) Forward(x, y []int32, B, T int, rng *rand.Rand) (sum float64, n 
 		nn.BiasResidualForward(la.res2, res, la.attproj, w.projb.Data(a), m1, N, C)
 		nn.LayerNormForward(la.ln2, la.ln2Mean, la.ln2Rstd, la.res2, w.ln2w.Data(a), w.ln2b.Data(a), N, C)
 		nn.LinearForward(la.fch, la.ln2, w.fcw.Data(a), nil, N, C, 4*C)
-		nn.BiasGELUForward(la.fchGelu, la.fch, w.fcb.Data(a), N, 4*C)
+		// fch keeps gelu' of the pre-activation for Backward (computed
+		// with the GELU: its backward is then a product).
+		nn.BiasGELUForwardGrad(la.fchGelu, la.fch, w.fcb.Data(a), N, 4*C)
 		nn.LinearForward(la.fcproj, la.fchGelu, w.fcprojw.Data(a), nil, N, 4*C, C)
 		if s.dropout {
 			nn.DropoutMask(la.drop2, p, rng)
@@ -189,8 +191,22 @@ func (m *Model) Backward(scale float32) {
 	if len(m.layers) > 0 {
 		last = s.layers[len(m.layers)-1].res3
 	}
+	// Without dropout, the bias gradients of the output projections are
+	// the column sums of the residual stream's gradient: each LayerNorm
+	// backward sums them while it writes that gradient (and the GELU
+	// backward sums the MLP's first bias gradient), so the linear layers'
+	// backward passes skip their bias sums.
+	fused := !s.dropout
+	// biasSum is the bias gradient a LayerNorm backward sums for the
+	// linear layer before it, nil when there is none or dropout is on.
+	biasSum := func(l int) []float32 {
+		if !fused || l < 0 {
+			return nil
+		}
+		return m.layers[l].fcpjb.Grad(a)
+	}
 	nn.Zero(s.dres)
-	nn.LayerNormBackward(s.dres, m.lnfw.Grad(a), m.lnfb.Grad(a), s.dA, last, m.lnfw.Data(a), s.lnfMean, s.lnfRstd, N, C)
+	nn.LayerNormBackwardSum(s.dres, m.lnfw.Grad(a), m.lnfb.Grad(a), biasSum(len(m.layers)-1), s.dA, last, m.lnfw.Data(a), s.lnfMean, s.lnfRstd, N, C)
 	for l := len(m.layers) - 1; l >= 0; l-- {
 		w, la := &m.layers[l], &s.layers[l]
 		prev := s.encoded
@@ -198,25 +214,29 @@ func (m *Model) Backward(scale float32) {
 			prev = s.layers[l-1].res3
 		}
 		// res3 = res2 + drop(fcproj): dres is d(res3) and becomes d(res2).
-		dfcproj := s.dres
+		dfcproj, dfcpjb, dprojb := s.dres, []float32(nil), []float32(nil)
 		if s.dropout {
 			nn.DropoutBackwardSet(s.dB, s.dres, la.drop2)
-			dfcproj = s.dB
+			dfcproj, dfcpjb, dprojb = s.dB, w.fcpjb.Grad(a), w.projb.Grad(a)
 		}
-		nn.LinearBackwardSet(s.d4a, w.fcprojw.Grad(a), w.fcpjb.Grad(a), dfcproj, la.fchGelu, w.fcprojw.Data(a), N, 4*C, C)
-		nn.GELUBackwardSet(s.d4b, la.fch, s.d4a)
-		nn.LinearBackwardSet(s.dA, w.fcw.Grad(a), w.fcb.Grad(a), s.d4b, la.ln2, w.fcw.Data(a), N, C, 4*C)
-		nn.LayerNormBackward(s.dres, w.ln2w.Grad(a), w.ln2b.Grad(a), s.dA, la.res2, w.ln2w.Data(a), la.ln2Mean, la.ln2Rstd, N, C)
+		nn.LinearBackwardSet(s.d4a, w.fcprojw.Grad(a), dfcpjb, dfcproj, la.fchGelu, w.fcprojw.Data(a), N, 4*C, C)
+		nn.GELUBackwardGradSum(s.d4b, w.fcb.Grad(a), la.fch, s.d4a, N, 4*C)
+		nn.LinearBackwardSet(s.dA, w.fcw.Grad(a), nil, s.d4b, la.ln2, w.fcw.Data(a), N, C, 4*C)
+		var projSum []float32
+		if fused {
+			projSum = w.projb.Grad(a)
+		}
+		nn.LayerNormBackwardSum(s.dres, w.ln2w.Grad(a), w.ln2b.Grad(a), projSum, s.dA, la.res2, w.ln2w.Data(a), la.ln2Mean, la.ln2Rstd, N, C)
 		// res2 = prev + drop(attproj): dres becomes d(prev).
 		dproj := s.dres
 		if s.dropout {
 			nn.DropoutBackwardSet(s.dB, s.dres, la.drop1)
 			dproj = s.dB
 		}
-		nn.LinearBackwardSet(s.dA, w.projw.Grad(a), w.projb.Grad(a), dproj, la.atty, w.projw.Data(a), N, C, C)
+		nn.LinearBackwardSet(s.dA, w.projw.Grad(a), dprojb, dproj, la.atty, w.projw.Data(a), N, C, C)
 		nn.AttentionBackwardSet(s.dqkv, s.dA, la.qkv, la.att, B, T, C, NH)
 		nn.LinearBackwardSet(s.dA, w.qkvw.Grad(a), w.qkvb.Grad(a), s.dqkv, la.ln1, w.qkvw.Data(a), N, C, 3*C)
-		nn.LayerNormBackward(s.dres, w.ln1w.Grad(a), w.ln1b.Grad(a), s.dA, prev, w.ln1w.Data(a), la.ln1Mean, la.ln1Rstd, N, C)
+		nn.LayerNormBackwardSum(s.dres, w.ln1w.Grad(a), w.ln1b.Grad(a), biasSum(l-1), s.dA, prev, w.ln1w.Data(a), la.ln1Mean, la.ln1Rstd, N, C)
 	}
 	demb := s.dres
 	if s.dropout {

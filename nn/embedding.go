@@ -66,26 +66,27 @@ func EncoderForward(out []float32, ids []int32, wte, wpe []float32, B, T, C int)
 }
 
 // EncoderBackward accumulates the gradients of EncoderForward into dwte
-// (V,C) and dwpe (maxT,C). Workers split the columns; every column sums
-// its rows in (b,t) order, so the result does not depend on GOMAXPROCS.
+// (V,C) and dwpe (maxT,C). Workers split the columns in fixed strips of
+// encStrip; every column sums its rows in (b,t) order (vector adds along
+// the strip), so the result does not depend on GOMAXPROCS.
 func EncoderBackward(dwte, dwpe, dout []float32, ids []int32, B, T, C int) {
 	cols := func(lo, hi int) {
 		for b := range B {
 			for t := range T {
 				r := b*T + t
 				d := dout[r*C+lo : r*C+hi]
-				e := dwte[int(ids[r])*C+lo : int(ids[r])*C+hi]
-				p := dwpe[t*C+lo : t*C+hi]
-				for j := range d {
-					e[j] += d[j]
-					p[j] += d[j]
-				}
+				kernels.Axpy(1, d, dwte[int(ids[r])*C+lo:int(ids[r])*C+hi])
+				kernels.Axpy(1, d, dwpe[t*C+lo:t*C+hi])
 			}
 		}
 	}
-	if B*T*C <= elemGrain || C < 64 {
+	if B*T*C <= elemGrain || C < 2*encStrip {
 		cols(0, C)
 		return
 	}
-	kernels.Parallel(C, 32, cols)
+	kernels.Parallel(C, encStrip, cols)
 }
+
+// encStrip is EncoderBackward's column strip: whole vectors for the adds,
+// several strips per worker for balance.
+const encStrip = 64

@@ -26,19 +26,48 @@ func BiasGELUForward(out, pre, bias []float32, N, OC int) {
 	kernels.Parallel(N, grain, body)
 }
 
+// BiasGELUForwardGrad is BiasGELUForward for training: it leaves in pre
+// gelu'(pre + bias) instead of the biased pre-activation, computed in the
+// same pass as out = gelu(pre + bias) (kernels.GELUWithGrad), so that the
+// backward pass is a product (GELUBackwardGradSum) instead of a second
+// evaluation of the exponential.
+func BiasGELUForwardGrad(out, pre, bias []float32, N, OC int) {
+	grain := max(1, elemGrain/max(OC, 1))
+	body := func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			p := pre[r*OC : (r+1)*OC]
+			kernels.Axpy(1, bias[:OC], p)
+			kernels.GELUWithGrad(out[r*OC:(r+1)*OC], p, p)
+		}
+	}
+	if N <= grain {
+		body(0, N)
+		return
+	}
+	kernels.Parallel(N, grain, body)
+}
+
 // BiasResidualForward computes out = res + (x + bias)⊙mask row by row (x
 // and res (N,C), bias (C), mask (N,C) or nil for none): a linear layer's
 // bias, dropout and the residual connection in one pass. Its backward is
 // DropoutBackward (or the identity) into the linear layer's output
 // gradient, plus the residual's pass-through; the bias gradient is the
-// column sum of that output gradient, as LinearBackward computes it.
+// column sum of that output gradient, as LinearBackward computes it. out
+// may be res or x itself (not a partial overlap).
 func BiasResidualForward(out, res, x, bias, mask []float32, N, C int) {
 	grain := max(1, elemGrain/max(C, 1))
 	body := func(lo, hi int) {
 		b := bias[:C]
 		for r := lo; r < hi; r++ {
 			o, rr, xx := out[r*C:(r+1)*C], res[r*C:(r+1)*C], x[r*C:(r+1)*C]
-			if mask == nil {
+			if mask == nil && (C == 0 || &o[0] != &rr[0]) {
+				// The same two additions, vectorized (the first may
+				// overwrite x, not res).
+				kernels.Add(o, xx, b)
+				kernels.Add(o, rr, o)
+				continue
+			}
+			if mask == nil { // in place over the residual
 				for j := range o {
 					o[j] = rr[j] + (xx[j] + b[j])
 				}

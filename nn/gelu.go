@@ -21,6 +21,26 @@ func GELUBackwardSet(dinp, inp, dout []float32) {
 	forChunks(len(inp), func(lo, hi int) { kernels.GELUBackwardSet(dinp[lo:hi], inp[lo:hi], dout[lo:hi]) })
 }
 
+// GELUBackwardSetSum is GELUBackwardSet over dinp, inp and dout (N,OC)
+// that also accumulates dsum (OC) += Σ_rows dinp: the bias gradient of the
+// linear layer whose output went into the GELU, summed while each row is in
+// cache (the linear layer's LinearBackward then takes a nil dbias). The
+// values are those of GELUBackwardSet followed by ColumnSums.
+func GELUBackwardSetSum(dinp, dsum, inp, dout []float32, N, OC int) {
+	columnSumsAfter(dsum, dinp, N, OC, func(lo, hi int) {
+		kernels.GELUBackwardSet(dinp[lo*OC:hi*OC], inp[lo*OC:hi*OC], dout[lo*OC:hi*OC])
+	})
+}
+
+// GELUBackwardGradSum is GELUBackwardSetSum from the derivative that
+// BiasGELUForwardGrad kept: dinp = grad⊙dout and dsum (OC) += Σ_rows dinp,
+// the same values as GELUBackwardSetSum from the pre-activation.
+func GELUBackwardGradSum(dinp, dsum, grad, dout []float32, N, OC int) {
+	columnSumsAfter(dsum, dinp, N, OC, func(lo, hi int) {
+		kernels.Mul(dinp[lo*OC:hi*OC], grad[lo*OC:hi*OC], dout[lo*OC:hi*OC])
+	})
+}
+
 // ResidualForward computes out = a + b (the residual connection).
 func ResidualForward(out, a, b []float32) {
 	forChunks(len(a), func(lo, hi int) { kernels.Add(out[lo:hi], a[lo:hi], b[lo:hi]) })

@@ -149,6 +149,51 @@ func TestLayerNormGrad(t *testing.T) {
 	}, rng)
 }
 
+// TestBackwardSumGrad checks the fused column sums as the gradient of a
+// bias added before the layer: out = layer(x + b) with b (C) broadcast
+// over the rows, whose gradient is the column sum of the input gradient.
+func TestBackwardSumGrad(t *testing.T) {
+	rng := rand.New(rand.NewPCG(41, 42))
+	N, C := 6, 10
+	x, b := randSlice(rng, N*C, 1), randSlice(rng, C, 1)
+	xb, out := make([]float32, N*C), make([]float32, N*C)
+	addBias := func() []float32 {
+		for i := range xb {
+			xb[i] = x[i] + b[i%C]
+		}
+		return xb
+	}
+	dx, db := make([]float32, N*C), make([]float32, C)
+	checkGrad(t, "gelu sum", gradCase{
+		inputs:   [][]float32{x, b},
+		grads:    [][]float32{dx, db},
+		forward:  func() []float32 { GELUForward(out, addBias()); return out },
+		backward: func(d []float32) { GELUBackwardSetSum(dx, db, xb, d, N, C) },
+	}, rng)
+	pre := make([]float32, N*C)
+	checkGrad(t, "gelu grad sum", gradCase{
+		inputs: [][]float32{x, b},
+		grads:  [][]float32{dx, db},
+		forward: func() []float32 {
+			copy(pre, x)
+			BiasGELUForwardGrad(out, pre, b, N, C)
+			return out
+		},
+		backward: func(d []float32) { GELUBackwardGradSum(dx, db, pre, d, N, C) },
+	}, rng)
+	w, lb := randSlice(rng, C, 1), randSlice(rng, C, 1)
+	dw, dlb := make([]float32, C), make([]float32, C)
+	mean, rstd := make([]float32, N), make([]float32, N)
+	checkGrad(t, "layernorm sum", gradCase{
+		inputs:  [][]float32{x, b, w, lb},
+		grads:   [][]float32{dx, db, dw, dlb},
+		forward: func() []float32 { LayerNormForward(out, mean, rstd, addBias(), w, lb, N, C); return out },
+		backward: func(d []float32) {
+			LayerNormBackwardSum(dx, dw, dlb, db, d, xb, w, mean, rstd, N, C)
+		},
+	}, rng)
+}
+
 func TestGELUGrad(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	inp := randSlice(rng, 50, 2)

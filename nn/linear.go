@@ -54,8 +54,19 @@ func linearBackward(dinp, dweight, dbias, dout, inp, weight []float32, N, C, OC 
 // rows (contiguous reads), and the partials are added to dst in block
 // order, so the result does not depend on GOMAXPROCS.
 func ColumnSums(dst, src []float32, N, OC int) {
+	columnSumsAfter(dst, src, N, OC, nil)
+}
+
+// columnSumsAfter is ColumnSums where, when row is not nil, row(lo, hi)
+// first computes src's rows [lo, hi): a pass that produces src sums it
+// while its rows are in cache (same order of additions, same bits as
+// producing all of src first).
+func columnSumsAfter(dst, src []float32, N, OC int, row func(lo, hi int)) {
 	blocks := (N + colBlock - 1) / colBlock
 	if blocks <= 1 || N*OC < 1<<16 {
+		if row != nil {
+			row(0, N)
+		}
 		columnSums(dst, src, N, OC, 0, OC)
 		return
 	}
@@ -71,8 +82,14 @@ func ColumnSums(dst, src []float32, N, OC int) {
 		for b := lo; b < hi; b++ {
 			p := part[b*OC : (b+1)*OC]
 			r1 := min((b+1)*colBlock, N)
-			for r := b * colBlock; r < r1; r++ {
-				kernels.Axpy(1, src[r*OC:(r+1)*OC], p)
+			for r0 := b * colBlock; r0 < r1; r0 += colSub {
+				r2 := min(r0+colSub, r1)
+				if row != nil {
+					row(r0, r2)
+				}
+				for r := r0; r < r2; r++ {
+					kernels.Axpy(1, src[r*OC:(r+1)*OC], p)
+				}
 			}
 		}
 	})
@@ -85,8 +102,13 @@ func ColumnSums(dst, src []float32, N, OC int) {
 // training step).
 var colPool = sync.Pool{New: func() any { return new([]float32) }}
 
-// colBlock is the row block of ColumnSums.
-const colBlock = 256
+// colBlock is the row block of ColumnSums; colSub rows at a time are
+// produced by columnSumsAfter's row function (a few tens of KiB: still in
+// cache when they are summed).
+const (
+	colBlock = 256
+	colSub   = 16
+)
 
 func columnSums(dst, src []float32, N, OC, lo, hi int) {
 	d := dst[lo:hi]

@@ -64,20 +64,7 @@ func GlobalNorm(g []float32) float64 {
 	}
 	kernels.Parallel(chunks, 1, func(lo, hi int) {
 		for c := lo; c < hi; c++ {
-			x := g[c*normChunk : min((c+1)*normChunk, len(g))]
-			var s0, s1, s2, s3 float64
-			i := 0
-			for ; i+4 <= len(x); i += 4 {
-				a, b, cc, d := float64(x[i]), float64(x[i+1]), float64(x[i+2]), float64(x[i+3])
-				s0 += a * a
-				s1 += b * b
-				s2 += cc * cc
-				s3 += d * d
-			}
-			for ; i < len(x); i++ {
-				s0 += float64(x[i]) * float64(x[i])
-			}
-			part[c] = (s0 + s1) + (s2 + s3)
+			part[c] = kernels.SumSquares(g[c*normChunk : min((c+1)*normChunk, len(g))])
 		}
 	})
 	var s float64

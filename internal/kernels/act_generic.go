@@ -141,6 +141,14 @@ func geluBackwardSetSliceGeneric(dinp, inp, dout []float32) {
 	}
 }
 
+func geluWithGradSliceGeneric(out, grad, inp []float32) {
+	out = out[:len(inp)]
+	grad = grad[:len(inp)]
+	for i, x := range inp {
+		out[i], grad[i] = geluGeneric(x), geluGradGeneric(x)
+	}
+}
+
 func geluBackwardSliceGeneric(dinp, inp, dout []float32) {
 	dinp = dinp[:len(inp)]
 	dout = dout[:len(inp)]

@@ -124,8 +124,14 @@ func checkActivations(t *testing.T, x, dout, init []float32) {
 		xv := float64(x[i])
 		z := geluS * (xv + geluC*xv*xv*xv)
 		s := 1 / (1 + math.Exp(-2*z))
-		mag := s + math.Abs(2*xv*s*(1-s)*geluS*(1+3*geluC*xv*xv))
-		return (expMaxErr+3+6*math.Abs(z))*u*mag*abs32(dout[i]) + u*(abs32(init[i])+abs32(want[i]))
+		zp := 2 * geluS * (1 + 3*geluC*xv*xv) // d(2z)/dx
+		mag := s + math.Abs(xv*s*(1-s)*zp)
+		// Where e^(−2z) overflows (σ(2z) < 2⁻¹²⁸), s = 1/(1+e) is 0 and
+		// gelu' = s·(1 + x(1−s)·d(2z)/dx) is flushed to 0: an absolute
+		// error below 2⁻¹²⁶·(1 + |x·d(2z)/dx|) (about 230·2⁻¹²⁶ at
+		// x = −10, beyond the 2⁻¹²⁶·|x| the check allows every activation).
+		flush := minNormal * (1 + math.Abs(xv*zp)) * abs32(dout[i])
+		return (expMaxErr+3+6*math.Abs(z))*u*mag*abs32(dout[i]) + u*(abs32(init[i])+abs32(want[i])) + flush
 	})
 	// The overwriting variant: the values accumulated into zeros (equal,
 	// except that a zero may keep its sign), whatever dinp held.
@@ -138,8 +144,38 @@ func checkActivations(t *testing.T, x, dout, init []float32) {
 			t.Fatalf("GELUBackwardSet(%v) = %v, want %v", x[i], got[i], zero[i])
 		}
 	}
-	// In place.
+	// GELU and gelu' in one pass: gelu' bit for bit as GELUBackwardSet
+	// with dout = 1, gelu within GELU's bound (x·σ(2z): the same
+	// roundings, counted the same way).
+	ones := make([]float32, n)
+	for i := range ones {
+		ones[i] = 1
+	}
+	gradWant := make([]float32, n)
+	GELUBackwardSet(gradWant, x, ones)
+	grad := guarded(n)
+	GELUWithGrad(got, grad, x)
+	checkGuard(t, "GELUWithGrad grad", grad)
+	for i := range grad {
+		if grad[i] != gradWant[i] && !(grad[i] != grad[i] && gradWant[i] != gradWant[i]) {
+			t.Fatalf("GELUWithGrad(%v) gelu' = %v, GELUBackwardSet gives %v", x[i], grad[i], gradWant[i])
+		}
+	}
+	geluRef(want, x)
+	check("GELUWithGrad", func(i int) float64 {
+		z := geluS * math.Abs(float64(x[i])+geluC*float64(x[i])*float64(x[i])*float64(x[i]))
+		return (expMaxErr + 3 + 6*z) * u * abs32(want[i])
+	})
+	// In place: gelu' over the input.
 	y := append([]float32(nil), x...)
+	GELUWithGrad(got, y, y)
+	for i := range y {
+		if y[i] != grad[i] && !(y[i] != y[i] && grad[i] != grad[i]) {
+			t.Fatalf("GELUWithGrad in place differs at %d", i)
+		}
+	}
+	// In place.
+	y = append(y[:0], x...)
 	Tanh(y, y)
 	Tanh(got, x)
 	for i := range y {

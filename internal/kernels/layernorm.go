@@ -3,6 +3,7 @@ package kernels
 import (
 	"fmt"
 	"math"
+	"sync"
 )
 
 // LayerNorm normalizes each row of inp (rows×cols) to zero mean and unit
@@ -67,62 +68,95 @@ func layerNormRow(out, x, w, b []float32, eps float32) (mean, rstd float32) {
 //	dinp   += σ·(g − mean(g) − x̂·mean(g⊙x̂))
 //	dweight += Σ_r dout⊙x̂,   dbias += Σ_r dout
 //
-// dbias may be nil (no bias). dweight and dbias are reductions over rows:
-// the work is split by columns for them and by rows for dinp, and each sum
-// runs in row order, so the result does not depend on GOMAXPROCS.
+// dbias may be nil (no bias). One pass over the rows: the rows are cut in
+// fixed blocks of lnBlock; each block updates its rows of dinp and sums its
+// rows' terms of dweight and dbias into partial sums of its own, which are
+// added to dweight and dbias in block order, so the result does not depend
+// on GOMAXPROCS.
 func LayerNormBackward(dinp, dweight, dbias, dout, inp, weight, mean, rstd []float32, rows, cols int) {
+	LayerNormBackwardSum(dinp, dweight, dbias, nil, dout, inp, weight, mean, rstd, rows, cols)
+}
+
+// LayerNormBackwardSum is LayerNormBackward that also accumulates, when
+// dsum (cols) is not nil, the column sums of dinp after its update:
+// dsum[j] += Σ_r dinp[r,j]. That is the bias gradient of a linear layer
+// whose output feeds the LayerNorm's input (a residual stream's gradient),
+// summed while the rows are in cache instead of in a second pass. The
+// sums are blocked like dweight's; dinp, dweight and dbias come out as
+// LayerNormBackward computes them.
+func LayerNormBackwardSum(dinp, dweight, dbias, dsum, dout, inp, weight, mean, rstd []float32, rows, cols int) {
 	checkRows("LayerNormBackward", rows, cols, len(dinp), len(dout), len(inp))
 	if len(weight) < cols || len(dweight) < cols || (dbias != nil && len(dbias) < cols) ||
-		len(mean) < rows || len(rstd) < rows {
-		panic(fmt.Sprintf("kernels: LayerNormBackward: short weight/dweight/dbias/mean/rstd for %d×%d", rows, cols))
+		(dsum != nil && len(dsum) < cols) || len(mean) < rows || len(rstd) < rows {
+		panic(fmt.Sprintf("kernels: LayerNormBackward: short weight/dweight/dbias/dsum/mean/rstd for %d×%d", rows, cols))
 	}
 	if cols == 0 || rows == 0 {
 		return
 	}
-	if g := rowGrain(cols); rows > g {
-		Parallel(rows, g, func(lo, hi int) { layerNormBackwardRows(dinp, dout, inp, weight, mean, rstd, cols, lo, hi) })
-	} else {
-		layerNormBackwardRows(dinp, dout, inp, weight, mean, rstd, cols, 0, rows)
+	blocks := (rows + lnBlock - 1) / lnBlock
+	// Per block: partial dweight, dbias and dsum.
+	buf := lnPool.Get().(*[]float32)
+	part := *buf
+	if cap(part) < 3*blocks*cols {
+		part = make([]float32, 3*blocks*cols)
 	}
-	// Column sums: chunks of columns, rows in order inside each.
-	if g := max(64, (1<<15)/rows); cols > g {
-		Parallel(cols, g, func(lo, hi int) { layerNormDW(dweight, dbias, dout, inp, mean, rstd, rows, cols, lo, hi) })
-	} else {
-		layerNormDW(dweight, dbias, dout, inp, mean, rstd, rows, cols, 0, cols)
+	part = part[:3*blocks*cols]
+	clear(part)
+	body := func(lo, hi int) {
+		for b := lo; b < hi; b++ {
+			pw := part[3*b*cols : (3*b+1)*cols]
+			pb := part[(3*b+1)*cols : (3*b+2)*cols]
+			ps := part[(3*b+2)*cols : (3*b+3)*cols]
+			for r := b * lnBlock; r < min((b+1)*lnBlock, rows); r++ {
+				di, d, x := dinp[r*cols:(r+1)*cols], dout[r*cols:(r+1)*cols], inp[r*cols:(r+1)*cols]
+				layerNormBackwardRow(di, d, x, weight[:cols], mean[r], rstd[r])
+				layerNormDWRow(pw, pb, d, x, mean[r], rstd[r])
+				if dsum != nil {
+					Axpy(1, di, ps)
+				}
+			}
+		}
 	}
+	if blocks > 1 && rows*cols > 1<<14 {
+		Parallel(blocks, 1, body)
+	} else {
+		body(0, blocks)
+	}
+	for b := range blocks {
+		Axpy(1, part[3*b*cols:(3*b+1)*cols], dweight[:cols])
+		if dbias != nil {
+			Axpy(1, part[(3*b+1)*cols:(3*b+2)*cols], dbias[:cols])
+		}
+		if dsum != nil {
+			Axpy(1, part[(3*b+2)*cols:(3*b+3)*cols], dsum[:cols])
+		}
+	}
+	*buf = part
+	lnPool.Put(buf)
 }
 
-func layerNormBackwardRows(dinp, dout, inp, weight, mean, rstd []float32, cols, lo, hi int) {
-	for r := lo; r < hi; r++ {
-		layerNormBackwardRow(dinp[r*cols:(r+1)*cols], dout[r*cols:(r+1)*cols],
-			inp[r*cols:(r+1)*cols], weight[:cols], mean[r], rstd[r])
-	}
-}
+// lnBlock is the row block of LayerNormBackward's column sums: small
+// enough that the partial sums stay accurate and the rows spread over the
+// workers, large enough that adding the partials costs little.
+const lnBlock = 32
 
-// layerNormDW accumulates dweight and dbias over all rows for columns
-// [lo, hi), rows in order.
-func layerNormDW(dweight, dbias, dout, inp, mean, rstd []float32, rows, cols, lo, hi int) {
-	dw := dweight[lo:hi]
-	for r := range rows {
-		mu, s := mean[r], rstd[r]
-		x := inp[r*cols+lo : r*cols+hi]
-		d := dout[r*cols+lo : r*cols+hi]
-		if dbias != nil && useAVX512 {
-			lnDWeightAVX512(dw, dbias[lo:hi], d, x, mu, s)
-			continue
-		}
-		if dbias != nil && useAVX2 {
-			lnDWeightAVX2(dw, dbias[lo:hi], d, x, mu, s)
-			continue
-		}
+// lnPool recycles LayerNormBackward's partial sums (no allocation per
+// training step).
+var lnPool = sync.Pool{New: func() any { return new([]float32) }}
+
+// layerNormDWRow accumulates one row's terms: dw += x̂·dout, db += dout.
+func layerNormDWRow(dw, db, d, x []float32, mu, s float32) {
+	n := len(dw)
+	d, x, db = d[:n], x[:n], db[:n]
+	switch {
+	case useAVX512:
+		lnDWeightAVX512(dw, db, d, x, mu, s)
+	case useAVX2:
+		lnDWeightAVX2(dw, db, d, x, mu, s)
+	default:
 		for j := range dw {
 			dw[j] += (x[j] - mu) * s * d[j]
-		}
-		if dbias != nil {
-			db := dbias[lo:hi]
-			for j := range db {
-				db[j] += d[j]
-			}
+			db[j] += d[j]
 		}
 	}
 }

@@ -358,3 +358,55 @@ func TestAdamW(t *testing.T) {
 		}
 	})
 }
+
+// TestLayerNormBackwardSum: LayerNormBackwardSum leaves dinp, dweight and
+// dbias exactly as LayerNormBackward does, and its column sums of the
+// updated dinp are within the bound of their summation order: each block's
+// partial sum adds at most lnBlock terms, and the blocks' partials are added
+// one after another to dsum, so every term passes through at most
+// lnBlock + blocks roundings of a sum no larger than Σ|terms|.
+func TestLayerNormBackwardSum(t *testing.T) {
+	r := rand.New(rand.NewPCG(51, 52))
+	forEachPath(t, func(t *testing.T, p path) {
+		for _, s := range append(rowShapes, [2]int{1000, 40}, [2]int{2048, 64}) {
+			rows, cols := s[0], s[1]
+			x := randSlice(r, rows*cols, -3, 5)
+			w := randSlice(r, cols, 0.5, 1.5)
+			dout := randSlice(r, rows*cols, -1, 1)
+			mean, rstd := make([]float32, rows), make([]float32, rows)
+			LayerNorm(make([]float32, rows*cols), mean, rstd, x, w, nil, rows, cols, 1e-5)
+			di0, dw0, db0, ds0 := randSlice(r, rows*cols, -1, 1), randSlice(r, cols, -1, 1), randSlice(r, cols, -1, 1), randSlice(r, cols, -1, 1)
+			di1, dw1, db1 := append([]float32(nil), di0...), append([]float32(nil), dw0...), append([]float32(nil), db0...)
+			di2, dw2, db2, ds := guarded(rows*cols), guarded(cols), guarded(cols), guarded(cols)
+			copy(di2, di0)
+			copy(dw2, dw0)
+			copy(db2, db0)
+			copy(ds, ds0)
+			LayerNormBackward(di1, dw1, db1, dout, x, w, mean, rstd, rows, cols)
+			LayerNormBackwardSum(di2, dw2, db2, ds, dout, x, w, mean, rstd, rows, cols)
+			for _, c := range []struct {
+				name      string
+				got, want []float32
+			}{{"dinp", di2, di1}, {"dweight", dw2, dw1}, {"dbias", db2, db1}} {
+				checkGuard(t, c.name, c.got)
+				for i := range c.want {
+					if c.got[i] != c.want[i] {
+						t.Fatalf("%v %s[%d] = %v, LayerNormBackward gives %v", s, c.name, i, c.got[i], c.want[i])
+					}
+				}
+			}
+			checkGuard(t, "dsum", ds)
+			blocks := (rows + lnBlock - 1) / lnBlock
+			for j := range cols {
+				want, mag := float64(ds0[j]), abs32(ds0[j])
+				for i := range rows {
+					want += float64(di2[i*cols+j])
+					mag += abs32(di2[i*cols+j])
+				}
+				if d := math.Abs(float64(ds[j]) - want); d > float64(lnBlock+blocks)*u*mag {
+					t.Fatalf("%v dsum[%d] = %v, want %v", s, j, ds[j], want)
+				}
+			}
+		}
+	})
+}

@@ -12,10 +12,14 @@ var (
 
 func dotAVX2(x, y []float32) float32                     { return dotGeneric(x, y) }
 func dotAVX512(x, y []float32) float32                   { return dotGeneric(x, y) }
+func sumSq64AVX2(x []float32) float64                    { return 0 }
+func sumSq64AVX512(x []float32) float64                  { return 0 }
 func axpyAVX2(alpha float32, x, y []float32)             { axpyGeneric(alpha, x, y) }
 func axpyAVX512(alpha float32, x, y []float32)           { axpyGeneric(alpha, x, y) }
 func scaleAVX2(alpha float32, x []float32)               { scaleGeneric(alpha, x) }
 func scaleAVX512(alpha float32, x []float32)             { scaleGeneric(alpha, x) }
+func mulAVX2(dst, x, y []float32)                        { mulGeneric(dst, x, y) }
+func mulAVX512(dst, x, y []float32)                      { mulGeneric(dst, x, y) }
 func softmaxBackAVX2(d, p []float32, s, scale float32)   { softmaxBackGeneric(d, p, s, scale) }
 func softmaxBackAVX512(d, p []float32, s, scale float32) { softmaxBackGeneric(d, p, s, scale) }
 func addAVX2(dst, x, y []float32)                        { addGeneric(dst, x, y) }
@@ -34,6 +38,8 @@ func geluAVX2(out, inp []float32)                        { geluSliceGeneric(out,
 func geluAVX512(out, inp []float32)                      { geluSliceGeneric(out, inp) }
 func geluBackwardAVX2(d, x, g []float32)                 { geluBackwardSliceGeneric(d, x, g) }
 func geluBackwardAVX512(d, x, g []float32)               { geluBackwardSliceGeneric(d, x, g) }
+func geluWithGradAVX2(out, grad, inp []float32)          { geluWithGradSliceGeneric(out, grad, inp) }
+func geluWithGradAVX512(out, grad, inp []float32)        { geluWithGradSliceGeneric(out, grad, inp) }
 func geluBackwardSetAVX2(d, x, g []float32)              { geluBackwardSetSliceGeneric(d, x, g) }
 func geluBackwardSetAVX512(d, x, g []float32)            { geluBackwardSetSliceGeneric(d, x, g) }
 

@@ -26,6 +26,25 @@ func Dot(x, y []float32) float32 {
 	return dotGeneric(x, y)
 }
 
+// SumSquares returns Σᵢ x[i]² accumulated in float64 (a gradient's
+// squared norm). Each square is exact in float64; the sum runs in several
+// interleaved partial sums combined in a fixed order, so it is
+// deterministic for a given path and within len(x)·2⁻⁵³·Σx² of the exact
+// value.
+func SumSquares(x []float32) float64 {
+	var s float64
+	var blk int
+	switch {
+	case useAVX512:
+		s, blk = sumSq64AVX512(x), 32 // whole blocks of 32 only
+	case useAVX2:
+		s, blk = sumSq64AVX2(x), 16 // whole blocks of 16 only
+	default:
+		return sumSq64Generic(x)
+	}
+	return s + sumSq64Generic(x[len(x)/blk*blk:])
+}
+
 // Axpy, Scale and Add split slices longer than elemGrain among the workers
 // (elementwise: no result changes).
 
@@ -79,6 +98,28 @@ func Add(dst, x, y []float32) {
 		return
 	}
 	add(dst, x, y)
+}
+
+// Mul computes dst = x ⊙ y elementwise (one rounding each). All three must
+// have the same length; dst may alias x or y.
+func Mul(dst, x, y []float32) {
+	checkLen("Mul", len(dst), "dst, x, y", len(x), len(y))
+	if len(dst) > elemGrain {
+		Parallel(len(dst), elemGrain, func(lo, hi int) { mul(dst[lo:hi], x[lo:hi], y[lo:hi]) })
+		return
+	}
+	mul(dst, x, y)
+}
+
+func mul(dst, x, y []float32) {
+	switch {
+	case useAVX512:
+		mulAVX512(dst, x, y)
+	case useAVX2:
+		mulAVX2(dst, x, y)
+	default:
+		mulGeneric(dst, x, y)
+	}
 }
 
 func add(dst, x, y []float32) {

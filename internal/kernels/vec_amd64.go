@@ -41,6 +41,12 @@ func geluBackwardAVX2(dinp, inp, dout []float32)
 func geluBackwardAVX512(dinp, inp, dout []float32)
 
 //go:noescape
+func geluWithGradAVX2(out, grad, inp []float32)
+
+//go:noescape
+func geluWithGradAVX512(out, grad, inp []float32)
+
+//go:noescape
 func geluBackwardSetAVX2(dinp, inp, dout []float32)
 
 //go:noescape
@@ -65,6 +71,12 @@ func dotAVX2(x, y []float32) float32
 func dotAVX512(x, y []float32) float32
 
 //go:noescape
+func sumSq64AVX2(x []float32) float64
+
+//go:noescape
+func sumSq64AVX512(x []float32) float64
+
+//go:noescape
 func axpyAVX2(alpha float32, x, y []float32)
 
 //go:noescape
@@ -75,6 +87,12 @@ func scaleAVX2(alpha float32, x []float32)
 
 //go:noescape
 func scaleAVX512(alpha float32, x []float32)
+
+//go:noescape
+func mulAVX2(dst, x, y []float32)
+
+//go:noescape
+func mulAVX512(dst, x, y []float32)
 
 //go:noescape
 func softmaxBackAVX2(d, p []float32, s, scale float32)

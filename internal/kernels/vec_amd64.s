@@ -436,135 +436,151 @@ DATA vconst<>+1712(SB)/4, $0x41a00000 // twenty
 DATA vconst<>+1716(SB)/4, $0x41a00000 // twenty
 DATA vconst<>+1720(SB)/4, $0x41a00000 // twenty
 DATA vconst<>+1724(SB)/4, $0x41a00000 // twenty
-DATA vconst<>+1728(SB)/4, $0xc1a00000 // mtwenty
-DATA vconst<>+1732(SB)/4, $0xc1a00000 // mtwenty
-DATA vconst<>+1736(SB)/4, $0xc1a00000 // mtwenty
-DATA vconst<>+1740(SB)/4, $0xc1a00000 // mtwenty
-DATA vconst<>+1744(SB)/4, $0xc1a00000 // mtwenty
-DATA vconst<>+1748(SB)/4, $0xc1a00000 // mtwenty
-DATA vconst<>+1752(SB)/4, $0xc1a00000 // mtwenty
-DATA vconst<>+1756(SB)/4, $0xc1a00000 // mtwenty
-DATA vconst<>+1760(SB)/4, $0xc1a00000 // mtwenty
-DATA vconst<>+1764(SB)/4, $0xc1a00000 // mtwenty
-DATA vconst<>+1768(SB)/4, $0xc1a00000 // mtwenty
-DATA vconst<>+1772(SB)/4, $0xc1a00000 // mtwenty
-DATA vconst<>+1776(SB)/4, $0xc1a00000 // mtwenty
-DATA vconst<>+1780(SB)/4, $0xc1a00000 // mtwenty
-DATA vconst<>+1784(SB)/4, $0xc1a00000 // mtwenty
-DATA vconst<>+1788(SB)/4, $0xc1a00000 // mtwenty
-DATA vconst<>+1792(SB)/4, $0x3d372713 // geluC
-DATA vconst<>+1796(SB)/4, $0x3d372713 // geluC
-DATA vconst<>+1800(SB)/4, $0x3d372713 // geluC
-DATA vconst<>+1804(SB)/4, $0x3d372713 // geluC
-DATA vconst<>+1808(SB)/4, $0x3d372713 // geluC
-DATA vconst<>+1812(SB)/4, $0x3d372713 // geluC
-DATA vconst<>+1816(SB)/4, $0x3d372713 // geluC
-DATA vconst<>+1820(SB)/4, $0x3d372713 // geluC
-DATA vconst<>+1824(SB)/4, $0x3d372713 // geluC
-DATA vconst<>+1828(SB)/4, $0x3d372713 // geluC
-DATA vconst<>+1832(SB)/4, $0x3d372713 // geluC
-DATA vconst<>+1836(SB)/4, $0x3d372713 // geluC
-DATA vconst<>+1840(SB)/4, $0x3d372713 // geluC
-DATA vconst<>+1844(SB)/4, $0x3d372713 // geluC
-DATA vconst<>+1848(SB)/4, $0x3d372713 // geluC
-DATA vconst<>+1852(SB)/4, $0x3d372713 // geluC
-DATA vconst<>+1856(SB)/4, $0x3e095d4f // gelu3C
-DATA vconst<>+1860(SB)/4, $0x3e095d4f // gelu3C
-DATA vconst<>+1864(SB)/4, $0x3e095d4f // gelu3C
-DATA vconst<>+1868(SB)/4, $0x3e095d4f // gelu3C
-DATA vconst<>+1872(SB)/4, $0x3e095d4f // gelu3C
-DATA vconst<>+1876(SB)/4, $0x3e095d4f // gelu3C
-DATA vconst<>+1880(SB)/4, $0x3e095d4f // gelu3C
-DATA vconst<>+1884(SB)/4, $0x3e095d4f // gelu3C
-DATA vconst<>+1888(SB)/4, $0x3e095d4f // gelu3C
-DATA vconst<>+1892(SB)/4, $0x3e095d4f // gelu3C
-DATA vconst<>+1896(SB)/4, $0x3e095d4f // gelu3C
-DATA vconst<>+1900(SB)/4, $0x3e095d4f // gelu3C
-DATA vconst<>+1904(SB)/4, $0x3e095d4f // gelu3C
-DATA vconst<>+1908(SB)/4, $0x3e095d4f // gelu3C
-DATA vconst<>+1912(SB)/4, $0x3e095d4f // gelu3C
-DATA vconst<>+1916(SB)/4, $0x3e095d4f // gelu3C
-DATA vconst<>+1920(SB)/4, $0xbfcc422a // geluM2S
-DATA vconst<>+1924(SB)/4, $0xbfcc422a // geluM2S
-DATA vconst<>+1928(SB)/4, $0xbfcc422a // geluM2S
-DATA vconst<>+1932(SB)/4, $0xbfcc422a // geluM2S
-DATA vconst<>+1936(SB)/4, $0xbfcc422a // geluM2S
-DATA vconst<>+1940(SB)/4, $0xbfcc422a // geluM2S
-DATA vconst<>+1944(SB)/4, $0xbfcc422a // geluM2S
-DATA vconst<>+1948(SB)/4, $0xbfcc422a // geluM2S
-DATA vconst<>+1952(SB)/4, $0xbfcc422a // geluM2S
-DATA vconst<>+1956(SB)/4, $0xbfcc422a // geluM2S
-DATA vconst<>+1960(SB)/4, $0xbfcc422a // geluM2S
-DATA vconst<>+1964(SB)/4, $0xbfcc422a // geluM2S
-DATA vconst<>+1968(SB)/4, $0xbfcc422a // geluM2S
-DATA vconst<>+1972(SB)/4, $0xbfcc422a // geluM2S
-DATA vconst<>+1976(SB)/4, $0xbfcc422a // geluM2S
-DATA vconst<>+1980(SB)/4, $0xbfcc422a // geluM2S
-DATA vconst<>+1984(SB)/4, $0x3fcc422a // gelu2S
-DATA vconst<>+1988(SB)/4, $0x3fcc422a // gelu2S
-DATA vconst<>+1992(SB)/4, $0x3fcc422a // gelu2S
-DATA vconst<>+1996(SB)/4, $0x3fcc422a // gelu2S
-DATA vconst<>+2000(SB)/4, $0x3fcc422a // gelu2S
-DATA vconst<>+2004(SB)/4, $0x3fcc422a // gelu2S
-DATA vconst<>+2008(SB)/4, $0x3fcc422a // gelu2S
-DATA vconst<>+2012(SB)/4, $0x3fcc422a // gelu2S
-DATA vconst<>+2016(SB)/4, $0x3fcc422a // gelu2S
-DATA vconst<>+2020(SB)/4, $0x3fcc422a // gelu2S
-DATA vconst<>+2024(SB)/4, $0x3fcc422a // gelu2S
-DATA vconst<>+2028(SB)/4, $0x3fcc422a // gelu2S
-DATA vconst<>+2032(SB)/4, $0x3fcc422a // gelu2S
-DATA vconst<>+2036(SB)/4, $0x3fcc422a // gelu2S
-DATA vconst<>+2040(SB)/4, $0x3fcc422a // gelu2S
-DATA vconst<>+2044(SB)/4, $0x3fcc422a // gelu2S
-DATA vconst<>+2048(SB)/4, $0x0000007f // i127
-DATA vconst<>+2052(SB)/4, $0x0000007f // i127
-DATA vconst<>+2056(SB)/4, $0x0000007f // i127
-DATA vconst<>+2060(SB)/4, $0x0000007f // i127
-DATA vconst<>+2064(SB)/4, $0x0000007f // i127
-DATA vconst<>+2068(SB)/4, $0x0000007f // i127
-DATA vconst<>+2072(SB)/4, $0x0000007f // i127
-DATA vconst<>+2076(SB)/4, $0x0000007f // i127
-DATA vconst<>+2080(SB)/4, $0x0000007f // i127
-DATA vconst<>+2084(SB)/4, $0x0000007f // i127
-DATA vconst<>+2088(SB)/4, $0x0000007f // i127
-DATA vconst<>+2092(SB)/4, $0x0000007f // i127
-DATA vconst<>+2096(SB)/4, $0x0000007f // i127
-DATA vconst<>+2100(SB)/4, $0x0000007f // i127
-DATA vconst<>+2104(SB)/4, $0x0000007f // i127
-DATA vconst<>+2108(SB)/4, $0x0000007f // i127
-DATA vconst<>+2112(SB)/4, $0x7fffffff // abs
-DATA vconst<>+2116(SB)/4, $0x7fffffff // abs
-DATA vconst<>+2120(SB)/4, $0x7fffffff // abs
-DATA vconst<>+2124(SB)/4, $0x7fffffff // abs
-DATA vconst<>+2128(SB)/4, $0x7fffffff // abs
-DATA vconst<>+2132(SB)/4, $0x7fffffff // abs
-DATA vconst<>+2136(SB)/4, $0x7fffffff // abs
-DATA vconst<>+2140(SB)/4, $0x7fffffff // abs
-DATA vconst<>+2144(SB)/4, $0x7fffffff // abs
-DATA vconst<>+2148(SB)/4, $0x7fffffff // abs
-DATA vconst<>+2152(SB)/4, $0x7fffffff // abs
-DATA vconst<>+2156(SB)/4, $0x7fffffff // abs
-DATA vconst<>+2160(SB)/4, $0x7fffffff // abs
-DATA vconst<>+2164(SB)/4, $0x7fffffff // abs
-DATA vconst<>+2168(SB)/4, $0x7fffffff // abs
-DATA vconst<>+2172(SB)/4, $0x7fffffff // abs
-DATA vconst<>+2176(SB)/4, $0x80000000 // sign
-DATA vconst<>+2180(SB)/4, $0x80000000 // sign
-DATA vconst<>+2184(SB)/4, $0x80000000 // sign
-DATA vconst<>+2188(SB)/4, $0x80000000 // sign
-DATA vconst<>+2192(SB)/4, $0x80000000 // sign
-DATA vconst<>+2196(SB)/4, $0x80000000 // sign
-DATA vconst<>+2200(SB)/4, $0x80000000 // sign
-DATA vconst<>+2204(SB)/4, $0x80000000 // sign
-DATA vconst<>+2208(SB)/4, $0x80000000 // sign
-DATA vconst<>+2212(SB)/4, $0x80000000 // sign
-DATA vconst<>+2216(SB)/4, $0x80000000 // sign
-DATA vconst<>+2220(SB)/4, $0x80000000 // sign
-DATA vconst<>+2224(SB)/4, $0x80000000 // sign
-DATA vconst<>+2228(SB)/4, $0x80000000 // sign
-DATA vconst<>+2232(SB)/4, $0x80000000 // sign
-DATA vconst<>+2236(SB)/4, $0x80000000 // sign
-GLOBL vconst<>(SB), RODATA|NOPTR, $2240
+DATA vconst<>+1728(SB)/4, $0x42c80000 // hundred
+DATA vconst<>+1732(SB)/4, $0x42c80000 // hundred
+DATA vconst<>+1736(SB)/4, $0x42c80000 // hundred
+DATA vconst<>+1740(SB)/4, $0x42c80000 // hundred
+DATA vconst<>+1744(SB)/4, $0x42c80000 // hundred
+DATA vconst<>+1748(SB)/4, $0x42c80000 // hundred
+DATA vconst<>+1752(SB)/4, $0x42c80000 // hundred
+DATA vconst<>+1756(SB)/4, $0x42c80000 // hundred
+DATA vconst<>+1760(SB)/4, $0x42c80000 // hundred
+DATA vconst<>+1764(SB)/4, $0x42c80000 // hundred
+DATA vconst<>+1768(SB)/4, $0x42c80000 // hundred
+DATA vconst<>+1772(SB)/4, $0x42c80000 // hundred
+DATA vconst<>+1776(SB)/4, $0x42c80000 // hundred
+DATA vconst<>+1780(SB)/4, $0x42c80000 // hundred
+DATA vconst<>+1784(SB)/4, $0x42c80000 // hundred
+DATA vconst<>+1788(SB)/4, $0x42c80000 // hundred
+DATA vconst<>+1792(SB)/4, $0xc1a00000 // mtwenty
+DATA vconst<>+1796(SB)/4, $0xc1a00000 // mtwenty
+DATA vconst<>+1800(SB)/4, $0xc1a00000 // mtwenty
+DATA vconst<>+1804(SB)/4, $0xc1a00000 // mtwenty
+DATA vconst<>+1808(SB)/4, $0xc1a00000 // mtwenty
+DATA vconst<>+1812(SB)/4, $0xc1a00000 // mtwenty
+DATA vconst<>+1816(SB)/4, $0xc1a00000 // mtwenty
+DATA vconst<>+1820(SB)/4, $0xc1a00000 // mtwenty
+DATA vconst<>+1824(SB)/4, $0xc1a00000 // mtwenty
+DATA vconst<>+1828(SB)/4, $0xc1a00000 // mtwenty
+DATA vconst<>+1832(SB)/4, $0xc1a00000 // mtwenty
+DATA vconst<>+1836(SB)/4, $0xc1a00000 // mtwenty
+DATA vconst<>+1840(SB)/4, $0xc1a00000 // mtwenty
+DATA vconst<>+1844(SB)/4, $0xc1a00000 // mtwenty
+DATA vconst<>+1848(SB)/4, $0xc1a00000 // mtwenty
+DATA vconst<>+1852(SB)/4, $0xc1a00000 // mtwenty
+DATA vconst<>+1856(SB)/4, $0xbfcc422a // geluM2S
+DATA vconst<>+1860(SB)/4, $0xbfcc422a // geluM2S
+DATA vconst<>+1864(SB)/4, $0xbfcc422a // geluM2S
+DATA vconst<>+1868(SB)/4, $0xbfcc422a // geluM2S
+DATA vconst<>+1872(SB)/4, $0xbfcc422a // geluM2S
+DATA vconst<>+1876(SB)/4, $0xbfcc422a // geluM2S
+DATA vconst<>+1880(SB)/4, $0xbfcc422a // geluM2S
+DATA vconst<>+1884(SB)/4, $0xbfcc422a // geluM2S
+DATA vconst<>+1888(SB)/4, $0xbfcc422a // geluM2S
+DATA vconst<>+1892(SB)/4, $0xbfcc422a // geluM2S
+DATA vconst<>+1896(SB)/4, $0xbfcc422a // geluM2S
+DATA vconst<>+1900(SB)/4, $0xbfcc422a // geluM2S
+DATA vconst<>+1904(SB)/4, $0xbfcc422a // geluM2S
+DATA vconst<>+1908(SB)/4, $0xbfcc422a // geluM2S
+DATA vconst<>+1912(SB)/4, $0xbfcc422a // geluM2S
+DATA vconst<>+1916(SB)/4, $0xbfcc422a // geluM2S
+DATA vconst<>+1920(SB)/4, $0x3fcc422a // gelu2S
+DATA vconst<>+1924(SB)/4, $0x3fcc422a // gelu2S
+DATA vconst<>+1928(SB)/4, $0x3fcc422a // gelu2S
+DATA vconst<>+1932(SB)/4, $0x3fcc422a // gelu2S
+DATA vconst<>+1936(SB)/4, $0x3fcc422a // gelu2S
+DATA vconst<>+1940(SB)/4, $0x3fcc422a // gelu2S
+DATA vconst<>+1944(SB)/4, $0x3fcc422a // gelu2S
+DATA vconst<>+1948(SB)/4, $0x3fcc422a // gelu2S
+DATA vconst<>+1952(SB)/4, $0x3fcc422a // gelu2S
+DATA vconst<>+1956(SB)/4, $0x3fcc422a // gelu2S
+DATA vconst<>+1960(SB)/4, $0x3fcc422a // gelu2S
+DATA vconst<>+1964(SB)/4, $0x3fcc422a // gelu2S
+DATA vconst<>+1968(SB)/4, $0x3fcc422a // gelu2S
+DATA vconst<>+1972(SB)/4, $0x3fcc422a // gelu2S
+DATA vconst<>+1976(SB)/4, $0x3fcc422a // gelu2S
+DATA vconst<>+1980(SB)/4, $0x3fcc422a // gelu2S
+DATA vconst<>+1984(SB)/4, $0xbd922279 // geluB
+DATA vconst<>+1988(SB)/4, $0xbd922279 // geluB
+DATA vconst<>+1992(SB)/4, $0xbd922279 // geluB
+DATA vconst<>+1996(SB)/4, $0xbd922279 // geluB
+DATA vconst<>+2000(SB)/4, $0xbd922279 // geluB
+DATA vconst<>+2004(SB)/4, $0xbd922279 // geluB
+DATA vconst<>+2008(SB)/4, $0xbd922279 // geluB
+DATA vconst<>+2012(SB)/4, $0xbd922279 // geluB
+DATA vconst<>+2016(SB)/4, $0xbd922279 // geluB
+DATA vconst<>+2020(SB)/4, $0xbd922279 // geluB
+DATA vconst<>+2024(SB)/4, $0xbd922279 // geluB
+DATA vconst<>+2028(SB)/4, $0xbd922279 // geluB
+DATA vconst<>+2032(SB)/4, $0xbd922279 // geluB
+DATA vconst<>+2036(SB)/4, $0xbd922279 // geluB
+DATA vconst<>+2040(SB)/4, $0xbd922279 // geluB
+DATA vconst<>+2044(SB)/4, $0xbd922279 // geluB
+DATA vconst<>+2048(SB)/4, $0x3e5b33b6 // gelu6SC
+DATA vconst<>+2052(SB)/4, $0x3e5b33b6 // gelu6SC
+DATA vconst<>+2056(SB)/4, $0x3e5b33b6 // gelu6SC
+DATA vconst<>+2060(SB)/4, $0x3e5b33b6 // gelu6SC
+DATA vconst<>+2064(SB)/4, $0x3e5b33b6 // gelu6SC
+DATA vconst<>+2068(SB)/4, $0x3e5b33b6 // gelu6SC
+DATA vconst<>+2072(SB)/4, $0x3e5b33b6 // gelu6SC
+DATA vconst<>+2076(SB)/4, $0x3e5b33b6 // gelu6SC
+DATA vconst<>+2080(SB)/4, $0x3e5b33b6 // gelu6SC
+DATA vconst<>+2084(SB)/4, $0x3e5b33b6 // gelu6SC
+DATA vconst<>+2088(SB)/4, $0x3e5b33b6 // gelu6SC
+DATA vconst<>+2092(SB)/4, $0x3e5b33b6 // gelu6SC
+DATA vconst<>+2096(SB)/4, $0x3e5b33b6 // gelu6SC
+DATA vconst<>+2100(SB)/4, $0x3e5b33b6 // gelu6SC
+DATA vconst<>+2104(SB)/4, $0x3e5b33b6 // gelu6SC
+DATA vconst<>+2108(SB)/4, $0x3e5b33b6 // gelu6SC
+DATA vconst<>+2112(SB)/4, $0x0000007f // i127
+DATA vconst<>+2116(SB)/4, $0x0000007f // i127
+DATA vconst<>+2120(SB)/4, $0x0000007f // i127
+DATA vconst<>+2124(SB)/4, $0x0000007f // i127
+DATA vconst<>+2128(SB)/4, $0x0000007f // i127
+DATA vconst<>+2132(SB)/4, $0x0000007f // i127
+DATA vconst<>+2136(SB)/4, $0x0000007f // i127
+DATA vconst<>+2140(SB)/4, $0x0000007f // i127
+DATA vconst<>+2144(SB)/4, $0x0000007f // i127
+DATA vconst<>+2148(SB)/4, $0x0000007f // i127
+DATA vconst<>+2152(SB)/4, $0x0000007f // i127
+DATA vconst<>+2156(SB)/4, $0x0000007f // i127
+DATA vconst<>+2160(SB)/4, $0x0000007f // i127
+DATA vconst<>+2164(SB)/4, $0x0000007f // i127
+DATA vconst<>+2168(SB)/4, $0x0000007f // i127
+DATA vconst<>+2172(SB)/4, $0x0000007f // i127
+DATA vconst<>+2176(SB)/4, $0x7fffffff // abs
+DATA vconst<>+2180(SB)/4, $0x7fffffff // abs
+DATA vconst<>+2184(SB)/4, $0x7fffffff // abs
+DATA vconst<>+2188(SB)/4, $0x7fffffff // abs
+DATA vconst<>+2192(SB)/4, $0x7fffffff // abs
+DATA vconst<>+2196(SB)/4, $0x7fffffff // abs
+DATA vconst<>+2200(SB)/4, $0x7fffffff // abs
+DATA vconst<>+2204(SB)/4, $0x7fffffff // abs
+DATA vconst<>+2208(SB)/4, $0x7fffffff // abs
+DATA vconst<>+2212(SB)/4, $0x7fffffff // abs
+DATA vconst<>+2216(SB)/4, $0x7fffffff // abs
+DATA vconst<>+2220(SB)/4, $0x7fffffff // abs
+DATA vconst<>+2224(SB)/4, $0x7fffffff // abs
+DATA vconst<>+2228(SB)/4, $0x7fffffff // abs
+DATA vconst<>+2232(SB)/4, $0x7fffffff // abs
+DATA vconst<>+2236(SB)/4, $0x7fffffff // abs
+DATA vconst<>+2240(SB)/4, $0x80000000 // sign
+DATA vconst<>+2244(SB)/4, $0x80000000 // sign
+DATA vconst<>+2248(SB)/4, $0x80000000 // sign
+DATA vconst<>+2252(SB)/4, $0x80000000 // sign
+DATA vconst<>+2256(SB)/4, $0x80000000 // sign
+DATA vconst<>+2260(SB)/4, $0x80000000 // sign
+DATA vconst<>+2264(SB)/4, $0x80000000 // sign
+DATA vconst<>+2268(SB)/4, $0x80000000 // sign
+DATA vconst<>+2272(SB)/4, $0x80000000 // sign
+DATA vconst<>+2276(SB)/4, $0x80000000 // sign
+DATA vconst<>+2280(SB)/4, $0x80000000 // sign
+DATA vconst<>+2284(SB)/4, $0x80000000 // sign
+DATA vconst<>+2288(SB)/4, $0x80000000 // sign
+DATA vconst<>+2292(SB)/4, $0x80000000 // sign
+DATA vconst<>+2296(SB)/4, $0x80000000 // sign
+DATA vconst<>+2300(SB)/4, $0x80000000 // sign
+GLOBL vconst<>(SB), RODATA|NOPTR, $2304
 
 DATA maskTab<>+0(SB)/4, $0xffffffff
 DATA maskTab<>+4(SB)/4, $0xffffffff
@@ -630,9 +646,9 @@ expAVX2_loop:
 	VCVTPS2DQ Y1, Y1
 	VPSRAD $1, Y1, Y3
 	VPSUBD Y3, Y1, Y1
-	VPADDD vconst<>+2048(SB), Y3, Y3
+	VPADDD vconst<>+2112(SB), Y3, Y3
 	VPSLLD $23, Y3, Y3
-	VPADDD vconst<>+2048(SB), Y1, Y1
+	VPADDD vconst<>+2112(SB), Y1, Y1
 	VPSLLD $23, Y1, Y1
 	VMULPS Y3, Y2, Y2
 	VMULPS Y1, Y2, Y0
@@ -675,9 +691,9 @@ expAVX2_tail:
 	VCVTPS2DQ Y1, Y1
 	VPSRAD $1, Y1, Y3
 	VPSUBD Y3, Y1, Y1
-	VPADDD vconst<>+2048(SB), Y3, Y3
+	VPADDD vconst<>+2112(SB), Y3, Y3
 	VPSLLD $23, Y3, Y3
-	VPADDD vconst<>+2048(SB), Y1, Y1
+	VPADDD vconst<>+2112(SB), Y1, Y1
 	VPSLLD $23, Y1, Y1
 	VMULPS Y3, Y2, Y2
 	VMULPS Y1, Y2, Y0
@@ -701,7 +717,7 @@ sigmoidAVX2_loop:
 	CMPQ CX, $8
 	JLT sigmoidAVX2_tail
 	VMOVUPS (SI), Y0
-	VXORPS vconst<>+2176(SB), Y0, Y0
+	VXORPS vconst<>+2240(SB), Y0, Y0
 	VMOVAPS Y0, Y4
 	VMINPS vconst<>+256(SB), Y0, Y0
 	VMAXPS vconst<>+320(SB), Y0, Y0
@@ -721,9 +737,9 @@ sigmoidAVX2_loop:
 	VCVTPS2DQ Y1, Y1
 	VPSRAD $1, Y1, Y3
 	VPSUBD Y3, Y1, Y1
-	VPADDD vconst<>+2048(SB), Y3, Y3
+	VPADDD vconst<>+2112(SB), Y3, Y3
 	VPSLLD $23, Y3, Y3
-	VPADDD vconst<>+2048(SB), Y1, Y1
+	VPADDD vconst<>+2112(SB), Y1, Y1
 	VPSLLD $23, Y1, Y1
 	VMULPS Y3, Y2, Y2
 	VMULPS Y1, Y2, Y0
@@ -750,7 +766,7 @@ sigmoidAVX2_tail:
 	SUBQ BX, AX
 	VMOVDQU (AX), Y15
 	VMASKMOVPS (SI), Y15, Y0
-	VXORPS vconst<>+2176(SB), Y0, Y0
+	VXORPS vconst<>+2240(SB), Y0, Y0
 	VMOVAPS Y0, Y4
 	VMINPS vconst<>+256(SB), Y0, Y0
 	VMAXPS vconst<>+320(SB), Y0, Y0
@@ -770,9 +786,9 @@ sigmoidAVX2_tail:
 	VCVTPS2DQ Y1, Y1
 	VPSRAD $1, Y1, Y3
 	VPSUBD Y3, Y1, Y1
-	VPADDD vconst<>+2048(SB), Y3, Y3
+	VPADDD vconst<>+2112(SB), Y3, Y3
 	VPSLLD $23, Y3, Y3
-	VPADDD vconst<>+2048(SB), Y1, Y1
+	VPADDD vconst<>+2112(SB), Y1, Y1
 	VPSLLD $23, Y1, Y1
 	VMULPS Y3, Y2, Y2
 	VMULPS Y1, Y2, Y0
@@ -810,7 +826,7 @@ tanhAVX2_loop:
 	VFMADD213PS vconst<>+1600(SB), Y6, Y7
 	VMULPS Y6, Y7, Y7
 	VFMADD213PS Y5, Y5, Y7
-	VANDPS vconst<>+2112(SB), Y0, Y0
+	VANDPS vconst<>+2176(SB), Y0, Y0
 	VADDPS Y0, Y0, Y0
 	VMOVAPS Y0, Y4
 	VMINPS vconst<>+256(SB), Y0, Y0
@@ -831,9 +847,9 @@ tanhAVX2_loop:
 	VCVTPS2DQ Y1, Y1
 	VPSRAD $1, Y1, Y3
 	VPSUBD Y3, Y1, Y1
-	VPADDD vconst<>+2048(SB), Y3, Y3
+	VPADDD vconst<>+2112(SB), Y3, Y3
 	VPSLLD $23, Y3, Y3
-	VPADDD vconst<>+2048(SB), Y1, Y1
+	VPADDD vconst<>+2112(SB), Y1, Y1
 	VPSLLD $23, Y1, Y1
 	VMULPS Y3, Y2, Y2
 	VMULPS Y1, Y2, Y0
@@ -848,9 +864,9 @@ tanhAVX2_loop:
 	VDIVPS Y0, Y1, Y0
 	VMOVUPS vconst<>+512(SB), Y1
 	VSUBPS Y0, Y1, Y0
-	VANDPS vconst<>+2176(SB), Y5, Y1
+	VANDPS vconst<>+2240(SB), Y5, Y1
 	VORPS Y1, Y0, Y0
-	VANDPS vconst<>+2112(SB), Y5, Y1
+	VANDPS vconst<>+2176(SB), Y5, Y1
 	VCMPPS $0x11, vconst<>+640(SB), Y1, Y1
 	VBLENDVPS Y1, Y7, Y0, Y0
 	VMOVUPS Y0, (DI)
@@ -878,7 +894,7 @@ tanhAVX2_tail:
 	VFMADD213PS vconst<>+1600(SB), Y6, Y7
 	VMULPS Y6, Y7, Y7
 	VFMADD213PS Y5, Y5, Y7
-	VANDPS vconst<>+2112(SB), Y0, Y0
+	VANDPS vconst<>+2176(SB), Y0, Y0
 	VADDPS Y0, Y0, Y0
 	VMOVAPS Y0, Y4
 	VMINPS vconst<>+256(SB), Y0, Y0
@@ -899,9 +915,9 @@ tanhAVX2_tail:
 	VCVTPS2DQ Y1, Y1
 	VPSRAD $1, Y1, Y3
 	VPSUBD Y3, Y1, Y1
-	VPADDD vconst<>+2048(SB), Y3, Y3
+	VPADDD vconst<>+2112(SB), Y3, Y3
 	VPSLLD $23, Y3, Y3
-	VPADDD vconst<>+2048(SB), Y1, Y1
+	VPADDD vconst<>+2112(SB), Y1, Y1
 	VPSLLD $23, Y1, Y1
 	VMULPS Y3, Y2, Y2
 	VMULPS Y1, Y2, Y0
@@ -916,9 +932,9 @@ tanhAVX2_tail:
 	VDIVPS Y0, Y1, Y0
 	VMOVUPS vconst<>+512(SB), Y1
 	VSUBPS Y0, Y1, Y0
-	VANDPS vconst<>+2176(SB), Y5, Y1
+	VANDPS vconst<>+2240(SB), Y5, Y1
 	VORPS Y1, Y0, Y0
-	VANDPS vconst<>+2112(SB), Y5, Y1
+	VANDPS vconst<>+2176(SB), Y5, Y1
 	VCMPPS $0x11, vconst<>+640(SB), Y1, Y1
 	VBLENDVPS Y1, Y7, Y0, Y0
 	VMASKMOVPS Y0, Y15, (DI)
@@ -937,9 +953,9 @@ geluAVX2_loop:
 	VMOVUPS (SI), Y0
 	VMOVAPS Y0, Y5
 	VMULPS Y5, Y5, Y6
-	VMULPS Y5, Y6, Y6
-	VFMADD132PS vconst<>+1792(SB), Y5, Y6
-	VMULPS vconst<>+1920(SB), Y6, Y0
+	VMOVUPS vconst<>+1984(SB), Y0
+	VFMADD213PS vconst<>+1856(SB), Y6, Y0
+	VMULPS Y5, Y0, Y0
 	VMOVAPS Y0, Y4
 	VMINPS vconst<>+256(SB), Y0, Y0
 	VMAXPS vconst<>+320(SB), Y0, Y0
@@ -959,9 +975,9 @@ geluAVX2_loop:
 	VCVTPS2DQ Y1, Y1
 	VPSRAD $1, Y1, Y3
 	VPSUBD Y3, Y1, Y1
-	VPADDD vconst<>+2048(SB), Y3, Y3
+	VPADDD vconst<>+2112(SB), Y3, Y3
 	VPSLLD $23, Y3, Y3
-	VPADDD vconst<>+2048(SB), Y1, Y1
+	VPADDD vconst<>+2112(SB), Y1, Y1
 	VPSLLD $23, Y1, Y1
 	VMULPS Y3, Y2, Y2
 	VMULPS Y1, Y2, Y0
@@ -989,9 +1005,9 @@ geluAVX2_tail:
 	VMASKMOVPS (SI), Y15, Y0
 	VMOVAPS Y0, Y5
 	VMULPS Y5, Y5, Y6
-	VMULPS Y5, Y6, Y6
-	VFMADD132PS vconst<>+1792(SB), Y5, Y6
-	VMULPS vconst<>+1920(SB), Y6, Y0
+	VMOVUPS vconst<>+1984(SB), Y0
+	VFMADD213PS vconst<>+1856(SB), Y6, Y0
+	VMULPS Y5, Y0, Y0
 	VMOVAPS Y0, Y4
 	VMINPS vconst<>+256(SB), Y0, Y0
 	VMAXPS vconst<>+320(SB), Y0, Y0
@@ -1011,9 +1027,9 @@ geluAVX2_tail:
 	VCVTPS2DQ Y1, Y1
 	VPSRAD $1, Y1, Y3
 	VPSUBD Y3, Y1, Y1
-	VPADDD vconst<>+2048(SB), Y3, Y3
+	VPADDD vconst<>+2112(SB), Y3, Y3
 	VPSLLD $23, Y3, Y3
-	VPADDD vconst<>+2048(SB), Y1, Y1
+	VPADDD vconst<>+2112(SB), Y1, Y1
 	VPSLLD $23, Y1, Y1
 	VMULPS Y3, Y2, Y2
 	VMULPS Y1, Y2, Y0
@@ -1042,13 +1058,13 @@ geluBackwardAVX2_loop:
 	VMOVUPS (SI), Y0
 	VMOVUPS vconst<>+1664(SB), Y6
 	VMINPS Y0, Y6, Y0
-	VMOVUPS vconst<>+1728(SB), Y6
+	VMOVUPS vconst<>+1792(SB), Y6
 	VMAXPS Y0, Y6, Y0
 	VMOVAPS Y0, Y5
 	VMULPS Y5, Y5, Y6
-	VMULPS Y5, Y6, Y7
-	VFMADD132PS vconst<>+1792(SB), Y5, Y7
-	VMULPS vconst<>+1920(SB), Y7, Y0
+	VMOVUPS vconst<>+1984(SB), Y0
+	VFMADD213PS vconst<>+1856(SB), Y6, Y0
+	VMULPS Y5, Y0, Y0
 	VMOVAPS Y0, Y4
 	VMINPS vconst<>+256(SB), Y0, Y0
 	VMAXPS vconst<>+320(SB), Y0, Y0
@@ -1068,9 +1084,9 @@ geluBackwardAVX2_loop:
 	VCVTPS2DQ Y1, Y1
 	VPSRAD $1, Y1, Y3
 	VPSUBD Y3, Y1, Y1
-	VPADDD vconst<>+2048(SB), Y3, Y3
+	VPADDD vconst<>+2112(SB), Y3, Y3
 	VPSLLD $23, Y3, Y3
-	VPADDD vconst<>+2048(SB), Y1, Y1
+	VPADDD vconst<>+2112(SB), Y1, Y1
 	VPSLLD $23, Y1, Y1
 	VMULPS Y3, Y2, Y2
 	VMULPS Y1, Y2, Y0
@@ -1084,13 +1100,12 @@ geluBackwardAVX2_loop:
 	VMOVUPS vconst<>+512(SB), Y7
 	VDIVPS Y0, Y7, Y0
 	VSUBPS Y0, Y7, Y1
-	VMULPS Y0, Y1, Y1
 	VMULPS Y5, Y1, Y1
-	VMOVUPS vconst<>+1856(SB), Y2
-	VFMADD213PS vconst<>+512(SB), Y2, Y6
-	VMULPS Y6, Y1, Y1
-	VMULPS vconst<>+1984(SB), Y1, Y1
-	VADDPS Y1, Y0, Y0
+	VMOVUPS vconst<>+2048(SB), Y2
+	VFMADD213PS vconst<>+1920(SB), Y6, Y2
+	VMULPS Y2, Y1, Y1
+	VFMADD213PS Y0, Y0, Y1
+	VMOVAPS Y1, Y0
 	VMOVUPS (DX), Y3
 	VMOVUPS (DI), Y2
 	VFMADD231PS Y3, Y0, Y2
@@ -1111,13 +1126,13 @@ geluBackwardAVX2_tail:
 	VMASKMOVPS (SI), Y15, Y0
 	VMOVUPS vconst<>+1664(SB), Y6
 	VMINPS Y0, Y6, Y0
-	VMOVUPS vconst<>+1728(SB), Y6
+	VMOVUPS vconst<>+1792(SB), Y6
 	VMAXPS Y0, Y6, Y0
 	VMOVAPS Y0, Y5
 	VMULPS Y5, Y5, Y6
-	VMULPS Y5, Y6, Y7
-	VFMADD132PS vconst<>+1792(SB), Y5, Y7
-	VMULPS vconst<>+1920(SB), Y7, Y0
+	VMOVUPS vconst<>+1984(SB), Y0
+	VFMADD213PS vconst<>+1856(SB), Y6, Y0
+	VMULPS Y5, Y0, Y0
 	VMOVAPS Y0, Y4
 	VMINPS vconst<>+256(SB), Y0, Y0
 	VMAXPS vconst<>+320(SB), Y0, Y0
@@ -1137,9 +1152,9 @@ geluBackwardAVX2_tail:
 	VCVTPS2DQ Y1, Y1
 	VPSRAD $1, Y1, Y3
 	VPSUBD Y3, Y1, Y1
-	VPADDD vconst<>+2048(SB), Y3, Y3
+	VPADDD vconst<>+2112(SB), Y3, Y3
 	VPSLLD $23, Y3, Y3
-	VPADDD vconst<>+2048(SB), Y1, Y1
+	VPADDD vconst<>+2112(SB), Y1, Y1
 	VPSLLD $23, Y1, Y1
 	VMULPS Y3, Y2, Y2
 	VMULPS Y1, Y2, Y0
@@ -1153,13 +1168,12 @@ geluBackwardAVX2_tail:
 	VMOVUPS vconst<>+512(SB), Y7
 	VDIVPS Y0, Y7, Y0
 	VSUBPS Y0, Y7, Y1
-	VMULPS Y0, Y1, Y1
 	VMULPS Y5, Y1, Y1
-	VMOVUPS vconst<>+1856(SB), Y2
-	VFMADD213PS vconst<>+512(SB), Y2, Y6
-	VMULPS Y6, Y1, Y1
-	VMULPS vconst<>+1984(SB), Y1, Y1
-	VADDPS Y1, Y0, Y0
+	VMOVUPS vconst<>+2048(SB), Y2
+	VFMADD213PS vconst<>+1920(SB), Y6, Y2
+	VMULPS Y2, Y1, Y1
+	VFMADD213PS Y0, Y0, Y1
+	VMOVAPS Y1, Y0
 	VMASKMOVPS (DX), Y15, Y3
 	VMASKMOVPS (DI), Y15, Y2
 	VFMADD231PS Y3, Y0, Y2
@@ -1180,13 +1194,13 @@ geluBackwardSetAVX2_loop:
 	VMOVUPS (SI), Y0
 	VMOVUPS vconst<>+1664(SB), Y6
 	VMINPS Y0, Y6, Y0
-	VMOVUPS vconst<>+1728(SB), Y6
+	VMOVUPS vconst<>+1792(SB), Y6
 	VMAXPS Y0, Y6, Y0
 	VMOVAPS Y0, Y5
 	VMULPS Y5, Y5, Y6
-	VMULPS Y5, Y6, Y7
-	VFMADD132PS vconst<>+1792(SB), Y5, Y7
-	VMULPS vconst<>+1920(SB), Y7, Y0
+	VMOVUPS vconst<>+1984(SB), Y0
+	VFMADD213PS vconst<>+1856(SB), Y6, Y0
+	VMULPS Y5, Y0, Y0
 	VMOVAPS Y0, Y4
 	VMINPS vconst<>+256(SB), Y0, Y0
 	VMAXPS vconst<>+320(SB), Y0, Y0
@@ -1206,9 +1220,9 @@ geluBackwardSetAVX2_loop:
 	VCVTPS2DQ Y1, Y1
 	VPSRAD $1, Y1, Y3
 	VPSUBD Y3, Y1, Y1
-	VPADDD vconst<>+2048(SB), Y3, Y3
+	VPADDD vconst<>+2112(SB), Y3, Y3
 	VPSLLD $23, Y3, Y3
-	VPADDD vconst<>+2048(SB), Y1, Y1
+	VPADDD vconst<>+2112(SB), Y1, Y1
 	VPSLLD $23, Y1, Y1
 	VMULPS Y3, Y2, Y2
 	VMULPS Y1, Y2, Y0
@@ -1222,13 +1236,12 @@ geluBackwardSetAVX2_loop:
 	VMOVUPS vconst<>+512(SB), Y7
 	VDIVPS Y0, Y7, Y0
 	VSUBPS Y0, Y7, Y1
-	VMULPS Y0, Y1, Y1
 	VMULPS Y5, Y1, Y1
-	VMOVUPS vconst<>+1856(SB), Y2
-	VFMADD213PS vconst<>+512(SB), Y2, Y6
-	VMULPS Y6, Y1, Y1
-	VMULPS vconst<>+1984(SB), Y1, Y1
-	VADDPS Y1, Y0, Y0
+	VMOVUPS vconst<>+2048(SB), Y2
+	VFMADD213PS vconst<>+1920(SB), Y6, Y2
+	VMULPS Y2, Y1, Y1
+	VFMADD213PS Y0, Y0, Y1
+	VMOVAPS Y1, Y0
 	VMOVUPS (DX), Y3
 	VMULPS Y3, Y0, Y2
 	VMOVUPS Y2, (DI)
@@ -1248,13 +1261,13 @@ geluBackwardSetAVX2_tail:
 	VMASKMOVPS (SI), Y15, Y0
 	VMOVUPS vconst<>+1664(SB), Y6
 	VMINPS Y0, Y6, Y0
-	VMOVUPS vconst<>+1728(SB), Y6
+	VMOVUPS vconst<>+1792(SB), Y6
 	VMAXPS Y0, Y6, Y0
 	VMOVAPS Y0, Y5
 	VMULPS Y5, Y5, Y6
-	VMULPS Y5, Y6, Y7
-	VFMADD132PS vconst<>+1792(SB), Y5, Y7
-	VMULPS vconst<>+1920(SB), Y7, Y0
+	VMOVUPS vconst<>+1984(SB), Y0
+	VFMADD213PS vconst<>+1856(SB), Y6, Y0
+	VMULPS Y5, Y0, Y0
 	VMOVAPS Y0, Y4
 	VMINPS vconst<>+256(SB), Y0, Y0
 	VMAXPS vconst<>+320(SB), Y0, Y0
@@ -1274,9 +1287,9 @@ geluBackwardSetAVX2_tail:
 	VCVTPS2DQ Y1, Y1
 	VPSRAD $1, Y1, Y3
 	VPSUBD Y3, Y1, Y1
-	VPADDD vconst<>+2048(SB), Y3, Y3
+	VPADDD vconst<>+2112(SB), Y3, Y3
 	VPSLLD $23, Y3, Y3
-	VPADDD vconst<>+2048(SB), Y1, Y1
+	VPADDD vconst<>+2112(SB), Y1, Y1
 	VPSLLD $23, Y1, Y1
 	VMULPS Y3, Y2, Y2
 	VMULPS Y1, Y2, Y0
@@ -1290,17 +1303,150 @@ geluBackwardSetAVX2_tail:
 	VMOVUPS vconst<>+512(SB), Y7
 	VDIVPS Y0, Y7, Y0
 	VSUBPS Y0, Y7, Y1
-	VMULPS Y0, Y1, Y1
 	VMULPS Y5, Y1, Y1
-	VMOVUPS vconst<>+1856(SB), Y2
-	VFMADD213PS vconst<>+512(SB), Y2, Y6
-	VMULPS Y6, Y1, Y1
-	VMULPS vconst<>+1984(SB), Y1, Y1
-	VADDPS Y1, Y0, Y0
+	VMOVUPS vconst<>+2048(SB), Y2
+	VFMADD213PS vconst<>+1920(SB), Y6, Y2
+	VMULPS Y2, Y1, Y1
+	VFMADD213PS Y0, Y0, Y1
+	VMOVAPS Y1, Y0
 	VMASKMOVPS (DX), Y15, Y3
 	VMULPS Y3, Y0, Y2
 	VMASKMOVPS Y2, Y15, (DI)
 geluBackwardSetAVX2_done:
+	VZEROUPPER
+	RET
+
+// func geluWithGradAVX2
+TEXT ·geluWithGradAVX2(SB), NOSPLIT, $0-72
+	MOVQ out_base+0(FP), DI
+	MOVQ grad_base+24(FP), DX
+	MOVQ inp_base+48(FP), SI
+	MOVQ inp_len+56(FP), CX
+geluWithGradAVX2_loop:
+	CMPQ CX, $8
+	JLT geluWithGradAVX2_tail
+	VMOVUPS (SI), Y0
+	VMOVAPS Y0, Y8
+	VMOVUPS vconst<>+1664(SB), Y6
+	VMINPS Y0, Y6, Y0
+	VMOVUPS vconst<>+1792(SB), Y6
+	VMAXPS Y0, Y6, Y0
+	VMOVAPS Y0, Y5
+	VMULPS Y5, Y5, Y6
+	VMOVUPS vconst<>+1984(SB), Y0
+	VFMADD213PS vconst<>+1856(SB), Y6, Y0
+	VMULPS Y5, Y0, Y0
+	VMOVAPS Y0, Y4
+	VMINPS vconst<>+256(SB), Y0, Y0
+	VMAXPS vconst<>+320(SB), Y0, Y0
+	VMOVUPS vconst<>+64(SB), Y1
+	VFMADD231PS vconst<>+0(SB), Y0, Y1
+	VSUBPS vconst<>+64(SB), Y1, Y1
+	VFNMADD231PS vconst<>+128(SB), Y1, Y0
+	VFNMADD231PS vconst<>+192(SB), Y1, Y0
+	VMOVUPS vconst<>+704(SB), Y2
+	VFMADD213PS vconst<>+768(SB), Y0, Y2
+	VFMADD213PS vconst<>+832(SB), Y0, Y2
+	VFMADD213PS vconst<>+896(SB), Y0, Y2
+	VFMADD213PS vconst<>+960(SB), Y0, Y2
+	VFMADD213PS vconst<>+1024(SB), Y0, Y2
+	VFMADD213PS vconst<>+1088(SB), Y0, Y2
+	VFMADD213PS vconst<>+1152(SB), Y0, Y2
+	VCVTPS2DQ Y1, Y1
+	VPSRAD $1, Y1, Y3
+	VPSUBD Y3, Y1, Y1
+	VPADDD vconst<>+2112(SB), Y3, Y3
+	VPSLLD $23, Y3, Y3
+	VPADDD vconst<>+2112(SB), Y1, Y1
+	VPSLLD $23, Y1, Y1
+	VMULPS Y3, Y2, Y2
+	VMULPS Y1, Y2, Y0
+	VCMPPS $0x1e, vconst<>+256(SB), Y4, Y1
+	VBLENDVPS Y1, vconst<>+384(SB), Y0, Y0
+	VCMPPS $0x1d, vconst<>+320(SB), Y4, Y1
+	VANDPS Y1, Y0, Y0
+	VCMPPS $3, Y4, Y4, Y1
+	VBLENDVPS Y1, Y4, Y0, Y0
+	VADDPS vconst<>+512(SB), Y0, Y0
+	VMOVUPS vconst<>+512(SB), Y7
+	VDIVPS Y0, Y7, Y0
+	VSUBPS Y0, Y7, Y1
+	VMULPS Y5, Y1, Y1
+	VMOVUPS vconst<>+2048(SB), Y2
+	VFMADD213PS vconst<>+1920(SB), Y6, Y2
+	VMULPS Y2, Y1, Y1
+	VFMADD213PS Y0, Y0, Y1
+	VMULPS Y0, Y8, Y2
+	VMOVUPS Y2, (DI)
+	VMOVUPS Y1, (DX)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	ADDQ $32, DX
+	SUBQ $8, CX
+	JMP geluWithGradAVX2_loop
+geluWithGradAVX2_tail:
+	TESTQ CX, CX
+	JEQ geluWithGradAVX2_done
+	LEAQ maskTab<>+32(SB), AX
+	MOVQ CX, BX
+	SHLQ $2, BX
+	SUBQ BX, AX
+	VMOVDQU (AX), Y15
+	VMASKMOVPS (SI), Y15, Y0
+	VMOVAPS Y0, Y8
+	VMOVUPS vconst<>+1664(SB), Y6
+	VMINPS Y0, Y6, Y0
+	VMOVUPS vconst<>+1792(SB), Y6
+	VMAXPS Y0, Y6, Y0
+	VMOVAPS Y0, Y5
+	VMULPS Y5, Y5, Y6
+	VMOVUPS vconst<>+1984(SB), Y0
+	VFMADD213PS vconst<>+1856(SB), Y6, Y0
+	VMULPS Y5, Y0, Y0
+	VMOVAPS Y0, Y4
+	VMINPS vconst<>+256(SB), Y0, Y0
+	VMAXPS vconst<>+320(SB), Y0, Y0
+	VMOVUPS vconst<>+64(SB), Y1
+	VFMADD231PS vconst<>+0(SB), Y0, Y1
+	VSUBPS vconst<>+64(SB), Y1, Y1
+	VFNMADD231PS vconst<>+128(SB), Y1, Y0
+	VFNMADD231PS vconst<>+192(SB), Y1, Y0
+	VMOVUPS vconst<>+704(SB), Y2
+	VFMADD213PS vconst<>+768(SB), Y0, Y2
+	VFMADD213PS vconst<>+832(SB), Y0, Y2
+	VFMADD213PS vconst<>+896(SB), Y0, Y2
+	VFMADD213PS vconst<>+960(SB), Y0, Y2
+	VFMADD213PS vconst<>+1024(SB), Y0, Y2
+	VFMADD213PS vconst<>+1088(SB), Y0, Y2
+	VFMADD213PS vconst<>+1152(SB), Y0, Y2
+	VCVTPS2DQ Y1, Y1
+	VPSRAD $1, Y1, Y3
+	VPSUBD Y3, Y1, Y1
+	VPADDD vconst<>+2112(SB), Y3, Y3
+	VPSLLD $23, Y3, Y3
+	VPADDD vconst<>+2112(SB), Y1, Y1
+	VPSLLD $23, Y1, Y1
+	VMULPS Y3, Y2, Y2
+	VMULPS Y1, Y2, Y0
+	VCMPPS $0x1e, vconst<>+256(SB), Y4, Y1
+	VBLENDVPS Y1, vconst<>+384(SB), Y0, Y0
+	VCMPPS $0x1d, vconst<>+320(SB), Y4, Y1
+	VANDPS Y1, Y0, Y0
+	VCMPPS $3, Y4, Y4, Y1
+	VBLENDVPS Y1, Y4, Y0, Y0
+	VADDPS vconst<>+512(SB), Y0, Y0
+	VMOVUPS vconst<>+512(SB), Y7
+	VDIVPS Y0, Y7, Y0
+	VSUBPS Y0, Y7, Y1
+	VMULPS Y5, Y1, Y1
+	VMOVUPS vconst<>+2048(SB), Y2
+	VFMADD213PS vconst<>+1920(SB), Y6, Y2
+	VMULPS Y2, Y1, Y1
+	VFMADD213PS Y0, Y0, Y1
+	VMULPS Y0, Y8, Y2
+	VMASKMOVPS Y2, Y15, (DI)
+	VMASKMOVPS Y1, Y15, (DX)
+geluWithGradAVX2_done:
 	VZEROUPPER
 	RET
 
@@ -1335,9 +1481,9 @@ expSumAVX2_loop:
 	VCVTPS2DQ Y1, Y1
 	VPSRAD $1, Y1, Y3
 	VPSUBD Y3, Y1, Y1
-	VPADDD vconst<>+2048(SB), Y3, Y3
+	VPADDD vconst<>+2112(SB), Y3, Y3
 	VPSLLD $23, Y3, Y3
-	VPADDD vconst<>+2048(SB), Y1, Y1
+	VPADDD vconst<>+2112(SB), Y1, Y1
 	VPSLLD $23, Y1, Y1
 	VMULPS Y3, Y2, Y2
 	VMULPS Y1, Y2, Y0
@@ -1382,9 +1528,9 @@ expSumAVX2_tail:
 	VCVTPS2DQ Y1, Y1
 	VPSRAD $1, Y1, Y3
 	VPSUBD Y3, Y1, Y1
-	VPADDD vconst<>+2048(SB), Y3, Y3
+	VPADDD vconst<>+2112(SB), Y3, Y3
 	VPSLLD $23, Y3, Y3
-	VPADDD vconst<>+2048(SB), Y1, Y1
+	VPADDD vconst<>+2112(SB), Y1, Y1
 	VPSLLD $23, Y1, Y1
 	VMULPS Y3, Y2, Y2
 	VMULPS Y1, Y2, Y0
@@ -1506,6 +1652,40 @@ dotAVX2_done:
 	VMOVSHDUP X0, X1
 	VADDSS X1, X0, X0
 	VMOVSS X0, ret+48(FP)
+	VZEROUPPER
+	RET
+
+// func sumSq64AVX2
+TEXT ·sumSq64AVX2(SB), NOSPLIT, $0-32
+	MOVQ x_base+0(FP), SI
+	MOVQ x_len+8(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+sumSq64AVX2_loop:
+	CMPQ CX, $16
+	JLT sumSq64AVX2_done
+	VCVTPS2PD 0(SI), Y4
+	VCVTPS2PD 16(SI), Y5
+	VCVTPS2PD 32(SI), Y6
+	VCVTPS2PD 48(SI), Y7
+	VFMADD231PD Y4, Y4, Y0
+	VFMADD231PD Y5, Y5, Y1
+	VFMADD231PD Y6, Y6, Y2
+	VFMADD231PD Y7, Y7, Y3
+	ADDQ $64, SI
+	SUBQ $16, CX
+	JMP sumSq64AVX2_loop
+sumSq64AVX2_done:
+	VADDPD Y1, Y0, Y0
+	VADDPD Y3, Y2, Y2
+	VADDPD Y2, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPD X1, X0, X0
+	VUNPCKHPD X0, X0, X1
+	VADDSD X1, X0, X0
+	VMOVSD X0, ret+24(FP)
 	VZEROUPPER
 	RET
 
@@ -1670,6 +1850,63 @@ addAVX2_tail:
 	VADDPS Y1, Y0, Y0
 	VMASKMOVPS Y0, Y15, 0(DI)(AX*1)
 addAVX2_done:
+	VZEROUPPER
+	RET
+
+// func mulAVX2
+TEXT ·mulAVX2(SB), NOSPLIT, $0-72
+	MOVQ dst_base+0(FP), DI
+	MOVQ x_base+24(FP), SI
+	MOVQ y_base+48(FP), R8
+	MOVQ dst_len+8(FP), CX
+	XORQ AX, AX
+mulAVX2_loop4:
+	CMPQ CX, $32
+	JLT mulAVX2_loop
+	VMOVUPS 0(SI)(AX*1), Y0
+	VMOVUPS 0(R8)(AX*1), Y1
+	VMULPS Y1, Y0, Y0
+	VMOVUPS Y0, 0(DI)(AX*1)
+	VMOVUPS 32(SI)(AX*1), Y0
+	VMOVUPS 32(R8)(AX*1), Y1
+	VMULPS Y1, Y0, Y0
+	VMOVUPS Y0, 32(DI)(AX*1)
+	VMOVUPS 64(SI)(AX*1), Y0
+	VMOVUPS 64(R8)(AX*1), Y1
+	VMULPS Y1, Y0, Y0
+	VMOVUPS Y0, 64(DI)(AX*1)
+	VMOVUPS 96(SI)(AX*1), Y0
+	VMOVUPS 96(R8)(AX*1), Y1
+	VMULPS Y1, Y0, Y0
+	VMOVUPS Y0, 96(DI)(AX*1)
+	ADDQ $128, AX
+	SUBQ $32, CX
+	JMP mulAVX2_loop4
+mulAVX2_loop:
+	CMPQ CX, $8
+	JLT mulAVX2_tail
+	VMOVUPS 0(SI)(AX*1), Y0
+	VMOVUPS 0(R8)(AX*1), Y1
+	VMULPS Y1, Y0, Y0
+	VMOVUPS Y0, 0(DI)(AX*1)
+	ADDQ $32, AX
+	SUBQ $8, CX
+	JMP mulAVX2_loop
+mulAVX2_tail:
+	TESTQ CX, CX
+	JEQ mulAVX2_done
+	MOVQ AX, DX
+	LEAQ maskTab<>+32(SB), AX
+	MOVQ CX, BX
+	SHLQ $2, BX
+	SUBQ BX, AX
+	VMOVDQU (AX), Y15
+	MOVQ DX, AX
+	VMASKMOVPS 0(SI)(AX*1), Y15, Y0
+	VMASKMOVPS 0(R8)(AX*1), Y15, Y1
+	VMULPS Y1, Y0, Y0
+	VMASKMOVPS Y0, Y15, 0(DI)(AX*1)
+mulAVX2_done:
 	VZEROUPPER
 	RET
 
@@ -2685,9 +2922,9 @@ expAVX512_loop:
 	VCVTPS2DQ Z1, Z1
 	VPSRAD $1, Z1, Z3
 	VPSUBD Z3, Z1, Z1
-	VPADDD vconst<>+2048(SB), Z3, Z3
+	VPADDD vconst<>+2112(SB), Z3, Z3
 	VPSLLD $23, Z3, Z3
-	VPADDD vconst<>+2048(SB), Z1, Z1
+	VPADDD vconst<>+2112(SB), Z1, Z1
 	VPSLLD $23, Z1, Z1
 	VMULPS Z3, Z2, Z2
 	VMULPS Z1, Z2, Z0
@@ -2729,9 +2966,9 @@ expAVX512_tail:
 	VCVTPS2DQ Z1, Z1
 	VPSRAD $1, Z1, Z3
 	VPSUBD Z3, Z1, Z1
-	VPADDD vconst<>+2048(SB), Z3, Z3
+	VPADDD vconst<>+2112(SB), Z3, Z3
 	VPSLLD $23, Z3, Z3
-	VPADDD vconst<>+2048(SB), Z1, Z1
+	VPADDD vconst<>+2112(SB), Z1, Z1
 	VPSLLD $23, Z1, Z1
 	VMULPS Z3, Z2, Z2
 	VMULPS Z1, Z2, Z0
@@ -2755,7 +2992,7 @@ sigmoidAVX512_loop:
 	CMPQ CX, $16
 	JLT sigmoidAVX512_tail
 	VMOVUPS (SI), Z0
-	VXORPS vconst<>+2176(SB), Z0, Z0
+	VXORPS vconst<>+2240(SB), Z0, Z0
 	VMOVAPS Z0, Z4
 	VMINPS vconst<>+256(SB), Z0, Z0
 	VMAXPS vconst<>+320(SB), Z0, Z0
@@ -2775,9 +3012,9 @@ sigmoidAVX512_loop:
 	VCVTPS2DQ Z1, Z1
 	VPSRAD $1, Z1, Z3
 	VPSUBD Z3, Z1, Z1
-	VPADDD vconst<>+2048(SB), Z3, Z3
+	VPADDD vconst<>+2112(SB), Z3, Z3
 	VPSLLD $23, Z3, Z3
-	VPADDD vconst<>+2048(SB), Z1, Z1
+	VPADDD vconst<>+2112(SB), Z1, Z1
 	VPSLLD $23, Z1, Z1
 	VMULPS Z3, Z2, Z2
 	VMULPS Z1, Z2, Z0
@@ -2803,7 +3040,7 @@ sigmoidAVX512_tail:
 	MOVWLZX (AX)(BX*2), AX
 	KMOVW AX, K1
 	VMOVUPS.Z (SI), K1, Z0
-	VXORPS vconst<>+2176(SB), Z0, Z0
+	VXORPS vconst<>+2240(SB), Z0, Z0
 	VMOVAPS Z0, Z4
 	VMINPS vconst<>+256(SB), Z0, Z0
 	VMAXPS vconst<>+320(SB), Z0, Z0
@@ -2823,9 +3060,9 @@ sigmoidAVX512_tail:
 	VCVTPS2DQ Z1, Z1
 	VPSRAD $1, Z1, Z3
 	VPSUBD Z3, Z1, Z1
-	VPADDD vconst<>+2048(SB), Z3, Z3
+	VPADDD vconst<>+2112(SB), Z3, Z3
 	VPSLLD $23, Z3, Z3
-	VPADDD vconst<>+2048(SB), Z1, Z1
+	VPADDD vconst<>+2112(SB), Z1, Z1
 	VPSLLD $23, Z1, Z1
 	VMULPS Z3, Z2, Z2
 	VMULPS Z1, Z2, Z0
@@ -2863,7 +3100,7 @@ tanhAVX512_loop:
 	VFMADD213PS vconst<>+1600(SB), Z6, Z7
 	VMULPS Z6, Z7, Z7
 	VFMADD213PS Z5, Z5, Z7
-	VANDPS vconst<>+2112(SB), Z0, Z0
+	VANDPS vconst<>+2176(SB), Z0, Z0
 	VADDPS Z0, Z0, Z0
 	VMOVAPS Z0, Z4
 	VMINPS vconst<>+256(SB), Z0, Z0
@@ -2884,9 +3121,9 @@ tanhAVX512_loop:
 	VCVTPS2DQ Z1, Z1
 	VPSRAD $1, Z1, Z3
 	VPSUBD Z3, Z1, Z1
-	VPADDD vconst<>+2048(SB), Z3, Z3
+	VPADDD vconst<>+2112(SB), Z3, Z3
 	VPSLLD $23, Z3, Z3
-	VPADDD vconst<>+2048(SB), Z1, Z1
+	VPADDD vconst<>+2112(SB), Z1, Z1
 	VPSLLD $23, Z1, Z1
 	VMULPS Z3, Z2, Z2
 	VMULPS Z1, Z2, Z0
@@ -2901,9 +3138,9 @@ tanhAVX512_loop:
 	VDIVPS Z0, Z1, Z0
 	VMOVUPS vconst<>+512(SB), Z1
 	VSUBPS Z0, Z1, Z0
-	VANDPS vconst<>+2176(SB), Z5, Z1
+	VANDPS vconst<>+2240(SB), Z5, Z1
 	VORPS Z1, Z0, Z0
-	VANDPS vconst<>+2112(SB), Z5, Z1
+	VANDPS vconst<>+2176(SB), Z5, Z1
 	VCMPPS $0x11, vconst<>+640(SB), Z1, K2
 	VMOVAPS Z7, K2, Z0
 	VMOVUPS Z0, (DI)
@@ -2930,7 +3167,7 @@ tanhAVX512_tail:
 	VFMADD213PS vconst<>+1600(SB), Z6, Z7
 	VMULPS Z6, Z7, Z7
 	VFMADD213PS Z5, Z5, Z7
-	VANDPS vconst<>+2112(SB), Z0, Z0
+	VANDPS vconst<>+2176(SB), Z0, Z0
 	VADDPS Z0, Z0, Z0
 	VMOVAPS Z0, Z4
 	VMINPS vconst<>+256(SB), Z0, Z0
@@ -2951,9 +3188,9 @@ tanhAVX512_tail:
 	VCVTPS2DQ Z1, Z1
 	VPSRAD $1, Z1, Z3
 	VPSUBD Z3, Z1, Z1
-	VPADDD vconst<>+2048(SB), Z3, Z3
+	VPADDD vconst<>+2112(SB), Z3, Z3
 	VPSLLD $23, Z3, Z3
-	VPADDD vconst<>+2048(SB), Z1, Z1
+	VPADDD vconst<>+2112(SB), Z1, Z1
 	VPSLLD $23, Z1, Z1
 	VMULPS Z3, Z2, Z2
 	VMULPS Z1, Z2, Z0
@@ -2968,9 +3205,9 @@ tanhAVX512_tail:
 	VDIVPS Z0, Z1, Z0
 	VMOVUPS vconst<>+512(SB), Z1
 	VSUBPS Z0, Z1, Z0
-	VANDPS vconst<>+2176(SB), Z5, Z1
+	VANDPS vconst<>+2240(SB), Z5, Z1
 	VORPS Z1, Z0, Z0
-	VANDPS vconst<>+2112(SB), Z5, Z1
+	VANDPS vconst<>+2176(SB), Z5, Z1
 	VCMPPS $0x11, vconst<>+640(SB), Z1, K2
 	VMOVAPS Z7, K2, Z0
 	VMOVUPS Z0, K1, (DI)
@@ -2989,15 +3226,12 @@ geluAVX512_loop:
 	VMOVUPS (SI), Z0
 	VMOVAPS Z0, Z5
 	VMULPS Z5, Z5, Z6
-	VMULPS Z5, Z6, Z6
-	VFMADD132PS vconst<>+1792(SB), Z5, Z6
-	VMULPS vconst<>+1920(SB), Z6, Z0
-	VMOVAPS Z0, Z4
-	VMINPS vconst<>+256(SB), Z0, Z0
-	VMAXPS vconst<>+320(SB), Z0, Z0
-	VMOVUPS vconst<>+64(SB), Z1
-	VFMADD231PS vconst<>+0(SB), Z0, Z1
-	VSUBPS vconst<>+64(SB), Z1, Z1
+	VMOVUPS vconst<>+1984(SB), Z0
+	VFMADD213PS vconst<>+1856(SB), Z6, Z0
+	VMULPS Z5, Z0, Z0
+	VRANGEPS $2, vconst<>+1728(SB), Z0, Z0
+	VMULPS vconst<>+0(SB), Z0, Z1
+	VRNDSCALEPS $0, Z1, Z1
 	VFNMADD231PS vconst<>+128(SB), Z1, Z0
 	VFNMADD231PS vconst<>+192(SB), Z1, Z0
 	VMOVUPS vconst<>+704(SB), Z2
@@ -3008,21 +3242,7 @@ geluAVX512_loop:
 	VFMADD213PS vconst<>+1024(SB), Z0, Z2
 	VFMADD213PS vconst<>+1088(SB), Z0, Z2
 	VFMADD213PS vconst<>+1152(SB), Z0, Z2
-	VCVTPS2DQ Z1, Z1
-	VPSRAD $1, Z1, Z3
-	VPSUBD Z3, Z1, Z1
-	VPADDD vconst<>+2048(SB), Z3, Z3
-	VPSLLD $23, Z3, Z3
-	VPADDD vconst<>+2048(SB), Z1, Z1
-	VPSLLD $23, Z1, Z1
-	VMULPS Z3, Z2, Z2
-	VMULPS Z1, Z2, Z0
-	VCMPPS $0x1e, vconst<>+256(SB), Z4, K2
-	VMOVUPS vconst<>+384(SB), K2, Z0
-	VCMPPS $0x11, vconst<>+320(SB), Z4, K2
-	VXORPS Z0, Z0, K2, Z0
-	VCMPPS $3, Z4, Z4, K2
-	VMOVAPS Z4, K2, Z0
+	VSCALEFPS Z1, Z2, Z0
 	VADDPS vconst<>+512(SB), Z0, Z0
 	VDIVPS Z0, Z5, Z0
 	VMOVUPS Z0, (DI)
@@ -3040,15 +3260,12 @@ geluAVX512_tail:
 	VMOVUPS.Z (SI), K1, Z0
 	VMOVAPS Z0, Z5
 	VMULPS Z5, Z5, Z6
-	VMULPS Z5, Z6, Z6
-	VFMADD132PS vconst<>+1792(SB), Z5, Z6
-	VMULPS vconst<>+1920(SB), Z6, Z0
-	VMOVAPS Z0, Z4
-	VMINPS vconst<>+256(SB), Z0, Z0
-	VMAXPS vconst<>+320(SB), Z0, Z0
-	VMOVUPS vconst<>+64(SB), Z1
-	VFMADD231PS vconst<>+0(SB), Z0, Z1
-	VSUBPS vconst<>+64(SB), Z1, Z1
+	VMOVUPS vconst<>+1984(SB), Z0
+	VFMADD213PS vconst<>+1856(SB), Z6, Z0
+	VMULPS Z5, Z0, Z0
+	VRANGEPS $2, vconst<>+1728(SB), Z0, Z0
+	VMULPS vconst<>+0(SB), Z0, Z1
+	VRNDSCALEPS $0, Z1, Z1
 	VFNMADD231PS vconst<>+128(SB), Z1, Z0
 	VFNMADD231PS vconst<>+192(SB), Z1, Z0
 	VMOVUPS vconst<>+704(SB), Z2
@@ -3059,21 +3276,7 @@ geluAVX512_tail:
 	VFMADD213PS vconst<>+1024(SB), Z0, Z2
 	VFMADD213PS vconst<>+1088(SB), Z0, Z2
 	VFMADD213PS vconst<>+1152(SB), Z0, Z2
-	VCVTPS2DQ Z1, Z1
-	VPSRAD $1, Z1, Z3
-	VPSUBD Z3, Z1, Z1
-	VPADDD vconst<>+2048(SB), Z3, Z3
-	VPSLLD $23, Z3, Z3
-	VPADDD vconst<>+2048(SB), Z1, Z1
-	VPSLLD $23, Z1, Z1
-	VMULPS Z3, Z2, Z2
-	VMULPS Z1, Z2, Z0
-	VCMPPS $0x1e, vconst<>+256(SB), Z4, K2
-	VMOVUPS vconst<>+384(SB), K2, Z0
-	VCMPPS $0x11, vconst<>+320(SB), Z4, K2
-	VXORPS Z0, Z0, K2, Z0
-	VCMPPS $3, Z4, Z4, K2
-	VMOVAPS Z4, K2, Z0
+	VSCALEFPS Z1, Z2, Z0
 	VADDPS vconst<>+512(SB), Z0, Z0
 	VDIVPS Z0, Z5, Z0
 	VMOVUPS Z0, K1, (DI)
@@ -3093,19 +3296,15 @@ geluBackwardAVX512_loop:
 	VMOVUPS (SI), Z0
 	VMOVUPS vconst<>+1664(SB), Z6
 	VMINPS Z0, Z6, Z0
-	VMOVUPS vconst<>+1728(SB), Z6
+	VMOVUPS vconst<>+1792(SB), Z6
 	VMAXPS Z0, Z6, Z0
 	VMOVAPS Z0, Z5
 	VMULPS Z5, Z5, Z6
-	VMULPS Z5, Z6, Z7
-	VFMADD132PS vconst<>+1792(SB), Z5, Z7
-	VMULPS vconst<>+1920(SB), Z7, Z0
-	VMOVAPS Z0, Z4
-	VMINPS vconst<>+256(SB), Z0, Z0
-	VMAXPS vconst<>+320(SB), Z0, Z0
-	VMOVUPS vconst<>+64(SB), Z1
-	VFMADD231PS vconst<>+0(SB), Z0, Z1
-	VSUBPS vconst<>+64(SB), Z1, Z1
+	VMOVUPS vconst<>+1984(SB), Z0
+	VFMADD213PS vconst<>+1856(SB), Z6, Z0
+	VMULPS Z5, Z0, Z0
+	VMULPS vconst<>+0(SB), Z0, Z1
+	VRNDSCALEPS $0, Z1, Z1
 	VFNMADD231PS vconst<>+128(SB), Z1, Z0
 	VFNMADD231PS vconst<>+192(SB), Z1, Z0
 	VMOVUPS vconst<>+704(SB), Z2
@@ -3116,32 +3315,17 @@ geluBackwardAVX512_loop:
 	VFMADD213PS vconst<>+1024(SB), Z0, Z2
 	VFMADD213PS vconst<>+1088(SB), Z0, Z2
 	VFMADD213PS vconst<>+1152(SB), Z0, Z2
-	VCVTPS2DQ Z1, Z1
-	VPSRAD $1, Z1, Z3
-	VPSUBD Z3, Z1, Z1
-	VPADDD vconst<>+2048(SB), Z3, Z3
-	VPSLLD $23, Z3, Z3
-	VPADDD vconst<>+2048(SB), Z1, Z1
-	VPSLLD $23, Z1, Z1
-	VMULPS Z3, Z2, Z2
-	VMULPS Z1, Z2, Z0
-	VCMPPS $0x1e, vconst<>+256(SB), Z4, K2
-	VMOVUPS vconst<>+384(SB), K2, Z0
-	VCMPPS $0x11, vconst<>+320(SB), Z4, K2
-	VXORPS Z0, Z0, K2, Z0
-	VCMPPS $3, Z4, Z4, K2
-	VMOVAPS Z4, K2, Z0
+	VSCALEFPS Z1, Z2, Z0
 	VADDPS vconst<>+512(SB), Z0, Z0
 	VMOVUPS vconst<>+512(SB), Z7
 	VDIVPS Z0, Z7, Z0
 	VSUBPS Z0, Z7, Z1
-	VMULPS Z0, Z1, Z1
 	VMULPS Z5, Z1, Z1
-	VMOVUPS vconst<>+1856(SB), Z2
-	VFMADD213PS vconst<>+512(SB), Z2, Z6
-	VMULPS Z6, Z1, Z1
-	VMULPS vconst<>+1984(SB), Z1, Z1
-	VADDPS Z1, Z0, Z0
+	VMOVUPS vconst<>+2048(SB), Z2
+	VFMADD213PS vconst<>+1920(SB), Z6, Z2
+	VMULPS Z2, Z1, Z1
+	VFMADD213PS Z0, Z0, Z1
+	VMOVAPS Z1, Z0
 	VMOVUPS (DX), Z3
 	VMOVUPS (DI), Z2
 	VFMADD231PS Z3, Z0, Z2
@@ -3161,19 +3345,15 @@ geluBackwardAVX512_tail:
 	VMOVUPS.Z (SI), K1, Z0
 	VMOVUPS vconst<>+1664(SB), Z6
 	VMINPS Z0, Z6, Z0
-	VMOVUPS vconst<>+1728(SB), Z6
+	VMOVUPS vconst<>+1792(SB), Z6
 	VMAXPS Z0, Z6, Z0
 	VMOVAPS Z0, Z5
 	VMULPS Z5, Z5, Z6
-	VMULPS Z5, Z6, Z7
-	VFMADD132PS vconst<>+1792(SB), Z5, Z7
-	VMULPS vconst<>+1920(SB), Z7, Z0
-	VMOVAPS Z0, Z4
-	VMINPS vconst<>+256(SB), Z0, Z0
-	VMAXPS vconst<>+320(SB), Z0, Z0
-	VMOVUPS vconst<>+64(SB), Z1
-	VFMADD231PS vconst<>+0(SB), Z0, Z1
-	VSUBPS vconst<>+64(SB), Z1, Z1
+	VMOVUPS vconst<>+1984(SB), Z0
+	VFMADD213PS vconst<>+1856(SB), Z6, Z0
+	VMULPS Z5, Z0, Z0
+	VMULPS vconst<>+0(SB), Z0, Z1
+	VRNDSCALEPS $0, Z1, Z1
 	VFNMADD231PS vconst<>+128(SB), Z1, Z0
 	VFNMADD231PS vconst<>+192(SB), Z1, Z0
 	VMOVUPS vconst<>+704(SB), Z2
@@ -3184,32 +3364,17 @@ geluBackwardAVX512_tail:
 	VFMADD213PS vconst<>+1024(SB), Z0, Z2
 	VFMADD213PS vconst<>+1088(SB), Z0, Z2
 	VFMADD213PS vconst<>+1152(SB), Z0, Z2
-	VCVTPS2DQ Z1, Z1
-	VPSRAD $1, Z1, Z3
-	VPSUBD Z3, Z1, Z1
-	VPADDD vconst<>+2048(SB), Z3, Z3
-	VPSLLD $23, Z3, Z3
-	VPADDD vconst<>+2048(SB), Z1, Z1
-	VPSLLD $23, Z1, Z1
-	VMULPS Z3, Z2, Z2
-	VMULPS Z1, Z2, Z0
-	VCMPPS $0x1e, vconst<>+256(SB), Z4, K2
-	VMOVUPS vconst<>+384(SB), K2, Z0
-	VCMPPS $0x11, vconst<>+320(SB), Z4, K2
-	VXORPS Z0, Z0, K2, Z0
-	VCMPPS $3, Z4, Z4, K2
-	VMOVAPS Z4, K2, Z0
+	VSCALEFPS Z1, Z2, Z0
 	VADDPS vconst<>+512(SB), Z0, Z0
 	VMOVUPS vconst<>+512(SB), Z7
 	VDIVPS Z0, Z7, Z0
 	VSUBPS Z0, Z7, Z1
-	VMULPS Z0, Z1, Z1
 	VMULPS Z5, Z1, Z1
-	VMOVUPS vconst<>+1856(SB), Z2
-	VFMADD213PS vconst<>+512(SB), Z2, Z6
-	VMULPS Z6, Z1, Z1
-	VMULPS vconst<>+1984(SB), Z1, Z1
-	VADDPS Z1, Z0, Z0
+	VMOVUPS vconst<>+2048(SB), Z2
+	VFMADD213PS vconst<>+1920(SB), Z6, Z2
+	VMULPS Z2, Z1, Z1
+	VFMADD213PS Z0, Z0, Z1
+	VMOVAPS Z1, Z0
 	VMOVUPS.Z (DX), K1, Z3
 	VMOVUPS.Z (DI), K1, Z2
 	VFMADD231PS Z3, Z0, Z2
@@ -3230,19 +3395,15 @@ geluBackwardSetAVX512_loop:
 	VMOVUPS (SI), Z0
 	VMOVUPS vconst<>+1664(SB), Z6
 	VMINPS Z0, Z6, Z0
-	VMOVUPS vconst<>+1728(SB), Z6
+	VMOVUPS vconst<>+1792(SB), Z6
 	VMAXPS Z0, Z6, Z0
 	VMOVAPS Z0, Z5
 	VMULPS Z5, Z5, Z6
-	VMULPS Z5, Z6, Z7
-	VFMADD132PS vconst<>+1792(SB), Z5, Z7
-	VMULPS vconst<>+1920(SB), Z7, Z0
-	VMOVAPS Z0, Z4
-	VMINPS vconst<>+256(SB), Z0, Z0
-	VMAXPS vconst<>+320(SB), Z0, Z0
-	VMOVUPS vconst<>+64(SB), Z1
-	VFMADD231PS vconst<>+0(SB), Z0, Z1
-	VSUBPS vconst<>+64(SB), Z1, Z1
+	VMOVUPS vconst<>+1984(SB), Z0
+	VFMADD213PS vconst<>+1856(SB), Z6, Z0
+	VMULPS Z5, Z0, Z0
+	VMULPS vconst<>+0(SB), Z0, Z1
+	VRNDSCALEPS $0, Z1, Z1
 	VFNMADD231PS vconst<>+128(SB), Z1, Z0
 	VFNMADD231PS vconst<>+192(SB), Z1, Z0
 	VMOVUPS vconst<>+704(SB), Z2
@@ -3253,32 +3414,17 @@ geluBackwardSetAVX512_loop:
 	VFMADD213PS vconst<>+1024(SB), Z0, Z2
 	VFMADD213PS vconst<>+1088(SB), Z0, Z2
 	VFMADD213PS vconst<>+1152(SB), Z0, Z2
-	VCVTPS2DQ Z1, Z1
-	VPSRAD $1, Z1, Z3
-	VPSUBD Z3, Z1, Z1
-	VPADDD vconst<>+2048(SB), Z3, Z3
-	VPSLLD $23, Z3, Z3
-	VPADDD vconst<>+2048(SB), Z1, Z1
-	VPSLLD $23, Z1, Z1
-	VMULPS Z3, Z2, Z2
-	VMULPS Z1, Z2, Z0
-	VCMPPS $0x1e, vconst<>+256(SB), Z4, K2
-	VMOVUPS vconst<>+384(SB), K2, Z0
-	VCMPPS $0x11, vconst<>+320(SB), Z4, K2
-	VXORPS Z0, Z0, K2, Z0
-	VCMPPS $3, Z4, Z4, K2
-	VMOVAPS Z4, K2, Z0
+	VSCALEFPS Z1, Z2, Z0
 	VADDPS vconst<>+512(SB), Z0, Z0
 	VMOVUPS vconst<>+512(SB), Z7
 	VDIVPS Z0, Z7, Z0
 	VSUBPS Z0, Z7, Z1
-	VMULPS Z0, Z1, Z1
 	VMULPS Z5, Z1, Z1
-	VMOVUPS vconst<>+1856(SB), Z2
-	VFMADD213PS vconst<>+512(SB), Z2, Z6
-	VMULPS Z6, Z1, Z1
-	VMULPS vconst<>+1984(SB), Z1, Z1
-	VADDPS Z1, Z0, Z0
+	VMOVUPS vconst<>+2048(SB), Z2
+	VFMADD213PS vconst<>+1920(SB), Z6, Z2
+	VMULPS Z2, Z1, Z1
+	VFMADD213PS Z0, Z0, Z1
+	VMOVAPS Z1, Z0
 	VMOVUPS (DX), Z3
 	VMULPS Z3, Z0, Z2
 	VMOVUPS Z2, (DI)
@@ -3297,19 +3443,15 @@ geluBackwardSetAVX512_tail:
 	VMOVUPS.Z (SI), K1, Z0
 	VMOVUPS vconst<>+1664(SB), Z6
 	VMINPS Z0, Z6, Z0
-	VMOVUPS vconst<>+1728(SB), Z6
+	VMOVUPS vconst<>+1792(SB), Z6
 	VMAXPS Z0, Z6, Z0
 	VMOVAPS Z0, Z5
 	VMULPS Z5, Z5, Z6
-	VMULPS Z5, Z6, Z7
-	VFMADD132PS vconst<>+1792(SB), Z5, Z7
-	VMULPS vconst<>+1920(SB), Z7, Z0
-	VMOVAPS Z0, Z4
-	VMINPS vconst<>+256(SB), Z0, Z0
-	VMAXPS vconst<>+320(SB), Z0, Z0
-	VMOVUPS vconst<>+64(SB), Z1
-	VFMADD231PS vconst<>+0(SB), Z0, Z1
-	VSUBPS vconst<>+64(SB), Z1, Z1
+	VMOVUPS vconst<>+1984(SB), Z0
+	VFMADD213PS vconst<>+1856(SB), Z6, Z0
+	VMULPS Z5, Z0, Z0
+	VMULPS vconst<>+0(SB), Z0, Z1
+	VRNDSCALEPS $0, Z1, Z1
 	VFNMADD231PS vconst<>+128(SB), Z1, Z0
 	VFNMADD231PS vconst<>+192(SB), Z1, Z0
 	VMOVUPS vconst<>+704(SB), Z2
@@ -3320,36 +3462,118 @@ geluBackwardSetAVX512_tail:
 	VFMADD213PS vconst<>+1024(SB), Z0, Z2
 	VFMADD213PS vconst<>+1088(SB), Z0, Z2
 	VFMADD213PS vconst<>+1152(SB), Z0, Z2
-	VCVTPS2DQ Z1, Z1
-	VPSRAD $1, Z1, Z3
-	VPSUBD Z3, Z1, Z1
-	VPADDD vconst<>+2048(SB), Z3, Z3
-	VPSLLD $23, Z3, Z3
-	VPADDD vconst<>+2048(SB), Z1, Z1
-	VPSLLD $23, Z1, Z1
-	VMULPS Z3, Z2, Z2
-	VMULPS Z1, Z2, Z0
-	VCMPPS $0x1e, vconst<>+256(SB), Z4, K2
-	VMOVUPS vconst<>+384(SB), K2, Z0
-	VCMPPS $0x11, vconst<>+320(SB), Z4, K2
-	VXORPS Z0, Z0, K2, Z0
-	VCMPPS $3, Z4, Z4, K2
-	VMOVAPS Z4, K2, Z0
+	VSCALEFPS Z1, Z2, Z0
 	VADDPS vconst<>+512(SB), Z0, Z0
 	VMOVUPS vconst<>+512(SB), Z7
 	VDIVPS Z0, Z7, Z0
 	VSUBPS Z0, Z7, Z1
-	VMULPS Z0, Z1, Z1
 	VMULPS Z5, Z1, Z1
-	VMOVUPS vconst<>+1856(SB), Z2
-	VFMADD213PS vconst<>+512(SB), Z2, Z6
-	VMULPS Z6, Z1, Z1
-	VMULPS vconst<>+1984(SB), Z1, Z1
-	VADDPS Z1, Z0, Z0
+	VMOVUPS vconst<>+2048(SB), Z2
+	VFMADD213PS vconst<>+1920(SB), Z6, Z2
+	VMULPS Z2, Z1, Z1
+	VFMADD213PS Z0, Z0, Z1
+	VMOVAPS Z1, Z0
 	VMOVUPS.Z (DX), K1, Z3
 	VMULPS Z3, Z0, Z2
 	VMOVUPS Z2, K1, (DI)
 geluBackwardSetAVX512_done:
+	VZEROUPPER
+	RET
+
+// func geluWithGradAVX512
+TEXT ·geluWithGradAVX512(SB), NOSPLIT, $0-72
+	MOVQ out_base+0(FP), DI
+	MOVQ grad_base+24(FP), DX
+	MOVQ inp_base+48(FP), SI
+	MOVQ inp_len+56(FP), CX
+geluWithGradAVX512_loop:
+	CMPQ CX, $16
+	JLT geluWithGradAVX512_tail
+	VMOVUPS (SI), Z0
+	VMOVAPS Z0, Z8
+	VMOVUPS vconst<>+1664(SB), Z6
+	VMINPS Z0, Z6, Z0
+	VMOVUPS vconst<>+1792(SB), Z6
+	VMAXPS Z0, Z6, Z0
+	VMOVAPS Z0, Z5
+	VMULPS Z5, Z5, Z6
+	VMOVUPS vconst<>+1984(SB), Z0
+	VFMADD213PS vconst<>+1856(SB), Z6, Z0
+	VMULPS Z5, Z0, Z0
+	VMULPS vconst<>+0(SB), Z0, Z1
+	VRNDSCALEPS $0, Z1, Z1
+	VFNMADD231PS vconst<>+128(SB), Z1, Z0
+	VFNMADD231PS vconst<>+192(SB), Z1, Z0
+	VMOVUPS vconst<>+704(SB), Z2
+	VFMADD213PS vconst<>+768(SB), Z0, Z2
+	VFMADD213PS vconst<>+832(SB), Z0, Z2
+	VFMADD213PS vconst<>+896(SB), Z0, Z2
+	VFMADD213PS vconst<>+960(SB), Z0, Z2
+	VFMADD213PS vconst<>+1024(SB), Z0, Z2
+	VFMADD213PS vconst<>+1088(SB), Z0, Z2
+	VFMADD213PS vconst<>+1152(SB), Z0, Z2
+	VSCALEFPS Z1, Z2, Z0
+	VADDPS vconst<>+512(SB), Z0, Z0
+	VMOVUPS vconst<>+512(SB), Z7
+	VDIVPS Z0, Z7, Z0
+	VSUBPS Z0, Z7, Z1
+	VMULPS Z5, Z1, Z1
+	VMOVUPS vconst<>+2048(SB), Z2
+	VFMADD213PS vconst<>+1920(SB), Z6, Z2
+	VMULPS Z2, Z1, Z1
+	VFMADD213PS Z0, Z0, Z1
+	VMULPS Z0, Z8, Z2
+	VMOVUPS Z2, (DI)
+	VMOVUPS Z1, (DX)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	ADDQ $64, DX
+	SUBQ $16, CX
+	JMP geluWithGradAVX512_loop
+geluWithGradAVX512_tail:
+	TESTQ CX, CX
+	JEQ geluWithGradAVX512_done
+	LEAQ kmaskTab<>(SB), AX
+	MOVQ CX, BX
+	MOVWLZX (AX)(BX*2), AX
+	KMOVW AX, K1
+	VMOVUPS.Z (SI), K1, Z0
+	VMOVAPS Z0, Z8
+	VMOVUPS vconst<>+1664(SB), Z6
+	VMINPS Z0, Z6, Z0
+	VMOVUPS vconst<>+1792(SB), Z6
+	VMAXPS Z0, Z6, Z0
+	VMOVAPS Z0, Z5
+	VMULPS Z5, Z5, Z6
+	VMOVUPS vconst<>+1984(SB), Z0
+	VFMADD213PS vconst<>+1856(SB), Z6, Z0
+	VMULPS Z5, Z0, Z0
+	VMULPS vconst<>+0(SB), Z0, Z1
+	VRNDSCALEPS $0, Z1, Z1
+	VFNMADD231PS vconst<>+128(SB), Z1, Z0
+	VFNMADD231PS vconst<>+192(SB), Z1, Z0
+	VMOVUPS vconst<>+704(SB), Z2
+	VFMADD213PS vconst<>+768(SB), Z0, Z2
+	VFMADD213PS vconst<>+832(SB), Z0, Z2
+	VFMADD213PS vconst<>+896(SB), Z0, Z2
+	VFMADD213PS vconst<>+960(SB), Z0, Z2
+	VFMADD213PS vconst<>+1024(SB), Z0, Z2
+	VFMADD213PS vconst<>+1088(SB), Z0, Z2
+	VFMADD213PS vconst<>+1152(SB), Z0, Z2
+	VSCALEFPS Z1, Z2, Z0
+	VADDPS vconst<>+512(SB), Z0, Z0
+	VMOVUPS vconst<>+512(SB), Z7
+	VDIVPS Z0, Z7, Z0
+	VSUBPS Z0, Z7, Z1
+	VMULPS Z5, Z1, Z1
+	VMOVUPS vconst<>+2048(SB), Z2
+	VFMADD213PS vconst<>+1920(SB), Z6, Z2
+	VMULPS Z2, Z1, Z1
+	VFMADD213PS Z0, Z0, Z1
+	VMULPS Z0, Z8, Z2
+	VMOVUPS Z2, K1, (DI)
+	VMOVUPS Z1, K1, (DX)
+geluWithGradAVX512_done:
 	VZEROUPPER
 	RET
 
@@ -3384,9 +3608,9 @@ expSumAVX512_loop:
 	VCVTPS2DQ Z1, Z1
 	VPSRAD $1, Z1, Z3
 	VPSUBD Z3, Z1, Z1
-	VPADDD vconst<>+2048(SB), Z3, Z3
+	VPADDD vconst<>+2112(SB), Z3, Z3
 	VPSLLD $23, Z3, Z3
-	VPADDD vconst<>+2048(SB), Z1, Z1
+	VPADDD vconst<>+2112(SB), Z1, Z1
 	VPSLLD $23, Z1, Z1
 	VMULPS Z3, Z2, Z2
 	VMULPS Z1, Z2, Z0
@@ -3430,9 +3654,9 @@ expSumAVX512_tail:
 	VCVTPS2DQ Z1, Z1
 	VPSRAD $1, Z1, Z3
 	VPSUBD Z3, Z1, Z1
-	VPADDD vconst<>+2048(SB), Z3, Z3
+	VPADDD vconst<>+2112(SB), Z3, Z3
 	VPSLLD $23, Z3, Z3
-	VPADDD vconst<>+2048(SB), Z1, Z1
+	VPADDD vconst<>+2112(SB), Z1, Z1
 	VPSLLD $23, Z1, Z1
 	VMULPS Z3, Z2, Z2
 	VMULPS Z1, Z2, Z0
@@ -3556,6 +3780,42 @@ dotAVX512_done:
 	VMOVSHDUP X0, X1
 	VADDSS X1, X0, X0
 	VMOVSS X0, ret+48(FP)
+	VZEROUPPER
+	RET
+
+// func sumSq64AVX512
+TEXT ·sumSq64AVX512(SB), NOSPLIT, $0-32
+	MOVQ x_base+0(FP), SI
+	MOVQ x_len+8(FP), CX
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+sumSq64AVX512_loop:
+	CMPQ CX, $32
+	JLT sumSq64AVX512_done
+	VCVTPS2PD 0(SI), Z4
+	VCVTPS2PD 32(SI), Z5
+	VCVTPS2PD 64(SI), Z6
+	VCVTPS2PD 96(SI), Z7
+	VFMADD231PD Z4, Z4, Z0
+	VFMADD231PD Z5, Z5, Z1
+	VFMADD231PD Z6, Z6, Z2
+	VFMADD231PD Z7, Z7, Z3
+	ADDQ $128, SI
+	SUBQ $32, CX
+	JMP sumSq64AVX512_loop
+sumSq64AVX512_done:
+	VADDPD Z1, Z0, Z0
+	VADDPD Z3, Z2, Z2
+	VADDPD Z2, Z0, Z0
+	VEXTRACTF64X4 $1, Z0, Y1
+	VADDPD Y1, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPD X1, X0, X0
+	VUNPCKHPD X0, X0, X1
+	VADDSD X1, X0, X0
+	VMOVSD X0, ret+24(FP)
 	VZEROUPPER
 	RET
 
@@ -3717,6 +3977,62 @@ addAVX512_tail:
 	VADDPS Z1, Z0, Z0
 	VMOVUPS Z0, K1, 0(DI)(AX*1)
 addAVX512_done:
+	VZEROUPPER
+	RET
+
+// func mulAVX512
+TEXT ·mulAVX512(SB), NOSPLIT, $0-72
+	MOVQ dst_base+0(FP), DI
+	MOVQ x_base+24(FP), SI
+	MOVQ y_base+48(FP), R8
+	MOVQ dst_len+8(FP), CX
+	XORQ AX, AX
+mulAVX512_loop4:
+	CMPQ CX, $64
+	JLT mulAVX512_loop
+	VMOVUPS 0(SI)(AX*1), Z0
+	VMOVUPS 0(R8)(AX*1), Z1
+	VMULPS Z1, Z0, Z0
+	VMOVUPS Z0, 0(DI)(AX*1)
+	VMOVUPS 64(SI)(AX*1), Z0
+	VMOVUPS 64(R8)(AX*1), Z1
+	VMULPS Z1, Z0, Z0
+	VMOVUPS Z0, 64(DI)(AX*1)
+	VMOVUPS 128(SI)(AX*1), Z0
+	VMOVUPS 128(R8)(AX*1), Z1
+	VMULPS Z1, Z0, Z0
+	VMOVUPS Z0, 128(DI)(AX*1)
+	VMOVUPS 192(SI)(AX*1), Z0
+	VMOVUPS 192(R8)(AX*1), Z1
+	VMULPS Z1, Z0, Z0
+	VMOVUPS Z0, 192(DI)(AX*1)
+	ADDQ $256, AX
+	SUBQ $64, CX
+	JMP mulAVX512_loop4
+mulAVX512_loop:
+	CMPQ CX, $16
+	JLT mulAVX512_tail
+	VMOVUPS 0(SI)(AX*1), Z0
+	VMOVUPS 0(R8)(AX*1), Z1
+	VMULPS Z1, Z0, Z0
+	VMOVUPS Z0, 0(DI)(AX*1)
+	ADDQ $64, AX
+	SUBQ $16, CX
+	JMP mulAVX512_loop
+mulAVX512_tail:
+	TESTQ CX, CX
+	JEQ mulAVX512_done
+	MOVQ AX, DX
+	LEAQ kmaskTab<>(SB), AX
+	MOVQ CX, BX
+	MOVWLZX (AX)(BX*2), AX
+	KMOVW AX, K1
+	MOVQ DX, AX
+	VMOVUPS.Z 0(SI)(AX*1), K1, Z0
+	VMOVUPS.Z 0(R8)(AX*1), K1, Z1
+	VMULPS Z1, Z0, Z0
+	VMOVUPS Z0, K1, 0(DI)(AX*1)
+mulAVX512_done:
 	VZEROUPPER
 	RET
 

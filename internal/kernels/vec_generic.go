@@ -22,6 +22,22 @@ func dotGeneric(x, y []float32) float32 {
 	return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
 }
 
+func sumSq64Generic(x []float32) float64 {
+	var s0, s1, s2, s3 float64
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		a := x[i : i+4 : i+4]
+		s0 += float64(a[0]) * float64(a[0])
+		s1 += float64(a[1]) * float64(a[1])
+		s2 += float64(a[2]) * float64(a[2])
+		s3 += float64(a[3]) * float64(a[3])
+	}
+	for ; i < len(x); i++ {
+		s0 += float64(x[i]) * float64(x[i])
+	}
+	return (s0 + s1) + (s2 + s3)
+}
+
 func axpyGeneric(alpha float32, x, y []float32) {
 	y = y[:len(x)]
 	i := 0
@@ -41,6 +57,14 @@ func axpyGeneric(alpha float32, x, y []float32) {
 func scaleGeneric(alpha float32, x []float32) {
 	for i := range x {
 		x[i] *= alpha
+	}
+}
+
+func mulGeneric(dst, x, y []float32) {
+	x = x[:len(dst)]
+	y = y[:len(dst)]
+	for i := range dst {
+		dst[i] = x[i] * y[i]
 	}
 }
 

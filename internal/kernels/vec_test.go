@@ -23,6 +23,16 @@ func TestBLAS1(t *testing.T) {
 			if d := math.Abs(float64(got - want)); d > math.Sqrt(float64(max(n, 1)))*u*mag+u*abs32(want) {
 				t.Fatalf("Dot n=%d: %v, want %v", n, got, want)
 			}
+			// SumSquares: float64 sums of exact squares, against the exact
+			// sum (the squares are exact and the reference's float64 sum is
+			// itself within n·2⁻⁵³ of it: twice that bound).
+			var ss float64
+			for _, v := range x {
+				ss += float64(v) * float64(v)
+			}
+			if got := SumSquares(x); math.Abs(got-ss) > 2*float64(n)*0x1p-53*ss {
+				t.Fatalf("SumSquares n=%d: %v, want %v", n, got, ss)
+			}
 			// Axpy: at most two roundings of |y| + |αx|.
 			alpha := float32(-1.25)
 			yg := guarded(n)
@@ -57,6 +67,15 @@ func TestBLAS1(t *testing.T) {
 			for i := range ag {
 				if d := math.Abs(float64(ag[i] - ar[i])); d > u*abs32(ar[i]) {
 					t.Fatalf("Add n=%d i=%d: %v, want %v", n, i, ag[i], ar[i])
+				}
+			}
+			// Mul: the correctly rounded product (exact in float64).
+			mg := guarded(n)
+			Mul(mg, x, y)
+			checkGuard(t, "Mul", mg)
+			for i := range mg {
+				if want := float32(float64(x[i]) * float64(y[i])); mg[i] != want {
+					t.Fatalf("Mul n=%d i=%d: %v, want %v", n, i, mg[i], want)
 				}
 			}
 			// Aliasing.

@@ -65,11 +65,12 @@ func init() {
 		f(fmt.Sprintf("t%d", 15-2*i), c)
 	}
 	f("twenty", 20)
+	f("hundred", 100)
 	f("mtwenty", -20)
-	f("geluC", 0.044715)
-	f("gelu3C", 3*0.044715)
 	f("geluM2S", -2*0.7978845608028654)
 	f("gelu2S", 2*0.7978845608028654)
+	f("geluB", -2*0.7978845608028654*0.044715)
+	f("gelu6SC", 6*0.7978845608028654*0.044715)
 	defConst("i127", 127)
 	defConst("abs", 0x7fffffff)
 	defConst("sign", 0x80000000)
@@ -159,6 +160,33 @@ func (g *gen) exp(X, t1, t2, t3, t4 string) {
 	g.w("VANDPS %s, %s, %s", t1, X, X)
 	g.w("VCMPPS $3, %s, %s, %s", t4, t4, t1)
 	g.w("VBLENDVPS %s, %s, %s, %s", t1, t4, X, X)
+}
+
+// expFast is exp for a caller that needs no special cases: a NaN argument
+// may give any value. On AVX-512 it rounds with VRNDSCALEPS and scales with
+// VSCALEFPS (which over- and underflows as IEEE does, subnormals included);
+// with clamp it first clamps the argument to ±100 (so ±Inf give +Inf and
+// 0), without, the argument must be finite. The reduction and the
+// polynomial are exp's, so the error bound is exp's. AVX2 uses exp.
+func (g *gen) expFast(X, t1, t2, t3, t4 string, clamp bool) {
+	if !g.s.z {
+		g.exp(X, t1, t2, t3, t4)
+		return
+	}
+	if clamp {
+		// VRANGEPS imm 2: the operand of smaller magnitude, with the sign
+		// of X: X clamped to [−100, 100] in one operation.
+		g.w("VRANGEPS $2, %s, %s, %s", c("hundred"), X, X)
+	}
+	g.w("VMULPS %s, %s, %s", c("log2e"), X, t1)
+	g.w("VRNDSCALEPS $0, %s, %s", t1, t1)
+	g.w("VFNMADD231PS %s, %s, %s", c("ln2hi"), t1, X)
+	g.w("VFNMADD231PS %s, %s, %s", c("ln2lo"), t1, X)
+	g.w("VMOVUPS %s, %s", c("p7"), t2)
+	for i := 6; i >= 0; i-- {
+		g.w("VFMADD213PS %s, %s, %s", c(fmt.Sprintf("p%d", i)), X, t2)
+	}
+	g.w("VSCALEFPS %s, %s, %s", t1, t2, X)
 }
 
 // hsum leaves the sum of register i's lanes in the low lane of X(i), in a
@@ -294,12 +322,15 @@ func (g *gen) all() {
 	})
 	g.elementwise("gelu", func() {
 		// x·σ(2z) = x / (1 + e^(−2z)), z = √(2/π)(x + 0.044715x³)
+		// −2z = x·(a + b·x²), a = −2√(2/π), b = a·0.044715: three roundings
+		// (the test's bound allows for three), one operation fewer than
+		// via x³.
 		g.w("VMOVAPS %s, %s", R(0), R(5))
 		g.w("VMULPS %s, %s, %s", R(5), R(5), R(6))
-		g.w("VMULPS %s, %s, %s", R(5), R(6), R(6))
-		g.w("VFMADD132PS %s, %s, %s", c("geluC"), R(5), R(6))
-		g.w("VMULPS %s, %s, %s", c("geluM2S"), R(6), R(0))
-		g.exp(R(0), R(1), R(2), R(3), R(4))
+		g.w("VMOVUPS %s, %s", c("geluB"), R(0))
+		g.w("VFMADD213PS %s, %s, %s", c("geluM2S"), R(6), R(0))
+		g.w("VMULPS %s, %s, %s", R(5), R(0), R(0))
+		g.expFast(R(0), R(1), R(2), R(3), R(4), true)
 		g.w("VADDPS %s, %s, %s", c("one"), R(0), R(0))
 		g.w("VDIVPS %s, %s, %s", R(0), R(5), R(0))
 	})
@@ -307,8 +338,9 @@ func (g *gen) all() {
 	// geluBackward: dinp += gelu'(inp)·dout; geluBackwardSet: dinp =
 	// gelu'(inp)·dout (the same values as accumulating into zeros).
 	for _, set := range []bool{false, true} {
-		g.geluBackward(set)
+		g.geluBackward(set, false)
 	}
+	g.geluBackward(false, true)
 
 	// expSum: dst[i] = e^(src[i]−shift); returns Σ dst[i].
 	g.text("expSum", "60")
@@ -433,6 +465,44 @@ func (g *gen) all() {
 	g.w("VMOVSS X0, ret+48(FP)")
 	g.ret()
 
+	// sumSq64(x) float64: Σ x² in float64 over the whole blocks of 4
+	// vectors of doubles (the caller sums the rest): four accumulators,
+	// combined in a fixed order.
+	g.text("sumSq64", "32")
+	g.w("MOVQ x_base+0(FP), SI")
+	g.w("MOVQ x_len+8(FP), CX")
+	for i := 0; i < 4; i++ {
+		g.zero(R(i))
+	}
+	dl := V / 2 // doubles per vector
+	l = "sumSq64" + s.suffix
+	g.label(l + "_loop")
+	g.w("CMPQ CX, $%d", 4*dl)
+	g.w("JLT %s_done", l)
+	for i := 0; i < 4; i++ {
+		g.w("VCVTPS2PD %d(SI), %s", i*4*dl, R(4+i))
+	}
+	for i := 0; i < 4; i++ {
+		g.w("VFMADD231PD %s, %s, %s", R(4+i), R(4+i), R(i))
+	}
+	g.w("ADDQ $%d, SI", 16*dl)
+	g.w("SUBQ $%d, CX", 4*dl)
+	g.w("JMP %s_loop", l)
+	g.label(l + "_done")
+	g.w("VADDPD %s, %s, %s", R(1), R(0), R(0))
+	g.w("VADDPD %s, %s, %s", R(3), R(2), R(2))
+	g.w("VADDPD %s, %s, %s", R(2), R(0), R(0))
+	if s.z {
+		g.w("VEXTRACTF64X4 $1, Z0, Y1")
+		g.w("VADDPD Y1, Y0, Y0")
+	}
+	g.w("VEXTRACTF128 $1, Y0, X1")
+	g.w("VADDPD X1, X0, X0")
+	g.w("VUNPCKHPD X0, X0, X1")
+	g.w("VADDSD X1, X0, X0")
+	g.w("VMOVSD X0, ret+24(FP)")
+	g.ret()
+
 	// Streaming leaves: axpy, scale, add.
 	stream := func(name, frame string, setup func(), body func(off string, load func(m, d string), store func(sr, m string))) {
 		g.text(name, frame)
@@ -499,6 +569,18 @@ func (g *gen) all() {
 		load(off+"(SI)(AX*1)", R(0))
 		load(off+"(R8)(AX*1)", R(1))
 		g.w("VADDPS %s, %s, %s", R(1), R(0), R(0))
+		store(R(0), off+"(DI)(AX*1)")
+	})
+	stream("mul", "72", func() {
+		g.w("MOVQ dst_base+0(FP), DI")
+		g.w("MOVQ x_base+24(FP), SI")
+		g.w("MOVQ y_base+48(FP), R8")
+		g.w("MOVQ dst_len+8(FP), CX")
+		g.w("XORQ AX, AX")
+	}, func(off string, load func(m, d string), store func(sr, m string)) {
+		load(off+"(SI)(AX*1)", R(0))
+		load(off+"(R8)(AX*1)", R(1))
+		g.w("VMULPS %s, %s, %s", R(1), R(0), R(0))
 		store(R(0), off+"(DI)(AX*1)")
 	})
 	// softmaxBack: d = p·(d − s)·scale, the softmax backward of one row
@@ -606,8 +688,10 @@ func (g *gen) adamW() {
 	g.ret()
 }
 
-// geluBackward generates dinp (+)= gelu'(inp)·dout.
-func (g *gen) geluBackward(set bool) {
+// geluBackward generates dinp (+)= gelu'(inp)·dout, or with withGrad
+// geluWithGrad(out, grad, inp): out = gelu(inp) as x·σ(2z) and grad =
+// gelu'(inp), the same instructions as geluBackwardSet's for gelu'.
+func (g *gen) geluBackward(set, withGrad bool) {
 	s := g.s
 	R := s.r
 	V, vb := s.lanes(), s.vb()
@@ -615,14 +699,27 @@ func (g *gen) geluBackward(set bool) {
 	if set {
 		name = "geluBackwardSet"
 	}
-	g.text(name, "72")
-	g.w("MOVQ dinp_base+0(FP), DI")
-	g.w("MOVQ inp_base+24(FP), SI")
-	g.w("MOVQ dout_base+48(FP), DX")
-	g.w("MOVQ inp_len+32(FP), CX")
 	l := name + s.suffix
+	if withGrad {
+		name = "geluWithGrad"
+		l = name + s.suffix
+		g.text(name, "72")
+		g.w("MOVQ out_base+0(FP), DI")
+		g.w("MOVQ grad_base+24(FP), DX")
+		g.w("MOVQ inp_base+48(FP), SI")
+		g.w("MOVQ inp_len+56(FP), CX")
+	} else {
+		g.text(name, "72")
+		g.w("MOVQ dinp_base+0(FP), DI")
+		g.w("MOVQ inp_base+24(FP), SI")
+		g.w("MOVQ dout_base+48(FP), DX")
+		g.w("MOVQ inp_len+32(FP), CX")
+	}
 	body := func(load func(mem, dst string), store func(src, mem string)) {
 		load("(SI)", R(0))
+		if withGrad {
+			g.w("VMOVAPS %s, %s", R(0), R(8)) // x, unclamped
+		}
 		// Clamp to ±20 (gelu' is exactly 1 or 0 beyond; avoids 0·Inf);
 		// x as the second source keeps NaN.
 		g.w("VMOVUPS %s, %s", c("twenty"), R(6))
@@ -631,21 +728,29 @@ func (g *gen) geluBackward(set bool) {
 		g.w("VMAXPS %s, %s, %s", R(0), R(6), R(0))
 		g.w("VMOVAPS %s, %s", R(0), R(5))
 		g.w("VMULPS %s, %s, %s", R(5), R(5), R(6)) // x²
-		g.w("VMULPS %s, %s, %s", R(5), R(6), R(7)) // x³
-		g.w("VFMADD132PS %s, %s, %s", c("geluC"), R(5), R(7))
-		g.w("VMULPS %s, %s, %s", c("geluM2S"), R(7), R(0))
-		g.exp(R(0), R(1), R(2), R(3), R(4))
+		g.w("VMOVUPS %s, %s", c("geluB"), R(0))
+		g.w("VFMADD213PS %s, %s, %s", c("geluM2S"), R(6), R(0))
+		g.w("VMULPS %s, %s, %s", R(5), R(0), R(0)) // −2z, |−2z| ≤ 604
+		g.expFast(R(0), R(1), R(2), R(3), R(4), false)
 		g.w("VADDPS %s, %s, %s", c("one"), R(0), R(0))
 		g.w("VMOVUPS %s, %s", c("one"), R(7))
 		g.w("VDIVPS %s, %s, %s", R(0), R(7), R(0)) // s = σ(2z)
+		// gelu' = s + s·(1−s)·x·(2√(2/π) + 6√(2/π)·0.044715·x²)
 		g.w("VSUBPS %s, %s, %s", R(0), R(7), R(1)) // 1 − s
-		g.w("VMULPS %s, %s, %s", R(0), R(1), R(1))
-		g.w("VMULPS %s, %s, %s", R(5), R(1), R(1)) // x·s(1−s)
-		g.w("VMOVUPS %s, %s", c("gelu3C"), R(2))
-		g.w("VFMADD213PS %s, %s, %s", c("one"), R(2), R(6)) // 1 + 3c·x²
-		g.w("VMULPS %s, %s, %s", R(6), R(1), R(1))
-		g.w("VMULPS %s, %s, %s", c("gelu2S"), R(1), R(1))
-		g.w("VADDPS %s, %s, %s", R(1), R(0), R(0)) // gelu'
+		g.w("VMULPS %s, %s, %s", R(5), R(1), R(1)) // x(1−s)
+		g.w("VMOVUPS %s, %s", c("gelu6SC"), R(2))
+		g.w("VFMADD213PS %s, %s, %s", c("gelu2S"), R(6), R(2)) // z'·2
+		g.w("VMULPS %s, %s, %s", R(2), R(1), R(1))
+		g.w("VFMADD213PS %s, %s, %s", R(0), R(0), R(1)) // s + s·(…)
+		if withGrad {
+			// gelu = x·s: beyond the clamp s is exactly 0 or 1 (x = −Inf
+			// gives NaN, as ½x(1+tanh z) does).
+			g.w("VMULPS %s, %s, %s", R(0), R(8), R(2))
+			store(R(2), "(DI)")
+			store(R(1), "(DX)")
+			return
+		}
+		g.w("VMOVAPS %s, %s", R(1), R(0))
 		load("(DX)", R(3))
 		if set {
 			g.w("VMULPS %s, %s, %s", R(3), R(0), R(2))
