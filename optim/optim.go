@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
 
 	"github.com/autoreg/autoreg/internal/kernels"
 	"github.com/autoreg/autoreg/tensor"
@@ -62,7 +63,10 @@ func GlobalNorm(g []float32) float64 {
 	} else {
 		part = make([]float64, chunks)
 	}
-	kernels.Parallel(chunks, 1, func(lo, hi int) {
+	// About four hand-offs per worker (a chunk is a few microseconds of
+	// work); the partial sums stay per chunk, so the bits do not depend
+	// on how the chunks are handed out.
+	kernels.Parallel(chunks, max(1, chunks/(4*runtime.GOMAXPROCS(0))), func(lo, hi int) {
 		for c := lo; c < hi; c++ {
 			part[c] = kernels.SumSquares(g[c*normChunk : min((c+1)*normChunk, len(g))])
 		}
