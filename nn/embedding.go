@@ -12,17 +12,12 @@ import (
 //	ids   (N)    each in [0, V)
 //	table (V,C)
 func EmbeddingForward(out []float32, ids []int32, table []float32, N, C int) {
-	rows := func(lo, hi int) {
+	forRows(N, C, func(lo, hi int) {
 		for i, id := range ids[lo:hi] {
 			r := lo + i
 			copy(out[r*C:(r+1)*C], table[int(id)*C:int(id+1)*C])
 		}
-	}
-	if N*C <= elemGrain {
-		rows(0, N)
-		return
-	}
-	kernels.Parallel(N, max(1, elemGrain/max(C, 1)), rows)
+	})
 }
 
 // EmbeddingBackward accumulates dtable[ids[i]] += dout[i] for every row.

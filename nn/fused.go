@@ -11,19 +11,7 @@ import "github.com/autoreg/autoreg/internal/kernels"
 // writes out = gelu(pre): a linear layer without bias followed by this is
 // LinearForward with bias then GELUForward.
 func BiasGELUForward(out, pre, bias []float32, N, OC int) {
-	grain := max(1, elemGrain/max(OC, 1))
-	body := func(lo, hi int) {
-		for r := lo; r < hi; r++ {
-			p := pre[r*OC : (r+1)*OC]
-			kernels.Axpy(1, bias[:OC], p)
-			kernels.GELU(out[r*OC:(r+1)*OC], p)
-		}
-	}
-	if N <= grain {
-		body(0, N)
-		return
-	}
-	kernels.Parallel(N, grain, body)
+	biasGELU(out, pre, bias, N, OC, false)
 }
 
 // BiasGELUForwardGrad is BiasGELUForward for training: it leaves in pre
@@ -32,19 +20,23 @@ func BiasGELUForward(out, pre, bias []float32, N, OC int) {
 // backward pass is a product (GELUBackwardGradSum) instead of a second
 // evaluation of the exponential.
 func BiasGELUForwardGrad(out, pre, bias []float32, N, OC int) {
-	grain := max(1, elemGrain/max(OC, 1))
-	body := func(lo, hi int) {
+	biasGELU(out, pre, bias, N, OC, true)
+}
+
+// biasGELU adds bias to every row of pre and writes its GELU to out, and
+// with grad the derivative to pre.
+func biasGELU(out, pre, bias []float32, N, OC int, grad bool) {
+	forRows(N, OC, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			p := pre[r*OC : (r+1)*OC]
 			kernels.Axpy(1, bias[:OC], p)
-			kernels.GELUWithGrad(out[r*OC:(r+1)*OC], p, p)
+			if grad {
+				kernels.GELUWithGrad(out[r*OC:(r+1)*OC], p, p)
+			} else {
+				kernels.GELU(out[r*OC:(r+1)*OC], p)
+			}
 		}
-	}
-	if N <= grain {
-		body(0, N)
-		return
-	}
-	kernels.Parallel(N, grain, body)
+	})
 }
 
 // BiasResidualForward computes out = res + (x + bias)⊙mask row by row (x
@@ -55,8 +47,7 @@ func BiasGELUForwardGrad(out, pre, bias []float32, N, OC int) {
 // column sum of that output gradient, as LinearBackward computes it. out
 // may be res or x itself (not a partial overlap).
 func BiasResidualForward(out, res, x, bias, mask []float32, N, C int) {
-	grain := max(1, elemGrain/max(C, 1))
-	body := func(lo, hi int) {
+	forRows(N, C, func(lo, hi int) {
 		b := bias[:C]
 		for r := lo; r < hi; r++ {
 			o, rr, xx := out[r*C:(r+1)*C], res[r*C:(r+1)*C], x[r*C:(r+1)*C]
@@ -78,10 +69,5 @@ func BiasResidualForward(out, res, x, bias, mask []float32, N, C int) {
 				o[j] = rr[j] + (xx[j]+b[j])*m[j]
 			}
 		}
-	}
-	if N <= grain {
-		body(0, N)
-		return
-	}
-	kernels.Parallel(N, grain, body)
+	})
 }

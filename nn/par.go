@@ -26,6 +26,18 @@ func forChunks(n int, fn func(lo, hi int)) {
 	kernels.Parallel(n, elemGrain, fn)
 }
 
+// forRows calls fn on consecutive ranges of the N rows (width floats each)
+// of a row-wise pass, in parallel when there are many: about elemGrain
+// floats per worker hand-off.
+func forRows(N, width int, fn func(lo, hi int)) {
+	grain := max(1, elemGrain/max(width, 1))
+	if N <= grain {
+		fn(0, N)
+		return
+	}
+	kernels.Parallel(N, grain, fn)
+}
+
 // Zero sets x to zeros, in parallel for large x.
 func Zero(x []float32) {
 	forChunks(len(x), func(lo, hi int) { clear(x[lo:hi]) })

@@ -559,30 +559,23 @@ func (g *gen) all() {
 		g.w("VMULPS %s, %s, %s", R(8), R(0), R(0))
 		store(R(0), off+"(SI)(AX*1)")
 	})
-	stream("add", "72", func() {
-		g.w("MOVQ dst_base+0(FP), DI")
-		g.w("MOVQ x_base+24(FP), SI")
-		g.w("MOVQ y_base+48(FP), R8")
-		g.w("MOVQ dst_len+8(FP), CX")
-		g.w("XORQ AX, AX")
-	}, func(off string, load func(m, d string), store func(sr, m string)) {
-		load(off+"(SI)(AX*1)", R(0))
-		load(off+"(R8)(AX*1)", R(1))
-		g.w("VADDPS %s, %s, %s", R(1), R(0), R(0))
-		store(R(0), off+"(DI)(AX*1)")
-	})
-	stream("mul", "72", func() {
-		g.w("MOVQ dst_base+0(FP), DI")
-		g.w("MOVQ x_base+24(FP), SI")
-		g.w("MOVQ y_base+48(FP), R8")
-		g.w("MOVQ dst_len+8(FP), CX")
-		g.w("XORQ AX, AX")
-	}, func(off string, load func(m, d string), store func(sr, m string)) {
-		load(off+"(SI)(AX*1)", R(0))
-		load(off+"(R8)(AX*1)", R(1))
-		g.w("VMULPS %s, %s, %s", R(1), R(0), R(0))
-		store(R(0), off+"(DI)(AX*1)")
-	})
+	// dst = x op y, elementwise.
+	binary := func(name, op string) {
+		stream(name, "72", func() {
+			g.w("MOVQ dst_base+0(FP), DI")
+			g.w("MOVQ x_base+24(FP), SI")
+			g.w("MOVQ y_base+48(FP), R8")
+			g.w("MOVQ dst_len+8(FP), CX")
+			g.w("XORQ AX, AX")
+		}, func(off string, load func(m, d string), store func(sr, m string)) {
+			load(off+"(SI)(AX*1)", R(0))
+			load(off+"(R8)(AX*1)", R(1))
+			g.w("%s %s, %s, %s", op, R(1), R(0), R(0))
+			store(R(0), off+"(DI)(AX*1)")
+		})
+	}
+	binary("add", "VADDPS")
+	binary("mul", "VMULPS")
 	// softmaxBack: d = p·(d − s)·scale, the softmax backward of one row
 	// given s = Σ p·d (attention's scores gradient).
 	stream("softmaxBack", "56", func() {
