@@ -351,7 +351,10 @@ func (g *gen) gemvN() {
 // transpose8 writes transposeStrip8AVX2(k int, src *float32, lds int, dst
 // *float32, ldd int): for p < k (a multiple of 8) and i < 8,
 // dst[p·ldd+i] = src[i·lds+p], in 8×8 blocks (unpack, shuffle, lane
-// permute: 24 shuffles per 64 elements).
+// permute: 24 shuffles per 64 elements). The next strip's eight rows are
+// prefetched at the same columns: a weight's rows are short streams (1–4
+// KiB) that end before the hardware prefetchers ramp up, so without it
+// every strip starts with eight cache misses in a row.
 func (g *gen) transpose8() {
 	fmt.Fprintf(&g.b, "\n// func transposeStrip8AVX2(k int, src *float32, lds int, dst *float32, ldd int)\nTEXT ·transposeStrip8AVX2(SB), NOSPLIT, $0-40\n")
 	g.w("MOVQ k+0(FP), CX")
@@ -365,13 +368,20 @@ func (g *gen) transpose8() {
 	g.w("ADDQ R8, R10") // row 3
 	g.w("LEAQ (R10)(R8*2), R11")
 	g.w("ADDQ R8, R11") // row 6
+	g.w("LEAQ (R9)(R8*8), BX") // row 8: the next strip
+	g.w("LEAQ (R10)(R8*8), AX") // row 11
+	g.w("LEAQ (R11)(R8*8), SI") // row 14
 	src := []string{"(R9)", "(R9)(R8*1)", "(R9)(R8*2)", "(R10)", "(R10)(R8*1)", "(R10)(R8*2)", "(R11)", "(R11)(R8*1)"}
+	next := []string{"(BX)", "(BX)(R8*1)", "(BX)(R8*2)", "(AX)", "(AX)(R8*1)", "(AX)(R8*2)", "(SI)", "(SI)(R8*1)"}
 	dst := []string{"(DI)", "(DI)(DX*1)", "(DI)(DX*2)", "(R12)", "(R12)(DX*1)", "(R12)(DX*2)", "(R13)", "(R13)(DX*1)"}
 	g.label("transposeStrip8AVX2_loop")
 	g.w("CMPQ CX, $8")
 	g.w("JLT transposeStrip8AVX2_done")
 	for i, m := range src {
 		g.w("VMOVUPS %s, Y%d", m, i)
+	}
+	for _, m := range next {
+		g.w("PREFETCHT0 %s", m)
 	}
 	for i := 0; i < 8; i += 2 {
 		g.w("VUNPCKLPS Y%d, Y%d, Y%d", i+1, i, 8+i)
@@ -401,6 +411,9 @@ func (g *gen) transpose8() {
 	g.w("ADDQ $32, R9")
 	g.w("ADDQ $32, R10")
 	g.w("ADDQ $32, R11")
+	g.w("ADDQ $32, BX")
+	g.w("ADDQ $32, AX")
+	g.w("ADDQ $32, SI")
 	g.w("LEAQ (DI)(DX*8), DI")
 	g.w("SUBQ $8, CX")
 	g.w("JMP transposeStrip8AVX2_loop")
