@@ -181,22 +181,35 @@ func (g *gemmJob) packBlock(kb *kblock, lo, hi int) {
 }
 
 // packTransposed writes dst[p*ld+j] = src[j*lds+p] for j < w, p < kcur:
-// w rows of src become w columns of dst. With AVX, whole 8×8 blocks go
-// through an assembly transpose; the rest four source rows at a time.
+// w rows of src become w columns of dst. With AVX, strips of eight rows,
+// then one of four, go through an assembly transpose in 8-column blocks;
+// the rest four (or one) source rows at a time.
 func packTransposed(dst []float32, ld int, src []float32, lds, w, kcur int) {
 	j := 0
 	if useAVX2 && kcur >= 8 {
 		k8 := kcur &^ 7
-		for ; j+8 <= w; j += 8 {
-			_ = src[(j+7)*lds+kcur-1]
-			_ = dst[(kcur-1)*ld+j+7]
-			transposeStrip8AVX2(k8, &src[j*lds], lds, &dst[j], ld)
-			for i := range 8 {
+		// strip transposes rows j..j+rows of src (rows 8 or 4).
+		strip := func(rows int) {
+			_ = src[(j+rows-1)*lds+kcur-1]
+			_ = dst[(kcur-1)*ld+j+rows-1]
+			if rows == 8 {
+				transposeStrip8AVX2(k8, &src[j*lds], lds, &dst[j], ld)
+			} else {
+				transposeStrip4AVX2(k8, &src[j*lds], lds, &dst[j], ld)
+			}
+			for i := range rows {
 				s := src[(j+i)*lds:][:kcur]
 				for p := k8; p < kcur; p++ {
 					dst[p*ld+j+i] = s[p]
 				}
 			}
+			j += rows
+		}
+		for j+8 <= w {
+			strip(8)
+		}
+		if j+4 <= w {
+			strip(4)
 		}
 	}
 	for ; j+4 <= w; j += 4 {

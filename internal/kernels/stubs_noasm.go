@@ -49,6 +49,10 @@ func transposeStrip8AVX2(k int, src *float32, lds int, dst *float32, ldd int) {
 	panic("kernels: transposeStrip8AVX2 without assembly")
 }
 
+func transposeStrip4AVX2(k int, src *float32, lds int, dst *float32, ldd int) {
+	panic("kernels: transposeStrip4AVX2 without assembly")
+}
+
 func sumAVX2(x []float32) float32 { panic("kernels: no assembly") }
 
 func sumAVX512(x []float32) float32 { panic("kernels: no assembly") }

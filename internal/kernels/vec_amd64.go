@@ -160,6 +160,11 @@ func packN32AVX2(k int, src *float32, lds int, dst *float32)
 //go:noescape
 func transposeStrip8AVX2(k int, src *float32, lds int, dst *float32, ldd int)
 
+// transposeStrip4AVX2 is transposeStrip8AVX2 for four rows (i < 4).
+//
+//go:noescape
+func transposeStrip4AVX2(k int, src *float32, lds int, dst *float32, ldd int)
+
 // LayerNorm row leaves (see layernorm.go for what each computes).
 
 //go:noescape

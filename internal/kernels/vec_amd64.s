@@ -5113,6 +5113,62 @@ transposeStrip8AVX2_done:
 	VZEROUPPER
 	RET
 
+// func transposeStrip4AVX2(k int, src *float32, lds int, dst *float32, ldd int)
+TEXT ·transposeStrip4AVX2(SB), NOSPLIT, $0-40
+	MOVQ k+0(FP), CX
+	MOVQ src+8(FP), R9
+	MOVQ lds+16(FP), R8
+	SHLQ $2, R8
+	MOVQ dst+24(FP), DI
+	MOVQ ldd+32(FP), DX
+	SHLQ $2, DX
+	LEAQ (R9)(R8*2), R10
+	LEAQ (R9)(R8*4), BX
+	LEAQ (R10)(R8*4), AX
+	LEAQ (DI)(DX*2), R12
+	LEAQ (DI)(DX*4), R13
+	LEAQ (R12)(DX*4), R11
+transposeStrip4AVX2_loop:
+	CMPQ CX, $8
+	JLT transposeStrip4AVX2_done
+	VMOVUPS (R9), Y0
+	VMOVUPS (R9)(R8*1), Y1
+	VMOVUPS (R10), Y2
+	VMOVUPS (R10)(R8*1), Y3
+	PREFETCHT0 (BX)
+	PREFETCHT0 (BX)(R8*1)
+	PREFETCHT0 (AX)
+	PREFETCHT0 (AX)(R8*1)
+	VUNPCKLPS Y1, Y0, Y4
+	VUNPCKHPS Y1, Y0, Y5
+	VUNPCKLPS Y3, Y2, Y6
+	VUNPCKHPS Y3, Y2, Y7
+	VSHUFPS $0x44, Y6, Y4, Y0
+	VSHUFPS $0xee, Y6, Y4, Y1
+	VSHUFPS $0x44, Y7, Y5, Y2
+	VSHUFPS $0xee, Y7, Y5, Y3
+	VMOVUPS X0, (DI)
+	VMOVUPS X1, (DI)(DX*1)
+	VMOVUPS X2, (R12)
+	VMOVUPS X3, (R12)(DX*1)
+	VEXTRACTF128 $1, Y0, (R13)
+	VEXTRACTF128 $1, Y1, (R13)(DX*1)
+	VEXTRACTF128 $1, Y2, (R11)
+	VEXTRACTF128 $1, Y3, (R11)(DX*1)
+	ADDQ $32, R9
+	ADDQ $32, R10
+	ADDQ $32, BX
+	ADDQ $32, AX
+	LEAQ (DI)(DX*8), DI
+	LEAQ (R12)(DX*8), R12
+	LEAQ (R13)(DX*8), R13
+	LEAQ (R11)(DX*8), R11
+	SUBQ $8, CX
+	JMP transposeStrip4AVX2_loop
+transposeStrip4AVX2_done:
+	VZEROUPPER
+	RET
+
 // func packTN12AVX2(k int, src *float32, lds int, dst *float32, tiles int)
 TEXT ·packTN12AVX2(SB), NOSPLIT, $0-40
 	MOVQ k+0(FP), CX

@@ -421,6 +421,64 @@ func (g *gen) transpose8() {
 	g.ret()
 }
 
+// transpose4 writes transposeStrip4AVX2(k int, src *float32, lds int, dst
+// *float32, ldd int): transposeStrip8AVX2 for four rows (the rest of a
+// 12-row panel after an 8-row strip), in 4×8 blocks: two unpacks and two
+// shuffles per row pair give columns p and p+4 in the two lanes of one
+// register, stored as two 16-byte columns. The next four rows are
+// prefetched.
+func (g *gen) transpose4() {
+	fmt.Fprintf(&g.b, "\n// func transposeStrip4AVX2(k int, src *float32, lds int, dst *float32, ldd int)\nTEXT ·transposeStrip4AVX2(SB), NOSPLIT, $0-40\n")
+	g.w("MOVQ k+0(FP), CX")
+	g.w("MOVQ src+8(FP), R9")
+	g.w("MOVQ lds+16(FP), R8")
+	g.w("SHLQ $2, R8")
+	g.w("MOVQ dst+24(FP), DI")
+	g.w("MOVQ ldd+32(FP), DX")
+	g.w("SHLQ $2, DX")
+	g.w("LEAQ (R9)(R8*2), R10")   // row 2
+	g.w("LEAQ (R9)(R8*4), BX")    // row 4: the next strip
+	g.w("LEAQ (R10)(R8*4), AX")   // row 6
+	g.w("LEAQ (DI)(DX*2), R12")   // column 2
+	g.w("LEAQ (DI)(DX*4), R13")   // column 4
+	g.w("LEAQ (R12)(DX*4), R11")  // column 6
+	g.label("transposeStrip4AVX2_loop")
+	g.w("CMPQ CX, $8")
+	g.w("JLT transposeStrip4AVX2_done")
+	for i, m := range []string{"(R9)", "(R9)(R8*1)", "(R10)", "(R10)(R8*1)"} {
+		g.w("VMOVUPS %s, Y%d", m, i)
+	}
+	for _, m := range []string{"(BX)", "(BX)(R8*1)", "(AX)", "(AX)(R8*1)"} {
+		g.w("PREFETCHT0 %s", m)
+	}
+	g.w("VUNPCKLPS Y1, Y0, Y4") // r0_0 r1_0 r0_1 r1_1 | r0_4 r1_4 r0_5 r1_5
+	g.w("VUNPCKHPS Y1, Y0, Y5") // columns 2, 3 | 6, 7 of rows 0, 1
+	g.w("VUNPCKLPS Y3, Y2, Y6")
+	g.w("VUNPCKHPS Y3, Y2, Y7")
+	g.w("VSHUFPS $0x44, Y6, Y4, Y0") // column 0 | column 4
+	g.w("VSHUFPS $0xee, Y6, Y4, Y1") // column 1 | column 5
+	g.w("VSHUFPS $0x44, Y7, Y5, Y2") // column 2 | column 6
+	g.w("VSHUFPS $0xee, Y7, Y5, Y3") // column 3 | column 7
+	g.w("VMOVUPS X0, (DI)")
+	g.w("VMOVUPS X1, (DI)(DX*1)")
+	g.w("VMOVUPS X2, (R12)")
+	g.w("VMOVUPS X3, (R12)(DX*1)")
+	g.w("VEXTRACTF128 $1, Y0, (R13)")
+	g.w("VEXTRACTF128 $1, Y1, (R13)(DX*1)")
+	g.w("VEXTRACTF128 $1, Y2, (R11)")
+	g.w("VEXTRACTF128 $1, Y3, (R11)(DX*1)")
+	for _, r := range []string{"R9", "R10", "BX", "AX"} {
+		g.w("ADDQ $32, %s", r)
+	}
+	for _, r := range []string{"DI", "R12", "R13", "R11"} {
+		g.w("LEAQ (%s)(DX*8), %s", r, r)
+	}
+	g.w("SUBQ $8, CX")
+	g.w("JMP transposeStrip4AVX2_loop")
+	g.label("transposeStrip4AVX2_done")
+	g.ret()
+}
+
 // packTN12 writes packTN12AVX2(k int, src *float32, lds int, dst *float32,
 // tiles int): for p < k, t < tiles and i < 12, dst[t·12·k+p·12+i] =
 // src[p·lds+12t+i] — the 12-row tiles of a transposed left operand (stored
