@@ -104,22 +104,31 @@ func TestDeterministicAcrossProcs(t *testing.T) {
 	rng := rand.New(rand.NewPCG(4, 4))
 	B, T := 4, 64
 	x, y := neuraltest.RandTokens(rng, B*T, m.V), neuraltest.RandTokens(rng, B*T, m.V)
-	run := func(procs int) ([]float32, float64) {
-		prev := runtime.GOMAXPROCS(procs)
-		defer runtime.GOMAXPROCS(prev)
-		m.arena.ZeroGrad()
-		s, n := m.Forward(x, y, B, T, rand.New(rand.NewPCG(9, 9)))
-		m.Backward(1 / float32(n))
-		return append([]float32(nil), m.arena.Grads...), s
-	}
-	g1, s1 := run(1)
-	g2, s2 := run(4)
-	if s1 != s2 {
-		t.Fatalf("loss differs: %v vs %v", s1, s2)
-	}
-	for i := range g1 {
-		if g1[i] != g2[i] {
-			t.Fatalf("gradient %d differs: %v vs %v", i, g1[i], g2[i])
+	// With dropout (training) and without (the fused bias sums).
+	for _, dropout := range []bool{true, false} {
+		run := func(procs int) ([]float32, float64) {
+			prev := runtime.GOMAXPROCS(procs)
+			defer runtime.GOMAXPROCS(prev)
+			m.arena.ZeroGrad()
+			var r *rand.Rand
+			if dropout {
+				r = rand.New(rand.NewPCG(9, 9))
+			}
+			s, n := m.Forward(x, y, B, T, r)
+			m.Backward(1 / float32(n))
+			return append([]float32(nil), m.arena.Grads...), s
+		}
+		g1, s1 := run(1)
+		for _, procs := range []int{2, 3, 4} {
+			g2, s2 := run(procs)
+			if s1 != s2 {
+				t.Fatalf("dropout %v, GOMAXPROCS=%d: loss differs: %v vs %v", dropout, procs, s1, s2)
+			}
+			for i := range g1 {
+				if g1[i] != g2[i] {
+					t.Fatalf("dropout %v, GOMAXPROCS=%d: gradient %d differs: %v vs %v", dropout, procs, i, g1[i], g2[i])
+				}
+			}
 		}
 	}
 }
