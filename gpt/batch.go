@@ -45,76 +45,6 @@ type trainState struct {
 	d4a, d4b     []float32 // (N,4C)
 	dqkv         []float32 // (N,3C)
 	ready        bool      // a Forward has run since the last Backward
-	thens        []layerThen
-}
-
-// layerThen holds the row passes Forward fuses into layer l's products
-// (nn.LinearForwardThen): each runs on rows of the product's output as
-// soon as they are final, while they are in cache. Their method values are
-// made once per trainState, so Forward allocates nothing.
-type layerThen struct {
-	m                *Model
-	s                *trainState
-	l                int
-	proj, fc, fcproj func(lo, hi int)
-}
-
-func newLayerThens(m *Model, s *trainState) []layerThen {
-	t := make([]layerThen, len(m.layers))
-	for l := range t {
-		t[l] = layerThen{m: m, s: s, l: l}
-		t[l].proj, t[l].fc, t[l].fcproj = t[l].projRows, t[l].fcRows, t[l].fcprojRows
-	}
-	return t
-}
-
-// residual returns the residual stream that enters layer l.
-func (s *trainState) residual(l int) []float32 {
-	if l == 0 {
-		return s.encoded
-	}
-	return s.layers[l-1].res3
-}
-
-// mask returns a dropout mask when dropout is on, else nil.
-func (s *trainState) mask(m []float32) []float32 {
-	if s.dropout {
-		return m
-	}
-	return nil
-}
-
-// projRows follows the attention's output projection: res2 = residual +
-// drop(attproj + bias), then ln2 = LayerNorm(res2).
-func (t *layerThen) projRows(lo, hi int) {
-	a, C := t.m.arena, t.m.cfg.Dim
-	w, la := &t.m.layers[t.l], &t.s.layers[t.l]
-	nn.BiasResidualForwardRows(la.res2, t.s.residual(t.l), la.attproj, w.projb.Data(a), t.s.mask(la.drop1), C, lo, hi)
-	nn.LayerNormForwardRows(la.ln2, la.ln2Mean, la.ln2Rstd, la.res2, w.ln2w.Data(a), w.ln2b.Data(a), C, lo, hi)
-}
-
-// fcRows follows the MLP's first product: fchGelu = gelu(fch + bias), and
-// fch keeps gelu' for Backward.
-func (t *layerThen) fcRows(lo, hi int) {
-	a := t.m.arena
-	w, la := &t.m.layers[t.l], &t.s.layers[t.l]
-	nn.BiasGELUForwardGradRows(la.fchGelu, la.fch, w.fcb.Data(a), 4*t.m.cfg.Dim, lo, hi)
-}
-
-// fcprojRows follows the MLP's output projection: res3 = res2 +
-// drop(fcproj + bias), then the next LayerNorm (the next layer's first,
-// or the final one).
-func (t *layerThen) fcprojRows(lo, hi int) {
-	m, s := t.m, t.s
-	a, C := m.arena, m.cfg.Dim
-	w, la := &m.layers[t.l], &s.layers[t.l]
-	nn.BiasResidualForwardRows(la.res3, la.res2, la.fcproj, w.fcpjb.Data(a), s.mask(la.drop2), C, lo, hi)
-	if t.l+1 < len(m.layers) {
-		nw, nla := &m.layers[t.l+1], &s.layers[t.l+1]
-		nn.LayerNormForwardRows(nla.ln1, nla.ln1Mean, nla.ln1Rstd, la.res3, nw.ln1w.Data(a), nw.ln1b.Data(a), C, lo, hi)
-		return
-	}
-	nn.LayerNormForwardRows(s.lnf, s.lnfMean, s.lnfRstd, la.res3, m.lnfw.Data(a), m.lnfb.Data(a), C, lo, hi)
 }
 
 func (m *Model) acts(B, T int) *trainState {
@@ -137,7 +67,6 @@ func (m *Model) acts(B, T int) *trainState {
 	g(&s.drop0, N*C)
 	if len(s.layers) != m.cfg.Layers {
 		s.layers = make([]layerActs, m.cfg.Layers)
-		s.thens = newLayerThens(m, s)
 	}
 	for l := range s.layers {
 		a := &s.layers[l]
@@ -201,29 +130,36 @@ func (m *Model) Forward(x, y []int32, B, T int, rng *rand.Rand) (sum float64, n 
 	if s.dropout {
 		nn.DropoutForward(s.encoded, s.drop0, s.encoded, p, rng)
 	}
-	// Every LayerNorm, bias, GELU, dropout and residual add runs inside
-	// the product before it (layerThen); only the first LayerNorm has a
-	// pass of its own.
-	if len(m.layers) > 0 {
-		w, la := &m.layers[0], &s.layers[0]
-		nn.LayerNormForward(la.ln1, la.ln1Mean, la.ln1Rstd, s.encoded, w.ln1w.Data(a), w.ln1b.Data(a), N, C)
-	} else {
-		nn.LayerNormForward(s.lnf, s.lnfMean, s.lnfRstd, s.encoded, m.lnfw.Data(a), m.lnfb.Data(a), N, C)
-	}
+	res := s.encoded
 	for l := range m.layers {
-		w, la, th := &m.layers[l], &s.layers[l], &s.thens[l]
+		w, la := &m.layers[l], &s.layers[l]
+		nn.LayerNormForward(la.ln1, la.ln1Mean, la.ln1Rstd, res, w.ln1w.Data(a), w.ln1b.Data(a), N, C)
 		nn.LinearForward(la.qkv, la.ln1, w.qkvw.Data(a), w.qkvb.Data(a), N, C, 3*C)
 		nn.AttentionForward(la.atty, la.att, la.qkv, B, T, C, NH)
+		// Output projections without bias, then bias + dropout + residual
+		// in one pass (nn.BiasResidualForward); the MLP's first bias goes
+		// with its GELU.
+		nn.LinearForward(la.attproj, la.atty, w.projw.Data(a), nil, N, C, C)
+		var m1, m2 []float32
 		if s.dropout {
 			nn.DropoutMask(la.drop1, p, rng)
+			m1 = la.drop1
 		}
-		nn.LinearForwardThen(la.attproj, la.atty, w.projw.Data(a), nil, N, C, C, th.proj)
-		nn.LinearForwardThen(la.fch, la.ln2, w.fcw.Data(a), nil, N, C, 4*C, th.fc)
+		nn.BiasResidualForward(la.res2, res, la.attproj, w.projb.Data(a), m1, N, C)
+		nn.LayerNormForward(la.ln2, la.ln2Mean, la.ln2Rstd, la.res2, w.ln2w.Data(a), w.ln2b.Data(a), N, C)
+		nn.LinearForward(la.fch, la.ln2, w.fcw.Data(a), nil, N, C, 4*C)
+		// fch keeps gelu' of the pre-activation for Backward (computed
+		// with the GELU: its backward is then a product).
+		nn.BiasGELUForwardGrad(la.fchGelu, la.fch, w.fcb.Data(a), N, 4*C)
+		nn.LinearForward(la.fcproj, la.fchGelu, w.fcprojw.Data(a), nil, N, 4*C, C)
 		if s.dropout {
 			nn.DropoutMask(la.drop2, p, rng)
+			m2 = la.drop2
 		}
-		nn.LinearForwardThen(la.fcproj, la.fchGelu, w.fcprojw.Data(a), nil, N, 4*C, C, th.fcproj)
+		nn.BiasResidualForward(la.res3, la.res2, la.fcproj, w.fcpjb.Data(a), m2, N, C)
+		res = la.res3
 	}
+	nn.LayerNormForward(s.lnf, s.lnfMean, s.lnfRstd, res, m.lnfw.Data(a), m.lnfb.Data(a), N, C)
 	nn.LinearForward(s.logits, s.lnf, m.wte.Data(a), nil, N, C, V)
 	sum, n = nn.CrossEntropyForward(s.losses, s.probs, s.logits, s.tgt, N, V, Ignore)
 	s.ready = true

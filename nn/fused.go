@@ -26,26 +26,17 @@ func BiasGELUForwardGrad(out, pre, bias []float32, N, OC int) {
 // biasGELU adds bias to every row of pre and writes its GELU to out, and
 // with grad the derivative to pre.
 func biasGELU(out, pre, bias []float32, N, OC int, grad bool) {
-	forRows(N, OC, func(lo, hi int) { biasGELURows(out, pre, bias, OC, grad, lo, hi) })
-}
-
-// BiasGELUForwardGradRows is BiasGELUForwardGrad on rows [lo, hi) of pre
-// and out (width OC): the row pass a LinearForwardThen fuses into the
-// layer's product.
-func BiasGELUForwardGradRows(out, pre, bias []float32, OC, lo, hi int) {
-	biasGELURows(out, pre, bias, OC, true, lo, hi)
-}
-
-func biasGELURows(out, pre, bias []float32, OC int, grad bool, lo, hi int) {
-	for r := lo; r < hi; r++ {
-		p := pre[r*OC : (r+1)*OC]
-		kernels.Axpy(1, bias[:OC], p)
-		if grad {
-			kernels.GELUWithGrad(out[r*OC:(r+1)*OC], p, p)
-		} else {
-			kernels.GELU(out[r*OC:(r+1)*OC], p)
+	forRows(N, OC, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			p := pre[r*OC : (r+1)*OC]
+			kernels.Axpy(1, bias[:OC], p)
+			if grad {
+				kernels.GELUWithGrad(out[r*OC:(r+1)*OC], p, p)
+			} else {
+				kernels.GELU(out[r*OC:(r+1)*OC], p)
+			}
 		}
-	}
+	})
 }
 
 // BiasResidualForward computes out = res + (x + bias)⊙mask row by row (x
@@ -56,31 +47,27 @@ func biasGELURows(out, pre, bias []float32, OC int, grad bool, lo, hi int) {
 // column sum of that output gradient, as LinearBackward computes it. out
 // may be res or x itself (not a partial overlap).
 func BiasResidualForward(out, res, x, bias, mask []float32, N, C int) {
-	forRows(N, C, func(lo, hi int) { BiasResidualForwardRows(out, res, x, bias, mask, C, lo, hi) })
-}
-
-// BiasResidualForwardRows is BiasResidualForward on rows [lo, hi) (width
-// C): the row pass a LinearForwardThen fuses into the layer's product.
-func BiasResidualForwardRows(out, res, x, bias, mask []float32, C, lo, hi int) {
-	b := bias[:C]
-	for r := lo; r < hi; r++ {
-		o, rr, xx := out[r*C:(r+1)*C], res[r*C:(r+1)*C], x[r*C:(r+1)*C]
-		if mask == nil && (C == 0 || &o[0] != &rr[0]) {
-			// The same two additions, vectorized (the first may
-			// overwrite x, not res).
-			kernels.Add(o, xx, b)
-			kernels.Add(o, rr, o)
-			continue
-		}
-		if mask == nil { // in place over the residual
-			for j := range o {
-				o[j] = rr[j] + (xx[j] + b[j])
+	forRows(N, C, func(lo, hi int) {
+		b := bias[:C]
+		for r := lo; r < hi; r++ {
+			o, rr, xx := out[r*C:(r+1)*C], res[r*C:(r+1)*C], x[r*C:(r+1)*C]
+			if mask == nil && (C == 0 || &o[0] != &rr[0]) {
+				// The same two additions, vectorized (the first may
+				// overwrite x, not res).
+				kernels.Add(o, xx, b)
+				kernels.Add(o, rr, o)
+				continue
 			}
-			continue
+			if mask == nil { // in place over the residual
+				for j := range o {
+					o[j] = rr[j] + (xx[j] + b[j])
+				}
+				continue
+			}
+			m := mask[r*C : (r+1)*C]
+			for j := range o {
+				o[j] = rr[j] + (xx[j]+b[j])*m[j]
+			}
 		}
-		m := mask[r*C : (r+1)*C]
-		for j := range o {
-			o[j] = rr[j] + (xx[j]+b[j])*m[j]
-		}
-	}
+	})
 }

@@ -19,8 +19,9 @@ func TestFused(t *testing.T) {
 		out := make([]float32, N*C)
 		BiasGELUForward(out, pre, bias, N, C)
 		ref := make([]float32, N*C)
+		fillRows(ref, bias, N, C)
 		for i := range ref {
-			ref[i] = bias[i%C] + x[i]
+			ref[i] += x[i]
 		}
 		gl := make([]float32, N*C)
 		GELUForward(gl, ref)

@@ -14,19 +14,6 @@ func LayerNormForward(out, mean, rstd, inp, weight, bias []float32, N, C int) {
 	kernels.LayerNorm(out, mean, rstd, inp, weight, bias, N, C, LayerNormEps)
 }
 
-// LayerNormForwardRows is LayerNormForward on rows [lo, hi) (width C) of
-// out, inp, mean and rstd (mean and rstd may be nil): the row pass a
-// LinearForwardThen fuses into the product that computes inp.
-func LayerNormForwardRows(out, mean, rstd, inp, weight, bias []float32, C, lo, hi int) {
-	if mean != nil {
-		mean = mean[lo:hi]
-	}
-	if rstd != nil {
-		rstd = rstd[lo:hi]
-	}
-	kernels.LayerNorm(out[lo*C:hi*C], mean, rstd, inp[lo*C:hi*C], weight, bias, hi-lo, C, LayerNormEps)
-}
-
 // LayerNormBackward accumulates into dinp (N,C), dweight (C) and dbias (C).
 func LayerNormBackward(dinp, dweight, dbias, dout, inp, weight, mean, rstd []float32, N, C int) {
 	kernels.LayerNormBackward(dinp, dweight, dbias, dout, inp, weight, mean, rstd, N, C)

@@ -15,54 +15,13 @@ import (
 //	weight (OC,C)
 //	bias   (OC) or nil
 func LinearForward(out, inp, weight, bias []float32, N, C, OC int) {
-	LinearForwardThen(out, inp, weight, bias, N, C, OC, nil)
-}
-
-// LinearForwardThen is LinearForward followed by then(lo, hi) on rows
-// [lo, hi) of out, run inside the product as soon as those rows are final,
-// bias included (kernels.SgemmThen): the elementwise work after a linear
-// layer (activation, residual add, LayerNorm) reads rows still in cache and
-// needs no parallel phase of its own. then must treat each row on its own
-// (the row ranges depend on the number of workers); it may be nil.
-func LinearForwardThen(out, inp, weight, bias []float32, N, C, OC int, then func(lo, hi int)) {
 	if bias == nil {
-		kernels.SgemmThen(false, true, N, OC, C, 1, inp, C, weight, C, 0, out, OC, then)
+		kernels.Sgemm(false, true, N, OC, C, 1, inp, C, weight, C, 0, out, OC)
 		return
 	}
-	// The bias is the first row pass (acc + bias, the same rounding as
-	// accumulating onto a bias-filled output). A pooled job with a
-	// long-lived method value: no allocation per call (inference
-	// re-encodes windows through here).
-	j := biasPool.Get().(*biasJob)
-	j.out, j.bias, j.OC, j.then = out, bias[:OC], OC, then
-	kernels.SgemmThen(false, true, N, OC, C, 1, inp, C, weight, C, 0, out, OC, j.fn)
-	*j = biasJob{fn: j.fn}
-	biasPool.Put(j)
+	fillRows(out, bias, N, OC)
+	kernels.Sgemm(false, true, N, OC, C, 1, inp, C, weight, C, 1, out, OC)
 }
-
-// biasJob is the row pass of LinearForwardThen with a bias.
-type biasJob struct {
-	out, bias []float32
-	OC        int
-	then      func(lo, hi int)
-	fn        func(lo, hi int)
-}
-
-func (j *biasJob) run(lo, hi int) {
-	for r := lo; r < hi; r++ {
-		o := j.out[r*j.OC : (r+1)*j.OC]
-		kernels.Add(o, o, j.bias)
-	}
-	if j.then != nil {
-		j.then(lo, hi)
-	}
-}
-
-var biasPool = sync.Pool{New: func() any {
-	j := new(biasJob)
-	j.fn = j.run
-	return j
-}}
 
 // LinearBackward accumulates the gradients of LinearForward:
 //

@@ -1,6 +1,10 @@
 package nn
 
-import "github.com/autoreg/autoreg/internal/kernels"
+import (
+	"sync"
+
+	"github.com/autoreg/autoreg/internal/kernels"
+)
 
 // Elementwise work over large activations is split into fixed chunks over
 // the worker pool. Each element's result depends only on its own inputs, so
@@ -38,3 +42,39 @@ func forRows(N, width int, fn func(lo, hi int)) {
 func Zero(x []float32) {
 	forChunks(len(x), func(lo, hi int) { clear(x[lo:hi]) })
 }
+
+// fillRows sets every row of out (N,OC) to row (OC).
+func fillRows(out, row []float32, N, OC int) {
+	grain := max(1, elemGrain/max(OC, 1))
+	if N <= grain {
+		for r := range N {
+			copy(out[r*OC:(r+1)*OC], row[:OC])
+		}
+		return
+	}
+	// A pooled job with a long-lived method value: no allocation per call
+	// (inference re-encodes windows through here).
+	j := fillPool.Get().(*fillJob)
+	j.out, j.row, j.OC = out, row, OC
+	kernels.Parallel(N, grain, j.fn)
+	j.out, j.row = nil, nil
+	fillPool.Put(j)
+}
+
+type fillJob struct {
+	out, row []float32
+	OC       int
+	fn       func(lo, hi int)
+}
+
+func (j *fillJob) run(lo, hi int) {
+	for r := lo; r < hi; r++ {
+		copy(j.out[r*j.OC:(r+1)*j.OC], j.row[:j.OC])
+	}
+}
+
+var fillPool = sync.Pool{New: func() any {
+	j := new(fillJob)
+	j.fn = j.run
+	return j
+}}

@@ -34,26 +34,7 @@ import (
 //
 // M = 1 (one token) runs as a matrix-vector product streaming w once.
 func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	sgemmThen(bestGemm(), transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, nil)
-}
-
-// SgemmThen is Sgemm followed by a row-wise pass over C that runs inside
-// the product: then(lo, hi) is called for rows [lo, hi) of C as soon as
-// those rows are final (every column, every k block), on the worker that
-// computed them, while they are still in its cache. This fuses the
-// elementwise work that follows a linear layer (a bias, an activation, a
-// residual add, a LayerNorm) into the product without another pass over
-// memory or another parallel phase.
-//
-// Every row of C is in exactly one call; calls on disjoint ranges may run
-// concurrently, and may start before other rows of C are computed. The
-// ranges depend on the number of workers, so then must treat each row on
-// its own (its result for a row may not depend on which rows share its
-// call) for results to stay bit-identical for any GOMAXPROCS. then may
-// call Parallel (nested calls run on the calling goroutine). A nil then is
-// Sgemm.
-func SgemmThen(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, then func(lo, hi int)) {
-	sgemmThen(bestGemm(), transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, then)
+	sgemmWith(bestGemm(), transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
 // checkMatrix panics unless s can hold a rows×cols row-major matrix with
@@ -159,29 +140,8 @@ const (
 )
 
 func sgemmWith(im *gemmImpl, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	sgemmThen(im, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, nil)
-}
-
-// sgemmThen is SgemmThen on path im.
-func sgemmThen(im *gemmImpl, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, then func(lo, hi int)) {
 	checkGemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
-	if m == 0 {
-		return
-	}
-	if n == 0 || k == 0 || alpha == 0 || m == 1 || n == 1 {
-		sgemmSmall(im, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
-		if then != nil {
-			then(0, m)
-		}
-		return
-	}
-	gemmBlocked(im, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, then)
-}
-
-// sgemmSmall runs the products that do not go through the blocked loop
-// nest: empty, scaling only, and matrix-vector ones.
-func sgemmSmall(im *gemmImpl, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	if n == 0 {
+	if m == 0 || n == 0 {
 		return
 	}
 	if k == 0 || alpha == 0 {
@@ -230,6 +190,8 @@ func sgemmSmall(im *gemmImpl, transA, transB bool, m, n, k int, alpha float32, a
 		}
 		putBuf(xb)
 		putBuf(yb)
+	default:
+		gemmBlocked(im, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 	}
 }
 

@@ -24,19 +24,15 @@ func maxProcs() int { return runtime.GOMAXPROCS(0) }
 // (fewer than mr rows or nr columns) run the same micro-kernel on
 // zero-padded panels into a scratch tile, then copy the valid part.
 //
-// With a then (SgemmThen), rows are handed to it once the last block has
-// been applied to them: per A block of mc rows on one goroutine, per row
-// chunk in the pipelined product, and at the end after a column split.
-//
 // In parallel, the workers split the rows (ic) of every block, without a
 // barrier between blocks (gemm_pipeline.go), or, for few row tiles, the
 // B micro-panels (jr) of each block. Workers get whole mr-row tiles or
 // nr-column panels and the k blocking is fixed, so every element of C is
 // computed by the same operations whatever the number of workers: results
 // are bit-identical for any GOMAXPROCS.
-func gemmBlocked(im *gemmImpl, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, then func(lo, hi int)) {
+func gemmBlocked(im *gemmImpl, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	g := gemmJobPool.Get().(*gemmJob)
-	g.im, g.transA, g.transB, g.then = im, transA, transB, then
+	g.im, g.transA, g.transB = im, transA, transB
 	g.m, g.n, g.k = m, n, k
 	g.alpha, g.a, g.lda, g.b, g.ldb, g.c, g.ldc = alpha, a, lda, b, ldb, c, ldc
 
@@ -71,14 +67,7 @@ func gemmBlocked(im *gemmImpl, transA, transB bool, m, n, k int, alpha float32, 
 			if pc > 0 {
 				g.kb.beta = 1
 			}
-			last := jc+nc >= n && pc+kc >= k
 			switch {
-			case !parallel && last && then != nil:
-				g.packB(0, panels)
-				for ic := 0; ic < m; ic += im.mc {
-					g.rows(ic, min(ic+im.mc, m))
-					then(ic, min(ic+im.mc, m))
-				}
 			case !parallel:
 				g.packB(0, panels)
 				g.rows(0, m)
@@ -90,9 +79,6 @@ func gemmBlocked(im *gemmImpl, transA, transB bool, m, n, k int, alpha float32, 
 		}
 	}
 	putBuf(bbuf)
-	if parallel && then != nil {
-		Parallel(m, max(1, (1<<15)/n), then)
-	}
 	g.release()
 }
 
@@ -114,7 +100,6 @@ type gemmJob struct {
 	pColsFn        func(lo, hi int)
 	pipe           gemmPipe // the pipelined parallel product's
 	pipeFn         func(lo, hi int)
-	then           func(lo, hi int) // SgemmThen's row pass, or nil
 }
 
 // release clears g (dropping its references to the caller's slices) and

@@ -136,10 +136,6 @@ func (g *gemmJob) pipeWork(_, _ int) {
 				q = 0
 			}
 		}
-		if b == p.blocks-1 && g.then != nil {
-			// The product's last block: these rows are final.
-			g.then(lo, lo+h)
-		}
 		if int(u) < whole {
 			p.done[r].Store(int32(b + 1))
 		}

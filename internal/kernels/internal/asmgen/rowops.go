@@ -367,8 +367,8 @@ func (g *gen) transpose8() {
 	g.w("LEAQ (R9)(R8*2), R10")
 	g.w("ADDQ R8, R10") // row 3
 	g.w("LEAQ (R10)(R8*2), R11")
-	g.w("ADDQ R8, R11") // row 6
-	g.w("LEAQ (R9)(R8*8), BX") // row 8: the next strip
+	g.w("ADDQ R8, R11")         // row 6
+	g.w("LEAQ (R9)(R8*8), BX")  // row 8: the next strip
 	g.w("LEAQ (R10)(R8*8), AX") // row 11
 	g.w("LEAQ (R11)(R8*8), SI") // row 14
 	src := []string{"(R9)", "(R9)(R8*1)", "(R9)(R8*2)", "(R10)", "(R10)(R8*1)", "(R10)(R8*2)", "(R11)", "(R11)(R8*1)"}
@@ -436,12 +436,12 @@ func (g *gen) transpose4() {
 	g.w("MOVQ dst+24(FP), DI")
 	g.w("MOVQ ldd+32(FP), DX")
 	g.w("SHLQ $2, DX")
-	g.w("LEAQ (R9)(R8*2), R10")   // row 2
-	g.w("LEAQ (R9)(R8*4), BX")    // row 4: the next strip
-	g.w("LEAQ (R10)(R8*4), AX")   // row 6
-	g.w("LEAQ (DI)(DX*2), R12")   // column 2
-	g.w("LEAQ (DI)(DX*4), R13")   // column 4
-	g.w("LEAQ (R12)(DX*4), R11")  // column 6
+	g.w("LEAQ (R9)(R8*2), R10")  // row 2
+	g.w("LEAQ (R9)(R8*4), BX")   // row 4: the next strip
+	g.w("LEAQ (R10)(R8*4), AX")  // row 6
+	g.w("LEAQ (DI)(DX*2), R12")  // column 2
+	g.w("LEAQ (DI)(DX*4), R13")  // column 4
+	g.w("LEAQ (R12)(DX*4), R11") // column 6
 	g.label("transposeStrip4AVX2_loop")
 	g.w("CMPQ CX, $8")
 	g.w("JLT transposeStrip4AVX2_done")
