@@ -21,7 +21,8 @@ type layerActs struct {
 	drop1                 []float32 // (N,C) dropout mask
 	res2                  []float32 // (N,C)
 	ln2, ln2Mean, ln2Rstd []float32
-	fch, fchGelu          []float32 // (N,4C); fch holds gelu' of the pre-activation
+	fch                   []float32 // (N,4C): gelu' of the MLP's pre-activation
+	fchGelu               []float32 // (N,4C), rows nn.PaddedStride(4C) apart
 	fcproj                []float32 // (N,C) projection before bias and dropout
 	drop2                 []float32
 	res3                  []float32 // (N,C)
@@ -83,7 +84,7 @@ func (m *Model) acts(B, T int) *trainState {
 		g(&a.ln2Mean, N)
 		g(&a.ln2Rstd, N)
 		g(&a.fch, N*4*C)
-		g(&a.fchGelu, N*4*C)
+		g(&a.fchGelu, N*nn.PaddedStride(4*C))
 		g(&a.fcproj, N*C)
 		g(&a.drop2, N*C)
 		g(&a.res3, N*C)
@@ -150,8 +151,11 @@ func (m *Model) Forward(x, y []int32, B, T int, rng *rand.Rand) (sum float64, n 
 		nn.LinearForward(la.fch, la.ln2, w.fcw.Data(a), nil, N, C, 4*C)
 		// fch keeps gelu' of the pre-activation for Backward (computed
 		// with the GELU: its backward is then a product).
-		nn.BiasGELUForwardGrad(la.fchGelu, la.fch, w.fcb.Data(a), N, 4*C)
-		nn.LinearForward(la.fcproj, la.fchGelu, w.fcprojw.Data(a), nil, N, 4*C, C)
+		// The MLP's hidden activation is read by both products of the
+		// output projection: its rows are padded (nn.PaddedStride).
+		ld4 := nn.PaddedStride(4 * C)
+		nn.BiasGELUForwardGradStrided(la.fchGelu, la.fch, w.fcb.Data(a), N, 4*C, ld4)
+		nn.LinearForwardStrided(la.fcproj, la.fchGelu, w.fcprojw.Data(a), nil, N, 4*C, C, ld4)
 		if s.dropout {
 			nn.DropoutMask(la.drop2, p, rng)
 			m2 = la.drop2
@@ -219,7 +223,7 @@ func (m *Model) Backward(scale float32) {
 			nn.DropoutBackwardSet(s.dB, s.dres, la.drop2)
 			dfcproj, dfcpjb, dprojb = s.dB, w.fcpjb.Grad(a), w.projb.Grad(a)
 		}
-		nn.LinearBackwardSet(s.d4a, w.fcprojw.Grad(a), dfcpjb, dfcproj, la.fchGelu, w.fcprojw.Data(a), N, 4*C, C)
+		nn.LinearBackwardSetStrided(s.d4a, w.fcprojw.Grad(a), dfcpjb, dfcproj, la.fchGelu, w.fcprojw.Data(a), N, 4*C, C, nn.PaddedStride(4*C))
 		nn.GELUBackwardGradSum(s.d4b, w.fcb.Grad(a), la.fch, s.d4a, N, 4*C)
 		nn.LinearBackwardSet(s.dA, w.fcw.Grad(a), nil, s.d4b, la.ln2, w.fcw.Data(a), N, C, 4*C)
 		var projSum []float32

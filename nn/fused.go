@@ -11,7 +11,7 @@ import "github.com/autoreg/autoreg/internal/kernels"
 // writes out = gelu(pre): a linear layer without bias followed by this is
 // LinearForward with bias then GELUForward.
 func BiasGELUForward(out, pre, bias []float32, N, OC int) {
-	biasGELU(out, pre, bias, N, OC, false)
+	biasGELU(out, pre, bias, N, OC, OC, false)
 }
 
 // BiasGELUForwardGrad is BiasGELUForward for training: it leaves in pre
@@ -20,20 +20,28 @@ func BiasGELUForward(out, pre, bias []float32, N, OC int) {
 // backward pass is a product (GELUBackwardGradSum) instead of a second
 // evaluation of the exponential.
 func BiasGELUForwardGrad(out, pre, bias []float32, N, OC int) {
-	biasGELU(out, pre, bias, N, OC, true)
+	biasGELU(out, pre, bias, N, OC, OC, true)
 }
 
-// biasGELU adds bias to every row of pre and writes its GELU to out, and
-// with grad the derivative to pre.
-func biasGELU(out, pre, bias []float32, N, OC int, grad bool) {
+// BiasGELUForwardGradStrided is BiasGELUForwardGrad writing out rows
+// ldOut ≥ OC floats apart (a padded layout for the next linear layer,
+// see PaddedStride); pre stays (N,OC).
+func BiasGELUForwardGradStrided(out, pre, bias []float32, N, OC, ldOut int) {
+	biasGELU(out, pre, bias, N, OC, ldOut, true)
+}
+
+// biasGELU adds bias to every row of pre and writes its GELU to out (rows
+// ldOut apart), and with grad the derivative to pre.
+func biasGELU(out, pre, bias []float32, N, OC, ldOut int, grad bool) {
 	forRows(N, OC, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			p := pre[r*OC : (r+1)*OC]
+			o := out[r*ldOut : r*ldOut+OC]
 			kernels.Axpy(1, bias[:OC], p)
 			if grad {
-				kernels.GELUWithGrad(out[r*OC:(r+1)*OC], p, p)
+				kernels.GELUWithGrad(o, p, p)
 			} else {
-				kernels.GELU(out[r*OC:(r+1)*OC], p)
+				kernels.GELU(o, p)
 			}
 		}
 	})

@@ -417,3 +417,60 @@ func TestSetVariants(t *testing.T) {
 		}
 	}
 }
+
+// TestStridedVariants: the padded-row forms of the MLP's GELU and output
+// projection equal the contiguous ones bit for bit, and leave the padding
+// alone.
+func TestStridedVariants(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 22))
+	N, C, OC := 37, 1024, 9 // C: the width PaddedStride pads
+	ld := PaddedStride(C)
+	if ld == C {
+		t.Fatalf("PaddedStride(%d) = %d, want padding", C, ld)
+	}
+	pre, bias := randSlice(rng, N*C, 2), randSlice(rng, C, 1)
+	w, dout := randSlice(rng, OC*C, 1), randSlice(rng, N*OC, 1)
+
+	pre1, pre2 := append([]float32(nil), pre...), append([]float32(nil), pre...)
+	h1 := make([]float32, N*C)
+	h2 := make([]float32, N*ld)
+	const pad = -7
+	for i := range h2 {
+		h2[i] = pad
+	}
+	BiasGELUForwardGrad(h1, pre1, bias, N, C)
+	BiasGELUForwardGradStrided(h2, pre2, bias, N, C, ld)
+	for r := range N {
+		for j := range ld {
+			got := h2[r*ld+j]
+			if j >= C {
+				if got != pad {
+					t.Fatalf("padding at row %d column %d written", r, j)
+				}
+				continue
+			}
+			if got != h1[r*C+j] || pre1[r*C+j] != pre2[r*C+j] {
+				t.Fatalf("BiasGELUForwardGradStrided differs at row %d column %d", r, j)
+			}
+		}
+	}
+
+	y1, y2 := make([]float32, N*OC), make([]float32, N*OC)
+	LinearForward(y1, h1, w, bias[:OC], N, C, OC)
+	LinearForwardStrided(y2, h2, w, bias[:OC], N, C, OC, ld)
+	dx1, dx2 := make([]float32, N*C), make([]float32, N*C)
+	dw1, dw2 := make([]float32, OC*C), make([]float32, OC*C)
+	db1, db2 := make([]float32, OC), make([]float32, OC)
+	LinearBackwardSet(dx1, dw1, db1, dout, h1, w, N, C, OC)
+	LinearBackwardSetStrided(dx2, dw2, db2, dout, h2, w, N, C, OC, ld)
+	for _, c := range []struct {
+		name string
+		a, b []float32
+	}{{"forward", y1, y2}, {"dinp", dx1, dx2}, {"dweight", dw1, dw2}, {"dbias", db1, db2}} {
+		for i := range c.a {
+			if c.a[i] != c.b[i] {
+				t.Fatalf("strided linear: %s differs at %d: %v vs %v", c.name, i, c.b[i], c.a[i])
+			}
+		}
+	}
+}

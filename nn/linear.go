@@ -15,12 +15,33 @@ import (
 //	weight (OC,C)
 //	bias   (OC) or nil
 func LinearForward(out, inp, weight, bias []float32, N, C, OC int) {
+	LinearForwardStrided(out, inp, weight, bias, N, C, OC, C)
+}
+
+// LinearForwardStrided is LinearForward for an input whose rows are
+// ldInp ≥ C floats apart (a padded layout, see PaddedStride).
+func LinearForwardStrided(out, inp, weight, bias []float32, N, C, OC, ldInp int) {
 	if bias == nil {
-		kernels.Sgemm(false, true, N, OC, C, 1, inp, C, weight, C, 0, out, OC)
+		kernels.Sgemm(false, true, N, OC, C, 1, inp, ldInp, weight, C, 0, out, OC)
 		return
 	}
 	fillRows(out, bias, N, OC)
-	kernels.Sgemm(false, true, N, OC, C, 1, inp, C, weight, C, 1, out, OC)
+	kernels.Sgemm(false, true, N, OC, C, 1, inp, ldInp, weight, C, 1, out, OC)
+}
+
+// PaddedStride returns the row stride to allocate for an activation of
+// rows of n floats that linear layers read: n, or n+16 when n floats are a
+// multiple of 4 KiB. Rows a multiple of 4 KiB apart map to the same cache
+// sets, so the strips of them that a product reads (to pack its operands,
+// or in place) evict each other. For a GPT MLP's 2048×1024 hidden
+// activation, padding made the weight gradient's product 17–20% faster
+// and the output projection's forward and backward 3–5%
+// (BenchmarkLinearPadded); the GPT benchmark's training step gained 1–2%.
+func PaddedStride(n int) int {
+	if n > 0 && n%1024 == 0 {
+		return n + 16
+	}
+	return n
 }
 
 // LinearBackward accumulates the gradients of LinearForward:
@@ -29,21 +50,27 @@ func LinearForward(out, inp, weight, bias []float32, N, C, OC int) {
 //	dweight (OC,C) += doutᵀ·inp
 //	dbias   (OC)   += Σ_rows dout     (skipped when dbias is nil)
 func LinearBackward(dinp, dweight, dbias, dout, inp, weight []float32, N, C, OC int) {
-	linearBackward(dinp, dweight, dbias, dout, inp, weight, N, C, OC, 1)
+	linearBackward(dinp, dweight, dbias, dout, inp, weight, N, C, OC, 1, C)
 }
 
 // LinearBackwardSet is LinearBackward except that it overwrites dinp
 // instead of accumulating into it (dweight and dbias still accumulate):
 // for a gradient buffer that would otherwise have to be zeroed first.
 func LinearBackwardSet(dinp, dweight, dbias, dout, inp, weight []float32, N, C, OC int) {
-	linearBackward(dinp, dweight, dbias, dout, inp, weight, N, C, OC, 0)
+	linearBackward(dinp, dweight, dbias, dout, inp, weight, N, C, OC, 0, C)
 }
 
-func linearBackward(dinp, dweight, dbias, dout, inp, weight []float32, N, C, OC int, beta float32) {
+// LinearBackwardSetStrided is LinearBackwardSet for the input of a
+// LinearForwardStrided, rows ldInp ≥ C floats apart (dinp stays (N,C)).
+func LinearBackwardSetStrided(dinp, dweight, dbias, dout, inp, weight []float32, N, C, OC, ldInp int) {
+	linearBackward(dinp, dweight, dbias, dout, inp, weight, N, C, OC, 0, ldInp)
+}
+
+func linearBackward(dinp, dweight, dbias, dout, inp, weight []float32, N, C, OC int, beta float32, ldInp int) {
 	if dinp != nil {
 		kernels.Sgemm(false, false, N, C, OC, 1, dout, OC, weight, C, beta, dinp, C)
 	}
-	kernels.Sgemm(true, false, OC, C, N, 1, dout, OC, inp, C, 1, dweight, C)
+	kernels.Sgemm(true, false, OC, C, N, 1, dout, OC, inp, ldInp, 1, dweight, C)
 	if dbias != nil {
 		ColumnSums(dbias, dout, N, OC)
 	}
