@@ -32,19 +32,19 @@ func BenchmarkAttention(b *testing.B) {
 }
 
 // BenchmarkLinearPadded: the GPT benchmark's MLP output projection (N =
-// 2048 rows of 1024 → 256), forward and backward, reading its input with
-// rows 4 KiB apart (ld=1024) or padded (nn.PaddedStride).
+// 2048 rows of 1024 → 256), forward and backward, with its input and
+// input gradient rows 4 KiB apart (ld=1024) or padded (PaddedStride).
 func BenchmarkLinearPadded(b *testing.B) {
 	const N, C, OC = 2048, 1024, 256
 	rng := rand.New(rand.NewPCG(3, 4))
 	w, dout := randSlice(rng, OC*C, 1), randSlice(rng, N*OC, 1)
-	out, dx, dw := make([]float32, N*OC), make([]float32, N*C), make([]float32, OC*C)
+	out, dw := make([]float32, N*OC), make([]float32, OC*C)
 	for _, ld := range []int{C, PaddedStride(C)} {
-		inp := randSlice(rng, N*ld, 1)
+		inp, dx := randSlice(rng, N*ld, 1), make([]float32, N*ld)
 		b.Run("ld="+strconv.Itoa(ld), func(b *testing.B) {
 			for b.Loop() {
-				LinearForwardStrided(out, inp, w, nil, N, C, OC, ld)
-				LinearBackwardSetStrided(dx, dw, nil, dout, inp, w, N, C, OC, ld)
+				LinearForwardStrided(out, inp, w, nil, N, C, OC, ld, OC)
+				LinearBackwardSetStrided(dx, dw, nil, dout, inp, w, N, C, OC, ld, OC)
 			}
 			b.ReportMetric(6*N*C*OC*float64(b.N)/float64(b.Elapsed().Nanoseconds()), "GFLOP/s")
 		})

@@ -23,20 +23,19 @@ func BiasGELUForwardGrad(out, pre, bias []float32, N, OC int) {
 	biasGELU(out, pre, bias, N, OC, OC, true)
 }
 
-// BiasGELUForwardGradStrided is BiasGELUForwardGrad writing out rows
-// ldOut ≥ OC floats apart (a padded layout for the next linear layer,
-// see PaddedStride); pre stays (N,OC).
-func BiasGELUForwardGradStrided(out, pre, bias []float32, N, OC, ldOut int) {
-	biasGELU(out, pre, bias, N, OC, ldOut, true)
+// BiasGELUForwardGradStrided is BiasGELUForwardGrad with the rows of out
+// and pre ld ≥ OC floats apart (a padded layout, see PaddedStride).
+func BiasGELUForwardGradStrided(out, pre, bias []float32, N, OC, ld int) {
+	biasGELU(out, pre, bias, N, OC, ld, true)
 }
 
 // biasGELU adds bias to every row of pre and writes its GELU to out (rows
-// ldOut apart), and with grad the derivative to pre.
-func biasGELU(out, pre, bias []float32, N, OC, ldOut int, grad bool) {
+// of both ld apart), and with grad the derivative to pre.
+func biasGELU(out, pre, bias []float32, N, OC, ld int, grad bool) {
 	forRows(N, OC, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
-			p := pre[r*OC : (r+1)*OC]
-			o := out[r*ldOut : r*ldOut+OC]
+			p := pre[r*ld : r*ld+OC]
+			o := out[r*ld : r*ld+OC]
 			kernels.Axpy(1, bias[:OC], p)
 			if grad {
 				kernels.GELUWithGrad(o, p, p)

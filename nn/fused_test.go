@@ -19,7 +19,7 @@ func TestFused(t *testing.T) {
 		out := make([]float32, N*C)
 		BiasGELUForward(out, pre, bias, N, C)
 		ref := make([]float32, N*C)
-		fillRows(ref, bias, N, C)
+		fillRows(ref, bias, N, C, C)
 		for i := range ref {
 			ref[i] += x[i]
 		}

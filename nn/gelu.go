@@ -27,7 +27,7 @@ func GELUBackwardSet(dinp, inp, dout []float32) {
 // cache (the linear layer's LinearBackward then takes a nil dbias). The
 // values are those of GELUBackwardSet followed by ColumnSums.
 func GELUBackwardSetSum(dinp, dsum, inp, dout []float32, N, OC int) {
-	columnSumsAfter(dsum, dinp, N, OC, func(lo, hi int) {
+	columnSumsAfter(dsum, dinp, N, OC, OC, func(lo, hi int) {
 		kernels.GELUBackwardSet(dinp[lo*OC:hi*OC], inp[lo*OC:hi*OC], dout[lo*OC:hi*OC])
 	})
 }
@@ -36,8 +36,20 @@ func GELUBackwardSetSum(dinp, dsum, inp, dout []float32, N, OC int) {
 // BiasGELUForwardGrad kept: dinp = grad⊙dout and dsum (OC) += Σ_rows dinp,
 // the same values as GELUBackwardSetSum from the pre-activation.
 func GELUBackwardGradSum(dinp, dsum, grad, dout []float32, N, OC int) {
-	columnSumsAfter(dsum, dinp, N, OC, func(lo, hi int) {
-		kernels.Mul(dinp[lo*OC:hi*OC], grad[lo*OC:hi*OC], dout[lo*OC:hi*OC])
+	GELUBackwardGradSumStrided(dinp, dsum, grad, dout, N, OC, OC)
+}
+
+// GELUBackwardGradSumStrided is GELUBackwardGradSum with the rows of dinp,
+// grad and dout ld ≥ OC floats apart (a padded layout, see PaddedStride).
+func GELUBackwardGradSumStrided(dinp, dsum, grad, dout []float32, N, OC, ld int) {
+	columnSumsAfter(dsum, dinp, N, OC, ld, func(lo, hi int) {
+		if ld == OC {
+			kernels.Mul(dinp[lo*OC:hi*OC], grad[lo*OC:hi*OC], dout[lo*OC:hi*OC])
+			return
+		}
+		for r := lo; r < hi; r++ {
+			kernels.Mul(dinp[r*ld:r*ld+OC], grad[r*ld:r*ld+OC], dout[r*ld:r*ld+OC])
+		}
 	})
 }
 

@@ -418,59 +418,99 @@ func TestSetVariants(t *testing.T) {
 	}
 }
 
-// TestStridedVariants: the padded-row forms of the MLP's GELU and output
-// projection equal the contiguous ones bit for bit, and leave the padding
-// alone.
+// TestStridedVariants: the padded-row forms of the linear layer and of
+// the MLP's GELU equal the contiguous ones bit for bit, and leave the
+// padding alone.
 func TestStridedVariants(t *testing.T) {
 	rng := rand.New(rand.NewPCG(21, 22))
-	N, C, OC := 37, 1024, 9 // C: the width PaddedStride pads
+	N, C, OC := 300, 1024, 40 // C: the width PaddedStride pads; N > colBlock
 	ld := PaddedStride(C)
 	if ld == C {
 		t.Fatalf("PaddedStride(%d) = %d, want padding", C, ld)
 	}
-	pre, bias := randSlice(rng, N*C, 2), randSlice(rng, C, 1)
-	w, dout := randSlice(rng, OC*C, 1), randSlice(rng, N*OC, 1)
-
-	pre1, pre2 := append([]float32(nil), pre...), append([]float32(nil), pre...)
-	h1 := make([]float32, N*C)
-	h2 := make([]float32, N*ld)
 	const pad = -7
-	for i := range h2 {
-		h2[i] = pad
+	// padded copies src (N rows of n) into rows ldp apart, padding marked.
+	padded := func(src []float32, n, ldp int) []float32 {
+		d := make([]float32, N*ldp)
+		for i := range d {
+			d[i] = pad
+		}
+		for r := range N {
+			copy(d[r*ldp:r*ldp+n], src[r*n:(r+1)*n])
+		}
+		return d
 	}
-	BiasGELUForwardGrad(h1, pre1, bias, N, C)
-	BiasGELUForwardGradStrided(h2, pre2, bias, N, C, ld)
-	for r := range N {
-		for j := range ld {
-			got := h2[r*ld+j]
-			if j >= C {
-				if got != pad {
-					t.Fatalf("padding at row %d column %d written", r, j)
+	// same checks that p (rows ldp apart) holds c (N rows of n) and padding.
+	same := func(name string, c, p []float32, n, ldp int) {
+		t.Helper()
+		for r := range N {
+			for j := range ldp {
+				got := p[r*ldp+j]
+				if j >= n {
+					if got != pad {
+						t.Fatalf("%s: padding at row %d column %d written", name, r, j)
+					}
+					continue
 				}
-				continue
-			}
-			if got != h1[r*C+j] || pre1[r*C+j] != pre2[r*C+j] {
-				t.Fatalf("BiasGELUForwardGradStrided differs at row %d column %d", r, j)
+				if got != c[r*n+j] {
+					t.Fatalf("%s differs at row %d column %d: %v vs %v", name, r, j, got, c[r*n+j])
+				}
 			}
 		}
 	}
+	bias, w := randSlice(rng, C, 1), randSlice(rng, OC*C, 1)
+	x := randSlice(rng, N*OC, 1)
 
+	// The MLP's first layer (OC → C) and its GELU, into padded rows.
+	w1 := randSlice(rng, C*OC, 1)
+	pre1 := make([]float32, N*C)
+	LinearForward(pre1, x, w1, nil, N, OC, C)
+	pre2 := padded(make([]float32, N*C), C, ld)
+	LinearForwardStrided(pre2, x, w1, nil, N, OC, C, OC, ld)
+	same("LinearForwardStrided output", pre1, pre2, C, ld)
+	h1, h2 := make([]float32, N*C), padded(make([]float32, N*C), C, ld)
+	BiasGELUForwardGrad(h1, pre1, bias, N, C)
+	BiasGELUForwardGradStrided(h2, pre2, bias, N, C, ld)
+	same("BiasGELUForwardGradStrided", h1, h2, C, ld)
+	same("BiasGELUForwardGradStrided's gelu'", pre1, pre2, C, ld)
+
+	// The output projection (C → OC) from padded rows, forward and back.
 	y1, y2 := make([]float32, N*OC), make([]float32, N*OC)
 	LinearForward(y1, h1, w, bias[:OC], N, C, OC)
-	LinearForwardStrided(y2, h2, w, bias[:OC], N, C, OC, ld)
-	dx1, dx2 := make([]float32, N*C), make([]float32, N*C)
+	LinearForwardStrided(y2, h2, w, bias[:OC], N, C, OC, ld, OC)
+	same("LinearForwardStrided", y1, y2, OC, OC)
+	dout := randSlice(rng, N*OC, 1)
+	dx1, dx2 := make([]float32, N*C), padded(make([]float32, N*C), C, ld)
 	dw1, dw2 := make([]float32, OC*C), make([]float32, OC*C)
 	db1, db2 := make([]float32, OC), make([]float32, OC)
 	LinearBackwardSet(dx1, dw1, db1, dout, h1, w, N, C, OC)
-	LinearBackwardSetStrided(dx2, dw2, db2, dout, h2, w, N, C, OC, ld)
-	for _, c := range []struct {
-		name string
-		a, b []float32
-	}{{"forward", y1, y2}, {"dinp", dx1, dx2}, {"dweight", dw1, dw2}, {"dbias", db1, db2}} {
-		for i := range c.a {
-			if c.a[i] != c.b[i] {
-				t.Fatalf("strided linear: %s differs at %d: %v vs %v", c.name, i, c.b[i], c.a[i])
+	LinearBackwardSetStrided(dx2, dw2, db2, dout, h2, w, N, C, OC, ld, OC)
+	same("LinearBackwardSetStrided dinp", dx1, dx2, C, ld)
+	equal := func(name string, a, b []float32) {
+		t.Helper()
+		for i := range a {
+			if a[i] != b[i] {
+				t.Fatalf("%s differs at %d: %v vs %v", name, i, b[i], a[i])
 			}
 		}
 	}
+	equal("LinearBackwardSetStrided dweight", dw1, dw2)
+	equal("LinearBackwardSetStrided dbias", db1, db2)
+
+	// The GELU's backward on padded rows, then the first layer's backward
+	// with a padded output gradient (and its bias sum).
+	g1, g2 := make([]float32, N*C), padded(make([]float32, N*C), C, ld)
+	s1, s2 := make([]float32, C), make([]float32, C)
+	GELUBackwardGradSum(g1, s1, pre1, dx1, N, C)
+	GELUBackwardGradSumStrided(g2, s2, pre2, dx2, N, C, ld)
+	same("GELUBackwardGradSumStrided", g1, g2, C, ld)
+	equal("GELUBackwardGradSumStrided's sum", s1, s2)
+	dxa, dxb := make([]float32, N*OC), make([]float32, N*OC)
+	dwa, dwb := make([]float32, C*OC), make([]float32, C*OC)
+	dba, dbb := make([]float32, C), make([]float32, C)
+	LinearBackwardSet(dxa, dwa, dba, g1, x, w1, N, OC, C)
+	LinearBackwardSetStrided(dxb, dwb, dbb, g2, x, w1, N, OC, C, OC, ld)
+	equal("LinearBackwardSetStrided with a padded dout: dinp", dxa, dxb)
+	equal("LinearBackwardSetStrided with a padded dout: dweight", dwa, dwb)
+	equal("LinearBackwardSetStrided with a padded dout: dbias", dba, dbb)
 }

@@ -15,18 +15,19 @@ import (
 //	weight (OC,C)
 //	bias   (OC) or nil
 func LinearForward(out, inp, weight, bias []float32, N, C, OC int) {
-	LinearForwardStrided(out, inp, weight, bias, N, C, OC, C)
+	LinearForwardStrided(out, inp, weight, bias, N, C, OC, C, OC)
 }
 
-// LinearForwardStrided is LinearForward for an input whose rows are
-// ldInp ≥ C floats apart (a padded layout, see PaddedStride).
-func LinearForwardStrided(out, inp, weight, bias []float32, N, C, OC, ldInp int) {
+// LinearForwardStrided is LinearForward with the rows of inp ldIn ≥ C
+// floats apart and those of out ldOut ≥ OC apart (padded layouts, see
+// PaddedStride; the padding is neither read nor written).
+func LinearForwardStrided(out, inp, weight, bias []float32, N, C, OC, ldIn, ldOut int) {
 	if bias == nil {
-		kernels.Sgemm(false, true, N, OC, C, 1, inp, ldInp, weight, C, 0, out, OC)
+		kernels.Sgemm(false, true, N, OC, C, 1, inp, ldIn, weight, C, 0, out, ldOut)
 		return
 	}
-	fillRows(out, bias, N, OC)
-	kernels.Sgemm(false, true, N, OC, C, 1, inp, ldInp, weight, C, 1, out, OC)
+	fillRows(out, bias, N, OC, ldOut)
+	kernels.Sgemm(false, true, N, OC, C, 1, inp, ldIn, weight, C, 1, out, ldOut)
 }
 
 // PaddedStride returns the row stride to allocate for an activation of
@@ -50,29 +51,30 @@ func PaddedStride(n int) int {
 //	dweight (OC,C) += doutᵀ·inp
 //	dbias   (OC)   += Σ_rows dout     (skipped when dbias is nil)
 func LinearBackward(dinp, dweight, dbias, dout, inp, weight []float32, N, C, OC int) {
-	linearBackward(dinp, dweight, dbias, dout, inp, weight, N, C, OC, 1, C)
+	linearBackward(dinp, dweight, dbias, dout, inp, weight, N, C, OC, 1, C, OC)
 }
 
 // LinearBackwardSet is LinearBackward except that it overwrites dinp
 // instead of accumulating into it (dweight and dbias still accumulate):
 // for a gradient buffer that would otherwise have to be zeroed first.
 func LinearBackwardSet(dinp, dweight, dbias, dout, inp, weight []float32, N, C, OC int) {
-	linearBackward(dinp, dweight, dbias, dout, inp, weight, N, C, OC, 0, C)
+	linearBackward(dinp, dweight, dbias, dout, inp, weight, N, C, OC, 0, C, OC)
 }
 
-// LinearBackwardSetStrided is LinearBackwardSet for the input of a
-// LinearForwardStrided, rows ldInp ≥ C floats apart (dinp stays (N,C)).
-func LinearBackwardSetStrided(dinp, dweight, dbias, dout, inp, weight []float32, N, C, OC, ldInp int) {
-	linearBackward(dinp, dweight, dbias, dout, inp, weight, N, C, OC, 0, ldInp)
+// LinearBackwardSetStrided is LinearBackwardSet for a
+// LinearForwardStrided: the rows of inp and dinp are ldIn ≥ C floats
+// apart, those of dout ldOut ≥ OC.
+func LinearBackwardSetStrided(dinp, dweight, dbias, dout, inp, weight []float32, N, C, OC, ldIn, ldOut int) {
+	linearBackward(dinp, dweight, dbias, dout, inp, weight, N, C, OC, 0, ldIn, ldOut)
 }
 
-func linearBackward(dinp, dweight, dbias, dout, inp, weight []float32, N, C, OC int, beta float32, ldInp int) {
+func linearBackward(dinp, dweight, dbias, dout, inp, weight []float32, N, C, OC int, beta float32, ldIn, ldOut int) {
 	if dinp != nil {
-		kernels.Sgemm(false, false, N, C, OC, 1, dout, OC, weight, C, beta, dinp, C)
+		kernels.Sgemm(false, false, N, C, OC, 1, dout, ldOut, weight, C, beta, dinp, ldIn)
 	}
-	kernels.Sgemm(true, false, OC, C, N, 1, dout, OC, inp, ldInp, 1, dweight, C)
+	kernels.Sgemm(true, false, OC, C, N, 1, dout, ldOut, inp, ldIn, 1, dweight, C)
 	if dbias != nil {
-		ColumnSums(dbias, dout, N, OC)
+		columnSumsAfter(dbias, dout, N, OC, ldOut, nil)
 	}
 }
 
@@ -81,20 +83,20 @@ func linearBackward(dinp, dweight, dbias, dout, inp, weight []float32, N, C, OC 
 // rows (contiguous reads), and the partials are added to dst in block
 // order, so the result does not depend on GOMAXPROCS.
 func ColumnSums(dst, src []float32, N, OC int) {
-	columnSumsAfter(dst, src, N, OC, nil)
+	columnSumsAfter(dst, src, N, OC, OC, nil)
 }
 
-// columnSumsAfter is ColumnSums where, when row is not nil, row(lo, hi)
-// first computes src's rows [lo, hi): a pass that produces src sums it
-// while its rows are in cache (same order of additions, same bits as
-// producing all of src first).
-func columnSumsAfter(dst, src []float32, N, OC int, row func(lo, hi int)) {
+// columnSumsAfter is ColumnSums for src rows ld ≥ OC floats apart where,
+// when row is not nil, row(lo, hi) first computes src's rows [lo, hi): a
+// pass that produces src sums it while its rows are in cache (same order
+// of additions, same bits as producing all of src first).
+func columnSumsAfter(dst, src []float32, N, OC, ld int, row func(lo, hi int)) {
 	blocks := (N + colBlock - 1) / colBlock
 	if blocks <= 1 || N*OC < 1<<16 {
 		if row != nil {
 			row(0, N)
 		}
-		columnSums(dst, src, N, OC, 0, OC)
+		columnSums(dst, src, N, OC, ld)
 		return
 	}
 	buf := colPool.Get().(*[]float32)
@@ -115,7 +117,7 @@ func columnSumsAfter(dst, src []float32, N, OC int, row func(lo, hi int)) {
 					row(r0, r2)
 				}
 				for r := r0; r < r2; r++ {
-					kernels.Axpy(1, src[r*OC:(r+1)*OC], p)
+					kernels.Axpy(1, src[r*ld:r*ld+OC], p)
 				}
 			}
 		}
@@ -137,10 +139,10 @@ const (
 	colSub   = 16
 )
 
-func columnSums(dst, src []float32, N, OC, lo, hi int) {
-	d := dst[lo:hi]
+func columnSums(dst, src []float32, N, OC, ld int) {
+	d := dst[:OC]
 	for r := range N {
-		s := src[r*OC+lo : r*OC+hi]
+		s := src[r*ld : r*ld+OC]
 		for j := range d {
 			d[j] += s[j]
 		}

@@ -43,19 +43,19 @@ func Zero(x []float32) {
 	forChunks(len(x), func(lo, hi int) { clear(x[lo:hi]) })
 }
 
-// fillRows sets every row of out (N,OC) to row (OC).
-func fillRows(out, row []float32, N, OC int) {
+// fillRows sets every row of out (N rows of OC, ld apart) to row (OC).
+func fillRows(out, row []float32, N, OC, ld int) {
 	grain := max(1, elemGrain/max(OC, 1))
 	if N <= grain {
 		for r := range N {
-			copy(out[r*OC:(r+1)*OC], row[:OC])
+			copy(out[r*ld:r*ld+OC], row[:OC])
 		}
 		return
 	}
 	// A pooled job with a long-lived method value: no allocation per call
 	// (inference re-encodes windows through here).
 	j := fillPool.Get().(*fillJob)
-	j.out, j.row, j.OC = out, row, OC
+	j.out, j.row, j.OC, j.ld = out, row, OC, ld
 	kernels.Parallel(N, grain, j.fn)
 	j.out, j.row = nil, nil
 	fillPool.Put(j)
@@ -63,13 +63,13 @@ func fillRows(out, row []float32, N, OC int) {
 
 type fillJob struct {
 	out, row []float32
-	OC       int
+	OC, ld   int
 	fn       func(lo, hi int)
 }
 
 func (j *fillJob) run(lo, hi int) {
 	for r := lo; r < hi; r++ {
-		copy(j.out[r*j.OC:(r+1)*j.OC], j.row[:j.OC])
+		copy(j.out[r*j.ld:r*j.ld+j.OC], j.row[:j.OC])
 	}
 }
 
