@@ -277,6 +277,11 @@ func (w *attnWork) backward(dqkv, dout, qkv, att []float32, b, h, T, C, NH int, 
 	for i0 := 0; i0 < T; i0 += mr {
 		ht := min(mr, T-i0)
 		i1 := i0 + ht
+		if useAVX2 {
+			// The tile's probabilities, saved by the forward pass long
+			// ago, come from memory: ask for them before the product.
+			prefetchAVX2(&P[i0*T], ht*T)
+		}
 		w.rowTile(ht, min(T, (i1+nr-1)/nr*nr), hs, dy[i0*C:], C, false, w.tp, hs, 0, dS[i0*T:], T, 1, 0)
 		for t := i0; t < i1; t++ {
 			softmaxBackwardRow(dS[t*T:t*T+t+1], P[t*T:t*T+t+1], scale)

@@ -49,6 +49,8 @@ func transposeStrip8AVX2(k int, src *float32, lds int, dst *float32, ldd int) {
 	panic("kernels: transposeStrip8AVX2 without assembly")
 }
 
+func prefetchAVX2(p *float32, n int) {}
+
 func transposeStrip4AVX2(k int, src *float32, lds int, dst *float32, ldd int) {
 	panic("kernels: transposeStrip4AVX2 without assembly")
 }

@@ -160,6 +160,12 @@ func packN32AVX2(k int, src *float32, lds int, dst *float32)
 //go:noescape
 func transposeStrip8AVX2(k int, src *float32, lds int, dst *float32, ldd int)
 
+// prefetchAVX2 prefetches the n floats at p into the caches (PREFETCHT0
+// per 64-byte line).
+//
+//go:noescape
+func prefetchAVX2(p *float32, n int)
+
 // transposeStrip4AVX2 is transposeStrip8AVX2 for four rows (i < 4).
 //
 //go:noescape

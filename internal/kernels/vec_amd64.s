@@ -5169,6 +5169,20 @@ transposeStrip4AVX2_done:
 	VZEROUPPER
 	RET
 
+// func prefetchAVX2(p *float32, n int)
+TEXT ·prefetchAVX2(SB), NOSPLIT, $0-16
+	MOVQ p+0(FP), SI
+	MOVQ n+8(FP), CX
+	LEAQ (SI)(CX*4), DX
+prefetchAVX2_loop:
+	CMPQ SI, DX
+	JAE prefetchAVX2_done
+	PREFETCHT0 (SI)
+	ADDQ $64, SI
+	JMP prefetchAVX2_loop
+prefetchAVX2_done:
+	RET
+
 // func packTN12AVX2(k int, src *float32, lds int, dst *float32, tiles int)
 TEXT ·packTN12AVX2(SB), NOSPLIT, $0-40
 	MOVQ k+0(FP), CX

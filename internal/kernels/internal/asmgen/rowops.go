@@ -479,6 +479,25 @@ func (g *gen) transpose4() {
 	g.ret()
 }
 
+// prefetch writes prefetchAVX2(p *float32, n int): a PREFETCHT0 for each
+// 64-byte line of the n floats at p, so that data read soon after, but
+// not yet (the row tile's probabilities in attention's backward pass,
+// read once its scores' gradient is computed), arrives meanwhile.
+func (g *gen) prefetch() {
+	fmt.Fprintf(&g.b, "\n// func prefetchAVX2(p *float32, n int)\nTEXT ·prefetchAVX2(SB), NOSPLIT, $0-16\n")
+	g.w("MOVQ p+0(FP), SI")
+	g.w("MOVQ n+8(FP), CX")
+	g.w("LEAQ (SI)(CX*4), DX")
+	g.label("prefetchAVX2_loop")
+	g.w("CMPQ SI, DX")
+	g.w("JAE prefetchAVX2_done")
+	g.w("PREFETCHT0 (SI)")
+	g.w("ADDQ $64, SI")
+	g.w("JMP prefetchAVX2_loop")
+	g.label("prefetchAVX2_done")
+	g.w("RET")
+}
+
 // packTN12 writes packTN12AVX2(k int, src *float32, lds int, dst *float32,
 // tiles int): for p < k, t < tiles and i < 12, dst[t·12·k+p·12+i] =
 // src[p·lds+12t+i] — the 12-row tiles of a transposed left operand (stored

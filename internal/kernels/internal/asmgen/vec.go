@@ -271,6 +271,7 @@ func genVec() string {
 	g := &gen{s: isa{"AVX2", false}}
 	g.transpose8()
 	g.transpose4()
+	g.prefetch()
 	g.packTN12()
 	g.packN32()
 	out.WriteString(g.b.String())
