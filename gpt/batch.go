@@ -21,11 +21,13 @@ type layerActs struct {
 	drop1                 []float32 // (N,C) dropout mask
 	res2                  []float32 // (N,C)
 	ln2, ln2Mean, ln2Rstd []float32
-	fch                   []float32 // (N,4C): gelu' of the MLP's pre-activation
-	fchGelu               []float32 // (N,4C)
-	fcproj                []float32 // (N,C) projection before bias and dropout
-	drop2                 []float32
-	res3                  []float32 // (N,C)
+	// The (N,4C) buffers here and in trainState have rows
+	// nn.PaddedStride(4C) apart: off multiples of 4 KiB.
+	fch     []float32 // (N,4C): gelu' of the MLP's pre-activation
+	fchGelu []float32 // (N,4C)
+	fcproj  []float32 // (N,C) projection before bias and dropout
+	drop2   []float32
+	res3    []float32 // (N,C)
 }
 
 type trainState struct {
@@ -44,11 +46,8 @@ type trainState struct {
 	// Gradient scratch.
 	dres, dA, dB []float32 // (N,C)
 	d4a, d4b     []float32 // (N,4C)
-	// The (N,4C) activations and gradients (fch, fchGelu, d4a, d4b) have
-	// rows ld4 = nn.PaddedStride(4C) apart: off multiples of 4 KiB.
-	ld4   int
-	dqkv  []float32 // (N,3C)
-	ready bool      // a Forward has run since the last Backward
+	dqkv         []float32 // (N,3C)
+	ready        bool      // a Forward has run since the last Backward
 }
 
 func (m *Model) acts(B, T int) *trainState {
@@ -62,7 +61,8 @@ func (m *Model) acts(B, T int) *trainState {
 	}
 	C, V, NH, N := m.cfg.Dim, m.V, m.cfg.Heads, B*T
 	g := tensor.Grow
-	s.B, s.T, s.ld4 = B, T, nn.PaddedStride(4*C)
+	s.B, s.T = B, T
+	ld4 := nn.PaddedStride(4 * C)
 	if cap(s.ids) < N {
 		s.ids, s.tgt = make([]int32, N), make([]int32, N)
 	}
@@ -86,8 +86,8 @@ func (m *Model) acts(B, T int) *trainState {
 		g(&a.ln2, N*C)
 		g(&a.ln2Mean, N)
 		g(&a.ln2Rstd, N)
-		g(&a.fch, N*s.ld4)
-		g(&a.fchGelu, N*s.ld4)
+		g(&a.fch, N*ld4)
+		g(&a.fchGelu, N*ld4)
 		g(&a.fcproj, N*C)
 		g(&a.drop2, N*C)
 		g(&a.res3, N*C)
@@ -101,8 +101,8 @@ func (m *Model) acts(B, T int) *trainState {
 	g(&s.dres, N*C)
 	g(&s.dA, N*C)
 	g(&s.dB, N*C)
-	g(&s.d4a, N*s.ld4)
-	g(&s.d4b, N*s.ld4)
+	g(&s.d4a, N*ld4)
+	g(&s.d4b, N*ld4)
 	g(&s.dqkv, N*3*C)
 	return s
 }
@@ -120,6 +120,7 @@ func (m *Model) Forward(x, y []int32, B, T int, rng *rand.Rand) (sum float64, n 
 	s := m.acts(B, T)
 	a := m.arena
 	C, V, NH, N := m.cfg.Dim, m.V, m.cfg.Heads, B*T
+	ld4 := nn.PaddedStride(4 * C)
 	for i, id := range x[:N] {
 		if id < 0 || int(id) >= V {
 			panic(fmt.Sprintf("gpt: Forward: token %d outside the vocabulary of %d", id, V))
@@ -151,11 +152,11 @@ func (m *Model) Forward(x, y []int32, B, T int, rng *rand.Rand) (sum float64, n 
 		}
 		nn.BiasResidualForward(la.res2, res, la.attproj, w.projb.Data(a), m1, N, C)
 		nn.LayerNormForward(la.ln2, la.ln2Mean, la.ln2Rstd, la.res2, w.ln2w.Data(a), w.ln2b.Data(a), N, C)
-		nn.LinearForwardStrided(la.fch, la.ln2, w.fcw.Data(a), nil, N, C, 4*C, C, s.ld4)
+		nn.LinearForwardStrided(la.fch, la.ln2, w.fcw.Data(a), nil, N, C, 4*C, C, ld4)
 		// fch keeps gelu' of the pre-activation for Backward (computed
 		// with the GELU: its backward is then a product).
-		nn.BiasGELUForwardGradStrided(la.fchGelu, la.fch, w.fcb.Data(a), N, 4*C, s.ld4)
-		nn.LinearForwardStrided(la.fcproj, la.fchGelu, w.fcprojw.Data(a), nil, N, 4*C, C, s.ld4, C)
+		nn.BiasGELUForwardGradStrided(la.fchGelu, la.fch, w.fcb.Data(a), N, 4*C, ld4)
+		nn.LinearForwardStrided(la.fcproj, la.fchGelu, w.fcprojw.Data(a), nil, N, 4*C, C, ld4, C)
 		if s.dropout {
 			nn.DropoutMask(la.drop2, p, rng)
 			m2 = la.drop2
@@ -187,6 +188,7 @@ func (m *Model) Backward(scale float32) {
 	a := m.arena
 	B, T := s.B, s.T
 	C, V, NH, N := m.cfg.Dim, m.V, m.cfg.Heads, B*T
+	ld4 := nn.PaddedStride(4 * C)
 	// The logits' gradient replaces the probabilities (not needed after).
 	dlogits := s.probs
 	nn.CrossEntropyBackwardSet(dlogits, s.probs, s.tgt, N, V, Ignore, scale)
@@ -223,9 +225,9 @@ func (m *Model) Backward(scale float32) {
 			nn.DropoutBackwardSet(s.dB, s.dres, la.drop2)
 			dfcproj, dfcpjb, dprojb = s.dB, w.fcpjb.Grad(a), w.projb.Grad(a)
 		}
-		nn.LinearBackwardSetStrided(s.d4a, w.fcprojw.Grad(a), dfcpjb, dfcproj, la.fchGelu, w.fcprojw.Data(a), N, 4*C, C, s.ld4, C)
-		nn.GELUBackwardGradSumStrided(s.d4b, w.fcb.Grad(a), la.fch, s.d4a, N, 4*C, s.ld4)
-		nn.LinearBackwardSetStrided(s.dA, w.fcw.Grad(a), nil, s.d4b, la.ln2, w.fcw.Data(a), N, C, 4*C, C, s.ld4)
+		nn.LinearBackwardSetStrided(s.d4a, w.fcprojw.Grad(a), dfcpjb, dfcproj, la.fchGelu, w.fcprojw.Data(a), N, 4*C, C, ld4, C)
+		nn.GELUBackwardGradSumStrided(s.d4b, w.fcb.Grad(a), la.fch, s.d4a, N, 4*C, ld4)
+		nn.LinearBackwardSetStrided(s.dA, w.fcw.Grad(a), nil, s.d4b, la.ln2, w.fcw.Data(a), N, C, 4*C, C, ld4)
 		var projSum []float32
 		if fused {
 			projSum = w.projb.Grad(a)

@@ -55,27 +55,7 @@ func TestModelGrad(t *testing.T) {
 	a.ZeroGrad()
 	_, n := m.Forward(x, y, B, T, nil)
 	m.Backward(1 / float32(n))
-	const h = 1e-2
-	for _, v := range a.Views {
-		g := v.Grad(a)
-		var scale float64
-		for _, e := range g {
-			scale = max(scale, math.Abs(float64(e)))
-		}
-		p := v.Data(a)
-		for _, i := range rng.Perm(len(p))[:min(len(p), 6)] {
-			old := p[i]
-			p[i] = old + h
-			lp := loss()
-			p[i] = old - h
-			lm := loss()
-			p[i] = old
-			num := (lp - lm) / (2 * h)
-			if math.Abs(num-float64(g[i])) > 2e-2*math.Abs(num)+2e-3*max(scale, 1e-2) {
-				t.Errorf("%s[%d]: analytic %.6g numeric %.6g (scale %.3g)", v.Name, i, g[i], num, scale)
-			}
-		}
-	}
+	neuraltest.CheckArenaGrads(t, a, loss, rng, 6, "")
 }
 
 func TestOverfitOneBatch(t *testing.T) {

@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -81,16 +82,8 @@ func TestFusedBackwardSums(t *testing.T) {
 		GELUBackwardSetSum(got, sum, inp, dout, N, C)
 		GELUBackwardSet(want, inp, dout)
 		ColumnSums(wsum, want, N, C)
-		for i := range want {
-			if got[i] != want[i] {
-				t.Fatalf("GELUBackwardSetSum %v: dinp[%d] = %g, want %g", sh, i, got[i], want[i])
-			}
-		}
-		for j := range wsum {
-			if sum[j] != wsum[j] {
-				t.Fatalf("GELUBackwardSetSum %v: dsum[%d] = %g, want %g", sh, j, sum[j], wsum[j])
-			}
-		}
+		sameValues(t, fmt.Sprintf("GELUBackwardSetSum %v: dinp", sh), want, got)
+		sameValues(t, fmt.Sprintf("GELUBackwardSetSum %v: dsum", sh), wsum, sum)
 
 		// The same from the derivative kept by the forward pass.
 		bias, gout := randSlice(rng, C, 1), make([]float32, N*C)
@@ -110,16 +103,8 @@ func TestFusedBackwardSums(t *testing.T) {
 		want2, wsum2 := make([]float32, N*C), append([]float32(nil), sum...)
 		GELUBackwardGradSum(got2, sum2, gpre, dout, N, C)
 		GELUBackwardSetSum(want2, wsum2, pre, dout, N, C)
-		for i := range want2 {
-			if got2[i] != want2[i] {
-				t.Fatalf("GELUBackwardGradSum %v: dinp[%d] = %g, want %g", sh, i, got2[i], want2[i])
-			}
-		}
-		for j := range wsum2 {
-			if sum2[j] != wsum2[j] {
-				t.Fatalf("GELUBackwardGradSum %v: dsum[%d] = %g, want %g", sh, j, sum2[j], wsum2[j])
-			}
-		}
+		sameValues(t, fmt.Sprintf("GELUBackwardGradSum %v: dinp", sh), want2, got2)
+		sameValues(t, fmt.Sprintf("GELUBackwardGradSum %v: dsum", sh), wsum2, sum2)
 
 		w := randSlice(rng, C, 1)
 		mean, rstd := make([]float32, N), make([]float32, N)

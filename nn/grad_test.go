@@ -486,16 +486,8 @@ func TestStridedVariants(t *testing.T) {
 	LinearBackwardSet(dx1, dw1, db1, dout, h1, w, N, C, OC)
 	LinearBackwardSetStrided(dx2, dw2, db2, dout, h2, w, N, C, OC, ld, OC)
 	same("LinearBackwardSetStrided dinp", dx1, dx2, C, ld)
-	equal := func(name string, a, b []float32) {
-		t.Helper()
-		for i := range a {
-			if a[i] != b[i] {
-				t.Fatalf("%s differs at %d: %v vs %v", name, i, b[i], a[i])
-			}
-		}
-	}
-	equal("LinearBackwardSetStrided dweight", dw1, dw2)
-	equal("LinearBackwardSetStrided dbias", db1, db2)
+	sameValues(t, "LinearBackwardSetStrided dweight", dw1, dw2)
+	sameValues(t, "LinearBackwardSetStrided dbias", db1, db2)
 
 	// The GELU's backward on padded rows, then the first layer's backward
 	// with a padded output gradient (and its bias sum).
@@ -504,13 +496,24 @@ func TestStridedVariants(t *testing.T) {
 	GELUBackwardGradSum(g1, s1, pre1, dx1, N, C)
 	GELUBackwardGradSumStrided(g2, s2, pre2, dx2, N, C, ld)
 	same("GELUBackwardGradSumStrided", g1, g2, C, ld)
-	equal("GELUBackwardGradSumStrided's sum", s1, s2)
+	sameValues(t, "GELUBackwardGradSumStrided's sum", s1, s2)
 	dxa, dxb := make([]float32, N*OC), make([]float32, N*OC)
 	dwa, dwb := make([]float32, C*OC), make([]float32, C*OC)
 	dba, dbb := make([]float32, C), make([]float32, C)
 	LinearBackwardSet(dxa, dwa, dba, g1, x, w1, N, OC, C)
 	LinearBackwardSetStrided(dxb, dwb, dbb, g2, x, w1, N, OC, C, OC, ld)
-	equal("LinearBackwardSetStrided with a padded dout: dinp", dxa, dxb)
-	equal("LinearBackwardSetStrided with a padded dout: dweight", dwa, dwb)
-	equal("LinearBackwardSetStrided with a padded dout: dbias", dba, dbb)
+	sameValues(t, "LinearBackwardSetStrided with a padded dout: dinp", dxa, dxb)
+	sameValues(t, "LinearBackwardSetStrided with a padded dout: dweight", dwa, dwb)
+	sameValues(t, "LinearBackwardSetStrided with a padded dout: dbias", dba, dbb)
+}
+
+// sameValues fails t unless got equals want element by element; what
+// names the compared values in the report.
+func sameValues(t *testing.T, what string, want, got []float32) {
+	t.Helper()
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("%s differs at %d: %v vs %v", what, i, got[i], want[i])
+		}
+	}
 }

@@ -34,10 +34,11 @@ func LinearForwardStrided(out, inp, weight, bias []float32, N, C, OC, ldIn, ldOu
 // rows of n floats that linear layers read: n, or n+16 when n floats are a
 // multiple of 4 KiB. Rows a multiple of 4 KiB apart map to the same cache
 // sets, so the strips of them that a product reads (to pack its operands,
-// or in place) evict each other. For a GPT MLP's 2048×1024 hidden
-// activation, padding made the weight gradient's product 17–20% faster
-// and the output projection's forward and backward 3–5%
-// (BenchmarkLinearPadded); the GPT benchmark's training step gained 1–2%.
+// or in place) or writes evict each other. For a GPT MLP's 2048×1024
+// hidden activation, padding made the output projection's forward 11%
+// faster and the first layer's forward 2%, and left the weight gradient
+// unchanged (BenchmarkLinearPadded, medians of 5); the GPT benchmark's
+// training step gained 1–2% (interleaved A/B).
 func PaddedStride(n int) int {
 	if n > 0 && n%1024 == 0 {
 		return n + 16

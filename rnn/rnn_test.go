@@ -2,6 +2,7 @@ package rnn
 
 import (
 	"bytes"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"runtime"
@@ -65,26 +66,7 @@ func testModelGrad(t *testing.T, cfg Config, B, T int) {
 	copy(m.Carry(B), start)
 	_, n := m.Forward(x, y, B, T, nil)
 	m.Backward(1 / float32(n))
-	const h = 1e-2
-	for _, v := range a.Views {
-		g, p := v.Grad(a), v.Data(a)
-		var scale float64
-		for _, e := range g {
-			scale = max(scale, math.Abs(float64(e)))
-		}
-		for _, i := range rng.Perm(len(p))[:min(len(p), 8)] {
-			old := p[i]
-			p[i] = old + h
-			lp := loss()
-			p[i] = old - h
-			lm := loss()
-			p[i] = old
-			num := (lp - lm) / (2 * h)
-			if math.Abs(num-float64(g[i])) > 2e-2*math.Abs(num)+2e-3*max(scale, 1e-2) {
-				t.Errorf("%s %d×%d %s[%d]: analytic %.6g numeric %.6g", cfg.Cell, B, T, v.Name, i, g[i], num)
-			}
-		}
-	}
+	neuraltest.CheckArenaGrads(t, a, loss, rng, 8, fmt.Sprintf("%s %d×%d ", cfg.Cell, B, T))
 }
 
 func TestInitLossAndOverfit(t *testing.T) {

@@ -1,6 +1,7 @@
 // Package neuraltest holds the test and benchmark helpers the neural
-// families (gpt, rnn) share: random token batches, CPU time, and the
-// optimizer-step benchmark that reports tokens/s, CPU µs per token and
+// families (gpt, rnn) share: random token batches, CPU time, the
+// central-difference check of a model's gradients, and the optimizer-step
+// benchmark that reports tokens/s, CPU µs per token and
 // GFLOP/s.
 package neuraltest
 
@@ -22,6 +23,35 @@ func RandTokens(rng *rand.Rand, n, V int) []int32 {
 		x[i] = int32(rng.IntN(V))
 	}
 	return x
+}
+
+// CheckArenaGrads compares the gradients in a (computed by the caller for
+// loss at the current parameters) with central differences of loss (step
+// 1e-2) at up to per entries of every view, chosen by rng. An entry fails
+// when the two differ by more than 2% of the numeric value plus 0.2% of
+// the view's largest gradient (at least 1e-2); label prefixes the report.
+func CheckArenaGrads(t *testing.T, a *tensor.Arena, loss func() float64, rng *rand.Rand, per int, label string) {
+	t.Helper()
+	const h = 1e-2
+	for _, v := range a.Views {
+		g, p := v.Grad(a), v.Data(a)
+		var scale float64
+		for _, e := range g {
+			scale = max(scale, math.Abs(float64(e)))
+		}
+		for _, i := range rng.Perm(len(p))[:min(len(p), per)] {
+			old := p[i]
+			p[i] = old + h
+			lp := loss()
+			p[i] = old - h
+			lm := loss()
+			p[i] = old
+			num := (lp - lm) / (2 * h)
+			if math.Abs(num-float64(g[i])) > 2e-2*math.Abs(num)+2e-3*max(scale, 1e-2) {
+				t.Errorf("%s%s[%d]: analytic %.6g numeric %.6g (scale %.3g)", label, v.Name, i, g[i], num, scale)
+			}
+		}
+	}
 }
 
 // Trainer is the training half of a neural family's model (train.Model).

@@ -356,14 +356,7 @@ func (g *gen) gemvN() {
 // KiB) that end before the hardware prefetchers ramp up, so without it
 // every strip starts with eight cache misses in a row.
 func (g *gen) transpose8() {
-	fmt.Fprintf(&g.b, "\n// func transposeStrip8AVX2(k int, src *float32, lds int, dst *float32, ldd int)\nTEXT ·transposeStrip8AVX2(SB), NOSPLIT, $0-40\n")
-	g.w("MOVQ k+0(FP), CX")
-	g.w("MOVQ src+8(FP), R9")
-	g.w("MOVQ lds+16(FP), R8")
-	g.w("SHLQ $2, R8")
-	g.w("MOVQ dst+24(FP), DI")
-	g.w("MOVQ ldd+32(FP), DX")
-	g.w("SHLQ $2, DX")
+	g.transposeProlog("transposeStrip8AVX2")
 	g.w("LEAQ (R9)(R8*2), R10")
 	g.w("ADDQ R8, R10") // row 3
 	g.w("LEAQ (R10)(R8*2), R11")
@@ -421,14 +414,11 @@ func (g *gen) transpose8() {
 	g.ret()
 }
 
-// transpose4 writes transposeStrip4AVX2(k int, src *float32, lds int, dst
-// *float32, ldd int): transposeStrip8AVX2 for four rows (the rest of a
-// 12-row panel after an 8-row strip), in 4×8 blocks: two unpacks and two
-// shuffles per row pair give columns p and p+4 in the two lanes of one
-// register, stored as two 16-byte columns. The next four rows are
-// prefetched.
-func (g *gen) transpose4() {
-	fmt.Fprintf(&g.b, "\n// func transposeStrip4AVX2(k int, src *float32, lds int, dst *float32, ldd int)\nTEXT ·transposeStrip4AVX2(SB), NOSPLIT, $0-40\n")
+// transposeProlog starts a transpose strip name(k int, src *float32, lds
+// int, dst *float32, ldd int): k in CX, src in R9, dst in DI, and the
+// source and destination row strides in bytes in R8 and DX.
+func (g *gen) transposeProlog(name string) {
+	fmt.Fprintf(&g.b, "\n// func %s(k int, src *float32, lds int, dst *float32, ldd int)\nTEXT ·%s(SB), NOSPLIT, $0-40\n", name, name)
 	g.w("MOVQ k+0(FP), CX")
 	g.w("MOVQ src+8(FP), R9")
 	g.w("MOVQ lds+16(FP), R8")
@@ -436,6 +426,16 @@ func (g *gen) transpose4() {
 	g.w("MOVQ dst+24(FP), DI")
 	g.w("MOVQ ldd+32(FP), DX")
 	g.w("SHLQ $2, DX")
+}
+
+// transpose4 writes transposeStrip4AVX2(k int, src *float32, lds int, dst
+// *float32, ldd int): transposeStrip8AVX2 for four rows (the rest of a
+// 12-row panel after an 8-row strip), in 4×8 blocks: two unpacks and two
+// shuffles per row pair give columns p and p+4 in the two lanes of one
+// register, stored as two 16-byte columns. The next four rows are
+// prefetched.
+func (g *gen) transpose4() {
+	g.transposeProlog("transposeStrip4AVX2")
 	g.w("LEAQ (R9)(R8*2), R10")  // row 2
 	g.w("LEAQ (R9)(R8*4), BX")   // row 4: the next strip
 	g.w("LEAQ (R10)(R8*4), AX")  // row 6
