@@ -103,7 +103,7 @@ func runDemo(ctx context.Context, cf *corpusFlags, out string, order int, seed u
 
 	step("2/5  Training: character tokenizer, unigram baseline and %d-gram modified Kneser-Ney", order)
 	pr := newProgress("  vocabulary")
-	tok, err := corpus.LearnTokenizer(ctx, dc.train, corpus.Stream, corpus.TokenizerOptions{Kind: tokenize.KindChar}, pr.bytes)
+	tok, err := corpus.LearnTokenizer(ctx, dc.train, corpus.TokenizerOptions{Kind: tokenize.KindChar, Progress: pr.bytes})
 	pr.done()
 	if err != nil {
 		return err
@@ -118,7 +118,7 @@ func runDemo(ctx context.Context, cf *corpusFlags, out string, order int, seed u
 		}
 	}
 	pr = newProgress("  counting")
-	st, err := corpus.Tokens(ctx, dc.train, tok, corpus.Stream, pr.bytes, func(chunk []autoreg.Token) error {
+	st, err := corpus.Tokens(ctx, dc.train, tok, corpus.TokenOptions{Progress: pr.bytes}, func(chunk []autoreg.Token) error {
 		for _, b := range builders {
 			if err := b.Add(chunk); err != nil {
 				return err
@@ -150,7 +150,7 @@ func runDemo(ctx context.Context, cf *corpusFlags, out string, order int, seed u
 
 	step("3/5  Training a small GPT (%d layers, %d wide, context %d) for %d steps",
 		demoGPTConfig.Layers, demoGPTConfig.Dim, demoGPTConfig.Context, demoGPTOpts.Steps)
-	toks, _, err := corpus.Load(ctx, dc.train, tok, corpus.Stream, nil)
+	toks, _, err := corpus.Load(ctx, dc.train, tok, corpus.TokenOptions{})
 	if err != nil {
 		return err
 	}
@@ -180,7 +180,7 @@ func runDemo(ctx context.Context, cf *corpusFlags, out string, order int, seed u
 		var bpc [3]float64
 		var toks int64
 		for i, m := range evalModels {
-			res, err := eval.Corpus(ctx, m, tok, dc.held[name], corpus.Stream, nil)
+			res, err := eval.Run(ctx, m, tok, dc.held[name], eval.Options{})
 			if err != nil {
 				return err
 			}

@@ -106,7 +106,7 @@ func trainNeural(ctx context.Context, f *trainFlags, args []string) error {
 	}
 
 	pr := newProgress("reading")
-	trainToks, st, err := corpus.LoadControl(ctx, docs, tok, mode, ctl, pr.bytes)
+	trainToks, st, err := corpus.Load(ctx, docs, tok, corpus.TokenOptions{Mode: mode, Control: ctl, Progress: pr.bytes})
 	pr.done()
 	if err != nil {
 		return err
@@ -125,7 +125,7 @@ func trainNeural(ctx context.Context, f *trainFlags, args []string) error {
 		if err != nil {
 			return err
 		}
-		if validToks, _, err = corpus.LoadControl(ctx, vdocs, tok, mode, ctl, nil); err != nil {
+		if validToks, _, err = corpus.Load(ctx, vdocs, tok, corpus.TokenOptions{Mode: mode, Control: ctl}); err != nil {
 			return err
 		}
 	}

@@ -61,7 +61,7 @@ func trainNgram(ctx context.Context, f *trainFlags, args []string) error {
 		return err
 	}
 	pr := newProgress("counting")
-	st, err := corpus.TokensControl(ctx, docs, tok, mode, ctl, pr.bytes, b.Add)
+	st, err := corpus.Tokens(ctx, docs, tok, corpus.TokenOptions{Mode: mode, Control: ctl, Progress: pr.bytes}, b.Add)
 	pr.done()
 	if err != nil {
 		return err
@@ -90,7 +90,7 @@ func trainNgram(ctx context.Context, f *trainFlags, args []string) error {
 	}
 	fmt.Fprintf(stderr, "wrote %s (%s) in %s\n", f.out, humanBytes(fileSize(f.out)), elapsed.Round(time.Millisecond))
 	if validDocs != nil {
-		res, err := eval.CorpusControl(ctx, m, tok, validDocs, mode, ctl, nil)
+		res, err := eval.Run(ctx, m, tok, validDocs, eval.Options{Mode: mode, Control: ctl})
 		if err != nil {
 			return err
 		}
@@ -116,21 +116,16 @@ func learnTokenizer(ctx context.Context, f *trainFlags, docs []corpus.Doc, mode 
 		return nil, ctl, usagef("%v", err)
 	}
 	pr := newProgress("vocabulary")
-	tok, err := corpus.LearnTokenizer(ctx, docs, mode, corpus.TokenizerOptions{Kind: f.tok, VocabSize: f.vocabSize, MinCount: f.vocabMinCount}, pr.bytes)
+	tok, err := corpus.LearnTokenizer(ctx, docs, corpus.TokenizerOptions{Kind: f.tok, VocabSize: f.vocabSize,
+		MinCount: f.vocabMinCount, Mode: mode, Control: ctl, Progress: pr.bytes})
 	pr.done()
-	if err != nil || ctl.Kind == corpus.ControlNone {
-		return tok, ctl, err
-	}
-	tags, err := ctl.Tags(ctx, docs, mode)
 	if err != nil {
 		return nil, ctl, err
 	}
-	if len(tags) == 0 {
-		return nil, ctl, fmt.Errorf("--control-from %s: no training example has a tag", ctl)
+	if tags := tok.Vocab().Controls; len(tags) > 0 {
+		fmt.Fprintf(stderr, "control codes (%s): %s\n", ctl, strings.Join(tags, ", "))
 	}
-	fmt.Fprintf(stderr, "control codes (%s): %s\n", ctl, strings.Join(tags, ", "))
-	tok, err = tokenize.WithControls(tok, tags)
-	return tok, ctl, err
+	return tok, ctl, nil
 }
 
 func printNgram(m *ngram.Model, tok tokenize.Tokenizer) {
