@@ -4,9 +4,9 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"hash/fnv"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -39,27 +39,33 @@ func init() {
 		name:    "demo",
 		summary: "Train on the Go standard library's source and Newton's Opticks (found through 'go env GOROOT'), evaluate against a unigram baseline, and sample. No flags needed.",
 		usage:   "[--data PATH...] [--out DIR] [--list-files]",
-		setup: func(fs *flag.FlagSet) func(context.Context, []string) error {
-			var cf corpusFlags
-			cf.register(fs, "train on this text instead of the Go source (one file in 25 is held out)")
-			out := fs.String("out", "", "keep the models in this `DIR` (default: a temporary directory, removed at the end)")
-			order := fs.Int("order", 6, "n-gram order")
-			seed := fs.Uint64("seed", 1, "random seed for sampling")
-			list := fs.Bool("list-files", false, "print the Go source files the demo would train on and hold out, one per line as 'train<TAB>PATH' or 'held-out<TAB>PATH', and exit (Opticks, split by lines, is not listed)")
-			return func(ctx context.Context, args []string) error {
-				if len(args) > 0 {
-					cf.data = append(cf.data, args...)
-				}
-				if *list {
-					if len(cf.data) > 0 {
-						return usagef("--list-files lists the Go source selection; it takes no --data")
-					}
-					return listDemoFiles(ctx)
-				}
-				return runDemo(ctx, &cf, *out, *order, *seed)
-			}
-		},
+		run:     runDemo,
 	})
+}
+
+// runDemo is `autoreg demo`.
+func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("demo")
+	var cf corpusFlags
+	cf.register(fs, "train on this text instead of the Go source (one file in 25 is held out)")
+	out := fs.String("out", "", "keep the models in this `DIR` (default: a temporary directory, removed at the end)")
+	order := fs.Int("order", 6, "n-gram order")
+	seed := fs.Uint64("seed", 1, "random seed for sampling")
+	list := fs.Bool("list-files", false, "print the Go source files the demo would train on and hold out, one per line as 'train<TAB>PATH' or 'held-out<TAB>PATH', and exit (Opticks, split by lines, is not listed)")
+	args, err := parseArgs(fs, args, stdout)
+	if err != nil {
+		return err
+	}
+	if len(args) > 0 {
+		cf.data = append(cf.data, args...)
+	}
+	if *list {
+		if len(cf.data) > 0 {
+			return usagef("--list-files lists the Go source selection; it takes no --data")
+		}
+		return listDemoFiles(ctx, stdout)
+	}
+	return demo(ctx, stdout, stderr, &cf, *out, *order, *seed)
 }
 
 type demoCorpus struct {
@@ -68,7 +74,7 @@ type demoCorpus struct {
 	names []string
 }
 
-func runDemo(ctx context.Context, cf *corpusFlags, out string, order int, seed uint64) error {
+func demo(ctx context.Context, stdout, stderr io.Writer, cf *corpusFlags, out string, order int, seed uint64) error {
 	start := time.Now()
 	dir := out
 	if dir == "" {
@@ -91,7 +97,7 @@ func runDemo(ctx context.Context, cf *corpusFlags, out string, order int, seed u
 	if len(cf.data) > 0 {
 		dc, err = userCorpus(cf)
 	} else {
-		dc, err = goCorpus(ctx, dir)
+		dc, err = goCorpus(ctx, stdout, dir)
 	}
 	if err != nil {
 		return err
@@ -102,7 +108,7 @@ func runDemo(ctx context.Context, cf *corpusFlags, out string, order int, seed u
 	}
 
 	step("2/5  Training: character tokenizer, unigram baseline and %d-gram modified Kneser-Ney", order)
-	pr := newProgress("  vocabulary")
+	pr := newProgress(stderr, "  vocabulary")
 	tok, err := corpus.LearnTokenizer(ctx, dc.train, corpus.TokenizerOptions{Kind: tokenize.KindChar, Progress: pr.bytes})
 	pr.done()
 	if err != nil {
@@ -117,7 +123,7 @@ func runDemo(ctx context.Context, cf *corpusFlags, out string, order int, seed u
 			return err
 		}
 	}
-	pr = newProgress("  counting")
+	pr = newProgress(stderr, "  counting")
 	st, err := corpus.Tokens(ctx, dc.train, tok, corpus.TokenOptions{Progress: pr.bytes}, func(chunk []autoreg.Token) error {
 		for _, b := range builders {
 			if err := b.Add(chunk); err != nil {
@@ -155,7 +161,7 @@ func runDemo(ctx context.Context, cf *corpusFlags, out string, order int, seed u
 		return err
 	}
 	t0 := time.Now()
-	pr = newProgress("  gpt")
+	pr = newProgress(stderr, "  gpt")
 	g, err := demoGPT(ctx, toks, tok.Vocab(), seed, func(p train.Progress) {
 		if pr.tty {
 			pr.line(fmt.Sprintf("  gpt step %d/%d  loss %.3f  %.0f tokens/s", p.Step, p.Steps, p.Loss, p.TokensPerSec))
@@ -191,11 +197,11 @@ func runDemo(ctx context.Context, cf *corpusFlags, out string, order int, seed u
 
 	step("5/5  Samples (seed %d)", seed)
 	fmt.Fprintf(stdout, "  from the %d-gram:\n", order)
-	if err := demoSamples(ctx, models[order], tok, seed); err != nil {
+	if err := demoSamples(ctx, stdout, models[order], tok, seed); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "  from the GPT:\n")
-	if err := demoSamples(ctx, g, tok, seed); err != nil {
+	if err := demoSamples(ctx, stdout, g, tok, seed); err != nil {
 		return err
 	}
 	step("done. Models are in %s%s", dir, map[bool]string{true: " (temporary: pass --out DIR to keep them)", false: ""}[out == ""])
@@ -233,7 +239,7 @@ func pathHash(s string) uint64 {
 }
 
 // goCorpus selects the demo's training and held-out files from GOROOT.
-func goCorpus(ctx context.Context, workdir string) (*demoCorpus, error) {
+func goCorpus(ctx context.Context, stdout io.Writer, workdir string) (*demoCorpus, error) {
 	src, files, train, held, err := goFiles(ctx)
 	if err != nil {
 		return nil, err
@@ -317,7 +323,7 @@ func goFiles(ctx context.Context) (src string, files, train, held []corpus.Doc, 
 
 // listDemoFiles prints the demo's Go source selection (--list-files), so
 // scripts can train other models on exactly the demo's files.
-func listDemoFiles(ctx context.Context) error {
+func listDemoFiles(ctx context.Context, stdout io.Writer) error {
 	_, _, train, held, err := goFiles(ctx)
 	if err != nil {
 		return err

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/autoreg/autoreg"
@@ -14,7 +15,7 @@ import (
 var demoPrompts = []string{"func (s *", "// Package", "Light "}
 
 // demoSamples prints a sample per prompt, streamed as generated.
-func demoSamples(ctx context.Context, m autoreg.Model, tok tokenize.Tokenizer, seed uint64) error {
+func demoSamples(ctx context.Context, stdout io.Writer, m autoreg.Model, tok tokenize.Tokenizer, seed uint64) error {
 	cfg := decode.DefaultConfig()
 	cfg.Seed = seed
 	cfg.MaxTokens = 240

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -27,7 +28,7 @@ import (
 // validation data, OUT's name with ".best" before the extension holds the
 // weights of the best validation loss; OUT with ".loss.png" instead of the
 // extension is the loss chart.
-func trainNeural(ctx context.Context, f *trainFlags, args []string) error {
+func trainNeural(ctx context.Context, stderr io.Writer, f *trainFlags, args []string) error {
 	var (
 		tr   *train.Trainer
 		tok  tokenize.Tokenizer
@@ -70,7 +71,7 @@ func trainNeural(ctx context.Context, f *trainFlags, args []string) error {
 		f.arch = meta.Family
 		tr.Opts.MaxTime = f.maxTime
 	} else {
-		if tok, ctl, err = learnTokenizer(ctx, f, docs, mode); err != nil {
+		if tok, ctl, err = learnTokenizer(ctx, stderr, f, docs, mode); err != nil {
 			return err
 		}
 		if f.arch == "gpt" && f.embed != 0 && f.embed != f.dim {
@@ -99,7 +100,7 @@ func trainNeural(ctx context.Context, f *trainFlags, args []string) error {
 		}
 	}
 
-	pr := newProgress("reading")
+	pr := newProgress(stderr, "reading")
 	trainToks, st, err := corpus.Load(ctx, docs, tok, corpus.TokenOptions{Mode: mode, Control: ctl, Progress: pr.bytes})
 	pr.done()
 	if err != nil {
@@ -153,7 +154,7 @@ func trainNeural(ctx context.Context, f *trainFlags, args []string) error {
 		}
 		return out, nil
 	}
-	bar := newTrainBar(tr.Opts.Steps, tr.Step)
+	bar := newTrainBar(stderr, tr.Opts.Steps, tr.Step)
 	tr.OnStep = func(p train.Progress) {
 		logw.write(p)
 		bar.update(p)
@@ -302,8 +303,8 @@ type trainBar struct {
 	rate    float64 // smoothed tokens/s
 }
 
-func newTrainBar(steps, first int) *trainBar {
-	return &trainBar{p: newProgress("train"), steps: steps, first: first, start: time.Now(), lastVal: math.NaN()}
+func newTrainBar(w io.Writer, steps, first int) *trainBar {
+	return &trainBar{p: newProgress(w, "train"), steps: steps, first: first, start: time.Now(), lastVal: math.NaN()}
 }
 
 func (b *trainBar) update(p train.Progress) {
@@ -334,13 +335,13 @@ func (b *trainBar) update(p train.Progress) {
 		return
 	}
 	if p.HasVal || p.Step == b.steps {
-		fmt.Fprintln(stderr, line)
+		fmt.Fprintln(b.p.w, line)
 	}
 }
 
 func (b *trainBar) done() {
 	if b.p.drawn {
-		fmt.Fprintln(stderr)
+		fmt.Fprintln(b.p.w)
 		b.p.drawn = false
 	}
 }
