@@ -76,3 +76,25 @@ func TestRunFunctions(t *testing.T) {
 		t.Errorf("eval of a missing model: %v", err)
 	}
 }
+
+// The prompt is encoded in one call: unknown characters are a warning,
+// bytes that are not UTF-8 an error naming the flag.
+func TestSamplePromptEncoding(t *testing.T) {
+	dir := t.TempDir()
+	data := writeFile(t, dir, "d.txt", []byte(strings.Repeat(tinyText, 5)))
+	model := filepath.Join(dir, "m.arm")
+	if err := runTrain(context.Background(), []string{"--order", "3", "--data", data, "--out", model}, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	if err := runSample(context.Background(), []string{"--model", model, "--prompt", "the ZZ", "--max-tokens", "5"}, &out, &errb); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(errb.String(), "warning: the prompt has 2 token(s) unknown to the model") || !strings.HasPrefix(out.String(), "the ZZ") {
+		t.Errorf("unknown characters: stdout %q, stderr %q", out.String(), errb.String())
+	}
+	err := runSample(context.Background(), []string{"--model", model, "--prompt", "th\xffe"}, io.Discard, io.Discard)
+	if err == nil || !strings.HasPrefix(err.Error(), "--prompt: byte 2: invalid UTF-8") {
+		t.Errorf("invalid UTF-8: %v", err)
+	}
+}

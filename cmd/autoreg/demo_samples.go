@@ -22,12 +22,11 @@ func demoSamples(ctx context.Context, stdout io.Writer, m autoreg.Model, tok tok
 	cfg.Temperature = 0.8
 	cfg.TopK = 40
 	for _, p := range demoPrompts {
-		ids := []autoreg.Token{m.Vocab().BOS()}
-		enc := tok.NewEncoder()
-		ids, err := enc.Encode(ids, []byte(p))
+		ids, err := tokenize.Encode(tok, p)
 		if err != nil {
 			return err
 		}
+		ids = append([]autoreg.Token{m.Vocab().BOS()}, ids...)
 		fmt.Fprintf(stdout, "  --- prompt %q (temperature %.1f, top-k %d)\n  %s", p, cfg.Temperature, cfg.TopK, p)
 		_, err = decode.Run(ctx, m, ids, cfg, tok, func(c decode.Chunk) error {
 			_, err := stdout.Write([]byte(strings.ReplaceAll(string(c.Text), "\n", "\n  ")))

@@ -4,12 +4,14 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"time"
 
 	"github.com/autoreg/autoreg"
 	"github.com/autoreg/autoreg/decode"
+	"github.com/autoreg/autoreg/tokenize"
 )
 
 func init() {
@@ -101,19 +103,17 @@ func runSample(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	// prompt leaves <s> alone).
 	v := f.Model.Vocab()
 	encode := func(flag, what, text string) ([]autoreg.Token, error) {
-		ids := []autoreg.Token{v.BOS()}
-		enc := tok.NewEncoder()
-		var err error
-		if ids, err = enc.Encode(ids, []byte(text)); err == nil {
-			ids, err = enc.Flush(ids)
-		}
+		ids, err := tokenize.Encode(tok, text)
 		if err != nil {
+			if ie := (*tokenize.InputError)(nil); errors.As(err, &ie) {
+				err = ie // named by the flag, not the package
+			}
 			return nil, fmt.Errorf("--%s: %v", flag, err)
 		}
-		if n := enc.Unknown(); n > 0 {
+		if n := countToken(ids, v.UNK()); n > 0 {
 			fmt.Fprintf(stderr, "warning: the %s has %d token(s) unknown to the model\n", what, n)
 		}
-		return ids, nil
+		return append([]autoreg.Token{v.BOS()}, ids...), nil
 	}
 	if negPrompt != nil {
 		if cfg.CFGNegativePrompt, err = encode("cfg-negative-prompt", "negative prompt", *negPrompt); err != nil {
@@ -190,4 +190,15 @@ func runSample(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		json.NewEncoder(stderr).Encode(map[string]any{"tokens": generated, "seconds": el, "tokens_per_sec": float64(generated) / el})
 	}
 	return nil
+}
+
+// countToken counts the occurrences of x in ids.
+func countToken(ids []autoreg.Token, x autoreg.Token) int {
+	n := 0
+	for _, id := range ids {
+		if id == x {
+			n++
+		}
+	}
+	return n
 }
