@@ -20,9 +20,9 @@ import (
 func init() {
 	register(&command{
 		name: "compress",
-		summary: "Compress a file losslessly with a model driving an arithmetic coder. --model uses a trained model (decompressing needs the same file); " +
-			"--adaptive needs none: the model starts empty and learns as it codes.",
-		usage: "(--model FILE | --adaptive [--adaptive-arch ngram|mix|lstm|gpt]) [--out OUT] IN",
+		summary: "Compress a file losslessly with a model driving an arithmetic coder. By default the model is adaptive: it starts empty and learns as it codes, " +
+			"so decompressing needs nothing else (--adaptive-arch picks a stronger one). --model uses a trained model instead (decompressing needs the same file).",
+		usage: "[--model FILE | --adaptive-arch ngram|mix|lstm|gpt] [--out OUT] IN",
 		run:   runCompress,
 	})
 	register(&command{
@@ -37,8 +37,8 @@ func init() {
 func runCompress(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("compress")
 	model := fs.String("model", "", "compress with this trained model `FILE` (autoreg model or ARPA)")
-	adaptive := fs.Bool("adaptive", false, "no model file: learn from the data as it is coded")
-	arch := fs.String("adaptive-arch", "", "adaptive model: ngram (fast), mix (context mixing, stronger), lstm (mix with an online LSTM, strongest), gpt (mix with an online transformer) or a configuration string (implies --adaptive)")
+	adaptive := fs.Bool("adaptive", false, "no model file: learn from the data as it is coded (the default without --model)")
+	arch := fs.String("adaptive-arch", "", "adaptive model: ngram (fast; the default), mix (context mixing, stronger), lstm (mix with an online LSTM, strongest), gpt (mix with an online transformer) or a configuration string (implies --adaptive)")
 	out := fs.String("out", "", "write to `OUT` (default IN.arz; standard output when IN is -; - for standard output)")
 	block := fs.Int("block-size", 0, "input bytes per block, a power of two from 4096 to 64 MiB (default 1 MiB)")
 	force := fs.Bool("force", false, "overwrite an existing output file")
@@ -53,7 +53,7 @@ func runCompress(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	switch {
 	case *adaptive && *model != "":
 		return usagef("--model and --adaptive exclude each other")
-	case *adaptive:
+	case *model == "":
 		opts.Adaptive = *arch
 		if opts.Adaptive == "" {
 			opts.Adaptive = "ngram"
@@ -61,14 +61,12 @@ func runCompress(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		if _, err := lmzip.ParseAdaptiveConfig(opts.Adaptive); err != nil && !slices.Contains(lmzip.AdaptiveArchs(), opts.Adaptive) {
 			return usagef("--adaptive-arch %q: want one of %s, or a configuration string (%v)", opts.Adaptive, strings.Join(lmzip.AdaptiveArchs(), ", "), err)
 		}
-	case *model != "":
+	default:
 		f, err := modelfile.Read(*model)
 		if err != nil {
 			return err
 		}
 		opts.Static = lmzip.StaticFromFile(f)
-	default:
-		return usagef("give --model FILE or --adaptive")
 	}
 	dst := *out
 	if dst == "" {
