@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	textcorpus "github.com/autoreg/autoreg/corpus" // corpus is this package's test helper
+	"github.com/autoreg/autoreg/corpus"
 	"github.com/autoreg/autoreg/gpt"
 	"github.com/autoreg/autoreg/rnn"
 	"github.com/autoreg/autoreg/train"
@@ -16,9 +16,9 @@ import (
 // NewModel builds each family from the shared settings, and Meta records
 // the family's own configuration.
 func TestNewModelAndMeta(t *testing.T) {
-	_, tok := corpus(100, 1)
+	_, tok := tinyCorpus(100, 1)
 	v := tok.Vocab()
-	ctl, _ := textcorpus.ParseControl("glob:*_test.go=test")
+	ctl, _ := corpus.ParseControl("glob:*_test.go=test")
 	for _, tc := range []struct {
 		arch train.Arch
 		cfg  any
@@ -37,7 +37,7 @@ func TestNewModelAndMeta(t *testing.T) {
 		if m.Vocab().Size() != v.Size() {
 			t.Errorf("%s: vocabulary %d, want %d", tc.arch.Family, m.Vocab().Size(), v.Size())
 		}
-		meta, err := train.Meta(m, textcorpus.Lines, ctl)
+		meta, err := train.Meta(m, corpus.Lines, ctl)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -69,15 +69,15 @@ func TestNewModelAndMeta(t *testing.T) {
 // ReadCheckpoint gives back the trainer, the tokenizer and how the text
 // was read.
 func TestReadCheckpoint(t *testing.T) {
-	toks, tok := corpus(2000, 1)
+	toks, tok := tinyCorpus(2000, 1)
 	dir := t.TempDir()
 	path := filepath.Join(dir, "ck.arm")
 	m, err := train.NewModel(train.Arch{Family: "gpt", Layers: 1, Dim: 16, Heads: 2, Context: 8}, tok.Vocab(), 1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctl, _ := textcorpus.ParseControl("parent-dir")
-	meta, _ := train.Meta(m, textcorpus.Lines, ctl)
+	ctl, _ := corpus.ParseControl("parent-dir")
+	meta, _ := train.Meta(m, corpus.Lines, ctl)
 	tr, err := train.New(m, train.Options{Batch: 2, Context: 8, Steps: 6, LR: 1e-3, SaveEvery: 3, Seed: 1})
 	if err != nil {
 		t.Fatal(err)
@@ -95,7 +95,7 @@ func TestReadCheckpoint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ck.Trainer.Step != 3 || ck.Mode != textcorpus.Lines || ck.Control.String() != "parent-dir" ||
+	if ck.Trainer.Step != 3 || ck.Mode != corpus.Lines || ck.Control.String() != "parent-dir" ||
 		ck.Tokenizer.Vocab().Size() != tok.Vocab().Size() || ck.Meta.Family != "gpt" {
 		t.Fatalf("checkpoint: step %d, mode %v, control %q, meta %+v", ck.Trainer.Step, ck.Mode, ck.Control, ck.Meta)
 	}
