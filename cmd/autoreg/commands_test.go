@@ -5,11 +5,16 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/autoreg/autoreg/corpus"
+	"github.com/autoreg/autoreg/tokenize"
 )
 
 // Every command is a plain function: --help prints its usage and returns
@@ -97,4 +102,37 @@ func TestSamplePromptEncoding(t *testing.T) {
 	if err == nil || !strings.HasPrefix(err.Error(), "--prompt: byte 2: invalid UTF-8") {
 		t.Errorf("invalid UTF-8: %v", err)
 	}
+}
+
+// The demo reads its corpus several times: standard input among the
+// user's files is spooled, and split as its name "-" hashes.
+func TestDemoUserCorpusStdin(t *testing.T) {
+	dir := t.TempDir()
+	for i := range 30 {
+		writeFile(t, dir, fmt.Sprintf("f%02d.txt", i), []byte(tinyText))
+	}
+	in, err := os.Open(writeFile(t, t.TempDir(), "stdin.txt", []byte("from standard input\n")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	saved := os.Stdin
+	os.Stdin = in
+	defer func() { os.Stdin = saved }()
+	dc, cleanup, err := userCorpus(&corpusFlags{data: stringList{"-", dir}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs := slices.Concat(dc.train, dc.held["your text"])
+	if len(docs) != 31 {
+		t.Fatalf("%d documents, want 31", len(docs))
+	}
+	tok := tokenize.NewByte()
+	for range 2 {
+		_, st, err := corpus.Load(context.Background(), docs, tok, corpus.TokenOptions{})
+		if err != nil || st.Bytes != int64(30*len(tinyText)+len("from standard input\n")) {
+			t.Fatalf("read %d bytes: %v", st.Bytes, err)
+		}
+	}
+	cleanup()
 }

@@ -95,7 +95,10 @@ func demo(ctx context.Context, stdout, stderr io.Writer, cf *corpusFlags, out st
 	var dc *demoCorpus
 	var err error
 	if len(cf.data) > 0 {
-		dc, err = userCorpus(cf)
+		var cleanup func()
+		if dc, cleanup, err = userCorpus(cf); err == nil {
+			defer cleanup()
+		}
 	} else {
 		dc, err = goCorpus(ctx, stdout, dir)
 	}
@@ -338,13 +341,16 @@ func listDemoFiles(ctx context.Context, stdout io.Writer) error {
 	return w.Flush()
 }
 
-// userCorpus splits the user's files the same way: one in demoHeldEvery held out.
-func userCorpus(cf *corpusFlags) (*demoCorpus, error) {
+// userCorpus splits the user's files the same way: one in demoHeldEvery
+// held out. Standard input, which the demo reads several times (vocabulary,
+// counts, the GPT's tokens; one evaluation per model), is spooled to a
+// temporary file that cleanup removes.
+func userCorpus(cf *corpusFlags) (dc *demoCorpus, cleanup func(), err error) {
 	files, err := corpus.Files(cf.data, corpus.Options{Include: cf.include, Exclude: cf.exclude})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	dc := &demoCorpus{held: map[string][]corpus.Doc{}, names: []string{"your text"}}
+	dc = &demoCorpus{held: map[string][]corpus.Doc{}, names: []string{"your text"}}
 	for _, d := range files {
 		if pathHash(d.Path)%demoHeldEvery == 0 {
 			dc.held["your text"] = append(dc.held["your text"], d)
@@ -354,9 +360,15 @@ func userCorpus(cf *corpusFlags) (*demoCorpus, error) {
 	}
 	if len(dc.train) == 0 || len(dc.held["your text"]) == 0 {
 		if len(files) < 2 {
-			return nil, errors.New("the demo needs at least two files (one is held out for evaluation)")
+			return nil, nil, errors.New("the demo needs at least two files (one is held out for evaluation)")
 		}
 		dc.train, dc.held["your text"] = files[1:], files[:1]
 	}
-	return dc, nil
+	n := len(dc.train)
+	all, cleanup, err := corpus.Spool(slices.Concat(dc.train, dc.held["your text"]), "")
+	if err != nil {
+		return nil, nil, err
+	}
+	dc.train, dc.held["your text"] = all[:n], all[n:]
+	return dc, cleanup, nil
 }
