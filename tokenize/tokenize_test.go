@@ -367,3 +367,40 @@ func FuzzWordSplit(f *testing.F) {
 		}
 	})
 }
+
+// Encode and Decode are the streaming encoder and AppendText in one call.
+func TestEncodeDecode(t *testing.T) {
+	ch, _ := NewChar([]rune("abc é"))
+	wd, _ := NewWord([]string{"the", "cat"})
+	for _, tc := range []struct {
+		tok        Tokenizer
+		text, back string
+		unknown    int
+	}{
+		{NewByte(), "a\xffb\n", "a\xffb\n", 0},
+		{ch, "abé d", "abé ", 1},
+		{wd, "the  dog\ncat", " the cat", 1},
+	} {
+		ids, err := Encode(tc.tok, tc.text)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.tok.Kind(), err)
+		}
+		enc := tc.tok.NewEncoder()
+		want, _ := enc.Encode(nil, []byte(tc.text))
+		want, _ = enc.Flush(want)
+		if !slices.Equal(ids, want) || enc.Unknown() != int64(tc.unknown) {
+			t.Errorf("%s: Encode %v, streaming %v (%d unknown)", tc.tok.Kind(), ids, want, enc.Unknown())
+		}
+		if got := Decode(tc.tok, ids); got != tc.back {
+			t.Errorf("%s: Decode %q, want %q", tc.tok.Kind(), got, tc.back)
+		}
+		if got := Decode(tc.tok, ids[:1]) + Decode(tc.tok, ids[1:]); got != tc.back {
+			t.Errorf("%s: Decode does not concatenate: %q", tc.tok.Kind(), got)
+		}
+	}
+	_, err := Encode(ch, "ab\xff")
+	var ie *InputError
+	if !errors.As(err, &ie) || ie.Offset != 2 || !errors.Is(err, ErrInvalidUTF8) || !strings.HasPrefix(err.Error(), "tokenize: byte 2: invalid UTF-8") {
+		t.Errorf("invalid UTF-8: %v", err)
+	}
+}
