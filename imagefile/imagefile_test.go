@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -258,21 +259,9 @@ func TestPNMRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []uint16{0, 1, 2, 16, 15, 14}; p.Width != 3 || p.Height != 2 || p.MaxVal != 16 || !equal16(p.Pix, want) {
+	if want := []uint16{0, 1, 2, 16, 15, 14}; p.Width != 3 || p.Height != 2 || p.MaxVal != 16 || !slices.Equal(p.Pix, want) {
 		t.Fatalf("got %+v", p.Image)
 	}
-}
-
-func equal16(a, b []uint16) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func TestPNMErrors(t *testing.T) {

@@ -241,7 +241,7 @@ func (p *PNG) rawSize() int64 { return int64(p.Height) * (1 + p.rowBytes()) }
 // fromGo copies the samples out of the image image/png decoded; which Go
 // type it chose depends on the colour type, the depth and a tRNS chunk.
 func (p *PNG) fromGo(img image.Image) error {
-	W, H, C := p.Width, p.Height, p.Channels
+	W, H := p.Width, p.Height
 	// Go scales gray samples of depth below 8 to 8 bits.
 	scale := uint16(1)
 	if p.ColorType == ColorGray && p.BitDepth < 8 {
@@ -277,48 +277,14 @@ func (p *PNG) fromGo(img image.Image) error {
 				p.Pix[y*W+x] = uint16(row[2*x])<<8 | uint16(row[2*x+1])
 			}
 		}
-	case *image.RGBA, *image.NRGBA:
-		var pix []byte
-		var stride int
-		if r, ok := g.(*image.RGBA); ok {
-			pix, stride = r.Pix, r.Stride
-		} else {
-			n := g.(*image.NRGBA)
-			pix, stride = n.Pix, n.Stride
-		}
-		src := channelPicks(p.ColorType)
-		if src == nil || p.BitDepth > 8 {
-			return bad()
-		}
-		for y := range H {
-			row := pix[y*stride:]
-			for x := range W {
-				for c, k := range src {
-					p.Pix[(y*W+x)*C+c] = uint16(row[4*x+k]) / scale
-				}
-			}
-		}
-	case *image.RGBA64, *image.NRGBA64:
-		var pix []byte
-		var stride int
-		if r, ok := g.(*image.RGBA64); ok {
-			pix, stride = r.Pix, r.Stride
-		} else {
-			n := g.(*image.NRGBA64)
-			pix, stride = n.Pix, n.Stride
-		}
-		src := channelPicks(p.ColorType)
-		if src == nil || p.BitDepth != 16 {
-			return bad()
-		}
-		for y := range H {
-			row := pix[y*stride:]
-			for x := range W {
-				for c, k := range src {
-					p.Pix[(y*W+x)*C+c] = uint16(row[8*x+2*k])<<8 | uint16(row[8*x+2*k+1])
-				}
-			}
-		}
+	case *image.RGBA:
+		return p.fromRGBA(g.Pix, g.Stride, 1, scale, bad)
+	case *image.NRGBA:
+		return p.fromRGBA(g.Pix, g.Stride, 1, scale, bad)
+	case *image.RGBA64:
+		return p.fromRGBA(g.Pix, g.Stride, 2, 1, bad)
+	case *image.NRGBA64:
+		return p.fromRGBA(g.Pix, g.Stride, 2, 1, bad)
 	default:
 		return bad()
 	}
@@ -357,6 +323,29 @@ func (p *PNG) Colors() *Image {
 		}
 	}
 	return out
+}
+
+// fromRGBA copies the samples out of the pixels of an (N)RGBA image with
+// size bytes (1 or 2, big-endian) per component.
+func (p *PNG) fromRGBA(pix []byte, stride, size int, scale uint16, bad func() error) error {
+	src := channelPicks(p.ColorType)
+	if src == nil || (size == 2) != (p.BitDepth == 16) {
+		return bad()
+	}
+	W, C := p.Width, p.Channels
+	for y := range p.Height {
+		row := pix[y*stride:]
+		for x := range W {
+			for c, k := range src {
+				v := uint16(row[4*size*x+size*k])
+				if size == 2 {
+					v = v<<8 | uint16(row[8*x+2*k+1])
+				}
+				p.Pix[(y*W+x)*C+c] = v / scale
+			}
+		}
+	}
+	return nil
 }
 
 // channelPicks maps the samples of a colour type to the components of an

@@ -120,7 +120,9 @@ type pnmReader struct {
 	off int
 }
 
-func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f' }
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'
+}
 
 // header reads one header number, skipping white space and comments
 // (from '#' to the end of the line), and leaves off at the byte after it.
