@@ -10,23 +10,32 @@ import (
 // little-endian):
 //
 //	magic    4 bytes  "ARTK"
-//	version  u16      1
-//	kind     u8 length, then the kind name ("byte", "char", "word")
+//	version  u16      1, or 2 for the pixels kind
+//	kind     u8 length, then the kind name ("byte", "char", "word", "pixels")
 //	controls u32 count, then per control code: u16 length, UTF-8 bytes
 //	payload  byte: nothing
 //	         char: u32 count, then count × u32 code points (ascending)
 //	         word: u32 count, then per word: u32 length, bytes (id order)
+//	         pixels: u32 levels, u32 height, u32 width, u32 channels
 //
-// Readers check every count against the bytes that remain before allocating.
+// Version 2 added the pixels kind; the other kinds are still written as
+// version 1 (their bytes, and so the identities of their model files, are
+// unchanged), and a reader of version 1 refuses a pixels tokenizer with
+// a message to upgrade. Readers check every count against the bytes that
+// remain before allocating.
 const (
 	marshalMagic   = "ARTK"
-	marshalVersion = 1
+	marshalVersion = 2
 )
 
 // Marshal serializes t.
 func Marshal(t Tokenizer) ([]byte, error) {
 	b := []byte(marshalMagic)
-	b = binary.LittleEndian.AppendUint16(b, marshalVersion)
+	version := uint16(1)
+	if _, ok := t.(*Pixels); ok {
+		version = 2
+	}
+	b = binary.LittleEndian.AppendUint16(b, version)
 	b = append(b, byte(len(t.Kind())))
 	b = append(b, t.Kind()...)
 	ctl := t.Vocab().Controls
@@ -44,6 +53,10 @@ func Marshal(t Tokenizer) ([]byte, error) {
 		b = binary.LittleEndian.AppendUint32(b, uint32(len(t.runes)))
 		for _, r := range t.runes {
 			b = binary.LittleEndian.AppendUint32(b, uint32(r))
+		}
+	case *Pixels:
+		for _, v := range []int{t.levels, t.shape.Height, t.shape.Width, t.shape.Channels} {
+			b = binary.LittleEndian.AppendUint32(b, uint32(v))
 		}
 	case *Word:
 		b = binary.LittleEndian.AppendUint32(b, uint32(len(t.words)))
@@ -127,10 +140,14 @@ func unmarshal(data []byte) (Tokenizer, error) {
 	if string(r.take(4)) != marshalMagic {
 		return nil, errors.New("bad magic")
 	}
-	if v := r.u16(); r.err == nil && v != marshalVersion {
-		return nil, fmt.Errorf("unsupported version %d (this build reads %d)", v, marshalVersion)
+	version := r.u16()
+	if r.err == nil && (version < 1 || version > marshalVersion) {
+		return nil, fmt.Errorf("unsupported version %d (this build reads 1 to %d; upgrade autoreg)", version, marshalVersion)
 	}
 	kind := string(r.take(r.u8()))
+	if r.err == nil && (kind == KindPixels) != (version == 2) {
+		return nil, fmt.Errorf("a %s tokenizer in version %d", kind, version)
+	}
 	nctl := r.count(2)
 	var controls []string
 	for i := 0; i < nctl && r.err == nil; i++ {
@@ -180,6 +197,19 @@ func unmarshal(data []byte) (Tokenizer, error) {
 			return nil, err
 		}
 		t = w
+	case KindPixels:
+		var f [4]int
+		for i := range f {
+			f[i] = int(min(r.u32(), 1<<30))
+		}
+		if r.err != nil {
+			return nil, r.err
+		}
+		p, err := NewPixels(f[0], Shape{Height: f[1], Width: f[2], Channels: f[3]})
+		if err != nil {
+			return nil, err
+		}
+		t = p
 	default:
 		return nil, fmt.Errorf("unknown tokenizer kind %q", kind)
 	}

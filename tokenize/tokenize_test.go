@@ -230,7 +230,15 @@ func tokenizers(t *testing.T) []Tokenizer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return []Tokenizer{NewByte(), c, w, wc}
+	px, err := NewPixels(17, Shape{Height: 8, Width: 8, Channels: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pc, err := WithControls(px, []string{"0", "1", "9"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return []Tokenizer{NewByte(), c, w, wc, px, pc}
 }
 
 // TestConformance checks what every tokenizer promises: names round-trip
