@@ -12,9 +12,10 @@
 //	zero padding to a multiple of 64 bytes from the payload start
 //	weights   f32 × arena length: the flat parameter arena in the family's layout
 //
-// All integers are little-endian. A reader accepts exactly its version; a
-// change to the header or the weight layout bumps it. Readers check every
-// length against the payload size before allocating.
+// All integers are little-endian. A change to the header or the weight
+// layout bumps the version; a reader accepts its version and the older ones
+// its Format lists. Readers check every length against the payload size
+// before allocating.
 package payload
 
 import (
@@ -38,13 +39,29 @@ type Format struct {
 	Version uint32
 	Ints    int
 	Prefix  string
+	// Older maps earlier versions this build still reads and writes to
+	// their number of configuration integers.
+	Older map[uint32]int
 }
 
 // Header is what a payload stores before the weights.
 type Header struct {
-	Ints     []uint32 // Format.Ints configuration integers
+	// Version is the payload's version: 0 means Format.Version; an older
+	// one must be in Format.Older.
+	Version  uint32
+	Ints     []uint32 // the version's configuration integers
 	Dropout  float32
 	Controls []string
+}
+
+// ints returns the number of configuration integers of version v, and
+// whether this build knows v.
+func (f Format) ints(v uint32) (int, bool) {
+	if v == f.Version {
+		return f.Ints, true
+	}
+	n, ok := f.Older[v]
+	return n, ok
 }
 
 // Frame is a header read by ReadHeader and where the weights start.
@@ -61,8 +78,12 @@ func (f Format) errorf(format string, args ...any) error {
 // Write writes a payload: the framing, h and weights. It returns the bytes
 // written.
 func (f Format) Write(w io.Writer, h Header, weights []float32) (int64, error) {
-	if len(f.Magic) != 8 || len(h.Ints) != f.Ints {
-		panic("payload: Write: bad magic or header")
+	version := h.Version
+	if version == 0 {
+		version = f.Version
+	}
+	if n, ok := f.ints(version); len(f.Magic) != 8 || !ok || len(h.Ints) != n {
+		panic("payload: Write: bad magic, version or header")
 	}
 	le := binary.LittleEndian
 	var hdr []byte
@@ -76,7 +97,7 @@ func (f Format) Write(w io.Writer, h Header, weights []float32) (int64, error) {
 		hdr = append(hdr, c...)
 	}
 	head := append([]byte(f.Magic), make([]byte, 8)...)
-	le.PutUint32(head[8:], f.Version)
+	le.PutUint32(head[8:], version)
 	le.PutUint32(head[12:], uint32(len(hdr)))
 	head = append(head, hdr...)
 	for len(head)%64 != 0 {
@@ -115,11 +136,13 @@ func (f Format) ReadHeader(r io.Reader, size int64) (*Frame, error) {
 	if string(head[:8]) != f.Magic {
 		return nil, f.errorf("bad payload magic")
 	}
-	if v := le.Uint32(head[8:]); v != f.Version {
-		return nil, f.errorf("payload version %d, this build reads %d", v, f.Version)
+	version := le.Uint32(head[8:])
+	nInts, ok := f.ints(version)
+	if !ok {
+		return nil, f.errorf("payload version %d, this build reads up to %d (upgrade autoreg)", version, f.Version)
 	}
 	h := int64(le.Uint32(head[12:]))
-	fixed := int64(4*f.Ints + 8)
+	fixed := int64(4*nInts + 8)
 	if h < fixed || h > maxHeader || 16+h > size {
 		return nil, f.errorf("header of %d bytes in a payload of %d", h, size)
 	}
@@ -128,11 +151,12 @@ func (f Format) ReadHeader(r io.Reader, size int64) (*Frame, error) {
 		return nil, f.errorf("truncated header")
 	}
 	fr := &Frame{read: 16 + h, start: (16 + h + 63) &^ 63}
-	for i := range f.Ints {
+	fr.Version = version
+	for i := range nInts {
 		fr.Ints = append(fr.Ints, le.Uint32(hdr[4*i:]))
 	}
-	fr.Dropout = math.Float32frombits(le.Uint32(hdr[4*f.Ints:]))
-	nc := int(le.Uint32(hdr[4*f.Ints+4:]))
+	fr.Dropout = math.Float32frombits(le.Uint32(hdr[4*nInts:]))
+	nc := int(le.Uint32(hdr[4*nInts+4:]))
 	if nc > autoreg.MaxControls {
 		return nil, f.errorf("%d control codes", nc)
 	}
