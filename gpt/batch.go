@@ -132,6 +132,7 @@ func (m *Model) Forward(x, y []int32, B, T int, rng *rand.Rand) (sum float64, n 
 	s.dropout = rng != nil && p > 0
 
 	nn.EncoderForward(s.encoded, s.ids, m.wte.Data(a), m.wpe.Data(a), B, T, C)
+	m.addImage(s.encoded, s.ids, B, T)
 	if s.dropout {
 		nn.DropoutForward(s.encoded, s.drop0, s.encoded, p, rng)
 	}
@@ -249,5 +250,6 @@ func (m *Model) Backward(scale float32) {
 		nn.DropoutBackwardSet(s.dB, s.dres, s.drop0)
 		demb = s.dB
 	}
+	m.addImageGrad(demb, s.ids, B, T)
 	nn.EncoderBackward(m.wte.Grad(a), m.wpe.Grad(a), demb, s.ids, B, T, C)
 }

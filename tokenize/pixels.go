@@ -18,7 +18,9 @@ const MaxLevels = 256
 // Shape is the size of the images a pixel tokenizer reads: Height rows of
 // Width pixels of Channels samples (1 gray, 2 gray+alpha, 3 RGB, 4 RGBA).
 type Shape struct {
-	Height, Width, Channels int
+	Height   int `json:"height"`
+	Width    int `json:"width"`
+	Channels int `json:"channels"`
 }
 
 // Samples is Height·Width·Channels: the tokens of one image.
