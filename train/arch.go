@@ -9,6 +9,7 @@ import (
 	"github.com/autoreg/autoreg/gpt"
 	"github.com/autoreg/autoreg/modelfile"
 	"github.com/autoreg/autoreg/rnn"
+	"github.com/autoreg/autoreg/tokenize"
 )
 
 // Arch describes a neural model in the terms its families share, so that a
@@ -34,6 +35,9 @@ type Arch struct {
 	Context int
 	// Dropout is the dropout probability in training, in [0, 1).
 	Dropout float64
+	// Image is the shape of the images of a pixel tokenizer (zero for
+	// text): a GPT adds row, column and channel embeddings.
+	Image tokenize.Shape
 }
 
 // Families lists the families NewModel builds.
@@ -49,7 +53,7 @@ func NewModel(a Arch, v autoreg.Vocab, seed uint64) (Model, error) {
 		if a.Embed != 0 && a.Embed != a.Dim {
 			return nil, fmt.Errorf("train: a GPT's embedding width is its width %d, not %d", a.Dim, a.Embed)
 		}
-		return gpt.New(gpt.Config{Layers: a.Layers, Dim: a.Dim, Heads: a.Heads, Context: a.Context, Dropout: a.Dropout}, v, seed)
+		return gpt.New(gpt.Config{Layers: a.Layers, Dim: a.Dim, Heads: a.Heads, Context: a.Context, Dropout: a.Dropout, Image: a.Image}, v, seed)
 	case rnn.LSTM, rnn.GRU:
 		return rnn.New(rnn.Config{Cell: a.Family, Layers: a.Layers, Hidden: a.Dim, Embed: a.Embed, Dropout: a.Dropout}, v, seed)
 	}

@@ -35,6 +35,7 @@ import (
 	"time"
 
 	"github.com/autoreg/autoreg"
+	"github.com/autoreg/autoreg/corpus"
 	"github.com/autoreg/autoreg/nn"
 	"github.com/autoreg/autoreg/optim"
 	"github.com/autoreg/autoreg/tensor"
@@ -148,11 +149,21 @@ type Progress struct {
 	Saved        string        // path of a checkpoint written at this step, if any
 }
 
-// Data is the token streams of a run.
+// Data is the token streams of a run, or its whole sequences (images; see
+// seqs.go): one or the other.
 type Data struct {
 	Train []autoreg.Token
 	Valid []autoreg.Token // may be empty
+	// TrainSeqs, if set, replaces Train: every batch row is one whole
+	// sequence, and Options.Context must be its length − 1.
+	TrainSeqs corpus.Sequences
+	// ValidSeqs are the validation sequences of a TrainSeqs run (may be
+	// nil).
+	ValidSeqs corpus.Sequences
 }
+
+// hasValid reports whether the run has validation data.
+func (d Data) hasValid() bool { return len(d.Valid) > 0 || d.ValidSeqs != nil }
 
 // Trainer runs and checkpoints one training run.
 type Trainer struct {
@@ -173,7 +184,8 @@ type Trainer struct {
 
 	dataSrc, dropSrc *rand.PCG
 	dataRng, dropRng *rand.Rand
-	pos              int64        // recurrent: micro-batches drawn in the current epoch
+	pos              int64        // recurrent: micro-batches drawn in the current epoch; whole sequences: sequences drawn
+	seq              seqRun       // whole-sequence data
 	ctl              controlIndex // ControlWindows: the training stream's sequences
 	sched            optim.Schedule
 	xb, yb           []int32
@@ -220,14 +232,19 @@ var ErrNonFinite = errors.New("train: loss is not finite")
 // an error wrapping ErrNonFinite that names the step.
 func (t *Trainer) Run(ctx context.Context, data Data) error {
 	o := t.Opts
+	seqs := data.TrainSeqs != nil
 	need := o.Context + 1
 	if _, rec := t.Model.(Recurrent); rec {
 		need = o.Batch * (o.Context + 1)
 	}
-	if len(data.Train) < need {
+	switch {
+	case seqs:
+		if err := t.checkSeqs(data); err != nil {
+			return err
+		}
+	case len(data.Train) < need:
 		return fmt.Errorf("train: %d training tokens, need at least %d for batch %d × context %d", len(data.Train), need, o.Batch, o.Context)
-	}
-	if len(data.Valid) > 0 && len(data.Valid) < 2 {
+	case len(data.Valid) > 0 && len(data.Valid) < 2:
 		return errors.New("train: validation text too short")
 	}
 	t.ctl = controlIndex{}
@@ -248,11 +265,19 @@ func (t *Trainer) Run(ctx context.Context, data Data) error {
 		stepStart := time.Now()
 		lr := t.sched.LR(t.Step)
 		nn.Zero(a.Grads) // parallel; the same zeros as a.ZeroGrad
-		n := t.fillBatch(data.Train)
+		var n int
+		if seqs {
+			n = t.fillSeqBatch(data.TrainSeqs)
+		} else {
+			n = t.fillBatch(data.Train)
+		}
 		var sum float64
 		B, T := o.Batch, o.Context
 		for k := range o.Accum {
 			x, y := t.xb[k*B*T:(k+1)*B*T], t.yb[k*B*T:(k+1)*B*T]
+			if r, rec := t.Model.(Recurrent); rec && seqs {
+				clear(r.Carry(B)) // every row is a new sequence
+			}
 			s, _ := t.Model.Forward(x, y, B, T, t.dropRng)
 			sum += s
 			t.Model.Backward(float32(1 / float64(n)))
@@ -269,8 +294,13 @@ func (t *Trainer) Run(ctx context.Context, data Data) error {
 		var saved string
 		final := t.Step == o.Steps || (o.MaxTime > 0 && time.Since(start) >= o.MaxTime)
 		best := false
-		if len(data.Valid) > 0 && (t.Step%o.EvalEvery == 0 || final) {
-			p.ValLoss, p.HasVal = t.Validate(data.Valid), true
+		if data.hasValid() && (t.Step%o.EvalEvery == 0 || final) {
+			if seqs {
+				p.ValLoss = t.validateSeqs(data.ValidSeqs)
+			} else {
+				p.ValLoss = t.Validate(data.Valid)
+			}
+			p.HasVal = true
 			if math.IsNaN(t.BestVal) || p.ValLoss < t.BestVal {
 				t.BestVal, best = p.ValLoss, true
 			}

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/autoreg/autoreg"
+	"github.com/autoreg/autoreg/corpus"
 	"github.com/autoreg/autoreg/gpt"
 	"github.com/autoreg/autoreg/modelfile"
 	"github.com/autoreg/autoreg/rnn"
@@ -72,13 +73,33 @@ func TestResumeExact(t *testing.T) {
 	toks, tok := tinyCorpus(4000, 1)
 	valid, _ := tinyCorpus(600, 2)
 	data := train.Data{Train: toks, Valid: valid}
-	dir := t.TempDir()
-	meta := modelfile.Meta{Family: "gpt", Mode: "stream"}
-	snap := filepath.Join(dir, "snap.arm")
+	prev := runtime.GOMAXPROCS(0)
+	full, res := resumeAt(t, func() *train.Trainer { return newRun(t, tok, opts) }, data, tok, 15, func() { runtime.GOMAXPROCS(1) })
+	runtime.GOMAXPROCS(prev)
+	if res.Step != len(full.History) {
+		t.Fatalf("resumed run ended at step %d, uninterrupted at %d", res.Step, len(full.History))
+	}
+	for i, v := range full.Model.Arena().Params {
+		if res.Model.Arena().Params[i] != v {
+			t.Fatalf("parameter %d differs after resume", i)
+		}
+	}
+}
 
-	full := newRun(t, tok, opts)
+// resumeAt runs newRun to its end, saving a resumable checkpoint at step
+// at; then, after before (if not nil), resumes a run from that checkpoint
+// and runs it to its end. Every step of the history must match, bit for
+// bit. It returns both trainers.
+func resumeAt(t *testing.T, newRun func() *train.Trainer, data train.Data, tok tokenize.Tokenizer, at int, before func()) (full, res *train.Trainer) {
+	t.Helper()
+	snap := filepath.Join(t.TempDir(), "snap.arm")
+	full = newRun()
+	meta, err := train.Meta(full.Model, corpus.Stream, corpus.Control{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	full.Checkpoint = func(tr *train.Trainer, r train.SaveReason) (string, error) {
-		if r == train.SaveBest || tr.Step != 15 {
+		if r == train.SaveBest || tr.Step != at {
 			return "", nil
 		}
 		return snap, tr.Save(snap, meta, tok, true)
@@ -86,19 +107,18 @@ func TestResumeExact(t *testing.T) {
 	if err := full.Run(context.Background(), data); err != nil {
 		t.Fatal(err)
 	}
-
 	f, err := modelfile.Read(snap)
 	if err != nil {
 		t.Fatal(err)
 	}
-	prev := runtime.GOMAXPROCS(1)
-	defer runtime.GOMAXPROCS(prev)
-	res, err := train.Resume(f)
-	if err != nil {
+	if before != nil {
+		before()
+	}
+	if res, err = train.Resume(f); err != nil {
 		t.Fatal(err)
 	}
-	if res.Step != 15 || len(res.History) != 15 {
-		t.Fatalf("resumed at step %d with %d points", res.Step, len(res.History))
+	if res.Step != at || len(res.History) != at {
+		t.Fatalf("resumed at step %d with %d points, want %d", res.Step, len(res.History), at)
 	}
 	if err := res.Run(context.Background(), data); err != nil {
 		t.Fatal(err)
@@ -107,16 +127,11 @@ func TestResumeExact(t *testing.T) {
 		t.Fatalf("%d points after resume, %d uninterrupted", len(res.History), len(full.History))
 	}
 	for i, p := range full.History {
-		q := res.History[i]
-		if p.Loss != q.Loss || p.ValLoss != q.ValLoss || p.LR != q.LR || p.Tokens != q.Tokens {
+		if q := res.History[i]; p != q {
 			t.Fatalf("step %d: resumed %+v, uninterrupted %+v", p.Step, q, p)
 		}
 	}
-	for i, v := range full.Model.Arena().Params {
-		if res.Model.Arena().Params[i] != v {
-			t.Fatalf("parameter %d differs after resume", i)
-		}
-	}
+	return full, res
 }
 
 func TestStopSavesCheckpoint(t *testing.T) {
@@ -186,37 +201,9 @@ func TestResumeExactRecurrent(t *testing.T) {
 		}
 		return tr
 	}
-	dir := t.TempDir()
-	snap := filepath.Join(dir, "snap.arm")
-	full := newRNN()
-	full.Checkpoint = func(tr *train.Trainer, r train.SaveReason) (string, error) {
-		if r == train.SaveBest || tr.Step != 49 {
-			return "", nil
-		}
-		return snap, tr.Save(snap, modelfile.Meta{Family: "lstm", Mode: "stream"}, tok, true)
-	}
-	if err := full.Run(context.Background(), data); err != nil {
-		t.Fatal(err)
-	}
 	// 3000 tokens in 4 streams of 750: 46 windows of 16 per epoch, so the
 	// run crosses an epoch boundary (state reset) before step 49.
-	f, err := modelfile.Read(snap)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := train.Resume(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := res.Run(context.Background(), data); err != nil {
-		t.Fatal(err)
-	}
-	for i, p := range full.History {
-		q := res.History[i]
-		if p.Loss != q.Loss || p.ValLoss != q.ValLoss {
-			t.Fatalf("step %d: resumed %+v, uninterrupted %+v", p.Step, q, p)
-		}
-	}
+	full, _ := resumeAt(t, newRNN, data, tok, 49, nil)
 	last := full.History[len(full.History)-1]
 	if !(last.ValLoss < full.History[9].ValLoss) {
 		t.Errorf("validation did not improve: %v then %v", full.History[9].ValLoss, last.ValLoss)
