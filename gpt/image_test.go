@@ -91,23 +91,15 @@ func TestImageIncremental(t *testing.T) {
 		if code {
 			start = 2
 		}
-		st.Append(toTokens(x[:start])...)
+		st.Append(neuraltest.Tokens(x[:start])...)
 		dst := make([]float64, T-start+1)
-		m.ScoreSequence(st, toTokens(y[start-1:]), dst)
+		m.ScoreSequence(st, neuraltest.Tokens(y[start-1:]), dst)
 		for i, lp := range dst {
 			if d := math.Abs(-lp - float64(losses[start-1+i])); d > 1e-4*max(1, -lp) {
 				t.Fatalf("ScoreSequence %d: %v, batched %v", i, -lp, losses[start-1+i])
 			}
 		}
 	}
-}
-
-func toTokens(x []int32) []autoreg.Token {
-	out := make([]autoreg.Token, len(x))
-	for i, v := range x {
-		out[i] = autoreg.Token(v)
-	}
-	return out
 }
 
 // TestImagePayload: an image model writes payload version 2 with its

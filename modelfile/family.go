@@ -14,12 +14,13 @@ import (
 	"github.com/autoreg/autoreg/corpus"
 	"github.com/autoreg/autoreg/gpt"
 	"github.com/autoreg/autoreg/ngram"
+	"github.com/autoreg/autoreg/pixelcnn"
 	"github.com/autoreg/autoreg/rnn"
 	"github.com/autoreg/autoreg/tokenize"
 )
 
 // Families lists the model families this build reads.
-var Families = []string{"ngram", "gpt", "lstm", "gru"}
+var Families = []string{"ngram", "gpt", "lstm", "gru", "pixelcnn"}
 
 // decodeModel reads a family's payload of n bytes. The switch is explicit:
 // adding a family means adding a case here and nowhere else.
@@ -29,6 +30,8 @@ func decodeModel(family string, r io.Reader, n int64) (autoreg.Model, error) {
 		return ngram.ReadModel(r, n)
 	case "gpt":
 		return gpt.Read(r, n)
+	case "pixelcnn":
+		return pixelcnn.Read(r, n)
 	case "lstm", "gru":
 		m, err := rnn.Read(r, n)
 		if err == nil && m.Config().Cell != family {

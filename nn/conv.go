@@ -73,20 +73,29 @@ func Im2Col(cols, inp []float32, taps []Tap, B, H, W, Cin int) {
 	forRows(B*H, W*KC, func(lo, hi int) {
 		for by := lo; by < hi; by++ {
 			b, y := by/H, by%H
-			for x := range W {
-				dst := cols[(by*W+x)*KC : (by*W+x+1)*KC]
-				for k, t := range taps {
-					d := dst[k*Cin : (k+1)*Cin]
-					yy, xx := y+t.DY, x+t.DX
-					if yy < 0 || yy >= H || xx < 0 || xx >= W {
-						clear(d)
-						continue
-					}
-					copy(d, inp[((b*H+yy)*W+xx)*Cin:][:Cin])
-				}
-			}
+			Im2ColPixels(cols[by*W*KC:(by+1)*W*KC], inp[b*H*W*Cin:(b+1)*H*W*Cin], taps, H, W, Cin, y*W, (y+1)*W)
 		}
 	})
+}
+
+// Im2ColPixels is Im2Col for the output pixels [p0, p1) of one image
+// (pixel p is row p/W, column p%W): cols (p1−p0, K·Cin). Incremental
+// inference computes a row or a pixel at a time with it.
+func Im2ColPixels(cols, inp []float32, taps []Tap, H, W, Cin, p0, p1 int) {
+	KC := len(taps) * Cin
+	for p := p0; p < p1; p++ {
+		y, x := p/W, p%W
+		dst := cols[(p-p0)*KC : (p-p0+1)*KC]
+		for k, t := range taps {
+			d := dst[k*Cin : (k+1)*Cin]
+			yy, xx := y+t.DY, x+t.DX
+			if yy < 0 || yy >= H || xx < 0 || xx >= W {
+				clear(d)
+				continue
+			}
+			copy(d, inp[(yy*W+xx)*Cin:][:Cin])
+		}
+	}
 }
 
 // Col2ImAdd is the adjoint of Im2Col: dinp[b,y,x,:] += Σ_k dcols[b, y−DY_k,

@@ -10,15 +10,21 @@ import "github.com/autoreg/autoreg/internal/kernels"
 //	act (N,2C)  receives [tanh(a) | σ(b)] for GatedBackward
 //	inp (N,2C)
 func GatedForward(out, act, inp []float32, N, C int) {
-	forRows(N, 2*C, func(lo, hi int) {
-		for r := lo; r < hi; r++ {
-			a := act[r*2*C : (r+1)*2*C]
-			x := inp[r*2*C : (r+1)*2*C]
-			kernels.Tanh(a[:C], x[:C])
-			kernels.Sigmoid(a[C:], x[C:])
-			kernels.Mul(out[r*C:(r+1)*C], a[:C], a[C:])
-		}
-	})
+	if N*2*C <= elemGrain { // one goroutine, and no closure to allocate
+		gatedRows(out, act, inp, C, 0, N)
+		return
+	}
+	forRows(N, 2*C, func(lo, hi int) { gatedRows(out, act, inp, C, lo, hi) })
+}
+
+func gatedRows(out, act, inp []float32, C, lo, hi int) {
+	for r := lo; r < hi; r++ {
+		a := act[r*2*C : (r+1)*2*C]
+		x := inp[r*2*C : (r+1)*2*C]
+		kernels.Tanh(a[:C], x[:C])
+		kernels.Sigmoid(a[C:], x[C:])
+		kernels.Mul(out[r*C:(r+1)*C], a[:C], a[C:])
+	}
 }
 
 // GatedBackward accumulates into dinp (N,2C) the gradient of GatedForward

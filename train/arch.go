@@ -8,6 +8,7 @@ import (
 	"github.com/autoreg/autoreg/corpus"
 	"github.com/autoreg/autoreg/gpt"
 	"github.com/autoreg/autoreg/modelfile"
+	"github.com/autoreg/autoreg/pixelcnn"
 	"github.com/autoreg/autoreg/rnn"
 	"github.com/autoreg/autoreg/tokenize"
 )
@@ -36,12 +37,16 @@ type Arch struct {
 	// Dropout is the dropout probability in training, in [0, 1).
 	Dropout float64
 	// Image is the shape of the images of a pixel tokenizer (zero for
-	// text): a GPT adds row, column and channel embeddings.
+	// text): a GPT adds row, column and channel embeddings; a PixelCNN
+	// needs it.
 	Image tokenize.Shape
+	// Kernel is a PixelCNN's kernel size after the first layer (0 means
+	// 3; the first layer's is 7, as in van den Oord et al. 2016).
+	Kernel int
 }
 
 // Families lists the families NewModel builds.
-var Families = []string{"lstm", "gru", "gpt"}
+var Families = []string{"lstm", "gru", "gpt", "pixelcnn"}
 
 // NewModel returns a freshly initialized model of the architecture over
 // vocabulary v, its weights drawn from seed. Adding a trainable family
@@ -56,8 +61,20 @@ func NewModel(a Arch, v autoreg.Vocab, seed uint64) (Model, error) {
 		return gpt.New(gpt.Config{Layers: a.Layers, Dim: a.Dim, Heads: a.Heads, Context: a.Context, Dropout: a.Dropout, Image: a.Image}, v, seed)
 	case rnn.LSTM, rnn.GRU:
 		return rnn.New(rnn.Config{Cell: a.Family, Layers: a.Layers, Hidden: a.Dim, Embed: a.Embed, Dropout: a.Dropout}, v, seed)
+	case "pixelcnn":
+		if a.Image == (tokenize.Shape{}) {
+			return nil, fmt.Errorf("train: a PixelCNN models images: use the pixels tokenizer")
+		}
+		if a.Dropout != 0 {
+			return nil, fmt.Errorf("train: a PixelCNN has no dropout")
+		}
+		k := a.Kernel
+		if k == 0 {
+			k = 3
+		}
+		return pixelcnn.New(pixelcnn.Config{Layers: a.Layers, Channels: a.Dim, Kernel: k, FirstKernel: 7, Hidden: a.Dim, Image: a.Image}, v, seed)
 	}
-	return nil, fmt.Errorf("train: unknown family %q (want lstm, gru or gpt)", a.Family)
+	return nil, fmt.Errorf("train: unknown family %q (want lstm, gru, gpt or pixelcnn)", a.Family)
 }
 
 // Meta returns the model-file header of a model of a family NewModel
@@ -72,6 +89,8 @@ func Meta(m Model, mode corpus.Mode, ctl corpus.Control) (modelfile.Meta, error)
 		meta.Family, cfg = "gpt", m.Config()
 	case *rnn.Model:
 		meta.Family, cfg = m.Config().Cell, m.Config()
+	case *pixelcnn.Model:
+		meta.Family, cfg = "pixelcnn", m.Config()
 	default:
 		return modelfile.Meta{}, fmt.Errorf("train: a %T has no model-file family", m)
 	}

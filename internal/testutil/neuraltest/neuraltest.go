@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/autoreg/autoreg"
 	"github.com/autoreg/autoreg/nn"
 	"github.com/autoreg/autoreg/optim"
 	"github.com/autoreg/autoreg/tensor"
@@ -23,6 +24,15 @@ func RandTokens(rng *rand.Rand, n, V int) []int32 {
 		x[i] = int32(rng.IntN(V))
 	}
 	return x
+}
+
+// Tokens converts a batch row of ids to tokens.
+func Tokens(x []int32) []autoreg.Token {
+	out := make([]autoreg.Token, len(x))
+	for i, v := range x {
+		out[i] = autoreg.Token(v)
+	}
+	return out
 }
 
 // CheckArenaGrads compares the gradients in a (computed by the caller for
