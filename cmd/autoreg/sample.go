@@ -17,8 +17,8 @@ import (
 func init() {
 	register(&command{
 		name:    "sample",
-		summary: "Generate text from a model, printed as it is produced: the full sampler family, beam search, reranking, stop strings, control codes, classifier-free guidance.",
-		usage:   "--model FILE [--prompt TEXT] [--max-tokens N] [--seed S] [--control TAG] [--cfg-scale G [--cfg-negative-control TAG] [--cfg-negative-prompt TEXT]] [sampler flags]",
+		summary: "Generate text from a model, printed as it is produced: the full sampler family, beam search, reranking, stop strings, control codes, classifier-free guidance. A model of images draws a PNG grid of images, or completes images from their top rows.",
+		usage:   "--model FILE [--prompt TEXT] [--max-tokens N] [--seed S] [--control TAG] [--cfg-scale G [--cfg-negative-control TAG] [--cfg-negative-prompt TEXT]] [sampler flags] | --model IMAGES.arm --out GRID.png [--count N] [--control TAG] [--prompt-image PATH --rows R]",
 		run:     runSample,
 	})
 }
@@ -74,6 +74,12 @@ func runSample(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		negPrompt = &s
 		return nil
 	})
+	var img imageFlags
+	fs.IntVar(&img.count, "count", 16, "images: how many to draw (per class for a class-conditional model without --control), or how many --prompt-image images to complete")
+	fs.StringVar(&img.out, "out", "", "images: write the grid to this PNG `FILE`")
+	fs.StringVar(&img.promptImage, "prompt-image", "", "images: complete the images of this `PATH` (an image file, an IDX file or a folder) from their top --rows rows, each beside its original")
+	fs.IntVar(&img.rows, "rows", 0, "images: the rows of each --prompt-image image given to the model")
+	fs.IntVar(&img.columns, "grid-columns", 0, "images: images per grid row (0: a square grid, a row per class, or an original and its completion)")
 	args, err := parseArgs(fs, args, stdout)
 	if err != nil {
 		return err
@@ -84,6 +90,9 @@ func runSample(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	f, err := loadModel(*model)
 	if err != nil {
 		return err
+	}
+	if pix, ok := f.Tokenizer.(*tokenize.Pixels); ok {
+		return sampleImages(ctx, stdout, stderr, f, pix, cfg, img)
 	}
 	tok := f.Tokenizer
 	if cfg.LogitBias, err = decode.ParseLogitBiases(biases, tok.Lookup); err != nil {

@@ -62,11 +62,16 @@ func trainNeural(ctx context.Context, stderr io.Writer, f *trainFlags, args []st
 	if f.validSplit > 0 && len(f.valid) > 0 {
 		return usagef("--valid-split and --valid exclude each other")
 	}
+	var ck *train.Checkpoint
 	if f.resume {
-		ck, err := train.ReadCheckpoint(f.out)
-		if err != nil {
+		if ck, err = train.ReadCheckpoint(f.out); err != nil {
 			return err
 		}
+	}
+	if ck != nil && ck.Tokenizer.Kind() == tokenize.KindPixels || ck == nil && f.tok == tokenize.KindPixels {
+		return trainImages(ctx, stderr, f, docs, ck)
+	}
+	if f.resume {
 		tr, tok, meta, mode, ctl = ck.Trainer, ck.Tokenizer, ck.Meta, ck.Mode, ck.Control
 		f.arch = meta.Family
 		tr.Opts.MaxTime = f.maxTime
@@ -122,14 +127,26 @@ func trainNeural(ctx context.Context, stderr io.Writer, f *trainFlags, args []st
 		}
 	}
 
-	out := f.out
-	base := strings.TrimSuffix(out, filepath.Ext(out))
-	bestPath := base + ".best" + filepath.Ext(out)
-	chartPath := base + ".loss.png"
 	training := map[string]any{"data": append(append([]string(nil), f.corpus.data...), args...),
 		"valid": []string(f.valid), "valid_split": f.validSplit,
 		"include": []string(f.corpus.include), "exclude": []string(f.corpus.exclude), "train_tokens": len(trainToks),
 		"valid_tokens": len(validToks), "chars": st.Chars}
+	what := fmt.Sprintf("%s training tokens, %s validation tokens, %d steps of %d×%d×%d tokens",
+		thousands(int64(len(trainToks))), thousands(int64(len(validToks))), tr.Opts.Steps, tr.Opts.Accum, tr.Opts.Batch, tr.Opts.Context)
+	return runTraining(ctx, stderr, f, tr, meta, tok, training, what, train.Data{Train: trainToks, Valid: validToks})
+}
+
+// runTraining runs a trainer to the end with the files of `autoreg
+// train`: the checkpoint at --out, the best model, the loss chart and the
+// step log. meta and tok are the model file's header and tokenizer;
+// training is its record of the run; what describes the data for the
+// opening line.
+func runTraining(ctx context.Context, stderr io.Writer, f *trainFlags, tr *train.Trainer, meta modelfile.Meta, tok tokenize.Tokenizer,
+	training map[string]any, what string, data train.Data) error {
+	out := f.out
+	base := strings.TrimSuffix(out, filepath.Ext(out))
+	bestPath := base + ".best" + filepath.Ext(out)
+	chartPath := base + ".loss.png"
 
 	logw, err := openTrainLog(f.logPath, f.resume, tr.Step)
 	if err != nil {
@@ -162,13 +179,11 @@ func trainNeural(ctx context.Context, stderr io.Writer, f *trainFlags, args []st
 			stopAt(p.Step)
 		}
 	}
-	fmt.Fprintf(stderr, "training %s: %s parameters, %s training tokens, %s validation tokens, %d steps of %d×%d×%d tokens\n",
-		f.arch, thousands(int64(tr.Model.Arena().Count())), thousands(int64(len(trainToks))),
-		thousands(int64(len(validToks))), tr.Opts.Steps, tr.Opts.Accum, tr.Opts.Batch, tr.Opts.Context)
+	fmt.Fprintf(stderr, "training %s: %s parameters, %s\n", meta.Family, thousands(int64(tr.Model.Arena().Count())), what)
 	if f.resume {
 		fmt.Fprintf(stderr, "resuming %s at step %d\n", out, tr.Step)
 	}
-	err = tr.Run(ctx, train.Data{Train: trainToks, Valid: validToks})
+	err = tr.Run(ctx, data)
 	bar.done()
 	if errors.Is(err, context.Canceled) {
 		return fmt.Errorf("interrupted at step %d; checkpoint saved to %s (continue with --resume)", tr.Step, out)
