@@ -7,10 +7,12 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/autoreg/autoreg"
+	"github.com/autoreg/autoreg/ar"
 	"github.com/autoreg/autoreg/corpus"
 	"github.com/autoreg/autoreg/gpt"
 	"github.com/autoreg/autoreg/ngram"
@@ -18,8 +20,24 @@ import (
 	"github.com/autoreg/autoreg/tokenize"
 )
 
-// Families lists the model families this build reads.
-var Families = []string{"ngram", "gpt", "lstm", "gru"}
+// Families lists the model families this build reads: token models, then
+// the real-valued ones (RealFamilies).
+var Families = []string{"ngram", "gpt", "lstm", "gru", "ar"}
+
+// RealFamilies lists the real-valued families (autoreg.RealModel).
+var RealFamilies = []string{"ar"}
+
+// IsReal reports whether family is a real-valued family.
+func IsReal(family string) bool { return slices.Contains(RealFamilies, family) }
+
+// decodeReal reads a real-valued family's payload of n bytes.
+func decodeReal(family string, r io.Reader, n int64) (autoreg.RealModel, error) {
+	switch family {
+	case "ar":
+		return ar.Read(r, n)
+	}
+	return nil, fmt.Errorf("unknown real-valued family %q", family)
+}
 
 // decodeModel reads a family's payload of n bytes. The switch is explicit:
 // adding a family means adding a case here and nowhere else.
