@@ -472,27 +472,25 @@ func Decode(r io.Reader, size int64) (*File, error) {
 			if haveModel {
 				return nil, fmt.Errorf("offset %d: a second model section", at)
 			}
-			lr := &io.LimitedReader{R: sr, N: n}
-			m, err := decodeReal(f.Meta.Family, lr, n)
+			err := modelPayload(sr, n, at, f.Meta.Family, func(r io.Reader) (err error) {
+				f.Real, err = decodeReal(f.Meta.Family, r, n)
+				return err
+			})
 			if err != nil {
-				return nil, fmt.Errorf("offset %d: %s model: %w", at, f.Meta.Family, err)
+				return nil, err
 			}
-			if lr.N != 0 {
-				return nil, fmt.Errorf("offset %d: %s model payload has %d unread bytes", at, f.Meta.Family, lr.N)
-			}
-			f.Real = m
 			haveModel = true
 		case tag == TagModel:
 			if !haveMeta || !haveTok {
 				return nil, fmt.Errorf("offset %d: model section before META and TOKN", at)
 			}
-			lr := &io.LimitedReader{R: sr, N: n}
-			m, err := decodeModel(f.Meta.Family, lr, n)
+			var m autoreg.Model
+			err := modelPayload(sr, n, at, f.Meta.Family, func(r io.Reader) (err error) {
+				m, err = decodeModel(f.Meta.Family, r, n)
+				return err
+			})
 			if err != nil {
-				return nil, fmt.Errorf("offset %d: %s model: %w", at, f.Meta.Family, err)
-			}
-			if lr.N != 0 {
-				return nil, fmt.Errorf("offset %d: %s model payload has %d unread bytes", at, f.Meta.Family, lr.N)
+				return nil, err
 			}
 			if m.Vocab().Size() != f.Tokenizer.Vocab().Size() {
 				return nil, fmt.Errorf("model has %d tokens but its tokenizer %d", m.Vocab().Size(), f.Tokenizer.Vocab().Size())
@@ -507,6 +505,19 @@ func Decode(r io.Reader, size int64) (*File, error) {
 			f.Extra = append(f.Extra, Section{Tag: tag, Data: b})
 		}
 	}
+}
+
+// modelPayload runs decode on the n-byte model payload at offset at and
+// requires it to consume every byte.
+func modelPayload(sr io.Reader, n, at int64, family string, decode func(io.Reader) error) error {
+	lr := &io.LimitedReader{R: sr, N: n}
+	if err := decode(lr); err != nil {
+		return fmt.Errorf("offset %d: %s model: %w", at, family, err)
+	}
+	if lr.N != 0 {
+		return fmt.Errorf("offset %d: %s model payload has %d unread bytes", at, family, lr.N)
+	}
+	return nil
 }
 
 // sectionReader reads sections, hashing every byte (all) and every byte
