@@ -3,6 +3,8 @@ package dist
 import (
 	"math"
 	"testing"
+
+	"github.com/autoreg/autoreg/internal/testutil"
 )
 
 // Plain references: textbook formulas in float64, evaluated the naive way
@@ -39,20 +41,6 @@ func refBinMass(g Grid, j int, w, mu, s []float64) float64 {
 	return p
 }
 
-// refIntegrate is composite Simpson's rule with n (even) intervals.
-func refIntegrate(f func(float64) float64, a, b float64, n int) float64 {
-	h := (b - a) / float64(n)
-	s := f(a) + f(b)
-	for i := 1; i < n; i++ {
-		w := 2.0
-		if i%2 == 1 {
-			w = 4
-		}
-		s += w * f(a+float64(i)*h)
-	}
-	return s * h / 3
-}
-
 func closeRel(t *testing.T, what string, got, want, tol float64) {
 	t.Helper()
 	if !(math.Abs(got-want) <= tol*math.Max(1, math.Abs(want))) {
@@ -68,7 +56,7 @@ func TestGaussianAgainstReference(t *testing.T) {
 			for _, z := range []float64{-6, -1.3, 0, 0.4, 2, 7.5} {
 				x := mu + z*sigma
 				closeRel(t, "Gaussian log-density", g.LogProb(0, x), math.Log(refGaussPDF(x, mu, sigma)), 1e-12)
-				cdf := refIntegrate(func(v float64) float64 { return refGaussPDF(v, mu, sigma) }, mu-12*sigma, x, 4000)
+				cdf := testutil.Simpson(func(v float64) float64 { return refGaussPDF(v, mu, sigma) }, mu-12*sigma, x, 4000)
 				closeRel(t, "Gaussian CDF", g.CDF(0, x), cdf, 1e-9)
 			}
 		}
@@ -130,7 +118,7 @@ func TestStudentTAgainstReference(t *testing.T) {
 	// The CDF is the integral of the density.
 	d.Mu[0], d.Sigma[0], d.Nu[0] = 1, 2, 3.7
 	for _, x := range []float64{-5, 0.2, 4} {
-		cdf := 1 - refIntegrate(func(u float64) float64 {
+		cdf := 1 - testutil.Simpson(func(u float64) float64 {
 			// x..∞ via u = 1/(v − x + 1): a finite interval.
 			if u == 0 {
 				return 0

@@ -10,6 +10,7 @@ import (
 
 	"github.com/autoreg/autoreg"
 	"github.com/autoreg/autoreg/dist"
+	"github.com/autoreg/autoreg/internal/testutil"
 )
 
 // Options tunes the suite for a family.
@@ -163,17 +164,8 @@ func checkDist(t *testing.T, what string, dd dist.Dist) {
 		}
 		// ∫ p over [Q(1e-7), Q(1−1e-7)] by Simpson's rule ≈ 1 − 2e-7.
 		lo, hi := dd.Quantile(i, 1e-7), dd.Quantile(i, 1-1e-7)
-		const n = 20000
-		h := (hi - lo) / n
-		s := math.Exp(dd.LogProb(i, lo)) + math.Exp(dd.LogProb(i, hi))
-		for j := 1; j < n; j++ {
-			w := 2.0
-			if j%2 == 1 {
-				w = 4
-			}
-			s += w * math.Exp(dd.LogProb(i, lo+float64(j)*h))
-		}
-		if mass := s * h / 3; math.Abs(mass-1) > 1e-5 {
+		mass := testutil.Simpson(func(x float64) float64 { return math.Exp(dd.LogProb(i, x)) }, lo, hi, 20000)
+		if math.Abs(mass-1) > 1e-5 {
 			t.Errorf("%s: the density integrates to %g", what, mass)
 		}
 	}
