@@ -5,8 +5,11 @@ import (
 	"bytes"
 	"compress/gzip"
 	"crypto/sha256"
+	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -232,4 +235,40 @@ func arpaTokenizer(kind string, words []string, controls []string) (tokenize.Tok
 		return tokenize.WithControls(tok, controls)
 	}
 	return tok, nil
+}
+
+// IsRealFile reports whether path is a model file holding a real-valued
+// model, reading only its header and META section. Any problem (no such
+// file, another format, a corrupt header) reports false: Read and ReadAny
+// give the error.
+func IsRealFile(path string) bool {
+	fh, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer fh.Close()
+	var hdr [16]byte
+	if _, err := io.ReadFull(fh, hdr[:]); err != nil || string(hdr[:8]) != Magic {
+		return false
+	}
+	// The first section is META: its payload starts at the next multiple
+	// of Align after its 16-byte header.
+	var pad [Align]byte
+	if _, err := io.ReadFull(fh, pad[:padding(16)]); err != nil {
+		return false
+	}
+	var sec [16]byte
+	if _, err := io.ReadFull(fh, sec[:]); err != nil || string(sec[:4]) != TagMeta {
+		return false
+	}
+	n := binary.LittleEndian.Uint64(sec[8:])
+	if n > MaxMetaSize {
+		return false
+	}
+	b := make([]byte, n)
+	if _, err := io.ReadFull(fh, b); err != nil {
+		return false
+	}
+	var meta Meta
+	return json.Unmarshal(b, &meta) == nil && IsReal(meta.Family)
 }

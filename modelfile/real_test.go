@@ -40,6 +40,13 @@ func TestRealRoundTrip(t *testing.T) {
 	if m.Order() != 2 || m.Mix.K() != 2 || m.Mean != 10 {
 		t.Fatalf("model %+v", m)
 	}
+	if !IsRealFile(path) || IsRealFile(path+".missing") {
+		t.Error("IsRealFile")
+	}
+	tokPath := filepath.Join(t.TempDir(), "tok.arm")
+	if err := Write(tokPath, sampleFile()); err != nil || IsRealFile(tokPath) {
+		t.Errorf("IsRealFile of a token model: %v", err)
+	}
 	// Read is for token models and says what the file holds.
 	if _, err := Read(path); err == nil || !strings.Contains(err.Error(), "real-valued ar model, not a token model") {
 		t.Errorf("Read of a real-valued file: %v", err)
