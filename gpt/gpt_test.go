@@ -376,6 +376,14 @@ func TestContextShiftControl(t *testing.T) {
 	}
 	tagged := append([]autoreg.Token{vocab.BOS(), code}, text(3*T+5)...)
 	plain := append([]autoreg.Token{vocab.BOS()}, text(2*T+1)...)
+	// A new sequence under another code whose <s> comes as the window
+	// shifts (the shift pins nothing), or one token later (the shift pins
+	// the old code, which stays until the next shift).
+	other, _ := vocab.Control("p")
+	shift := T + 2*(T-T/2) // token by token, the window shifts as this token comes
+	next := func(at int) []autoreg.Token {
+		return append(append([]autoreg.Token(nil), tagged[:at]...), vocab.BOS(), other, 1, 2, 3)
+	}
 	for _, tc := range []struct {
 		name string
 		seq  []autoreg.Token
@@ -383,6 +391,8 @@ func TestContextShiftControl(t *testing.T) {
 	}{
 		{"tagged", tagged, true},
 		{"untagged after tagged", append(append([]autoreg.Token(nil), tagged...), plain...), false},
+		{"new sequence as the window shifts", next(shift), false},
+		{"new sequence after the window shifted", next(shift + 1), true},
 	} {
 		seq := tc.seq
 		n := len(seq)
