@@ -337,3 +337,29 @@ func TestExactState(t *testing.T) {
 		})
 	}
 }
+
+// The exact path's bits, pinned: models whose weights are the same bits
+// everywhere (neuraltest.DyadicParams) give distributions along the
+// suite's default histories that hash to these values on every platform
+// and build (scripts/test-lmzip-crossarch.sh runs this under -tags noasm).
+func TestExactGolden(t *testing.T) {
+	for _, c := range []struct {
+		cfg    Config
+		golden string
+	}{
+		{Config{Layers: 2, Dim: 64, Heads: 2, Context: 16}, "288bc04e0b32d09eb20585332eface6ff0c6e5048c6f843b566c6dd9f0bc2e51"},
+		{Config{Layers: 1, Dim: 18, Heads: 3, Context: 8}, "f747a74cf217d0aad972b1f64b3c01c86bcef6cc815140dd497f9a26eefd5c9a"},
+	} {
+		m := tinyModel(t, c.cfg, 13)
+		neuraltest.DyadicParams(m.arena, 1)
+		m.ParamsChanged()
+		t.Run(fmt.Sprintf("dim%d", c.cfg.Dim), func(t *testing.T) {
+			modeltest.TestModel(t, m, modeltest.Options{
+				NewState: modeltest.ExactState,
+				BitExact: true,
+				Golden:   c.golden,
+				Only:     []modeltest.Check{modeltest.BitExact},
+			})
+		})
+	}
+}

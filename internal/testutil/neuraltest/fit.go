@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/autoreg/autoreg"
+	"github.com/autoreg/autoreg/tensor"
 )
 
 // PatternStream returns n tokens of v that a small network learns in a few
@@ -82,5 +83,18 @@ func TeacherForced(m Trainer, before func(), losses func() []float32) func(xs []
 		for i, l := range losses()[:T] {
 			dst[i] = -float64(l)
 		}
+	}
+}
+
+// DyadicParams sets every parameter of a to a multiple of 2⁻¹² in
+// [−0.25, 0.25], drawn by integer arithmetic from seed: the same bits on
+// every platform (unlike an initialization through NormFloat64 and math
+// functions, or training), so that a golden hash of a bit-exact path's
+// log-probabilities (modeltest.Options.Golden) can pin that path across
+// platforms and builds.
+func DyadicParams(a *tensor.Arena, seed uint64) {
+	rng := rand.New(rand.NewPCG(seed, 0x647961646963))
+	for i := range a.Params {
+		a.Params[i] = float32(rng.IntN(2049)-1024) / 4096
 	}
 }
