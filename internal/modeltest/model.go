@@ -22,7 +22,7 @@ func TestModel(t *testing.T, m autoreg.Model, o Options) {
 	}
 	for _, c := range tokenChecks {
 		t.Run(string(c.name), func(t *testing.T) {
-			if reason := r.applies(c.name); reason != "" {
+			if reason := r.notApplicable(c.name); reason != "" {
 				t.Skip(reason)
 			}
 			r.logf = t.Logf
@@ -166,8 +166,8 @@ func scoreLoop(st autoreg.State, h []autoreg.Token) []float64 {
 	return out
 }
 
-// applies returns why check c does not run, or "".
-func (r *tokenRun) applies(c Check) string {
+// notApplicable returns why check c does not run, or "".
+func (r *tokenRun) notApplicable(c Check) string {
 	if reason := skipReason(r.o.Skip, r.o.Only, c); reason != "" {
 		return reason
 	}
@@ -522,12 +522,12 @@ func (r *tokenRun) everything() []float64 {
 		st := r.sm.newState()
 		st.Append(h...)
 		out = append(out, r.sm.prediction(st)...)
-		if scorer && r.applies(Score) == "" {
+		if scorer && r.notApplicable(Score) == "" {
 			dst := make([]float64, len(h))
 			sc.ScoreSequence(r.sm.newState(), h, dst)
 			out = append(out, dst...)
 		}
-		if r.applies(Teacher) == "" {
+		if r.notApplicable(Teacher) == "" {
 			out = append(out, r.teacher(h)...)
 		}
 	}
