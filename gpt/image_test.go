@@ -91,9 +91,9 @@ func TestImageIncremental(t *testing.T) {
 		if code {
 			start = 2
 		}
-		st.Append(neuraltest.Tokens(x[:start])...)
+		st.Append(neuraltest.AsTokens(x[:start])...)
 		dst := make([]float64, T-start+1)
-		m.ScoreSequence(st, neuraltest.Tokens(y[start-1:]), dst)
+		m.ScoreSequence(st, neuraltest.AsTokens(y[start-1:]), dst)
 		for i, lp := range dst {
 			if d := math.Abs(-lp - float64(losses[start-1+i])); d > 1e-4*max(1, -lp) {
 				t.Fatalf("ScoreSequence %d: %v, batched %v", i, -lp, losses[start-1+i])

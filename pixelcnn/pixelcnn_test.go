@@ -170,7 +170,7 @@ func TestIncremental(t *testing.T) {
 		m.Forward(x, y, 1, T, nil)
 		losses := append([]float32(nil), m.Losses()...)
 		off := m.SeqLen() - m.N
-		seq := append(neuraltest.Tokens(x), autoreg.Token(y[T-1]))
+		seq := append(neuraltest.AsTokens(x), autoreg.Token(y[T-1]))
 		check := func(what string, i int, got float64) {
 			t.Helper()
 			if want := float64(losses[off-1+i]); math.Abs(-got-want) > 1e-4*max(1, want) {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/autoreg/autoreg/corpus"
 	"github.com/autoreg/autoreg/eval"
+	"github.com/autoreg/autoreg/modelfile"
 	"github.com/autoreg/autoreg/tokenize"
 )
 
@@ -24,6 +25,9 @@ func init() {
 
 // runEval is `autoreg eval`.
 func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if modelfile.IsRealFile(flagValue(args, "model")) {
+		return runEvalReal(ctx, args, stdout, stderr)
+	}
 	fs := newFlagSet("eval")
 	var cf corpusFlags
 	cf.register(fs, "text to score")

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/autoreg/autoreg/modelfile"
 )
 
 func init() {
@@ -31,6 +33,9 @@ func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		*model = args[0]
 	} else if len(args) > 0 {
 		return usagef("unexpected arguments %q", args)
+	}
+	if modelfile.IsRealFile(*model) {
+		return runInfoReal(stdout, *model, *asJSON)
 	}
 	f, err := loadModel(*model)
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/autoreg/autoreg"
 	"github.com/autoreg/autoreg/decode"
+	"github.com/autoreg/autoreg/modelfile"
 	"github.com/autoreg/autoreg/tokenize"
 )
 
@@ -25,6 +26,9 @@ func init() {
 
 // runSample is `autoreg sample`.
 func runSample(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if modelfile.IsRealFile(flagValue(args, "model")) {
+		return runSampleReal(ctx, args, stdout, stderr)
+	}
 	fs := newFlagSet("sample")
 	cfg := decode.DefaultConfig()
 	model := fs.String("model", "", "the model: an autoreg model file or an ARPA `FILE`")

@@ -69,6 +69,9 @@ func init() {
 
 // runTrain is `autoreg train`.
 func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if flagValue(args, "arch") == "ar" {
+		return runTrainAR(ctx, args, stdout, stderr)
+	}
 	fs := newFlagSet("train")
 	f := &trainFlags{}
 	f.corpus.register(fs, "training text")

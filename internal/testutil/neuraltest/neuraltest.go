@@ -1,8 +1,9 @@
 // Package neuraltest holds the test and benchmark helpers the neural
 // families (gpt, rnn) share: random token batches, CPU time, the
-// central-difference check of a model's gradients, and the optimizer-step
-// benchmark that reports tokens/s, CPU µs per token and
-// GFLOP/s.
+// central-difference check of a model's gradients, a learnable token
+// stream and a few steps of training (so the conformance suite runs on a
+// model whose distributions are not uniform), and the optimizer-step
+// benchmark that reports tokens/s, CPU µs per token and GFLOP/s.
 package neuraltest
 
 import (
@@ -26,8 +27,8 @@ func RandTokens(rng *rand.Rand, n, V int) []int32 {
 	return x
 }
 
-// Tokens converts a batch row of ids to tokens.
-func Tokens(x []int32) []autoreg.Token {
+// AsTokens converts a batch row of ids to tokens (Tokens' inverse).
+func AsTokens(x []int32) []autoreg.Token {
 	out := make([]autoreg.Token, len(x))
 	for i, v := range x {
 		out[i] = autoreg.Token(v)
