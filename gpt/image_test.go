@@ -2,6 +2,7 @@ package gpt
 
 import (
 	"bytes"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -133,5 +134,25 @@ func TestImagePayload(t *testing.T) {
 	}
 	if _, err := New(Config{Layers: 1, Dim: 8, Heads: 2, Context: 10, Image: imageCfg.Image}, autoreg.Vocab{Base: 4}, 1); err == nil {
 		t.Fatal("a context too short for the image accepted")
+	}
+}
+
+// The conformance suite on an image model, fast and exact: histories
+// that start with image sequences (with and without a class), then go on
+// past the window.
+func TestImageConformance(t *testing.T) {
+	m := imageModel(t)
+	rng := rand.New(rand.NewPCG(5, 6))
+	var hs [][]autoreg.Token
+	for _, code := range []bool{true, false} {
+		x, y := imageSeqs(m, rng, 1, code)
+		h := append(neuraltest.AsTokens(x), autoreg.Token(y[len(y)-1]))
+		x2, _ := imageSeqs(m, rng, 1, !code)
+		hs = append(hs, append(h, neuraltest.AsTokens(x2)...))
+	}
+	for _, exact := range []bool{false, true} {
+		t.Run(fmt.Sprint("exact=", exact), func(t *testing.T) {
+			conformance(t, m, hs, []int{0, 1, 2, m.cfg.Context}, exact)
+		})
 	}
 }

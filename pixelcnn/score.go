@@ -68,7 +68,7 @@ func (s *State) scoreImage(xs []autoreg.Token, dst []float64) {
 	// (their vertical stack sees only the rows above), and so are the
 	// pixels before the current one.
 	px := s.j / Ci
-	s.rowsDone = px/W + 1
+	s.rowsDone, s.pixDone = px/W+1, px
 	for l, la := range a.layers {
 		copy(s.vpre[l][:s.rowsDone*W*2*p], la.vpre)
 		if s.vout[l] != nil {

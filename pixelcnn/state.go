@@ -37,6 +37,7 @@ type State struct {
 	wantClass bool  // the next token is the class (right after <s>)
 	j         int   // samples of the current image so far
 	rowsDone  int   // rows whose vertical stack is computed
+	pixDone   int   // pixels whose horizontal stack is computed and final
 	x         []float32
 	vpre      [][]float32 // per layer (HW,2p)
 	vout      [][]float32 // per layer but the last (HW,p)
@@ -87,7 +88,7 @@ func (s *State) newImage() {
 	for i := Ci; i < len(s.x); i += Ci + 1 {
 		s.x[i] = 1
 	}
-	s.j, s.rowsDone, s.logpAt = 0, 0, -1
+	s.j, s.rowsDone, s.pixDone, s.logpAt = 0, 0, 0, -1
 }
 
 // Len is the number of tokens appended since the last Reset.
@@ -105,7 +106,7 @@ func (s *State) CopyTo(dst autoreg.State) {
 	if !ok || d.m != s.m {
 		panic("pixelcnn: CopyTo: destination is not a state of the same model")
 	}
-	d.n, d.class, d.wantClass, d.j, d.rowsDone, d.logpAt = s.n, s.class, s.wantClass, s.j, s.rowsDone, s.logpAt
+	d.n, d.class, d.wantClass, d.j, d.rowsDone, d.pixDone, d.logpAt = s.n, s.class, s.wantClass, s.j, s.rowsDone, s.pixDone, s.logpAt
 	copy(d.x, s.x)
 	for l := range s.vpre {
 		copy(d.vpre[l], s.vpre[l])
@@ -139,8 +140,9 @@ func (s *State) Append(xs ...autoreg.Token) {
 			s.newImage()
 		case int(t) >= v.Base+autoreg.NumReserved:
 			if s.j == 0 {
+				// A new class: the maps computed under the old one go.
 				s.class, s.wantClass = int32(int(t)-v.Base-autoreg.NumReserved), false
-				s.logpAt = -1
+				s.rowsDone, s.pixDone, s.logpAt = 0, 0, -1
 			}
 		default: // </s>, <unk>: the image ends
 			s.wantClass = false
@@ -204,6 +206,14 @@ func (s *State) distribution() {
 		s.vertRow(s.rowsDone)
 		s.rowsDone++
 	}
+	// The horizontal stack of the pixels to the left in this row (those
+	// appended without a question asked): they are complete, so final.
+	// Rows above are never read again: the horizontal kernel stays in its
+	// row and the vertical stack has its own maps.
+	for p := max(s.pixDone, px/W*W); p < px; p++ {
+		s.horizPixel(p)
+	}
+	s.pixDone = px
 	s.horizPixel(px)
 	// The head, for channel c's logits only.
 	ar := m.arena

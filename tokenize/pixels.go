@@ -50,9 +50,9 @@ func (s Shape) Pos(i int) (row, col, ch int) {
 // image whose maximum is K−1 ([Pixels.Image]).
 //
 // Its text form is one byte per sample, an 8-bit intensity: the encoder
-// quantizes each byte as a sample of maximum 255, and AppendText writes a
-// level's sample scaled to 0..255, so a raw 8-bit raster (a PGM's or PPM's
-// samples) is text to it.
+// quantizes each byte as a sample of maximum 255, and AppendText writes the
+// middle of a level's bin, so a raw 8-bit raster (a PGM's or PPM's samples)
+// is text to it and decoding then encoding gives the same levels.
 type Pixels struct {
 	levels   int
 	shape    Shape
@@ -118,11 +118,12 @@ func (p *Pixels) Image(ids []autoreg.Token) *imagefile.Image {
 // NewEncoder returns an encoder of 8-bit samples, one token per byte.
 func (p *Pixels) NewEncoder() Encoder { return &pixelEncoder{p: p} }
 
-// AppendText appends a level's sample scaled to 0..255 (rounded), one
-// byte; specials append nothing.
+// AppendText appends the 8-bit sample at the middle of a level's bin,
+// ⌊(k+½)·256/K⌋, one byte (the identity for 256 levels), so that encoding
+// the text gives the levels back; specials append nothing.
 func (p *Pixels) AppendText(dst []byte, t autoreg.Token) []byte {
 	if t >= 0 && int(t) < p.levels {
-		dst = append(dst, byte((int(t)*255+(p.levels-1)/2)/(p.levels-1)))
+		dst = append(dst, byte((2*int(t)+1)*256/(2*p.levels)))
 	}
 	return dst
 }

@@ -66,7 +66,7 @@ func TestPixelsImage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := Decode(p, toks); !bytes.Equal([]byte(got), []byte{0, 0, 85, 255}) {
+	if got := Decode(p, toks); !bytes.Equal([]byte(got), []byte{32, 32, 96, 224}) {
 		t.Fatalf("text round trip: %v", []byte(got))
 	}
 }
