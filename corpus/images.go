@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -229,19 +230,28 @@ func (s *ImageSet) Shape() tokenize.Shape {
 	return tokenize.Shape{Height: im.Height, Width: im.Width, Channels: im.Channels}
 }
 
-// Split holds out the last fraction frac, in [0, 1), of the images, the
-// way Split holds out the end of a text.
+// Split holds out a fraction frac, in [0, 1), of the images, spread
+// evenly over the set (image i goes to valid when ⌊(i+1)·frac⌋ >
+// ⌊i·frac⌋): a folder data set is read class by class, so its end would
+// be one class.
 func (s *ImageSet) Split(frac float64) (train, valid *ImageSet, err error) {
 	if !(frac >= 0 && frac < 1) {
 		return nil, nil, fmt.Errorf("corpus: split fraction %g: want a fraction in [0, 1)", frac)
 	}
-	cut := len(s.Images) - int(frac*float64(len(s.Images)))
-	if cut < 1 {
+	train, valid = &ImageSet{Files: s.Files}, &ImageSet{Files: s.Files}
+	for i := range s.Images {
+		dst := train
+		if math.Floor(float64(i+1)*frac) > math.Floor(float64(i)*frac) {
+			dst = valid
+		}
+		dst.Images = append(dst.Images, s.Images[i])
+		dst.Classes = append(dst.Classes, s.Classes[i])
+	}
+	if len(train.Images) == 0 {
 		return nil, nil, fmt.Errorf("corpus: split fraction %g of %d images leaves none to train on", frac, len(s.Images))
 	}
-	train = &ImageSet{Images: s.Images[:cut], Classes: s.Classes[:cut], Files: s.Files}
-	if cut < len(s.Images) {
-		valid = &ImageSet{Images: s.Images[cut:], Classes: s.Classes[cut:], Files: s.Files}
+	if len(valid.Images) == 0 {
+		valid = nil
 	}
 	return train, valid, nil
 }
