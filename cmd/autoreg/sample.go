@@ -80,7 +80,7 @@ func runSample(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	})
 	var img imageFlags
 	fs.IntVar(&img.count, "count", 16, "images: how many to draw (per class for a class-conditional model without --control), or how many --prompt-image images to complete")
-	fs.StringVar(&img.out, "out", "", "images: write the grid to this PNG `FILE`")
+	fs.StringVar(&img.out, "out", "", "images: write the grid to this PNG `FILE`, or the images themselves to an IDX file named PREFIX-images-idx3-ubyte (with PREFIX-labels-idx1-ubyte for their classes)")
 	fs.StringVar(&img.promptImage, "prompt-image", "", "images: complete the images of this `PATH` (an image file, an IDX file or a folder) from their top --rows rows, each beside its original")
 	fs.IntVar(&img.rows, "rows", 0, "images: the rows of each --prompt-image image given to the model")
 	fs.IntVar(&img.columns, "grid-columns", 0, "images: images per grid row (0: a square grid, a row per class, or an original and its completion)")

@@ -5,12 +5,16 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/autoreg/autoreg"
 	"github.com/autoreg/autoreg/corpus"
 	"github.com/autoreg/autoreg/decode"
 	"github.com/autoreg/autoreg/imagefile"
+	"github.com/autoreg/autoreg/internal/atomicfile"
 	"github.com/autoreg/autoreg/modelfile"
 	"github.com/autoreg/autoreg/tokenize"
 )
@@ -48,6 +52,7 @@ func sampleImages(ctx context.Context, stdout, stderr io.Writer, f *modelfile.Fi
 	cfg.LogitBias = append(cfg.LogitBias, decode.Bias{Token: v.UNK(), Bias: float32(math.Inf(-1))})
 	start := time.Now()
 	var cells []*imagefile.Image
+	var labels []string // each cell's class, for an IDX output
 	cols := fl.columns
 	total := 0
 	if fl.promptImage != "" {
@@ -86,6 +91,7 @@ func sampleImages(ctx context.Context, stdout, stderr io.Writer, f *modelfile.Fi
 					return err
 				}
 				cells = append(cells, tok.Image(r.Tokens))
+				labels = append(labels, c)
 				total++
 			}
 		}
@@ -97,6 +103,16 @@ func sampleImages(ctx context.Context, stdout, stderr io.Writer, f *modelfile.Fi
 		}
 	}
 	el := time.Since(start)
+	if isIDX(fl.out) {
+		if fl.promptImage != "" {
+			return usagef("--out %s: completions go to a PNG grid", fl.out)
+		}
+		if err := writeIDXSamples(fl.out, cells, labels); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "wrote %s: %d image(s) of %s, %d levels; %.1f images/s\n", fl.out, total, shape, tok.Levels(), float64(total)/el.Seconds())
+		return nil
+	}
 	grid, err := imagefile.Grid(scaled(cells), cols, 2, 128)
 	if err != nil {
 		return err
@@ -162,6 +178,54 @@ func completeImages(ctx context.Context, f *modelfile.File, tok *tokenize.Pixels
 		rows = append(rows, []*imagefile.Image{tok.Image(seq[start:]), tok.Image(done)})
 	}
 	return rows, nil
+}
+
+// isIDX reports whether path names an IDX image file (MNIST's naming).
+func isIDX(path string) bool {
+	base := strings.TrimSuffix(filepath.Base(path), ".gz")
+	return strings.HasSuffix(base, "-idx3-ubyte") || strings.HasSuffix(base, ".idx")
+}
+
+// writeIDXSamples writes drawn images as an IDX image file (their levels
+// as samples: a 2-level model's read back as bilevel) and, when they have
+// classes, the label file paired with it by MNIST's naming (the classes
+// must be numbers 0..255).
+func writeIDXSamples(path string, cells []*imagefile.Image, labels []string) error {
+	ims := make([]imagefile.Image, len(cells))
+	for i, c := range cells {
+		ims[i] = *c
+	}
+	write := func(path string, enc func(io.Writer) error) error {
+		w, err := atomicfile.Create(path)
+		if err != nil {
+			return err
+		}
+		defer w.Abort()
+		if err := enc(w); err != nil {
+			return err
+		}
+		return w.Commit()
+	}
+	if err := write(path, func(w io.Writer) error { return imagefile.EncodeIDXImages(w, ims) }); err != nil {
+		return err
+	}
+	if len(labels) == 0 || labels[0] == "" {
+		return nil
+	}
+	lab := make([]byte, len(labels))
+	for i, l := range labels {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 0 || n > 255 {
+			return fmt.Errorf("class %q is not a number 0..255: IDX labels cannot hold it", l)
+		}
+		lab[i] = byte(n)
+	}
+	base := filepath.Base(path)
+	i := strings.Index(base, "-images")
+	if i < 0 {
+		return fmt.Errorf("--out %s: name it PREFIX-images-idx3-ubyte so that its labels can go to PREFIX-labels-idx1-ubyte", path)
+	}
+	return write(filepath.Join(filepath.Dir(path), base[:i]+"-labels-idx1-ubyte"), func(w io.Writer) error { return imagefile.EncodeIDXLabels(w, lab) })
 }
 
 // scaled returns the images at 8 bits, so that a grid of bilevel or
