@@ -38,6 +38,7 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.StringVar(&cf.mode, "mode", "", "how text is cut into sequences: stream (a file is a sequence) or lines (a line is a sentence); default: as in training")
 	binarize := fs.String("binarize", "threshold", "images, 2-level model: threshold or stochastic (1 with probability v/max, from --seed); images that are already bilevel are read as they are")
 	seed := fs.Uint64("seed", 1, "images: the seed of --binarize stochastic")
+	marginal := fs.Bool("marginal", false, "images, class-conditional model: score every image under every class and report −log Σ_c P(c)·P(x|c) with a uniform prior, the unconditional likelihood (costs one pass per class)")
 	args, err := parseArgs(fs, args, stdout)
 	if err != nil {
 		return err
@@ -51,7 +52,7 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if err != nil {
 			return err
 		}
-		return evalImages(ctx, stdout, stderr, f, tok, docs, *binarize, *seed, *asJSON)
+		return evalImages(ctx, stdout, stderr, f, tok, docs, *binarize, *seed, *marginal, *asJSON)
 	}
 	mode := f.Meta.Mode
 	if cf.mode != "" {

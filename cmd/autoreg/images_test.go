@@ -1,6 +1,7 @@
 package main
 
 import (
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -70,6 +71,11 @@ func TestImagesEndToEnd(t *testing.T) {
 		if res["images"] != 16 || res["samples"] != 16*36 || !(res["nats_per_image"] > 0) ||
 			res["bits_per_dim"] != res["bits_per_token"] {
 			t.Errorf("%s: eval: %v", arch[1], res)
+		}
+		code, stdout, errs = cli(t, "eval", "--model", out, "--data", data, "--marginal", "--json")
+		// Σ_c P(x|c) ≥ P(x|true class): the marginal is at most ln 2 worse.
+		if m := jsonNumbers(t, stdout); code != 0 || !(m["nats_per_image"] > 0) || m["nats_per_image"] > res["nats_per_image"]+math.Ln2+1e-6 {
+			t.Errorf("%s: eval --marginal: exit %d %s: %v (given the class: %v)", arch[1], code, errs, m["nats_per_image"], res["nats_per_image"])
 		}
 		grid := filepath.Join(dir, arch[1]+".png")
 		code, stdout, errs = cli(t, "sample", "--model", out, "--count", "3", "--out", grid)
