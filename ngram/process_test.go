@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/autoreg/autoreg"
+	"github.com/autoreg/autoreg/internal/testutil"
 )
 
 // TestProcess is a whole-process measurement for scripts/bench-ngram.sh,
@@ -61,10 +62,10 @@ func processEstimate(t *testing.T) {
 	if s := os.Getenv("NGRAM_ORDER"); s != "" {
 		fmt.Sscan(s, &order)
 	}
-	c0, w0 := cpuTime(), time.Now()
+	c0, w0 := testutil.ProcessCPU(), time.Now()
 	v := newWordVocab()
 	xs := processTokens(t, sharedFile(t, "ptb/ptb.train.txt"), v, true)
-	c1 := cpuTime()
+	c1 := testutil.ProcessCPU()
 	b, err := NewBuilder(v.vocab(), Options{Order: order})
 	if err != nil {
 		t.Fatal(err)
@@ -76,7 +77,7 @@ func processEstimate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c2, w2 := cpuTime(), time.Now()
+	c2, w2 := testutil.ProcessCPU(), time.Now()
 	fmt.Printf("estimate: order %d, %d tokens, n-grams %v\n", order, len(xs), m.Counts())
 	fmt.Printf("estimate: tokenize %.3f cpu-s, estimate %.3f cpu-s, total %.3f cpu-s, %.3f s wall\n",
 		(c1 - c0).Seconds(), (c2 - c1).Seconds(), (c2 - c0).Seconds(), w2.Sub(w0).Seconds())
@@ -117,13 +118,13 @@ func processQuery(t *testing.T) {
 		t.Fatal(err)
 	}
 	fi, _ := f.Stat()
-	c0 := cpuTime()
+	c0 := testutil.ProcessCPU()
 	m, err := ReadModel(bufio.NewReaderSize(f, 1<<16), fi.Size())
 	f.Close()
 	if err != nil {
 		t.Fatal(err)
 	}
-	c1 := cpuTime()
+	c1 := testutil.ProcessCPU()
 	runtime.GC()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
@@ -132,7 +133,7 @@ func processQuery(t *testing.T) {
 	rounds := 20
 	var lp float64
 	n := 0
-	c2, w2 := cpuTime(), time.Now()
+	c2, w2 := testutil.ProcessCPU(), time.Now()
 	for r := 0; r < rounds; r++ {
 		for _, x := range xs {
 			if x == m.bos {
@@ -145,7 +146,7 @@ func processQuery(t *testing.T) {
 			n++
 		}
 	}
-	c3, w3 := cpuTime(), time.Now()
+	c3, w3 := testutil.ProcessCPU(), time.Now()
 	fmt.Printf("query: load %.3f cpu-s, heap after load %.1f MB (tables %.1f MB)\n",
 		(c1 - c0).Seconds(), float64(ms.HeapAlloc)/(1<<20), float64(m.SizeBytes())/(1<<20))
 	fmt.Printf("query: %d tokens x %d, PPL %.3f, %.2f M tokens/cpu-s, %.2f M tokens/s wall\n",
