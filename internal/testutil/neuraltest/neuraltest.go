@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/autoreg/autoreg/internal/fused"
 	"github.com/autoreg/autoreg/internal/testutil"
-	"github.com/autoreg/autoreg/nn"
 	"github.com/autoreg/autoreg/optim"
 	"github.com/autoreg/autoreg/tensor"
 )
@@ -75,7 +75,7 @@ func BenchTrainStep(b *testing.B, m Trainer, V, B, T int, flopsPerToken float64)
 	a := m.Arena()
 	opt := optim.NewAdamW(a, 0.1)
 	step := func() {
-		nn.Zero(a.Grads)
+		fused.Zero(a.Grads)
 		_, n := m.Forward(x, y, B, T, nil)
 		m.Backward(1 / float32(n))
 		optim.ClipGlobalNorm(a.Grads, 1)
