@@ -44,7 +44,6 @@ type trainState struct {
 	dcp      []float32       // (B,H)
 	colTmp   []float32       // (G·H)
 	packU    kernels.PackedB // U of the current layer, packed for the step products
-	losses64 float64
 	ready    bool
 }
 
