@@ -10,8 +10,8 @@ import (
 	"github.com/autoreg/autoreg/internal/testutil/neuraltest"
 )
 
-// The benchmark model: char GPT, 4 layers, 4 heads, width 256,
-// context 128, batch 16, 65 ordinary tokens.
+// The benchmark model, the GPT row of scripts/bench-vs-pytorch.sh: char
+// GPT, 4 layers, 4 heads, width 256, context 128, batch 16, 65 token ids.
 var benchCfg = Config{Layers: 4, Dim: 256, Heads: 4, Context: 128}
 
 // BenchmarkTrainStep measures one optimizer step (forward, backward,

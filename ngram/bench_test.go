@@ -147,8 +147,8 @@ func BenchmarkReadPTB5(b *testing.B) {
 	}
 }
 
-// TestLoadedMemory reports the heap held by a loaded PTB 5-gram (acceptance:
-// ≤ 64 MB). It is a test, not a benchmark, so CI checks the bound.
+// TestLoadedMemoryPTB5 reports the heap held by a loaded PTB 5-gram and
+// fails above 64 MB. It is a test, not a benchmark, so CI checks the bound.
 func TestLoadedMemoryPTB5(t *testing.T) {
 	if testing.Short() {
 		t.Skip("short")
