@@ -3,6 +3,7 @@ package nn
 import (
 	"fmt"
 
+	"github.com/autoreg/autoreg/internal/fused"
 	"github.com/autoreg/autoreg/internal/kernels"
 )
 
@@ -58,7 +59,7 @@ func ConvBackward(dinp, dweight, dbias, dcols, dout, cols, weight []float32, tap
 		LinearBackward(nil, dweight, dbias, dout, cols[:N*KC], weight, N, KC, Cout)
 		return
 	}
-	LinearBackwardSet(dcols[:N*KC], dweight, dbias, dout, cols[:N*KC], weight, N, KC, Cout)
+	fused.LinearBackwardSet(dcols[:N*KC], dweight, dbias, dout, cols[:N*KC], weight, N, KC, Cout)
 	Col2ImAdd(dinp, dcols, taps, B, H, W, Cin)
 }
 
@@ -70,7 +71,7 @@ func Im2Col(cols, inp []float32, taps []Tap, B, H, W, Cin int) {
 	if len(cols) < B*H*W*KC || len(inp) < B*H*W*Cin {
 		panic(fmt.Sprintf("nn: Im2Col: %d cols, %d inputs for %d×%d×%d×%d with %d taps", len(cols), len(inp), B, H, W, Cin, len(taps)))
 	}
-	forRows(B*H, W*KC, func(lo, hi int) {
+	fused.ForRows(B*H, W*KC, func(lo, hi int) {
 		for by := lo; by < hi; by++ {
 			b, y := by/H, by%H
 			Im2ColPixels(cols[by*W*KC:(by+1)*W*KC], inp[b*H*W*Cin:(b+1)*H*W*Cin], taps, H, W, Cin, y*W, (y+1)*W)
@@ -105,7 +106,7 @@ func Im2ColPixels(cols, inp []float32, taps []Tap, H, W, Cin, p0, p1 int) {
 // GOMAXPROCS.
 func Col2ImAdd(dinp, dcols []float32, taps []Tap, B, H, W, Cin int) {
 	KC := len(taps) * Cin
-	forRows(B*H, W*KC, func(lo, hi int) {
+	fused.ForRows(B*H, W*KC, func(lo, hi int) {
 		for by := lo; by < hi; by++ {
 			b, y := by/H, by%H
 			for x := range W {

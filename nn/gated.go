@@ -1,6 +1,9 @@
 package nn
 
-import "github.com/autoreg/autoreg/internal/kernels"
+import (
+	"github.com/autoreg/autoreg/internal/fused"
+	"github.com/autoreg/autoreg/internal/kernels"
+)
 
 // GatedForward is the gated activation unit of the gated PixelCNN and
 // WaveNet (van den Oord et al. 2016), y = tanh(a) ⊙ σ(b), for N rows whose
@@ -10,11 +13,11 @@ import "github.com/autoreg/autoreg/internal/kernels"
 //	act (N,2C)  receives [tanh(a) | σ(b)] for GatedBackward
 //	inp (N,2C)
 func GatedForward(out, act, inp []float32, N, C int) {
-	if N*2*C <= elemGrain { // one goroutine, and no closure to allocate
+	if N*2*C <= fused.ElemGrain { // one goroutine, and no closure to allocate
 		gatedRows(out, act, inp, C, 0, N)
 		return
 	}
-	forRows(N, 2*C, func(lo, hi int) { gatedRows(out, act, inp, C, lo, hi) })
+	fused.ForRows(N, 2*C, func(lo, hi int) { gatedRows(out, act, inp, C, lo, hi) })
 }
 
 func gatedRows(out, act, inp []float32, C, lo, hi int) {
@@ -32,7 +35,7 @@ func gatedRows(out, act, inp []float32, C, lo, hi int) {
 //
 //	da = dout·s·(1 − t²),   db = dout·t·s·(1 − s)
 func GatedBackward(dinp, dout, act []float32, N, C int) {
-	forRows(N, 2*C, func(lo, hi int) {
+	fused.ForRows(N, 2*C, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			t, s := act[r*2*C:r*2*C+C], act[r*2*C+C:(r+1)*2*C]
 			d := dout[r*C : (r+1)*C]

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/autoreg/autoreg"
+	"github.com/autoreg/autoreg/internal/fused"
 	"github.com/autoreg/autoreg/internal/kernels"
 	"github.com/autoreg/autoreg/nn"
 	"github.com/autoreg/autoreg/tensor"
@@ -129,7 +130,7 @@ func (m *Model) classGrad(table tensor.View, dpre []float32, class []int32, hw i
 	w := 2 * m.cfg.Channels
 	for b, c := range class {
 		if c >= 0 {
-			nn.ColumnSums(g[int(c)*w:int(c+1)*w], dpre[b*hw*w:(b+1)*hw*w], hw, w)
+			fused.ColumnSums(g[int(c)*w:int(c+1)*w], dpre[b*hw*w:(b+1)*hw*w], hw, w)
 		}
 	}
 }
@@ -271,28 +272,30 @@ func (m *Model) Backward(scale float32) {
 
 	// The head.
 	dlogits := s.probs[:B*m.N*K]
-	nn.CrossEntropyBackwardSet(dlogits, dlogits, s.tgt, B*m.N, K, Ignore, scale)
-	nn.LinearBackwardSet(s.dq, m.o2w.Grad(ar), m.o2b.Grad(ar), dlogits, s.r2, m.o2w.Data(ar), M, q, Ci*K)
-	nn.GELUBackwardSet(s.dq2, s.o1, s.dq)
-	nn.LinearBackwardSet(s.dhg, m.o1w.Grad(ar), m.o1b.Grad(ar), s.dq2, s.r1, m.o1w.Data(ar), M, p, q)
-	nn.GELUBackwardSet(s.dh, s.layers[len(m.layers)-1].hout, s.dhg)
+	fused.CrossEntropyBackwardSet(dlogits, dlogits, s.tgt, B*m.N, K, Ignore, scale)
+	fused.LinearBackwardSet(s.dq, m.o2w.Grad(ar), m.o2b.Grad(ar), dlogits, s.r2, m.o2w.Data(ar), M, q, Ci*K)
+	fused.Zero(s.dq2)
+	nn.GELUBackward(s.dq2, s.o1, s.dq)
+	fused.LinearBackwardSet(s.dhg, m.o1w.Grad(ar), m.o1b.Grad(ar), s.dq2, s.r1, m.o1w.Data(ar), M, p, q)
+	fused.Zero(s.dh)
+	nn.GELUBackward(s.dh, s.layers[len(m.layers)-1].hout, s.dhg)
 
 	// The gated layers, last first. s.dh is the gradient of h_(l+1), s.dv
 	// that of v_(l+1) (none for the last layer).
 	for l := len(m.layers) - 1; l >= 0; l-- {
 		ly, la := &m.layers[l], &s.layers[l]
 		// h_(l+1) = [h_l +] res(hg) + resb
-		nn.LinearBackwardSet(s.dhg, ly.resw.Grad(ar), ly.resb.Grad(ar), s.dh, la.hg, ly.resw.Data(ar), M, p, p)
-		nn.Zero(s.dpre)
+		fused.LinearBackwardSet(s.dhg, ly.resw.Grad(ar), ly.resb.Grad(ar), s.dh, la.hg, ly.resw.Data(ar), M, p, p)
+		fused.Zero(s.dpre)
 		nn.GatedBackward(s.dpre, s.dhg, la.hact, M, p)
 		m.classGrad(ly.ch, s.dpre, s.class, HW)
 		// ĥ = conv_h(h_l) + link·v̂: the link's share of dv̂ first.
-		nn.Zero(s.dvpre)
+		fused.Zero(s.dvpre)
 		nn.LinearBackward(s.dvpre, ly.link.Grad(ar), nil, s.dpre, la.vpre, ly.link.Data(ar), M, 2*p, 2*p)
 		var dinH []float32
 		if l > 0 {
 			if !ly.residual {
-				nn.Zero(s.dh)
+				fused.Zero(s.dh)
 			}
 			dinH = s.dh // the residual's identity already holds dh
 		}
@@ -303,7 +306,7 @@ func (m *Model) Backward(scale float32) {
 		m.classGrad(ly.cv, s.dvpre, s.class, HW)
 		var dinV []float32
 		if l > 0 {
-			nn.Zero(s.dv2)
+			fused.Zero(s.dv2)
 			dinV = s.dv2
 		}
 		nn.ConvBackward(dinV, ly.vw.Grad(ar), ly.vb.Grad(ar), s.dcols, s.dvpre, la.vcols, ly.vw.Data(ar), ly.vtaps, B, H, W, ly.in, 2*p)

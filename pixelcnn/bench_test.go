@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/autoreg/autoreg"
-	"github.com/autoreg/autoreg/nn"
+	"github.com/autoreg/autoreg/internal/fused"
 	"github.com/autoreg/autoreg/optim"
 	"github.com/autoreg/autoreg/tokenize"
 )
@@ -37,7 +37,7 @@ func BenchmarkTrainStep(b *testing.B) {
 	a := m.arena
 	opt := optim.NewAdamW(a, 0)
 	step := func() {
-		nn.Zero(a.Grads)
+		fused.Zero(a.Grads)
 		_, n := m.Forward(x, y, B, T, nil)
 		m.Backward(1 / float32(n))
 		opt.Update(a, 1e-3)

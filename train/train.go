@@ -36,7 +36,7 @@ import (
 
 	"github.com/autoreg/autoreg"
 	"github.com/autoreg/autoreg/corpus"
-	"github.com/autoreg/autoreg/nn"
+	"github.com/autoreg/autoreg/internal/fused"
 	"github.com/autoreg/autoreg/optim"
 	"github.com/autoreg/autoreg/tensor"
 )
@@ -264,7 +264,7 @@ func (t *Trainer) Run(ctx context.Context, data Data) error {
 		}
 		stepStart := time.Now()
 		lr := t.sched.LR(t.Step)
-		nn.Zero(a.Grads) // parallel; the same zeros as a.ZeroGrad
+		fused.Zero(a.Grads) // parallel; the same zeros as a.ZeroGrad
 		var n int
 		if seqs {
 			n = t.fillSeqBatch(data.TrainSeqs)
