@@ -1,6 +1,10 @@
 package lmzip
 
-import "github.com/autoreg/autoreg/arith"
+import (
+	"github.com/autoreg/autoreg/arith"
+	"github.com/autoreg/autoreg/lmzip/internal/cm"
+	"github.com/autoreg/autoreg/lmzip/internal/legacy"
+)
 
 // A blockCodec codes blocks of bytes with a model whose state runs on from
 // block to block. encode with a nil encoder only advances the model over the
@@ -15,7 +19,20 @@ type blockCodec interface {
 // adaptiveCodec codes bytes bit by bit, most significant bit first, with
 // the context-mixing model.
 type adaptiveCodec struct {
-	m *cmModel
+	m *cm.Model
+}
+
+// newAdaptiveCodec builds the model of cfg (checked) with its online
+// networks.
+func newAdaptiveCodec(cfg AdaptiveConfig) *adaptiveCodec {
+	var nets []cm.Predictor
+	if cfg.LSTM > 0 {
+		nets = append(nets, legacy.NewLSTM(cfg.LSTM, cfg.Horizon, float32(cfg.LSTMRate)*1e-4))
+	}
+	if cfg.GPT > 0 {
+		nets = append(nets, legacy.NewGPT(cfg.GPT, cfg.GPTHeads, cfg.GPTLayers, cfg.GPTWindow, float32(cfg.GPTRate)*1e-4))
+	}
+	return &adaptiveCodec{m: cm.New(cfg.cm(), nets)}
 }
 
 func (a *adaptiveCodec) encode(enc *arith.Encoder, raw []byte) {

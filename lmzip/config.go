@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/autoreg/autoreg/lmzip/internal/cm"
 )
 
 // Adaptive architectures. Each name stands for a full configuration, and the
@@ -66,6 +68,12 @@ type AdaptiveConfig struct {
 	// GPTLayers blocks (1..4), a window of GPTWindow bytes (even, 4..128)
 	// and Adam rate GPTRate·10⁻⁴ (1..1000).
 	GPT, GPTHeads, GPTLayers, GPTWindow, GPTRate int
+}
+
+// cm is the context-mixing part of c.
+func (c AdaptiveConfig) cm() cm.Config {
+	return cm.Config{Orders: c.Orders, Word: c.Word, Match: c.Match, HashBits: c.HashBits, Limit: c.Limit,
+		LR: c.LR, Mixers: c.Mixers, APM: c.APM}
 }
 
 // AdaptivePreset returns the configuration behind an architecture name.
@@ -237,23 +245,7 @@ const maxModelMemory = 2 << 30
 // Memory is the model's approximate memory use in bytes (address space;
 // the order-2 table is touched only where contexts occur).
 func (c AdaptiveConfig) Memory() int64 {
-	nh := 0
-	var m int64 = (256 + 1<<17) * 4
-	for _, o := range c.Orders {
-		if o >= 2 {
-			nh++
-		}
-	}
-	if c.Word {
-		nh += 2
-	}
-	m += int64(nh) * 64 << c.HashBits
-	if c.Match > 0 {
-		m += 1<<matchBufBits + 4<<matchTabBits
-	}
-	if c.APM >= 2 {
-		m += 65536 * 33 * 2
-	}
+	m := c.cm().Memory()
 	if h := int64(c.LSTM); h > 0 {
 		// weights, gradients and two moments; the steps kept for
 		// backpropagation.

@@ -2,14 +2,10 @@ package lmzip
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/binary"
-	"encoding/hex"
 	"flag"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/autoreg/autoreg/gpt"
@@ -190,28 +186,5 @@ func TestAdaptiveNeuralGolden(t *testing.T) {
 		t.Run(arch, func(t *testing.T) {
 			checkGolden(t, "adaptive-"+arch, in, compress(t, in, Options{Adaptive: cfg, BlockSize: 1 << 12}), ReaderOptions{})
 		})
-	}
-}
-
-// TestTablesGolden pins the numeric tables (exp, squash, stretch) by hash.
-func TestTablesGolden(t *testing.T) {
-	initTables()
-	h := sha256.New()
-	binary.Write(h, binary.LittleEndian, expWhole)
-	binary.Write(h, binary.LittleEndian, expMid)
-	binary.Write(h, binary.LittleEndian, expLow)
-	binary.Write(h, binary.LittleEndian, squashTab)
-	binary.Write(h, binary.LittleEndian, stretchTab)
-	got := hex.EncodeToString(h.Sum(nil))
-	path := filepath.Join("testdata", "tables.golden")
-	if *update {
-		os.WriteFile(path, []byte(got+"\n"), 0o644)
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got != strings.TrimSpace(string(want)) {
-		t.Fatalf("numeric tables hash %s, golden %s", got, want)
 	}
 }

@@ -97,7 +97,7 @@ func NewReader(r io.Reader, opts ReaderOptions) (*Reader, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%w: %s: %v", ErrCorrupt, name, err)
 		}
-		z.codec = &adaptiveCodec{m: newCMModel(cfg)}
+		z.codec = newAdaptiveCodec(cfg)
 	case modeStatic:
 		s := opts.Static
 		if s == nil {

@@ -94,7 +94,7 @@ func NewWriter(w io.Writer, opts Options) (*Writer, error) {
 		}
 		h.mode = modeAdaptive
 		h.config = cfg.String()
-		zw.codec = &adaptiveCodec{m: newCMModel(cfg)}
+		zw.codec = newAdaptiveCodec(cfg)
 	}
 	zw.buf = make([]byte, 0, 1<<blockLog)
 	hb := h.marshal()

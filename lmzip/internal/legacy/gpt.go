@@ -1,12 +1,16 @@
-package lmzip
+package legacy
 
 import (
 	"math"
 
 	"github.com/autoreg/autoreg/internal/kernels"
+	"github.com/autoreg/autoreg/lmzip/internal/online"
 )
 
-// gptOnline is the adaptive mode's transformer predictor: a small GPT
+// GPT is revision 1 of the adaptive mode's transformer predictor
+// (online.GPT is the current one), with its own LayerNorm (sums in index
+// order), GELU (the tanh form), attention softmax and backward pass: a
+// small GPT
 // (pre-LayerNorm, learned positions, causal multi-head attention, GELU MLP,
 // output tied to the byte embedding) over a window of the last w bytes,
 // trained online as it codes, in the manner of NNCP. Every w/2 bytes it
@@ -20,15 +24,15 @@ import (
 // Its numerics are those of the LSTM (lstm.go): exact kernels, explicit
 // float32 roundings, our own exp and tanh, so the decoder replays it bit for
 // bit on any machine.
-type gptOnline struct {
+type GPT struct {
 	d, heads, hd, layers, w int
 	scale                   float32 // 1/√hd
 
-	tok, pos onlineParam // 256×d (also the output matrix), w×d
+	tok, pos online.Param // 256×d (also the output matrix), w×d
 	lay      []gptLayer
-	lnfG     onlineParam
-	lnfB     onlineParam
-	opt      onlineAdam
+	lnfG     online.Param
+	lnfB     online.Param
+	opt      online.Adam
 
 	n      int    // positions in the cache
 	inputs []byte // inputs[t] is the byte read at position t
@@ -37,7 +41,7 @@ type gptOnline struct {
 	xfin, xhatF, xf []float32 // w×d
 	rstdF           []float32 // w
 	probs           []float32 // w×256
-	tree            [512]float32
+	tree            online.Tree
 
 	// scratch
 	dx, dtmp, dcur []float32 // d
@@ -45,14 +49,14 @@ type gptOnline struct {
 	dlog           []float32 // w×256, the output layer's gradients
 	dp             []float32 // w
 	tmp            []float32 // the largest parameter's size
-	ps             []*onlineParam
+	ps             []*online.Param
 }
 
 // gptLayer holds one transformer block's parameters and, per position, the
 // activations its backward pass needs.
 type gptLayer struct {
-	ln1G, ln1B, qkv, bqkv, proj, bproj onlineParam
-	ln2G, ln2B, fc, bfc, out, bout     onlineParam
+	ln1G, ln1B, qkv, bqkv, proj, bproj online.Param
+	ln2G, ln2B, fc, bfc, out, bout     online.Param
 
 	xin, xhat1, a1 []float32 // w×d: block input, LN1 normalized and output
 	rstd1          []float32 // w
@@ -69,11 +73,11 @@ type gptLayer struct {
 
 // params lists every parameter (built once: the Adam step runs every few
 // bytes and allocates nothing).
-func (m *gptOnline) params() []*onlineParam {
+func (m *GPT) params() []*online.Param {
 	if m.ps != nil {
 		return m.ps
 	}
-	ps := []*onlineParam{&m.tok, &m.pos}
+	ps := []*online.Param{&m.tok, &m.pos}
 	for i := range m.lay {
 		l := &m.lay[i]
 		ps = append(ps, &l.ln1G, &l.ln1B, &l.qkv, &l.bqkv, &l.proj, &l.bproj, &l.ln2G, &l.ln2B, &l.fc, &l.bfc, &l.out, &l.bout)
@@ -82,21 +86,21 @@ func (m *gptOnline) params() []*onlineParam {
 	return m.ps
 }
 
-// newGPTOnline makes a model of width d (a multiple of 32), heads heads
-// (each d/heads wide), layers blocks, a window of w bytes (even), and Adam
-// rate lr.
-func newGPTOnline(d, heads, layers, w int, lr float32) *gptOnline {
-	m := &gptOnline{d: d, heads: heads, hd: d / heads, layers: layers, w: w, opt: onlineAdam{lr: lr}}
+// NewGPT makes a model of width d (a multiple of 32), heads heads (each
+// d/heads wide), layers blocks, a window of w bytes (even), and Adam rate
+// lr.
+func NewGPT(d, heads, layers, w int, lr float32) *GPT {
+	m := &GPT{d: d, heads: heads, hd: d / heads, layers: layers, w: w, opt: online.Adam{LR: lr}}
 	m.scale = float32(1 / math.Sqrt(float64(m.hd)))
 	seed := uint64(1000)
-	param := func(rows, cols int, scale float32) onlineParam {
+	param := func(rows, cols int, scale float32) online.Param {
 		seed++
-		return newOnlineParam(rows, cols, seed, scale)
+		return online.NewParam(rows, cols, seed, scale)
 	}
-	ones := func() onlineParam {
+	ones := func() online.Param {
 		p := param(1, d, 0)
-		for i := range p.w {
-			p.w[i] = 1
+		for i := range p.W {
+			p.W[i] = 1
 		}
 		return p
 	}
@@ -127,17 +131,17 @@ func newGPTOnline(d, heads, layers, w int, lr float32) *gptOnline {
 	return m
 }
 
-func (m *gptOnline) p12(c0 uint32) uint32 { return treeP12(&m.tree, c0) }
+// P12 returns P(next bit = 1) in 12 bits given the byte's bits so far (c0,
+// with a leading 1).
+func (m *GPT) P12(c0 uint32) uint32 { return m.tree.P12(c0) }
 
-func (m *gptOnline) dist() *[512]float32 { return &m.tree }
-
-// update learns that byte c followed and predicts the next one.
-func (m *gptOnline) update(c byte) {
+// Update learns that byte c followed and predicts the next one.
+func (m *GPT) Update(c byte) {
 	if m.n == m.w {
 		m.backward(c)
-		lr := m.opt.next()
+		lr := m.opt.Next()
 		for _, q := range m.params() {
-			q.step(lr)
+			q.Step(lr)
 		}
 		// Keep the newest half of the window, re-encoded with the new
 		// weights at positions 0..w/2−1.
@@ -213,7 +217,7 @@ func geluGrad(x, th float32) float32 {
 // push runs the forward pass for byte x at position m.n (attending to the
 // cached positions before it), stores its activations, leaves the next
 // byte's distribution in m.tree and advances m.n.
-func (m *gptOnline) push(x byte) {
+func (m *GPT) push(x byte) {
 	t, d, hd := m.n, m.d, m.hd
 	m.inputs[t] = x
 	row := func(buf []float32, width int) []float32 { return buf[t*width : (t+1)*width] }
@@ -221,7 +225,7 @@ func (m *gptOnline) push(x byte) {
 	if m.layers == 0 {
 		h = row(m.xfin, d)
 	}
-	te, pe := m.tok.w[int(x)*d:(int(x)+1)*d], m.pos.w[t*d:(t+1)*d]
+	te, pe := m.tok.W[int(x)*d:(int(x)+1)*d], m.pos.W[t*d:(t+1)*d]
 	for i := range h {
 		h[i] = te[i] + pe[i]
 	}
@@ -229,10 +233,10 @@ func (m *gptOnline) push(x byte) {
 		l := &m.lay[li]
 		xin := row(l.xin, d)
 		a1 := row(l.a1, d)
-		l.rstd1[t] = layerNorm(a1, row(l.xhat1, d), xin, l.ln1G.w, l.ln1B.w)
+		l.rstd1[t] = layerNorm(a1, row(l.xhat1, d), xin, l.ln1G.W, l.ln1B.W)
 		qkv := row(l.qkvs, 3*d)
-		kernels.ExactMatVec(qkv, l.qkv.w, a1)
-		kernels.ExactAxpy(1, l.bqkv.w, qkv)
+		kernels.ExactMatVec(qkv, l.qkv.W, a1)
+		kernels.ExactAxpy(1, l.bqkv.W, qkv)
 		o := row(l.o, d)
 		clear(o)
 		for hh := 0; hh < m.heads; hh++ {
@@ -262,17 +266,17 @@ func (m *gptOnline) push(x byte) {
 			}
 		}
 		x2 := row(l.x2, d)
-		kernels.ExactMatVec(x2, l.proj.w, o)
+		kernels.ExactMatVec(x2, l.proj.W, o)
 		for i := range x2 {
-			x2[i] = (x2[i] + l.bproj.w[i]) + xin[i]
+			x2[i] = (x2[i] + l.bproj.W[i]) + xin[i]
 		}
 		c := row(l.c, d)
-		l.rstd2[t] = layerNorm(c, row(l.xhat2, d), x2, l.ln2G.w, l.ln2B.w)
+		l.rstd2[t] = layerNorm(c, row(l.xhat2, d), x2, l.ln2G.W, l.ln2B.W)
 		f, gf := row(l.f, 4*d), row(l.gf, 4*d)
-		kernels.ExactMatVec(f, l.fc.w, c)
+		kernels.ExactMatVec(f, l.fc.W, c)
 		th := row(l.th, 4*d)
 		for i := range f {
-			f[i] += l.bfc.w[i]
+			f[i] += l.bfc.W[i]
 			th[i] = geluArg(f[i])
 		}
 		kernels.ExactTanhSlice(th, th)
@@ -283,22 +287,22 @@ func (m *gptOnline) push(x byte) {
 		if li+1 < m.layers {
 			next = row(m.lay[li+1].xin, d)
 		}
-		kernels.ExactMatVec(next, l.out.w, gf)
+		kernels.ExactMatVec(next, l.out.W, gf)
 		for i := range next {
-			next[i] = (next[i] + l.bout.w[i]) + x2[i]
+			next[i] = (next[i] + l.bout.W[i]) + x2[i]
 		}
 	}
 	xf := row(m.xf, d)
-	m.rstdF[t] = layerNorm(xf, row(m.xhatF, d), row(m.xfin, d), m.lnfG.w, m.lnfB.w)
+	m.rstdF[t] = layerNorm(xf, row(m.xhatF, d), row(m.xfin, d), m.lnfG.W, m.lnfB.W)
 	logits := m.dlog[t*256 : (t+1)*256] // scratch until backward
-	kernels.ExactMatVec(logits, m.tok.w, xf)
+	kernels.ExactMatVec(logits, m.tok.W, xf)
 	softmaxTree(row(m.probs, 256), logits, &m.tree)
 	m.n++
 }
 
 // backward sets the gradients of the window's coding loss, Σₜ −ln pₜ(next
 // byte), given c, the byte that followed the last position.
-func (m *gptOnline) backward(c byte) {
+func (m *GPT) backward(c byte) {
 	w, d, hd := m.w, m.d, m.hd
 	for t := 0; t < w; t++ {
 		target := c
@@ -316,10 +320,10 @@ func (m *gptOnline) backward(c byte) {
 		row := func(buf []float32, width int) []float32 { return buf[t*width : (t+1)*width] }
 		// Output layer (tied to the embedding) and the final LayerNorm.
 		clear(m.dtmp)
-		kernels.ExactMatTVecAdd(m.dtmp, m.tok.w, m.dlog[t*256:(t+1)*256])
+		kernels.ExactMatTVecAdd(m.dtmp, m.tok.W, m.dlog[t*256:(t+1)*256])
 		dcur := m.dcur // the gradient at the current block's output
 		clear(dcur)
-		layerNormBack(dcur, m.dtmp, row(m.xhatF, d), m.rstdF[t], m.lnfG.w, m.lnfG.g, m.lnfB.g)
+		layerNormBack(dcur, m.dtmp, row(m.xhatF, d), m.rstdF[t], m.lnfG.W, m.lnfG.G, m.lnfB.G)
 		for li := m.layers - 1; li >= 0; li-- {
 			l := &m.lay[li]
 			// MLP: next = out·gelu(fc·c + bfc) + bout + x2.
@@ -327,20 +331,20 @@ func (m *gptOnline) backward(c byte) {
 			copy(dm, dcur)
 			dh4 := m.dh4
 			clear(dh4)
-			kernels.ExactMatTVecAdd(dh4, l.out.w, dm)
+			kernels.ExactMatTVecAdd(dh4, l.out.W, dm)
 			f, th, df := row(l.f, 4*d), row(l.th, 4*d), row(l.df, 4*d)
 			for i := range df {
 				df[i] = float32(dh4[i] * geluGrad(f[i], th[i]))
 			}
 			clear(m.dtmp)
-			kernels.ExactMatTVecAdd(m.dtmp, l.fc.w, df)
+			kernels.ExactMatTVecAdd(m.dtmp, l.fc.W, df)
 			dx2 := dcur // the residual passes dcur on
-			layerNormBack(dx2, m.dtmp, row(l.xhat2, d), l.rstd2[t], l.ln2G.w, l.ln2G.g, l.ln2B.g)
+			layerNormBack(dx2, m.dtmp, row(l.xhat2, d), l.rstd2[t], l.ln2G.W, l.ln2G.G, l.ln2B.G)
 			// Attention: x2 = proj·o + bproj + xin.
 			copy(row(l.dy, d), dx2)
 			do := m.dx
 			clear(do)
-			kernels.ExactMatTVecAdd(do, l.proj.w, dx2)
+			kernels.ExactMatTVecAdd(do, l.proj.W, dx2)
 			dq := row(l.dqkv, 3*d)
 			q := row(l.qkvs, 3*d)
 			for hh := 0; hh < m.heads; hh++ {
@@ -364,13 +368,13 @@ func (m *gptOnline) backward(c byte) {
 				}
 			}
 			clear(m.dtmp)
-			kernels.ExactMatTVecAdd(m.dtmp, l.qkv.w, dq)
-			layerNormBack(dcur, m.dtmp, row(l.xhat1, d), l.rstd1[t], l.ln1G.w, l.ln1G.g, l.ln1B.g)
+			kernels.ExactMatTVecAdd(m.dtmp, l.qkv.W, dq)
+			layerNormBack(dcur, m.dtmp, row(l.xhat1, d), l.rstd1[t], l.ln1G.W, l.ln1G.G, l.ln1B.G)
 		}
 		// Embeddings: h = tok[x] + pos[t].
 		x := int(m.inputs[t])
-		kernels.ExactAxpy(1, dcur, m.tok.g[x*d:(x+1)*d])
-		kernels.ExactAxpy(1, dcur, m.pos.g[t*d:(t+1)*d])
+		kernels.ExactAxpy(1, dcur, m.tok.G[x*d:(x+1)*d])
+		kernels.ExactAxpy(1, dcur, m.pos.G[t*d:(t+1)*d])
 	}
 	// Weight gradients: sums over positions of outer products.
 	m.outerAdd(&m.tok, m.dlog, m.xf)
@@ -381,10 +385,10 @@ func (m *gptOnline) backward(c byte) {
 		m.outerAdd(&l.proj, l.dy, l.o)
 		m.outerAdd(&l.qkv, l.dqkv, l.a1)
 		for t := 0; t < w; t++ {
-			kernels.ExactAxpy(1, l.dm[t*d:(t+1)*d], l.bout.g)
-			kernels.ExactAxpy(1, l.df[t*4*d:(t+1)*4*d], l.bfc.g)
-			kernels.ExactAxpy(1, l.dy[t*d:(t+1)*d], l.bproj.g)
-			kernels.ExactAxpy(1, l.dqkv[t*3*d:(t+1)*3*d], l.bqkv.g)
+			kernels.ExactAxpy(1, l.dm[t*d:(t+1)*d], l.bout.G)
+			kernels.ExactAxpy(1, l.df[t*4*d:(t+1)*4*d], l.bfc.G)
+			kernels.ExactAxpy(1, l.dy[t*d:(t+1)*d], l.bproj.G)
+			kernels.ExactAxpy(1, l.dqkv[t*3*d:(t+1)*3*d], l.bqkv.G)
 		}
 	}
 }
@@ -392,8 +396,8 @@ func (m *gptOnline) backward(c byte) {
 // outerAdd adds Σₜ a[t]·b[t]ᵀ to q's gradient, through a scratch matrix
 // (the outer sum starts from zero; the output matrix's gradient already
 // holds the embedding's).
-func (m *gptOnline) outerAdd(q *onlineParam, a, b []float32) {
-	tmp := m.tmp[:len(q.g)]
+func (m *GPT) outerAdd(q *online.Param, a, b []float32) {
+	tmp := m.tmp[:len(q.G)]
 	kernels.ExactOuterSum(tmp, a, b, m.w)
-	kernels.ExactAxpy(1, tmp, q.g)
+	kernels.ExactAxpy(1, tmp, q.G)
 }
