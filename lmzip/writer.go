@@ -31,6 +31,10 @@ type Options struct {
 	// Context, if set, is checked before every block; Write and Close
 	// return its error once it is done.
 	Context context.Context
+	// legacyNets makes the writer code an adaptive configuration's
+	// networks in revision 1 (package legacy), as files written before
+	// revisions were recorded: for tests of the reader.
+	legacyNets bool
 }
 
 // Writer compresses what is written to it into the container format. Close
@@ -88,9 +92,20 @@ func NewWriter(w io.Writer, opts Options) (*Writer, error) {
 		cfg, err := AdaptivePreset(arch)
 		if err != nil {
 			var perr error
-			if cfg, perr = ParseAdaptiveConfig(arch); perr != nil {
+			var hasRevision bool
+			if cfg, hasRevision, perr = parseAdaptiveConfig(arch); perr != nil {
 				return nil, err
 			}
+			if !hasRevision && cfg.Revision != 0 {
+				cfg.Revision = netRevision
+			}
+		}
+		switch {
+		case cfg.Revision == 0:
+		case opts.legacyNets:
+			cfg.Revision = 1
+		case cfg.Revision != netRevision:
+			return nil, fmt.Errorf("lmzip: adaptive configuration %q: networks of revision %d are decoded, not written (this build writes revision %d)", arch, cfg.Revision, netRevision)
 		}
 		h.mode = modeAdaptive
 		h.config = cfg.String()

@@ -1,8 +1,6 @@
 package legacy
 
 import (
-	"math"
-
 	"github.com/autoreg/autoreg/internal/kernels"
 	"github.com/autoreg/autoreg/lmzip/internal/online"
 )
@@ -43,27 +41,15 @@ type LSTM struct {
 
 	// scratch for backpropagation
 	dh, dhNext, dcNext []float32
-	seen               [256]bool
-	seenList           []byte
+	rows               online.Rows
 }
 
 // NewLSTM makes a model with h cells (a multiple of 32: the exact kernels'
 // vector width), backpropagation over horizon bytes and Adam learning rate
 // lr.
 func NewLSTM(h, horizon int, lr float32) *LSTM {
-	m := &LSTM{h: h, horizon: horizon, opt: online.Adam{LR: lr}}
+	m := &LSTM{h: h, horizon: horizon, params: online.NewLSTMParams(h), opt: online.Adam{LR: lr}}
 	g := 4 * h
-	shapes := [5][2]int{{256, g}, {g, h}, {1, g}, {256, h}, {1, 256}}
-	inv := float32(1 / math.Sqrt(float64(h)))
-	for k, scale := range []float32{0.3, inv, 0, inv, 0} {
-		m.params[k] = online.NewParam(shapes[k][0], shapes[k][1], uint64(k), scale)
-	}
-	m.params[0].Sparse = true
-	// Forget gates start open (bias 1), as is usual for LSTMs.
-	b := m.params[2].W
-	for j := h; j < 2*h; j++ {
-		b[j] = 1
-	}
 	vec := func() []float32 { return make([]float32, h) }
 	m.hPrevBuf = make([]float32, horizon*h)
 	m.hsBuf = make([]float32, horizon*h)
@@ -192,10 +178,7 @@ func (m *LSTM) backward() {
 		}
 		x := m.in[s]
 		kernels.ExactAxpy(1, dz, wx.G[int(x)*4*h:(int(x)+1)*4*h])
-		if !m.seen[x] {
-			m.seen[x] = true
-			m.seenList = append(m.seenList, x)
-		}
+		m.rows.Add(x)
 		if s > 0 {
 			clear(m.dhNext)
 			kernels.ExactMatTVecAdd(m.dhNext, wh.W, dz)
@@ -220,10 +203,6 @@ func (m *LSTM) adam() {
 			q.Step(lr)
 			continue
 		}
-		for _, x := range m.seenList {
-			q.StepRow(lr, int(x))
-			m.seen[x] = false
-		}
-		m.seenList = m.seenList[:0]
+		m.rows.Step(q, lr)
 	}
 }

@@ -115,3 +115,28 @@ func (t *Tree) P12(c0 uint32) uint32 {
 	}
 	return uint32(q)
 }
+
+// Rows records the rows of a sparse parameter (one row per byte) that
+// received gradients since its last Adam step.
+type Rows struct {
+	seen [256]bool
+	list []byte
+}
+
+// Add records row x.
+func (r *Rows) Add(x byte) {
+	if !r.seen[x] {
+		r.seen[x] = true
+		r.list = append(r.list, x)
+	}
+}
+
+// Step applies Adam at rate lr to the recorded rows of q, in the order
+// they were recorded, and forgets them.
+func (r *Rows) Step(q *Param, lr float32) {
+	for _, x := range r.list {
+		q.StepRow(lr, int(x))
+		r.seen[x] = false
+	}
+	r.list = r.list[:0]
+}

@@ -1,14 +1,16 @@
-package legacy
+package online
 
 import (
 	"math"
 	"testing"
+
+	"github.com/autoreg/autoreg/internal/testutil"
 )
 
-// gptOnlineLoss re-runs the window over inputs from an empty cache and
+// gptLoss re-runs the window over inputs from an empty cache and
 // returns Σₜ −ln pₜ(next byte), the last position's next byte being c.
-func gptOnlineLoss(m *GPT, inputs []byte, c byte) float64 {
-	m.n = 0
+func gptLoss(m *GPT, inputs []byte, c byte) float64 {
+	m.N = 0
 	for _, x := range inputs {
 		m.push(x)
 	}
@@ -18,14 +20,14 @@ func gptOnlineLoss(m *GPT, inputs []byte, c byte) float64 {
 		if t+1 < len(inputs) {
 			next = inputs[t+1]
 		}
-		loss -= math.Log(float64(m.probs[t*256+int(next)]))
+		loss -= math.Log(float64(m.Probs[t*256+int(next)]))
 	}
 	return loss
 }
 
-// TestGPTOnlineGradient checks backward against central finite differences
+// TestGPTGradient checks backward against central finite differences
 // of the window's loss, for entries of every parameter.
-func TestGPTOnlineGradient(t *testing.T) {
+func TestGPTGradient(t *testing.T) {
 	const w = 6
 	m := NewGPT(32, 2, 2, w, 0.01)
 	// Train a few windows first, so that LayerNorm gains, biases and
@@ -34,12 +36,12 @@ func TestGPTOnlineGradient(t *testing.T) {
 		m.Update(c)
 	}
 	inputs, c := []byte("hello "), byte('w')
-	for _, q := range m.params() {
+	for _, q := range m.Params() {
 		clear(q.G)
 	}
-	gptOnlineLoss(m, inputs, c)
+	gptLoss(m, inputs, c)
 	m.backward(c)
-	ps := m.params()
+	ps := m.Params()
 	grads := make([][]float32, len(ps))
 	for k, q := range ps {
 		grads[k] = append([]float32(nil), q.G...)
@@ -51,14 +53,7 @@ func TestGPTOnlineGradient(t *testing.T) {
 			idx = []int{int('l')*32 + 3, int('o')*32 + 17, int('w') * 32, int('z')*32 + 5}
 		}
 		for _, i := range idx {
-			const eps = 1e-2
-			orig := q.W[i]
-			q.W[i] = orig + eps
-			lp := gptOnlineLoss(m, inputs, c)
-			q.W[i] = orig - eps
-			lm := gptOnlineLoss(m, inputs, c)
-			q.W[i] = orig
-			fd := (lp - lm) / float64(float32(orig+eps)-float32(orig-eps))
+			fd := testutil.CentralDiff(q.W, i, 1e-2, func() float64 { return gptLoss(m, inputs, c) })
 			g := float64(grads[k][i])
 			if d := math.Abs(fd - g); d > 3e-3+0.03*math.Abs(fd) {
 				t.Errorf("parameter %d [%d]: backward %.6f, finite difference %.6f", k, i, g, fd)
