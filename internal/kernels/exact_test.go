@@ -88,6 +88,26 @@ func TestExactPathsAgree(t *testing.T) {
 	}
 }
 
+// dotSpec is ExactDot's specification transcribed: lane k mod 32 adds the
+// rounded products in increasing k from +0, then the lanes combine
+// pairwise. y nil means all ones (ExactSum's order).
+func dotSpec(x, y []float32) float32 {
+	var s [exactLanes]float32
+	for k := range x {
+		prod := x[k]
+		if y != nil {
+			prod = float32(x[k] * y[k])
+		}
+		s[k%exactLanes] = s[k%exactLanes] + prod
+	}
+	for h := exactLanes / 2; h >= 1; h /= 2 {
+		for i := 0; i < h; i++ {
+			s[i] = s[i] + s[i+h]
+		}
+	}
+	return s[0]
+}
+
 // TestExactDotOrder checks the specified summation order against a direct
 // transcription of the specification, and the accuracy bound of DESIGN.md.
 func TestExactDotOrder(t *testing.T) {
@@ -95,19 +115,9 @@ func TestExactDotOrder(t *testing.T) {
 	forEachPath(t, func(t *testing.T, p path) {
 		for _, n := range exactSizes {
 			x, y := testutil.SpreadFloats(r, n), testutil.SpreadFloats(r, n)
-			var s [exactLanes]float32
-			for k := range x {
-				prod := float32(x[k] * y[k])
-				s[k%exactLanes] = s[k%exactLanes] + prod
-			}
-			for h := exactLanes / 2; h >= 1; h /= 2 {
-				for i := 0; i < h; i++ {
-					s[i] = s[i] + s[i+h]
-				}
-			}
-			got := ExactDot(x, y)
-			if math.Float32bits(got) != math.Float32bits(s[0]) {
-				t.Errorf("n=%d: ExactDot %v, specification %v", n, got, s[0])
+			got, want := ExactDot(x, y), dotSpec(x, y)
+			if math.Float32bits(got) != math.Float32bits(want) {
+				t.Errorf("n=%d: ExactDot %v, specification %v", n, got, want)
 			}
 			var exact, mag float64
 			for k := range x {
@@ -188,17 +198,8 @@ func TestExactSum(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	for _, n := range exactSizes {
 		x := testutil.SpreadFloats(r, n)
-		var lanes [exactLanes]float32
-		for k, v := range x {
-			lanes[k%exactLanes] += v
-		}
-		for h := exactLanes / 2; h >= 1; h /= 2 {
-			for i := 0; i < h; i++ {
-				lanes[i] += lanes[i+h]
-			}
-		}
-		if got := ExactSum(x); math.Float32bits(got) != math.Float32bits(lanes[0]) {
-			t.Errorf("n=%d: ExactSum %v, specification %v", n, got, lanes[0])
+		if got, want := ExactSum(x), dotSpec(x, nil); math.Float32bits(got) != math.Float32bits(want) {
+			t.Errorf("n=%d: ExactSum %v, specification %v", n, got, want)
 		}
 	}
 }
@@ -239,4 +240,103 @@ func TestExactSlicesAgree(t *testing.T) {
 			}
 		})
 	}
+}
+
+// sameBits reports whether a and b are the same float32 bits, any two NaNs
+// counting as the same (a NaN's payload is not specified).
+func sameBits(a, b float32) bool {
+	return math.Float32bits(a) == math.Float32bits(b) || a != a && b != b
+}
+
+// FuzzExactKernels differentially fuzzes the exact kernels on fuzzer-chosen
+// float32 bit patterns (NaN, ±Inf, subnormals, huge values): every path
+// this CPU can take (AVX2 assembly, generic Go) against the specifications
+// transcribed (dotSpec, and the elementwise rules of ExactAxpy,
+// ExactMatTVecAdd and ExactOuterSum), bit for bit, and the paths against
+// each other for ExactAdam and the exp, sigmoid and tanh slices.
+func FuzzExactKernels(f *testing.F) {
+	f.Add([]byte{0, 0, 128, 63, 0, 0, 128, 191, 0, 0, 192, 127, 1, 2, 3, 4}, uint8(3))
+	f.Add(make([]byte, 4*200), uint8(5))
+	seed := make([]byte, 4*97)
+	for i := range seed {
+		seed[i] = byte(i*37 + i>>3)
+	}
+	f.Add(seed, uint8(2))
+	f.Fuzz(func(t *testing.T, data []byte, shape uint8) {
+		v := make([]float32, len(data)/4)
+		for i := range v {
+			v[i] = math.Float32frombits(uint32(data[4*i]) | uint32(data[4*i+1])<<8 | uint32(data[4*i+2])<<16 | uint32(data[4*i+3])<<24)
+		}
+		// rows×cols matrix w, vectors x (cols) and g (rows); rows from shape
+		rows := 1 + int(shape)%6
+		cols := (len(v) - rows) / (rows + 1)
+		if cols <= 0 {
+			return
+		}
+		w, x, g := v[:rows*cols], v[rows*cols:rows*cols+cols], v[rows*cols+cols:rows*cols+cols+rows]
+		type result struct{ dot, sum, mv, axpy, mtv, outer, p, m, vv, exp, sig, tanh []float32 }
+		run := func() result {
+			var r result
+			r.dot = []float32{ExactDot(w[:cols], x)}
+			r.sum = []float32{ExactSum(w)}
+			r.mv = make([]float32, rows)
+			ExactMatVec(r.mv, w, x)
+			r.axpy = append([]float32(nil), x...)
+			ExactAxpy(g[0], w[:cols], r.axpy)
+			r.mtv = append([]float32(nil), x...)
+			ExactMatTVecAdd(r.mtv, w, g)
+			r.outer = make([]float32, rows*cols)
+			ExactOuterSum(r.outer, g, x, 1)
+			r.p, r.m, r.vv = append([]float32(nil), w...), append([]float32(nil), w...), make([]float32, len(w))
+			for i, a := range w {
+				r.vv[i] = float32(a * a)
+			}
+			ExactAdam(r.p, append([]float32(nil), w...), r.m, r.vv, 0.9, 0.1, 0.999, 0.001, 0.003, 1e-8, 2)
+			r.exp, r.sig, r.tanh = make([]float32, len(v)), make([]float32, len(v)), make([]float32, len(v))
+			ExactExpSlice(r.exp, v)
+			ExactSigmoidSlice(r.sig, v)
+			ExactTanhSlice(r.tanh, v)
+			return r
+		}
+		// The specifications, transcribed.
+		spec := result{dot: []float32{dotSpec(w[:cols], x)}, sum: []float32{dotSpec(w, nil)}, mv: make([]float32, rows)}
+		for i := range rows {
+			spec.mv[i] = dotSpec(w[i*cols:(i+1)*cols], x)
+		}
+		spec.axpy, spec.mtv, spec.outer = make([]float32, cols), append([]float32(nil), x...), make([]float32, rows*cols)
+		for k := range x {
+			spec.axpy[k] = x[k] + float32(g[0]*w[k])
+		}
+		for i := range rows {
+			for k := range cols {
+				spec.mtv[k] = spec.mtv[k] + float32(g[i]*w[i*cols+k])
+				spec.outer[i*cols+k] = 0 + float32(g[i]*x[k])
+			}
+		}
+		useAVX2, useAVX512 = false, false
+		generic := run()
+		forEachPath(t, func(t *testing.T, p path) {
+			got := run()
+			for _, c := range []struct {
+				name           string
+				got, gen, spec []float32
+			}{
+				{"ExactDot", got.dot, generic.dot, spec.dot}, {"ExactSum", got.sum, generic.sum, spec.sum},
+				{"ExactMatVec", got.mv, generic.mv, spec.mv}, {"ExactAxpy", got.axpy, generic.axpy, spec.axpy},
+				{"ExactMatTVecAdd", got.mtv, generic.mtv, spec.mtv}, {"ExactOuterSum", got.outer, generic.outer, spec.outer},
+				{"ExactAdam p", got.p, generic.p, nil}, {"ExactAdam m", got.m, generic.m, nil}, {"ExactAdam v", got.vv, generic.vv, nil},
+				{"ExactExpSlice", got.exp, generic.exp, nil}, {"ExactSigmoidSlice", got.sig, generic.sig, nil},
+				{"ExactTanhSlice", got.tanh, generic.tanh, nil},
+			} {
+				for i := range c.got {
+					if !sameBits(c.got[i], c.gen[i]) {
+						t.Fatalf("%s[%d] (rows %d, cols %d): %v, generic %v", c.name, i, rows, cols, c.got[i], c.gen[i])
+					}
+					if c.spec != nil && !sameBits(c.got[i], c.spec[i]) {
+						t.Fatalf("%s[%d] (rows %d, cols %d): %v, specification %v", c.name, i, rows, cols, c.got[i], c.spec[i])
+					}
+				}
+			}
+		})
+	})
 }
