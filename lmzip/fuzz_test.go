@@ -77,7 +77,7 @@ func FuzzReader(f *testing.F) {
 				}
 			}
 		}
-		r, err := NewReader(bytes.NewReader(in), ReaderOptions{Static: s, Name: "fuzz"})
+		r, err := NewReader(context.Background(), bytes.NewReader(in), ReaderOptions{Static: s, Name: "fuzz"})
 		if err != nil {
 			return
 		}

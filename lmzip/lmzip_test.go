@@ -213,16 +213,31 @@ func TestParseAdaptiveConfig(t *testing.T) {
 	// The writer codes the current revision: a configuration without v=
 	// gets it, one asking for revision 1 is refused.
 	var buf bytes.Buffer
-	if _, err := NewWriter(&buf, Options{Adaptive: both}); err != nil {
+	if _, err := NewWriter(context.Background(), &buf, Options{Adaptive: both}); err != nil {
 		t.Fatal(err)
 	}
 	if info, err := ReadInfo(&buf, "header"); err != nil || info.Config != both+" v=2" {
 		t.Errorf("header configuration %q, %v", info.Config, err)
 	}
-	if _, err := NewWriter(io.Discard, Options{Adaptive: both + " v=1"}); err == nil || !strings.Contains(err.Error(), "decoded, not written") {
+	if _, err := NewWriter(context.Background(), io.Discard, Options{Adaptive: both + " v=1"}); err == nil || !strings.Contains(err.Error(), "decoded, not written") {
 		t.Errorf("revision 1 written: %v", err)
 	}
-	if _, err := NewWriter(io.Discard, Options{Adaptive: "nncp"}); err == nil || !strings.Contains(err.Error(), "ngram, mix, lstm, gpt") {
+	if _, err := NewWriter(context.Background(), io.Discard, Options{Adaptive: "nncp"}); err == nil || !strings.Contains(err.Error(), "ngram, mix, lstm, gpt") {
 		t.Errorf("unknown arch: %v", err)
+	}
+}
+
+// TestCanceled: a done context stops the writer and the reader before
+// their next block, with the context's error.
+func TestCanceled(t *testing.T) {
+	data := bytes.Repeat([]byte("a line of text to code\n"), 1000)
+	comp := compress(t, data, Options{Adaptive: tinyCM, BlockSize: 4096})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := Compress(ctx, io.Discard, bytes.NewReader(data), Options{Adaptive: tinyCM, BlockSize: 4096}); !errors.Is(err, context.Canceled) {
+		t.Errorf("Compress: %v, want context.Canceled", err)
+	}
+	if _, err := Decompress(ctx, io.Discard, bytes.NewReader(comp), ReaderOptions{}); !errors.Is(err, context.Canceled) {
+		t.Errorf("Decompress: %v, want context.Canceled", err)
 	}
 }

@@ -38,7 +38,7 @@ func init() {
 				if *arch != "" {
 					*adaptive = true
 				}
-				opts := lmzip.Options{BlockSize: *block, Context: ctx}
+				opts := lmzip.Options{BlockSize: *block}
 				switch {
 				case *adaptive && *model != "":
 					return usagef("--model and --adaptive exclude each other")
@@ -87,7 +87,7 @@ func init() {
 				if err != nil {
 					return err
 				}
-				opts := lmzip.ReaderOptions{Name: in, Context: ctx}
+				opts := lmzip.ReaderOptions{Name: in}
 				if *model != "" {
 					f, err := modelfile.Read(*model)
 					if err != nil {
