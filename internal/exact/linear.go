@@ -86,10 +86,9 @@ func LinearBackwardParams(dw, db, dy, x []float32, n, C, OC int) {
 
 // Add sets dst[k] = dst[k] + src[k], one rounding each: a bias, a residual
 // connection, or a gradient that flows to two places. Its backward pass
-// hands dst's gradient to both operands unchanged.
+// hands dst's gradient to both operands unchanged. (It runs as
+// ExactAxpy(1, src, dst): 1·src[k] is exact, so the bits are the same.)
 func Add(dst, src []float32) {
 	need("Add", "src", len(dst), len(src))
-	for k, v := range src {
-		dst[k] += v
-	}
+	kernels.ExactAxpy(1, src, dst)
 }

@@ -55,17 +55,19 @@ func LSTMCellBackward(dgates, dcPrev, dh, dc, gates, cPrev, tanhC []float32) {
 	if dc != nil {
 		need("LSTMCellBackward", "dc", H, len(dc))
 	}
-	ig, fg, gg, og := gates[:H], gates[H:2*H], gates[2*H:3*H], gates[3*H:]
+	ig, fg, gg, og := gates[:H], gates[H:2*H], gates[2*H:3*H], gates[3*H:4*H]
+	di, df, dg, do := dgates[:H], dgates[H:2*H], dgates[2*H:3*H], dgates[3*H:4*H]
+	dh, cPrev, tanhC, dcPrev = dh[:H], cPrev[:H], tanhC[:H], dcPrev[:H]
 	for j := range H {
-		i, f, g, o := ig[j], fg[j], gg[j], og[j]
-		d := float32(float32(dh[j]*o) * (1 - float32(tanhC[j]*tanhC[j])))
+		i, f, g, o, tc := ig[j], fg[j], gg[j], og[j], tanhC[j]
+		d := float32(float32(dh[j]*o) * (1 - float32(tc*tc)))
 		if dc != nil {
 			d += dc[j]
 		}
-		dgates[j] = float32(float32(d*g)*i) * (1 - i)
-		dgates[H+j] = float32(float32(d*cPrev[j])*f) * (1 - f)
-		dgates[2*H+j] = float32(d*i) * (1 - float32(g*g))
-		dgates[3*H+j] = float32(float32(dh[j]*tanhC[j])*o) * (1 - o)
+		di[j] = float32(float32(d*g)*i) * (1 - i)
+		df[j] = float32(float32(d*cPrev[j])*f) * (1 - f)
+		dg[j] = float32(d*i) * (1 - float32(g*g))
+		do[j] = float32(float32(dh[j]*tc)*o) * (1 - o)
 		dcPrev[j] = float32(d * f)
 	}
 }

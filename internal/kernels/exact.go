@@ -333,10 +333,22 @@ func ExactLog(x float32) float32 {
 	return float32(dk*ln2Hi) - ((hfsq - (float32(s*(hfsq+r)) + float32(dk*ln2Lo))) - f)
 }
 
+// exactOnes is a row of ones: ExactSum(x) is ExactDot(x, 1…1), whose
+// products x[k]·1 are exact, so short sums take the dot product's assembly.
+var exactOnes = func() (o [4096]float32) {
+	for i := range o {
+		o[i] = 1
+	}
+	return o
+}()
+
 // ExactSum returns Σ x[k] in [ExactDot]'s order: exactLanes partial sums,
 // lane j adding x[k] for k ≡ j (mod exactLanes) in increasing k from +0,
 // then combined pairwise, s[i] += s[i+h] for h = 16, 8, 4, 2, 1.
 func ExactSum(x []float32) float32 {
+	if useAVX2 && len(x) > 0 && len(x) <= len(exactOnes) {
+		return exactDotAVX2(&x[0], &exactOnes[0], len(x))
+	}
 	var s [exactLanes]float32
 	k := 0
 	for ; k+exactLanes <= len(x); k += exactLanes {
