@@ -3,16 +3,10 @@ package nn
 import (
 	"math/rand/v2"
 	"strconv"
-	"syscall"
 	"testing"
-	"time"
-)
 
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
+	"github.com/autoreg/autoreg/internal/testutil"
+)
 
 // BenchmarkAttention: forward and backward at the GPT benchmark's shape
 // (B=16, T=128, C=256, 4 heads).
@@ -23,12 +17,12 @@ func BenchmarkAttention(b *testing.B) {
 	out, att := make([]float32, B*T*C), make([]float32, B*NH*T*T)
 	dqkv := make([]float32, len(qkv))
 	b.ResetTimer()
-	c0 := cpuTime()
+	c0 := testutil.ProcessCPU()
 	for range b.N {
 		AttentionForward(out, att, qkv, B, T, C, NH)
 		AttentionBackwardSet(dqkv, dy, qkv, att, B, T, C, NH)
 	}
-	b.ReportMetric(float64((cpuTime()-c0).Microseconds())/float64(b.N), "cpu-µs/op")
+	b.ReportMetric(float64((testutil.ProcessCPU()-c0).Microseconds())/float64(b.N), "cpu-µs/op")
 }
 
 // BenchmarkLinearPadded: the GPT benchmark's MLP products (N = 2048 rows,

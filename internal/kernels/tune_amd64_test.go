@@ -10,9 +10,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/autoreg/autoreg/internal/testutil"
 )
 
 // TestTune is a tuning aid, not a test: with KERNELS_TUNE="m,n,k,layout"
@@ -67,24 +68,16 @@ func TestTune(t *testing.T) {
 		sgemmWith(&im, tA, tB, m, n, k, 1, a, lda, b, ldb, 0, c, n)
 		fl := 2 * float64(m) * float64(n) * float64(k) / 1e9
 		for range 9 {
-			t0, c0 := time.Now(), threadCPU()
+			t0, c0 := time.Now(), testutil.ThreadCPU()
 			for range 5 {
 				sgemmWith(&im, tA, tB, m, n, k, 1, a, lda, b, ldb, 0, c, n)
 			}
 			best = max(best, 5*fl/time.Since(t0).Seconds())
-			cpu = append(cpu, 5*fl/(threadCPU()-c0).Seconds())
+			cpu = append(cpu, 5*fl/(testutil.ThreadCPU()-c0).Seconds())
 		}
 		runtime.UnlockOSThread()
 		slices.Sort(cpu)
 		bestCPU := cpu[len(cpu)/2]
 		fmt.Printf("%-22s %7.1f GFLOP/s wall, %7.1f per thread-CPU-second (median)\n", v, best, bestCPU)
 	}
-}
-
-// threadCPU is the CPU time the calling OS thread has used (Linux
-// RUSAGE_THREAD): time spent descheduled by a busy machine does not count.
-func threadCPU() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(1, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

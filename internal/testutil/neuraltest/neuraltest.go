@@ -76,12 +76,12 @@ func BenchTrainStep(b *testing.B, m Trainer, V, B, T int, flopsPerToken float64)
 	}
 	step()
 	b.ResetTimer()
-	start, cpu0 := time.Now(), CPUTime()
+	start, cpu0 := time.Now(), testutil.ProcessCPU()
 	for range b.N {
 		step()
 	}
 	sec := time.Since(start).Seconds()
-	b.ReportMetric((CPUTime()-cpu0).Seconds()*1e6/float64(b.N*B*T), "cpu-µs/token")
+	b.ReportMetric((testutil.ProcessCPU()-cpu0).Seconds()*1e6/float64(b.N*B*T), "cpu-µs/token")
 	b.ReportMetric(float64(b.N*B*T)/sec, "tokens/s")
 	b.ReportMetric(flopsPerToken*float64(b.N*B*T)/sec/1e9, "GFLOP/s")
 }
