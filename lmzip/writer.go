@@ -16,8 +16,8 @@ import (
 // Options configure a compressor. Exactly one of Adaptive and Static is set.
 type Options struct {
 	// Adaptive selects the adaptive mode: an architecture name from
-	// AdaptiveArchs ("ngram", "mix") or a configuration in the canonical
-	// spelling of AdaptiveConfig.String.
+	// AdaptiveArchs ("ngram", "mix", "lstm", "gpt") or a configuration in
+	// the canonical spelling of AdaptiveConfig.String.
 	Adaptive string
 	// Static selects the static mode with a trained model.
 	Static *Static
