@@ -11,10 +11,6 @@ const (
 	geluS2 = float32(2 * geluS)
 )
 
-// geluChunk bounds the stack buffer that lets GELU take the vector
-// sigmoid when the caller keeps no activations.
-const geluChunk = 64
-
 // GELU writes gelu(x) = ½x(1 + tanh z), z = √(2/π)(x + 0.044715x³), into
 // dst (dst may be x), through ½(1 + tanh z) = σ(2z), which has no
 // cancellation for negative x:
@@ -23,34 +19,31 @@ const geluChunk = 64
 //	s = ExactSigmoid(float32(2√(2/π)·t)),  dst = float32(x·s)
 //
 // with the constants rounded to float32. sig receives s for GELUBackward
-// (nil: not kept); it may not alias x or dst.
+// (nil: not kept); it may not alias x or dst. With sig the sigmoids run
+// on the vector path (the scalar function's bits); without, one at a time
+// (no scratch to allocate).
 func GELU(dst, sig, x []float32) {
 	need("GELU", "dst", len(x), len(dst))
-	if sig != nil {
-		need("GELU", "sig", len(x), len(sig))
-		geluRun(dst, sig, x)
+	if sig == nil {
+		for k, v := range x {
+			dst[k] = float32(v * kernels.ExactSigmoid(float32(geluS2*geluT(v))))
+		}
 		return
 	}
-	var buf [geluChunk]float32
-	for lo := 0; lo < len(x); lo += geluChunk {
-		hi := min(len(x), lo+geluChunk)
-		geluRun(dst[lo:hi], buf[:hi-lo], x[lo:hi])
+	need("GELU", "sig", len(x), len(sig))
+	for k, v := range x {
+		sig[k] = float32(geluS2 * geluT(v))
+	}
+	kernels.ExactSigmoidSlice(sig, sig)
+	for k, v := range x {
+		dst[k] = float32(v * sig[k])
 	}
 }
 
-// geluRun is GELU over one run with its sigmoids in s (not aliasing dst or
-// x): the arguments first, then the slice sigmoid (the scalar function's
-// bits), then the products.
-func geluRun(dst, s, x []float32) {
-	for k, v := range x {
-		x3 := float32(float32(v*v) * v)
-		t := v + float32(float32(geluC)*x3)
-		s[k] = float32(geluS2 * t)
-	}
-	kernels.ExactSigmoidSlice(s, s)
-	for k, v := range x {
-		dst[k] = float32(v * s[k])
-	}
+// geluT is x + 0.044715x³ rounded as GELU specifies.
+func geluT(v float32) float32 {
+	x3 := float32(float32(v*v) * v)
+	return v + float32(float32(geluC)*x3)
 }
 
 // GELUBackward sets dx[k] = float32(dy[k]·g′), the gradient through GELU
