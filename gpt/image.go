@@ -2,6 +2,7 @@ package gpt
 
 import (
 	"github.com/autoreg/autoreg"
+	"github.com/autoreg/autoreg/internal/exact"
 	"github.com/autoreg/autoreg/internal/kernels"
 	"github.com/autoreg/autoreg/tensor"
 	"github.com/autoreg/autoreg/tokenize"
@@ -123,7 +124,7 @@ func (m *Model) addImageExact(x []float32, toks []autoreg.Token, t int) {
 		return
 	}
 	a, C := m.arena, m.cfg.Dim
-	addExact(x, m.img.row.Data(a)[r*C:(r+1)*C])
-	addExact(x, m.img.col.Data(a)[c*C:(c+1)*C])
-	addExact(x, m.img.ch.Data(a)[k*C:(k+1)*C])
+	exact.Add(x, m.img.row.Data(a)[r*C:(r+1)*C])
+	exact.Add(x, m.img.col.Data(a)[c*C:(c+1)*C])
+	exact.Add(x, m.img.ch.Data(a)[k*C:(k+1)*C])
 }
