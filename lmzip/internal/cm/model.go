@@ -23,10 +23,10 @@ type Model struct {
 	x   []int32 // mixer inputs
 	ptr []int   // the counter behind each counter input (index into t)
 
-	mixers []*mixer
-	final  *mixer
+	mixers []*Mixer
+	final  *Mixer
 	xf     []int32
-	apms   []*apm
+	apms   []*APM
 
 	c0  uint32 // the partial byte with a leading 1
 	nib uint32 // the partial nibble with a leading 1
@@ -93,17 +93,17 @@ func New(cfg Config, nets []Predictor) *Model {
 	nin += len(m.nets)
 	m.x = make([]int32, nin)
 	m.ptr = make([]int, nd+nh)
-	m.mixers = append(m.mixers, newMixer(nin, 256, cfg.LR, 1<<14))
+	m.mixers = append(m.mixers, NewMixer(nin, 256, cfg.LR, 1<<14))
 	if cfg.Mixers == 3 {
-		m.mixers = append(m.mixers, newMixer(nin, 64*8, cfg.LR, 1<<14), newMixer(nin, 256, cfg.LR, 1<<14))
-		m.final = newMixer(3, 8, 2, 1<<16/3)
+		m.mixers = append(m.mixers, NewMixer(nin, 64*8, cfg.LR, 1<<14), NewMixer(nin, 256, cfg.LR, 1<<14))
+		m.final = NewMixer(3, 8, 2, 1<<16/3)
 		m.xf = make([]int32, 3)
 	}
 	if cfg.APM >= 1 {
-		m.apms = append(m.apms, newAPM(256, 7))
+		m.apms = append(m.apms, NewAPM(256, 7))
 	}
 	if cfg.APM >= 2 {
-		m.apms = append(m.apms, newAPM(65536, 7))
+		m.apms = append(m.apms, NewAPM(65536, 7))
 	}
 	m.c0, m.nib = 1, 1
 	m.startByte()
@@ -189,7 +189,7 @@ func (m *Model) predict() {
 	t := m.t
 	x = x[:len(x):len(x)]
 	for i, p := range ptr {
-		x[i] = stretch(counterP12(t[p]))
+		x[i] = Stretch(CounterP12(t[p]))
 	}
 	k = len(m.ptr)
 	x[k] = 256
@@ -209,7 +209,7 @@ func (m *Model) predict() {
 					}
 				}
 				m.mslot = l<<1 | ebit
-				x[k] = stretch(counterP12(m.msm[m.mslot]))
+				x[k] = Stretch(CounterP12(m.msm[m.mslot]))
 				mctx = l + 1
 			} else {
 				m.mmiss = true
@@ -221,28 +221,28 @@ func (m *Model) predict() {
 		k++
 	}
 	for _, n := range m.nets {
-		x[k] = stretch(n.P12(m.c0))
+		x[k] = Stretch(n.P12(m.c0))
 		k++
 	}
 	var d int32
 	if m.final == nil {
-		d = m.mixers[0].mix(x, int(m.c0))
+		d = m.mixers[0].Mix(x, int(m.c0))
 	} else {
-		m.xf[0] = m.mixers[0].mix(x, int(m.c0))
+		m.xf[0] = m.mixers[0].Mix(x, int(m.c0))
 		if mctx > 31 {
 			mctx = 31
 		}
-		m.xf[1] = m.mixers[1].mix(x, mctx<<3|m.bpos)
-		m.xf[2] = m.mixers[2].mix(x, int(m.c8&0xFF))
-		d = m.final.mix(m.xf, m.bpos)
+		m.xf[1] = m.mixers[1].Mix(x, mctx<<3|m.bpos)
+		m.xf[2] = m.mixers[2].Mix(x, int(m.c8&0xFF))
+		d = m.final.Mix(m.xf, m.bpos)
 	}
-	p := squash(d)
+	p := Squash(d)
 	switch len(m.apms) {
 	case 1:
-		p = (p + 3*m.apms[0].refine(d, int(m.c0))) >> 2
+		p = (p + 3*m.apms[0].Refine(d, int(m.c0))) >> 2
 	case 2:
-		a := m.apms[0].refine(d, int(m.c0))
-		b := m.apms[1].refine(d, int(m.c0|uint32(m.c8&0xFF)<<8))
+		a := m.apms[0].Refine(d, int(m.c0))
+		b := m.apms[1].Refine(d, int(m.c0|uint32(m.c8&0xFF)<<8))
 		p = (2*p + 3*a + 3*b) >> 3
 	}
 	if p < 1 {
@@ -267,13 +267,13 @@ func (m *Model) Update(bit int) {
 		CounterUpdate(&m.msm[m.mslot], bit, 1023)
 	}
 	for _, mx := range m.mixers {
-		mx.update(m.x, bit)
+		mx.Update(m.x, bit)
 	}
 	if m.final != nil {
-		m.final.update(m.xf, bit)
+		m.final.Update(m.xf, bit)
 	}
 	for _, a := range m.apms {
-		a.update(bit)
+		a.Update(bit)
 	}
 	m.c0 = m.c0<<1 | uint32(bit)
 	m.nib = m.nib<<1 | uint32(bit)
