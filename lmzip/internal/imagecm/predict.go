@@ -70,16 +70,16 @@ func (nb *neighbours) load(im *Image, x, y, c int) {
 
 // sample is what the coder knows of the sample being coded.
 type sample struct {
-	p      [nPred]int32 // the predictors (×8)
-	pred   int32        // the blend, bias corrected (×8)
-	pr     int32        // round(pred) clamped to the range: what the residual is taken from
-	emin   uint64       // the smallest predictor error around the sample
-	tex    int          // the neighbours' sides of the prediction, 6 bits
-	bctx   int          // bias context
-	q, q2  int          // error level (16), neighbouring residual's magnitude (4)
-	qf     int          // finer error level (32), Slow only
-	frac   int          // pred's fractional part: where it falls between two values
-	c      int          // channel
+	p     [nPred]int32 // the predictors (×8)
+	pred  int32        // the blend, bias corrected (×8)
+	pr    int32        // round(pred) clamped to the range: what the residual is taken from
+	emin  uint64       // the smallest predictor error around the sample
+	tex   int          // the neighbours' sides of the prediction, 6 bits
+	bctx  int          // bias context
+	q, q2 int          // error level (16), neighbouring residual's magnitude (4)
+	qf    int          // finer error level (32), Slow only
+	frac  int          // pred's fractional part: where it falls between two values
+	c     int          // channel
 }
 
 // recipSq[e] = 2^32 / e² (2^32 − 1 for e = 1): the weight of a predictor
