@@ -17,17 +17,21 @@ import (
 //	         mode 1 (adaptive): uvarint n, n bytes of configuration text
 //	         mode 2 (static):   32-byte model SHA-256 | numeric path u8 |
 //	                            uvarint n, n bytes of platform tag
+//	         mode 3 (image):    level u8 (1 fast, 2 slow)
 //	         CRC-32C of the header bytes so far, u32
 //	blocks:  kind u8: 1 coded | 2 stored | 0 end
 //	         coded:  uvarint raw length | uvarint payload length | payload | CRC-32C(raw) u32
 //	         stored: uvarint raw length | raw bytes | CRC-32C(raw) u32
 //	         end:    uvarint total length | CRC-32C(all content) u32
+//	mode 3 instead of blocks: uvarint m, m bytes of image metadata | CRC-32C(metadata) u32 |
+//	         uvarint p, p bytes of coded samples | CRC-32C(samples as u16) u32; then end of file
 const (
 	magic   = "ARZ\x1a"
 	version = 1
 
 	modeAdaptive = 1
 	modeStatic   = 2
+	modeImage    = 3 // an image file, its samples coded by package imagecm (image.go)
 
 	kindEnd    = 0
 	kindCoded  = 1
@@ -78,6 +82,7 @@ type header struct {
 	modelID  [32]byte // static
 	path     byte     // static
 	platform string   // static, PathPlatform only
+	level    byte     // image
 }
 
 func (h *header) marshal() []byte {
@@ -92,6 +97,8 @@ func (h *header) marshal() []byte {
 		b = append(b, h.path)
 		b = binary.AppendUvarint(b, uint64(len(h.platform)))
 		b = append(b, h.platform...)
+	case modeImage:
+		b = append(b, h.level)
 	}
 	return binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, castagnoli))
 }
@@ -199,6 +206,15 @@ func readHeader(c *countingReader, name string) (*header, error) {
 		if h.platform, err = readStr(maxTagLen, "platform tag"); err != nil {
 			return nil, err
 		}
+	case modeImage:
+		l, err := c.ReadByte()
+		if err != nil {
+			return nil, corrupt(name, c.off, "truncated header")
+		}
+		if l != ImageFast && l != ImageSlow {
+			return nil, corrupt(name, c.off-1, "unknown image level %d", l)
+		}
+		h.level = l
 	default:
 		return nil, corrupt(name, 5, "unknown mode %d", h.mode)
 	}
