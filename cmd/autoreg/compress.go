@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/autoreg/autoreg/imagefile"
 	"github.com/autoreg/autoreg/internal/atomicfile"
 	"github.com/autoreg/autoreg/lmzip"
 	"github.com/autoreg/autoreg/modelfile"
@@ -21,8 +22,9 @@ func init() {
 	register(&command{
 		name: "compress",
 		summary: "Compress a file losslessly with a model driving an arithmetic coder. By default the model is adaptive: it starts empty and learns as it codes, " +
-			"so decompressing needs nothing else (--adaptive-arch picks a stronger one). --model uses a trained model instead (decompressing needs the same file).",
-		usage: "[--model FILE | --adaptive-arch ngram|mix|lstm|gpt] [--out OUT] IN",
+			"so decompressing needs nothing else (--adaptive-arch picks a stronger one). --model uses a trained model instead (decompressing needs the same file). " +
+			"A PNG, PGM or PPM image is coded pixel-exactly by an image model (--level fast or slow), its metadata kept.",
+		usage: "[--model FILE | --adaptive-arch ngram|mix|lstm|gpt | --level fast|slow] [--out OUT] IN",
 		run:   runCompress,
 	})
 	register(&command{
@@ -42,12 +44,26 @@ func runCompress(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	out := fs.String("out", "", "write to `OUT` (default IN.arz; standard output when IN is -; - for standard output)")
 	block := fs.Int("block-size", 0, "input bytes per block, a power of two from 4096 to 64 MiB (default 1 MiB)")
 	force := fs.Bool("force", false, "overwrite an existing output file")
+	level := fs.String("level", "", "images (PNG, PGM, PPM; the default for them): `fast` (the default) or slow (context mixing: smaller, several times slower); the .arz decompresses to the same format with the same pixels and ancillary chunks")
+	asBytes := fs.Bool("bytes", false, "code an image file as bytes, like any other file")
 	in, err := parseInput(fs, args, stdout)
 	if err != nil {
 		return err
 	}
 	if *arch != "" {
 		*adaptive = true
+	}
+	if *level != "" && (*adaptive || *model != "" || *asBytes) {
+		return usagef("--level is for images; it excludes --model, --adaptive, --adaptive-arch and --bytes")
+	}
+	if !*adaptive && *model == "" && !*asBytes {
+		isImage, err := sniffImage(in)
+		if err != nil {
+			return err
+		}
+		if isImage || *level != "" {
+			return compressImage(ctx, stdout, stderr, in, *out, *level, *force)
+		}
 	}
 	opts := lmzip.Options{BlockSize: *block}
 	switch {
@@ -79,6 +95,60 @@ func runCompress(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		opts.Progress = progress
 		return lmzip.Compress(ctx, w, r, opts)
 	})
+}
+
+// sniffImage reports whether the input file starts like a PNG, PGM or
+// PPM image (standard input is never sniffed: it is read once).
+func sniffImage(in string) (bool, error) {
+	if in == "-" {
+		return false, nil
+	}
+	f, err := os.Open(in)
+	if err != nil {
+		return false, fmt.Errorf("%s: %v", in, unwrapPathErr(err))
+	}
+	defer f.Close()
+	head := make([]byte, 16)
+	n, _ := io.ReadFull(f, head)
+	return lmzip.IsImage(head[:n]), nil
+}
+
+// compressImage compresses an image file with the image model.
+func compressImage(ctx context.Context, stdout, stderr io.Writer, in, out, level string, force bool) error {
+	opts := lmzip.ImageOptions{Level: lmzip.ImageFast}
+	switch level {
+	case "", "fast":
+	case "slow":
+		opts.Level = lmzip.ImageSlow
+	default:
+		return usagef("--level %q: want fast or slow", level)
+	}
+	if in == "-" {
+		return usagef("--level: name the image file (standard input is coded as bytes)")
+	}
+	dst := out
+	if dst == "" {
+		dst = in + ".arz"
+	}
+	start := time.Now()
+	var pixels, coded int64
+	err := transcode(stdout, stderr, in, dst, force, "compress", func(w io.Writer, r io.Reader, progress func(in, out int64)) (int64, error) {
+		data, err := io.ReadAll(r)
+		if err != nil {
+			return 0, err
+		}
+		if ims, _, err := imagefile.Decode(data); err == nil {
+			pixels = int64(ims[0].Width * ims[0].Height)
+		}
+		n, err := lmzip.CompressImage(ctx, w, data, opts)
+		coded = n
+		return n, err
+	})
+	if err == nil && pixels > 0 {
+		fmt.Fprintf(stderr, "image: %s pixels, %.3f bits/pixel, %.2f megapixels/s (%s level)\n", thousands(pixels),
+			8*float64(coded)/float64(pixels), float64(pixels)/1e6/time.Since(start).Seconds(), map[int]string{1: "fast", 2: "slow"}[opts.Level])
+	}
+	return err
 }
 
 // runDecompress is `autoreg decompress`.

@@ -109,3 +109,42 @@ func TestImagesEndToEnd(t *testing.T) {
 		t.Errorf("sample without --out: exit %d: %s", code, errs)
 	}
 }
+
+// compress codes a PNG with the image model by default, pixel-exactly,
+// at both levels; --bytes codes it as bytes.
+func TestCompressImage(t *testing.T) {
+	dir := t.TempDir()
+	im, _ := imagefile.NewImage(40, 30, 3, 255)
+	for i := range im.Pix {
+		im.Pix[i] = uint16((i*7 + i/120*3) % 256)
+	}
+	src := filepath.Join(dir, "p.png")
+	if err := imagefile.WriteFile(src, im); err != nil {
+		t.Fatal(err)
+	}
+	for _, level := range []string{"", "slow"} {
+		args := []string{"compress", "--force", src}
+		if level != "" {
+			args = append(args, "--level", level)
+		}
+		code, _, errs := cli(t, args...)
+		if code != 0 || !strings.Contains(errs, "image: 1,200 pixels") {
+			t.Fatalf("compress %v: exit %d: %s", args, code, errs)
+		}
+		back := filepath.Join(dir, "back.png")
+		code, _, errs = cli(t, "decompress", "--force", "--out", back, src+".arz")
+		if code != 0 {
+			t.Fatalf("decompress: exit %d: %s", code, errs)
+		}
+		got, _, err := imagefile.ReadFile(back)
+		if err != nil || !got[0].Equal(im) {
+			t.Fatalf("level %q: the decompressed image differs (%v)", level, err)
+		}
+	}
+	if code, _, errs := cli(t, "compress", "--force", "--bytes", src); code != 0 || strings.Contains(errs, "image:") {
+		t.Fatalf("--bytes: exit %d: %s", code, errs)
+	}
+	if code, _, errs := cli(t, "compress", "--force", "--level", "slow", "--adaptive-arch", "mix", src); code != 2 {
+		t.Fatalf("--level with --adaptive-arch: exit %d: %s", code, errs)
+	}
+}
