@@ -78,7 +78,6 @@ func newModel(im *Image, level Level) (*model, error) {
 	if err := im.check(); err != nil {
 		return nil, err
 	}
-	cm.InitTables()
 	m := &model{im: im, level: level}
 	m.E = bits.Len(uint(im.MaxVal))
 	m.slots = 2 + 4*m.E + m.E*m.E
@@ -96,6 +95,7 @@ func newModel(im *Image, level Level) (*model, error) {
 	case Fast:
 		m.fast = make([]uint32, fastContexts*C*m.slots)
 	case Slow:
+		cm.InitTables() // squash and stretch
 		for k, n := range modelSizes {
 			if k == hashedModel {
 				m.tabs[k] = make([]uint32, hashBuckets(m.slots)*m.slots)
