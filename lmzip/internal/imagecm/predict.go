@@ -15,54 +15,56 @@ type neighbours struct {
 
 func (nb *neighbours) load(im *Image, x, y, c int) {
 	W, C := im.Width, im.Channels
-	at := func(xx, yy, cc int) int32 { return int32(im.Pix[(yy*W+xx)*C+cc]) }
+	pix := im.Pix
+	i := (y*W+x)*C + c // this sample
+	row := W * C
 	switch {
 	case y == 0 && x == 0:
 		mid := int32(im.MaxVal+1) / 2
 		*nb = neighbours{mid, mid, mid, mid, mid, mid, mid, 0, 0, 0}
 	case y == 0:
-		w := at(x-1, 0, c)
+		w := int32(pix[i-C])
 		nb.n, nb.w, nb.nw, nb.ne, nb.nn, nb.nne, nb.ww = w, w, w, w, w, w, w
 		if x > 1 {
-			nb.ww = at(x-2, 0, c)
+			nb.ww = int32(pix[i-2*C])
 		}
 	default:
-		nb.n = at(x, y-1, c)
+		nb.n = int32(pix[i-row])
 		nb.w, nb.nw = nb.n, nb.n
 		if x > 0 {
-			nb.w, nb.nw = at(x-1, y, c), at(x-1, y-1, c)
+			nb.w, nb.nw = int32(pix[i-C]), int32(pix[i-row-C])
 		}
 		nb.ne = nb.n
 		if x < W-1 {
-			nb.ne = at(x+1, y-1, c)
+			nb.ne = int32(pix[i-row+C])
 		}
 		nb.nn, nb.nne = nb.n, nb.ne
 		if y > 1 {
-			nb.nn = at(x, y-2, c)
+			nb.nn = int32(pix[i-2*row])
 			nb.nne = nb.nn
 			if x < W-1 {
-				nb.nne = at(x+1, y-2, c)
+				nb.nne = int32(pix[i-2*row+C])
 			}
 		}
 		nb.ww = nb.w
 		if x > 1 {
-			nb.ww = at(x-2, y, c)
+			nb.ww = int32(pix[i-2*C])
 		}
 	}
 	if c == 0 {
 		return
 	}
-	r := c - 1
-	nb.vr = at(x, y, r)
+	// The previous channel (r = c−1, one sample back).
+	nb.vr = int32(pix[i-1])
 	nb.wr, nb.nr = nb.vr, nb.vr
 	switch {
 	case x > 0:
-		nb.wr = at(x-1, y, r)
+		nb.wr = int32(pix[i-C-1])
 	case y > 0:
-		nb.wr = at(x, y-1, r)
+		nb.wr = int32(pix[i-row-1])
 	}
 	if y > 0 {
-		nb.nr = at(x, y-1, r)
+		nb.nr = int32(pix[i-row-1])
 	} else {
 		nb.nr = nb.wr
 	}
@@ -82,15 +84,21 @@ type sample struct {
 	c     int          // channel
 }
 
-// recipSq[e] = 2^32 / e² (2^32 − 1 for e = 1): the weight of a predictor
-// whose error sum is e − 1.
+// recipSq[e] = 2^32 / (e+1)² (2^32 − 1 for e = 0): the weight of a
+// predictor whose error sum is e, errors past maxErr counting as maxErr (a
+// weight that small is as good as nothing; the table stays in cache).
 var recipSq = func() []uint32 {
-	t := make([]uint32, 1<<16+1)
-	for e := uint64(1); e < uint64(len(t)); e++ {
-		t[e] = uint32(min((1<<32)/(e*e), 1<<32-1))
+	t := make([]uint32, maxErr+1)
+	for e := range uint64(len(t)) {
+		t[e] = uint32(min((1<<32)/((e+1)*(e+1)), 1<<32-1))
 	}
 	return t
 }()
+
+const maxErr = 4095
+
+// zeroErrs are the error records of a neighbour outside the image.
+var zeroErrs [nPred]uint32
 
 // predict fills s's predictors and blends them.
 func (m *model) predict(s *sample, nb *neighbours, x, y, c int, erow, eN, eNN [][nPred]uint32) {
@@ -111,32 +119,33 @@ func (m *model) predict(s *sample, nb *neighbours, x, y, c int, erow, eN, eNN []
 		p[9] = (n + nb.vr - nb.nr) * 8
 		p[10] = (n + w - nb.nr - nb.wr + 2*nb.vr) * 4
 	}
-	// Each predictor's errors around the sample.
-	var e [nPred]uint64
-	add := func(q *[nPred]uint32, wt uint64) {
-		for k := range e {
-			e[k] += uint64(q[k]) * wt
-		}
-	}
+	// Each predictor's errors around the sample, in one pass over the six
+	// neighbours' records (a missing neighbour reads zeros).
 	C, W := m.im.Channels, m.im.Width
 	i := x*C + c
+	zero := &zeroErrs
+	eW, eWW, eN0, eNW, eNE, eNN0 := zero, zero, zero, zero, zero, zero
 	if x > 0 {
-		add(&erow[i-C], 2)
-	}
-	if x > 1 {
-		add(&erow[i-2*C], 1)
+		eW = &erow[i-C]
+		if x > 1 {
+			eWW = &erow[i-2*C]
+		}
 	}
 	if y > 0 {
-		add(&eN[i], 2)
+		eN0 = &eN[i]
 		if x > 0 {
-			add(&eN[i-C], 1)
+			eNW = &eN[i-C]
 		}
 		if x < W-1 {
-			add(&eN[i+C], 1)
+			eNE = &eN[i+C]
+		}
+		if y > 1 {
+			eNN0 = &eNN[i]
 		}
 	}
-	if y > 1 {
-		add(&eNN[i], 1)
+	var e [nPred]uint32
+	for k := range e {
+		e[k] = 2*(eW[k]+eN0[k]) + eWW[k] + eNW[k] + eNE[k] + eNN0[k]
 	}
 	var sw, swp int64
 	s.emin = 1 << 62
@@ -145,19 +154,13 @@ func (m *model) predict(s *sample, nb *neighbours, x, y, c int, erow, eN, eNN []
 			continue
 		}
 		ek := e[k] >> m.eshift
-		wk := int64(recipSq[min(ek, 1<<16-1)+1])
+		wk := int64(recipSq[min(ek, maxErr)])
 		sw += wk
 		swp += wk * int64(p[k])
-		s.emin = min(s.emin, ek)
+		s.emin = min(s.emin, uint64(ek))
 	}
 	pred := int32((swp + sw/2) / sw)
-	tex := 0
-	for _, v := range [...]int32{n, w, nw, ne, nn, ww} {
-		tex <<= 1
-		if v*8 > pred {
-			tex |= 1
-		}
-	}
+	tex := above(n, pred)<<5 | above(w, pred)<<4 | above(nw, pred)<<3 | above(ne, pred)<<2 | above(nn, pred)<<1 | above(ww, pred)
 	q := 0
 	for t := s.emin; t > 8 && q < 15; t >>= 1 {
 		q++
@@ -170,6 +173,14 @@ func (m *model) predict(s *sample, nb *neighbours, x, y, c int, erow, eN, eNN []
 	s.pred = pred
 	s.pr = min(max((pred+4)>>3, 0), int32(m.im.MaxVal))
 	s.frac = int(pred+4) & 7
+}
+
+// above is 1 if v lies above the prediction pred (×8), else 0.
+func above(v, pred int32) int {
+	if v*8 > pred {
+		return 1
+	}
+	return 0
 }
 
 // learn records the sample's value v: its predictors' errors (into errs,
