@@ -218,3 +218,29 @@ func (s *Spec) Loss(grad, raw, tgt []float32, N int) (sum float64, n int) {
 	}
 	return sum, n
 }
+
+// LogDensities writes into dst (N) the log-density in the data's units of
+// each target row tgt (N, D; standardized) under raw (N, Outputs): the
+// head's −NLL minus Σ ln Scale (a dlogistic head's bin masses need no such
+// term), or NaN for a row with an unscored value.
+// It is the training path's per-step answer, for comparing with a state's
+// predictions.
+func (s *Spec) LogDensities(dst []float64, raw, tgt []float32, N int) {
+	d, no := s.Dim(), s.Outputs()
+	grad := make([]float32, no)
+	var lnScale float64
+	for _, sc := range s.Scale {
+		if s.Head.Kind != dist.KindDiscretizedLogistic {
+			lnScale += math.Log(sc)
+		}
+	}
+	for r := range N {
+		tr := tgt[r*d : (r+1)*d]
+		dst[r] = -s.Head.NLLGrad(grad, raw[r*no:(r+1)*no], tr) - lnScale
+		for _, v := range tr {
+			if v != v {
+				dst[r] = math.NaN()
+			}
+		}
+	}
+}
