@@ -7,6 +7,7 @@ import (
 
 	"github.com/autoreg/autoreg"
 	"github.com/autoreg/autoreg/dist"
+	"github.com/autoreg/autoreg/internal/fused"
 	"github.com/autoreg/autoreg/internal/kernels"
 	"github.com/autoreg/autoreg/internal/realio"
 	"github.com/autoreg/autoreg/nn"
@@ -141,7 +142,7 @@ func (r *RealModel) Backward(scale float32) {
 	N, H, no := s.B*s.T, m.cfg.Hidden, r.spec.Outputs()
 	draw := tr.draw[:N*no]
 	kernels.Scale(scale, draw)
-	nn.LinearBackwardSet(s.dtmp, m.wout.Grad(a), m.bout.Grad(a), draw, tr.top, m.wout.Data(a), N, H, no)
+	fused.LinearBackwardSet(s.dtmp, m.wout.Grad(a), m.bout.Grad(a), draw, tr.top, m.wout.Data(a), N, H, no)
 	m.stackBackward(s, s.dtmp)
 }
 

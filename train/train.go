@@ -35,7 +35,7 @@ import (
 	"time"
 
 	"github.com/autoreg/autoreg"
-	"github.com/autoreg/autoreg/nn"
+	"github.com/autoreg/autoreg/internal/fused"
 	"github.com/autoreg/autoreg/optim"
 	"github.com/autoreg/autoreg/tensor"
 )
@@ -247,7 +247,7 @@ func (t *Trainer) Run(ctx context.Context, data Data) error {
 		}
 		stepStart := time.Now()
 		lr := t.sched.LR(t.Step)
-		nn.Zero(a.Grads) // parallel; the same zeros as a.ZeroGrad
+		fused.Zero(a.Grads) // parallel; the same zeros as a.ZeroGrad
 		n := t.fillBatch(data.Train)
 		var sum float64
 		B, T := o.Batch, o.Context
