@@ -58,19 +58,18 @@ type realConfig struct {
 // column of its data. Training is left for the caller to record.
 func RealMeta(m RealModel, columns []string, time string) (modelfile.Meta, error) {
 	meta := modelfile.Meta{Columns: columns, Time: time}
-	var spec realio.Spec
 	var arch any
 	switch m := m.(type) {
 	case *rnn.RealModel:
 		meta.Family, arch = m.Config().Cell+"-real", m.Config()
-		spec.Head, spec.Lags = m.Head(), m.Lags()
-		spec.Mean, spec.Scale = m.Standardization()
 	default:
 		return modelfile.Meta{}, fmt.Errorf("train: a %T has no model-file family", m)
 	}
-	cfg := realConfig{Arch: arch, Head: spec.Head.String(), Lags: spec.Lags, Mean: spec.Mean, Scale: spec.Scale}
-	if spec.Head.Kind == dist.KindDiscretizedLogistic {
-		g := spec.Head.Grid
+	h := m.Head()
+	cfg := realConfig{Arch: arch, Head: h.String(), Lags: m.Lags()}
+	cfg.Mean, cfg.Scale = m.Standardization()
+	if h.Kind == dist.KindDiscretizedLogistic {
+		g := h.Grid
 		cfg.Grid = &g
 	}
 	var err error

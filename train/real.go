@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/autoreg/autoreg"
+	"github.com/autoreg/autoreg/dist"
 	"github.com/autoreg/autoreg/internal/kernels"
 )
 
@@ -18,6 +19,14 @@ type RealModel interface {
 	// Past is how many steps before a window's first input its inputs
 	// read (lagged values).
 	Past() int
+	// Head is the output distribution's parametrization, over the
+	// standardized values.
+	Head() dist.Head
+	// Lags are the extra lagged values of an input.
+	Lags() []int
+	// Standardization is each dimension's mean and scale: the network
+	// reads (x − mean)/scale.
+	Standardization() (mean, scale []float64)
 	// Forward runs B windows of T steps: row b of x holds Past()+T steps
 	// (Dim values each, NaN missing or before the series), the history and
 	// then the inputs; row b of y the T target steps, each the step after
