@@ -236,15 +236,35 @@ func (s *State) forward(xs []autoreg.Token, all bool) {
 		return
 	}
 	m, a := s.m, s.m.arena
-	C, NH, V := m.cfg.Dim, m.cfg.Heads, m.V
-	p := m.packed()
+	C, V := m.cfg.Dim, m.V
 	x, n, pos := s.embed(xs)
-	wte := m.wte.Data(a)
+	s.blocks(x, n, pos)
+	ln := s.ln[:n*C]
+	first := n - 1
+	if all {
+		first = 0
+	}
+	rows := n - first
+	layerNormRows(ln[:rows*C], x[first*C:], m.lnfw.Data(a), m.lnfb.Data(a), rows, C)
+	logits := s.logits[:rows*V]
+	nn.LinearForward(logits, ln[:rows*C], m.wte.Data(a), nil, rows, C, V)
+	copy(s.last, logits[(rows-1)*V:])
+	s.haveLogp = false
+}
+
+// blocks runs the n rows of x (the embedded inputs at window positions
+// pos..pos+n−1, room for which the window must have) through the blocks,
+// filling the key and value caches, and leaves the last block's residual
+// stream in x.
+func (s *State) blocks(x []float32, n, pos int) {
+	m, a := s.m, s.m.arena
+	C, NH := m.cfg.Dim, m.cfg.Heads
+	p := m.packed()
 	ln, qkv, atty, tmp, fch := s.ln[:n*C], s.qkv[:n*3*C], s.atty[:n*C], s.tmp[:n*C], s.fch[:n*4*C]
 	for l := range m.layers {
 		if n == 1 {
 			s.token(p, pos)
-			break
+			return
 		}
 		w, pl := &m.layers[l], &p.layers[l]
 		kc, vc := s.k[l], s.v[l]
@@ -271,16 +291,6 @@ func (s *State) forward(xs []autoreg.Token, all bool) {
 		linearPacked(tmp, fch, &pl.fcproj, w.fcpjb.Data(a), n)
 		kernels.Add(x, x, tmp)
 	}
-	first := n - 1
-	if all {
-		first = 0
-	}
-	rows := n - first
-	layerNormRows(ln[:rows*C], x[first*C:], m.lnfw.Data(a), m.lnfb.Data(a), rows, C)
-	logits := s.logits[:rows*V]
-	nn.LinearForward(logits, ln[:rows*C], wte, nil, rows, C, V)
-	copy(s.last, logits[(rows-1)*V:])
-	s.haveLogp = false
 }
 
 // attendCache runs the attention of n new rows (at positions pos.., their
