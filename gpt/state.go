@@ -153,14 +153,20 @@ func (s *State) CopyTo(dst autoreg.State) {
 	}
 	d.toks = append(d.toks[:0], s.toks...)
 	d.n, d.code, d.at = s.n, s.code, s.at
-	C, pos := s.m.cfg.Dim, len(s.toks)
+	s.copyCache(d, len(s.toks))
+	copy(d.last, s.last)
+	copy(d.logp, s.logp)
+	d.haveLogp = s.haveLogp
+}
+
+// copyCache copies the keys and values of the window's first pos
+// positions into d.
+func (s *State) copyCache(d *State, pos int) {
+	C := s.m.cfg.Dim
 	for l := range s.k {
 		copy(d.k[l][:pos*C], s.k[l][:pos*C])
 		copy(d.v[l][:pos*C], s.v[l][:pos*C])
 	}
-	copy(d.last, s.last)
-	copy(d.logp, s.logp)
-	d.haveLogp = s.haveLogp
 }
 
 // Append conditions the state on xs.
@@ -184,15 +190,7 @@ func (s *State) Append(xs ...autoreg.Token) {
 	}
 	// The window overflows: find the window appending one by one would
 	// end with (the last p tokens) and encode it in one pass.
-	p, r := pos, len(xs)
-	for r > 0 {
-		if p == T {
-			p = T / 2
-		}
-		c := min(r, T-p)
-		p += c
-		r -= c
-	}
+	p := finalWindow(pos, len(xs), T)
 	w := s.reenc[:0]
 	if p > len(xs) {
 		w = append(w, s.toks[pos-(p-len(xs)):]...)
@@ -213,6 +211,22 @@ func (s *State) Append(xs ...autoreg.Token) {
 	s.reenc = w
 	s.toks = s.toks[:0]
 	s.forward(w, false)
+}
+
+// finalWindow returns how many positions a window of capacity T holding
+// pos positions holds after n more are appended one at a time, the oldest
+// half dropped whenever a full window takes another.
+func finalWindow(pos, n, T int) int {
+	p := pos
+	for n > 0 {
+		if p == T {
+			p = T / 2
+		}
+		c := min(n, T-p)
+		p += c
+		n -= c
+	}
+	return p
 }
 
 // shift drops the oldest half of a full window and re-encodes the rest.

@@ -25,12 +25,12 @@ import (
 
 // Families lists the model families this build reads: token models, then
 // the real-valued ones (RealFamilies).
-var Families = []string{"ngram", "gpt", "lstm", "gru", "ar", "lstm-real", "gru-real"}
+var Families = []string{"ngram", "gpt", "lstm", "gru", "ar", "lstm-real", "gru-real", "gpt-real"}
 
 // RealFamilies lists the real-valued families (autoreg.RealModel): AR, and
 // the neural families' real-valued models (their token family's name with
 // "-real").
-var RealFamilies = []string{"ar", "lstm-real", "gru-real"}
+var RealFamilies = []string{"ar", "lstm-real", "gru-real", "gpt-real"}
 
 // IsReal reports whether family is a real-valued family.
 func IsReal(family string) bool { return slices.Contains(RealFamilies, family) }
@@ -40,6 +40,8 @@ func decodeReal(family string, r io.Reader, n int64) (autoreg.RealModel, error) 
 	switch family {
 	case "ar":
 		return ar.Read(r, n)
+	case "gpt-real":
+		return gpt.ReadReal(r, n)
 	case "lstm-real", "gru-real":
 		m, err := rnn.ReadReal(r, n)
 		if err == nil && m.Config().Cell+"-real" != family {

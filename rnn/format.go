@@ -70,7 +70,7 @@ func (r *RealModel) WriteTo(w io.Writer) (int64, error) {
 	h := payload.Header{
 		Ints:    []uint32{cell, uint32(c.Layers), uint32(c.Hidden), 0, 0},
 		Dropout: float32(c.Dropout),
-		Real:    &r.spec,
+		Real:    &r.Spec,
 	}
 	return format.Write(w, h, r.m.arena.Params)
 }

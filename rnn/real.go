@@ -30,9 +30,9 @@ import (
 // real-valued models, including train.Recurrent (truncated backpropagation
 // through time).
 type RealModel struct {
-	m    *Model // no embedding; the output layer is the head's (Outputs, H)
-	spec realio.Spec
-	tr   realTrain
+	m           *Model // no embedding; the output layer is the head's (Outputs, H)
+	realio.Base        // the head, lags and standardization, and their accessors
+	tr          realTrain
 }
 
 // realTrain holds a Forward's head activations for Backward.
@@ -65,7 +65,7 @@ func buildReal(cfg Config, spec realio.Spec) (*RealModel, error) {
 	if err := cfg.Check(); err != nil {
 		return nil, err
 	}
-	return &RealModel{m: layout(cfg, 0, spec.Outputs(), false), spec: spec}, nil
+	return &RealModel{m: layout(cfg, 0, spec.Outputs(), false), Base: realio.Base{Spec: spec}}, nil
 }
 
 // Config returns the recurrent configuration (Embed is 0).
@@ -74,23 +74,6 @@ func (r *RealModel) Config() Config {
 	c.Embed = 0
 	return c
 }
-
-// Head is the output distribution's parametrization.
-func (r *RealModel) Head() dist.Head { return r.spec.Head }
-
-// Lags are the extra lags in the input (lag 1 is always there).
-func (r *RealModel) Lags() []int { return r.spec.Lags }
-
-// Standardization returns the mean and scale of each dimension: the
-// network reads (x − mean)/scale.
-func (r *RealModel) Standardization() (mean, scale []float64) { return r.spec.Mean, r.spec.Scale }
-
-// Dim is the number of values in a step.
-func (r *RealModel) Dim() int { return r.spec.Dim() }
-
-// Past is how many steps before a training window's first input its
-// inputs read (the largest lag minus one).
-func (r *RealModel) Past() int { return r.spec.Past() }
 
 // Arena returns the parameters and gradients.
 func (r *RealModel) Arena() *tensor.Arena { return r.m.arena }
@@ -108,7 +91,7 @@ func (r *RealModel) Carry(B int) []float32 { return r.m.Carry(B) }
 // of a step whose inputs hold a missing value, is not scored). rng drives
 // dropout (nil: none).
 func (r *RealModel) Forward(x, y []float64, B, T int, rng *rand.Rand) (sum float64, n int) {
-	m, sp := r.m, &r.spec
+	m, sp := r.m, &r.Spec
 	if T < 1 || B < 1 {
 		panic(fmt.Sprintf("rnn: Forward: B=%d T=%d", B, T))
 	}
@@ -139,7 +122,7 @@ func (r *RealModel) Backward(scale float32) {
 	}
 	tr.ready = false
 	a := m.arena
-	N, H, no := s.B*s.T, m.cfg.Hidden, r.spec.Outputs()
+	N, H, no := s.B*s.T, m.cfg.Hidden, r.Spec.Outputs()
 	draw := tr.draw[:N*no]
 	kernels.Scale(scale, draw)
 	fused.LinearBackwardSet(s.dtmp, m.wout.Grad(a), m.bout.Grad(a), draw, tr.top, m.wout.Data(a), N, H, no)
@@ -151,9 +134,9 @@ func (r *RealModel) Backward(scale float32) {
 func (r *RealModel) NewRealState() autoreg.RealState {
 	m := r.m
 	L, H := m.cfg.Layers, m.cfg.Hidden
-	st := &realState{r: r, hist: realio.NewHistory(&r.spec), h: make([]float32, L*H), c: make([]float32, L*H),
-		buf: m.newStepBuf(), raw: make([]float32, r.spec.Outputs()), out: r.spec.NewOutput()}
-	nin := r.spec.Inputs()
+	st := &realState{r: r, hist: realio.NewHistory(&r.Spec), h: make([]float32, L*H), c: make([]float32, L*H),
+		buf: m.newStepBuf(), raw: make([]float32, r.Spec.Outputs()), out: r.Spec.NewOutput()}
+	nin := r.Spec.Inputs()
 	st.run = func(in []float32, n int) {
 		for k := range n {
 			m.step(&st.buf, st.h, st.c, in[k*nin:(k+1)*nin])

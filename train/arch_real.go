@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/autoreg/autoreg/dist"
+	"github.com/autoreg/autoreg/gpt"
 	"github.com/autoreg/autoreg/internal/realio"
 	"github.com/autoreg/autoreg/modelfile"
 	"github.com/autoreg/autoreg/rnn"
@@ -35,10 +36,15 @@ func (r Real) spec() realio.Spec {
 // inputs are the steps and their lags).
 func NewRealModel(a Arch, r Real, seed uint64) (RealModel, error) {
 	switch a.Family {
+	case "gpt":
+		if a.Embed != 0 {
+			return nil, fmt.Errorf("train: a real-valued GPT has no embedding width (its inputs are the steps and their lags)")
+		}
+		return gpt.NewReal(gpt.Config{Layers: a.Layers, Dim: a.Dim, Heads: a.Heads, Context: a.Context, Dropout: a.Dropout}, r.spec(), seed)
 	case rnn.LSTM, rnn.GRU:
 		return rnn.NewReal(rnn.Config{Cell: a.Family, Layers: a.Layers, Hidden: a.Dim, Embed: a.Embed, Dropout: a.Dropout}, r.spec(), seed)
 	}
-	return nil, fmt.Errorf("train: unknown real-valued family %q (want lstm or gru)", a.Family)
+	return nil, fmt.Errorf("train: unknown real-valued family %q (want lstm, gru or gpt)", a.Family)
 }
 
 // realConfig is a real-valued model's configuration in its file's META,
@@ -60,6 +66,8 @@ func RealMeta(m RealModel, columns []string, time string) (modelfile.Meta, error
 	meta := modelfile.Meta{Columns: columns, Time: time}
 	var arch any
 	switch m := m.(type) {
+	case *gpt.RealModel:
+		meta.Family, arch = "gpt-real", m.Config()
 	case *rnn.RealModel:
 		meta.Family, arch = m.Config().Cell+"-real", m.Config()
 	default:

@@ -133,3 +133,18 @@ func TestRealDataErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestRealLearnsGPT: a GPT on the weekly pattern gets well below the
+// climatology's standardized NLL (1.42) on its validation part.
+func TestRealLearnsGPT(t *testing.T) {
+	xs, mean, std := seasonal(1200, 1)
+	o := realOpts
+	o.Steps = 120
+	tr := newRealRun(t, "gpt", mean, std, o)
+	if err := tr.Run(context.Background(), train.Data{Series: []train.Series{{Values: xs, Train: len(xs) * 8 / 10}}}); err != nil {
+		t.Fatal(err)
+	}
+	if last := tr.History[len(tr.History)-1]; !last.HasVal || last.ValLoss > 1.1 {
+		t.Errorf("after %d steps: train %.3f, validation %.3f", tr.Step, last.Loss, last.ValLoss)
+	}
+}

@@ -244,3 +244,27 @@ func (s *Spec) LogDensities(dst []float64, raw, tgt []float32, N int) {
 		}
 	}
 }
+
+// Base is what a real-valued network embeds: its Spec, and the accessors
+// the seam and the trainer read from it.
+type Base struct {
+	Spec Spec
+}
+
+// Dim is the number of values in a step.
+func (b *Base) Dim() int { return b.Spec.Dim() }
+
+// Past is how many steps before a training window's first input its
+// inputs read (the largest lag minus one).
+func (b *Base) Past() int { return b.Spec.Past() }
+
+// Head is the output distribution's parametrization, over standardized
+// values.
+func (b *Base) Head() dist.Head { return b.Spec.Head }
+
+// Lags are the extra lags in the input (lag 1 is always there).
+func (b *Base) Lags() []int { return b.Spec.Lags }
+
+// Standardization returns the mean and scale of each dimension: the
+// network reads (x − mean)/scale.
+func (b *Base) Standardization() (mean, scale []float64) { return b.Spec.Mean, b.Spec.Scale }
