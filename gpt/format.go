@@ -45,7 +45,7 @@ func Read(r io.Reader, size int64) (*Model, error) {
 	}
 	// The weight count follows from the shape; check it against the
 	// payload size before building (which allocates it).
-	if err := format.CheckWeights(fr, size, paramCount(cfg, vocab.Size(), 0, 0)); err != nil {
+	if err := format.CheckWeights(fr, size, paramCount(cfg, vocab.Size(), 0, 0, false)); err != nil {
 		return nil, err
 	}
 	m, err := build(cfg, vocab)
@@ -80,7 +80,7 @@ func ReadReal(r io.Reader, size int64) (*RealModel, error) {
 	if fr.Real == nil || fr.Ints[4] != 0 || len(fr.Controls) > 0 {
 		return nil, errors.New("gpt: a token model's payload, not a real-valued model's")
 	}
-	if err := format.CheckWeights(fr, size, paramCount(cfg, 0, fr.Real.Inputs(), fr.Real.Outputs())); err != nil {
+	if err := format.CheckWeights(fr, size, paramCount(cfg, 0, fr.Real.Inputs(), fr.Real.Outputs(), fr.Real.Highway)); err != nil {
 		return nil, err
 	}
 	rm, err := buildReal(cfg, *fr.Real)
@@ -109,15 +109,19 @@ func readHeader(r io.Reader, size int64) (*payload.Frame, Config, error) {
 
 // paramCount is the arena length of a configuration with a token
 // embedding of V rows and, for a real-valued model, an input projection
-// of in inputs and a head of out outputs (0 and 0 for a token model),
-// computed in int64 without allocating (−1 if absurdly large).
-func paramCount(cfg Config, V, in, out int) int64 {
+// of in inputs, a head of out outputs (0 and 0 for a token model) and
+// maybe a highway, computed in int64 without allocating (−1 if absurdly
+// large).
+func paramCount(cfg Config, V, in, out int, highway bool) int64 {
 	al := func(n int64) int64 { return (n + 15) &^ 15 }
 	C, T, L := int64(cfg.Dim), int64(cfg.Context), int64(cfg.Layers)
 	per := 4*al(C) + al(3*C*C) + al(3*C) + al(C*C) + al(C) + al(4*C*C) + al(4*C) + al(4*C*C) + al(C)
 	n := al(int64(V)*C) + al(T*C) + L*per + 2*al(C)
 	if out > 0 {
 		n += al(C*int64(in)) + al(C) + al(int64(out)*C) + al(int64(out))
+	}
+	if highway {
+		n += al(int64(out) * int64(in))
 	}
 	if n > 1<<33 {
 		return -1

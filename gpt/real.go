@@ -32,13 +32,15 @@ type RealModel struct {
 	m                    *Model      // no token embedding
 	realio.Base                      // the head, lags and standardization, and their accessors
 	win, bin, wout, bout tensor.View // (C,In), (C), (Outputs,C), (Outputs)
+	hw                   tensor.View // (Outputs,In): the highway, when Spec.Highway
 	inp, tgt, raw, draw  []float32   // a Forward's (N,In), (N,D), (N,Outputs) ×2
 	ready                bool
 }
 
 // NewReal returns a real-valued model of the shape and dropout of cfg with
 // spec's head, lags and standardization, initialized as New: the input
-// projection and the head N(0, 0.02²), their biases zero, from seed alone.
+// projection and the head N(0, 0.02²), their biases and the highway zero,
+// from seed alone.
 func NewReal(cfg Config, spec realio.Spec, seed uint64) (*RealModel, error) {
 	r, err := buildReal(cfg, spec)
 	if err != nil {
@@ -64,6 +66,9 @@ func buildReal(cfg Config, spec realio.Spec) (*RealModel, error) {
 		r.bin = b.Add("in.bias", false, C)
 		r.wout = b.Add("out.weight", true, no, C)
 		r.bout = b.Add("out.bias", false, no)
+		if spec.Highway {
+			r.hw = b.Add("hw.weight", true, no, nin)
+		}
 	})
 	return r, nil
 }
@@ -112,6 +117,9 @@ func (r *RealModel) Forward(x, y []float64, B, T int, rng *rand.Rand) (sum float
 	}
 	m.blocksForward(s, rng)
 	nn.LinearForward(r.raw[:N*no], s.lnf, r.wout.Data(a), r.bout.Data(a), N, C, no)
+	if sp.Highway {
+		sp.HighwayForward(r.raw, r.inp, r.hw.Data(a), N)
+	}
 	sum, n = sp.Loss(r.draw, r.raw, r.tgt, N)
 	r.ready = true
 	return sum, n
@@ -133,6 +141,9 @@ func (r *RealModel) Backward(scale float32) {
 	draw := r.draw[:N*no]
 	kernels.Scale(scale, draw)
 	fused.LinearBackwardSet(s.dA, r.wout.Grad(a), r.bout.Grad(a), draw, s.lnf, r.wout.Data(a), N, C, no)
+	if r.Spec.Highway {
+		r.Spec.HighwayBackward(r.hw.Grad(a), draw, r.inp, N)
+	}
 	demb := m.blocksBackward(s)
 	dwpe := m.wpe.Grad(a)
 	for b := range B {
@@ -148,7 +159,8 @@ func (r *RealModel) NewRealState() autoreg.RealState {
 	m := r.m
 	C, T, nin := m.cfg.Dim, m.cfg.Context, r.Spec.Inputs()
 	st := &realState{r: r, core: m.newState(), hist: realio.NewHistory(&r.Spec), win: make([]float32, T*nin),
-		top: make([]float32, C), ln: make([]float32, C), raw: make([]float32, r.Spec.Outputs()), out: r.Spec.NewOutput()}
+		top: make([]float32, C), ln: make([]float32, C), raw: make([]float32, r.Spec.Outputs()), in: make([]float32, nin),
+		out: r.Spec.NewOutput()}
 	st.run = st.appendInputs
 	st.predict = st.Predict
 	return st
@@ -166,6 +178,7 @@ type realState struct {
 	top     []float32 // (C): the last position's residual stream
 	ln      []float32 // (C)
 	raw     []float32
+	in      []float32 // the last step's input vector, for the highway
 	out     *realio.Output
 	fresh   bool
 	run     func(in []float32, n int)
@@ -229,6 +242,10 @@ func (s *realState) Predict() dist.Dist {
 		}
 		layerNormRows(s.ln, s.top, m.lnfw.Data(a), m.lnfb.Data(a), 1, m.cfg.Dim)
 		nn.LinearForward(s.raw, s.ln, s.r.wout.Data(a), s.r.bout.Data(a), 1, m.cfg.Dim, len(s.raw))
+		if sp := &s.r.Spec; sp.Highway {
+			s.hist.Input(s.in)
+			sp.HighwayForward(s.raw, s.in, s.r.hw.Data(a), 1)
+		}
 		s.out.Fill(s.raw)
 		s.fresh = true
 	}

@@ -18,11 +18,19 @@ var realConfigs = []struct {
 	head string
 	d    int
 	lags []int
+	hw   bool
 }{
-	{Config{Layers: 2, Dim: 8, Heads: 2, Context: 16}, "mog:3", 1, []int{3, 7}},
-	{Config{Layers: 1, Dim: 8, Heads: 1, Context: 12}, "gaussian", 2, nil},
-	{Config{Layers: 1, Dim: 12, Heads: 3, Context: 16}, "student-t", 1, []int{2}},
-	{Config{Layers: 2, Dim: 8, Heads: 2, Context: 7}, "dlogistic:2", 2, []int{4}},
+	{Config{Layers: 2, Dim: 8, Heads: 2, Context: 16}, "mog:3", 1, []int{3, 7}, true},
+	{Config{Layers: 1, Dim: 8, Heads: 1, Context: 12}, "gaussian", 2, nil, false},
+	{Config{Layers: 1, Dim: 12, Heads: 3, Context: 16}, "student-t", 1, []int{2}, false},
+	{Config{Layers: 2, Dim: 8, Heads: 2, Context: 7}, "dlogistic:2", 2, []int{4}, true},
+}
+
+// spec is neuraltest.Spec with the highway on or off.
+func spec(head string, d int, hw bool, lags ...int) realio.Spec {
+	s := neuraltest.Spec(head, d, lags...)
+	s.Highway = hw
+	return s
 }
 
 // TestRealGrad checks every parameter's gradient by central differences,
@@ -30,7 +38,7 @@ var realConfigs = []struct {
 // the steps that read it are not scored).
 func TestRealGrad(t *testing.T) {
 	for _, rc := range realConfigs {
-		r, err := NewReal(rc.cfg, neuraltest.Spec(rc.head, rc.d, rc.lags...), 3)
+		r, err := NewReal(rc.cfg, spec(rc.head, rc.d, rc.hw, rc.lags...), 3)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -71,7 +79,7 @@ func trainedReal(t testing.TB, cfg Config, spec realio.Spec) (*RealModel, [][]fl
 func TestRealConformance(t *testing.T) {
 	for _, rc := range realConfigs {
 		t.Run(rc.head, func(t *testing.T) {
-			r, hist := trainedReal(t, rc.cfg, neuraltest.Spec(rc.head, rc.d, rc.lags...))
+			r, hist := trainedReal(t, rc.cfg, spec(rc.head, rc.d, rc.hw, rc.lags...))
 			modeltest.TestRealModel(t, r, modeltest.RealOptions{
 				Histories: hist,
 				AppendTol: 2e-6,

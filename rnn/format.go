@@ -47,7 +47,7 @@ func Read(r io.Reader, size int64) (*Model, error) {
 	if err := vocab.Check(); err != nil {
 		return nil, fmt.Errorf("rnn: %v", err)
 	}
-	if err := format.CheckWeights(fr, size, paramCount(cfg, vocab.Size(), vocab.Size(), cfg.Tied())); err != nil {
+	if err := format.CheckWeights(fr, size, paramCount(cfg, vocab.Size(), vocab.Size(), cfg.Tied(), 0)); err != nil {
 		return nil, err
 	}
 	m, err := build(cfg, vocab)
@@ -90,7 +90,11 @@ func ReadReal(r io.Reader, size int64) (*RealModel, error) {
 	// payload size before building (which allocates it).
 	in := cfg
 	in.Embed = fr.Real.Inputs()
-	if err := format.CheckWeights(fr, size, paramCount(in, 0, fr.Real.Outputs(), false)); err != nil {
+	hw := 0
+	if fr.Real.Highway {
+		hw = fr.Real.Outputs() * fr.Real.Inputs()
+	}
+	if err := format.CheckWeights(fr, size, paramCount(in, 0, fr.Real.Outputs(), false, hw)); err != nil {
 		return nil, err
 	}
 	rm, err := buildReal(cfg, *fr.Real)
@@ -126,8 +130,9 @@ func readHeader(r io.Reader, size int64) (*payload.Frame, Config, error) {
 }
 
 // paramCount is the arena length of a configuration with an embedding of
-// V rows and an output layer of out rows (−1 if absurd).
-func paramCount(cfg Config, V, out int, tied bool) int64 {
+// V rows, an output layer of out rows and extra more weights (a
+// real-valued model's highway) (−1 if absurd).
+func paramCount(cfg Config, V, out int, tied bool, extra int) int64 {
 	al := func(n int64) int64 { return (n + 15) &^ 15 }
 	H, G, in := int64(cfg.Hidden), int64(cfg.gates()), int64(cfg.embed())
 	n := al(int64(V) * in)
@@ -141,7 +146,7 @@ func paramCount(cfg Config, V, out int, tied bool) int64 {
 	if !tied {
 		n += al(int64(out) * H)
 	}
-	n += al(int64(out))
+	n += al(int64(out)) + al(int64(extra))
 	if n > 1<<33 {
 		return -1
 	}

@@ -155,16 +155,17 @@ func build(cfg Config, vocab autoreg.Vocab) (*Model, error) {
 	if V > MaxVocab {
 		return nil, fmt.Errorf("rnn: vocabulary of %d tokens, at most %d", V, MaxVocab)
 	}
-	m := layout(cfg, V, V, cfg.Tied())
+	m := layout(cfg, V, V, cfg.Tied(), nil)
 	m.vocab = vocab
 	return m, nil
 }
 
 // layout declares the parameters (zeroed): an embedding of V rows, the
-// layers, and an output layer of out rows (sharing the embedding when
-// tied). A real-valued model has no embedding (V = 0; its inputs enter
-// layer 0 directly) and an output layer of its head's width.
-func layout(cfg Config, V, out int, tied bool) *Model {
+// layers, an output layer of out rows (sharing the embedding when tied),
+// then what extra adds. A real-valued model has no embedding (V = 0; its
+// inputs enter layer 0 directly), an output layer of its head's width and
+// maybe a highway.
+func layout(cfg Config, V, out int, tied bool, extra func(b *tensor.Builder)) *Model {
 	H, E, G := cfg.Hidden, cfg.embed(), cfg.gates()
 	m := &Model{cfg: cfg, V: V, tied: tied}
 	var b tensor.Builder
@@ -187,6 +188,9 @@ func layout(cfg Config, V, out int, tied bool) *Model {
 		m.wout = b.Add("out.weight", true, out, H)
 	}
 	m.bout = b.Add("out.bias", false, out)
+	if extra != nil {
+		extra(&b)
+	}
 	m.arena = b.Build()
 	return m
 }

@@ -30,8 +30,9 @@ import (
 // real-valued models, including train.Recurrent (truncated backpropagation
 // through time).
 type RealModel struct {
-	m           *Model // no embedding; the output layer is the head's (Outputs, H)
-	realio.Base        // the head, lags and standardization, and their accessors
+	m           *Model      // no embedding; the output layer is the head's (Outputs, H)
+	hw          tensor.View // (Outputs, Inputs): the highway, when Spec.Highway
+	realio.Base             // the head, lags and standardization, and their accessors
 	tr          realTrain
 }
 
@@ -51,6 +52,7 @@ func NewReal(cfg Config, spec realio.Spec, seed uint64) (*RealModel, error) {
 		return nil, err
 	}
 	r.m.init(seed)
+	clear(r.hw.Data(r.m.arena)) // the highway starts from nothing
 	return r, nil
 }
 
@@ -65,7 +67,13 @@ func buildReal(cfg Config, spec realio.Spec) (*RealModel, error) {
 	if err := cfg.Check(); err != nil {
 		return nil, err
 	}
-	return &RealModel{m: layout(cfg, 0, spec.Outputs(), false), Base: realio.Base{Spec: spec}}, nil
+	r := &RealModel{Base: realio.Base{Spec: spec}}
+	r.m = layout(cfg, 0, spec.Outputs(), false, func(b *tensor.Builder) {
+		if spec.Highway {
+			r.hw = b.Add("hw.weight", true, spec.Outputs(), spec.Inputs())
+		}
+	})
+	return r, nil
 }
 
 // Config returns the recurrent configuration (Embed is 0).
@@ -107,6 +115,9 @@ func (r *RealModel) Forward(x, y []float64, B, T int, rng *rand.Rand) (sum float
 	tr.top = m.stackForward(s, rng)
 	a := m.arena
 	nn.LinearForward(tr.raw[:N*no], tr.top, m.wout.Data(a), m.bout.Data(a), N, H, no)
+	if sp.Highway {
+		sp.HighwayForward(tr.raw, s.emb, r.hw.Data(a), N)
+	}
 	sum, n = sp.Loss(tr.draw, tr.raw, tr.tgt, N)
 	tr.ready = true
 	return sum, n
@@ -126,6 +137,9 @@ func (r *RealModel) Backward(scale float32) {
 	draw := tr.draw[:N*no]
 	kernels.Scale(scale, draw)
 	fused.LinearBackwardSet(s.dtmp, m.wout.Grad(a), m.bout.Grad(a), draw, tr.top, m.wout.Data(a), N, H, no)
+	if r.Spec.Highway {
+		r.Spec.HighwayBackward(r.hw.Grad(a), draw, s.emb, N)
+	}
 	m.stackBackward(s, s.dtmp)
 }
 
@@ -135,7 +149,7 @@ func (r *RealModel) NewRealState() autoreg.RealState {
 	m := r.m
 	L, H := m.cfg.Layers, m.cfg.Hidden
 	st := &realState{r: r, hist: realio.NewHistory(&r.Spec), h: make([]float32, L*H), c: make([]float32, L*H),
-		buf: m.newStepBuf(), raw: make([]float32, r.Spec.Outputs()), out: r.Spec.NewOutput()}
+		buf: m.newStepBuf(), raw: make([]float32, r.Spec.Outputs()), in: make([]float32, r.Spec.Inputs()), out: r.Spec.NewOutput()}
 	nin := r.Spec.Inputs()
 	st.run = func(in []float32, n int) {
 		for k := range n {
@@ -154,6 +168,7 @@ type realState struct {
 	h, c    []float32 // (L,H)
 	buf     stepBuf
 	raw     []float32 // the head's raw outputs
+	in      []float32 // the last step's input vector, for the highway
 	out     *realio.Output
 	fresh   bool // out holds the prediction of the current history
 	run     func(in []float32, n int)
@@ -171,6 +186,10 @@ func (s *realState) Predict() dist.Dist {
 		H, L := m.cfg.Hidden, m.cfg.Layers
 		a := m.arena
 		nn.LinearForward(s.raw, s.h[(L-1)*H:L*H], m.wout.Data(a), m.bout.Data(a), 1, H, len(s.raw))
+		if sp := &s.r.Spec; sp.Highway {
+			s.hist.Input(s.in)
+			sp.HighwayForward(s.raw, s.in, s.r.hw.Data(a), 1)
+		}
 		s.out.Fill(s.raw)
 		s.fresh = true
 	}

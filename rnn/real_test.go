@@ -17,11 +17,12 @@ var realConfigs = []struct {
 	head string
 	d    int
 	lags []int
+	hw   bool
 }{
-	{Config{Cell: LSTM, Layers: 2, Hidden: 8}, "mog:3", 1, []int{3, 7}},
-	{Config{Cell: GRU, Layers: 1, Hidden: 6}, "gaussian", 2, nil},
-	{Config{Cell: LSTM, Layers: 1, Hidden: 5}, "student-t", 1, []int{2}},
-	{Config{Cell: GRU, Layers: 2, Hidden: 6}, "dlogistic:2", 2, []int{4}},
+	{Config{Cell: LSTM, Layers: 2, Hidden: 8}, "mog:3", 1, []int{3, 7}, true},
+	{Config{Cell: GRU, Layers: 1, Hidden: 6}, "gaussian", 2, nil, false},
+	{Config{Cell: LSTM, Layers: 1, Hidden: 5}, "student-t", 1, []int{2}, false},
+	{Config{Cell: GRU, Layers: 2, Hidden: 6}, "dlogistic:2", 2, []int{4}, true},
 }
 
 // randomCarry returns a before function that sets r's carried state to
@@ -40,12 +41,19 @@ func randomCarry(r *RealModel) func(B int) {
 	}
 }
 
+// spec is neuraltest.Spec with the highway on or off.
+func spec(head string, d int, hw bool, lags ...int) realio.Spec {
+	s := neuraltest.Spec(head, d, lags...)
+	s.Highway = hw
+	return s
+}
+
 // TestRealGrad checks every parameter's gradient by central differences,
 // with a carried state, lags reaching before the series and a missing
 // value (whose step and the steps that read it are not scored).
 func TestRealGrad(t *testing.T) {
 	for _, rc := range realConfigs {
-		r, err := NewReal(rc.cfg, neuraltest.Spec(rc.head, rc.d, rc.lags...), 3)
+		r, err := NewReal(rc.cfg, spec(rc.head, rc.d, rc.hw, rc.lags...), 3)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -85,7 +93,7 @@ func trainedReal(t testing.TB, cfg Config, spec realio.Spec) (*RealModel, [][]fl
 func TestRealConformance(t *testing.T) {
 	for _, rc := range realConfigs {
 		t.Run(fmt.Sprintf("%s %s", rc.cfg.Cell, rc.head), func(t *testing.T) {
-			r, hist := trainedReal(t, rc.cfg, neuraltest.Spec(rc.head, rc.d, rc.lags...))
+			r, hist := trainedReal(t, rc.cfg, spec(rc.head, rc.d, rc.hw, rc.lags...))
 			modeltest.TestRealModel(t, r, modeltest.RealOptions{
 				Histories: hist,
 				Teacher: neuraltest.RealTeacher(r, func() { clear(r.Carry(1)) }, func(dst []float64) {

@@ -25,10 +25,13 @@ type Real struct {
 	// (x − Mean)/Scale. The training part's mean and population standard
 	// deviation, so that nothing of the test part leaks in.
 	Mean, Scale []float64
+	// Highway adds a linear map from each step's inputs to the head's
+	// parameters beside the network (LSTNet's autoregressive highway).
+	Highway bool
 }
 
 func (r Real) spec() realio.Spec {
-	return realio.Spec{Head: r.Head, Lags: slices.Clone(r.Lags), Mean: slices.Clone(r.Mean), Scale: slices.Clone(r.Scale)}
+	return realio.Spec{Head: r.Head, Lags: slices.Clone(r.Lags), Mean: slices.Clone(r.Mean), Scale: slices.Clone(r.Scale), Highway: r.Highway}
 }
 
 // NewRealModel returns a freshly initialized real-valued model of the
@@ -50,12 +53,13 @@ func NewRealModel(a Arch, r Real, seed uint64) (RealModel, error) {
 // realConfig is a real-valued model's configuration in its file's META,
 // for people and tools (the payload is self-sufficient).
 type realConfig struct {
-	Arch  any        `json:"arch"`
-	Head  string     `json:"head"`
-	Grid  *dist.Grid `json:"grid,omitempty"`
-	Lags  []int      `json:"lags,omitempty"`
-	Mean  []float64  `json:"mean"`
-	Scale []float64  `json:"scale"`
+	Arch    any        `json:"arch"`
+	Head    string     `json:"head"`
+	Grid    *dist.Grid `json:"grid,omitempty"`
+	Lags    []int      `json:"lags,omitempty"`
+	Highway bool       `json:"highway,omitempty"`
+	Mean    []float64  `json:"mean"`
+	Scale   []float64  `json:"scale"`
 }
 
 // RealMeta returns the model-file header of a real-valued model NewRealModel
@@ -74,7 +78,7 @@ func RealMeta(m RealModel, columns []string, time string) (modelfile.Meta, error
 		return modelfile.Meta{}, fmt.Errorf("train: a %T has no model-file family", m)
 	}
 	h := m.Head()
-	cfg := realConfig{Arch: arch, Head: h.String(), Lags: m.Lags()}
+	cfg := realConfig{Arch: arch, Head: h.String(), Lags: m.Lags(), Highway: m.Highway()}
 	cfg.Mean, cfg.Scale = m.Standardization()
 	if h.Kind == dist.KindDiscretizedLogistic {
 		g := h.Grid

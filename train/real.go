@@ -24,6 +24,9 @@ type RealModel interface {
 	Head() dist.Head
 	// Lags are the extra lagged values of an input.
 	Lags() []int
+	// Highway reports a linear map from the inputs to the head beside the
+	// network.
+	Highway() bool
 	// Standardization is each dimension's mean and scale: the network
 	// reads (x − mean)/scale.
 	Standardization() (mean, scale []float64)

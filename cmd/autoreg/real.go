@@ -169,7 +169,7 @@ func printRealInfo(w io.Writer, path string, f *modelfile.File, asJSON bool) err
 	nm, isNeural := f.Real.(train.RealModel)
 	if isNeural {
 		mean, scale := nm.Standardization()
-		model := map[string]any{"head": nm.Head().String(), "lags": nm.Lags(), "mean": mean, "scale": scale,
+		model := map[string]any{"head": nm.Head().String(), "lags": nm.Lags(), "highway": nm.Highway(), "mean": mean, "scale": scale,
 			"parameters": nm.Arena().Count()}
 		if h := nm.Head(); h.Kind == dist.KindDiscretizedLogistic {
 			model["grid"] = h.Grid
@@ -207,6 +207,9 @@ func printRealInfo(w io.Writer, path string, f *modelfile.File, asJSON bool) err
 			lags = strings.Trim(strings.ReplaceAll(fmt.Sprint(l), " ", ","), "[]") + " (and the last value)"
 		}
 		fmt.Fprintf(w, "lags        %s\n", lags)
+		if nm.Highway() {
+			fmt.Fprintf(w, "highway     a linear map from the inputs to the head beside the network\n")
+		}
 	}
 	if len(f.Meta.Config) > 0 {
 		fmt.Fprintf(w, "config      %s\n", f.Meta.Config)

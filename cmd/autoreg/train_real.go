@@ -18,7 +18,7 @@ import (
 
 // realTrainFlags are the flags that make `autoreg train` with a neural
 // architecture read series instead of text.
-var realTrainFlags = []string{"column", "head", "lags", "grid", "id", "time", "test-split"}
+var realTrainFlags = []string{"column", "head", "lags", "highway", "grid", "id", "time", "test-split"}
 
 // isRealTraining reports whether a neural `autoreg train` command line is
 // for real-valued series: it names a column, a head, lags or a test split,
@@ -67,6 +67,7 @@ func runTrainReal(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fs.Uint64Var(&f.seed, "seed", 1, "random seed: the same seed gives the same model")
 	head := fs.String("head", "gaussian", "the output distribution of a step: gaussian, student-t, mog:K (K Gaussians) or dlogistic:K (K discretized logistics over --grid)")
 	lags := fs.String("lags", "", "extra lagged values in each step's input, e.g. `7,14,364,365` (the last value is always there)")
+	highway := fs.Bool("highway", false, "add a linear map from each step's inputs to the head's parameters beside the network (LSTNet's autoregressive highway), so the model extrapolates levels as AR does")
 	grid := fs.String("grid", "", "dlogistic: the bins `LO,STEP,N` in the data's units (N bins of width STEP centred from LO; the end bins are open)")
 	testSplit := fs.Float64("test-split", 0.2, "hold out the last `FRACTION` of every series for evaluation (never read in training; 0 = train on all)")
 	fs.Float64Var(&f.validSplit, "valid-split", 0, "validate on the last `FRACTION` of each series' training part (every value one step ahead on the whole past), keeping the best model in OUT.best")
@@ -159,7 +160,7 @@ func runTrainReal(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return usagef("--grid is for the dlogistic head")
 	}
 	m, err := train.NewRealModel(train.Arch{Family: f.arch, Layers: f.layers, Dim: f.dim, Heads: f.heads, Context: f.context, Dropout: f.dropout},
-		train.Real{Head: h, Lags: lagList, Mean: mean, Scale: scale}, f.seed)
+		train.Real{Head: h, Lags: lagList, Mean: mean, Scale: scale, Highway: *highway}, f.seed)
 	if err != nil {
 		return usagef("%v", err)
 	}

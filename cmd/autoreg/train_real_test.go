@@ -18,7 +18,7 @@ func TestTrainRealNeural(t *testing.T) {
 	out := filepath.Join(dir, "s.arm")
 	args := []string{"train", "--arch", "lstm", "--layers", "1", "--dim", "16", "--context", "16", "--batch", "4",
 		"--steps", "30", "--eval-every", "10", "--data", sun, "--column", "value", "--time", "year", "--head", "mog:2",
-		"--lags", "11", "--valid-split", "0.2", "--out", out, "--log", filepath.Join(dir, "a.jsonl")}
+		"--lags", "11", "--highway", "--valid-split", "0.2", "--out", out, "--log", filepath.Join(dir, "a.jsonl")}
 	code, _, errs := cli(t, args...)
 	if code != 0 {
 		t.Fatalf("train: exit %d: %s", code, errs)
@@ -39,7 +39,7 @@ func TestTrainRealNeural(t *testing.T) {
 	best := filepath.Join(dir, "s.best.arm")
 	code, info, _ := cli(t, "info", best)
 	if code != 0 || !strings.Contains(info, "family      lstm-real") || !strings.Contains(info, "head        mog:2") ||
-		!strings.Contains(info, "lags        11 (and the last value)") {
+		!strings.Contains(info, "lags        11 (and the last value)") || !strings.Contains(info, "highway     a linear map") {
 		t.Errorf("info:\n%s", info)
 	}
 	code, res, errs := cli(t, "eval", "--model", best, "--data", sun, "--json", "--horizon", "3", "--samples", "20")

@@ -12,7 +12,8 @@
 //	          real-valued models only (version RealVersion), the real block:
 //	          u32       D, values per step
 //	          u32, u32  head kind (1 gaussian, 2 student-t, 3 mog, 4 dlogistic), K
-//	          f64, f64, u32, u32   dlogistic grid: Lo, Step, N, 0 (zeros for other heads)
+//	          f64, f64, u32        dlogistic grid: Lo, Step, N (zeros for other heads)
+//	          u32       flags: bit 0 = a linear highway from the inputs to the head
 //	          u32       number of extra lags, then u32 each (ascending, ≥ 2)
 //	          f64 × D   the standardization means, then f64 × D the scales
 //	zero padding to a multiple of 64 bytes from the payload start
@@ -224,6 +225,9 @@ func (f Format) ReadWeights(r io.Reader, fr *Frame, dst []float32) error {
 	return nil
 }
 
+// flagHighway marks a real block's Spec.Highway.
+const flagHighway = 1
+
 // appendReal appends the real block of s.
 func appendReal(b []byte, s *realio.Spec) []byte {
 	le := binary.LittleEndian
@@ -234,7 +238,11 @@ func appendReal(b []byte, s *realio.Spec) []byte {
 	f64(s.Head.Grid.Lo)
 	f64(s.Head.Grid.Step)
 	b = le.AppendUint32(b, uint32(s.Head.Grid.N))
-	b = le.AppendUint32(b, 0)
+	var flags uint32
+	if s.Highway {
+		flags |= flagHighway
+	}
+	b = le.AppendUint32(b, flags)
 	b = le.AppendUint32(b, uint32(len(s.Lags)))
 	for _, l := range s.Lags {
 		b = le.AppendUint32(b, uint32(l))
@@ -258,8 +266,9 @@ func readReal(b []byte) (*realio.Spec, []byte, error) {
 	}
 	d, kind, k := le.Uint32(b), le.Uint32(b[4:]), le.Uint32(b[8:])
 	g := dist.Grid{Lo: math.Float64frombits(le.Uint64(b[12:])), Step: math.Float64frombits(le.Uint64(b[20:])), N: int(le.Uint32(b[28:]))}
-	if le.Uint32(b[32:]) != 0 {
-		return nil, nil, errors.New("real-valued block: reserved field not zero")
+	flags := le.Uint32(b[32:])
+	if flags&^flagHighway != 0 {
+		return nil, nil, fmt.Errorf("real-valued block: unknown flags %#x", flags)
 	}
 	b = b[36:]
 	if len(b) < 4 {
@@ -270,7 +279,7 @@ func readReal(b []byte) (*realio.Spec, []byte, error) {
 	if d > realio.MaxDim || nl > realio.MaxLags || kind > 255 || int64(len(b)) < 4*int64(nl)+16*int64(d) {
 		return nil, nil, short
 	}
-	s := &realio.Spec{Head: dist.Head{Kind: dist.Kind(kind), K: int(k)}}
+	s := &realio.Spec{Head: dist.Head{Kind: dist.Kind(kind), K: int(k)}, Highway: flags&flagHighway != 0}
 	if s.Head.Kind == dist.KindDiscretizedLogistic {
 		s.Head.Grid = g
 	} else if g != (dist.Grid{}) {

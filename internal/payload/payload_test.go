@@ -16,7 +16,7 @@ var testFormat = Format{Magic: "ARGTST\x00\x00", Version: 3, RealVersion: 4, Int
 
 func testReal() *realio.Spec {
 	return &realio.Spec{Head: dist.Head{Kind: dist.KindGaussianMixture, K: 3}, Lags: []int{7, 364},
-		Mean: []float64{9451.19, -2}, Scale: []float64{1021.5, 0.25}}
+		Mean: []float64{9451.19, -2}, Scale: []float64{1021.5, 0.25}, Highway: true}
 }
 
 func encode(t testing.TB, h Header, w []float32) []byte {

@@ -35,6 +35,7 @@ import (
 	"slices"
 
 	"github.com/autoreg/autoreg/dist"
+	"github.com/autoreg/autoreg/internal/kernels"
 )
 
 // Limits of a Spec.
@@ -56,6 +57,10 @@ type Spec struct {
 	// With a dlogistic head every dimension has the same Mean and Scale
 	// (its grid is shared).
 	Mean, Scale []float64
+	// Highway adds a linear map of the step's input vector to the head's
+	// raw outputs, beside the network: raw = net(h) + W_hw·input (see
+	// Highway).
+	Highway bool
 }
 
 // Dim is D, the values of a step.
@@ -245,6 +250,31 @@ func (s *Spec) LogDensities(dst []float64, raw, tgt []float32, N int) {
 	}
 }
 
+// Highway is the autoregressive "highway" of LSTNet (Lai, Chang, Yang and
+// Liu 2018, "Modeling Long- and Short-Term Temporal Patterns with Deep
+// Neural Networks"): a linear map from a step's input vector (the last
+// value and its lags) straight to the head's raw outputs, added to what
+// the network computes. The network's output passes through saturating
+// nonlinearities and so extrapolates badly when a series drifts past the
+// levels it was trained on; the linear part carries the level and the
+// lags' linear structure (an AR model over the lags, one per raw output:
+// each mixture component's location, log scale and weight), and the
+// network models what is left.
+//
+// HighwayForward adds in (N, Inputs) · wᵀ to raw (N, Outputs), w being
+// (Outputs, Inputs).
+func (s *Spec) HighwayForward(raw, in, w []float32, N int) {
+	nin, no := s.Inputs(), s.Outputs()
+	kernels.Sgemm(false, true, N, no, nin, 1, in[:N*nin], nin, w, nin, 1, raw[:N*no], no)
+}
+
+// HighwayBackward adds drawᵀ · in to dw, the gradient of the highway's
+// weights given draw (N, Outputs), the raw outputs' gradient.
+func (s *Spec) HighwayBackward(dw, draw, in []float32, N int) {
+	nin, no := s.Inputs(), s.Outputs()
+	kernels.Sgemm(true, false, no, nin, N, 1, draw[:N*no], no, in[:N*nin], nin, 1, dw, nin)
+}
+
 // Base is what a real-valued network embeds: its Spec, and the accessors
 // the seam and the trainer read from it.
 type Base struct {
@@ -264,6 +294,9 @@ func (b *Base) Head() dist.Head { return b.Spec.Head }
 
 // Lags are the extra lags in the input (lag 1 is always there).
 func (b *Base) Lags() []int { return b.Spec.Lags }
+
+// Highway reports whether a linear highway joins the inputs to the head.
+func (b *Base) Highway() bool { return b.Spec.Highway }
 
 // Standardization returns the mean and scale of each dimension: the
 // network reads (x − mean)/scale.

@@ -3,6 +3,7 @@ package realio
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/autoreg/autoreg/dist"
 )
@@ -71,12 +72,21 @@ func (h *History) at(ago int) []float32 {
 	return h.ring[k*h.d : (k+1)*h.d]
 }
 
+// Input writes the input vector of the newest step into dst (Inputs
+// values): the empty history's is every value at the training mean, zero.
+func (h *History) Input(dst []float32) {
+	d := h.d
+	copy(dst[:d], h.at(0))
+	for j, l := range h.spec.Lags {
+		copy(dst[(j+1)*d:(j+2)*d], h.at(l-1))
+	}
+}
+
 // input appends the input vector of the newest step to h.ins.
 func (h *History) input() {
-	h.ins = append(h.ins, h.at(0)...)
-	for _, l := range h.spec.Lags {
-		h.ins = append(h.ins, h.at(l-1)...)
-	}
+	n, nin := len(h.ins), h.spec.Inputs()
+	h.ins = slices.Grow(h.ins, nin)[:n+nin]
+	h.Input(h.ins[n:])
 }
 
 // Append conditions on xs (whole steps in the data's units): each step is
