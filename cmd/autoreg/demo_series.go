@@ -28,10 +28,12 @@ import (
 //go:embed demodata/births.csv.gz
 var demoBirths []byte
 
-// The demo's time-series models. The LSTM is the births recipe's
-// (scripts/recipe-births.sh) on a budget of steps that trains in a few
-// seconds: lags of a week, two weeks and about a year, the autoregressive
-// highway, dropout, a 3-Gaussian mixture head.
+// The demo's time-series models. The LSTM is a cheaper cousin of the
+// births recipe's GPT (scripts/recipe-births.sh) that trains in a few
+// seconds and forecasts faster: the same lags (a week, two weeks and about
+// a year), autoregressive highway, dropout and 3-Gaussian mixture head.
+// Across seeds such LSTMs score 0.06–0.15 standardized NLL on the test
+// part at 1,000 steps (the recipe's GPT −0.061), the AR anchor 0.270.
 var (
 	demoSeriesArch = train.Arch{Family: "lstm", Layers: 1, Dim: 32, Dropout: 0.2}
 	demoSeriesLags = []int{7, 14, 357, 364, 365, 366, 371}
