@@ -57,7 +57,7 @@ type trainFlags struct {
 func init() {
 	register(&command{
 		name:    "train",
-		summary: "Train a model on text: n-gram (modified Kneser-Ney) or neural (LSTM, GRU, GPT).",
+		summary: "Train a model on text (n-gram with modified Kneser-Ney, or neural: LSTM, GRU, GPT) or on CSV series (AR, or a neural network with a distribution head: see --column).",
 		usage:   "--arch ngram|lstm|gru|gpt --data PATH... --out FILE [flags]",
 		run:     runTrain,
 	})

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -22,12 +23,16 @@ var realTrainFlags = []string{"column", "head", "lags", "highway", "grid", "id",
 
 // isRealTraining reports whether a neural `autoreg train` command line is
 // for real-valued series: it names a column, a head, lags or a test split,
-// or resumes a real-valued checkpoint.
+// or a .csv --data without a --tokenizer, or resumes a real-valued
+// checkpoint.
 func isRealTraining(args []string) bool {
 	for _, name := range realTrainFlags {
 		if hasFlag(args, name) {
 			return true
 		}
+	}
+	if strings.EqualFold(filepath.Ext(flagValue(args, "data")), ".csv") && !hasFlag(args, "tokenizer") {
+		return true
 	}
 	if hasFlag(args, "resume") {
 		if out := flagValue(args, "out"); out != "" {

@@ -62,6 +62,25 @@ func TestTrainRealNeural(t *testing.T) {
 	checkStopResume(t, args, recs, []string{"step", "data_steps", "loss", "lr", "val_loss"})
 }
 
+// TestIsRealTraining: which command lines train on series.
+func TestIsRealTraining(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want bool
+	}{
+		{[]string{"--arch", "lstm", "--data", "t.txt"}, false},
+		{[]string{"--arch", "lstm", "--data", "t.txt", "--column", "v"}, true},
+		{[]string{"--arch=gpt", "--head=mog:2", "--data", "x"}, true},
+		{[]string{"--arch", "lstm", "--data", "births.CSV"}, true},
+		{[]string{"--arch", "lstm", "--data", "births.csv", "--tokenizer", "char"}, false},
+		{[]string{"--arch", "lstm", "--resume", "--out", "none.arm"}, false},
+	} {
+		if got := isRealTraining(c.args); got != c.want {
+			t.Errorf("%v: %v, want %v", c.args, got, c.want)
+		}
+	}
+}
+
 // TestTrainRealErrors: bad heads, lags, grids and splits are usage errors.
 func TestTrainRealErrors(t *testing.T) {
 	dir := t.TempDir()
