@@ -103,7 +103,7 @@ func TestImageIncremental(t *testing.T) {
 	}
 }
 
-// TestImagePayload: an image model writes payload version 2 with its
+// TestImagePayload: an image model writes payload version 3 with its
 // shape and reads back identical; a text model still writes version 1.
 func TestImagePayload(t *testing.T) {
 	m := imageModel(t)
@@ -111,8 +111,8 @@ func TestImagePayload(t *testing.T) {
 	if _, err := m.WriteTo(&buf); err != nil {
 		t.Fatal(err)
 	}
-	if v := buf.Bytes()[8]; v != 2 {
-		t.Fatalf("image model payload version %d, want 2", v)
+	if v := buf.Bytes()[8]; v != 3 {
+		t.Fatalf("image model payload version %d, want 3", v)
 	}
 	back, err := Read(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
 	if err != nil {

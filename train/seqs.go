@@ -69,7 +69,7 @@ func (t *Trainer) fillSeqRow(q corpus.Sequences, x, y []int32, i, e int) int {
 		s.buf = make([]autoreg.Token, L)
 	}
 	q.Sequence(s.buf, i, e)
-	v := t.Model.Vocab()
+	v := t.Model.(Model).Vocab()
 	n := 0
 	for j := range L - 1 {
 		x[j] = int32(s.buf[j])
@@ -123,7 +123,7 @@ func (t *Trainer) validateSeqs(q corpus.Sequences) float64 {
 		if rec {
 			clear(r.Carry(bb))
 		}
-		s, c := t.Model.Forward(x[:bb*T], y[:bb*T], bb, T, nil)
+		s, c := t.Model.(Model).Forward(x[:bb*T], y[:bb*T], bb, T, nil)
 		sum += s
 		n += c
 	}

@@ -101,7 +101,7 @@ func TestSequencesResumeExact(t *testing.T) {
 		}
 		return r
 	}
-	resumeAt(t, newRun, data, tok, 12, nil)
+	resumeAt(t, newRun, data, tok, 12)
 	bad := train.Options{Batch: 3, Context: T + 1, Steps: 2, LR: 1e-3}
 	r, _ := train.New(newRun().Model, bad)
 	if err := r.Run(context.Background(), data); err == nil {

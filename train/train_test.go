@@ -73,28 +73,31 @@ func TestResumeExact(t *testing.T) {
 	toks, tok := tinyCorpus(4000, 1)
 	valid, _ := tinyCorpus(600, 2)
 	data := train.Data{Train: toks, Valid: valid}
-	prev := runtime.GOMAXPROCS(0)
-	full, res := resumeAt(t, func() *train.Trainer { return newRun(t, tok, opts) }, data, tok, 15, func() { runtime.GOMAXPROCS(1) })
-	runtime.GOMAXPROCS(prev)
-	if res.Step != len(full.History) {
-		t.Fatalf("resumed run ended at step %d, uninterrupted at %d", res.Step, len(full.History))
-	}
-	for i, v := range full.Model.Arena().Params {
-		if res.Model.Arena().Params[i] != v {
-			t.Fatalf("parameter %d differs after resume", i)
+	dir := t.TempDir()
+	meta := modelfile.Meta{Family: "gpt", Mode: "stream"}
+	snap := filepath.Join(dir, "snap.arm")
+
+	full := newRun(t, tok, opts)
+	full.Checkpoint = func(tr *train.Trainer, r train.SaveReason) (string, error) {
+		if r == train.SaveBest || tr.Step != 15 {
+			return "", nil
 		}
+		return snap, tr.Save(snap, meta, tok, true)
 	}
+	if err := full.Run(context.Background(), data); err != nil {
+		t.Fatal(err)
+	}
+	checkResume(t, full, snap, data, 15)
 }
 
 // resumeAt runs newRun to its end, saving a resumable checkpoint at step
-// at; then, after before (if not nil), resumes a run from that checkpoint
-// and runs it to its end. Every step of the history must match, bit for
-// bit. It returns both trainers.
-func resumeAt(t *testing.T, newRun func() *train.Trainer, data train.Data, tok tokenize.Tokenizer, at int, before func()) (full, res *train.Trainer) {
+// at, and checks a run resumed from it (checkResume). It returns the
+// uninterrupted trainer.
+func resumeAt(t *testing.T, newRun func() *train.Trainer, data train.Data, tok tokenize.Tokenizer, at int) *train.Trainer {
 	t.Helper()
 	snap := filepath.Join(t.TempDir(), "snap.arm")
-	full = newRun()
-	meta, err := train.Meta(full.Model, corpus.Stream, corpus.Control{})
+	full := newRun()
+	meta, err := train.Meta(full.Model.(train.Model), corpus.Stream, corpus.Control{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,18 +110,27 @@ func resumeAt(t *testing.T, newRun func() *train.Trainer, data train.Data, tok t
 	if err := full.Run(context.Background(), data); err != nil {
 		t.Fatal(err)
 	}
-	f, err := modelfile.Read(snap)
+	checkResume(t, full, snap, data, at)
+	return full
+}
+
+// checkResume resumes the run full checkpointed at step at in snap, under
+// GOMAXPROCS 1, and checks that it logs the same losses and ends with the
+// same parameters, bit for bit.
+func checkResume(t *testing.T, full *train.Trainer, snap string, data train.Data, at int) {
+	t.Helper()
+	f, err := modelfile.ReadAny(snap)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if before != nil {
-		before()
-	}
-	if res, err = train.Resume(f); err != nil {
+	prev := runtime.GOMAXPROCS(1)
+	defer runtime.GOMAXPROCS(prev)
+	res, err := train.Resume(f)
+	if err != nil {
 		t.Fatal(err)
 	}
 	if res.Step != at || len(res.History) != at {
-		t.Fatalf("resumed at step %d with %d points, want %d", res.Step, len(res.History), at)
+		t.Fatalf("resumed at step %d with %d points", res.Step, len(res.History))
 	}
 	if err := res.Run(context.Background(), data); err != nil {
 		t.Fatal(err)
@@ -127,11 +139,16 @@ func resumeAt(t *testing.T, newRun func() *train.Trainer, data train.Data, tok t
 		t.Fatalf("%d points after resume, %d uninterrupted", len(res.History), len(full.History))
 	}
 	for i, p := range full.History {
-		if q := res.History[i]; p != q {
+		q := res.History[i]
+		if p.Loss != q.Loss || p.ValLoss != q.ValLoss || p.LR != q.LR || p.Tokens != q.Tokens {
 			t.Fatalf("step %d: resumed %+v, uninterrupted %+v", p.Step, q, p)
 		}
 	}
-	return full, res
+	for i, v := range full.Model.Arena().Params {
+		if res.Model.Arena().Params[i] != v {
+			t.Fatalf("parameter %d differs after resume", i)
+		}
+	}
 }
 
 func TestStopSavesCheckpoint(t *testing.T) {
@@ -201,9 +218,37 @@ func TestResumeExactRecurrent(t *testing.T) {
 		}
 		return tr
 	}
+	dir := t.TempDir()
+	snap := filepath.Join(dir, "snap.arm")
+	full := newRNN()
+	full.Checkpoint = func(tr *train.Trainer, r train.SaveReason) (string, error) {
+		if r == train.SaveBest || tr.Step != 49 {
+			return "", nil
+		}
+		return snap, tr.Save(snap, modelfile.Meta{Family: "lstm", Mode: "stream"}, tok, true)
+	}
+	if err := full.Run(context.Background(), data); err != nil {
+		t.Fatal(err)
+	}
 	// 3000 tokens in 4 streams of 750: 46 windows of 16 per epoch, so the
 	// run crosses an epoch boundary (state reset) before step 49.
-	full, _ := resumeAt(t, newRNN, data, tok, 49, nil)
+	f, err := modelfile.Read(snap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := train.Resume(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := res.Run(context.Background(), data); err != nil {
+		t.Fatal(err)
+	}
+	for i, p := range full.History {
+		q := res.History[i]
+		if p.Loss != q.Loss || p.ValLoss != q.ValLoss {
+			t.Fatalf("step %d: resumed %+v, uninterrupted %+v", p.Step, q, p)
+		}
+	}
 	last := full.History[len(full.History)-1]
 	if !(last.ValLoss < full.History[9].ValLoss) {
 		t.Errorf("validation did not improve: %v then %v", full.History[9].ValLoss, last.ValLoss)

@@ -117,10 +117,11 @@ func trainImages(ctx context.Context, stderr io.Writer, f *trainFlags, docs []co
 		"include": []string(f.corpus.include), "exclude": []string(f.corpus.exclude),
 		"images": len(set.Images), "valid_images": nvalid, "binarize": bin.String(),
 		"train_tokens": len(set.Images) * tok.Shape().Samples()}
-	what := fmt.Sprintf("%s training images, %s validation images of %s, %d levels%s, %d steps of %d×%d images",
-		thousands(int64(len(set.Images))), thousands(int64(nvalid)), tok.Shape(), tok.Levels(), binarizeNote(tok, bin),
-		tr.Opts.Steps, tr.Opts.Accum, tr.Opts.Batch)
-	return runTraining(ctx, stderr, f, tr, meta, tok, training, what, data)
+	banner := fmt.Sprintf("training %s: %s parameters, %s training images, %s validation images of %s, %d levels%s, %d steps of %d×%d images",
+		meta.Family, thousands(int64(tr.Model.Arena().Count())), thousands(int64(len(set.Images))), thousands(int64(nvalid)),
+		tok.Shape(), tok.Levels(), binarizeNote(tok, bin), tr.Opts.Steps, tr.Opts.Accum, tr.Opts.Batch)
+	return runTraining(ctx, stderr, f, &trainingRun{tr: tr, meta: meta, tok: tok, training: training, unit: "token",
+		banner: banner, data: data})
 }
 
 // binarizeNote names the binarization of a two-level run.
