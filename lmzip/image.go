@@ -56,7 +56,7 @@ func IsImage(head []byte) bool {
 }
 
 // CompressImage compresses an image file's content, data, to dst in the
-// container format (mode 3) and returns the bytes written. It fails on
+// container format (mode 3, media kind 1) and returns the bytes written. It fails on
 // data that is not a readable PNG, PGM or PPM file (compress such data as
 // bytes with Compress).
 func CompressImage(ctx context.Context, dst io.Writer, data []byte, opts ImageOptions) (int64, error) {
@@ -78,7 +78,7 @@ func CompressImage(ctx context.Context, dst io.Writer, data []byte, opts ImageOp
 	if err := imagecm.Encode(&payload, im, imagecm.Level(level)); err != nil {
 		return 0, fmt.Errorf("lmzip: %w", err)
 	}
-	h := header{mode: modeImage, blockLog: defaultBlockLog, level: byte(level)}
+	h := header{mode: modeMedia, blockLog: defaultBlockLog, media: mediaImage, codec: byte(level)}
 	out := h.marshal()
 	out = binary.AppendUvarint(out, uint64(len(meta)))
 	out = append(out, meta...)

@@ -190,11 +190,11 @@ func FuzzImageReader(f *testing.F) {
 	for _, level := range []int{ImageFast, ImageSlow} {
 		var buf bytes.Buffer
 		CompressImage(context.Background(), &buf, pngBytes(f, p), ImageOptions{Level: level})
-		h := len((&header{mode: modeImage, blockLog: defaultBlockLog, level: byte(level)}).marshal())
+		h := len((&header{mode: modeMedia, blockLog: defaultBlockLog, media: mediaImage, codec: byte(level)}).marshal())
 		f.Add(buf.Bytes()[h:], uint8(level))
 	}
 	f.Fuzz(func(t *testing.T, in []byte, level uint8) {
-		h := (&header{mode: modeImage, blockLog: defaultBlockLog, level: level%2 + 1}).marshal()
+		h := (&header{mode: modeMedia, blockLog: defaultBlockLog, media: mediaImage, codec: level%2 + 1}).marshal()
 		var out bytes.Buffer
 		Decompress(context.Background(), &out, bytes.NewReader(append(h, in...)), ReaderOptions{})
 	})

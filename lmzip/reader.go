@@ -81,7 +81,7 @@ func nameOr(n string) string {
 
 func infoOf(h *header) Info {
 	return Info{Static: h.mode == modeStatic, ModelID: h.modelID, Path: int(h.path), Platform: h.platform,
-		Config: h.config, BlockSize: 1 << h.blockLog, Image: h.mode == modeImage, ImageLevel: int(h.level)}
+		Config: h.config, BlockSize: 1 << h.blockLog, Image: h.mode == modeMedia && h.media == mediaImage, ImageLevel: int(h.codec)}
 }
 
 // NewReader reads the header from r and returns a Reader producing the
@@ -119,8 +119,8 @@ func NewReader(ctx context.Context, r io.Reader, opts ReaderOptions) (*Reader, e
 			return nil, fmt.Errorf("lmzip: %s: compressed on platform %s with a model whose float log-probabilities may differ on %s; decompress there (or allow the mismatch to try)", name, h.platform, platformTag())
 		}
 		z.codec = newStaticCodec(s, h.flags, h.path)
-	case modeImage:
-		out, err := readImage(ctx, c, name, h.level)
+	case modeMedia: // an image, the one kind so far
+		out, err := readImage(ctx, c, name, h.codec)
 		if err != nil {
 			return nil, err
 		}
