@@ -25,18 +25,7 @@ arch=(--arch pixelcnn --layers "${LAYERS:-12}" --dim "${DIM:-32}" --kernel "${KE
 common=(--tokenizer pixels --levels 2 --binarize stochastic --control-from labels
 	--data "$data/train-images-idx3-ubyte.gz" --batch "${BATCH:-16}")
 if [ -z "${STEPS:-}" ]; then
-	# Size the schedule to the machine: time 40 steps (the first 10 left
-	# out), plan the steps that fit 90% of the budget (validation and
-	# checkpoints take the rest), so the cosine decay ends with the time.
-	"$out/autoreg" train "${common[@]}" "${arch[@]}" --steps 40 --out "$out/calib.arm" --log "$out/calib.jsonl" 2>/dev/null
-	secs=$(python3 -c "import re;s='$maxtime';print(sum(float(v)*{'h':3600,'m':60,'s':1}[u] for v,u in re.findall(r'([\d.]+)([hms])',s)))")
-	STEPS=$(python3 - "$out/calib.jsonl" "$secs" "$(( ${BATCH:-16} * 785 ))" <<'PY'
-import json, statistics, sys
-rates = [json.loads(l)["tokens_per_sec"] for l in open(sys.argv[1])][10:]
-print(int(0.90 * float(sys.argv[2]) * statistics.median(rates) / int(sys.argv[3])))
-PY
-)
-	rm -f "$out"/calib.*
+	STEPS=$(scripts/calibrate-steps.sh "$out/autoreg" "$maxtime" "$(( ${BATCH:-16} * 785 ))" "${common[@]}" "${arch[@]}")
 	echo "calibrated: $STEPS steps of ${BATCH:-16} images fit $maxtime"
 fi
 "$out/autoreg" train "${common[@]}" "${arch[@]}" --valid-split 0.05 --lr "${LR:-2e-3}" --weight-decay 0 \
