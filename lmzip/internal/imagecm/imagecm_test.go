@@ -130,3 +130,28 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// FuzzRoundTrip: any samples, in any shape, depth and channel count, come
+// back exactly at both levels.
+func FuzzRoundTrip(f *testing.F) {
+	f.Add([]byte{0, 255, 7, 7, 128, 3, 0, 1, 2}, uint8(3), uint8(1), uint16(255))
+	f.Add([]byte{0xff, 0xff, 0, 0, 0x12, 0x34}, uint8(1), uint8(4), uint16(65535))
+	f.Fuzz(func(t *testing.T, data []byte, width, channels uint8, maxVal uint16) {
+		if maxVal == 0 {
+			maxVal = 1
+		}
+		c := int(channels%4) + 1
+		w := int(width%32) + 1
+		h := len(data)/2/(w*c) + 1
+		im := &Image{Width: w, Height: h, Channels: c, MaxVal: int(maxVal), Pix: make([]uint16, w*h*c)}
+		for i := range im.Pix {
+			var v uint16
+			if 2*i+1 < len(data) {
+				v = uint16(data[2*i])<<8 | uint16(data[2*i+1])
+			}
+			im.Pix[i] = uint16(int(v) % (int(maxVal) + 1))
+		}
+		roundTrip(t, im, Fast)
+		roundTrip(t, im, Slow)
+	})
+}
