@@ -72,7 +72,8 @@ var gemmAVX512 = &gemmImpl{
 	gemvN: gemvNAsm(gemvNAccAVX512),
 	gemvT: gemvTAsm(gemvT4AVX512),
 
-	gemvPanels: gemvPanelsAsm(32, gemvPanelsAVX512),
+	gemvPanels:     gemvPanelsAsm(32, gemvPanelsAVX512),
+	gemvPanelsRows: gemvPanelsRowsAVX512,
 }
 
 var gemmAVX2 = &gemmImpl{
@@ -185,5 +186,27 @@ func gemvPanelsAsm(nr int, f func(k int, x, b *float32, np int, y *float32, pf, 
 		_ = b[(np-1)*ldp+k*nr-1]
 		_ = y[np*nr-1]
 		f(k, &x[0], &b[0], np, &y[0], gemvPanelPrefetch, ldp)
+	}
+}
+
+// gemvPanelsRowsAVX512 is gemmAVX512's gemvPanelsRows: groups of three
+// rows, then a group of two or the last row alone.
+func gemvPanelsRowsAVX512(rows, k int, x []float32, ldx int, b []float32, np, ldp int, y []float32, ldy int) {
+	const nr = 32
+	if k == 0 || np == 0 || rows == 0 {
+		return
+	}
+	_ = b[(np-1)*ldp+k*nr-1]
+	_ = x[(rows-1)*ldx+k-1]
+	_ = y[(rows-1)*ldy+np*nr-1]
+	r := 0
+	for ; rows-r >= 3; r += 3 {
+		gemvPanelsRows3AVX512(k, &x[r*ldx], ldx, &b[0], np, &y[r*ldy], ldy, gemvPanelPrefetch, ldp)
+	}
+	switch rows - r {
+	case 2:
+		gemvPanelsRows2AVX512(k, &x[r*ldx], ldx, &b[0], np, &y[r*ldy], ldy, gemvPanelPrefetch, ldp)
+	case 1:
+		gemvPanelsAVX512(k, &x[r*ldx], &b[0], np, &y[r*ldy], gemvPanelPrefetch, ldp)
 	}
 }

@@ -598,6 +598,10 @@ func (g *gen) all() {
 
 	g.gemvT4()
 	g.gemvPanels()
+	if s.z {
+		g.gemvPanelsRows(2)
+		g.gemvPanelsRows(3)
+	}
 	g.lstmBack(false)
 	g.lstmBack(true)
 	g.gemvN()
