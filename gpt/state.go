@@ -228,10 +228,9 @@ func (s *State) forward(xs []autoreg.Token, all bool) {
 		return
 	}
 	m, a := s.m, s.m.arena
-	C, NH, V := m.cfg.Dim, m.cfg.Heads, m.V
+	C, NH := m.cfg.Dim, m.cfg.Heads
 	p := m.packed()
 	x, n, pos := s.embed(xs)
-	wte := m.wte.Data(a)
 	ln, qkv, atty, tmp, fch := s.ln[:n*C], s.qkv[:n*3*C], s.atty[:n*C], s.tmp[:n*C], s.fch[:n*4*C]
 	for l := range m.layers {
 		if n == 1 {
@@ -267,10 +266,19 @@ func (s *State) forward(xs []autoreg.Token, all bool) {
 	if all {
 		first = 0
 	}
-	rows := n - first
-	layerNormRows(ln[:rows*C], x[first*C:], m.lnfw.Data(a), m.lnfb.Data(a), rows, C)
+	s.output(x[first*C:n*C], n-first)
+}
+
+// output runs the final LayerNorm and the output layer on rows of the
+// last layer's activations x (rows×C), leaving their logits in s.logits
+// and the last row's in s.last.
+func (s *State) output(x []float32, rows int) {
+	m, a := s.m, s.m.arena
+	C, V := m.cfg.Dim, m.V
+	ln := s.ln[:rows*C]
+	layerNormRows(ln, x, m.lnfw.Data(a), m.lnfb.Data(a), rows, C)
 	logits := s.logits[:rows*V]
-	nn.LinearForward(logits, ln[:rows*C], wte, nil, rows, C, V)
+	nn.LinearForward(logits, ln, m.wte.Data(a), nil, rows, C, V)
 	copy(s.last, logits[(rows-1)*V:])
 	s.haveLogp = false
 }
