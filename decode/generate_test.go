@@ -532,3 +532,38 @@ func TestBreakerTokens(t *testing.T) {
 		t.Fatalf("breakers %v", got)
 	}
 }
+
+// TestChunkLogProbs: each token chunk carries the model's distribution of
+// its step, whose entries for the chosen tokens sum to Result.LogProb.
+func TestChunkLogProbs(t *testing.T) {
+	m := randomBigram(3, 8, 0.01)
+	cfg := busyConfig(7)
+	cfg.IgnoreEOS = true
+	cfg.MaxTokens = 40
+	g, err := NewGenerator(m, cfg, letters(m.vocab.Base))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum float64
+	tokens := 0
+	r, err := g.Generate(context.Background(), []autoreg.Token{m.vocab.BOS()}, func(c Chunk) error {
+		if c.Final {
+			if c.LogProbs != nil {
+				t.Error("a final chunk with log-probabilities")
+			}
+			return nil
+		}
+		if len(c.LogProbs) != m.vocab.Size() {
+			t.Fatalf("chunk with %d log-probabilities, vocabulary of %d", len(c.LogProbs), m.vocab.Size())
+		}
+		sum += float64(c.LogProbs[c.Token])
+		tokens++
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tokens != len(r.Tokens) || sum != r.LogProb {
+		t.Errorf("chunks: %d tokens, log-probability %v; result: %d tokens, %v", tokens, sum, len(r.Tokens), r.LogProb)
+	}
+}
