@@ -79,7 +79,8 @@ type completionRequest struct {
 }
 
 type streamOptions struct {
-	IncludeUsage bool `json:"include_usage"`
+	IncludeUsage       bool `json:"include_usage"`
+	IncludeObfuscation bool `json:"include_obfuscation"` // accepted, ignored: no obfuscation padding is sent
 }
 
 // Limits of a request that do not depend on the server's options.

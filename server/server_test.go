@@ -258,19 +258,7 @@ func TestEchoLogprobsAreEval(t *testing.T) {
 			if c.Text != text || c.Logprobs == nil {
 				t.Fatalf("echo: %q, logprobs %v", c.Text, c.Logprobs != nil)
 			}
-			// What eval computes, per token, for a file holding the text:
-			// corpus frames it as <s> text </s> (stream mode), eval's
-			// Scorer scores every token after <s>.
-			v := m.Tokenizer.Vocab()
-			enc := m.Tokenizer.NewEncoder()
-			ids, _ := enc.Encode([]autoreg.Token{v.BOS()}, []byte(text))
-			ids, _ = enc.Flush(ids)
-			ids = append(ids, v.EOS())
-			sc := eval.NewScorer(m.Model)
-			var want []float64
-			sc.PerToken = func(_ autoreg.Token, lp float64) { want = append(want, lp) }
-			sc.Add(ids)
-			sum := sc.Result().NLL
+			want, sum := evalLogprobs(m, text)
 			if len(want) != len([]rune(text))+1 {
 				t.Fatalf("eval scored %d tokens for %d characters", len(want), len([]rune(text)))
 			}
@@ -298,6 +286,22 @@ func TestEchoLogprobsAreEval(t *testing.T) {
 			}
 		})
 	}
+}
+
+// evalLogprobs is what eval computes, per token, for a file holding text:
+// corpus frames it as <s> text </s> (stream mode), eval's Scorer scores
+// every token after <s>. It returns the values and the NLL eval sums.
+func evalLogprobs(m Model, text string) ([]float64, float64) {
+	v := m.Tokenizer.Vocab()
+	enc := m.Tokenizer.NewEncoder()
+	ids, _ := enc.Encode([]autoreg.Token{v.BOS()}, []byte(text))
+	ids, _ = enc.Flush(ids)
+	ids = append(ids, v.EOS())
+	sc := eval.NewScorer(m.Model)
+	var want []float64
+	sc.PerToken = func(_ autoreg.Token, lp float64) { want = append(want, lp) }
+	sc.Add(ids)
+	return want, sc.Result().NLL
 }
 
 // TestStreamMatchesNonStream: the streamed events of a request add up to
