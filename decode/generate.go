@@ -269,22 +269,28 @@ loop:
 			res.Stop = StopEOS
 			break
 		}
+		// The token's text goes out before the model reads the token: a
+		// streaming client sees it one model step sooner, and the last
+		// token (a stop string's, or the MaxTokens-th) is never read at
+		// all: nothing follows it.
+		if g.detok != nil {
+			g.tokText = g.detok.AppendText(g.tokText[:0], t)
+			out, stopped := g.stop.push(g.tokText)
+			if err = release(t, out, g.lp); err != nil {
+				break loop
+			}
+			if stopped {
+				res.Stop = StopString
+				break
+			}
+		}
+		if len(res.Tokens) == maxTok {
+			break
+		}
 		g.one[0] = t
 		g.st.Append(g.one...)
 		if g.negSt != nil {
 			g.negSt.Append(g.one...)
-		}
-		if g.detok == nil {
-			continue
-		}
-		g.tokText = g.detok.AppendText(g.tokText[:0], t)
-		out, stopped := g.stop.push(g.tokText)
-		if err = release(t, out, g.lp); err != nil {
-			break loop
-		}
-		if stopped {
-			res.Stop = StopString
-			break
 		}
 	}
 	if err == nil || res.Stop == StopCanceled {
