@@ -2,6 +2,7 @@ package server
 
 import (
 	"errors"
+	"runtime"
 	"sync"
 	"time"
 
@@ -11,66 +12,58 @@ import (
 // Batching across requests. Every sequence being generated runs in its own
 // goroutine through package decode, unchanged; it sees the model through
 // a seq, whose states hand each single-token Append to the model's engine
-// instead of running it. The engine waits until every sequence it expects
-// has handed in its token (or a short wait has passed), then advances all
-// of them in one autoreg.Stepper call and lets them go on: the sequences
-// share one batched forward pass per token. A Stepper gives each state
-// the bits it would get alone, so what a sequence generates never depends
-// on the others.
+// instead of running it. When the last of the sequences the engine
+// expects hands in its token, that sequence's goroutine advances all of
+// them in one autoreg.Stepper call and lets the others go on: the
+// sequences share one batched forward pass per token, and no goroutine
+// hand-off is added (a sequence alone steps itself at once). A Stepper
+// gives each state the bits it would get alone, so what a sequence
+// generates never depends on the others.
 //
 // Which sequences the engine expects: those that have handed in a token
 // before and not left since. A sequence reading its prompt (a many-token
-// Append) is not expected until its first token; one that kept the others
-// waiting past the wait (a client slow to take its text) is not expected
-// again until it hands in its next token, so a stalled sequence costs the
-// others one wait, not one per token.
+// Append) is not expected until its first token; if an expected sequence
+// is late (its client slow to take its text, say), the first sequence
+// waiting steps without it after the engine's wait, and the late one is
+// not expected again until it hands in its next token: a stalled sequence
+// costs the others one wait, not one per token.
 
 // engine batches the steps of the sequences generating with one model.
 type engine struct {
 	m       autoreg.Model
-	stepper autoreg.Stepper
-	wait    time.Duration   // longest wait for an expected sequence
-	onStep  func(rows int)  // metrics, may be nil
-	kick    chan struct{}   // something changed (buffered 1)
-	quit    chan struct{}   // closed by stop
-	done    chan struct{}   // closed when run returns
-	mu      sync.Mutex      // guards what follows
-	seqs    map[*seq]bool   // the sequences generating
-	expect  int             // of them, those expected at the next step
-	pending []*seq          // those whose token waits for a step
-	states  []autoreg.State // the step's rows (engine goroutine only)
-	xs      []autoreg.Token
+	wait    time.Duration  // longest wait for an expected sequence
+	onStep  func(rows int) // metrics, may be nil
+	quit    chan struct{}  // closed by stop
+	bufs    sync.Pool      // *stepRows
+	mu      sync.Mutex     // guards what follows
+	seqs    map[*seq]bool  // the sequences generating
+	expect  int            // of them, those expected at the next step
+	pending []*seq         // those whose token waits for a step
 }
 
-// newEngine starts the engine of a Stepper model.
-func newEngine(m autoreg.Model, s autoreg.Stepper, wait time.Duration, onStep func(int)) *engine {
-	e := &engine{m: m, stepper: s, wait: wait, onStep: onStep,
-		kick: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{}),
-		seqs: map[*seq]bool{}}
-	go e.run()
-	return e
+// stepRows holds the rows of one batched step.
+type stepRows struct {
+	states []autoreg.State
+	xs     []autoreg.Token
 }
 
-// stop ends the engine goroutine once the sequences have left.
-func (e *engine) stop() {
-	close(e.quit)
-	<-e.done
+// newEngine returns the engine of a model (an autoreg.Stepper, or steps
+// go one state at a time).
+func newEngine(m autoreg.Model, wait time.Duration, onStep func(int)) *engine {
+	return &engine{m: m, wait: wait, onStep: onStep, quit: make(chan struct{}), seqs: map[*seq]bool{}}
 }
 
-func (e *engine) poke() {
-	select {
-	case e.kick <- struct{}{}:
-	default:
-	}
-}
+// stop fails the steps still waiting and any later one.
+func (e *engine) stop() { close(e.quit) }
 
 // seq is one sequence being generated: the handle its states step through.
 type seq struct {
 	e        *engine
 	expected bool
+	pending  bool
 	states   []autoreg.State // this step's inner states
 	xs       []autoreg.Token
-	ready    chan any // the step is done (nil) or panicked (the value)
+	ready    chan any // the step is done (nil) or failed (the panic value)
 }
 
 // join registers a new sequence; it must call leave when done.
@@ -82,34 +75,57 @@ func (e *engine) join() *seq {
 	return q
 }
 
-// leave unregisters the sequence.
+// leave unregisters the sequence. The others may then all be waiting: the
+// step runs here.
 func (q *seq) leave() {
 	e := q.e
 	e.mu.Lock()
 	delete(e.seqs, q)
-	if q.expected {
-		q.expected = false
-		e.expect--
-	}
-	e.mu.Unlock()
-	e.poke()
+	q.unexpect()
+	e.runIfReady()
 }
 
 // reading marks the sequence as busy with a prompt: not expected at the
-// next step.
+// next step (which may then run here).
 func (q *seq) reading() {
 	e := q.e
 	e.mu.Lock()
-	if q.expected {
-		q.expected = false
-		e.expect--
-	}
-	e.mu.Unlock()
-	e.poke()
+	q.unexpect()
+	e.runIfReady()
 }
 
-// step appends xs[i] to the inner states[i] in the engine's next batched
-// step, and returns when it is done.
+// unexpect stops expecting q (e.mu held).
+func (q *seq) unexpect() {
+	if q.expected {
+		q.expected = false
+		q.e.expect--
+	}
+}
+
+// runIfReady runs the pending step if every expected sequence is in. It
+// is called with e.mu held and unlocks it.
+func (e *engine) runIfReady() {
+	if len(e.pending) == 0 || len(e.pending) < e.expect {
+		e.mu.Unlock()
+		return
+	}
+	batch := e.take()
+	e.mu.Unlock()
+	e.run(batch, nil)
+}
+
+// take empties the pending list (e.mu held).
+func (e *engine) take() []*seq {
+	batch := e.pending
+	e.pending = nil
+	for _, q := range batch {
+		q.pending = false
+	}
+	return batch
+}
+
+// step appends xs[i] to the inner states[i] in a batched step with the
+// other sequences, and returns when it is done.
 func (q *seq) step(states []autoreg.State, xs []autoreg.Token) {
 	e := q.e
 	q.states, q.xs = states, xs
@@ -118,128 +134,95 @@ func (q *seq) step(states []autoreg.State, xs []autoreg.Token) {
 		q.expected = true
 		e.expect++
 	}
+	q.pending = true
 	e.pending = append(e.pending, q)
+	if len(e.pending) >= e.expect {
+		// The last one in: step everyone. Then yield: a sequence stepping
+		// itself never blocks, and would hold its processor against
+		// requests waiting to start (and join the batch) until the
+		// runtime preempts it.
+		batch := e.take()
+		e.mu.Unlock()
+		e.run(batch, q)
+		runtime.Gosched()
+		return
+	}
+	first := len(e.pending) == 1
 	e.mu.Unlock()
-	e.poke()
-	select {
-	case p := <-q.ready:
-		if p != nil {
-			panic(p)
+	var late <-chan time.Time
+	if first { // the first one in waits for the others at most e.wait
+		t := time.NewTimer(e.wait)
+		defer t.Stop()
+		late = t.C
+	}
+	for {
+		select {
+		case p := <-q.ready:
+			if p != nil {
+				panic(p)
+			}
+			return
+		case <-late:
+			late = nil
+			e.mu.Lock()
+			if !q.pending { // someone took the step meanwhile
+				e.mu.Unlock()
+				continue
+			}
+			e.dropLate()
+			batch := e.take()
+			e.mu.Unlock()
+			e.run(batch, q)
+			return
+		case <-e.quit:
+			panic(errEngineStopped)
 		}
-	case <-e.quit:
-		panic(errEngineStopped)
 	}
 }
 
 // errEngineStopped ends a generation that outlived the server.
 var errEngineStopped = errors.New("server: the model's engine has stopped")
 
-// run is the engine goroutine: gather, step, release.
-func (e *engine) run() {
-	defer close(e.done)
-	timer := time.NewTimer(time.Hour)
-	timer.Stop()
-	for {
-		select {
-		case <-e.kick:
-		case <-e.quit:
-			return
-		}
-		// Gather: until every expected sequence is in, or the wait is over
-		// (then those still out are not expected until they come back).
-		var deadline time.Time
-		for {
-			e.mu.Lock()
-			n, all := len(e.pending), len(e.pending) >= e.expect
-			e.mu.Unlock()
-			if n == 0 {
-				break
-			}
-			if all {
-				break
-			}
-			if deadline.IsZero() {
-				deadline = time.Now().Add(e.wait)
-			}
-			left := time.Until(deadline)
-			if left <= 0 {
-				e.dropLate()
-				break
-			}
-			timer.Reset(left)
-			select {
-			case <-e.kick:
-			case <-timer.C:
-			case <-e.quit:
-				timer.Stop()
-				e.release(errEngineStopped)
-				return
-			}
-			timer.Stop()
-		}
-		e.stepPending()
-	}
-}
-
 // dropLate marks the expected sequences that did not hand in a token as
-// not expected.
+// not expected (e.mu held).
 func (e *engine) dropLate() {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	in := make(map[*seq]bool, len(e.pending))
-	for _, q := range e.pending {
-		in[q] = true
-	}
 	for q := range e.seqs {
-		if q.expected && !in[q] {
-			q.expected = false
-			e.expect--
+		if q.expected && !q.pending {
+			q.unexpect()
 		}
 	}
 }
 
-// stepPending runs one batched step of the pending sequences.
-func (e *engine) stepPending() {
-	e.mu.Lock()
-	batch := e.pending
-	e.pending = nil
-	e.mu.Unlock()
-	if len(batch) == 0 {
-		return
+// run steps the sequences of batch on the calling goroutine (that of
+// self, one of them, or of a sequence leaving or reading a prompt) and
+// releases them.
+func (e *engine) run(batch []*seq, self *seq) {
+	r, _ := e.bufs.Get().(*stepRows)
+	if r == nil {
+		r = &stepRows{}
 	}
-	e.states, e.xs = e.states[:0], e.xs[:0]
 	for _, q := range batch {
-		e.states = append(e.states, q.states...)
-		e.xs = append(e.xs, q.xs...)
+		r.states = append(r.states, q.states...)
+		r.xs = append(r.xs, q.xs...)
 	}
 	var failure any
 	func() {
 		defer func() { failure = recover() }()
-		autoreg.Step(e.m, e.states, e.xs)
+		autoreg.Step(e.m, r.states, r.xs)
 	}()
 	if e.onStep != nil {
-		e.onStep(len(e.states))
+		e.onStep(len(r.states))
 	}
-	clear(e.states)
+	clear(r.states)
+	r.states, r.xs = r.states[:0], r.xs[:0]
+	e.bufs.Put(r)
 	for _, q := range batch {
-		q.ready <- failure
+		if q != self {
+			q.ready <- failure
+		}
 	}
-	// Keep the pending slice's array for the next gather.
-	e.mu.Lock()
-	if e.pending == nil {
-		e.pending = batch[:0]
-	}
-	e.mu.Unlock()
-}
-
-// release fails every pending sequence.
-func (e *engine) release(err error) {
-	e.mu.Lock()
-	batch := e.pending
-	e.pending = nil
-	e.mu.Unlock()
-	for _, q := range batch {
-		q.ready <- err
+	if failure != nil && self != nil {
+		panic(failure)
 	}
 }
 

@@ -81,22 +81,12 @@ func newID() string {
 // completions serves POST /v1/completions.
 func (s *Server) completions(w http.ResponseWriter, r *http.Request) *apiError {
 	start := time.Now()
-	var req completionRequest
-	if e := readJSON(w, r, s.opts.MaxBodyBytes, &req); e != nil {
-		return e
-	}
-	p, e := s.plan(&req)
-	if e != nil {
-		return e
-	}
 	if !s.enter() {
 		return &apiError{status: http.StatusServiceUnavailable, kind: "unavailable", message: "the server is shutting down"}
 	}
 	defer s.wg.Done()
-	ctx, cancel := context.WithTimeout(r.Context(), s.opts.Timeout)
-	defer cancel()
-	defer context.AfterFunc(s.ctx, cancel)()
-
+	// Admission first: a request the server has no room for is refused
+	// before any work is spent on it.
 	t, err := s.slots.admit()
 	if err != nil {
 		s.metrics.rejected.add("completions", 1)
@@ -105,6 +95,17 @@ func (s *Server) completions(w http.ResponseWriter, r *http.Request) *apiError {
 			message: "every slot is busy and the queue is full: retry later"}
 	}
 	defer t.done()
+	var req completionRequest
+	if e := readJSON(w, r, s.opts.MaxBodyBytes, &req); e != nil {
+		return e
+	}
+	p, e := s.plan(&req)
+	if e != nil {
+		return e
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), s.opts.Timeout)
+	defer cancel()
+	defer context.AfterFunc(s.ctx, cancel)()
 	ru := &run{s: s, p: p, start: start, id: newID(), created: start.Unix()}
 	if p.stream {
 		ru.events = startEvents(w, s.opts.KeepAlive)

@@ -177,9 +177,9 @@ func (s *Server) Add(m Model) error {
 	if _, dup := s.models[m.Name]; dup {
 		return fmt.Errorf("server: two models named %q", m.Name)
 	}
-	if st, ok := m.Model.(autoreg.Stepper); ok {
+	if _, ok := m.Model.(autoreg.Stepper); ok {
 		name := m.Name
-		sm.engine = newEngine(m.Model, st, s.opts.BatchWait, func(rows int) {
+		sm.engine = newEngine(m.Model, s.opts.BatchWait, func(rows int) {
 			s.metrics.stepRows.observe(name, float64(rows))
 		})
 	}

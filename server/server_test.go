@@ -363,7 +363,7 @@ func TestStreamMatchesNonStream(t *testing.T) {
 func TestSameTokensWhateverRuns(t *testing.T) {
 	s, ts := newTestServer(t, Options{Parallel: 8, BatchWait: 5 * time.Millisecond}, tinyGPT(t, 32))
 	req := func(seed int) map[string]any {
-		return map[string]any{"prompt": fmt.Sprintf("seed %d: ", seed), "max_tokens": 40, "seed": seed, "ignore_eos": true, "logprobs": 1}
+		return map[string]any{"prompt": fmt.Sprintf("seed %d: ", seed), "max_tokens": 200, "seed": seed, "ignore_eos": true, "logprobs": 1}
 	}
 	alone := map[int]response{}
 	for seed := range 8 {
