@@ -74,7 +74,10 @@ func TestPlaygroundInBrowser(t *testing.T) {
 	bctx, cancelB := chromedp.NewContext(actx)
 	defer cancelB()
 
-	const seed, maxTokens = "7", "60"
+	seed, maxTokens := "7", "60"
+	if os.Getenv("AUTOREG_PLAYGROUND_SCREENSHOT") != "" {
+		maxTokens = "300" // a fuller page for the picture
+	}
 	if err := chromedp.Do(bctx, chromedp.Navigate(ts.URL+"/")); err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +159,8 @@ func TestPlaygroundInBrowser(t *testing.T) {
 		Rows  []string
 	}
 	hover, err := chromedp.Run(bctx, chromedp.Evaluate[tip](`(() => {
-		const s = document.querySelectorAll("#output .tok")[3];
+		const all = document.querySelectorAll("#output .tok");
+		const s = all[Math.floor(all.length * 2 / 3)];
 		s.dispatchEvent(new MouseEvent("mouseover", { bubbles: true }));
 		const t = document.querySelector("#tip");
 		return { Shown: getComputedStyle(t).display !== "none", Rows: [...t.querySelectorAll(".alt")].map((r) => r.textContent) };
