@@ -31,14 +31,36 @@ import (
 // engine batches the steps of the sequences generating with one model.
 type engine struct {
 	m       autoreg.Model
-	wait    time.Duration  // longest wait for an expected sequence
-	onStep  func(rows int) // metrics, may be nil
-	quit    chan struct{}  // closed by stop
-	bufs    sync.Pool      // *stepRows
-	mu      sync.Mutex     // guards what follows
-	seqs    map[*seq]bool  // the sequences generating
-	expect  int            // of them, those expected at the next step
-	pending []*seq         // those whose token waits for a step
+	wait    time.Duration   // longest wait for an expected sequence
+	onStep  func(rows int)  // metrics, may be nil
+	quit    chan struct{}   // closed by stop
+	bufs    sync.Pool       // *stepRows
+	mu      sync.Mutex      // guards what follows
+	seqs    map[*seq]bool   // the sequences generating
+	expect  int             // of them, those expected at the next step
+	pending []*seq          // those whose token waits for a step
+	idle    []autoreg.State // states of finished sequences, for new ones
+}
+
+// maxIdle bounds the idle states an engine keeps. A state (a GPT's
+// key/value cache) is reused rather than made anew for each sequence:
+// fresh memory costs its allocation, its zeroing, and page faults on the
+// first writes to its cache while the batch waits.
+const maxIdle = 64
+
+// newState returns an idle state, reset, or a new one.
+func (e *engine) newState() autoreg.State {
+	e.mu.Lock()
+	if n := len(e.idle); n > 0 {
+		st := e.idle[n-1]
+		e.idle[n-1] = nil
+		e.idle = e.idle[:n-1]
+		e.mu.Unlock()
+		st.Reset()
+		return st
+	}
+	e.mu.Unlock()
+	return e.m.NewState()
 }
 
 // stepRows holds the rows of one batched step.
@@ -59,6 +81,7 @@ func (e *engine) stop() { close(e.quit) }
 // seq is one sequence being generated: the handle its states step through.
 type seq struct {
 	e        *engine
+	owned    []autoreg.State // the inner states made for this sequence
 	expected bool
 	pending  bool
 	states   []autoreg.State // this step's inner states
@@ -82,6 +105,12 @@ func (q *seq) leave() {
 	e.mu.Lock()
 	delete(e.seqs, q)
 	q.unexpect()
+	for _, st := range q.owned {
+		if len(e.idle) < maxIdle {
+			e.idle = append(e.idle, st)
+		}
+	}
+	q.owned = nil
 	e.runIfReady()
 }
 
@@ -235,7 +264,9 @@ type seqModel struct {
 func (m seqModel) Vocab() autoreg.Vocab { return m.q.e.m.Vocab() }
 
 func (m seqModel) NewState() autoreg.State {
-	return &seqState{q: m.q, inner: m.q.e.m.NewState()}
+	inner := m.q.e.newState()
+	m.q.owned = append(m.q.owned, inner)
+	return &seqState{q: m.q, inner: inner}
 }
 
 // Step implements autoreg.Stepper (beam search hands in all its beams'
