@@ -40,18 +40,17 @@ type State struct {
 	k, v [][]float32     // per layer (Context,C)
 
 	// Scratch for up to rows positions at once, grown on demand.
-	rows                   int
-	x, ln, atty, tmp       []float32 // (rows,C)
-	qkv                    []float32 // (rows,3C)
-	fch                    []float32 // (rows,4C)
-	scores                 []float32 // (rows,Context)
-	attP                   []float32 // (NH,n,n) probabilities of a batch from position 0
-	logits                 []float32 // (rows,V)
-	reenc                  []autoreg.Token
-	last, logp             []float32 // (V): logits and log-probs of the last position
-	haveLogp               bool
-	probe                  []float32 // (V) scratch for row log-softmax
-	mean, rstd, lnfScratch []float32
+	rows             int
+	x, ln, atty, tmp []float32 // (rows,C)
+	qkv              []float32 // (rows,3C)
+	fch              []float32 // (rows,4C)
+	scores           []float32 // (rows,Context)
+	attP             []float32 // (NH,n,n) probabilities of a batch from position 0
+	logits           []float32 // (rows,V)
+	reenc            []autoreg.Token
+	last, logp       []float32 // (V): logits and log-probs of the last position
+	haveLogp         bool
+	probe            []float32 // (V) scratch for row log-softmax
 
 	tj       tokenJob // one generated token's parallel phases (see token)
 	tf       tokenFns
@@ -175,36 +174,45 @@ func (s *State) Append(xs ...autoreg.Token) {
 	if len(xs) == 0 {
 		return
 	}
-	s.track(xs)
-	s.n += len(xs)
 	T := s.m.cfg.Context
 	pos := len(s.toks)
-	if pos+len(xs) > T {
-		// The window overflows: find the window appending one by one
-		// would end with (the last p tokens) and encode it in one pass.
-		p, r := pos, len(xs)
-		for r > 0 {
-			if p == T {
-				p = T / 2
-			}
-			c := min(r, T-p)
-			p += c
-			r -= c
-		}
-		w := s.reenc[:0]
-		if p > len(xs) {
-			w = append(w, s.toks[pos-(p-len(xs)):]...)
-			w = append(w, xs...)
-		} else {
-			w = append(w, xs[len(xs)-p:]...)
-		}
-		s.pin(w, s.n-p)
-		s.reenc = w
-		s.toks = s.toks[:0]
-		s.forward(w, false)
+	if pos+len(xs) <= T {
+		s.track(xs)
+		s.n += len(xs)
+		s.forward(xs, false)
 		return
 	}
-	s.forward(xs, false)
+	// The window overflows: find the window appending one by one would
+	// end with (the last p tokens) and encode it in one pass.
+	p, r := pos, len(xs)
+	for r > 0 {
+		if p == T {
+			p = T / 2
+		}
+		c := min(r, T-p)
+		p += c
+		r -= c
+	}
+	w := s.reenc[:0]
+	if p > len(xs) {
+		w = append(w, s.toks[pos-(p-len(xs)):]...)
+		w = append(w, xs...)
+	} else {
+		w = append(w, xs[len(xs)-p:]...)
+	}
+	// That window is the half the last shift kept, then xs[k:], where
+	// xs[k] is the token that found the window full. Token by token, the
+	// shift pins <s> and the control code in effect after xs[k], not the
+	// ones in effect at the end (xs[k+1:] may start a new sequence).
+	n0, k := s.n, len(xs)-(p-T/2)
+	s.track(xs[:k+1])
+	s.pin(w, n0+len(xs)-p)
+	s.n = n0 + k + 1
+	s.track(xs[k+1:])
+	s.n = n0 + len(xs)
+	s.reenc = w
+	s.toks = s.toks[:0]
+	s.forward(w, false)
 }
 
 // shift drops the oldest half of a full window and re-encodes the rest.

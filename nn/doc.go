@@ -16,8 +16,18 @@
 // the embedding table as its weight and its gradient as dweight, so both
 // uses accumulate into the same gradient.
 //
+// Recurrent cells (LSTMCell, GRUCell) advance one time step of a batch;
+// LogSoftmaxRow, LogProbRow and SoftmaxRow score one row of logits at
+// inference.
+//
 // The arithmetic is done by internal/kernels (GEMM, row kernels); parallel
 // loops split outputs, never reductions, and every reduction runs in a fixed
 // order, so results are bit-identical for any GOMAXPROCS. Each Backward is
 // checked against central finite differences in the tests.
+//
+// These are the layers as a reader meets them. The training and scoring
+// passes of the families run faster forms of some of them from
+// internal/fused (backward passes that overwrite instead of accumulating,
+// padded rows, a bias fused into the next operation), each held by its
+// tests to the same values as the composition of layers here.
 package nn

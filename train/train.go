@@ -13,14 +13,15 @@
 // get independent windows at random offsets, drawn from the seed; families
 // that implement [Recurrent] (LSTM, GRU) get truncated backpropagation
 // through time: B contiguous streams, consecutive windows, the hidden state
-// carried from one batch to the next.
+// carried from one batch to the next. [NewModel] builds a model of any
+// trainable family from one [Arch].
 //
 // Checkpoints are ordinary model files (package modelfile) with extra
 // sections holding the optimizer moments, the generators' states, the data
 // position and the history, so `eval` and `sample` read them and a resumed
 // run continues exactly — the same losses, bit for bit, for any GOMAXPROCS —
-// as if it had never stopped. The package never prints: progress goes to a
-// callback.
+// as if it had never stopped ([ReadCheckpoint]). The package never prints:
+// progress goes to a callback.
 package train
 
 import (
@@ -34,7 +35,7 @@ import (
 	"time"
 
 	"github.com/autoreg/autoreg"
-	"github.com/autoreg/autoreg/nn"
+	"github.com/autoreg/autoreg/internal/fused"
 	"github.com/autoreg/autoreg/optim"
 	"github.com/autoreg/autoreg/tensor"
 )
@@ -246,7 +247,7 @@ func (t *Trainer) Run(ctx context.Context, data Data) error {
 		}
 		stepStart := time.Now()
 		lr := t.sched.LR(t.Step)
-		nn.Zero(a.Grads) // parallel; the same zeros as a.ZeroGrad
+		fused.Zero(a.Grads) // parallel; the same zeros as a.ZeroGrad
 		n := t.fillBatch(data.Train)
 		var sum float64
 		B, T := o.Batch, o.Context

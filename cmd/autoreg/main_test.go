@@ -18,9 +18,7 @@ import (
 func cli(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	stdout, stderr = &out, &errb
-	defer func() { stdout, stderr = os.Stdout, os.Stderr }()
-	code := run(context.Background(), args)
+	code := run(context.Background(), args, &out, &errb)
 	return code, out.String(), errb.String()
 }
 
@@ -57,7 +55,7 @@ func TestHelpAndUsage(t *testing.T) {
 	}
 }
 
-// TestBadInput checks the list of bad inputs: one line naming the
+// TestBadInput checks the bad inputs users meet: one line naming the
 // problem, the right exit code, no output file.
 func TestBadInput(t *testing.T) {
 	dir := t.TempDir()
@@ -165,7 +163,7 @@ func TestTrainEvalSampleExport(t *testing.T) {
 	}
 }
 
-// TestReferenceNumbers runs the acceptance figures through the whole
+// TestReferenceNumbers runs the reference figures through the whole
 // command-line pipeline (tokenizer, corpus modes, estimation, scoring).
 func TestReferenceNumbers(t *testing.T) {
 	ptb := testutil.SharedFile(t, "data/ptb/ptb.train.txt")

@@ -23,20 +23,7 @@ const serveSummary = "Serve models over HTTP: OpenAI-compatible completions with
 const serveUsage = "--model [NAME=]FILE [--model ...] [--addr 127.0.0.1:8080] [--parallel N] [--queue Q] [--api-key KEY]"
 
 func init() {
-	register(&command{
-		name:    "serve",
-		summary: serveSummary,
-		usage:   serveUsage,
-		setup: func(fs *flag.FlagSet) func(context.Context, []string) error {
-			c := serveFlags(fs)
-			return func(ctx context.Context, args []string) error {
-				if len(args) > 0 {
-					return usagef("unexpected arguments %q", args)
-				}
-				return serve(ctx, c, stdout, stderr)
-			}
-		},
-	})
+	register(&command{name: "serve", summary: serveSummary, usage: serveUsage, run: runServe})
 }
 
 // serveConfig is what serve's flags set.
@@ -67,17 +54,17 @@ func serveFlags(fs *flag.FlagSet) *serveConfig {
 	return c
 }
 
-// runServe is `autoreg serve` as a plain function: it parses args and
-// serves until ctx ends (SIGTERM or Ctrl-C in the CLI).
+// runServe is `autoreg serve`: it parses args and serves until ctx ends
+// (SIGTERM or Ctrl-C).
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
+	fs := newFlagSet("serve")
 	c := serveFlags(fs)
-	if err := fs.Parse(args); err != nil {
-		return usagef("%v", err)
+	pos, err := parseArgs(fs, args, stdout)
+	if err != nil {
+		return err
 	}
-	if fs.NArg() > 0 {
-		return usagef("unexpected arguments %q", fs.Args())
+	if len(pos) > 0 {
+		return usagef("unexpected arguments %q", pos)
 	}
 	return serve(ctx, c, stdout, stderr)
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -68,9 +69,7 @@ func TestTrainNeural(t *testing.T) {
 	}
 	defer func() { stopAt = nil }()
 	var eb strings.Builder
-	stderr = &eb
-	code = run(ctx, args2)
-	stderr = os.Stderr
+	code = run(ctx, args2, io.Discard, &eb)
 	stopAt = nil
 	if code != 1 || !strings.Contains(eb.String(), "interrupted at step 17") {
 		t.Fatalf("stopped run: exit %d: %s", code, eb.String())

@@ -6,6 +6,10 @@
 // it call [Shared] or [SharedFile]: where the folder is missing they skip with a
 // message, except under CI=true, where a missing reference is a failure so a
 // green CI never hides skipped reference tests.
+//
+// Benchmarks on a shared machine read the CPU clocks [ProcessCPU] and
+// [ThreadCPU], which work on every platform (they read 0 where the platform
+// has no such clock).
 package testutil
 
 import (
@@ -82,4 +86,19 @@ func missing(tb testing.TB, what string) {
 		tb.Fatal(msg + "; CI=true makes this a failure")
 	}
 	tb.Skip(msg)
+}
+
+// Simpson integrates f over [a, b] by the composite Simpson rule with n
+// (even) intervals: the plain quadrature the numeric tests compare against.
+func Simpson(f func(float64) float64, a, b float64, n int) float64 {
+	h := (b - a) / float64(n)
+	s := f(a) + f(b)
+	for i := 1; i < n; i++ {
+		w := 2.0
+		if i%2 == 1 {
+			w = 4
+		}
+		s += w * f(a+float64(i)*h)
+	}
+	return s * h / 3
 }
