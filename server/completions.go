@@ -81,20 +81,11 @@ func newID() string {
 // completions serves POST /v1/completions.
 func (s *Server) completions(w http.ResponseWriter, r *http.Request) *apiError {
 	start := time.Now()
-	if !s.enter() {
-		return &apiError{status: http.StatusServiceUnavailable, kind: "unavailable", message: "the server is shutting down"}
+	t, end, e := s.begin(w, "completions")
+	if e != nil {
+		return e
 	}
-	defer s.wg.Done()
-	// Admission first: a request the server has no room for is refused
-	// before any work is spent on it.
-	t, err := s.slots.admit()
-	if err != nil {
-		s.metrics.rejected.add("completions", 1)
-		w.Header().Set("Retry-After", "1")
-		return &apiError{status: http.StatusServiceUnavailable, kind: "server_overloaded", code: "queue_full",
-			message: "every slot is busy and the queue is full: retry later"}
-	}
-	defer t.done()
+	defer end()
 	var req completionRequest
 	if e := readJSON(w, r, s.opts.MaxBodyBytes, &req); e != nil {
 		return e
@@ -143,7 +134,30 @@ func (s *Server) completions(w http.ResponseWriter, r *http.Request) *apiError {
 	return writeJSON(w, out)
 }
 
-// enter counts a completion in flight, unless the server is closing.
+// begin counts a request that generates in flight (so that Close waits
+// for it) and gives it a slot or a place in the queue, or refuses it with
+// 503 and Retry-After. It comes first, so a request the server has no
+// room for is refused before any work is spent on it. end gives back
+// what begin took.
+func (s *Server) begin(w http.ResponseWriter, endpoint string) (t *ticket, end func(), e *apiError) {
+	if !s.enter() {
+		return nil, nil, &apiError{status: http.StatusServiceUnavailable, kind: "unavailable", message: "the server is shutting down"}
+	}
+	t, err := s.slots.admit()
+	if err != nil {
+		s.wg.Done()
+		s.metrics.rejected.add(endpoint, 1)
+		w.Header().Set("Retry-After", "1")
+		return nil, nil, &apiError{status: http.StatusServiceUnavailable, kind: "server_overloaded", code: "queue_full",
+			message: "every slot is busy and the queue is full: retry later"}
+	}
+	return t, func() {
+		t.done()
+		s.wg.Done()
+	}, nil
+}
+
+// enter counts a request in flight, unless the server is closing.
 func (s *Server) enter() bool {
 	s.mu.RLock()
 	defer s.mu.RUnlock()

@@ -1,14 +1,17 @@
 // Package server serves autoreg models over HTTP: the OpenAI legacy
 // completions API (POST /v1/completions, with Server-Sent Events
-// streaming), the model list, tokenize and detokenize endpoints, health,
-// Prometheus metrics, and a playground page embedded in the binary.
+// streaming), forecasts of real-valued models, the model list, tokenize
+// and detokenize endpoints, health, Prometheus metrics, and a playground
+// page embedded in the binary.
 //
 // The handlers program against the seam ([autoreg.Model],
 // [autoreg.State]) and the library: sampling is package decode (its
 // Config, processors, beam search and stop strings), the log-probabilities
 // of an echoed prompt are package eval's per-token scores, so they are
-// bit-identical to what `autoreg eval` sums. Any family the model file
-// format holds can be served; none is imported here.
+// bit-identical to what `autoreg eval` sums; forecasts are package
+// forecast's sample paths and quantiles, as `autoreg forecast` computes
+// them. Any family the model file format holds can be served; none is
+// imported here.
 //
 // # API
 //
@@ -17,6 +20,8 @@
 //	                       (top_k, min_p, dry_multiplier, beams, control...)
 //	GET  /v1/models        the loaded models: family, vocabulary, context,
 //	                       parameter count
+//	POST /v1/forecast      real-valued models: sample paths continuing a
+//	                       history, their mean and quantiles per step
 //	POST /tokenize         text → token ids (and pieces)
 //	POST /detokenize       token ids → text
 //	GET  /health           503 while the models load, then 200

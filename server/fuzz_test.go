@@ -29,18 +29,25 @@ func FuzzHandlers(f *testing.F) {
 		`{"tokens":[1,2,3]}`,
 		`{"prompt":null,"temperature":0}`,
 		`[`, `{}`, `""`, `{"prompt":1e400}`,
+		`{"model":"ar2","history":[1,null,3],"horizon":3,"samples":20,"paths":2,"quantiles":[0.5]}`,
+		`{"model":"ar2","history":[[1],[2]],"seed":4}`,
 	} {
-		f.Add(byte(0), []byte(s))
-		f.Add(byte(1), []byte(s))
-		f.Add(byte(2), []byte(s))
+		for which := range byte(4) {
+			f.Add(which, []byte(s))
+		}
 	}
 	s := New(Options{MaxTokens: 8, MaxPromptTokens: 64, MaxSequences: 4, Timeout: 10 * time.Second})
+	// The single token model is the default of requests that name none.
 	if err := s.Add(tinyGPT(f, 16)); err != nil {
+		f.Fatal(err)
+	}
+	real, _ := tinyAR(f)
+	if err := s.Add(real); err != nil {
 		f.Fatal(err)
 	}
 	s.Ready()
 	defer s.Close()
-	paths := []string{"/v1/completions", "/tokenize", "/detokenize"}
+	paths := []string{"/v1/completions", "/tokenize", "/detokenize", "/v1/forecast"}
 	f.Fuzz(func(t *testing.T, which byte, body []byte) {
 		path := paths[int(which)%len(paths)]
 		req := httptest.NewRequest(http.MethodPost, path, bytes.NewReader(body))

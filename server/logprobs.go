@@ -1,7 +1,6 @@
 package server
 
 import (
-	"encoding/json"
 	"fmt"
 	"math"
 	"strconv"
@@ -28,11 +27,11 @@ type alt struct {
 	lp    float64
 }
 
-// jsonLP is a log-probability in JSON: non-finite values (an impossible
-// token's −Inf, a token with no score) are null.
-type jsonLP float64
+// jsonFloat is a number in JSON, where non-finite values (an impossible
+// token's −Inf log-probability, a token with no score) are null.
+type jsonFloat float64
 
-func (x jsonLP) MarshalJSON() ([]byte, error) {
+func (x jsonFloat) MarshalJSON() ([]byte, error) {
 	f := float64(x)
 	if math.IsNaN(f) || math.IsInf(f, 0) {
 		return []byte("null"), nil
@@ -42,28 +41,26 @@ func (x jsonLP) MarshalJSON() ([]byte, error) {
 
 // logprobsJSON is OpenAI's legacy logprobs object.
 type logprobsJSON struct {
-	Tokens        []string            `json:"tokens"`
-	TokenLogprobs []jsonLP            `json:"token_logprobs"`
-	TopLogprobs   []map[string]jsonLP `json:"top_logprobs"`
-	TextOffset    []int               `json:"text_offset"`
+	Tokens        []string               `json:"tokens"`
+	TokenLogprobs []jsonFloat            `json:"token_logprobs"`
+	TopLogprobs   []map[string]jsonFloat `json:"top_logprobs"`
+	TextOffset    []int                  `json:"text_offset"`
 }
 
 // render turns token infos into the JSON object.
 func render(ts []tokenInfo) *logprobsJSON {
-	out := &logprobsJSON{Tokens: make([]string, len(ts)), TokenLogprobs: make([]jsonLP, len(ts)),
-		TopLogprobs: make([]map[string]jsonLP, len(ts)), TextOffset: make([]int, len(ts))}
+	out := &logprobsJSON{Tokens: make([]string, len(ts)), TokenLogprobs: make([]jsonFloat, len(ts)),
+		TopLogprobs: make([]map[string]jsonFloat, len(ts)), TextOffset: make([]int, len(ts))}
 	for i, t := range ts {
-		out.Tokens[i], out.TokenLogprobs[i], out.TextOffset[i] = t.piece, jsonLP(t.lp), t.offset
-		m := make(map[string]jsonLP, len(t.top))
+		out.Tokens[i], out.TokenLogprobs[i], out.TextOffset[i] = t.piece, jsonFloat(t.lp), t.offset
+		m := make(map[string]jsonFloat, len(t.top))
 		for _, a := range t.top {
-			m[a.piece] = jsonLP(a.lp)
+			m[a.piece] = jsonFloat(a.lp)
 		}
 		out.TopLogprobs[i] = m
 	}
 	return out
 }
-
-var _ json.Marshaler = jsonLP(0)
 
 // piece returns the display form of token t and the length of its text:
 // specials by name (their text is empty), text that is not valid UTF-8

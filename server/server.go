@@ -87,13 +87,18 @@ func (o *Options) defaults() {
 	}
 }
 
-// Model is a model to serve.
+// Model is a model to serve: a token model with its tokenizer, or a
+// real-valued model.
 type Model struct {
 	// Name is the id requests use (the "model" field).
 	Name string
-	// Model and Tokenizer are the model and its tokenizer.
+	// Model and Tokenizer are a token model and its tokenizer
+	// (completions, tokenize, detokenize).
 	Model     autoreg.Model
 	Tokenizer tokenize.Tokenizer
+	// Real is a real-valued model (forecasts), in place of Model and
+	// Tokenizer.
+	Real autoreg.RealModel
 	// Family names the model family, for /v1/models ("gpt", "ngram", ...).
 	Family string
 	// SHA256 is the model file's identity, in hex (may be empty).
@@ -107,6 +112,7 @@ type served struct {
 	Name    string
 	m       autoreg.Model
 	tok     tokenize.Tokenizer
+	real    autoreg.RealModel
 	family  string
 	sha     string
 	created int64
@@ -159,17 +165,23 @@ func (s *Server) Add(m Model) error {
 	if m.Name == "" || strings.ContainsAny(m.Name, "\x00\n") {
 		return fmt.Errorf("server: model name %q: empty or not printable", m.Name)
 	}
-	if m.Model == nil || m.Tokenizer == nil {
+	switch {
+	case m.Real != nil && (m.Model != nil || m.Tokenizer != nil):
+		return fmt.Errorf("server: model %q: a real-valued model has no token model or tokenizer", m.Name)
+	case m.Real == nil && (m.Model == nil || m.Tokenizer == nil):
 		return fmt.Errorf("server: model %q: no model or tokenizer", m.Name)
-	}
-	if m.Model.Vocab().Size() != m.Tokenizer.Vocab().Size() {
+	case m.Real == nil && m.Model.Vocab().Size() != m.Tokenizer.Vocab().Size():
 		return fmt.Errorf("server: model %q: vocabulary of %d tokens, tokenizer of %d", m.Name, m.Model.Vocab().Size(), m.Tokenizer.Vocab().Size())
 	}
-	sm := &served{Name: m.Name, m: m.Model, tok: m.Tokenizer, family: m.Family, sha: m.SHA256, created: m.Created, params: -1}
-	if a, ok := m.Model.(interface{ Arena() *tensor.Arena }); ok {
+	sm := &served{Name: m.Name, m: m.Model, tok: m.Tokenizer, real: m.Real, family: m.Family, sha: m.SHA256, created: m.Created, params: -1}
+	var model any = m.Model
+	if m.Real != nil {
+		model = m.Real
+	}
+	if a, ok := model.(interface{ Arena() *tensor.Arena }); ok {
 		sm.params = int64(len(a.Arena().Params))
 	}
-	if w, ok := m.Model.(eval.Windowed); ok {
+	if w, ok := model.(eval.Windowed); ok {
 		sm.context = w.ContextLen()
 	}
 	s.mu.Lock()
@@ -207,17 +219,46 @@ func (s *Server) Close() {
 	}
 }
 
-// lookup resolves a model name among the loaded models only.
+// lookup resolves the name of a token model among the loaded models
+// only; no name means the only token model, if there is one.
 func (s *Server) lookup(name string) (*served, *apiError) {
+	m, e := s.find(name, false)
+	if e == nil && m.real != nil {
+		return nil, badRequest("model", "the model %q is real-valued: use POST /v1/forecast", name)
+	}
+	return m, e
+}
+
+// lookupReal resolves the name of a real-valued model; no name means the
+// only real-valued model, if there is one.
+func (s *Server) lookupReal(name string) (*served, *apiError) {
+	m, e := s.find(name, true)
+	if e == nil && m.real == nil {
+		return nil, badRequest("model", "the model %q is a token model: use POST /v1/completions", m.Name)
+	}
+	return m, e
+}
+
+// find resolves a model name among the loaded models only; the empty
+// name, among the models of one kind, if only one is loaded.
+func (s *Server) find(name string, real bool) (*served, *apiError) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	if name == "" && len(s.names) == 1 {
-		return s.models[s.names[0]], nil
-	}
 	if m, ok := s.models[name]; ok {
 		return m, nil
 	}
 	if name == "" {
+		var only *served
+		n := 0
+		for _, m := range s.models {
+			if (m.real != nil) == real {
+				only = m
+				n++
+			}
+		}
+		if n == 1 {
+			return only, nil
+		}
 		return nil, badRequest("model", "model is required (loaded: %s)", strings.Join(s.names, ", "))
 	}
 	return nil, &apiError{status: http.StatusNotFound, kind: "invalid_request_error", param: "model", code: "model_not_found",
@@ -239,6 +280,8 @@ func (s *Server) routes(path string) (string, *route) {
 		return "completions", &route{method: http.MethodPost, fn: s.completions}
 	case "/v1/models", "/models":
 		return "models", &route{method: http.MethodGet, fn: s.listModels}
+	case "/v1/forecast", "/forecast":
+		return "forecast", &route{method: http.MethodPost, fn: s.forecast}
 	case "/tokenize":
 		return "tokenize", &route{method: http.MethodPost, fn: s.tokenize}
 	case "/detokenize":
@@ -400,29 +443,33 @@ func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) *apiError 
 	return nil
 }
 
-// modelInfo is a model in /v1/models: OpenAI's fields, then autoreg's.
+// modelInfo is a model in /v1/models: OpenAI's fields, then autoreg's
+// (kind "tokens" with the tokenizer's, or "real" with the step's width).
 type modelInfo struct {
 	ID         string   `json:"id"`
 	Object     string   `json:"object"`
 	Created    int64    `json:"created"`
 	OwnedBy    string   `json:"owned_by"`
+	Kind       string   `json:"kind"`
 	Family     string   `json:"family"`
-	Tokenizer  string   `json:"tokenizer"`
-	VocabSize  int      `json:"vocab_size"`
+	Tokenizer  string   `json:"tokenizer,omitempty"`
+	VocabSize  int      `json:"vocab_size,omitempty"`
+	Dim        int      `json:"dim,omitempty"`
 	Context    *int     `json:"context_length"`
 	Parameters *int64   `json:"parameters"`
-	Controls   []string `json:"controls"`
+	Controls   []string `json:"controls,omitempty"`
 	SHA256     string   `json:"sha256,omitempty"`
 	Batched    bool     `json:"batched"`
 }
 
 func (m *served) describe() modelInfo {
-	v := m.tok.Vocab()
 	mi := modelInfo{ID: m.Name, Object: "model", Created: m.created, OwnedBy: "autoreg", Family: m.family,
-		Tokenizer: m.tok.Kind(), VocabSize: v.Size(), Controls: slices.Clone(v.Controls),
 		SHA256: m.sha, Batched: m.engine != nil}
-	if mi.Controls == nil {
-		mi.Controls = []string{}
+	if m.real != nil {
+		mi.Kind, mi.Dim = "real", m.real.Dim()
+	} else {
+		v := m.tok.Vocab()
+		mi.Kind, mi.Tokenizer, mi.VocabSize, mi.Controls = "tokens", m.tok.Kind(), v.Size(), slices.Clone(v.Controls)
 	}
 	if m.context > 0 {
 		mi.Context = &m.context
@@ -448,7 +495,7 @@ func (s *Server) oneModel(w http.ResponseWriter, name string) *apiError {
 	m, ok := s.models[name]
 	s.mu.RUnlock()
 	if !ok {
-		_, e := s.lookup(name)
+		_, e := s.find(name, false)
 		if e == nil { // the empty name of a single-model server
 			e = &apiError{status: http.StatusNotFound, kind: "invalid_request_error", code: "model_not_found", message: "no model named " + name}
 		}

@@ -137,7 +137,7 @@ func serve(ctx context.Context, c *serveConfig, stdout, stderr io.Writer) error 
 		if ctx.Err() != nil {
 			break
 		}
-		f, err := modelfile.Read(m.path)
+		f, err := modelfile.ReadAny(m.path)
 		if err != nil {
 			hs.Close()
 			srv.Close()
@@ -147,13 +147,18 @@ func serve(ctx context.Context, c *serveConfig, stdout, stderr io.Writer) error 
 		if fi, err := os.Stat(m.path); err == nil {
 			created = fi.ModTime().Unix()
 		}
-		if err := srv.Add(server.Model{Name: m.name, Model: f.Model, Tokenizer: f.Tokenizer, Family: f.Meta.Family,
-			SHA256: hex.EncodeToString(f.SHA256[:]), Created: created}); err != nil {
+		sm := server.Model{Name: m.name, Model: f.Model, Tokenizer: f.Tokenizer, Real: f.Real, Family: f.Meta.Family,
+			SHA256: hex.EncodeToString(f.SHA256[:]), Created: created}
+		if err := srv.Add(sm); err != nil {
 			hs.Close()
 			srv.Close()
 			return err
 		}
-		fmt.Fprintf(stderr, "loaded %s: %s (%s, %d tokens)\n", m.name, m.path, f.Meta.Family, f.Tokenizer.Vocab().Size())
+		if f.Real != nil {
+			fmt.Fprintf(stderr, "loaded %s: %s (%s, real-valued steps of %d)\n", m.name, m.path, f.Meta.Family, f.Real.Dim())
+		} else {
+			fmt.Fprintf(stderr, "loaded %s: %s (%s, %d tokens)\n", m.name, m.path, f.Meta.Family, f.Tokenizer.Vocab().Size())
+		}
 	}
 	if ctx.Err() == nil {
 		srv.Ready()

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"path/filepath"
@@ -22,13 +23,26 @@ func TestServe(t *testing.T) {
 	if code, _, errs := cli(t, "train", "--tokenizer", "char", "--order", "3", data, "--out", model); code != 0 {
 		t.Fatal(errs)
 	}
+	var csv strings.Builder
+	csv.WriteString("v\n")
+	x1, x2 := 0.0, 0.0
+	for i := range 200 {
+		x := 1.2*x1 - 0.5*x2 + 3 + float64(i%7-3)*0.4
+		fmt.Fprintf(&csv, "%g\n", x)
+		x1, x2 = x, x1
+	}
+	series := writeFile(t, dir, "s.csv", []byte(csv.String()))
+	real := filepath.Join(dir, "ar.arm")
+	if code, _, errs := cli(t, "train", "--arch", "ar", "--data", series, "--column", "v", "--order", "2", "--out", real); code != 0 {
+		t.Fatal(errs)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	pr, pw := io.Pipe()
 	var out strings.Builder
 	done := make(chan error, 1)
 	go func() {
-		done <- runServe(ctx, []string{"--model", "tri=" + model, "--addr", "127.0.0.1:0", "--shutdown-grace", "2s"}, &out, pw)
+		done <- runServe(ctx, []string{"--model", "tri=" + model, "--model", real, "--addr", "127.0.0.1:0", "--shutdown-grace", "2s"}, &out, pw)
 		pw.Close()
 	}()
 	lines := bufio.NewScanner(pr)
@@ -69,6 +83,20 @@ func TestServe(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK || len(r.Choices) != 1 {
 		t.Fatalf("status %d, %+v", resp.StatusCode, r)
+	}
+	// The real-valued model, named after its file, forecasts.
+	resp, err = http.Post(base+"/v1/forecast", "application/json",
+		strings.NewReader(`{"model":"ar","history":[1,2,3,4,5,6],"horizon":3,"samples":50,"seed":2}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f struct {
+		Mean [][]float64 `json:"mean"`
+	}
+	json.NewDecoder(resp.Body).Decode(&f)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || len(f.Mean) != 3 {
+		t.Fatalf("forecast: status %d, %+v", resp.StatusCode, f)
 	}
 	cancel()
 	select {
