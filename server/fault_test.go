@@ -71,6 +71,7 @@ func TestBadRequests(t *testing.T) {
 		{"stream_options without stream", `{"prompt":"a","stream_options":{"include_usage":true}}`, 400},
 		{"source to a decoder-only model", `{"prompt":"a","source":"le chat"}`, 400},
 		{"suffix to a decoder-only model", `{"prompt":"a","suffix":"end"}`, 400},
+		{"negative max_time", `{"prompt":"a","max_time":-1}`, 400},
 	} {
 		code, body := post(t, ts.URL+"/v1/completions", c.body)
 		checkAPIError(t, c.name, code, body, c.want)

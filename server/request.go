@@ -11,6 +11,7 @@ import (
 	"mime"
 	"net/http"
 	"strconv"
+	"time"
 	"unicode/utf8"
 
 	"github.com/autoreg/autoreg"
@@ -69,6 +70,7 @@ type completionRequest struct {
 	CFGScale           *float64 `json:"cfg_scale"`
 	CFGNegativeControl *string  `json:"cfg_negative_control"`
 	CFGNegativePrompt  *string  `json:"cfg_negative_prompt"`
+	MaxTime            *float64 `json:"max_time"` // seconds per sequence (the request's deadline applies too)
 
 	// Conditioning that is not a prefix (encoder-decoder sources, infilling
 	// suffixes, VAE latents): accepted by name, refused for models that
@@ -409,6 +411,12 @@ func (s *Server) plan(req *completionRequest) (*plan, *apiError) {
 	setI(&cfg.Beams, req.Beams)
 	setF(&cfg.LengthPenalty, req.LengthPenalty)
 	setF(&cfg.CFGScale, req.CFGScale)
+	if t := req.MaxTime; t != nil {
+		if !(*t >= 0 && *t <= s.opts.Timeout.Seconds()) {
+			return nil, badRequest("max_time", "max_time %v: must be in [0, %v] seconds", *t, s.opts.Timeout.Seconds())
+		}
+		cfg.MaxTime = time.Duration(*t * float64(time.Second))
+	}
 	if req.SamplerOrder != nil {
 		cfg.Order = *req.SamplerOrder
 	}
