@@ -136,6 +136,12 @@ func gemvPanelsAVX512(k int, x, b *float32, np int, y *float32, pf, ldp int)
 //go:noescape
 func gemvPanelsRows2AVX512(k int, x *float32, ldx int, b *float32, np int, y *float32, ldy, pf, ldp int)
 
+// gemvPanelsRows3AVX2 is gemvPanelsAVX2 for three rows of x at once (as
+// gemvPanelsRows2AVX512), each panel in two halves of 8 columns.
+//
+//go:noescape
+func gemvPanelsRows3AVX2(k int, x *float32, ldx int, b *float32, np int, y *float32, ldy, pf, ldp int)
+
 // gemvPanelsRows3AVX512 is gemvPanelsRows2AVX512 for three rows.
 //
 //go:noescape

@@ -598,6 +598,8 @@ func (g *gen) all() {
 	if s.z {
 		g.gemvPanelsRows(2)
 		g.gemvPanelsRows(3)
+	} else {
+		g.gemvPanelsRowsHalves()
 	}
 	g.lstmBack(false)
 	g.lstmBack(true)
