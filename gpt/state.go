@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/autoreg/autoreg"
+	"github.com/autoreg/autoreg/internal/exact"
 	"github.com/autoreg/autoreg/internal/kernels"
 	"github.com/autoreg/autoreg/nn"
 	"github.com/autoreg/autoreg/tensor"
@@ -316,7 +317,7 @@ func (s *State) embed(xs []autoreg.Token) (x []float32, n, pos int) {
 	wte, wpe := m.wte.Data(a), m.wpe.Data(a)
 	for i, t := range xs {
 		copy(x[i*C:(i+1)*C], wte[int(t)*C:int(t+1)*C])
-		addExact(x[i*C:(i+1)*C], wpe[(pos+i)*C:(pos+i+1)*C])
+		exact.Add(x[i*C:(i+1)*C], wpe[(pos+i)*C:(pos+i+1)*C])
 	}
 	return x, n, pos
 }
@@ -345,7 +346,7 @@ func (s *State) LogProbs(dst []float32) {
 	}
 	if !s.haveLogp {
 		if s.exact {
-			kernels.ExactLogSoftmax(s.logp, s.last)
+			exact.LogSoftmax(s.logp, s.last)
 		} else {
 			nn.LogSoftmaxRow(s.logp, s.last, s.probe)
 		}
@@ -367,7 +368,7 @@ func (s *State) LogProb(x autoreg.Token) float64 {
 		return -math.Log(float64(V))
 	}
 	if s.exact && !s.haveLogp {
-		kernels.ExactLogSoftmax(s.logp, s.last)
+		exact.LogSoftmax(s.logp, s.last)
 		s.haveLogp = true
 	}
 	if s.haveLogp {

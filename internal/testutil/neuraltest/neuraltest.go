@@ -60,13 +60,7 @@ func checkArenaGrads(t *testing.T, a *tensor.Arena, loss func() float64, rng *ra
 			var num float64
 			ok := false
 			for _, h := range steps {
-				old := p[i]
-				p[i] = old + h
-				lp := loss()
-				p[i] = old - h
-				lm := loss()
-				p[i] = old
-				num = (lp - lm) / (2 * float64(h))
+				num = testutil.CentralDiff(p, i, h, loss)
 				if math.Abs(num-float64(g[i])) <= 2e-2*math.Abs(num)+2e-3*max(scale, 1e-2) {
 					ok = true
 					break
