@@ -5,6 +5,8 @@ import (
 	"context"
 	"io"
 	"testing"
+
+	"github.com/autoreg/autoreg/wavfile"
 )
 
 // Small adaptive configurations with each online network, for the
@@ -38,6 +40,14 @@ func FuzzReader(f *testing.F) {
 		f.Add(buf.Bytes(), uint8(0))
 		f.Add(buf.Bytes()[:buf.Len()/2], uint8(0))
 	}
+	// A WAV file through the PCM codec.
+	wav := testWAV(f, wavfile.Format{Encoding: wavfile.PCM, Channels: 2, SampleRate: 8000, Bits: 16}, 600, 1)
+	var wbuf bytes.Buffer
+	if _, err := Compress(context.Background(), &wbuf, bytes.NewReader(wav), Options{Adaptive: tinyCM, BlockSize: 4096}); err != nil {
+		f.Fatal(err)
+	}
+	f.Add(wbuf.Bytes(), uint8(0))
+	f.Add(wbuf.Bytes()[:wbuf.Len()/2], uint8(0))
 	f.Add([]byte("ARZ\x1a"), uint8(0))
 	f.Add([]byte{1, 10, 5, 0xAB, 0xCD, 0xEF, 0x12, 0x34, 0, 0, 0, 0}, uint8(1))
 	f.Add([]byte{2, 3, 0x61, 0x62, 0x63, 0, 0, 0, 0, 0}, uint8(2))
@@ -52,6 +62,10 @@ func FuzzReader(f *testing.F) {
 		(&header{mode: modeAdaptive, blockLog: minBlockLog, config: tinyLSTM}).marshal(),
 		(&header{mode: modeAdaptive, blockLog: minBlockLog, config: tinyGPT + " v=2"}).marshal(),
 		(&header{mode: modeAdaptive, blockLog: minBlockLog, config: tinyGPT}).marshal(),
+		(&header{mode: modeAdaptive, blockLog: minBlockLog, config: tinyCM + mediaSep + "media wav 1 80 2400"}).marshal(),
+	}
+	for _, n := range []int{80, 200} { // a media header and the start of the WAV file's bytes it needs
+		f.Add(wav[:n], uint8(len(headers)-1))
 	}
 	f.Fuzz(func(t *testing.T, in []byte, mode uint8) {
 		if h := headers[int(mode)%len(headers)]; h != nil {
@@ -66,7 +80,11 @@ func FuzzReader(f *testing.F) {
 			return
 		}
 		if !info.Static {
-			cfg, err := ParseAdaptiveConfig(info.Config)
+			text, _, err := splitMedia(info.Config)
+			if err != nil {
+				return
+			}
+			cfg, err := ParseAdaptiveConfig(text)
 			if err != nil || cfg.HashBits > 12 || cfg.Match > 0 || len(cfg.Orders) > 3 ||
 				cfg.LSTM > 64 || cfg.Horizon > 16 || cfg.GPT > 64 || cfg.GPTLayers > 1 || cfg.GPTWindow > 16 {
 				return

@@ -304,3 +304,45 @@ func WriteFile(path string, f *File) error {
 	}
 	return nil
 }
+
+// Layout reads the start of a WAV file, up to and including the data
+// chunk's header, from prefix (the file's first bytes; more may follow),
+// and returns the format and where the samples lie: size bytes from offset
+// off. A lossless coder uses it to find the samples of a stream before
+// the stream has ended; the data chunk's size is as the header says (the
+// file may end earlier). The chunks before the data chunk are checked as
+// Read checks them.
+func Layout(prefix []byte) (f Format, off, size int64, err error) {
+	le := binary.LittleEndian
+	if !IsWAV(prefix) {
+		return f, 0, 0, errors.New("wavfile: not a WAV file (no RIFF/WAVE header)")
+	}
+	haveFmt := false
+	p := int64(12)
+	for {
+		if p+8 > int64(len(prefix)) {
+			return f, 0, 0, fmt.Errorf("wavfile: no data chunk in the first %d bytes", len(prefix))
+		}
+		id, n := string(prefix[p:p+4]), int64(le.Uint32(prefix[p+4:]))
+		body := p + 8
+		switch id {
+		case "fmt ":
+			if haveFmt {
+				return f, 0, 0, fmt.Errorf("wavfile: offset %d: a second fmt chunk", p)
+			}
+			if body+n > int64(len(prefix)) {
+				return f, 0, 0, fmt.Errorf("wavfile: offset %d: fmt chunk of %d bytes past the first %d bytes", p, n, len(prefix))
+			}
+			if f, err = parseFormat(prefix[body : body+n]); err != nil {
+				return f, 0, 0, fmt.Errorf("wavfile: offset %d: %v", p, err)
+			}
+			haveFmt = true
+		case "data":
+			if !haveFmt {
+				return f, 0, 0, fmt.Errorf("wavfile: offset %d: data chunk before the fmt chunk", p)
+			}
+			return f, body, n, nil
+		}
+		p = body + n + n&1
+	}
+}

@@ -19,6 +19,9 @@ func FuzzDecode(f *testing.F) {
 	}
 	f.Add(wavBytes(-1, "fmt ", fmt16, "LIST", "abc", "data", "\x01\x02"))
 	f.Fuzz(func(t *testing.T, data []byte) {
+		if f, off, n, err := Layout(data); err == nil && (f.Check() != nil || off < 12 || off > int64(len(data)) || n < 0) {
+			t.Fatalf("Layout: %+v at %d, %d bytes", f, off, n)
+		}
 		wf, err := Decode(data)
 		if err != nil {
 			return

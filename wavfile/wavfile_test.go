@@ -414,3 +414,22 @@ func TestWriteFile(t *testing.T) {
 		t.Fatal("an 8-bit sample of 128 encodes")
 	}
 }
+
+// Layout finds the samples from the header alone, as Read does from the
+// whole file.
+func TestLayout(t *testing.T) {
+	for _, name := range []string{"src16.wav", "pcm24-6ch.wav", "float32.wav", "mulaw-all.wav"} {
+		b := readTestdata(t, name)
+		wf, _ := Decode(b)
+		f, off, n, err := Layout(b[:wf.DataOffset()])
+		if err != nil || f != wf.Format || off != wf.DataOffset() || n != int64(len(wf.Data())) {
+			t.Errorf("%s: %+v %d %d %v; Read: %+v %d %d", name, f, off, n, err, wf.Format, wf.DataOffset(), len(wf.Data()))
+		}
+		if _, _, _, err := Layout(b[:wf.DataOffset()-1]); err == nil {
+			t.Errorf("%s: a prefix without the data chunk's size has a layout", name)
+		}
+	}
+	if _, _, _, err := Layout(wavBytes(-1, "data", "\x00\x00", "fmt ", fmt16)); err == nil {
+		t.Error("data before fmt has a layout")
+	}
+}

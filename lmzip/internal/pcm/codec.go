@@ -68,11 +68,15 @@ func NewEncoder(f Format, level int) (*Encoder, error) {
 }
 
 // Encode codes whole frames of interleaved samples (each within the
-// format's bit range) into e.
+// format's bit range) into e. With a nil e the model only advances over
+// them, as a Decoder does over samples stored rather than coded.
 func (enc *Encoder) Encode(e *arith.Encoder, samples []int32) {
 	m := enc.m
 	ch := m.f.Channels
-	bc := encoder{e}
+	var bc bitCoder = nop{}
+	if e != nil {
+		bc = encoder{e}
+	}
 	for i := 0; i+ch <= len(samples); i += ch {
 		x := m.buf
 		copy(x, samples[i:i+ch])

@@ -17,6 +17,12 @@ type encoder struct{ e *arith.Encoder }
 
 func (c encoder) code(bit int, p16 uint32) int { c.e.EncodeBit(bit, p16); return bit }
 
+// nop codes nothing: the encoder's model advances over samples that are
+// stored, not coded.
+type nop struct{}
+
+func (nop) code(bit int, _ uint32) int { return bit }
+
 type decoder struct{ d *arith.Decoder }
 
 func (c decoder) code(_ int, p16 uint32) int { return c.d.DecodeBit(p16) }
