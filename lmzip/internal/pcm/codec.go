@@ -25,12 +25,12 @@ func (f Format) Check() error {
 	return nil
 }
 
-// stages returns the cascade of a level for a sample rate.
-func stages(level, rate int) []Stage {
-	if rate <= 16000 {
-		return []Stage{{128, 12}, {32, 10}, {16, 9}, {8, 8}, {4, 7}}
-	}
-	return []Stage{{1024, 15}, {256, 13}, {16, 9}}
+// cascades returns the cascades of a level: a long one (for sustained
+// tones) and a short, fast one (for speech and transients) at level 1.
+func cascades(level int) [][]Stage {
+	long := []Stage{{1024, 15}, {256, 13}, {16, 9}}
+	short := []Stage{{128, 12}, {32, 10}, {16, 9}, {8, 8}, {4, 7}}
+	return [][]Stage{long, short}
 }
 
 // model is the state encoder and decoder share: one predictor and
@@ -45,10 +45,9 @@ func newModel(f Format, level int) (*model, error) {
 	if err := f.Check(); err != nil {
 		return nil, err
 	}
-	inShift := uint(max(0, f.Bits-16))
 	m := &model{f: f, buf: make([]int32, f.Channels)}
 	for range f.Channels {
-		m.chs = append(m.chs, newChannel(stages(level, f.Rate), inShift))
+		m.chs = append(m.chs, newChannel(cascades(level), f.Bits))
 	}
 	return m, nil
 }
