@@ -42,6 +42,36 @@ func SubInt16(y, x []int16) {
 	subInt16Generic(y, x)
 }
 
+// AdaptDotInt16 is one step of a sign-error LMS filter in one pass: it
+// moves the weights w by the adaptation values a, up if e > 0 and down if
+// e < 0 (int16, wrapping), then returns the dot product of the moved
+// weights with h (as DotInt16). All slices have the same length.
+func AdaptDotInt16(w, a, h []int16, e int32) int32 {
+	checkLen("AdaptDotInt16", len(w), "w, a, h", len(a), len(h))
+	var sign int16
+	switch {
+	case e > 0:
+		sign = 1
+	case e < 0:
+		sign = -1
+	}
+	if useAVX2 && len(w) >= 16 {
+		n := len(w) &^ 15
+		return adaptDotInt16AVX2(w[:n], a[:n], h[:n], sign) + adaptDotInt16Generic(w[n:], a[n:], h[n:], sign)
+	}
+	return adaptDotInt16Generic(w, a, h, sign)
+}
+
+func adaptDotInt16Generic(w, a, h []int16, sign int16) int32 {
+	a, h = a[:len(w)], h[:len(w)]
+	var s int32
+	for i := range w {
+		w[i] += sign * a[i]
+		s += int32(w[i]) * int32(h[i])
+	}
+	return s
+}
+
 func dotInt16Generic(x, y []int16) int32 {
 	y = y[:len(x)]
 	var s0, s1, s2, s3 int32

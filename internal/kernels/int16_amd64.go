@@ -14,3 +14,6 @@ func addInt16AVX2(y, x []int16)
 
 //go:noescape
 func subInt16AVX2(y, x []int16)
+
+//go:noescape
+func adaptDotInt16AVX2(w, a, h []int16, sign int16) int32

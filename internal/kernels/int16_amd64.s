@@ -85,3 +85,42 @@ subInt16_loop:
 subInt16_done:
 	VZEROUPPER
 	RET
+
+// func adaptDotInt16AVX2(w, a, h []int16, sign int16) int32
+// len(w) is a multiple of 16. sign is −1, 0 or 1: w += sign·a (VPSIGNW
+// gives a, −a or 0 lane by lane from a broadcast sign), then the dot
+// product of the new w with h as dotInt16AVX2.
+TEXT ·adaptDotInt16AVX2(SB), NOSPLIT, $0-84
+	MOVQ w_base+0(FP), DI
+	MOVQ a_base+24(FP), SI
+	MOVQ h_base+48(FP), DX
+	MOVQ w_len+8(FP), CX
+	MOVWLZX sign+72(FP), AX
+	VMOVD AX, X4
+	VPBROADCASTW X4, Y4
+	VPXOR Y0, Y0, Y0
+adaptDot_loop:
+	CMPQ CX, $16
+	JLT adaptDot_done
+	VMOVDQU (SI), Y1
+	VPSIGNW Y4, Y1, Y1
+	VPADDW (DI), Y1, Y1
+	VMOVDQU Y1, (DI)
+	VPMADDWD (DX), Y1, Y1
+	VPADDD Y1, Y0, Y0
+	ADDQ $32, SI
+	ADDQ $32, DI
+	ADDQ $32, DX
+	SUBQ $16, CX
+	JMP adaptDot_loop
+adaptDot_done:
+	VEXTRACTI128 $1, Y0, X1
+	VPADDD X1, X0, X0
+	VPSHUFD $0x4E, X0, X1
+	VPADDD X1, X0, X0
+	VPSHUFD $0xB1, X0, X1
+	VPADDD X1, X0, X0
+	VMOVD X0, AX
+	MOVL AX, ret+80(FP)
+	VZEROUPPER
+	RET

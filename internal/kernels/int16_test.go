@@ -28,6 +28,25 @@ func TestInt16Kernels(t *testing.T) {
 				if got, want := DotInt16(x, y), dotInt16Ref(x, y); got != want {
 					t.Fatalf("avx %v n=%d extreme %v: DotInt16 %d, want %d", avx, n, extreme, got, want)
 				}
+				for _, e := range []int32{5, 0, -3} {
+					w, h := append([]int16(nil), y...), append([]int16(nil), x...)
+					for i := range h {
+						h[i] = int16(rng.Uint32())
+					}
+					want := append([]int16(nil), y...)
+					for i := range want {
+						switch {
+						case e > 0:
+							want[i] += x[i]
+						case e < 0:
+							want[i] -= x[i]
+						}
+					}
+					got := AdaptDotInt16(w, x, h, e)
+					if ref := dotInt16Ref(want, h); got != ref || firstDiff16(w, want) >= 0 {
+						t.Fatalf("avx %v n=%d e=%d: AdaptDotInt16 %d, want %d; weights differ at %d", avx, n, e, got, ref, firstDiff16(w, want))
+					}
+				}
 				sum, diff := append([]int16(nil), y...), append([]int16(nil), y...)
 				AddInt16(sum, x)
 				SubInt16(diff, x)
@@ -69,4 +88,13 @@ func BenchmarkDotInt16(b *testing.B) {
 		AddInt16(y, x)
 	}
 	_ = s
+}
+
+func firstDiff16(a, b []int16) int {
+	for i := range a {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return -1
 }

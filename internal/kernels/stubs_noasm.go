@@ -117,3 +117,6 @@ func packN32AVX2(k int, src *float32, lds int, dst *float32) {
 func dotInt16AVX2(x, y []int16) int32 { return dotInt16Generic(x, y) }
 func addInt16AVX2(y, x []int16)       { addInt16Generic(y, x) }
 func subInt16AVX2(y, x []int16)       { subInt16Generic(y, x) }
+func adaptDotInt16AVX2(w, a, h []int16, sign int16) int32 {
+	return adaptDotInt16Generic(w, a, h, sign)
+}

@@ -86,35 +86,28 @@ func newChannel(cfgs [][]Stage, bits int) *channel {
 	return c
 }
 
-// predict returns the mixed prediction of y.
+// predict returns the mixed prediction of y: Σ wₖ·pₖ / Σ wₖ with
+// wₖ = (e_min/eₖ)⁴ in Q16, eₖ the cascade's recent mean error (+1) and
+// e_min the smallest of them; the ratio e_min/eₖ is taken in Q12 and
+// clamped at 1/8 (a weight below 1/4096 of the best one's).
 func (c *channel) predict() int32 {
-	p0 := c.cascades[0].predict()
 	if len(c.cascades) == 1 {
-		return p0
+		return c.cascades[0].predict()
 	}
-	// Pairwise: p = p_a + α·(p_b − p_a), α = e_a⁴/(e_a⁴ + e_b⁴) in Q16,
-	// folding the cascades in one after another with the error of the
-	// mix so far taken as the smaller of the two (an approximation that
-	// keeps the arithmetic in integers).
-	p, ea := int64(p0), c.cascades[0].err+16
-	for _, cb := range c.cascades[1:] {
-		pb, eb := int64(cb.predict()), cb.err+16
-		alpha := mixWeight(ea, eb)
-		p += ((pb-p)*alpha + 1<<15) >> 16
-		ea = min(ea, eb)
+	emin := c.cascades[0].err
+	for _, cs := range c.cascades[1:] {
+		emin = min(emin, cs.err)
 	}
-	return int32(p)
-}
-
-// mixWeight returns e_a⁴/(e_a⁴ + e_b⁴) in Q16 for positive errors: the
-// weight of the second of two predictions. The ratio e_b/e_a is taken in
-// Q12 and clamped to [1/8, 8] (beyond, one weight is below 1/4096).
-func mixWeight(ea, eb int32) int64 {
-	q := (int64(eb) << 12) / int64(ea)
-	q = max(1<<9, min(1<<15, q))
-	q2 := (q * q) >> 12
-	q4 := (q2 * q2) >> 12 // (e_b/e_a)⁴ in Q12
-	return (int64(1) << 28) / ((1 << 12) + q4)
+	emin += 16
+	var num, den int64
+	for _, cs := range c.cascades {
+		q := min((int64(cs.err+16)<<12)/int64(emin), 8<<12)
+		q2 := (q * q) >> 12
+		w := (int64(1) << 40) / ((q2 * q2) >> 12) // 2^16·(e_min/eₖ)⁴
+		num += w * int64(cs.predict())
+		den += w
+	}
+	return int32((num + den>>1) / den)
 }
 
 // encode returns the residual of x, adapting the predictors.

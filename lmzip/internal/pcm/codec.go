@@ -25,12 +25,25 @@ func (f Format) Check() error {
 	return nil
 }
 
-// cascades returns the cascades of a level: a long one (for sustained
-// tones) and a short, fast one (for speech and transients) at level 1.
+// The cascades of the levels: every channel runs them all and mixes
+// their predictions (channel.predict).
+var (
+	long   = []Stage{{1024, 15}, {256, 13}, {16, 9}}
+	longer = []Stage{{2048, 16}, {256, 13}, {16, 9}}
+	short  = []Stage{{128, 12}, {32, 10}, {16, 9}, {8, 8}, {4, 7}}
+	tiny   = []Stage{{16, 9}, {8, 8}, {4, 7}, {2, 6}}
+	small  = []Stage{{32, 10}, {16, 9}, {8, 8}, {4, 7}, {2, 6}}
+	fast   = []Stage{{16, 8}, {8, 7}, {4, 6}, {2, 5}}
+)
+
+// cascades returns the cascades of a level: at level 1 a long one (for
+// sustained tones), a short one and a tiny, fast one (for speech and
+// transients); level 2 adds a longer one and a second fast one.
 func cascades(level int) [][]Stage {
-	long := []Stage{{1024, 15}, {256, 13}, {16, 9}}
-	short := []Stage{{128, 12}, {32, 10}, {16, 9}, {8, 8}, {4, 7}}
-	return [][]Stage{long, short}
+	if level >= 2 {
+		return [][]Stage{longer, long, short, small, fast}
+	}
+	return [][]Stage{long, short, tiny}
 }
 
 // model is the state encoder and decoder share: one predictor and

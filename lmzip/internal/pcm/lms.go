@@ -30,6 +30,7 @@ type lms16 struct {
 	hist, adapt       []int16 // inputs and their adaptation values; [pos−n, pos) is the window
 	pos               int
 	avg               int32 // running mean of |h|
+	dot               int32 // Σ w·h over the current window (update computes it)
 }
 
 // slack is how many inputs the history holds beyond the window before it
@@ -44,21 +45,14 @@ func newLMS16(n, shift, inShift uint) *lms16 {
 
 // predict returns the prediction of the next input.
 func (f *lms16) predict() int32 {
-	d := kernels.DotInt16(f.w, f.hist[f.pos-int(f.n):f.pos])
 	sh := f.shift - f.inShift
-	return (d + 1<<(sh-1)) >> sh
+	return (f.dot + 1<<(sh-1)) >> sh
 }
 
-// update adapts the weights to the error e of the last prediction and
-// appends the input in to the history.
+// update adapts the weights to the error e of the last prediction, appends
+// the input in to the history, and computes the next prediction's dot
+// product with the moved weights in the same pass (kernels.AdaptDotInt16).
 func (f *lms16) update(in, e int32) {
-	win := f.adapt[f.pos-int(f.n) : f.pos]
-	switch {
-	case e > 0:
-		kernels.AddInt16(f.w, win)
-	case e < 0:
-		kernels.SubInt16(f.w, win)
-	}
 	v := in >> f.inShift
 	v = max(-32768, min(32767, v))
 	s := int16(adaptStep(v, &f.avg))
@@ -70,6 +64,8 @@ func (f *lms16) update(in, e int32) {
 	f.hist[f.pos] = int16(v)
 	f.adapt[f.pos] = s
 	f.pos++
+	n := int(f.n)
+	f.dot = kernels.AdaptDotInt16(f.w, f.adapt[f.pos-n-1:f.pos-1], f.hist[f.pos-n:f.pos], e)
 }
 
 // adaptStep returns the adaptation value of an input v and moves the

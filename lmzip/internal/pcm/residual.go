@@ -31,7 +31,7 @@ func (c decoder) code(_ int, p16 uint32) int { return c.d.DecodeBit(p16) }
 const half = 1 << 15
 
 // Residual coding. A residual r is coded as its magnitude class
-// e = bits.Len(|r|) (0 for r = 0), six binary decisions down a tree; then
+// e = bits.Len(|r|) (0 for r = 0), five binary decisions down a tree; then
 // the bits of |r| below its leading one, the first two modelled and the
 // rest at ½; then its sign at ½. Each modelled decision mixes three
 // adaptive counters (mixer) selected by the decision's place and by the
@@ -42,7 +42,8 @@ const half = 1 << 15
 // that changes within a syllable or a note.
 
 const (
-	treeBits   = 6  // classes 0..63
+	treeBits   = 5 // classes 0..31: a residual is below 2^31
+	nodes      = 1 << treeBits
 	modelled   = 2  // mantissa bits coded with models
 	classLimit = 40 // class contexts of the mantissa models
 	ctxs       = 64 // loudness contexts of one mean
@@ -60,10 +61,10 @@ type residualModel struct {
 }
 
 func newResidualModel() *residualModel {
-	m := &residualModel{treeMix: newMixer(nModels, 64*16, 4), mantMix: newMixer(nModels, classLimit*4, 4)}
+	m := &residualModel{treeMix: newMixer(nModels, nodes*16, 4), mantMix: newMixer(nModels, classLimit*4, 4)}
 	sizes := [nModels]int{ctxs, ctxs, 32 * 16}
 	for i := range nModels {
-		m.tree[i] = make([]counter, sizes[i]*64)
+		m.tree[i] = make([]counter, sizes[i]*nodes)
 		m.mant[i] = make([]counter, sizes[i]*classLimit*4)
 	}
 	return m
@@ -91,17 +92,17 @@ func (m *residualModel) code(bc bitCoder, r int32) int32 {
 	node := 1
 	for i := treeBits - 1; i >= 0; i-- {
 		for j := range nModels {
-			m.treeMix.x[j] = stretch(m.tree[j][m.c[j]*64+node].p12())
+			m.treeMix.x[j] = stretch(m.tree[j][m.c[j]*nodes+node].p12())
 		}
 		p := m.treeMix.mix(node*16 + kf>>2)
 		bit := bc.code((e>>i)&1, uint32(p)<<4)
 		m.treeMix.update(bit)
 		for j := range nModels {
-			m.tree[j][m.c[j]*64+node].update(bit, 1000)
+			m.tree[j][m.c[j]*nodes+node].update(bit, 1000)
 		}
 		node = node*2 + bit
 	}
-	e = node - 64
+	e = node - nodes
 	// The bits below the leading one.
 	var mag uint32
 	if e > 0 {
