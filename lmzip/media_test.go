@@ -3,6 +3,7 @@ package lmzip
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"hash/crc32"
 	"math"
 	"math/rand/v2"
@@ -162,5 +163,78 @@ func TestMediaCorruptHeader(t *testing.T) {
 	binary.LittleEndian.PutUint32(bad[hlen-4:], crc32.Checksum(bad[:hlen-4], castagnoli))
 	if _, err := decompress(bad, ReaderOptions{}); err == nil {
 		t.Fatal("a stream whose body offset disagrees with its WAV header decodes")
+	}
+}
+
+// integerWAV is a WAV file of two decaying integer resonators and LCG
+// noise in format f: built with integer arithmetic only, so it is the
+// same on every platform (golden files depend on it).
+func integerWAV(t testing.TB, f wavfile.Format, frames int) []byte {
+	t.Helper()
+	full := int64(1) << (f.Bits - 1)
+	if f.Encoding != wavfile.PCM {
+		full = 32768
+	}
+	var ints []int32
+	seed := uint32(12345)
+	type osc struct{ y1, y2, k int64 }
+	oscs := []osc{{0, full / 3, 16000}, {0, full / 5, 15200}} // 2cos(ω) in Q13
+	for i := range frames {
+		var s int64
+		for j := range oscs {
+			o := &oscs[j]
+			y := (o.k*o.y1)>>13 - o.y2
+			if i%4000 == 0 {
+				y, o.y1 = full/(3+int64(j)*2), 0
+			}
+			o.y2, o.y1 = o.y1, y
+			s += y
+		}
+		for c := range f.Channels {
+			seed = seed*1664525 + 1013904223
+			v := s/int64(c+1) + int64(seed>>24) - 128
+			ints = append(ints, int32(max(-full, min(full-1, v))))
+		}
+	}
+	data, err := wavfile.EncodeInts(f, ints)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wf, err := wavfile.New(f, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := wf.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestMediaGolden pins the compressed bytes of WAV files through the PCM
+// codec at both levels (16-bit stereo, 24-bit mono, μ-law): integer
+// arithmetic end to end, so they are the same under -tags noasm, on arm64
+// and on 32-bit ARM (scripts/test-lmzip-crossarch.sh).
+func TestMediaGolden(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		f      wavfile.Format
+		frames int
+	}{
+		{"wav16", wavfile.Format{Encoding: wavfile.PCM, Channels: 2, SampleRate: 22050, Bits: 16}, 6000},
+		{"wav24", wavfile.Format{Encoding: wavfile.PCM, Channels: 1, SampleRate: 48000, Bits: 24}, 4000},
+		{"wavmulaw", wavfile.Format{Encoding: wavfile.MuLaw, Channels: 1, SampleRate: 8000, Bits: 8}, 6000},
+	} {
+		in := integerWAV(t, c.f, c.frames)
+		for _, level := range []int{1, 2} {
+			name := fmt.Sprintf("media-%s-level%d", c.name, level)
+			t.Run(name, func(t *testing.T) {
+				comp := compress(t, in, Options{BlockSize: 4096, Level: level})
+				if !compressedMedia(t, comp) {
+					t.Fatal("not coded as media")
+				}
+				checkGolden(t, name, in, comp, ReaderOptions{})
+			})
+		}
 	}
 }
