@@ -74,10 +74,11 @@ func trainAudio(ctx context.Context, stderr io.Writer, f *trainFlags, docs []cor
 		"valid": []string(f.valid), "valid_split": f.validSplit,
 		"include": []string(f.corpus.include), "exclude": []string(f.corpus.exclude),
 		"train_tokens": len(trainToks), "valid_tokens": len(validToks), "seconds_of_audio": st.Seconds}
-	what := fmt.Sprintf("%s of %s audio in %d files (%s training samples, %s validation samples), %d steps of %d×%d×%d samples",
-		seconds(st.Seconds), tok.Audio(), st.Files, thousands(int64(len(trainToks))), thousands(int64(len(validToks))),
+	banner := fmt.Sprintf("training %s: %s parameters, %s of %s audio in %d files (%s training samples, %s validation samples), %d steps of %d×%d×%d samples",
+		meta.Family, thousands(int64(tr.Model.Arena().Count())), seconds(st.Seconds), tok.Audio(), st.Files, thousands(int64(len(trainToks))), thousands(int64(len(validToks))),
 		tr.Opts.Steps, tr.Opts.Accum, tr.Opts.Batch, tr.Opts.Context)
-	return runTraining(ctx, stderr, f, tr, meta, tok, training, what, train.Data{Train: trainToks, Valid: validToks})
+	return runTraining(ctx, stderr, f, &trainingRun{tr: tr, meta: meta, tok: tok, training: training, unit: "token",
+		banner: banner, data: train.Data{Train: trainToks, Valid: validToks}})
 }
 
 // soundTokenizer is the audio tokenizer of kind for a corpus: the first
