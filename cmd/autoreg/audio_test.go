@@ -75,4 +75,8 @@ func TestWaveNetAudio(t *testing.T) {
 	if code != 2 || !strings.Contains(errs, "--out") {
 		t.Errorf("sample without --out: exit %d: %s", code, errs)
 	}
+	code, _, errs = cli(t, "compress", "--model", out, "--out", filepath.Join(dir, "a.arz"), filepath.Join(dir, "data", "low", "a.wav"))
+	if code != 2 || !strings.Contains(errs, "model of sound") {
+		t.Errorf("compress with a model of sound: exit %d: %s", code, errs)
+	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/autoreg/autoreg/internal/atomicfile"
 	"github.com/autoreg/autoreg/lmzip"
 	"github.com/autoreg/autoreg/modelfile"
+	"github.com/autoreg/autoreg/tokenize"
 )
 
 func init() {
@@ -71,6 +72,9 @@ func runCompress(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		f, err := modelfile.Read(*model)
 		if err != nil {
 			return err
+		}
+		if _, ok := f.Tokenizer.(tokenize.Sound); ok {
+			return usagef("--model %s is a model of sound, which the static mode cannot use yet: compress WAV files without --model (the adaptive audio coder; --level 2 for the slower, smaller one)", *model)
 		}
 		opts.Static = lmzip.StaticFromFile(f)
 	}
