@@ -5,6 +5,14 @@
 #
 #   scripts/bench-audio.sh          the shared clips and the unseen ones
 #   scripts/bench-audio.sh shared   the shared clips only
+#   scripts/bench-audio.sh mulaw    the μ-law WaveNet against the LPC anchor
+#
+# mulaw trains the documented WaveNet on the first 80% of speech-8k.wav
+# (validation: the last tenth of that part) for at most $WAVENET_TIME
+# (default 30m) of wall time, scores the last 20% in bits per sample
+# beside a 16-tap linear predictor with an adaptive Laplace residual fitted
+# on the same training audio (scripts/audio-anchor -mulaw), and times
+# generation. MODEL=FILE scores an existing model instead of training one.
 #
 # Anchors, exactly as the data README runs them: flac -8 --no-padding,
 # wavpack -hh -x6. Bits per sample = 8 · file bytes / (frames · channels),
@@ -33,6 +41,7 @@ for c in flac wavpack sox; do
 	command -v $c > /dev/null || { echo "bench-audio.sh: $c is missing (apt-get install flac wavpack sox)" >&2; exit 1; }
 done
 go build -o "$WORK/autoreg" ./cmd/autoreg
+go build -o "$WORK/audio-anchor" ./scripts/audio-anchor
 
 echo "# machine: $(nproc) cores, $(uname -m), load $(cut -d' ' -f1-3 /proc/loadavg); $(go version | cut -d' ' -f3)"
 echo "# tools: $(flac --version) | $(wavpack --version 2>&1 | head -1)"
@@ -124,7 +133,32 @@ EOF
 		tremolo 3 40 reverb 50 fade 0 20 2 gain -n -3 2> /dev/null
 	CLIPS+=("$WORK/synth-48k.wav")
 }
-[ "${1:-all}" = shared ] || unseen
+MODE=${1:-all}
+
+if [ "$MODE" = mulaw ]; then
+	speech="$SHARED/data/audio/speech-8k.wav"
+	frames=$(soxi -s "$speech")
+	head=$((frames * 8 / 10))
+	sox "$speech" "$WORK/train.wav" trim 0 "${head}s"
+	model=${MODEL:-}
+	if [ -z "$model" ]; then
+		model="$WORK/speech.arm"
+		echo "# training: first $head of $frames samples, at most ${WAVENET_TIME:-30m}"
+		"$WORK/autoreg" train --arch wavenet --layers 10 --stacks 2 --dim 32 --skip 128 \
+			--context 2048 --batch 4 --lr 2e-3 --steps 1800 --max-time "${WAVENET_TIME:-30m}" \
+			--valid-split 0.1 --data "$WORK/train.wav" --out "$model" 2>&1 | grep -v '^\[' || true
+		model="$WORK/speech.best.arm"
+	fi
+	wn=$("$WORK/autoreg" eval --model "$model" --tail 0.2 --json "$speech" | sed 's/.*"bits_per_sample":\([0-9.]*\).*/\1/')
+	lpc=$("$WORK/audio-anchor" -mulaw -fit "$WORK/train.wav" -tail 0.2 "$speech" | sed 's/.*"bits_per_sample":\([0-9.]*\).*/\1/')
+	printf '\n%-44s %s\n' "speech-8k, last 20%, μ-law" bits/sample
+	printf '%-44s %.4f\n' "LPC-16 + adaptive Laplace (fit on the 80%)" "$lpc"
+	printf '%-44s %.4f\n' "WaveNet 2×10 layers, 32/32/128 channels" "$wn"
+	"$WORK/autoreg" sample --model "$model" --seconds 10 --seed 1 --out "$WORK/gen.wav" 2> "$WORK/stats" > /dev/null
+	echo "generation, wall clock (noisy on a loaded machine): $(grep -o '[0-9]* samples/s' "$WORK/stats" | tail -1)"
+	exit 0
+fi
+[ "$MODE" = shared ] || unseen
 
 # cpu CMD...: runs CMD and prints its user + system CPU seconds.
 cpu() {
