@@ -145,7 +145,7 @@ if [ "$MODE" = mulaw ]; then
 		model="$WORK/speech.arm"
 		echo "# training: first $head of $frames samples, at most ${WAVENET_TIME:-30m}"
 		"$WORK/autoreg" train --arch wavenet --layers 10 --stacks 2 --dim 32 --skip 128 \
-			--context 2048 --batch 4 --lr 2e-3 --steps 1800 --max-time "${WAVENET_TIME:-30m}" \
+			--context 2048 --batch 4 --lr 2e-3 --steps 800 --max-time "${WAVENET_TIME:-30m}" \
 			--valid-split 0.1 --data "$WORK/train.wav" --out "$model" 2>&1 | grep -v '^\[' || true
 		model="$WORK/speech.best.arm"
 	fi
