@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/autoreg/autoreg/modelfile"
 	"github.com/autoreg/autoreg/wavfile"
 )
 
@@ -78,5 +79,32 @@ func TestWaveNetAudio(t *testing.T) {
 	code, _, errs = cli(t, "compress", "--model", out, "--out", filepath.Join(dir, "a.arz"), filepath.Join(dir, "data", "low", "a.wav"))
 	if code != 2 || !strings.Contains(errs, "model of sound") {
 		t.Errorf("compress with a model of sound: exit %d: %s", code, errs)
+	}
+}
+
+// A real-valued network trains on a WAV file's 16-bit samples with the
+// discretized-logistic head over all 65,536 levels: the file is one
+// series, a dimension per channel.
+func TestRealModelOnWAV(t *testing.T) {
+	dir := t.TempDir()
+	wav := filepath.Join(dir, "tone.wav")
+	writeTone(t, wav, 8000, 3000, 440)
+	out := filepath.Join(dir, "dl.arm")
+	code, _, errs := cli(t, "train", "--arch", "gru", "--head", "dlogistic:2", "--grid", "-32768,1,65536", "--data", wav,
+		"--test-split", "0.2", "--layers", "1", "--dim", "8", "--context", "32", "--batch", "2", "--steps", "3", "--out", out)
+	if code != 0 {
+		t.Fatalf("train: exit %d: %s", code, errs)
+	}
+	f, err := modelfile.ReadAny(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f.Meta.Columns) != 1 || f.Meta.Columns[0] != "sample" {
+		t.Errorf("columns %v, want [sample]", f.Meta.Columns)
+	}
+	code, _, errs = cli(t, "train", "--arch", "gru", "--head", "dlogistic:2", "--grid", "-32768,1,65536", "--data", wav,
+		"--column", "l", "--column", "r", "--steps", "1", "--out", filepath.Join(dir, "x.arm"))
+	if code == 0 || !strings.Contains(errs, "1 channel(s) of samples; 2 columns") {
+		t.Errorf("two columns for a mono file: exit %d: %s", code, errs)
 	}
 }
