@@ -79,28 +79,6 @@ func TestCol2ImAdjoint(t *testing.T) {
 	}
 }
 
-func TestGatedGrad(t *testing.T) {
-	rng := rand.New(rand.NewPCG(17, 18))
-	N, C := 5, 7
-	inp := randSlice(rng, N*2*C, 1.5)
-	dinp := make([]float32, len(inp))
-	out, act := make([]float32, N*C), make([]float32, N*2*C)
-	checkGrad(t, "gated", gradCase{
-		inputs:   [][]float32{inp},
-		grads:    [][]float32{dinp},
-		forward:  func() []float32 { GatedForward(out, act, inp, N, C); return out },
-		backward: func(d []float32) { GatedBackward(dinp, d, act, N, C) },
-	}, rng)
-	GatedForward(out, act, inp, N, C)
-	for i := range N * C {
-		r, j := i/C, i%C
-		a, b := float64(inp[r*2*C+j]), float64(inp[r*2*C+C+j])
-		if want := math.Tanh(a) / (1 + math.Exp(-b)); math.Abs(float64(out[i])-want) > 1e-6 {
-			t.Fatalf("gated %d: %v, want %v", i, out[i], want)
-		}
-	}
-}
-
 // convRef is the specification of ConvForward: plain loops, float64 sums.
 func convRef(out, inp, weight, bias []float32, taps []Tap, B, H, W, Cin, Cout int) {
 	KC := len(taps) * Cin

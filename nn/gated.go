@@ -5,8 +5,8 @@ import (
 	"github.com/autoreg/autoreg/internal/kernels"
 )
 
-// GatedForward is the gated activation unit of the gated PixelCNN and
-// WaveNet (van den Oord et al. 2016), y = tanh(a) ⊙ σ(b), for N rows whose
+// GatedForward is the gated activation unit of WaveNet and the gated
+// PixelCNN (van den Oord et al. 2016), y = tanh(a) ⊙ σ(b), for N rows whose
 // 2C pre-activations are [a | b]:
 //
 //	out (N,C)

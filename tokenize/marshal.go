@@ -10,29 +10,33 @@ import (
 // little-endian):
 //
 //	magic    4 bytes  "ARTK"
-//	version  u16      1, or 2 for the pixels kind
-//	kind     u8 length, then the kind name ("byte", "char", "word", "pixels")
+//	version  u16      1, or 2 for the pixels and audio kinds
+//	kind     u8 length, then the kind name ("byte", "char", "word", "pixels", "mulaw", "g711u")
 //	controls u32 count, then per control code: u16 length, UTF-8 bytes
 //	payload  byte: nothing
 //	         char: u32 count, then count × u32 code points (ascending)
 //	         word: u32 count, then per word: u32 length, bytes (id order)
 //	         pixels: u32 levels, u32 height, u32 width, u32 channels
+//	         mulaw, g711u: u32 sample rate, u32 channels
 //
-// Version 2 added the pixels kind; the other kinds are still written as
-// version 1 (their bytes, and so the identities of their model files, are
-// unchanged), and a reader of version 1 refuses a pixels tokenizer with
-// a message to upgrade. Readers check every count against the bytes that
-// remain before allocating.
+// Version 2 added the kinds that carry a shape (pixels, the audio kinds);
+// the others are still written as version 1 (their bytes, and so the
+// identities of their model files, are unchanged), and a reader of version
+// 1 refuses the new kinds with a message to upgrade. Readers check every
+// count against the bytes that remain before allocating.
 const (
 	marshalMagic   = "ARTK"
 	marshalVersion = 2
 )
 
+// shaped reports whether kind is one of version 2's kinds.
+func shaped(kind string) bool { return kind == KindPixels || kind == KindMuLaw || kind == KindG711U }
+
 // Marshal serializes t.
 func Marshal(t Tokenizer) ([]byte, error) {
 	b := []byte(marshalMagic)
 	version := uint16(1)
-	if _, ok := t.(*Pixels); ok {
+	if shaped(t.Kind()) {
 		version = 2
 	}
 	b = binary.LittleEndian.AppendUint16(b, version)
@@ -58,6 +62,10 @@ func Marshal(t Tokenizer) ([]byte, error) {
 		for _, v := range []int{t.levels, t.shape.Height, t.shape.Width, t.shape.Channels} {
 			b = binary.LittleEndian.AppendUint32(b, uint32(v))
 		}
+	case Sound:
+		a := t.Audio()
+		b = binary.LittleEndian.AppendUint32(b, uint32(a.Rate))
+		b = binary.LittleEndian.AppendUint32(b, uint32(a.Channels))
 	case *Word:
 		b = binary.LittleEndian.AppendUint32(b, uint32(len(t.words)))
 		for _, w := range t.words {
@@ -145,7 +153,7 @@ func unmarshal(data []byte) (Tokenizer, error) {
 		return nil, fmt.Errorf("unsupported version %d (this build reads 1 to %d; upgrade autoreg)", version, marshalVersion)
 	}
 	kind := string(r.take(r.u8()))
-	if r.err == nil && (kind == KindPixels) != (version == 2) {
+	if r.err == nil && shaped(kind) != (version == 2) {
 		return nil, fmt.Errorf("a %s tokenizer in version %d", kind, version)
 	}
 	nctl := r.count(2)
@@ -210,6 +218,20 @@ func unmarshal(data []byte) (Tokenizer, error) {
 			return nil, err
 		}
 		t = p
+	case KindMuLaw, KindG711U:
+		a := Audio{Rate: int(min(r.u32(), 1<<31-1)), Channels: int(min(r.u32(), 1<<31-1))}
+		if r.err != nil {
+			return nil, r.err
+		}
+		var err error
+		if kind == KindMuLaw {
+			t, err = NewMuLaw(a)
+		} else {
+			t, err = NewG711U(a)
+		}
+		if err != nil {
+			return nil, err
+		}
 	default:
 		return nil, fmt.Errorf("unknown tokenizer kind %q", kind)
 	}

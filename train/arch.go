@@ -11,6 +11,7 @@ import (
 	"github.com/autoreg/autoreg/pixelcnn"
 	"github.com/autoreg/autoreg/rnn"
 	"github.com/autoreg/autoreg/tokenize"
+	"github.com/autoreg/autoreg/wavenet"
 )
 
 // Arch describes a neural model in the terms its families share, so that a
@@ -43,10 +44,16 @@ type Arch struct {
 	// Kernel is a PixelCNN's kernel size after the first layer (0 means
 	// 3; the first layer's is 7, as in van den Oord et al. 2016).
 	Kernel int
+	// Stacks is a WaveNet's number of stacks of dilated layers (Layers
+	// per stack, dilations 1 … 2^(Layers−1)); 0 means 1.
+	Stacks int
+	// Skip is a WaveNet's skip and output width; 0 means 4·Dim. (Dim is
+	// its residual and gate width.)
+	Skip int
 }
 
 // Families lists the families NewModel builds.
-var Families = []string{"lstm", "gru", "gpt", "pixelcnn"}
+var Families = []string{"lstm", "gru", "gpt", "pixelcnn", "wavenet"}
 
 // NewModel returns a freshly initialized model of the architecture over
 // vocabulary v, its weights drawn from seed. Adding a trainable family
@@ -73,8 +80,17 @@ func NewModel(a Arch, v autoreg.Vocab, seed uint64) (Model, error) {
 			k = 3
 		}
 		return pixelcnn.New(pixelcnn.Config{Layers: a.Layers, Channels: a.Dim, Kernel: k, FirstKernel: 7, Hidden: a.Dim, Image: a.Image}, v, seed)
+	case "wavenet":
+		if a.Dropout != 0 || a.Embed != 0 {
+			return nil, fmt.Errorf("train: a WaveNet has no dropout and no separate embedding width")
+		}
+		stacks, skip := max(a.Stacks, 1), a.Skip
+		if skip == 0 {
+			skip = 4 * a.Dim
+		}
+		return wavenet.New(wavenet.Config{Layers: a.Layers, Stacks: stacks, Residual: a.Dim, Gate: a.Dim, Skip: skip}, v, seed)
 	}
-	return nil, fmt.Errorf("train: unknown family %q (want lstm, gru, gpt or pixelcnn)", a.Family)
+	return nil, fmt.Errorf("train: unknown family %q (want lstm, gru, gpt, pixelcnn or wavenet)", a.Family)
 }
 
 // Meta returns the model-file header of a model of a family NewModel
@@ -91,6 +107,8 @@ func Meta(m Model, mode corpus.Mode, ctl corpus.Control) (modelfile.Meta, error)
 		meta.Family, cfg = m.Config().Cell, m.Config()
 	case *pixelcnn.Model:
 		meta.Family, cfg = "pixelcnn", m.Config()
+	case *wavenet.Model:
+		meta.Family, cfg = "wavenet", m.Config()
 	default:
 		return modelfile.Meta{}, fmt.Errorf("train: a %T has no model-file family", m)
 	}

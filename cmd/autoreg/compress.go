@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/autoreg/autoreg/internal/atomicfile"
 	"github.com/autoreg/autoreg/lmzip"
 	"github.com/autoreg/autoreg/modelfile"
+	"github.com/autoreg/autoreg/tokenize"
 )
 
 func init() {
@@ -23,8 +25,9 @@ func init() {
 		name: "compress",
 		summary: "Compress a file losslessly with a model driving an arithmetic coder. By default the model is adaptive: it starts empty and learns as it codes, " +
 			"so decompressing needs nothing else (--adaptive-arch picks a stronger one). --model uses a trained model instead (decompressing needs the same file). " +
-			"A PNG, PGM or PPM image is coded pixel-exactly by an image model (--level fast or slow), its metadata kept.",
-		usage: "[--model FILE | --adaptive-arch ngram|mix|lstm|gpt | --level fast|slow] [--out OUT] IN",
+			"A PNG, PGM or PPM image is coded pixel-exactly by an image model, its metadata kept; a WAV file has its samples coded by an adaptive audio model and its other bytes by the byte model " +
+			"(--level 2 for a slower, smaller model of either).",
+		usage: "[--model FILE | --adaptive-arch ngram|mix|lstm|gpt] [--level 1|2] [--no-media] [--out OUT] IN",
 		run:   runCompress,
 	})
 	register(&command{
@@ -44,8 +47,8 @@ func runCompress(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	out := fs.String("out", "", "write to `OUT` (default IN.arz; standard output when IN is -; - for standard output)")
 	block := fs.Int("block-size", 0, "input bytes per block, a power of two from 4096 to 64 MiB (default 1 MiB)")
 	force := fs.Bool("force", false, "overwrite an existing output file")
-	level := fs.String("level", "", "images (PNG, PGM, PPM; the default for them): `fast` (the default) or slow (context mixing: smaller, several times slower); the .arz decompresses to the same format with the same pixels and ancillary chunks")
-	asBytes := fs.Bool("bytes", false, "code an image file as bytes, like any other file")
+	level := fs.String("level", "1", fmt.Sprintf("images and WAV files: the media model's `level`, 1 (fast) to %d (slower, smaller); fast and slow name 1 and 2", lmzip.MaxLevel))
+	noMedia := fs.Bool("no-media", false, "code an image or WAV file as plain bytes, like any other file")
 	in, err := parseInput(fs, args, stdout)
 	if err != nil {
 		return err
@@ -53,19 +56,20 @@ func runCompress(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if *arch != "" {
 		*adaptive = true
 	}
-	if *level != "" && (*adaptive || *model != "" || *asBytes) {
-		return usagef("--level is for images; it excludes --model, --adaptive, --adaptive-arch and --bytes")
+	lvl, err := parseLevel(*level)
+	if err != nil {
+		return err
 	}
-	if !*adaptive && *model == "" && !*asBytes {
+	if !*adaptive && *model == "" && !*noMedia {
 		isImage, err := sniffImage(in)
 		if err != nil {
 			return err
 		}
-		if isImage || *level != "" {
-			return compressImage(ctx, stdout, stderr, in, *out, *level, *force)
+		if isImage {
+			return compressImage(ctx, stdout, stderr, in, *out, lvl, *force)
 		}
 	}
-	opts := lmzip.Options{BlockSize: *block}
+	opts := lmzip.Options{BlockSize: *block, Level: lvl, NoMedia: *noMedia}
 	switch {
 	case *adaptive && *model != "":
 		return usagef("--model and --adaptive exclude each other")
@@ -81,6 +85,12 @@ func runCompress(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		f, err := modelfile.Read(*model)
 		if err != nil {
 			return err
+		}
+		if _, ok := f.Tokenizer.(tokenize.Sound); ok {
+			return usagef("--model %s is a model of sound, which the static mode cannot use yet: compress WAV files without --model (the adaptive audio coder; --level 2 for the slower, smaller one)", *model)
+		}
+		if _, ok := f.Tokenizer.(*tokenize.Pixels); ok {
+			return usagef("--model %s is a model of images, which the static mode cannot use yet: compress images without --model (the adaptive image coder; --level slow for the slower, smaller one)", *model)
 		}
 		opts.Static = lmzip.StaticFromFile(f)
 	}
@@ -113,19 +123,26 @@ func sniffImage(in string) (bool, error) {
 	return lmzip.IsImage(head[:n]), nil
 }
 
-// compressImage compresses an image file with the image model.
-func compressImage(ctx context.Context, stdout, stderr io.Writer, in, out, level string, force bool) error {
-	opts := lmzip.ImageOptions{Level: lmzip.ImageFast}
-	switch level {
-	case "", "fast":
+// parseLevel reads --level: a number from 1 to lmzip.MaxLevel, or fast
+// (1) or slow (2).
+func parseLevel(s string) (int, error) {
+	switch s {
+	case "fast":
+		return 1, nil
 	case "slow":
-		opts.Level = lmzip.ImageSlow
-	default:
-		return usagef("--level %q: want fast or slow", level)
+		return 2, nil
 	}
-	if in == "-" {
-		return usagef("--level: name the image file (standard input is coded as bytes)")
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > lmzip.MaxLevel {
+		return 0, usagef("--level %q: want 1 to %d, fast or slow", s, lmzip.MaxLevel)
 	}
+	return n, nil
+}
+
+// compressImage compresses an image file with the image model at level
+// (1 fast, 2 slow).
+func compressImage(ctx context.Context, stdout, stderr io.Writer, in, out string, level int, force bool) error {
+	opts := lmzip.ImageOptions{Level: level}
 	dst := out
 	if dst == "" {
 		dst = in + ".arz"

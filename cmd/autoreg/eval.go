@@ -17,8 +17,8 @@ import (
 func init() {
 	register(&command{
 		name:    "eval",
-		summary: "Measure a model on text: tokens, OOVs, log-likelihood, perplexity, bits per token, character and byte; on images: nats per image and bits per dimension.",
-		usage:   "--model FILE --data PATH... [--json]",
+		summary: "Measure a model on text: tokens, OOVs, log-likelihood, perplexity, bits per token, character and byte; on images: nats per image and bits per dimension; on sound: bits per sample.",
+		usage:   "--model FILE --data PATH... [--json] [--tail FRACTION]",
 		run:     runEval,
 	})
 }
@@ -39,6 +39,7 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	binarize := fs.String("binarize", "threshold", "images, 2-level model: threshold or stochastic (1 with probability v/max, from --seed); images that are already bilevel are read as they are")
 	seed := fs.Uint64("seed", 1, "images: the seed of --binarize stochastic")
 	marginal := fs.Bool("marginal", false, "images, class-conditional model: score every image under every class and report −log Σ_c P(c)·P(x|c) with a uniform prior, the unconditional likelihood (costs one pass per class)")
+	tail := fs.Float64("tail", 0, "sound: score only the last `FRACTION` of each WAV file's samples, conditioned on the rest (0 = all)")
 	args, err := parseArgs(fs, args, stdout)
 	if err != nil {
 		return err
@@ -53,6 +54,13 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			return err
 		}
 		return evalImages(ctx, stdout, stderr, f, tok, docs, *binarize, *seed, *marginal, *asJSON)
+	}
+	if snd, ok := f.Tokenizer.(tokenize.Sound); ok {
+		docs, err := cf.docs(args)
+		if err != nil {
+			return err
+		}
+		return evalAudio(ctx, stdout, stderr, f, snd, docs, *tail, *asJSON)
 	}
 	mode := f.Meta.Mode
 	if cf.mode != "" {

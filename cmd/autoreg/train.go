@@ -57,13 +57,16 @@ type trainFlags struct {
 	levels   int
 	binarize string
 	kernel   int
+	// WaveNet.
+	stacks int
+	skip   int
 }
 
 func init() {
 	register(&command{
 		name:    "train",
-		summary: "Train a model on text (n-gram with modified Kneser-Ney, or neural: LSTM, GRU, GPT), on images (--tokenizer pixels: neural or a gated PixelCNN) or on CSV series (AR, or a neural network with a distribution head: see --column).",
-		usage:   "--arch ngram|lstm|gru|gpt|pixelcnn --data PATH... --out FILE [flags]",
+		summary: "Train a model on text (n-gram with modified Kneser-Ney, or neural: LSTM, GRU, GPT), on images (--tokenizer pixels: neural or a gated PixelCNN), on CSV series (AR, or a neural network with a distribution head: see --column) or on sound (WAV files, --tokenizer mulaw or g711u: neural, or a WaveNet).",
+		usage:   "--arch ngram|lstm|gru|gpt|pixelcnn|wavenet --data PATH... --out FILE [flags]",
 		run:     runTrain,
 	})
 }
@@ -111,9 +114,9 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	f.corpus.register(fs, "training text")
 	fs.StringVar(&f.corpus.mode, "mode", "stream", "how text is cut into sequences: `stream` (each file is a sequence) or lines (each line is a sentence, as KenLM)")
 	fs.Var(&f.valid, "valid", "validation text, reported alongside training (repeatable)")
-	fs.StringVar(&f.arch, "arch", "ngram", "model architecture: `ngram`, lstm, gru, gpt or pixelcnn (images)")
+	fs.StringVar(&f.arch, "arch", "ngram", "model architecture: `ngram`, lstm, gru, gpt, pixelcnn (images) or wavenet (sound)")
 	fs.StringVar(&f.out, "out", "", "where to write the model `FILE` (required)")
-	fs.StringVar(&f.tok, "tokenizer", "char", "tokenizer: byte, `char`, word, or pixels (--data holds PNG, PGM, PPM or IDX images, each sample a token)")
+	fs.StringVar(&f.tok, "tokenizer", "char", "tokenizer: byte, `char`, word, pixels (--data holds PNG, PGM, PPM or IDX images, each sample a token), or for sound (--data holds WAV files, each a sequence) mulaw (WaveNet's μ-law companding of the samples; the default of --arch wavenet) or g711u (the bytes of G.711 μ-law files)")
 	fs.StringVar(&f.controlFrom, "control-from", "", "tag each training example with a control code: parent-dir (its directory's name), line-prefix (a 'TAG:' line prefix), glob:PATTERN=TAG,... (first matching file name), or for images labels (the IDX label file beside the images)")
 	fs.IntVar(&f.levels, "levels", 256, "pixels: intensity levels `K` per sample, 2 to 256 (2 for binarized images)")
 	fs.StringVar(&f.binarize, "binarize", "threshold", "pixels with --levels 2: threshold (v ≥ half the maximum) or stochastic (1 with probability v/max, drawn anew every epoch from --seed)")
@@ -128,6 +131,8 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		"neural: ", "context length in tokens (GPT window, RNN truncated BPTT length)")
 	fs.IntVar(&f.embed, "embed", 0, "neural: embedding width (0 = --dim)")
 	fs.IntVar(&f.evalTokens, "eval-tokens", 0, "neural: validation tokens per evaluation (0 = all)")
+	fs.IntVar(&f.stacks, "stacks", 2, "wavenet: stacks of --layers dilated layers (dilations 1, 2, …, 2^(layers−1) in each)")
+	fs.IntVar(&f.skip, "skip", 0, "wavenet: skip-connection and output channels (0 = 4·--dim; --dim is the residual and gate channels)")
 	fs.Float64Var(&f.validSplit, "valid-split", 0, "neural: hold out this `FRACTION` of the end of the training text for validation, e.g. 0.1 (tiny Shakespeare's standard split)")
 	args, err := parseArgs(fs, args, stdout)
 	if err != nil {
@@ -140,13 +145,16 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		// The checkpoint knows its architecture.
 		return trainNeural(ctx, stderr, f, args)
 	}
+	if f.arch == "wavenet" && !flagSet(fs, "tokenizer") {
+		f.tok = "mulaw"
+	}
 	switch f.arch {
 	case "ngram":
 		return trainNgram(ctx, stderr, f, args)
-	case "lstm", "gru", "gpt", "pixelcnn":
+	case "lstm", "gru", "gpt", "pixelcnn", "wavenet":
 		return trainNeural(ctx, stderr, f, args)
 	}
-	return usagef("--arch %q: want ngram, lstm, gru, gpt or pixelcnn", f.arch)
+	return usagef("--arch %q: want ngram, lstm, gru, gpt, pixelcnn or wavenet", f.arch)
 }
 
 // parseFloats parses a comma-separated list such as "0.5,1,1.5".
