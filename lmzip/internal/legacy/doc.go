@@ -2,16 +2,18 @@
 // writes but must still decode: revision 1 of the adaptive mode's online
 // networks (an adaptive configuration with n= or g= and no v=, written
 // before the networks were rebuilt on internal/exact; docs/COMPRESSION.md,
-// "Versions"). Nothing new calls it: the writer codes the current revision
-// with package online, and only lmzip's reader (and a test-only switch of
-// its writer, which reproduces the old golden files) builds these
-// networks.
+// "Versions"), and the static mode's original literal coding (streams
+// without the token-first flag, literals.go). Nothing new calls it: the
+// writer codes the current revision with package online and the
+// token-first literal channel, and only lmzip's reader (and test-only
+// switches of its writer, which reproduce the old golden files) uses it.
 //
 // Do not change a bit of it. Its arithmetic is that of the files already
-// written; testdata/adaptive-*-rev1.golden in lmzip pins it. It shares with
-// the current networks only what both revisions compute identically:
-// package online's parameters, Adam step and sum tree, and internal/kernels'
-// exact primitives, all pinned by golden files and hashes of their own.
+// written; testdata/adaptive-*-rev1.golden and *-oldlit.golden in lmzip
+// pin it. It shares with the current code only what both compute
+// identically: package online's parameters, Adam step and sum tree, package
+// cm's counters and internal/kernels' exact primitives, all pinned by
+// golden files and hashes of their own.
 package legacy
 
 import (
