@@ -358,15 +358,7 @@ func (c *staticCodec) advance(tok autoreg.Token) {
 // codeBit codes bit with the adaptive counter ctr (enc set), decodes one
 // (dec set), or with both nil only learns bit; it returns the bit.
 func codeBit(enc *arith.Encoder, dec *arith.Decoder, ctr *uint32, bit int) int {
-	p := (*ctr ^ cm.CounterInit) >> 16
-	switch {
-	case dec != nil:
-		bit = dec.DecodeBit(p)
-	case enc != nil:
-		enc.EncodeBit(bit, p)
-	}
-	cm.CounterUpdate(ctr, bit, 255)
-	return bit
+	return cm.CodeBit(enc, dec, ctr, bit)
 }
 
 // codeByte codes (or decodes, or learns) a byte with the bit tree tree

@@ -145,13 +145,5 @@ func (o *OriginalLiterals) codeLiteral(enc *arith.Encoder, dec *arith.Decoder, v
 // codeBit codes bit with the counter ctr (enc set), decodes one (dec set),
 // or with both nil only learns bit; it returns the bit.
 func codeBit(enc *arith.Encoder, dec *arith.Decoder, ctr *uint32, bit int) int {
-	p := (*ctr ^ cm.CounterInit) >> 16
-	switch {
-	case dec != nil:
-		bit = dec.DecodeBit(p)
-	case enc != nil:
-		enc.EncodeBit(bit, p)
-	}
-	cm.CounterUpdate(ctr, bit, 255)
-	return bit
+	return cm.CodeBit(enc, dec, ctr, bit)
 }
