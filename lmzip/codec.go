@@ -20,7 +20,7 @@ type blockCodec interface {
 // adaptiveCodec codes bytes bit by bit, most significant bit first, with
 // the context-mixing model.
 type adaptiveCodec struct {
-	m *cm.Model
+	m *legacy.Model
 }
 
 // newAdaptiveCodec builds the model of cfg (checked) with its online
@@ -43,7 +43,7 @@ func newAdaptiveCodec(cfg AdaptiveConfig) *adaptiveCodec {
 			nets = append(nets, online.NewGPT(cfg.GPT, cfg.GPTHeads, cfg.GPTLayers, cfg.GPTWindow, gptRate))
 		}
 	}
-	return &adaptiveCodec{m: cm.New(cfg.cm(), nets)}
+	return &adaptiveCodec{m: legacy.NewCM(cfg.cm(), nets)}
 }
 
 func (a *adaptiveCodec) encode(enc *arith.Encoder, raw []byte) {

@@ -5,7 +5,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/autoreg/autoreg/lmzip/internal/cm"
+	"github.com/autoreg/autoreg/lmzip/internal/legacy"
 	"github.com/autoreg/autoreg/lmzip/internal/online"
 )
 
@@ -86,8 +86,8 @@ type AdaptiveConfig struct {
 }
 
 // cm is the context-mixing part of c.
-func (c AdaptiveConfig) cm() cm.Config {
-	return cm.Config{Orders: c.Orders, Word: c.Word, Match: c.Match, HashBits: c.HashBits, Limit: c.Limit,
+func (c AdaptiveConfig) cm() legacy.CMConfig {
+	return legacy.CMConfig{Orders: c.Orders, Word: c.Word, Match: c.Match, HashBits: c.HashBits, Limit: c.Limit,
 		LR: c.LR, Mixers: c.Mixers, APM: c.APM}
 }
 
