@@ -154,14 +154,20 @@ func (s *State) CopyTo(dst autoreg.State) {
 	}
 	d.toks = append(d.toks[:0], s.toks...)
 	d.n, d.code, d.at = s.n, s.code, s.at
-	C, pos := s.m.cfg.Dim, len(s.toks)
+	s.copyCache(d, len(s.toks))
+	copy(d.last, s.last)
+	copy(d.logp, s.logp)
+	d.haveLogp = s.haveLogp
+}
+
+// copyCache copies the keys and values of the window's first pos
+// positions into d.
+func (s *State) copyCache(d *State, pos int) {
+	C := s.m.cfg.Dim
 	for l := range s.k {
 		copy(d.k[l][:pos*C], s.k[l][:pos*C])
 		copy(d.v[l][:pos*C], s.v[l][:pos*C])
 	}
-	copy(d.last, s.last)
-	copy(d.logp, s.logp)
-	d.haveLogp = s.haveLogp
 }
 
 // Append conditions the state on xs.
@@ -185,15 +191,7 @@ func (s *State) Append(xs ...autoreg.Token) {
 	}
 	// The window overflows: find the window appending one by one would
 	// end with (the last p tokens) and encode it in one pass.
-	p, r := pos, len(xs)
-	for r > 0 {
-		if p == T {
-			p = T / 2
-		}
-		c := min(r, T-p)
-		p += c
-		r -= c
-	}
+	p := finalWindow(pos, len(xs), T)
 	w := s.reenc[:0]
 	if p > len(xs) {
 		w = append(w, s.toks[pos-(p-len(xs)):]...)
@@ -214,6 +212,22 @@ func (s *State) Append(xs ...autoreg.Token) {
 	s.reenc = w
 	s.toks = s.toks[:0]
 	s.forward(w, false)
+}
+
+// finalWindow returns how many positions a window of capacity T holding
+// pos positions holds after n more are appended one at a time, the oldest
+// half dropped whenever a full window takes another.
+func finalWindow(pos, n, T int) int {
+	p := pos
+	for n > 0 {
+		if p == T {
+			p = T / 2
+		}
+		c := min(n, T-p)
+		p += c
+		n -= c
+	}
+	return p
 }
 
 // shift drops the oldest half of a full window and re-encodes the rest.
@@ -237,15 +251,35 @@ func (s *State) forward(xs []autoreg.Token, all bool) {
 		return
 	}
 	m, a := s.m, s.m.arena
-	C, NH, V := m.cfg.Dim, m.cfg.Heads, m.V
-	p := m.packed()
+	C, V := m.cfg.Dim, m.V
 	x, n, pos := s.embed(xs)
-	wte := m.wte.Data(a)
+	s.blocks(x, n, pos)
+	ln := s.ln[:n*C]
+	first := n - 1
+	if all {
+		first = 0
+	}
+	rows := n - first
+	layerNormRows(ln[:rows*C], x[first*C:], m.lnfw.Data(a), m.lnfb.Data(a), rows, C)
+	logits := s.logits[:rows*V]
+	nn.LinearForward(logits, ln[:rows*C], m.wte.Data(a), nil, rows, C, V)
+	copy(s.last, logits[(rows-1)*V:])
+	s.haveLogp = false
+}
+
+// blocks runs the n rows of x (the embedded inputs at window positions
+// pos..pos+n−1, room for which the window must have) through the blocks,
+// filling the key and value caches, and leaves the last block's residual
+// stream in x.
+func (s *State) blocks(x []float32, n, pos int) {
+	m, a := s.m, s.m.arena
+	C, NH := m.cfg.Dim, m.cfg.Heads
+	p := m.packed()
 	ln, qkv, atty, tmp, fch := s.ln[:n*C], s.qkv[:n*3*C], s.atty[:n*C], s.tmp[:n*C], s.fch[:n*4*C]
 	for l := range m.layers {
 		if n == 1 {
 			s.token(p, pos)
-			break
+			return
 		}
 		w, pl := &m.layers[l], &p.layers[l]
 		kc, vc := s.k[l], s.v[l]
@@ -272,16 +306,6 @@ func (s *State) forward(xs []autoreg.Token, all bool) {
 		linearPacked(tmp, fch, &pl.fcproj, w.fcpjb.Data(a), n)
 		kernels.Add(x, x, tmp)
 	}
-	first := n - 1
-	if all {
-		first = 0
-	}
-	rows := n - first
-	layerNormRows(ln[:rows*C], x[first*C:], m.lnfw.Data(a), m.lnfb.Data(a), rows, C)
-	logits := s.logits[:rows*V]
-	nn.LinearForward(logits, ln[:rows*C], wte, nil, rows, C, V)
-	copy(s.last, logits[(rows-1)*V:])
-	s.haveLogp = false
 }
 
 // attendCache runs the attention of n new rows (at positions pos.., their
