@@ -24,6 +24,7 @@ func FuzzReader(f *testing.F) {
 	data := []byte("the quick brown fox, the lazy dog.\n\x00\xff the end")
 	for _, opts := range []Options{
 		{Adaptive: tinyCM, BlockSize: 4096},
+		{Adaptive: tinyCM2, BlockSize: 4096},
 		{Static: s, BlockSize: 4096},
 		{Static: &orig, BlockSize: 4096},
 		{Adaptive: tinyLSTM, BlockSize: 4096},
@@ -45,6 +46,7 @@ func FuzzReader(f *testing.F) {
 	// (adaptive) and 2 (static), so the block parser and decoders run.
 	headers := [][]byte{nil,
 		(&header{mode: modeAdaptive, blockLog: minBlockLog, config: tinyCM}).marshal(),
+		(&header{version: versionContent, mode: modeAdaptive, blockLog: minBlockLog, config: tinyCM2}).marshal(),
 		(&header{mode: modeStatic, blockLog: minBlockLog, modelID: s.ID, path: PathCDF}).marshal(),
 		(&header{mode: modeStatic, blockLog: minBlockLog, flags: flagTokenFirst, modelID: s.ID, path: PathCDF}).marshal(),
 		(&header{mode: modeStatic, blockLog: minBlockLog, flags: flagTokenFirst | flagLines, modelID: s.ID, path: PathCDF}).marshal(),
@@ -67,7 +69,7 @@ func FuzzReader(f *testing.F) {
 		}
 		if !info.Static {
 			cfg, err := ParseAdaptiveConfig(info.Config)
-			if err != nil || cfg.HashBits > 12 || cfg.Match > 0 || len(cfg.Orders) > 3 ||
+			if err != nil || cfg.HashBits > 12 || cfg.HistBits > 18 || cfg.Match > 0 || len(cfg.Orders) > 3 ||
 				cfg.LSTM > 64 || cfg.Horizon > 16 || cfg.GPT > 64 || cfg.GPTLayers > 1 || cfg.GPTWindow > 16 {
 				return
 			}

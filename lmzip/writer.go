@@ -109,6 +109,9 @@ func NewWriter(ctx context.Context, w io.Writer, opts Options) (*Writer, error) 
 		}
 		h.mode = modeAdaptive
 		h.config = cfg.String()
+		if cfg.Engine == 2 {
+			h.version = versionContent
+		}
 		zw.codec = newAdaptiveCodec(cfg)
 	}
 	zw.buf = make([]byte, 0, 1<<blockLog)
