@@ -17,17 +17,22 @@ var adaptivePresets = map[string]AdaptiveConfig{
 	// ngram: a fast count-based model: byte contexts of orders 0, 1, 2, 3
 	// and 5, one mixer (an SSE stage would gain 0.05% for 8% of the speed).
 	"ngram": {Engine: 1, Orders: []int{1, 2, 3, 5}, HashBits: 17, Limit: 127, LR: 3, Mixers: 1, APM: 0},
-	// mix: more contexts (orders to 8, words, a match model for long
-	// repeats), three mixers joined by a second layer, two SSE stages.
-	"mix": {Engine: 1, Orders: []int{1, 2, 3, 4, 5, 6, 8}, Word: true, Match: 7, HashBits: 18, Limit: 127, LR: 4, Mixers: 3, APM: 2},
-	// lstm: mix plus a 128-cell LSTM over bytes trained online
-	// (backpropagation through 10 bytes, Adam at 0.005), mixed in as one
-	// more input: the strongest and slowest preset.
+	// mix: the content-aware engine: each block analyzed (text, x86 or
+	// ARM64 code, compressed, other binary), machine code transformed,
+	// contexts for the kind (orders to 8, words, columns, sparse and
+	// indirect contexts) in one 64 MiB table, two match models (6 and 24
+	// bytes) over a 16 MiB history, a two-layer mixer, three SSE stages.
+	"mix": {Engine: 2, HashBits: 20, HistBits: 24, Matches: []int{6, 24}, Limit: 1023, LR: 6, LR2: 2, APM: 3},
+	// lstm: the original engine with orders 1-6 and 8, two word contexts,
+	// a match model, three mixers and two SSE stages (the mix of files
+	// written before engine 2), plus a 128-cell LSTM over bytes trained
+	// online (backpropagation through 10 bytes, Adam at 0.005), mixed in
+	// as one more input: the strongest and slowest preset.
 	"lstm": {Engine: 1, Orders: []int{1, 2, 3, 4, 5, 6, 8}, Word: true, Match: 7, HashBits: 18, Limit: 127, LR: 4, Mixers: 3, APM: 2,
 		LSTM: 128, Horizon: 10, LSTMRate: 50, Revision: netRevision},
-	// gpt: mix plus a one-block transformer 64 wide (2 heads) over a
-	// 16-byte window, trained online (Adam at 0.001 every 8 bytes), mixed
-	// in as one more input.
+	// gpt: lstm's context models plus a one-block transformer 64 wide (2
+	// heads) over a 16-byte window, trained online (Adam at 0.001 every 8
+	// bytes), mixed in as one more input.
 	"gpt": {Engine: 1, Orders: []int{1, 2, 3, 4, 5, 6, 8}, Word: true, Match: 7, HashBits: 18, Limit: 127, LR: 4, Mixers: 3, APM: 2,
 		GPT: 64, GPTHeads: 2, GPTLayers: 1, GPTWindow: 16, GPTRate: 10, Revision: netRevision},
 }

@@ -140,3 +140,11 @@ func TestContentVersion(t *testing.T) {
 		}
 	}
 }
+
+// TestContentGolden pins engine 2 on every content kind and transform
+// (small tables: the cross-architecture runs under qemu stay short), as
+// TestGolden pins the presets.
+func TestContentGolden(t *testing.T) {
+	in := kindsInput()
+	checkGolden(t, "adaptive-cm2-kinds", in, compress(t, in, Options{Adaptive: tinyCM2, BlockSize: 1 << 12}), ReaderOptions{})
+}
