@@ -43,7 +43,7 @@ func main() {
 	promptLen := flag.Int("prompt-chars", 32, "characters per prompt (tokens, for a character model)")
 	maxTokens := flag.Int("max-tokens", 96, "max_tokens of each request (generation ignores end-of-sequence)")
 	queue := flag.Int("queue", 16, "the server's --queue (phase 3 sends 10× as many requests)")
-	pid := flag.Int("pid", 0, "the server's process id, for its peak memory (Linux)")
+	pid := flag.Int("pid", 0, "the server's process id, for its peak memory and CPU time (Linux)")
 	limit := flag.Duration("timeout", 5*time.Minute, "give up after this long")
 	seed := flag.Uint64("seed", 1, "seeds the prompts and the requests")
 	flag.Parse()
@@ -73,6 +73,7 @@ func main() {
 	goroutines0 := base["go_goroutines"]
 	fmt.Printf("server: %s, model %q; %.0f goroutines before the load\n", g.url, *model, goroutines0)
 
+	g.pid = *pid
 	// Phase 1: one client alone.
 	r1 := g.phase(ctx, 1, *single)
 	fmt.Printf("\n1 client, %d streaming requests one after another (prompt %d chars, max_tokens %d):\n", *single, *promptLen, *maxTokens)
@@ -84,6 +85,10 @@ func main() {
 	r2.print()
 	ratio := r2.tokensPerSec / r1.tokensPerSec
 	fmt.Printf("  aggregate / one client alone: %.2f× (target ≥ 4×)\n", ratio)
+	if r1.cpu > 0 && r2.cpu > 0 {
+		fmt.Printf("  server CPU per token, alone / with %d clients: %.2f× (the cores' share the server got does not enter)\n",
+			*clients, (r1.cpu/r1.tokens)/(r2.cpu/r2.tokens))
+	}
 
 	// Phase 3: a burst of 10× the queue's capacity while every slot is busy.
 	r3 := g.burst(ctx, 10**queue)
@@ -132,6 +137,7 @@ func fail(err error) {
 
 // gen sends the requests.
 type gen struct {
+	pid              int // the server's, for its CPU time (0: unknown)
 	url, model, text string
 	promptLen        int
 	maxTokens        int
@@ -160,6 +166,7 @@ type result struct {
 	tokens           float64 // generated, by the server's count
 	seconds          float64
 	tokensPerSec     float64
+	cpu              float64 // the server's CPU seconds (0: unknown)
 	ttft, total      []time.Duration
 	firstErr         error
 }
@@ -170,6 +177,10 @@ func (r *result) print() {
 		fmt.Printf(" (first: %v)", r.firstErr)
 	}
 	fmt.Printf("\n  generated tokens (server's count) %.0f in %.2f s: %.1f tokens/s\n", r.tokens, r.seconds, r.tokensPerSec)
+	if r.cpu > 0 && r.tokens > 0 {
+		fmt.Printf("  server CPU: %.1f µs per generated token, %.0f%% of one core on average\n",
+			r.cpu/r.tokens*1e6, 100*r.cpu/r.seconds)
+	}
 	fmt.Printf("  time to first token: p50 %s, p99 %s, max %s\n", ms(pct(r.ttft, 50)), ms(pct(r.ttft, 99)), ms(pct(r.ttft, 100)))
 	fmt.Printf("  request time: p50 %s, p99 %s\n", ms(pct(r.total, 50)), ms(pct(r.total, 99)))
 }
@@ -183,6 +194,7 @@ func (g *gen) phase(ctx context.Context, n, k int) *result {
 	r := &result{}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
+	cpu0 := cpuSeconds(g.pid)
 	start := time.Now()
 	for range n {
 		wg.Add(1)
@@ -207,6 +219,9 @@ func (g *gen) phase(ctx context.Context, n, k int) *result {
 	}
 	wg.Wait()
 	r.seconds = time.Since(start).Seconds()
+	if cpu0 > 0 {
+		r.cpu = cpuSeconds(g.pid) - cpu0
+	}
 	after, err := g.metrics(ctx)
 	if err != nil {
 		fail(err)
@@ -354,6 +369,29 @@ func (g *gen) metrics(ctx context.Context) (map[string]float64, error) {
 		}
 	}
 	return out, sc.Err()
+}
+
+// cpuSeconds reads a process's user and system CPU time (Linux; 0 if
+// unknown): under a shared machine's load the CPU cost per token says
+// what the share of the cores the server got does not.
+func cpuSeconds(pid int) float64 {
+	if pid <= 0 {
+		return 0
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The fields after the command name (which may hold spaces) start at
+	// the last ')'; utime and stime are the 14th and 15th fields of the
+	// line, in clock ticks (100 per second on Linux).
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseFloat(f[11], 64)
+	st, _ := strconv.ParseFloat(f[12], 64)
+	return (ut + st) / 100
 }
 
 // memory reads a process's peak and current resident memory (Linux).
