@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/autoreg/autoreg"
+	"github.com/autoreg/autoreg/internal/exact"
 	"github.com/autoreg/autoreg/internal/kernels"
 	"github.com/autoreg/autoreg/nn"
 	"github.com/autoreg/autoreg/tensor"
@@ -153,14 +154,20 @@ func (s *State) CopyTo(dst autoreg.State) {
 	}
 	d.toks = append(d.toks[:0], s.toks...)
 	d.n, d.code, d.at = s.n, s.code, s.at
-	C, pos := s.m.cfg.Dim, len(s.toks)
+	s.copyCache(d, len(s.toks))
+	copy(d.last, s.last)
+	copy(d.logp, s.logp)
+	d.haveLogp = s.haveLogp
+}
+
+// copyCache copies the keys and values of the window's first pos
+// positions into d.
+func (s *State) copyCache(d *State, pos int) {
+	C := s.m.cfg.Dim
 	for l := range s.k {
 		copy(d.k[l][:pos*C], s.k[l][:pos*C])
 		copy(d.v[l][:pos*C], s.v[l][:pos*C])
 	}
-	copy(d.last, s.last)
-	copy(d.logp, s.logp)
-	d.haveLogp = s.haveLogp
 }
 
 // Append conditions the state on xs.
@@ -184,15 +191,7 @@ func (s *State) Append(xs ...autoreg.Token) {
 	}
 	// The window overflows: find the window appending one by one would
 	// end with (the last p tokens) and encode it in one pass.
-	p, r := pos, len(xs)
-	for r > 0 {
-		if p == T {
-			p = T / 2
-		}
-		c := min(r, T-p)
-		p += c
-		r -= c
-	}
+	p := finalWindow(pos, len(xs), T)
 	w := s.reenc[:0]
 	if p > len(xs) {
 		w = append(w, s.toks[pos-(p-len(xs)):]...)
@@ -215,6 +214,22 @@ func (s *State) Append(xs ...autoreg.Token) {
 	s.forward(w, false)
 }
 
+// finalWindow returns how many positions a window of capacity T holding
+// pos positions holds after n more are appended one at a time, the oldest
+// half dropped whenever a full window takes another.
+func finalWindow(pos, n, T int) int {
+	p := pos
+	for n > 0 {
+		if p == T {
+			p = T / 2
+		}
+		c := min(n, T-p)
+		p += c
+		n -= c
+	}
+	return p
+}
+
 // shift drops the oldest half of a full window and re-encodes the rest.
 func (s *State) shift() {
 	T := s.m.cfg.Context
@@ -235,15 +250,29 @@ func (s *State) forward(xs []autoreg.Token, all bool) {
 		s.forwardExact(xs)
 		return
 	}
+	C := s.m.cfg.Dim
+	x, n, pos := s.embed(xs)
+	s.blocks(x, n, pos)
+	first := n - 1
+	if all {
+		first = 0
+	}
+	s.output(x[first*C:n*C], n-first)
+}
+
+// blocks runs the n rows of x (the embedded inputs at window positions
+// pos..pos+n−1, room for which the window must have) through the blocks,
+// filling the key and value caches, and leaves the last block's residual
+// stream in x.
+func (s *State) blocks(x []float32, n, pos int) {
 	m, a := s.m, s.m.arena
 	C, NH := m.cfg.Dim, m.cfg.Heads
 	p := m.packed()
-	x, n, pos := s.embed(xs)
 	ln, qkv, atty, tmp, fch := s.ln[:n*C], s.qkv[:n*3*C], s.atty[:n*C], s.tmp[:n*C], s.fch[:n*4*C]
 	for l := range m.layers {
 		if n == 1 {
 			s.token(p, pos)
-			break
+			return
 		}
 		w, pl := &m.layers[l], &p.layers[l]
 		kc, vc := s.k[l], s.v[l]
@@ -270,11 +299,6 @@ func (s *State) forward(xs []autoreg.Token, all bool) {
 		linearPacked(tmp, fch, &pl.fcproj, w.fcpjb.Data(a), n)
 		kernels.Add(x, x, tmp)
 	}
-	first := n - 1
-	if all {
-		first = 0
-	}
-	s.output(x[first*C:n*C], n-first)
 }
 
 // output runs the final LayerNorm and the output layer on rows of the
@@ -324,7 +348,7 @@ func (s *State) embed(xs []autoreg.Token) (x []float32, n, pos int) {
 	wte, wpe := m.wte.Data(a), m.wpe.Data(a)
 	for i, t := range xs {
 		copy(x[i*C:(i+1)*C], wte[int(t)*C:int(t+1)*C])
-		addExact(x[i*C:(i+1)*C], wpe[(pos+i)*C:(pos+i+1)*C])
+		exact.Add(x[i*C:(i+1)*C], wpe[(pos+i)*C:(pos+i+1)*C])
 	}
 	return x, n, pos
 }
@@ -353,7 +377,7 @@ func (s *State) LogProbs(dst []float32) {
 	}
 	if !s.haveLogp {
 		if s.exact {
-			kernels.ExactLogSoftmax(s.logp, s.last)
+			exact.LogSoftmax(s.logp, s.last)
 		} else {
 			nn.LogSoftmaxRow(s.logp, s.last, s.probe)
 		}
@@ -375,7 +399,7 @@ func (s *State) LogProb(x autoreg.Token) float64 {
 		return -math.Log(float64(V))
 	}
 	if s.exact && !s.haveLogp {
-		kernels.ExactLogSoftmax(s.logp, s.last)
+		exact.LogSoftmax(s.logp, s.last)
 		s.haveLogp = true
 	}
 	if s.haveLogp {

@@ -46,9 +46,16 @@ func (t *Trainer) Sections() ([]modelfile.Section, error) {
 }
 
 // Save writes the model to path atomically as a model file with meta and
-// tok; with resumable set it adds the checkpoint sections.
+// tok (nil for a RealModel, whose file has no tokenizer); with resumable
+// set it adds the checkpoint sections.
 func (t *Trainer) Save(path string, meta modelfile.Meta, tok tokenize.Tokenizer, resumable bool) error {
-	f := &modelfile.File{Meta: meta, Tokenizer: tok, Model: t.Model}
+	f := &modelfile.File{Meta: meta, Tokenizer: tok}
+	switch m := t.Model.(type) {
+	case Model:
+		f.Model = m
+	case RealModel:
+		f.Real = m
+	}
 	if resumable {
 		secs, err := t.Sections()
 		if err != nil {
@@ -63,8 +70,18 @@ func (t *Trainer) Save(path string, meta modelfile.Meta, tok tokenize.Tokenizer,
 // model with its weights, the optimizer moments, the generators, the data
 // position and the history. The options are the checkpoint's.
 func Resume(f *modelfile.File) (*Trainer, error) {
-	m, ok := f.Model.(Model)
-	if !ok {
+	var m Trainable
+	switch {
+	case f.Real != nil:
+		if r, ok := f.Real.(RealModel); ok {
+			m = r
+		}
+	default:
+		if tm, ok := f.Model.(Model); ok {
+			m = tm
+		}
+	}
+	if m == nil {
 		return nil, fmt.Errorf("train: %s models cannot be trained", f.Meta.Family)
 	}
 	opt, st := f.ExtraSection(TagOptimizer), f.ExtraSection(TagState)
@@ -130,9 +147,10 @@ type Checkpoint struct {
 }
 
 // ReadCheckpoint reads a checkpoint that Trainer.Save wrote with its
-// resumable sections. Errors name the file.
+// resumable sections (of a token model or a real-valued one). Errors name
+// the file.
 func ReadCheckpoint(path string) (*Checkpoint, error) {
-	f, err := modelfile.Read(path)
+	f, err := modelfile.ReadAny(path)
 	if err != nil {
 		return nil, err
 	}

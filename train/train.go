@@ -40,27 +40,34 @@ import (
 	"github.com/autoreg/autoreg/tensor"
 )
 
-// Model is what a family implements to be trained.
-type Model interface {
-	autoreg.Model
+// Trainable is what every trainable model has, whatever its data: a
+// payload, parameters, and a backward pass. A Trainer's Model is a Model
+// (tokens) or a RealModel (real-valued series).
+type Trainable interface {
 	// WriterTo writes the family's model-file payload.
 	io.WriterTo
 	// Arena holds the parameters and their gradients.
 	Arena() *tensor.Arena
-	// Forward runs B sequences of T inputs x (B×T, row-major) against
-	// targets y (Ignore marks positions without one) and returns the
-	// summed loss in nats and the number of targets. rng drives dropout;
-	// nil means evaluation (no dropout). Activations stay for Backward.
-	Forward(x, y []int32, B, T int, rng *rand.Rand) (sum float64, n int)
 	// Backward accumulates into the arena's gradients the gradient of
 	// scale × the summed loss of the last Forward.
 	Backward(scale float32)
 }
 
-// Recurrent is a Model whose Forward starts from the hidden state the
+// Model is what a token family implements to be trained.
+type Model interface {
+	Trainable
+	autoreg.Model
+	// Forward runs B sequences of T inputs x (B×T, row-major) against
+	// targets y (Ignore marks positions without one) and returns the
+	// summed loss in nats and the number of targets. rng drives dropout;
+	// nil means evaluation (no dropout). Activations stay for Backward.
+	Forward(x, y []int32, B, T int, rng *rand.Rand) (sum float64, n int)
+}
+
+// Recurrent is a model whose Forward starts from the hidden state the
 // previous Forward ended with (truncated BPTT).
 type Recurrent interface {
-	Model
+	Trainable
 	// Carry returns the carried hidden state for batch size B (the model
 	// owns it; its length depends only on B). The trainer zeroes it at the
 	// start of an epoch, saves and restores it around validation, and
@@ -148,15 +155,20 @@ type Progress struct {
 	Saved        string        // path of a checkpoint written at this step, if any
 }
 
-// Data is the token streams of a run.
+// Data is the data of a run: token streams for a Model, series for a
+// RealModel.
 type Data struct {
 	Train []autoreg.Token
 	Valid []autoreg.Token // may be empty
+	// Series are a RealModel's data, each with its training and
+	// validation parts (see Series).
+	Series []Series
 }
 
 // Trainer runs and checkpoints one training run.
 type Trainer struct {
-	Model Model
+	// Model is a Model or a RealModel.
+	Model Trainable
 	Opt   *optim.AdamW
 	Opts  Options
 	// Checkpoint, if set, is called to save: the trainer passes its
@@ -177,6 +189,7 @@ type Trainer struct {
 	ctl              controlIndex // ControlWindows: the training stream's sequences
 	sched            optim.Schedule
 	xb, yb           []int32
+	real             realFeed // a RealModel's windows
 }
 
 // SaveReason says why a checkpoint is written.
@@ -188,8 +201,12 @@ const (
 	SaveFinal                      // the last step, --max-time, or a stop request
 )
 
-// New returns a trainer at step 0 for a freshly initialized model.
-func New(m Model, opts Options) (*Trainer, error) {
+// New returns a trainer at step 0 for a freshly initialized model, a
+// Model or a RealModel.
+func New(m Trainable, opts Options) (*Trainer, error) {
+	if err := checkKind(m); err != nil {
+		return nil, err
+	}
 	if err := opts.defaults(); err != nil {
 		return nil, err
 	}
@@ -206,8 +223,21 @@ func (t *Trainer) init() {
 	t.dataRng, t.dropRng = rand.New(t.dataSrc), rand.New(t.dropSrc)
 	o := t.Opts
 	t.sched = optim.Schedule{Peak: o.LR, Min: o.MinLR, Warmup: o.Warmup, Total: o.Steps}
+	if r, ok := t.Model.(RealModel); ok {
+		t.real.init(r, o)
+		return
+	}
 	n := o.Accum * o.Batch * o.Context
 	t.xb, t.yb = make([]int32, n), make([]int32, n)
+}
+
+// checkKind reports a model that is neither a Model nor a RealModel.
+func checkKind(m Trainable) error {
+	switch m.(type) {
+	case Model, RealModel:
+		return nil
+	}
+	return fmt.Errorf("train: a %T is neither a token Model nor a RealModel", m)
 }
 
 // ErrNonFinite reports a NaN or infinite loss or gradient.
@@ -220,19 +250,8 @@ var ErrNonFinite = errors.New("train: loss is not finite")
 // an error wrapping ErrNonFinite that names the step.
 func (t *Trainer) Run(ctx context.Context, data Data) error {
 	o := t.Opts
-	need := o.Context + 1
-	if _, rec := t.Model.(Recurrent); rec {
-		need = o.Batch * (o.Context + 1)
-	}
-	if len(data.Train) < need {
-		return fmt.Errorf("train: %d training tokens, need at least %d for batch %d × context %d", len(data.Train), need, o.Batch, o.Context)
-	}
-	if len(data.Valid) > 0 && len(data.Valid) < 2 {
-		return errors.New("train: validation text too short")
-	}
-	t.ctl = controlIndex{}
-	if _, rec := t.Model.(Recurrent); o.ControlWindows && !rec {
-		t.ctl = newControlIndex(data.Train, t.Model.Vocab())
+	if err := t.prepare(data); err != nil {
+		return err
 	}
 	a := t.Model.Arena()
 	start := time.Now()
@@ -248,14 +267,19 @@ func (t *Trainer) Run(ctx context.Context, data Data) error {
 		stepStart := time.Now()
 		lr := t.sched.LR(t.Step)
 		fused.Zero(a.Grads) // parallel; the same zeros as a.ZeroGrad
-		n := t.fillBatch(data.Train)
 		var sum float64
+		var n int
 		B, T := o.Batch, o.Context
-		for k := range o.Accum {
-			x, y := t.xb[k*B*T:(k+1)*B*T], t.yb[k*B*T:(k+1)*B*T]
-			s, _ := t.Model.Forward(x, y, B, T, t.dropRng)
-			sum += s
-			t.Model.Backward(float32(1 / float64(n)))
+		if t.isReal() {
+			sum, n = t.real.step(t)
+		} else {
+			n = t.fillBatch(data.Train)
+			for k := range o.Accum {
+				x, y := t.xb[k*B*T:(k+1)*B*T], t.yb[k*B*T:(k+1)*B*T]
+				s, _ := t.Model.(Model).Forward(x, y, B, T, t.dropRng)
+				sum += s
+				t.Model.Backward(float32(1 / float64(n)))
+			}
 		}
 		loss := sum / float64(n)
 		norm := optim.ClipGlobalNorm(a.Grads, o.Clip)
@@ -269,8 +293,13 @@ func (t *Trainer) Run(ctx context.Context, data Data) error {
 		var saved string
 		final := t.Step == o.Steps || (o.MaxTime > 0 && time.Since(start) >= o.MaxTime)
 		best := false
-		if len(data.Valid) > 0 && (t.Step%o.EvalEvery == 0 || final) {
-			p.ValLoss, p.HasVal = t.Validate(data.Valid), true
+		if t.hasValid(data) && (t.Step%o.EvalEvery == 0 || final) {
+			if t.isReal() {
+				p.ValLoss = t.ValidateReal(data.Series)
+			} else {
+				p.ValLoss = t.Validate(data.Valid)
+			}
+			p.HasVal = true
 			if math.IsNaN(t.BestVal) || p.ValLoss < t.BestVal {
 				t.BestVal, best = p.ValLoss, true
 			}
@@ -307,6 +336,43 @@ func (t *Trainer) Run(ctx context.Context, data Data) error {
 	return nil
 }
 
+// isReal reports whether the model is a RealModel.
+func (t *Trainer) isReal() bool {
+	_, ok := t.Model.(RealModel)
+	return ok
+}
+
+// hasValid reports whether data has a validation part for the model.
+func (t *Trainer) hasValid(data Data) bool {
+	if t.isReal() {
+		return hasValidSeries(data.Series)
+	}
+	return len(data.Valid) > 0
+}
+
+// prepare checks data against the options and sets up the feed of a run.
+func (t *Trainer) prepare(data Data) error {
+	o := t.Opts
+	if t.isReal() {
+		return t.real.prepare(data.Series, o)
+	}
+	need := o.Context + 1
+	if _, rec := t.Model.(Recurrent); rec {
+		need = o.Batch * (o.Context + 1)
+	}
+	if len(data.Train) < need {
+		return fmt.Errorf("train: %d training tokens, need at least %d for batch %d × context %d", len(data.Train), need, o.Batch, o.Context)
+	}
+	if len(data.Valid) > 0 && len(data.Valid) < 2 {
+		return errors.New("train: validation text too short")
+	}
+	t.ctl = controlIndex{}
+	if _, rec := t.Model.(Recurrent); o.ControlWindows && !rec {
+		t.ctl = newControlIndex(data.Train, t.Model.(Model).Vocab())
+	}
+	return nil
+}
+
 func (t *Trainer) save(r SaveReason) (string, error) {
 	if t.Checkpoint == nil {
 		return "", nil
@@ -320,7 +386,7 @@ func (t *Trainer) save(r SaveReason) (string, error) {
 func (t *Trainer) fillBatch(tokens []autoreg.Token) int {
 	o := t.Opts
 	B, T := o.Batch, o.Context
-	bos := int32(t.Model.Vocab().BOS())
+	bos := int32(t.Model.(Model).Vocab().BOS())
 	if r, ok := t.Model.(Recurrent); ok {
 		// B contiguous streams; window w of an epoch starts at w·T in each.
 		part := len(tokens) / B
@@ -373,7 +439,8 @@ func (t *Trainer) Validate(valid []autoreg.Token) float64 {
 		valid = valid[:o.EvalTokens+1]
 	}
 	B, T := o.Batch, o.Context
-	bos := int32(t.Model.Vocab().BOS())
+	m := t.Model.(Model)
+	bos := int32(m.Vocab().BOS())
 	x, y := t.xb[:B*T], t.yb[:B*T]
 	var sum float64
 	var n int
@@ -395,7 +462,7 @@ func (t *Trainer) Validate(valid []autoreg.Token) float64 {
 					}
 				}
 			}
-			s, c := t.Model.Forward(x[:B*tt], y[:B*tt], B, tt, nil)
+			s, c := m.Forward(x[:B*tt], y[:B*tt], B, tt, nil)
 			sum += s
 			n += c
 		}
@@ -404,7 +471,7 @@ func (t *Trainer) Validate(valid []autoreg.Token) float64 {
 	}
 	var ctl controlIndex
 	if o.ControlWindows {
-		ctl = newControlIndex(valid, t.Model.Vocab())
+		ctl = newControlIndex(valid, m.Vocab())
 	}
 	windows := (len(valid) - 1) / T
 	tail := (len(valid) - 1) % T
@@ -421,7 +488,7 @@ func (t *Trainer) Validate(valid []autoreg.Token) float64 {
 			}
 			ctl.prefix(x[b*T:(b+1)*T], y[b*T:(b+1)*T], off)
 		}
-		s, c := t.Model.Forward(x[:bb*T], y[:bb*T], bb, T, nil)
+		s, c := m.Forward(x[:bb*T], y[:bb*T], bb, T, nil)
 		sum += s
 		n += c
 	}
@@ -435,7 +502,7 @@ func (t *Trainer) Validate(valid []autoreg.Token) float64 {
 			}
 		}
 		ctl.prefix(x[:tail], y[:tail], off)
-		s, c := t.Model.Forward(x[:tail], y[:tail], 1, tail, nil)
+		s, c := m.Forward(x[:tail], y[:tail], 1, tail, nil)
 		sum += s
 		n += c
 	}
