@@ -26,7 +26,8 @@ type Options struct {
 	// Parallel is the number of completions generated at once (default 4).
 	Parallel int
 	// Queue is the number of completions that may wait for a slot
-	// (default 64); beyond, requests get 503 with Retry-After.
+	// (default 64; negative for none); beyond, requests get 503 with
+	// Retry-After.
 	Queue int
 	// APIKey, if not empty, must come as "Authorization: Bearer KEY" on
 	// every endpoint but /health and the playground page.
