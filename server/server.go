@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -358,8 +359,9 @@ func (s *Server) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		if code == 0 {
 			code = http.StatusOK
 		}
-		s.metrics.requests.add(label+"\x00"+fmt.Sprint(code), 1)
-		s.metrics.duration.observe(label, since(start))
+		key := label + "\x00" + strconv.Itoa(code)
+		s.metrics.requests.add(key, 1)
+		s.metrics.duration.observe(key, since(start))
 	}()
 	if e := s.check(w, r, rt); e != nil {
 		writeError(w, e)

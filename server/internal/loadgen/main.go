@@ -17,6 +17,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -91,10 +92,21 @@ func main() {
 	}
 
 	// Phase 3: a burst of 10× the queue's capacity while every slot is busy.
+	before503, err := g.metrics(ctx)
+	if err != nil {
+		fail(err)
+	}
 	r3 := g.burst(ctx, 10**queue)
+	after503, err := g.metrics(ctx)
+	if err != nil {
+		fail(err)
+	}
 	fmt.Printf("\nburst of %d requests at once (10× the queue of %d):\n", 10**queue, *queue)
 	fmt.Printf("  answered 200: %d, 503: %d (with Retry-After: %d), other: %d\n", r3.ok, r3.rejected, r3.retryAfter, r3.other)
 	fmt.Printf("  503 latency: p50 %s, p99 %s, max %s (target p99 ≤ 50 ms)\n", ms(pct(r3.rejectLat, 50)), ms(pct(r3.rejectLat, 99)), ms(pct(r3.rejectLat, 100)))
+	if b, ok := bucketPct(before503, after503, `autoreg_request_duration_seconds_bucket{endpoint="completions",code="503",le="`, 99); ok {
+		fmt.Printf("  inside the server (its histogram): 99%% of the 503s took ≤ %s (the rest is connecting and scheduling)\n", b)
+	}
 
 	// After the load: goroutines back to their number, slots free.
 	tr.CloseIdleConnections()
@@ -369,6 +381,47 @@ func (g *gen) metrics(ctx context.Context) (map[string]float64, error) {
 		}
 	}
 	return out, sc.Err()
+}
+
+// bucketPct returns the upper bound of the histogram bucket (samples
+// named prefix + le + `"}`) holding percentile q of the observations
+// made between two readings of the metrics.
+func bucketPct(before, after map[string]float64, prefix string, q float64) (string, bool) {
+	type bucket struct {
+		le    float64
+		label string
+		n     float64
+	}
+	var bs []bucket
+	for k, v := range after {
+		le, ok := strings.CutPrefix(k, prefix)
+		if !ok {
+			continue
+		}
+		le = strings.TrimSuffix(le, `"}`)
+		x, err := strconv.ParseFloat(le, 64)
+		if err != nil {
+			continue
+		}
+		bs = append(bs, bucket{x, le, v - before[k]})
+	}
+	if len(bs) == 0 {
+		return "", false
+	}
+	slices.SortFunc(bs, func(a, b bucket) int { return cmp.Compare(a.le, b.le) })
+	total := bs[len(bs)-1].n // +Inf: every observation
+	if total <= 0 {
+		return "", false
+	}
+	for _, b := range bs {
+		if b.n >= q/100*total {
+			if b.label == "+Inf" {
+				return "+Inf", true
+			}
+			return ms(time.Duration(b.le * float64(time.Second))), true
+		}
+	}
+	return "", false
 }
 
 // cpuSeconds reads a process's user and system CPU time (Linux; 0 if
