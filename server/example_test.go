@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -12,6 +13,8 @@ import (
 	"github.com/autoreg/autoreg/ngram"
 	"github.com/autoreg/autoreg/server"
 	"github.com/autoreg/autoreg/tokenize"
+	"github.com/openai/openai-go/v3"
+	"github.com/openai/openai-go/v3/option"
 )
 
 // A byte trigram model served on a test port, asked for a greedy
@@ -52,4 +55,23 @@ func Example() {
 	// Output:
 	// "not to be", finish_reason length
 	// [t o   b e] 5 log-probabilities
+}
+
+// OpenAI's Go SDK, unchanged, against `autoreg serve --model
+// shakespeare.arm` on its default address, with one of autoreg's sampler
+// fields.
+func Example_openAIClient() {
+	ctx := context.Background()
+	client := openai.NewClient(option.WithBaseURL("http://127.0.0.1:8080/v1/"), option.WithAPIKey("none"))
+	c, err := client.Completions.New(ctx, openai.CompletionNewParams{
+		Model:     "shakespeare",
+		Prompt:    openai.CompletionNewParamsPromptUnion{OfString: openai.String("ROMEO:\n")},
+		MaxTokens: openai.Int(60),
+		Seed:      openai.Int(1),
+		Logprobs:  openai.Int(3),
+	}, option.WithJSONSet("top_k", 40))
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(c.Choices[0].Text)
 }
