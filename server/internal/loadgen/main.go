@@ -179,6 +179,7 @@ type result struct {
 	seconds          float64
 	tokensPerSec     float64
 	cpu              float64 // the server's CPU seconds (0: unknown)
+	serverTTFT       string  // the server's histogram bucket holding its p99 time to first token
 	ttft, total      []time.Duration
 	firstErr         error
 }
@@ -194,6 +195,9 @@ func (r *result) print() {
 			r.cpu/r.tokens*1e6, 100*r.cpu/r.seconds)
 	}
 	fmt.Printf("  time to first token: p50 %s, p99 %s, max %s\n", ms(pct(r.ttft, 50)), ms(pct(r.ttft, 99)), ms(pct(r.ttft, 100)))
+	if r.serverTTFT != "" {
+		fmt.Printf("  inside the server (its histogram): 99%% of the first tokens within %s of the request's arrival\n", r.serverTTFT)
+	}
 	fmt.Printf("  request time: p50 %s, p99 %s\n", ms(pct(r.total, 50)), ms(pct(r.total, 99)))
 }
 
@@ -241,6 +245,7 @@ func (g *gen) phase(ctx context.Context, n, k int) *result {
 	key := fmt.Sprintf("autoreg_generated_tokens_total{model=%q}", g.model)
 	r.tokens = after[key] - before[key]
 	r.tokensPerSec = r.tokens / r.seconds
+	r.serverTTFT, _ = bucketPct(before, after, fmt.Sprintf("autoreg_time_to_first_token_seconds_bucket{model=%q,le=\"", g.model), 99)
 	return r
 }
 
