@@ -11,13 +11,14 @@ import (
 	"github.com/autoreg/autoreg/corpus"
 	"github.com/autoreg/autoreg/eval"
 	"github.com/autoreg/autoreg/modelfile"
+	"github.com/autoreg/autoreg/tokenize"
 )
 
 func init() {
 	register(&command{
 		name:    "eval",
-		summary: "Measure a model on text: tokens, OOVs, log-likelihood, perplexity, bits per token, character and byte.",
-		usage:   "--model FILE --data PATH... [--json]",
+		summary: "Measure a model on text: tokens, OOVs, log-likelihood, perplexity, bits per token, character and byte; on sound: bits per sample.",
+		usage:   "--model FILE --data PATH... [--json] [--tail FRACTION]",
 		run:     runEval,
 	})
 }
@@ -35,6 +36,7 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	continuous := fs.Bool("continuous", false, "score the text as one stream: keep the history across sequences (<s> is context, not a reset), as a recurrent model trained by truncated BPTT reads it and as Zaremba et al. report PTB")
 	stride := fs.Int("stride", 0, "models with a bounded context (GPT): slide the window `N` tokens at a time; each window scores its N new tokens conditioned on the rest (0 = half the context)")
 	fs.StringVar(&cf.mode, "mode", "", "how text is cut into sequences: stream (a file is a sequence) or lines (a line is a sentence); default: as in training")
+	tail := fs.Float64("tail", 0, "sound: score only the last `FRACTION` of each WAV file's samples, conditioned on the rest (0 = all)")
 	args, err := parseArgs(fs, args, stdout)
 	if err != nil {
 		return err
@@ -42,6 +44,13 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	f, err := loadModel(*model)
 	if err != nil {
 		return err
+	}
+	if snd, ok := f.Tokenizer.(tokenize.Sound); ok {
+		docs, err := cf.docs(args)
+		if err != nil {
+			return err
+		}
+		return evalAudio(ctx, stdout, stderr, f, snd, docs, *tail, *asJSON)
 	}
 	mode := f.Meta.Mode
 	if cf.mode != "" {
