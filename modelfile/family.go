@@ -21,11 +21,12 @@ import (
 	"github.com/autoreg/autoreg/ngram"
 	"github.com/autoreg/autoreg/rnn"
 	"github.com/autoreg/autoreg/tokenize"
+	"github.com/autoreg/autoreg/vae"
 )
 
 // Families lists the model families this build reads: token models, then
 // the real-valued ones (RealFamilies).
-var Families = []string{"ngram", "gpt", "lstm", "gru", "ar", "lstm-real", "gru-real", "gpt-real"}
+var Families = []string{"ngram", "gpt", "lstm", "gru", "vae", "ar", "lstm-real", "gru-real", "gpt-real"}
 
 // RealFamilies lists the real-valued families (autoreg.RealModel): AR, and
 // the neural families' real-valued models (their token family's name with
@@ -66,6 +67,8 @@ func decodeModel(family string, r io.Reader, n int64) (autoreg.Model, error) {
 			return nil, fmt.Errorf("family %q holds a %s payload", family, m.Config().Cell)
 		}
 		return m, err
+	case "vae":
+		return vae.Read(r, n)
 	}
 	if dec := testFamilies[family]; dec != nil {
 		return dec(r, n)

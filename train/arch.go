@@ -9,6 +9,7 @@ import (
 	"github.com/autoreg/autoreg/gpt"
 	"github.com/autoreg/autoreg/modelfile"
 	"github.com/autoreg/autoreg/rnn"
+	"github.com/autoreg/autoreg/vae"
 )
 
 // Arch describes a neural model in the terms its families share, so that a
@@ -34,10 +35,16 @@ type Arch struct {
 	Context int
 	// Dropout is the dropout probability in training, in [0, 1).
 	Dropout float64
+	// Latent is a VAE's code dimension D (an LSTM encoder and decoder of
+	// Layers × Dim, the embedding Embed wide).
+	Latent int
+	// Objective is a VAE's training objective: the KL schedule, free bits
+	// and word dropout.
+	Objective vae.Objective
 }
 
 // Families lists the families NewModel builds.
-var Families = []string{"lstm", "gru", "gpt"}
+var Families = []string{"lstm", "gru", "gpt", "vae"}
 
 // NewModel returns a freshly initialized model of the architecture over
 // vocabulary v, its weights drawn from seed. Adding a trainable family
@@ -52,8 +59,11 @@ func NewModel(a Arch, v autoreg.Vocab, seed uint64) (Model, error) {
 		return gpt.New(gpt.Config{Layers: a.Layers, Dim: a.Dim, Heads: a.Heads, Context: a.Context, Dropout: a.Dropout}, v, seed)
 	case rnn.LSTM, rnn.GRU:
 		return rnn.New(rnn.Config{Cell: a.Family, Layers: a.Layers, Hidden: a.Dim, Embed: a.Embed, Dropout: a.Dropout}, v, seed)
+	case "vae":
+		return vae.New(vae.Config{Cell: rnn.LSTM, Layers: a.Layers, Hidden: a.Dim, Embed: a.Embed, Latent: a.Latent,
+			Dropout: a.Dropout, Objective: a.Objective}, v, seed)
 	}
-	return nil, fmt.Errorf("train: unknown family %q (want lstm, gru or gpt)", a.Family)
+	return nil, fmt.Errorf("train: unknown family %q (want lstm, gru, gpt or vae)", a.Family)
 }
 
 // Meta returns the model-file header of a model of a family NewModel
@@ -68,6 +78,8 @@ func Meta(m Model, mode corpus.Mode, ctl corpus.Control) (modelfile.Meta, error)
 		meta.Family, cfg = "gpt", m.Config()
 	case *rnn.Model:
 		meta.Family, cfg = m.Config().Cell, m.Config()
+	case *vae.Model:
+		meta.Family, cfg = "vae", m.Config()
 	default:
 		return modelfile.Meta{}, fmt.Errorf("train: a %T has no model-file family", m)
 	}
