@@ -9,6 +9,7 @@ import (
 
 	"github.com/autoreg/autoreg"
 	"github.com/autoreg/autoreg/corpus"
+	"github.com/autoreg/autoreg/dist"
 	"github.com/autoreg/autoreg/tokenize"
 )
 
@@ -185,7 +186,7 @@ func RunLatent(ctx context.Context, m autoreg.Latent, tok tokenize.Tokenizer, do
 		res.Rec += rec
 		res.KL += kl
 		res.NLLELBO += rec + kl
-		res.NLLIW -= logSumExp(lw) - math.Log(float64(K))
+		res.NLLIW -= dist.LogSumExp(lw) - math.Log(float64(K))
 		post = append(post, seqPosterior{mean: append([]float64(nil), mean...), logVar: append([]float64(nil), logVar...),
 			z: append([]float64(nil), zs[0]...)})
 		if opts.Reconstruct {
@@ -269,21 +270,6 @@ func logNormal(z, mean, logVar []float64) float64 {
 	return s
 }
 
-func logSumExp(xs []float64) float64 {
-	mx := math.Inf(-1)
-	for _, x := range xs {
-		mx = max(mx, x)
-	}
-	if math.IsInf(mx, 0) {
-		return mx
-	}
-	var s float64
-	for _, x := range xs {
-		s += math.Exp(x - mx)
-	}
-	return mx + math.Log(s)
-}
-
 // mutualInfo is He et al.'s estimate over at most limit of the sequences
 // (evenly spread), and the number used.
 func mutualInfo(post []seqPosterior, limit int) (float64, int) {
@@ -309,7 +295,7 @@ func mutualInfo(post []seqPosterior, limit int) (float64, int) {
 		for m, o := range post {
 			lq[m] = logNormal(p.z, o.mean, o.logVar)
 		}
-		mi += negH - (logSumExp(lq) - math.Log(float64(N)))
+		mi += negH - (dist.LogSumExp(lq) - math.Log(float64(N)))
 	}
 	return mi / float64(N), N
 }
