@@ -8,6 +8,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/autoreg/autoreg"
 	"github.com/autoreg/autoreg/corpus"
 	"github.com/autoreg/autoreg/eval"
 	"github.com/autoreg/autoreg/modelfile"
@@ -35,6 +36,8 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	continuous := fs.Bool("continuous", false, "score the text as one stream: keep the history across sequences (<s> is context, not a reset), as a recurrent model trained by truncated BPTT reads it and as Zaremba et al. report PTB")
 	stride := fs.Int("stride", 0, "models with a bounded context (GPT): slide the window `N` tokens at a time; each window scores its N new tokens conditioned on the rest (0 = half the context)")
 	fs.StringVar(&cf.mode, "mode", "", "how text is cut into sequences: stream (a file is a sequence) or lines (a line is a sentence); default: as in training")
+	var lf latentEvalFlags
+	lf.register(fs)
 	args, err := parseArgs(fs, args, stdout)
 	if err != nil {
 		return err
@@ -63,6 +66,12 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	ctl, err := corpus.ParseControl(f.Meta.Control)
 	if err != nil {
 		return fmt.Errorf("%s: %v", *model, err)
+	}
+	if lm, ok := f.Model.(autoreg.Latent); ok {
+		if *continuous || *stride > 0 {
+			return usagef("--continuous and --stride do not apply to a latent-variable model (each sequence has its own code)")
+		}
+		return evalLatent(ctx, stdout, pr, lm, f.Tokenizer, docs, m, ctl, lf, *asJSON)
 	}
 	res, err := eval.Run(ctx, f.Model, f.Tokenizer, docs, eval.Options{Mode: m, Stride: *stride, Control: ctl, Progress: pr.bytes, Continuous: *continuous})
 	pr.done()

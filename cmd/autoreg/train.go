@@ -52,13 +52,20 @@ type trainFlags struct {
 	weightDec  float64
 	beta2      float64
 	validSplit float64
+	sentences  bool
+
+	// VAE.
+	latent      int
+	klAnneal    string
+	freeBits    float64
+	wordDropout float64
 }
 
 func init() {
 	register(&command{
 		name:    "train",
-		summary: "Train a model on text (n-gram with modified Kneser-Ney, or neural: LSTM, GRU, GPT) or on CSV series (AR, or a neural network with a distribution head: see --column).",
-		usage:   "--arch ngram|lstm|gru|gpt --data PATH... --out FILE [flags]",
+		summary: "Train a model on text (n-gram with modified Kneser-Ney, or neural: LSTM, GRU, GPT, a sentence VAE) or on CSV series (AR, or a neural network with a distribution head: see --column).",
+		usage:   "--arch ngram|lstm|gru|gpt|vae --data PATH... --out FILE [flags]",
 		run:     runTrain,
 	})
 }
@@ -106,7 +113,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	f.corpus.register(fs, "training text")
 	fs.StringVar(&f.corpus.mode, "mode", "stream", "how text is cut into sequences: `stream` (each file is a sequence) or lines (each line is a sentence, as KenLM)")
 	fs.Var(&f.valid, "valid", "validation text, reported alongside training (repeatable)")
-	fs.StringVar(&f.arch, "arch", "ngram", "model architecture: `ngram`, lstm, gru or gpt")
+	fs.StringVar(&f.arch, "arch", "ngram", "model architecture: `ngram`, lstm, gru, gpt or vae (a sentence VAE: LSTM encoder and decoder, with --mode lines)")
 	fs.StringVar(&f.out, "out", "", "where to write the model `FILE` (required)")
 	fs.StringVar(&f.tok, "tokenizer", "char", "tokenizer: byte, `char` or word")
 	fs.StringVar(&f.controlFrom, "control-from", "", "tag each training example with a control code: parent-dir (its directory's name), line-prefix (a 'TAG:' line prefix) or glob:PATTERN=TAG,... (first matching file name)")
@@ -121,6 +128,11 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&f.embed, "embed", 0, "neural: embedding width (0 = --dim)")
 	fs.IntVar(&f.evalTokens, "eval-tokens", 0, "neural: validation tokens per evaluation (0 = all)")
 	fs.Float64Var(&f.validSplit, "valid-split", 0, "neural: hold out this `FRACTION` of the end of the training text for validation, e.g. 0.1 (tiny Shakespeare's standard split)")
+	fs.BoolVar(&f.sentences, "sentences", false, "neural: train on whole sequences (the lines of --mode lines), one per batch row from a zero state; --context must hold the longest (always on for vae)")
+	fs.IntVar(&f.latent, "latent", 32, "vae: dimension `D` of the latent code")
+	fs.StringVar(&f.klAnneal, "kl-anneal", "none", "vae: schedule of the KL term's weight β: none, linear:`STEPS` (0 to 1 over STEPS steps; Bowman et al. 2016) or cyclical:M[:R] (M cycles over the run, β rising over the first R of each, default 0.5; Fu et al. 2019)")
+	fs.Float64Var(&f.freeBits, "free-bits", 0, "vae: free bits `λ`, nats per latent dimension: a dimension whose KL (batch mean) is below λ is not pulled towards the prior (Kingma et al. 2016; 0 = off)")
+	fs.Float64Var(&f.wordDropout, "word-dropout", 0, "vae: replace each decoder input token by <unk> with this probability in training (Bowman et al. 2016)")
 	args, err := parseArgs(fs, args, stdout)
 	if err != nil {
 		return err
@@ -135,10 +147,10 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	switch f.arch {
 	case "ngram":
 		return trainNgram(ctx, stderr, f, args)
-	case "lstm", "gru", "gpt":
+	case "lstm", "gru", "gpt", "vae":
 		return trainNeural(ctx, stderr, f, args)
 	}
-	return usagef("--arch %q: want ngram, lstm, gru or gpt", f.arch)
+	return usagef("--arch %q: want ngram, lstm, gru, gpt or vae", f.arch)
 }
 
 // parseFloats parses a comma-separated list such as "0.5,1,1.5".
