@@ -14,6 +14,14 @@ import (
 	"github.com/autoreg/autoreg/vae"
 )
 
+// The VAE reports its ELBO's terms, takes the step for its KL annealing
+// and asks for whole-sentence batches through train's optional interfaces.
+var (
+	_ train.LossParts      = (*vae.Model)(nil)
+	_ train.Scheduled      = (*vae.Model)(nil)
+	_ train.WholeSequences = (*vae.Model)(nil)
+)
+
 // NewModel builds each family from the shared settings, and Meta records
 // the family's own configuration.
 func TestNewModelAndMeta(t *testing.T) {

@@ -192,7 +192,7 @@ const evalNoise = 0x65766e6f697365 // "evnoise"
 // tokens, row b of y the same tokens and </s>, then Ignore to the end of
 // the row. It returns the summed negative ELBO, Σ (−ln p(x | z) + KL), in
 // nats, and the number of targets; the reconstruction and KL parts are
-// LossTerms. rng draws the dropout masks, the word dropout and the noise
+// LossParts. rng draws the dropout masks, the word dropout and the noise
 // of the reparameterization; nil means evaluation: no dropout, and noise
 // from a fixed seed.
 func (m *Model) Forward(x, y []int32, B, T int, rng *rand.Rand) (sum float64, n int) {
@@ -302,15 +302,21 @@ func (m *Model) Backward(scale float32) {
 	}
 }
 
-// LossTerms returns the parts of the last Forward's summed loss: the
-// reconstruction −ln p(x | z) and the KL term, in nats summed over the
-// batch, and the KL weight β of the step.
-func (m *Model) LossTerms() (rec, kl, beta float64) {
-	if m.tr == nil {
-		return 0, 0, m.beta
+// LossParts returns the parts of the last Forward's summed loss (package
+// train's LossParts): "rec", the reconstruction −ln p(x | z), and "kl",
+// the KL term, in nats summed over the batch; and the setting "kl_weight",
+// the weight β of the step's objective.
+func (m *Model) LossParts() (sums, settings map[string]float64) {
+	var rec, kl float64
+	if m.tr != nil {
+		rec, kl = m.tr.rec, m.tr.klSum
 	}
-	return m.tr.rec, m.tr.klSum, m.beta
+	return map[string]float64{"rec": rec, "kl": kl}, map[string]float64{"kl_weight": m.beta}
 }
+
+// WholeSequences reports that every row of a training batch must be one
+// whole sentence (package train's WholeSequences).
+func (m *Model) WholeSequences() bool { return true }
 
 // SetStep sets the training step (0-based) of a run of steps steps, which
 // the KL weight β follows (Objective.Anneal).

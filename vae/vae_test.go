@@ -109,8 +109,9 @@ func TestModelGrad(t *testing.T) {
 		x, y, B, T := batch(m.vocab, [][]autoreg.Token{{1, 2, 3, 4}, {5}, {6, 7, 8, 0, 1, 2}})
 		loss := func() float64 {
 			sum, n := m.Forward(x, y, B, T, rand.New(rand.NewPCG(9, 9)))
-			_, kl, beta := m.LossTerms()
-			return (sum - kl + beta*kl) / float64(n)
+			parts, set := m.LossParts()
+			kl := parts["kl"]
+			return (sum - kl + set["kl_weight"]*kl) / float64(n)
 		}
 		a.ZeroGrad()
 		_, n := m.Forward(x, y, B, T, rand.New(rand.NewPCG(9, 9)))
@@ -170,7 +171,8 @@ func TestELBO(t *testing.T) {
 		if n != tokens || math.Abs(sum-want) > 1e-5*want {
 			t.Fatalf("%s: Forward %.6f over %d targets; reconstruction + KL %.6f over %d", cfg.Cell, sum, n, want, tokens)
 		}
-		rec, kl, _ := m.LossTerms()
+		parts, _ := m.LossParts()
+		rec, kl := parts["rec"], parts["kl"]
 		if math.Abs(rec+kl-sum) > 1e-9*sum || kl <= 0 {
 			t.Fatalf("%s: terms %v + %v, sum %v", cfg.Cell, rec, kl, sum)
 		}
@@ -256,7 +258,8 @@ func TestInitAndOverfit(t *testing.T) {
 		sents := toySentences(rng, 4, 20)
 		x, y, B, T := batch(m.vocab, sents)
 		m.Forward(x, y, B, T, nil)
-		rec, _, _ := m.LossTerms()
+		parts, _ := m.LossParts()
+		rec := parts["rec"]
 		n := 0
 		for _, s := range sents {
 			n += len(s) + 1
@@ -476,4 +479,57 @@ func FuzzRead(f *testing.F) {
 		mean, lv := make([]float64, m.cfg.Latent), make([]float64, m.cfg.Latent)
 		_ = m.Posterior([]autoreg.Token{0}, mean, lv)
 	})
+}
+
+// The toy language's only uncertainty is the class (ln 8 nats) and the
+// length: a plain VAE collapses (the decoder reads the class from the
+// first token and the KL goes to 0), while word dropout with KL annealing
+// makes the code carry the class: KL near ln 8, and greedy decoding from
+// a sentence's posterior mean starts with its class.
+func TestLatentUse(t *testing.T) {
+	for _, c := range []struct {
+		obj      Objective
+		used     bool
+		minKL    float64
+		maxKL    float64
+		minFirst float64
+	}{
+		{Objective{}, false, 0, 0.3, 0},
+		{Objective{WordDropout: 0.5, Anneal: Anneal{Kind: AnnealLinear, Steps: 150}}, true, 1.5, 3, 0.9},
+	} {
+		m := newModel(t, Config{Cell: rnn.LSTM, Layers: 1, Hidden: 32, Latent: 4, Objective: c.obj}, 8)
+		rng := rand.New(rand.NewPCG(7, 4))
+		sents := toySentences(rng, 256, 8)
+		fit(m, sents, 16, 400, 1e-2, rng)
+		test := toySentences(rng, 64, 8)
+		x, y, B, T := batch(m.vocab, test)
+		m.Forward(x, y, B, T, nil)
+		parts, _ := m.LossParts()
+		kl := parts["kl"] / float64(B)
+		first := 0
+		for _, s := range test {
+			mean, lv := make([]float64, 4), make([]float64, 4)
+			m.Posterior(withEOS(m.vocab, s), mean, lv)
+			g, _ := m.WithLatent(mean)
+			st := g.NewState()
+			st.Append(m.vocab.BOS())
+			lp := make([]float32, m.V)
+			st.LogProbs(lp)
+			best := 0
+			for i := range m.vocab.Base {
+				if lp[i] > lp[best] {
+					best = i
+				}
+			}
+			if autoreg.Token(best) == s[0] {
+				first++
+			}
+		}
+		frac := float64(first) / float64(len(test))
+		t.Logf("%+v: KL %.3f nats per sentence, first token from the code %.2f", c.obj, kl, frac)
+		if kl < c.minKL || kl > c.maxKL || frac < c.minFirst {
+			t.Errorf("%+v: KL %.3f nats per sentence (want %g..%g), first token right from the code %.2f (want ≥ %g)",
+				c.obj, kl, c.minKL, c.maxKL, frac, c.minFirst)
+		}
+	}
 }
