@@ -15,9 +15,9 @@ import (
 // a sequence: a variational autoencoder (Kingma and Welling 2014; for
 // sentences Bowman et al. 2016).
 //
-// Conditioning on a code is a way to build a Model, as conditioning on a
-// source is (Conditional): WithLatent returns the model of sequences given
-// z, whose States all see z, so every sampler, beam search, evaluation and
+// Conditioning on a code is a way to build a Model, as an encoder-decoder's
+// conditioning on a source is: WithLatent returns the model of sequences
+// given z, whose States all see z, so every sampler, beam search, evaluation and
 // compression works on it unchanged. The Latent model's own NewState is
 // the model given z = 0, the prior's mean; its probabilities are those of
 // P(x | z = 0), not of P(x), which has no closed form (package eval bounds
