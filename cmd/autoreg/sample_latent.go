@@ -25,8 +25,8 @@ type latentSampleFlags struct {
 }
 
 func (l *latentSampleFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&l.reconstruct, "reconstruct", "", "vae: encode `TEXT` (its posterior mean) and decode it (greedy unless --temperature is given)")
-	fs.StringVar(&l.interpolate, "interpolate", "", "vae: decode points on the line from sentence `A`'s posterior mean to --to's (greedy unless --temperature is given; Bowman et al.'s homotopies)")
+	fs.StringVar(&l.reconstruct, "reconstruct", "", "vae: encode `TEXT` (its posterior mean) and decode it (greedy unless --temperature or --beams is given)")
+	fs.StringVar(&l.interpolate, "interpolate", "", "vae: decode points on the line from sentence `A`'s posterior mean to --to's (greedy unless --temperature or --beams is given; Bowman et al.'s homotopies)")
 	fs.StringVar(&l.to, "to", "", "vae: the sentence `B` --interpolate ends at")
 	fs.IntVar(&l.steps, "steps", 8, "vae: points `N` of --interpolate, both ends included")
 	fs.StringVar(&l.latentFrom, "latent-from", "", "vae: generate given the posterior mean of `TEXT` (with --prompt and every sampler flag) instead of codes drawn from the prior")
@@ -73,8 +73,10 @@ func sampleLatent(ctx context.Context, out *bufio.Writer, stderr io.Writer, m au
 	if (lf.reconstruct != "" || lf.interpolate != "") && prompt != "" {
 		return 0, usagef("--reconstruct and --interpolate decode whole sentences: no --prompt (--latent-from takes one)")
 	}
+	// Reconstructions and interpolations decode greedily unless the
+	// command line asks for sampling (--temperature) or a beam search.
 	greedy := func() {
-		if !lf.temperatureSet {
+		if !lf.temperatureSet && cfg.Beams <= 1 {
 			cfg.Temperature = 0
 		}
 	}

@@ -75,6 +75,8 @@ func TestTrainVAE(t *testing.T) {
 		{"--num-return", "3"},
 		{"--reconstruct", "the cat sat"},
 		{"--interpolate", "the cat sat", "--to", "a red dog ran on a log", "--steps", "4"},
+		{"--reconstruct", "the cat sat", "--beams", "3"},
+		{"--interpolate", "the cat sat", "--to", "a red dog ran on a log", "--steps", "4", "--beams", "2"},
 		{"--latent-from", "the dog", "--prompt", "a"},
 	} {
 		code, stdout, errs := cli(t, append([]string{"sample", "--model", out, "--max-tokens", "10"}, c...)...)
