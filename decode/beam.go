@@ -120,7 +120,8 @@ func BeamSearch(ctx context.Context, m autoreg.Model, prompt []autoreg.Token, cf
 	per := min(2*W, V) // extensions kept per beam
 	pool := make([]extension, 0, W*per)
 	top := make([]pair, 0, V)
-	one := make([]autoreg.Token, 1)
+	stepStates := make([]autoreg.State, W)
+	stepToks := make([]autoreg.Token, W)
 	banned := cfg.contextOnly(v)
 
 	cur[0].st.Reset()
@@ -220,12 +221,14 @@ func BeamSearch(ctx context.Context, m autoreg.Model, prompt []autoreg.Token, cf
 			}
 			nb := &next[nnext]
 			b.st.CopyTo(nb.st)
-			one[0] = e.tok
-			nb.st.Append(one...)
+			stepStates[nnext], stepToks[nnext] = nb.st, e.tok
 			nb.toks = append(append(nb.toks[:0], b.toks...), e.tok)
 			nb.logp = exact
 			nnext++
 		}
+		// The new beams take their tokens together: one batched pass for
+		// a model that steps many states at once (autoreg.Stepper).
+		autoreg.Step(m, stepStates[:nnext], stepToks[:nnext])
 		cur, next = next, cur
 		nlive = nnext
 		if nlive == 0 {
