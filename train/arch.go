@@ -10,6 +10,7 @@ import (
 	"github.com/autoreg/autoreg/modelfile"
 	"github.com/autoreg/autoreg/rnn"
 	"github.com/autoreg/autoreg/vae"
+	"github.com/autoreg/autoreg/wavenet"
 )
 
 // Arch describes a neural model in the terms its families share, so that a
@@ -41,10 +42,16 @@ type Arch struct {
 	// Objective is a VAE's training objective: the KL schedule, free bits
 	// and word dropout.
 	Objective vae.Objective
+	// Stacks is a WaveNet's number of stacks of dilated layers (Layers
+	// per stack, dilations 1 … 2^(Layers−1)); 0 means 1.
+	Stacks int
+	// Skip is a WaveNet's skip and output width; 0 means 4·Dim. (Dim is
+	// its residual and gate width.)
+	Skip int
 }
 
 // Families lists the families NewModel builds.
-var Families = []string{"lstm", "gru", "gpt", "vae"}
+var Families = []string{"lstm", "gru", "gpt", "vae", "wavenet"}
 
 // NewModel returns a freshly initialized model of the architecture over
 // vocabulary v, its weights drawn from seed. Adding a trainable family
@@ -62,8 +69,17 @@ func NewModel(a Arch, v autoreg.Vocab, seed uint64) (Model, error) {
 	case "vae":
 		return vae.New(vae.Config{Cell: rnn.LSTM, Layers: a.Layers, Hidden: a.Dim, Embed: a.Embed, Latent: a.Latent,
 			Dropout: a.Dropout, Objective: a.Objective}, v, seed)
+	case "wavenet":
+		if a.Dropout != 0 || a.Embed != 0 {
+			return nil, fmt.Errorf("train: a WaveNet has no dropout and no separate embedding width")
+		}
+		stacks, skip := max(a.Stacks, 1), a.Skip
+		if skip == 0 {
+			skip = 4 * a.Dim
+		}
+		return wavenet.New(wavenet.Config{Layers: a.Layers, Stacks: stacks, Residual: a.Dim, Gate: a.Dim, Skip: skip}, v, seed)
 	}
-	return nil, fmt.Errorf("train: unknown family %q (want lstm, gru, gpt or vae)", a.Family)
+	return nil, fmt.Errorf("train: unknown family %q (want lstm, gru, gpt, vae or wavenet)", a.Family)
 }
 
 // Meta returns the model-file header of a model of a family NewModel
@@ -80,6 +96,8 @@ func Meta(m Model, mode corpus.Mode, ctl corpus.Control) (modelfile.Meta, error)
 		meta.Family, cfg = m.Config().Cell, m.Config()
 	case *vae.Model:
 		meta.Family, cfg = "vae", m.Config()
+	case *wavenet.Model:
+		meta.Family, cfg = "wavenet", m.Config()
 	default:
 		return modelfile.Meta{}, fmt.Errorf("train: a %T has no model-file family", m)
 	}

@@ -12,13 +12,14 @@ import (
 	"github.com/autoreg/autoreg/corpus"
 	"github.com/autoreg/autoreg/eval"
 	"github.com/autoreg/autoreg/modelfile"
+	"github.com/autoreg/autoreg/tokenize"
 )
 
 func init() {
 	register(&command{
 		name:    "eval",
-		summary: "Measure a model on text: tokens, OOVs, log-likelihood, perplexity, bits per token, character and byte.",
-		usage:   "--model FILE --data PATH... [--json]",
+		summary: "Measure a model on text: tokens, OOVs, log-likelihood, perplexity, bits per token, character and byte; on sound: bits per sample.",
+		usage:   "--model FILE --data PATH... [--json] [--tail FRACTION]",
 		run:     runEval,
 	})
 }
@@ -38,6 +39,7 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.StringVar(&cf.mode, "mode", "", "how text is cut into sequences: stream (a file is a sequence) or lines (a line is a sentence); default: as in training")
 	var lf latentEvalFlags
 	lf.register(fs)
+	tail := fs.Float64("tail", 0, "sound: score only the last `FRACTION` of each WAV file's samples, conditioned on the rest (0 = all)")
 	args, err := parseArgs(fs, args, stdout)
 	if err != nil {
 		return err
@@ -45,6 +47,13 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	f, err := loadModel(*model)
 	if err != nil {
 		return err
+	}
+	if snd, ok := f.Tokenizer.(tokenize.Sound); ok {
+		docs, err := cf.docs(args)
+		if err != nil {
+			return err
+		}
+		return evalAudio(ctx, stdout, stderr, f, snd, docs, *tail, *asJSON)
 	}
 	mode := f.Meta.Mode
 	if cf.mode != "" {
