@@ -123,5 +123,5 @@ func TestSentencesVAEResumeExact(t *testing.T) {
 	if b := full.History[20].Parts["kl_weight"]; b != 0 {
 		t.Errorf("β at the start of the second cycle %v", b)
 	}
-	checkResume(t, full, snap, data)
+	checkResume(t, full, snap, data, 15)
 }

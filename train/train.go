@@ -38,6 +38,7 @@ import (
 	"time"
 
 	"github.com/autoreg/autoreg"
+	"github.com/autoreg/autoreg/corpus"
 	"github.com/autoreg/autoreg/internal/fused"
 	"github.com/autoreg/autoreg/optim"
 	"github.com/autoreg/autoreg/tensor"
@@ -166,11 +167,17 @@ type Progress struct {
 	Saved        string        // path of a checkpoint written at this step, if any
 }
 
-// Data is the data of a run: token streams for a Model, series for a
-// RealModel.
+// Data is the data of a run: token streams, or whole sequences (images;
+// see seqs.go), for a Model; series for a RealModel.
 type Data struct {
 	Train []autoreg.Token
 	Valid []autoreg.Token // may be empty
+	// TrainSeqs, if set, replaces Train: every batch row is one whole
+	// sequence, and Options.Context must be its length − 1.
+	TrainSeqs corpus.Sequences
+	// ValidSeqs are the validation sequences of a TrainSeqs run (may be
+	// nil).
+	ValidSeqs corpus.Sequences
 	// Series are a RealModel's data, each with its training and
 	// validation parts (see Series).
 	Series []Series
@@ -196,9 +203,10 @@ type Trainer struct {
 
 	dataSrc, dropSrc *rand.PCG
 	dataRng, dropRng *rand.Rand
-	pos              int64        // recurrent, sentences: micro-batches drawn in the current epoch
+	pos              int64        // recurrent, sentences: micro-batches drawn in the current epoch; whole sequences: sequences drawn
 	epoch            int64        // sentences: epochs completed
 	sents            sentenceRun  // sentences: the training sequences and the epoch's batches
+	seq              seqRun       // whole-sequence data
 	parts            partsAcc     // LossParts: the parts of the current step or validation
 	ctl              controlIndex // ControlWindows: the training stream's sequences
 	sched            optim.Schedule
@@ -270,6 +278,7 @@ func (t *Trainer) Run(ctx context.Context, data Data) error {
 	if err := t.prepare(data); err != nil {
 		return err
 	}
+	seqs := data.TrainSeqs != nil
 	a := t.Model.Arena()
 	start := time.Now()
 	base := t.Elapsed
@@ -298,9 +307,16 @@ func (t *Trainer) Run(ctx context.Context, data Data) error {
 			sum, n = t.sentenceStep(data.Train)
 			tokens = int64(n)
 		default:
-			n = t.fillBatch(data.Train)
+			if seqs {
+				n = t.fillSeqBatch(data.TrainSeqs)
+			} else {
+				n = t.fillBatch(data.Train)
+			}
 			for k := range o.Accum {
 				x, y := t.xb[k*B*T:(k+1)*B*T], t.yb[k*B*T:(k+1)*B*T]
+				if r, rec := t.Model.(Recurrent); rec && seqs {
+					clear(r.Carry(B)) // every row is a new sequence
+				}
 				s, _ := t.forward(x, y, B, T, t.dropRng)
 				sum += s
 				t.Model.Backward(float32(1 / float64(n)))
@@ -321,6 +337,8 @@ func (t *Trainer) Run(ctx context.Context, data Data) error {
 		if t.hasValid(data) && (t.Step%o.EvalEvery == 0 || final) {
 			if t.isReal() {
 				p.ValLoss = t.ValidateReal(data.Series)
+			} else if seqs {
+				p.ValLoss = t.validateSeqs(data.ValidSeqs)
 			} else {
 				p.ValLoss = t.Validate(data.Valid)
 			}
@@ -372,7 +390,7 @@ func (t *Trainer) hasValid(data Data) bool {
 	if t.isReal() {
 		return hasValidSeries(data.Series)
 	}
-	return len(data.Valid) > 0
+	return len(data.Valid) > 0 || data.ValidSeqs != nil
 }
 
 // prepare checks data against the options and sets up the feed of a run.
@@ -381,8 +399,15 @@ func (t *Trainer) prepare(data Data) error {
 	if t.isReal() {
 		return t.real.prepare(data.Series, o)
 	}
+	t.ctl = controlIndex{}
 	if o.Sentences {
+		if data.TrainSeqs != nil {
+			return errors.New("train: Options.Sentences cuts the training stream into sentences; Data.TrainSeqs holds whole sequences already")
+		}
 		return t.prepareSentences(data)
+	}
+	if data.TrainSeqs != nil {
+		return t.checkSeqs(data)
 	}
 	need := o.Context + 1
 	if _, rec := t.Model.(Recurrent); rec {

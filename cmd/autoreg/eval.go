@@ -18,7 +18,7 @@ import (
 func init() {
 	register(&command{
 		name:    "eval",
-		summary: "Measure a model on text: tokens, OOVs, log-likelihood, perplexity, bits per token, character and byte; on sound: bits per sample.",
+		summary: "Measure a model on text: tokens, OOVs, log-likelihood, perplexity, bits per token, character and byte; on images: nats per image and bits per dimension; on sound: bits per sample.",
 		usage:   "--model FILE --data PATH... [--json] [--tail FRACTION]",
 		run:     runEval,
 	})
@@ -39,6 +39,9 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.StringVar(&cf.mode, "mode", "", "how text is cut into sequences: stream (a file is a sequence) or lines (a line is a sentence); default: as in training")
 	var lf latentEvalFlags
 	lf.register(fs)
+	binarize := fs.String("binarize", "threshold", "images, 2-level model: threshold or stochastic (1 with probability v/max, from --seed); images that are already bilevel are read as they are")
+	seed := fs.Uint64("seed", 1, "random seed: of --binarize stochastic (images), of the codes drawn from the posterior (vae)")
+	marginal := fs.Bool("marginal", false, "images, class-conditional model: score every image under every class and report −log Σ_c P(c)·P(x|c) with a uniform prior, the unconditional likelihood (costs one pass per class)")
 	tail := fs.Float64("tail", 0, "sound: score only the last `FRACTION` of each WAV file's samples, conditioned on the rest (0 = all)")
 	args, err := parseArgs(fs, args, stdout)
 	if err != nil {
@@ -47,6 +50,13 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	f, err := loadModel(*model)
 	if err != nil {
 		return err
+	}
+	if tok, ok := f.Tokenizer.(*tokenize.Pixels); ok {
+		docs, err := cf.docs(args)
+		if err != nil {
+			return err
+		}
+		return evalImages(ctx, stdout, stderr, f, tok, docs, *binarize, *seed, *marginal, *asJSON)
 	}
 	if snd, ok := f.Tokenizer.(tokenize.Sound); ok {
 		docs, err := cf.docs(args)
@@ -80,6 +90,7 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if *continuous || *stride > 0 {
 			return usagef("--continuous and --stride do not apply to a latent-variable model (each sequence has its own code)")
 		}
+		lf.seed = *seed
 		return evalLatent(ctx, stdout, pr, lm, f.Tokenizer, docs, m, ctl, lf, *asJSON)
 	}
 	res, err := eval.Run(ctx, f.Model, f.Tokenizer, docs, eval.Options{Mode: m, Stride: *stride, Control: ctl, Progress: pr.bytes, Continuous: *continuous})

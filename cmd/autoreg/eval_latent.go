@@ -14,7 +14,8 @@ import (
 	"github.com/autoreg/autoreg/tokenize"
 )
 
-// latentEvalFlags are eval's flags for a latent-variable model (a VAE).
+// latentEvalFlags are eval's flags for a latent-variable model (a VAE);
+// seed is eval's --seed, which images share.
 type latentEvalFlags struct {
 	iwSamples int
 	seed      uint64
@@ -23,7 +24,6 @@ type latentEvalFlags struct {
 
 func (l *latentEvalFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&l.iwSamples, "iw-samples", 100, "vae: codes `K` drawn from the posterior per sequence for the importance-weighted bound (Burda et al. 2016) and the ELBO")
-	fs.Uint64Var(&l.seed, "seed", 1, "vae: random seed of the drawn codes")
 	fs.BoolVar(&l.recon, "recon-accuracy", false, "vae: also measure the token accuracy of greedy reconstructions from the posterior mean, beside decodes from prior draws")
 }
 
