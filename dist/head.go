@@ -186,7 +186,7 @@ func fillMixture(logW, mu, scale []float64, raw []float32, k int) {
 		for j := range lw {
 			lw[j] = float64(blk[j])
 		}
-		z := logSumExp(lw)
+		z := LogSumExp(lw)
 		for j := range lw {
 			lw[j] -= z
 			mu[i*k+j] = float64(blk[k+j])
@@ -351,13 +351,13 @@ func logBinMassGrad(g Grid, j int, mu, ls float64) (lp, dmu, dls float64) {
 func mixtureNLLGrad(g, p []float64, K int, comp func(k int) (float64, float64, float64)) float64 {
 	var lw, lpk, dmu, dls [MaxComponents]float64
 	copy(lw[:K], p[:K])
-	z := logSumExp(lw[:K])
+	z := LogSumExp(lw[:K])
 	for k := range K {
 		lw[k] -= z
 		lpk[k], dmu[k], dls[k] = comp(k)
 		lpk[k] += lw[k]
 	}
-	total := logSumExp(lpk[:K])
+	total := LogSumExp(lpk[:K])
 	for k := range K {
 		var r float64
 		if !math.IsInf(total, -1) {

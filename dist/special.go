@@ -220,8 +220,9 @@ func pickComponent(logW []float64, r *rand.Rand) int {
 	return 0
 }
 
-// logSumExp is ln Σ e^{x_k}.
-func logSumExp(xs []float64) float64 {
+// LogSumExp is ln Σ e^{x_k}, computed without overflow (the largest term
+// factored out); −Inf for no terms or all −Inf.
+func LogSumExp(xs []float64) float64 {
 	m := math.Inf(-1)
 	for _, x := range xs {
 		if x > m {

@@ -17,6 +17,11 @@
 // OOVs are tokens the tokenizer mapped to <unk>: "including OOVs" scores them
 // with the model's probability of <unk>, "excluding OOVs" leaves them out of
 // both the sum and the count.
+//
+// A latent-variable model (autoreg.Latent, a VAE) has no exact
+// log-likelihood; RunLatent bounds it (the ELBO and the importance-weighted
+// bound) over the same tokens, and measures what its code carries (see
+// latent.go).
 package eval
 
 import (

@@ -14,6 +14,7 @@ import (
 	"github.com/autoreg/autoreg/ngram"
 	"github.com/autoreg/autoreg/rnn"
 	"github.com/autoreg/autoreg/tokenize"
+	"github.com/autoreg/autoreg/vae"
 	"github.com/autoreg/autoreg/wavenet"
 )
 
@@ -59,13 +60,23 @@ func TestFamiliesRoundTrip(t *testing.T) {
 	for _, m := range []neuraltest.Trainer{lstm, gru, tf, wn} {
 		neuraltest.Fit(m, stream, 2, 8, 5, 1e-2, rng)
 	}
+	// A VAE's NewState is its decoder given z = 0; spread its weights so
+	// that its distributions are not uniform.
+	va, err := vae.New(vae.Config{Cell: rnn.LSTM, Layers: 1, Hidden: 8, Latent: 3}, v, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range va.Arena().Params {
+		va.Arena().Params[i] *= 10
+	}
 
 	for _, c := range []struct {
 		family string
 		m      autoreg.Model
 		exact  bool
 	}{
-		{"ngram", ng, false}, {"lstm", lstm, true}, {"gru", gru, true}, {"gpt", tf, true}, {"wavenet", wn, false},
+		{"ngram", ng, false}, {"lstm", lstm, true}, {"gru", gru, true}, {"gpt", tf, true}, {"vae", va, false},
+		{"wavenet", wn, false},
 	} {
 		roundTrip := func(m autoreg.Model) (autoreg.Model, error) {
 			var buf bytes.Buffer

@@ -22,12 +22,13 @@ import (
 	"github.com/autoreg/autoreg/pixelcnn"
 	"github.com/autoreg/autoreg/rnn"
 	"github.com/autoreg/autoreg/tokenize"
+	"github.com/autoreg/autoreg/vae"
 	"github.com/autoreg/autoreg/wavenet"
 )
 
 // Families lists the model families this build reads: token models, then
 // the real-valued ones (RealFamilies).
-var Families = []string{"ngram", "gpt", "lstm", "gru", "pixelcnn", "wavenet", "ar", "lstm-real", "gru-real", "gpt-real"}
+var Families = []string{"ngram", "gpt", "lstm", "gru", "vae", "pixelcnn", "wavenet", "ar", "lstm-real", "gru-real", "gpt-real"}
 
 // RealFamilies lists the real-valued families (autoreg.RealModel): AR, and
 // the neural families' real-valued models (their token family's name with
@@ -72,6 +73,8 @@ func decodeModel(family string, r io.Reader, n int64) (autoreg.Model, error) {
 			return nil, fmt.Errorf("family %q holds a %s payload", family, m.Config().Cell)
 		}
 		return m, err
+	case "vae":
+		return vae.Read(r, n)
 	}
 	if dec := testFamilies[family]; dec != nil {
 		return dec(r, n)

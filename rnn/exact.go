@@ -40,17 +40,17 @@ func (s *State) BitExactLogProbs() bool { return s.exact }
 func (s *State) stepExact(l int, in, h, c []float32) {
 	m, a := s.m, s.m.arena
 	H, G := m.cfg.Hidden, m.cfg.gates()
-	w := &m.layers[l]
-	exact.Linear(s.g, in, w.wx.Data(a), w.b.Data(a), 1, len(in), G*H)
-	exact.Linear(s.hg, h, w.wh.Data(a), nil, 1, H, G*H)
+	w := &m.stack.layers[l]
+	exact.Linear(s.buf.g, in, w.wx.Data(a), w.b.Data(a), 1, len(in), G*H)
+	exact.Linear(s.buf.hg, h, w.wh.Data(a), nil, 1, H, G*H)
 	if m.cfg.Cell == LSTM {
-		exact.Add(s.g, s.hg)
+		exact.Add(s.buf.g, s.buf.hg)
 		// hg, no longer needed, takes tanh c.
-		exact.LSTMCell(h, c, s.hg[:H], s.g, c)
+		exact.LSTMCell(h, c, s.buf.hg[:H], s.buf.g, c)
 		return
 	}
-	exact.Add(s.hg[2*H:], w.bhn.Data(a))
-	exact.GRUCell(h, s.gates, s.g, s.hg, h)
+	exact.Add(s.buf.hg[2*H:], w.bhn.Data(a))
+	exact.GRUCell(h, s.buf.gates, s.buf.g, s.buf.hg, h)
 }
 
 // computeExact is compute on the exact path: the logits of the last layer's

@@ -19,7 +19,8 @@
 // of package train, including train.Recurrent: Forward starts from the
 // hidden state the previous Forward ended with (truncated backpropagation
 // through time). The input products W·x of a layer are one GEMM over all
-// time steps; only U·h runs step by step.
+// time steps; only U·h runs step by step. The layers alone are a [Stack],
+// which other families build on (package vae's encoder and decoder).
 package rnn
 
 import (
@@ -89,24 +90,17 @@ func (c Config) Check() error {
 // Ignore is the target id of a position without a target.
 const Ignore = -1
 
-type layer struct {
-	wx  tensor.View // (G·H, In)
-	wh  tensor.View // (G·H, H)
-	b   tensor.View // (G·H): input-side bias
-	bhn tensor.View // GRU only: (H), the hidden-side bias of the n gate
-}
-
 // Model is a recurrent language model.
 type Model struct {
-	cfg    Config
-	vocab  autoreg.Vocab
-	V      int
-	arena  *tensor.Arena
-	emb    tensor.View // (V,E)
-	layers []layer
-	wout   tensor.View // (V,H); unused when tied
-	bout   tensor.View // (V)
-	tied   bool        // the output layer is the embedding
+	cfg   Config
+	vocab autoreg.Vocab
+	V     int
+	arena *tensor.Arena
+	emb   tensor.View // (V,E)
+	stack *Stack
+	wout  tensor.View // (V,H); unused when tied
+	bout  tensor.View // (V)
+	tied  bool        // the output layer is the embedding
 
 	tr    *trainState
 	carry []float32 // h (B,H) of every layer, then (LSTM) c (B,H) of every layer
@@ -136,12 +130,7 @@ func (m *Model) init(seed uint64) {
 			p[i] = float32(r * (2*rng.Float64() - 1))
 		}
 	}
-	if m.cfg.Cell == LSTM {
-		H := m.cfg.Hidden
-		for _, l := range m.layers {
-			tensor.Fill(l.b.Data(m.arena)[H:2*H], 1)
-		}
-	}
+	m.stack.SetForgetBias(m.arena)
 }
 
 func build(cfg Config, vocab autoreg.Vocab) (*Model, error) {
@@ -166,24 +155,11 @@ func build(cfg Config, vocab autoreg.Vocab) (*Model, error) {
 // inputs enter layer 0 directly), an output layer of its head's width and
 // maybe a highway.
 func layout(cfg Config, V, out int, tied bool, extra func(b *tensor.Builder)) *Model {
-	H, E, G := cfg.Hidden, cfg.embed(), cfg.gates()
+	H, E := cfg.Hidden, cfg.embed()
 	m := &Model{cfg: cfg, V: V, tied: tied}
 	var b tensor.Builder
 	m.emb = b.Add("emb", false, V, E)
-	in := E
-	for l := range cfg.Layers {
-		p := fmt.Sprintf("l%d.", l)
-		ly := layer{
-			wx: b.Add(p+"wx", true, G*H, in),
-			wh: b.Add(p+"wh", true, G*H, H),
-			b:  b.Add(p+"b", false, G*H),
-		}
-		if cfg.Cell == GRU {
-			ly.bhn = b.Add(p+"bhn", false, H)
-		}
-		m.layers = append(m.layers, ly)
-		in = H
-	}
+	m.stack = declareStack(&b, "", cfg)
 	if !tied {
 		m.wout = b.Add("out.weight", true, out, H)
 	}
@@ -214,13 +190,7 @@ func (m *Model) outWeight() tensor.View {
 
 // stateLen is the carried state's floats per sequence: h per layer, and c
 // per layer for LSTM.
-func (m *Model) stateLen() int {
-	n := m.cfg.Layers * m.cfg.Hidden
-	if m.cfg.Cell == LSTM {
-		n *= 2
-	}
-	return n
-}
+func (m *Model) stateLen() int { return m.stack.StateLen() }
 
 // Carry returns the hidden state carried from one Forward to the next for
 // batch size B (train.Recurrent): h (B,H) of each layer in order, then,
@@ -236,13 +206,5 @@ func (m *Model) Carry(B int) []float32 {
 // FLOPsPerToken estimates training floating-point operations per token:
 // 6 per weight of the matrices touched by every token.
 func (m *Model) FLOPsPerToken() float64 {
-	H, G := float64(m.cfg.Hidden), float64(m.cfg.gates())
-	in := float64(m.cfg.embed())
-	var w float64
-	for range m.cfg.Layers {
-		w += G*H*in + G*H*H
-		in = H
-	}
-	w += float64(m.V) * H
-	return 6 * w
+	return m.stack.FLOPsPerStep() + 6*float64(m.V)*float64(m.cfg.Hidden)
 }

@@ -110,10 +110,9 @@ func (r *RealModel) Forward(x, y []float64, B, T int, rng *rand.Rand) (sum float
 	tensor.Grow(&tr.raw, N*no)
 	tensor.Grow(&tr.draw, N*no)
 	sp.Windows(s.emb, tr.tgt, x, y, B, T, true)
-	s.dropout = rng != nil && m.cfg.Dropout > 0
-	s.lookup = false
-	tr.top = m.stackForward(s, rng)
 	a := m.arena
+	s.lookup = false
+	tr.top = m.stack.Forward(a, &s.st, s.emb[:N*sp.Inputs()], m.Carry(B), B, T, rng)
 	nn.LinearForward(tr.raw[:N*no], tr.top, m.wout.Data(a), m.bout.Data(a), N, H, no)
 	if sp.Highway {
 		sp.HighwayForward(tr.raw, s.emb, r.hw.Data(a), N)
@@ -140,7 +139,7 @@ func (r *RealModel) Backward(scale float32) {
 	if r.Spec.Highway {
 		r.Spec.HighwayBackward(r.hw.Grad(a), draw, s.emb, N)
 	}
-	m.stackBackward(s, s.dtmp)
+	m.stack.Backward(a, &s.st, s.dtmp, nil)
 }
 
 // NewRealState returns a state holding the empty history (zero hidden
@@ -149,11 +148,11 @@ func (r *RealModel) NewRealState() autoreg.RealState {
 	m := r.m
 	L, H := m.cfg.Layers, m.cfg.Hidden
 	st := &realState{r: r, hist: realio.NewHistory(&r.Spec), h: make([]float32, L*H), c: make([]float32, L*H),
-		buf: m.newStepBuf(), raw: make([]float32, r.Spec.Outputs()), in: make([]float32, r.Spec.Inputs()), out: r.Spec.NewOutput()}
+		buf: m.stack.NewStepBuf(), raw: make([]float32, r.Spec.Outputs()), in: make([]float32, r.Spec.Inputs()), out: r.Spec.NewOutput()}
 	nin := r.Spec.Inputs()
 	st.run = func(in []float32, n int) {
 		for k := range n {
-			m.step(&st.buf, st.h, st.c, in[k*nin:(k+1)*nin])
+			m.stack.Step(m.arena, &st.buf, st.h, st.c, in[k*nin:(k+1)*nin])
 		}
 		st.fresh = false
 	}
@@ -166,7 +165,7 @@ type realState struct {
 	r       *RealModel
 	hist    *realio.History
 	h, c    []float32 // (L,H)
-	buf     stepBuf
+	buf     StepBuf
 	raw     []float32 // the head's raw outputs
 	in      []float32 // the last step's input vector, for the highway
 	out     *realio.Output

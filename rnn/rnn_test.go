@@ -48,7 +48,7 @@ func testModelGrad(t *testing.T, cfg Config, B, T int) {
 	for i := range a.Params {
 		a.Params[i] += float32(0.2 * rng.NormFloat64())
 	}
-	if got, want := m.lookupInput(m.acts(B, T)), m.V <= B*T/2; got != want {
+	if got, want := m.lookupInput(m.acts(B, T), false), m.V <= B*T/2; got != want {
 		t.Fatalf("%d×%d positions, %d ids: lookupInput %v", B, T, m.V, got)
 	}
 	x, y := neuraltest.RandTokens(rng, B*T, m.V), neuraltest.RandTokens(rng, B*T, m.V)

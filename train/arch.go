@@ -11,6 +11,7 @@ import (
 	"github.com/autoreg/autoreg/pixelcnn"
 	"github.com/autoreg/autoreg/rnn"
 	"github.com/autoreg/autoreg/tokenize"
+	"github.com/autoreg/autoreg/vae"
 	"github.com/autoreg/autoreg/wavenet"
 )
 
@@ -37,6 +38,12 @@ type Arch struct {
 	Context int
 	// Dropout is the dropout probability in training, in [0, 1).
 	Dropout float64
+	// Latent is a VAE's code dimension D (an LSTM encoder and decoder of
+	// Layers × Dim, the embedding Embed wide).
+	Latent int
+	// Objective is a VAE's training objective: the KL schedule, free bits
+	// and word dropout.
+	Objective vae.Objective
 	// Image is the shape of the images of a pixel tokenizer (zero for
 	// text): a GPT adds row, column and channel embeddings; a PixelCNN
 	// needs it.
@@ -53,7 +60,7 @@ type Arch struct {
 }
 
 // Families lists the families NewModel builds.
-var Families = []string{"lstm", "gru", "gpt", "pixelcnn", "wavenet"}
+var Families = []string{"lstm", "gru", "gpt", "vae", "pixelcnn", "wavenet"}
 
 // NewModel returns a freshly initialized model of the architecture over
 // vocabulary v, its weights drawn from seed. Adding a trainable family
@@ -68,6 +75,9 @@ func NewModel(a Arch, v autoreg.Vocab, seed uint64) (Model, error) {
 		return gpt.New(gpt.Config{Layers: a.Layers, Dim: a.Dim, Heads: a.Heads, Context: a.Context, Dropout: a.Dropout, Image: a.Image}, v, seed)
 	case rnn.LSTM, rnn.GRU:
 		return rnn.New(rnn.Config{Cell: a.Family, Layers: a.Layers, Hidden: a.Dim, Embed: a.Embed, Dropout: a.Dropout}, v, seed)
+	case "vae":
+		return vae.New(vae.Config{Cell: rnn.LSTM, Layers: a.Layers, Hidden: a.Dim, Embed: a.Embed, Latent: a.Latent,
+			Dropout: a.Dropout, Objective: a.Objective}, v, seed)
 	case "pixelcnn":
 		if a.Image == (tokenize.Shape{}) {
 			return nil, fmt.Errorf("train: a PixelCNN models images: use the pixels tokenizer")
@@ -90,7 +100,7 @@ func NewModel(a Arch, v autoreg.Vocab, seed uint64) (Model, error) {
 		}
 		return wavenet.New(wavenet.Config{Layers: a.Layers, Stacks: stacks, Residual: a.Dim, Gate: a.Dim, Skip: skip}, v, seed)
 	}
-	return nil, fmt.Errorf("train: unknown family %q (want lstm, gru, gpt, pixelcnn or wavenet)", a.Family)
+	return nil, fmt.Errorf("train: unknown family %q (want lstm, gru, gpt, vae, pixelcnn or wavenet)", a.Family)
 }
 
 // Meta returns the model-file header of a model of a family NewModel
@@ -105,6 +115,8 @@ func Meta(m Model, mode corpus.Mode, ctl corpus.Control) (modelfile.Meta, error)
 		meta.Family, cfg = "gpt", m.Config()
 	case *rnn.Model:
 		meta.Family, cfg = m.Config().Cell, m.Config()
+	case *vae.Model:
+		meta.Family, cfg = "vae", m.Config()
 	case *pixelcnn.Model:
 		meta.Family, cfg = "pixelcnn", m.Config()
 	case *wavenet.Model:

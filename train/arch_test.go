@@ -11,6 +11,15 @@ import (
 	"github.com/autoreg/autoreg/gpt"
 	"github.com/autoreg/autoreg/rnn"
 	"github.com/autoreg/autoreg/train"
+	"github.com/autoreg/autoreg/vae"
+)
+
+// The VAE reports its ELBO's terms, takes the step for its KL annealing
+// and asks for whole-sentence batches through train's optional interfaces.
+var (
+	_ train.LossParts      = (*vae.Model)(nil)
+	_ train.Scheduled      = (*vae.Model)(nil)
+	_ train.WholeSequences = (*vae.Model)(nil)
 )
 
 // NewModel builds each family from the shared settings, and Meta records
@@ -29,6 +38,8 @@ func TestNewModelAndMeta(t *testing.T) {
 			rnn.Config{Cell: rnn.LSTM, Layers: 2, Hidden: 16, Embed: 8}},
 		{train.Arch{Family: "gru", Layers: 1, Dim: 16},
 			rnn.Config{Cell: rnn.GRU, Layers: 1, Hidden: 16}},
+		{train.Arch{Family: "vae", Layers: 1, Dim: 16, Latent: 4, Objective: vae.Objective{FreeBits: 0.5}},
+			vae.Config{Cell: rnn.LSTM, Layers: 1, Hidden: 16, Latent: 4, Objective: vae.Objective{FreeBits: 0.5}}},
 	} {
 		m, err := train.NewModel(tc.arch, v, 1)
 		if err != nil {

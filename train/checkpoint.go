@@ -100,11 +100,11 @@ func Resume(f *modelfile.File) (*Trainer, error) {
 	}
 	t := &Trainer{Model: m, Opts: s.Options, Step: s.Step, Tokens: s.Tokens,
 		Elapsed: time.Duration(s.Elapsed * float64(time.Second)), BestVal: math.NaN(),
-		History: s.History, pos: s.Pos}
+		History: s.History, pos: s.Pos, epoch: s.Epoch}
 	if s.BestVal != nil {
 		t.BestVal = *s.BestVal
 	}
-	if s.Step < 0 || s.Step > s.Options.Steps || s.Pos < 0 {
+	if s.Step < 0 || s.Step > s.Options.Steps || s.Pos < 0 || s.Epoch < 0 {
 		return nil, fmt.Errorf("train: bad trainer state: step %d of %d", s.Step, s.Options.Steps)
 	}
 	t.Opt = optim.NewAdamW(m.Arena(), 0)

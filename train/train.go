@@ -13,8 +13,11 @@
 // get independent windows at random offsets, drawn from the seed; families
 // that implement [Recurrent] (LSTM, GRU) get truncated backpropagation
 // through time: B contiguous streams, consecutive windows, the hidden state
-// carried from one batch to the next. [NewModel] builds a model of any
-// trainable family from one [Arch].
+// carried from one batch to the next. With Options.Sentences every row of
+// a batch is one whole sequence instead, from a zero state
+// (sentence-level language models, and models that read whole sequences:
+// a VAE). [NewModel] builds a model of any trainable family from one
+// [Arch].
 //
 // Checkpoints are ordinary model files (package modelfile) with extra
 // sections holding the optimizer moments, the generators' states, the data
@@ -103,6 +106,10 @@ type Options struct {
 	// see control.go. Recurrent models carry the code in their state and
 	// ignore it.
 	ControlWindows bool `json:"control_windows,omitempty"`
+	// Sentences trains on whole sequences, one per row of a batch, each
+	// from a zero state (see sentences.go); Context must hold the longest.
+	// A model that reads whole sequences (WholeSequences) needs it.
+	Sentences bool `json:"sentences,omitempty"`
 	// MaxTime stops the run early (the schedule still follows Steps).
 	MaxTime time.Duration `json:"-"`
 }
@@ -143,6 +150,10 @@ type Point struct {
 	LR      float64 `json:"lr"`
 	ValLoss float64 `json:"val_loss,omitempty"` // mean validation loss, on evaluation steps
 	HasVal  bool    `json:"has_val,omitempty"`
+	// Parts and ValParts are the parts of the training and validation
+	// losses of a model with LossParts, by name (see Term).
+	Parts    map[string]float64 `json:"parts,omitempty"`
+	ValParts map[string]float64 `json:"val_parts,omitempty"`
 }
 
 // Progress is what the callback receives after every step.
@@ -192,8 +203,11 @@ type Trainer struct {
 
 	dataSrc, dropSrc *rand.PCG
 	dataRng, dropRng *rand.Rand
-	pos              int64        // recurrent: micro-batches drawn in the current epoch; whole sequences: sequences drawn
+	pos              int64        // recurrent, sentences: micro-batches drawn in the current epoch; whole sequences: sequences drawn
+	epoch            int64        // sentences: epochs completed
+	sents            sentenceRun  // sentences: the training sequences and the epoch's batches
 	seq              seqRun       // whole-sequence data
+	parts            partsAcc     // LossParts: the parts of the current step or validation
 	ctl              controlIndex // ControlWindows: the training stream's sequences
 	sched            optim.Schedule
 	xb, yb           []int32
@@ -217,6 +231,9 @@ func New(m Trainable, opts Options) (*Trainer, error) {
 	}
 	if err := opts.defaults(); err != nil {
 		return nil, err
+	}
+	if w, ok := m.(WholeSequences); ok && w.WholeSequences() && !opts.Sentences {
+		return nil, errors.New("train: the model reads whole sequences: train it on sentence batches (Options.Sentences)")
 	}
 	t := &Trainer{Model: m, Opts: opts, BestVal: math.NaN()}
 	t.Opt = optim.NewAdamW(m.Arena(), float32(opts.WeightDecay))
@@ -279,9 +296,17 @@ func (t *Trainer) Run(ctx context.Context, data Data) error {
 		var sum float64
 		var n int
 		B, T := o.Batch, o.Context
-		if t.isReal() {
+		if sm, ok := t.Model.(Scheduled); ok {
+			sm.SetStep(t.Step, o.Steps)
+		}
+		tokens := int64(o.Accum * B * T)
+		switch {
+		case t.isReal():
 			sum, n = t.real.step(t)
-		} else {
+		case o.Sentences:
+			sum, n = t.sentenceStep(data.Train)
+			tokens = int64(n)
+		default:
 			if seqs {
 				n = t.fillSeqBatch(data.TrainSeqs)
 			} else {
@@ -292,7 +317,7 @@ func (t *Trainer) Run(ctx context.Context, data Data) error {
 				if r, rec := t.Model.(Recurrent); rec && seqs {
 					clear(r.Carry(B)) // every row is a new sequence
 				}
-				s, _ := t.Model.(Model).Forward(x, y, B, T, t.dropRng)
+				s, _ := t.forward(x, y, B, T, t.dropRng)
 				sum += s
 				t.Model.Backward(float32(1 / float64(n)))
 			}
@@ -304,8 +329,8 @@ func (t *Trainer) Run(ctx context.Context, data Data) error {
 		}
 		t.Opt.Update(a, float32(lr))
 		t.Step++
-		t.Tokens += int64(o.Accum * B * T)
-		p := Point{Step: t.Step, Tokens: t.Tokens, Loss: loss, LR: lr}
+		t.Tokens += tokens
+		p := Point{Step: t.Step, Tokens: t.Tokens, Loss: loss, LR: lr, Parts: t.takeParts()}
 		var saved string
 		final := t.Step == o.Steps || (o.MaxTime > 0 && time.Since(start) >= o.MaxTime)
 		best := false
@@ -317,7 +342,7 @@ func (t *Trainer) Run(ctx context.Context, data Data) error {
 			} else {
 				p.ValLoss = t.Validate(data.Valid)
 			}
-			p.HasVal = true
+			p.HasVal, p.ValParts = true, t.takeParts()
 			if math.IsNaN(t.BestVal) || p.ValLoss < t.BestVal {
 				t.BestVal, best = p.ValLoss, true
 			}
@@ -344,7 +369,7 @@ func (t *Trainer) Run(ctx context.Context, data Data) error {
 		}
 		if t.OnStep != nil {
 			t.OnStep(Progress{Point: p, Steps: o.Steps, GradNorm: norm,
-				TokensPerSec: float64(o.Accum*B*T) / time.Since(stepStart).Seconds(),
+				TokensPerSec: float64(tokens) / time.Since(stepStart).Seconds(),
 				Elapsed:      t.Elapsed, BestVal: t.BestVal, Saved: saved})
 		}
 		if final {
@@ -375,6 +400,12 @@ func (t *Trainer) prepare(data Data) error {
 		return t.real.prepare(data.Series, o)
 	}
 	t.ctl = controlIndex{}
+	if o.Sentences {
+		if data.TrainSeqs != nil {
+			return errors.New("train: Options.Sentences cuts the training stream into sentences; Data.TrainSeqs holds whole sequences already")
+		}
+		return t.prepareSentences(data)
+	}
 	if data.TrainSeqs != nil {
 		return t.checkSeqs(data)
 	}
@@ -457,6 +488,9 @@ func (t *Trainer) fillBatch(tokens []autoreg.Token) int {
 // from a zero state, and their training state is restored afterwards.
 func (t *Trainer) Validate(valid []autoreg.Token) float64 {
 	o := t.Opts
+	if o.Sentences {
+		return t.validateSentences(valid)
+	}
 	if o.EvalTokens > 0 && len(valid) > o.EvalTokens+1 {
 		valid = valid[:o.EvalTokens+1]
 	}
@@ -484,7 +518,7 @@ func (t *Trainer) Validate(valid []autoreg.Token) float64 {
 					}
 				}
 			}
-			s, c := m.Forward(x[:B*tt], y[:B*tt], B, tt, nil)
+			s, c := t.forward(x[:B*tt], y[:B*tt], B, tt, nil)
 			sum += s
 			n += c
 		}
@@ -510,7 +544,7 @@ func (t *Trainer) Validate(valid []autoreg.Token) float64 {
 			}
 			ctl.prefix(x[b*T:(b+1)*T], y[b*T:(b+1)*T], off)
 		}
-		s, c := m.Forward(x[:bb*T], y[:bb*T], bb, T, nil)
+		s, c := t.forward(x[:bb*T], y[:bb*T], bb, T, nil)
 		sum += s
 		n += c
 	}
@@ -524,7 +558,7 @@ func (t *Trainer) Validate(valid []autoreg.Token) float64 {
 			}
 		}
 		ctl.prefix(x[:tail], y[:tail], off)
-		s, c := m.Forward(x[:tail], y[:tail], 1, tail, nil)
+		s, c := t.forward(x[:tail], y[:tail], 1, tail, nil)
 		sum += s
 		n += c
 	}
@@ -540,6 +574,7 @@ type state struct {
 	Elapsed float64  `json:"elapsed_seconds"`
 	BestVal *float64 `json:"best_val,omitempty"`
 	Pos     int64    `json:"data_pos"`
+	Epoch   int64    `json:"data_epoch,omitempty"`
 	DataRNG []byte   `json:"data_rng"`
 	DropRNG []byte   `json:"drop_rng"`
 	History []Point  `json:"history"`
@@ -557,7 +592,7 @@ func (t *Trainer) MarshalState() ([]byte, error) {
 		return nil, err
 	}
 	s := state{Version: 1, Options: t.Opts, Step: t.Step, Tokens: t.Tokens, Elapsed: t.Elapsed.Seconds(),
-		Pos: t.pos, DataRNG: d, DropRNG: r, History: t.History}
+		Pos: t.pos, Epoch: t.epoch, DataRNG: d, DropRNG: r, History: t.History}
 	if !math.IsNaN(t.BestVal) {
 		b := t.BestVal
 		s.BestVal = &b

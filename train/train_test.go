@@ -3,6 +3,7 @@ package train_test
 import (
 	"context"
 	"errors"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -140,7 +141,7 @@ func checkResume(t *testing.T, full *train.Trainer, snap string, data train.Data
 	}
 	for i, p := range full.History {
 		q := res.History[i]
-		if p.Loss != q.Loss || p.ValLoss != q.ValLoss || p.LR != q.LR || p.Tokens != q.Tokens {
+		if p.Loss != q.Loss || p.ValLoss != q.ValLoss || p.LR != q.LR || p.Tokens != q.Tokens || !maps.Equal(p.Parts, q.Parts) {
 			t.Fatalf("step %d: resumed %+v, uninterrupted %+v", p.Step, q, p)
 		}
 	}

@@ -60,6 +60,27 @@ func writeLossChart(path string, hist []train.Point, unit string) error {
 		p.Add(lv, pts)
 		p.Legend.Add("validation", lv, pts)
 	}
+	if _, ok := hist[len(hist)-1].Parts["kl"]; ok {
+		// A VAE: its loss is reconstruction + KL; the KL term alone
+		// shows whether the code is used (it stays near 0 when the
+		// posterior collapses).
+		var kl plotter.XYs
+		sum = 0
+		for i, h := range hist {
+			sum += h.Parts["kl"]
+			if i >= win {
+				sum -= hist[i-win].Parts["kl"]
+			}
+			kl = append(kl, plotter.XY{X: float64(h.Tokens), Y: sum / float64(min(i+1, win))})
+		}
+		lk, err := plotter.NewLine(kl)
+		if err != nil {
+			return err
+		}
+		lk.Color = plotColor(0x2c, 0xa0, 0x2c)
+		p.Add(lk)
+		p.Legend.Add("KL term (train)", lk)
+	}
 	p.Legend.Top = true
 	return savePlot(p, path)
 }

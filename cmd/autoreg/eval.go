@@ -8,6 +8,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/autoreg/autoreg"
 	"github.com/autoreg/autoreg/corpus"
 	"github.com/autoreg/autoreg/eval"
 	"github.com/autoreg/autoreg/modelfile"
@@ -36,8 +37,10 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	continuous := fs.Bool("continuous", false, "score the text as one stream: keep the history across sequences (<s> is context, not a reset), as a recurrent model trained by truncated BPTT reads it and as Zaremba et al. report PTB")
 	stride := fs.Int("stride", 0, "models with a bounded context (GPT): slide the window `N` tokens at a time; each window scores its N new tokens conditioned on the rest (0 = half the context)")
 	fs.StringVar(&cf.mode, "mode", "", "how text is cut into sequences: stream (a file is a sequence) or lines (a line is a sentence); default: as in training")
+	var lf latentEvalFlags
+	lf.register(fs)
 	binarize := fs.String("binarize", "threshold", "images, 2-level model: threshold or stochastic (1 with probability v/max, from --seed); images that are already bilevel are read as they are")
-	seed := fs.Uint64("seed", 1, "images: the seed of --binarize stochastic")
+	seed := fs.Uint64("seed", 1, "random seed: of --binarize stochastic (images), of the codes drawn from the posterior (vae)")
 	marginal := fs.Bool("marginal", false, "images, class-conditional model: score every image under every class and report −log Σ_c P(c)·P(x|c) with a uniform prior, the unconditional likelihood (costs one pass per class)")
 	tail := fs.Float64("tail", 0, "sound: score only the last `FRACTION` of each WAV file's samples, conditioned on the rest (0 = all)")
 	args, err := parseArgs(fs, args, stdout)
@@ -82,6 +85,13 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	ctl, err := corpus.ParseControl(f.Meta.Control)
 	if err != nil {
 		return fmt.Errorf("%s: %v", *model, err)
+	}
+	if lm, ok := f.Model.(autoreg.Latent); ok {
+		if *continuous || *stride > 0 {
+			return usagef("--continuous and --stride do not apply to a latent-variable model (each sequence has its own code)")
+		}
+		lf.seed = *seed
+		return evalLatent(ctx, stdout, pr, lm, f.Tokenizer, docs, m, ctl, lf, *asJSON)
 	}
 	res, err := eval.Run(ctx, f.Model, f.Tokenizer, docs, eval.Options{Mode: m, Stride: *stride, Control: ctl, Progress: pr.bytes, Continuous: *continuous})
 	pr.done()

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/autoreg/autoreg"
 	"github.com/autoreg/autoreg/modelfile"
 	"github.com/autoreg/autoreg/tokenize"
 )
@@ -62,6 +63,10 @@ func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if len(f.Meta.Config) > 0 {
 		info["config"] = f.Meta.Config
 	}
+	lm, latent := f.Model.(autoreg.Latent)
+	if latent {
+		info["latent_dim"] = lm.LatentDim()
+	}
 	if len(f.Meta.Training) > 0 {
 		info["training"] = f.Meta.Training
 	}
@@ -93,6 +98,9 @@ func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	if len(f.Meta.Config) > 0 {
 		fmt.Fprintf(w, "config      %s\n", f.Meta.Config)
+	}
+	if latent {
+		fmt.Fprintf(w, "latent      a code of %d dimensions (eval bounds the likelihood; sample draws codes from the prior)\n", lm.LatentDim())
 	}
 	if len(f.Meta.Training) > 0 {
 		fmt.Fprintf(w, "training    %s\n", f.Meta.Training)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"time"
@@ -19,7 +20,7 @@ func init() {
 	register(&command{
 		name:    "sample",
 		summary: "Generate text from a model, printed as it is produced: the full sampler family, beam search, reranking, stop strings, control codes, classifier-free guidance. A model of images draws a PNG grid of images, or completes images from their top rows; a model of sound writes a WAV file, and draws its spectrogram beside a real clip's.",
-		usage:   "--model FILE [--prompt TEXT] [--max-tokens N] [--seed S] [--control TAG] [--cfg-scale G [--cfg-negative-control TAG] [--cfg-negative-prompt TEXT]] [sampler flags] | --model IMAGES.arm --out GRID.png [--count N] [--control TAG] [--prompt-image PATH --rows R] | --model SOUND.arm --seconds S --out GEN.wav [--plot SPEC.png [--reference REAL.wav]]",
+		usage:   "--model FILE [--prompt TEXT] [--max-tokens N] [--seed S] [--control TAG] [--cfg-scale G [--cfg-negative-control TAG] [--cfg-negative-prompt TEXT]] [--reconstruct TEXT | --interpolate A --to B [--steps N] | --latent-from TEXT] [sampler flags] | --model IMAGES.arm --out GRID.png [--count N] [--control TAG] [--prompt-image PATH --rows R] | --model SOUND.arm --seconds S --out GEN.wav [--plot SPEC.png [--reference REAL.wav]]",
 		run:     runSample,
 	})
 }
@@ -73,6 +74,8 @@ func runSample(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.BoolVar(&cfg.SampleSpecials, "sample-specials", cfg.SampleSpecials, "allow <s> and control codes to be generated")
 	fs.Float64Var(&cfg.CFGScale, "cfg-scale", cfg.CFGScale, "classifier-free guidance scale `G`: sample from log-softmax(ln + G·(lp − ln)), lp the model's and ln the negative branch's log-probabilities (Sanchez et al. 2023; 1 = off, > 1 steers away from the negative branch; not with --beams)")
 	fs.StringVar(&cfg.CFGNegativeControl, "cfg-negative-control", cfg.CFGNegativeControl, "the negative branch's control code `TAG` in place of --control (default: no control code)")
+	var lf latentSampleFlags
+	lf.register(fs)
 	var negPrompt *string
 	fs.Func("cfg-negative-prompt", "the negative branch's prompt `TEXT` in place of --prompt (default: the prompt)", func(s string) error {
 		negPrompt = &s
@@ -95,6 +98,7 @@ func runSample(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if len(args) > 0 {
 		return usagef("unexpected arguments %q (quote the --prompt)", args)
 	}
+	fs.Visit(func(fl *flag.Flag) { lf.temperatureSet = lf.temperatureSet || fl.Name == "temperature" })
 	img.out, af.out = *outPath, *outPath
 	f, err := loadModel(*model)
 	if err != nil {
@@ -153,13 +157,36 @@ func runSample(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	out := bufio.NewWriter(stdout)
 	defer out.Flush()
-	out.WriteString(*prompt)
-	out.Flush()
 	start := time.Now()
+	var generated int
+	if lm, ok := f.Model.(autoreg.Latent); ok {
+		generated, err = sampleLatent(ctx, out, stderr, lm, tok, ids, cfg, *prompt, lf)
+	} else {
+		if lf.used() {
+			return usagef("--reconstruct, --interpolate and --latent-from need a model with a latent code (--arch vae)")
+		}
+		generated, err = generate(ctx, out, stderr, f.Model, tok, ids, cfg, *prompt)
+	}
+	if err != nil {
+		return err
+	}
+	if *stats {
+		el := time.Since(start).Seconds()
+		json.NewEncoder(stderr).Encode(map[string]any{"tokens": generated, "seconds": el, "tokens_per_sec": float64(generated) / el})
+	}
+	return nil
+}
+
+// generate prints the prompt and what the decoder makes of it under cfg
+// (streamed as produced when sampling one sequence at a time), and
+// returns the number of tokens generated.
+func generate(ctx context.Context, out *bufio.Writer, stderr io.Writer, m autoreg.Model, tok tokenize.Tokenizer, ids []autoreg.Token, cfg decode.Config, prompt string) (int, error) {
+	out.WriteString(prompt)
+	out.Flush()
 	generated := 0
 	streamed := cfg.Beams <= 1 && cfg.Rerank <= 1
-	lead := *prompt == "" // drop the word tokenizer's leading space
-	results, err := decode.Run(ctx, f.Model, ids, cfg, tok, func(c decode.Chunk) error {
+	lead := prompt == "" // drop the word tokenizer's leading space
+	results, err := decode.Run(ctx, m, ids, cfg, tok, func(c decode.Chunk) error {
 		if !c.Final {
 			generated++
 		}
@@ -178,14 +205,14 @@ func runSample(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			out.WriteString("\n")
 			if cfg.NumReturn > 1 {
 				out.WriteString("\n")
-				lead = *prompt == ""
-				out.WriteString(*prompt)
+				lead = prompt == ""
+				out.WriteString(prompt)
 			}
 		}
 		return out.Flush()
 	})
 	if err != nil {
-		return err
+		return generated, err
 	}
 	if !streamed {
 		generated = 0
@@ -194,11 +221,11 @@ func runSample(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		for i, r := range results {
 			if i > 0 {
-				out.WriteString("\n" + *prompt)
+				out.WriteString("\n" + prompt)
 			}
 			fmt.Fprintf(stderr, "[%d] score %.4f, log-probability %.4f nats, %d tokens, stopped by %s\n", i+1, r.Score, r.LogProb, len(r.Tokens), r.Stop)
 			text := r.Text
-			if *prompt == "" && len(text) > 0 && text[0] == ' ' {
+			if prompt == "" && len(text) > 0 && text[0] == ' ' {
 				text = text[1:]
 			}
 			out.Write(text)
@@ -206,11 +233,7 @@ func runSample(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			out.Flush()
 		}
 	}
-	if *stats {
-		el := time.Since(start).Seconds()
-		json.NewEncoder(stderr).Encode(map[string]any{"tokens": generated, "seconds": el, "tokens_per_sec": float64(generated) / el})
-	}
-	return nil
+	return generated, nil
 }
 
 // countToken counts the occurrences of x in ids.

@@ -52,6 +52,13 @@ type trainFlags struct {
 	weightDec  float64
 	beta2      float64
 	validSplit float64
+	sentences  bool
+
+	// VAE.
+	latent      int
+	klAnneal    string
+	freeBits    float64
+	wordDropout float64
 
 	// Images (train_images.go).
 	levels   int
@@ -65,8 +72,8 @@ type trainFlags struct {
 func init() {
 	register(&command{
 		name:    "train",
-		summary: "Train a model on text (n-gram with modified Kneser-Ney, or neural: LSTM, GRU, GPT), on images (--tokenizer pixels: neural or a gated PixelCNN), on CSV series (AR, or a neural network with a distribution head: see --column) or on sound (WAV files, --tokenizer mulaw or g711u: neural, or a WaveNet).",
-		usage:   "--arch ngram|lstm|gru|gpt|pixelcnn|wavenet --data PATH... --out FILE [flags]",
+		summary: "Train a model on text (n-gram with modified Kneser-Ney, or neural: LSTM, GRU, GPT, a sentence VAE), on images (--tokenizer pixels: neural or a gated PixelCNN), on CSV series (AR, or a neural network with a distribution head: see --column) or on sound (WAV files, --tokenizer mulaw or g711u: neural, or a WaveNet).",
+		usage:   "--arch ngram|lstm|gru|gpt|vae|pixelcnn|wavenet --data PATH... --out FILE [flags]",
 		run:     runTrain,
 	})
 }
@@ -114,7 +121,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	f.corpus.register(fs, "training text")
 	fs.StringVar(&f.corpus.mode, "mode", "stream", "how text is cut into sequences: `stream` (each file is a sequence) or lines (each line is a sentence, as KenLM)")
 	fs.Var(&f.valid, "valid", "validation text, reported alongside training (repeatable)")
-	fs.StringVar(&f.arch, "arch", "ngram", "model architecture: `ngram`, lstm, gru, gpt, pixelcnn (images) or wavenet (sound)")
+	fs.StringVar(&f.arch, "arch", "ngram", "model architecture: `ngram`, lstm, gru, gpt, vae (a sentence VAE: LSTM encoder and decoder, with --mode lines), pixelcnn (images) or wavenet (sound)")
 	fs.StringVar(&f.out, "out", "", "where to write the model `FILE` (required)")
 	fs.StringVar(&f.tok, "tokenizer", "char", "tokenizer: byte, `char`, word, pixels (--data holds PNG, PGM, PPM or IDX images, each sample a token), or for sound (--data holds WAV files, each a sequence) mulaw (WaveNet's μ-law companding of the samples; the default of --arch wavenet) or g711u (the bytes of G.711 μ-law files)")
 	fs.StringVar(&f.controlFrom, "control-from", "", "tag each training example with a control code: parent-dir (its directory's name), line-prefix (a 'TAG:' line prefix), glob:PATTERN=TAG,... (first matching file name), or for images labels (the IDX label file beside the images)")
@@ -134,6 +141,11 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&f.stacks, "stacks", 2, "wavenet: stacks of --layers dilated layers (dilations 1, 2, …, 2^(layers−1) in each)")
 	fs.IntVar(&f.skip, "skip", 0, "wavenet: skip-connection and output channels (0 = 4·--dim; --dim is the residual and gate channels)")
 	fs.Float64Var(&f.validSplit, "valid-split", 0, "neural: hold out this `FRACTION` of the end of the training text for validation, e.g. 0.1 (tiny Shakespeare's standard split)")
+	fs.BoolVar(&f.sentences, "sentences", false, "neural: train on whole sequences (the lines of --mode lines), one per batch row from a zero state; --context must hold the longest (always on for vae)")
+	fs.IntVar(&f.latent, "latent", 32, "vae: dimension `D` of the latent code")
+	fs.StringVar(&f.klAnneal, "kl-anneal", "none", "vae: schedule of the KL term's weight β: none, linear:`STEPS` (0 to 1 over STEPS steps; Bowman et al. 2016) or cyclical:M[:R] (M cycles over the run, β rising over the first R of each, default 0.5; Fu et al. 2019)")
+	fs.Float64Var(&f.freeBits, "free-bits", 0, "vae: free bits `λ`, nats per latent dimension: a dimension whose KL (batch mean) is below λ is not pulled towards the prior (Kingma et al. 2016; 0 = off)")
+	fs.Float64Var(&f.wordDropout, "word-dropout", 0, "vae: replace each decoder input token by <unk> with this probability in training (Bowman et al. 2016)")
 	args, err := parseArgs(fs, args, stdout)
 	if err != nil {
 		return err
@@ -151,10 +163,10 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	switch f.arch {
 	case "ngram":
 		return trainNgram(ctx, stderr, f, args)
-	case "lstm", "gru", "gpt", "pixelcnn", "wavenet":
+	case "lstm", "gru", "gpt", "vae", "pixelcnn", "wavenet":
 		return trainNeural(ctx, stderr, f, args)
 	}
-	return usagef("--arch %q: want ngram, lstm, gru, gpt, pixelcnn or wavenet", f.arch)
+	return usagef("--arch %q: want ngram, lstm, gru, gpt, vae, pixelcnn or wavenet", f.arch)
 }
 
 // parseFloats parses a comma-separated list such as "0.5,1,1.5".

@@ -19,9 +19,10 @@ import (
 	"github.com/autoreg/autoreg/modelfile"
 	"github.com/autoreg/autoreg/tokenize"
 	"github.com/autoreg/autoreg/train"
+	"github.com/autoreg/autoreg/vae"
 )
 
-// trainNeural trains an LSTM, GRU or GPT model.
+// trainNeural trains an LSTM, GRU, GPT or VAE model.
 //
 // Files: --out is the latest checkpoint (a model file eval and sample
 // accept, plus the optimizer and trainer state --resume needs); with
@@ -85,8 +86,14 @@ func trainNeural(ctx context.Context, stderr io.Writer, f *trainFlags, args []st
 		if f.arch == "gpt" && f.embed != 0 && f.embed != f.dim {
 			return usagef("--embed: a GPT's embedding width is --dim")
 		}
-		m, err := train.NewModel(train.Arch{Family: f.arch, Layers: f.layers, Dim: f.dim, Embed: f.embed,
-			Heads: f.heads, Context: f.context, Dropout: f.dropout}, tok.Vocab(), f.seed)
+		arch := train.Arch{Family: f.arch, Layers: f.layers, Dim: f.dim, Embed: f.embed,
+			Heads: f.heads, Context: f.context, Dropout: f.dropout}
+		if f.arch == "vae" {
+			if arch, err = vaeArch(arch, f); err != nil {
+				return err
+			}
+		}
+		m, err := train.NewModel(arch, tok.Vocab(), f.seed)
 		if err != nil {
 			return usagef("%v", err)
 		}
@@ -127,15 +134,28 @@ func trainNeural(ctx context.Context, stderr io.Writer, f *trainFlags, args []st
 		banner: banner, data: train.Data{Train: trainToks, Valid: validToks}})
 }
 
+// vaeArch adds the VAE's flags to arch.
+func vaeArch(arch train.Arch, f *trainFlags) (train.Arch, error) {
+	an, err := vae.ParseAnneal(f.klAnneal)
+	if err != nil {
+		return arch, usagef("--kl-anneal: %v", err)
+	}
+	arch.Latent = f.latent
+	arch.Objective = vae.Objective{Anneal: an, FreeBits: f.freeBits, WordDropout: f.wordDropout}
+	return arch, nil
+}
+
 // options returns the trainer's settings from the flags, for windows of
 // context tokens and the control rule ctl: under a rule, every window
 // starts <s> <ctl:TAG> (as CTRL starts every sequence with its code), so
-// the code is in view at every position, as it is when generating.
+// the code is in view at every position, as it is when generating. Whole
+// sentences (--sentences, and always for a VAE) start there anyway.
 func (f *trainFlags) options(context int, ctl corpus.Control) train.Options {
+	sentences := f.sentences || f.arch == "vae"
 	return train.Options{Batch: f.batch, Context: context, Steps: f.steps, Accum: f.accum,
 		LR: f.lr, Warmup: f.warmup, WeightDecay: f.weightDec, Beta2: f.beta2, Clip: f.clip, Seed: f.seed,
 		EvalEvery: f.evalEvery, EvalTokens: f.evalTokens, MaxTime: f.maxTime,
-		ControlWindows: ctl.Kind != corpus.ControlNone}
+		ControlWindows: ctl.Kind != corpus.ControlNone && !sentences, Sentences: sentences}
 }
 
 // validation returns the training and validation tokens of a run: the
@@ -339,6 +359,12 @@ func (l *trainLog) write(p train.Progress) {
 	if p.HasVal {
 		rec["val_loss"] = p.ValLoss
 	}
+	for k, v := range p.Parts {
+		rec[k] = v
+	}
+	for k, v := range p.ValParts {
+		rec["val_"+k] = v
+	}
 	b, _ := json.Marshal(rec)
 	l.bw.Write(append(b, '\n'))
 	// Flush at checkpoints and evaluations so a killed run's log reaches
@@ -393,6 +419,9 @@ func (b *trainBar) update(p train.Progress) {
 		p.Step, b.steps, eta.Round(time.Second), thousands(int64(b.rate)), rate, p.Loss)
 	if !math.IsNaN(b.lastVal) {
 		line += fmt.Sprintf("  val %.4f", b.lastVal)
+	}
+	if kl, ok := p.Parts["kl"]; ok {
+		line += fmt.Sprintf("  kl %.4f β %.2f", kl, p.Parts["kl_weight"])
 	}
 	line += fmt.Sprintf("  lr %.2e", p.LR)
 	if b.p.tty {
