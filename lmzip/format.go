@@ -12,7 +12,7 @@ import (
 // Container layout (all integers little-endian; uvarint is encoding/binary's
 // unsigned varint). See docs/COMPRESSION.md for the full specification.
 //
-//	header:  magic "ARZ\x1a" | version u8 | mode u8 | block-size log2 u8 | flags u8 (static: bit 0 lines,
+//	header:  magic "ARZ\x1a" | version u8 (1, or 2 for engine 2) | mode u8 | block-size log2 u8 | flags u8 (static: bit 0 lines,
 //	         bit 1 token-first literals)
 //	         mode 1 (adaptive): uvarint n, n bytes of configuration text
 //	         mode 2 (static):   32-byte model SHA-256 | numeric path u8 |
@@ -23,8 +23,14 @@ import (
 //	         stored: uvarint raw length | raw bytes | CRC-32C(raw) u32
 //	         end:    uvarint total length | CRC-32C(all content) u32
 const (
-	magic   = "ARZ\x1a"
-	version = 1
+	magic = "ARZ\x1a"
+	// version is what the writer puts in the header, unless the stream
+	// needs what version 1 readers lack: versionContent, adaptive engine 2
+	// (configurations "cm2 ..."), whose payloads start with a content
+	// kind. Readers take every version up to maxVersion.
+	version        = 1
+	versionContent = 2
+	maxVersion     = versionContent
 
 	modeAdaptive = 1
 	modeStatic   = 2
@@ -71,6 +77,7 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 var ErrCorrupt = errors.New("lmzip: corrupt input")
 
 type header struct {
+	version  byte // 0 means version
 	mode     byte
 	blockLog byte
 	flags    byte
@@ -82,7 +89,11 @@ type header struct {
 
 func (h *header) marshal() []byte {
 	b := []byte(magic)
-	b = append(b, version, h.mode, h.blockLog, h.flags)
+	v := h.version
+	if v == 0 {
+		v = version
+	}
+	b = append(b, v, h.mode, h.blockLog, h.flags)
 	switch h.mode {
 	case modeAdaptive:
 		b = binary.AppendUvarint(b, uint64(len(h.config)))
@@ -153,10 +164,10 @@ func readHeader(c *countingReader, name string) (*header, error) {
 	if string(fixed[:4]) != magic {
 		return nil, corrupt(name, 0, "bad magic %q: not an lmzip file", fixed[:4])
 	}
-	if fixed[4] != version {
-		return nil, fmt.Errorf("lmzip: %s: format version %d, this build reads version %d", name, fixed[4], version)
+	if fixed[4] < 1 || fixed[4] > maxVersion {
+		return nil, fmt.Errorf("lmzip: %s: format version %d, this build reads versions 1 to %d", name, fixed[4], maxVersion)
 	}
-	h := &header{mode: fixed[5], blockLog: fixed[6], flags: fixed[7]}
+	h := &header{version: fixed[4], mode: fixed[5], blockLog: fixed[6], flags: fixed[7]}
 	if h.blockLog < minBlockLog || h.blockLog > maxBlockLog {
 		return nil, corrupt(name, 6, "block size 2^%d out of range", h.blockLog)
 	}

@@ -102,6 +102,9 @@ func NewReader(ctx context.Context, r io.Reader, opts ReaderOptions) (*Reader, e
 		if err != nil {
 			return nil, fmt.Errorf("%w: %s: %v", ErrCorrupt, name, err)
 		}
+		if cfg.Engine == 2 && h.version < versionContent {
+			return nil, corrupt(name, 4, "engine 2 in a version %d header", h.version)
+		}
 		z.codec = newAdaptiveCodec(cfg)
 		if media != nil {
 			if z.codec, err = newMediaCodec(z.codec, *media, nil); err != nil {
