@@ -35,6 +35,7 @@ import (
 	"time"
 
 	"github.com/autoreg/autoreg"
+	"github.com/autoreg/autoreg/corpus"
 	"github.com/autoreg/autoreg/internal/fused"
 	"github.com/autoreg/autoreg/optim"
 	"github.com/autoreg/autoreg/tensor"
@@ -155,11 +156,17 @@ type Progress struct {
 	Saved        string        // path of a checkpoint written at this step, if any
 }
 
-// Data is the data of a run: token streams for a Model, series for a
-// RealModel.
+// Data is the data of a run: token streams, or whole sequences (images;
+// see seqs.go), for a Model; series for a RealModel.
 type Data struct {
 	Train []autoreg.Token
 	Valid []autoreg.Token // may be empty
+	// TrainSeqs, if set, replaces Train: every batch row is one whole
+	// sequence, and Options.Context must be its length − 1.
+	TrainSeqs corpus.Sequences
+	// ValidSeqs are the validation sequences of a TrainSeqs run (may be
+	// nil).
+	ValidSeqs corpus.Sequences
 	// Series are a RealModel's data, each with its training and
 	// validation parts (see Series).
 	Series []Series
@@ -185,7 +192,8 @@ type Trainer struct {
 
 	dataSrc, dropSrc *rand.PCG
 	dataRng, dropRng *rand.Rand
-	pos              int64        // recurrent: micro-batches drawn in the current epoch
+	pos              int64        // recurrent: micro-batches drawn in the current epoch; whole sequences: sequences drawn
+	seq              seqRun       // whole-sequence data
 	ctl              controlIndex // ControlWindows: the training stream's sequences
 	sched            optim.Schedule
 	xb, yb           []int32
@@ -253,6 +261,7 @@ func (t *Trainer) Run(ctx context.Context, data Data) error {
 	if err := t.prepare(data); err != nil {
 		return err
 	}
+	seqs := data.TrainSeqs != nil
 	a := t.Model.Arena()
 	start := time.Now()
 	base := t.Elapsed
@@ -273,9 +282,16 @@ func (t *Trainer) Run(ctx context.Context, data Data) error {
 		if t.isReal() {
 			sum, n = t.real.step(t)
 		} else {
-			n = t.fillBatch(data.Train)
+			if seqs {
+				n = t.fillSeqBatch(data.TrainSeqs)
+			} else {
+				n = t.fillBatch(data.Train)
+			}
 			for k := range o.Accum {
 				x, y := t.xb[k*B*T:(k+1)*B*T], t.yb[k*B*T:(k+1)*B*T]
+				if r, rec := t.Model.(Recurrent); rec && seqs {
+					clear(r.Carry(B)) // every row is a new sequence
+				}
 				s, _ := t.Model.(Model).Forward(x, y, B, T, t.dropRng)
 				sum += s
 				t.Model.Backward(float32(1 / float64(n)))
@@ -296,6 +312,8 @@ func (t *Trainer) Run(ctx context.Context, data Data) error {
 		if t.hasValid(data) && (t.Step%o.EvalEvery == 0 || final) {
 			if t.isReal() {
 				p.ValLoss = t.ValidateReal(data.Series)
+			} else if seqs {
+				p.ValLoss = t.validateSeqs(data.ValidSeqs)
 			} else {
 				p.ValLoss = t.Validate(data.Valid)
 			}
@@ -347,7 +365,7 @@ func (t *Trainer) hasValid(data Data) bool {
 	if t.isReal() {
 		return hasValidSeries(data.Series)
 	}
-	return len(data.Valid) > 0
+	return len(data.Valid) > 0 || data.ValidSeqs != nil
 }
 
 // prepare checks data against the options and sets up the feed of a run.
@@ -355,6 +373,10 @@ func (t *Trainer) prepare(data Data) error {
 	o := t.Opts
 	if t.isReal() {
 		return t.real.prepare(data.Series, o)
+	}
+	t.ctl = controlIndex{}
+	if data.TrainSeqs != nil {
+		return t.checkSeqs(data)
 	}
 	need := o.Context + 1
 	if _, rec := t.Model.(Recurrent); rec {

@@ -17,7 +17,7 @@ import (
 func init() {
 	register(&command{
 		name:    "eval",
-		summary: "Measure a model on text: tokens, OOVs, log-likelihood, perplexity, bits per token, character and byte; on sound: bits per sample.",
+		summary: "Measure a model on text: tokens, OOVs, log-likelihood, perplexity, bits per token, character and byte; on images: nats per image and bits per dimension; on sound: bits per sample.",
 		usage:   "--model FILE --data PATH... [--json] [--tail FRACTION]",
 		run:     runEval,
 	})
@@ -36,6 +36,9 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	continuous := fs.Bool("continuous", false, "score the text as one stream: keep the history across sequences (<s> is context, not a reset), as a recurrent model trained by truncated BPTT reads it and as Zaremba et al. report PTB")
 	stride := fs.Int("stride", 0, "models with a bounded context (GPT): slide the window `N` tokens at a time; each window scores its N new tokens conditioned on the rest (0 = half the context)")
 	fs.StringVar(&cf.mode, "mode", "", "how text is cut into sequences: stream (a file is a sequence) or lines (a line is a sentence); default: as in training")
+	binarize := fs.String("binarize", "threshold", "images, 2-level model: threshold or stochastic (1 with probability v/max, from --seed); images that are already bilevel are read as they are")
+	seed := fs.Uint64("seed", 1, "images: the seed of --binarize stochastic")
+	marginal := fs.Bool("marginal", false, "images, class-conditional model: score every image under every class and report −log Σ_c P(c)·P(x|c) with a uniform prior, the unconditional likelihood (costs one pass per class)")
 	tail := fs.Float64("tail", 0, "sound: score only the last `FRACTION` of each WAV file's samples, conditioned on the rest (0 = all)")
 	args, err := parseArgs(fs, args, stdout)
 	if err != nil {
@@ -44,6 +47,13 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	f, err := loadModel(*model)
 	if err != nil {
 		return err
+	}
+	if tok, ok := f.Tokenizer.(*tokenize.Pixels); ok {
+		docs, err := cf.docs(args)
+		if err != nil {
+			return err
+		}
+		return evalImages(ctx, stdout, stderr, f, tok, docs, *binarize, *seed, *marginal, *asJSON)
 	}
 	if snd, ok := f.Tokenizer.(tokenize.Sound); ok {
 		docs, err := cf.docs(args)

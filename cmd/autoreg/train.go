@@ -53,6 +53,10 @@ type trainFlags struct {
 	beta2      float64
 	validSplit float64
 
+	// Images (train_images.go).
+	levels   int
+	binarize string
+	kernel   int
 	// WaveNet.
 	stacks int
 	skip   int
@@ -61,8 +65,8 @@ type trainFlags struct {
 func init() {
 	register(&command{
 		name:    "train",
-		summary: "Train a model on text (n-gram with modified Kneser-Ney, or neural: LSTM, GRU, GPT), on CSV series (AR, or a neural network with a distribution head: see --column) or on sound (WAV files, --tokenizer mulaw or g711u: neural, or a WaveNet).",
-		usage:   "--arch ngram|lstm|gru|gpt|wavenet --data PATH... --out FILE [flags]",
+		summary: "Train a model on text (n-gram with modified Kneser-Ney, or neural: LSTM, GRU, GPT), on images (--tokenizer pixels: neural or a gated PixelCNN), on CSV series (AR, or a neural network with a distribution head: see --column) or on sound (WAV files, --tokenizer mulaw or g711u: neural, or a WaveNet).",
+		usage:   "--arch ngram|lstm|gru|gpt|pixelcnn|wavenet --data PATH... --out FILE [flags]",
 		run:     runTrain,
 	})
 }
@@ -110,10 +114,13 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	f.corpus.register(fs, "training text")
 	fs.StringVar(&f.corpus.mode, "mode", "stream", "how text is cut into sequences: `stream` (each file is a sequence) or lines (each line is a sentence, as KenLM)")
 	fs.Var(&f.valid, "valid", "validation text, reported alongside training (repeatable)")
-	fs.StringVar(&f.arch, "arch", "ngram", "model architecture: `ngram`, lstm, gru, gpt or wavenet (sound)")
+	fs.StringVar(&f.arch, "arch", "ngram", "model architecture: `ngram`, lstm, gru, gpt, pixelcnn (images) or wavenet (sound)")
 	fs.StringVar(&f.out, "out", "", "where to write the model `FILE` (required)")
-	fs.StringVar(&f.tok, "tokenizer", "char", "tokenizer: byte, `char`, word, or for sound (--data holds WAV files, each a sequence) mulaw (WaveNet's μ-law companding of the samples; the default of --arch wavenet) or g711u (the bytes of G.711 μ-law files)")
-	fs.StringVar(&f.controlFrom, "control-from", "", "tag each training example with a control code: parent-dir (its directory's name), line-prefix (a 'TAG:' line prefix) or glob:PATTERN=TAG,... (first matching file name)")
+	fs.StringVar(&f.tok, "tokenizer", "char", "tokenizer: byte, `char`, word, pixels (--data holds PNG, PGM, PPM or IDX images, each sample a token), or for sound (--data holds WAV files, each a sequence) mulaw (WaveNet's μ-law companding of the samples; the default of --arch wavenet) or g711u (the bytes of G.711 μ-law files)")
+	fs.StringVar(&f.controlFrom, "control-from", "", "tag each training example with a control code: parent-dir (its directory's name), line-prefix (a 'TAG:' line prefix), glob:PATTERN=TAG,... (first matching file name), or for images labels (the IDX label file beside the images)")
+	fs.IntVar(&f.levels, "levels", 256, "pixels: intensity levels `K` per sample, 2 to 256 (2 for binarized images)")
+	fs.StringVar(&f.binarize, "binarize", "threshold", "pixels with --levels 2: threshold (v ≥ half the maximum) or stochastic (1 with probability v/max, drawn anew every epoch from --seed)")
+	fs.IntVar(&f.kernel, "kernel", 3, "pixelcnn: kernel size of the gated layers after the first (odd; the first is 7)")
 	fs.Uint64Var(&f.seed, "seed", 1, "random seed: the same seed gives the same model")
 	fs.IntVar(&f.vocabSize, "vocab-size", 0, "word tokenizer: keep at most `N` most frequent words (0 = all)")
 	fs.Int64Var(&f.vocabMinCount, "vocab-min-count", 1, "word tokenizer: keep words seen at least `N` times")
@@ -144,10 +151,10 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	switch f.arch {
 	case "ngram":
 		return trainNgram(ctx, stderr, f, args)
-	case "lstm", "gru", "gpt", "wavenet":
+	case "lstm", "gru", "gpt", "pixelcnn", "wavenet":
 		return trainNeural(ctx, stderr, f, args)
 	}
-	return usagef("--arch %q: want ngram, lstm, gru, gpt or wavenet", f.arch)
+	return usagef("--arch %q: want ngram, lstm, gru, gpt, pixelcnn or wavenet", f.arch)
 }
 
 // parseFloats parses a comma-separated list such as "0.5,1,1.5".
