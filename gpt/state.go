@@ -6,6 +6,7 @@ import (
 
 	"github.com/autoreg/autoreg"
 	"github.com/autoreg/autoreg/internal/kernels"
+	"github.com/autoreg/autoreg/internal/window"
 	"github.com/autoreg/autoreg/nn"
 	"github.com/autoreg/autoreg/tensor"
 )
@@ -181,24 +182,9 @@ func (s *State) Append(xs ...autoreg.Token) {
 	pos := len(s.toks)
 	if pos+len(xs) > T {
 		// The window overflows: find the window appending one by one
-		// would end with (the last p tokens) and encode it in one pass.
-		p, r := pos, len(xs)
-		for r > 0 {
-			if p == T {
-				p = T / 2
-			}
-			c := min(r, T-p)
-			p += c
-			r -= c
-		}
-		w := s.reenc[:0]
-		if p > len(xs) {
-			w = append(w, s.toks[pos-(p-len(xs)):]...)
-			w = append(w, xs...)
-		} else {
-			w = append(w, xs[len(xs)-p:]...)
-		}
-		s.pin(w, s.n-p)
+		// would end with and encode it in one pass.
+		w := window.Append(s.reenc, s.toks, xs, T)
+		s.pin(w, s.n-len(w))
 		s.reenc = w
 		s.toks = s.toks[:0]
 		s.forward(w, false)

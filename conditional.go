@@ -1,0 +1,40 @@
+package autoreg
+
+// Conditional is an optional interface of models that condition on a
+// source sequence besides the history, P(y_t | y<t, Encode(x)): an
+// encoder-decoder reading a word to transcribe or a sentence to
+// translate.
+//
+// Conditioning is a way to build a Model: Condition encodes the source once
+// and returns the model of target sequences given it, whose States all see
+// the source. Everything that programs against the seam — every sampler,
+// beam search, reranking, stop strings, evaluation, compression — then works
+// on the conditioned model unchanged. The Conditional model's own NewState
+// is the target history given the empty source.
+type Conditional interface {
+	Model
+	// SourceVocab describes the source's token space. It may be Vocab()
+	// itself (a shared vocabulary).
+	SourceVocab() Vocab
+	// MaxSourceLen is the longest source Condition accepts, in tokens.
+	MaxSourceLen() int
+	// Condition returns the model of target sequences given src, which
+	// may be empty. The source is encoded here, once: the returned model
+	// and all of its States share the encoding. It fails on a source
+	// longer than MaxSourceLen or with ids outside SourceVocab.
+	Condition(src []Token) (Model, error)
+}
+
+// BatchStepper is an optional interface of models whose States can be
+// advanced together: many states, one element each, in one batched forward
+// pass (the beams of many inputs, the concurrent streams of a server), so
+// that the matrix products run on many rows at once instead of one.
+type BatchStepper interface {
+	// AppendBatch appends xs[i] to states[i] for every i, as
+	// states[i].Append(xs[i]) would, and leaves every state exactly — bit
+	// for bit, whatever else is in the batch and at whatever position —
+	// as that call alone would. The states must be distinct and come from
+	// NewState of this model or of a model derived from the same one (a
+	// Conditional model's conditioned models may be mixed in one batch).
+	AppendBatch(states []State, xs []Token)
+}
