@@ -47,7 +47,14 @@ func (t *Trainer) Sections() ([]modelfile.Section, error) {
 // Save writes the model to path atomically as a model file with meta and
 // tok; with resumable set it adds the checkpoint sections.
 func (t *Trainer) Save(path string, meta modelfile.Meta, tok tokenize.Tokenizer, resumable bool) error {
-	f := &modelfile.File{Meta: meta, Tokenizer: tok, Model: t.Model}
+	return t.SaveFile(path, modelfile.File{Meta: meta, Tokenizer: tok}, resumable)
+}
+
+// SaveFile is Save with the file's other parts (meta, tokenizers) given in
+// f; the trainer sets the model and the checkpoint sections.
+func (t *Trainer) SaveFile(path string, file modelfile.File, resumable bool) error {
+	f := &file
+	f.Model, f.Extra = t.Model, nil
 	if resumable {
 		secs, err := t.Sections()
 		if err != nil {
@@ -62,8 +69,8 @@ func (t *Trainer) Save(path string, meta modelfile.Meta, tok tokenize.Tokenizer,
 // model with its weights, the optimizer moments, the generators, the data
 // position and the history. The options are the checkpoint's.
 func Resume(f *modelfile.File) (*Trainer, error) {
-	m, ok := f.Model.(Model)
-	if !ok {
+	m, ok := f.Model.(Trainable)
+	if !ok || checkTrainable(m) != nil {
 		return nil, fmt.Errorf("train: %s models cannot be trained", f.Meta.Family)
 	}
 	opt, st := f.ExtraSection(TagOptimizer), f.ExtraSection(TagState)
@@ -82,11 +89,11 @@ func Resume(f *modelfile.File) (*Trainer, error) {
 	}
 	t := &Trainer{Model: m, Opts: s.Options, Step: s.Step, Tokens: s.Tokens,
 		Elapsed: time.Duration(s.Elapsed * float64(time.Second)), BestVal: math.NaN(),
-		History: s.History, pos: s.Pos}
+		History: s.History, pos: s.Pos, epoch: s.Epoch}
 	if s.BestVal != nil {
 		t.BestVal = *s.BestVal
 	}
-	if s.Step < 0 || s.Step > s.Options.Steps || s.Pos < 0 {
+	if s.Step < 0 || s.Step > s.Options.Steps || s.Pos < 0 || s.Epoch < 0 {
 		return nil, fmt.Errorf("train: bad trainer state: step %d of %d", s.Step, s.Options.Steps)
 	}
 	t.Opt = optim.NewAdamW(m.Arena(), 0)

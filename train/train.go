@@ -34,26 +34,34 @@ import (
 	"time"
 
 	"github.com/autoreg/autoreg"
+	"github.com/autoreg/autoreg/corpus"
 	"github.com/autoreg/autoreg/nn"
 	"github.com/autoreg/autoreg/optim"
 	"github.com/autoreg/autoreg/tensor"
 )
 
-// Model is what a family implements to be trained.
-type Model interface {
+// Trainable is what every trained family implements: the parameters, the
+// payload and the backward pass. A family adds the forward pass of its
+// data: Model for token streams, PairModel for (source, target) pairs.
+type Trainable interface {
 	autoreg.Model
 	// WriterTo writes the family's model-file payload.
 	io.WriterTo
 	// Arena holds the parameters and their gradients.
 	Arena() *tensor.Arena
+	// Backward accumulates into the arena's gradients the gradient of
+	// scale × the summed loss of the last forward pass.
+	Backward(scale float32)
+}
+
+// Model is a family trained on token streams.
+type Model interface {
+	Trainable
 	// Forward runs B sequences of T inputs x (B×T, row-major) against
 	// targets y (Ignore marks positions without one) and returns the
 	// summed loss in nats and the number of targets. rng drives dropout;
 	// nil means evaluation (no dropout). Activations stay for Backward.
 	Forward(x, y []int32, B, T int, rng *rand.Rand) (sum float64, n int)
-	// Backward accumulates into the arena's gradients the gradient of
-	// scale × the summed loss of the last Forward.
-	Backward(scale float32)
 }
 
 // Recurrent is a Model whose Forward starts from the hidden state the
@@ -147,15 +155,18 @@ type Progress struct {
 	Saved        string        // path of a checkpoint written at this step, if any
 }
 
-// Data is the token streams of a run.
+// Data is the token streams of a run, or for a PairModel its pairs.
 type Data struct {
 	Train []autoreg.Token
 	Valid []autoreg.Token // may be empty
+
+	TrainPairs []corpus.Pair
+	ValidPairs []corpus.Pair // may be empty
 }
 
 // Trainer runs and checkpoints one training run.
 type Trainer struct {
-	Model Model
+	Model Trainable
 	Opt   *optim.AdamW
 	Opts  Options
 	// Checkpoint, if set, is called to save: the trainer passes its
@@ -172,7 +183,9 @@ type Trainer struct {
 
 	dataSrc, dropSrc *rand.PCG
 	dataRng, dropRng *rand.Rand
-	pos              int64        // recurrent: micro-batches drawn in the current epoch
+	pos              int64        // recurrent, pairs: micro-batches drawn in the current epoch
+	epoch            int64        // pairs: epochs completed
+	pairs            pairBatcher  // pairs: the current epoch's batches
 	ctl              controlIndex // ControlWindows: the training stream's sequences
 	sched            optim.Schedule
 	xb, yb           []int32
@@ -187,9 +200,13 @@ const (
 	SaveFinal                      // the last step, --max-time, or a stop request
 )
 
-// New returns a trainer at step 0 for a freshly initialized model.
-func New(m Model, opts Options) (*Trainer, error) {
+// New returns a trainer at step 0 for a freshly initialized model (a
+// Model or a PairModel).
+func New(m Trainable, opts Options) (*Trainer, error) {
 	if err := opts.defaults(); err != nil {
+		return nil, err
+	}
+	if err := checkTrainable(m); err != nil {
 		return nil, err
 	}
 	t := &Trainer{Model: m, Opts: opts, BestVal: math.NaN()}
@@ -218,6 +235,9 @@ var ErrNonFinite = errors.New("train: loss is not finite")
 // loss stops without saving (the last good checkpoint stays) and returns
 // an error wrapping ErrNonFinite that names the step.
 func (t *Trainer) Run(ctx context.Context, data Data) error {
+	if _, ok := t.Model.(PairModel); ok {
+		return t.runPairs(ctx, data)
+	}
 	o := t.Opts
 	need := o.Context + 1
 	if _, rec := t.Model.(Recurrent); rec {
@@ -233,6 +253,27 @@ func (t *Trainer) Run(ctx context.Context, data Data) error {
 	if _, rec := t.Model.(Recurrent); o.ControlWindows && !rec {
 		t.ctl = newControlIndex(data.Train, t.Model.Vocab())
 	}
+	B, T := o.Batch, o.Context
+	return t.loop(ctx, func() (float64, int, int64) {
+		n := t.fillBatch(data.Train)
+		var sum float64
+		for k := range o.Accum {
+			x, y := t.xb[k*B*T:(k+1)*B*T], t.yb[k*B*T:(k+1)*B*T]
+			s, _ := t.Model.(Model).Forward(x, y, B, T, t.dropRng)
+			sum += s
+			t.Model.Backward(float32(1 / float64(n)))
+		}
+		return sum, n, int64(o.Accum * B * T)
+	}, len(data.Valid) > 0, func() float64 { return t.Validate(data.Valid) })
+}
+
+// loop runs optimizer steps until Opts.Steps, MaxTime or ctx's
+// cancellation. step runs the micro-batches of one step (the gradients
+// zeroed) and returns their summed loss, the number of targets and the
+// training tokens consumed; val, when validate is set, returns the
+// validation loss.
+func (t *Trainer) loop(ctx context.Context, step func() (sum float64, n int, tokens int64), validate bool, val func() float64) error {
+	o := t.Opts
 	a := t.Model.Arena()
 	start := time.Now()
 	base := t.Elapsed
@@ -247,15 +288,7 @@ func (t *Trainer) Run(ctx context.Context, data Data) error {
 		stepStart := time.Now()
 		lr := t.sched.LR(t.Step)
 		nn.Zero(a.Grads) // parallel; the same zeros as a.ZeroGrad
-		n := t.fillBatch(data.Train)
-		var sum float64
-		B, T := o.Batch, o.Context
-		for k := range o.Accum {
-			x, y := t.xb[k*B*T:(k+1)*B*T], t.yb[k*B*T:(k+1)*B*T]
-			s, _ := t.Model.Forward(x, y, B, T, t.dropRng)
-			sum += s
-			t.Model.Backward(float32(1 / float64(n)))
-		}
+		sum, n, tokens := step()
 		loss := sum / float64(n)
 		norm := optim.ClipGlobalNorm(a.Grads, o.Clip)
 		if math.IsNaN(loss) || math.IsInf(loss, 0) || math.IsNaN(norm) || math.IsInf(norm, 0) {
@@ -263,13 +296,13 @@ func (t *Trainer) Run(ctx context.Context, data Data) error {
 		}
 		t.Opt.Update(a, float32(lr))
 		t.Step++
-		t.Tokens += int64(o.Accum * B * T)
+		t.Tokens += tokens
 		p := Point{Step: t.Step, Tokens: t.Tokens, Loss: loss, LR: lr}
 		var saved string
 		final := t.Step == o.Steps || (o.MaxTime > 0 && time.Since(start) >= o.MaxTime)
 		best := false
-		if len(data.Valid) > 0 && (t.Step%o.EvalEvery == 0 || final) {
-			p.ValLoss, p.HasVal = t.Validate(data.Valid), true
+		if validate && (t.Step%o.EvalEvery == 0 || final) {
+			p.ValLoss, p.HasVal = val(), true
 			if math.IsNaN(t.BestVal) || p.ValLoss < t.BestVal {
 				t.BestVal, best = p.ValLoss, true
 			}
@@ -296,7 +329,7 @@ func (t *Trainer) Run(ctx context.Context, data Data) error {
 		}
 		if t.OnStep != nil {
 			t.OnStep(Progress{Point: p, Steps: o.Steps, GradNorm: norm,
-				TokensPerSec: float64(o.Accum*B*T) / time.Since(stepStart).Seconds(),
+				TokensPerSec: float64(tokens) / time.Since(stepStart).Seconds(),
 				Elapsed:      t.Elapsed, BestVal: t.BestVal, Saved: saved})
 		}
 		if final {
@@ -394,7 +427,7 @@ func (t *Trainer) Validate(valid []autoreg.Token) float64 {
 					}
 				}
 			}
-			s, c := t.Model.Forward(x[:B*tt], y[:B*tt], B, tt, nil)
+			s, c := t.Model.(Model).Forward(x[:B*tt], y[:B*tt], B, tt, nil)
 			sum += s
 			n += c
 		}
@@ -420,7 +453,7 @@ func (t *Trainer) Validate(valid []autoreg.Token) float64 {
 			}
 			ctl.prefix(x[b*T:(b+1)*T], y[b*T:(b+1)*T], off)
 		}
-		s, c := t.Model.Forward(x[:bb*T], y[:bb*T], bb, T, nil)
+		s, c := t.Model.(Model).Forward(x[:bb*T], y[:bb*T], bb, T, nil)
 		sum += s
 		n += c
 	}
@@ -434,7 +467,7 @@ func (t *Trainer) Validate(valid []autoreg.Token) float64 {
 			}
 		}
 		ctl.prefix(x[:tail], y[:tail], off)
-		s, c := t.Model.Forward(x[:tail], y[:tail], 1, tail, nil)
+		s, c := t.Model.(Model).Forward(x[:tail], y[:tail], 1, tail, nil)
 		sum += s
 		n += c
 	}
@@ -450,6 +483,7 @@ type state struct {
 	Elapsed float64  `json:"elapsed_seconds"`
 	BestVal *float64 `json:"best_val,omitempty"`
 	Pos     int64    `json:"data_pos"`
+	Epoch   int64    `json:"data_epoch,omitempty"`
 	DataRNG []byte   `json:"data_rng"`
 	DropRNG []byte   `json:"drop_rng"`
 	History []Point  `json:"history"`
@@ -467,7 +501,7 @@ func (t *Trainer) MarshalState() ([]byte, error) {
 		return nil, err
 	}
 	s := state{Version: 1, Options: t.Opts, Step: t.Step, Tokens: t.Tokens, Elapsed: t.Elapsed.Seconds(),
-		Pos: t.pos, DataRNG: d, DropRNG: r, History: t.History}
+		Pos: t.pos, Epoch: t.epoch, DataRNG: d, DropRNG: r, History: t.History}
 	if !math.IsNaN(t.BestVal) {
 		b := t.BestVal
 		s.BestVal = &b
