@@ -15,11 +15,12 @@ import (
 	"github.com/autoreg/autoreg/gpt"
 	"github.com/autoreg/autoreg/ngram"
 	"github.com/autoreg/autoreg/rnn"
+	"github.com/autoreg/autoreg/seq2seq"
 	"github.com/autoreg/autoreg/tokenize"
 )
 
 // Families lists the model families this build reads.
-var Families = []string{"ngram", "gpt", "lstm", "gru"}
+var Families = []string{"ngram", "gpt", "lstm", "gru", "seq2seq"}
 
 // decodeModel reads a family's payload of n bytes. The switch is explicit:
 // adding a family means adding a case here and nowhere else.
@@ -29,6 +30,8 @@ func decodeModel(family string, r io.Reader, n int64) (autoreg.Model, error) {
 		return ngram.ReadModel(r, n)
 	case "gpt":
 		return gpt.Read(r, n)
+	case "seq2seq":
+		return seq2seq.Read(r, n)
 	case "lstm", "gru":
 		m, err := rnn.Read(r, n)
 		if err == nil && m.Config().Cell != family {
