@@ -51,19 +51,22 @@ type trainFlags struct {
 	weightDec  float64
 	beta2      float64
 	validSplit float64
+
+	// Encoder-decoder (train_seq2seq.go).
+	s2s s2sFlags
 }
 
 func init() {
 	register(&command{
 		name:    "train",
-		summary: "Train a model on text: n-gram (modified Kneser-Ney) or neural (LSTM, GRU, GPT).",
-		usage:   "--arch ngram|lstm|gru|gpt --data PATH... --out FILE [flags]",
+		summary: "Train a model on text: n-gram (modified Kneser-Ney) or neural (LSTM, GRU, GPT), or an encoder-decoder (seq2seq) on tab-separated pairs.",
+		usage:   "--arch ngram|lstm|gru|gpt|seq2seq --data PATH... --out FILE [flags]",
 		setup: func(fs *flag.FlagSet) func(context.Context, []string) error {
 			f := &trainFlags{}
 			f.corpus.register(fs, "training text")
 			fs.StringVar(&f.corpus.mode, "mode", "stream", "how text is cut into sequences: `stream` (each file is a sequence) or lines (each line is a sentence, as KenLM)")
 			fs.Var(&f.valid, "valid", "validation text, reported alongside training (repeatable)")
-			fs.StringVar(&f.arch, "arch", "ngram", "model architecture: `ngram`, lstm, gru or gpt")
+			fs.StringVar(&f.arch, "arch", "ngram", "model architecture: `ngram`, lstm, gru, gpt or seq2seq (an encoder-decoder on source<TAB>target lines)")
 			fs.StringVar(&f.out, "out", "", "where to write the model `FILE` (required)")
 			fs.StringVar(&f.tok, "tokenizer", "char", "tokenizer: byte, `char` or word")
 			fs.StringVar(&f.controlFrom, "control-from", "", "tag each training example with a control code: parent-dir (its directory's name), line-prefix (a 'TAG:' line prefix) or glob:PATTERN=TAG,... (first matching file name)")
@@ -93,12 +96,16 @@ func init() {
 			fs.Float64Var(&f.weightDec, "weight-decay", 0.1, "neural: AdamW decoupled weight decay on matrices")
 			fs.Float64Var(&f.beta2, "beta2", 0.95, "neural: AdamW β₂ (0.95 as GPT-2/nanoGPT; 0.999 suits rare words' sparse gradients)")
 			fs.Float64Var(&f.validSplit, "valid-split", 0, "neural: hold out this `FRACTION` of the end of the training text for validation, e.g. 0.1 (tiny Shakespeare's standard split)")
+			f.s2s.register(fs)
 			return func(ctx context.Context, args []string) error {
 				if err := checkOut("--out", f.out); err != nil {
 					return err
 				}
 				if f.resume {
 					// The checkpoint knows its architecture.
+					if isSeq2seqCheckpoint(f.out) {
+						return trainSeq2seq(ctx, f, args)
+					}
 					return trainNeural(ctx, f, args)
 				}
 				switch f.arch {
@@ -106,8 +113,10 @@ func init() {
 					return trainNgram(ctx, f, args)
 				case "lstm", "gru", "gpt":
 					return trainNeural(ctx, f, args)
+				case "seq2seq":
+					return trainSeq2seq(ctx, f, args)
 				}
-				return usagef("--arch %q: want ngram, lstm, gru or gpt", f.arch)
+				return usagef("--arch %q: want ngram, lstm, gru, gpt or seq2seq", f.arch)
 			}
 		},
 	})

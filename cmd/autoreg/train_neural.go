@@ -130,14 +130,26 @@ func trainNeural(ctx context.Context, f *trainFlags, args []string) error {
 		}
 	}
 
-	out := f.out
-	base := strings.TrimSuffix(out, filepath.Ext(out))
-	bestPath := base + ".best" + filepath.Ext(out)
-	chartPath := base + ".loss.png"
 	training := map[string]any{"data": append(append([]string(nil), f.corpus.data...), args...),
 		"valid": []string(f.valid), "valid_split": f.validSplit,
 		"include": []string(f.corpus.include), "exclude": []string(f.corpus.exclude), "train_tokens": len(trainToks),
 		"valid_tokens": len(validToks), "chars": st.Chars}
+	what := fmt.Sprintf("%s training tokens, %s validation tokens, %d steps of %d×%d×%d tokens",
+		thousands(int64(len(trainToks))), thousands(int64(len(validToks))), tr.Opts.Steps, tr.Opts.Accum, tr.Opts.Batch, tr.Opts.Context)
+	return runTraining(ctx, f, tr, modelfile.File{Meta: meta, Tokenizer: tok}, training, what,
+		train.Data{Train: trainToks, Valid: validToks})
+}
+
+// runTraining runs a trainer to the end with the files of `autoreg
+// train`: the checkpoint at --out, the best model, the loss chart and
+// the step log. file holds the model file's parts besides the model;
+// training is its record of the run; what describes the data for the
+// opening line.
+func runTraining(ctx context.Context, f *trainFlags, tr *train.Trainer, file modelfile.File, training map[string]any, what string, data train.Data) error {
+	out := f.out
+	base := strings.TrimSuffix(out, filepath.Ext(out))
+	bestPath := base + ".best" + filepath.Ext(out)
+	chartPath := base + ".loss.png"
 
 	logw, err := openTrainLog(f.logPath, f.resume, tr.Step)
 	if err != nil {
@@ -150,11 +162,11 @@ func trainNeural(ctx context.Context, f *trainFlags, args []string) error {
 		if !math.IsNaN(t.BestVal) {
 			training["best_val_loss"] = t.BestVal
 		}
-		meta.Training, _ = json.Marshal(training)
+		file.Meta.Training, _ = json.Marshal(training)
 		if r == train.SaveBest {
-			return bestPath, t.Save(bestPath, meta, tok, false)
+			return bestPath, t.SaveFile(bestPath, file, false)
 		}
-		if err := t.Save(out, meta, tok, true); err != nil {
+		if err := t.SaveFile(out, file, true); err != nil {
 			return "", err
 		}
 		if err := writeLossChart(chartPath, t.History); err != nil {
@@ -170,13 +182,11 @@ func trainNeural(ctx context.Context, f *trainFlags, args []string) error {
 			stopAt(p.Step)
 		}
 	}
-	fmt.Fprintf(stderr, "training %s: %s parameters, %s training tokens, %s validation tokens, %d steps of %d×%d×%d tokens\n",
-		f.arch, thousands(int64(tr.Model.Arena().Count())), thousands(int64(len(trainToks))),
-		thousands(int64(len(validToks))), tr.Opts.Steps, tr.Opts.Accum, tr.Opts.Batch, tr.Opts.Context)
+	fmt.Fprintf(stderr, "training %s: %s parameters, %s\n", file.Meta.Family, thousands(int64(tr.Model.Arena().Count())), what)
 	if f.resume {
 		fmt.Fprintf(stderr, "resuming %s at step %d\n", out, tr.Step)
 	}
-	err = tr.Run(ctx, train.Data{Train: trainToks, Valid: validToks})
+	err = tr.Run(ctx, data)
 	bar.done()
 	if errors.Is(err, context.Canceled) {
 		return fmt.Errorf("interrupted at step %d; checkpoint saved to %s (continue with --resume)", tr.Step, out)
