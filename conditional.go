@@ -25,6 +25,14 @@ type Conditional interface {
 	Condition(src []Token) (Model, error)
 }
 
+// BatchConditional is an optional interface of a Conditional model that
+// encodes many sources in batched passes: ConditionBatch returns what
+// Condition would for each source, bit for bit.
+type BatchConditional interface {
+	Conditional
+	ConditionBatch(srcs [][]Token) ([]Model, error)
+}
+
 // BatchStepper is an optional interface of models whose States can be
 // advanced together: many states, one element each, in one batched forward
 // pass (the beams of many inputs, the concurrent streams of a server), so
@@ -37,4 +45,21 @@ type BatchStepper interface {
 	// NewState of this model or of a model derived from the same one (a
 	// Conditional model's conditioned models may be mixed in one batch).
 	AppendBatch(states []State, xs []Token)
+}
+
+// ConditionAll conditions c on every source: in batched passes when c is
+// a BatchConditional, one by one otherwise (as io.Copy uses WriterTo).
+func ConditionAll(c Conditional, srcs [][]Token) ([]Model, error) {
+	if b, ok := c.(BatchConditional); ok {
+		return b.ConditionBatch(srcs)
+	}
+	out := make([]Model, len(srcs))
+	for i, s := range srcs {
+		m, err := c.Condition(s)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = m
+	}
+	return out, nil
 }

@@ -116,7 +116,7 @@ const maxEncodeRows = 1 << 13
 // Condition encodes src and returns the model of target sequences given
 // it (see autoreg.Conditional).
 func (m *Model) Condition(src []autoreg.Token) (autoreg.Model, error) {
-	s, err := m.ConditionBatch([][]autoreg.Token{src})
+	s, err := m.conditionBatch([][]autoreg.Token{src})
 	if err != nil {
 		return nil, err
 	}
@@ -124,9 +124,21 @@ func (m *Model) Condition(src []autoreg.Token) (autoreg.Model, error) {
 }
 
 // ConditionBatch encodes many sources in batched encoder passes and
-// returns each one's conditioned model: the same bits, source by source,
-// as Condition.
-func (m *Model) ConditionBatch(srcs [][]autoreg.Token) ([]*Source, error) {
+// returns each one's conditioned model (a *Source): the same bits, source
+// by source, as Condition (autoreg.BatchConditional).
+func (m *Model) ConditionBatch(srcs [][]autoreg.Token) ([]autoreg.Model, error) {
+	s, err := m.conditionBatch(srcs)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]autoreg.Model, len(s))
+	for i, x := range s {
+		out[i] = x
+	}
+	return out, nil
+}
+
+func (m *Model) conditionBatch(srcs [][]autoreg.Token) ([]*Source, error) {
 	for i, s := range srcs {
 		if len(s) > m.MaxSourceLen() {
 			return nil, fmt.Errorf("seq2seq: source %d has %d tokens, the model reads at most %d", i, len(s), m.MaxSourceLen())

@@ -325,7 +325,7 @@ func TestBatchInvariance(t *testing.T) {
 	for i := range srcs {
 		srcs[i] = randSeq(rng, rng.IntN(12), 17)
 	}
-	batch, err := m.ConditionBatch(srcs)
+	batch, err := m.conditionBatch(srcs)
 	if err != nil {
 		t.Fatal(err)
 	}
