@@ -8,6 +8,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/autoreg/autoreg"
 	"github.com/autoreg/autoreg/corpus"
 	"github.com/autoreg/autoreg/eval"
 )
@@ -15,8 +16,8 @@ import (
 func init() {
 	register(&command{
 		name:    "eval",
-		summary: "Measure a model on text: tokens, OOVs, log-likelihood, perplexity, bits per token, character and byte.",
-		usage:   "--model FILE --data PATH... [--json]",
+		summary: "Measure a model on text: tokens, OOVs, log-likelihood, perplexity, bits per token, character and byte; an encoder-decoder on tab-separated pairs, with --decode its task metrics.",
+		usage:   "--model FILE --data PATH... [--json] [--decode [--beams N]]",
 		setup: func(fs *flag.FlagSet) func(context.Context, []string) error {
 			var cf corpusFlags
 			cf.register(fs, "text to score")
@@ -25,10 +26,19 @@ func init() {
 			continuous := fs.Bool("continuous", false, "score the text as one stream: keep the history across sequences (<s> is context, not a reset), as a recurrent model trained by truncated BPTT reads it and as Zaremba et al. report PTB")
 			stride := fs.Int("stride", 0, "models with a bounded context (GPT): slide the window `N` tokens at a time; each window scores its N new tokens conditioned on the rest (0 = half the context)")
 			fs.StringVar(&cf.mode, "mode", "", "how text is cut into sequences: stream (a file is a sequence) or lines (a line is a sentence); default: as in training")
+			var pf pairEvalFlags
+			pf.register(fs)
 			return func(ctx context.Context, args []string) error {
 				f, err := loadModel(*model)
 				if err != nil {
 					return err
+				}
+				if c, ok := f.Model.(autoreg.Conditional); ok {
+					docs, err := cf.docs(args)
+					if err != nil {
+						return err
+					}
+					return evalPairs(ctx, f, c, docs, &pf, *asJSON)
 				}
 				mode := f.Meta.Mode
 				if cf.mode != "" {

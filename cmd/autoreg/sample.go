@@ -16,11 +16,13 @@ func init() {
 	register(&command{
 		name:    "sample",
 		summary: "Generate text from a model, printed as it is produced: the full sampler family, beam search, reranking, stop strings, control codes, classifier-free guidance.",
-		usage:   "--model FILE [--prompt TEXT] [--max-tokens N] [--seed S] [--control TAG] [--cfg-scale G [--cfg-negative-control TAG] [--cfg-negative-prompt TEXT]] [sampler flags]",
+		usage:   "--model FILE [--source TEXT] [--prompt TEXT] [--max-tokens N] [--seed S] [--control TAG] [--cfg-scale G [--cfg-negative-control TAG] [--cfg-negative-prompt TEXT]] [sampler flags]",
 		setup: func(fs *flag.FlagSet) func(context.Context, []string) error {
 			cfg := decode.DefaultConfig()
 			model := fs.String("model", "", "the model: an autoreg model file or an ARPA `FILE`")
 			prompt := fs.String("prompt", "", "text to continue (encoded in one call, so a Transformer reads it in one pass)")
+			var cond conditionFlags
+			cond.register(fs)
 			stats := fs.Bool("stats", false, "print one JSON object with tokens, seconds and tokens_per_sec on standard error at the end")
 			var biases, stops stringList
 			fs.IntVar(&cfg.MaxTokens, "max-tokens", 256, "generate at most `N` tokens (the end-of-sequence token stops earlier)")
@@ -71,6 +73,10 @@ func init() {
 					return usagef("unexpected arguments %q (quote the --prompt)", args)
 				}
 				f, err := loadModel(*model)
+				if err != nil {
+					return err
+				}
+				m, err := cond.model(f, *model)
 				if err != nil {
 					return err
 				}
@@ -129,7 +135,7 @@ func init() {
 				generated := 0
 				streamed := cfg.Beams <= 1 && cfg.Rerank <= 1
 				lead := *prompt == "" // drop the word tokenizer's leading space
-				results, err := decode.Run(ctx, f.Model, ids, cfg, tok, func(c decode.Chunk) error {
+				results, err := decode.Run(ctx, m, ids, cfg, tok, func(c decode.Chunk) error {
 					if !c.Final {
 						generated++
 					}
