@@ -20,8 +20,11 @@ type Conditional interface {
 	MaxSourceLen() int
 	// Condition returns the model of target sequences given src, which
 	// may be empty. The source is encoded here, once: the returned model
-	// and all of its States share the encoding. It fails on a source
-	// longer than MaxSourceLen or with ids outside SourceVocab.
+	// and all of its States share the encoding. The States of all the
+	// models Condition returns may be copied into each other (CopyTo
+	// carries the source), so that one set of states serves source after
+	// source. It fails on a source longer than MaxSourceLen or with ids
+	// outside SourceVocab.
 	Condition(src []Token) (Model, error)
 }
 

@@ -47,6 +47,8 @@ type beam struct {
 	logp  float64
 	score float64
 	eos   bool
+	from  int32         // while a generation is filled: the parent's index
+	tok   autoreg.Token // and the token appended to it
 }
 
 // extension is a candidate for the next generation.
@@ -102,6 +104,12 @@ func BeamSearchBatch(ctx context.Context, models []autoreg.Model, prompts [][]au
 		}
 		searches[i] = b
 	}
+	return runBeams(ctx, models, searches, cfg, d)
+}
+
+// runBeams runs searches (of models) to the end, stepping their beams
+// together, and returns their results.
+func runBeams(ctx context.Context, models []autoreg.Model, searches []*beamSearch, cfg Config, d Detokenizer) ([][]Result, error) {
 	var stepper autoreg.BatchStepper
 	if len(models) > 0 {
 		stepper, _ = models[0].(autoreg.BatchStepper)
@@ -158,6 +166,7 @@ type beamSearch struct {
 	nnext          int
 	lp             []float32
 	pool           []extension
+	taken          []int32 // children of each live beam in the next generation
 	top            []pair
 	banned         []autoreg.Token
 	earlyStopping  bool
@@ -171,15 +180,6 @@ func newBeamSearch(m autoreg.Model, prompt []autoreg.Token, cfg Config) (*beamSe
 	if err := cfg.CheckVocab(v); err != nil {
 		return nil, err
 	}
-	for _, t := range prompt {
-		if !v.Valid(t) {
-			return nil, fmt.Errorf("decode: prompt token %d outside the vocabulary of %d", t, v.Size())
-		}
-	}
-	cond, err := condition(v, prompt, cfg.Control)
-	if err != nil {
-		return nil, err
-	}
 	W := max(cfg.Beams, 1)
 	maxTok := cfg.MaxTokens
 	if maxTok == 0 {
@@ -188,8 +188,9 @@ func newBeamSearch(m autoreg.Model, prompt []autoreg.Token, cfg Config) (*beamSe
 	V := v.Size()
 	b := &beamSearch{W: W, maxTok: maxTok, alpha: cfg.LengthPenalty, eos: v.EOS(), per: min(2*W, V),
 		lp: make([]float32, V), top: make([]pair, 0, V), banned: cfg.contextOnly(v),
-		earlyStopping: cfg.EarlyStopping, stop: StopMaxTokens}
+		earlyStopping: cfg.EarlyStopping}
 	b.pool = make([]extension, 0, W*b.per)
+	b.taken = make([]int32, W)
 	// Preallocate everything: two generations of W live beams and W
 	// finished slots, each with room for maxTok tokens (up to maxReserve;
 	// longer searches grow them as they go).
@@ -205,14 +206,35 @@ func newBeamSearch(m autoreg.Model, prompt []autoreg.Token, cfg Config) (*beamSe
 	}
 	b.cur, b.next = newBeams(true), newBeams(true)
 	b.fin = newBeams(false)
-	b.cur[0].st.Reset()
+	if err := b.start(m, prompt, cfg); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// start (re)starts the search on m from prompt, reusing the beams' states:
+// m must be the model they were made by, or one whose States may be
+// copied into theirs (the conditioned models of one autoreg.Conditional).
+func (b *beamSearch) start(m autoreg.Model, prompt []autoreg.Token, cfg Config) error {
+	v := m.Vocab()
+	for _, t := range prompt {
+		if !v.Valid(t) {
+			return fmt.Errorf("decode: prompt token %d outside the vocabulary of %d", t, v.Size())
+		}
+	}
+	cond, err := condition(v, prompt, cfg.Control)
+	if err != nil {
+		return err
+	}
+	m.NewState().CopyTo(b.cur[0].st)
 	if len(cond) > 0 {
 		b.cur[0].st.Append(cond...)
 	}
 	b.cur[0].toks = b.cur[0].toks[:0]
 	b.cur[0].logp = 0
-	b.nlive = 1
-	return b, nil
+	b.nlive, b.nfin, b.nnext, b.step = 1, 0, 0, 0
+	b.done, b.stop = false, StopMaxTokens
+	return nil
 }
 
 // worstFin returns the index of the worst finished hypothesis.
@@ -300,6 +322,10 @@ func (b *beamSearch) expand(states []autoreg.State, toks []autoreg.Token) ([]aut
 		}
 		return int(x.tok - y.tok)
 	})
+	// Choose the next generation, then fill it: a parent's last child
+	// takes over its state (the states of the two generations are
+	// exchanged), its other children get copies.
+	clear(b.taken[:b.nlive])
 	for rank, e := range b.pool {
 		if b.nnext == b.W {
 			break
@@ -313,11 +339,21 @@ func (b *beamSearch) expand(states []autoreg.State, toks []autoreg.Token) ([]aut
 			continue
 		}
 		nb := &b.next[b.nnext]
-		p.st.CopyTo(nb.st)
-		states, toks = append(states, nb.st), append(toks, e.tok)
+		nb.from, nb.tok = e.from, e.tok
 		nb.toks = append(append(nb.toks[:0], p.toks...), e.tok)
 		nb.logp = exact
+		b.taken[e.from]++
 		b.nnext++
+	}
+	for i := range b.nnext {
+		nb := &b.next[i]
+		p := &b.cur[nb.from]
+		if b.taken[nb.from]--; b.taken[nb.from] == 0 {
+			nb.st, p.st = p.st, nb.st
+		} else {
+			p.st.CopyTo(nb.st)
+		}
+		states, toks = append(states, nb.st), append(toks, nb.tok)
 	}
 	if b.nnext == 0 {
 		b.nlive, b.done, b.stop = 0, true, StopEOS

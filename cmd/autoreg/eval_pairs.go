@@ -69,7 +69,10 @@ func evalPairs(ctx context.Context, f *modelfile.File, c autoreg.Conditional, do
 		cfg := decode.DefaultConfig()
 		cfg.Beams, cfg.NumReturn = max(p.beams, 1), 1
 		cfg.MaxTokens = max(maxTgt, 1)
-		prompt := []autoreg.Token{f.Model.Vocab().BOS()}
+		tr, err := decode.NewTransducer(c, []autoreg.Token{f.Model.Vocab().BOS()}, cfg)
+		if err != nil {
+			return err
+		}
 		eos := f.Model.Vocab().EOS()
 		pr := newProgress("decoding")
 		for lo := 0; lo < len(groups); lo += p.batch {
@@ -78,7 +81,7 @@ func evalPairs(ctx context.Context, f *modelfile.File, c autoreg.Conditional, do
 			for i, g := range chunk {
 				srcs[i] = g.Src
 			}
-			rs, err := decode.Transduce(ctx, c, srcs, prompt, cfg, nil)
+			rs, err := tr.Transduce(ctx, srcs, nil)
 			if err != nil {
 				pr.done()
 				return err

@@ -113,7 +113,9 @@ func transduce(ctx context.Context, o *transduceOpts, args []string, stdout, std
 	if w, ok := f.Model.(interface{ ContextLen() int }); ok && cfg.MaxTokens == 0 {
 		cfg.MaxTokens = w.ContextLen() - 1
 	}
-	if err := cfg.Validate(); err != nil {
+	prompt := []autoreg.Token{f.Model.Vocab().BOS()}
+	tr, err := decode.NewTransducer(c, prompt, cfg)
+	if err != nil {
 		return usagef("%v", err)
 	}
 	readers, closeAll, err := openInputs(args)
@@ -147,7 +149,6 @@ func transduce(ctx context.Context, o *transduceOpts, args []string, stdout, std
 	}()
 	out := bufio.NewWriter(stdout)
 	defer out.Flush()
-	prompt := []autoreg.Token{f.Model.Vocab().BOS()}
 	start := time.Now()
 	var n, skipped, unknown int64
 	batch := make([]string, 0, o.batch)
@@ -194,7 +195,7 @@ func transduce(ctx context.Context, o *transduceOpts, args []string, stdout, std
 			srcs = append(srcs, ids)
 			idx = append(idx, i)
 		}
-		rs, err := decode.Transduce(ctx, c, srcs, prompt, cfg, nil)
+		rs, err := tr.Transduce(ctx, srcs, nil)
 		if err != nil {
 			return err
 		}
