@@ -102,6 +102,12 @@ type Options struct {
 	// see control.go. Recurrent models carry the code in their state and
 	// ignore it.
 	ControlWindows bool `json:"control_windows,omitempty"`
+	// FIMRate makes a feed-forward model's training window a
+	// fill-in-the-middle example with this probability, FIMSPMRate of
+	// them in SPM order (see fim.go); validation stays left to right.
+	// The vocabulary must hold the sentinels (package fim).
+	FIMRate    float64 `json:"fim_rate,omitempty"`
+	FIMSPMRate float64 `json:"fim_spm_rate,omitempty"`
 	// MaxTime stops the run early (the schedule still follows Steps).
 	MaxTime time.Duration `json:"-"`
 }
@@ -124,6 +130,9 @@ func (o *Options) defaults() error {
 	}
 	if o.Beta2 == 0 {
 		o.Beta2 = 0.95
+	}
+	if !(o.FIMRate >= 0 && o.FIMRate <= 1 && o.FIMSPMRate >= 0 && o.FIMSPMRate <= 1) {
+		return fmt.Errorf("train: FIM rate %g and SPM rate %g must be in [0, 1]", o.FIMRate, o.FIMSPMRate)
 	}
 	if o.EvalEvery <= 0 {
 		o.EvalEvery = max(1, o.Steps/20)
@@ -174,6 +183,10 @@ type Trainer struct {
 	Checkpoint func(t *Trainer, reason SaveReason) (path string, err error)
 	// OnStep, if set, receives progress after every step.
 	OnStep func(Progress)
+	// FIMSplit, if set, says whether a fill-in-the-middle split may fall
+	// before a token (with the byte tokenizer: not inside a UTF-8
+	// character); nil allows every position.
+	FIMSplit func(autoreg.Token) bool
 
 	Step    int           // steps done
 	Tokens  int64         // training tokens consumed
@@ -186,6 +199,7 @@ type Trainer struct {
 	pos              int64        // recurrent, pairs: micro-batches drawn in the current epoch
 	epoch            int64        // pairs: epochs completed
 	pairs            pairBatcher  // pairs: the current epoch's batches
+	fim              fimState     // FIMRate: the sentinels and a window's buffer
 	ctl              controlIndex // ControlWindows: the training stream's sequences
 	sched            optim.Schedule
 	xb, yb           []int32
@@ -252,6 +266,9 @@ func (t *Trainer) Run(ctx context.Context, data Data) error {
 	t.ctl = controlIndex{}
 	if _, rec := t.Model.(Recurrent); o.ControlWindows && !rec {
 		t.ctl = newControlIndex(data.Train, t.Model.Vocab())
+	}
+	if err := t.initFIM(); err != nil {
+		return err
 	}
 	B, T := o.Batch, o.Context
 	return t.loop(ctx, func() (float64, int, int64) {
@@ -376,6 +393,9 @@ func (t *Trainer) fillBatch(tokens []autoreg.Token) int {
 		hi := len(tokens) - T
 		for r := range o.Accum * B {
 			off := t.dataRng.IntN(hi)
+			if t.fimWindow(tokens, off, t.xb[r*T:(r+1)*T], t.yb[r*T:(r+1)*T]) {
+				continue
+			}
 			for i := range T {
 				t.xb[r*T+i] = int32(tokens[off+i])
 				t.yb[r*T+i] = int32(tokens[off+i+1])
