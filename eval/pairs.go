@@ -45,18 +45,7 @@ func Pairs(ctx context.Context, c autoreg.Conditional, pairs []corpus.Pair, prog
 				st := m.NewState()
 				st.Append(v.BOS())
 				seq = append(append(seq[:0], tgt...), v.EOS())
-				if cap(lps) < len(seq) {
-					lps = make([]float64, len(seq))
-				}
-				lps = lps[:len(seq)]
-				if sc != nil {
-					sc.ScoreSequence(st, seq, lps)
-				} else {
-					for j, x := range seq {
-						lps[j] = st.LogProb(x)
-						st.Append(x)
-					}
-				}
+				lps = scoreAfter(lps, st, sc, seq)
 				for j, x := range seq {
 					res.Tokens++
 					res.NLL -= lps[j]

@@ -1,0 +1,83 @@
+package eval
+
+import (
+	"bytes"
+	"context"
+	"math"
+	"testing"
+
+	"github.com/autoreg/autoreg"
+	"github.com/autoreg/autoreg/fim"
+	"github.com/autoreg/autoreg/gpt"
+	"github.com/autoreg/autoreg/tokenize"
+)
+
+func TestLineSpans(t *testing.T) {
+	docs := [][]byte{[]byte("func f() {\n\tx := 1\n\ty := 2\n\n\treturn x\n}\n"), []byte("no indented lines\nhere\n")}
+	spans := LineSpans(docs, 50, 7)
+	if len(spans) != 50 {
+		t.Fatalf("%d spans", len(spans))
+	}
+	for _, s := range spans {
+		mid := s.Text[s.Start:s.End]
+		if !bytes.Equal(s.Text, docs[0]) || mid[len(mid)-1] != '\n' || (s.Start > 0 && s.Text[s.Start-1] != '\n') {
+			t.Fatalf("span %q", mid)
+		}
+		for _, l := range bytes.SplitAfter(mid, []byte("\n")) {
+			if len(l) > 0 && (l[0] != '\t' || len(bytes.TrimSpace(l)) == 0) {
+				t.Fatalf("span %q holds a line that is not indented", mid)
+			}
+		}
+	}
+	if again := LineSpans(docs, 50, 7); again[3].Start != spans[3].Start {
+		t.Fatal("not determined by the seed")
+	}
+}
+
+// TestInfill: a FIM model's span NLL is its log-probability of the middle
+// and the end sentinel after <PRE> <s> prefix <SUF> suffix </s> <MID>; a
+// left-to-right model's, of the middle after <s> prefix.
+func TestInfill(t *testing.T) {
+	tok, _ := tokenize.NewChar([]rune("abcdef\n\t"))
+	ftok, _ := tokenize.WithControls(tok, fim.Tags)
+	text := []byte("ab\n\tcd\n\te\nf\n")
+	sp := Span{Text: text, Start: 3, End: 7} // "\tcd\n"
+	enc := func(tk tokenize.Tokenizer, s string) []autoreg.Token {
+		e := tk.NewEncoder()
+		ids, _ := e.Encode(nil, []byte(s))
+		ids, _ = e.Flush(ids)
+		return ids
+	}
+	for _, withFIM := range []bool{false, true} {
+		var tk tokenize.Tokenizer = tok
+		if withFIM {
+			tk = ftok
+		}
+		v := tk.Vocab()
+		m, err := gpt.New(gpt.Config{Layers: 1, Dim: 16, Heads: 2, Context: 64}, v, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := Infill(context.Background(), m, tk, []Span{sp})
+		if err != nil {
+			t.Fatal(err)
+		}
+		st := m.NewState()
+		mid := enc(tk, "\tcd\n")
+		if withFIM {
+			s, _ := fim.Lookup(v)
+			st.Append(s.Condition(append([]autoreg.Token{v.BOS()}, enc(tk, "ab\n")...), append(enc(tk, "\te\nf\n"), v.EOS()))...)
+			mid = append(mid, s.End)
+		} else {
+			st.Append(append([]autoreg.Token{v.BOS()}, enc(tk, "ab\n")...)...)
+		}
+		var want float64
+		for _, x := range mid {
+			want -= st.LogProb(x)
+			st.Append(x)
+		}
+		if res.FIM != withFIM || res.Spans != 1 || res.Tokens != int64(len(mid)) || res.Chars != 4 || math.Abs(res.NLL-want) > 1e-4 {
+			t.Fatalf("FIM %v: %+v, want NLL %v over %d tokens", withFIM, res, want, len(mid))
+		}
+	}
+}
