@@ -17,7 +17,7 @@ func init() {
 	register(&command{
 		name:    "eval",
 		summary: "Measure a model on text: tokens, OOVs, log-likelihood, perplexity, bits per token, character and byte; an encoder-decoder on tab-separated pairs, with --decode its task metrics.",
-		usage:   "--model FILE --data PATH... [--json] [--decode [--beams N]]",
+		usage:   "--model FILE --data PATH... [--json] [--decode [--beams N]] [--infill [--spans FILE]]",
 		setup: func(fs *flag.FlagSet) func(context.Context, []string) error {
 			var cf corpusFlags
 			cf.register(fs, "text to score")
@@ -28,10 +28,15 @@ func init() {
 			fs.StringVar(&cf.mode, "mode", "", "how text is cut into sequences: stream (a file is a sequence) or lines (a line is a sentence); default: as in training")
 			var pf pairEvalFlags
 			pf.register(fs)
+			var inf infillFlags
+			inf.register(fs)
 			return func(ctx context.Context, args []string) error {
 				f, err := loadModel(*model)
 				if err != nil {
 					return err
+				}
+				if inf.on {
+					return evalInfill(ctx, f, &cf, args, &inf, *asJSON)
 				}
 				if c, ok := f.Model.(autoreg.Conditional); ok {
 					docs, err := cf.docs(args)

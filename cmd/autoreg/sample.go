@@ -16,7 +16,7 @@ func init() {
 	register(&command{
 		name:    "sample",
 		summary: "Generate text from a model, printed as it is produced: the full sampler family, beam search, reranking, stop strings, control codes, classifier-free guidance.",
-		usage:   "--model FILE [--source TEXT] [--prompt TEXT] [--max-tokens N] [--seed S] [--control TAG] [--cfg-scale G [--cfg-negative-control TAG] [--cfg-negative-prompt TEXT]] [sampler flags]",
+		usage:   "--model FILE [--source TEXT] [--prompt TEXT [--suffix TEXT]] [--max-tokens N] [--seed S] [--control TAG] [--cfg-scale G [--cfg-negative-control TAG] [--cfg-negative-prompt TEXT]] [sampler flags]",
 		setup: func(fs *flag.FlagSet) func(context.Context, []string) error {
 			cfg := decode.DefaultConfig()
 			model := fs.String("model", "", "the model: an autoreg model file or an ARPA `FILE`")
@@ -127,6 +127,9 @@ func init() {
 				if err != nil {
 					return err
 				}
+				if m, ids, err = cond.infill(f, m, ids, cfg.MaxTokens); err != nil {
+					return err
+				}
 				out := bufio.NewWriter(stdout)
 				defer out.Flush()
 				out.WriteString(*prompt)
@@ -151,7 +154,7 @@ func init() {
 					}
 					out.Write(text)
 					if c.Final {
-						out.WriteString("\n")
+						out.WriteString(cond.suffix + "\n")
 						if cfg.NumReturn > 1 {
 							out.WriteString("\n")
 							lead = *prompt == ""
@@ -178,7 +181,7 @@ func init() {
 							text = text[1:]
 						}
 						out.Write(text)
-						out.WriteString("\n")
+						out.WriteString(cond.suffix + "\n")
 						out.Flush()
 					}
 				}

@@ -5,14 +5,17 @@ import (
 	"fmt"
 
 	"github.com/autoreg/autoreg"
+	"github.com/autoreg/autoreg/fim"
 	"github.com/autoreg/autoreg/modelfile"
 )
 
 // conditionFlags are the conditions of `autoreg sample` besides the
-// prompt: an encoder-decoder's source.
+// prompt: an encoder-decoder's source, a fill-in-the-middle suffix.
 type conditionFlags struct {
 	source    string
 	hasSource bool
+	suffix    string // printed after the middle
+	hasSuffix bool
 }
 
 func (c *conditionFlags) register(fs *flag.FlagSet) {
@@ -20,6 +23,42 @@ func (c *conditionFlags) register(fs *flag.FlagSet) {
 		c.source, c.hasSource = s, true
 		return nil
 	})
+	fs.Func("suffix", "fill in the middle: generate the text between --prompt and this `TEXT` (a model trained with --fim-rate), ending where the model ends the middle", func(s string) error {
+		c.suffix, c.hasSuffix = s, true
+		return nil
+	})
+}
+
+// infill returns, given --suffix, the model of middles between the prompt
+// (its tokens ids, <s> first) and the suffix, and the empty prompt to
+// start it from; otherwise m and ids unchanged. maxTok is the middle's
+// budget.
+func (c *conditionFlags) infill(f *modelfile.File, m autoreg.Model, ids []autoreg.Token, maxTok int) (autoreg.Model, []autoreg.Token, error) {
+	if !c.hasSuffix {
+		return m, ids, nil
+	}
+	if c.hasSource {
+		return nil, nil, usagef("--suffix and --source exclude each other")
+	}
+	if _, ok := fim.Lookup(m.Vocab()); !ok {
+		return nil, nil, usagef("--suffix: the model was not trained to fill in the middle (train it with --fim-rate)")
+	}
+	suf, err := encodeText(f.Tokenizer, c.suffix)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--suffix: %v", err)
+	}
+	suf = append(suf, m.Vocab().EOS()) // the suffix ends the text
+	budget := len(ids) + len(suf)
+	if w, ok := m.(interface{ ContextLen() int }); ok {
+		T := w.ContextLen()
+		budget = T - fim.Overhead - min(maxTok, T/2)
+		if len(ids)+len(suf) > budget {
+			fmt.Fprintf(stderr, "warning: the prompt and suffix are cut to %d tokens to fit the context\n", budget)
+		}
+	}
+	p, s := fim.Fit(ids, suf, budget)
+	im, err := fim.Infill(m, p, s)
+	return im, nil, err
 }
 
 // model returns the model to decode from: f's model, or given --source

@@ -52,8 +52,9 @@ type trainFlags struct {
 	beta2      float64
 	validSplit float64
 
-	// Encoder-decoder (train_seq2seq.go).
+	// Encoder-decoder (train_seq2seq.go) and fill-in-the-middle (fim.go).
 	s2s s2sFlags
+	fim fimFlags
 }
 
 func init() {
@@ -97,6 +98,7 @@ func init() {
 			fs.Float64Var(&f.beta2, "beta2", 0.95, "neural: AdamW β₂ (0.95 as GPT-2/nanoGPT; 0.999 suits rare words' sparse gradients)")
 			fs.Float64Var(&f.validSplit, "valid-split", 0, "neural: hold out this `FRACTION` of the end of the training text for validation, e.g. 0.1 (tiny Shakespeare's standard split)")
 			f.s2s.register(fs)
+			f.fim.register(fs)
 			return func(ctx context.Context, args []string) error {
 				if err := checkOut("--out", f.out); err != nil {
 					return err

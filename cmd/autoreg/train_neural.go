@@ -84,6 +84,9 @@ func trainNeural(ctx context.Context, f *trainFlags, args []string) error {
 		if tok, ctl, err = learnTokenizer(ctx, f, docs, mode); err != nil {
 			return err
 		}
+		if tok, err = f.fim.sentinels(f.arch, tok); err != nil {
+			return err
+		}
 		m, cfg, err := newNeuralModel(f, tok.Vocab())
 		if err != nil {
 			return err
@@ -96,7 +99,7 @@ func trainNeural(ctx context.Context, f *trainFlags, args []string) error {
 			// Every window starts <s> <ctl:TAG> (as CTRL starts every
 			// sequence with its code), so the code is in view at every
 			// position, as it is when generating.
-			ControlWindows: ctl.Kind != corpus.ControlNone}
+			ControlWindows: ctl.Kind != corpus.ControlNone, FIMRate: f.fim.rate, FIMSPMRate: f.fim.spm}
 		if tr, err = train.New(m, opts); err != nil {
 			return usagef("%v", err)
 		}
@@ -105,6 +108,7 @@ func trainNeural(ctx context.Context, f *trainFlags, args []string) error {
 		}
 	}
 
+	tr.FIMSplit = fimSplit(tok)
 	pr := newProgress("reading")
 	trainToks, st, err := corpus.LoadControl(ctx, docs, tok, mode, ctl, pr.bytes)
 	pr.done()
