@@ -24,7 +24,7 @@ type pairEvalFlags struct {
 
 func (p *pairEvalFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&p.decode, "decode", false, "encoder-decoders: also decode every source (beam search) and report the task metrics: error rate (exact match against any reference; word error rate for G2P), token error rate (edit distance; phoneme error rate) and chrF")
-	fs.IntVar(&p.beams, "beams", 5, "with --decode: beam search width `N`")
+	fs.IntVar(&p.beams, "beams", 5, "with --decode: beam search width `N` (length penalty 1, early stopping, as transduce)")
 	fs.IntVar(&p.batch, "batch", 64, "with --decode: sources decoded as one batch")
 	fs.BoolVar(&p.skipBad, "skip-bad", false, "pair data: skip (and count) malformed lines and pairs longer than the model takes, instead of failing")
 }
@@ -67,7 +67,7 @@ func evalPairs(ctx context.Context, f *modelfile.File, c autoreg.Conditional, do
 	if p.decode {
 		t0 := time.Now()
 		cfg := decode.DefaultConfig()
-		cfg.Beams, cfg.NumReturn = max(p.beams, 1), 1
+		cfg.Beams, cfg.NumReturn, cfg.EarlyStopping = max(p.beams, 1), 1, true
 		cfg.MaxTokens = max(maxTgt, 1)
 		tr, err := decode.NewTransducer(c, []autoreg.Token{f.Model.Vocab().BOS()}, cfg)
 		if err != nil {

@@ -76,7 +76,7 @@ func TestTrainSeq2Seq(t *testing.T) {
 		t.Fatalf("transduce: %q, want one line per input line", o.String())
 	}
 	// The same output as sample --source with the same beams.
-	code, stdout, errs = cli(t, "sample", "--model", out, "--source", "abc", "--beams", "2", "--max-tokens", "7")
+	code, stdout, errs = cli(t, "sample", "--model", out, "--source", "abc", "--beams", "2", "--max-tokens", "7", "--early-stopping")
 	if code != 0 || strings.TrimSpace(stdout) != lines[0] {
 		t.Errorf("sample --source: exit %d %q (%s), transduce %q", code, stdout, errs, lines[0])
 	}

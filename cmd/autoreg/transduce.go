@@ -25,6 +25,7 @@ type transduceOpts struct {
 	batch   int
 	maxTok  int
 	alpha   float64
+	early   bool
 	skipBad bool
 	stats   bool
 }
@@ -35,6 +36,7 @@ func (o *transduceOpts) register(fs *flag.FlagSet) {
 	fs.IntVar(&o.batch, "batch", 64, "decode up to `N` input lines at once (the lines already read), their beams stepped as one batch")
 	fs.IntVar(&o.maxTok, "max-tokens", 0, "at most `N` output tokens per line (0 = the model's target context)")
 	fs.Float64Var(&o.alpha, "length-penalty", decode.DefaultConfig().LengthPenalty, "rank finished beams by log P / length^α (as sample)")
+	fs.BoolVar(&o.early, "early-stopping", true, "end a line's search once --beams hypotheses have ended (fairseq's rule; false: once no live beam can beat them)")
 	fs.BoolVar(&o.skipBad, "skip-bad", false, "print an empty line for an input the model cannot take (too long) and count it, instead of failing")
 	fs.BoolVar(&o.stats, "stats", false, "print one JSON object with lines, seconds and lines_per_sec on standard error at the end")
 }
@@ -108,7 +110,7 @@ func transduce(ctx context.Context, o *transduceOpts, args []string, stdout, std
 		return usagef("--beams and --batch must be at least 1")
 	}
 	cfg := decode.DefaultConfig()
-	cfg.Beams, cfg.NumReturn, cfg.LengthPenalty = o.beams, 1, o.alpha
+	cfg.Beams, cfg.NumReturn, cfg.LengthPenalty, cfg.EarlyStopping = o.beams, 1, o.alpha, o.early
 	cfg.MaxTokens = o.maxTok
 	if w, ok := f.Model.(interface{ ContextLen() int }); ok && cfg.MaxTokens == 0 {
 		cfg.MaxTokens = w.ContextLen() - 1
