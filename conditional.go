@@ -23,8 +23,10 @@ type Conditional interface {
 	// and all of its States share the encoding. The States of all the
 	// models Condition returns may be copied into each other (CopyTo
 	// carries the source), so that one set of states serves source after
-	// source. It fails on a source longer than MaxSourceLen or with ids
-	// outside SourceVocab.
+	// source, and when they are Steppers, the Step of any of them takes
+	// the States of all of them (the beams of many sources in one
+	// batched pass). It fails on a source longer than MaxSourceLen or
+	// with ids outside SourceVocab.
 	Condition(src []Token) (Model, error)
 }
 
@@ -34,20 +36,6 @@ type Conditional interface {
 type BatchConditional interface {
 	Conditional
 	ConditionBatch(srcs [][]Token) ([]Model, error)
-}
-
-// BatchStepper is an optional interface of models whose States can be
-// advanced together: many states, one element each, in one batched forward
-// pass (the beams of many inputs, the concurrent streams of a server), so
-// that the matrix products run on many rows at once instead of one.
-type BatchStepper interface {
-	// AppendBatch appends xs[i] to states[i] for every i, as
-	// states[i].Append(xs[i]) would, and leaves every state exactly — bit
-	// for bit, whatever else is in the batch and at whatever position —
-	// as that call alone would. The states must be distinct and come from
-	// NewState of this model or of a model derived from the same one (a
-	// Conditional model's conditioned models may be mixed in one batch).
-	AppendBatch(states []State, xs []Token)
 }
 
 // ConditionAll conditions c on every source: in batched passes when c is

@@ -71,7 +71,7 @@ func normScore(logp float64, n int, alpha float64) float64 {
 // The prompt, with cfg.Control inserted, goes into the first state in one
 // Append. d renders Text (cut at the first stop string, which search does not
 // otherwise see); it may be nil. Steps allocate nothing: states are recycled
-// through State.CopyTo. A model that is an autoreg.BatchStepper advances all
+// through State.CopyTo. A model that is an autoreg.Stepper advances all
 // beams of a step in one batched pass (the same bits as one by one).
 func BeamSearch(ctx context.Context, m autoreg.Model, prompt []autoreg.Token, cfg Config, d Detokenizer) ([]Result, error) {
 	rs, err := BeamSearchBatch(ctx, []autoreg.Model{m}, [][]autoreg.Token{prompt}, cfg, d)
@@ -84,9 +84,9 @@ func BeamSearch(ctx context.Context, m autoreg.Model, prompt []autoreg.Token, cf
 // BeamSearchBatch runs the beam searches of BeamSearch for many inputs at
 // once: models[i] continues prompts[i] (typically the models of many
 // sources of one autoreg.Conditional model, or one model repeated). When
-// models[0] is an autoreg.BatchStepper, every step advances the live beams
+// models[0] is an autoreg.Stepper, every step advances the live beams
 // of all inputs in one batched pass, which must accept the states of every
-// model given (see autoreg.BatchStepper); the results are those of
+// model given (see autoreg.Stepper); the results are those of
 // BeamSearch on each input alone, bit for bit. cfg.MaxTime bounds the
 // whole batch.
 func BeamSearchBatch(ctx context.Context, models []autoreg.Model, prompts [][]autoreg.Token, cfg Config, d Detokenizer) ([][]Result, error) {
@@ -110,10 +110,6 @@ func BeamSearchBatch(ctx context.Context, models []autoreg.Model, prompts [][]au
 // runBeams runs searches (of models) to the end, stepping their beams
 // together, and returns their results.
 func runBeams(ctx context.Context, models []autoreg.Model, searches []*beamSearch, cfg Config, d Detokenizer) ([][]Result, error) {
-	var stepper autoreg.BatchStepper
-	if len(models) > 0 {
-		stepper, _ = models[0].(autoreg.BatchStepper)
-	}
 	parent := ctx
 	ctx, cancel := maxTimeContext(ctx, cfg.MaxTime)
 	defer cancel()
@@ -136,13 +132,9 @@ func runBeams(ctx context.Context, models []autoreg.Model, searches []*beamSearc
 		if len(states) == 0 {
 			break
 		}
-		if stepper != nil {
-			stepper.AppendBatch(states, toks)
-		} else {
-			for i, st := range states {
-				st.Append(toks[i : i+1]...)
-			}
-		}
+		// The new beams of every search take their tokens together: one
+		// batched pass when the models step many states at once.
+		autoreg.Step(models[0], states, toks)
 		for _, b := range searches {
 			b.advance()
 		}

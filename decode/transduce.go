@@ -12,7 +12,7 @@ import (
 // The sources of a batch are encoded in batched passes when the model is
 // an autoreg.BatchConditional, and the beams of all of them advance
 // together, one batched pass per step, when its conditioned models are
-// autoreg.BatchSteppers (BeamSearchBatch): each source gets what it would
+// autoreg.Steppers (BeamSearchBatch): each source gets what it would
 // alone. The beams' states are reused from batch to batch (the
 // conditioned models of one autoreg.Conditional copy into each other's
 // states), so a warm Transducer allocates little beyond the encodings. A

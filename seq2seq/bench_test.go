@@ -30,9 +30,12 @@ func benchModel(b *testing.B) *Model {
 // clipping, AdamW) on 64 pairs padded to 10 source and 9 target positions,
 // and reports target tokens/s.
 func BenchmarkTrainStep(b *testing.B) {
-	m := benchModel(b)
+	benchTrainStep(b, benchModel(b), 64)
+}
+
+func benchTrainStep(b *testing.B, m *Model, B int) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	p := randBatch(rng, m, 64, 10, 9)
+	p := randBatch(rng, m, B, 10, 9)
 	a := m.arena
 	opt := optim.NewAdamW(a, 0.1)
 	var n int

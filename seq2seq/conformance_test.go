@@ -144,7 +144,7 @@ func TestConformance(t *testing.T) {
 	if !sameBits(lp1, lp2) {
 		t.Fatal("CopyTo across sources did not carry the source")
 	}
-	if _, ok := cm1.(autoreg.BatchStepper); !ok {
-		t.Fatal("a conditioned model is not a BatchStepper")
+	if _, ok := cm1.(autoreg.Stepper); !ok {
+		t.Fatal("a conditioned model is not a Stepper")
 	}
 }

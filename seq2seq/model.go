@@ -30,7 +30,7 @@
 // and [Model.Backward] over the flat parameter arena) and the autoreg seam:
 // it is an [autoreg.Conditional] whose [Model.Condition] runs the encoder
 // once and computes every decoder layer's cross-attention keys and values
-// once per source, and an [autoreg.BatchStepper] whose AppendBatch advances
+// once per source, and an [autoreg.Stepper] whose Step advances
 // the states of many sources by one token in one batched pass. Decoder
 // States keep their own key/value cache. Training and inference must not
 // overlap in time; once training is over, the model is read-only and safe

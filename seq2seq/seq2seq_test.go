@@ -313,7 +313,7 @@ func TestIncrementalMatchesTeacherForcing(t *testing.T) {
 	}
 }
 
-// TestBatchInvariance: AppendBatch gives every state, whatever its source,
+// TestBatchInvariance: Step gives every state, whatever its source,
 // position and place in the batch, the bits Append gives it alone, and
 // ConditionBatch the bits of Condition.
 func TestBatchInvariance(t *testing.T) {
@@ -358,7 +358,7 @@ func TestBatchInvariance(t *testing.T) {
 			sub[j], subx[j] = together[i], xs[i]
 			alone[i].Append(xs[i])
 		}
-		m.AppendBatch(sub, subx)
+		m.Step(sub, subx)
 		for _, i := range perm {
 			alone[i].LogProbs(lpa)
 			together[i].LogProbs(lpb)

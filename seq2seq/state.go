@@ -27,10 +27,10 @@ func (s *Source) Vocab() autoreg.Vocab { return s.m.vocab }
 // NewState returns the empty target history given the source.
 func (s *Source) NewState() autoreg.State { return s.m.newState(s) }
 
-// AppendBatch advances many states by one token each in one batched pass
-// (autoreg.BatchStepper); the states may belong to different sources of
+// Step advances many states by one token each in one batched pass
+// (autoreg.Stepper); the states may belong to different sources of
 // the same Model.
-func (s *Source) AppendBatch(states []autoreg.State, xs []autoreg.Token) { s.m.AppendBatch(states, xs) }
+func (s *Source) Step(states []autoreg.State, xs []autoreg.Token) { s.m.Step(states, xs) }
 
 // ScoreSequence scores xs after st's history in one batched pass
 // (autoreg.Scorer).
@@ -186,14 +186,14 @@ func (s *State) append(xs []autoreg.Token, all bool) *stepScratch {
 	return s.m.forward(s.one[:], w, all)
 }
 
-// AppendBatch appends xs[i] to states[i] for every i in one batched pass
-// (autoreg.BatchStepper). The states must be distinct States of m (of any
+// Step appends xs[i] to states[i] for every i in one batched pass
+// (autoreg.Stepper). The states must be distinct States of m (of any
 // sources); each ends with exactly the bits Append alone would give it.
-func (m *Model) AppendBatch(states []autoreg.State, xs []autoreg.Token) {
+func (m *Model) Step(states []autoreg.State, xs []autoreg.Token) {
 	if len(states) != len(xs) {
-		panic(fmt.Sprintf("seq2seq: AppendBatch: %d states, %d tokens", len(states), len(xs)))
+		panic(fmt.Sprintf("seq2seq: Step: %d states, %d tokens", len(states), len(xs)))
 	}
-	m.checkTokens("AppendBatch", xs)
+	m.checkTokens("Step", xs)
 	sc := m.scratch()
 	defer m.steps.Put(sc)
 	sc.batch = sc.batch[:0]
@@ -202,7 +202,7 @@ func (m *Model) AppendBatch(states []autoreg.State, xs []autoreg.Token) {
 	for i, st := range states {
 		s, ok := st.(*State)
 		if !ok || s.m != m {
-			panic("seq2seq: AppendBatch: a state of another model")
+			panic("seq2seq: Step: a state of another model")
 		}
 		if len(s.toks) == T {
 			// A full window: shift it alone first (the same bits as a

@@ -11,7 +11,7 @@ import (
 
 // The decoder's inference pass over rows, each row one token of one State
 // at its position: either many states with one new token each (the batched
-// step of AppendBatch) or one state with several tokens at consecutive
+// step of Step) or one state with several tokens at consecutive
 // positions (a prompt, a re-encoded window, a scored sequence). The
 // products run on all rows at once (linearPacked); every other step —
 // LayerNorm, attention over the row's own cache and source, GELU, residual
@@ -25,7 +25,7 @@ type stepScratch struct {
 	p *packedWeights
 	l int // the layer of the running phase
 
-	batch []*State        // AppendBatch's states,
+	batch []*State        // Step's states,
 	toks  []autoreg.Token // and their tokens
 
 	rowSt  []*State // each row's state
