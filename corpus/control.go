@@ -104,13 +104,16 @@ func validTag(tag string) bool {
 }
 
 // docTag returns the tag of a whole document (parent-dir and glob rules).
+// A document that is not a file (TextDoc, ReaderDoc, standard input) has
+// no directory; a glob rule matches its Name.
 func (c Control) docTag(d Doc) string {
+	path := d.Path
 	switch c.Kind {
 	case ControlParentDir:
-		if d.Path == "-" {
+		if path == "" || path == "-" {
 			return ""
 		}
-		abs, err := filepath.Abs(d.Path)
+		abs, err := filepath.Abs(path)
 		if err != nil {
 			return ""
 		}
@@ -118,10 +121,13 @@ func (c Control) docTag(d Doc) string {
 			return tag
 		}
 	case ControlGlob:
+		if path == "" {
+			path = d.Name
+		}
 		for _, g := range c.Globs {
-			target := filepath.Base(d.Path)
+			target := filepath.Base(path)
 			if strings.Contains(g.Pattern, "/") {
-				target = filepath.ToSlash(d.Path)
+				target = filepath.ToSlash(path)
 			}
 			if ok, _ := filepath.Match(g.Pattern, target); ok {
 				return g.Tag

@@ -1,6 +1,9 @@
 // Package corpus reads training and evaluation text: files, directory trees
-// (with include and exclude patterns) and standard input, streamed in bounded
-// memory and turned into token sequences.
+// (with include and exclude patterns), standard input, and text or readers a
+// program hands over ([TextDoc], [ReaderDoc]), streamed in bounded memory
+// and turned into token sequences ([Tokens], or [Load] for all of it at
+// once). A corpus is a list of [Doc]; [TokenOptions] says how it is cut into
+// sequences and tagged with control codes.
 //
 // Two modes decide what a sequence is. In stream mode each input file is one
 // sequence; in lines mode each line is one sentence, as KenLM's lmplz and
@@ -17,14 +20,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
-	"path/filepath"
-	"slices"
-	"strings"
 	"unicode/utf8"
 
 	"github.com/autoreg/autoreg"
@@ -60,198 +57,6 @@ func ParseMode(s string) (Mode, error) {
 	return 0, fmt.Errorf("corpus: unknown mode %q (want stream or lines)", s)
 }
 
-// Options selects the files of a corpus.
-type Options struct {
-	// Include keeps only files whose base name matches one of these
-	// patterns (filepath.Match syntax, e.g. "*.go"); empty keeps all. It
-	// applies to files found by walking a directory, not to files named
-	// directly.
-	Include []string
-	// Exclude skips files and directories whose base name matches one of
-	// these patterns (e.g. "vendor", "*_test.go").
-	Exclude []string
-	// SkipGenerated skips files found in directories whose first lines
-	// carry Go's "Code generated ... DO NOT EDIT." marker.
-	SkipGenerated bool
-}
-
-// Doc is one input file of a corpus.
-type Doc struct {
-	// Path is the file's path as found; "-" reads standard input.
-	Path string
-	// Name, if set, is how messages name the document (a spooled copy of
-	// standard input is named "standard input").
-	Name string
-	// Size is its length in bytes (0 for standard input until spooled).
-	Size int64
-}
-
-// Files expands paths (files, directories and "-" for standard input) into
-// the documents of a corpus, in a deterministic order: paths as given, and
-// directory trees in lexical order. Entries whose name starts with "." are
-// skipped inside directory trees. It fails on a missing path or a corpus
-// without any file.
-func Files(paths []string, opts Options) ([]Doc, error) {
-	for _, p := range append(slices.Clone(opts.Include), opts.Exclude...) {
-		if _, err := filepath.Match(p, ""); err != nil {
-			return nil, fmt.Errorf("corpus: bad pattern %q: %v", p, err)
-		}
-	}
-	var docs []Doc
-	for _, p := range paths {
-		if p == "-" {
-			docs = append(docs, Doc{Path: "-"})
-			continue
-		}
-		fi, err := os.Stat(p)
-		if err != nil {
-			return nil, fmt.Errorf("corpus: %s: %w", p, unwrapPathError(err))
-		}
-		if !fi.IsDir() {
-			docs = append(docs, Doc{Path: p, Size: fi.Size()})
-			continue
-		}
-		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return fmt.Errorf("corpus: %s: %w", path, unwrapPathError(err))
-			}
-			name := d.Name()
-			if path != p && (strings.HasPrefix(name, ".") || matchAny(opts.Exclude, name)) {
-				if d.IsDir() {
-					return filepath.SkipDir
-				}
-				return nil
-			}
-			if d.IsDir() {
-				return nil
-			}
-			if !d.Type().IsRegular() && d.Type()&fs.ModeSymlink == 0 {
-				return nil
-			}
-			if len(opts.Include) > 0 && !matchAny(opts.Include, name) {
-				return nil
-			}
-			fi, err := os.Stat(path)
-			if err != nil {
-				return fmt.Errorf("corpus: %s: %w", path, unwrapPathError(err))
-			}
-			if !fi.Mode().IsRegular() {
-				return nil
-			}
-			if opts.SkipGenerated {
-				gen, err := isGenerated(path)
-				if err != nil {
-					return err
-				}
-				if gen {
-					return nil
-				}
-			}
-			docs = append(docs, Doc{Path: path, Size: fi.Size()})
-			return nil
-		})
-		if err != nil {
-			return nil, err
-		}
-	}
-	if len(docs) == 0 {
-		return nil, fmt.Errorf("corpus: no input files in %s", strings.Join(paths, ", "))
-	}
-	return docs, nil
-}
-
-func matchAny(patterns []string, name string) bool {
-	for _, p := range patterns {
-		if ok, _ := filepath.Match(p, name); ok {
-			return true
-		}
-	}
-	return false
-}
-
-// unwrapPathError drops the *fs.PathError wrapper, whose path the caller
-// already names.
-func unwrapPathError(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
-}
-
-var generatedMarker = []byte("// Code generated ")
-
-// isGenerated reports whether a file carries Go's generated-code marker
-// ("// Code generated ... DO NOT EDIT.") in its first 4 KiB.
-func isGenerated(path string) (bool, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return false, fmt.Errorf("corpus: %s: %w", path, unwrapPathError(err))
-	}
-	defer f.Close()
-	head := make([]byte, 4096)
-	n, err := io.ReadFull(f, head)
-	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
-		return false, fmt.Errorf("corpus: %s: %w", path, err)
-	}
-	for _, line := range bytes.Split(head[:n], []byte("\n")) {
-		if bytes.HasPrefix(line, generatedMarker) && bytes.HasSuffix(bytes.TrimRight(line, "\r"), []byte(" DO NOT EDIT.")) {
-			return true, nil
-		}
-	}
-	return false, nil
-}
-
-func (d Doc) display() string {
-	switch {
-	case d.Name != "":
-		return d.Name
-	case d.Path == "-":
-		return "standard input"
-	}
-	return d.Path
-}
-
-// Spool copies standard input, if docs read it, into a temporary file in
-// dir ("" for the system default), so the corpus can be read more than once
-// (a vocabulary pass, then a counting pass). The returned cleanup removes
-// the file.
-func Spool(docs []Doc, dir string) ([]Doc, func(), error) {
-	i := slices.IndexFunc(docs, func(d Doc) bool { return d.Path == "-" })
-	if i < 0 {
-		return docs, func() {}, nil
-	}
-	f, err := os.CreateTemp(dir, "autoreg-stdin-*")
-	if err != nil {
-		return nil, nil, fmt.Errorf("corpus: spooling standard input: %w", err)
-	}
-	cleanup := func() { os.Remove(f.Name()) }
-	n, err := io.Copy(f, os.Stdin)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		cleanup()
-		return nil, nil, fmt.Errorf("corpus: spooling standard input: %w", err)
-	}
-	out := slices.Clone(docs)
-	for j := range out {
-		if out[j].Path == "-" {
-			out[j] = Doc{Path: f.Name(), Name: "standard input", Size: n}
-		}
-	}
-	return out, cleanup, nil
-}
-
-// TotalSize is the sum of the documents' sizes.
-func TotalSize(docs []Doc) int64 {
-	var n int64
-	for _, d := range docs {
-		n += d.Size
-	}
-	return n
-}
-
 // Stats counts what a pass over a corpus read.
 type Stats struct {
 	Files     int
@@ -282,21 +87,28 @@ const chunkTokens = 1 << 16
 // readSize is the size of one read from a file.
 const readSize = 1 << 16
 
-// Tokens streams the corpus through the tokenizer and calls fn with
-// consecutive chunks of the token stream (each sequence BOS ... EOS; a
-// sequence may span chunks). The chunk is reused after fn returns. Errors
-// name the file. Memory stays bounded whatever the size of the input.
-// progress may be nil.
-func Tokens(ctx context.Context, docs []Doc, tok tokenize.Tokenizer, mode Mode, progress Progress, fn func(chunk []autoreg.Token) error) (Stats, error) {
-	return TokensControl(ctx, docs, tok, mode, Control{}, progress, fn)
+// TokenOptions says how Tokens and Load turn documents into token
+// sequences. The zero value reads each document as one sequence without
+// control codes or progress reports.
+type TokenOptions struct {
+	// Mode cuts the text into sequences: Stream (a document is one) or
+	// Lines (a line is one).
+	Mode Mode
+	// Control gives each sequence whose example has a tag under this rule
+	// (and whose tag the tokenizer's vocabulary holds) the tag's token
+	// right after its BOS, as context: it is not counted in Stats.Tokens.
+	Control Control
+	// Progress, if not nil, receives the bytes read so far.
+	Progress Progress
 }
 
-// TokensControl is Tokens with control codes: each sequence whose example
-// has a tag under ctl (and whose tag the tokenizer's vocabulary holds) gets
-// the tag's token right after its BOS, as context (not counted in Stats.Tokens).
-func TokensControl(ctx context.Context, docs []Doc, tok tokenize.Tokenizer, mode Mode, ctl Control, progress Progress, fn func(chunk []autoreg.Token) error) (Stats, error) {
-	t := &tokenStream{tok: tok, enc: tok.NewEncoder(), mode: mode, fn: fn, vocab: tok.Vocab(),
-		progress: progress, total: TotalSize(docs), ctl: ctl}
+// Tokens streams the documents through the tokenizer and calls fn with
+// consecutive chunks of the token stream (each sequence BOS ... EOS; a
+// sequence may span chunks). The chunk is reused after fn returns. Errors
+// name the document. Memory stays bounded whatever the size of the input.
+func Tokens(ctx context.Context, docs []Doc, tok tokenize.Tokenizer, opts TokenOptions, fn func(chunk []autoreg.Token) error) (Stats, error) {
+	t := &tokenStream{tok: tok, enc: tok.NewEncoder(), mode: opts.Mode, fn: fn, vocab: tok.Vocab(),
+		progress: opts.Progress, total: TotalSize(docs), ctl: opts.Control}
 	t.buf = make([]autoreg.Token, 0, chunkTokens+readSize+2)
 	for _, d := range docs {
 		if err := ctx.Err(); err != nil {
@@ -311,6 +123,34 @@ func TokensControl(ctx context.Context, docs []Doc, tok tokenize.Tokenizer, mode
 	}
 	t.stats.Unknown = t.enc.Unknown()
 	return t.stats, nil
+}
+
+// Load reads the whole corpus into memory as one token slice, as Tokens
+// streams it (for neural training, whose batches sample positions at
+// random).
+func Load(ctx context.Context, docs []Doc, tok tokenize.Tokenizer, opts TokenOptions) ([]autoreg.Token, Stats, error) {
+	var all []autoreg.Token
+	st, err := Tokens(ctx, docs, tok, opts, func(chunk []autoreg.Token) error {
+		all = append(all, chunk...)
+		return nil
+	})
+	return all, st, err
+}
+
+// Split holds out the last fraction frac, in [0, 1), of a token stream as
+// Load returns it, the standard split of a single text (tiny Shakespeare's
+// 90/10): train is the first 1−frac of the tokens after the leading BOS
+// (sharing toks' memory), valid a copy of the rest, the closing EOS
+// included. frac 0 holds out nothing.
+func Split(toks []autoreg.Token, frac float64) (train, valid []autoreg.Token, err error) {
+	if !(frac >= 0 && frac < 1) {
+		return nil, nil, fmt.Errorf("corpus: split fraction %g: want a fraction in [0, 1)", frac)
+	}
+	if frac == 0 {
+		return toks, nil, nil
+	}
+	cut := min(max(1+int((1-frac)*float64(len(toks)-2)), 0), len(toks))
+	return toks[:cut], append([]autoreg.Token(nil), toks[cut:]...), nil
 }
 
 type tokenStream struct {
@@ -364,31 +204,17 @@ func (t *tokenStream) encode(p []byte) error {
 }
 
 func (t *tokenStream) doc(ctx context.Context, d Doc) (err error) {
-	var r io.Reader
-	name := d.display()
-	if d.Path == "-" {
-		r = os.Stdin
-	} else {
-		f, err := os.Open(d.Path)
-		if err != nil {
-			return fmt.Errorf("corpus: %s: %w", d.Path, unwrapPathError(err))
-		}
-		defer f.Close()
-		r = f
+	r, release, err := d.open()
+	if err != nil {
+		return err
 	}
+	defer release()
 	t.stats.Files++
 	// Offsets in tokenizer errors count from the start of the current
-	// sequence; turn them into file offsets.
+	// sequence; docError turns them into file offsets.
 	var seqStart int64
 	var fileOff int64
-	defer func() {
-		var ie *tokenize.InputError
-		if errors.As(err, &ie) {
-			err = fmt.Errorf("corpus: %s: byte %d: %s", name, seqStart+ie.Offset, ie.Msg)
-		} else if err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) && !strings.HasPrefix(err.Error(), "corpus: ") {
-			err = fmt.Errorf("corpus: %s: %w", name, err)
-		}
-	}()
+	defer func() { err = docError(d, seqStart, err) }()
 	t.runes.reset()
 	br := bufio.NewReaderSize(r, readSize)
 	if t.mode == Stream {
@@ -529,84 +355,4 @@ func (c *runeCounter) finish() int64 {
 	n := int64(utf8.RuneCount(c.held))
 	c.held = c.held[:0]
 	return n
-}
-
-// Load reads the whole corpus into memory as one token slice (for neural
-// training, whose batches sample positions at random).
-func Load(ctx context.Context, docs []Doc, tok tokenize.Tokenizer, mode Mode, progress Progress) ([]autoreg.Token, Stats, error) {
-	return LoadControl(ctx, docs, tok, mode, Control{}, progress)
-}
-
-// LoadControl is Load with control codes (see TokensControl).
-func LoadControl(ctx context.Context, docs []Doc, tok tokenize.Tokenizer, mode Mode, ctl Control, progress Progress) ([]autoreg.Token, Stats, error) {
-	var all []autoreg.Token
-	st, err := TokensControl(ctx, docs, tok, mode, ctl, progress, func(chunk []autoreg.Token) error {
-		all = append(all, chunk...)
-		return nil
-	})
-	return all, st, err
-}
-
-// Read streams the bytes of each document: piece receives consecutive pieces
-// of one document, end is called after its last piece (either may be nil).
-// Errors returned by the callbacks are prefixed with the document's name
-// unless they already carry the package prefix.
-func Read(ctx context.Context, docs []Doc, progress Progress, piece func(d Doc, p []byte) error, end func(d Doc) error) error {
-	total := TotalSize(docs)
-	var done int64
-	buf := make([]byte, readSize)
-	for _, d := range docs {
-		if err := readDoc(ctx, d, buf, &done, total, progress, piece, end); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func readDoc(ctx context.Context, d Doc, buf []byte, done *int64, total int64, progress Progress, piece func(Doc, []byte) error, end func(Doc) error) (err error) {
-	name := d.display()
-	defer func() {
-		var ie *tokenize.InputError
-		if errors.As(err, &ie) {
-			err = fmt.Errorf("corpus: %s: byte %d: %s", name, ie.Offset, ie.Msg)
-		} else if err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) && !strings.HasPrefix(err.Error(), "corpus: ") {
-			err = fmt.Errorf("corpus: %s: %w", name, err)
-		}
-	}()
-	var r io.Reader = os.Stdin
-	if d.Path != "-" {
-		f, err := os.Open(d.Path)
-		if err != nil {
-			return fmt.Errorf("corpus: %s: %w", name, unwrapPathError(err))
-		}
-		defer f.Close()
-		r = f
-	}
-	for {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		n, rerr := io.ReadFull(r, buf)
-		if n > 0 {
-			*done += int64(n)
-			if piece != nil {
-				if err := piece(d, buf[:n]); err != nil {
-					return err
-				}
-			}
-			if progress != nil {
-				progress(*done, total)
-			}
-		}
-		if rerr == io.EOF || rerr == io.ErrUnexpectedEOF {
-			break
-		}
-		if rerr != nil {
-			return rerr
-		}
-	}
-	if end != nil {
-		return end(d)
-	}
-	return nil
 }

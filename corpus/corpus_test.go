@@ -60,7 +60,7 @@ func TestFilesWalk(t *testing.T) {
 
 func collect(t *testing.T, docs []Doc, tok tokenize.Tokenizer, mode Mode) ([]autoreg.Token, Stats) {
 	t.Helper()
-	ts, st, err := Load(context.Background(), docs, tok, mode, nil)
+	ts, st, err := Load(context.Background(), docs, tok, TokenOptions{Mode: mode})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +118,7 @@ func TestInvalidUTF8NamesFileAndOffset(t *testing.T) {
 	docs, _ := Files([]string{p}, Options{})
 	tok, _ := tokenize.NewChar([]rune("okfine\n"))
 	for _, mode := range []Mode{Stream, Lines} {
-		_, _, err := Load(context.Background(), docs, tok, mode, nil)
+		_, _, err := Load(context.Background(), docs, tok, TokenOptions{Mode: mode})
 		if err == nil || !strings.Contains(err.Error(), "bad.txt: byte 7: invalid UTF-8") {
 			t.Fatalf("%v: %v", mode, err)
 		}
@@ -145,7 +145,7 @@ func TestCancel(t *testing.T) {
 	docs, _ := Files([]string{p}, Options{})
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, _, err := Load(ctx, docs, tokenize.NewByte(), Stream, nil); err != context.Canceled {
+	if _, _, err := Load(ctx, docs, tokenize.NewByte(), TokenOptions{}); err != context.Canceled {
 		t.Fatalf("err %v", err)
 	}
 }
@@ -190,19 +190,19 @@ func TestLearnTokenizer(t *testing.T) {
 	p := write(t, dir, "a.txt", "ba a\nc a\n")
 	docs, _ := Files([]string{p}, Options{})
 	ctx := context.Background()
-	tok, err := LearnTokenizer(ctx, docs, Stream, TokenizerOptions{Kind: "char"}, nil)
+	tok, err := LearnTokenizer(ctx, docs, TokenizerOptions{Kind: "char", Mode: Stream})
 	if err != nil || tok.Vocab().Base != 5 {
 		t.Fatalf("char stream: %v, %v", tok, err)
 	}
-	tok, err = LearnTokenizer(ctx, docs, Lines, TokenizerOptions{Kind: "char"}, nil)
+	tok, err = LearnTokenizer(ctx, docs, TokenizerOptions{Kind: "char", Mode: Lines})
 	if err != nil || tok.Vocab().Base != 4 {
 		t.Fatalf("char lines: %v, %v", tok, err)
 	}
-	tok, err = LearnTokenizer(ctx, docs, Lines, TokenizerOptions{Kind: "word", VocabSize: 2}, nil)
+	tok, err = LearnTokenizer(ctx, docs, TokenizerOptions{Kind: "word", VocabSize: 2, Mode: Lines})
 	if err != nil || !slices.Equal(tok.(*tokenize.Word).Words(), []string{"a", "ba"}) {
 		t.Fatalf("word: %v, %v", tok, err)
 	}
-	if _, err := LearnTokenizer(ctx, docs, Lines, TokenizerOptions{Kind: "bpe"}, nil); err == nil {
+	if _, err := LearnTokenizer(ctx, docs, TokenizerOptions{Kind: "bpe", Mode: Lines}); err == nil {
 		t.Fatal("unknown kind accepted")
 	}
 }
@@ -230,7 +230,7 @@ func TestControlCodes(t *testing.T) {
 	code, _ := v.Control("code")
 	test, _ := v.Control("test")
 	var got []autoreg.Token
-	st, err := TokensControl(ctx, docs, tok, Stream, glob, nil, func(ch []autoreg.Token) error { got = append(got, ch...); return nil })
+	st, err := Tokens(ctx, docs, tok, TokenOptions{Mode: Stream, Control: glob}, func(ch []autoreg.Token) error { got = append(got, ch...); return nil })
 	want := []autoreg.Token{v.BOS(), code, id(tok, 'a'), id(tok, 'b'), v.EOS(), v.BOS(), test, id(tok, 'b'), id(tok, 'a'), v.EOS()}
 	if err != nil || !slices.Equal(got, want) || st.Tokens != 6 {
 		t.Fatalf("glob: %v (tokens %d), want %v", got, st.Tokens, want)
@@ -253,7 +253,7 @@ func TestControlCodes(t *testing.T) {
 	code, _ = v.Control("code")
 	test, _ = v.Control("test")
 	got = got[:0]
-	_, err = TokensControl(ctx, docs, tok, Lines, lp, nil, func(ch []autoreg.Token) error { got = append(got, ch...); return nil })
+	_, err = Tokens(ctx, docs, tok, TokenOptions{Mode: Lines, Control: lp}, func(ch []autoreg.Token) error { got = append(got, ch...); return nil })
 	want = []autoreg.Token{v.BOS(), test, id(tok, 'a'), id(tok, 'b'), v.EOS(),
 		v.BOS(), id(tok, 'n'), id(tok, 'o'), id(tok, 'n'), id(tok, 'e'), v.EOS(),
 		v.BOS(), code, id(tok, 'b'), v.EOS()}
@@ -265,7 +265,7 @@ func TestControlCodes(t *testing.T) {
 		t.Fatalf("line-prefix stream tags %v", tags)
 	}
 	got = got[:0]
-	TokensControl(ctx, docs, tok, Stream, lp, nil, func(ch []autoreg.Token) error { got = append(got, ch...); return nil })
+	Tokens(ctx, docs, tok, TokenOptions{Mode: Stream, Control: lp}, func(ch []autoreg.Token) error { got = append(got, ch...); return nil })
 	if len(got) < 3 || got[1] != test || got[2] != id(tok, 'a') {
 		t.Fatalf("line-prefix stream: %v", got)
 	}

@@ -11,124 +11,183 @@ import (
 	"github.com/autoreg/autoreg"
 )
 
-// Config holds every decoding knob; each field names the `autoreg sample`
-// flag that sets it. In the zero value every processor is off and the
-// temperature is 0, which is greedy decoding; [DefaultConfig] is what the
-// command line starts from. For every processor, its neutral value (0, or 1
-// for top-p, typical-p and the repetition penalty) turns it off.
+// Config holds every setting of one generation: the sampler chain's
+// processors (see the package documentation for their formulas), the
+// search (sampling, beam search or sample-and-rerank), and when to stop.
+//
+// The zero Config is greedy decoding (Temperature 0) with every processor
+// off and the defaults of the fields that document one. [DefaultConfig] is
+// plain sampling from the model (Temperature 1), the usual starting point.
+// A processor is off at its neutral value: 0, or 1 for TopP, TypicalP,
+// RepetitionPenalty and CFGScale (where 0 also means off, so the zero value
+// stays neutral). [Config.Validate] reports the first value out of range.
+//
+// The `autoreg sample` command sets each field from the flag of the same
+// name in kebab case (TopP from --top-p, DRYMultiplier from
+// --dry-multiplier); Order is --sampler-order, and DRYBreakers has no flag
+// (the command maps DefaultBreakers through the model's tokenizer).
 type Config struct {
-	// Temperature (--temperature): s ← s/T; 0 is greedy.
+	// Temperature T ≥ 0 divides every score: s ← s/T, so T < 1 sharpens the
+	// distribution and T > 1 flattens it; 1 leaves the model's own
+	// distribution. 0 (the zero value) is greedy decoding: the most
+	// probable token, ties to the lowest id (Ackley, Hinton & Sejnowski
+	// 1985). See [Temperature].
 	Temperature float64
-	// TopK (--top-k): keep the K most probable tokens; 0 = off.
+	// TopK keeps the K most probable tokens (Fan, Lewis & Dauphin 2018).
+	// 0 is off. See [TopK].
 	TopK int
-	// TopP (--top-p): nucleus mass in (0, 1); 0 or 1 = off.
+	// TopP, in [0, 1], is nucleus sampling: keep the smallest set of most
+	// probable tokens whose mass reaches P (Holtzman et al. 2020). 0 or 1
+	// is off. See [TopP].
 	TopP float64
-	// MinP (--min-p): keep p ≥ MinP·p_max; 0 = off.
+	// MinP, in [0, 1], keeps the tokens at least MinP times as probable as
+	// the most probable one (Nguyen et al. 2024). 0 is off. See [MinP].
 	MinP float64
-	// TypicalP (--typical-p): locally typical mass in (0, 1); 0 or 1 = off.
+	// TypicalP, in [0, 1], is locally typical sampling: keep the tokens
+	// whose surprisal is closest to the entropy, up to mass P (Meister et
+	// al. 2023). 0 or 1 is off. See [TypicalP].
 	TypicalP float64
-	// Epsilon (--epsilon): keep p ≥ ε; 0 = off.
+	// Epsilon, in [0, 1), is ε-sampling: keep the tokens of probability at
+	// least ε (Hewitt, Manning & Liang 2022; their range 3e-4 to 9e-4).
+	// 0 is off. See [Epsilon].
 	Epsilon float64
-	// Eta (--eta): η-sampling's ε; 0 = off.
+	// Eta, in [0, 1), is η-sampling: keep p ≥ min(ε, √ε·e^−H), a cutoff
+	// that falls as the entropy H rises (Hewitt et al. 2022, §5). 0 is
+	// off. See [Eta].
 	Eta float64
-	// TopNSigma (--top-n-sigma): keep s ≥ max − N·σ; 0 = off.
+	// TopNSigma N ≥ 0 keeps the tokens whose score is within N standard
+	// deviations of the best (Tang et al. 2024); independent of the
+	// temperature. 0 is off. See [TopNSigma].
 	TopNSigma float64
-	// MinKeep: every truncation keeps at least this many tokens (default 1).
+	// MinKeep is the fewest tokens any truncation leaves; 0 means 1.
 	MinKeep int
 
-	// RepetitionPenalty (--repetition-penalty): θ, with p ∝ p^θ on repeated
-	// tokens; 0 or 1 = off.
+	// RepetitionPenalty θ > 0 raises the probability of every token seen
+	// in the penalty window to the power θ: θ > 1 discourages repeats, θ < 1
+	// encourages them (CTRL, Keskar et al. 2019, on log-probabilities).
+	// 0 or 1 is off. See [RepetitionPenalty].
 	RepetitionPenalty float64
-	// PresencePenalty (--presence-penalty): subtracted once per seen token.
+	// PresencePenalty α subtracts α from the log-probability of every token
+	// seen in the penalty window (the OpenAI API's presence_penalty);
+	// negative α rewards repeats. 0 is off. See [PresencePenalty].
 	PresencePenalty float64
-	// FrequencyPenalty (--frequency-penalty): subtracted per occurrence.
+	// FrequencyPenalty α subtracts α per occurrence in the penalty window
+	// (the OpenAI API's frequency_penalty). 0 is off. See
+	// [FrequencyPenalty].
 	FrequencyPenalty float64
-	// PenaltyWindow (--penalty-window): how many recent tokens (prompt
-	// included) the repetition, presence and frequency penalties look at;
-	// 0 = the whole sequence.
+	// PenaltyWindow is how many recent tokens (prompt included) the
+	// repetition, presence and frequency penalties look at; 0 is the whole
+	// sequence. DefaultConfig sets 64, as llama.cpp.
 	PenaltyWindow int
-	// NoRepeatNGram (--no-repeat-ngram): ban repeating any N-gram; 0 = off.
+	// NoRepeatNGram N bans every token that would complete an N-gram
+	// already in the history (Paulus, Xiong & Socher 2018). 0 is off. See
+	// [NoRepeatNGram].
 	NoRepeatNGram int
-	// LogitBias (--logit-bias TOKEN=BIAS, repeatable; see ParseLogitBias).
+	// LogitBias adds a fixed bias to chosen tokens' log-probabilities
+	// (−Inf bans a token); nil is none. ParseLogitBias reads the TOKEN=BIAS
+	// form. See [LogitBias].
 	LogitBias []Bias
 
-	// DRYMultiplier (--dry-multiplier): DRY's m; 0 = off.
+	// DRYMultiplier m ≥ 0 switches on DRY ("Don't Repeat Yourself", p-e-w
+	// 2024): the token that would extend a repetition of length L of the
+	// recent text loses m·b^(L−A) from its log-probability. 0 is off;
+	// 0.8 is typical. See [DRY].
 	DRYMultiplier float64
-	// DRYBase: DRY's b (default 1.75).
+	// DRYBase b > 1 is DRY's exponential base (DefaultConfig: 1.75).
 	DRYBase float64
-	// DRYAllowedLength: DRY's A (default 2).
+	// DRYAllowedLength A ≥ 1 is the longest repetition DRY leaves alone
+	// (DefaultConfig: 2).
 	DRYAllowedLength int
-	// DRYWindow (--dry-window): how many recent tokens DRY searches for
-	// repeats; 0 = the whole sequence (llama.cpp's default).
+	// DRYWindow is how many recent tokens DRY searches for repetitions;
+	// 0 is the whole sequence (llama.cpp's default).
 	DRYWindow int
-	// DRYBreakers: sequence-breaker tokens (see BreakerTokens; the command
-	// line fills them from DefaultBreakers through its tokenizer).
+	// DRYBreakers are the sequence-breaker tokens that cut DRY's matches
+	// (newline, ':', '"', '*' for text: BreakerTokens maps DefaultBreakers
+	// through a tokenizer); nil is none.
 	DRYBreakers []autoreg.Token
 
-	// XTCProbability (--xtc-probability): 0 = off.
+	// XTCProbability, in [0, 1], is the chance per step that XTC ("Exclude
+	// Top Choices", p-e-w 2024) removes every token above XTCThreshold but
+	// the least probable of them. 0 is off. See [XTC].
 	XTCProbability float64
-	// XTCThreshold (--xtc-threshold): default 0.1.
+	// XTCThreshold, in [0, 1], is the probability a token needs to count as
+	// a top choice (DefaultConfig: 0.1; above 0.5 XTC can never act).
 	XTCThreshold float64
 
-	// MirostatTau (--mirostat-tau): target surprise in bits; 0 = off.
+	// MirostatTau τ ≥ 0 switches on Mirostat 2.0 (Basu et al. 2021), which
+	// steers the surprise of the text toward τ bits per token; 0 is off,
+	// 5 is typical. See [Mirostat].
 	MirostatTau float64
-	// MirostatEta: Mirostat's learning rate (default 0.1).
+	// MirostatEta, in (0, 1], is Mirostat's learning rate (DefaultConfig:
+	// 0.1).
 	MirostatEta float64
 
-	// Order (--sampler-order): "hf", "llama" or a list of processor names
-	// separated by commas; "" is DefaultOrder. See ParseOrder.
+	// Order is the order the processors run in: "llama" (temperature last,
+	// the default), "hf" (temperature first, as Hugging Face generate), or
+	// processor names separated by commas (see ParseOrder and
+	// ProcessorNames). "" is DefaultOrder.
 	Order string
-	// Seed (--seed) seeds the PCG generator of every random draw.
+	// Seed seeds the PCG generator of every random draw: the same seed,
+	// model and Config give the same text.
 	Seed uint64
 
-	// MaxTokens (--max-tokens): generated tokens at most (EOS included);
-	// 0 = DefaultMaxTokens.
+	// MaxTokens caps the generated tokens (EOS included); 0 means
+	// DefaultMaxTokens.
 	MaxTokens int
-	// MaxTime (--max-time): wall-clock budget of one generation; 0 = none.
+	// MaxTime is the wall-clock budget of one generation (each returned
+	// sequence has its own); 0 is none.
 	MaxTime time.Duration
-	// Stop (--stop STR, repeatable): generation ends before the first
-	// occurrence of any of these strings in the rendered text.
+	// Stop ends generation before the first occurrence of any of these
+	// strings in the rendered text, matched across token boundaries; the
+	// stop string itself is never emitted. Empty strings are invalid.
 	Stop []string
 
-	// Beams (--beams N): beam width; 0 or 1 = sampling.
+	// Beams is the beam width of beam search; 0 or 1 samples instead. Beam
+	// search ranks by the model's probabilities, so the sampling processors
+	// must be off. See [BeamSearch].
 	Beams int
-	// LengthPenalty (--length-penalty): α of the beam score logP / len^α.
+	// LengthPenalty α ranks finished beam (and reranked) sequences by
+	// log P / n^α over their n tokens: 0 ranks by log P itself, α > 0
+	// favours longer sequences (DefaultConfig: 1, as Hugging Face).
 	LengthPenalty float64
-	// EarlyStopping: stop a beam search as soon as Beams hypotheses have
+	// EarlyStopping stops a beam search as soon as Beams hypotheses have
 	// ended, instead of when no live beam can still beat them.
 	EarlyStopping bool
-	// NumReturn (--num-return): sequences returned (beams, rerank or
-	// independent samples); 0 = 1.
+	// NumReturn is how many sequences Run returns: the best beams, the best
+	// reranked samples, or independent samples; 0 means 1.
 	NumReturn int
-	// Rerank (--rerank N): draw N samples and return them best first by
-	// model log-probability; 0 or 1 = off.
+	// Rerank N > 1 draws N samples and returns them best first by the
+	// model's log-probability, length-normalized by LengthPenalty; 0 or 1
+	// is off. See [Generator.Rerank].
 	Rerank int
 
-	// Control (--control TAG): the control code conditioning generation,
-	// inserted at the front of the prompt (after a leading BOS).
+	// Control is the control code (a tag the model was trained with) that
+	// conditions generation, inserted after the prompt's leading BOS; ""
+	// is none.
 	Control string
 	// SampleSpecials lets generation produce BOS and control codes. They
 	// are context-only tokens, so by default the sampler and beam search
 	// never choose them (they are removed before the chain runs, which
 	// renormalizes over the other tokens). EOS and UNK are always allowed.
 	SampleSpecials bool
-	// IgnoreEOS (--ignore-eos): never produce EOS, so generation runs to
-	// MaxTokens (or a stop string, or MaxTime): fixed-length outputs.
+	// IgnoreEOS never produces EOS, so generation runs to MaxTokens (or a
+	// stop string, or MaxTime): fixed-length outputs.
 	IgnoreEOS bool
 
-	// CFGScale (--cfg-scale): classifier-free guidance's γ. The scores
-	// handed to the sampler chain are log-softmax(ln + γ·(lp − ln)), lp the
-	// model's log-probabilities, ln those of a negative branch (see
-	// CFGNegativeControl, CFGNegativePrompt and the package documentation,
-	// "Classifier-free guidance"). 0 or 1 = off; sampling only.
+	// CFGScale γ ≥ 0 is classifier-free guidance (Sanchez et al. 2023):
+	// the sampler chain sees log-softmax(ln + γ·(lp − ln)), lp the model's
+	// log-probabilities and ln those of a negative branch (see
+	// CFGNegativeControl and CFGNegativePrompt, and the package
+	// documentation, "Classifier-free guidance"). γ > 1 steers away from
+	// the negative branch; 0 or 1 is off. Sampling only; each step costs
+	// two model steps.
 	CFGScale float64
-	// CFGNegativeControl (--cfg-negative-control TAG): the control code of
-	// the negative branch, in place of Control; "" = no control code there.
+	// CFGNegativeControl is the negative branch's control code, in place
+	// of Control; "" is no control code there.
 	CFGNegativeControl string
-	// CFGNegativePrompt (--cfg-negative-prompt TEXT, tokenized like the
-	// prompt, leading BOS included): the negative branch's prompt, in place
-	// of the prompt (as Hugging Face's negative_prompt_ids); empty = the
-	// prompt.
+	// CFGNegativePrompt is the negative branch's prompt, tokenized like the
+	// prompt with its leading BOS, in place of the prompt (as Hugging
+	// Face's negative_prompt_ids); empty means the prompt itself.
 	CFGNegativePrompt []autoreg.Token
 }
 

@@ -33,7 +33,7 @@ func TestDemoCorpusBeamBeatsGreedy(t *testing.T) {
 	}
 	train, held := demoFiles(t, 2<<20, 256<<10)
 	ctx := context.Background()
-	tok, err := corpus.LearnTokenizer(ctx, train, corpus.Stream, corpus.TokenizerOptions{Kind: tokenize.KindChar}, nil)
+	tok, err := corpus.LearnTokenizer(ctx, train, corpus.TokenizerOptions{Kind: tokenize.KindChar})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,14 +41,14 @@ func TestDemoCorpusBeamBeatsGreedy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := corpus.Tokens(ctx, train, tok, corpus.Stream, nil, b.Add); err != nil {
+	if _, err := corpus.Tokens(ctx, train, tok, corpus.TokenOptions{}, b.Add); err != nil {
 		t.Fatal(err)
 	}
 	m, err := b.Build(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	heldToks, _, err := corpus.Load(ctx, held, tok, corpus.Stream, nil)
+	heldToks, _, err := corpus.Load(ctx, held, tok, corpus.TokenOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"testing"
 
 	"github.com/autoreg/autoreg"
+	"github.com/autoreg/autoreg/internal/modeltest"
 )
 
 // Toy models implementing the seam, for tests only.
@@ -104,4 +106,11 @@ func (d textDetok) AppendText(dst []byte, t autoreg.Token) []byte {
 		return append(dst, d[t]...)
 	}
 	return dst
+}
+
+// TestBigramConforms: the toy bigram model most decoder tests run on keeps
+// the seam's contract (internal/modeltest), so what they prove holds for
+// real families too.
+func TestBigramConforms(t *testing.T) {
+	modeltest.TestModel(t, randomBigram(1, 6, 0.1), modeltest.Options{BOSImpossible: true})
 }

@@ -8,8 +8,8 @@
 //	NLL            = −Σt log P(xt | x<t)
 //	perplexity     = exp(NLL / T)
 //	bits per token = NLL / (T ln 2)
-//	bits per char  = NLL / (C ln 2), C = Unicode characters of the files on disk
-//	bits per byte  = NLL / (B ln 2), B = bytes of the files on disk
+//	bits per char  = NLL / (C ln 2), C = Unicode characters of the text read
+//	bits per byte  = NLL / (B ln 2), B = bytes of the text read
 //
 // Scoring follows KenLM's query: each sequence (file or line, see package
 // corpus) starts from the empty history conditioned on <s>, which is never
@@ -37,7 +37,7 @@ type Result struct {
 	Sequences  int64   // sequences scored
 	Chars      int64   // Unicode characters of the scored text
 	Bytes      int64   // bytes of the scored text
-	Files      int     // files read
+	Files      int     // documents read
 	// Window and Stride describe sliding-window scoring of a model with a
 	// bounded context (both 0 otherwise): each window of Window tokens
 	// scores its last Stride tokens, conditioned on the Window−Stride
@@ -272,45 +272,33 @@ func (s *Scorer) Result() Result {
 	return s.res
 }
 
-// Corpus scores the documents with the model through its tokenizer.
-// progress may be nil.
-func Corpus(ctx context.Context, m autoreg.Model, tok tokenize.Tokenizer, docs []corpus.Doc, mode corpus.Mode, progress corpus.Progress) (Result, error) {
-	return CorpusStride(ctx, m, tok, docs, mode, 0, progress)
-}
-
-// CorpusStride is Corpus with a sliding-window stride for Windowed models
-// (see Scorer.SetStride; 0 keeps the model's own policy).
-func CorpusStride(ctx context.Context, m autoreg.Model, tok tokenize.Tokenizer, docs []corpus.Doc, mode corpus.Mode, stride int, progress corpus.Progress) (Result, error) {
-	return Run(ctx, m, tok, docs, Options{Mode: mode, Stride: stride, Progress: progress})
-}
-
-// CorpusControl is Corpus for a model trained with control codes: each
-// sequence is conditioned on its tag under ctl, as in training.
-func CorpusControl(ctx context.Context, m autoreg.Model, tok tokenize.Tokenizer, docs []corpus.Doc, mode corpus.Mode, ctl corpus.Control, progress corpus.Progress) (Result, error) {
-	return Run(ctx, m, tok, docs, Options{Mode: mode, Control: ctl, Progress: progress})
-}
-
-// Options configures Run.
+// Options configures Run. The zero value scores each document as one
+// sequence, with the model's own window policy.
 type Options struct {
-	// Mode cuts the text into sequences (stream or lines).
+	// Mode cuts the text into sequences: corpus.Stream (a document is
+	// one) or corpus.Lines (a line is one, as KenLM's query scores text).
 	Mode corpus.Mode
 	// Stride is the sliding-window stride for Windowed models (0 keeps the
 	// model's own policy; see Scorer.SetStride).
 	Stride int
-	// Control gives each sequence its control code, as in training.
+	// Control gives each sequence its control code, as in training
+	// (a model file's Meta.Control, parsed with corpus.ParseControl).
 	Control corpus.Control
-	// Progress, if not nil, receives bytes read.
-	Progress corpus.Progress
-	// Continuous scores the text as one stream (see Scorer.Continuous).
+	// Continuous scores the text as one stream (see Scorer.Continuous);
+	// not combined with Stride.
 	Continuous bool
+	// Progress, if not nil, receives the bytes read so far.
+	Progress corpus.Progress
 }
 
-// Run scores the documents with the model through its tokenizer.
+// Run scores the documents with the model through its tokenizer: files
+// from corpus.Files, or text from corpus.TextDoc and corpus.ReaderDoc.
+// Errors name the document; a cancelled ctx stops the pass.
 func Run(ctx context.Context, m autoreg.Model, tok tokenize.Tokenizer, docs []corpus.Doc, opts Options) (Result, error) {
 	s := NewScorer(m)
 	s.SetStride(opts.Stride)
 	s.Continuous = opts.Continuous
-	st, err := corpus.TokensControl(ctx, docs, tok, opts.Mode, opts.Control, opts.Progress, func(chunk []autoreg.Token) error {
+	st, err := corpus.Tokens(ctx, docs, tok, corpus.TokenOptions{Mode: opts.Mode, Control: opts.Control, Progress: opts.Progress}, func(chunk []autoreg.Token) error {
 		s.Add(chunk)
 		return ctx.Err()
 	})

@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/autoreg/autoreg"
@@ -73,20 +74,33 @@ func TestScoreByHand(t *testing.T) {
 	// <unk> after b (ids: \n=0 a=1 b=2 c=3, unk=6): 1/6; </s> (5) after unk: 1/6;
 	// b after <s>: 1/6; </s> after b: 1/6.
 	want := -(math.Log(1.0/6)*5 + math.Log(2.0/7))
+	// The same text from a file, from memory and from a reader.
+	sources := map[string]func() []corpus.Doc{
+		"file":   func() []corpus.Doc { return docs },
+		"text":   func() []corpus.Doc { return []corpus.Doc{corpus.TextDoc("t", "abz\nb\n")} },
+		"reader": func() []corpus.Doc { return []corpus.Doc{corpus.ReaderDoc("t", strings.NewReader("abz\nb\n"))} },
+	}
 	for _, model := range []autoreg.Model{m, &batched{*m}} {
-		r, err := Corpus(context.Background(), model, tok, docs, corpus.Lines, nil)
-		if err != nil {
-			t.Fatal(err)
+		for name, src := range sources {
+			r, err := Run(context.Background(), model, tok, src(), Options{Mode: corpus.Lines})
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkByHand(t, name, r, want)
 		}
-		if r.Tokens != 6 || r.OOV != 1 || r.Sequences != 2 || r.Chars != 6 || r.Bytes != 6 {
-			t.Fatalf("counts %+v", r)
-		}
-		if math.Abs(r.NLL-want) > 1e-12 || math.Abs(r.NLLExclOOV-(want+math.Log(1.0/6))) > 1e-12 {
-			t.Fatalf("NLL %v, want %v", r.NLL, want)
-		}
-		if math.Abs(r.PPL()-math.Exp(want/6)) > 1e-9 || math.Abs(r.BitsPerChar()-want/math.Ln2/6) > 1e-12 {
-			t.Fatalf("derived figures wrong: %v", r.JSON())
-		}
+	}
+}
+
+func checkByHand(t *testing.T, name string, r Result, want float64) {
+	t.Helper()
+	if r.Tokens != 6 || r.OOV != 1 || r.Sequences != 2 || r.Chars != 6 || r.Bytes != 6 || r.Files != 1 {
+		t.Fatalf("%s: counts %+v", name, r)
+	}
+	if math.Abs(r.NLL-want) > 1e-12 || math.Abs(r.NLLExclOOV-(want+math.Log(1.0/6))) > 1e-12 {
+		t.Fatalf("%s: NLL %v, want %v", name, r.NLL, want)
+	}
+	if math.Abs(r.PPL()-math.Exp(want/6)) > 1e-9 || math.Abs(r.BitsPerChar()-want/math.Ln2/6) > 1e-12 {
+		t.Fatalf("%s: derived figures wrong: %v", name, r.JSON())
 	}
 }
 
@@ -102,7 +116,7 @@ func TestControlCodesAreContext(t *testing.T) {
 	var seen []autoreg.Token
 	s := NewScorer(m)
 	s.PerToken = func(x autoreg.Token, _ float64) { seen = append(seen, x) }
-	corpus.TokensControl(context.Background(), docs, tok, corpus.Stream, ctl, nil, func(ch []autoreg.Token) error { s.Add(ch); return nil })
+	corpus.Tokens(context.Background(), docs, tok, corpus.TokenOptions{Control: ctl}, func(ch []autoreg.Token) error { s.Add(ch); return nil })
 	r := s.Result()
 	// Scored: a, b, </s>; the control code only conditions.
 	if r.Tokens != 3 || len(seen) != 3 || seen[0] != 0 {

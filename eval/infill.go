@@ -13,9 +13,10 @@ import (
 
 // Infilling: how well a model predicts a held-out span (the middle) of a
 // document. A fill-in-the-middle model (package fim) sees both sides,
-// <PRE> prefix <SUF> suffix <MID>, and the middle is scored with its
-// closing end-of-middle sentinel; any other model sees the prefix alone
-// and the middle is scored without an end. Both sides are tokenized apart
+// <PRE> prefix <SUF> suffix <MID>, and the middle is scored with its end
+// (the end-of-middle sentinel, or the text's own </s>: see fim.Infill);
+// any other model sees the prefix alone and the middle is scored without
+// an end. Both sides are tokenized apart
 // from the middle; a prefix at the document's start begins with <s>, a
 // suffix at its end ends with </s>, as in training.
 //

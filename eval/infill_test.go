@@ -72,8 +72,12 @@ func TestInfill(t *testing.T) {
 			st.Append(append([]autoreg.Token{v.BOS()}, enc(tk, "ab\n")...)...)
 		}
 		var want float64
-		for _, x := range mid {
-			want -= st.LogProb(x)
+		for i, x := range mid {
+			lp := st.LogProb(x)
+			if withFIM && i == len(mid)-1 { // the middle ends at <END> or </s>
+				lp = math.Log(math.Exp(lp) + math.Exp(st.LogProb(v.EOS())))
+			}
+			want -= lp
 			st.Append(x)
 		}
 		if res.FIM != withFIM || res.Spans != 1 || res.Tokens != int64(len(mid)) || res.Chars != 4 || math.Abs(res.NLL-want) > 1e-4 {

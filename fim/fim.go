@@ -107,12 +107,13 @@ func Fit(prefix, suffix []autoreg.Token, budget int) (p, s []autoreg.Token) {
 }
 
 // Infill returns the model of middles between prefix and suffix: a view
-// of m (a FIM model) whose States start conditioned on both sides and
-// which reports the end-of-middle sentinel as </s> (and the sequence's own
-// </s> as impossible), so that every sampler, beam search and evaluation
-// ends a middle where the model does. Appending </s> to its States
-// appends <END>. Callers keep the condition and the middle within m's
-// context.
+// of m (a FIM model) whose States start conditioned on both sides and in
+// which </s> ends the middle: its probability is the model's for <END>
+// plus the model's for the text's own </s> (either ends the middle), and
+// <END> itself is impossible, so that every sampler, beam search and
+// evaluation ends a middle where the model does. Appending </s> to its
+// States appends <END>. Callers keep the condition and the middle within
+// m's context.
 func Infill(m autoreg.Model, prefix, suffix []autoreg.Token) (autoreg.Model, error) {
 	s, ok := Lookup(m.Vocab())
 	if !ok {
@@ -158,19 +159,24 @@ type scoringInfill struct {
 	sc autoreg.Scorer
 }
 
-// ScoreSequence scores xs after st's history in one pass of the model
-// underneath (</s> scored as <END>).
+// ScoreSequence scores xs after st's history, the runs between </s>
+// tokens in one pass of the model underneath.
 func (f *scoringInfill) ScoreSequence(st autoreg.State, xs []autoreg.Token, dst []float64) {
 	s := st.(*state)
-	ys := make([]autoreg.Token, len(xs))
-	for i, x := range xs {
-		ys[i] = f.toInner(x)
-	}
-	f.sc.ScoreSequence(s.in, ys, dst)
-	for i, x := range xs {
-		if x == f.s.End {
-			dst[i] = math.Inf(-1)
+	for len(xs) > 0 {
+		k := 0
+		for k < len(xs) && xs[k] != f.eos && xs[k] != f.s.End {
+			k++
 		}
+		if k > 0 {
+			f.sc.ScoreSequence(s.in, xs[:k], dst[:k])
+		}
+		if k == len(xs) {
+			return
+		}
+		dst[k] = s.LogProb(xs[k])
+		s.Append(xs[k])
+		xs, dst = xs[k+1:], dst[k+1:]
 	}
 }
 
@@ -199,7 +205,8 @@ func (s *state) Append(xs ...autoreg.Token) {
 
 func (s *state) LogProbs(dst []float32) {
 	s.in.LogProbs(dst)
-	dst[s.f.eos], dst[s.f.s.End] = dst[s.f.s.End], float32(math.Inf(-1))
+	e := logAddExp(float64(dst[s.f.s.End]), float64(dst[s.f.eos]))
+	dst[s.f.eos], dst[s.f.s.End] = float32(e), float32(math.Inf(-1))
 }
 
 func (s *state) LogProb(x autoreg.Token) float64 {
@@ -207,9 +214,20 @@ func (s *state) LogProb(x autoreg.Token) float64 {
 	case s.f.s.End:
 		return math.Inf(-1)
 	case s.f.eos:
-		return s.in.LogProb(s.f.s.End)
+		return logAddExp(s.in.LogProb(s.f.s.End), s.in.LogProb(s.f.eos))
 	}
 	return s.in.LogProb(x)
+}
+
+// logAddExp is log(eᵃ + eᵇ).
+func logAddExp(a, b float64) float64 {
+	if a < b {
+		a, b = b, a
+	}
+	if math.IsInf(a, -1) {
+		return a
+	}
+	return a + math.Log1p(math.Exp(b-a))
 }
 
 func (s *state) CopyTo(dst autoreg.State) {

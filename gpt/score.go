@@ -58,6 +58,9 @@ func (m *Model) ScoreSequence(st autoreg.State, xs []autoreg.Token, dst []float6
 				i = s.scoreWindows(xs, i, full-1, dst)
 				continue
 			}
+			// The shift sees the control code in effect after xs[i], as
+			// Append(xs[i]) does (tracking xs[i] twice changes nothing).
+			s.track(xs[i : i+1])
 			s.shift()
 		}
 		c := min(len(xs)-i, T-len(s.toks))

@@ -176,21 +176,31 @@ func (s *State) Append(xs ...autoreg.Token) {
 	if len(xs) == 0 {
 		return
 	}
-	s.track(xs)
-	s.n += len(xs)
 	T := s.m.cfg.Context
 	pos := len(s.toks)
-	if pos+len(xs) > T {
-		// The window overflows: find the window appending one by one
-		// would end with and encode it in one pass.
-		w := window.Append(s.reenc, s.toks, xs, T)
-		s.pin(w, s.n-len(w))
-		s.reenc = w
-		s.toks = s.toks[:0]
-		s.forward(w, false)
+	if pos+len(xs) <= T {
+		s.track(xs)
+		s.n += len(xs)
+		s.forward(xs, false)
 		return
 	}
-	s.forward(xs, false)
+	// The window overflows: find the window appending one by one would
+	// end with (the last p tokens) and encode it in one pass.
+	w := window.Append(s.reenc, s.toks, xs, T)
+	p := len(w)
+	// That window is the half the last shift kept, then xs[k:], where
+	// xs[k] is the token that found the window full. Token by token, the
+	// shift pins <s> and the control code in effect after xs[k], not the
+	// ones in effect at the end (xs[k+1:] may start a new sequence).
+	n0, k := s.n, len(xs)-(p-T/2)
+	s.track(xs[:k+1])
+	s.pin(w, n0+len(xs)-p)
+	s.n = n0 + k + 1
+	s.track(xs[k+1:])
+	s.n = n0 + len(xs)
+	s.reenc = w
+	s.toks = s.toks[:0]
+	s.forward(w, false)
 }
 
 // shift drops the oldest half of a full window and re-encodes the rest.

@@ -5,12 +5,17 @@ import (
 	"bytes"
 	"compress/gzip"
 	"crypto/sha256"
+	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"io"
+	"os"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/autoreg/autoreg"
+	"github.com/autoreg/autoreg/ar"
 	"github.com/autoreg/autoreg/corpus"
 	"github.com/autoreg/autoreg/gpt"
 	"github.com/autoreg/autoreg/ngram"
@@ -19,8 +24,24 @@ import (
 	"github.com/autoreg/autoreg/tokenize"
 )
 
-// Families lists the model families this build reads.
-var Families = []string{"ngram", "gpt", "lstm", "gru", "seq2seq"}
+// Families lists the model families this build reads: token models, then
+// the real-valued ones (RealFamilies).
+var Families = []string{"ngram", "gpt", "lstm", "gru", "seq2seq", "ar"}
+
+// RealFamilies lists the real-valued families (autoreg.RealModel).
+var RealFamilies = []string{"ar"}
+
+// IsReal reports whether family is a real-valued family.
+func IsReal(family string) bool { return slices.Contains(RealFamilies, family) }
+
+// decodeReal reads a real-valued family's payload of n bytes.
+func decodeReal(family string, r io.Reader, n int64) (autoreg.RealModel, error) {
+	switch family {
+	case "ar":
+		return ar.Read(r, n)
+	}
+	return nil, fmt.Errorf("unknown real-valued family %q", family)
+}
 
 // decodeModel reads a family's payload of n bytes. The switch is explicit:
 // adding a family means adding a case here and nowhere else.
@@ -217,4 +238,40 @@ func arpaTokenizer(kind string, words []string, controls []string) (tokenize.Tok
 		return tokenize.WithControls(tok, controls)
 	}
 	return tok, nil
+}
+
+// IsRealFile reports whether path is a model file holding a real-valued
+// model, reading only its header and META section. Any problem (no such
+// file, another format, a corrupt header) reports false: Read and ReadAny
+// give the error.
+func IsRealFile(path string) bool {
+	fh, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer fh.Close()
+	var hdr [16]byte
+	if _, err := io.ReadFull(fh, hdr[:]); err != nil || string(hdr[:8]) != Magic {
+		return false
+	}
+	// The first section is META: its payload starts at the next multiple
+	// of Align after its 16-byte header.
+	var pad [Align]byte
+	if _, err := io.ReadFull(fh, pad[:padding(16)]); err != nil {
+		return false
+	}
+	var sec [16]byte
+	if _, err := io.ReadFull(fh, sec[:]); err != nil || string(sec[:4]) != TagMeta {
+		return false
+	}
+	n := binary.LittleEndian.Uint64(sec[8:])
+	if n > MaxMetaSize {
+		return false
+	}
+	b := make([]byte, n)
+	if _, err := io.ReadFull(fh, b); err != nil {
+		return false
+	}
+	var meta Meta
+	return json.Unmarshal(b, &meta) == nil && IsReal(meta.Family)
 }

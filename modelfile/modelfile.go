@@ -9,7 +9,7 @@
 // in short:
 //
 //	magic    8 bytes  89 41 52 47 0D 0A 1A 0A  ("\x89ARG\r\n\x1a\n")
-//	version  u32      1
+//	version  u32      1 (token models) or 2 (real-valued models)
 //	flags    u32      0
 //	sections, each:   zero padding so the payload starts at a multiple of 64,
 //	                  tag [4]byte, u32 0, u64 payload length, payload
@@ -18,9 +18,13 @@
 //
 // Sections appear in the order META (JSON), TOKN (the tokenizer), MODL (the
 // family's payload), then any extra sections (checkpoints add optimizer and
-// training state). Readers skip sections they do not know, so adding one
-// does not bump the version; changing the layout of an existing one does.
-// Integers are little-endian.
+// training state). A real-valued model (autoreg.RealModel: family "ar") has
+// no tokenizer: its file has no TOKN and is version 2, so that a build that
+// predates real-valued models says to upgrade instead of misreading it;
+// token models are still written as version 1, byte for byte as before.
+// Readers skip sections they do not know, so adding one does not bump the
+// version; changing the layout of an existing one does. Integers are
+// little-endian.
 package modelfile
 
 import (
@@ -45,8 +49,14 @@ import (
 // transfers (the CR LF and the ^Z) and is not valid UTF-8.
 const Magic = "\x89ARG\r\n\x1a\n"
 
-// Version is the format version this package writes and reads.
-const Version = 1
+// Format versions. Version is the newest this package reads: version 2
+// allows a file without TOKN whose MODL holds a real-valued family.
+// Writers use the oldest version that can hold the file: VersionTokens for
+// every token model, Version for real-valued ones.
+const (
+	VersionTokens = 1
+	Version       = 2
+)
 
 // Align is the alignment of every section payload within the file.
 const Align = 64
@@ -69,7 +79,8 @@ const (
 
 // Meta is the JSON header of a model file.
 type Meta struct {
-	// Family names the model family: "ngram", "lstm", "gru", "gpt".
+	// Family names the model family: "ngram", "lstm", "gru", "gpt"; "ar"
+	// for real-valued series.
 	Family string `json:"family"`
 	// Mode is how training text was cut into sequences ("stream" or
 	// "lines"); evaluation uses the same by default.
@@ -84,6 +95,12 @@ type Meta struct {
 	// Training records how the model was made (data, tokens, time), for
 	// people and tools.
 	Training json.RawMessage `json:"training,omitempty"`
+	// Columns names the value columns a real-valued model was trained on,
+	// dimension by dimension; commands read the same columns by default.
+	Columns []string `json:"columns,omitempty"`
+	// Time names the time column of a real-valued model's training data
+	// ("" for none), used by default for plots and forecast tables.
+	Time string `json:"time,omitempty"`
 }
 
 // Section is an extra named payload (checkpoint state, for instance).
@@ -100,8 +117,12 @@ type File struct {
 	// model (autoreg.Conditional, an encoder-decoder); nil otherwise.
 	SourceTokenizer tokenize.Tokenizer
 	// Model is the model; to be written it must implement io.WriterTo,
-	// producing its family's payload.
+	// producing its family's payload. It is nil in a real-valued model's
+	// file.
 	Model autoreg.Model
+	// Real is a real-valued model, in place of Model and Tokenizer (which
+	// are then nil); to be written it must implement io.WriterTo.
+	Real autoreg.RealModel
 	// Extra holds sections after the model, in order.
 	Extra []Section
 	// SHA256 is the digest of the file's bytes, the model's identity. Read
@@ -159,13 +180,23 @@ func Encode(w io.Writer, f *File) ([32]byte, error) {
 	if err := checkTag(f.Extra); err != nil {
 		return sum, err
 	}
-	if f.Tokenizer == nil || f.Model == nil {
+	var model any = f.Model
+	version := uint32(VersionTokens)
+	switch {
+	case f.Real != nil:
+		if f.Model != nil || f.Tokenizer != nil {
+			return sum, errors.New("a real-valued model has no token model or tokenizer")
+		}
+		if !IsReal(f.Meta.Family) {
+			return sum, fmt.Errorf("family %q is not a real-valued family", f.Meta.Family)
+		}
+		model, version = f.Real, Version
+	case f.Tokenizer == nil || f.Model == nil:
 		return sum, errors.New("model and tokenizer are required")
-	}
-	if f.Tokenizer.Vocab().Size() != f.Model.Vocab().Size() {
+	case f.Tokenizer.Vocab().Size() != f.Model.Vocab().Size():
 		return sum, fmt.Errorf("tokenizer has %d tokens but the model %d", f.Tokenizer.Vocab().Size(), f.Model.Vocab().Size())
 	}
-	wt, ok := f.Model.(io.WriterTo)
+	wt, ok := model.(io.WriterTo)
 	if !ok {
 		return sum, fmt.Errorf("%s models cannot be saved", f.Meta.Family)
 	}
@@ -184,14 +215,16 @@ func Encode(w io.Writer, f *File) ([32]byte, error) {
 	if err != nil {
 		return sum, err
 	}
-	tok, err := tokenize.Marshal(f.Tokenizer)
-	if err != nil {
-		return sum, err
-	}
 	sw := &sectionWriter{w: w, h: sha256.New(), all: sha256.New()}
-	sw.header()
+	sw.header(version)
 	sw.section(TagMeta, int64(len(meta)), bytesWriter(meta))
-	sw.section(TagTokenizer, int64(len(tok)), bytesWriter(tok))
+	if f.Tokenizer != nil {
+		tok, err := tokenize.Marshal(f.Tokenizer)
+		if err != nil {
+			return sum, err
+		}
+		sw.section(TagTokenizer, int64(len(tok)), bytesWriter(tok))
+	}
 	if stok != nil {
 		sw.section(TagSource, int64(len(stok)), bytesWriter(stok))
 	}
@@ -268,10 +301,10 @@ func (s *sectionWriter) Write(p []byte) (int, error) {
 	return len(p), s.err
 }
 
-func (s *sectionWriter) header() {
+func (s *sectionWriter) header(version uint32) {
 	var b [16]byte
 	copy(b[:], Magic)
-	binary.LittleEndian.PutUint32(b[8:], Version)
+	binary.LittleEndian.PutUint32(b[8:], version)
 	s.hashed(b[:])
 }
 
@@ -312,12 +345,25 @@ func (s *sectionWriter) section(tag string, n int64, payload io.WriterTo) {
 	}
 }
 
-// Read reads a model file or an ARPA file.
+// Read reads a token model's file or an ARPA file; a real-valued model's
+// file is an error saying so (ReadAny reads both).
 func Read(path string) (*File, error) { return ReadWarn(path, nil) }
 
 // ReadWarn is Read with a function receiving warnings (an ARPA file missing
 // a special token, say); warn may be nil.
 func ReadWarn(path string, warn func(msg string)) (*File, error) {
+	f, err := readAny(path, warn)
+	if err == nil && f.Real != nil {
+		return nil, &Error{Path: path, Err: fmt.Errorf("holds a real-valued %s model, not a token model", f.Meta.Family)}
+	}
+	return f, err
+}
+
+// ReadAny reads a model file of any kind (File.Model or File.Real is set)
+// or an ARPA file.
+func ReadAny(path string) (*File, error) { return readAny(path, nil) }
+
+func readAny(path string, warn func(msg string)) (*File, error) {
 	fh, err := os.Open(path)
 	if err != nil {
 		return nil, &Error{Path: path, Err: unwrapPath(err)}
@@ -371,8 +417,9 @@ func Decode(r io.Reader, size int64) (*File, error) {
 	if string(hdr[:8]) != Magic {
 		return nil, errors.New("bad magic: not an autoreg model file")
 	}
-	if v := binary.LittleEndian.Uint32(hdr[8:]); v != Version {
-		return nil, fmt.Errorf("format version %d, this build reads version %d (upgrade autoreg)", v, Version)
+	version := binary.LittleEndian.Uint32(hdr[8:])
+	if version < VersionTokens || version > Version {
+		return nil, fmt.Errorf("format version %d, this build reads versions %d to %d (upgrade autoreg)", version, VersionTokens, Version)
 	}
 	if flags := binary.LittleEndian.Uint32(hdr[12:]); flags != 0 {
 		return nil, fmt.Errorf("unknown flags %#x", flags)
@@ -444,17 +491,35 @@ func Decode(r io.Reader, size int64) (*File, error) {
 			if f.SourceTokenizer, err = tokenize.Unmarshal(b); err != nil {
 				return nil, fmt.Errorf("offset %d: source tokenizer: %v", at, err)
 			}
+		case tag == TagModel && haveMeta && IsReal(f.Meta.Family):
+			if haveTok {
+				return nil, fmt.Errorf("offset %d: a real-valued %s model with a tokenizer", at, f.Meta.Family)
+			}
+			if version < Version {
+				return nil, fmt.Errorf("offset %d: a real-valued %s model in a version %d file", at, f.Meta.Family, version)
+			}
+			if haveModel {
+				return nil, fmt.Errorf("offset %d: a second model section", at)
+			}
+			err := modelPayload(sr, n, at, f.Meta.Family, func(r io.Reader) (err error) {
+				f.Real, err = decodeReal(f.Meta.Family, r, n)
+				return err
+			})
+			if err != nil {
+				return nil, err
+			}
+			haveModel = true
 		case tag == TagModel:
 			if !haveMeta || !haveTok {
 				return nil, fmt.Errorf("offset %d: model section before META and TOKN", at)
 			}
-			lr := &io.LimitedReader{R: sr, N: n}
-			m, err := decodeModel(f.Meta.Family, lr, n)
+			var m autoreg.Model
+			err := modelPayload(sr, n, at, f.Meta.Family, func(r io.Reader) (err error) {
+				m, err = decodeModel(f.Meta.Family, r, n)
+				return err
+			})
 			if err != nil {
-				return nil, fmt.Errorf("offset %d: %s model: %w", at, f.Meta.Family, err)
-			}
-			if lr.N != 0 {
-				return nil, fmt.Errorf("offset %d: %s model payload has %d unread bytes", at, f.Meta.Family, lr.N)
+				return nil, err
 			}
 			if m.Vocab().Size() != f.Tokenizer.Vocab().Size() {
 				return nil, fmt.Errorf("model has %d tokens but its tokenizer %d", m.Vocab().Size(), f.Tokenizer.Vocab().Size())
@@ -472,6 +537,19 @@ func Decode(r io.Reader, size int64) (*File, error) {
 			f.Extra = append(f.Extra, Section{Tag: tag, Data: b})
 		}
 	}
+}
+
+// modelPayload runs decode on the n-byte model payload at offset at and
+// requires it to consume every byte.
+func modelPayload(sr io.Reader, n, at int64, family string, decode func(io.Reader) error) error {
+	lr := &io.LimitedReader{R: sr, N: n}
+	if err := decode(lr); err != nil {
+		return fmt.Errorf("offset %d: %s model: %w", at, family, err)
+	}
+	if lr.N != 0 {
+		return fmt.Errorf("offset %d: %s model payload has %d unread bytes", at, family, lr.N)
+	}
+	return nil
 }
 
 // sectionReader reads sections, hashing every byte (all) and every byte

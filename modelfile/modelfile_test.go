@@ -164,6 +164,9 @@ func FuzzDecode(f *testing.F) {
 	var buf bytes.Buffer
 	Encode(&buf, sampleFile())
 	f.Add(buf.Bytes())
+	buf.Reset()
+	Encode(&buf, sampleReal())
+	f.Add(buf.Bytes())
 	f.Add([]byte(Magic))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		Decode(bytes.NewReader(data), int64(len(data)))

@@ -1,123 +1,47 @@
 package ngram
 
 import (
-	"math"
+	"bytes"
+	"fmt"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/autoreg/autoreg"
+	"github.com/autoreg/autoreg/internal/modeltest"
 )
 
-// conformance runs the seam's conformance checks on a model: distributions
-// sum to 1, LogProb agrees with LogProbs, copies are independent, Append and
-// LogProb do not allocate, Len and Reset behave.
-func conformance(t *testing.T, m autoreg.Model, rng *rand.Rand, histories int) {
+// conformance is the seam's conformance suite with what an n-gram model
+// promises: <s> is never predicted, and LogProb, ScoreSequence, long
+// Appends and the payload round trip give LogProbs' bits (BitExact).
+// histories are added to the suite's default ones.
+func conformance(t *testing.T, m *Model, save func(autoreg.Model) (autoreg.Model, error), histories ...[]autoreg.Token) {
 	t.Helper()
-	voc := m.Vocab()
-	V := voc.Size()
-	dst := make([]float32, V)
-	randTok := func() autoreg.Token { return autoreg.Token(rng.IntN(V)) }
-	for h := 0; h < histories; h++ {
-		st := m.NewState()
-		l := rng.IntN(12)
-		if rng.IntN(2) == 0 {
-			st.Append(voc.BOS())
-			l--
-		}
-		for i := 0; i < l; i++ {
-			st.Append(randTok())
-		}
-		st.LogProbs(dst)
-		sum := 0.0
-		for _, lp := range dst {
-			sum += math.Exp(float64(lp))
-		}
-		if math.Abs(sum-1) > 1e-6 {
-			t.Fatalf("history %d: probabilities sum to %.9f", h, sum)
-		}
-		if !math.IsInf(float64(dst[voc.BOS()]), -1) {
-			t.Fatalf("history %d: log P(<s>) = %g, want -Inf", h, dst[voc.BOS()])
-		}
-		for k := 0; k < 20; k++ {
-			x := randTok()
-			got := st.LogProb(x)
-			if x == voc.BOS() {
-				if !math.IsInf(got, -1) {
-					t.Fatalf("LogProb(<s>) = %g", got)
-				}
-				continue
-			}
-			if float32(got) != dst[x] {
-				t.Fatalf("history %d: float32(LogProb(%d)) = %.9g, LogProbs = %.9g: not bit-identical", h, x, float32(got), dst[x])
-			}
-		}
-	}
-
-	// Copies are independent, and CopyTo reproduces the state.
-	a := m.NewState()
-	for i := 0; i < 5; i++ {
-		a.Append(randTok())
-	}
-	b := m.NewState()
-	b.Append(randTok(), randTok()) // overwritten by CopyTo
-	a.CopyTo(b)
-	if a.Len() != b.Len() {
-		t.Fatalf("copy Len %d, original %d", b.Len(), a.Len())
-	}
-	x, y := randTok(), randTok()
-	pa, pb := a.LogProb(y), b.LogProb(y)
-	if pa != pb && !(math.IsInf(pa, -1) && math.IsInf(pb, -1)) {
-		t.Fatalf("copy scores %g, original %g", pb, pa)
-	}
-	before := a.LogProb(y)
-	b.Append(x, x, x)
-	if after := a.LogProb(y); after != before && !math.IsInf(after, -1) {
-		t.Fatalf("appending to the copy changed the original: %g -> %g", before, after)
-	}
-	// The same history built from scratch scores the same.
-	c := m.NewState()
-	for i := 0; i < 3; i++ {
-		c.Append(randTok())
-	}
-	c.Reset()
-	if c.Len() != 0 {
-		t.Fatalf("Len after Reset = %d", c.Len())
-	}
-	e := m.NewState()
-	seq := []autoreg.Token{randTok(), randTok(), randTok(), randTok()}
-	c.Append(seq...)
-	for _, s := range seq {
-		e.Append(s)
-	}
-	if c.Len() != 4 || e.Len() != 4 {
-		t.Fatalf("Len = %d, %d, want 4", c.Len(), e.Len())
-	}
-	if p, q := c.LogProb(y), e.LogProb(y); p != q && !(math.IsInf(p, -1) && math.IsInf(q, -1)) {
-		t.Fatalf("Reset+Append(all) scores %g, Append one by one %g", p, q)
-	}
-
-	// Append and LogProb, the scoring loop, allocate nothing. (Through the
-	// interface, a variadic call st.Append(x) makes Go allocate the argument
-	// slice on the caller's side; callers pass a reused slice instead.)
-	toks := make([]autoreg.Token, 64)
-	for i := range toks {
-		toks[i] = randTok()
-	}
-	st := m.NewState()
-	cp := m.NewState()
-	allocs := testing.AllocsPerRun(20, func() {
-		for i, x := range toks {
-			st.LogProb(x)
-			st.Append(toks[i : i+1]...)
-		}
-		st.CopyTo(cp)
-		st.Reset()
+	modeltest.TestModel(t, m, modeltest.Options{
+		Seed:          uint64(m.order),
+		Histories:     append(modeltest.Histories(m.vocab, uint64(m.order), 40), histories...),
+		BOSImpossible: true,
+		BitExact:      true,
+		SaveLoad:      save,
 	})
-	if allocs != 0 {
-		t.Fatalf("Append+LogProb+CopyTo allocate %.1f times per run", allocs)
-	}
 }
 
+// payloadRoundTrip writes a model's payload and reads it back.
+var payloadRoundTrip = modeltest.PayloadRoundTrip(ReadModel)
+
+// arpaRoundTrip writes a model as ARPA text and reads it back: the
+// shortest decimal of every float32 reads back as the same bits.
+func arpaRoundTrip(m autoreg.Model) (autoreg.Model, error) {
+	var buf bytes.Buffer
+	if err := m.(*Model).WriteARPA(&buf, tokName); err != nil {
+		return nil, err
+	}
+	m2, _, err := ReadARPA(&buf, "round.arpa", nil)
+	return m2, err
+}
+
+// Orders 1 to 8, built from counts (every other one pruned), with control
+// codes, on the default histories and on text like their training stream.
 func TestConformanceSmall(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	for order := 1; order <= 8; order++ {
@@ -127,13 +51,39 @@ func TestConformanceSmall(t *testing.T) {
 			opts.Prune = []uint64{0, 0, 1}[:min(3, order)]
 		}
 		m := buildModel(t, voc, opts, randomStream(rng, voc, 500))
-		conformance(t, m, rng, 40)
+		t.Run(fmt.Sprintf("order%d", order), func(t *testing.T) {
+			conformance(t, m, payloadRoundTrip, randomStream(rng, voc, 6))
+		})
 	}
 }
 
+// A model read from ARPA text (no counts or discounts, n-grams completed
+// by the reader), saved and read as ARPA again.
+func TestConformanceARPA(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	voc := autoreg.Vocab{Base: 9, Controls: []string{"x"}}
+	built := buildModel(t, voc, Options{Order: 4, Prune: []uint64{0, 1}}, randomStream(rng, voc, 400))
+	m, err := arpaRoundTrip(built)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conformance(t, m.(*Model), arpaRoundTrip, randomStream(rng, voc, 6))
+}
+
+// A word model of PTB on two sentences of its validation set, which reach
+// the higher orders (random words back off to unigrams). The checks that
+// walk the histories many times run on the small models only: the same
+// code, and a LogProbs over 10,000 words costs milliseconds.
 func TestConformancePTB(t *testing.T) {
 	m := ptbModel(t, 5)
-	conformance(t, m, rand.New(rand.NewPCG(5, 6)), 30)
+	v, _, valid, _ := ptb(t)
+	const small = "the same code is checked on the small models (TestConformanceSmall)"
+	modeltest.TestModel(t, m, modeltest.Options{
+		Histories:     [][]autoreg.Token{linesStream(v, valid[:2])},
+		BOSImpossible: true,
+		BitExact:      true,
+		Skip:          map[modeltest.Check]string{modeltest.Allocs: small, modeltest.Procs: small, modeltest.Reset: small},
+	})
 }
 
 func TestConcreteStateDoesNotAllocate(t *testing.T) {
@@ -153,56 +103,15 @@ func TestConcreteStateDoesNotAllocate(t *testing.T) {
 	}
 }
 
-// TestFastPathMatchesSlowPath: the fast LogProb+Append loop (which
-// reuses LogProb's probes) scores like LogProbs on fresh states.
-func TestFastPathMatchesSlowPath(t *testing.T) {
-	rng := rand.New(rand.NewPCG(7, 8))
-	voc := autoreg.Vocab{Base: 9}
-	m := buildModel(t, voc, Options{Order: 5}, randomStream(rng, voc, 800))
-	xs := randomStream(rng, voc, 50)
-	fast := m.NewState()
-	slow := m.NewState()
-	dst := make([]float32, voc.Size())
-	for i, x := range xs {
-		got := fast.LogProb(x)
-		fast.Append(x)
-		slow.LogProbs(dst)
-		slow.LogProb(voc.EOS()) // a different token: the cache must not leak into Append(x)
-		slow.Append(x)
-		if x == voc.BOS() {
-			continue
-		}
-		if math.Abs(got-float64(dst[x])) > 1e-5*max(1, math.Abs(got)) {
-			t.Fatalf("token %d: fast %g, slow %g", i, got, dst[x])
-		}
-	}
-}
-
-func TestScoreSequence(t *testing.T) {
+func TestScoreSequenceOtherModel(t *testing.T) {
 	rng := rand.New(rand.NewPCG(13, 14))
 	voc := autoreg.Vocab{Base: 8}
-	m := buildModel(t, voc, Options{Order: 4}, randomStream(rng, voc, 500))
-	xs := randomStream(rng, voc, 40)
-	a, b := m.NewState(), m.NewState()
-	a.Append(voc.BOS())
-	b.Append(voc.BOS())
-	dst := make([]float64, len(xs))
-	m.ScoreSequence(a, xs, dst)
-	for i, x := range xs {
-		want := b.LogProb(x)
-		b.Append(x)
-		if dst[i] != want && !(math.IsInf(dst[i], -1) && math.IsInf(want, -1)) {
-			t.Fatalf("token %d: ScoreSequence %g, LogProb %g", i, dst[i], want)
-		}
-	}
-	if a.Len() != b.Len() || a.LogProb(1) != b.LogProb(1) {
-		t.Fatalf("states differ after ScoreSequence")
-	}
-	other := buildModel(t, voc, Options{Order: 2}, xs)
+	m := buildModel(t, voc, Options{Order: 4}, randomStream(rng, voc, 50))
+	other := buildModel(t, voc, Options{Order: 2}, randomStream(rng, voc, 50))
 	defer func() {
-		if recover() == nil {
-			t.Errorf("ScoreSequence with another model's state did not panic")
+		if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), "another model") {
+			t.Errorf("ScoreSequence with another model's state: panic %v", r)
 		}
 	}()
-	m.ScoreSequence(other.NewState(), xs[:1], dst[:1])
+	m.ScoreSequence(other.NewState(), []autoreg.Token{1}, make([]float64, 1))
 }

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# bench-compress.sh — lmzip against bzip2 -9, xz -9e, zstd -19 and gzip -9,
+# bench-compress.sh — lmzip against bzip2 -9, xz -9e, zstd -19, gzip -9 and
+# (when installed) zpaq -m5,
 # measured in the same run on the same inputs.
 #
 #   scripts/bench-compress.sh            all sections
@@ -41,6 +42,18 @@ classic() {
 }
 COMPRESSORS=("bzip2 -9" "xz -9e" "zstd -19 -q" "gzip -9")
 
+# zpaq is an archiver: it reads files, not standard input. zpaq FILE prints
+# "bytes wall-seconds user-seconds" of its strongest method on one thread.
+# Optional: apt-get install -y zpaq.
+HAVE_ZPAQ=$(command -v zpaq > /dev/null && echo 1 || echo 0)
+zpaq_m5() {
+	local TIMEFORMAT='%R %U' t
+	rm -rf "$WORK/zq" && mkdir "$WORK/zq" && cp "$1" "$WORK/zq/in"
+	t=$( { time (cd "$WORK/zq" && zpaq a out.zpaq in -m5 -t1 -noattributes > /dev/null 2>&1); } 2>&1 )
+	echo "$(wc -c < "$WORK/zq/out.zpaq") $t"
+}
+[ "$HAVE_ZPAQ" = 1 ] && echo "# zpaq: $(zpaq 2>&1 | head -1 | cut -c1-40)"
+
 row() { # label name rawbytes compbytes wall-seconds [user-seconds]
 	awk -v l="$1" -v f="$2" -v n="$3" -v c="$4" -v s="$5" -v u="${6:-0}" 'BEGIN {
 		sp = (s > 0) ? sprintf("%7.3f MB/s", n / s / 1e6) : "      -     ";
@@ -55,6 +68,10 @@ for c in "${COMPRESSORS[@]}"; do
 	read -r n s u < <(classic "$c" "$TS")
 	row "$c" "$TS" "$(wc -c < "$TS")" "$n" "$s" "$u"
 done
+if [ "$HAVE_ZPAQ" = 1 ]; then
+	read -r n s u < <(zpaq_m5 "$TS")
+	row "zpaq -m5 -t1" "$TS" "$(wc -c < "$TS")" "$n" "$s" "$u"
+fi
 for a in ngram mix lstm gpt; do
 	TIMEFORMAT='%R %U'
 	read -r s u < <( { time "$WORK/autoreg" compress --adaptive-arch $a --force --out "$WORK/ts.arz" "$TS" 2> /dev/null; } 2>&1 )
@@ -78,6 +95,11 @@ for c in "${COMPRESSORS[@]}"; do
 	read -r nt _ _ < <(classic "$c" "$WORK/train.txt")
 	row "$c" "valid | train" "$VN" "$((nb - nt))" 0
 done
+if [ "$HAVE_ZPAQ" = 1 ]; then
+	read -r nb _ _ < <(zpaq_m5 "$WORK/both.txt")
+	read -r nt _ _ < <(zpaq_m5 "$WORK/train.txt")
+	row "zpaq -m5 -t1" "valid | train" "$VN" "$((nb - nt))" 0
+fi
 "$WORK/lzbench" -arch ngram -prime "$WORK/train.txt" "$WORK/valid.txt"
 "$WORK/lzbench" -arch mix -prime "$WORK/train.txt" "$WORK/valid.txt"
 "$WORK/lzbench" -arch lstm -prime "$WORK/train.txt" "$WORK/valid.txt"

@@ -27,7 +27,7 @@ go test -c -o "$tmp/ngram.test" ./ngram
 # field NAME FILE: a value from /usr/bin/time -v output
 field() { grep -F "$1" "$2" | head -1 | awk -F': ' '{print $2}'; }
 
-echo "== autoreg n-gram vs KenLM (issue 2 acceptance), $(date -u +%FT%TZ), load: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "== autoreg n-gram vs KenLM, $(date -u +%FT%TZ), load: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "KenLM on this machine kind: lmplz -o 5 on PTB train ≈ 1.4 CPU-s; probing query 4-7 M tokens/s on one core."
 echo "Targets: estimation ≤ 1.4 CPU-s and ≤ 300 MB peak; scoring ≥ 5 M tokens/s on one core; loaded 5-gram ≤ 64 MB."
 echo

@@ -165,12 +165,12 @@ func (e *charEncoder) emit(dst []autoreg.Token, r rune, unk autoreg.Token) []aut
 }
 
 func (e *charEncoder) invalid(at int64) error {
-	return &InputError{Offset: e.offset + at, Msg: ErrInvalidUTF8.Error() + " (the char tokenizer reads UTF-8 text; use --tokenizer byte for binary data)"}
+	return &InputError{Offset: e.offset + at, Err: ErrInvalidUTF8, Msg: ErrInvalidUTF8.Error() + " (the char tokenizer reads UTF-8 text; use --tokenizer byte for binary data)"}
 }
 
 func (e *charEncoder) Flush(dst []autoreg.Token) ([]autoreg.Token, error) {
 	if e.nheld > 0 {
-		err := &InputError{Offset: e.offset, Msg: ErrInvalidUTF8.Error() + " (text ends inside a character)"}
+		err := &InputError{Offset: e.offset, Err: ErrInvalidUTF8, Msg: ErrInvalidUTF8.Error() + " (text ends inside a character)"}
 		e.nheld, e.offset = 0, 0
 		return dst, err
 	}
@@ -206,7 +206,7 @@ func (b *CharBuilder) Add(text []byte) error {
 		}
 		r, size := utf8.DecodeRune(b.held)
 		if r == utf8.RuneError && size <= 1 {
-			b.invalid = &InputError{Offset: b.offset, Msg: ErrInvalidUTF8.Error()}
+			b.invalid = &InputError{Offset: b.offset, Err: ErrInvalidUTF8, Msg: ErrInvalidUTF8.Error()}
 			return b.invalid
 		}
 		b.seen[r] = true
@@ -228,7 +228,7 @@ func (b *CharBuilder) Add(text []byte) error {
 		}
 		r, size := utf8.DecodeRune(text[i:])
 		if r == utf8.RuneError && size <= 1 {
-			b.invalid = &InputError{Offset: b.offset + int64(i), Msg: ErrInvalidUTF8.Error() + " (the char tokenizer reads UTF-8 text; use --tokenizer byte for binary data)"}
+			b.invalid = &InputError{Offset: b.offset + int64(i), Err: ErrInvalidUTF8, Msg: ErrInvalidUTF8.Error() + " (the char tokenizer reads UTF-8 text; use --tokenizer byte for binary data)"}
 			return b.invalid
 		}
 		b.seen[r] = true
@@ -244,7 +244,7 @@ func (b *CharBuilder) Flush() error {
 		return b.invalid
 	}
 	if len(b.held) > 0 {
-		err := &InputError{Offset: b.offset, Msg: ErrInvalidUTF8.Error() + " (text ends inside a character)"}
+		err := &InputError{Offset: b.offset, Err: ErrInvalidUTF8, Msg: ErrInvalidUTF8.Error() + " (text ends inside a character)"}
 		b.held = b.held[:0]
 		b.offset = 0
 		return err

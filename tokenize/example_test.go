@@ -1,6 +1,7 @@
 package tokenize_test
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/autoreg/autoreg/tokenize"
@@ -27,4 +28,27 @@ func Example() {
 	// [4 5 7 10] unknown: 1
 	// "low"
 	// 11 <unk> \s
+}
+
+// Encode and Decode convert a whole text in one call; the char tokenizer
+// maps characters it has not seen to <unk>, which has no text.
+func ExampleEncode() {
+	tok, err := tokenize.NewChar([]rune("ehlo "))
+	if err != nil {
+		panic(err)
+	}
+	ids, err := tokenize.Encode(tok, "hello, world")
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(ids)
+	fmt.Printf("%q\n", tokenize.Decode(tok, ids))
+
+	// Bytes that are not UTF-8 are an error, as in the streaming encoder.
+	_, err = tokenize.Encode(tok, "hel\xff")
+	fmt.Println(errors.Is(err, tokenize.ErrInvalidUTF8))
+	// Output:
+	// [2 1 3 3 4 7 0 7 4 7 3 7]
+	// "hello ol"
+	// true
 }

@@ -7,7 +7,8 @@
 // the reserved specials of the root package (<s>, </s>, <unk>) and then the
 // control codes it carries ([autoreg.Vocab]). Encoders stream: text may arrive
 // in pieces of any size, and a character or word split between two pieces is
-// held back until the next piece or [Encoder.Flush].
+// held back until the next piece or [Encoder.Flush]. [Encode] and [Decode]
+// convert a whole text in one call, for any Tokenizer.
 //
 // Tokens also have a printable name ([Tokenizer.Word]) used in ARPA files and
 // debugging output; see [EscapeWord] for the escaping rules.
@@ -64,14 +65,49 @@ type Encoder interface {
 	Unknown() int64
 }
 
+// Encode returns the tokens of a whole text: one encoder, one Encode and
+// its Flush. Unknown symbols become the UNK token. Text the tokenizer
+// cannot read (invalid UTF-8 for the char tokenizer) is an error wrapping
+// an *InputError with the byte offset. It adds no BOS or EOS: a model's
+// prompt starts with Vocab().BOS() (see package corpus for sequences).
+func Encode(t Tokenizer, text string) ([]autoreg.Token, error) {
+	enc := t.NewEncoder()
+	ids, err := enc.Encode(nil, []byte(text))
+	if err == nil {
+		ids, err = enc.Flush(ids)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("tokenize: %w", err)
+	}
+	return ids, nil
+}
+
+// Decode returns the text of tokens: the concatenation of AppendText over
+// ids, so Decode(a) + Decode(b) == Decode(a ++ b). Specials and control
+// codes have no text; so Decode(Encode(s)) is s for the byte tokenizer,
+// s without its unknown characters for the char tokenizer, and for the
+// word tokenizer the words of s each after one space (" the cat" for
+// "the  cat"), unknown words dropped.
+func Decode(t Tokenizer, ids []autoreg.Token) string {
+	var b []byte
+	for _, id := range ids {
+		b = t.AppendText(b, id)
+	}
+	return string(b)
+}
+
 // InputError reports text a tokenizer cannot read, at a byte offset counted
 // from the start of the text (across Encode calls, reset by Flush).
 type InputError struct {
 	Offset int64
-	Msg    string
+	Msg    string // the whole message, the cause included
+	Err    error  // the cause, such as ErrInvalidUTF8 (may be nil)
 }
 
 func (e *InputError) Error() string { return fmt.Sprintf("byte %d: %s", e.Offset, e.Msg) }
+
+// Unwrap returns the cause, so errors.Is(err, ErrInvalidUTF8) holds.
+func (e *InputError) Unwrap() error { return e.Err }
 
 // ErrInvalidUTF8 is wrapped by the InputError of the char tokenizer.
 var ErrInvalidUTF8 = errors.New("invalid UTF-8")

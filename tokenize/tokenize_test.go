@@ -3,6 +3,7 @@ package tokenize
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/autoreg/autoreg"
+	"github.com/autoreg/autoreg/internal/modeltest"
 )
 
 // encodeChunks encodes text split at random points.
@@ -233,42 +235,39 @@ func tokenizers(t *testing.T) []Tokenizer {
 	return []Tokenizer{NewByte(), c, w, wc}
 }
 
-// TestConformance checks what every tokenizer promises: names round-trip
-// through Lookup, specials have their reserved names, serialization is exact.
+// TestConformance runs the tokenizer suite (internal/modeltest) on every
+// kind, with the marshalled form as its save/load round trip.
 func TestConformance(t *testing.T) {
+	for i, tok := range tokenizers(t) {
+		t.Run(fmt.Sprintf("%d-%s", i, tok.Kind()), func(t *testing.T) {
+			modeltest.TestTokenizer(t, tok, modeltest.TokenizerOptions[Encoder]{
+				Lossless: tok.Kind() != KindWord,
+				SaveLoad: func(tok modeltest.Tokenizer[Encoder]) (modeltest.Tokenizer[Encoder], error) {
+					data, err := Marshal(tok.(Tokenizer))
+					if err != nil {
+						return nil, err
+					}
+					back, err := Unmarshal(data)
+					if err != nil {
+						return nil, err
+					}
+					if again, _ := Marshal(back); !bytes.Equal(again, data) || back.Kind() != tok.(Tokenizer).Kind() {
+						return nil, errors.New("marshalling the read tokenizer changes its bytes")
+					}
+					return back, nil
+				},
+			})
+		})
+	}
+}
+
+// TestUnmarshalTruncated: every proper prefix of a marshalled tokenizer is
+// refused.
+func TestUnmarshalTruncated(t *testing.T) {
 	for _, tok := range tokenizers(t) {
-		v := tok.Vocab()
-		names := map[string]bool{}
-		for id := autoreg.Token(0); int(id) < v.Size(); id++ {
-			w := tok.Word(id)
-			if w == "" || strings.ContainsAny(w, " \t\n\r") {
-				t.Fatalf("%s: token %d has name %q", tok.Kind(), id, w)
-			}
-			if names[w] {
-				t.Fatalf("%s: name %q repeated", tok.Kind(), w)
-			}
-			names[w] = true
-			if back, ok := tok.Lookup(w); !ok || back != id {
-				t.Fatalf("%s: Lookup(%q) = %d, %v; want %d", tok.Kind(), w, back, ok, id)
-			}
-			if v.IsSpecial(id) && len(tok.AppendText(nil, id)) != 0 {
-				t.Fatalf("%s: special %d renders text", tok.Kind(), id)
-			}
-		}
-		if tok.Word(v.UNK()) != "<unk>" || tok.Word(v.BOS()) != "<s>" || tok.Word(v.EOS()) != "</s>" {
-			t.Fatalf("%s: special names wrong", tok.Kind())
-		}
 		data, err := Marshal(tok)
 		if err != nil {
 			t.Fatal(err)
-		}
-		back, err := Unmarshal(data)
-		if err != nil {
-			t.Fatal(err)
-		}
-		data2, _ := Marshal(back)
-		if !bytes.Equal(data, data2) || back.Kind() != tok.Kind() || back.Vocab().Size() != v.Size() {
-			t.Fatalf("%s: marshal round trip differs", tok.Kind())
 		}
 		for n := 0; n < len(data); n++ {
 			if _, err := Unmarshal(data[:n]); err == nil {
@@ -366,4 +365,41 @@ func FuzzWordSplit(f *testing.F) {
 			t.Fatalf("training words unknown")
 		}
 	})
+}
+
+// Encode and Decode are the streaming encoder and AppendText in one call.
+func TestEncodeDecode(t *testing.T) {
+	ch, _ := NewChar([]rune("abc é"))
+	wd, _ := NewWord([]string{"the", "cat"})
+	for _, tc := range []struct {
+		tok        Tokenizer
+		text, back string
+		unknown    int
+	}{
+		{NewByte(), "a\xffb\n", "a\xffb\n", 0},
+		{ch, "abé d", "abé ", 1},
+		{wd, "the  dog\ncat", " the cat", 1},
+	} {
+		ids, err := Encode(tc.tok, tc.text)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.tok.Kind(), err)
+		}
+		enc := tc.tok.NewEncoder()
+		want, _ := enc.Encode(nil, []byte(tc.text))
+		want, _ = enc.Flush(want)
+		if !slices.Equal(ids, want) || enc.Unknown() != int64(tc.unknown) {
+			t.Errorf("%s: Encode %v, streaming %v (%d unknown)", tc.tok.Kind(), ids, want, enc.Unknown())
+		}
+		if got := Decode(tc.tok, ids); got != tc.back {
+			t.Errorf("%s: Decode %q, want %q", tc.tok.Kind(), got, tc.back)
+		}
+		if got := Decode(tc.tok, ids[:1]) + Decode(tc.tok, ids[1:]); got != tc.back {
+			t.Errorf("%s: Decode does not concatenate: %q", tc.tok.Kind(), got)
+		}
+	}
+	_, err := Encode(ch, "ab\xff")
+	var ie *InputError
+	if !errors.As(err, &ie) || ie.Offset != 2 || !errors.Is(err, ErrInvalidUTF8) || !strings.HasPrefix(err.Error(), "tokenize: byte 2: invalid UTF-8") {
+		t.Errorf("invalid UTF-8: %v", err)
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/autoreg/autoreg/corpus"
 	"github.com/autoreg/autoreg/modelfile"
 	"github.com/autoreg/autoreg/optim"
 	"github.com/autoreg/autoreg/tokenize"
@@ -119,4 +120,41 @@ func Resume(f *modelfile.File) (*Trainer, error) {
 	}
 	t.init()
 	return t, nil
+}
+
+// Checkpoint is a training run read back from its checkpoint file, ready
+// to continue: Trainer.Run picks up at the step after the checkpoint's,
+// given the same training data.
+type Checkpoint struct {
+	Trainer   *Trainer
+	Tokenizer tokenize.Tokenizer
+	// Meta is the file's header (family, configuration, training record).
+	Meta modelfile.Meta
+	// Mode and Control are how the run reads its text (from Meta): the
+	// training data must be read the same way to continue it.
+	Mode    corpus.Mode
+	Control corpus.Control
+}
+
+// ReadCheckpoint reads a checkpoint that Trainer.Save wrote with its
+// resumable sections. Errors name the file.
+func ReadCheckpoint(path string) (*Checkpoint, error) {
+	f, err := modelfile.Read(path)
+	if err != nil {
+		return nil, err
+	}
+	t, err := Resume(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	ck := &Checkpoint{Trainer: t, Tokenizer: f.Tokenizer, Meta: f.Meta}
+	if f.Meta.Mode != "" {
+		if ck.Mode, err = corpus.ParseMode(f.Meta.Mode); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+	}
+	if ck.Control, err = corpus.ParseControl(f.Meta.Control); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return ck, nil
 }

@@ -3,9 +3,14 @@ package train_test
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/autoreg/autoreg"
+	"github.com/autoreg/autoreg/corpus"
 	"github.com/autoreg/autoreg/gpt"
+	"github.com/autoreg/autoreg/tokenize"
 	"github.com/autoreg/autoreg/train"
 )
 
@@ -28,4 +33,56 @@ func Example() {
 	// Output:
 	// first loss ≈ ln 8: 2.1
 	// last loss below 0.1: true
+}
+
+// Train a small GPT on a text, checkpoint it, and read the checkpoint back
+// to continue: NewModel builds any trainable family from an Arch.
+func ExampleNewModel() {
+	ctx := context.Background()
+	docs := []corpus.Doc{corpus.TextDoc("train", strings.Repeat("abcd efgh ", 200))}
+	tok, err := corpus.LearnTokenizer(ctx, docs, corpus.TokenizerOptions{Kind: tokenize.KindChar})
+	if err != nil {
+		panic(err)
+	}
+	toks, _, err := corpus.Load(ctx, docs, tok, corpus.TokenOptions{})
+	if err != nil {
+		panic(err)
+	}
+	m, err := train.NewModel(train.Arch{Family: "gpt", Layers: 1, Dim: 32, Heads: 2, Context: 16}, tok.Vocab(), 1)
+	if err != nil {
+		panic(err)
+	}
+	meta, err := train.Meta(m, corpus.Stream, corpus.Control{})
+	if err != nil {
+		panic(err)
+	}
+	dir, err := os.MkdirTemp("", "train-example")
+	if err != nil {
+		panic(err)
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "abcd.arm")
+
+	tr, err := train.New(m, train.Options{Batch: 8, Context: 16, Steps: 40, LR: 1e-2, Warmup: 4, Seed: 1})
+	if err != nil {
+		panic(err)
+	}
+	// Save a resumable checkpoint (a model file eval and sample read too).
+	tr.Checkpoint = func(t *train.Trainer, r train.SaveReason) (string, error) {
+		return path, t.Save(path, meta, tok, true)
+	}
+	if err := tr.Run(ctx, train.Data{Train: toks}); err != nil {
+		panic(err)
+	}
+	first, last := tr.History[0], tr.History[len(tr.History)-1]
+	fmt.Printf("first loss %.1f ≈ ln %d, last below 0.5: %v\n", first.Loss, tok.Vocab().Size(), last.Loss < 0.5)
+
+	ck, err := train.ReadCheckpoint(path)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println("checkpoint:", ck.Meta.Family, "at step", ck.Trainer.Step)
+	// Output:
+	// first loss 2.5 ≈ ln 12, last below 0.5: true
+	// checkpoint: gpt at step 40
 }

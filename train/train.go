@@ -13,14 +13,15 @@
 // get independent windows at random offsets, drawn from the seed; families
 // that implement [Recurrent] (LSTM, GRU) get truncated backpropagation
 // through time: B contiguous streams, consecutive windows, the hidden state
-// carried from one batch to the next.
+// carried from one batch to the next. [NewModel] builds a model of any
+// trainable family from one [Arch].
 //
 // Checkpoints are ordinary model files (package modelfile) with extra
 // sections holding the optimizer moments, the generators' states, the data
 // position and the history, so `eval` and `sample` read them and a resumed
 // run continues exactly — the same losses, bit for bit, for any GOMAXPROCS —
-// as if it had never stopped. The package never prints: progress goes to a
-// callback.
+// as if it had never stopped ([ReadCheckpoint]). The package never prints:
+// progress goes to a callback.
 package train
 
 import (

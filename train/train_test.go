@@ -19,7 +19,7 @@ import (
 )
 
 // A tiny corpus with structure: repeated words over a 12-letter alphabet.
-func corpus(n int, seed uint64) ([]autoreg.Token, tokenize.Tokenizer) {
+func tinyCorpus(n int, seed uint64) ([]autoreg.Token, tokenize.Tokenizer) {
 	tok, _ := tokenize.NewChar([]rune("abcdefghijk "))
 	rng := rand.New(rand.NewPCG(seed, 1))
 	words := []string{"abc ", "hij ", "kaba ", "fed ", "gig "}
@@ -50,8 +50,8 @@ var opts = train.Options{Batch: 4, Context: 16, Steps: 40, Accum: 2, LR: 3e-3, W
 	WeightDecay: 0.1, Clip: 1, Seed: 5, EvalEvery: 10, SaveEvery: 5}
 
 func TestLearns(t *testing.T) {
-	toks, tok := corpus(4000, 1)
-	valid, _ := corpus(600, 2)
+	toks, tok := tinyCorpus(4000, 1)
+	valid, _ := tinyCorpus(600, 2)
 	tr := newRun(t, tok, opts)
 	if err := tr.Run(context.Background(), train.Data{Train: toks, Valid: valid}); err != nil {
 		t.Fatal(err)
@@ -69,8 +69,8 @@ func TestLearns(t *testing.T) {
 // from it logs the same losses, bit for bit, as one that never stopped,
 // here even with a different GOMAXPROCS.
 func TestResumeExact(t *testing.T) {
-	toks, tok := corpus(4000, 1)
-	valid, _ := corpus(600, 2)
+	toks, tok := tinyCorpus(4000, 1)
+	valid, _ := tinyCorpus(600, 2)
 	data := train.Data{Train: toks, Valid: valid}
 	dir := t.TempDir()
 	meta := modelfile.Meta{Family: "gpt", Mode: "stream"}
@@ -120,7 +120,7 @@ func TestResumeExact(t *testing.T) {
 }
 
 func TestStopSavesCheckpoint(t *testing.T) {
-	toks, tok := corpus(4000, 1)
+	toks, tok := tinyCorpus(4000, 1)
 	ctx, cancel := context.WithCancel(context.Background())
 	tr := newRun(t, tok, opts)
 	var reasons []train.SaveReason
@@ -143,7 +143,7 @@ func TestStopSavesCheckpoint(t *testing.T) {
 }
 
 func TestNaNStops(t *testing.T) {
-	toks, tok := corpus(4000, 1)
+	toks, tok := tinyCorpus(4000, 1)
 	tr := newRun(t, tok, opts)
 	saves := 0
 	tr.Checkpoint = func(*train.Trainer, train.SaveReason) (string, error) { saves++; return "", nil }
@@ -160,7 +160,7 @@ func TestNaNStops(t *testing.T) {
 }
 
 func TestShortData(t *testing.T) {
-	_, tok := corpus(10, 1)
+	_, tok := tinyCorpus(10, 1)
 	tr := newRun(t, tok, opts)
 	if err := tr.Run(context.Background(), train.Data{Train: make([]autoreg.Token, 5)}); err == nil {
 		t.Fatal("5 tokens accepted")
@@ -171,8 +171,8 @@ func TestShortData(t *testing.T) {
 // The recurrent path (B contiguous streams, carried state, epochs) resumes
 // exactly too, the carried state travelling in the checkpoint.
 func TestResumeExactRecurrent(t *testing.T) {
-	toks, tok := corpus(3000, 1)
-	valid, _ := corpus(500, 2)
+	toks, tok := tinyCorpus(3000, 1)
+	valid, _ := tinyCorpus(500, 2)
 	data := train.Data{Train: toks, Valid: valid}
 	ro := train.Options{Batch: 4, Context: 16, Steps: 60, LR: 3e-3, Warmup: 4, Clip: 1, Seed: 5, EvalEvery: 10, SaveEvery: 7}
 	newRNN := func() *train.Trainer {

@@ -56,6 +56,11 @@ func writeLossChart(path string, hist []train.Point) error {
 		p.Legend.Add("validation", lv, pts)
 	}
 	p.Legend.Top = true
+	return savePlot(p, path)
+}
+
+// savePlot renders p as an 8×5-inch PNG written atomically to path.
+func savePlot(p *plot.Plot, path string) error {
 	w, err := p.WriterTo(8*vg.Inch, 5*vg.Inch, "png")
 	if err != nil {
 		return err

@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -43,9 +44,10 @@ func loadModel(path string) (*modelfile.File, error) {
 	return modelfile.Read(path)
 }
 
-// progress draws a one-line progress indicator on a terminal's standard
-// error, at most ten times a second; elsewhere it stays silent.
+// progress draws a one-line progress indicator on w when w is a terminal,
+// at most ten times a second; elsewhere it stays silent.
 type progress struct {
+	w     io.Writer
 	label string
 	start time.Time
 	last  time.Time
@@ -53,9 +55,9 @@ type progress struct {
 	drawn bool
 }
 
-func newProgress(label string) *progress {
-	p := &progress{label: label, start: time.Now()}
-	if f, ok := stderr.(*os.File); ok {
+func newProgress(w io.Writer, label string) *progress {
+	p := &progress{w: w, label: label, start: time.Now()}
+	if f, ok := w.(*os.File); ok {
 		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
 			p.tty = true
 		}
@@ -86,14 +88,14 @@ func (p *progress) line(s string) {
 	if !p.tty {
 		return
 	}
-	fmt.Fprintf(stderr, "\r\033[K%s", s)
+	fmt.Fprintf(p.w, "\r\033[K%s", s)
 	p.drawn = true
 }
 
 // done clears the line.
 func (p *progress) done() {
 	if p.drawn {
-		fmt.Fprint(stderr, "\r\033[K")
+		fmt.Fprint(p.w, "\r\033[K")
 		p.drawn = false
 	}
 }

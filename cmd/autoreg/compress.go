@@ -20,103 +20,111 @@ import (
 func init() {
 	register(&command{
 		name: "compress",
-		summary: "Compress a file losslessly with a model driving an arithmetic coder. --model uses a trained model (decompressing needs the same file); " +
-			"--adaptive needs none: the model starts empty and learns as it codes.",
-		usage: "(--model FILE | --adaptive [--adaptive-arch ngram|mix|lstm|gpt]) [--out OUT] IN",
-		setup: func(fs *flag.FlagSet) func(context.Context, []string) error {
-			model := fs.String("model", "", "compress with this trained model `FILE` (autoreg model or ARPA)")
-			adaptive := fs.Bool("adaptive", false, "no model file: learn from the data as it is coded")
-			arch := fs.String("adaptive-arch", "", "adaptive model: ngram (fast), mix (context mixing, stronger), lstm (mix with an online LSTM, strongest), gpt (mix with an online transformer) or a configuration string (implies --adaptive)")
-			out := fs.String("out", "", "write to `OUT` (default IN.arz; standard output when IN is -; - for standard output)")
-			block := fs.Int("block-size", 0, "input bytes per block, a power of two from 4096 to 64 MiB (default 1 MiB)")
-			force := fs.Bool("force", false, "overwrite an existing output file")
-			return func(ctx context.Context, args []string) error {
-				in, err := oneInput(args)
-				if err != nil {
-					return err
-				}
-				if *arch != "" {
-					*adaptive = true
-				}
-				opts := lmzip.Options{BlockSize: *block, Context: ctx}
-				switch {
-				case *adaptive && *model != "":
-					return usagef("--model and --adaptive exclude each other")
-				case *adaptive:
-					opts.Adaptive = *arch
-					if opts.Adaptive == "" {
-						opts.Adaptive = "ngram"
-					}
-					if _, err := lmzip.ParseAdaptiveConfig(opts.Adaptive); err != nil && !slices.Contains(lmzip.AdaptiveArchs(), opts.Adaptive) {
-						return usagef("--adaptive-arch %q: want one of %s, or a configuration string (%v)", opts.Adaptive, strings.Join(lmzip.AdaptiveArchs(), ", "), err)
-					}
-				case *model != "":
-					f, err := modelfile.Read(*model)
-					if err != nil {
-						return err
-					}
-					opts.Static = lmzip.StaticFromFile(f)
-				default:
-					return usagef("give --model FILE or --adaptive")
-				}
-				dst := *out
-				if dst == "" {
-					dst = "-"
-					if in != "-" {
-						dst = in + ".arz"
-					}
-				}
-				return transcode(in, dst, *force, "compress", func(w io.Writer, r io.Reader, progress func(in, out int64)) (int64, error) {
-					opts.Progress = progress
-					return lmzip.Compress(ctx, w, r, opts)
-				})
-			}
-		},
+		summary: "Compress a file losslessly with a model driving an arithmetic coder. By default the model is adaptive: it starts empty and learns as it codes, " +
+			"so decompressing needs nothing else (--adaptive-arch picks a stronger one). --model uses a trained model instead (decompressing needs the same file).",
+		usage: "[--model FILE | --adaptive-arch ngram|mix|lstm|gpt] [--out OUT] IN",
+		run:   runCompress,
 	})
 	register(&command{
 		name:    "decompress",
 		summary: "Restore a file written by compress (a static file needs the same --model).",
 		usage:   "[--model FILE] [--out OUT] IN",
-		setup: func(fs *flag.FlagSet) func(context.Context, []string) error {
-			model := fs.String("model", "", "the model `FILE` the file was compressed with (static mode)")
-			out := fs.String("out", "", "write to `OUT` (default IN without .arz; standard output when IN is -; - for standard output)")
-			force := fs.Bool("force", false, "overwrite an existing output file")
-			allow := fs.Bool("allow-platform-mismatch", false, "try a file whose model probabilities are tied to another platform (checksums still catch a difference)")
-			return func(ctx context.Context, args []string) error {
-				in, err := oneInput(args)
-				if err != nil {
-					return err
-				}
-				opts := lmzip.ReaderOptions{Name: in, Context: ctx}
-				if *model != "" {
-					f, err := modelfile.Read(*model)
-					if err != nil {
-						return err
-					}
-					opts.Static = lmzip.StaticFromFile(f)
-					opts.Static.AllowPlatformMismatch = *allow
-				}
-				dst := *out
-				if dst == "" {
-					switch {
-					case in == "-":
-						dst = "-"
-					case strings.HasSuffix(in, ".arz") && len(in) > 4:
-						dst = strings.TrimSuffix(in, ".arz")
-					default:
-						return usagef("%s does not end in .arz: name the output with --out", in)
-					}
-				}
-				return transcode(in, dst, *force, "decompress", func(w io.Writer, r io.Reader, progress func(in, out int64)) (int64, error) {
-					opts.Progress = progress
-					return lmzip.Decompress(ctx, w, r, opts)
-				})
-			}
-		},
+		run:     runDecompress,
 	})
 }
 
-func oneInput(args []string) (string, error) {
+// runCompress is `autoreg compress`.
+func runCompress(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("compress")
+	model := fs.String("model", "", "compress with this trained model `FILE` (autoreg model or ARPA)")
+	adaptive := fs.Bool("adaptive", false, "no model file: learn from the data as it is coded (the default without --model)")
+	arch := fs.String("adaptive-arch", "", "adaptive model: ngram (fast; the default), mix (context mixing, stronger), lstm (mix with an online LSTM, strongest), gpt (mix with an online transformer) or a configuration string (implies --adaptive)")
+	out := fs.String("out", "", "write to `OUT` (default IN.arz; standard output when IN is -; - for standard output)")
+	block := fs.Int("block-size", 0, "input bytes per block, a power of two from 4096 to 64 MiB (default 1 MiB)")
+	force := fs.Bool("force", false, "overwrite an existing output file")
+	in, err := parseInput(fs, args, stdout)
+	if err != nil {
+		return err
+	}
+	if *arch != "" {
+		*adaptive = true
+	}
+	opts := lmzip.Options{BlockSize: *block, Context: ctx}
+	switch {
+	case *adaptive && *model != "":
+		return usagef("--model and --adaptive exclude each other")
+	case *model == "":
+		opts.Adaptive = *arch
+		if opts.Adaptive == "" {
+			opts.Adaptive = "ngram"
+		}
+		if _, err := lmzip.ParseAdaptiveConfig(opts.Adaptive); err != nil && !slices.Contains(lmzip.AdaptiveArchs(), opts.Adaptive) {
+			return usagef("--adaptive-arch %q: want one of %s, or a configuration string (%v)", opts.Adaptive, strings.Join(lmzip.AdaptiveArchs(), ", "), err)
+		}
+	default:
+		f, err := modelfile.Read(*model)
+		if err != nil {
+			return err
+		}
+		opts.Static = lmzip.StaticFromFile(f)
+	}
+	dst := *out
+	if dst == "" {
+		dst = "-"
+		if in != "-" {
+			dst = in + ".arz"
+		}
+	}
+	return transcode(stdout, stderr, in, dst, *force, "compress", func(w io.Writer, r io.Reader, progress func(in, out int64)) (int64, error) {
+		opts.Progress = progress
+		return lmzip.Compress(ctx, w, r, opts)
+	})
+}
+
+// runDecompress is `autoreg decompress`.
+func runDecompress(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("decompress")
+	model := fs.String("model", "", "the model `FILE` the file was compressed with (static mode)")
+	out := fs.String("out", "", "write to `OUT` (default IN without .arz; standard output when IN is -; - for standard output)")
+	force := fs.Bool("force", false, "overwrite an existing output file")
+	allow := fs.Bool("allow-platform-mismatch", false, "try a file whose model probabilities are tied to another platform (checksums still catch a difference)")
+	in, err := parseInput(fs, args, stdout)
+	if err != nil {
+		return err
+	}
+	opts := lmzip.ReaderOptions{Name: in, Context: ctx}
+	if *model != "" {
+		f, err := modelfile.Read(*model)
+		if err != nil {
+			return err
+		}
+		opts.Static = lmzip.StaticFromFile(f)
+		opts.Static.AllowPlatformMismatch = *allow
+	}
+	dst := *out
+	if dst == "" {
+		switch {
+		case in == "-":
+			dst = "-"
+		case strings.HasSuffix(in, ".arz") && len(in) > 4:
+			dst = strings.TrimSuffix(in, ".arz")
+		default:
+			return usagef("%s does not end in .arz: name the output with --out", in)
+		}
+	}
+	return transcode(stdout, stderr, in, dst, *force, "decompress", func(w io.Writer, r io.Reader, progress func(in, out int64)) (int64, error) {
+		opts.Progress = progress
+		return lmzip.Decompress(ctx, w, r, opts)
+	})
+}
+
+// parseInput parses the flags of a command that takes one input file and
+// returns its name.
+func parseInput(fs *flag.FlagSet, args []string, stdout io.Writer) (string, error) {
+	args, err := parseArgs(fs, args, stdout)
+	if err != nil {
+		return "", err
+	}
 	switch len(args) {
 	case 0:
 		return "", usagef("name the input file (or - for standard input)")
@@ -129,7 +137,7 @@ func oneInput(args []string) (string, error) {
 // transcode runs fn from the input path to the output path; the output file
 // appears only when fn succeeded (written to a temporary name, synced,
 // renamed), so a failure or Ctrl-C never leaves a partial file.
-func transcode(in, out string, force bool, verb string, fn func(w io.Writer, r io.Reader, progress func(in, out int64)) (int64, error)) error {
+func transcode(stdout, stderr io.Writer, in, out string, force bool, verb string, fn func(w io.Writer, r io.Reader, progress func(in, out int64)) (int64, error)) error {
 	var r io.Reader = os.Stdin
 	var total int64
 	if in != "-" {
@@ -155,7 +163,7 @@ func transcode(in, out string, force bool, verb string, fn func(w io.Writer, r i
 		}
 	}
 	start := time.Now()
-	pr := newProgress(verb)
+	pr := newProgress(stderr, verb)
 	progress := func(nin, nout int64) {
 		if verb == "compress" {
 			pr.bytes(nin, total)

@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -69,7 +71,6 @@ func TestCompressDecompress(t *testing.T) {
 		}
 	}
 	for _, args := range [][]string{
-		{"compress", in},
 		{"compress", "--adaptive", "--model", model, in},
 		{"compress", "--adaptive-arch", "nonsense", in},
 		{"decompress", in},
@@ -87,4 +88,38 @@ func flip(b []byte, i int) []byte {
 	c := bytes.Clone(b)
 	c[i] ^= 0x10
 	return c
+}
+
+// Like gzip, compress needs no flag: it codes with the default adaptive
+// model (the same bytes as --adaptive), and decompress needs none either.
+func TestCompressDefault(t *testing.T) {
+	dir := t.TempDir()
+	text := []byte(strings.Repeat(tinyText, 20))
+	in := writeFile(t, dir, "in.txt", text)
+	ctx := context.Background()
+	var errb bytes.Buffer
+	if err := runCompress(ctx, []string{in}, io.Discard, &errb); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(errb.String(), "in.txt: "+thousands(int64(len(text)))+" -> ") {
+		t.Errorf("compress: stderr %q", errb.String())
+	}
+	explicit := filepath.Join(dir, "explicit.arz")
+	if err := runCompress(ctx, []string{"--adaptive", "--out", explicit, in}, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	a, _ := os.ReadFile(in + ".arz")
+	b, _ := os.ReadFile(explicit)
+	if len(a) == 0 || !bytes.Equal(a, b) {
+		t.Fatalf("default and --adaptive differ (%d and %d bytes)", len(a), len(b))
+	}
+	if err := os.Remove(in); err != nil {
+		t.Fatal(err)
+	}
+	if err := runDecompress(ctx, []string{in + ".arz"}, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(in); !bytes.Equal(got, text) {
+		t.Fatal("round trip differs")
+	}
 }

@@ -4,9 +4,9 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"hash/fnv"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -39,27 +39,33 @@ func init() {
 		name:    "demo",
 		summary: "Train on the Go standard library's source and Newton's Opticks (found through 'go env GOROOT'), evaluate against a unigram baseline, and sample. No flags needed.",
 		usage:   "[--data PATH...] [--out DIR] [--list-files]",
-		setup: func(fs *flag.FlagSet) func(context.Context, []string) error {
-			var cf corpusFlags
-			cf.register(fs, "train on this text instead of the Go source (one file in 25 is held out)")
-			out := fs.String("out", "", "keep the models in this `DIR` (default: a temporary directory, removed at the end)")
-			order := fs.Int("order", 6, "n-gram order")
-			seed := fs.Uint64("seed", 1, "random seed for sampling")
-			list := fs.Bool("list-files", false, "print the Go source files the demo would train on and hold out, one per line as 'train<TAB>PATH' or 'held-out<TAB>PATH', and exit (Opticks, split by lines, is not listed)")
-			return func(ctx context.Context, args []string) error {
-				if len(args) > 0 {
-					cf.data = append(cf.data, args...)
-				}
-				if *list {
-					if len(cf.data) > 0 {
-						return usagef("--list-files lists the Go source selection; it takes no --data")
-					}
-					return listDemoFiles(ctx)
-				}
-				return runDemo(ctx, &cf, *out, *order, *seed)
-			}
-		},
+		run:     runDemo,
 	})
+}
+
+// runDemo is `autoreg demo`.
+func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("demo")
+	var cf corpusFlags
+	cf.register(fs, "train on this text instead of the Go source (one file in 25 is held out)")
+	out := fs.String("out", "", "keep the models in this `DIR` (default: a temporary directory, removed at the end)")
+	order := fs.Int("order", 6, "n-gram order")
+	seed := fs.Uint64("seed", 1, "random seed for sampling")
+	list := fs.Bool("list-files", false, "print the Go source files the demo would train on and hold out, one per line as 'train<TAB>PATH' or 'held-out<TAB>PATH', and exit (Opticks, split by lines, is not listed)")
+	args, err := parseArgs(fs, args, stdout)
+	if err != nil {
+		return err
+	}
+	if len(args) > 0 {
+		cf.data = append(cf.data, args...)
+	}
+	if *list {
+		if len(cf.data) > 0 {
+			return usagef("--list-files lists the Go source selection; it takes no --data")
+		}
+		return listDemoFiles(ctx, stdout)
+	}
+	return demo(ctx, stdout, stderr, &cf, *out, *order, *seed)
 }
 
 type demoCorpus struct {
@@ -68,7 +74,7 @@ type demoCorpus struct {
 	names []string
 }
 
-func runDemo(ctx context.Context, cf *corpusFlags, out string, order int, seed uint64) error {
+func demo(ctx context.Context, stdout, stderr io.Writer, cf *corpusFlags, out string, order int, seed uint64) error {
 	start := time.Now()
 	dir := out
 	if dir == "" {
@@ -89,9 +95,12 @@ func runDemo(ctx context.Context, cf *corpusFlags, out string, order int, seed u
 	var dc *demoCorpus
 	var err error
 	if len(cf.data) > 0 {
-		dc, err = userCorpus(cf)
+		var cleanup func()
+		if dc, cleanup, err = userCorpus(cf); err == nil {
+			defer cleanup()
+		}
 	} else {
-		dc, err = goCorpus(ctx, dir)
+		dc, err = goCorpus(ctx, stdout, dir)
 	}
 	if err != nil {
 		return err
@@ -102,8 +111,8 @@ func runDemo(ctx context.Context, cf *corpusFlags, out string, order int, seed u
 	}
 
 	step("2/5  Training: character tokenizer, unigram baseline and %d-gram modified Kneser-Ney", order)
-	pr := newProgress("  vocabulary")
-	tok, err := corpus.LearnTokenizer(ctx, dc.train, corpus.Stream, corpus.TokenizerOptions{Kind: tokenize.KindChar}, pr.bytes)
+	pr := newProgress(stderr, "  vocabulary")
+	tok, err := corpus.LearnTokenizer(ctx, dc.train, corpus.TokenizerOptions{Kind: tokenize.KindChar, Progress: pr.bytes})
 	pr.done()
 	if err != nil {
 		return err
@@ -117,8 +126,8 @@ func runDemo(ctx context.Context, cf *corpusFlags, out string, order int, seed u
 			return err
 		}
 	}
-	pr = newProgress("  counting")
-	st, err := corpus.Tokens(ctx, dc.train, tok, corpus.Stream, pr.bytes, func(chunk []autoreg.Token) error {
+	pr = newProgress(stderr, "  counting")
+	st, err := corpus.Tokens(ctx, dc.train, tok, corpus.TokenOptions{Progress: pr.bytes}, func(chunk []autoreg.Token) error {
 		for _, b := range builders {
 			if err := b.Add(chunk); err != nil {
 				return err
@@ -150,12 +159,12 @@ func runDemo(ctx context.Context, cf *corpusFlags, out string, order int, seed u
 
 	step("3/5  Training a small GPT (%d layers, %d wide, context %d) for %d steps",
 		demoGPTConfig.Layers, demoGPTConfig.Dim, demoGPTConfig.Context, demoGPTOpts.Steps)
-	toks, _, err := corpus.Load(ctx, dc.train, tok, corpus.Stream, nil)
+	toks, _, err := corpus.Load(ctx, dc.train, tok, corpus.TokenOptions{})
 	if err != nil {
 		return err
 	}
 	t0 := time.Now()
-	pr = newProgress("  gpt")
+	pr = newProgress(stderr, "  gpt")
 	g, err := demoGPT(ctx, toks, tok.Vocab(), seed, func(p train.Progress) {
 		if pr.tty {
 			pr.line(fmt.Sprintf("  gpt step %d/%d  loss %.3f  %.0f tokens/s", p.Step, p.Steps, p.Loss, p.TokensPerSec))
@@ -180,7 +189,7 @@ func runDemo(ctx context.Context, cf *corpusFlags, out string, order int, seed u
 		var bpc [3]float64
 		var toks int64
 		for i, m := range evalModels {
-			res, err := eval.Corpus(ctx, m, tok, dc.held[name], corpus.Stream, nil)
+			res, err := eval.Run(ctx, m, tok, dc.held[name], eval.Options{})
 			if err != nil {
 				return err
 			}
@@ -191,11 +200,11 @@ func runDemo(ctx context.Context, cf *corpusFlags, out string, order int, seed u
 
 	step("5/5  Samples (seed %d)", seed)
 	fmt.Fprintf(stdout, "  from the %d-gram:\n", order)
-	if err := demoSamples(ctx, models[order], tok, seed); err != nil {
+	if err := demoSamples(ctx, stdout, models[order], tok, seed); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "  from the GPT:\n")
-	if err := demoSamples(ctx, g, tok, seed); err != nil {
+	if err := demoSamples(ctx, stdout, g, tok, seed); err != nil {
 		return err
 	}
 	step("done. Models are in %s%s", dir, map[bool]string{true: " (temporary: pass --out DIR to keep them)", false: ""}[out == ""])
@@ -233,7 +242,7 @@ func pathHash(s string) uint64 {
 }
 
 // goCorpus selects the demo's training and held-out files from GOROOT.
-func goCorpus(ctx context.Context, workdir string) (*demoCorpus, error) {
+func goCorpus(ctx context.Context, stdout io.Writer, workdir string) (*demoCorpus, error) {
 	src, files, train, held, err := goFiles(ctx)
 	if err != nil {
 		return nil, err
@@ -317,7 +326,7 @@ func goFiles(ctx context.Context) (src string, files, train, held []corpus.Doc, 
 
 // listDemoFiles prints the demo's Go source selection (--list-files), so
 // scripts can train other models on exactly the demo's files.
-func listDemoFiles(ctx context.Context) error {
+func listDemoFiles(ctx context.Context, stdout io.Writer) error {
 	_, _, train, held, err := goFiles(ctx)
 	if err != nil {
 		return err
@@ -332,13 +341,16 @@ func listDemoFiles(ctx context.Context) error {
 	return w.Flush()
 }
 
-// userCorpus splits the user's files the same way: one in demoHeldEvery held out.
-func userCorpus(cf *corpusFlags) (*demoCorpus, error) {
+// userCorpus splits the user's files the same way: one in demoHeldEvery
+// held out. Standard input, which the demo reads several times (vocabulary,
+// counts, the GPT's tokens; one evaluation per model), is spooled to a
+// temporary file that cleanup removes.
+func userCorpus(cf *corpusFlags) (dc *demoCorpus, cleanup func(), err error) {
 	files, err := corpus.Files(cf.data, corpus.Options{Include: cf.include, Exclude: cf.exclude})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	dc := &demoCorpus{held: map[string][]corpus.Doc{}, names: []string{"your text"}}
+	dc = &demoCorpus{held: map[string][]corpus.Doc{}, names: []string{"your text"}}
 	for _, d := range files {
 		if pathHash(d.Path)%demoHeldEvery == 0 {
 			dc.held["your text"] = append(dc.held["your text"], d)
@@ -348,9 +360,15 @@ func userCorpus(cf *corpusFlags) (*demoCorpus, error) {
 	}
 	if len(dc.train) == 0 || len(dc.held["your text"]) == 0 {
 		if len(files) < 2 {
-			return nil, errors.New("the demo needs at least two files (one is held out for evaluation)")
+			return nil, nil, errors.New("the demo needs at least two files (one is held out for evaluation)")
 		}
 		dc.train, dc.held["your text"] = files[1:], files[:1]
 	}
-	return dc, nil
+	n := len(dc.train)
+	all, cleanup, err := corpus.Spool(slices.Concat(dc.train, dc.held["your text"]), "")
+	if err != nil {
+		return nil, nil, err
+	}
+	dc.train, dc.held["your text"] = all[:n], all[n:]
+	return dc, cleanup, nil
 }

@@ -24,11 +24,11 @@ func TestDemoGPTTiming(t *testing.T) {
 	path := testutil.SharedFile(t, "data/tinyshakespeare/input.txt")
 	ctx := context.Background()
 	docs, _ := corpus.Files([]string{path}, corpus.Options{})
-	tok, err := corpus.LearnTokenizer(ctx, docs, corpus.Stream, corpus.TokenizerOptions{Kind: tokenize.KindChar}, nil)
+	tok, err := corpus.LearnTokenizer(ctx, docs, corpus.TokenizerOptions{Kind: tokenize.KindChar})
 	if err != nil {
 		t.Fatal(err)
 	}
-	toks, _, err := corpus.Load(ctx, docs, tok, corpus.Stream, nil)
+	toks, _, err := corpus.Load(ctx, docs, tok, corpus.TokenOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,11 +63,11 @@ func TestDemoGPTTune(t *testing.T) {
 	if err != nil {
 		t.Skip(err)
 	}
-	tok, err := corpus.LearnTokenizer(ctx, trainDocs, corpus.Stream, corpus.TokenizerOptions{Kind: tokenize.KindChar}, nil)
+	tok, err := corpus.LearnTokenizer(ctx, trainDocs, corpus.TokenizerOptions{Kind: tokenize.KindChar})
 	if err != nil {
 		t.Fatal(err)
 	}
-	toks, _, err := corpus.Load(ctx, trainDocs, tok, corpus.Stream, nil)
+	toks, _, err := corpus.Load(ctx, trainDocs, tok, corpus.TokenOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +88,7 @@ func TestDemoGPTTune(t *testing.T) {
 	}
 	el := time.Since(start)
 	t0 := time.Now()
-	res, err := eval.Corpus(ctx, m, tok, held, corpus.Stream, nil)
+	res, err := eval.Run(ctx, m, tok, held, eval.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

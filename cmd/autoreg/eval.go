@@ -3,14 +3,15 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
+	"io"
 	"math"
 	"time"
 
 	"github.com/autoreg/autoreg"
 	"github.com/autoreg/autoreg/corpus"
 	"github.com/autoreg/autoreg/eval"
+	"github.com/autoreg/autoreg/modelfile"
 )
 
 func init() {
@@ -18,86 +19,93 @@ func init() {
 		name:    "eval",
 		summary: "Measure a model on text: tokens, OOVs, log-likelihood, perplexity, bits per token, character and byte; an encoder-decoder on tab-separated pairs, with --decode its task metrics.",
 		usage:   "--model FILE --data PATH... [--json] [--decode [--beams N]] [--infill [--spans FILE]]",
-		setup: func(fs *flag.FlagSet) func(context.Context, []string) error {
-			var cf corpusFlags
-			cf.register(fs, "text to score")
-			model := fs.String("model", "", "the model: an autoreg model file or an ARPA file")
-			asJSON := fs.Bool("json", false, "print one JSON object instead of a table")
-			continuous := fs.Bool("continuous", false, "score the text as one stream: keep the history across sequences (<s> is context, not a reset), as a recurrent model trained by truncated BPTT reads it and as Zaremba et al. report PTB")
-			stride := fs.Int("stride", 0, "models with a bounded context (GPT): slide the window `N` tokens at a time; each window scores its N new tokens conditioned on the rest (0 = half the context)")
-			fs.StringVar(&cf.mode, "mode", "", "how text is cut into sequences: stream (a file is a sequence) or lines (a line is a sentence); default: as in training")
-			var pf pairEvalFlags
-			pf.register(fs)
-			var inf infillFlags
-			inf.register(fs)
-			return func(ctx context.Context, args []string) error {
-				f, err := loadModel(*model)
-				if err != nil {
-					return err
-				}
-				if inf.on {
-					return evalInfill(ctx, f, &cf, args, &inf, *asJSON)
-				}
-				if c, ok := f.Model.(autoreg.Conditional); ok {
-					docs, err := cf.docs(args)
-					if err != nil {
-						return err
-					}
-					return evalPairs(ctx, f, c, docs, &pf, *asJSON)
-				}
-				mode := f.Meta.Mode
-				if cf.mode != "" {
-					mode = cf.mode
-				}
-				m, err := corpus.ParseMode(mode)
-				if err != nil {
-					return usagef("--mode: %v", err)
-				}
-				if *continuous && *stride > 0 {
-					return usagef("--continuous and --stride exclude each other")
-				}
-				docs, err := cf.docs(args)
-				if err != nil {
-					return err
-				}
-				start := time.Now()
-				pr := newProgress("scoring")
-				ctl, err := corpus.ParseControl(f.Meta.Control)
-				if err != nil {
-					return fmt.Errorf("%s: %v", *model, err)
-				}
-				res, err := eval.Run(ctx, f.Model, f.Tokenizer, docs, eval.Options{Mode: m, Stride: *stride, Control: ctl, Progress: pr.bytes, Continuous: *continuous})
-				pr.done()
-				if err != nil {
-					return err
-				}
-				if res.Tokens == 0 {
-					return fmt.Errorf("no tokens to score in %s", cf.data)
-				}
-				el := time.Since(start)
-				if *asJSON {
-					out := res.JSON()
-					for k, v := range out {
-						// JSON has no infinities: bits per character
-						// of a file without characters is null.
-						if x, ok := v.(float64); ok && (math.IsInf(x, 0) || math.IsNaN(x)) {
-							out[k] = nil
-						}
-					}
-					out["seconds"] = el.Seconds()
-					out["mode"] = m.String()
-					enc := json.NewEncoder(stdout)
-					return enc.Encode(out)
-				}
-				printEval(res, m, el)
-				return nil
-			}
-		},
+		run:     runEval,
 	})
 }
 
-func printEval(r eval.Result, m corpus.Mode, el time.Duration) {
-	w := stdout
+// runEval is `autoreg eval`.
+func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if modelfile.IsRealFile(flagValue(args, "model")) {
+		return runEvalReal(ctx, args, stdout, stderr)
+	}
+	fs := newFlagSet("eval")
+	var cf corpusFlags
+	cf.register(fs, "text to score")
+	model := fs.String("model", "", "the model: an autoreg model file or an ARPA file")
+	asJSON := fs.Bool("json", false, "print one JSON object instead of a table")
+	continuous := fs.Bool("continuous", false, "score the text as one stream: keep the history across sequences (<s> is context, not a reset), as a recurrent model trained by truncated BPTT reads it and as Zaremba et al. report PTB")
+	stride := fs.Int("stride", 0, "models with a bounded context (GPT): slide the window `N` tokens at a time; each window scores its N new tokens conditioned on the rest (0 = half the context)")
+	fs.StringVar(&cf.mode, "mode", "", "how text is cut into sequences: stream (a file is a sequence) or lines (a line is a sentence); default: as in training")
+	var pf pairEvalFlags
+	pf.register(fs)
+	var inf infillFlags
+	inf.register(fs)
+	args, err := parseArgs(fs, args, stdout)
+	if err != nil {
+		return err
+	}
+	f, err := loadModel(*model)
+	if err != nil {
+		return err
+	}
+	if inf.on {
+		return evalInfill(ctx, stdout, f, &cf, args, &inf, *asJSON)
+	}
+	if c, ok := f.Model.(autoreg.Conditional); ok {
+		docs, err := cf.docs(args)
+		if err != nil {
+			return err
+		}
+		return evalPairs(ctx, stdout, stderr, f, c, docs, &pf, *asJSON)
+	}
+	mode := f.Meta.Mode
+	if cf.mode != "" {
+		mode = cf.mode
+	}
+	m, err := corpus.ParseMode(mode)
+	if err != nil {
+		return usagef("--mode: %v", err)
+	}
+	if *continuous && *stride > 0 {
+		return usagef("--continuous and --stride exclude each other")
+	}
+	docs, err := cf.docs(args)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	pr := newProgress(stderr, "scoring")
+	ctl, err := corpus.ParseControl(f.Meta.Control)
+	if err != nil {
+		return fmt.Errorf("%s: %v", *model, err)
+	}
+	res, err := eval.Run(ctx, f.Model, f.Tokenizer, docs, eval.Options{Mode: m, Stride: *stride, Control: ctl, Progress: pr.bytes, Continuous: *continuous})
+	pr.done()
+	if err != nil {
+		return err
+	}
+	if res.Tokens == 0 {
+		return fmt.Errorf("no tokens to score in %s", cf.data)
+	}
+	el := time.Since(start)
+	if *asJSON {
+		out := res.JSON()
+		for k, v := range out {
+			// JSON has no infinities: bits per character of a file
+			// without characters is null.
+			if x, ok := v.(float64); ok && (math.IsInf(x, 0) || math.IsNaN(x)) {
+				out[k] = nil
+			}
+		}
+		out["seconds"] = el.Seconds()
+		out["mode"] = m.String()
+		return json.NewEncoder(stdout).Encode(out)
+	}
+	printEval(stdout, res, m, el)
+	return nil
+}
+
+func printEval(w io.Writer, r eval.Result, m corpus.Mode, el time.Duration) {
 	fmt.Fprintf(w, "text        %d files, %s bytes, %s characters, %s sequences (%s mode)\n",
 		r.Files, thousands(r.Bytes), thousands(r.Chars), thousands(r.Sequences), m)
 	fmt.Fprintf(w, "tokens      %s scored, %s OOV (%.2f%%)\n", thousands(r.Tokens), thousands(r.OOV), 100*float64(r.OOV)/float64(r.Tokens))

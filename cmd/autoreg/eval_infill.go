@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -31,7 +32,7 @@ func (f *infillFlags) register(fs *flag.FlagSet) {
 }
 
 // evalInfill runs `autoreg eval --infill`.
-func evalInfill(ctx context.Context, f *modelfile.File, cf *corpusFlags, args []string, o *infillFlags, asJSON bool) error {
+func evalInfill(ctx context.Context, stdout io.Writer, f *modelfile.File, cf *corpusFlags, args []string, o *infillFlags, asJSON bool) error {
 	start := time.Now()
 	var spans []eval.Span
 	var err error

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/autoreg/autoreg"
@@ -32,7 +33,7 @@ func (p *pairEvalFlags) register(fs *flag.FlagSet) {
 // evalPairs measures an encoder-decoder on tab-separated pairs: the
 // targets' log-likelihood given their sources and, with --decode, the task
 // metrics of the decoded outputs against every reference of each source.
-func evalPairs(ctx context.Context, f *modelfile.File, c autoreg.Conditional, docs []corpus.Doc, p *pairEvalFlags, asJSON bool) error {
+func evalPairs(ctx context.Context, stdout, stderr io.Writer, f *modelfile.File, c autoreg.Conditional, docs []corpus.Doc, p *pairEvalFlags, asJSON bool) error {
 	start := time.Now()
 	texts, st, err := corpus.ReadPairs(ctx, docs, corpus.PairOptions{SkipBad: p.skipBad})
 	if err != nil {
@@ -50,8 +51,8 @@ func evalPairs(ctx context.Context, f *modelfile.File, c autoreg.Conditional, do
 	if len(pairs) == 0 {
 		return fmt.Errorf("no pairs to score in %s", docs[0].Path)
 	}
-	reportPairs("evaluation", st)
-	pr := newProgress("scoring")
+	reportPairs(stderr, "evaluation", st)
+	pr := newProgress(stderr, "scoring")
 	res, err := eval.Pairs(ctx, c, pairs, func(done, total int64) { pr.bytes(done, total) })
 	pr.done()
 	if err != nil {
@@ -74,7 +75,7 @@ func evalPairs(ctx context.Context, f *modelfile.File, c autoreg.Conditional, do
 			return err
 		}
 		eos := f.Model.Vocab().EOS()
-		pr := newProgress("decoding")
+		pr := newProgress(stderr, "decoding")
 		for lo := 0; lo < len(groups); lo += p.batch {
 			chunk := groups[lo:min(lo+p.batch, len(groups))]
 			srcs := make([][]autoreg.Token, len(chunk))

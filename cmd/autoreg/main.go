@@ -25,14 +25,16 @@ import (
 	"syscall"
 )
 
-// command is one subcommand.
+// command is one subcommand. Its run function parses the command's own
+// flags (newFlagSet, parseArgs) and does the work; it writes output to
+// stdout, messages to stderr, and returns an error for the exit code: a
+// *usageError for a wrong command line (2), flag.ErrHelp after printing
+// its usage (0), anything else (1).
 type command struct {
 	name    string
 	summary string
 	usage   string // argument synopsis after the command name
-	// setup declares the flags and returns the function that runs the
-	// command with the positional arguments.
-	setup func(fs *flag.FlagSet) func(ctx context.Context, args []string) error
+	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) error
 }
 
 var commands []*command
@@ -48,21 +50,15 @@ func usagef(format string, args ...any) error {
 	return &usageError{fmt.Sprintf(format, args...)}
 }
 
-// stdout and stderr are variables so tests can capture them.
-var (
-	stdout io.Writer = os.Stdout
-	stderr io.Writer = os.Stderr
-)
-
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:])
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
 }
 
 // run executes one command line and returns the exit code.
-func run(ctx context.Context, args []string) int {
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		printHelp(stderr)
 		return 2
@@ -72,10 +68,7 @@ func run(ctx context.Context, args []string) int {
 	case "help", "-h", "-help", "--help":
 		if len(args) > 1 {
 			if c := find(args[1]); c != nil {
-				fs := newFlagSet(c)
-				c.setup(fs)
-				fs.SetOutput(stdout)
-				fs.Usage()
+				c.run(ctx, []string{"--help"}, stdout, stderr)
 				return 0
 			}
 		}
@@ -90,18 +83,10 @@ func run(ctx context.Context, args []string) int {
 		fmt.Fprintf(stderr, "autoreg: unknown command %q (run 'autoreg help')\n", name)
 		return 2
 	}
-	fs := newFlagSet(c)
-	runFn := c.setup(fs)
-	pos, err := parseInterleaved(fs, args[1:])
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
-	}
-	if err == nil {
-		err = runFn(ctx, pos)
-	}
+	err := c.run(ctx, args[1:], stdout, stderr)
 	var ue *usageError
 	switch {
-	case err == nil:
+	case err == nil || errors.Is(err, flag.ErrHelp):
 		return 0
 	case errors.As(err, &ue):
 		fmt.Fprintf(stderr, "autoreg %s: %v\n", c.name, oneLine(err))
@@ -129,12 +114,17 @@ func find(name string) *command {
 	return nil
 }
 
-func newFlagSet(c *command) *flag.FlagSet {
-	fs := flag.NewFlagSet(c.name, flag.ContinueOnError)
+// newFlagSet returns the flag set of the command named name, whose usage
+// message gives the command's synopsis and summary.
+func newFlagSet(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {
 		out := fs.Output()
-		fmt.Fprintf(out, "usage: autoreg %s %s\n\n%s\n\nflags:\n", c.name, c.usage, c.summary)
+		if c := find(name); c != nil {
+			fmt.Fprintf(out, "usage: autoreg %s %s\n\n%s\n\n", c.name, c.usage, c.summary)
+		}
+		fmt.Fprintf(out, "flags:\n")
 		fs.VisitAll(func(f *flag.Flag) {
 			name, usage := flag.UnquoteUsage(f)
 			line := "  --" + f.Name
@@ -151,9 +141,11 @@ func newFlagSet(c *command) *flag.FlagSet {
 	return fs
 }
 
-// parseInterleaved parses flags that may come before, between or after the
-// positional arguments; "--" ends the flags.
-func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+// parseArgs parses flags that may come before, between or after the
+// positional arguments ("--" ends the flags) and returns the positional
+// arguments. --help prints the usage on stdout and returns flag.ErrHelp;
+// a bad flag is a *usageError.
+func parseArgs(fs *flag.FlagSet, args []string, stdout io.Writer) ([]string, error) {
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
@@ -189,7 +181,7 @@ func printHelp(w io.Writer) {
 }
 
 func order(name string) int {
-	for i, n := range []string{"demo", "train", "eval", "sample", "compress", "decompress", "export", "info", "serve"} {
+	for i, n := range []string{"demo", "train", "eval", "sample", "forecast", "compress", "decompress", "export", "info", "serve"} {
 		if n == name {
 			return i
 		}

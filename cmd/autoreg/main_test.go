@@ -18,9 +18,7 @@ import (
 func cli(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	stdout, stderr = &out, &errb
-	defer func() { stdout, stderr = os.Stdout, os.Stderr }()
-	code := run(context.Background(), args)
+	code := run(context.Background(), args, &out, &errb)
 	return code, out.String(), errb.String()
 }
 

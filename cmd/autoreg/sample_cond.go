@@ -3,10 +3,12 @@ package main
 import (
 	"flag"
 	"fmt"
+	"io"
 
 	"github.com/autoreg/autoreg"
 	"github.com/autoreg/autoreg/fim"
 	"github.com/autoreg/autoreg/modelfile"
+	"github.com/autoreg/autoreg/tokenize"
 )
 
 // conditionFlags are the conditions of `autoreg sample` besides the
@@ -33,7 +35,7 @@ func (c *conditionFlags) register(fs *flag.FlagSet) {
 // (its tokens ids, <s> first) and the suffix, and the empty prompt to
 // start it from; otherwise m and ids unchanged. maxTok is the middle's
 // budget.
-func (c *conditionFlags) infill(f *modelfile.File, m autoreg.Model, ids []autoreg.Token, maxTok int) (autoreg.Model, []autoreg.Token, error) {
+func (c *conditionFlags) infill(stderr io.Writer, f *modelfile.File, m autoreg.Model, ids []autoreg.Token, maxTok int) (autoreg.Model, []autoreg.Token, error) {
 	if !c.hasSuffix {
 		return m, ids, nil
 	}
@@ -43,7 +45,7 @@ func (c *conditionFlags) infill(f *modelfile.File, m autoreg.Model, ids []autore
 	if _, ok := fim.Lookup(m.Vocab()); !ok {
 		return nil, nil, usagef("--suffix: the model was not trained to fill in the middle (train it with --fim-rate)")
 	}
-	suf, err := encodeText(f.Tokenizer, c.suffix)
+	suf, err := tokenize.Encode(f.Tokenizer, c.suffix)
 	if err != nil {
 		return nil, nil, fmt.Errorf("--suffix: %v", err)
 	}
@@ -63,7 +65,7 @@ func (c *conditionFlags) infill(f *modelfile.File, m autoreg.Model, ids []autore
 
 // model returns the model to decode from: f's model, or given --source
 // the encoder-decoder conditioned on it.
-func (c *conditionFlags) model(f *modelfile.File, path string) (autoreg.Model, error) {
+func (c *conditionFlags) model(stderr io.Writer, f *modelfile.File, path string) (autoreg.Model, error) {
 	_, isCond := f.Model.(autoreg.Conditional)
 	switch {
 	case !c.hasSource && !isCond:
@@ -75,11 +77,11 @@ func (c *conditionFlags) model(f *modelfile.File, path string) (autoreg.Model, e
 	if err != nil {
 		return nil, err
 	}
-	src, err := encodeText(f.SourceTokenizer, c.source)
+	src, err := tokenize.Encode(f.SourceTokenizer, c.source)
 	if err != nil {
 		return nil, fmt.Errorf("--source: %v", err)
 	}
-	if n := countUnknown(src, f.SourceTokenizer.Vocab()); n > 0 {
+	if n := countToken(src, f.SourceTokenizer.Vocab().UNK()); n > 0 {
 		fmt.Fprintf(stderr, "warning: the source has %d token(s) unknown to the model\n", n)
 	}
 	m, err := cond.Condition(src)

@@ -2,8 +2,8 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -62,66 +62,75 @@ func init() {
 		name:    "train",
 		summary: "Train a model on text: n-gram (modified Kneser-Ney) or neural (LSTM, GRU, GPT), or an encoder-decoder (seq2seq) on tab-separated pairs.",
 		usage:   "--arch ngram|lstm|gru|gpt|seq2seq --data PATH... --out FILE [flags]",
-		setup: func(fs *flag.FlagSet) func(context.Context, []string) error {
-			f := &trainFlags{}
-			f.corpus.register(fs, "training text")
-			fs.StringVar(&f.corpus.mode, "mode", "stream", "how text is cut into sequences: `stream` (each file is a sequence) or lines (each line is a sentence, as KenLM)")
-			fs.Var(&f.valid, "valid", "validation text, reported alongside training (repeatable)")
-			fs.StringVar(&f.arch, "arch", "ngram", "model architecture: `ngram`, lstm, gru, gpt or seq2seq (an encoder-decoder on source<TAB>target lines)")
-			fs.StringVar(&f.out, "out", "", "where to write the model `FILE` (required)")
-			fs.StringVar(&f.tok, "tokenizer", "char", "tokenizer: byte, `char` or word")
-			fs.StringVar(&f.controlFrom, "control-from", "", "tag each training example with a control code: parent-dir (its directory's name), line-prefix (a 'TAG:' line prefix) or glob:PATTERN=TAG,... (first matching file name)")
-			fs.Uint64Var(&f.seed, "seed", 1, "random seed: the same seed gives the same model")
-			fs.IntVar(&f.vocabSize, "vocab-size", 0, "word tokenizer: keep at most `N` most frequent words (0 = all)")
-			fs.Int64Var(&f.vocabMinCount, "vocab-min-count", 1, "word tokenizer: keep words seen at least `N` times")
-			fs.IntVar(&f.order, "order", 5, "n-gram order `N` (1 = unigram baseline)")
-			fs.StringVar(&f.prune, "prune", "", "n-gram count pruning thresholds per order, e.g. `0,0,1` (as KenLM's --prune)")
-			fs.StringVar(&f.discountFallback, "discount-fallback", "0.5,1,1.5", "n-gram discounts `D1,D2,D3+` used when an estimate is out of range")
-			fs.IntVar(&f.layers, "layers", 4, "neural: number of layers")
-			fs.IntVar(&f.dim, "dim", 256, "neural: model width (hidden size)")
-			fs.IntVar(&f.embed, "embed", 0, "neural: embedding width (0 = --dim)")
-			fs.IntVar(&f.heads, "heads", 4, "gpt: attention heads")
-			fs.IntVar(&f.context, "context", 128, "neural: context length in tokens (GPT window, RNN truncated BPTT length)")
-			fs.IntVar(&f.batch, "batch", 16, "neural: sequences per batch")
-			fs.Float64Var(&f.lr, "lr", 1e-3, "neural: peak learning rate")
-			fs.Float64Var(&f.dropout, "dropout", 0, "neural: dropout probability")
-			fs.IntVar(&f.steps, "steps", 1000, "neural: optimizer steps; the learning-rate schedule spans them")
-			fs.DurationVar(&f.maxTime, "max-time", 0, "neural: stop early after this long, e.g. `30m` (the schedule still follows --steps)")
-			fs.BoolVar(&f.resume, "resume", false, "neural: continue the checkpoint at --out (its settings; its text unless --data is given)")
-			fs.StringVar(&f.logPath, "log", "", "neural: write one JSON object per step to this `FILE`")
-			fs.IntVar(&f.warmup, "warmup", -1, "neural: warmup steps (-1 = 5% of --steps)")
-			fs.IntVar(&f.accum, "accum", 1, "neural: gradient accumulation: batches per optimizer step")
-			fs.IntVar(&f.evalEvery, "eval-every", 0, "neural: validate every `N` steps (0 = 20 times per run)")
-			fs.IntVar(&f.evalTokens, "eval-tokens", 0, "neural: validation tokens per evaluation (0 = all)")
-			fs.Float64Var(&f.clip, "clip", 1, "neural: clip the global gradient norm to this value (0 = off)")
-			fs.Float64Var(&f.weightDec, "weight-decay", 0.1, "neural: AdamW decoupled weight decay on matrices")
-			fs.Float64Var(&f.beta2, "beta2", 0.95, "neural: AdamW β₂ (0.95 as GPT-2/nanoGPT; 0.999 suits rare words' sparse gradients)")
-			fs.Float64Var(&f.validSplit, "valid-split", 0, "neural: hold out this `FRACTION` of the end of the training text for validation, e.g. 0.1 (tiny Shakespeare's standard split)")
-			f.s2s.register(fs)
-			f.fim.register(fs)
-			return func(ctx context.Context, args []string) error {
-				if err := checkOut("--out", f.out); err != nil {
-					return err
-				}
-				if f.resume {
-					// The checkpoint knows its architecture.
-					if isSeq2seqCheckpoint(f.out) {
-						return trainSeq2seq(ctx, f, args)
-					}
-					return trainNeural(ctx, f, args)
-				}
-				switch f.arch {
-				case "ngram":
-					return trainNgram(ctx, f, args)
-				case "lstm", "gru", "gpt":
-					return trainNeural(ctx, f, args)
-				case "seq2seq":
-					return trainSeq2seq(ctx, f, args)
-				}
-				return usagef("--arch %q: want ngram, lstm, gru, gpt or seq2seq", f.arch)
-			}
-		},
+		run:     runTrain,
 	})
+}
+
+// runTrain is `autoreg train`.
+func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if flagValue(args, "arch") == "ar" {
+		return runTrainAR(ctx, args, stdout, stderr)
+	}
+	fs := newFlagSet("train")
+	f := &trainFlags{}
+	f.corpus.register(fs, "training text")
+	fs.StringVar(&f.corpus.mode, "mode", "stream", "how text is cut into sequences: `stream` (each file is a sequence) or lines (each line is a sentence, as KenLM)")
+	fs.Var(&f.valid, "valid", "validation text, reported alongside training (repeatable)")
+	fs.StringVar(&f.arch, "arch", "ngram", "model architecture: `ngram`, lstm, gru, gpt or seq2seq (an encoder-decoder on source<TAB>target lines)")
+	fs.StringVar(&f.out, "out", "", "where to write the model `FILE` (required)")
+	fs.StringVar(&f.tok, "tokenizer", "char", "tokenizer: byte, `char` or word")
+	fs.StringVar(&f.controlFrom, "control-from", "", "tag each training example with a control code: parent-dir (its directory's name), line-prefix (a 'TAG:' line prefix) or glob:PATTERN=TAG,... (first matching file name)")
+	fs.Uint64Var(&f.seed, "seed", 1, "random seed: the same seed gives the same model")
+	fs.IntVar(&f.vocabSize, "vocab-size", 0, "word tokenizer: keep at most `N` most frequent words (0 = all)")
+	fs.Int64Var(&f.vocabMinCount, "vocab-min-count", 1, "word tokenizer: keep words seen at least `N` times")
+	fs.IntVar(&f.order, "order", 5, "n-gram order `N` (1 = unigram baseline)")
+	fs.StringVar(&f.prune, "prune", "", "n-gram count pruning thresholds per order, e.g. `0,0,1` (as KenLM's --prune)")
+	fs.StringVar(&f.discountFallback, "discount-fallback", "0.5,1,1.5", "n-gram discounts `D1,D2,D3+` used when an estimate is out of range")
+	fs.IntVar(&f.layers, "layers", 4, "neural: number of layers")
+	fs.IntVar(&f.dim, "dim", 256, "neural: model width (hidden size)")
+	fs.IntVar(&f.embed, "embed", 0, "neural: embedding width (0 = --dim)")
+	fs.IntVar(&f.heads, "heads", 4, "gpt: attention heads")
+	fs.IntVar(&f.context, "context", 128, "neural: context length in tokens (GPT window, RNN truncated BPTT length)")
+	fs.IntVar(&f.batch, "batch", 16, "neural: sequences per batch")
+	fs.Float64Var(&f.lr, "lr", 1e-3, "neural: peak learning rate")
+	fs.Float64Var(&f.dropout, "dropout", 0, "neural: dropout probability")
+	fs.IntVar(&f.steps, "steps", 1000, "neural: optimizer steps; the learning-rate schedule spans them")
+	fs.DurationVar(&f.maxTime, "max-time", 0, "neural: stop early after this long, e.g. `30m` (the schedule still follows --steps)")
+	fs.BoolVar(&f.resume, "resume", false, "neural: continue the checkpoint at --out (its settings; its text unless --data is given)")
+	fs.StringVar(&f.logPath, "log", "", "neural: write one JSON object per step to this `FILE`")
+	fs.IntVar(&f.warmup, "warmup", -1, "neural: warmup steps (-1 = 5% of --steps)")
+	fs.IntVar(&f.accum, "accum", 1, "neural: gradient accumulation: batches per optimizer step")
+	fs.IntVar(&f.evalEvery, "eval-every", 0, "neural: validate every `N` steps (0 = 20 times per run)")
+	fs.IntVar(&f.evalTokens, "eval-tokens", 0, "neural: validation tokens per evaluation (0 = all)")
+	fs.Float64Var(&f.clip, "clip", 1, "neural: clip the global gradient norm to this value (0 = off)")
+	fs.Float64Var(&f.weightDec, "weight-decay", 0.1, "neural: AdamW decoupled weight decay on matrices")
+	fs.Float64Var(&f.beta2, "beta2", 0.95, "neural: AdamW β₂ (0.95 as GPT-2/nanoGPT; 0.999 suits rare words' sparse gradients)")
+	fs.Float64Var(&f.validSplit, "valid-split", 0, "neural: hold out this `FRACTION` of the end of the training text for validation, e.g. 0.1 (tiny Shakespeare's standard split)")
+	f.s2s.register(fs)
+	f.fim.register(fs)
+	args, err := parseArgs(fs, args, stdout)
+	if err != nil {
+		return err
+	}
+	if err := checkOut("--out", f.out); err != nil {
+		return err
+	}
+	if f.resume {
+		// The checkpoint knows its architecture.
+		if isSeq2seqCheckpoint(f.out) {
+			return trainSeq2seq(ctx, stderr, f, args)
+		}
+		return trainNeural(ctx, stderr, f, args)
+	}
+	switch f.arch {
+	case "ngram":
+		return trainNgram(ctx, stderr, f, args)
+	case "lstm", "gru", "gpt":
+		return trainNeural(ctx, stderr, f, args)
+	case "seq2seq":
+		return trainSeq2seq(ctx, stderr, f, args)
+	}
+	return usagef("--arch %q: want ngram, lstm, gru, gpt or seq2seq", f.arch)
 }
 
 // parseFloats parses a comma-separated list such as "0.5,1,1.5".

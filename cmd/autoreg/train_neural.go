@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -14,10 +15,8 @@ import (
 
 	"github.com/autoreg/autoreg"
 	"github.com/autoreg/autoreg/corpus"
-	"github.com/autoreg/autoreg/gpt"
 	"github.com/autoreg/autoreg/internal/atomicfile"
 	"github.com/autoreg/autoreg/modelfile"
-	"github.com/autoreg/autoreg/rnn"
 	"github.com/autoreg/autoreg/tokenize"
 	"github.com/autoreg/autoreg/train"
 )
@@ -29,7 +28,7 @@ import (
 // validation data, OUT's name with ".best" before the extension holds the
 // weights of the best validation loss; OUT with ".loss.png" instead of the
 // extension is the loss chart.
-func trainNeural(ctx context.Context, f *trainFlags, args []string) error {
+func trainNeural(ctx context.Context, stderr io.Writer, f *trainFlags, args []string) error {
 	var (
 		tr   *train.Trainer
 		tok  tokenize.Tokenizer
@@ -64,35 +63,31 @@ func trainNeural(ctx context.Context, f *trainFlags, args []string) error {
 		return usagef("--valid-split and --valid exclude each other")
 	}
 	if f.resume {
-		ck, err := modelfile.Read(f.out)
+		ck, err := train.ReadCheckpoint(f.out)
 		if err != nil {
 			return err
 		}
-		if tr, err = train.Resume(ck); err != nil {
-			return fmt.Errorf("%s: %w", f.out, err)
-		}
-		tok, meta = ck.Tokenizer, ck.Meta
+		tr, tok, meta, mode, ctl = ck.Trainer, ck.Tokenizer, ck.Meta, ck.Mode, ck.Control
 		f.arch = meta.Family
-		if m, err := corpus.ParseMode(meta.Mode); err == nil {
-			mode = m
-		}
-		if ctl, err = corpus.ParseControl(meta.Control); err != nil {
-			return fmt.Errorf("%s: %w", f.out, err)
-		}
 		tr.Opts.MaxTime = f.maxTime
 	} else {
-		if tok, ctl, err = learnTokenizer(ctx, f, docs, mode); err != nil {
+		if tok, ctl, err = learnTokenizer(ctx, stderr, f, docs, mode); err != nil {
 			return err
 		}
 		if tok, err = f.fim.sentinels(f.arch, tok); err != nil {
 			return err
 		}
-		m, cfg, err := newNeuralModel(f, tok.Vocab())
+		if f.arch == "gpt" && f.embed != 0 && f.embed != f.dim {
+			return usagef("--embed: a GPT's embedding width is --dim")
+		}
+		m, err := train.NewModel(train.Arch{Family: f.arch, Layers: f.layers, Dim: f.dim, Embed: f.embed,
+			Heads: f.heads, Context: f.context, Dropout: f.dropout}, tok.Vocab(), f.seed)
 		if err != nil {
+			return usagef("%v", err)
+		}
+		if meta, err = train.Meta(m, mode, ctl); err != nil {
 			return err
 		}
-		conf, _ := json.Marshal(cfg)
-		meta = modelfile.Meta{Family: f.arch, Mode: mode.String(), Control: ctl.String(), Config: conf}
 		opts := train.Options{Batch: f.batch, Context: f.context, Steps: f.steps, Accum: f.accum,
 			LR: f.lr, Warmup: f.warmup, WeightDecay: f.weightDec, Beta2: f.beta2, Clip: f.clip, Seed: f.seed,
 			EvalEvery: f.evalEvery, EvalTokens: f.evalTokens, MaxTime: f.maxTime,
@@ -109,8 +104,8 @@ func trainNeural(ctx context.Context, f *trainFlags, args []string) error {
 	}
 
 	tr.FIMSplit = fimSplit(tok)
-	pr := newProgress("reading")
-	trainToks, st, err := corpus.LoadControl(ctx, docs, tok, mode, ctl, pr.bytes)
+	pr := newProgress(stderr, "reading")
+	trainToks, st, err := corpus.Load(ctx, docs, tok, corpus.TokenOptions{Mode: mode, Control: ctl, Progress: pr.bytes})
 	pr.done()
 	if err != nil {
 		return err
@@ -118,18 +113,15 @@ func trainNeural(ctx context.Context, f *trainFlags, args []string) error {
 	var validToks []autoreg.Token
 	switch {
 	case f.validSplit > 0:
-		// The standard split of a single text: the first (1−f) of its
-		// tokens (after BOS) train, the rest (with the closing EOS)
-		// validate.
-		cut := 1 + int((1-f.validSplit)*float64(len(trainToks)-2))
-		validToks = append([]autoreg.Token(nil), trainToks[cut:]...)
-		trainToks = trainToks[:cut]
+		if trainToks, validToks, err = corpus.Split(trainToks, f.validSplit); err != nil {
+			return usagef("--valid-split: %v", err)
+		}
 	case len(f.valid) > 0:
 		vdocs, err := corpus.Files(f.valid, corpus.Options{})
 		if err != nil {
 			return err
 		}
-		if validToks, _, err = corpus.LoadControl(ctx, vdocs, tok, mode, ctl, nil); err != nil {
+		if validToks, _, err = corpus.Load(ctx, vdocs, tok, corpus.TokenOptions{Mode: mode, Control: ctl}); err != nil {
 			return err
 		}
 	}
@@ -140,7 +132,7 @@ func trainNeural(ctx context.Context, f *trainFlags, args []string) error {
 		"valid_tokens": len(validToks), "chars": st.Chars}
 	what := fmt.Sprintf("%s training tokens, %s validation tokens, %d steps of %d×%d×%d tokens",
 		thousands(int64(len(trainToks))), thousands(int64(len(validToks))), tr.Opts.Steps, tr.Opts.Accum, tr.Opts.Batch, tr.Opts.Context)
-	return runTraining(ctx, f, tr, modelfile.File{Meta: meta, Tokenizer: tok}, training, what,
+	return runTraining(ctx, stderr, f, tr, modelfile.File{Meta: meta, Tokenizer: tok}, training, what,
 		train.Data{Train: trainToks, Valid: validToks})
 }
 
@@ -149,7 +141,7 @@ func trainNeural(ctx context.Context, f *trainFlags, args []string) error {
 // the step log. file holds the model file's parts besides the model;
 // training is its record of the run; what describes the data for the
 // opening line.
-func runTraining(ctx context.Context, f *trainFlags, tr *train.Trainer, file modelfile.File, training map[string]any, what string, data train.Data) error {
+func runTraining(ctx context.Context, stderr io.Writer, f *trainFlags, tr *train.Trainer, file modelfile.File, training map[string]any, what string, data train.Data) error {
 	out := f.out
 	base := strings.TrimSuffix(out, filepath.Ext(out))
 	bestPath := base + ".best" + filepath.Ext(out)
@@ -178,7 +170,7 @@ func runTraining(ctx context.Context, f *trainFlags, tr *train.Trainer, file mod
 		}
 		return out, nil
 	}
-	bar := newTrainBar(tr.Opts.Steps, tr.Step)
+	bar := newTrainBar(stderr, tr.Opts.Steps, tr.Step)
 	tr.OnStep = func(p train.Progress) {
 		logw.write(p)
 		bar.update(p)
@@ -236,31 +228,6 @@ func dataFromCheckpoint(f *trainFlags) error {
 
 // stopAt, if set (tests), is called after every training step.
 var stopAt func(step int)
-
-// newNeuralModel builds a freshly initialized model of f.arch. Adding a
-// family means adding a case here (and in modelfile.decodeModel).
-func newNeuralModel(f *trainFlags, v autoreg.Vocab) (train.Model, any, error) {
-	switch f.arch {
-	case "gpt":
-		cfg := gpt.Config{Layers: f.layers, Dim: f.dim, Heads: f.heads, Context: f.context, Dropout: f.dropout}
-		if f.embed != 0 && f.embed != f.dim {
-			return nil, nil, usagef("--embed: a GPT's embedding width is --dim")
-		}
-		m, err := gpt.New(cfg, v, f.seed)
-		if err != nil {
-			return nil, nil, usagef("%v", err)
-		}
-		return m, cfg, nil
-	case "lstm", "gru":
-		cfg := rnn.Config{Cell: f.arch, Layers: f.layers, Hidden: f.dim, Embed: f.embed, Dropout: f.dropout}
-		m, err := rnn.New(cfg, v, f.seed)
-		if err != nil {
-			return nil, nil, usagef("%v", err)
-		}
-		return m, cfg, nil
-	}
-	return nil, nil, fmt.Errorf("--arch %s: not in this build yet", f.arch)
-}
 
 // trainLog writes --log: one JSON object per step.
 type trainLog struct {
@@ -350,8 +317,8 @@ type trainBar struct {
 	rate    float64 // smoothed tokens/s
 }
 
-func newTrainBar(steps, first int) *trainBar {
-	return &trainBar{p: newProgress("train"), steps: steps, first: first, start: time.Now(), lastVal: math.NaN()}
+func newTrainBar(w io.Writer, steps, first int) *trainBar {
+	return &trainBar{p: newProgress(w, "train"), steps: steps, first: first, start: time.Now(), lastVal: math.NaN()}
 }
 
 func (b *trainBar) update(p train.Progress) {
@@ -382,13 +349,13 @@ func (b *trainBar) update(p train.Progress) {
 		return
 	}
 	if p.HasVal || p.Step == b.steps {
-		fmt.Fprintln(stderr, line)
+		fmt.Fprintln(b.p.w, line)
 	}
 }
 
 func (b *trainBar) done() {
 	if b.p.drawn {
-		fmt.Fprintln(stderr)
+		fmt.Fprintln(b.p.w)
 		b.p.drawn = false
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -84,6 +85,7 @@ func readLog(t *testing.T, path string) []map[string]any {
 // an uninterrupted run's.
 func checkResume(t *testing.T, args []string, dir string, recs []map[string]any) {
 	t.Helper()
+	// Stop at step 17 (as Ctrl-C does: a checkpoint, then exit), resume.
 	out2 := filepath.Join(dir, "b.arm")
 	args2 := append([]string(nil), args...)
 	args2[len(args2)-3], args2[len(args2)-1] = out2, filepath.Join(dir, "b.jsonl")
@@ -95,9 +97,7 @@ func checkResume(t *testing.T, args []string, dir string, recs []map[string]any)
 	}
 	defer func() { stopAt = nil }()
 	var eb strings.Builder
-	stderr = &eb
-	code := run(ctx, args2)
-	stderr = os.Stderr
+	code := run(ctx, args2, io.Discard, &eb)
 	stopAt = nil
 	if code != 1 || !strings.Contains(eb.String(), "interrupted at step 17") {
 		t.Fatalf("stopped run: exit %d: %s", code, eb.String())

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -16,7 +17,7 @@ import (
 
 // trainNgram estimates an n-gram model: a pass to learn the vocabulary
 // (char and word tokenizers), a pass to count, then modified Kneser-Ney.
-func trainNgram(ctx context.Context, f *trainFlags, args []string) error {
+func trainNgram(ctx context.Context, stderr io.Writer, f *trainFlags, args []string) error {
 	mode, err := corpus.ParseMode(f.corpus.mode)
 	if err != nil {
 		return usagef("--mode: %v", err)
@@ -52,7 +53,7 @@ func trainNgram(ctx context.Context, f *trainFlags, args []string) error {
 		}
 	}
 	start := time.Now()
-	tok, ctl, err := learnTokenizer(ctx, f, docs, mode)
+	tok, ctl, err := learnTokenizer(ctx, stderr, f, docs, mode)
 	if err != nil {
 		return err
 	}
@@ -60,8 +61,8 @@ func trainNgram(ctx context.Context, f *trainFlags, args []string) error {
 	if err != nil {
 		return err
 	}
-	pr := newProgress("counting")
-	st, err := corpus.TokensControl(ctx, docs, tok, mode, ctl, pr.bytes, b.Add)
+	pr := newProgress(stderr, "counting")
+	st, err := corpus.Tokens(ctx, docs, tok, corpus.TokenOptions{Mode: mode, Control: ctl, Progress: pr.bytes}, b.Add)
 	pr.done()
 	if err != nil {
 		return err
@@ -76,7 +77,7 @@ func trainNgram(ctx context.Context, f *trainFlags, args []string) error {
 		return err
 	}
 	elapsed := time.Since(start)
-	printNgram(m, tok)
+	printNgram(stderr, m, tok)
 
 	cfg, _ := json.Marshal(map[string]any{"order": m.Order(), "counts": m.Counts(), "discounts": m.Discounts(), "prune": opts.Prune})
 	trn, _ := json.Marshal(map[string]any{"data": f.corpus.data, "files": st.Files, "bytes": st.Bytes, "tokens": st.Tokens, "seconds": elapsed.Seconds()})
@@ -90,7 +91,7 @@ func trainNgram(ctx context.Context, f *trainFlags, args []string) error {
 	}
 	fmt.Fprintf(stderr, "wrote %s (%s) in %s\n", f.out, humanBytes(fileSize(f.out)), elapsed.Round(time.Millisecond))
 	if validDocs != nil {
-		res, err := eval.CorpusControl(ctx, m, tok, validDocs, mode, ctl, nil)
+		res, err := eval.Run(ctx, m, tok, validDocs, eval.Options{Mode: mode, Control: ctl})
 		if err != nil {
 			return err
 		}
@@ -101,7 +102,7 @@ func trainNgram(ctx context.Context, f *trainFlags, args []string) error {
 
 // learnTokenizer reads the training corpus for the tokenizer's vocabulary
 // and the control codes --control-from finds.
-func learnTokenizer(ctx context.Context, f *trainFlags, docs []corpus.Doc, mode corpus.Mode) (tokenize.Tokenizer, corpus.Control, error) {
+func learnTokenizer(ctx context.Context, stderr io.Writer, f *trainFlags, docs []corpus.Doc, mode corpus.Mode) (tokenize.Tokenizer, corpus.Control, error) {
 	var ctl corpus.Control
 	switch f.tok {
 	case tokenize.KindByte, tokenize.KindChar, tokenize.KindWord:
@@ -115,25 +116,20 @@ func learnTokenizer(ctx context.Context, f *trainFlags, docs []corpus.Doc, mode 
 	if err != nil {
 		return nil, ctl, usagef("%v", err)
 	}
-	pr := newProgress("vocabulary")
-	tok, err := corpus.LearnTokenizer(ctx, docs, mode, corpus.TokenizerOptions{Kind: f.tok, VocabSize: f.vocabSize, MinCount: f.vocabMinCount}, pr.bytes)
+	pr := newProgress(stderr, "vocabulary")
+	tok, err := corpus.LearnTokenizer(ctx, docs, corpus.TokenizerOptions{Kind: f.tok, VocabSize: f.vocabSize,
+		MinCount: f.vocabMinCount, Mode: mode, Control: ctl, Progress: pr.bytes})
 	pr.done()
-	if err != nil || ctl.Kind == corpus.ControlNone {
-		return tok, ctl, err
-	}
-	tags, err := ctl.Tags(ctx, docs, mode)
 	if err != nil {
 		return nil, ctl, err
 	}
-	if len(tags) == 0 {
-		return nil, ctl, fmt.Errorf("--control-from %s: no training example has a tag", ctl)
+	if tags := tok.Vocab().Controls; len(tags) > 0 {
+		fmt.Fprintf(stderr, "control codes (%s): %s\n", ctl, strings.Join(tags, ", "))
 	}
-	fmt.Fprintf(stderr, "control codes (%s): %s\n", ctl, strings.Join(tags, ", "))
-	tok, err = tokenize.WithControls(tok, tags)
-	return tok, ctl, err
+	return tok, ctl, nil
 }
 
-func printNgram(m *ngram.Model, tok tokenize.Tokenizer) {
+func printNgram(stderr io.Writer, m *ngram.Model, tok tokenize.Tokenizer) {
 	v := m.Vocab()
 	fmt.Fprintf(stderr, "vocabulary: %s %s tokens + %d specials\n", thousands(int64(v.Base)), tok.Kind(), v.Size()-v.Base)
 	for i, c := range m.Counts() {

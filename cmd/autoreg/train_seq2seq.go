@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 
 	"github.com/autoreg/autoreg/corpus"
 	"github.com/autoreg/autoreg/modelfile"
@@ -44,7 +45,7 @@ func isSeq2seqCheckpoint(path string) bool {
 
 // trainSeq2seq trains an encoder-decoder on source<TAB>target pairs; the
 // files are trainNeural's (checkpoint, best model, chart, log).
-func trainSeq2seq(ctx context.Context, f *trainFlags, args []string) error {
+func trainSeq2seq(ctx context.Context, stderr io.Writer, f *trainFlags, args []string) error {
 	var (
 		tr       *train.Trainer
 		file     modelfile.File
@@ -70,7 +71,7 @@ func trainSeq2seq(ctx context.Context, f *trainFlags, args []string) error {
 		return err
 	}
 	opts := corpus.PairOptions{SkipBad: f.s2s.skipBad}
-	pr := newProgress("reading")
+	pr := newProgress(stderr, "reading")
 	texts, st, err := corpus.ReadPairs(ctx, docs, opts)
 	pr.done()
 	if err != nil {
@@ -155,9 +156,9 @@ func trainSeq2seq(ctx context.Context, f *trainFlags, args []string) error {
 	if err != nil {
 		return err
 	}
-	reportPairs("training", st)
+	reportPairs(stderr, "training", st)
 	if len(f.valid) > 0 {
-		reportPairs("validation", vst)
+		reportPairs(stderr, "validation", vst)
 	}
 	var trainTok, validTok int
 	for _, p := range trainPairs {
@@ -173,12 +174,12 @@ func trainSeq2seq(ctx context.Context, f *trainFlags, args []string) error {
 	what := fmt.Sprintf("%s training pairs (%s target tokens), %s validation pairs, %d steps of %d×%d pairs",
 		thousands(int64(len(trainPairs))), thousands(int64(trainTok)), thousands(int64(len(validPairs))),
 		tr.Opts.Steps, tr.Opts.Accum, tr.Opts.Batch)
-	return runTraining(ctx, f, tr, file, training, what, train.Data{TrainPairs: trainPairs, ValidPairs: validPairs})
+	return runTraining(ctx, stderr, f, tr, file, training, what, train.Data{TrainPairs: trainPairs, ValidPairs: validPairs})
 }
 
 // reportPairs prints what reading a set of pairs skipped and how many
 // tokens were unknown.
-func reportPairs(what string, st corpus.PairStats) {
+func reportPairs(stderr io.Writer, what string, st corpus.PairStats) {
 	if n := st.Skipped(); n > 0 {
 		fmt.Fprintf(stderr, "%s pairs: %s skipped of %s lines (no tab %d, empty side %d, too long %d, invalid UTF-8 %d, too many tokens %d)\n",
 			what, thousands(n), thousands(st.Lines), st.NoTab, st.Empty, st.TooLong, st.BadUTF8, st.TooManyTokens)

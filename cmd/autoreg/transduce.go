@@ -46,26 +46,20 @@ func init() {
 		name:    "transduce",
 		summary: "Transform text line by line with an encoder-decoder (seq2seq): one output per input line, streamed as lines arrive, many lines decoded as one batch.",
 		usage:   "--model FILE [--beams N] [--batch N] [FILE...] (standard input without FILE)",
-		setup: func(fs *flag.FlagSet) func(context.Context, []string) error {
-			o := &transduceOpts{}
-			o.register(fs)
-			return func(ctx context.Context, args []string) error { return transduce(ctx, o, args, stdout, stderr) }
-		},
+		run:     runTransduce,
 	})
 }
 
-// runTransduce is `autoreg transduce` as a plain function of its command
-// line.
+// runTransduce is `autoreg transduce`.
 func runTransduce(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("transduce", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("transduce")
 	o := &transduceOpts{}
 	o.register(fs)
-	pos, err := parseInterleaved(fs, args)
+	args, err := parseArgs(fs, args, stdout)
 	if err != nil {
 		return err
 	}
-	return transduce(ctx, o, pos, stdout, stderr)
+	return transduce(ctx, o, args, stdout, stderr)
 }
 
 // conditional returns a model file's encoder-decoder, or a usage error.
@@ -77,24 +71,10 @@ func conditional(f *modelfile.File, path string) (autoreg.Conditional, error) {
 	return c, nil
 }
 
-// encodeText tokenizes one text with tok.
-func encodeText(tok tokenize.Tokenizer, text string) ([]autoreg.Token, error) {
-	enc := tok.NewEncoder()
-	ids, err := enc.Encode(nil, []byte(text))
-	if err == nil {
-		ids, err = enc.Flush(ids)
-	}
-	return ids, err
-}
-
 // detokenize renders tokens as text without the word tokenizer's leading
 // space.
 func detokenize(tok tokenize.Tokenizer, ts []autoreg.Token) string {
-	var b []byte
-	for _, t := range ts {
-		b = tok.AppendText(b, t)
-	}
-	return strings.TrimPrefix(string(b), " ")
+	return strings.TrimPrefix(tokenize.Decode(tok, ts), " ")
 }
 
 func transduce(ctx context.Context, o *transduceOpts, args []string, stdout, stderr io.Writer) error {
@@ -181,11 +161,11 @@ func transduce(ctx context.Context, o *transduceOpts, args []string, stdout, std
 			if strings.TrimSpace(l) == "" {
 				continue
 			}
-			ids, err := encodeText(f.SourceTokenizer, l)
+			ids, err := tokenize.Encode(f.SourceTokenizer, l)
 			if err != nil {
 				return fmt.Errorf("input line %d: %v", n, err)
 			}
-			unknown += countUnknown(ids, f.SourceTokenizer.Vocab())
+			unknown += int64(countToken(ids, f.SourceTokenizer.Vocab().UNK()))
 			if len(ids) > c.MaxSourceLen() {
 				if !o.skipBad {
 					return fmt.Errorf("input line %d has %d tokens, the model reads at most %d (give --skip-bad to skip such lines)",
@@ -237,16 +217,6 @@ func transduce(ctx context.Context, o *transduceOpts, args []string, stdout, std
 		json.NewEncoder(stderr).Encode(map[string]any{"lines": n, "seconds": el, "lines_per_sec": float64(n) / el})
 	}
 	return nil
-}
-
-func countUnknown(ids []autoreg.Token, v autoreg.Vocab) int64 {
-	var n int64
-	for _, t := range ids {
-		if t == v.UNK() {
-			n++
-		}
-	}
-	return n
 }
 
 // openInputs opens the files named (standard input for none or "-").

@@ -1,8 +1,9 @@
 // Package neuraltest holds the test and benchmark helpers the neural
 // families (gpt, rnn) share: random token batches, CPU time, the
-// central-difference check of a model's gradients, and the optimizer-step
-// benchmark that reports tokens/s, CPU µs per token and
-// GFLOP/s.
+// central-difference check of a model's gradients, a learnable token
+// stream and a few steps of training (so the conformance suite runs on a
+// model whose distributions are not uniform), and the optimizer-step
+// benchmark that reports tokens/s, CPU µs per token and GFLOP/s.
 package neuraltest
 
 import (

@@ -1,0 +1,83 @@
+package modelfile_test
+
+import (
+	"bytes"
+	"context"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/autoreg/autoreg"
+	"github.com/autoreg/autoreg/gpt"
+	"github.com/autoreg/autoreg/internal/modeltest"
+	"github.com/autoreg/autoreg/internal/testutil/neuraltest"
+	"github.com/autoreg/autoreg/modelfile"
+	"github.com/autoreg/autoreg/ngram"
+	"github.com/autoreg/autoreg/rnn"
+	"github.com/autoreg/autoreg/tokenize"
+)
+
+// TestFamiliesRoundTrip: a model of every family, written as a model file
+// and read back, gives the same bits along the conformance suite's
+// histories, on the fast path and on the bit-exact one.
+func TestFamiliesRoundTrip(t *testing.T) {
+	tok, err := tokenize.NewChar([]rune("abcdefghij"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := tok.Vocab()
+	rng := rand.New(rand.NewPCG(1, 2))
+	stream := neuraltest.PatternStream(rng, v, 1000)
+
+	b, err := ngram.NewBuilder(v, ngram.Options{Order: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Add(stream); err != nil {
+		t.Fatal(err)
+	}
+	ng, err := b.Build(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	lstm, err := rnn.New(rnn.Config{Cell: rnn.LSTM, Layers: 1, Hidden: 8}, v, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gru, err := rnn.New(rnn.Config{Cell: rnn.GRU, Layers: 1, Hidden: 8}, v, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tf, err := gpt.New(gpt.Config{Layers: 1, Dim: 16, Heads: 2, Context: 8}, v, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []neuraltest.Trainer{lstm, gru, tf} {
+		neuraltest.Fit(m, stream, 2, 8, 5, 1e-2, rng)
+	}
+
+	for _, c := range []struct {
+		family string
+		m      autoreg.Model
+		exact  bool
+	}{
+		{"ngram", ng, false}, {"lstm", lstm, true}, {"gru", gru, true}, {"gpt", tf, true},
+	} {
+		roundTrip := func(m autoreg.Model) (autoreg.Model, error) {
+			var buf bytes.Buffer
+			if _, err := modelfile.Encode(&buf, &modelfile.File{Meta: modelfile.Meta{Family: c.family, Mode: "stream"}, Tokenizer: tok, Model: m}); err != nil {
+				return nil, err
+			}
+			f, err := modelfile.Decode(&buf, int64(buf.Len()))
+			if err != nil {
+				return nil, err
+			}
+			return f.Model, nil
+		}
+		o := modeltest.Options{SaveLoad: roundTrip, Only: []modeltest.Check{modeltest.SaveLoad}}
+		t.Run(c.family, func(t *testing.T) { modeltest.TestModel(t, c.m, o) })
+		if c.exact {
+			o.NewState = modeltest.ExactState
+			t.Run(c.family+"-exact", func(t *testing.T) { modeltest.TestModel(t, c.m, o) })
+		}
+	}
+}

@@ -1,0 +1,77 @@
+package train
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/autoreg/autoreg"
+	"github.com/autoreg/autoreg/corpus"
+	"github.com/autoreg/autoreg/gpt"
+	"github.com/autoreg/autoreg/modelfile"
+	"github.com/autoreg/autoreg/rnn"
+)
+
+// Arch describes a neural model in the terms its families share, so that a
+// program can build any of them from one set of settings (`autoreg train`
+// fills it from --arch, --layers, --dim, --embed, --heads, --context and
+// --dropout).
+type Arch struct {
+	// Family is "gpt", "lstm" or "gru" (see Families).
+	Family string
+	// Layers is the number of Transformer blocks or recurrent layers.
+	Layers int
+	// Dim is the model width: a GPT's embedding and residual width, an
+	// RNN's hidden size.
+	Dim int
+	// Embed is an RNN's embedding width; 0 means Dim, and the output layer
+	// then shares the embedding's weights. A GPT's embedding width is Dim,
+	// so for a GPT it must be 0 or Dim.
+	Embed int
+	// Heads is a GPT's number of attention heads; it must divide Dim.
+	Heads int
+	// Context is a GPT's window in tokens (the size of its position
+	// table); recurrent models have no window and ignore it.
+	Context int
+	// Dropout is the dropout probability in training, in [0, 1).
+	Dropout float64
+}
+
+// Families lists the families NewModel builds.
+var Families = []string{"lstm", "gru", "gpt"}
+
+// NewModel returns a freshly initialized model of the architecture over
+// vocabulary v, its weights drawn from seed. Adding a trainable family
+// means adding a case here and in Meta (and one in package modelfile's
+// reader).
+func NewModel(a Arch, v autoreg.Vocab, seed uint64) (Model, error) {
+	switch a.Family {
+	case "gpt":
+		if a.Embed != 0 && a.Embed != a.Dim {
+			return nil, fmt.Errorf("train: a GPT's embedding width is its width %d, not %d", a.Dim, a.Embed)
+		}
+		return gpt.New(gpt.Config{Layers: a.Layers, Dim: a.Dim, Heads: a.Heads, Context: a.Context, Dropout: a.Dropout}, v, seed)
+	case rnn.LSTM, rnn.GRU:
+		return rnn.New(rnn.Config{Cell: a.Family, Layers: a.Layers, Hidden: a.Dim, Embed: a.Embed, Dropout: a.Dropout}, v, seed)
+	}
+	return nil, fmt.Errorf("train: unknown family %q (want lstm, gru or gpt)", a.Family)
+}
+
+// Meta returns the model-file header of a model of a family NewModel
+// builds: its family and configuration, and the mode and control rule its
+// training text is read with (which evaluation then applies too). Training
+// is left for the caller to record.
+func Meta(m Model, mode corpus.Mode, ctl corpus.Control) (modelfile.Meta, error) {
+	meta := modelfile.Meta{Mode: mode.String(), Control: ctl.String()}
+	var cfg any
+	switch m := m.(type) {
+	case *gpt.Model:
+		meta.Family, cfg = "gpt", m.Config()
+	case *rnn.Model:
+		meta.Family, cfg = m.Config().Cell, m.Config()
+	default:
+		return modelfile.Meta{}, fmt.Errorf("train: a %T has no model-file family", m)
+	}
+	var err error
+	meta.Config, err = json.Marshal(cfg)
+	return meta, err
+}
