@@ -210,7 +210,6 @@ type Decoder struct {
 
 type byteReader struct {
 	r   io.Reader
-	b   [1]byte
 	buf []byte
 	i   int
 }

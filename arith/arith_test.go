@@ -172,8 +172,8 @@ func TestEmptyAndTiny(t *testing.T) {
 }
 
 // TestOverhead measures the coder's output against the ideal code length
-// Σ −log2(freq/total) of the symbols it was given: the budget is
-// 0.1%; the 64-bit state keeps it orders of magnitude lower.
+// Σ −log2(freq/total) of the symbols it was given and fails above 0.1%;
+// the 64-bit state keeps it orders of magnitude lower.
 func TestOverhead(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	for _, tc := range []struct {

@@ -20,7 +20,7 @@ import (
 	"github.com/autoreg/autoreg/tokenize"
 )
 
-// The acceptance test for beam search on real data: on 100 prompts
+// Beam search earns its cost on real data: on 100 prompts
 // of the demo corpus (the Go standard library's source, character
 // tokenizer, n-gram model), fixed-length continuations (EOS ignored, no
 // length penalty) found by beam search have a higher mean log-probability

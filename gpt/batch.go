@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 
+	"github.com/autoreg/autoreg/internal/fused"
 	"github.com/autoreg/autoreg/nn"
 	"github.com/autoreg/autoreg/tensor"
 )
@@ -22,7 +23,7 @@ type layerActs struct {
 	res2                  []float32 // (N,C)
 	ln2, ln2Mean, ln2Rstd []float32
 	// The (N,4C) buffers here and in trainState have rows
-	// nn.PaddedStride(4C) apart: off multiples of 4 KiB.
+	// fused.PaddedStride(4C) apart: off multiples of 4 KiB.
 	fch     []float32 // (N,4C): gelu' of the MLP's pre-activation
 	fchGelu []float32 // (N,4C)
 	fcproj  []float32 // (N,C) projection before bias and dropout
@@ -62,7 +63,7 @@ func (m *Model) acts(B, T int) *trainState {
 	C, V, NH, N := m.cfg.Dim, m.V, m.cfg.Heads, B*T
 	g := tensor.Grow
 	s.B, s.T = B, T
-	ld4 := nn.PaddedStride(4 * C)
+	ld4 := fused.PaddedStride(4 * C)
 	if cap(s.ids) < N {
 		s.ids, s.tgt = make([]int32, N), make([]int32, N)
 	}
@@ -120,7 +121,7 @@ func (m *Model) Forward(x, y []int32, B, T int, rng *rand.Rand) (sum float64, n 
 	s := m.acts(B, T)
 	a := m.arena
 	C, V, NH, N := m.cfg.Dim, m.V, m.cfg.Heads, B*T
-	ld4 := nn.PaddedStride(4 * C)
+	ld4 := fused.PaddedStride(4 * C)
 	for i, id := range x[:N] {
 		if id < 0 || int(id) >= V {
 			panic(fmt.Sprintf("gpt: Forward: token %d outside the vocabulary of %d", id, V))
@@ -142,7 +143,7 @@ func (m *Model) Forward(x, y []int32, B, T int, rng *rand.Rand) (sum float64, n 
 		nn.LinearForward(la.qkv, la.ln1, w.qkvw.Data(a), w.qkvb.Data(a), N, C, 3*C)
 		nn.AttentionForward(la.atty, la.att, la.qkv, B, T, C, NH)
 		// Output projections without bias, then bias + dropout + residual
-		// in one pass (nn.BiasResidualForward); the MLP's first bias goes
+		// in one pass (fused.BiasResidualForward); the MLP's first bias goes
 		// with its GELU.
 		nn.LinearForward(la.attproj, la.atty, w.projw.Data(a), nil, N, C, C)
 		var m1, m2 []float32
@@ -150,18 +151,18 @@ func (m *Model) Forward(x, y []int32, B, T int, rng *rand.Rand) (sum float64, n 
 			nn.DropoutMask(la.drop1, p, rng)
 			m1 = la.drop1
 		}
-		nn.BiasResidualForward(la.res2, res, la.attproj, w.projb.Data(a), m1, N, C)
+		fused.BiasResidualForward(la.res2, res, la.attproj, w.projb.Data(a), m1, N, C)
 		nn.LayerNormForward(la.ln2, la.ln2Mean, la.ln2Rstd, la.res2, w.ln2w.Data(a), w.ln2b.Data(a), N, C)
-		nn.LinearForwardStrided(la.fch, la.ln2, w.fcw.Data(a), nil, N, C, 4*C, C, ld4)
+		fused.LinearForwardStrided(la.fch, la.ln2, w.fcw.Data(a), nil, N, C, 4*C, C, ld4)
 		// fch keeps gelu' of the pre-activation for Backward (computed
 		// with the GELU: its backward is then a product).
-		nn.BiasGELUForwardGradStrided(la.fchGelu, la.fch, w.fcb.Data(a), N, 4*C, ld4)
-		nn.LinearForwardStrided(la.fcproj, la.fchGelu, w.fcprojw.Data(a), nil, N, 4*C, C, ld4, C)
+		fused.BiasGELUForwardGradStrided(la.fchGelu, la.fch, w.fcb.Data(a), N, 4*C, ld4)
+		fused.LinearForwardStrided(la.fcproj, la.fchGelu, w.fcprojw.Data(a), nil, N, 4*C, C, ld4, C)
 		if s.dropout {
 			nn.DropoutMask(la.drop2, p, rng)
 			m2 = la.drop2
 		}
-		nn.BiasResidualForward(la.res3, la.res2, la.fcproj, w.fcpjb.Data(a), m2, N, C)
+		fused.BiasResidualForward(la.res3, la.res2, la.fcproj, w.fcpjb.Data(a), m2, N, C)
 		res = la.res3
 	}
 	nn.LayerNormForward(s.lnf, s.lnfMean, s.lnfRstd, res, m.lnfw.Data(a), m.lnfb.Data(a), N, C)
@@ -188,11 +189,11 @@ func (m *Model) Backward(scale float32) {
 	a := m.arena
 	B, T := s.B, s.T
 	C, V, NH, N := m.cfg.Dim, m.V, m.cfg.Heads, B*T
-	ld4 := nn.PaddedStride(4 * C)
+	ld4 := fused.PaddedStride(4 * C)
 	// The logits' gradient replaces the probabilities (not needed after).
 	dlogits := s.probs
-	nn.CrossEntropyBackwardSet(dlogits, s.probs, s.tgt, N, V, Ignore, scale)
-	nn.LinearBackwardSet(s.dA, m.wte.Grad(a), nil, dlogits, s.lnf, m.wte.Data(a), N, C, V)
+	fused.CrossEntropyBackwardSet(dlogits, s.probs, s.tgt, N, V, Ignore, scale)
+	fused.LinearBackwardSet(s.dA, m.wte.Grad(a), nil, dlogits, s.lnf, m.wte.Data(a), N, C, V)
 	last := s.encoded
 	if len(m.layers) > 0 {
 		last = s.layers[len(m.layers)-1].res3
@@ -202,17 +203,17 @@ func (m *Model) Backward(scale float32) {
 	// backward sums them while it writes that gradient (and the GELU
 	// backward sums the MLP's first bias gradient), so the linear layers'
 	// backward passes skip their bias sums.
-	fused := !s.dropout
+	sumBias := !s.dropout
 	// biasSum is the bias gradient a LayerNorm backward sums for the
 	// linear layer before it, nil when there is none or dropout is on.
 	biasSum := func(l int) []float32 {
-		if !fused || l < 0 {
+		if !sumBias || l < 0 {
 			return nil
 		}
 		return m.layers[l].fcpjb.Grad(a)
 	}
-	nn.Zero(s.dres)
-	nn.LayerNormBackwardSum(s.dres, m.lnfw.Grad(a), m.lnfb.Grad(a), biasSum(len(m.layers)-1), s.dA, last, m.lnfw.Data(a), s.lnfMean, s.lnfRstd, N, C)
+	fused.Zero(s.dres)
+	fused.LayerNormBackwardSum(s.dres, m.lnfw.Grad(a), m.lnfb.Grad(a), biasSum(len(m.layers)-1), s.dA, last, m.lnfw.Data(a), s.lnfMean, s.lnfRstd, N, C)
 	for l := len(m.layers) - 1; l >= 0; l-- {
 		w, la := &m.layers[l], &s.layers[l]
 		prev := s.encoded
@@ -222,31 +223,31 @@ func (m *Model) Backward(scale float32) {
 		// res3 = res2 + drop(fcproj): dres is d(res3) and becomes d(res2).
 		dfcproj, dfcpjb, dprojb := s.dres, []float32(nil), []float32(nil)
 		if s.dropout {
-			nn.DropoutBackwardSet(s.dB, s.dres, la.drop2)
+			fused.DropoutBackwardSet(s.dB, s.dres, la.drop2)
 			dfcproj, dfcpjb, dprojb = s.dB, w.fcpjb.Grad(a), w.projb.Grad(a)
 		}
-		nn.LinearBackwardSetStrided(s.d4a, w.fcprojw.Grad(a), dfcpjb, dfcproj, la.fchGelu, w.fcprojw.Data(a), N, 4*C, C, ld4, C)
-		nn.GELUBackwardGradSumStrided(s.d4b, w.fcb.Grad(a), la.fch, s.d4a, N, 4*C, ld4)
-		nn.LinearBackwardSetStrided(s.dA, w.fcw.Grad(a), nil, s.d4b, la.ln2, w.fcw.Data(a), N, C, 4*C, C, ld4)
+		fused.LinearBackwardSetStrided(s.d4a, w.fcprojw.Grad(a), dfcpjb, dfcproj, la.fchGelu, w.fcprojw.Data(a), N, 4*C, C, ld4, C)
+		fused.GELUBackwardGradSumStrided(s.d4b, w.fcb.Grad(a), la.fch, s.d4a, N, 4*C, ld4)
+		fused.LinearBackwardSetStrided(s.dA, w.fcw.Grad(a), nil, s.d4b, la.ln2, w.fcw.Data(a), N, C, 4*C, C, ld4)
 		var projSum []float32
-		if fused {
+		if sumBias {
 			projSum = w.projb.Grad(a)
 		}
-		nn.LayerNormBackwardSum(s.dres, w.ln2w.Grad(a), w.ln2b.Grad(a), projSum, s.dA, la.res2, w.ln2w.Data(a), la.ln2Mean, la.ln2Rstd, N, C)
+		fused.LayerNormBackwardSum(s.dres, w.ln2w.Grad(a), w.ln2b.Grad(a), projSum, s.dA, la.res2, w.ln2w.Data(a), la.ln2Mean, la.ln2Rstd, N, C)
 		// res2 = prev + drop(attproj): dres becomes d(prev).
 		dproj := s.dres
 		if s.dropout {
-			nn.DropoutBackwardSet(s.dB, s.dres, la.drop1)
+			fused.DropoutBackwardSet(s.dB, s.dres, la.drop1)
 			dproj = s.dB
 		}
-		nn.LinearBackwardSet(s.dA, w.projw.Grad(a), dprojb, dproj, la.atty, w.projw.Data(a), N, C, C)
-		nn.AttentionBackwardSet(s.dqkv, s.dA, la.qkv, la.att, B, T, C, NH)
-		nn.LinearBackwardSet(s.dA, w.qkvw.Grad(a), w.qkvb.Grad(a), s.dqkv, la.ln1, w.qkvw.Data(a), N, C, 3*C)
-		nn.LayerNormBackwardSum(s.dres, w.ln1w.Grad(a), w.ln1b.Grad(a), biasSum(l-1), s.dA, prev, w.ln1w.Data(a), la.ln1Mean, la.ln1Rstd, N, C)
+		fused.LinearBackwardSet(s.dA, w.projw.Grad(a), dprojb, dproj, la.atty, w.projw.Data(a), N, C, C)
+		fused.AttentionBackwardSet(s.dqkv, s.dA, la.qkv, la.att, B, T, C, NH)
+		fused.LinearBackwardSet(s.dA, w.qkvw.Grad(a), w.qkvb.Grad(a), s.dqkv, la.ln1, w.qkvw.Data(a), N, C, 3*C)
+		fused.LayerNormBackwardSum(s.dres, w.ln1w.Grad(a), w.ln1b.Grad(a), biasSum(l-1), s.dA, prev, w.ln1w.Data(a), la.ln1Mean, la.ln1Rstd, N, C)
 	}
 	demb := s.dres
 	if s.dropout {
-		nn.DropoutBackwardSet(s.dB, s.dres, s.drop0)
+		fused.DropoutBackwardSet(s.dB, s.dres, s.drop0)
 		demb = s.dB
 	}
 	nn.EncoderBackward(m.wte.Grad(a), m.wpe.Grad(a), demb, s.ids, B, T, C)

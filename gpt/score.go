@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/autoreg/autoreg"
+	"github.com/autoreg/autoreg/internal/fused"
 	"github.com/autoreg/autoreg/nn"
 	"github.com/autoreg/autoreg/tensor"
 )
@@ -142,12 +143,12 @@ func (s *State) scoreWindows(xs []autoreg.Token, i, n int, dst []float64) int {
 			}
 			nn.AttentionForward(atty, ws.att, qkv, G, T, C, NH)
 			nn.LinearForward(tmp, atty, w.projw.Data(a), nil, N, C, C)
-			nn.BiasResidualForward(x, x, tmp, w.projb.Data(a), nil, N, C)
+			fused.BiasResidualForward(x, x, tmp, w.projb.Data(a), nil, N, C)
 			nn.LayerNormForward(ln, ws.mean, ws.rstd, x, w.ln2w.Data(a), w.ln2b.Data(a), N, C)
 			nn.LinearForward(fch, ln, w.fcw.Data(a), nil, N, C, 4*C)
-			nn.BiasGELUForward(fch, fch, w.fcb.Data(a), N, 4*C)
+			fused.BiasGELUForward(fch, fch, w.fcb.Data(a), N, 4*C)
 			nn.LinearForward(tmp, fch, w.fcprojw.Data(a), nil, N, 4*C, C)
-			nn.BiasResidualForward(x, x, tmp, w.fcpjb.Data(a), nil, N, C)
+			fused.BiasResidualForward(x, x, tmp, w.fcpjb.Data(a), nil, N, C)
 		}
 		// Logits of the new positions only: rows keep..T−1 of each window.
 		R := G * step

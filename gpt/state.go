@@ -41,18 +41,17 @@ type State struct {
 	k, v [][]float32     // per layer (Context,C)
 
 	// Scratch for up to rows positions at once, grown on demand.
-	rows                   int
-	x, ln, atty, tmp       []float32 // (rows,C)
-	qkv                    []float32 // (rows,3C)
-	fch                    []float32 // (rows,4C)
-	scores                 []float32 // (rows,Context)
-	attP                   []float32 // (NH,n,n) probabilities of a batch from position 0
-	logits                 []float32 // (rows,V)
-	reenc                  []autoreg.Token
-	last, logp             []float32 // (V): logits and log-probs of the last position
-	haveLogp               bool
-	probe                  []float32 // (V) scratch for row log-softmax
-	mean, rstd, lnfScratch []float32
+	rows             int
+	x, ln, atty, tmp []float32 // (rows,C)
+	qkv              []float32 // (rows,3C)
+	fch              []float32 // (rows,4C)
+	scores           []float32 // (rows,Context)
+	attP             []float32 // (NH,n,n) probabilities of a batch from position 0
+	logits           []float32 // (rows,V)
+	reenc            []autoreg.Token
+	last, logp       []float32 // (V): logits and log-probs of the last position
+	haveLogp         bool
+	probe            []float32 // (V) scratch for row log-softmax
 
 	tj       tokenJob // one generated token's parallel phases (see token)
 	tf       tokenFns

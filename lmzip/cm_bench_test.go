@@ -7,9 +7,10 @@ import (
 	"os"
 	"runtime"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/autoreg/autoreg/internal/testutil"
 )
 
 // TestSpeedAB compares configurations (LMZIP_AB="cfg1;cfg2;...") on the file
@@ -58,12 +59,8 @@ func TestSpeedAB(t *testing.T) {
 }
 
 // threadCPU is the CPU time of the calling OS thread: on a loaded machine it
-// excludes the time other processes held the CPU.
-func threadCPU() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(1 /* RUSAGE_THREAD */, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
+// excludes the time other processes held the CPU (0 off Linux).
+func threadCPU() time.Duration { return testutil.ThreadCPU() }
 
 // TestRatioGrid prints bits per byte of configurations (LMZIP_AB) on
 // LMZIP_TRY; a tuning aid.

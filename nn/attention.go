@@ -32,9 +32,3 @@ func AttentionForward(out, att, qkv []float32, B, T, C, NH int) {
 func AttentionBackward(dqkv, dout, qkv, att []float32, B, T, C, NH int) {
 	kernels.AttentionBackward(dqkv, dout, qkv, att, B, T, C, NH, 1)
 }
-
-// AttentionBackwardSet is AttentionBackward except that it overwrites dqkv
-// instead of accumulating into it.
-func AttentionBackwardSet(dqkv, dout, qkv, att []float32, B, T, C, NH int) {
-	kernels.AttentionBackward(dqkv, dout, qkv, att, B, T, C, NH, 0)
-}

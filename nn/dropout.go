@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 
+	"github.com/autoreg/autoreg/internal/fused"
 	"github.com/autoreg/autoreg/internal/kernels"
 )
 
@@ -100,20 +101,9 @@ func dropout(out, mask, inp []float32, p float64, rng *rand.Rand) {
 func DropoutBackward(dinp, dout, mask []float32) {
 	n := len(dout)
 	dinp, mask = dinp[:n], mask[:n]
-	forChunks(n, func(lo, hi int) {
+	fused.ForChunks(n, func(lo, hi int) {
 		for i, d := range dout[lo:hi] {
 			dinp[lo+i] += d * mask[lo+i]
-		}
-	})
-}
-
-// DropoutBackwardSet sets dinp = dout⊙mask (DropoutBackward into zeros).
-func DropoutBackwardSet(dinp, dout, mask []float32) {
-	n := len(dout)
-	dinp, mask = dinp[:n], mask[:n]
-	forChunks(n, func(lo, hi int) {
-		for i, d := range dout[lo:hi] {
-			dinp[lo+i] = d * mask[lo+i]
 		}
 	})
 }

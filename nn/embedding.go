@@ -3,6 +3,7 @@ package nn
 import (
 	"fmt"
 
+	"github.com/autoreg/autoreg/internal/fused"
 	"github.com/autoreg/autoreg/internal/kernels"
 )
 
@@ -12,7 +13,7 @@ import (
 //	ids   (N)    each in [0, V)
 //	table (V,C)
 func EmbeddingForward(out []float32, ids []int32, table []float32, N, C int) {
-	forRows(N, C, func(lo, hi int) {
+	fused.ForRows(N, C, func(lo, hi int) {
 		for i, id := range ids[lo:hi] {
 			r := lo + i
 			copy(out[r*C:(r+1)*C], table[int(id)*C:int(id+1)*C])
@@ -29,7 +30,7 @@ func EmbeddingBackward(dtable, dout []float32, ids []int32, N, C int) {
 			kernels.Axpy(1, dout[i*C+lo:i*C+hi], dtable[int(id)*C+lo:int(id)*C+hi])
 		}
 	}
-	if N*C <= elemGrain || C < 128 {
+	if N*C <= fused.ElemGrain || C < 128 {
 		cols(0, C)
 		return
 	}
@@ -53,11 +54,11 @@ func EncoderForward(out []float32, ids []int32, wte, wpe []float32, B, T, C int)
 			kernels.Add(out[r*C:(r+1)*C], wte[int(ids[r])*C:][:C], wpe[t*C:(t+1)*C])
 		}
 	}
-	if B*T*C <= elemGrain {
+	if B*T*C <= fused.ElemGrain {
 		rows(0, B*T)
 		return
 	}
-	kernels.Parallel(B*T, max(1, elemGrain/max(C, 1)), rows)
+	kernels.Parallel(B*T, max(1, fused.ElemGrain/max(C, 1)), rows)
 }
 
 // EncoderBackward accumulates the gradients of EncoderForward into dwte
@@ -75,7 +76,7 @@ func EncoderBackward(dwte, dwpe, dout []float32, ids []int32, B, T, C int) {
 			}
 		}
 	}
-	if B*T*C <= elemGrain || C < 2*encStrip {
+	if B*T*C <= fused.ElemGrain || C < 2*encStrip {
 		cols(0, C)
 		return
 	}

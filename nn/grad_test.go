@@ -5,6 +5,9 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"testing"
+
+	"github.com/autoreg/autoreg/internal/fused"
+	"github.com/autoreg/autoreg/internal/testutil"
 )
 
 // The gradient checks compare each Backward with central differences of
@@ -19,20 +22,14 @@ import (
 
 const gcH = 1e-2
 
+var randSlice = testutil.RandNormal
+
 type gradCase struct {
 	inputs  [][]float32      // perturbed in place
 	grads   [][]float32      // analytic gradients, same shapes (filled by bwd)
 	forward func() []float32 // recomputes the output from the inputs
 	// backward accumulates into grads given dout.
 	backward func(dout []float32)
-}
-
-func randSlice(rng *rand.Rand, n int, scale float32) []float32 {
-	s := make([]float32, n)
-	for i := range s {
-		s[i] = scale * float32(rng.NormFloat64())
-	}
-	return s
 }
 
 func checkGrad(t *testing.T, name string, c gradCase, rng *rand.Rand) {
@@ -149,9 +146,10 @@ func TestLayerNormGrad(t *testing.T) {
 	}, rng)
 }
 
-// TestBackwardSumGrad checks the fused column sums as the gradient of a
-// bias added before the layer: out = layer(x + b) with b (C) broadcast
-// over the rows, whose gradient is the column sum of the input gradient.
+// TestBackwardSumGrad checks the column sums that internal/fused's backward
+// passes add as the gradient of a bias added before the layer: out =
+// layer(x + b) with b (C) broadcast over the rows, whose gradient is the
+// column sum of the input gradient.
 func TestBackwardSumGrad(t *testing.T) {
 	rng := rand.New(rand.NewPCG(41, 42))
 	N, C := 6, 10
@@ -164,22 +162,16 @@ func TestBackwardSumGrad(t *testing.T) {
 		return xb
 	}
 	dx, db := make([]float32, N*C), make([]float32, C)
-	checkGrad(t, "gelu sum", gradCase{
-		inputs:   [][]float32{x, b},
-		grads:    [][]float32{dx, db},
-		forward:  func() []float32 { GELUForward(out, addBias()); return out },
-		backward: func(d []float32) { GELUBackwardSetSum(dx, db, xb, d, N, C) },
-	}, rng)
 	pre := make([]float32, N*C)
 	checkGrad(t, "gelu grad sum", gradCase{
 		inputs: [][]float32{x, b},
 		grads:  [][]float32{dx, db},
 		forward: func() []float32 {
 			copy(pre, x)
-			BiasGELUForwardGrad(out, pre, b, N, C)
+			fused.BiasGELUForwardGradStrided(out, pre, b, N, C, C)
 			return out
 		},
-		backward: func(d []float32) { GELUBackwardGradSum(dx, db, pre, d, N, C) },
+		backward: func(d []float32) { fused.GELUBackwardGradSumStrided(dx, db, pre, d, N, C, C) },
 	}, rng)
 	w, lb := randSlice(rng, C, 1), randSlice(rng, C, 1)
 	dw, dlb := make([]float32, C), make([]float32, C)
@@ -189,7 +181,7 @@ func TestBackwardSumGrad(t *testing.T) {
 		grads:   [][]float32{dx, db, dw, dlb},
 		forward: func() []float32 { LayerNormForward(out, mean, rstd, addBias(), w, lb, N, C); return out },
 		backward: func(d []float32) {
-			LayerNormBackwardSum(dx, dw, dlb, db, d, xb, w, mean, rstd, N, C)
+			fused.LayerNormBackwardSum(dx, dw, dlb, db, d, xb, w, mean, rstd, N, C)
 		},
 	}, rng)
 }
@@ -341,11 +333,10 @@ func TestDropout(t *testing.T) {
 			t.Fatal("dropout not reproducible from the seed")
 		}
 	}
-	din, dset := make([]float32, 100), randSlice(rng, 100, 9)
+	din := make([]float32, 100)
 	DropoutBackward(din, inp[:100], m1)
-	DropoutBackwardSet(dset, inp[:100], m1)
 	for i := range din {
-		if din[i] != inp[i]*m1[i] || dset[i] != din[i] {
+		if din[i] != inp[i]*m1[i] {
 			t.Fatal("dropout backward")
 		}
 	}
@@ -360,160 +351,6 @@ func TestDropout(t *testing.T) {
 	for i := range one {
 		if one[i] != three[i] {
 			t.Fatalf("mask element %d differs between GOMAXPROCS 1 and 3 (or DropoutMask and DropoutForward)", i)
-		}
-	}
-}
-
-func TestColumnSumsDeterministic(t *testing.T) {
-	rng := rand.New(rand.NewPCG(17, 18))
-	N, OC := 1000, 513
-	src := randSlice(rng, N*OC, 1)
-	run := func(procs int) []float32 {
-		prev := runtime.GOMAXPROCS(procs)
-		defer runtime.GOMAXPROCS(prev)
-		d := make([]float32, OC)
-		ColumnSums(d, src, N, OC)
-		return d
-	}
-	a, b := run(1), run(3)
-	for j := range a {
-		var ref float64
-		for r := range N {
-			ref += float64(src[r*OC+j])
-		}
-		if a[j] != b[j] {
-			t.Fatalf("column %d: %g with 1 proc, %g with 3", j, a[j], b[j])
-		}
-		if math.Abs(float64(a[j])-ref) > 1e-4*math.Sqrt(float64(N)) {
-			t.Fatalf("column %d: %g, reference %g", j, a[j], ref)
-		}
-	}
-}
-
-// The Set variants equal accumulation into zeros, whatever dinp held.
-func TestSetVariants(t *testing.T) {
-	rng := rand.New(rand.NewPCG(19, 20))
-	N, C, OC := 7, 9, 5
-	inp, w, dout := randSlice(rng, N*C, 1), randSlice(rng, OC*C, 1), randSlice(rng, N*OC, 1)
-	acc, set := make([]float32, N*C), randSlice(rng, N*C, 100)
-	dw1, dw2 := make([]float32, OC*C), make([]float32, OC*C)
-	LinearBackward(acc, dw1, nil, dout, inp, w, N, C, OC)
-	LinearBackwardSet(set, dw2, nil, dout, inp, w, N, C, OC)
-	for i := range acc {
-		if acc[i] != set[i] {
-			t.Fatalf("LinearBackwardSet differs at %d", i)
-		}
-	}
-	B, T, CC, NH := 2, 69, 8, 2
-	qkv, dy := randSlice(rng, B*T*3*CC, 1), randSlice(rng, B*T*CC, 1)
-	out, att := make([]float32, B*T*CC), make([]float32, B*NH*T*T)
-	AttentionForward(out, att, qkv, B, T, CC, NH)
-	a1, a2 := make([]float32, len(qkv)), randSlice(rng, len(qkv), 100)
-	AttentionBackward(a1, dy, qkv, att, B, T, CC, NH)
-	AttentionBackwardSet(a2, dy, qkv, att, B, T, CC, NH)
-	for i := range a1 {
-		if math.Abs(float64(a1[i]-a2[i])) > 1e-6*(1+math.Abs(float64(a1[i]))) {
-			t.Fatalf("AttentionBackwardSet differs at %d: %g vs %g", i, a1[i], a2[i])
-		}
-	}
-}
-
-// TestStridedVariants: the padded-row forms of the linear layer and of
-// the MLP's GELU equal the contiguous ones bit for bit, and leave the
-// padding alone.
-func TestStridedVariants(t *testing.T) {
-	rng := rand.New(rand.NewPCG(21, 22))
-	N, C, OC := 300, 1024, 40 // C: the width PaddedStride pads; N > colBlock
-	ld := PaddedStride(C)
-	if ld == C {
-		t.Fatalf("PaddedStride(%d) = %d, want padding", C, ld)
-	}
-	const pad = -7
-	// padded copies src (N rows of n) into rows ldp apart, padding marked.
-	padded := func(src []float32, n, ldp int) []float32 {
-		d := make([]float32, N*ldp)
-		for i := range d {
-			d[i] = pad
-		}
-		for r := range N {
-			copy(d[r*ldp:r*ldp+n], src[r*n:(r+1)*n])
-		}
-		return d
-	}
-	// same checks that p (rows ldp apart) holds c (N rows of n) and padding.
-	same := func(name string, c, p []float32, n, ldp int) {
-		t.Helper()
-		for r := range N {
-			for j := range ldp {
-				got := p[r*ldp+j]
-				if j >= n {
-					if got != pad {
-						t.Fatalf("%s: padding at row %d column %d written", name, r, j)
-					}
-					continue
-				}
-				if got != c[r*n+j] {
-					t.Fatalf("%s differs at row %d column %d: %v vs %v", name, r, j, got, c[r*n+j])
-				}
-			}
-		}
-	}
-	bias, w := randSlice(rng, C, 1), randSlice(rng, OC*C, 1)
-	x := randSlice(rng, N*OC, 1)
-
-	// The MLP's first layer (OC → C) and its GELU, into padded rows.
-	w1 := randSlice(rng, C*OC, 1)
-	pre1 := make([]float32, N*C)
-	LinearForward(pre1, x, w1, nil, N, OC, C)
-	pre2 := padded(make([]float32, N*C), C, ld)
-	LinearForwardStrided(pre2, x, w1, nil, N, OC, C, OC, ld)
-	same("LinearForwardStrided output", pre1, pre2, C, ld)
-	h1, h2 := make([]float32, N*C), padded(make([]float32, N*C), C, ld)
-	BiasGELUForwardGrad(h1, pre1, bias, N, C)
-	BiasGELUForwardGradStrided(h2, pre2, bias, N, C, ld)
-	same("BiasGELUForwardGradStrided", h1, h2, C, ld)
-	same("BiasGELUForwardGradStrided's gelu'", pre1, pre2, C, ld)
-
-	// The output projection (C → OC) from padded rows, forward and back.
-	y1, y2 := make([]float32, N*OC), make([]float32, N*OC)
-	LinearForward(y1, h1, w, bias[:OC], N, C, OC)
-	LinearForwardStrided(y2, h2, w, bias[:OC], N, C, OC, ld, OC)
-	same("LinearForwardStrided", y1, y2, OC, OC)
-	dout := randSlice(rng, N*OC, 1)
-	dx1, dx2 := make([]float32, N*C), padded(make([]float32, N*C), C, ld)
-	dw1, dw2 := make([]float32, OC*C), make([]float32, OC*C)
-	db1, db2 := make([]float32, OC), make([]float32, OC)
-	LinearBackwardSet(dx1, dw1, db1, dout, h1, w, N, C, OC)
-	LinearBackwardSetStrided(dx2, dw2, db2, dout, h2, w, N, C, OC, ld, OC)
-	same("LinearBackwardSetStrided dinp", dx1, dx2, C, ld)
-	sameValues(t, "LinearBackwardSetStrided dweight", dw1, dw2)
-	sameValues(t, "LinearBackwardSetStrided dbias", db1, db2)
-
-	// The GELU's backward on padded rows, then the first layer's backward
-	// with a padded output gradient (and its bias sum).
-	g1, g2 := make([]float32, N*C), padded(make([]float32, N*C), C, ld)
-	s1, s2 := make([]float32, C), make([]float32, C)
-	GELUBackwardGradSum(g1, s1, pre1, dx1, N, C)
-	GELUBackwardGradSumStrided(g2, s2, pre2, dx2, N, C, ld)
-	same("GELUBackwardGradSumStrided", g1, g2, C, ld)
-	sameValues(t, "GELUBackwardGradSumStrided's sum", s1, s2)
-	dxa, dxb := make([]float32, N*OC), make([]float32, N*OC)
-	dwa, dwb := make([]float32, C*OC), make([]float32, C*OC)
-	dba, dbb := make([]float32, C), make([]float32, C)
-	LinearBackwardSet(dxa, dwa, dba, g1, x, w1, N, OC, C)
-	LinearBackwardSetStrided(dxb, dwb, dbb, g2, x, w1, N, OC, C, OC, ld)
-	sameValues(t, "LinearBackwardSetStrided with a padded dout: dinp", dxa, dxb)
-	sameValues(t, "LinearBackwardSetStrided with a padded dout: dweight", dwa, dwb)
-	sameValues(t, "LinearBackwardSetStrided with a padded dout: dbias", dba, dbb)
-}
-
-// sameValues fails t unless got equals want element by element; what
-// names the compared values in the report.
-func sameValues(t *testing.T, what string, want, got []float32) {
-	t.Helper()
-	for i := range want {
-		if got[i] != want[i] {
-			t.Fatalf("%s differs at %d: %v vs %v", what, i, got[i], want[i])
 		}
 	}
 }

@@ -18,12 +18,3 @@ func LayerNormForward(out, mean, rstd, inp, weight, bias []float32, N, C int) {
 func LayerNormBackward(dinp, dweight, dbias, dout, inp, weight, mean, rstd []float32, N, C int) {
 	kernels.LayerNormBackward(dinp, dweight, dbias, dout, inp, weight, mean, rstd, N, C)
 }
-
-// LayerNormBackwardSum is LayerNormBackward that also accumulates into
-// dsum (C) the column sums of dinp after the update, Σ_rows dinp: the bias
-// gradient of the linear layer whose output dinp is the gradient of (a
-// residual stream's), computed while the rows are in cache; that layer's
-// LinearBackward then takes a nil dbias.
-func LayerNormBackwardSum(dinp, dweight, dbias, dsum, dout, inp, weight, mean, rstd []float32, N, C int) {
-	kernels.LayerNormBackwardSum(dinp, dweight, dbias, dsum, dout, inp, weight, mean, rstd, N, C)
-}

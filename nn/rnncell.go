@@ -26,12 +26,6 @@ func LSTMCellBackward(dgates, dcPrev, dh, dc, gates, cPrev, tanhC []float32, B, 
 	kernels.LSTMCellBackward(dgates, dcPrev, dh, dc, gates, cPrev, tanhC, B, H)
 }
 
-// LSTMCellBackwardSet is LSTMCellBackward except that it overwrites dgates
-// and dcPrev (no pass to clear them first).
-func LSTMCellBackwardSet(dgates, dcPrev, dh, dc, gates, cPrev, tanhC []float32, B, H int) {
-	kernels.LSTMCellBackwardSet(dgates, dcPrev, dh, dc, gates, cPrev, tanhC, B, H)
-}
-
 // GRUCellForward is one GRU step (Cho et al. 2014) in the cuDNN/PyTorch
 // form (reset gate applied after the hidden product), blocks [r z n]:
 //

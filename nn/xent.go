@@ -20,10 +20,3 @@ func CrossEntropyForward(losses, probs, logits []float32, targets []int32, N, V 
 func CrossEntropyBackward(dlogits, probs []float32, targets []int32, N, V int, ignore int32, scale float32) {
 	kernels.SoftmaxCrossEntropyBackward(dlogits, probs, targets, N, V, ignore, scale)
 }
-
-// CrossEntropyBackwardSet is CrossEntropyBackward except that it overwrites
-// dlogits (zero on ignored rows); dlogits may be probs itself, so the
-// gradient can replace the saved probabilities in place.
-func CrossEntropyBackwardSet(dlogits, probs []float32, targets []int32, N, V int, ignore int32, scale float32) {
-	kernels.SoftmaxCrossEntropyBackwardSet(dlogits, probs, targets, N, V, ignore, scale)
-}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 
+	"github.com/autoreg/autoreg/internal/fused"
 	"github.com/autoreg/autoreg/internal/kernels"
 	"github.com/autoreg/autoreg/nn"
 	"github.com/autoreg/autoreg/tensor"
@@ -43,7 +44,6 @@ type trainState struct {
 	dcp      []float32       // (B,H)
 	colTmp   []float32       // (G·H)
 	packU    kernels.PackedB // U of the current layer, packed for the step products
-	losses64 float64
 	ready    bool
 }
 
@@ -209,16 +209,16 @@ func (m *Model) Backward(scale float32) {
 	L := len(m.layers)
 	// The logits' gradient replaces the probabilities (not needed after).
 	dlogits := s.probs
-	nn.CrossEntropyBackwardSet(dlogits, s.probs, s.tgt, N, V, Ignore, scale)
+	fused.CrossEntropyBackwardSet(dlogits, s.probs, s.tgt, N, V, Ignore, scale)
 	ow := m.outWeight()
-	nn.LinearBackwardSet(s.dtmp, ow.Grad(a), m.bout.Grad(a), dlogits, s.layers[L-1].out, ow.Data(a), N, H, V)
+	fused.LinearBackwardSet(s.dtmp, ow.Grad(a), m.bout.Grad(a), dlogits, s.layers[L-1].out, ow.Data(a), N, H, V)
 	// s.dtmp is the gradient of the top layer's output after dropout.
 	dOut := s.dtmp
 	for l := L - 1; l >= 0; l-- {
 		w, la := &m.layers[l], &s.layers[l]
 		// Through the output dropout: dH = gradient of hs[1:].
 		if s.dropout {
-			nn.DropoutBackwardSet(s.dH, dOut, la.mask)
+			fused.DropoutBackwardSet(s.dH, dOut, la.mask)
 		} else {
 			copy(s.dH, dOut)
 		}
@@ -242,7 +242,7 @@ func (m *Model) Backward(scale float32) {
 					dc = dcn
 				}
 				g := dG[t*B*G*H : (t+1)*B*G*H]
-				nn.LSTMCellBackwardSet(g, dcp, dh, dc, la.xg[t*B*G*H:(t+1)*B*G*H], la.cs[t*B*H:(t+1)*B*H],
+				fused.LSTMCellBackwardSet(g, dcp, dh, dc, la.xg[t*B*G*H:(t+1)*B*G*H], la.cs[t*B*H:(t+1)*B*H],
 					la.tanhC[t*B*H:(t+1)*B*H], B, H)
 				// dh_(t−1) = dG_t·U
 				kernels.SgemmPacked(false, B, 1, g, G*H, pu, 0, s.dhn, H)
@@ -268,7 +268,7 @@ func (m *Model) Backward(scale float32) {
 			}
 			kernels.Sgemm(true, false, G*H, H, N, 1, dhg, G*H, la.hs, H, 1, w.wh.Grad(a), H)
 			clear(s.colTmp)
-			nn.ColumnSums(s.colTmp, dhg, N, G*H)
+			fused.ColumnSums(s.colTmp, dhg, N, G*H)
 			kernels.Axpy(1, s.colTmp[2*H:3*H], w.bhn.Grad(a))
 		}
 		if l == 0 && s.lookup {
@@ -281,7 +281,7 @@ func (m *Model) Backward(scale float32) {
 			return
 		}
 		// Input side: dW += dGᵀ·in, db += Σ dG, dIn = dG·W.
-		nn.LinearBackwardSet(s.dIn[:N*inW], w.wx.Grad(a), w.b.Grad(a), dG, in, w.wx.Data(a), N, inW, G*H)
+		fused.LinearBackwardSet(s.dIn[:N*inW], w.wx.Grad(a), w.b.Grad(a), dG, in, w.wx.Data(a), N, inW, G*H)
 		// Consumed into dH at the top of the next iteration, before dIn
 		// is written again.
 		dOut = s.dIn[:N*inW]
@@ -290,7 +290,7 @@ func (m *Model) Backward(scale float32) {
 	demb := dOut
 	if s.dropout {
 		d := s.dG[:N*E]
-		nn.DropoutBackwardSet(d, dOut, s.embMask)
+		fused.DropoutBackwardSet(d, dOut, s.embMask)
 		demb = d
 	}
 	nn.EmbeddingBackward(m.emb.Grad(a), demb, s.ids, N, E)

@@ -7,10 +7,10 @@ import (
 	"github.com/autoreg/autoreg/internal/testutil/neuraltest"
 )
 
-// BenchmarkTrainLSTM is the char LSTM row: 1 layer, hidden 512,
-// embedding 64, sequence 128, batch 32, 65 token ids; one optimizer step
-// (forward, backward through time, clipping, AdamW) per iteration, the
-// state carried between batches.
+// BenchmarkTrainLSTM is the char LSTM row of scripts/bench-vs-pytorch.sh:
+// 1 layer, hidden 512, embedding 64, sequence 128, batch 32, 65 token ids;
+// one optimizer step (forward, backward through time, clipping, AdamW) per
+// iteration, the state carried between batches.
 func BenchmarkTrainLSTM(b *testing.B) {
 	benchTrain(b, Config{Cell: LSTM, Layers: 1, Hidden: 512, Embed: 64}, 62, 32, 128)
 }

@@ -9,9 +9,9 @@ import (
 	"testing"
 
 	"github.com/autoreg/autoreg"
+	"github.com/autoreg/autoreg/internal/fused"
 	"github.com/autoreg/autoreg/internal/modeltest"
 	"github.com/autoreg/autoreg/internal/testutil/neuraltest"
-	"github.com/autoreg/autoreg/nn"
 )
 
 func newModel(t testing.TB, cfg Config, base int) *Model {
@@ -189,7 +189,7 @@ func TestDeterministicAcrossProcs(t *testing.T) {
 		prev := runtime.GOMAXPROCS(procs)
 		defer runtime.GOMAXPROCS(prev)
 		clear(m.Carry(B))
-		nn.Zero(m.arena.Grads)
+		fused.Zero(m.arena.Grads)
 		s, n := m.Forward(x, y, B, T, rand.New(rand.NewPCG(9, 9)))
 		m.Backward(1 / float32(n))
 		return append([]float32(nil), m.arena.Grads...), s

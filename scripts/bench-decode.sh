@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # bench-decode.sh: the sampler chain per token at GPT-2's vocabulary
-# (50,257 tokens) on one core; the issue's target is ≤ 0.5 ms per token.
+# (50,257 tokens) on one core; the target is ≤ 0.5 ms per token.
 #
 #   scripts/bench-decode.sh [-r REPS] [-b BENCH_REGEX]
 #

@@ -140,7 +140,7 @@ for r in $(seq "$reps"); do
 	echo "   repetition $r/$reps done (load average $(cut -d' ' -f1 /proc/loadavg))" >&2
 done
 
-# One core's FMA throughput now: the issue's OpenBLAS figures were taken
+# One core's FMA throughput now: the reference OpenBLAS figures were taken
 # with the cores at 4.24 GHz (271.5 GFLOP/s fp32 FMA peak per core); a
 # virtual machine's clock varies, so the expected figure is scaled by the
 # peak measured now before OpenBLAS is judged weak.
@@ -148,7 +148,7 @@ fma=$("$tmp/kernels.test" -test.run '^$' -test.bench 'FMAPeak' -test.count 3 2>/
 	awk '/^BenchmarkFMAPeak/ {for (i = 1; i <= NF; i++) if ($i == "GFLOP/s") print $(i-1)}' | sort -n | tail -1)
 fma=${fma:-271.5}
 
-# Expected OpenBLAS figures on this machine (issue 3), square 1024, by thread count.
+# Expected OpenBLAS figures on this machine, square 1024, by thread count.
 $py - "$tmp/go.txt" "$tmp/np.txt" "$threads" "$force" "$coretype" "$metric" "$fma" <<'PY'
 import sys, statistics as st
 def load(p):
@@ -161,7 +161,7 @@ g, n = load(sys.argv[1]), load(sys.argv[2])
 threads, force, core = int(sys.argv[3]), sys.argv[4] == "1", sys.argv[5]
 per_core = 245.0 if core == "SkylakeX" else 130.0   # OpenBLAS at 1024, per thread, quiet machine
 fma = float(sys.argv[7])
-clock = min(1.0, fma / 271.5)  # the issue's figures: 4.24 GHz, 271.5 GFLOP/s per core
+clock = min(1.0, fma / 271.5)  # the reference figures: 4.24 GHz, 271.5 GFLOP/s per core
 expect = per_core * min(threads, 2) * (470.0 / 490.0 if threads >= 2 else 1.0) * clock
 names = [k for k in g if k in n]
 def spread(v):
@@ -176,7 +176,7 @@ for k in names:
     print("%-22s %10.1f %6.0f %10.1f %6.0f %s" % (k, gm, spread(g[k]), nm, spread(n[k]), ratio))
 print()
 print("%s, medians of %d runs; ±%% is the max−min spread over the median." % (sys.argv[6], len(g[names[0]])))
-print("one core's FMA peak now: %.1f GFLOP/s (%.0f%% of the 271.5 the issue's figures assume); %d-thread peak %.0f; OpenBLAS expected on 1024³: ~%.0f" % (fma, 100 * fma / 271.5, threads, fma * threads, expect))
+print("one core's FMA peak now: %.1f GFLOP/s (%.0f%% of the 271.5 the reference figures assume); %d-thread peak %.0f; OpenBLAS expected on 1024³: ~%.0f" % (fma, 100 * fma / 271.5, threads, fma * threads, expect))
 if base:
     print("OpenBLAS on 1024³: %.0f GFLOP/s = %.0f%% of the %d-thread peak now" % (base[0], 100 * base[0] / (fma * threads), threads))
 if weak:

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# bench-ngram.sh: the n-gram acceptance figures of issue 2 next to KenLM's,
-# on PTB (../shared/data, see its README).
+# bench-ngram.sh: the n-gram figures next to KenLM's targets on PTB
+# (../shared/data, see its README).
 #
 #   scripts/bench-ngram.sh            # 3 runs of each measurement
 #   RUNS=5 scripts/bench-ngram.sh
@@ -23,6 +23,7 @@ if [ ! -x /usr/bin/time ]; then
 	exit 1
 fi
 go test -c -o "$tmp/ngram.test" ./ngram
+go build -o "$tmp/ngbench" ./ngram/internal/ngbench
 
 # field NAME FILE: a value from /usr/bin/time -v output
 field() { grep -F "$1" "$2" | head -1 | awk -F': ' '{print $2}'; }
@@ -34,8 +35,8 @@ echo
 for procs in 1 2; do
 	echo "-- GOMAXPROCS=$procs: estimate the PTB 5-gram (whole process: read, tokenize, count, estimate, write payload)"
 	for r in $(seq "$RUNS"); do
-		GOMAXPROCS=$procs NGRAM_PROCESS=estimate NGRAM_MODEL="$tmp/ptb5.ngram" \
-			/usr/bin/time -v "$tmp/ngram.test" -test.run '^TestProcess$' >"$tmp/out.txt" 2>"$tmp/time.txt"
+		GOMAXPROCS=$procs /usr/bin/time -v "$tmp/ngbench" -estimate -out "$tmp/ptb5.ngram" \
+			>"$tmp/out.txt" 2>"$tmp/time.txt"
 		user=$(field "User time" "$tmp/time.txt")
 		sys=$(field "System time" "$tmp/time.txt")
 		rss=$(field "Maximum resident set size" "$tmp/time.txt")
@@ -45,8 +46,8 @@ for procs in 1 2; do
 	done
 	echo "-- GOMAXPROCS=$procs: load the payload, score PTB test x20 (KenLM query style)"
 	for r in $(seq "$RUNS"); do
-		GOMAXPROCS=$procs NGRAM_PROCESS=query NGRAM_MODEL="$tmp/ptb5.ngram" \
-			/usr/bin/time -v "$tmp/ngram.test" -test.run '^TestProcess$' >"$tmp/out.txt" 2>"$tmp/time.txt"
+		GOMAXPROCS=$procs /usr/bin/time -v "$tmp/ngbench" -query -model "$tmp/ptb5.ngram" \
+			>"$tmp/out.txt" 2>"$tmp/time.txt"
 		rss=$(field "Maximum resident set size" "$tmp/time.txt")
 		printf '  run %d: peak RSS %.0f MB | %s | %s\n' "$r" "$(echo "$rss / 1024" | bc -l)" \
 			"$(grep '^query: load' "$tmp/out.txt" | sed 's/^query: //')" \

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# autoreg against PyTorch 1.13 (Debian's python3-torch) on the issue-4 rows:
+# autoreg against PyTorch 1.13 (Debian's python3-torch) on three rows:
 # char GPT training, GPT generation with the KV cache, char LSTM training.
 # Same model, same batch, 2 threads each, alternating rounds in one run,
 # medians. PyTorch gets its best setup, in its command only: the OpenMP
@@ -12,11 +12,12 @@
 # rounds, and inference mode for generation. PYTORCH_ENV adds variables to
 # that command (e.g. PYTORCH_ENV="ATEN_CPU_CAPABILITY=avx512" to try ATen's
 # AVX-512 elementwise kernels; it defaults to AVX2). A ratio is printed
-# only if PyTorch reaches at least 80% of the issue's reference figures
+# only if PyTorch reaches at least 80% of its reference figures, measured
+# with this setup on a quiet machine with both cores at 4.24 GHz
 # (otherwise the machine is too busy to compare: under load, OpenMP's
 # spinning threads lose whole scheduler slices, and one LSTM step was seen
 # to take 19 s instead of ~0.2 s). The table also sets autoreg against the
-# issue's figures directly ("vs issue") and scaled by the two-core FMA peak
+# reference figures directly ("vs ref") and scaled by the two-core FMA peak
 # measured before and after the run over the 543 GFLOP/s at which they
 # were taken ("vs scaled"): this virtual machine's clock, and how much its
 # two virtual cores share, change from hour to hour.
@@ -94,7 +95,7 @@ echo
 python3 - "$work" "$all0" "$all1" <<'PY'
 import statistics, sys, os
 work = sys.argv[1]
-# The issue's figures were taken with both cores at 4.24 GHz (2 × 271.5
+# The reference figures were taken with both cores at 4.24 GHz (2 × 271.5
 # GFLOP/s of FMA); scaled to the two-core peak measured around this run,
 # they say what that PyTorch would do on this machine now.
 try:
@@ -109,7 +110,7 @@ def med(name):
     if not os.path.exists(p): return None
     v = [float(x) for x in open(p).read().split()]
     return statistics.median(v) if v else None
-print(f"{'benchmark':52} {'autoreg tok/s':>14} {'PyTorch tok/s':>14} {'ratio':>7} {'target':>7} {'vs issue':>9} {'vs scaled':>10}")
+print(f"{'benchmark':52} {'autoreg tok/s':>14} {'PyTorch tok/s':>14} {'ratio':>7} {'target':>7} {'vs ref':>9} {'vs scaled':>10}")
 for key, label, ref, target in rows:
     g, t = med("go." + key), med("py." + key)
     gs = f"{g:,.0f}" if g else "n/a"
@@ -124,8 +125,8 @@ for key, label, ref, target in rows:
     vsc = f"{g / (ref * scale):.2f}x" if g and scale else "-"
     print(f"{label:52} {gs:>14} {ts:>14} {ratio:>7} {target:>6.1f}x {vs:>9} {vsc:>10}")
     if t and t < 0.8 * ref:
-        print(f"  (PyTorch ran at {t:,.0f} tok/s, more than 20% below the issue's {ref:,}: machine busy? no ratio)")
+        print(f"  (PyTorch ran at {t:,.0f} tok/s, more than 20% below the reference {ref:,}: machine busy? no ratio)")
 if scale:
-    print(f"vs issue: autoreg over the issue's PyTorch figure; vs scaled: over that figure times {scale:.2f},")
+    print(f"vs ref: autoreg over PyTorch's reference figure; vs scaled: over that figure times {scale:.2f},")
     print("the two-core FMA peak measured around this run over the 543 GFLOP/s the figures were taken at")
 PY

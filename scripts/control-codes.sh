@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# control-codes.sh: issue 5's control-code acceptance, measured.
+# control-codes.sh: measures whether control codes steer what a model writes.
 #
 # A character GPT is trained on the demo's Go source with `_test.go` files
 # tagged "test" and the other Go files tagged "code"; two character n-grams

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 4's PTB recipe: Zaremba et al.'s (2014) small LSTM — 2 layers of
+# The PTB recipe: Zaremba et al.'s (2014) small LSTM — 2 layers of
 # 200 units, unrolled 35 steps, batch 20, word-level PTB (10k vocabulary) —
 # trained for 30 minutes on 2 cores, then scored on the test set as one
 # continuous stream (the hidden state carried across sentences, as Zaremba

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 4's quality recipe: a character GPT on tiny Shakespeare (standard
+# The quality recipe: a character GPT on tiny Shakespeare (standard
 # split: first 90% of the bytes train, the rest validate), 30 minutes on 2
 # cores, then the validation text scored as one sequence with a sliding
 # window. Target: ≤ 1.50 nats/char (the 8-gram's 1.52 = 2.192 bits/char).

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Kill -9 a neural training run at a random step, resume it, and check that
 # the resumed log has the same losses, bit for bit, as an uninterrupted run
-# (issue 4's resume acceptance). Usage: scripts/test-resume.sh [steps]
+# (a resumed run must equal an uninterrupted one). Usage: scripts/test-resume.sh [steps]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 steps=${1:-60}

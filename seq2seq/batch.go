@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 
+	"github.com/autoreg/autoreg/internal/fused"
 	"github.com/autoreg/autoreg/nn"
 	"github.com/autoreg/autoreg/tensor"
 )
@@ -77,7 +78,6 @@ type trainState struct {
 	dqkv         []float32 // (rows,3C)
 	dkv          []float32 // (M,2C)
 	dmem         []float32 // (M,C)
-	dlogits      []float32 // (N,V)
 	ready        bool      // a ForwardPairs has run since the last Backward
 }
 
@@ -168,7 +168,6 @@ func (m *Model) acts(B, S, T int) *trainState {
 	g(&s.dqkv, R*3*C)
 	g(&s.dkv, M*2*C)
 	g(&s.dmem, M*C)
-	g(&s.dlogits, N*V)
 	return s
 }
 
@@ -324,21 +323,20 @@ func (m *Model) Backward(scale float32) {
 	B, S, T := s.B, s.S, s.T
 	C, V, M, N := m.cfg.Dim, m.V, B*S, B*T
 
-	dlogits := s.dlogits[:N*V]
-	nn.Zero(dlogits)
-	nn.CrossEntropyBackward(dlogits, s.probs, s.tgt, N, V, Ignore, scale)
+	// The logits' gradient replaces the probabilities (not needed after).
+	dlogits := s.probs[:N*V]
+	fused.CrossEntropyBackwardSet(dlogits, s.probs, s.tgt, N, V, Ignore, scale)
 	dA := s.dA[:N*C]
-	nn.Zero(dA)
-	nn.LinearBackward(dA, m.wte.Grad(a), nil, dlogits, s.lnf, m.wte.Data(a), N, C, V)
+	fused.LinearBackwardSet(dA, m.wte.Grad(a), nil, dlogits, s.lnf, m.wte.Data(a), N, C, V)
 	last := s.demb
 	if len(s.dec) > 0 {
 		last = s.dec[len(s.dec)-1].mlp.res
 	}
 	dres := s.dres[:N*C]
-	nn.Zero(dres)
+	fused.Zero(dres)
 	nn.LayerNormBackward(dres, m.lnfw.Grad(a), m.lnfb.Grad(a), dA, last, m.lnfw.Data(a), s.lnfMean, s.lnfRstd, N, C)
 	dmem := s.dmem[:M*C]
-	nn.Zero(dmem)
+	fused.Zero(dmem)
 	for l := len(m.dec) - 1; l >= 0; l-- {
 		w, la := &m.dec[l], &s.dec[l]
 		m.mlpBackward(dres, &la.mlp, &w.mlp, N, s.dropout)
@@ -348,7 +346,7 @@ func (m *Model) Backward(scale float32) {
 	m.embedBackward(m.wte, m.wpe, dres, s.dembMsk, s.ids, B, T, s.dropout)
 
 	dres = s.dres[:M*C]
-	nn.Zero(dres)
+	fused.Zero(dres)
 	last = s.emb
 	if len(s.enc) > 0 {
 		last = s.enc[len(s.enc)-1].mlp.res
@@ -369,27 +367,24 @@ func (m *Model) embedBackward(wte, wpe tensor.View, dres, mask []float32, ids []
 	d := dres
 	if dropout {
 		d = m.tr.dB[:len(dres)]
-		nn.Zero(d)
-		nn.DropoutBackward(d, dres, mask)
+		fused.DropoutBackwardSet(d, dres, mask)
 	}
 	nn.EncoderBackward(wte.Grad(a), wpe.Grad(a), d, ids, B, T, m.cfg.Dim)
 }
 
 // outputBackward takes dres, the gradient of a sublayer's residual output,
 // and accumulates the output projection's weight gradients; it returns the
-// gradient of the projection's input y (rows,K), in dY (zeroed here).
+// gradient of the projection's input y (rows,K), written to dY.
 func (m *Model) outputBackward(dres, dY []float32, s *sublayer, w, b tensor.View, y []float32, rows, K int, dropout bool) []float32 {
 	a := m.arena
 	C := m.cfg.Dim
 	dproj := dres
 	if dropout {
 		dproj = m.tr.dB[:rows*C]
-		nn.Zero(dproj)
-		nn.DropoutBackward(dproj, dres, s.mask[:rows*C])
+		fused.DropoutBackwardSet(dproj, dres, s.mask[:rows*C])
 	}
 	dY = dY[:rows*K]
-	nn.Zero(dY)
-	nn.LinearBackward(dY, w.Grad(a), b.Grad(a), dproj, y, w.Data(a), rows, K, C)
+	fused.LinearBackwardSet(dY, w.Grad(a), b.Grad(a), dproj, y, w.Data(a), rows, K, C)
 	return dY
 }
 
@@ -408,15 +403,13 @@ func (m *Model) attnBackward(dres []float32, s *attnActs, w *attnView, lens []in
 	C, NH, N := m.cfg.Dim, m.cfg.Heads, B*T
 	dY := m.outputBackward(dres, m.tr.dA, &s.sublayer, w.projw, w.projb, s.y, N, C, dropout)
 	dqkv := m.tr.dqkv[:N*3*C]
-	nn.Zero(dqkv)
 	if causal {
-		nn.AttentionBackward(dqkv, dY, s.qkv, s.att, B, T, C, NH)
+		fused.AttentionBackwardSet(dqkv, dY, s.qkv, s.att, B, T, C, NH)
 	} else {
-		nn.SelfAttentionBackward(dqkv, dY, s.qkv, s.att, lens, B, T, C, NH)
+		fused.SelfAttentionBackwardSet(dqkv, dY, s.qkv, s.att, lens, B, T, C, NH)
 	}
 	dLN := dY // dY is consumed
-	nn.Zero(dLN)
-	nn.LinearBackward(dLN, w.qkvw.Grad(a), w.qkvb.Grad(a), dqkv, s.ln, w.qkvw.Data(a), N, C, 3*C)
+	fused.LinearBackwardSet(dLN, w.qkvw.Grad(a), w.qkvb.Grad(a), dqkv, s.ln, w.qkvw.Data(a), N, C, 3*C)
 	m.normBackward(dres, dLN, &s.sublayer, w.lnw, w.lnb, N)
 }
 
@@ -425,13 +418,10 @@ func (m *Model) crossBackward(dres, dmem []float32, s *crossActs, w *crossView, 
 	C, NH, N, M := m.cfg.Dim, m.cfg.Heads, B*T, B*S
 	dY := m.outputBackward(dres, m.tr.dA, &s.sublayer, w.projw, w.projb, s.y, N, C, dropout)
 	dq, dkv := m.tr.dqkv[:N*C], m.tr.dkv[:M*2*C]
-	nn.Zero(dq)
-	nn.Zero(dkv)
-	nn.CrossAttentionBackward(dq, dkv, dY, s.q, s.kv, s.att, lens, B, T, S, C, NH)
+	fused.CrossAttentionBackwardSet(dq, dkv, dY, s.q, s.kv, s.att, lens, B, T, S, C, NH)
 	nn.LinearBackward(dmem, w.kvw.Grad(a), w.kvb.Grad(a), dkv, mem, w.kvw.Data(a), M, C, 2*C)
 	dLN := dY
-	nn.Zero(dLN)
-	nn.LinearBackward(dLN, w.qw.Grad(a), w.qb.Grad(a), dq, s.ln, w.qw.Data(a), N, C, C)
+	fused.LinearBackwardSet(dLN, w.qw.Grad(a), w.qb.Grad(a), dq, s.ln, w.qw.Data(a), N, C, C)
 	m.normBackward(dres, dLN, &s.sublayer, w.lnw, w.lnb, N)
 }
 
@@ -440,10 +430,9 @@ func (m *Model) mlpBackward(dres []float32, s *mlpActs, w *mlpView, rows int, dr
 	C, F := m.cfg.Dim, m.cfg.FFN
 	dG := m.outputBackward(dres, m.tr.dF, &s.sublayer, w.projw, w.projb, s.hg, rows, F, dropout)
 	dH := m.tr.dH[:rows*F]
-	nn.Zero(dH)
+	fused.Zero(dH)
 	nn.GELUBackward(dH, s.h[:rows*F], dG)
 	dLN := m.tr.dA[:rows*C]
-	nn.Zero(dLN)
-	nn.LinearBackward(dLN, w.fcw.Grad(a), w.fcb.Grad(a), dH, s.ln, w.fcw.Data(a), rows, C, F)
+	fused.LinearBackwardSet(dLN, w.fcw.Grad(a), w.fcb.Grad(a), dH, s.ln, w.fcw.Data(a), rows, C, F)
 	m.normBackward(dres, dLN, &s.sublayer, w.lnw, w.lnb, rows)
 }

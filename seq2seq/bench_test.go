@@ -8,8 +8,7 @@ import (
 
 	"github.com/autoreg/autoreg"
 	"github.com/autoreg/autoreg/decode"
-	"github.com/autoreg/autoreg/internal/testutil/neuraltest"
-	"github.com/autoreg/autoreg/nn"
+	"github.com/autoreg/autoreg/internal/testutil"
 	"github.com/autoreg/autoreg/optim"
 )
 
@@ -40,7 +39,7 @@ func benchTrainStep(b *testing.B, m *Model, B int) {
 	opt := optim.NewAdamW(a, 0.1)
 	var n int
 	step := func() {
-		nn.Zero(a.Grads)
+		a.ZeroGrad()
 		_, n = p.forward(m, nil)
 		m.Backward(1 / float32(n))
 		optim.ClipGlobalNorm(a.Grads, 1)
@@ -48,12 +47,12 @@ func benchTrainStep(b *testing.B, m *Model, B int) {
 	}
 	step()
 	b.ResetTimer()
-	start, cpu0 := time.Now(), neuraltest.CPUTime()
+	start, cpu0 := time.Now(), testutil.ProcessCPU()
 	for range b.N {
 		step()
 	}
 	sec := time.Since(start).Seconds()
-	b.ReportMetric((neuraltest.CPUTime()-cpu0).Seconds()*1e6/float64(b.N*n), "cpu-µs/token")
+	b.ReportMetric((testutil.ProcessCPU()-cpu0).Seconds()*1e6/float64(b.N*n), "cpu-µs/token")
 	b.ReportMetric(float64(b.N*n)/sec, "tokens/s")
 	b.ReportMetric(m.FLOPsPerToken()*float64(b.N*n)/sec/1e9, "GFLOP/s")
 }
@@ -81,11 +80,11 @@ func BenchmarkTransduce(b *testing.B) {
 	}
 	run()
 	b.ResetTimer()
-	start, cpu0 := time.Now(), neuraltest.CPUTime()
+	start, cpu0 := time.Now(), testutil.ProcessCPU()
 	for range b.N {
 		run()
 	}
 	sec := time.Since(start).Seconds()
 	b.ReportMetric(float64(b.N*len(srcs))/sec, "sources/s")
-	b.ReportMetric((neuraltest.CPUTime()-cpu0).Seconds()*1e6/float64(b.N*len(srcs)), "cpu-µs/source")
+	b.ReportMetric((testutil.ProcessCPU()-cpu0).Seconds()*1e6/float64(b.N*len(srcs)), "cpu-µs/source")
 }

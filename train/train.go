@@ -36,7 +36,7 @@ import (
 
 	"github.com/autoreg/autoreg"
 	"github.com/autoreg/autoreg/corpus"
-	"github.com/autoreg/autoreg/nn"
+	"github.com/autoreg/autoreg/internal/fused"
 	"github.com/autoreg/autoreg/optim"
 	"github.com/autoreg/autoreg/tensor"
 )
@@ -305,7 +305,7 @@ func (t *Trainer) loop(ctx context.Context, step func() (sum float64, n int, tok
 		}
 		stepStart := time.Now()
 		lr := t.sched.LR(t.Step)
-		nn.Zero(a.Grads) // parallel; the same zeros as a.ZeroGrad
+		fused.Zero(a.Grads) // parallel; the same zeros as a.ZeroGrad
 		sum, n, tokens := step()
 		loss := sum / float64(n)
 		norm := optim.ClipGlobalNorm(a.Grads, o.Clip)

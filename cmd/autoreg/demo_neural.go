@@ -10,7 +10,7 @@ import (
 
 // Demo GPT: small enough to train in about half a minute on two cores, big
 // enough to beat a unigram by far and write recognizable text. Tuned on the
-// demo's Go corpus (TestDemoGPTTune; held-out Go source, bits/char): at
+// demo's Go corpus (BenchmarkDemoGPTGo; held-out Go source, bits/char): at
 // this size the budget of steps matters most (500 steps: 3.76, 1,000:
 // 3.14), and 3e-3 is the best peak learning rate (500 steps: 1e-3 3.99,
 // 2e-3 3.86, 6e-3 4.28, 1e-2 4.46); a third layer, a wider model or a

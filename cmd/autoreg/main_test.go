@@ -55,7 +55,7 @@ func TestHelpAndUsage(t *testing.T) {
 	}
 }
 
-// TestBadInput checks the list of bad inputs: one line naming the
+// TestBadInput checks the bad inputs users meet: one line naming the
 // problem, the right exit code, no output file.
 func TestBadInput(t *testing.T) {
 	dir := t.TempDir()
@@ -163,7 +163,7 @@ func TestTrainEvalSampleExport(t *testing.T) {
 	}
 }
 
-// TestReferenceNumbers runs the acceptance figures through the whole
+// TestReferenceNumbers runs the reference figures through the whole
 // command-line pipeline (tokenizer, corpus modes, estimation, scoring).
 func TestReferenceNumbers(t *testing.T) {
 	ptb := testutil.SharedFile(t, "data/ptb/ptb.train.txt")

@@ -25,7 +25,7 @@ func jsonAny(t *testing.T, s string) map[string]any {
 	return out
 }
 
-// TestARTrainEvalInfo runs the command lines on births and checks
+// TestARTrainEvalInfo runs the documented command lines on births and checks
 // the golden order, the anchors and the info output.
 func TestARTrainEvalInfo(t *testing.T) {
 	dir := t.TempDir()

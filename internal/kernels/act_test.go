@@ -88,8 +88,9 @@ func TestActivations(t *testing.T) {
 	})
 }
 
-// checkActivations compares the current path's Sigmoid, Tanh, GELU and
-// GELUBackward on x with the references, under the bounds above.
+// checkActivations compares the current path's Exp, Sigmoid, Tanh, GELU
+// and GELUBackward on x with the references, under the bounds above (the
+// references round once to float32, which adds one unit to each bound).
 func checkActivations(t *testing.T, x, dout, init []float32) {
 	t.Helper()
 	n := len(x)
@@ -104,6 +105,9 @@ func checkActivations(t *testing.T, x, dout, init []float32) {
 			}
 		}
 	}
+	Exp(got, x)
+	expRef(want, x)
+	check("Exp", func(i int) float64 { return (expMaxErr + 1) * u * abs32(want[i]) })
 	Sigmoid(got, x)
 	sigmoidRef(want, x)
 	check("Sigmoid", func(i int) float64 { return (expMaxErr + 2) * u * abs32(want[i]) })

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/autoreg/autoreg/internal/testutil"
 )
 
 // benchShape is one product of the benchmark set. layout is "NN", "NT"
@@ -45,8 +47,9 @@ func gemmBenchShapes() []benchShape {
 }
 
 // BenchmarkSgemm reports GFLOP/s (2·M·N·K per call) for every path on
-// every shape, and GFLOP per CPU-second of the process (Linux). impl=ref runs only on problems under 2·10⁸ flops (it is a
-// naive triple loop); impl=best is the public Sgemm.
+// every shape, and GFLOP per CPU-second of the process. impl=ref runs only
+// on problems under 2·10⁸ flops (it is a naive triple loop); impl=best is
+// the public Sgemm.
 func BenchmarkSgemm(b *testing.B) {
 	type impl struct {
 		name string
@@ -86,12 +89,12 @@ func BenchmarkSgemm(b *testing.B) {
 					// pooled buffers are not what a training loop sees.
 					im.run(tA, tB, s.m, s.n, s.k, 1, a, lda, bb, ldb, 0, c, s.n)
 					b.ResetTimer()
-					cpu0 := processCPU()
+					cpu0 := testutil.ProcessCPU()
 					for b.Loop() {
 						im.run(tA, tB, s.m, s.n, s.k, 1, a, lda, bb, ldb, 0, c, s.n)
 					}
 					b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-					if cpu := processCPU() - cpu0; cpu > 0 {
+					if cpu := testutil.ProcessCPU() - cpu0; cpu > 0 {
 						// Steadier than wall time on a busy machine, but only
 						// comparable between single-threaded runs.
 						b.ReportMetric(flops*float64(b.N)/cpu.Seconds()/1e9, "GFLOP/CPU-s")

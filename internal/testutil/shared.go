@@ -6,6 +6,10 @@
 // it call [Shared] or [SharedFile]: where the folder is missing they skip with a
 // message, except under CI=true, where a missing reference is a failure so a
 // green CI never hides skipped reference tests.
+//
+// Benchmarks on a shared machine read the CPU clocks [ProcessCPU] and
+// [ThreadCPU], which work on every platform (they read 0 where the platform
+// has no such clock).
 package testutil
 
 import (

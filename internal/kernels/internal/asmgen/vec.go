@@ -21,9 +21,6 @@ func (s isa) r(i int) string {
 	return fmt.Sprintf("Y%d", i)
 }
 
-// x is the 128-bit view of register i.
-func x(i int) string { return fmt.Sprintf("X%d", i) }
-
 // mreg is the AVX2 tail-mask register (AVX-512 uses K1).
 const mreg = "Y15"
 

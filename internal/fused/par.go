@@ -1,4 +1,4 @@
-package nn
+package fused
 
 import (
 	"sync"
@@ -11,26 +11,26 @@ import (
 // the split never changes a bit; it only keeps both cores busy in passes
 // that would otherwise run on one goroutine between two parallel GEMMs.
 
-// elemGrain is the chunk of elementwise work per worker hand-off (about
+// ElemGrain is the chunk of elementwise work per worker hand-off (about
 // 64 KiB per operand: large enough to amortize the hand-off, small enough
 // to balance two cores).
-const elemGrain = 1 << 14
+const ElemGrain = 1 << 14
 
-// forChunks calls fn on consecutive ranges of [0, n), in parallel when n is
+// ForChunks calls fn on consecutive ranges of [0, n), in parallel when n is
 // large.
-func forChunks(n int, fn func(lo, hi int)) {
-	if n <= elemGrain {
+func ForChunks(n int, fn func(lo, hi int)) {
+	if n <= ElemGrain {
 		fn(0, n)
 		return
 	}
-	kernels.Parallel(n, elemGrain, fn)
+	kernels.Parallel(n, ElemGrain, fn)
 }
 
-// forRows calls fn on consecutive ranges of the N rows (width floats each)
-// of a row-wise pass, in parallel when there are many: about elemGrain
+// ForRows calls fn on consecutive ranges of the N rows (width floats each)
+// of a row-wise pass, in parallel when there are many: about ElemGrain
 // floats per worker hand-off.
-func forRows(N, width int, fn func(lo, hi int)) {
-	grain := max(1, elemGrain/max(width, 1))
+func ForRows(N, width int, fn func(lo, hi int)) {
+	grain := max(1, ElemGrain/max(width, 1))
 	if N <= grain {
 		fn(0, N)
 		return
@@ -40,12 +40,12 @@ func forRows(N, width int, fn func(lo, hi int)) {
 
 // Zero sets x to zeros, in parallel for large x.
 func Zero(x []float32) {
-	forChunks(len(x), func(lo, hi int) { clear(x[lo:hi]) })
+	ForChunks(len(x), func(lo, hi int) { clear(x[lo:hi]) })
 }
 
-// fillRows sets every row of out (N rows of OC, ld apart) to row (OC).
-func fillRows(out, row []float32, N, OC, ld int) {
-	grain := max(1, elemGrain/max(OC, 1))
+// FillRows sets every row of out (N rows of OC, ld apart) to row (OC).
+func FillRows(out, row []float32, N, OC, ld int) {
+	grain := max(1, ElemGrain/max(OC, 1))
 	if N <= grain {
 		for r := range N {
 			copy(out[r*ld:r*ld+OC], row[:OC])

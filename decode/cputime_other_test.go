@@ -1,8 +1,0 @@
-//go:build !linux
-
-package decode
-
-import "time"
-
-// threadCPU is unavailable off Linux; benchmarks then report wall time only.
-func threadCPU() time.Duration { return 0 }
