@@ -1,6 +1,7 @@
 package eval
 
 import (
+	"fmt"
 	"math"
 	"testing"
 
@@ -51,4 +52,14 @@ func TestTaskResult(t *testing.T) {
 	if want := 100 * 5 * P * R / (4*P + R); math.Abs(s.ChrF()-want) > 1e-9 {
 		t.Fatalf("chrF %v, want %v", s.ChrF(), want)
 	}
+}
+
+// Two words against their pronunciations: the first matches the second
+// of its two references, the second has one phoneme wrong.
+func ExampleTaskResult() {
+	var r TaskResult
+	r.Add([]autoreg.Token{1, 2, 3}, "T AH M", [][]autoreg.Token{{1, 4, 3}, {1, 2, 3}}, []string{"T AA M", "T AH M"})
+	r.Add([]autoreg.Token{5, 6}, "B IY", [][]autoreg.Token{{5, 7}}, []string{"B EY"})
+	fmt.Printf("WER %.0f%%, PER %.0f%%, chrF %.1f\n", 100*r.ErrorRate(), 100*r.TokenErrorRate(), r.ChrF())
+	// Output: WER 50%, PER 20%, chrF 78.1
 }
