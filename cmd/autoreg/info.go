@@ -58,6 +58,10 @@ func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		"vocab_base": v.Base,
 		"controls":   v.Controls,
 	}
+	if f.SourceTokenizer != nil {
+		sv := f.SourceTokenizer.Vocab()
+		info["source_tokenizer"], info["source_vocab_size"] = f.SourceTokenizer.Kind(), sv.Size()
+	}
 	if len(f.Meta.Config) > 0 {
 		info["config"] = f.Meta.Config
 	}
@@ -82,6 +86,10 @@ func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fmt.Fprintf(w, "tokenizer   %s: %d ordinary tokens + 3 specials + %d control codes = %d\n", f.Tokenizer.Kind(), v.Base, len(v.Controls), v.Size())
 	if len(v.Controls) > 0 {
 		fmt.Fprintf(w, "controls    %v\n", v.Controls)
+	}
+	if f.SourceTokenizer != nil {
+		sv := f.SourceTokenizer.Vocab()
+		fmt.Fprintf(w, "source      %s: %d ordinary tokens + 3 specials = %d (the encoder's input)\n", f.SourceTokenizer.Kind(), sv.Base, sv.Size())
 	}
 	if len(f.Meta.Config) > 0 {
 		fmt.Fprintf(w, "config      %s\n", f.Meta.Config)
