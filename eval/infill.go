@@ -1,10 +1,15 @@
 package eval
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"fmt"
+	"io"
 	"math"
 	"math/rand/v2"
+	"strconv"
+	"strings"
 
 	"github.com/autoreg/autoreg"
 	"github.com/autoreg/autoreg/fim"
@@ -193,4 +198,47 @@ func scoreAfter(lps []float64, st autoreg.State, sc autoreg.Scorer, xs []autoreg
 		st.Append(x)
 	}
 	return lps
+}
+
+// ReadSpans reads a spans file named name from r: one middle per line,
+// "PATH<TAB>START<TAB>END", byte offsets into the document at PATH, which
+// load reads (once per path). Blank lines are ignored; anything else that
+// is not such a line, or a span outside its document, is an error naming
+// the file and line.
+func ReadSpans(r io.Reader, name string, load func(path string) ([]byte, error)) ([]Span, error) {
+	texts := map[string][]byte{}
+	var out []Span
+	sc := bufio.NewScanner(r)
+	for n := 1; sc.Scan(); n++ {
+		line := sc.Text()
+		if strings.TrimSpace(line) == "" {
+			continue
+		}
+		bad := func(msg string) error { return fmt.Errorf("eval: %s: line %d: %s", name, n, msg) }
+		parts := strings.Split(line, "\t")
+		if len(parts) != 3 {
+			return nil, bad("want PATH<TAB>START<TAB>END")
+		}
+		a, err1 := strconv.Atoi(parts[1])
+		b, err2 := strconv.Atoi(parts[2])
+		if err1 != nil || err2 != nil {
+			return nil, bad("offsets are not integers")
+		}
+		text, ok := texts[parts[0]]
+		if !ok {
+			var err error
+			if text, err = load(parts[0]); err != nil {
+				return nil, bad(err.Error())
+			}
+			texts[parts[0]] = text
+		}
+		if a < 0 || a > b || b > len(text) {
+			return nil, bad(fmt.Sprintf("span [%d, %d) outside the %d bytes of %s", a, b, len(text), parts[0]))
+		}
+		out = append(out, Span{Text: text, Start: a, End: b})
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("eval: %s: %v", name, err)
+	}
+	return out, nil
 }

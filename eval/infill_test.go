@@ -3,7 +3,9 @@ package eval
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/autoreg/autoreg"
@@ -84,4 +86,30 @@ func TestInfill(t *testing.T) {
 			t.Fatalf("FIM %v: %+v, want NLL %v over %d tokens", withFIM, res, want, len(mid))
 		}
 	}
+}
+
+func FuzzReadSpans(f *testing.F) {
+	f.Add("a.go\t1\t3\n\nb.go\t0\t0\n")
+	f.Add("a.go\t3\t1\nx")
+	docs := map[string][]byte{"a.go": []byte("func f() {}\n"), "b.go": nil}
+	f.Fuzz(func(t *testing.T, text string) {
+		spans, err := ReadSpans(strings.NewReader(text), "spans", func(p string) ([]byte, error) {
+			d, ok := docs[p]
+			if !ok {
+				return nil, fmt.Errorf("no file %q", p)
+			}
+			return d, nil
+		})
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "eval: spans: ") {
+				t.Fatalf("error %q does not name the file", err)
+			}
+			return
+		}
+		for _, s := range spans {
+			if s.Start < 0 || s.Start > s.End || s.End > len(s.Text) {
+				t.Fatalf("span %d..%d of %d bytes", s.Start, s.End, len(s.Text))
+			}
+		}
+	})
 }

@@ -1,15 +1,12 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"os"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/autoreg/autoreg/eval"
@@ -37,7 +34,13 @@ func evalInfill(ctx context.Context, stdout io.Writer, f *modelfile.File, cf *co
 	var spans []eval.Span
 	var err error
 	if o.spans != "" {
-		if spans, err = readSpans(o.spans); err != nil {
+		fh, err := os.Open(o.spans)
+		if err != nil {
+			return err
+		}
+		spans, err = eval.ReadSpans(fh, o.spans, os.ReadFile)
+		fh.Close()
+		if err != nil {
 			return err
 		}
 	} else {
@@ -84,45 +87,4 @@ func evalInfill(ctx context.Context, stdout io.Writer, f *modelfile.File, cf *co
 	fmt.Fprintf(w, "middles     %s tokens scored, %s characters\n", thousands(res.Tokens), thousands(res.Chars))
 	fmt.Fprintf(w, "NLL         %.2f nats, %.4f per span, %.4f bits per character\n", res.NLL, res.NatsPerSpan(), res.BitsPerChar())
 	return nil
-}
-
-// readSpans reads a spans file: "PATH<TAB>START<TAB>END" per line, byte
-// offsets into the file at PATH.
-func readSpans(path string) ([]eval.Span, error) {
-	fh, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer fh.Close()
-	texts := map[string][]byte{}
-	var out []eval.Span
-	sc := bufio.NewScanner(fh)
-	for n := 1; sc.Scan(); n++ {
-		line := sc.Text()
-		if strings.TrimSpace(line) == "" {
-			continue
-		}
-		parts := strings.Split(line, "\t")
-		bad := func(msg string) error { return fmt.Errorf("%s: line %d: %s", path, n, msg) }
-		if len(parts) != 3 {
-			return nil, bad("want PATH<TAB>START<TAB>END")
-		}
-		a, err1 := strconv.Atoi(parts[1])
-		b, err2 := strconv.Atoi(parts[2])
-		if err1 != nil || err2 != nil {
-			return nil, bad("offsets are not integers")
-		}
-		text, ok := texts[parts[0]]
-		if !ok {
-			if text, err = os.ReadFile(parts[0]); err != nil {
-				return nil, bad(err.Error())
-			}
-			texts[parts[0]] = text
-		}
-		if a < 0 || a > b || b > len(text) {
-			return nil, bad(fmt.Sprintf("span [%d, %d) outside the %d bytes of %s", a, b, len(text), parts[0]))
-		}
-		out = append(out, eval.Span{Text: text, Start: a, End: b})
-	}
-	return out, sc.Err()
 }
