@@ -17,8 +17,9 @@ import (
 )
 
 // Infilling: how well a model predicts a held-out span (the middle) of a
-// document. A fill-in-the-middle model (package fim) sees both sides,
-// <PRE> prefix <SUF> suffix <MID>, and the middle is scored with its end
+// document. A fill-in-the-middle model (package fim) sees both sides, by
+// default in SPM order (<PRE> <SUF> suffix <MID> prefix), and the middle
+// is scored with its end
 // (the end-of-middle sentinel, or the text's own </s>: see fim.Infill);
 // any other model sees the prefix alone and the middle is scored without
 // an end. Both sides are tokenized apart
@@ -55,8 +56,15 @@ func (r InfillResult) NatsPerSpan() float64 { return r.NLL / float64(r.Spans) }
 // BitsPerChar is the NLL in bits per character of the middles.
 func (r InfillResult) BitsPerChar() float64 { return r.NLL / math.Ln2 / float64(r.Chars) }
 
+// InfillOptions configures Infill.
+type InfillOptions struct {
+	// Order is the layout a FIM model is conditioned in (fim.SPM, the
+	// zero value, or fim.PSM).
+	Order fim.Order
+}
+
 // Infill scores the middles of spans with m through its tokenizer.
-func Infill(ctx context.Context, m autoreg.Model, tok tokenize.Tokenizer, spans []Span) (InfillResult, error) {
+func Infill(ctx context.Context, m autoreg.Model, tok tokenize.Tokenizer, spans []Span, opts InfillOptions) (InfillResult, error) {
 	var res InfillResult
 	v := m.Vocab()
 	_, isFIM := fim.Lookup(v)
@@ -105,7 +113,7 @@ func Infill(ctx context.Context, m autoreg.Model, tok tokenize.Tokenizer, spans 
 				budget = T - 3 - len(mid)
 			}
 			p, x := fim.Fit(pre, suf, budget)
-			im, err := fim.Infill(m, p, x)
+			im, err := fim.Infill(m, p, x, opts.Order)
 			if err != nil {
 				return res, err
 			}

@@ -37,8 +37,9 @@ func TestLineSpans(t *testing.T) {
 }
 
 // TestInfill: a FIM model's span NLL is its log-probability of the middle
-// and the end sentinel after <PRE> <s> prefix <SUF> suffix </s> <MID>; a
-// left-to-right model's, of the middle after <s> prefix.
+// and its end after <PRE> <SUF> suffix </s> <MID> <s> prefix (SPM) or
+// <PRE> <s> prefix <SUF> suffix </s> <MID> (PSM); a left-to-right model's,
+// of the middle after <s> prefix.
 func TestInfill(t *testing.T) {
 	tok, _ := tokenize.NewChar([]rune("abcdef\n\t"))
 	ftok, _ := tokenize.WithControls(tok, fim.Tags)
@@ -50,7 +51,11 @@ func TestInfill(t *testing.T) {
 		ids, _ = e.Flush(ids)
 		return ids
 	}
-	for _, withFIM := range []bool{false, true} {
+	for _, c := range []struct {
+		withFIM bool
+		order   fim.Order
+	}{{false, fim.SPM}, {true, fim.SPM}, {true, fim.PSM}} {
+		withFIM, order := c.withFIM, c.order
 		var tk tokenize.Tokenizer = tok
 		if withFIM {
 			tk = ftok
@@ -60,7 +65,7 @@ func TestInfill(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		res, err := Infill(context.Background(), m, tk, []Span{sp})
+		res, err := Infill(context.Background(), m, tk, []Span{sp}, InfillOptions{Order: order})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -68,7 +73,7 @@ func TestInfill(t *testing.T) {
 		mid := enc(tk, "\tcd\n")
 		if withFIM {
 			s, _ := fim.Lookup(v)
-			st.Append(s.Condition(append([]autoreg.Token{v.BOS()}, enc(tk, "ab\n")...), append(enc(tk, "\te\nf\n"), v.EOS()))...)
+			st.Append(s.Condition(append([]autoreg.Token{v.BOS()}, enc(tk, "ab\n")...), append(enc(tk, "\te\nf\n"), v.EOS()), order)...)
 			mid = append(mid, s.End)
 		} else {
 			st.Append(append([]autoreg.Token{v.BOS()}, enc(tk, "ab\n")...)...)

@@ -9,8 +9,9 @@
 //
 // (SPM is the paper's variant that trains jointly with PSM.) A model trained
 // on such sequences, besides ordinary text, generates a middle given both
-// sides: it is conditioned on <PRE> prefix <SUF> suffix <MID>, and the
-// middle ends where it predicts <END>.
+// sides: it is conditioned on <PRE> <SUF> suffix <MID> prefix (or in PSM
+// order on <PRE> prefix <SUF> suffix <MID>), and the middle ends where it
+// predicts <END>.
 //
 // The sentinels are control codes with reserved tags ([Tags]): the
 // vocabulary layout's specials are fixed for every model, so adding
@@ -83,11 +84,49 @@ func (s Sentinels) Arrange(dst, doc []autoreg.Token, i, j int, spm bool) {
 	_ = append(d, s.End)
 }
 
+// Order is the layout of a FIM sequence.
+type Order int
+
+// The two orders of the paper. SPM puts the prefix right before the
+// middle it continues, so a model need not look back across the suffix
+// for the middle's left neighbour; models trained on both (--fim-spm-rate)
+// fill in better in SPM order (the paper found the same), which is the
+// default of infilling.
+const (
+	SPM Order = iota // <PRE> <SUF> suffix <MID> prefix middle <END>
+	PSM              // <PRE> prefix <SUF> suffix <MID> middle <END>
+)
+
+// String returns "spm" or "psm".
+func (o Order) String() string {
+	if o == PSM {
+		return "psm"
+	}
+	return "spm"
+}
+
+// ParseOrder parses "spm" or "psm".
+func ParseOrder(s string) (Order, error) {
+	switch s {
+	case "spm":
+		return SPM, nil
+	case "psm":
+		return PSM, nil
+	}
+	return 0, fmt.Errorf("fim: order %q, want spm or psm", s)
+}
+
 // Condition returns the tokens a FIM model is conditioned on to fill in
-// the middle between prefix and suffix (PSM): <PRE> prefix <SUF> suffix
-// <MID>.
-func (s Sentinels) Condition(prefix, suffix []autoreg.Token) []autoreg.Token {
+// the middle between prefix and suffix: in SPM order <PRE> <SUF> suffix
+// <MID> prefix, in PSM order <PRE> prefix <SUF> suffix <MID>.
+func (s Sentinels) Condition(prefix, suffix []autoreg.Token, o Order) []autoreg.Token {
 	c := make([]autoreg.Token, 0, len(prefix)+len(suffix)+3)
+	if o == SPM {
+		c = append(c, s.Pre, s.Suf)
+		c = append(c, suffix...)
+		c = append(c, s.Mid)
+		return append(c, prefix...)
+	}
 	c = append(c, s.Pre)
 	c = append(c, prefix...)
 	c = append(c, s.Suf)
@@ -107,19 +146,20 @@ func Fit(prefix, suffix []autoreg.Token, budget int) (p, s []autoreg.Token) {
 }
 
 // Infill returns the model of middles between prefix and suffix: a view
-// of m (a FIM model) whose States start conditioned on both sides and in
+// of m (a FIM model) whose States start conditioned on both sides (in
+// order o) and in
 // which </s> ends the middle: its probability is the model's for <END>
 // plus the model's for the text's own </s> (either ends the middle), and
 // <END> itself is impossible, so that every sampler, beam search and
 // evaluation ends a middle where the model does. Appending </s> to its
 // States appends <END>. Callers keep the condition and the middle within
 // m's context.
-func Infill(m autoreg.Model, prefix, suffix []autoreg.Token) (autoreg.Model, error) {
+func Infill(m autoreg.Model, prefix, suffix []autoreg.Token, o Order) (autoreg.Model, error) {
 	s, ok := Lookup(m.Vocab())
 	if !ok {
 		return nil, fmt.Errorf("fim: the model has no fill-in-the-middle sentinels (train it with --fim-rate)")
 	}
-	cond := s.Condition(prefix, suffix)
+	cond := s.Condition(prefix, suffix, o)
 	v := m.Vocab()
 	for _, t := range cond {
 		if !v.Valid(t) {

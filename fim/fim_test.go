@@ -29,8 +29,11 @@ func TestArrange(t *testing.T) {
 	if want := []autoreg.Token{100, 101, 102, 1, 2, 3, 4, 5, 103}; !slices.Equal(dst, want) {
 		t.Fatalf("empty sides %v, want %v", dst, want)
 	}
-	if c := s.Condition([]autoreg.Token{1}, []autoreg.Token{5}); !slices.Equal(c, []autoreg.Token{100, 1, 101, 5, 102}) {
-		t.Fatalf("condition %v", c)
+	if c := s.Condition([]autoreg.Token{1}, []autoreg.Token{5}, fim.PSM); !slices.Equal(c, []autoreg.Token{100, 1, 101, 5, 102}) {
+		t.Fatalf("PSM condition %v", c)
+	}
+	if c := s.Condition([]autoreg.Token{1}, []autoreg.Token{5}, fim.SPM); !slices.Equal(c, []autoreg.Token{100, 101, 5, 102, 1}) {
+		t.Fatalf("SPM condition %v", c)
 	}
 }
 
@@ -56,12 +59,12 @@ func TestInfill(t *testing.T) {
 	}
 	s, _ := fim.Lookup(v)
 	prefix, suffix := []autoreg.Token{v.BOS(), 1, 2}, []autoreg.Token{3, 4}
-	im, err := fim.Infill(m, prefix, suffix)
+	im, err := fim.Infill(m, prefix, suffix, fim.SPM)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ref := m.NewState()
-	ref.Append(s.Condition(prefix, suffix)...)
+	ref.Append(s.Condition(prefix, suffix, fim.SPM)...)
 	st := im.NewState()
 	V := v.Size()
 	got, want := make([]float32, V), make([]float32, V)
@@ -110,11 +113,11 @@ func TestInfill(t *testing.T) {
 			t.Fatalf("special %d inside the middle %v", x, rs[0].Tokens)
 		}
 	}
-	if _, err := fim.Infill(m, prefix, suffix); err != nil {
+	if _, err := fim.Infill(m, prefix, suffix, fim.PSM); err != nil {
 		t.Fatal(err)
 	}
 	plain, _ := gpt.New(gpt.Config{Layers: 1, Dim: 16, Heads: 2, Context: 32}, autoreg.Vocab{Base: 12}, 3)
-	if _, err := fim.Infill(plain, prefix, suffix); err == nil {
+	if _, err := fim.Infill(plain, prefix, suffix, fim.SPM); err == nil {
 		t.Fatal("a model without sentinels was accepted")
 	}
 }
@@ -130,7 +133,7 @@ func TestInfillConformance(t *testing.T) {
 		m.Arena().Params[i] *= 5 // far from uniform
 	}
 	m.ParamsChanged()
-	im, err := fim.Infill(m, []autoreg.Token{v.BOS(), 1, 2}, []autoreg.Token{3, 4, v.EOS()})
+	im, err := fim.Infill(m, []autoreg.Token{v.BOS(), 1, 2}, []autoreg.Token{3, 4, v.EOS()}, fim.SPM)
 	if err != nil {
 		t.Fatal(err)
 	}

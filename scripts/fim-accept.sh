@@ -6,9 +6,10 @@
 # of one to three whole lines inside a function body (internal/cmd/fimspans
 # over the demo's held-out files):
 #
-#   1. the FIM model's nats for the span given both sides, its end-of-middle
-#      token included, against the left-to-right model's nats for the span
-#      given the prefix alone: want a ratio ≤ 0.8;
+#   1. the FIM model's nats for the span given both sides (in SPM order, the
+#      default of eval --infill), its end included, against the
+#      left-to-right model's nats for the span given the prefix alone: want a
+#      ratio ≤ 0.8;
 #   2. the two models' ordinary left-to-right loss on the held-out files
 #      (autoreg eval, bits per character): want the FIM model within 2%.
 #

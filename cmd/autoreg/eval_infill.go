@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/autoreg/autoreg/eval"
+	"github.com/autoreg/autoreg/fim"
 	"github.com/autoreg/autoreg/modelfile"
 )
 
@@ -19,6 +20,7 @@ type infillFlags struct {
 	spans string
 	count int
 	seed  uint64
+	order string
 }
 
 func (f *infillFlags) register(fs *flag.FlagSet) {
@@ -26,6 +28,7 @@ func (f *infillFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.spans, "spans", "", "with --infill: the middles, one per line as `FILE`'s 'PATH<TAB>START<TAB>END' (byte offsets); default: --infill-count random spans of one to three indented lines of the --data files")
 	fs.IntVar(&f.count, "infill-count", 500, "with --infill: random spans to score")
 	fs.Uint64Var(&f.seed, "seed", 1, "with --infill: the random spans' seed")
+	fs.StringVar(&f.order, "fim-order", "spm", "with --infill: the layout a fill-in-the-middle model reads both sides in: `spm` (<PRE> <SUF> suffix <MID> prefix) or psm (<PRE> prefix <SUF> suffix <MID>)")
 }
 
 // evalInfill runs `autoreg eval --infill`.
@@ -64,7 +67,11 @@ func evalInfill(ctx context.Context, stdout io.Writer, f *modelfile.File, cf *co
 	if len(spans) == 0 {
 		return fmt.Errorf("no spans to score (no indented lines in the data?)")
 	}
-	res, err := eval.Infill(ctx, f.Model, f.Tokenizer, spans)
+	order, err := fim.ParseOrder(o.order)
+	if err != nil {
+		return usagef("--fim-order: %v", err)
+	}
+	res, err := eval.Infill(ctx, f.Model, f.Tokenizer, spans, eval.InfillOptions{Order: order})
 	if err != nil {
 		return err
 	}
@@ -78,7 +85,7 @@ func evalInfill(ctx context.Context, stdout io.Writer, f *modelfile.File, cf *co
 			"bits_per_char": res.BitsPerChar(), "seconds": el.Seconds()})
 	}
 	w := stdout
-	how := "fill in the middle (prefix and suffix given, end sentinel scored)"
+	how := fmt.Sprintf("fill in the middle (prefix and suffix given in %s order, the middle's end scored)", order)
 	if !res.FIM {
 		how = "left to right (prefix alone: the model has no fill-in-the-middle sentinels)"
 	}

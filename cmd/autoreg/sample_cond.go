@@ -18,6 +18,7 @@ type conditionFlags struct {
 	hasSource bool
 	suffix    string // printed after the middle
 	hasSuffix bool
+	order     string
 }
 
 func (c *conditionFlags) register(fs *flag.FlagSet) {
@@ -29,6 +30,7 @@ func (c *conditionFlags) register(fs *flag.FlagSet) {
 		c.suffix, c.hasSuffix = s, true
 		return nil
 	})
+	fs.StringVar(&c.order, "fim-order", "spm", "with --suffix: the layout the model reads both sides in: `spm` (<PRE> <SUF> suffix <MID> prompt) or psm (<PRE> prompt <SUF> suffix <MID>)")
 }
 
 // infill returns, given --suffix, the model of middles between the prompt
@@ -58,8 +60,12 @@ func (c *conditionFlags) infill(stderr io.Writer, f *modelfile.File, m autoreg.M
 			fmt.Fprintf(stderr, "warning: the prompt and suffix are cut to %d tokens to fit the context\n", budget)
 		}
 	}
+	order, err := fim.ParseOrder(c.order)
+	if err != nil {
+		return nil, nil, usagef("--fim-order: %v", err)
+	}
 	p, s := fim.Fit(ids, suf, budget)
-	im, err := fim.Infill(m, p, s)
+	im, err := fim.Infill(m, p, s, order)
 	return im, nil, err
 }
 
