@@ -153,7 +153,7 @@ type Model struct {
 	packMu sync.Mutex
 	empty  *emptySource // NewState's source, under packMu
 	encs   sync.Pool    // *encScratch of Condition
-	steps  stepPool     // *stepScratch of the decoder's passes
+	steps  sync.Pool    // *stepScratch of the decoder's passes
 }
 
 // New returns a model with GPT-2's initialization: weights N(0, 0.02²),

@@ -3,7 +3,6 @@ package seq2seq
 import (
 	"fmt"
 	"math"
-	"sync"
 
 	"github.com/autoreg/autoreg"
 	"github.com/autoreg/autoreg/internal/window"
@@ -313,6 +312,3 @@ func (m *Model) scratch() *stepScratch {
 	}
 	return newStepScratch(m)
 }
-
-// stepPool is the type of Model.steps (a pool of *stepScratch).
-type stepPool = sync.Pool
