@@ -90,8 +90,9 @@ type State struct {
 	probe []float32       // (V) scratch
 	reenc []autoreg.Token
 	one   [1]*State
-	have  bool // logits of a last position exist (the window is not empty)
-	lpOK  bool // logp holds log-softmax(last)
+	sc    *stepScratch // the single-state passes' buffers, made on first use
+	have  bool         // logits of a last position exist (the window is not empty)
+	lpOK  bool         // logp holds log-softmax(last)
 }
 
 func (m *Model) newState(src *Source) *State {
@@ -177,12 +178,12 @@ func (s *State) append(xs []autoreg.Token, all bool) *stepScratch {
 	s.n += len(xs)
 	pos := len(s.toks)
 	if pos+len(xs) <= T {
-		return s.m.forward(s.one[:], xs, all)
+		return s.forward(xs, all)
 	}
 	w := window.Append(s.reenc, s.toks, xs, T)
 	s.reenc = w
 	s.toks = s.toks[:0]
-	return s.m.forward(s.one[:], w, all)
+	return s.forward(w, all)
 }
 
 // Step appends xs[i] to states[i] for every i in one batched pass
@@ -210,7 +211,7 @@ func (m *Model) Step(states []autoreg.State, xs []autoreg.Token) {
 			w := window.Append(s.reenc, s.toks, xs[i:i+1], T)
 			s.reenc = w
 			s.toks = s.toks[:0]
-			m.forward(s.one[:], w, false)
+			s.forward(w, false)
 			continue
 		}
 		s.n++
@@ -222,18 +223,16 @@ func (m *Model) Step(states []autoreg.State, xs []autoreg.Token) {
 	}
 }
 
-// forward runs the decoder over rows: the tokens xs after the window of
-// the single state states[0] (all of xs at consecutive positions). It
-// returns the scratch, which holds every row's logits when all is set and
-// must then be released with m.steps.Put.
-func (m *Model) forward(states []*State, xs []autoreg.Token, all bool) *stepScratch {
-	sc := m.scratch()
-	sc.step(states, xs, all)
-	if all {
-		return sc
+// forward runs the decoder over xs after the state's window (which must
+// have room), on the state's own scratch: a state that generates needs
+// no shared buffer, so it allocates nothing once warm. It returns the
+// scratch, which holds every row's logits when all is set.
+func (s *State) forward(xs []autoreg.Token, all bool) *stepScratch {
+	if s.sc == nil {
+		s.sc = newStepScratch(s.m)
 	}
-	m.steps.Put(sc)
-	return nil
+	s.sc.step(s.one[:], xs, all)
+	return s.sc
 }
 
 // LogProbs writes log P(next | history, source) for every token into dst.
@@ -297,15 +296,15 @@ func (m *Model) ScoreSequence(st autoreg.State, xs []autoreg.Token, dst []float6
 	}
 	dst[0] = s.LogProb(xs[0])
 	s.n += len(xs)
-	sc := m.forward(s.one[:], xs, true)
+	sc := s.forward(xs, true)
 	V := m.V
 	for i := 1; i < len(xs); i++ {
 		dst[i] = nn.LogProbRow(sc.logits[(i-1)*V:i*V], int(xs[i]), s.probe)
 	}
-	m.steps.Put(sc)
 }
 
-// scratch returns a step scratch from the model's pool.
+// scratch returns a step scratch from the model's pool (for batched
+// steps, whose states come and go).
 func (m *Model) scratch() *stepScratch {
 	if sc, ok := m.steps.Get().(*stepScratch); ok {
 		return sc

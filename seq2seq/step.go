@@ -183,10 +183,14 @@ func (sc *stepScratch) gelu(lo, hi int) {
 	}
 }
 
-// heads runs an attention phase over every (row, head).
+// heads runs an attention phase over every (row, head), split over the
+// workers when there is enough of it: a hand-off costs about a
+// microsecond, a row's head a few hundred multiply-adds per key.
 func (sc *stepScratch) heads(fn func(lo, hi int)) {
-	NH := sc.m.cfg.Heads
-	if sc.n <= 2 {
+	m := sc.m
+	NH := m.cfg.Heads
+	keys := m.cfg.Context + m.cfg.SrcContext
+	if sc.n*keys*m.cfg.Dim < 1<<16 {
 		fn(0, sc.n*NH)
 		return
 	}
