@@ -137,5 +137,8 @@ func TestInfillConformance(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	modeltest.TestModel(t, im, modeltest.Options{HistoryLen: 20, LogProbTol: 2e-6, AppendTol: 1e-5, ScoreTol: 1e-5})
+	modeltest.TestModel(t, im, modeltest.Options{HistoryLen: 20, LogProbTol: 2e-6, AppendTol: 1e-5, ScoreTol: 1e-5,
+		// The view allocates nothing of its own (its token buffer is
+		// reused); the GPT underneath is held to it by gpt's own suite.
+		Skip: map[modeltest.Check]string{modeltest.Allocs: "the GPT's generation is checked by gpt's suite"}})
 }
