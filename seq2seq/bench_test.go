@@ -9,7 +9,7 @@ import (
 	"github.com/autoreg/autoreg"
 	"github.com/autoreg/autoreg/decode"
 	"github.com/autoreg/autoreg/internal/testutil"
-	"github.com/autoreg/autoreg/optim"
+	"github.com/autoreg/autoreg/internal/testutil/neuraltest"
 )
 
 // The G2P recipe's shape: 2+2 layers of width 256 with a 1024-wide MLP,
@@ -35,26 +35,11 @@ func BenchmarkTrainStep(b *testing.B) {
 func benchTrainStep(b *testing.B, m *Model, B int) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	p := randBatch(rng, m, B, 10, 9)
-	a := m.arena
-	opt := optim.NewAdamW(a, 0.1)
-	var n int
-	step := func() {
-		a.ZeroGrad()
-		_, n = p.forward(m, nil)
+	neuraltest.BenchStep(b, m.arena, func() int {
+		_, n := p.forward(m, nil)
 		m.Backward(1 / float32(n))
-		optim.ClipGlobalNorm(a.Grads, 1)
-		opt.Update(a, 1e-3)
-	}
-	step()
-	b.ResetTimer()
-	start, cpu0 := time.Now(), testutil.ProcessCPU()
-	for range b.N {
-		step()
-	}
-	sec := time.Since(start).Seconds()
-	b.ReportMetric((testutil.ProcessCPU()-cpu0).Seconds()*1e6/float64(b.N*n), "cpu-µs/token")
-	b.ReportMetric(float64(b.N*n)/sec, "tokens/s")
-	b.ReportMetric(m.FLOPsPerToken()*float64(b.N*n)/sec/1e9, "GFLOP/s")
+		return n
+	}, m.FLOPsPerToken())
 }
 
 // BenchmarkTransduce measures decode.Transduce with beam 5 on batches of
