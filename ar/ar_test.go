@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/autoreg/autoreg/internal/testutil/realtest"
+	"github.com/autoreg/autoreg/internal/modeltest"
 )
 
 // simulate draws n values of x_t = c + φ_1 x_{t−1} + … + ε_t, ε ~ N(0, σ²),
@@ -94,7 +94,14 @@ func TestConformance(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		realtest.Conformance(t, m, y[:40], realtest.Options{})
+		o := modeltest.RealOptions{Histories: [][]float64{y[:40], y[100:140]}, SaveLoad: modeltest.RealPayloadRoundTrip(Read)}
+		if opt.Order == 0 {
+			// AR(0) predicts the same distribution after any history.
+			o.Skip = map[modeltest.Check]string{modeltest.Distribution: ""}
+		}
+		t.Run(fmt.Sprintf("order %d mixture %d standardized %v", opt.Order, opt.Mixture, opt.Standardize), func(t *testing.T) {
+			modeltest.TestRealModel(t, m, o)
+		})
 	}
 }
 

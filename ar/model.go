@@ -14,7 +14,8 @@
 //
 // A [Model] is an autoreg.RealModel of dimension 1: its state's Predict is
 // the one-step predictive N(μ_t, σ²) (a [dist.Gaussian]) or μ_t + the
-// mixture (a [dist.GaussianMixture]), in the data's own units.
+// mixture (a [dist.GaussianMixture]), in working units, carried to the
+// data's own units by a [dist.Affine].
 //
 // A model may work on standardized values z = (x − mean)/std (the training
 // part's mean and population standard deviation): the coefficients are then
@@ -71,16 +72,20 @@ func (m *Model) NewRealState() autoreg.RealState {
 		s.rc[j] = m.Coef[p-1-j]
 	}
 	s.off, s.sc = m.units()
+	// The innovation's distribution lives in working units, centred on μ_t;
+	// the affine map carries it to the data's.
 	if m.Mix != nil {
 		k := m.Mix.K()
 		s.mix = dist.NewGaussianMixture(1, k)
 		for c := range k {
 			s.mix.LogW[c] = math.Log(m.Mix.Weights[c])
-			s.mix.Sigma[c] = math.Sqrt(m.Mix.Vars[c]) * s.sc
+			s.mix.Sigma[c] = math.Sqrt(m.Mix.Vars[c])
 		}
+		s.pred = dist.NewAffine(s.mix, []float64{s.off}, []float64{s.sc})
 	} else {
 		s.gauss = dist.NewGaussian(1)
-		s.gauss.Sigma[0] = math.Sqrt(m.Sigma2) * s.sc
+		s.gauss.Sigma[0] = math.Sqrt(m.Sigma2)
+		s.pred = dist.NewAffine(s.gauss, []float64{s.off}, []float64{s.sc})
 	}
 	s.Reset()
 	return s
@@ -97,8 +102,9 @@ type state struct {
 	n       int
 	mu      float64 // μ_t in working units, without the mixture's mean
 	off, sc float64
-	gauss   *dist.Gaussian
-	mix     *dist.GaussianMixture
+	gauss   *dist.Gaussian        // working units
+	mix     *dist.GaussianMixture // working units
+	pred    dist.Dist             // the affine map of gauss or mix to the data's units
 }
 
 // Reset fills the past with the training mean.
@@ -147,15 +153,14 @@ func (s *state) Append(xs ...float64) {
 
 // Predict returns the next value's distribution in the data's units.
 func (s *state) Predict() dist.Dist {
-	mu := s.off + s.sc*s.mu
 	if s.mix != nil {
 		for c := range s.mix.Mu {
-			s.mix.Mu[c] = mu + s.sc*s.m.Mix.Means[c]
+			s.mix.Mu[c] = s.mu + s.m.Mix.Means[c]
 		}
-		return s.mix
+	} else {
+		s.gauss.Mu[0] = s.mu
 	}
-	s.gauss.Mu[0] = mu
-	return s.gauss
+	return s.pred
 }
 
 // CopyTo copies the history into dst, a state of the same model.

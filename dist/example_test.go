@@ -40,3 +40,16 @@ func ExampleDiscretizedLogistic() {
 	// Output:
 	// P(100) = 0.06242, P(120) = 0.00167, P(−32768) = 0
 }
+
+func ExampleNewAffine() {
+	// A network predicts standardized births z = (y − 9451.19)/1021.5; the
+	// affine map puts the prediction in births per day.
+	z := dist.NewGaussian(1)
+	z.Mu[0], z.Sigma[0] = 0.5, 0.25
+	y := dist.NewAffine(z, []float64{9451.19}, []float64{1021.5})
+	fmt.Printf("mean %.1f, 90%% interval [%.0f, %.0f]\n", y.Mean(0), y.Quantile(0, 0.05), y.Quantile(0, 0.95))
+	fmt.Printf("density differs by ln 1021.5: %.4f\n", z.LogProb(0, 0.5)-y.LogProb(0, y.Mean(0)))
+	// Output:
+	// mean 9961.9, 90% interval [9542, 10382]
+	// density differs by ln 1021.5: 6.9290
+}

@@ -79,6 +79,29 @@ func ParseHead(s string) (Head, error) {
 	return h, nil
 }
 
+// Check reports a head no distribution can have: an unknown kind, K
+// outside 1..MaxComponents (or not 1 for gaussian and student-t), or a
+// dlogistic head without a valid grid (N ≥ 1 bins of a positive, finite
+// step, every centre finite).
+func (h Head) Check() error {
+	switch h.Kind {
+	case KindGaussian, KindStudentT:
+		if h.K != 1 {
+			return fmt.Errorf("dist: head %s with %d components", h, h.K)
+		}
+		return nil
+	case KindGaussianMixture, KindDiscretizedLogistic:
+		if h.K < 1 || h.K > MaxComponents {
+			return fmt.Errorf("dist: head %s: K must be in 1..%d", h, MaxComponents)
+		}
+		if h.Kind == KindDiscretizedLogistic && !h.Grid.valid() {
+			return fmt.Errorf("dist: head %s: invalid grid %+v", h, h.Grid)
+		}
+		return nil
+	}
+	return fmt.Errorf("dist: unknown head kind %d", h.Kind)
+}
+
 // String is the head's name as ParseHead reads it.
 func (h Head) String() string {
 	switch h.Kind {

@@ -232,3 +232,24 @@ func TestParseHead(t *testing.T) {
 		}
 	}
 }
+
+func TestHeadCheck(t *testing.T) {
+	for _, h := range testHeads() {
+		if err := h.Check(); err != nil {
+			t.Errorf("%s: %v", h, err)
+		}
+	}
+	for _, h := range []Head{
+		{},
+		{Kind: KindGaussian, K: 2},
+		{Kind: KindGaussianMixture, K: 0},
+		{Kind: KindGaussianMixture, K: MaxComponents + 1},
+		{Kind: KindDiscretizedLogistic, K: 2},
+		{Kind: KindDiscretizedLogistic, K: 2, Grid: Grid{Lo: 0, Step: -1, N: 4}},
+		{Kind: KindDiscretizedLogistic, K: 2, Grid: Grid{Lo: math.NaN(), Step: 1, N: 4}},
+	} {
+		if h.Check() == nil {
+			t.Errorf("%+v passes Check", h)
+		}
+	}
+}

@@ -62,6 +62,13 @@ func TestCRPSMethods(t *testing.T) {
 		}
 		// The t₃ tails beyond ±4000 add ~1e-7.
 		near(t, "Student-t CRPS vs integral", c, refCRPS(st, y, -4000, 4000), 1e-6)
+		// An affine map of the mixture: the closed form in the data's units.
+		a := dist.NewAffine(mix, []float64{100}, []float64{30})
+		c, m = CRPS(a, 0, 100+30*y)
+		if m != CRPSClosedForm {
+			t.Errorf("affine mixture CRPS by %s", m)
+		}
+		near(t, "affine mixture CRPS vs integral", c, refCRPS(a, 100+30*y, -1100, 1300), 1e-8)
 	}
 	// Gridded: the exact bin sum against all bins.
 	dl := dist.NewDiscretizedLogistic(1, 2, dist.Grid{Lo: 0, Step: 1, N: 200})

@@ -21,7 +21,8 @@ const (
 //
 // (Gneiting and Raftery 2007) in the data's units, and the method used:
 // the closed form for a Gaussian and for a Gaussian mixture (Grimit et al.
-// 2006), the exact sum over the bins for a gridded distribution, and
+// 2006), the exact sum over the bins for a gridded distribution, Scale
+// times the CRPS of the standardized value for a dist.Affine, and
 // otherwise numerical integration of the CDF (two 128-node Gauss–Legendre
 // rules on y's two sides, after mapping each half-line onto [0, 1)).
 func CRPS(d dist.Dist, i int, y float64) (float64, string) {
@@ -33,6 +34,10 @@ func CRPS(d dist.Dist, i int, y float64) (float64, string) {
 		return crpsMixture(t.LogW[a:b], t.Mu[a:b], t.Sigma[a:b], y), CRPSClosedForm
 	case dist.Gridded:
 		return crpsBins(t, i, y), CRPSBinSum
+	case *dist.Affine:
+		// CRPS is in the data's units: it scales with them.
+		c, method := CRPS(t.D, i, (y-t.Loc[i])/t.Scale[i])
+		return t.Scale[i] * c, method
 	}
 	return crpsNumerical(d, i, y), CRPSNumerical
 }

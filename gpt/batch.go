@@ -120,8 +120,7 @@ func (m *Model) Forward(x, y []int32, B, T int, rng *rand.Rand) (sum float64, n 
 	m.ParamsChanged() // training is about to change the weights
 	s := m.acts(B, T)
 	a := m.arena
-	C, V, NH, N := m.cfg.Dim, m.V, m.cfg.Heads, B*T
-	ld4 := fused.PaddedStride(4 * C)
+	C, V, N := m.cfg.Dim, m.V, B*T
 	for i, id := range x[:N] {
 		if id < 0 || int(id) >= V {
 			panic(fmt.Sprintf("gpt: Forward: token %d outside the vocabulary of %d", id, V))
@@ -136,6 +135,22 @@ func (m *Model) Forward(x, y []int32, B, T int, rng *rand.Rand) (sum float64, n 
 	if s.dropout {
 		nn.DropoutForward(s.encoded, s.drop0, s.encoded, p, rng)
 	}
+	m.blocksForward(s, rng)
+	nn.LinearForward(s.logits, s.lnf, m.wte.Data(a), nil, N, C, V)
+	sum, n = nn.CrossEntropyForward(s.losses, s.probs, s.logits, s.tgt, N, V, Ignore)
+	s.ready = true
+	return sum, n
+}
+
+// blocksForward runs the blocks and the final LayerNorm over s.encoded
+// (after the embedding's dropout), leaving LN_f's output in s.lnf (N,C).
+// rng drives dropout when s.dropout is set.
+func (m *Model) blocksForward(s *trainState, rng *rand.Rand) {
+	a := m.arena
+	B, T := s.B, s.T
+	C, NH, N := m.cfg.Dim, m.cfg.Heads, B*T
+	ld4 := fused.PaddedStride(4 * C)
+	p := m.cfg.Dropout
 	res := s.encoded
 	for l := range m.layers {
 		w, la := &m.layers[l], &s.layers[l]
@@ -166,10 +181,6 @@ func (m *Model) Forward(x, y []int32, B, T int, rng *rand.Rand) (sum float64, n 
 		res = la.res3
 	}
 	nn.LayerNormForward(s.lnf, s.lnfMean, s.lnfRstd, res, m.lnfw.Data(a), m.lnfb.Data(a), N, C)
-	nn.LinearForward(s.logits, s.lnf, m.wte.Data(a), nil, N, C, V)
-	sum, n = nn.CrossEntropyForward(s.losses, s.probs, s.logits, s.tgt, N, V, Ignore)
-	s.ready = true
-	return sum, n
 }
 
 // Losses returns the per-position losses of the last Forward (B×T, 0 at
@@ -188,12 +199,23 @@ func (m *Model) Backward(scale float32) {
 	m.ParamsChanged() // an optimizer step follows
 	a := m.arena
 	B, T := s.B, s.T
-	C, V, NH, N := m.cfg.Dim, m.V, m.cfg.Heads, B*T
-	ld4 := fused.PaddedStride(4 * C)
+	C, V, N := m.cfg.Dim, m.V, B*T
 	// The logits' gradient replaces the probabilities (not needed after).
 	dlogits := s.probs
 	fused.CrossEntropyBackwardSet(dlogits, s.probs, s.tgt, N, V, Ignore, scale)
 	fused.LinearBackwardSet(s.dA, m.wte.Grad(a), nil, dlogits, s.lnf, m.wte.Data(a), N, C, V)
+	demb := m.blocksBackward(s)
+	nn.EncoderBackward(m.wte.Grad(a), m.wpe.Grad(a), demb, s.ids, B, T, C)
+}
+
+// blocksBackward accumulates the gradients of the final LayerNorm and the
+// blocks given s.dA, the gradient of LN_f's output (N,C), and returns the
+// gradient of s.encoded before the embedding's dropout (N,C).
+func (m *Model) blocksBackward(s *trainState) []float32 {
+	a := m.arena
+	B, T := s.B, s.T
+	C, NH, N := m.cfg.Dim, m.cfg.Heads, B*T
+	ld4 := fused.PaddedStride(4 * C)
 	last := s.encoded
 	if len(m.layers) > 0 {
 		last = s.layers[len(m.layers)-1].res3
@@ -245,10 +267,9 @@ func (m *Model) Backward(scale float32) {
 		fused.LinearBackwardSet(s.dA, w.qkvw.Grad(a), w.qkvb.Grad(a), s.dqkv, la.ln1, w.qkvw.Data(a), N, C, 3*C)
 		fused.LayerNormBackwardSum(s.dres, w.ln1w.Grad(a), w.ln1b.Grad(a), biasSum(l-1), s.dA, prev, w.ln1w.Data(a), la.ln1Mean, la.ln1Rstd, N, C)
 	}
-	demb := s.dres
 	if s.dropout {
 		fused.DropoutBackwardSet(s.dB, s.dres, s.drop0)
-		demb = s.dB
+		return s.dB
 	}
-	nn.EncoderBackward(m.wte.Grad(a), m.wpe.Grad(a), demb, s.ids, B, T, C)
+	return s.dres
 }

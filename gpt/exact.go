@@ -4,6 +4,7 @@ import (
 	"math"
 
 	"github.com/autoreg/autoreg"
+	"github.com/autoreg/autoreg/internal/exact"
 	"github.com/autoreg/autoreg/internal/kernels"
 	"github.com/autoreg/autoreg/nn"
 )
@@ -15,13 +16,12 @@ import (
 //
 // It is the same model as NewState's, with the same window policy, <s> and
 // control-code handling; only the arithmetic differs. Every float is
-// computed by the exact kernels of internal/kernels (fixed summation
-// orders, every product rounded to float32 before it is added, the
-// kernels' own exp and log, nothing in parallel): per position, embedding
-// sum, ExactLayerNorm, linear layers as ExactMatVec rows plus the bias,
-// attention scores float32(ExactDot(q, k)·scale), ExactSoftmax, the
-// weighted sum of values by ExactAxpy in position order, ExactGELU,
-// residual additions, and ExactLogSoftmax over the tied output layer. The
+// computed by the bit-exact pieces of internal/exact (fixed summation
+// orders, every product rounded to float32 before it is added, our own
+// exp and log, nothing in parallel): per position, embedding sum,
+// exact.LayerNorm, exact.Linear, exact.AttentionStep over the KV cache,
+// exact.GELU, residual additions (exact.Add), and exact.LogSoftmax over
+// the tied output layer. The
 // results equal the fast state's up to float rounding (about 1e-5 relative
 // in a log-probability), and a long Append gives the same bits as
 // appending its tokens one by one. It is slower than NewState's state
@@ -38,38 +38,6 @@ func (m *Model) NewExactState() autoreg.State {
 // log-probabilities are the same bits everywhere (lmzip.BitExact).
 func (s *State) BitExactLogProbs() bool { return s.exact }
 
-// exactBlock is how many weights (floats) exactLinear reads per block of
-// output rows: 64 KB, so a block stays in cache while every input row of
-// a batch goes through it.
-const exactBlock = 1 << 14
-
-// exactLinear computes out (n,OC) = inp (n,C)·wᵀ + b with the exact
-// kernels: element (i, j) is ExactDot(w[j,:], inp[i,:]) + b[j], whatever n
-// is (the blocking only reorders whole dot products).
-func exactLinear(out, inp, w, b []float32, n, C, OC int) {
-	blk := max(1, exactBlock/C)
-	for lo := 0; lo < OC; lo += blk {
-		hi := min(OC, lo+blk)
-		for i := range n {
-			kernels.ExactMatVec(out[i*OC+lo:i*OC+hi], w[lo*C:hi*C], inp[i*C:(i+1)*C])
-		}
-	}
-	for i := range n {
-		o := out[i*OC : (i+1)*OC]
-		for j, v := range b {
-			o[j] += v
-		}
-	}
-}
-
-// addExact sets x = x + y elementwise (one rounding each).
-func addExact(x, y []float32) {
-	y = y[:len(x)]
-	for k := range x {
-		x[k] += y[k]
-	}
-}
-
 // forwardExact is forward on the exact path: it encodes xs at the next
 // positions of the window (which must have room), one row per token, and
 // leaves the last position's logits in s.last.
@@ -84,14 +52,14 @@ func (s *State) forwardExact(xs []autoreg.Token) {
 	scale := float32(1 / math.Sqrt(float64(hs)))
 	norm := func(w, b []float32) {
 		for i := range n {
-			kernels.ExactLayerNorm(ln[i*C:(i+1)*C], x[i*C:(i+1)*C], w, b, nn.LayerNormEps)
+			exact.LayerNorm(ln[i*C:(i+1)*C], nil, x[i*C:(i+1)*C], w, b, nn.LayerNormEps)
 		}
 	}
 	for l := range m.layers {
 		w := &m.layers[l]
 		kc, vc := s.k[l], s.v[l]
 		norm(w.ln1w.Data(a), w.ln1b.Data(a))
-		exactLinear(qkv, ln, w.qkvw.Data(a), w.qkvb.Data(a), n, C, 3*C)
+		exact.Linear(qkv, ln, w.qkvw.Data(a), w.qkvb.Data(a), n, C, 3*C)
 		for i := range n {
 			copy(kc[(pos+i)*C:(pos+i+1)*C], qkv[i*3*C+C:i*3*C+2*C])
 			copy(vc[(pos+i)*C:(pos+i+1)*C], qkv[i*3*C+2*C:i*3*C+3*C])
@@ -99,29 +67,20 @@ func (s *State) forwardExact(xs []autoreg.Token) {
 		for i := range n {
 			end := pos + i + 1 // causal: positions 0..pos+i
 			for h := range NH {
-				q := qkv[i*3*C+h*hs : i*3*C+(h+1)*hs]
-				sc := s.scores[:end]
-				for t := range sc {
-					sc[t] = float32(kernels.ExactDot(q, kc[t*C+h*hs:t*C+(h+1)*hs]) * scale)
-				}
-				kernels.ExactSoftmax(sc)
-				y := atty[i*C+h*hs : i*C+(h+1)*hs]
-				clear(y)
-				for t, p := range sc {
-					kernels.ExactAxpy(p, vc[t*C+h*hs:t*C+(h+1)*hs], y)
-				}
+				exact.AttentionStep(atty[i*C+h*hs:i*C+(h+1)*hs], s.scores[:end], qkv[i*3*C+h*hs:i*3*C+(h+1)*hs],
+					kc[h*hs:], vc[h*hs:], C, scale)
 			}
 		}
-		exactLinear(tmp, atty, w.projw.Data(a), w.projb.Data(a), n, C, C)
-		addExact(x, tmp)
+		exact.Linear(tmp, atty, w.projw.Data(a), w.projb.Data(a), n, C, C)
+		exact.Add(x, tmp)
 		norm(w.ln2w.Data(a), w.ln2b.Data(a))
-		exactLinear(fch, ln, w.fcw.Data(a), w.fcb.Data(a), n, C, 4*C)
-		kernels.ExactGELU(fch, fch)
-		exactLinear(tmp, fch, w.fcprojw.Data(a), w.fcpjb.Data(a), n, 4*C, C)
-		addExact(x, tmp)
+		exact.Linear(fch, ln, w.fcw.Data(a), w.fcb.Data(a), n, C, 4*C)
+		exact.GELU(fch, nil, fch)
+		exact.Linear(tmp, fch, w.fcprojw.Data(a), w.fcpjb.Data(a), n, 4*C, C)
+		exact.Add(x, tmp)
 	}
-	kernels.ExactLayerNorm(ln[:C], x[(n-1)*C:], m.lnfw.Data(a), m.lnfb.Data(a), nn.LayerNormEps)
-	kernels.ExactMatVec(s.last, wte, ln[:C])
+	exact.LayerNorm(ln[:C], nil, x[(n-1)*C:], m.lnfw.Data(a), m.lnfb.Data(a), nn.LayerNormEps)
+	exact.Linear(s.last, ln[:C], wte, nil, 1, C, m.V)
 	s.haveLogp = false
 }
 

@@ -1,6 +1,7 @@
 package gpt
 
 import (
+	"errors"
 	"fmt"
 	"io"
 
@@ -10,10 +11,12 @@ import (
 
 // Payload format (the MODL section of a model file, see docs/FORMATS.md):
 // the neural payload framing of package internal/payload, magic
-// "ARGGPT\x00\x00", version 1, five configuration integers: layers, dim,
-// heads, context, vocab base. The weights are the flat parameter arena in
-// the layout New declares (views in order, each aligned to 16 floats).
-var format = payload.Format{Magic: "ARGGPT\x00\x00", Version: 1, Ints: 5, Prefix: "gpt"}
+// "ARGGPT\x00\x00", five configuration integers: layers, dim, heads,
+// context, vocab base. A token model is version 1; a real-valued model is
+// version 2, with vocab base 0 and the real block after the header. The
+// weights are the flat parameter arena in the layout New (NewReal)
+// declares (views in order, each aligned to 16 floats).
+var format = payload.Format{Magic: "ARGGPT\x00\x00", Version: 1, RealVersion: 2, Ints: 5, Prefix: "gpt"}
 
 // WriteTo writes the model's payload.
 func (m *Model) WriteTo(w io.Writer) (int64, error) {
@@ -26,25 +29,23 @@ func (m *Model) WriteTo(w io.Writer) (int64, error) {
 	return format.Write(w, h, m.arena.Params)
 }
 
-// Read reads a payload of size bytes written by WriteTo. Every length is
-// checked against size before anything is allocated.
+// Read reads a token model's payload of size bytes written by WriteTo.
+// Every length is checked against size before anything is allocated.
 func Read(r io.Reader, size int64) (*Model, error) {
-	fr, err := format.ReadHeader(r, size)
+	fr, cfg, err := readHeader(r, size)
 	if err != nil {
 		return nil, err
 	}
-	u := func(i int) int { return int(fr.Ints[i]) }
-	cfg := Config{Layers: u(0), Dim: u(1), Heads: u(2), Context: u(3), Dropout: float64(fr.Dropout)}
-	vocab := autoreg.Vocab{Base: u(4), Controls: fr.Controls}
-	if err := cfg.Check(); err != nil {
-		return nil, err
+	if fr.Real != nil {
+		return nil, errors.New("gpt: a real-valued model's payload, not a token model's")
 	}
+	vocab := autoreg.Vocab{Base: int(fr.Ints[4]), Controls: fr.Controls}
 	if err := vocab.Check(); err != nil {
 		return nil, fmt.Errorf("gpt: %v", err)
 	}
 	// The weight count follows from the shape; check it against the
 	// payload size before building (which allocates it).
-	if err := format.CheckWeights(fr, size, paramCount(cfg, vocab.Size())); err != nil {
+	if err := format.CheckWeights(fr, size, paramCount(cfg, vocab.Size(), 0, 0, false)); err != nil {
 		return nil, err
 	}
 	m, err := build(cfg, vocab)
@@ -57,13 +58,71 @@ func Read(r io.Reader, size int64) (*Model, error) {
 	return m, nil
 }
 
-// paramCount is the arena length of a configuration, computed in int64
-// without allocating (−1 if absurdly large).
-func paramCount(cfg Config, V int) int64 {
+// WriteTo writes the real-valued model's payload.
+func (r *RealModel) WriteTo(w io.Writer) (int64, error) {
+	c := r.m.cfg
+	h := payload.Header{
+		Ints:    []uint32{uint32(c.Layers), uint32(c.Dim), uint32(c.Heads), uint32(c.Context), 0},
+		Dropout: float32(c.Dropout),
+		Real:    &r.Spec,
+	}
+	return format.Write(w, h, r.m.arena.Params)
+}
+
+// ReadReal reads a real-valued model's payload of size bytes written by
+// RealModel.WriteTo; every length is checked against size before
+// allocating.
+func ReadReal(r io.Reader, size int64) (*RealModel, error) {
+	fr, cfg, err := readHeader(r, size)
+	if err != nil {
+		return nil, err
+	}
+	if fr.Real == nil || fr.Ints[4] != 0 || len(fr.Controls) > 0 {
+		return nil, errors.New("gpt: a token model's payload, not a real-valued model's")
+	}
+	if err := format.CheckWeights(fr, size, paramCount(cfg, 0, fr.Real.Inputs(), fr.Real.Outputs(), fr.Real.Highway)); err != nil {
+		return nil, err
+	}
+	rm, err := buildReal(cfg, *fr.Real)
+	if err != nil {
+		return nil, err
+	}
+	if err := format.ReadWeights(r, fr, rm.m.arena.Params); err != nil {
+		return nil, err
+	}
+	return rm, nil
+}
+
+// readHeader reads the framing and the configuration integers.
+func readHeader(r io.Reader, size int64) (*payload.Frame, Config, error) {
+	fr, err := format.ReadHeader(r, size)
+	if err != nil {
+		return nil, Config{}, err
+	}
+	u := func(i int) int { return int(fr.Ints[i]) }
+	cfg := Config{Layers: u(0), Dim: u(1), Heads: u(2), Context: u(3), Dropout: float64(fr.Dropout)}
+	if err := cfg.Check(); err != nil {
+		return nil, cfg, err
+	}
+	return fr, cfg, nil
+}
+
+// paramCount is the arena length of a configuration with a token
+// embedding of V rows and, for a real-valued model, an input projection
+// of in inputs, a head of out outputs (0 and 0 for a token model) and
+// maybe a highway, computed in int64 without allocating (−1 if absurdly
+// large).
+func paramCount(cfg Config, V, in, out int, highway bool) int64 {
 	al := func(n int64) int64 { return (n + 15) &^ 15 }
 	C, T, L := int64(cfg.Dim), int64(cfg.Context), int64(cfg.Layers)
 	per := 4*al(C) + al(3*C*C) + al(3*C) + al(C*C) + al(C) + al(4*C*C) + al(4*C) + al(4*C*C) + al(C)
 	n := al(int64(V)*C) + al(T*C) + L*per + 2*al(C)
+	if out > 0 {
+		n += al(C*int64(in)) + al(C) + al(int64(out)*C) + al(int64(out))
+	}
+	if highway {
+		n += al(int64(out) * int64(in))
+	}
 	if n > 1<<33 {
 		return -1
 	}

@@ -112,8 +112,15 @@ func New(cfg Config, vocab autoreg.Vocab, seed uint64) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
+	m.init(seed)
+	return m, nil
+}
+
+// init draws the parameters as New documents and returns the generator,
+// for the draws of a real-valued model's extra parameters.
+func (m *Model) init(seed uint64) *rand.Rand {
 	rng := rand.New(rand.NewPCG(seed, 0x67707420696e6974)) // "gpt init"
-	a := m.arena
+	a, cfg := m.arena, m.cfg
 	tensor.Normal(m.wte.Data(a), 0.02, rng)
 	tensor.Normal(m.wpe.Data(a), 0.02, rng)
 	resid := 0.02 / math.Sqrt(2*float64(cfg.Layers))
@@ -126,7 +133,7 @@ func New(cfg Config, vocab autoreg.Vocab, seed uint64) (*Model, error) {
 		tensor.Normal(l.fcprojw.Data(a), resid, rng)
 	}
 	tensor.Fill(m.lnfw.Data(a), 1)
-	return m, nil
+	return rng
 }
 
 // build lays out the parameters (zeroed).
@@ -141,8 +148,18 @@ func build(cfg Config, vocab autoreg.Vocab) (*Model, error) {
 	if V > MaxVocab {
 		return nil, fmt.Errorf("gpt: vocabulary of %d tokens, at most %d", V, MaxVocab)
 	}
+	m := layout(cfg, V, nil)
+	m.vocab = vocab
+	return m, nil
+}
+
+// layout declares the parameters (zeroed): a token embedding of V rows,
+// the positions, the blocks and the final LayerNorm, then what extra adds
+// (a real-valued model's input projection and head, whose model has no
+// token embedding, V = 0).
+func layout(cfg Config, V int, extra func(b *tensor.Builder)) *Model {
 	C := cfg.Dim
-	m := &Model{cfg: cfg, vocab: vocab, V: V}
+	m := &Model{cfg: cfg, V: V}
 	var b tensor.Builder
 	// Embeddings do not decay (GPT-2/nanoGPT: only matrices of linear
 	// layers do; the tied table is an embedding first).
@@ -167,8 +184,11 @@ func build(cfg Config, vocab autoreg.Vocab) (*Model, error) {
 	}
 	m.lnfw = b.Add("lnf.weight", false, C)
 	m.lnfb = b.Add("lnf.bias", false, C)
+	if extra != nil {
+		extra(&b)
+	}
 	m.arena = b.Build()
-	return m, nil
+	return m
 }
 
 // Config returns the model's configuration.

@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/autoreg/autoreg"
+	"github.com/autoreg/autoreg/internal/exact"
 	"github.com/autoreg/autoreg/internal/kernels"
 	"github.com/autoreg/autoreg/internal/window"
 	"github.com/autoreg/autoreg/nn"
@@ -154,14 +155,20 @@ func (s *State) CopyTo(dst autoreg.State) {
 	}
 	d.toks = append(d.toks[:0], s.toks...)
 	d.n, d.code, d.at = s.n, s.code, s.at
-	C, pos := s.m.cfg.Dim, len(s.toks)
+	s.copyCache(d, len(s.toks))
+	copy(d.last, s.last)
+	copy(d.logp, s.logp)
+	d.haveLogp = s.haveLogp
+}
+
+// copyCache copies the keys and values of the window's first pos
+// positions into d.
+func (s *State) copyCache(d *State, pos int) {
+	C := s.m.cfg.Dim
 	for l := range s.k {
 		copy(d.k[l][:pos*C], s.k[l][:pos*C])
 		copy(d.v[l][:pos*C], s.v[l][:pos*C])
 	}
-	copy(d.last, s.last)
-	copy(d.logp, s.logp)
-	d.haveLogp = s.haveLogp
 }
 
 // Append conditions the state on xs.
@@ -223,15 +230,35 @@ func (s *State) forward(xs []autoreg.Token, all bool) {
 		return
 	}
 	m, a := s.m, s.m.arena
-	C, NH, V := m.cfg.Dim, m.cfg.Heads, m.V
-	p := m.packed()
+	C, V := m.cfg.Dim, m.V
 	x, n, pos := s.embed(xs)
-	wte := m.wte.Data(a)
+	s.blocks(x, n, pos)
+	ln := s.ln[:n*C]
+	first := n - 1
+	if all {
+		first = 0
+	}
+	rows := n - first
+	layerNormRows(ln[:rows*C], x[first*C:], m.lnfw.Data(a), m.lnfb.Data(a), rows, C)
+	logits := s.logits[:rows*V]
+	nn.LinearForward(logits, ln[:rows*C], m.wte.Data(a), nil, rows, C, V)
+	copy(s.last, logits[(rows-1)*V:])
+	s.haveLogp = false
+}
+
+// blocks runs the n rows of x (the embedded inputs at window positions
+// pos..pos+n−1, room for which the window must have) through the blocks,
+// filling the key and value caches, and leaves the last block's residual
+// stream in x.
+func (s *State) blocks(x []float32, n, pos int) {
+	m, a := s.m, s.m.arena
+	C, NH := m.cfg.Dim, m.cfg.Heads
+	p := m.packed()
 	ln, qkv, atty, tmp, fch := s.ln[:n*C], s.qkv[:n*3*C], s.atty[:n*C], s.tmp[:n*C], s.fch[:n*4*C]
 	for l := range m.layers {
 		if n == 1 {
 			s.token(p, pos)
-			break
+			return
 		}
 		w, pl := &m.layers[l], &p.layers[l]
 		kc, vc := s.k[l], s.v[l]
@@ -258,16 +285,6 @@ func (s *State) forward(xs []autoreg.Token, all bool) {
 		linearPacked(tmp, fch, &pl.fcproj, w.fcpjb.Data(a), n)
 		kernels.Add(x, x, tmp)
 	}
-	first := n - 1
-	if all {
-		first = 0
-	}
-	rows := n - first
-	layerNormRows(ln[:rows*C], x[first*C:], m.lnfw.Data(a), m.lnfb.Data(a), rows, C)
-	logits := s.logits[:rows*V]
-	nn.LinearForward(logits, ln[:rows*C], wte, nil, rows, C, V)
-	copy(s.last, logits[(rows-1)*V:])
-	s.haveLogp = false
 }
 
 // attendCache runs the attention of n new rows (at positions pos.., their
@@ -303,7 +320,7 @@ func (s *State) embed(xs []autoreg.Token) (x []float32, n, pos int) {
 	wte, wpe := m.wte.Data(a), m.wpe.Data(a)
 	for i, t := range xs {
 		copy(x[i*C:(i+1)*C], wte[int(t)*C:int(t+1)*C])
-		addExact(x[i*C:(i+1)*C], wpe[(pos+i)*C:(pos+i+1)*C])
+		exact.Add(x[i*C:(i+1)*C], wpe[(pos+i)*C:(pos+i+1)*C])
 	}
 	return x, n, pos
 }
@@ -332,7 +349,7 @@ func (s *State) LogProbs(dst []float32) {
 	}
 	if !s.haveLogp {
 		if s.exact {
-			kernels.ExactLogSoftmax(s.logp, s.last)
+			exact.LogSoftmax(s.logp, s.last)
 		} else {
 			nn.LogSoftmaxRow(s.logp, s.last, s.probe)
 		}
@@ -354,7 +371,7 @@ func (s *State) LogProb(x autoreg.Token) float64 {
 		return -math.Log(float64(V))
 	}
 	if s.exact && !s.haveLogp {
-		kernels.ExactLogSoftmax(s.logp, s.last)
+		exact.LogSoftmax(s.logp, s.last)
 		s.haveLogp = true
 	}
 	if s.haveLogp {

@@ -1,6 +1,11 @@
 package lmzip
 
-import "github.com/autoreg/autoreg/arith"
+import (
+	"github.com/autoreg/autoreg/arith"
+	"github.com/autoreg/autoreg/lmzip/internal/cm"
+	"github.com/autoreg/autoreg/lmzip/internal/legacy"
+	"github.com/autoreg/autoreg/lmzip/internal/online"
+)
 
 // A blockCodec codes blocks of bytes with a model whose state runs on from
 // block to block. encode with a nil encoder only advances the model over the
@@ -15,7 +20,30 @@ type blockCodec interface {
 // adaptiveCodec codes bytes bit by bit, most significant bit first, with
 // the context-mixing model.
 type adaptiveCodec struct {
-	m *cmModel
+	m *cm.Model
+}
+
+// newAdaptiveCodec builds the model of cfg (checked) with its online
+// networks, of cfg's revision: package online's, or the frozen revision 1
+// of package legacy for files written before.
+func newAdaptiveCodec(cfg AdaptiveConfig) *adaptiveCodec {
+	var nets []cm.Predictor
+	lstmRate, gptRate := float32(cfg.LSTMRate)*1e-4, float32(cfg.GPTRate)*1e-4
+	if cfg.LSTM > 0 {
+		if cfg.Revision == 1 {
+			nets = append(nets, legacy.NewLSTM(cfg.LSTM, cfg.Horizon, lstmRate))
+		} else {
+			nets = append(nets, online.NewLSTM(cfg.LSTM, cfg.Horizon, lstmRate))
+		}
+	}
+	if cfg.GPT > 0 {
+		if cfg.Revision == 1 {
+			nets = append(nets, legacy.NewGPT(cfg.GPT, cfg.GPTHeads, cfg.GPTLayers, cfg.GPTWindow, gptRate))
+		} else {
+			nets = append(nets, online.NewGPT(cfg.GPT, cfg.GPTHeads, cfg.GPTLayers, cfg.GPTWindow, gptRate))
+		}
+	}
+	return &adaptiveCodec{m: cm.New(cfg.cm(), nets)}
 }
 
 func (a *adaptiveCodec) encode(enc *arith.Encoder, raw []byte) {

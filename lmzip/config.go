@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/autoreg/autoreg/lmzip/internal/cm"
+	"github.com/autoreg/autoreg/lmzip/internal/online"
 )
 
 // Adaptive architectures. Each name stands for a full configuration, and the
@@ -20,13 +23,19 @@ var adaptivePresets = map[string]AdaptiveConfig{
 	// (backpropagation through 10 bytes, Adam at 0.005), mixed in as one
 	// more input: the strongest and slowest preset.
 	"lstm": {Orders: []int{1, 2, 3, 4, 5, 6, 8}, Word: true, Match: 7, HashBits: 18, Limit: 127, LR: 4, Mixers: 3, APM: 2,
-		LSTM: 128, Horizon: 10, LSTMRate: 50},
+		LSTM: 128, Horizon: 10, LSTMRate: 50, Revision: netRevision},
 	// gpt: mix plus a one-block transformer 64 wide (2 heads) over a
 	// 16-byte window, trained online (Adam at 0.001 every 8 bytes), mixed
 	// in as one more input.
 	"gpt": {Orders: []int{1, 2, 3, 4, 5, 6, 8}, Word: true, Match: 7, HashBits: 18, Limit: 127, LR: 4, Mixers: 3, APM: 2,
-		GPT: 64, GPTHeads: 2, GPTLayers: 1, GPTWindow: 16, GPTRate: 10},
+		GPT: 64, GPTHeads: 2, GPTLayers: 1, GPTWindow: 16, GPTRate: 10, Revision: netRevision},
 }
+
+// netRevision is the revision of the online networks' numerics the writer
+// codes with (docs/COMPRESSION.md, "Versions"): 2, the networks of package
+// online, built on internal/exact. Revision 1, the networks of files
+// written before, is decoded with package legacy.
+const netRevision = 2
 
 // AdaptiveArchs lists the names accepted by [AdaptivePreset].
 func AdaptiveArchs() []string { return []string{"ngram", "mix", "lstm", "gpt"} }
@@ -66,6 +75,20 @@ type AdaptiveConfig struct {
 	// GPTLayers blocks (1..4), a window of GPTWindow bytes (even, 4..128)
 	// and Adam rate GPTRate·10⁻⁴ (1..1000).
 	GPT, GPTHeads, GPTLayers, GPTWindow, GPTRate int
+	// Revision is the revision of the online networks' numerics, for a
+	// configuration with an LSTM or a GPT (0 without): 2, the current one,
+	// or 1, that of files written before revisions were recorded, which
+	// lmzip decodes and no longer writes. The header spells it v=2; a
+	// header with networks and no v= is revision 1. The writer codes with
+	// the current revision, and gives it to a configuration string without
+	// v=.
+	Revision int
+}
+
+// cm is the context-mixing part of c.
+func (c AdaptiveConfig) cm() cm.Config {
+	return cm.Config{Orders: c.Orders, Word: c.Word, Match: c.Match, HashBits: c.HashBits, Limit: c.Limit,
+		LR: c.LR, Mixers: c.Mixers, APM: c.APM}
 }
 
 // AdaptivePreset returns the configuration behind an architecture name.
@@ -79,8 +102,11 @@ func AdaptivePreset(arch string) (AdaptiveConfig, error) {
 }
 
 // String is the canonical spelling stored in the container header, e.g.
-// "cm o=1,2,3,5 w=0 m=0 h=17 l=127 r=3 x=1 a=0", with " n=cells,horizon,rate"
-// appended when the model has an LSTM.
+// "cm o=1,2,3,5 w=0 m=0 h=17 l=127 r=3 x=1 a=0", with
+// " n=cells,horizon,rate" appended when the model has an LSTM,
+// " g=width,heads,blocks,window,rate" when it has a GPT, and then the
+// networks' revision " v=2" (nothing for revision 1, as files written
+// before revisions were recorded spell it).
 func (c AdaptiveConfig) String() string {
 	var b strings.Builder
 	b.WriteString("cm o=")
@@ -101,16 +127,38 @@ func (c AdaptiveConfig) String() string {
 	if c.GPT > 0 {
 		fmt.Fprintf(&b, " g=%d,%d,%d,%d,%d", c.GPT, c.GPTHeads, c.GPTLayers, c.GPTWindow, c.GPTRate)
 	}
+	if c.Revision >= 2 {
+		fmt.Fprintf(&b, " v=%d", c.Revision)
+	}
 	return b.String()
 }
 
 // ParseAdaptiveConfig parses the canonical spelling, checking every field's
-// range (a header may be corrupt or hostile: memory is bounded by h).
+// range (a header may be corrupt or hostile: memory is bounded by h). A
+// configuration with networks and no v= has revision 1, as a header
+// written before revisions were recorded.
 func ParseAdaptiveConfig(s string) (AdaptiveConfig, error) {
-	var c AdaptiveConfig
+	c, _, err := parseAdaptiveConfig(s)
+	return c, err
+}
+
+// parseAdaptiveConfig is ParseAdaptiveConfig that also reports whether s
+// spelled the revision out.
+func parseAdaptiveConfig(s string) (c AdaptiveConfig, hasRevision bool, err error) {
+	c, hasRevision, err = parseFields(s)
+	if err != nil {
+		return c, false, err
+	}
+	if !hasRevision && (c.LSTM > 0 || c.GPT > 0) {
+		c.Revision = 1
+	}
+	return c, hasRevision, c.check()
+}
+
+func parseFields(s string) (c AdaptiveConfig, hasRevision bool, err error) {
 	fields := strings.Fields(s)
-	// Optional fields after the nine fixed ones, in this order: n= (LSTM)
-	// and g= (GPT).
+	// Optional fields after the nine fixed ones, in this order: n= (LSTM),
+	// g= (GPT) and v= (the networks' revision).
 	for _, opt := range []struct {
 		key  string
 		dst  []*int
@@ -118,6 +166,7 @@ func ParseAdaptiveConfig(s string) (AdaptiveConfig, error) {
 	}{
 		{"n", []*int{&c.LSTM, &c.Horizon, &c.LSTMRate}, "LSTM"},
 		{"g", []*int{&c.GPT, &c.GPTHeads, &c.GPTLayers, &c.GPTWindow, &c.GPTRate}, "GPT"},
+		{"v", []*int{&c.Revision}, ""},
 	} {
 		if len(fields) < 10 {
 			break
@@ -128,36 +177,37 @@ func ParseAdaptiveConfig(s string) (AdaptiveConfig, error) {
 		}
 		parts := strings.Split(v, ",")
 		if len(parts) != len(opt.dst) {
-			return c, fmt.Errorf("lmzip: bad adaptive configuration %q: field %q", s, fields[9])
+			return c, false, fmt.Errorf("lmzip: bad adaptive configuration %q: field %q", s, fields[9])
 		}
 		for i, p := range parts {
 			n, err := strconv.Atoi(p)
 			if err != nil {
-				return c, fmt.Errorf("lmzip: bad adaptive configuration %q: field %q", s, fields[9])
+				return c, false, fmt.Errorf("lmzip: bad adaptive configuration %q: field %q", s, fields[9])
 			}
 			*opt.dst[i] = n
 		}
-		if *opt.dst[0] == 0 {
-			return c, fmt.Errorf("lmzip: bad adaptive configuration %q: %s with no width", s, opt.name)
+		if *opt.dst[0] == 0 && opt.name != "" {
+			return c, false, fmt.Errorf("lmzip: bad adaptive configuration %q: %s with no width", s, opt.name)
 		}
+		hasRevision = hasRevision || opt.key == "v"
 		fields = append(fields[:9:9], fields[10:]...)
 	}
 	if len(fields) != 9 || fields[0] != "cm" {
-		return c, fmt.Errorf("lmzip: bad adaptive configuration %q", s)
+		return c, false, fmt.Errorf("lmzip: bad adaptive configuration %q", s)
 	}
 	keys := []string{"o", "w", "m", "h", "l", "r", "x", "a"}
 	vals := map[string]int{}
 	for i, f := range fields[1:] {
 		k, v, ok := strings.Cut(f, "=")
 		if !ok || k != keys[i] {
-			return c, fmt.Errorf("lmzip: bad adaptive configuration %q: field %q", s, f)
+			return c, false, fmt.Errorf("lmzip: bad adaptive configuration %q: field %q", s, f)
 		}
 		if k == "o" {
 			seen := map[int]bool{}
 			for _, os := range strings.Split(v, ",") {
 				o, err := strconv.Atoi(os)
 				if err != nil || o < 1 || o > 8 || seen[o] {
-					return c, fmt.Errorf("lmzip: bad adaptive configuration %q: order %q", s, os)
+					return c, false, fmt.Errorf("lmzip: bad adaptive configuration %q: order %q", s, os)
 				}
 				seen[o] = true
 				c.Orders = append(c.Orders, o)
@@ -166,16 +216,16 @@ func ParseAdaptiveConfig(s string) (AdaptiveConfig, error) {
 		}
 		n, err := strconv.Atoi(v)
 		if err != nil {
-			return c, fmt.Errorf("lmzip: bad adaptive configuration %q: field %q", s, f)
+			return c, false, fmt.Errorf("lmzip: bad adaptive configuration %q: field %q", s, f)
 		}
 		vals[k] = n
 	}
 	if w := vals["w"]; w != 0 && w != 1 {
-		return c, fmt.Errorf("lmzip: bad adaptive configuration %q: w=%d (want 0 or 1)", s, w)
+		return c, false, fmt.Errorf("lmzip: bad adaptive configuration %q: w=%d (want 0 or 1)", s, w)
 	}
 	c.Word = vals["w"] == 1
 	c.Match, c.HashBits, c.Limit, c.LR, c.Mixers, c.APM = vals["m"], vals["h"], vals["l"], vals["r"], vals["x"], vals["a"]
-	return c, c.check()
+	return c, hasRevision, nil
 }
 
 func (c AdaptiveConfig) check() error {
@@ -223,6 +273,10 @@ func (c AdaptiveConfig) check() error {
 		return bad("GPT learning rate", c.GPTRate)
 	case c.GPT == 0 && (c.GPTHeads != 0 || c.GPTLayers != 0 || c.GPTWindow != 0 || c.GPTRate != 0):
 		return bad("GPT settings without width", c.GPTHeads)
+	case (c.LSTM > 0 || c.GPT > 0) && (c.Revision < 1 || c.Revision > netRevision):
+		return fmt.Errorf("lmzip: adaptive configuration %q: networks of revision %d; this build has revisions 1 to %d", c.String(), c.Revision, netRevision)
+	case c.LSTM == 0 && c.GPT == 0 && c.Revision != 0:
+		return bad("network revision without networks", c.Revision)
 	}
 	if mem := c.Memory(); mem > maxModelMemory {
 		return fmt.Errorf("lmzip: adaptive configuration %q needs %d MiB, more than %d MiB", c.String(), mem>>20, maxModelMemory>>20)
@@ -237,33 +291,12 @@ const maxModelMemory = 2 << 30
 // Memory is the model's approximate memory use in bytes (address space;
 // the order-2 table is touched only where contexts occur).
 func (c AdaptiveConfig) Memory() int64 {
-	nh := 0
-	var m int64 = (256 + 1<<17) * 4
-	for _, o := range c.Orders {
-		if o >= 2 {
-			nh++
-		}
+	m := c.cm().Memory()
+	if c.LSTM > 0 {
+		m += online.LSTMMemory(c.LSTM, c.Horizon)
 	}
-	if c.Word {
-		nh += 2
-	}
-	m += int64(nh) * 64 << c.HashBits
-	if c.Match > 0 {
-		m += 1<<matchBufBits + 4<<matchTabBits
-	}
-	if c.APM >= 2 {
-		m += 65536 * 33 * 2
-	}
-	if h := int64(c.LSTM); h > 0 {
-		// weights, gradients and two moments; the steps kept for
-		// backpropagation.
-		m += 16 * (256*4*h + 4*h*h + 4*h + 256*h + 256)
-		m += 4 * int64(c.Horizon) * (12*h + 256)
-	}
-	if d := int64(c.GPT); d > 0 {
-		w, l := int64(c.GPTWindow), int64(c.GPTLayers)
-		m += 16 * (256*d + w*d + l*(12*d*d+13*d) + 2*d)
-		m += 4 * w * (l*(24*d+int64(c.GPTHeads)*w) + 3*d + 512)
+	if c.GPT > 0 {
+		m += online.GPTMemory(c.GPT, c.GPTHeads, c.GPTLayers, c.GPTWindow)
 	}
 	return m
 }

@@ -12,8 +12,10 @@
 //     channel with a small adaptive model, so every input round-trips.
 //   - adaptive: no model file; a bitwise context-mixing model in the manner
 //     of the PAQ family (Mahoney 2005) starts empty and learns as it codes,
-//     and the decoder replays the same learning. Architectures: "ngram"
-//     (fast) and "mix" (stronger).
+//     and the decoder replays the same learning. Architectures
+//     ([AdaptiveArchs]): "ngram" (fast), "mix" (stronger), and "lstm" and
+//     "gpt", mix with an online LSTM or transformer as one more input (in
+//     the manner of lstm-compress, cmix and NNCP).
 //
 // The container streams ([NewWriter], [NewReader]): blocks of up to 1 MiB,
 // each coded or stored (whichever is smaller), with CRC-32C checksums, an end
@@ -21,9 +23,15 @@
 // bounded and damage or a wrong model is reported, never a panic.
 //
 // The decoder must compute the encoder's probabilities bit for bit on every
-// machine. The adaptive models are integer arithmetic throughout; static
-// models reach the coder through an exact integer table ([CDFer]), through
-// log-probabilities the family declares bit-exact ([BitExact]) and lmzip
-// quantizes with integer code ([QuantizeLogProbs]), or, failing both, on a
-// path tied to the platform recorded in the header.
+// machine. Context mixing is integer arithmetic throughout; the online
+// networks compute in floats whose every rounding internal/exact
+// specifies; static models reach the coder through an exact integer table
+// ([CDFer]), through log-probabilities the family declares bit-exact
+// ([BitExact]) and lmzip quantizes with integer code ([QuantizeLogProbs]),
+// or, failing both, on a path tied to the platform recorded in the header.
+//
+// This package is the container and the codecs' plumbing (the static
+// codec and its literal channel, the adaptive codec); context mixing is
+// lmzip/internal/cm, the online networks lmzip/internal/online, and the
+// frozen revision-1 networks that older files need lmzip/internal/legacy.
 package lmzip

@@ -30,7 +30,7 @@ func Example() {
 // Reader that gives the original bytes back.
 func ExampleNewWriter() {
 	var packed bytes.Buffer
-	w, err := lmzip.NewWriter(&packed, lmzip.Options{Adaptive: "mix"})
+	w, err := lmzip.NewWriter(context.Background(), &packed, lmzip.Options{Adaptive: "mix"})
 	if err != nil {
 		panic(err)
 	}
@@ -41,7 +41,7 @@ func ExampleNewWriter() {
 		panic(err)
 	}
 
-	r, err := lmzip.NewReader(&packed, lmzip.ReaderOptions{Name: "example"})
+	r, err := lmzip.NewReader(context.Background(), &packed, lmzip.ReaderOptions{Name: "example"})
 	if err != nil {
 		panic(err)
 	}

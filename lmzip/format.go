@@ -140,13 +140,6 @@ func corrupt(name string, off int64, format string, args ...any) error {
 	return fmt.Errorf("%w: %s: offset %d: %s", ErrCorrupt, name, off, fmt.Sprintf(format, args...))
 }
 
-func eofErr(err error) error {
-	if err == io.EOF {
-		return io.ErrUnexpectedEOF
-	}
-	return err
-}
-
 func readHeader(c *countingReader, name string) (*header, error) {
 	c.crc, c.track = 0, true
 	defer func() { c.track = false }()

@@ -7,7 +7,15 @@ import (
 	"testing"
 )
 
-// FuzzReader feeds arbitrary bytes to the container reader and decoders:
+// Small adaptive configurations with each online network, for the
+// fuzzer (both revisions of the networks decode through them).
+const (
+	tinyLSTM = tinyCM + " n=32,4,50"
+	tinyGPT  = tinyCM + " g=32,2,1,8,10"
+)
+
+// FuzzReader feeds arbitrary bytes to the container reader and decoders
+// (static, adaptive, and the adaptive LSTM and GPT in both revisions):
 // never a panic, and a clean error for anything that is not a valid stream.
 func FuzzReader(f *testing.F) {
 	s := toyStatic(2, "the ")
@@ -18,6 +26,10 @@ func FuzzReader(f *testing.F) {
 		{Adaptive: tinyCM, BlockSize: 4096},
 		{Static: s, BlockSize: 4096},
 		{Static: &orig, BlockSize: 4096},
+		{Adaptive: tinyLSTM, BlockSize: 4096},
+		{Adaptive: tinyLSTM, BlockSize: 4096, legacyNets: true},
+		{Adaptive: tinyGPT, BlockSize: 4096},
+		{Adaptive: tinyGPT, BlockSize: 4096, legacyNets: true},
 	} {
 		var buf bytes.Buffer
 		if _, err := Compress(context.Background(), &buf, bytes.NewReader(data), opts); err != nil {
@@ -36,6 +48,10 @@ func FuzzReader(f *testing.F) {
 		(&header{mode: modeStatic, blockLog: minBlockLog, modelID: s.ID, path: PathCDF}).marshal(),
 		(&header{mode: modeStatic, blockLog: minBlockLog, flags: flagTokenFirst, modelID: s.ID, path: PathCDF}).marshal(),
 		(&header{mode: modeStatic, blockLog: minBlockLog, flags: flagTokenFirst | flagLines, modelID: s.ID, path: PathCDF}).marshal(),
+		(&header{mode: modeAdaptive, blockLog: minBlockLog, config: tinyLSTM + " v=2"}).marshal(),
+		(&header{mode: modeAdaptive, blockLog: minBlockLog, config: tinyLSTM}).marshal(),
+		(&header{mode: modeAdaptive, blockLog: minBlockLog, config: tinyGPT + " v=2"}).marshal(),
+		(&header{mode: modeAdaptive, blockLog: minBlockLog, config: tinyGPT}).marshal(),
 	}
 	f.Fuzz(func(t *testing.T, in []byte, mode uint8) {
 		if h := headers[int(mode)%len(headers)]; h != nil {
@@ -51,7 +67,8 @@ func FuzzReader(f *testing.F) {
 		}
 		if !info.Static {
 			cfg, err := ParseAdaptiveConfig(info.Config)
-			if err != nil || cfg.HashBits > 12 || cfg.Match > 0 || len(cfg.Orders) > 3 {
+			if err != nil || cfg.HashBits > 12 || cfg.Match > 0 || len(cfg.Orders) > 3 ||
+				cfg.LSTM > 64 || cfg.Horizon > 16 || cfg.GPT > 64 || cfg.GPTLayers > 1 || cfg.GPTWindow > 16 {
 				return
 			}
 			for _, o := range cfg.Orders {
@@ -60,7 +77,7 @@ func FuzzReader(f *testing.F) {
 				}
 			}
 		}
-		r, err := NewReader(bytes.NewReader(in), ReaderOptions{Static: s, Name: "fuzz"})
+		r, err := NewReader(context.Background(), bytes.NewReader(in), ReaderOptions{Static: s, Name: "fuzz"})
 		if err != nil {
 			return
 		}

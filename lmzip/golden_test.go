@@ -2,14 +2,10 @@ package lmzip
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/binary"
-	"encoding/hex"
 	"flag"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/autoreg/autoreg/gpt"
@@ -176,8 +172,11 @@ func TestNeuralGolden(t *testing.T) {
 // TestAdaptiveNeuralGolden pins the adaptive LSTM and transformer the same
 // way on a shorter input (text, random bytes, zeros: 6.5 kB) with small
 // configurations, so that the cross-architecture runs under qemu stay
-// short; their floats go through the exact kernels, whose own outputs
-// TestExactGolden pins.
+// short; their floats go through internal/exact, whose own outputs its
+// TestGolden pins. Both revisions of the networks: the current one
+// (adaptive-*.golden, v=2 in the header) and revision 1 (written before
+// revisions were recorded; adaptive-*-rev1.golden), which the reader still
+// decodes and the writer's test-only switch still produces byte for byte.
 func TestAdaptiveNeuralGolden(t *testing.T) {
 	g := goldenInput()
 	in := append(append(bytes.Clone(g[:5000]), g[20000:21000]...), g[31500:32000]...)
@@ -187,31 +186,22 @@ func TestAdaptiveNeuralGolden(t *testing.T) {
 		"lstm": "cm o=1,2,3 w=0 m=0 h=12 l=127 r=3 x=1 a=0 n=32,10,50",
 		"gpt":  "cm o=1,2,3 w=0 m=0 h=12 l=127 r=3 x=1 a=0 g=32,1,1,16,10",
 	} {
-		t.Run(arch, func(t *testing.T) {
-			checkGolden(t, "adaptive-"+arch, in, compress(t, in, Options{Adaptive: cfg, BlockSize: 1 << 12}), ReaderOptions{})
-		})
-	}
-}
-
-// TestTablesGolden pins the numeric tables (exp, squash, stretch) by hash.
-func TestTablesGolden(t *testing.T) {
-	initTables()
-	h := sha256.New()
-	binary.Write(h, binary.LittleEndian, expWhole)
-	binary.Write(h, binary.LittleEndian, expMid)
-	binary.Write(h, binary.LittleEndian, expLow)
-	binary.Write(h, binary.LittleEndian, squashTab)
-	binary.Write(h, binary.LittleEndian, stretchTab)
-	got := hex.EncodeToString(h.Sum(nil))
-	path := filepath.Join("testdata", "tables.golden")
-	if *update {
-		os.WriteFile(path, []byte(got+"\n"), 0o644)
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got != strings.TrimSpace(string(want)) {
-		t.Fatalf("numeric tables hash %s, golden %s", got, want)
+		for _, rev := range []int{1, netRevision} {
+			name := "adaptive-" + arch
+			if rev == 1 {
+				name += "-rev1"
+			}
+			t.Run(name, func(t *testing.T) {
+				opts := Options{Adaptive: cfg, BlockSize: 1 << 12, legacyNets: rev == 1}
+				want := checkGolden(t, name, in, compress(t, in, opts), ReaderOptions{})
+				info, err := ReadInfo(bytes.NewReader(want), name)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if c, _ := ParseAdaptiveConfig(info.Config); c.Revision != rev {
+					t.Fatalf("header %q: revision %d, want %d", info.Config, c.Revision, rev)
+				}
+			})
+		}
 	}
 }

@@ -194,16 +194,50 @@ func TestParseAdaptiveConfig(t *testing.T) {
 		"cm o=1 w=0 m=0 h=16 l=127 r=3 x=1 a=0 g=64,2,1,15,10",
 		"cm o=1 w=0 m=0 h=16 l=127 r=3 x=1 a=0 g=64,2,1,16,0",
 		"cm o=1 w=0 m=0 h=16 l=127 r=3 x=1 a=0 g=64,2,1,16,10 n=64,10,50", // wrong order
+		"cm o=1 w=0 m=0 h=16 l=127 r=3 x=1 a=0 n=64,10,50 v=3",            // unknown revision
+		"cm o=1 w=0 m=0 h=16 l=127 r=3 x=1 a=0 n=64,10,50 v=0",
+		"cm o=1 w=0 m=0 h=16 l=127 r=3 x=1 a=0 v=2", // revision without networks
+		"cm o=1 w=0 m=0 h=16 l=127 r=3 x=1 a=0 v=2 n=64,10,50",
 	} {
 		if _, err := ParseAdaptiveConfig(bad); err == nil {
 			t.Errorf("%q accepted", bad)
 		}
 	}
 	both := "cm o=1 w=0 m=0 h=16 l=127 r=3 x=1 a=0 n=64,10,50 g=64,2,1,16,10"
-	if c, err := ParseAdaptiveConfig(both); err != nil || c.String() != both {
-		t.Errorf("%q: %v, %q", both, err, c.String())
+	if c, err := ParseAdaptiveConfig(both); err != nil || c.String() != both || c.Revision != 1 {
+		t.Errorf("%q: %v, %q, revision %d", both, err, c.String(), c.Revision)
 	}
-	if _, err := NewWriter(io.Discard, Options{Adaptive: "nncp"}); err == nil || !strings.Contains(err.Error(), "ngram, mix, lstm, gpt") {
+	if c, err := ParseAdaptiveConfig(both + " v=2"); err != nil || c.String() != both+" v=2" || c.Revision != 2 {
+		t.Errorf("%q: %v, %q, revision %d", both+" v=2", err, c.String(), c.Revision)
+	}
+	// The writer codes the current revision: a configuration without v=
+	// gets it, one asking for revision 1 is refused.
+	var buf bytes.Buffer
+	if _, err := NewWriter(context.Background(), &buf, Options{Adaptive: both}); err != nil {
+		t.Fatal(err)
+	}
+	if info, err := ReadInfo(&buf, "header"); err != nil || info.Config != both+" v=2" {
+		t.Errorf("header configuration %q, %v", info.Config, err)
+	}
+	if _, err := NewWriter(context.Background(), io.Discard, Options{Adaptive: both + " v=1"}); err == nil || !strings.Contains(err.Error(), "decoded, not written") {
+		t.Errorf("revision 1 written: %v", err)
+	}
+	if _, err := NewWriter(context.Background(), io.Discard, Options{Adaptive: "nncp"}); err == nil || !strings.Contains(err.Error(), "ngram, mix, lstm, gpt") {
 		t.Errorf("unknown arch: %v", err)
+	}
+}
+
+// TestCanceled: a done context stops the writer and the reader before
+// their next block, with the context's error.
+func TestCanceled(t *testing.T) {
+	data := bytes.Repeat([]byte("a line of text to code\n"), 1000)
+	comp := compress(t, data, Options{Adaptive: tinyCM, BlockSize: 4096})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := Compress(ctx, io.Discard, bytes.NewReader(data), Options{Adaptive: tinyCM, BlockSize: 4096}); !errors.Is(err, context.Canceled) {
+		t.Errorf("Compress: %v, want context.Canceled", err)
+	}
+	if _, err := Decompress(ctx, io.Discard, bytes.NewReader(comp), ReaderOptions{}); !errors.Is(err, context.Canceled) {
+		t.Errorf("Decompress: %v, want context.Canceled", err)
 	}
 }

@@ -22,8 +22,6 @@ type ReaderOptions struct {
 	// Progress, if set, is called after every block with the compressed
 	// bytes read and the bytes produced so far.
 	Progress func(in, out int64)
-	// Context, if set, is checked before every block.
-	Context context.Context
 }
 
 // Info describes a compressed stream, from its header.
@@ -43,6 +41,7 @@ type Info struct {
 
 // Reader decompresses a container stream.
 type Reader struct {
+	ctx    context.Context // checked before every block (Read takes none)
 	src    *countingReader
 	name   string
 	opts   ReaderOptions
@@ -83,21 +82,23 @@ func infoOf(h *header) Info {
 
 // NewReader reads the header from r and returns a Reader producing the
 // original bytes. A static stream needs opts.Static with the same model ID.
-func NewReader(r io.Reader, opts ReaderOptions) (*Reader, error) {
+// ctx is checked before every block: once it is done, Read returns its
+// error.
+func NewReader(ctx context.Context, r io.Reader, opts ReaderOptions) (*Reader, error) {
 	name := nameOr(opts.Name)
 	c := newCountingReader(r)
 	h, err := readHeader(c, name)
 	if err != nil {
 		return nil, err
 	}
-	z := &Reader{src: c, name: name, opts: opts, info: infoOf(h)}
+	z := &Reader{ctx: ctx, src: c, name: name, opts: opts, info: infoOf(h)}
 	switch h.mode {
 	case modeAdaptive:
 		cfg, err := ParseAdaptiveConfig(h.config)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %s: %v", ErrCorrupt, name, err)
 		}
-		z.codec = &adaptiveCodec{m: newCMModel(cfg)}
+		z.codec = newAdaptiveCodec(cfg)
 	case modeStatic:
 		s := opts.Static
 		if s == nil {
@@ -139,10 +140,8 @@ func (z *Reader) Read(p []byte) (int, error) {
 }
 
 func (z *Reader) nextBlock() error {
-	if z.opts.Context != nil {
-		if err := z.opts.Context.Err(); err != nil {
-			return err
-		}
+	if err := z.ctx.Err(); err != nil {
+		return err
 	}
 	c := z.src
 	start := c.off
@@ -256,12 +255,9 @@ func (z *Reader) nextBlock() error {
 }
 
 // Decompress decompresses all of src into dst and returns the number of
-// bytes written.
+// bytes written; ctx is checked before every block.
 func Decompress(ctx context.Context, dst io.Writer, src io.Reader, opts ReaderOptions) (int64, error) {
-	if opts.Context == nil {
-		opts.Context = ctx
-	}
-	z, err := NewReader(src, opts)
+	z, err := NewReader(ctx, src, opts)
 	if err != nil {
 		return 0, err
 	}

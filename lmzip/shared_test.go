@@ -82,7 +82,7 @@ func TestStreamBoundedMemory(t *testing.T) {
 		_, err := lmzip.Compress(context.Background(), pw, &patternReader{n: n}, lmzip.Options{Adaptive: "cm o=1,3 w=0 m=0 h=12 l=255 r=6 x=1 a=0", BlockSize: 1 << 18})
 		pw.CloseWithError(err)
 	}()
-	z, err := lmzip.NewReader(pr, lmzip.ReaderOptions{Name: "pipe"})
+	z, err := lmzip.NewReader(context.Background(), pr, lmzip.ReaderOptions{Name: "pipe"})
 	if err != nil {
 		t.Fatal(err)
 	}

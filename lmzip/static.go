@@ -9,6 +9,7 @@ import (
 	"github.com/autoreg/autoreg"
 	"github.com/autoreg/autoreg/arith"
 	"github.com/autoreg/autoreg/internal/kernels"
+	"github.com/autoreg/autoreg/lmzip/internal/cm"
 )
 
 // Tokenizer is what the static mode needs from a model's tokenizer: bytes to
@@ -144,7 +145,7 @@ func (s *Static) newState(path byte) autoreg.State {
 // Non-finite or NaN entries get only the floor; if none is finite the table
 // is uniform. weights is scratch space of len(logp).
 func QuantizeLogProbs(cdf []uint32, logp []float32, weights []uint64) {
-	initTables()
+	cm.InitTables()
 	max := float32(math.Inf(-1))
 	for _, v := range logp {
 		if v > max && !math.IsInf(float64(v), 1) {
@@ -159,8 +160,8 @@ func QuantizeLogProbs(cdf []uint32, logp []float32, weights []uint64) {
 			// d·2^16 is exact in float64, so is adding 1/2 (q < 2^23);
 			// the conversion truncates: round to nearest.
 			q := float64(d)*65536 + 0.5
-			if q < float64(expMaxWhole)*65536 {
-				w = expNegQ16(int64(q))
+			if q < float64(cm.ExpMaxWhole)*65536 {
+				w = cm.ExpNegQ16(int64(q))
 			}
 		}
 		weights[i] = w
@@ -206,7 +207,7 @@ type staticCodec struct {
 }
 
 func newStaticCodec(s *Static, flags, path byte) *staticCodec {
-	initTables()
+	cm.InitTables()
 	v := s.Model.Vocab()
 	c := &staticCodec{s: s, st: s.newState(path), vocab: v, unk: v.UNK(),
 		lines: flags&flagLines != 0, tokenFirst: flags&flagTokenFirst != 0}
@@ -359,14 +360,14 @@ func (c *staticCodec) advance(tok autoreg.Token) {
 // codeBit codes bit with the adaptive counter ctr (enc set), decodes one
 // (dec set), or with both nil only learns bit; it returns the bit.
 func codeBit(enc *arith.Encoder, dec *arith.Decoder, ctr *uint32, bit int) int {
-	p := (*ctr ^ counterInit) >> 16
+	p := (*ctr ^ cm.CounterInit) >> 16
 	switch {
 	case dec != nil:
 		bit = dec.DecodeBit(p)
 	case enc != nil:
 		enc.EncodeBit(bit, p)
 	}
-	counterUpdate(ctr, bit, 255)
+	cm.CounterUpdate(ctr, bit, 255)
 	return bit
 }
 

@@ -185,29 +185,6 @@ func TestQuantizeLogProbs(t *testing.T) {
 	}
 }
 
-func TestExpTable(t *testing.T) {
-	initTables()
-	for _, y := range []float64{0, 1e-5, 0.001, 0.5, 1, 2.5, 10, 20, 40, 47.9} {
-		got := float64(expNegQ16(int64(y*65536))) / (1 << 32)
-		want := math.Exp(-float64(int64(y*65536)) / 65536)
-		if math.Abs(got-want) > 1e-9*math.Max(1, want*1e3) {
-			t.Errorf("exp(-%g) = %.12g, want %.12g", y, got, want)
-		}
-	}
-	for x := int32(-2047); x <= 2047; x += 7 {
-		want := 65536 / (1 + math.Exp(-float64(x)/256))
-		if got := float64(squash(x)); math.Abs(got-want) > 1 {
-			t.Errorf("squash(%d) = %g, want %g", x, got, want)
-		}
-	}
-	for p := uint32(1); p < 4095; p++ {
-		x := stretch(p)
-		if d := math.Abs(float64(squash(x))/16 - float64(p)); d > 4 && p > 16 && p < 4080 {
-			t.Errorf("squash(stretch(%d)) = %g", p, float64(squash(x))/16)
-		}
-	}
-}
-
 // TestStaticLines: in lines mode every newline is </s> and each line starts
 // after <s> with an empty history; the size is the lines-mode cross-entropy
 // (every line's tokens and its </s>) plus the container.

@@ -16,8 +16,8 @@ import (
 // Options configure a compressor. Exactly one of Adaptive and Static is set.
 type Options struct {
 	// Adaptive selects the adaptive mode: an architecture name from
-	// AdaptiveArchs ("ngram", "mix") or a configuration in the canonical
-	// spelling of AdaptiveConfig.String.
+	// AdaptiveArchs ("ngram", "mix", "lstm", "gpt") or a configuration in
+	// the canonical spelling of AdaptiveConfig.String.
 	Adaptive string
 	// Static selects the static mode with a trained model.
 	Static *Static
@@ -28,14 +28,16 @@ type Options struct {
 	// Progress, if set, is called after every block with the input bytes
 	// consumed and the compressed bytes written so far.
 	Progress func(in, out int64)
-	// Context, if set, is checked before every block; Write and Close
-	// return its error once it is done.
-	Context context.Context
+	// legacyNets makes the writer code an adaptive configuration's
+	// networks in revision 1 (package legacy), as files written before
+	// revisions were recorded: for tests of the reader.
+	legacyNets bool
 }
 
 // Writer compresses what is written to it into the container format. Close
 // must be called to write the last block and the end marker.
 type Writer struct {
+	ctx     context.Context // checked before every block (an io.Writer's methods take none)
 	w       io.Writer
 	opts    Options
 	codec   blockCodec
@@ -48,8 +50,10 @@ type Writer struct {
 	closed  bool
 }
 
-// NewWriter writes the container header to w and returns a Writer.
-func NewWriter(w io.Writer, opts Options) (*Writer, error) {
+// NewWriter writes the container header to w and returns a Writer. ctx is
+// checked before every block: once it is done, Write and Close return its
+// error.
+func NewWriter(ctx context.Context, w io.Writer, opts Options) (*Writer, error) {
 	blockLog := defaultBlockLog
 	if opts.BlockSize != 0 {
 		if opts.BlockSize&(opts.BlockSize-1) != 0 || opts.BlockSize < 1<<minBlockLog || opts.BlockSize > 1<<maxBlockLog {
@@ -58,7 +62,7 @@ func NewWriter(w io.Writer, opts Options) (*Writer, error) {
 		blockLog = bits.Len(uint(opts.BlockSize)) - 1
 	}
 	h := header{blockLog: byte(blockLog)}
-	zw := &Writer{w: w, opts: opts}
+	zw := &Writer{ctx: ctx, w: w, opts: opts}
 	switch {
 	case opts.Static != nil && opts.Adaptive != "":
 		return nil, errors.New("lmzip: both a static model and an adaptive architecture given")
@@ -88,13 +92,24 @@ func NewWriter(w io.Writer, opts Options) (*Writer, error) {
 		cfg, err := AdaptivePreset(arch)
 		if err != nil {
 			var perr error
-			if cfg, perr = ParseAdaptiveConfig(arch); perr != nil {
+			var hasRevision bool
+			if cfg, hasRevision, perr = parseAdaptiveConfig(arch); perr != nil {
 				return nil, err
 			}
+			if !hasRevision && cfg.Revision != 0 {
+				cfg.Revision = netRevision
+			}
+		}
+		switch {
+		case cfg.Revision == 0:
+		case opts.legacyNets:
+			cfg.Revision = 1
+		case cfg.Revision != netRevision:
+			return nil, fmt.Errorf("lmzip: adaptive configuration %q: networks of revision %d are decoded, not written (this build writes revision %d)", arch, cfg.Revision, netRevision)
 		}
 		h.mode = modeAdaptive
 		h.config = cfg.String()
-		zw.codec = &adaptiveCodec{m: newCMModel(cfg)}
+		zw.codec = newAdaptiveCodec(cfg)
 	}
 	zw.buf = make([]byte, 0, 1<<blockLog)
 	hb := h.marshal()
@@ -132,11 +147,9 @@ func (z *Writer) flushBlock() error {
 	if len(z.buf) == 0 {
 		return nil
 	}
-	if z.opts.Context != nil {
-		if err := z.opts.Context.Err(); err != nil {
-			z.err = err
-			return err
-		}
+	if err := z.ctx.Err(); err != nil {
+		z.err = err
+		return err
 	}
 	raw := z.buf
 	z.payload.Reset()
@@ -202,12 +215,9 @@ func (z *Writer) Close() error {
 func (z *Writer) Written() int64 { return z.n }
 
 // Compress compresses all of src into dst and returns the number of bytes
-// written to dst.
+// written to dst; ctx is checked before every block.
 func Compress(ctx context.Context, dst io.Writer, src io.Reader, opts Options) (int64, error) {
-	if opts.Context == nil {
-		opts.Context = ctx
-	}
-	z, err := NewWriter(dst, opts)
+	z, err := NewWriter(ctx, dst, opts)
 	if err != nil {
 		return 0, err
 	}

@@ -81,3 +81,57 @@ func TestFamiliesRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// TestRealFamiliesRoundTrip: a real-valued model of every neural family,
+// written as a model file and read back, gives the same bits along the
+// conformance suite's histories, and a family name holding another's
+// payload is refused.
+func TestRealFamiliesRoundTrip(t *testing.T) {
+	spec := neuraltest.Spec("mog:2", 1, 7)
+	lstm, err := rnn.NewReal(rnn.Config{Cell: rnn.LSTM, Layers: 1, Hidden: 8}, spec, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gru, err := rnn.NewReal(rnn.Config{Cell: rnn.GRU, Layers: 1, Hidden: 8}, spec, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tf, err := gpt.NewReal(gpt.Config{Layers: 1, Dim: 16, Heads: 2, Context: 8}, spec, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	xs := neuraltest.Seasonal(rng, 300, 1)
+	for _, c := range []struct {
+		family string
+		m      neuraltest.RealTrainer
+	}{
+		{"lstm-real", lstm}, {"gru-real", gru}, {"gpt-real", tf},
+	} {
+		neuraltest.FitReal(c.m, xs, 2, 8, 5, 1e-2, rng, nil)
+		encode := func(family string, m autoreg.RealModel) (*modelfile.File, error) {
+			var buf bytes.Buffer
+			if _, err := modelfile.Encode(&buf, &modelfile.File{Meta: modelfile.Meta{Family: family, Columns: []string{"v"}}, Real: m}); err != nil {
+				return nil, err
+			}
+			return modelfile.Decode(&buf, int64(buf.Len()))
+		}
+		roundTrip := func(m autoreg.RealModel) (autoreg.RealModel, error) {
+			f, err := encode(c.family, m)
+			if err != nil {
+				return nil, err
+			}
+			return f.Real, nil
+		}
+		rm := c.m.(autoreg.RealModel)
+		o := modeltest.RealOptions{Histories: neuraltest.RealHistories(xs, 1), SaveLoad: roundTrip, Only: []modeltest.Check{modeltest.SaveLoad}}
+		t.Run(c.family, func(t *testing.T) { modeltest.TestRealModel(t, rm, o) })
+		other := "gru-real"
+		if c.family == "gru-real" {
+			other = "lstm-real"
+		}
+		if _, err := encode(other, rm); err == nil {
+			t.Errorf("a %s payload read as family %s", c.family, other)
+		}
+	}
+}

@@ -26,10 +26,12 @@ import (
 
 // Families lists the model families this build reads: token models, then
 // the real-valued ones (RealFamilies).
-var Families = []string{"ngram", "gpt", "lstm", "gru", "seq2seq", "ar"}
+var Families = []string{"ngram", "gpt", "lstm", "gru", "seq2seq", "ar", "lstm-real", "gru-real", "gpt-real"}
 
-// RealFamilies lists the real-valued families (autoreg.RealModel).
-var RealFamilies = []string{"ar"}
+// RealFamilies lists the real-valued families (autoreg.RealModel): AR, and
+// the neural families' real-valued models (their token family's name with
+// "-real").
+var RealFamilies = []string{"ar", "lstm-real", "gru-real", "gpt-real"}
 
 // IsReal reports whether family is a real-valued family.
 func IsReal(family string) bool { return slices.Contains(RealFamilies, family) }
@@ -39,6 +41,14 @@ func decodeReal(family string, r io.Reader, n int64) (autoreg.RealModel, error) 
 	switch family {
 	case "ar":
 		return ar.Read(r, n)
+	case "gpt-real":
+		return gpt.ReadReal(r, n)
+	case "lstm-real", "gru-real":
+		m, err := rnn.ReadReal(r, n)
+		if err == nil && m.Config().Cell+"-real" != family {
+			return nil, fmt.Errorf("family %q holds a %s payload", family, m.Config().Cell)
+		}
+		return m, err
 	}
 	return nil, fmt.Errorf("unknown real-valued family %q", family)
 }

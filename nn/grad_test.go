@@ -64,13 +64,7 @@ func checkGrad(t *testing.T, name string, c gradCase, rng *rand.Rand) {
 			idx = idx[:40]
 		}
 		for _, i := range idx {
-			old := x[i]
-			x[i] = old + gcH
-			lp := loss()
-			x[i] = old - gcH
-			lm := loss()
-			x[i] = old
-			num := (lp - lm) / (2 * gcH)
+			num := testutil.CentralDiff(x, i, gcH, loss)
 			ana := float64(g[i])
 			if math.Abs(num-ana) > 1e-2*math.Abs(num)+1e-3*max(scale, 1e-3) {
 				t.Errorf("%s: input %d element %d: analytic %.6g, numeric %.6g", name, k, i, ana, num)
@@ -288,13 +282,7 @@ func TestCrossEntropyGrad(t *testing.T) {
 	c.forward()
 	CrossEntropyBackward(dlogits, probs, targets, N, V, -1, 0.7)
 	for i := range logits {
-		old := logits[i]
-		logits[i] = old + gcH
-		lp := loss()
-		logits[i] = old - gcH
-		lm := loss()
-		logits[i] = old
-		num := (lp - lm) / (2 * gcH)
+		num := testutil.CentralDiff(logits, i, gcH, loss)
 		if math.Abs(num-float64(dlogits[i])) > 1e-2*math.Abs(num)+1e-4 {
 			t.Errorf("xent element %d: analytic %g numeric %g", i, dlogits[i], num)
 		}

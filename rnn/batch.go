@@ -122,7 +122,7 @@ func (m *Model) Forward(x, y []int32, B, T int, rng *rand.Rand) (sum float64, n 
 	}
 	s := m.acts(B, T)
 	a := m.arena
-	H, E, G, V, N := m.cfg.Hidden, m.cfg.embed(), m.cfg.gates(), m.V, B*T
+	H, E, V, N := m.cfg.Hidden, m.cfg.embed(), m.V, B*T
 	for b := range B {
 		for t := range T {
 			id := x[b*T+t]
@@ -135,7 +135,6 @@ func (m *Model) Forward(x, y []int32, B, T int, rng *rand.Rand) (sum float64, n 
 	}
 	p := m.cfg.Dropout
 	s.dropout = rng != nil && p > 0
-	carry := m.Carry(B)
 	s.lookup = m.lookupInput(s)
 	if !s.lookup {
 		nn.EmbeddingForward(s.emb, s.ids, m.emb.Data(a), N, E)
@@ -143,6 +142,23 @@ func (m *Model) Forward(x, y []int32, B, T int, rng *rand.Rand) (sum float64, n 
 	if s.dropout {
 		nn.DropoutForward(s.emb, s.embMask, s.emb, p, rng)
 	}
+	in := m.stackForward(s, rng)
+	nn.LinearForward(s.logits, in, m.outWeight().Data(a), m.bout.Data(a), N, H, V)
+	sum, n = nn.CrossEntropyForward(s.losses, s.probs, s.logits, s.tgt, N, V, Ignore)
+	s.ready = true
+	return sum, n
+}
+
+// stackForward runs the layers over the B×T inputs in s.emb (time-major,
+// after the input dropout; or, with s.lookup, through the token table of
+// s.ids), starting from the carried state and leaving the final state
+// there, and returns the top layer's output after dropout (N,H).
+func (m *Model) stackForward(s *trainState, rng *rand.Rand) []float32 {
+	a := m.arena
+	B, T := s.B, s.T
+	H, E, G, N := m.cfg.Hidden, m.cfg.embed(), m.cfg.gates(), B*T
+	p := m.cfg.Dropout
+	carry := m.Carry(B)
 	in, inW := s.emb, E
 	for l := range m.layers {
 		w, la := &m.layers[l], &s.layers[l]
@@ -188,10 +204,7 @@ func (m *Model) Forward(x, y []int32, B, T int, rng *rand.Rand) (sum float64, n 
 		}
 		in, inW = la.out, H
 	}
-	nn.LinearForward(s.logits, in, m.outWeight().Data(a), m.bout.Data(a), N, H, V)
-	sum, n = nn.CrossEntropyForward(s.losses, s.probs, s.logits, s.tgt, N, V, Ignore)
-	s.ready = true
-	return sum, n
+	return in
 }
 
 // Backward accumulates into the arena's gradients the gradient of
@@ -205,7 +218,7 @@ func (m *Model) Backward(scale float32) {
 	s.ready = false
 	a := m.arena
 	B, T := s.B, s.T
-	H, E, G, V, N := m.cfg.Hidden, m.cfg.embed(), m.cfg.gates(), m.V, B*T
+	H, E, V, N := m.cfg.Hidden, m.cfg.embed(), m.V, B*T
 	L := len(m.layers)
 	// The logits' gradient replaces the probabilities (not needed after).
 	dlogits := s.probs
@@ -213,7 +226,29 @@ func (m *Model) Backward(scale float32) {
 	ow := m.outWeight()
 	fused.LinearBackwardSet(s.dtmp, ow.Grad(a), m.bout.Grad(a), dlogits, s.layers[L-1].out, ow.Data(a), N, H, V)
 	// s.dtmp is the gradient of the top layer's output after dropout.
-	dOut := s.dtmp
+	dOut := m.stackBackward(s, s.dtmp)
+	if dOut == nil {
+		return // the token table took the gradient to the embedding
+	}
+	// Embedding: through its dropout.
+	demb := dOut
+	if s.dropout {
+		d := s.dG[:N*E]
+		fused.DropoutBackwardSet(d, dOut, s.embMask)
+		demb = d
+	}
+	nn.EmbeddingBackward(m.emb.Grad(a), demb, s.ids, N, E)
+}
+
+// stackBackward accumulates the gradients of the layers given dOut, the
+// gradient of the top layer's output after dropout (N,H), and returns the
+// gradient of the layers' input s.emb (N,E), or nil when the token table
+// (s.lookup) took it to the embedding's gradient itself.
+func (m *Model) stackBackward(s *trainState, dOut []float32) []float32 {
+	a := m.arena
+	B, T := s.B, s.T
+	H, E, G, N := m.cfg.Hidden, m.cfg.embed(), m.cfg.gates(), B*T
+	L := len(m.layers)
 	for l := L - 1; l >= 0; l-- {
 		w, la := &m.layers[l], &s.layers[l]
 		// Through the output dropout: dH = gradient of hs[1:].
@@ -278,7 +313,7 @@ func (m *Model) Backward(scale float32) {
 			clear(s.table)
 			nn.EmbeddingBackward(s.table, dG, s.ids, N, G*H)
 			nn.LinearBackward(m.emb.Grad(a), w.wx.Grad(a), w.b.Grad(a), s.table, m.emb.Data(a), w.wx.Data(a), m.V, E, G*H)
-			return
+			return nil
 		}
 		// Input side: dW += dGᵀ·in, db += Σ dG, dIn = dG·W.
 		fused.LinearBackwardSet(s.dIn[:N*inW], w.wx.Grad(a), w.b.Grad(a), dG, in, w.wx.Data(a), N, inW, G*H)
@@ -286,12 +321,5 @@ func (m *Model) Backward(scale float32) {
 		// is written again.
 		dOut = s.dIn[:N*inW]
 	}
-	// Embedding: through its dropout.
-	demb := dOut
-	if s.dropout {
-		d := s.dG[:N*E]
-		fused.DropoutBackwardSet(d, dOut, s.embMask)
-		demb = d
-	}
-	nn.EmbeddingBackward(m.emb.Grad(a), demb, s.ids, N, E)
+	return dOut
 }

@@ -106,6 +106,7 @@ type Model struct {
 	layers []layer
 	wout   tensor.View // (V,H); unused when tied
 	bout   tensor.View // (V)
+	tied   bool        // the output layer is the embedding
 
 	tr    *trainState
 	carry []float32 // h (B,H) of every layer, then (LSTM) c (B,H) of every layer
@@ -121,6 +122,12 @@ func New(cfg Config, vocab autoreg.Vocab, seed uint64) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
+	m.init(seed)
+	return m, nil
+}
+
+// init draws the parameters as New documents.
+func (m *Model) init(seed uint64) {
 	rng := rand.New(rand.NewPCG(seed, 0x726e6e20696e6974)) // "rnn init"
 	const r = 0.1
 	for _, v := range m.arena.Views {
@@ -129,13 +136,12 @@ func New(cfg Config, vocab autoreg.Vocab, seed uint64) (*Model, error) {
 			p[i] = float32(r * (2*rng.Float64() - 1))
 		}
 	}
-	if cfg.Cell == LSTM {
-		H := cfg.Hidden
+	if m.cfg.Cell == LSTM {
+		H := m.cfg.Hidden
 		for _, l := range m.layers {
 			tensor.Fill(l.b.Data(m.arena)[H:2*H], 1)
 		}
 	}
-	return m, nil
 }
 
 func build(cfg Config, vocab autoreg.Vocab) (*Model, error) {
@@ -149,8 +155,19 @@ func build(cfg Config, vocab autoreg.Vocab) (*Model, error) {
 	if V > MaxVocab {
 		return nil, fmt.Errorf("rnn: vocabulary of %d tokens, at most %d", V, MaxVocab)
 	}
+	m := layout(cfg, V, V, cfg.Tied(), nil)
+	m.vocab = vocab
+	return m, nil
+}
+
+// layout declares the parameters (zeroed): an embedding of V rows, the
+// layers, an output layer of out rows (sharing the embedding when tied),
+// then what extra adds. A real-valued model has no embedding (V = 0; its
+// inputs enter layer 0 directly), an output layer of its head's width and
+// maybe a highway.
+func layout(cfg Config, V, out int, tied bool, extra func(b *tensor.Builder)) *Model {
 	H, E, G := cfg.Hidden, cfg.embed(), cfg.gates()
-	m := &Model{cfg: cfg, vocab: vocab, V: V}
+	m := &Model{cfg: cfg, V: V, tied: tied}
 	var b tensor.Builder
 	m.emb = b.Add("emb", false, V, E)
 	in := E
@@ -167,12 +184,15 @@ func build(cfg Config, vocab autoreg.Vocab) (*Model, error) {
 		m.layers = append(m.layers, ly)
 		in = H
 	}
-	if !cfg.Tied() {
-		m.wout = b.Add("out.weight", true, V, H)
+	if !tied {
+		m.wout = b.Add("out.weight", true, out, H)
 	}
-	m.bout = b.Add("out.bias", false, V)
+	m.bout = b.Add("out.bias", false, out)
+	if extra != nil {
+		extra(&b)
+	}
 	m.arena = b.Build()
-	return m, nil
+	return m
 }
 
 // Config returns the model's configuration.
@@ -186,7 +206,7 @@ func (m *Model) Arena() *tensor.Arena { return m.arena }
 
 // outWeight is the output layer's (V,H) weight view: the embedding when tied.
 func (m *Model) outWeight() tensor.View {
-	if m.cfg.Tied() {
+	if m.tied {
 		return m.emb
 	}
 	return m.wout

@@ -12,13 +12,10 @@ import (
 // layer after the tokens appended so far. Append runs one step per token;
 // nothing is allocated after NewState.
 type State struct {
-	m       *Model
-	n       int
-	h, c    []float32 // (L,H)
-	x       []float32 // (max(E,H)) current layer input
-	g, hg   []float32 // (G·H)
-	gates   []float32 // GRU: (3H) activations
-	hnew    []float32 // (H)
+	m    *Model
+	n    int
+	h, c []float32 // (L,H)
+	stepBuf
 	logits  []float32 // (V)
 	logp    []float32 // (V)
 	scratch []float32 // (V)
@@ -33,10 +30,45 @@ type State struct {
 func (m *Model) NewState() autoreg.State { return m.newState() }
 
 func (m *Model) newState() *State {
-	L, H, E, G, V := m.cfg.Layers, m.cfg.Hidden, m.cfg.embed(), m.cfg.gates(), m.V
-	return &State{m: m, h: make([]float32, L*H), c: make([]float32, L*H), x: make([]float32, max(E, H)),
-		g: make([]float32, G*H), hg: make([]float32, G*H), gates: make([]float32, G*H), hnew: make([]float32, H),
+	L, H, V := m.cfg.Layers, m.cfg.Hidden, m.V
+	return &State{m: m, h: make([]float32, L*H), c: make([]float32, L*H), stepBuf: m.newStepBuf(),
 		logits: make([]float32, V), logp: make([]float32, V), scratch: make([]float32, V)}
+}
+
+// stepBuf is the scratch of one step through the layers.
+type stepBuf struct {
+	x     []float32 // (max(E,H)) current layer input
+	g, hg []float32 // (G·H)
+	gates []float32 // GRU: (3H) activations
+	hnew  []float32 // (H)
+}
+
+func (m *Model) newStepBuf() stepBuf {
+	H, E, G := m.cfg.Hidden, m.cfg.embed(), m.cfg.gates()
+	return stepBuf{x: make([]float32, max(E, H)), g: make([]float32, G*H), hg: make([]float32, G*H),
+		gates: make([]float32, G*H), hnew: make([]float32, H)}
+}
+
+// step runs one step through the layers: in (len E) is layer 0's input,
+// h and c (L,H) the state it updates. in may be sc.x[:E].
+func (m *Model) step(sc *stepBuf, h, c, in []float32) {
+	a := m.arena
+	H, G := m.cfg.Hidden, m.cfg.gates()
+	for l := range m.layers {
+		w := &m.layers[l]
+		h, c := h[l*H:(l+1)*H], c[l*H:(l+1)*H]
+		nn.LinearForward(sc.g, in, w.wx.Data(a), w.b.Data(a), 1, len(in), G*H)
+		if m.cfg.Cell == LSTM {
+			kernels.Sgemm(false, true, 1, G*H, H, 1, h, H, w.wh.Data(a), H, 1, sc.g, G*H)
+			nn.LSTMCellForward(h, c, sc.hnew, sc.g, c, 1, H)
+		} else {
+			kernels.Sgemm(false, true, 1, G*H, H, 1, h, H, w.wh.Data(a), H, 0, sc.hg, G*H)
+			kernels.Axpy(1, w.bhn.Data(a), sc.hg[2*H:3*H])
+			nn.GRUCellForward(h, sc.gates, sc.g, sc.hg, h, 1, H)
+		}
+		in = sc.x[:H]
+		copy(in, h)
+	}
 }
 
 // Len is the number of tokens appended since Reset.
@@ -66,31 +98,21 @@ func (s *State) CopyTo(dst autoreg.State) {
 // Append runs the network over xs, one step per token.
 func (s *State) Append(xs ...autoreg.Token) {
 	m, a := s.m, s.m.arena
-	H, E, G, V := m.cfg.Hidden, m.cfg.embed(), m.cfg.gates(), m.V
+	H, E, V := m.cfg.Hidden, m.cfg.embed(), m.V
 	for _, x := range xs {
 		if x < 0 || int(x) >= V {
 			panic(fmt.Sprintf("rnn: Append: token %d outside the vocabulary of %d", x, V))
 		}
 		in := s.x[:E]
 		copy(in, m.emb.Data(a)[int(x)*E:int(x+1)*E])
+		if !s.exact {
+			m.step(&s.stepBuf, s.h, s.c, in)
+			s.n++
+			continue
+		}
 		for l := range m.layers {
-			w := &m.layers[l]
 			h, c := s.h[l*H:(l+1)*H], s.c[l*H:(l+1)*H]
-			if s.exact {
-				s.stepExact(l, in, h, c)
-				in = s.x[:H]
-				copy(in, h)
-				continue
-			}
-			nn.LinearForward(s.g, in, w.wx.Data(a), w.b.Data(a), 1, len(in), G*H)
-			if m.cfg.Cell == LSTM {
-				kernels.Sgemm(false, true, 1, G*H, H, 1, h, H, w.wh.Data(a), H, 1, s.g, G*H)
-				nn.LSTMCellForward(h, c, s.hnew, s.g, c, 1, H)
-			} else {
-				kernels.Sgemm(false, true, 1, G*H, H, 1, h, H, w.wh.Data(a), H, 0, s.hg, G*H)
-				kernels.Axpy(1, w.bhn.Data(a), s.hg[2*H:3*H])
-				nn.GRUCellForward(h, s.gates, s.g, s.hg, h, 1, H)
-			}
+			s.stepExact(l, in, h, c)
 			in = s.x[:H]
 			copy(in, h)
 		}

@@ -348,3 +348,49 @@ func quoteList(xs []string) string {
 func TrainLen(n int, testFrac float64) int {
 	return int(math.Round(float64(n) * (1 - testFrac)))
 }
+
+// MeanStd returns the mean and population standard deviation of each of the
+// d values of a step over parts (steps of d values each, NaN missing), the
+// standardization a model fitted on them uses. With pooled set every
+// dimension gets the statistics of all values together. It fails when a
+// dimension (or the pool) has no value or does not vary.
+func MeanStd(parts [][]float64, d int, pooled bool) (mean, std []float64, err error) {
+	mean, std = make([]float64, d), make([]float64, d)
+	dim := func(i int) int {
+		if pooled {
+			return 0
+		}
+		return i
+	}
+	cnt := make([]float64, d)
+	for _, p := range parts {
+		for k, v := range p {
+			if !math.IsNaN(v) {
+				mean[dim(k%d)] += v
+				cnt[dim(k%d)]++
+			}
+		}
+	}
+	for i := range d {
+		mean[i] /= cnt[i]
+	}
+	for _, p := range parts {
+		for k, v := range p {
+			if !math.IsNaN(v) {
+				dv := v - mean[dim(k%d)]
+				std[dim(k%d)] += dv * dv
+			}
+		}
+	}
+	for i := range d {
+		if pooled && i > 0 {
+			mean[i], std[i] = mean[0], std[0]
+			continue
+		}
+		if cnt[i] == 0 || !(std[i] > 0) {
+			return nil, nil, fmt.Errorf("value %d is missing or constant, so there is no scale to standardize by", i)
+		}
+		std[i] = math.Sqrt(std[i] / cnt[i])
+	}
+	return mean, std, nil
+}

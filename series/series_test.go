@@ -171,3 +171,21 @@ func FuzzRead(f *testing.F) {
 		}
 	})
 }
+
+func TestMeanStd(t *testing.T) {
+	parts := [][]float64{{1, 10, 3, math.NaN()}, {5, 30}}
+	mean, std, err := MeanStd(parts, 2, false)
+	if err != nil || mean[0] != 3 || mean[1] != 20 || math.Abs(std[0]-math.Sqrt(8.0/3)) > 1e-15 || std[1] != 10 {
+		t.Errorf("MeanStd = %v %v %v", mean, std, err)
+	}
+	mean, std, err = MeanStd(parts, 2, true)
+	if err != nil || mean[0] != 49.0/5 || mean[1] != mean[0] || std[1] != std[0] {
+		t.Errorf("pooled MeanStd = %v %v %v", mean, std, err)
+	}
+	if _, _, err := MeanStd([][]float64{{1, 2, 1, math.NaN()}}, 2, false); err == nil {
+		t.Error("a dimension without values passed")
+	}
+	if _, _, err := MeanStd([][]float64{{4, 4}}, 1, false); err == nil {
+		t.Error("a constant series passed")
+	}
+}

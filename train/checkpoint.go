@@ -46,7 +46,8 @@ func (t *Trainer) Sections() ([]modelfile.Section, error) {
 }
 
 // Save writes the model to path atomically as a model file with meta and
-// tok; with resumable set it adds the checkpoint sections.
+// tok (nil for a RealModel, whose file has no tokenizer); with resumable
+// set it adds the checkpoint sections.
 func (t *Trainer) Save(path string, meta modelfile.Meta, tok tokenize.Tokenizer, resumable bool) error {
 	return t.SaveFile(path, modelfile.File{Meta: meta, Tokenizer: tok}, resumable)
 }
@@ -55,7 +56,15 @@ func (t *Trainer) Save(path string, meta modelfile.Meta, tok tokenize.Tokenizer,
 // f; the trainer sets the model and the checkpoint sections.
 func (t *Trainer) SaveFile(path string, file modelfile.File, resumable bool) error {
 	f := &file
-	f.Model, f.Extra = t.Model, nil
+	f.Model, f.Real, f.Extra = nil, nil, nil
+	switch m := t.Model.(type) {
+	case Model:
+		f.Model = m
+	case PairModel:
+		f.Model = m
+	case RealModel:
+		f.Real = m
+	}
 	if resumable {
 		secs, err := t.Sections()
 		if err != nil {
@@ -70,8 +79,21 @@ func (t *Trainer) SaveFile(path string, file modelfile.File, resumable bool) err
 // model with its weights, the optimizer moments, the generators, the data
 // position and the history. The options are the checkpoint's.
 func Resume(f *modelfile.File) (*Trainer, error) {
-	m, ok := f.Model.(Trainable)
-	if !ok || checkTrainable(m) != nil {
+	var m Trainable
+	switch {
+	case f.Real != nil:
+		if r, ok := f.Real.(RealModel); ok {
+			m = r
+		}
+	default:
+		switch tm := f.Model.(type) {
+		case Model:
+			m = tm
+		case PairModel:
+			m = tm
+		}
+	}
+	if m == nil {
 		return nil, fmt.Errorf("train: %s models cannot be trained", f.Meta.Family)
 	}
 	opt, st := f.ExtraSection(TagOptimizer), f.ExtraSection(TagState)
@@ -137,9 +159,10 @@ type Checkpoint struct {
 }
 
 // ReadCheckpoint reads a checkpoint that Trainer.Save wrote with its
-// resumable sections. Errors name the file.
+// resumable sections (of a token model or a real-valued one). Errors name
+// the file.
 func ReadCheckpoint(path string) (*Checkpoint, error) {
-	f, err := modelfile.Read(path)
+	f, err := modelfile.ReadAny(path)
 	if err != nil {
 		return nil, err
 	}

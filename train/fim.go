@@ -31,7 +31,7 @@ func (t *Trainer) initFIM() error {
 	if _, rec := t.Model.(Recurrent); rec {
 		return errors.New("train: fill-in-the-middle training is for feed-forward models (GPT)")
 	}
-	s, ok := fim.Lookup(t.Model.Vocab())
+	s, ok := fim.Lookup(t.Model.(Model).Vocab())
 	if !ok {
 		return errors.New("train: fill-in-the-middle training needs the sentinel control codes in the vocabulary")
 	}

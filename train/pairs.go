@@ -26,6 +26,7 @@ import (
 // PairModel is a family trained on pairs (package seq2seq).
 type PairModel interface {
 	Trainable
+	autoreg.Model
 	// ForwardPairs runs B pairs and returns the summed loss in nats and
 	// the number of targets: sources src (B×S, row-major), each its tokens
 	// then the source vocabulary's </s>, padded with any valid id, with
@@ -43,15 +44,6 @@ type PairModel interface {
 
 // pairBucket is the number of batches whose pairs are sorted together.
 const pairBucket = 50
-
-func checkTrainable(m Trainable) error {
-	_, tok := m.(Model)
-	_, pair := m.(PairModel)
-	if !tok && !pair {
-		return fmt.Errorf("train: %T has no forward pass for token streams or pairs", m)
-	}
-	return nil
-}
 
 // pairBatcher is an epoch's order of batches over the training pairs.
 type pairBatcher struct {

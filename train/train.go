@@ -41,23 +41,24 @@ import (
 	"github.com/autoreg/autoreg/tensor"
 )
 
-// Trainable is what every trained family implements: the parameters, the
-// payload and the backward pass. A family adds the forward pass of its
-// data: Model for token streams, PairModel for (source, target) pairs.
+// Trainable is what every trainable model has, whatever its data: a
+// payload, parameters, and a backward pass. A Trainer's Model is a Model
+// (token streams), a RealModel (real-valued series) or a PairModel
+// ((source, target) pairs).
 type Trainable interface {
-	autoreg.Model
 	// WriterTo writes the family's model-file payload.
 	io.WriterTo
 	// Arena holds the parameters and their gradients.
 	Arena() *tensor.Arena
 	// Backward accumulates into the arena's gradients the gradient of
-	// scale × the summed loss of the last forward pass.
+	// scale × the summed loss of the last Forward.
 	Backward(scale float32)
 }
 
-// Model is a family trained on token streams.
+// Model is what a token family implements to be trained.
 type Model interface {
 	Trainable
+	autoreg.Model
 	// Forward runs B sequences of T inputs x (B×T, row-major) against
 	// targets y (Ignore marks positions without one) and returns the
 	// summed loss in nats and the number of targets. rng drives dropout;
@@ -65,10 +66,10 @@ type Model interface {
 	Forward(x, y []int32, B, T int, rng *rand.Rand) (sum float64, n int)
 }
 
-// Recurrent is a Model whose Forward starts from the hidden state the
+// Recurrent is a model whose Forward starts from the hidden state the
 // previous Forward ended with (truncated BPTT).
 type Recurrent interface {
-	Model
+	Trainable
 	// Carry returns the carried hidden state for batch size B (the model
 	// owns it; its length depends only on B). The trainer zeroes it at the
 	// start of an epoch, saves and restores it around validation, and
@@ -165,17 +166,22 @@ type Progress struct {
 	Saved        string        // path of a checkpoint written at this step, if any
 }
 
-// Data is the token streams of a run, or for a PairModel its pairs.
+// Data is the data of a run: token streams for a Model, series for a
+// RealModel, pairs for a PairModel.
 type Data struct {
 	Train []autoreg.Token
 	Valid []autoreg.Token // may be empty
-
+	// Series are a RealModel's data, each with its training and
+	// validation parts (see Series).
+	Series []Series
+	// TrainPairs and ValidPairs are a PairModel's data.
 	TrainPairs []corpus.Pair
 	ValidPairs []corpus.Pair // may be empty
 }
 
 // Trainer runs and checkpoints one training run.
 type Trainer struct {
+	// Model is a Model, a RealModel or a PairModel.
 	Model Trainable
 	Opt   *optim.AdamW
 	Opts  Options
@@ -204,6 +210,7 @@ type Trainer struct {
 	ctl              controlIndex // ControlWindows: the training stream's sequences
 	sched            optim.Schedule
 	xb, yb           []int32
+	real             realFeed // a RealModel's windows
 }
 
 // SaveReason says why a checkpoint is written.
@@ -215,13 +222,13 @@ const (
 	SaveFinal                      // the last step, --max-time, or a stop request
 )
 
-// New returns a trainer at step 0 for a freshly initialized model (a
-// Model or a PairModel).
+// New returns a trainer at step 0 for a freshly initialized model, a
+// Model, a RealModel or a PairModel.
 func New(m Trainable, opts Options) (*Trainer, error) {
-	if err := opts.defaults(); err != nil {
+	if err := checkKind(m); err != nil {
 		return nil, err
 	}
-	if err := checkTrainable(m); err != nil {
+	if err := opts.defaults(); err != nil {
 		return nil, err
 	}
 	t := &Trainer{Model: m, Opts: opts, BestVal: math.NaN()}
@@ -237,8 +244,25 @@ func (t *Trainer) init() {
 	t.dataRng, t.dropRng = rand.New(t.dataSrc), rand.New(t.dropSrc)
 	o := t.Opts
 	t.sched = optim.Schedule{Peak: o.LR, Min: o.MinLR, Warmup: o.Warmup, Total: o.Steps}
+	switch m := t.Model.(type) {
+	case RealModel:
+		t.real.init(m, o)
+		return
+	case PairModel:
+		return // batches of their own shapes (pairArrays)
+	}
 	n := o.Accum * o.Batch * o.Context
 	t.xb, t.yb = make([]int32, n), make([]int32, n)
+}
+
+// checkKind reports a model that is not a Model, a RealModel or a
+// PairModel.
+func checkKind(m Trainable) error {
+	switch m.(type) {
+	case Model, RealModel, PairModel:
+		return nil
+	}
+	return fmt.Errorf("train: a %T is neither a token Model, a RealModel nor a PairModel", m)
 }
 
 // ErrNonFinite reports a NaN or infinite loss or gradient.
@@ -250,23 +274,21 @@ var ErrNonFinite = errors.New("train: loss is not finite")
 // loss stops without saving (the last good checkpoint stays) and returns
 // an error wrapping ErrNonFinite that names the step.
 func (t *Trainer) Run(ctx context.Context, data Data) error {
-	if _, ok := t.Model.(PairModel); ok {
-		return t.runPairs(ctx, data)
-	}
 	o := t.Opts
-	need := o.Context + 1
-	if _, rec := t.Model.(Recurrent); rec {
-		need = o.Batch * (o.Context + 1)
+	switch t.Model.(type) {
+	case PairModel:
+		return t.runPairs(ctx, data)
+	case RealModel:
+		if err := t.real.prepare(data.Series, o); err != nil {
+			return err
+		}
+		return t.loop(ctx, func() (float64, int, int64) {
+			sum, n := t.real.step(t)
+			return sum, n, int64(o.Accum * o.Batch * o.Context)
+		}, hasValidSeries(data.Series), func() float64 { return t.ValidateReal(data.Series) })
 	}
-	if len(data.Train) < need {
-		return fmt.Errorf("train: %d training tokens, need at least %d for batch %d × context %d", len(data.Train), need, o.Batch, o.Context)
-	}
-	if len(data.Valid) > 0 && len(data.Valid) < 2 {
-		return errors.New("train: validation text too short")
-	}
-	t.ctl = controlIndex{}
-	if _, rec := t.Model.(Recurrent); o.ControlWindows && !rec {
-		t.ctl = newControlIndex(data.Train, t.Model.Vocab())
+	if err := t.prepare(data); err != nil {
+		return err
 	}
 	if err := t.initFIM(); err != nil {
 		return err
@@ -357,6 +379,27 @@ func (t *Trainer) loop(ctx context.Context, step func() (sum float64, n int, tok
 	return nil
 }
 
+// prepare checks a token model's data against the options and sets up
+// the feed of a run.
+func (t *Trainer) prepare(data Data) error {
+	o := t.Opts
+	need := o.Context + 1
+	if _, rec := t.Model.(Recurrent); rec {
+		need = o.Batch * (o.Context + 1)
+	}
+	if len(data.Train) < need {
+		return fmt.Errorf("train: %d training tokens, need at least %d for batch %d × context %d", len(data.Train), need, o.Batch, o.Context)
+	}
+	if len(data.Valid) > 0 && len(data.Valid) < 2 {
+		return errors.New("train: validation text too short")
+	}
+	t.ctl = controlIndex{}
+	if _, rec := t.Model.(Recurrent); o.ControlWindows && !rec {
+		t.ctl = newControlIndex(data.Train, t.Model.(Model).Vocab())
+	}
+	return nil
+}
+
 func (t *Trainer) save(r SaveReason) (string, error) {
 	if t.Checkpoint == nil {
 		return "", nil
@@ -370,7 +413,7 @@ func (t *Trainer) save(r SaveReason) (string, error) {
 func (t *Trainer) fillBatch(tokens []autoreg.Token) int {
 	o := t.Opts
 	B, T := o.Batch, o.Context
-	bos := int32(t.Model.Vocab().BOS())
+	bos := int32(t.Model.(Model).Vocab().BOS())
 	if r, ok := t.Model.(Recurrent); ok {
 		// B contiguous streams; window w of an epoch starts at w·T in each.
 		part := len(tokens) / B
@@ -426,7 +469,8 @@ func (t *Trainer) Validate(valid []autoreg.Token) float64 {
 		valid = valid[:o.EvalTokens+1]
 	}
 	B, T := o.Batch, o.Context
-	bos := int32(t.Model.Vocab().BOS())
+	m := t.Model.(Model)
+	bos := int32(m.Vocab().BOS())
 	x, y := t.xb[:B*T], t.yb[:B*T]
 	var sum float64
 	var n int
@@ -448,7 +492,7 @@ func (t *Trainer) Validate(valid []autoreg.Token) float64 {
 					}
 				}
 			}
-			s, c := t.Model.(Model).Forward(x[:B*tt], y[:B*tt], B, tt, nil)
+			s, c := m.Forward(x[:B*tt], y[:B*tt], B, tt, nil)
 			sum += s
 			n += c
 		}
@@ -457,7 +501,7 @@ func (t *Trainer) Validate(valid []autoreg.Token) float64 {
 	}
 	var ctl controlIndex
 	if o.ControlWindows {
-		ctl = newControlIndex(valid, t.Model.Vocab())
+		ctl = newControlIndex(valid, m.Vocab())
 	}
 	windows := (len(valid) - 1) / T
 	tail := (len(valid) - 1) % T
@@ -474,7 +518,7 @@ func (t *Trainer) Validate(valid []autoreg.Token) float64 {
 			}
 			ctl.prefix(x[b*T:(b+1)*T], y[b*T:(b+1)*T], off)
 		}
-		s, c := t.Model.(Model).Forward(x[:bb*T], y[:bb*T], bb, T, nil)
+		s, c := m.Forward(x[:bb*T], y[:bb*T], bb, T, nil)
 		sum += s
 		n += c
 	}
@@ -488,7 +532,7 @@ func (t *Trainer) Validate(valid []autoreg.Token) float64 {
 			}
 		}
 		ctl.prefix(x[:tail], y[:tail], off)
-		s, c := t.Model.(Model).Forward(x[:tail], y[:tail], 1, tail, nil)
+		s, c := m.Forward(x[:tail], y[:tail], 1, tail, nil)
 		sum += s
 		n += c
 	}

@@ -12,9 +12,10 @@ import (
 	"github.com/autoreg/autoreg/train"
 )
 
-// writeLossChart draws training and validation loss against training
-// tokens as a PNG, written atomically.
-func writeLossChart(path string, hist []train.Point) error {
+// writeLossChart draws training and validation loss against the training
+// data seen (unit "token", or "step" for a real-valued series, whose loss
+// is per standardized value) as a PNG, written atomically.
+func writeLossChart(path string, hist []train.Point, unit string) error {
 	if len(hist) == 0 {
 		return nil
 	}
@@ -22,6 +23,10 @@ func writeLossChart(path string, hist []train.Point) error {
 	p.Title.Text = "loss"
 	p.X.Label.Text = "training tokens"
 	p.Y.Label.Text = "nats per token"
+	if unit == "step" {
+		p.X.Label.Text = "training steps of the series"
+		p.Y.Label.Text = "nats per value (standardized)"
+	}
 	p.Add(plotter.NewGrid())
 	var tr, va plotter.XYs
 	// Training loss is noisy step to step: plot a running mean over

@@ -9,6 +9,7 @@ import (
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
 )
 
 // fanChart is what a forecast's fan chart shows for one series and value.
@@ -17,6 +18,7 @@ type fanChart struct {
 	ylabel        string
 	dates         bool      // x values are Unix seconds
 	histX, histY  []float64 // the recent history
+	actX, actY    []float64 // what followed the history, if known (forecast --from)
 	futX          []float64 // the forecast steps
 	ps            []float64 // quantile levels, ascending
 	q             [][]float64
@@ -87,9 +89,25 @@ func writeFanChart(path string, c fanChart) error {
 	hl.Color = color.NRGBA{A: 255}
 	p.Add(hl)
 	p.Legend.Add("history", hl)
+	if len(c.actX) > 0 {
+		act := plotter.XYs{{X: x0, Y: y0}}
+		for i := range c.actX {
+			act = append(act, plotter.XY{X: c.actX[i], Y: c.actY[i]})
+		}
+		al, pts, err := plotter.NewLinePoints(act)
+		if err != nil {
+			return err
+		}
+		al.Color = color.NRGBA{A: 255}
+		al.Dashes = []vg.Length{vg.Points(3), vg.Points(2)}
+		pts.Color = al.Color
+		pts.Radius = vg.Points(1.5)
+		p.Add(al, pts)
+		p.Legend.Add("what happened", al, pts)
+	}
 	// Headroom above the data keeps the legend (top left) off the curves.
 	lo, hi := math.Inf(1), math.Inf(-1)
-	for _, ys := range append([][]float64{c.histY, centre}, c.q...) {
+	for _, ys := range append([][]float64{c.histY, c.actY, centre}, c.q...) {
 		for _, y := range ys {
 			lo, hi = math.Min(lo, y), math.Max(hi, y)
 		}

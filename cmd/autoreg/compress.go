@@ -49,7 +49,7 @@ func runCompress(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if *arch != "" {
 		*adaptive = true
 	}
-	opts := lmzip.Options{BlockSize: *block, Context: ctx}
+	opts := lmzip.Options{BlockSize: *block}
 	switch {
 	case *adaptive && *model != "":
 		return usagef("--model and --adaptive exclude each other")
@@ -92,7 +92,7 @@ func runDecompress(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err != nil {
 		return err
 	}
-	opts := lmzip.ReaderOptions{Name: in, Context: ctx}
+	opts := lmzip.ReaderOptions{Name: in}
 	if *model != "" {
 		f, err := modelfile.Read(*model)
 		if err != nil {

@@ -37,7 +37,7 @@ const (
 func init() {
 	register(&command{
 		name:    "demo",
-		summary: "Train on the Go standard library's source and Newton's Opticks (found through 'go env GOROOT'), evaluate against a unigram baseline, and sample. No flags needed.",
+		summary: "Train on the Go standard library's source and Newton's Opticks (found through 'go env GOROOT'), evaluate against a unigram baseline, and sample; then forecast daily births with AR and a small LSTM. No flags needed.",
 		usage:   "[--data PATH...] [--out DIR] [--list-files]",
 		run:     runDemo,
 	})
@@ -91,7 +91,7 @@ func demo(ctx context.Context, stdout, stderr io.Writer, cf *corpusFlags, out st
 		fmt.Fprintf(stdout, "\n[%5.1fs] %s\n", time.Since(start).Seconds(), fmt.Sprintf(format, args...))
 	}
 
-	step("1/5  Corpus")
+	step("1/6  Corpus")
 	var dc *demoCorpus
 	var err error
 	if len(cf.data) > 0 {
@@ -110,7 +110,7 @@ func demo(ctx context.Context, stdout, stderr io.Writer, cf *corpusFlags, out st
 		fmt.Fprintf(stdout, "  held out (%s): %d files, %s\n", n, len(dc.held[n]), humanBytes(corpus.TotalSize(dc.held[n])))
 	}
 
-	step("2/5  Training: character tokenizer, unigram baseline and %d-gram modified Kneser-Ney", order)
+	step("2/6  Training: character tokenizer, unigram baseline and %d-gram modified Kneser-Ney", order)
 	pr := newProgress(stderr, "  vocabulary")
 	tok, err := corpus.LearnTokenizer(ctx, dc.train, corpus.TokenizerOptions{Kind: tokenize.KindChar, Progress: pr.bytes})
 	pr.done()
@@ -157,7 +157,7 @@ func demo(ctx context.Context, stdout, stderr io.Writer, cf *corpusFlags, out st
 			n, thousands(int64(sum(counts))), time.Since(t0).Round(time.Millisecond), humanBytes(m.SizeBytes()), path)
 	}
 
-	step("3/5  Training a small GPT (%d layers, %d wide, context %d) for %d steps",
+	step("3/6  Training a small GPT (%d layers, %d wide, context %d) for %d steps",
 		demoGPTConfig.Layers, demoGPTConfig.Dim, demoGPTConfig.Context, demoGPTOpts.Steps)
 	toks, _, err := corpus.Load(ctx, dc.train, tok, corpus.TokenOptions{})
 	if err != nil {
@@ -182,7 +182,7 @@ func demo(ctx context.Context, stdout, stderr io.Writer, cf *corpusFlags, out st
 	}
 	fmt.Fprintf(stdout, "  trained in %s → %s\n", time.Since(t0).Round(100*time.Millisecond), gpath)
 
-	step("4/5  Evaluation on held-out text (bits per character; lower is better)")
+	step("4/6  Evaluation on held-out text (bits per character; lower is better)")
 	evalModels := []autoreg.Model{models[1], models[order], g}
 	fmt.Fprintf(stdout, "  %-16s %10s %10s %10s %12s\n", "held out", "unigram", fmt.Sprintf("%d-gram", order), "GPT", "tokens")
 	for _, name := range dc.names {
@@ -198,13 +198,17 @@ func demo(ctx context.Context, stdout, stderr io.Writer, cf *corpusFlags, out st
 		fmt.Fprintf(stdout, "  %-16s %10.3f %10.3f %10.3f %12s\n", name, bpc[0], bpc[1], bpc[2], thousands(toks))
 	}
 
-	step("5/5  Samples (seed %d)", seed)
+	step("5/6  Samples (seed %d)", seed)
 	fmt.Fprintf(stdout, "  from the %d-gram:\n", order)
 	if err := demoSamples(ctx, stdout, models[order], tok, seed); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "  from the GPT:\n")
 	if err := demoSamples(ctx, stdout, g, tok, seed); err != nil {
+		return err
+	}
+	step("6/6  Time series: AR and a small LSTM forecast daily births")
+	if err := demoSeries(ctx, stdout, stderr, dir, seed); err != nil {
 		return err
 	}
 	step("done. Models are in %s%s", dir, map[bool]string{true: " (temporary: pass --out DIR to keep them)", false: ""}[out == ""])

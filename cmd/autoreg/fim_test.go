@@ -21,7 +21,7 @@ func TestFIM(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("train: exit %d: %s", code, errs)
 	}
-	checkResume(t, args, dir, readLog(t, filepath.Join(dir, "a.jsonl")))
+	checkStopResume(t, args, readLog(t, filepath.Join(dir, "a.jsonl")), []string{"step", "tokens", "loss", "lr", "val_loss"})
 
 	code, stdout, errs := cli(t, "sample", "--model", out, "--prompt", "func f(x int) int {\n", "--suffix", "\treturn z\n}\n", "--max-tokens", "30")
 	if code != 0 || !strings.HasPrefix(stdout, "func f(x int) int {\n") || !strings.HasSuffix(stdout, "\treturn z\n}\n\n") {

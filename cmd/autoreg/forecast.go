@@ -36,6 +36,7 @@ type forecastOpts struct {
 	out       string
 	plot      string
 	history   int
+	from      string
 }
 
 func forecastFlags(fs *flag.FlagSet) *forecastOpts {
@@ -49,7 +50,26 @@ func forecastFlags(fs *flag.FlagSet) *forecastOpts {
 	fs.StringVar(&o.out, "out", "", "write the table to this CSV `FILE` (default: standard output)")
 	fs.StringVar(&o.plot, "plot", "", "draw a fan chart to this PNG `FILE` (several series or columns: one file each, named FILE-ID-COLUMN.png)")
 	fs.IntVar(&o.history, "history", 0, "steps of history in the chart (0 = max(4·H, 100))")
+	fs.StringVar(&o.from, "from", "", "forecast from inside the series instead of past its end: the first step forecast is the row whose time is `T` (or, if no time matches, the first T steps are the history); what followed is the table's actual columns and the chart's black line on the fan")
 	return o
+}
+
+// origin returns how many steps of s are the history of the forecast: all
+// of them, or what --from names (a time label of s, else a step count).
+func (o *forecastOpts) origin(s *series.Series) (int, error) {
+	if o.from == "" {
+		return s.Len(), nil
+	}
+	for t, label := range s.Times {
+		if label == o.from {
+			return t, nil
+		}
+	}
+	n, err := strconv.Atoi(o.from)
+	if err != nil || n < 1 || n > s.Len() {
+		return 0, usagef("--from %q: no row has that time, and it is not a step count in 1..%d", o.from, s.Len())
+	}
+	return n, nil
 }
 
 // runForecast is `autoreg forecast`.
@@ -106,8 +126,16 @@ func runForecast(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		for _, p := range ps {
 			header = append(header, prefix+"q"+strconv.FormatFloat(p, 'g', -1, 64))
 		}
+		if o.from != "" {
+			header = append(header, prefix+"actual")
+		}
 	}
-	for si, s := range ss {
+	for si, full := range ss {
+		n, err := o.origin(full)
+		if err != nil {
+			return err
+		}
+		s := full.Head(n)
 		st := f.Real.NewRealState()
 		st.Append(s.Values...)
 		paths, err := forecast.Paths(ctx, f.Real, st, H, N, o.seed+uint64(si))
@@ -142,11 +170,18 @@ func runForecast(ctx context.Context, args []string, stdout, stderr io.Writer) e
 				for j := range ps {
 					row = append(row, formatValue(q[(h*d+i)*len(ps)+j]))
 				}
+				if o.from != "" {
+					actual := ""
+					if n+h < full.Len() {
+						actual = formatValue(full.At(n+h, i))
+					}
+					row = append(row, actual)
+				}
 			}
 			rows = append(rows, row)
 		}
 		if o.plot != "" {
-			if err := plotForecast(o, f.Meta.Family, timeName, s, si, len(ss), axis, futX, ps, q, means); err != nil {
+			if err := plotForecast(o, f.Meta.Family, timeName, full, n, si, len(ss), axis, futX, ps, q, means); err != nil {
 				return err
 			}
 		}
@@ -154,14 +189,15 @@ func runForecast(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	return writeTable(o.out, stdout, header, rows)
 }
 
-// plotForecast draws the fan chart of every value of series s.
-func plotForecast(o *forecastOpts, family, timeName string, s *series.Series, si, nseries int, axis *series.TimeAxis, futX, ps, q, means []float64) error {
+// plotForecast draws the fan chart of every value of series s, forecast
+// from its first n steps (and what followed them, if any).
+func plotForecast(o *forecastOpts, family, timeName string, s *series.Series, n, si, nseries int, axis *series.TimeAxis, futX, ps, q, means []float64) error {
 	d, H := s.Dim(), o.horizon
 	hist := o.history
 	if hist == 0 {
 		hist = max(4*H, 100)
 	}
-	start := max(0, s.Len()-hist)
+	start := max(0, n-hist)
 	for i, col := range s.Columns {
 		c := fanChart{title: fmt.Sprintf("%s: %d-step forecast (%s model, %d sample paths)", col, H, family, o.samples),
 			xlabel: "step", ylabel: col, dates: axis != nil && axis.Dates, futX: futX, ps: ps, mean: make([]float64, H)}
@@ -171,13 +207,18 @@ func plotForecast(o *forecastOpts, family, timeName string, s *series.Series, si
 		if s.ID != "" {
 			c.title = s.ID + " " + c.title
 		}
-		for t := start; t < s.Len(); t++ {
+		for t := start; t < n; t++ {
 			if v := s.At(t, i); !math.IsNaN(v) {
 				x := float64(t)
 				if axis != nil {
 					x = axis.X[t]
 				}
 				c.histX, c.histY = append(c.histX, x), append(c.histY, v)
+			}
+		}
+		for h := range min(H, s.Len()-n) {
+			if v := s.At(n+h, i); !math.IsNaN(v) {
+				c.actX, c.actY = append(c.actX, futX[h]), append(c.actY, v)
 			}
 		}
 		if len(c.histX) == 0 {

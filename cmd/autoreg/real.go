@@ -9,8 +9,10 @@ import (
 	"strings"
 
 	"github.com/autoreg/autoreg/ar"
+	"github.com/autoreg/autoreg/dist"
 	"github.com/autoreg/autoreg/modelfile"
 	"github.com/autoreg/autoreg/series"
+	"github.com/autoreg/autoreg/train"
 )
 
 // flagValue returns the last value given to --name (or -name) in args, as
@@ -164,6 +166,16 @@ func printRealInfo(w io.Writer, path string, f *modelfile.File, asJSON bool) err
 		}
 		info["model"] = model
 	}
+	nm, isNeural := f.Real.(train.RealModel)
+	if isNeural {
+		mean, scale := nm.Standardization()
+		model := map[string]any{"head": nm.Head().String(), "lags": nm.Lags(), "highway": nm.Highway(), "mean": mean, "scale": scale,
+			"parameters": nm.Arena().Count()}
+		if h := nm.Head(); h.Kind == dist.KindDiscretizedLogistic {
+			model["grid"] = h.Grid
+		}
+		info["model"] = model
+	}
 	if asJSON {
 		return writeJSON(w, info)
 	}
@@ -184,6 +196,19 @@ func printRealInfo(w io.Writer, path string, f *modelfile.File, asJSON bool) err
 			fmt.Fprintf(w, "innovations Gaussian, σ² %.6g\n", m.Sigma2)
 		} else {
 			fmt.Fprintf(w, "innovations %d-Gaussian mixture: weights %s, means %s, variances %s\n", m.Mix.K(), shortList(m.Mix.Weights, 5), shortList(m.Mix.Means, 5), shortList(m.Mix.Vars, 5))
+		}
+	}
+	if isNeural {
+		mean, scale := nm.Standardization()
+		fmt.Fprintf(w, "model       %s parameters over standardized values (x − %s)/%s\n", thousands(int64(nm.Arena().Count())), shortList(mean, 4), shortList(scale, 4))
+		fmt.Fprintf(w, "head        %s\n", nm.Head())
+		lags := "none (the last value only)"
+		if l := nm.Lags(); len(l) > 0 {
+			lags = strings.Trim(strings.ReplaceAll(fmt.Sprint(l), " ", ","), "[]") + " (and the last value)"
+		}
+		fmt.Fprintf(w, "lags        %s\n", lags)
+		if nm.Highway() {
+			fmt.Fprintf(w, "highway     a linear map from the inputs to the head beside the network\n")
 		}
 	}
 	if len(f.Meta.Config) > 0 {

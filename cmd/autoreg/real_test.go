@@ -112,6 +112,21 @@ func TestForecastAndSample(t *testing.T) {
 	if code != 0 || out != string(raw) {
 		t.Errorf("forecast to stdout differs from --out:\n%s", out)
 	}
+	// --from: forecast from inside the series (a time label, else a step
+	// count), with what followed in the actual column; past the end, none.
+	code, out, errs = cli(t, "forecast", "--model", model, "--data", sun, "--horizon", "3", "--samples", "50", "--quantiles", "0.5",
+		"--from", "2007", "--plot", filepath.Join(dir, "from.png"))
+	if lines := strings.Split(strings.TrimSpace(out), "\n"); code != 0 || lines[0] != "step,year,mean,q0.5,actual" ||
+		!strings.HasPrefix(lines[1], "1,2007,") || !strings.HasSuffix(lines[1], ",7.5") || !strings.HasSuffix(lines[3], ",") {
+		t.Errorf("forecast --from 2007: exit %d %s\n%s", code, errs, out)
+	}
+	code, out, _ = cli(t, "forecast", "--model", model, "--data", sun, "--horizon", "1", "--samples", "50", "--from", "307")
+	if code != 0 || !strings.Contains(out, ",2007,") {
+		t.Errorf("forecast --from 307 (steps): %s", out)
+	}
+	if code, _, errs = cli(t, "forecast", "--model", model, "--data", sun, "--from", "1500"); code != 2 || !strings.Contains(errs, "--from") {
+		t.Errorf("forecast --from 1500: exit %d %s", code, errs)
+	}
 	// Several series in one file: an id column, one chart per series.
 	multi := writeFile(t, dir, "multi.csv", []byte(multiSeriesCSV()))
 	code, out, errs = cli(t, "forecast", "--model", model, "--data", multi, "--column", "v", "--id", "site", "--horizon", "3", "--plot", filepath.Join(dir, "m.png"))

@@ -91,5 +91,5 @@ func TestTrainSeq2Seq(t *testing.T) {
 		t.Errorf("eval --skip-bad: exit %d %s", code, errs)
 	}
 
-	checkResume(t, args, dir, recs)
+	checkStopResume(t, args, recs, []string{"step", "tokens", "loss", "lr", "val_loss"})
 }

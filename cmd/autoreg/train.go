@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"strconv"
@@ -60,16 +61,49 @@ type trainFlags struct {
 func init() {
 	register(&command{
 		name:    "train",
-		summary: "Train a model on text: n-gram (modified Kneser-Ney) or neural (LSTM, GRU, GPT), or an encoder-decoder (seq2seq) on tab-separated pairs.",
+		summary: "Train a model on text (n-gram with modified Kneser-Ney, or neural: LSTM, GRU, GPT), an encoder-decoder (seq2seq) on tab-separated pairs, or a model of CSV series (AR, or a neural network with a distribution head: see --column).",
 		usage:   "--arch ngram|lstm|gru|gpt|seq2seq --data PATH... --out FILE [flags]",
 		run:     runTrain,
 	})
+}
+
+// neuralDefaults are the defaults of the neural training flags, which
+// differ between text and series.
+type neuralDefaults struct {
+	layers, dim, context, batch, steps int
+	lr, weightDecay                    float64
+}
+
+// registerNeural registers the flags every neural training run has;
+// prefix starts their help ("neural: " where other architectures share the
+// flag set), contextHelp describes --context.
+func (f *trainFlags) registerNeural(fs *flag.FlagSet, d neuralDefaults, prefix, contextHelp string) {
+	fs.IntVar(&f.layers, "layers", d.layers, prefix+"number of layers")
+	fs.IntVar(&f.dim, "dim", d.dim, prefix+"model width (hidden size)")
+	fs.IntVar(&f.heads, "heads", 4, "gpt: attention heads")
+	fs.IntVar(&f.context, "context", d.context, prefix+contextHelp)
+	fs.IntVar(&f.batch, "batch", d.batch, prefix+"sequences per batch")
+	fs.Float64Var(&f.lr, "lr", d.lr, prefix+"peak learning rate")
+	fs.Float64Var(&f.dropout, "dropout", 0, prefix+"dropout probability")
+	fs.IntVar(&f.steps, "steps", d.steps, prefix+"optimizer steps; the learning-rate schedule spans them")
+	fs.DurationVar(&f.maxTime, "max-time", 0, prefix+"stop early after this long, e.g. `30m` (the schedule still follows --steps)")
+	fs.BoolVar(&f.resume, "resume", false, prefix+"continue the checkpoint at --out (its settings; its data unless --data is given)")
+	fs.StringVar(&f.logPath, "log", "", prefix+"write one JSON object per step to this `FILE`")
+	fs.IntVar(&f.warmup, "warmup", -1, prefix+"warmup steps (-1 = 5% of --steps)")
+	fs.IntVar(&f.accum, "accum", 1, prefix+"gradient accumulation: batches per optimizer step")
+	fs.IntVar(&f.evalEvery, "eval-every", 0, prefix+"validate every `N` steps (0 = 20 times per run)")
+	fs.Float64Var(&f.clip, "clip", 1, prefix+"clip the global gradient norm to this value (0 = off)")
+	fs.Float64Var(&f.weightDec, "weight-decay", d.weightDecay, prefix+"AdamW decoupled weight decay on matrices")
+	fs.Float64Var(&f.beta2, "beta2", 0.95, prefix+"AdamW β₂ (0.95 as GPT-2/nanoGPT; 0.999 suits rare words' sparse gradients)")
 }
 
 // runTrain is `autoreg train`.
 func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if flagValue(args, "arch") == "ar" {
 		return runTrainAR(ctx, args, stdout, stderr)
+	}
+	if isRealTraining(args) {
+		return runTrainReal(ctx, args, stdout, stderr)
 	}
 	fs := newFlagSet("train")
 	f := &trainFlags{}
@@ -86,25 +120,10 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&f.order, "order", 5, "n-gram order `N` (1 = unigram baseline)")
 	fs.StringVar(&f.prune, "prune", "", "n-gram count pruning thresholds per order, e.g. `0,0,1` (as KenLM's --prune)")
 	fs.StringVar(&f.discountFallback, "discount-fallback", "0.5,1,1.5", "n-gram discounts `D1,D2,D3+` used when an estimate is out of range")
-	fs.IntVar(&f.layers, "layers", 4, "neural: number of layers")
-	fs.IntVar(&f.dim, "dim", 256, "neural: model width (hidden size)")
+	f.registerNeural(fs, neuralDefaults{layers: 4, dim: 256, context: 128, batch: 16, lr: 1e-3, steps: 1000, weightDecay: 0.1},
+		"neural: ", "context length in tokens (GPT window, RNN truncated BPTT length)")
 	fs.IntVar(&f.embed, "embed", 0, "neural: embedding width (0 = --dim)")
-	fs.IntVar(&f.heads, "heads", 4, "gpt: attention heads")
-	fs.IntVar(&f.context, "context", 128, "neural: context length in tokens (GPT window, RNN truncated BPTT length)")
-	fs.IntVar(&f.batch, "batch", 16, "neural: sequences per batch")
-	fs.Float64Var(&f.lr, "lr", 1e-3, "neural: peak learning rate")
-	fs.Float64Var(&f.dropout, "dropout", 0, "neural: dropout probability")
-	fs.IntVar(&f.steps, "steps", 1000, "neural: optimizer steps; the learning-rate schedule spans them")
-	fs.DurationVar(&f.maxTime, "max-time", 0, "neural: stop early after this long, e.g. `30m` (the schedule still follows --steps)")
-	fs.BoolVar(&f.resume, "resume", false, "neural: continue the checkpoint at --out (its settings; its text unless --data is given)")
-	fs.StringVar(&f.logPath, "log", "", "neural: write one JSON object per step to this `FILE`")
-	fs.IntVar(&f.warmup, "warmup", -1, "neural: warmup steps (-1 = 5% of --steps)")
-	fs.IntVar(&f.accum, "accum", 1, "neural: gradient accumulation: batches per optimizer step")
-	fs.IntVar(&f.evalEvery, "eval-every", 0, "neural: validate every `N` steps (0 = 20 times per run)")
 	fs.IntVar(&f.evalTokens, "eval-tokens", 0, "neural: validation tokens per evaluation (0 = all)")
-	fs.Float64Var(&f.clip, "clip", 1, "neural: clip the global gradient norm to this value (0 = off)")
-	fs.Float64Var(&f.weightDec, "weight-decay", 0.1, "neural: AdamW decoupled weight decay on matrices")
-	fs.Float64Var(&f.beta2, "beta2", 0.95, "neural: AdamW β₂ (0.95 as GPT-2/nanoGPT; 0.999 suits rare words' sparse gradients)")
 	fs.Float64Var(&f.validSplit, "valid-split", 0, "neural: hold out this `FRACTION` of the end of the training text for validation, e.g. 0.1 (tiny Shakespeare's standard split)")
 	f.s2s.register(fs)
 	f.fim.register(fs)

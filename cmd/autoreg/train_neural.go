@@ -130,47 +130,71 @@ func trainNeural(ctx context.Context, stderr io.Writer, f *trainFlags, args []st
 		"valid": []string(f.valid), "valid_split": f.validSplit,
 		"include": []string(f.corpus.include), "exclude": []string(f.corpus.exclude), "train_tokens": len(trainToks),
 		"valid_tokens": len(validToks), "chars": st.Chars}
-	what := fmt.Sprintf("%s training tokens, %s validation tokens, %d steps of %d×%d×%d tokens",
-		thousands(int64(len(trainToks))), thousands(int64(len(validToks))), tr.Opts.Steps, tr.Opts.Accum, tr.Opts.Batch, tr.Opts.Context)
-	return runTraining(ctx, stderr, f, tr, modelfile.File{Meta: meta, Tokenizer: tok}, training, what,
-		train.Data{Train: trainToks, Valid: validToks})
+	banner := fmt.Sprintf("training %s: %s parameters, %s training tokens, %s validation tokens, %d steps of %d×%d×%d tokens",
+		f.arch, thousands(int64(tr.Model.Arena().Count())), thousands(int64(len(trainToks))),
+		thousands(int64(len(validToks))), tr.Opts.Steps, tr.Opts.Accum, tr.Opts.Batch, tr.Opts.Context)
+	return runTraining(ctx, stderr, f, &trainingRun{tr: tr, meta: meta, tok: tok, training: training, unit: "token",
+		banner: banner, data: train.Data{Train: trainToks, Valid: validToks}})
 }
 
-// runTraining runs a trainer to the end with the files of `autoreg
-// train`: the checkpoint at --out, the best model, the loss chart and
-// the step log. file holds the model file's parts besides the model;
-// training is its record of the run; what describes the data for the
-// opening line.
-func runTraining(ctx context.Context, stderr io.Writer, f *trainFlags, tr *train.Trainer, file modelfile.File, training map[string]any, what string, data train.Data) error {
+// trainingRun is a neural training run ready to go, token or real-valued.
+type trainingRun struct {
+	tr       *train.Trainer
+	meta     modelfile.Meta
+	tok      tokenize.Tokenizer // nil for a real-valued model
+	srcTok   tokenize.Tokenizer // an encoder-decoder's source tokenizer
+	training map[string]any     // the training record stored in META
+	unit     string             // what the trainer counts: "token" or "step"
+	banner   string             // the line printed before training
+	data     train.Data
+	// done, if set, adds to the last line (the best model's scores).
+	done func(tr *train.Trainer) string
+}
+
+// counter is the name of the trainer's data count in records: "tokens",
+// or "data_steps" (time steps of the series, not optimizer steps).
+func (r *trainingRun) counter() string {
+	if r.unit == "step" {
+		return "data_steps"
+	}
+	return "tokens"
+}
+
+// runTraining runs r: checkpoints to --out, the best validation model to
+// OUT.best.EXT, the loss chart to OUT.loss.png, the step log to --log, a
+// progress bar, and a summary line.
+func runTraining(ctx context.Context, stderr io.Writer, f *trainFlags, r *trainingRun) error {
+	tr := r.tr
 	out := f.out
 	base := strings.TrimSuffix(out, filepath.Ext(out))
 	bestPath := base + ".best" + filepath.Ext(out)
 	chartPath := base + ".loss.png"
-
-	logw, err := openTrainLog(f.logPath, f.resume, tr.Step)
+	logw, err := openTrainLog(f.logPath, f.resume, tr.Step, r.counter())
 	if err != nil {
 		return err
 	}
 	defer logw.close()
 
-	tr.Checkpoint = func(t *train.Trainer, r train.SaveReason) (string, error) {
-		training["steps"], training["tokens"], training["seconds"] = t.Step, t.Tokens, t.Elapsed.Seconds()
+	training := r.training
+	tr.Checkpoint = func(t *train.Trainer, reason train.SaveReason) (string, error) {
+		training["steps"], training[r.counter()], training["seconds"] = t.Step, t.Tokens, t.Elapsed.Seconds()
 		if !math.IsNaN(t.BestVal) {
 			training["best_val_loss"] = t.BestVal
 		}
-		file.Meta.Training, _ = json.Marshal(training)
-		if r == train.SaveBest {
+		r.meta.Training, _ = json.Marshal(training)
+		file := modelfile.File{Meta: r.meta, Tokenizer: r.tok, SourceTokenizer: r.srcTok}
+		if reason == train.SaveBest {
 			return bestPath, t.SaveFile(bestPath, file, false)
 		}
 		if err := t.SaveFile(out, file, true); err != nil {
 			return "", err
 		}
-		if err := writeLossChart(chartPath, t.History); err != nil {
+		if err := writeLossChart(chartPath, t.History, r.unit); err != nil {
 			return "", fmt.Errorf("loss chart: %w", err)
 		}
 		return out, nil
 	}
-	bar := newTrainBar(stderr, tr.Opts.Steps, tr.Step)
+	bar := newTrainBar(stderr, tr.Opts.Steps, tr.Step, r.unit)
 	tr.OnStep = func(p train.Progress) {
 		logw.write(p)
 		bar.update(p)
@@ -178,11 +202,11 @@ func runTraining(ctx context.Context, stderr io.Writer, f *trainFlags, tr *train
 			stopAt(p.Step)
 		}
 	}
-	fmt.Fprintf(stderr, "training %s: %s parameters, %s\n", file.Meta.Family, thousands(int64(tr.Model.Arena().Count())), what)
+	fmt.Fprintln(stderr, r.banner)
 	if f.resume {
 		fmt.Fprintf(stderr, "resuming %s at step %d\n", out, tr.Step)
 	}
-	err = tr.Run(ctx, data)
+	err = tr.Run(ctx, r.data)
 	bar.done()
 	if errors.Is(err, context.Canceled) {
 		return fmt.Errorf("interrupted at step %d; checkpoint saved to %s (continue with --resume)", tr.Step, out)
@@ -190,10 +214,13 @@ func runTraining(ctx context.Context, stderr io.Writer, f *trainFlags, tr *train
 	if err != nil {
 		return err
 	}
-	msg := fmt.Sprintf("done: %d steps, %s tokens in %s; model %s, chart %s", tr.Step, thousands(tr.Tokens),
+	msg := fmt.Sprintf("done: %d steps, %s %ss in %s; model %s, chart %s", tr.Step, thousands(tr.Tokens), r.unit,
 		tr.Elapsed.Round(time.Second), out, chartPath)
 	if !math.IsNaN(tr.BestVal) {
-		msg += fmt.Sprintf("; best validation loss %.4f nats/token in %s", tr.BestVal, bestPath)
+		msg += fmt.Sprintf("; best validation loss %.4f nats/%s in %s", tr.BestVal, r.unit, bestPath)
+		if r.done != nil {
+			msg += r.done(tr)
+		}
 	}
 	fmt.Fprintln(stderr, msg)
 	return nil
@@ -231,14 +258,16 @@ var stopAt func(step int)
 
 // trainLog writes --log: one JSON object per step.
 type trainLog struct {
-	f  *os.File
-	bw *bufio.Writer
+	f       *os.File
+	bw      *bufio.Writer
+	counter string // the data count's key
 }
 
-// openTrainLog opens path for the step log. On resume it keeps the lines
-// of steps up to the checkpoint's (a killed run may have logged further)
-// so the log reads as if the run had never stopped.
-func openTrainLog(path string, resume bool, step int) (*trainLog, error) {
+// openTrainLog opens path for the step log of a run whose data count is
+// logged as counter ("tokens" or "data_steps"). On resume it keeps the lines of steps up to
+// the checkpoint's (a killed run may have logged further) so the log reads
+// as if the run had never stopped.
+func openTrainLog(path string, resume bool, step int, counter string) (*trainLog, error) {
 	if path == "" {
 		return &trainLog{}, nil
 	}
@@ -277,15 +306,15 @@ func openTrainLog(path string, resume bool, step int) (*trainLog, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &trainLog{f: fh, bw: bufio.NewWriter(fh)}, nil
+	return &trainLog{f: fh, bw: bufio.NewWriter(fh), counter: counter}, nil
 }
 
 func (l *trainLog) write(p train.Progress) {
 	if l.f == nil {
 		return
 	}
-	rec := map[string]any{"step": p.Step, "tokens": p.Tokens, "loss": p.Loss, "lr": p.LR,
-		"tokens_per_sec": math.Round(p.TokensPerSec), "grad_norm": p.GradNorm,
+	rec := map[string]any{"step": p.Step, l.counter: p.Tokens, "loss": p.Loss, "lr": p.LR,
+		l.counter + "_per_sec": math.Round(p.TokensPerSec), "grad_norm": p.GradNorm,
 		"elapsed_sec": math.Round(p.Elapsed.Seconds()*1000) / 1000}
 	if p.HasVal {
 		rec["val_loss"] = p.ValLoss
@@ -310,6 +339,7 @@ func (l *trainLog) close() {
 // redrawn at most ten times a second; elsewhere one line per evaluation.
 type trainBar struct {
 	p       *progress
+	unit    string
 	steps   int
 	first   int
 	start   time.Time
@@ -317,8 +347,8 @@ type trainBar struct {
 	rate    float64 // smoothed tokens/s
 }
 
-func newTrainBar(w io.Writer, steps, first int) *trainBar {
-	return &trainBar{p: newProgress(w, "train"), steps: steps, first: first, start: time.Now(), lastVal: math.NaN()}
+func newTrainBar(w io.Writer, steps, first int, unit string) *trainBar {
+	return &trainBar{p: newProgress(w, "train"), unit: unit, steps: steps, first: first, start: time.Now(), lastVal: math.NaN()}
 }
 
 func (b *trainBar) update(p train.Progress) {
@@ -335,8 +365,12 @@ func (b *trainBar) update(p train.Progress) {
 	eta := time.Duration(float64(el) / float64(max(done, 1)) * float64(b.steps-p.Step))
 	width := 24
 	fill := width * p.Step / max(b.steps, 1)
-	line := fmt.Sprintf("[%s%s] %d/%d ETA %s  %s tok/s  loss %.4f", strings.Repeat("=", fill), strings.Repeat(" ", width-fill),
-		p.Step, b.steps, eta.Round(time.Second), thousands(int64(b.rate)), p.Loss)
+	rate := "tok/s"
+	if b.unit == "step" {
+		rate = "steps/s"
+	}
+	line := fmt.Sprintf("[%s%s] %d/%d ETA %s  %s %s  loss %.4f", strings.Repeat("=", fill), strings.Repeat(" ", width-fill),
+		p.Step, b.steps, eta.Round(time.Second), thousands(int64(b.rate)), rate, p.Loss)
 	if !math.IsNaN(b.lastVal) {
 		line += fmt.Sprintf("  val %.4f", b.lastVal)
 	}

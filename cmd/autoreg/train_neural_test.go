@@ -57,7 +57,48 @@ func TestTrainNeural(t *testing.T) {
 		t.Errorf("sample: exit %d, stderr %q", code, errs)
 	}
 
-	checkResume(t, args, dir, recs)
+	checkStopResume(t, args, recs, []string{"step", "tokens", "loss", "lr", "val_loss"})
+}
+
+// checkStopResume runs the train command args (whose --out and --log are
+// its last options, in that order) again to another file, stops it at step
+// 17 (as Ctrl-C does: a checkpoint, then exit), resumes it without --data
+// (the checkpoint remembers its data and split), and checks that the log
+// records' keys match recs, the uninterrupted run's.
+func checkStopResume(t *testing.T, args []string, recs []map[string]any, keys []string) {
+	t.Helper()
+	dir := t.TempDir()
+	out2 := filepath.Join(dir, "b.arm")
+	args2 := append([]string(nil), args...)
+	args2[len(args2)-3], args2[len(args2)-1] = out2, filepath.Join(dir, "b.jsonl")
+	ctx, cancel := context.WithCancel(context.Background())
+	stopAt = func(step int) {
+		if step == 17 {
+			cancel()
+		}
+	}
+	defer func() { stopAt = nil }()
+	var eb strings.Builder
+	code := run(ctx, args2, io.Discard, &eb)
+	stopAt = nil
+	if code != 1 || !strings.Contains(eb.String(), "interrupted at step 17") {
+		t.Fatalf("stopped run: exit %d: %s", code, eb.String())
+	}
+	code, _, errs := cli(t, "train", "--resume", "--out", out2, "--log", filepath.Join(dir, "b.jsonl"))
+	if code != 0 {
+		t.Fatalf("resume: %d %s", code, errs)
+	}
+	recs2 := readLog(t, filepath.Join(dir, "b.jsonl"))
+	if len(recs2) != len(recs) {
+		t.Fatalf("%d records after resume, %d uninterrupted", len(recs2), len(recs))
+	}
+	for i := range recs {
+		for _, k := range keys {
+			if recs[i][k] != recs2[i][k] {
+				t.Fatalf("step %d: %s %v resumed, %v uninterrupted", i+1, k, recs2[i][k], recs[i][k])
+			}
+		}
+	}
 }
 
 func readLog(t *testing.T, path string) []map[string]any {
@@ -77,45 +118,4 @@ func readLog(t *testing.T, path string) []map[string]any {
 		recs = append(recs, m)
 	}
 	return recs
-}
-
-// checkResume stops a training run (args as the first, with a different
-// --out and --log, the last three flags' values) at step 17 as Ctrl-C
-// does, resumes it without --data and checks that its log matches recs,
-// an uninterrupted run's.
-func checkResume(t *testing.T, args []string, dir string, recs []map[string]any) {
-	t.Helper()
-	// Stop at step 17 (as Ctrl-C does: a checkpoint, then exit), resume.
-	out2 := filepath.Join(dir, "b.arm")
-	args2 := append([]string(nil), args...)
-	args2[len(args2)-3], args2[len(args2)-1] = out2, filepath.Join(dir, "b.jsonl")
-	ctx, cancel := context.WithCancel(context.Background())
-	stopAt = func(step int) {
-		if step == 17 {
-			cancel()
-		}
-	}
-	defer func() { stopAt = nil }()
-	var eb strings.Builder
-	code := run(ctx, args2, io.Discard, &eb)
-	stopAt = nil
-	if code != 1 || !strings.Contains(eb.String(), "interrupted at step 17") {
-		t.Fatalf("stopped run: exit %d: %s", code, eb.String())
-	}
-	// Without --data: the checkpoint remembers the text and the split.
-	code, _, errs := cli(t, "train", "--resume", "--out", out2, "--log", filepath.Join(dir, "b.jsonl"))
-	if code != 0 {
-		t.Fatalf("resume: %d %s", code, errs)
-	}
-	recs2 := readLog(t, filepath.Join(dir, "b.jsonl"))
-	if len(recs2) != len(recs) {
-		t.Fatalf("%d records after resume, %d uninterrupted", len(recs2), len(recs))
-	}
-	for i := range recs {
-		for _, k := range []string{"step", "tokens", "loss", "lr", "val_loss"} {
-			if recs[i][k] != recs2[i][k] {
-				t.Fatalf("step %d: %s %v resumed, %v uninterrupted", i+1, k, recs2[i][k], recs[i][k])
-			}
-		}
-	}
 }

@@ -171,10 +171,11 @@ func trainSeq2seq(ctx context.Context, stderr io.Writer, f *trainFlags, args []s
 		"valid": []string(f.valid), "include": []string(f.corpus.include), "exclude": []string(f.corpus.exclude),
 		"train_pairs": len(trainPairs), "valid_pairs": len(validPairs), "train_tokens": trainTok,
 		"valid_tokens": validTok, "skipped": st.Skipped()}
-	what := fmt.Sprintf("%s training pairs (%s target tokens), %s validation pairs, %d steps of %d×%d pairs",
-		thousands(int64(len(trainPairs))), thousands(int64(trainTok)), thousands(int64(len(validPairs))),
-		tr.Opts.Steps, tr.Opts.Accum, tr.Opts.Batch)
-	return runTraining(ctx, stderr, f, tr, file, training, what, train.Data{TrainPairs: trainPairs, ValidPairs: validPairs})
+	banner := fmt.Sprintf("training seq2seq: %s parameters, %s training pairs (%s target tokens), %s validation pairs, %d steps of %d×%d pairs",
+		thousands(int64(tr.Model.Arena().Count())), thousands(int64(len(trainPairs))), thousands(int64(trainTok)),
+		thousands(int64(len(validPairs))), tr.Opts.Steps, tr.Opts.Accum, tr.Opts.Batch)
+	return runTraining(ctx, stderr, f, &trainingRun{tr: tr, meta: file.Meta, tok: file.Tokenizer, srcTok: file.SourceTokenizer,
+		training: training, unit: "token", banner: banner, data: train.Data{TrainPairs: trainPairs, ValidPairs: validPairs}})
 }
 
 // reportPairs prints what reading a set of pairs skipped and how many

@@ -22,8 +22,11 @@ import "math"
 //   - exp, sigmoid and tanh are this file's own float32 functions with the
 //     same explicit roundings, never the math package's.
 //
-// Nothing runs in parallel: the callers are sequential online learners and
-// the neural families' bit-exact inference states (NewExactState).
+// These are the primitives; the network pieces built from them (linear
+// layers, LSTM and GRU cells, LayerNorm, GELU, softmax, attention), each
+// with its backward pass, are specified in internal/exact. Nothing runs in
+// parallel: the callers are sequential online learners and the neural
+// families' bit-exact inference states (NewExactState).
 
 // exactLanes is the number of partial sums of the exact dot product.
 const exactLanes = 32
@@ -330,10 +333,22 @@ func ExactLog(x float32) float32 {
 	return float32(dk*ln2Hi) - ((hfsq - (float32(s*(hfsq+r)) + float32(dk*ln2Lo))) - f)
 }
 
+// exactOnes is a row of ones: ExactSum(x) is ExactDot(x, 1…1), whose
+// products x[k]·1 are exact, so short sums take the dot product's assembly.
+var exactOnes = func() (o [4096]float32) {
+	for i := range o {
+		o[i] = 1
+	}
+	return o
+}()
+
 // ExactSum returns Σ x[k] in [ExactDot]'s order: exactLanes partial sums,
 // lane j adding x[k] for k ≡ j (mod exactLanes) in increasing k from +0,
 // then combined pairwise, s[i] += s[i+h] for h = 16, 8, 4, 2, 1.
 func ExactSum(x []float32) float32 {
+	if useAVX2 && len(x) > 0 && len(x) <= len(exactOnes) {
+		return exactDotAVX2(&x[0], &exactOnes[0], len(x))
+	}
 	var s [exactLanes]float32
 	k := 0
 	for ; k+exactLanes <= len(x); k += exactLanes {
@@ -351,98 +366,4 @@ func ExactSum(x []float32) float32 {
 		}
 	}
 	return s[0]
-}
-
-// exactMax returns the largest element of x by sequential comparison from
-// x[0] (NaN elements after the first are skipped).
-func exactMax(x []float32) float32 {
-	mx := x[0]
-	for _, v := range x[1:] {
-		if v > mx {
-			mx = v
-		}
-	}
-	return mx
-}
-
-// ExactSoftmax replaces x (not empty) by softmax(x): with m the first
-// maximum by sequential comparison, e[k] = ExactExp(x[k] − m),
-// S = ExactSum(e), and x[k] = e[k] / S.
-func ExactSoftmax(x []float32) {
-	mx := exactMax(x)
-	for k, v := range x {
-		x[k] = v - mx
-	}
-	ExactExpSlice(x, x)
-	s := ExactSum(x)
-	for k := range x {
-		x[k] /= s
-	}
-}
-
-// ExactLogSoftmax writes log softmax(x) into dst (same length as x, not
-// empty; dst may be x): with m and S as in [ExactSoftmax] (the e[k] are
-// staged in dst), dst[k] = (x[k] − m) − ExactLog(S).
-func ExactLogSoftmax(dst, x []float32) {
-	checkLen("ExactLogSoftmax", len(x), "x, dst", len(dst))
-	mx := exactMax(x)
-	for k, v := range x {
-		dst[k] = v - mx
-	}
-	ExactExpSlice(dst, dst)
-	ls := ExactLog(ExactSum(dst))
-	for k, v := range x {
-		dst[k] = (v - mx) - ls
-	}
-}
-
-// ExactLayerNorm computes the layer normalization of x (Ba et al. 2016)
-// into out (out may be x), with n = len(x) converted to float32:
-//
-//	μ = ExactSum(x) / n,  d[k] = x[k] − μ,  σ² = ExactDot(d, d) / n
-//	r = 1 / √(σ² + eps)   (the square root correctly rounded)
-//	out[k] = float32(float32(d[k]·r)·w[k]) + b[k]
-//
-// b may be nil (no bias). w, b and out have len(x) elements.
-func ExactLayerNorm(out, x, w, b []float32, eps float32) {
-	checkLen("ExactLayerNorm", len(x), "x, out, w", len(out), len(w))
-	if b != nil {
-		checkLen("ExactLayerNorm", len(x), "x, b", len(b))
-	}
-	if len(x) == 0 {
-		return
-	}
-	n := float32(len(x))
-	mean := ExactSum(x) / n
-	for k, v := range x {
-		out[k] = v - mean
-	}
-	r := 1 / float32(math.Sqrt(float64(ExactDot(out, out)/n+eps)))
-	for k, d := range out {
-		out[k] = float32(float32(d*r) * w[k])
-	}
-	if b != nil {
-		for k := range out {
-			out[k] += b[k]
-		}
-	}
-}
-
-// exactGeluS2 is 2√(2/π) rounded to float32.
-const exactGeluS2 = float32(2 * geluS)
-
-// ExactGELU writes gelu(x) = ½x(1 + tanh z), z = √(2/π)(x + 0.044715x³),
-// into dst (dst may be x), through ½(1 + tanh z) = σ(2z):
-//
-//	x3 = float32(float32(x·x)·x),  t = x + float32(0.044715·x3)
-//	dst = float32(x · ExactSigmoid(float32(2√(2/π) · t)))
-//
-// with the constants rounded to float32.
-func ExactGELU(dst, x []float32) {
-	checkLen("ExactGELU", len(x), "x, dst", len(dst))
-	for k, v := range x {
-		x3 := float32(float32(v*v) * v)
-		t := v + float32(float32(geluC)*x3)
-		dst[k] = float32(v * ExactSigmoid(float32(exactGeluS2*t)))
-	}
 }

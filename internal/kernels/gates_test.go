@@ -4,6 +4,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/autoreg/autoreg/internal/testutil"
 )
 
 // Gate bounds: each activation has relative error at most A = (2E+2)u (the
@@ -175,15 +177,7 @@ func TestCellGradients(t *testing.T) {
 	dg, dcp := make([]float32, rows*4*H), make([]float32, rows*H)
 	LSTMCellBackward(dg, dcp, wh, wc, g, cPrev, tc, rows, H)
 	const step = 1e-2
-	fd := func(v []float32, i int, f func() float64) float64 {
-		old := v[i]
-		v[i] = old + step
-		fp := f()
-		v[i] = old - step
-		fm := f()
-		v[i] = old
-		return (fp - fm) / (2 * step)
-	}
+	fd := func(v []float32, i int, f func() float64) float64 { return testutil.CentralDiff(v, i, step, f) }
 	for i := range pre {
 		if n := fd(pre, i, lstmObj); math.Abs(n-float64(dg[i])) > 1e-3 {
 			t.Errorf("LSTM dgates[%d] = %v, numeric %v", i, dg[i], n)

@@ -1,10 +1,11 @@
-// Package modeltest is the conformance suite of the seam (package autoreg's
-// Model, State and Scorer) and of tokenizers: one set of checks that every
-// model family's tests and every tokenizer's tests run, in the manner of
-// gonum's testblas. A family's test builds a small model, trains it a few
-// steps so that its distributions are far from uniform, and calls
-// TestModel with Options stating what the family promises; a tokenizer's
-// test calls TestTokenizer.
+// Package modeltest is the conformance suite of the seams (package
+// autoreg's Model, State and Scorer for tokens; RealModel and RealState
+// for real values) and of tokenizers: one set of checks that every model
+// family's tests and every tokenizer's tests run, in the manner of gonum's
+// testblas. A family's test builds a small model, trains it a few steps so
+// that its distributions are far from uniform, and calls TestModel (token
+// families) or TestRealModel (real-valued ones) with options stating what
+// the family promises; a tokenizer's test calls TestTokenizer.
 //
 // # The contract TestModel checks
 //
@@ -100,16 +101,43 @@
 // takes the tokenizer through a generic interface, so that package
 // tokenize's own tests can use it without an import cycle.
 //
-// # Other element types
+// # The real-valued seam
+//
+// TestRealModel walks a few series (RealOptions.Histories: whole steps in
+// the data's units, missing values allowed) one step at a time and records
+// a fingerprint of each prediction: per dimension the mean, the CDF at the
+// mean, and the quantiles at 5, 25, 50, 75 and 95% with the log-density at
+// each. Its checks, subtests named by their Check:
+//
+//   - distribution: every prediction is a distribution: the density is
+//     finite at the mean, quantiles do not decrease, CDF(Quantile(p)) = p
+//     within 1e-9 (continuous families), and after 0, 1, half and all of
+//     the steps the density integrates to 1 within 1e-5 (Simpson's rule
+//     over [Q(1e-7), Q(1−1e-7)]) or the bin masses sum to 1 within 1e-9
+//     (gridded ones). Some prediction must differ from the empty history's.
+//   - len, append (within AppendTol), copy, reset: as for tokens, on steps.
+//   - missing: a step with missing values (all of it, and each value alone)
+//     predicts next, bit for bit, what the step with the predictive means
+//     in their place predicts, at the start of a history and later, and
+//     one step after.
+//   - teacher (with RealOptions.Teacher): the family's training-path
+//     log-densities agree with the states' within TeacherTol, wherever the
+//     training path scores a step.
+//   - allocs: Predict, LogProb and Append of one step, CopyTo and Reset
+//     allocate nothing in steady state, under each GOMAXPROCS of Procs.
+//   - procs: step by step, one long Append and the teacher give the same
+//     bits under GOMAXPROCS 1, 2 and 4.
+//   - saveload (with RealOptions.SaveLoad): the same bits after a round trip.
+//   - misuse: Append of an infinite value, or of values that are not whole
+//     steps, panics.
+//
+// # One implementation of the shared checks
 //
 // The checks that do not depend on what a state predicts (len, append,
 // copy, reset, procs, saveload, allocs) are written once in seam.go over a
 // seam[S, H]: a state type S, a history type H, and a prediction
-// fingerprint (a token state's log-probabilities). A suite for real-valued
-// models (a RealModel whose states predict a distribution object), or for
-// conditional states built from a source, builds a seam for its state type
-// (the fingerprint being, say, the log-density at fixed points and the
-// distribution's parameters), reuses those checks, and adds its own:
-// densities that integrate to one, a CDF that is monotone, sampling that
-// depends on the seed only.
+// fingerprint (a token state's log-probabilities; a real-valued state's
+// quantiles and densities). TestModel and TestRealModel each build a seam
+// for their state type and add the checks of their own distributions; a
+// suite for conditional states built from a source would do the same.
 package modeltest

@@ -20,24 +20,11 @@ func TestModel(t *testing.T, m autoreg.Model, o Options) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, c := range tokenChecks {
-		t.Run(string(c.name), func(t *testing.T) {
-			if reason := r.notApplicable(c.name); reason != "" {
-				t.Skip(reason)
-			}
-			r.logf = t.Logf
-			if err := c.run(r); err != nil {
-				t.Fatal(err)
-			}
-		})
-	}
+	runChecks(t, r, tokenChecks)
 }
 
 // tokenChecks are TestModel's checks in order.
-var tokenChecks = []struct {
-	name Check
-	run  func(*tokenRun) error
-}{
+var tokenChecks = []check[*tokenRun]{
 	{Distribution, (*tokenRun).checkDistribution},
 	{LogProb, (*tokenRun).checkLogProb},
 	{Len, (*tokenRun).checkLen},
@@ -165,6 +152,8 @@ func scoreLoop(st autoreg.State, h []autoreg.Token) []float64 {
 	}
 	return out
 }
+
+func (r *tokenRun) setLogf(f func(string, ...any)) { r.logf = f }
 
 // notApplicable returns why check c does not run, or "".
 func (r *tokenRun) notApplicable(c Check) string {
@@ -515,13 +504,8 @@ func (r *tokenRun) everything() []float64 {
 	var out []float64
 	sc, scorer := r.m.(autoreg.Scorer)
 	for _, h := range r.o.Histories {
-		for _, fp := range r.sm.walk(h) {
-			out = append(out, fp...)
-		}
+		out = append(out, r.sm.paths(h)...)
 		out = append(out, scoreLoop(r.sm.newState(), h)...)
-		st := r.sm.newState()
-		st.Append(h...)
-		out = append(out, r.sm.prediction(st)...)
 		if scorer && r.notApplicable(Score) == "" {
 			dst := make([]float64, len(h))
 			sc.ScoreSequence(r.sm.newState(), h, dst)

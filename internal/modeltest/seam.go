@@ -1,12 +1,15 @@
 package modeltest
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"math"
 	"runtime"
+	"testing"
 )
 
 // seam adapts one kind of state to the checks every element type shares:
@@ -48,6 +51,19 @@ func (sm *seam[S, H]) walkFrom(st S, h H, from int) [][]float64 {
 		}
 		sm.append(st, h, i, i+1)
 	}
+}
+
+// paths returns, in one slice, the predictions after every prefix of h
+// appended one element at a time, then the prediction after all of h
+// appended in one call: the part of checkProcs' run every suite shares.
+func (sm *seam[S, H]) paths(h H) []float64 {
+	var out []float64
+	for _, fp := range sm.walk(h) {
+		out = append(out, fp...)
+	}
+	st := sm.newState()
+	sm.append(st, h, 0, sm.steps(h))
+	return append(out, sm.prediction(st)...)
 }
 
 // prediction returns a new slice holding st's fingerprint.
@@ -306,4 +322,49 @@ func goldenHash(refs [][][]float64) string {
 		}
 	}
 	return hex.EncodeToString(h.Sum(nil))
+}
+
+// check is one check of a suite over its run type R.
+type check[R any] struct {
+	name Check
+	run  func(R) error
+}
+
+// suiteRun is what runChecks needs of a suite's shared work.
+type suiteRun interface {
+	notApplicable(Check) string
+	setLogf(func(format string, args ...any))
+}
+
+// runChecks runs each check as a subtest named by its Check, skipped with
+// its reason when it does not apply.
+func runChecks[R suiteRun](t *testing.T, r R, checks []check[R]) {
+	t.Helper()
+	for _, c := range checks {
+		t.Run(string(c.name), func(t *testing.T) {
+			if reason := r.notApplicable(c.name); reason != "" {
+				t.Skip(reason)
+			}
+			r.setLogf(t.Logf)
+			if err := c.run(r); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// payloadRoundTrip writes m with its WriteTo (a family's payload) and reads
+// the bytes back with read.
+func payloadRoundTrip[M any](m any, read func(r io.Reader, size int64) (M, error)) (M, error) {
+	var zero M
+	w, ok := m.(io.WriterTo)
+	if !ok {
+		return zero, fmt.Errorf("modeltest: %T has no WriteTo", m)
+	}
+	var buf bytes.Buffer
+	n, err := w.WriteTo(&buf)
+	if err != nil {
+		return zero, err
+	}
+	return read(&buf, n)
 }

@@ -9,12 +9,22 @@
 //	          u32 × n   the family's configuration integers (n fixed per family)
 //	          f32       dropout
 //	          u32       number of control codes, then per code: u16 length, bytes
+//	          real-valued models only (version RealVersion), the real block:
+//	          u32       D, values per step
+//	          u32, u32  head kind (1 gaussian, 2 student-t, 3 mog, 4 dlogistic), K
+//	          f64, f64, u32        dlogistic grid: Lo, Step, N (zeros for other heads)
+//	          u32       flags: bit 0 = a linear highway from the inputs to the head
+//	          u32       number of extra lags, then u32 each (ascending, ≥ 2)
+//	          f64 × D   the standardization means, then f64 × D the scales
 //	zero padding to a multiple of 64 bytes from the payload start
 //	weights   f32 × arena length: the flat parameter arena in the family's layout
 //
-// All integers are little-endian. A reader accepts exactly its version; a
-// change to the header or the weight layout bumps it. Readers check every
-// length against the payload size before allocating.
+// All integers are little-endian. A family's token models are written as
+// its Version, its real-valued models (internal/realio: a network over
+// standardized series with a distribution head) as its RealVersion, which
+// adds the real block. A reader accepts exactly those two versions; a
+// change to the header or the weight layout bumps them. Readers check
+// every length against the payload size before allocating.
 package payload
 
 import (
@@ -26,18 +36,22 @@ import (
 	"math"
 
 	"github.com/autoreg/autoreg"
+	"github.com/autoreg/autoreg/dist"
+	"github.com/autoreg/autoreg/internal/realio"
 )
 
 // maxHeader caps the header length field.
 const maxHeader = 1 << 20
 
-// Format is one family's payload: its magic (8 bytes), version, number of
-// configuration integers, and the prefix of its error messages ("gpt").
+// Format is one family's payload: its magic (8 bytes), the versions of its
+// token and real-valued payloads, number of configuration integers, and the
+// prefix of its error messages ("gpt").
 type Format struct {
-	Magic   string
-	Version uint32
-	Ints    int
-	Prefix  string
+	Magic       string
+	Version     uint32
+	RealVersion uint32
+	Ints        int
+	Prefix      string
 }
 
 // Header is what a payload stores before the weights.
@@ -45,6 +59,9 @@ type Header struct {
 	Ints     []uint32 // Format.Ints configuration integers
 	Dropout  float32
 	Controls []string
+	// Real, set for a real-valued model, is its input and output stage
+	// (written as the real block, version RealVersion).
+	Real *realio.Spec
 }
 
 // Frame is a header read by ReadHeader and where the weights start.
@@ -75,8 +92,16 @@ func (f Format) Write(w io.Writer, h Header, weights []float32) (int64, error) {
 		hdr = le.AppendUint16(hdr, uint16(len(c)))
 		hdr = append(hdr, c...)
 	}
+	version := f.Version
+	if h.Real != nil {
+		if f.RealVersion == 0 {
+			panic("payload: Write: a real-valued model in a format without RealVersion")
+		}
+		version = f.RealVersion
+		hdr = appendReal(hdr, h.Real)
+	}
 	head := append([]byte(f.Magic), make([]byte, 8)...)
-	le.PutUint32(head[8:], f.Version)
+	le.PutUint32(head[8:], version)
 	le.PutUint32(head[12:], uint32(len(hdr)))
 	head = append(head, hdr...)
 	for len(head)%64 != 0 {
@@ -115,7 +140,13 @@ func (f Format) ReadHeader(r io.Reader, size int64) (*Frame, error) {
 	if string(head[:8]) != f.Magic {
 		return nil, f.errorf("bad payload magic")
 	}
-	if v := le.Uint32(head[8:]); v != f.Version {
+	v := le.Uint32(head[8:])
+	switch {
+	case v == f.Version:
+	case v == f.RealVersion && f.RealVersion != 0:
+	case f.RealVersion != 0:
+		return nil, f.errorf("payload version %d, this build reads %d (token models) and %d (real-valued)", v, f.Version, f.RealVersion)
+	default:
 		return nil, f.errorf("payload version %d, this build reads %d", v, f.Version)
 	}
 	h := int64(le.Uint32(head[12:]))
@@ -144,6 +175,12 @@ func (f Format) ReadHeader(r io.Reader, size int64) (*Frame, error) {
 		l := int(le.Uint16(rest))
 		fr.Controls = append(fr.Controls, string(rest[2:2+l]))
 		rest = rest[2+l:]
+	}
+	if v == f.RealVersion {
+		var err error
+		if fr.Real, rest, err = readReal(rest); err != nil {
+			return nil, f.errorf("%v", err)
+		}
 	}
 	if len(rest) != 0 {
 		return nil, f.errorf("%d stray header bytes", len(rest))
@@ -186,4 +223,84 @@ func (f Format) ReadWeights(r io.Reader, fr *Frame, dst []float32) error {
 		p = p[k:]
 	}
 	return nil
+}
+
+// flagHighway marks a real block's Spec.Highway.
+const flagHighway = 1
+
+// appendReal appends the real block of s.
+func appendReal(b []byte, s *realio.Spec) []byte {
+	le := binary.LittleEndian
+	f64 := func(v float64) { b = le.AppendUint64(b, math.Float64bits(v)) }
+	b = le.AppendUint32(b, uint32(s.Dim()))
+	b = le.AppendUint32(b, uint32(s.Head.Kind))
+	b = le.AppendUint32(b, uint32(s.Head.K))
+	f64(s.Head.Grid.Lo)
+	f64(s.Head.Grid.Step)
+	b = le.AppendUint32(b, uint32(s.Head.Grid.N))
+	var flags uint32
+	if s.Highway {
+		flags |= flagHighway
+	}
+	b = le.AppendUint32(b, flags)
+	b = le.AppendUint32(b, uint32(len(s.Lags)))
+	for _, l := range s.Lags {
+		b = le.AppendUint32(b, uint32(l))
+	}
+	for _, v := range s.Mean {
+		f64(v)
+	}
+	for _, v := range s.Scale {
+		f64(v)
+	}
+	return b
+}
+
+// readReal reads a real block from the front of b, checking every count
+// against what is left before allocating, and returns the rest.
+func readReal(b []byte) (*realio.Spec, []byte, error) {
+	le := binary.LittleEndian
+	short := errors.New("truncated real-valued block")
+	if len(b) < 36 {
+		return nil, nil, short
+	}
+	d, kind, k := le.Uint32(b), le.Uint32(b[4:]), le.Uint32(b[8:])
+	g := dist.Grid{Lo: math.Float64frombits(le.Uint64(b[12:])), Step: math.Float64frombits(le.Uint64(b[20:])), N: int(le.Uint32(b[28:]))}
+	flags := le.Uint32(b[32:])
+	if flags&^flagHighway != 0 {
+		return nil, nil, fmt.Errorf("real-valued block: unknown flags %#x", flags)
+	}
+	b = b[36:]
+	if len(b) < 4 {
+		return nil, nil, short
+	}
+	nl := le.Uint32(b)
+	b = b[4:]
+	if d > realio.MaxDim || nl > realio.MaxLags || kind > 255 || int64(len(b)) < 4*int64(nl)+16*int64(d) {
+		return nil, nil, short
+	}
+	s := &realio.Spec{Head: dist.Head{Kind: dist.Kind(kind), K: int(k)}, Highway: flags&flagHighway != 0}
+	if s.Head.Kind == dist.KindDiscretizedLogistic {
+		s.Head.Grid = g
+	} else if g != (dist.Grid{}) {
+		return nil, nil, errors.New("real-valued block: a grid for a head without one")
+	}
+	for i := range nl {
+		s.Lags = append(s.Lags, int(le.Uint32(b[4*i:])))
+	}
+	b = b[4*nl:]
+	f64s := func(n uint32) []float64 {
+		out := make([]float64, n)
+		for i := range out {
+			out[i] = math.Float64frombits(le.Uint64(b[8*i:]))
+		}
+		b = b[8*n:]
+		return out
+	}
+	s.Mean = f64s(d)
+	s.Scale = f64s(d)
+	if err := s.Check(); err != nil {
+		return nil, nil, fmt.Errorf("real-valued block: %v", err)
+	}
+	return s, b, nil
 }

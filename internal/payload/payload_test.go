@@ -2,12 +2,22 @@ package payload
 
 import (
 	"bytes"
+	"encoding/binary"
 	"math"
+	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/autoreg/autoreg/dist"
+	"github.com/autoreg/autoreg/internal/realio"
 )
 
-var testFormat = Format{Magic: "ARGTST\x00\x00", Version: 3, Ints: 2, Prefix: "tst"}
+var testFormat = Format{Magic: "ARGTST\x00\x00", Version: 3, RealVersion: 4, Ints: 2, Prefix: "tst"}
+
+func testReal() *realio.Spec {
+	return &realio.Spec{Head: dist.Head{Kind: dist.KindGaussianMixture, K: 3}, Lags: []int{7, 364},
+		Mean: []float64{9451.19, -2}, Scale: []float64{1021.5, 0.25}, Highway: true}
+}
 
 func encode(t testing.TB, h Header, w []float32) []byte {
 	var b bytes.Buffer
@@ -53,6 +63,41 @@ func TestRoundTrip(t *testing.T) {
 	}
 }
 
+// TestRealBlock: a real-valued model's payload is RealVersion and its
+// block round-trips (a dlogistic head's grid too); a token format without
+// RealVersion reads neither.
+func TestRealBlock(t *testing.T) {
+	dl := &realio.Spec{Head: dist.Head{Kind: dist.KindDiscretizedLogistic, K: 2, Grid: dist.Grid{Lo: -32768, Step: 1, N: 65536}},
+		Mean: []float64{3}, Scale: []float64{1000}}
+	for _, spec := range []*realio.Spec{testReal(), dl} {
+		data := encode(t, Header{Ints: []uint32{1, 2}, Real: spec}, []float32{1, 2})
+		if v := binary.LittleEndian.Uint32(data[8:]); v != testFormat.RealVersion {
+			t.Errorf("version %d, want %d", v, testFormat.RealVersion)
+		}
+		fr, _, err := decode(data, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(fr.Real, spec) {
+			t.Errorf("read %+v, wrote %+v", fr.Real, spec)
+		}
+		tokens := Format{Magic: testFormat.Magic, Version: 3, Ints: 2, Prefix: "tst"}
+		if _, err := tokens.ReadHeader(bytes.NewReader(data), int64(len(data))); err == nil || !strings.Contains(err.Error(), "version 4") {
+			t.Errorf("a format without real models read one: %v", err)
+		}
+	}
+	fr, _, err := decode(encode(t, Header{Ints: []uint32{1, 2}}, []float32{1, 2}), 2)
+	if err != nil || fr.Real != nil {
+		t.Errorf("a token payload: %v, real block %v", err, fr.Real)
+	}
+	// A block whose scale is zero is rejected.
+	bad := testReal()
+	bad.Scale[1] = 0
+	if _, _, err := decode(encode(t, Header{Ints: []uint32{1, 2}, Real: bad}, []float32{1}), 1); err == nil || !strings.Contains(err.Error(), "scale") {
+		t.Errorf("a zero scale: %v", err)
+	}
+}
+
 func TestRejects(t *testing.T) {
 	good := encode(t, Header{Ints: []uint32{1, 2}, Controls: []string{"a"}}, []float32{1, 2, 3})
 	nan := encode(t, Header{Ints: []uint32{1, 2}}, []float32{1, float32(math.NaN())})
@@ -81,6 +126,7 @@ func TestRejects(t *testing.T) {
 func FuzzReadHeader(f *testing.F) {
 	f.Add(encode(f, Header{Ints: []uint32{1, 2}, Controls: []string{"x"}}, []float32{1}))
 	f.Add([]byte(testFormat.Magic))
+	f.Add(encode(f, Header{Ints: []uint32{1, 2}, Real: testReal()}, []float32{1}))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		_, _, _ = decode(data, 1)
 	})

@@ -14,19 +14,27 @@ import "github.com/autoreg/autoreg"
 // only that window, in one batched pass.
 func Append(dst, hist, xs []autoreg.Token, T int) []autoreg.Token {
 	pos := len(hist)
-	p, r := pos, len(xs)
-	for r > 0 {
-		if p == T {
-			p = T / 2
-		}
-		c := min(r, T-p)
-		p += c
-		r -= c
-	}
+	p := Final(pos, len(xs), T)
 	dst = dst[:0]
 	if p > len(xs) {
 		dst = append(dst, hist[pos-(p-len(xs)):]...)
 		return append(dst, xs...)
 	}
 	return append(dst, xs[len(xs)-p:]...)
+}
+
+// Final returns how many positions a window of capacity T holding pos
+// positions holds after n more are appended one at a time, the oldest
+// half dropped whenever a full window takes another.
+func Final(pos, n, T int) int {
+	p := pos
+	for n > 0 {
+		if p == T {
+			p = T / 2
+		}
+		c := min(n, T-p)
+		p += c
+		n -= c
+	}
+	return p
 }

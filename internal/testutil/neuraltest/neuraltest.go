@@ -42,13 +42,7 @@ func CheckArenaGrads(t *testing.T, a *tensor.Arena, loss func() float64, rng *ra
 			scale = max(scale, math.Abs(float64(e)))
 		}
 		for _, i := range rng.Perm(len(p))[:min(len(p), per)] {
-			old := p[i]
-			p[i] = old + h
-			lp := loss()
-			p[i] = old - h
-			lm := loss()
-			p[i] = old
-			num := (lp - lm) / (2 * h)
+			num := testutil.CentralDiff(p, i, h, loss)
 			if math.Abs(num-float64(g[i])) > 2e-2*math.Abs(num)+2e-3*max(scale, 1e-2) {
 				t.Errorf("%s%s[%d]: analytic %.6g numeric %.6g (scale %.3g)", label, v.Name, i, g[i], num, scale)
 			}

@@ -1,4 +1,4 @@
-package lmzip
+package cm
 
 import (
 	"math/big"
@@ -7,17 +7,19 @@ import (
 )
 
 // The coding path's numerics. Everything that decides a probability handed
-// to the arithmetic coder is integer arithmetic on tables built here from
-// integer arithmetic (math/big, which is exact on every platform), so the
-// encoder and the decoder compute the same bits on amd64, arm64, with or
-// without assembly, at any GOMAXPROCS. See docs/COMPRESSION.md.
+// to the arithmetic coder, in the adaptive model and in the static mode's
+// quantization of log-probabilities, is integer arithmetic on tables built
+// here from integer arithmetic (math/big, which is exact on every
+// platform), so the encoder and the decoder compute the same bits on
+// amd64, arm64, with or without assembly, at any GOMAXPROCS. See
+// docs/COMPRESSION.md.
 
 var tabsOnce sync.Once
 
 var (
 	// expWhole[k] = e^-k, expMid[j] = e^(-j/256), expLow[i] = e^(-i/65536),
 	// all rounded to Q62 fixed point.
-	expWhole [expMaxWhole]uint64
+	expWhole [ExpMaxWhole]uint64
 	expMid   [256]uint64
 	expLow   [256]uint64
 
@@ -28,7 +30,9 @@ var (
 	stretchTab [4096]int16
 )
 
-const expMaxWhole = 48 // e^-48 < 2^-69: below that the weight is zero
+// ExpMaxWhole bounds ExpNegQ16's argument: e^-48 < 2^-69, below that a
+// weight is zero.
+const ExpMaxWhole = 48
 
 // bigExp returns e^(-num/den) rounded to Q62, computed with a Taylor series
 // in 192-bit binary floating point.
@@ -61,7 +65,8 @@ func bigExp(num, den int64) uint64 {
 	return v
 }
 
-func initTables() {
+// InitTables builds the tables (once); call it before ExpNegQ16. New does.
+func InitTables() {
 	tabsOnce.Do(func() {
 		for k := range expWhole {
 			expWhole[k] = bigExp(int64(k), 1)
@@ -103,13 +108,14 @@ func mulQ62(a, b uint64) uint64 {
 	return hi<<2 | lo>>62
 }
 
-// expNegQ16 returns e^(-y/65536) in Q32 (so 1.0 is 2^32), for y ≥ 0.
-func expNegQ16(y int64) uint64 {
+// ExpNegQ16 returns e^(-y/65536) in Q32 (so 1.0 is 2^32), for y ≥ 0, by
+// three table lookups and two rounded 128-bit products.
+func ExpNegQ16(y int64) uint64 {
 	if y <= 0 {
 		return 1 << 32
 	}
 	w := y >> 16
-	if w >= expMaxWhole {
+	if w >= ExpMaxWhole {
 		return 0
 	}
 	v := mulQ62(mulQ62(expWhole[w], expMid[(y>>8)&255]), expLow[y&255])
@@ -121,7 +127,7 @@ func squashCalc(x int) uint16 {
 	if neg {
 		x = -x
 	}
-	e := expNegQ16(int64(x) * 256) // e^(-x/256) in Q32
+	e := ExpNegQ16(int64(x) * 256) // e^(-x/256) in Q32
 	// 2^16 · 2^32 / (2^32 + e), rounded.
 	den := uint64(1)<<32 + e
 	hi, lo := bits.Mul64(1<<48, 1)

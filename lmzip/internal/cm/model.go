@@ -1,9 +1,9 @@
-package lmzip
+package cm
 
-// cmModel is the adaptive predictor: P(next bit = 1) from the bytes and bits
+// Model is the adaptive predictor: P(next bit = 1) from the bytes and bits
 // seen so far, updated after every bit.
-type cmModel struct {
-	cfg   AdaptiveConfig
+type Model struct {
+	cfg   Config
 	limit uint32
 
 	// All counters live in one slice: order 0 (indexed by the partial byte
@@ -49,7 +49,7 @@ type cmModel struct {
 	msm   []uint32 // counters by (length bucket, expected bit)
 	mslot int
 
-	nets []bytePredictor // the online neural predictors (cfg.LSTM, cfg.GPT)
+	nets []Predictor // the online neural predictors
 
 	pr int32 // the final probability, 16-bit
 }
@@ -59,9 +59,11 @@ const (
 	matchTabBits = 20
 )
 
-func newCMModel(cfg AdaptiveConfig) *cmModel {
-	initTables()
-	m := &cmModel{cfg: cfg, limit: uint32(cfg.Limit)}
+// New returns the model of configuration cfg (checked by the caller) with
+// the byte predictors nets as mixer inputs, ready to predict the first bit.
+func New(cfg Config, nets []Predictor) *Model {
+	InitTables()
+	m := &Model{cfg: cfg, limit: uint32(cfg.Limit), nets: nets}
 	base := 256 + 1<<17
 	for _, o := range cfg.Orders {
 		if o >= 2 {
@@ -88,12 +90,6 @@ func newCMModel(cfg AdaptiveConfig) *cmModel {
 		m.mtab = make([]uint32, 1<<matchTabBits)
 		m.msm = make([]uint32, 64*2)
 	}
-	if cfg.LSTM > 0 {
-		m.nets = append(m.nets, newLSTM(cfg.LSTM, cfg.Horizon, float32(cfg.LSTMRate)*1e-4))
-	}
-	if cfg.GPT > 0 {
-		m.nets = append(m.nets, newGPTOnline(cfg.GPT, cfg.GPTHeads, cfg.GPTLayers, cfg.GPTWindow, float32(cfg.GPTRate)*1e-4))
-	}
 	nin += len(m.nets)
 	m.x = make([]int32, nin)
 	m.ptr = make([]int, nd+nh)
@@ -115,7 +111,9 @@ func newCMModel(cfg AdaptiveConfig) *cmModel {
 	return m
 }
 
-func hash64(a, b uint64) uint32 {
+// Hash mixes two 64-bit words into 32 bits (the contexts' hashes, and the
+// online networks' initial weights).
+func Hash(a, b uint64) uint32 {
 	h := (a+0x9E3779B97F4A7C15)*0xBF58476D1CE4E5B9 ^ (b+0x632BE59BD9B4E019)*0x94D049BB133111EB
 	h ^= h >> 31
 	h *= 0xD6E8FEB86659FD93
@@ -124,18 +122,18 @@ func hash64(a, b uint64) uint32 {
 }
 
 // startByte computes the contexts' hashes after a byte boundary.
-func (m *cmModel) startByte() {
+func (m *Model) startByte() {
 	for i, o := range m.orders {
 		ctx := m.c8
 		if o < 8 {
 			ctx &= 1<<(8*uint(o)) - 1
 		}
-		m.hashes[i] = hash64(ctx, uint64(o))
+		m.hashes[i] = Hash(ctx, uint64(o))
 	}
 	if m.cfg.Word {
 		n := len(m.orders)
-		m.hashes[n] = hash64(uint64(m.word)<<8|m.c8&0xFF, 100)
-		m.hashes[n+1] = hash64(uint64(m.word)<<32|uint64(m.word1), 101)
+		m.hashes[n] = Hash(uint64(m.word)<<8|m.c8&0xFF, 100)
+		m.hashes[n+1] = Hash(uint64(m.word)<<32|uint64(m.word1), 101)
 	}
 	m.lookup(0)
 }
@@ -143,14 +141,14 @@ func (m *cmModel) startByte() {
 // lookup selects the buckets for the nibble starting now (hi = the high
 // nibble of the byte with its leading 1, or 0 for the first nibble). Two
 // adjacent buckets are probed; a miss replaces the less used one.
-func (m *cmModel) lookup(hi uint32) {
+func (m *Model) lookup(hi uint32) {
 	t := m.t
 	// First pass: compute every bucket and load its check, so the cache
 	// misses of all contexts overlap instead of queueing behind branches.
 	var chk, got [16]uint32
 	for i, h := range m.hashes {
 		if hi != 0 {
-			h = hash64(uint64(h), uint64(hi))
+			h = Hash(uint64(h), uint64(hi))
 		}
 		chk[i] = h | 1 // never 0, which marks an empty bucket
 		b := m.toff[i] + int(h>>8&m.hmask)<<4
@@ -177,7 +175,7 @@ func (m *cmModel) lookup(hi uint32) {
 }
 
 // predict computes m.pr, the probability that the next bit is 1.
-func (m *cmModel) predict() {
+func (m *Model) predict() {
 	x := m.x
 	ptr := m.ptr
 	ptr[0] = int(m.c0)
@@ -223,7 +221,7 @@ func (m *cmModel) predict() {
 		k++
 	}
 	for _, n := range m.nets {
-		x[k] = stretch(n.p12(m.c0))
+		x[k] = stretch(n.P12(m.c0))
 		k++
 	}
 	var d int32
@@ -257,16 +255,16 @@ func (m *cmModel) predict() {
 }
 
 // P returns P(next bit = 1) in 16 bits.
-func (m *cmModel) P() uint32 { return uint32(m.pr) }
+func (m *Model) P() uint32 { return uint32(m.pr) }
 
 // Update learns the coded bit and prepares the next prediction.
-func (m *cmModel) Update(bit int) {
+func (m *Model) Update(bit int) {
 	t := m.t
 	for _, p := range m.ptr {
-		counterUpdate(&t[p], bit, m.limit)
+		CounterUpdate(&t[p], bit, m.limit)
 	}
 	if m.cfg.Match > 0 && m.mslot >= 0 {
-		counterUpdate(&m.msm[m.mslot], bit, 1023)
+		CounterUpdate(&m.msm[m.mslot], bit, 1023)
 	}
 	for _, mx := range m.mixers {
 		mx.update(m.x, bit)
@@ -292,10 +290,10 @@ func (m *cmModel) Update(bit int) {
 	m.predict()
 }
 
-func (m *cmModel) endByte(c byte) {
+func (m *Model) endByte(c byte) {
 	m.c8 = m.c8<<8 | uint64(c)
 	for _, n := range m.nets {
-		n.update(c)
+		n.Update(c)
 	}
 	if m.cfg.Word {
 		lc := c
@@ -326,7 +324,7 @@ func (m *cmModel) endByte(c byte) {
 			if ml < 8 {
 				ctx &= 1<<(8*ml) - 1
 			}
-			h := hash64(ctx, 7777) >> (32 - matchTabBits)
+			h := Hash(ctx, 7777) >> (32 - matchTabBits)
 			if m.mlen == 0 {
 				cand := m.mtab[h]
 				if cand > 0 && m.mpos-cand < uint32(len(m.mbuf)-16) {

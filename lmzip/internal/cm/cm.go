@@ -1,25 +1,28 @@
-package lmzip
-
-// The adaptive model: bitwise context mixing in the manner of the PAQ family
-// (M. Mahoney, "Adaptive weighing of context models for lossless data
-// compression", 2005; lpaq1). Each context (the previous k bytes, hashed, or
-// the current word) owns a probability counter for every bit position of
-// the next byte; a gated linear network in the logistic domain (the mixer,
-// trained online by gradient descent on coding cost) combines their
-// predictions, and adaptive probability maps (SSE) refine the result.
+// Package cm is lmzip's adaptive model: bitwise context mixing in the
+// manner of the PAQ family (M. Mahoney, "Adaptive weighing of context
+// models for lossless data compression", 2005; lpaq1). Each context (the
+// previous k bytes, hashed, or the current word) owns a probability
+// counter for every bit position of the next byte; a gated linear network
+// in the logistic domain (the mixer, trained online by gradient descent on
+// coding cost) combines their predictions, and adaptive probability maps
+// (SSE) refine the result.
 //
 //	x_i = stretch(p_i) = ln(p_i / (1 - p_i))
 //	p   = squash(Σ w_i x_i),   Δw_i = η (bit − p) x_i
 //
 // All state and arithmetic is integer, so the decoder replays the encoder's
-// learning bit for bit on every platform.
+// learning bit for bit on every platform. Online neural predictors (package
+// online) join the mixer as inputs through [Predictor]. The counters and the
+// integer exp, squash and stretch tables (numerics.go) also serve lmzip's
+// static mode.
+package cm
 
 // counter: a probability of a one in the high 22 bits and an observation
 // count in the low 10; the update moves p by (bit − p)/(n + 1.5), so a new
 // context learns fast and an old one settles, up to the count limit.
-// Counters are stored XORed with counterInit, so zeroed memory (fresh from
+// Counters are stored XORed with CounterInit, so zeroed memory (fresh from
 // the allocator, never touched) holds initialized counters.
-const counterInit = 1 << 31 // p = 0.5, n = 0
+const CounterInit = 1 << 31 // p = 0.5, n = 0
 
 // recip[n] = 65536 / (n + 1.5)
 var recip [1024]int32
@@ -30,10 +33,11 @@ func init() {
 	}
 }
 
-func counterP12(c uint32) uint32 { return (c ^ counterInit) >> 20 }
+func counterP12(c uint32) uint32 { return (c ^ CounterInit) >> 20 }
 
-func counterUpdate(c *uint32, bit int, limit uint32) {
-	v := *c ^ counterInit
+// CounterUpdate moves the counter *c toward bit, its count capped at limit.
+func CounterUpdate(c *uint32, bit int, limit uint32) {
+	v := *c ^ CounterInit
 	n := v & 1023
 	p := int64(v >> 10)
 	target := int64(bit) << 22
@@ -47,7 +51,7 @@ func counterUpdate(c *uint32, bit int, limit uint32) {
 	if n < limit {
 		n++
 	}
-	*c = (uint32(p)<<10 | n) ^ counterInit
+	*c = (uint32(p)<<10 | n) ^ CounterInit
 }
 
 // mixer: weight sets selected by a small context, Q16 weights.

@@ -1,20 +1,22 @@
-package lmzip
+package online
 
 import (
 	"math"
 	"testing"
+
+	"github.com/autoreg/autoreg/internal/testutil"
 )
 
 // lstmLoss replays the model over inputs from the state (h0, c0) and returns
 // Σₛ −ln pₛ(targets[s]) in float64.
-func lstmLoss(m *lstmModel, h0, c0 []float32, inputs, targets []byte) float64 {
+func lstmLoss(m *LSTM, h0, c0 []float32, inputs, targets []byte) float64 {
 	copy(m.hCur, h0)
 	copy(m.cCur, c0)
 	var loss float64
 	for s, x := range inputs {
 		m.n = s
 		m.step(x)
-		loss -= math.Log(float64(m.p[s][targets[s]]))
+		loss -= math.Log(float64(m.p[s*256+int(targets[s])]))
 	}
 	return loss
 }
@@ -23,10 +25,10 @@ func lstmLoss(m *lstmModel, h0, c0 []float32, inputs, targets []byte) float64 {
 // the loss, for entries of every parameter.
 func TestLSTMGradient(t *testing.T) {
 	const h, T = 32, 5
-	m := newLSTM(h, T, 0.01)
+	m := NewLSTM(h, T, 0.01)
 	// Move away from the initial state so that every gate matters.
 	for _, c := range []byte("a warm-up text.") {
-		m.update(c)
+		m.Update(c)
 	}
 	m.n = 0
 	h0 := append([]float32(nil), m.hCur...)
@@ -34,19 +36,19 @@ func TestLSTMGradient(t *testing.T) {
 	inputs := []byte("hello")
 	targets := []byte("ello ")
 	for k := range m.params {
-		clear(m.params[k].g)
+		clear(m.params[k].G)
 	}
 	lstmLoss(m, h0, c0, inputs, targets)
 	copy(m.target, targets)
 	m.backward()
 	grads := make([][]float32, len(m.params))
 	for k := range m.params {
-		grads[k] = append([]float32(nil), m.params[k].g...)
+		grads[k] = append([]float32(nil), m.params[k].G...)
 	}
 	names := []string{"wx", "wh", "b", "wo", "bo"}
 	checked, worst := 0, 0.0
 	for k := range m.params {
-		w := m.params[k].w
+		w := m.params[k].W
 		idx := []int{0, 1, len(w) / 3, len(w) / 2, len(w) - 1}
 		if k == 0 { // the input matrix: rows of bytes the inputs contain
 			idx = []int{int('h')*4*h + 3, int('e')*4*h + h + 5, int('l')*4*h + 2*h + 7, int('o')*4*h + 3*h + 1}
@@ -58,14 +60,7 @@ func TestLSTMGradient(t *testing.T) {
 			idx = []int{'e', 'l', ' ', 'z'}
 		}
 		for _, i := range idx {
-			const eps = 1e-2
-			orig := w[i]
-			w[i] = orig + eps
-			lp := lstmLoss(m, h0, c0, inputs, targets)
-			w[i] = orig - eps
-			lm := lstmLoss(m, h0, c0, inputs, targets)
-			w[i] = orig
-			fd := (lp - lm) / float64(float32(orig+eps)-float32(orig-eps))
+			fd := testutil.CentralDiff(w, i, 1e-2, func() float64 { return lstmLoss(m, h0, c0, inputs, targets) })
 			g := float64(grads[k][i])
 			if d := math.Abs(fd - g); d > 2e-3+0.03*math.Abs(fd) {
 				t.Errorf("%s[%d]: backward %.6f, finite difference %.6f", names[k], i, g, fd)
@@ -83,13 +78,13 @@ func TestLSTMGradient(t *testing.T) {
 // requires identical probabilities (no hidden state outside the model).
 func TestLSTMDeterministic(t *testing.T) {
 	run := func() []uint32 {
-		m := newLSTM(32, 4, 0.01)
+		m := NewLSTM(32, 4, 0.01)
 		var out []uint32
 		for _, c := range []byte("to be, or not to be, that is the question") {
 			for i := 7; i >= 0; i-- {
-				out = append(out, m.p12((uint32(c)|0x100)>>uint(i+1)))
+				out = append(out, m.P12((uint32(c)|0x100)>>uint(i+1)))
 			}
-			m.update(c)
+			m.Update(c)
 		}
 		return out
 	}

@@ -1,30 +1,21 @@
-package lmzip
+package legacy
 
 import (
-	"math"
-
 	"github.com/autoreg/autoreg/internal/kernels"
+	"github.com/autoreg/autoreg/lmzip/internal/online"
 )
 
-// lstmModel is the adaptive mode's neural predictor: a one-layer LSTM over
-// bytes with a 256-way softmax, trained online as it codes (the approach of
-// lstm-compress and cmix's LSTM: predict the next byte, learn it once coded,
-// backpropagate through time over the last few bytes). Its byte distribution
-// is turned into the probability of each next bit given the bits of the
-// byte coded so far, which the context mixer takes as one more input.
-//
-// The decoder must replay the learning bit for bit on any machine, so every
-// float operation goes through the exact kernels of internal/kernels (a
-// specified summation order, no fused multiply-add, our own exp and tanh)
-// or is written with explicit float32 roundings; the weights start from an
-// integer hash, not from a library's random generator.
-type lstmModel struct {
+// LSTM is revision 1 of the adaptive mode's LSTM predictor (online.LSTM
+// is the current one): a one-layer LSTM over bytes with a 256-way softmax,
+// trained online as it codes, gate order [i f o g], its cell, softmax and
+// backward pass written out here with their own summation orders.
+type LSTM struct {
 	h, horizon int
 
 	// Parameters, each with its gradient and Adam moments: params[k] is
 	// wx (256 rows of 4h: the input byte's column of the input matrix, as a
 	// row), wh (4h×h), b (4h), wo (256×h), bo (256).
-	params [5]onlineParam
+	params [5]online.Param
 
 	// The last `horizon` steps, for backpropagation through time. Step s
 	// read byte in[s] with state hPrev[s], cPrev[s]; its gates (i, f, o
@@ -44,33 +35,21 @@ type lstmModel struct {
 	n          int // steps recorded since the last update
 
 	hCur, cCur []float32 // the state after the last step
-	tree       [512]float32
+	tree       online.Tree
 	logits     []float32
-	opt        onlineAdam
+	opt        online.Adam
 
 	// scratch for backpropagation
 	dh, dhNext, dcNext []float32
-	seen               [256]bool
-	seenList           []byte
+	rows               online.Rows
 }
 
-// newLSTM makes a model with h cells (a multiple of 32: the exact kernels'
+// NewLSTM makes a model with h cells (a multiple of 32: the exact kernels'
 // vector width), backpropagation over horizon bytes and Adam learning rate
 // lr.
-func newLSTM(h, horizon int, lr float32) *lstmModel {
-	m := &lstmModel{h: h, horizon: horizon, opt: onlineAdam{lr: lr}}
+func NewLSTM(h, horizon int, lr float32) *LSTM {
+	m := &LSTM{h: h, horizon: horizon, params: online.NewLSTMParams(h), opt: online.Adam{LR: lr}}
 	g := 4 * h
-	shapes := [5][2]int{{256, g}, {g, h}, {1, g}, {256, h}, {1, 256}}
-	inv := float32(1 / math.Sqrt(float64(h)))
-	for k, scale := range []float32{0.3, inv, 0, inv, 0} {
-		m.params[k] = newOnlineParam(shapes[k][0], shapes[k][1], uint64(k), scale)
-	}
-	m.params[0].sparse = true
-	// Forget gates start open (bias 1), as is usual for LSTMs.
-	b := m.params[2].w
-	for j := h; j < 2*h; j++ {
-		b[j] = 1
-	}
 	vec := func() []float32 { return make([]float32, h) }
 	m.hPrevBuf = make([]float32, horizon*h)
 	m.hsBuf = make([]float32, horizon*h)
@@ -95,14 +74,12 @@ func newLSTM(h, horizon int, lr float32) *lstmModel {
 	return m
 }
 
-// p12 returns P(next bit = 1) in 12 bits given the byte's bits so far (c0,
+// P12 returns P(next bit = 1) in 12 bits given the byte's bits so far (c0,
 // with a leading 1).
-func (m *lstmModel) p12(c0 uint32) uint32 { return treeP12(&m.tree, c0) }
+func (m *LSTM) P12(c0 uint32) uint32 { return m.tree.P12(c0) }
 
-func (m *lstmModel) dist() *[512]float32 { return &m.tree }
-
-// update learns that the byte c followed, then predicts the next byte.
-func (m *lstmModel) update(c byte) {
+// Update learns that the byte c followed, then predicts the next byte.
+func (m *LSTM) Update(c byte) {
 	m.target[m.n] = c
 	m.n++
 	if m.n == m.horizon {
@@ -114,7 +91,7 @@ func (m *lstmModel) update(c byte) {
 
 // step runs the LSTM on input byte x from (hCur, cCur), records the step at
 // slot m.n and leaves the next byte's distribution in m.tree.
-func (m *lstmModel) step(x byte) {
+func (m *LSTM) step(x byte) {
 	h := m.h
 	s := m.n
 	copy(m.hPrev[s], m.hCur)
@@ -122,10 +99,10 @@ func (m *lstmModel) step(x byte) {
 	m.in[s] = x
 	z := m.gates[s]
 	wx, wh, b := &m.params[0], &m.params[1], &m.params[2]
-	kernels.ExactMatVec(z, wh.w, m.hCur)
-	xr := wx.w[int(x)*4*h : (int(x)+1)*4*h]
+	kernels.ExactMatVec(z, wh.W, m.hCur)
+	xr := wx.W[int(x)*4*h : (int(x)+1)*4*h]
 	for j := range z {
-		z[j] = (z[j] + xr[j]) + b.w[j]
+		z[j] = (z[j] + xr[j]) + b.W[j]
 	}
 	kernels.ExactSigmoidSlice(z[:3*h], z[:3*h])
 	kernels.ExactTanhSlice(z[3*h:], z[3*h:])
@@ -142,17 +119,17 @@ func (m *lstmModel) step(x byte) {
 	copy(m.cCur, c)
 
 	// Softmax over the next byte, then the bit tree.
-	kernels.ExactMatVec(m.logits, m.params[3].w, hs)
-	kernels.ExactAxpy(1, m.params[4].w, m.logits)
+	kernels.ExactMatVec(m.logits, m.params[3].W, hs)
+	kernels.ExactAxpy(1, m.params[4].W, m.logits)
 	softmaxTree(m.p[s], m.logits, &m.tree)
 }
 
 func clip(x float32) float32 {
-	if x > onlineClip {
-		return onlineClip
+	if x > online.Clip {
+		return online.Clip
 	}
-	if x < -onlineClip {
-		return -onlineClip
+	if x < -online.Clip {
+		return -online.Clip
 	}
 	if x != x {
 		return 0
@@ -162,7 +139,7 @@ func clip(x float32) float32 {
 
 // train backpropagates the coding loss of the recorded steps through time
 // and takes one Adam step.
-func (m *lstmModel) train() {
+func (m *LSTM) train() {
 	m.backward()
 	m.adam()
 }
@@ -171,8 +148,8 @@ func (m *lstmModel) train() {
 // recorded steps, Σₛ −ln pₛ(targetₛ), through time from the first recorded
 // state. The softmax outputs in pBuf become the output layer's gradients in
 // place (p − onehot(target)). Entries of dh and dc are clipped to
-// ±onlineClip.
-func (m *lstmModel) backward() {
+// ±online.Clip.
+func (m *LSTM) backward() {
 	h, T := m.h, m.horizon
 	wx, wh, b, wo, bo := &m.params[0], &m.params[1], &m.params[2], &m.params[3], &m.params[4]
 	clear(m.dhNext)
@@ -182,7 +159,7 @@ func (m *lstmModel) backward() {
 		dl[m.target[s]] -= 1
 		dh := m.dh
 		copy(dh, m.dhNext)
-		kernels.ExactMatTVecAdd(dh, wo.w, dl)
+		kernels.ExactMatTVecAdd(dh, wo.W, dl)
 
 		z := m.gates[s]
 		ig, fg, og, gg := z[:h], z[h:2*h], z[2*h:3*h], z[3*h:]
@@ -200,39 +177,32 @@ func (m *lstmModel) backward() {
 			m.dcNext[j] = float32(dc * fg[j])
 		}
 		x := m.in[s]
-		kernels.ExactAxpy(1, dz, wx.g[int(x)*4*h:(int(x)+1)*4*h])
-		if !m.seen[x] {
-			m.seen[x] = true
-			m.seenList = append(m.seenList, x)
-		}
+		kernels.ExactAxpy(1, dz, wx.G[int(x)*4*h:(int(x)+1)*4*h])
+		m.rows.Add(x)
 		if s > 0 {
 			clear(m.dhNext)
-			kernels.ExactMatTVecAdd(m.dhNext, wh.w, dz)
+			kernels.ExactMatTVecAdd(m.dhNext, wh.W, dz)
 		}
 	}
-	kernels.ExactOuterSum(wh.g, m.dzBuf, m.hPrevBuf, T)
-	kernels.ExactOuterSum(wo.g, m.pBuf, m.hsBuf, T)
+	kernels.ExactOuterSum(wh.G, m.dzBuf, m.hPrevBuf, T)
+	kernels.ExactOuterSum(wo.G, m.pBuf, m.hsBuf, T)
 	for s := 0; s < T; s++ {
-		kernels.ExactAxpy(1, m.dzs[s], b.g)
-		kernels.ExactAxpy(1, m.p[s], bo.g)
+		kernels.ExactAxpy(1, m.dzs[s], b.G)
+		kernels.ExactAxpy(1, m.p[s], bo.G)
 	}
 }
 
 // adam takes one Adam step on every parameter with its gradient (clipped
-// to ±onlineClip), zeroing the gradients; of the input matrix only the rows
+// to ±online.Clip), zeroing the gradients; of the input matrix only the rows
 // of the bytes seen since the last step.
-func (m *lstmModel) adam() {
-	lr := m.opt.next()
+func (m *LSTM) adam() {
+	lr := m.opt.Next()
 	for k := range m.params {
 		q := &m.params[k]
-		if !q.sparse {
-			q.step(lr)
+		if !q.Sparse {
+			q.Step(lr)
 			continue
 		}
-		for _, x := range m.seenList {
-			q.stepRow(lr, int(x))
-			m.seen[x] = false
-		}
-		m.seenList = m.seenList[:0]
+		m.rows.Step(q, lr)
 	}
 }
