@@ -9,14 +9,21 @@
 # unset, 2 threads, flushed denormals). Run it on a quiet machine: under
 # load, OpenMP's spinning threads lose whole scheduler slices.
 #
+# With STEPS=N both sides train N steps instead (the same schedule over
+# them): a comparison of what each learns per step that a busy machine does
+# not skew; equal wall time then follows from the two step rates measured on
+# a quiet machine.
+#
 # usage: scripts/g2p-vs-pytorch.sh [workdir]
-# env:   MINUTES (55) and recipe-g2p.sh's model variables
+# env:   MINUTES (55), STEPS (unset) and recipe-g2p.sh's model variables
 # needs: apt-get install -y python3-torch libopenblas0-openmp
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work=${1:-$(mktemp -d)}
 mkdir -p "$work"
 minutes=${MINUTES:-55}
+budget=(--minutes "$minutes")
+if [ -n "${STEPS:-}" ]; then budget=(--steps "$STEPS"); fi
 sfx=""
 if [ "${STRESS:-0}" = 1 ]; then sfx="-stress"; fi
 
@@ -26,9 +33,9 @@ echo "== PyTorch"
 blasdir=/usr/lib/x86_64-linux-gnu/openblas-openmp
 env -u OPENBLAS_L2_SIZE LD_LIBRARY_PATH=$blasdir OPENBLAS_CORETYPE=SkylakeX OMP_NUM_THREADS=2 /usr/bin/python3 \
 	scripts/g2p_pytorch.py --train "$work/data/train$sfx.tsv" --dev "$work/data/dev$sfx.tsv" --test "$work/data/test$sfx.tsv" \
-	--minutes "$minutes" --enc-layers "${ENC_LAYERS:-2}" --layers "${LAYERS:-2}" --dim "${DIM:-256}" --heads "${HEADS:-4}" \
+	"${budget[@]}" --enc-layers "${ENC_LAYERS:-2}" --layers "${LAYERS:-2}" --dim "${DIM:-256}" --heads "${HEADS:-4}" \
 	--ffn "${FFN:-1024}" --dropout "${DROPOUT:-0.1}" --batch "${BATCH:-64}" --lr "${LR:-1e-3}" --seed "${SEED:-1}" \
-	--beams "${BEAMS:-5}" | tee "$work/pytorch.jsonl"
+	--beams "${BEAMS:-5}" --warmup 0.02 | tee "$work/pytorch.jsonl"
 echo "load at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 python3 - "$work" <<'PY'

@@ -13,7 +13,7 @@ the target embedding, N(0, 0.02) initialization, dropout after the
 embeddings and every sublayer. Training: AdamW (β 0.9/0.95, ε 1e-8, weight
 decay 0.1 on matrices only), gradient clipping at 1, linear warmup then a
 cosine to lr/10 over the steps that fit the time budget (measured on the
-first 30 steps), length-bucketed batches (pools of 50 batches sorted by
+first 30 steps) or over --steps, length-bucketed batches (pools of 50 batches sorted by
 length, batches shuffled). Decoding: beam search of width 5, finished
 hypotheses ranked by log P / length (length penalty 1, the end token
 counted), a word's search ending once 5 hypotheses have ended (early
@@ -21,7 +21,7 @@ stopping), as autoreg transduce and eval --decode do. Metrics: a word is right i
 the output matches any of its pronunciations (WER); PER is the edit
 distance to the closest pronunciation over its length.
 
-usage: g2p_pytorch.py --train train.tsv --dev dev.tsv --test test.tsv --minutes M [flags]
+usage: g2p_pytorch.py --train train.tsv --dev dev.tsv --test test.tsv --minutes M|--steps N [flags]
 Prints progress lines and one final JSON object.
 """
 import argparse
@@ -192,7 +192,8 @@ def main():
     ap.add_argument("--train", required=True)
     ap.add_argument("--dev", required=True)
     ap.add_argument("--test", required=True)
-    ap.add_argument("--minutes", type=float, required=True)
+    ap.add_argument("--minutes", type=float, default=0, help="train this long (the steps that fit)")
+    ap.add_argument("--steps", type=int, default=0, help="train this many steps instead of --minutes")
     ap.add_argument("--enc-layers", type=int, default=2)
     ap.add_argument("--layers", type=int, default=2)
     ap.add_argument("--dim", type=int, default=256)
@@ -206,6 +207,8 @@ def main():
     ap.add_argument("--beams", type=int, default=5)
     ap.add_argument("--seed", type=int, default=1)
     a = ap.parse_args()
+    if (a.minutes > 0) == (a.steps > 0):
+        ap.error("give one of --minutes and --steps")
     torch.manual_seed(a.seed)
     rng = random.Random(a.seed)
     train, dev, test = read(a.train), read(a.dev), read(a.test)
@@ -218,8 +221,8 @@ def main():
     other = [p for n, p in model.named_parameters() if not (p.dim() > 1 and "emb" not in n and "pos" not in n)]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1}, {"params": other, "weight_decay": 0}],
                             lr=a.lr, betas=(0.9, 0.95), eps=1e-8)
-    budget = a.minutes * 60
-    total = None  # planned steps, set after the calibration steps
+    budget = a.minutes * 60 if a.minutes > 0 else math.inf
+    total = a.steps or None  # planned steps; with --minutes set after the calibration steps
     order, pos, epoch, step, tokens = batches(tr, a.batch, rng), 0, 0, 0, 0
     start = time.time()
     calib = 30
@@ -227,9 +230,9 @@ def main():
                       "params": sum(p.numel() for p in model.parameters()), "train_pairs": len(tr)}), flush=True)
     while True:
         el = time.time() - start
-        if el >= budget:
+        if el >= budget or step == a.steps:
             break
-        if step == calib:
+        if step == calib and not a.steps:
             total = max(calib + 1, int(calib * budget / el))
         planned = total or 10 ** 9
         warm = max(1, int(a.warmup * (total or 2000)))

@@ -15,10 +15,12 @@
 # second now; the run then plans the steps that fit MINUTES (the cosine
 # schedule spans them) and stops at MINUTES at the latest. The model kept
 # is the one of the best validation loss (the first 15,000 dev tokens;
-# validation time counts against the budget).
+# validation time counts against the budget). STEPS=N trains N steps
+# instead, whatever the time (the load-independent comparison of
+# g2p-vs-pytorch.sh).
 #
 # usage: scripts/recipe-g2p.sh [workdir]
-# env:   MINUTES (55) STRESS (0) ENC_LAYERS (2) LAYERS (2) DIM (256) HEADS (4)
+# env:   MINUTES (55) STEPS (unset) STRESS (0) ENC_LAYERS (2) LAYERS (2) DIM (256) HEADS (4)
 #        FFN (1024) DROPOUT (0.1) BATCH (64) LR (1e-3) SEED (1) BEAMS (5)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -39,22 +41,29 @@ go run ./internal/cmd/cmudict --out "$work/data"
 data=(--data "$work/data/train$sfx.tsv" --valid "$work/data/dev$sfx.tsv")
 common=(--arch seq2seq --src-tokenizer char --tokenizer word --context 40 --src-context 40 "${model[@]}" "${data[@]}")
 
-# Calibration: seconds per step between steps 10 and 40.
-"$ar" train "${common[@]}" --steps 40 --warmup 0 --eval-every 1000 --out "$work/calib.arm" --log "$work/calib.jsonl" >/dev/null 2>&1
-steps=$(python3 - "$work/calib.jsonl" "$minutes" <<'EOF'
+budget=(--max-time "${minutes}m")
+if [ -n "${STEPS:-}" ]; then
+	steps=$STEPS
+	budget=()
+	echo "steps: $steps"
+else
+	# Calibration: seconds per step between steps 10 and 40.
+	"$ar" train "${common[@]}" --steps 40 --warmup 0 --eval-every 1000 --out "$work/calib.arm" --log "$work/calib.jsonl" >/dev/null 2>&1
+	steps=$(python3 - "$work/calib.jsonl" "$minutes" <<'EOF'
 import json, sys
 recs = [json.loads(l) for l in open(sys.argv[1])]
 t = {r["step"]: r["elapsed_sec"] for r in recs}
 per = (t[40] - t[10]) / 30
 print(int(float(sys.argv[2]) * 60 / per))
 EOF
-)
-echo "calibration: $steps steps fit $minutes minutes now"
-rm -f "$work"/calib.*
+	)
+	echo "calibration: $steps steps fit $minutes minutes now"
+	rm -f "$work"/calib.*
+fi
 
 # Twenty validations on the first 15,000 dev tokens (about 2,000 words).
 "$ar" train "${common[@]}" --steps "$steps" --warmup $((steps / 50)) --eval-every $((steps / 20 + 1)) \
-	--eval-tokens 15000 --max-time "${minutes}m" --out "$work/g2p.arm" --log "$work/g2p.jsonl"
+	--eval-tokens 15000 "${budget[@]}" --out "$work/g2p.arm" --log "$work/g2p.jsonl"
 echo "load after training: $(cut -d' ' -f1-3 /proc/loadavg)"
 "$ar" eval --model "$work/g2p.best.arm" --data "$work/data/test$sfx.tsv" --decode --beams "$beams" --batch 128
 cut -f1 "$work/data/test$sfx.tsv" | uniq >"$work/words.txt"
