@@ -3,10 +3,14 @@ package seq2seq_test
 import (
 	"context"
 	"fmt"
+	"log"
+	"strings"
 
 	"github.com/autoreg/autoreg"
 	"github.com/autoreg/autoreg/decode"
+	"github.com/autoreg/autoreg/modelfile"
 	"github.com/autoreg/autoreg/seq2seq"
+	"github.com/autoreg/autoreg/tokenize"
 )
 
 // An encoder-decoder conditioned on a source is an ordinary model: every
@@ -32,4 +36,30 @@ func Example() {
 	}
 	fmt.Println(m.Arena().Count(), "parameters;", len(rs), "result of at most", bc.MaxTokens, "tokens:", len(rs[0].Tokens) <= bc.MaxTokens)
 	// Output: 46176 parameters; 1 result of at most 10 tokens: true
+}
+
+// A trained encoder-decoder from its model file (here a G2P model made by
+// `autoreg train --arch seq2seq`): the source through the file's source
+// tokenizer, the best of five beams through its target tokenizer.
+func Example_modelFile() {
+	f, err := modelfile.Read("g2p.best.arm")
+	if err != nil {
+		log.Fatal(err)
+	}
+	c := f.Model.(autoreg.Conditional)
+	src, err := tokenize.Encode(f.SourceTokenizer, "GOPHER")
+	if err != nil {
+		log.Fatal(err)
+	}
+	m, err := c.Condition(src) // the encoder runs here, once
+	if err != nil {
+		log.Fatal(err)
+	}
+	cfg := decode.DefaultConfig()
+	cfg.Beams = 5
+	rs, err := decode.BeamSearch(context.Background(), m, []autoreg.Token{m.Vocab().BOS()}, cfg, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(strings.TrimSpace(tokenize.Decode(f.Tokenizer, rs[0].Tokens))) // G AA F ER
 }
