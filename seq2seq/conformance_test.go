@@ -64,41 +64,21 @@ func toIDs(ts []autoreg.Token) []int32 {
 	return out
 }
 
-// TestConformance runs the suite on the model given a source and given
-// none, and checks the conditional contract: states of different sources
-// differ, a copy carries its source, a Stepper takes every source's states.
+// TestConformance runs the seam's suite on the model given a source and
+// given none, and the conditional suite: conditioning, batched
+// conditioning, copies and batched steps across sources, on sources up to
+// the longest and a target that crosses the window.
 func TestConformance(t *testing.T) {
 	m := tinyModel(t, Config{EncLayers: 2, DecLayers: 2, Dim: 64, Heads: 4, FFN: 96, SrcContext: 12, Context: 10}, 23, 17)
 	rng := rand.New(rand.NewPCG(11, 11))
 	perturb(m, rng, 0.05)
-	src1, src2 := randSeq(rng, 7, 17), randSeq(rng, 4, 17)
+	src1 := randSeq(rng, 7, 17)
 	t.Run("source", func(t *testing.T) { conformance(t, m, src1) })
 	t.Run("empty source", func(t *testing.T) { conformance(t, m, nil) })
-
-	var c autoreg.Conditional = m
-	cm1, err := c.Condition(src1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cm2, _ := c.Condition(src2)
-	seq := []autoreg.Token{m.vocab.BOS(), 1, 2}
-	lp1, lp2 := make([]float32, m.V), make([]float32, m.V)
-	a, b := cm1.NewState(), cm2.NewState()
-	a.Append(seq...)
-	b.Append(seq...)
-	a.LogProbs(lp1)
-	b.LogProbs(lp2)
-	if sameBits(lp1, lp2) {
-		t.Fatal("two sources predict the same distribution")
-	}
-	a.CopyTo(b) // a state of another source
-	b.LogProbs(lp2)
-	if !sameBits(lp1, lp2) {
-		t.Fatal("CopyTo across sources did not carry the source")
-	}
-	if _, ok := cm1.(autoreg.Stepper); !ok {
-		t.Fatal("a conditioned model is not a Stepper")
-	}
+	target := append([]autoreg.Token{m.vocab.BOS()}, randSeq(rng, 2*m.cfg.Context+3, m.vocab.Base)...)
+	t.Run("conditional", func(t *testing.T) {
+		modeltest.TestConditional(t, m, modeltest.ConditionalOptions{Seed: 5, Target: target})
+	})
 	var _ autoreg.BatchConditional = m
-	var _ autoreg.Scorer = cm1.(*Source)
+	var _ autoreg.Scorer = m
 }
