@@ -74,6 +74,13 @@ type Chunk struct {
 	// Final marks the last chunk of a sequence: its Text holds whatever was
 	// still held back, and Token is meaningless.
 	Final bool
+	// LogProbs, in a chunk that is not Final, are the model's
+	// log-probabilities of the step that chose Token (Vocab().Size()
+	// entries, Token's among them; under classifier-free guidance, the
+	// conditioned model's own, not the guided scores): what a caller
+	// reports as the token's log-probability and its alternatives. In
+	// callbacks it is only valid during the call; nil in Final chunks.
+	LogProbs []float32
 }
 
 // Generator samples continuations of prompts from a model, streaming the
@@ -225,12 +232,12 @@ func (g *Generator) generate(ctx context.Context, prompt []autoreg.Token, seq in
 	res := Result{Tokens: make([]autoreg.Token, 0, room), Stop: StopMaxTokens}
 	g.text = g.text[:0]
 	eos := g.vocab.EOS()
-	release := func(tok autoreg.Token, text []byte, final bool) error {
+	release := func(tok autoreg.Token, text []byte, lp []float32) error {
 		g.text = append(g.text, text...)
 		if emit == nil {
 			return nil
 		}
-		return emit(Chunk{Seq: seq, Token: tok, Text: text, Final: final})
+		return emit(Chunk{Seq: seq, Token: tok, Text: text, Final: lp == nil, LogProbs: lp})
 	}
 	var err error
 loop:
@@ -262,26 +269,32 @@ loop:
 			res.Stop = StopEOS
 			break
 		}
+		// The token's text goes out before the model reads the token: a
+		// streaming client sees it one model step sooner, and the last
+		// token (a stop string's, or the MaxTokens-th) is never read at
+		// all: nothing follows it.
+		if g.detok != nil {
+			g.tokText = g.detok.AppendText(g.tokText[:0], t)
+			out, stopped := g.stop.push(g.tokText)
+			if err = release(t, out, g.lp); err != nil {
+				break loop
+			}
+			if stopped {
+				res.Stop = StopString
+				break
+			}
+		}
+		if len(res.Tokens) == maxTok {
+			break
+		}
 		g.one[0] = t
 		g.st.Append(g.one...)
 		if g.negSt != nil {
 			g.negSt.Append(g.one...)
 		}
-		if g.detok == nil {
-			continue
-		}
-		g.tokText = g.detok.AppendText(g.tokText[:0], t)
-		out, stopped := g.stop.push(g.tokText)
-		if err = release(t, out, false); err != nil {
-			break loop
-		}
-		if stopped {
-			res.Stop = StopString
-			break
-		}
 	}
 	if err == nil || res.Stop == StopCanceled {
-		if ferr := release(0, g.stop.flush(), true); err == nil {
+		if ferr := release(0, g.stop.flush(), nil); err == nil {
 			err = ferr
 		}
 	}
@@ -291,7 +304,7 @@ loop:
 }
 
 // Stream is Generate with a channel: it runs the generation in a goroutine
-// and sends every chunk (Text copied, so it stays valid) on the returned
+// and sends every chunk (Text and LogProbs copied, so they stay valid) on the returned
 // channel, which is closed at the end; wait blocks until then and returns
 // the result. Cancel ctx to abandon a stream that is no longer read.
 func (g *Generator) Stream(ctx context.Context, prompt []autoreg.Token) (chunks <-chan Chunk, wait func() (Result, error)) {
@@ -304,6 +317,7 @@ func (g *Generator) Stream(ctx context.Context, prompt []autoreg.Token) (chunks 
 		defer close(ch)
 		res, err = g.Generate(ctx, prompt, func(c Chunk) error {
 			c.Text = slices.Clone(c.Text)
+			c.LogProbs = slices.Clone(c.LogProbs)
 			select {
 			case ch <- c:
 				return nil

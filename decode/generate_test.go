@@ -410,8 +410,10 @@ func TestPromptInOneAppend(t *testing.T) {
 	if _, err := g.Generate(context.Background(), []autoreg.Token{0, 1, 2, 3, 0}, nil); err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(appends, []int{5, 1, 1, 1}) {
-		t.Fatalf("Append sizes %v, want the prompt in one call", appends)
+	// The prompt in one call, then each token but the last (nothing
+	// follows the MaxTokens-th, so the model never reads it).
+	if !slices.Equal(appends, []int{5, 1, 1}) {
+		t.Fatalf("Append sizes %v, want the prompt in one call, then 1, 1", appends)
 	}
 	appends = appends[:0]
 	cfg.Beams = 2
@@ -530,5 +532,40 @@ func TestBreakerTokens(t *testing.T) {
 	got := BreakerTokens(d, autoreg.Vocab{Base: 5}, DefaultBreakers)
 	if !slices.Equal(got, []autoreg.Token{1, 2, 3}) {
 		t.Fatalf("breakers %v", got)
+	}
+}
+
+// TestChunkLogProbs: each token chunk carries the model's distribution of
+// its step, whose entries for the chosen tokens sum to Result.LogProb.
+func TestChunkLogProbs(t *testing.T) {
+	m := randomBigram(3, 8, 0.01)
+	cfg := busyConfig(7)
+	cfg.IgnoreEOS = true
+	cfg.MaxTokens = 40
+	g, err := NewGenerator(m, cfg, letters(m.vocab.Base))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum float64
+	tokens := 0
+	r, err := g.Generate(context.Background(), []autoreg.Token{m.vocab.BOS()}, func(c Chunk) error {
+		if c.Final {
+			if c.LogProbs != nil {
+				t.Error("a final chunk with log-probabilities")
+			}
+			return nil
+		}
+		if len(c.LogProbs) != m.vocab.Size() {
+			t.Fatalf("chunk with %d log-probabilities, vocabulary of %d", len(c.LogProbs), m.vocab.Size())
+		}
+		sum += float64(c.LogProbs[c.Token])
+		tokens++
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tokens != len(r.Tokens) || sum != r.LogProb {
+		t.Errorf("chunks: %d tokens, log-probability %v; result: %d tokens, %v", tokens, sum, len(r.Tokens), r.LogProb)
 	}
 }

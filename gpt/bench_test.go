@@ -1,6 +1,7 @@
 package gpt
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -48,6 +49,12 @@ func BenchmarkGenerate(b *testing.B) {
 			st.LogProbs(lp)
 		}
 	}
+	benchTokens(b, 256, run)
+}
+
+// benchTokens runs run once to warm up, then b.N times, and reports
+// tokens/s and CPU µs per token for tokens tokens per run.
+func benchTokens(b *testing.B, tokens int, run func()) {
 	run()
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -56,9 +63,9 @@ func BenchmarkGenerate(b *testing.B) {
 		run()
 	}
 	sec := time.Since(start).Seconds()
-	b.ReportMetric(float64(b.N*256)/sec, "tokens/s")
+	b.ReportMetric(float64(b.N*tokens)/sec, "tokens/s")
 	if cpu := testutil.ProcessCPU() - cpu0; cpu > 0 {
-		b.ReportMetric(cpu.Seconds()*1e6/float64(b.N*256), "cpu-µs/token")
+		b.ReportMetric(cpu.Seconds()*1e6/float64(b.N*tokens), "cpu-µs/token")
 	}
 }
 
@@ -89,6 +96,49 @@ func BenchmarkScoreSequence(b *testing.B) {
 				m.ScoreSequence(st, xs, dst)
 			}
 			b.ReportMetric(float64(b.N*len(xs))/time.Since(start).Seconds(), "tokens/s")
+		})
+	}
+}
+
+// BenchmarkGenerateBatch measures generation of several sequences at once
+// through Model.Step (what a server does for concurrent requests): each
+// of n states has a 16-token prompt, then 256 steps of all the states,
+// each followed by LogProbs of every state. tokens/s counts every
+// state's tokens.
+func BenchmarkGenerateBatch(b *testing.B) {
+	m, err := New(benchCfg, autoreg.Vocab{Base: 62}, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, n := range []int{1, 4, 16} {
+		b.Run(fmt.Sprintf("streams=%d", n), func(b *testing.B) {
+			states := make([]autoreg.State, n)
+			for i := range states {
+				states[i] = m.NewState()
+			}
+			xs := make([]autoreg.Token, n)
+			lp := make([]float32, m.V)
+			prompt := make([]autoreg.Token, 16)
+			run := func() {
+				for i, st := range states {
+					for j := range prompt {
+						prompt[j] = autoreg.Token((i + j) % 60)
+					}
+					st.Reset()
+					st.Append(prompt...)
+					st.LogProbs(lp)
+				}
+				for k := range 256 {
+					for i := range xs {
+						xs[i] = autoreg.Token((k + 7*i) % 60)
+					}
+					autoreg.Step(m, states, xs)
+					for _, st := range states {
+						st.LogProbs(lp)
+					}
+				}
+			}
+			benchTokens(b, 256*n, run)
 		})
 	}
 }

@@ -112,13 +112,20 @@ func (j *tokenJob) heads(lo, hi int) {
 	for h := lo; h < hi; h++ {
 		sc := s.scores[h*T : h*T+end]
 		y := s.atty[h*hs : h*hs+hs]
-		// scores = scale·K[0:end]·q, y = Vᵀ·softmax(scores): two
-		// matrix-vector products over the cache rows (stride C).
-		kernels.Sgemm(false, true, 1, end, hs, s.scale, qkv[h*hs:h*hs+hs], hs, j.kc[h*hs:], C, 0, sc, end)
-		kernels.Softmax(sc, sc, 1, end) // one row: vector max and exp-sum
-		kernels.Sgemm(false, false, 1, hs, end, 1, sc, end, j.vc[h*hs:], C, 0, y, hs)
+		attendRow(y, sc, qkv[h*hs:h*hs+hs], j.kc[h*hs:], j.vc[h*hs:], s.scale, end, C)
 		kernels.GemvPacked(s.part[h*C:(h+1)*C], y, nil, &j.pl.proj, h*hs, 0, C)
 	}
+}
+
+// attendRow is one head's attention for one new row over the cache rows
+// [0, end) (stride C) holding its own key and value: scores =
+// scale·K·q, y = Vᵀ·softmax(scores), two matrix-vector products. A
+// generated token and a batched step (Model.Step) both go through it.
+func attendRow(y, sc, q, kc, vc []float32, scale float32, end, C int) {
+	hs := len(q)
+	kernels.Sgemm(false, true, 1, end, hs, scale, q, hs, kc, C, 0, sc, end)
+	kernels.Softmax(sc, sc, 1, end) // one row: vector max and exp-sum
+	kernels.Sgemm(false, false, 1, hs, end, 1, sc, end, vc, C, 0, y, hs)
 }
 
 // qkv runs columns [lo, hi) of the QKV product (when heads cannot).

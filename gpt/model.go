@@ -102,6 +102,8 @@ type Model struct {
 	// made on first use and dropped when training changes the weights.
 	pack   atomic.Pointer[packedWeights]
 	packMu sync.Mutex
+
+	steps sync.Pool // *stepBatch buffers of Step
 }
 
 // New returns a model with GPT-2's initialization: weights N(0, 0.02²),

@@ -229,21 +229,14 @@ func (s *State) forward(xs []autoreg.Token, all bool) {
 		s.forwardExact(xs)
 		return
 	}
-	m, a := s.m, s.m.arena
-	C, V := m.cfg.Dim, m.V
+	C := s.m.cfg.Dim
 	x, n, pos := s.embed(xs)
 	s.blocks(x, n, pos)
-	ln := s.ln[:n*C]
 	first := n - 1
 	if all {
 		first = 0
 	}
-	rows := n - first
-	layerNormRows(ln[:rows*C], x[first*C:], m.lnfw.Data(a), m.lnfb.Data(a), rows, C)
-	logits := s.logits[:rows*V]
-	nn.LinearForward(logits, ln[:rows*C], m.wte.Data(a), nil, rows, C, V)
-	copy(s.last, logits[(rows-1)*V:])
-	s.haveLogp = false
+	s.output(x[first*C:n*C], n-first)
 }
 
 // blocks runs the n rows of x (the embedded inputs at window positions
@@ -285,6 +278,20 @@ func (s *State) blocks(x []float32, n, pos int) {
 		linearPacked(tmp, fch, &pl.fcproj, w.fcpjb.Data(a), n)
 		kernels.Add(x, x, tmp)
 	}
+}
+
+// output runs the final LayerNorm and the output layer on rows of the
+// last layer's activations x (rows×C), leaving their logits in s.logits
+// and the last row's in s.last.
+func (s *State) output(x []float32, rows int) {
+	m, a := s.m, s.m.arena
+	C, V := m.cfg.Dim, m.V
+	ln := s.ln[:rows*C]
+	layerNormRows(ln, x, m.lnfw.Data(a), m.lnfb.Data(a), rows, C)
+	logits := s.logits[:rows*V]
+	nn.LinearForward(logits, ln, m.wte.Data(a), nil, rows, C, V)
+	copy(s.last, logits[(rows-1)*V:])
+	s.haveLogp = false
 }
 
 // attendCache runs the attention of n new rows (at positions pos.., their

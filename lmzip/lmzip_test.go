@@ -213,7 +213,11 @@ func TestParseAdaptiveConfig(t *testing.T) {
 	// The writer codes the current revision: a configuration without v=
 	// gets it, one asking for revision 1 is refused.
 	var buf bytes.Buffer
-	if _, err := NewWriter(context.Background(), &buf, Options{Adaptive: both}); err != nil {
+	zw, err := NewWriter(context.Background(), &buf, Options{Adaptive: both})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil { // the header goes out with the first block or at Close
 		t.Fatal(err)
 	}
 	if info, err := ReadInfo(&buf, "header"); err != nil || info.Config != both+" v=2" {

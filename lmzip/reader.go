@@ -94,11 +94,20 @@ func NewReader(ctx context.Context, r io.Reader, opts ReaderOptions) (*Reader, e
 	z := &Reader{ctx: ctx, src: c, name: name, opts: opts, info: infoOf(h)}
 	switch h.mode {
 	case modeAdaptive:
-		cfg, err := ParseAdaptiveConfig(h.config)
+		text, media, err := splitMedia(h.config)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s: %v", ErrCorrupt, name, err)
+		}
+		cfg, err := ParseAdaptiveConfig(text)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %s: %v", ErrCorrupt, name, err)
 		}
 		z.codec = newAdaptiveCodec(cfg)
+		if media != nil {
+			if z.codec, err = newMediaCodec(z.codec, *media, nil); err != nil {
+				return nil, fmt.Errorf("%w: %s: %v", ErrCorrupt, name, err)
+			}
+		}
 	case modeStatic:
 		s := opts.Static
 		if s == nil {

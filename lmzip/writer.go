@@ -28,6 +28,14 @@ type Options struct {
 	// Progress, if set, is called after every block with the input bytes
 	// consumed and the compressed bytes written so far.
 	Progress func(in, out int64)
+	// NoMedia codes every input as bytes. Otherwise, in the adaptive
+	// mode, an input of a recognized type (a WAV file of integer or
+	// G.711 samples) has its samples coded by that type's model and the
+	// rest by the byte model.
+	NoMedia bool
+	// Level is the media models' level: 1 (the default, fast) or up to
+	// MaxLevel (slower, smaller). 0 means 1.
+	Level int
 	// legacyNets makes the writer code an adaptive configuration's
 	// networks in revision 1 (package legacy), as files written before
 	// revisions were recorded: for tests of the reader.
@@ -41,7 +49,8 @@ type Writer struct {
 	w       io.Writer
 	opts    Options
 	codec   blockCodec
-	buf     []byte // the pending block
+	head    *header // the container header, until it is written with the first block
+	buf     []byte  // the pending block
 	payload bytes.Buffer
 	out     []byte
 	in, n   int64
@@ -50,9 +59,10 @@ type Writer struct {
 	closed  bool
 }
 
-// NewWriter writes the container header to w and returns a Writer. ctx is
-// checked before every block: once it is done, Write and Close return its
-// error.
+// NewWriter returns a Writer that writes the container to w. The
+// container header goes out with the first block (or at Close), once the
+// writer has seen whether the input is of a media type. ctx is checked
+// before every block: once it is done, Write and Close return its error.
 func NewWriter(ctx context.Context, w io.Writer, opts Options) (*Writer, error) {
 	blockLog := defaultBlockLog
 	if opts.BlockSize != 0 {
@@ -111,13 +121,36 @@ func NewWriter(ctx context.Context, w io.Writer, opts Options) (*Writer, error) 
 		h.config = cfg.String()
 		zw.codec = newAdaptiveCodec(cfg)
 	}
-	zw.buf = make([]byte, 0, 1<<blockLog)
-	hb := h.marshal()
-	if _, err := w.Write(hb); err != nil {
-		return nil, fmt.Errorf("lmzip: %w", err)
+	if opts.Level < 0 || opts.Level > MaxLevel {
+		return nil, fmt.Errorf("lmzip: level %d: want 1 to %d", opts.Level, MaxLevel)
 	}
-	zw.n = int64(len(hb))
+	zw.buf = make([]byte, 0, 1<<blockLog)
+	zw.head = &h
 	return zw, nil
+}
+
+// writeHeader writes the container header before the first block,
+// switching the adaptive codec to a media codec if that block starts a
+// file of a recognized type.
+func (z *Writer) writeHeader() error {
+	h := z.head
+	z.head = nil
+	if h.mode == modeAdaptive && !z.opts.NoMedia {
+		if mh, body, ok := recognize(z.buf, max(z.opts.Level, 1)); ok {
+			mc, err := newMediaCodec(z.codec, mh, body)
+			if err != nil {
+				return err
+			}
+			z.codec = mc
+			h.config += mediaSep + mh.String()
+		}
+	}
+	hb := h.marshal()
+	if _, err := z.w.Write(hb); err != nil {
+		return fmt.Errorf("lmzip: %w", err)
+	}
+	z.n += int64(len(hb))
+	return nil
 }
 
 // Write compresses p. It buffers up to one block.
@@ -135,7 +168,7 @@ func (z *Writer) Write(p []byte) (int, error) {
 		p = p[k:]
 		n += k
 		if len(z.buf) == cap(z.buf) {
-			if err := z.flushBlock(); err != nil {
+			if err := z.flushBlock(false); err != nil {
 				return n, err
 			}
 		}
@@ -143,7 +176,16 @@ func (z *Writer) Write(p []byte) (int, error) {
 	return n, nil
 }
 
-func (z *Writer) flushBlock() error {
+// flushBlock codes the pending block; a block that is not the last keeps
+// back the bytes a media codec wants in the next one (a unit that would
+// straddle the two).
+func (z *Writer) flushBlock(last bool) error {
+	if z.head != nil {
+		if err := z.writeHeader(); err != nil {
+			z.err = err
+			return err
+		}
+	}
 	if len(z.buf) == 0 {
 		return nil
 	}
@@ -152,6 +194,11 @@ func (z *Writer) flushBlock() error {
 		return err
 	}
 	raw := z.buf
+	keep := 0
+	if mc, ok := z.codec.(*mediaCodec); ok && !last {
+		keep = mc.tail(z.in, len(raw))
+	}
+	raw = raw[:len(raw)-keep]
 	z.payload.Reset()
 	enc := arith.NewEncoder(&z.payload)
 	z.codec.encode(enc, raw)
@@ -180,7 +227,7 @@ func (z *Writer) flushBlock() error {
 	z.crc = crc32.Update(z.crc, castagnoli, raw)
 	z.in += int64(len(raw))
 	z.n += int64(len(out))
-	z.buf = z.buf[:0]
+	z.buf = z.buf[:copy(z.buf, z.buf[len(raw):])]
 	if z.opts.Progress != nil {
 		z.opts.Progress(z.in, z.n)
 	}
@@ -197,8 +244,10 @@ func (z *Writer) Close() error {
 	if z.err != nil {
 		return z.err
 	}
-	if err := z.flushBlock(); err != nil {
-		return err
+	for len(z.buf) > 0 || z.head != nil {
+		if err := z.flushBlock(true); err != nil {
+			return err
+		}
 	}
 	out := []byte{kindEnd}
 	out = binary.AppendUvarint(out, uint64(z.in))

@@ -14,6 +14,7 @@ import (
 	"github.com/autoreg/autoreg/ngram"
 	"github.com/autoreg/autoreg/rnn"
 	"github.com/autoreg/autoreg/tokenize"
+	"github.com/autoreg/autoreg/wavenet"
 )
 
 // TestFamiliesRoundTrip: a model of every family, written as a model file
@@ -51,7 +52,11 @@ func TestFamiliesRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, m := range []neuraltest.Trainer{lstm, gru, tf} {
+	wn, err := wavenet.New(wavenet.Config{Layers: 2, Stacks: 1, Residual: 4, Gate: 4, Skip: 8}, v, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []neuraltest.Trainer{lstm, gru, tf, wn} {
 		neuraltest.Fit(m, stream, 2, 8, 5, 1e-2, rng)
 	}
 
@@ -60,7 +65,7 @@ func TestFamiliesRoundTrip(t *testing.T) {
 		m      autoreg.Model
 		exact  bool
 	}{
-		{"ngram", ng, false}, {"lstm", lstm, true}, {"gru", gru, true}, {"gpt", tf, true},
+		{"ngram", ng, false}, {"lstm", lstm, true}, {"gru", gru, true}, {"gpt", tf, true}, {"wavenet", wn, false},
 	} {
 		roundTrip := func(m autoreg.Model) (autoreg.Model, error) {
 			var buf bytes.Buffer

@@ -22,11 +22,12 @@ import (
 	"github.com/autoreg/autoreg/rnn"
 	"github.com/autoreg/autoreg/seq2seq"
 	"github.com/autoreg/autoreg/tokenize"
+	"github.com/autoreg/autoreg/wavenet"
 )
 
 // Families lists the model families this build reads: token models, then
 // the real-valued ones (RealFamilies).
-var Families = []string{"ngram", "gpt", "lstm", "gru", "seq2seq", "ar", "lstm-real", "gru-real", "gpt-real"}
+var Families = []string{"ngram", "gpt", "lstm", "gru", "wavenet", "seq2seq", "ar", "lstm-real", "gru-real", "gpt-real"}
 
 // RealFamilies lists the real-valued families (autoreg.RealModel): AR, and
 // the neural families' real-valued models (their token family's name with
@@ -63,6 +64,8 @@ func decodeModel(family string, r io.Reader, n int64) (autoreg.Model, error) {
 		return gpt.Read(r, n)
 	case "seq2seq":
 		return seq2seq.Read(r, n)
+	case "wavenet":
+		return wavenet.Read(r, n)
 	case "lstm", "gru":
 		m, err := rnn.Read(r, n)
 		if err == nil && m.Config().Cell != family {

@@ -72,7 +72,7 @@ specs=(
 	"gpt-train|bench:tokens/s:up|gpt.test -test.bench ^BenchmarkTrainStep$ -test.benchtime 10x"
 	"gpt-generate|bench:tokens/s:up|gpt.test -test.bench ^BenchmarkGenerate$ -test.benchtime 5x"
 	"lstm-train|bench:tokens/s:up|rnn.test -test.bench ^BenchmarkTrainLSTM$ -test.benchtime 10x"
-	"gemm-2048x768x3072|bench:GFLOP/s:up|kernels.test -test.bench ^BenchmarkSgemm$/impl=best/2048x768x3072-NN$ -test.benchtime 10x"
+	"gemm-2048x768x3072|bench:GFLOP/s:up|kernels.test -test.bench ^BenchmarkSgemm$/impl=best/2048x768x3072$ -test.benchtime 10x"
 	"gemm-1x768x3072|bench:GFLOP/s:up|kernels.test -test.bench ^BenchmarkSgemm$/impl=best/1x768x3072-NT$ -test.benchtime 2000x"
 	"sampler-chain|bench:ns/token:down|decode.test -test.bench ^BenchmarkChainFullLlama$ -test.benchtime 2000x"
 	"ngram-score|bench:tokens/s:up|ngram.test -test.bench ^BenchmarkScorePTB5$ -test.benchtime 3x"

@@ -10,23 +10,35 @@ import (
 // little-endian):
 //
 //	magic    4 bytes  "ARTK"
-//	version  u16      1
-//	kind     u8 length, then the kind name ("byte", "char", "word")
+//	version  u16      1, or 2 for the audio kinds
+//	kind     u8 length, then the kind name ("byte", "char", "word", "mulaw", "g711u")
 //	controls u32 count, then per control code: u16 length, UTF-8 bytes
 //	payload  byte: nothing
 //	         char: u32 count, then count × u32 code points (ascending)
 //	         word: u32 count, then per word: u32 length, bytes (id order)
+//	         mulaw, g711u: u32 sample rate, u32 channels
 //
-// Readers check every count against the bytes that remain before allocating.
+// Version 2 added the kinds that carry a shape (the audio kinds); the
+// others are still written as version 1 (their bytes, and so the
+// identities of their model files, are unchanged), and a reader of version
+// 1 refuses the new kinds with a message to upgrade. Readers check every
+// count against the bytes that remain before allocating.
 const (
 	marshalMagic   = "ARTK"
-	marshalVersion = 1
+	marshalVersion = 2
 )
+
+// shaped reports whether kind is one of version 2's kinds.
+func shaped(kind string) bool { return kind == KindMuLaw || kind == KindG711U }
 
 // Marshal serializes t.
 func Marshal(t Tokenizer) ([]byte, error) {
 	b := []byte(marshalMagic)
-	b = binary.LittleEndian.AppendUint16(b, marshalVersion)
+	version := uint16(1)
+	if shaped(t.Kind()) {
+		version = 2
+	}
+	b = binary.LittleEndian.AppendUint16(b, version)
 	b = append(b, byte(len(t.Kind())))
 	b = append(b, t.Kind()...)
 	ctl := t.Vocab().Controls
@@ -45,6 +57,10 @@ func Marshal(t Tokenizer) ([]byte, error) {
 		for _, r := range t.runes {
 			b = binary.LittleEndian.AppendUint32(b, uint32(r))
 		}
+	case Sound:
+		a := t.Audio()
+		b = binary.LittleEndian.AppendUint32(b, uint32(a.Rate))
+		b = binary.LittleEndian.AppendUint32(b, uint32(a.Channels))
 	case *Word:
 		b = binary.LittleEndian.AppendUint32(b, uint32(len(t.words)))
 		for _, w := range t.words {
@@ -127,10 +143,14 @@ func unmarshal(data []byte) (Tokenizer, error) {
 	if string(r.take(4)) != marshalMagic {
 		return nil, errors.New("bad magic")
 	}
-	if v := r.u16(); r.err == nil && v != marshalVersion {
-		return nil, fmt.Errorf("unsupported version %d (this build reads %d)", v, marshalVersion)
+	version := r.u16()
+	if r.err == nil && (version < 1 || version > marshalVersion) {
+		return nil, fmt.Errorf("unsupported version %d (this build reads 1 to %d; upgrade autoreg)", version, marshalVersion)
 	}
 	kind := string(r.take(r.u8()))
+	if r.err == nil && shaped(kind) != (version == 2) {
+		return nil, fmt.Errorf("a %s tokenizer in version %d", kind, version)
+	}
 	nctl := r.count(2)
 	var controls []string
 	for i := 0; i < nctl && r.err == nil; i++ {
@@ -180,6 +200,20 @@ func unmarshal(data []byte) (Tokenizer, error) {
 			return nil, err
 		}
 		t = w
+	case KindMuLaw, KindG711U:
+		a := Audio{Rate: int(min(r.u32(), 1<<31-1)), Channels: int(min(r.u32(), 1<<31-1))}
+		if r.err != nil {
+			return nil, r.err
+		}
+		var err error
+		if kind == KindMuLaw {
+			t, err = NewMuLaw(a)
+		} else {
+			t, err = NewG711U(a)
+		}
+		if err != nil {
+			return nil, err
+		}
 	default:
 		return nil, fmt.Errorf("unknown tokenizer kind %q", kind)
 	}

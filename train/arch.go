@@ -9,6 +9,7 @@ import (
 	"github.com/autoreg/autoreg/gpt"
 	"github.com/autoreg/autoreg/modelfile"
 	"github.com/autoreg/autoreg/rnn"
+	"github.com/autoreg/autoreg/wavenet"
 )
 
 // Arch describes a neural model in the terms its families share, so that a
@@ -34,10 +35,16 @@ type Arch struct {
 	Context int
 	// Dropout is the dropout probability in training, in [0, 1).
 	Dropout float64
+	// Stacks is a WaveNet's number of stacks of dilated layers (Layers
+	// per stack, dilations 1 … 2^(Layers−1)); 0 means 1.
+	Stacks int
+	// Skip is a WaveNet's skip and output width; 0 means 4·Dim. (Dim is
+	// its residual and gate width.)
+	Skip int
 }
 
 // Families lists the families NewModel builds.
-var Families = []string{"lstm", "gru", "gpt"}
+var Families = []string{"lstm", "gru", "gpt", "wavenet"}
 
 // NewModel returns a freshly initialized model of the architecture over
 // vocabulary v, its weights drawn from seed. Adding a trainable family
@@ -52,8 +59,17 @@ func NewModel(a Arch, v autoreg.Vocab, seed uint64) (Model, error) {
 		return gpt.New(gpt.Config{Layers: a.Layers, Dim: a.Dim, Heads: a.Heads, Context: a.Context, Dropout: a.Dropout}, v, seed)
 	case rnn.LSTM, rnn.GRU:
 		return rnn.New(rnn.Config{Cell: a.Family, Layers: a.Layers, Hidden: a.Dim, Embed: a.Embed, Dropout: a.Dropout}, v, seed)
+	case "wavenet":
+		if a.Dropout != 0 || a.Embed != 0 {
+			return nil, fmt.Errorf("train: a WaveNet has no dropout and no separate embedding width")
+		}
+		stacks, skip := max(a.Stacks, 1), a.Skip
+		if skip == 0 {
+			skip = 4 * a.Dim
+		}
+		return wavenet.New(wavenet.Config{Layers: a.Layers, Stacks: stacks, Residual: a.Dim, Gate: a.Dim, Skip: skip}, v, seed)
 	}
-	return nil, fmt.Errorf("train: unknown family %q (want lstm, gru or gpt)", a.Family)
+	return nil, fmt.Errorf("train: unknown family %q (want lstm, gru, gpt or wavenet)", a.Family)
 }
 
 // Meta returns the model-file header of a model of a family NewModel
@@ -68,6 +84,8 @@ func Meta(m Model, mode corpus.Mode, ctl corpus.Control) (modelfile.Meta, error)
 		meta.Family, cfg = "gpt", m.Config()
 	case *rnn.Model:
 		meta.Family, cfg = m.Config().Cell, m.Config()
+	case *wavenet.Model:
+		meta.Family, cfg = "wavenet", m.Config()
 	default:
 		return modelfile.Meta{}, fmt.Errorf("train: a %T has no model-file family", m)
 	}

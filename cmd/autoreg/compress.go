@@ -15,14 +15,16 @@ import (
 	"github.com/autoreg/autoreg/internal/atomicfile"
 	"github.com/autoreg/autoreg/lmzip"
 	"github.com/autoreg/autoreg/modelfile"
+	"github.com/autoreg/autoreg/tokenize"
 )
 
 func init() {
 	register(&command{
 		name: "compress",
 		summary: "Compress a file losslessly with a model driving an arithmetic coder. By default the model is adaptive: it starts empty and learns as it codes, " +
-			"so decompressing needs nothing else (--adaptive-arch picks a stronger one). --model uses a trained model instead (decompressing needs the same file).",
-		usage: "[--model FILE | --adaptive-arch ngram|mix|lstm|gpt] [--out OUT] IN",
+			"so decompressing needs nothing else (--adaptive-arch picks a stronger one). A WAV file has its samples coded by an adaptive audio model (--level 2 for a slower, smaller one) and its other bytes by the byte model. " +
+			"--model uses a trained model instead (decompressing needs the same file).",
+		usage: "[--model FILE | --adaptive-arch ngram|mix|lstm|gpt] [--level 1|2] [--no-media] [--out OUT] IN",
 		run:   runCompress,
 	})
 	register(&command{
@@ -42,6 +44,8 @@ func runCompress(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	out := fs.String("out", "", "write to `OUT` (default IN.arz; standard output when IN is -; - for standard output)")
 	block := fs.Int("block-size", 0, "input bytes per block, a power of two from 4096 to 64 MiB (default 1 MiB)")
 	force := fs.Bool("force", false, "overwrite an existing output file")
+	level := fs.Int("level", 1, fmt.Sprintf("WAV files: the audio model's level, 1 (fast) to %d (slower, smaller)", lmzip.MaxLevel))
+	noMedia := fs.Bool("no-media", false, "code a WAV file as plain bytes, like any other file")
 	in, err := parseInput(fs, args, stdout)
 	if err != nil {
 		return err
@@ -49,7 +53,10 @@ func runCompress(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if *arch != "" {
 		*adaptive = true
 	}
-	opts := lmzip.Options{BlockSize: *block}
+	if *level < 1 || *level > lmzip.MaxLevel {
+		return usagef("--level %d: want 1 to %d", *level, lmzip.MaxLevel)
+	}
+	opts := lmzip.Options{BlockSize: *block, Level: *level, NoMedia: *noMedia}
 	switch {
 	case *adaptive && *model != "":
 		return usagef("--model and --adaptive exclude each other")
@@ -65,6 +72,9 @@ func runCompress(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		f, err := modelfile.Read(*model)
 		if err != nil {
 			return err
+		}
+		if _, ok := f.Tokenizer.(tokenize.Sound); ok {
+			return usagef("--model %s is a model of sound, which the static mode cannot use yet: compress WAV files without --model (the adaptive audio coder; --level 2 for the slower, smaller one)", *model)
 		}
 		opts.Static = lmzip.StaticFromFile(f)
 	}

@@ -12,13 +12,14 @@ import (
 	"github.com/autoreg/autoreg/corpus"
 	"github.com/autoreg/autoreg/eval"
 	"github.com/autoreg/autoreg/modelfile"
+	"github.com/autoreg/autoreg/tokenize"
 )
 
 func init() {
 	register(&command{
 		name:    "eval",
-		summary: "Measure a model on text: tokens, OOVs, log-likelihood, perplexity, bits per token, character and byte; an encoder-decoder on tab-separated pairs, with --decode its task metrics.",
-		usage:   "--model FILE --data PATH... [--json] [--decode [--beams N]] [--infill [--spans FILE]]",
+		summary: "Measure a model on text: tokens, OOVs, log-likelihood, perplexity, bits per token, character and byte; an encoder-decoder on tab-separated pairs, with --decode its task metrics; on sound: bits per sample.",
+		usage:   "--model FILE --data PATH... [--json] [--tail FRACTION] [--decode [--beams N]] [--infill [--spans FILE]]",
 		run:     runEval,
 	})
 }
@@ -40,6 +41,7 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	pf.register(fs)
 	var inf infillFlags
 	inf.register(fs)
+	tail := fs.Float64("tail", 0, "sound: score only the last `FRACTION` of each WAV file's samples, conditioned on the rest (0 = all)")
 	args, err := parseArgs(fs, args, stdout)
 	if err != nil {
 		return err
@@ -50,6 +52,13 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	if inf.on {
 		return evalInfill(ctx, stdout, f, &cf, args, &inf, *asJSON)
+	}
+	if snd, ok := f.Tokenizer.(tokenize.Sound); ok {
+		docs, err := cf.docs(args)
+		if err != nil {
+			return err
+		}
+		return evalAudio(ctx, stdout, stderr, f, snd, docs, *tail, *asJSON)
 	}
 	if c, ok := f.Model.(autoreg.Conditional); ok {
 		docs, err := cf.docs(args)

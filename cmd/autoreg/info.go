@@ -9,6 +9,7 @@ import (
 	"os"
 
 	"github.com/autoreg/autoreg/modelfile"
+	"github.com/autoreg/autoreg/tokenize"
 )
 
 func init() {
@@ -68,6 +69,10 @@ func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if len(f.Meta.Training) > 0 {
 		info["training"] = f.Meta.Training
 	}
+	snd, isSound := f.Tokenizer.(tokenize.Sound)
+	if isSound {
+		info["audio"] = snd.Audio()
+	}
 	var extra []string
 	for _, s := range f.Extra {
 		extra = append(extra, fmt.Sprintf("%s (%s)", s.Tag, humanBytes(int64(len(s.Data)))))
@@ -84,6 +89,9 @@ func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fmt.Fprintf(w, "family      %s\n", f.Meta.Family)
 	fmt.Fprintf(w, "mode        %s\n", f.Meta.Mode)
 	fmt.Fprintf(w, "tokenizer   %s: %d ordinary tokens + 3 specials + %d control codes = %d\n", f.Tokenizer.Kind(), v.Base, len(v.Controls), v.Size())
+	if isSound {
+		fmt.Fprintf(w, "audio       %s\n", snd.Audio())
+	}
 	if len(v.Controls) > 0 {
 		fmt.Fprintf(w, "controls    %v\n", v.Controls)
 	}

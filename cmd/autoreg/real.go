@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"path/filepath"
 	"strings"
 
 	"github.com/autoreg/autoreg/ar"
@@ -13,6 +14,7 @@ import (
 	"github.com/autoreg/autoreg/modelfile"
 	"github.com/autoreg/autoreg/series"
 	"github.com/autoreg/autoreg/train"
+	"github.com/autoreg/autoreg/wavfile"
 )
 
 // flagValue returns the last value given to --name (or -name) in args, as
@@ -62,7 +64,7 @@ type seriesFlags struct {
 }
 
 func (sf *seriesFlags) register(fs *flag.FlagSet, what string) {
-	fs.StringVar(&sf.data, "data", "", what+": a CSV `FILE` with a header line")
+	fs.StringVar(&sf.data, "data", "", what+": a CSV `FILE` with a header line, or a WAV file (its integer samples, a column per channel)")
 	fs.Var(&sf.columns, "column", "the value column's `NAME` (repeatable, one per dimension; default: the model's, or the file's one numeric column)")
 	fs.StringVar(&sf.time, "time", "", "the time column's `NAME`, kept for plots and tables (default: the model's, when the file has it)")
 	fs.StringVar(&sf.id, "id", "", "the series-id column's `NAME`: rows with the same id form one series")
@@ -79,6 +81,9 @@ func (sf *seriesFlags) read(args []string, meta *modelfile.Meta) ([]*series.Seri
 		return nil, usagef("unexpected arguments %q", args)
 	case path == "":
 		return nil, usagef("--data is required")
+	}
+	if strings.EqualFold(filepath.Ext(path), ".wav") {
+		return sf.readWAV(path, meta)
 	}
 	opt := series.Options{Columns: sf.columns, Time: sf.time, ID: sf.id}
 	timeDefault := false
@@ -103,6 +108,49 @@ func (sf *seriesFlags) read(args []string, meta *modelfile.Meta) ([]*series.Seri
 		return nil, fmt.Errorf("%s: %d value columns, the model has %d (%s)", path, len(ss[0].Columns), len(meta.Columns), strings.Join(meta.Columns, ", "))
 	}
 	return ss, err
+}
+
+// readWAV reads the samples of a WAV file of integer (or G.711) samples
+// as one series of integer values, a dimension per channel: "sample" for
+// mono, "ch1", "ch2", … otherwise (the model's names when it has them).
+// A step is a frame; Lines numbers the frames from 1.
+func (sf *seriesFlags) readWAV(path string, meta *modelfile.Meta) ([]*series.Series, error) {
+	if sf.time != "" || sf.id != "" {
+		return nil, usagef("%s: a WAV file has no --time or --id column", path)
+	}
+	wf, err := wavfile.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	ints, err := wf.Ints(nil)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", path, err)
+	}
+	ch := wf.Format.Channels
+	cols := []string(sf.columns)
+	if len(cols) == 0 && meta != nil {
+		cols = meta.Columns
+	}
+	if len(cols) == 0 {
+		cols = []string{"sample"}
+		if ch > 1 {
+			cols = make([]string, ch)
+			for i := range cols {
+				cols[i] = fmt.Sprintf("ch%d", i+1)
+			}
+		}
+	}
+	if len(cols) != ch {
+		return nil, fmt.Errorf("%s holds %d channel(s) of samples; %d columns are named (%s)", path, ch, len(cols), strings.Join(cols, ", "))
+	}
+	s := &series.Series{Columns: cols, Values: make([]float64, len(ints)), Lines: make([]int, len(ints)/ch)}
+	for i, v := range ints {
+		s.Values[i] = float64(v)
+	}
+	for t := range s.Lines {
+		s.Lines[t] = t + 1
+	}
+	return []*series.Series{s}, nil
 }
 
 // loadReal reads a real-valued model file.

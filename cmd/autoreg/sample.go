@@ -18,8 +18,8 @@ import (
 func init() {
 	register(&command{
 		name:    "sample",
-		summary: "Generate text from a model, printed as it is produced: the full sampler family, beam search, reranking, stop strings, control codes, classifier-free guidance.",
-		usage:   "--model FILE [--source TEXT] [--prompt TEXT [--suffix TEXT]] [--max-tokens N] [--seed S] [--control TAG] [--cfg-scale G [--cfg-negative-control TAG] [--cfg-negative-prompt TEXT]] [sampler flags]",
+		summary: "Generate text from a model, printed as it is produced: the full sampler family, beam search, reranking, stop strings, control codes, classifier-free guidance; an encoder-decoder given a source, a fill-in-the-middle model given a suffix. A model of sound writes a WAV file, and draws its spectrogram beside a real clip's.",
+		usage:   "--model FILE [--source TEXT] [--prompt TEXT [--suffix TEXT]] [--max-tokens N] [--seed S] [--control TAG] [--cfg-scale G [--cfg-negative-control TAG] [--cfg-negative-prompt TEXT]] [sampler flags] | --model SOUND.arm --seconds S --out GEN.wav [--plot SPEC.png [--reference REAL.wav]]",
 		run:     runSample,
 	})
 }
@@ -80,6 +80,11 @@ func runSample(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		negPrompt = &s
 		return nil
 	})
+	var af audioFlags
+	fs.Float64Var(&af.seconds, "seconds", 3, "sound: generate `S` seconds at the model's sample rate")
+	fs.StringVar(&af.out, "out", "", "sound: write the generated samples to this WAV `FILE`")
+	fs.StringVar(&af.plot, "plot", "", "sound: draw the spectrogram of the generated sound beside a real clip's to this PNG `FILE`")
+	fs.StringVar(&af.reference, "reference", "", "sound: the real clip (a WAV `FILE`, or the first of a directory) for --plot (default: the first file the model was trained on)")
 	args, err := parseArgs(fs, args, stdout)
 	if err != nil {
 		return err
@@ -90,6 +95,9 @@ func runSample(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	f, err := loadModel(*model)
 	if err != nil {
 		return err
+	}
+	if snd, ok := f.Tokenizer.(tokenize.Sound); ok {
+		return sampleAudio(ctx, stdout, stderr, f, snd, cfg, af)
 	}
 	m, err := cond.model(stderr, f, *model)
 	if err != nil {

@@ -56,13 +56,16 @@ type trainFlags struct {
 	// Encoder-decoder (train_seq2seq.go) and fill-in-the-middle (fim.go).
 	s2s s2sFlags
 	fim fimFlags
+	// WaveNet.
+	stacks int
+	skip   int
 }
 
 func init() {
 	register(&command{
 		name:    "train",
-		summary: "Train a model on text (n-gram with modified Kneser-Ney, or neural: LSTM, GRU, GPT), an encoder-decoder (seq2seq) on tab-separated pairs, or a model of CSV series (AR, or a neural network with a distribution head: see --column).",
-		usage:   "--arch ngram|lstm|gru|gpt|seq2seq --data PATH... --out FILE [flags]",
+		summary: "Train a model on text (n-gram with modified Kneser-Ney, or neural: LSTM, GRU, GPT), an encoder-decoder (seq2seq) on tab-separated pairs, on CSV series (AR, or a neural network with a distribution head: see --column) or on sound (WAV files, --tokenizer mulaw or g711u: neural, or a WaveNet).",
+		usage:   "--arch ngram|lstm|gru|gpt|wavenet|seq2seq --data PATH... --out FILE [flags]",
 		run:     runTrain,
 	})
 }
@@ -110,9 +113,9 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	f.corpus.register(fs, "training text")
 	fs.StringVar(&f.corpus.mode, "mode", "stream", "how text is cut into sequences: `stream` (each file is a sequence) or lines (each line is a sentence, as KenLM)")
 	fs.Var(&f.valid, "valid", "validation text, reported alongside training (repeatable)")
-	fs.StringVar(&f.arch, "arch", "ngram", "model architecture: `ngram`, lstm, gru, gpt or seq2seq (an encoder-decoder on source<TAB>target lines)")
+	fs.StringVar(&f.arch, "arch", "ngram", "model architecture: `ngram`, lstm, gru, gpt, wavenet (sound) or seq2seq (an encoder-decoder on source<TAB>target lines)")
 	fs.StringVar(&f.out, "out", "", "where to write the model `FILE` (required)")
-	fs.StringVar(&f.tok, "tokenizer", "char", "tokenizer: byte, `char` or word")
+	fs.StringVar(&f.tok, "tokenizer", "char", "tokenizer: byte, `char`, word, or for sound (--data holds WAV files, each a sequence) mulaw (WaveNet's μ-law companding of the samples; the default of --arch wavenet) or g711u (the bytes of G.711 μ-law files)")
 	fs.StringVar(&f.controlFrom, "control-from", "", "tag each training example with a control code: parent-dir (its directory's name), line-prefix (a 'TAG:' line prefix) or glob:PATTERN=TAG,... (first matching file name)")
 	fs.Uint64Var(&f.seed, "seed", 1, "random seed: the same seed gives the same model")
 	fs.IntVar(&f.vocabSize, "vocab-size", 0, "word tokenizer: keep at most `N` most frequent words (0 = all)")
@@ -124,6 +127,8 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		"neural: ", "context length in tokens (GPT window, RNN truncated BPTT length)")
 	fs.IntVar(&f.embed, "embed", 0, "neural: embedding width (0 = --dim)")
 	fs.IntVar(&f.evalTokens, "eval-tokens", 0, "neural: validation tokens per evaluation (0 = all)")
+	fs.IntVar(&f.stacks, "stacks", 2, "wavenet: stacks of --layers dilated layers (dilations 1, 2, …, 2^(layers−1) in each)")
+	fs.IntVar(&f.skip, "skip", 0, "wavenet: skip-connection and output channels (0 = 4·--dim; --dim is the residual and gate channels)")
 	fs.Float64Var(&f.validSplit, "valid-split", 0, "neural: hold out this `FRACTION` of the end of the training text for validation, e.g. 0.1 (tiny Shakespeare's standard split)")
 	f.s2s.register(fs)
 	f.fim.register(fs)
@@ -141,15 +146,18 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		return trainNeural(ctx, stderr, f, args)
 	}
+	if f.arch == "wavenet" && !flagSet(fs, "tokenizer") {
+		f.tok = "mulaw"
+	}
 	switch f.arch {
 	case "ngram":
 		return trainNgram(ctx, stderr, f, args)
-	case "lstm", "gru", "gpt":
+	case "lstm", "gru", "gpt", "wavenet":
 		return trainNeural(ctx, stderr, f, args)
 	case "seq2seq":
 		return trainSeq2seq(ctx, stderr, f, args)
 	}
-	return usagef("--arch %q: want ngram, lstm, gru, gpt or seq2seq", f.arch)
+	return usagef("--arch %q: want ngram, lstm, gru, gpt, wavenet or seq2seq", f.arch)
 }
 
 // parseFloats parses a comma-separated list such as "0.5,1,1.5".

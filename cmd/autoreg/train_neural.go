@@ -62,11 +62,16 @@ func trainNeural(ctx context.Context, stderr io.Writer, f *trainFlags, args []st
 	if f.validSplit > 0 && len(f.valid) > 0 {
 		return usagef("--valid-split and --valid exclude each other")
 	}
+	var ck *train.Checkpoint
 	if f.resume {
-		ck, err := train.ReadCheckpoint(f.out)
-		if err != nil {
+		if ck, err = train.ReadCheckpoint(f.out); err != nil {
 			return err
 		}
+	}
+	if ck != nil && isSound(ck.Tokenizer.Kind()) || ck == nil && isSound(f.tok) {
+		return trainAudio(ctx, stderr, f, docs, ck)
+	}
+	if f.resume {
 		tr, tok, meta, mode, ctl = ck.Trainer, ck.Tokenizer, ck.Meta, ck.Mode, ck.Control
 		f.arch = meta.Family
 		tr.Opts.MaxTime = f.maxTime
@@ -88,13 +93,8 @@ func trainNeural(ctx context.Context, stderr io.Writer, f *trainFlags, args []st
 		if meta, err = train.Meta(m, mode, ctl); err != nil {
 			return err
 		}
-		opts := train.Options{Batch: f.batch, Context: f.context, Steps: f.steps, Accum: f.accum,
-			LR: f.lr, Warmup: f.warmup, WeightDecay: f.weightDec, Beta2: f.beta2, Clip: f.clip, Seed: f.seed,
-			EvalEvery: f.evalEvery, EvalTokens: f.evalTokens, MaxTime: f.maxTime,
-			// Every window starts <s> <ctl:TAG> (as CTRL starts every
-			// sequence with its code), so the code is in view at every
-			// position, as it is when generating.
-			ControlWindows: ctl.Kind != corpus.ControlNone, FIMRate: f.fim.rate, FIMSPMRate: f.fim.spm}
+		opts := f.options(f.context, ctl)
+		opts.FIMRate, opts.FIMSPMRate = f.fim.rate, f.fim.spm
 		if tr, err = train.New(m, opts); err != nil {
 			return usagef("%v", err)
 		}
@@ -110,20 +110,12 @@ func trainNeural(ctx context.Context, stderr io.Writer, f *trainFlags, args []st
 	if err != nil {
 		return err
 	}
-	var validToks []autoreg.Token
-	switch {
-	case f.validSplit > 0:
-		if trainToks, validToks, err = corpus.Split(trainToks, f.validSplit); err != nil {
-			return usagef("--valid-split: %v", err)
-		}
-	case len(f.valid) > 0:
-		vdocs, err := corpus.Files(f.valid, corpus.Options{})
-		if err != nil {
-			return err
-		}
-		if validToks, _, err = corpus.Load(ctx, vdocs, tok, corpus.TokenOptions{Mode: mode, Control: ctl}); err != nil {
-			return err
-		}
+	trainToks, validToks, err := f.validation(trainToks, func(vdocs []corpus.Doc) ([]autoreg.Token, error) {
+		toks, _, err := corpus.Load(ctx, vdocs, tok, corpus.TokenOptions{Mode: mode, Control: ctl})
+		return toks, err
+	})
+	if err != nil {
+		return err
 	}
 
 	training := map[string]any{"data": append(append([]string(nil), f.corpus.data...), args...),
@@ -135,6 +127,38 @@ func trainNeural(ctx context.Context, stderr io.Writer, f *trainFlags, args []st
 		thousands(int64(len(validToks))), tr.Opts.Steps, tr.Opts.Accum, tr.Opts.Batch, tr.Opts.Context)
 	return runTraining(ctx, stderr, f, &trainingRun{tr: tr, meta: meta, tok: tok, training: training, unit: "token",
 		banner: banner, data: train.Data{Train: trainToks, Valid: validToks}})
+}
+
+// options returns the trainer's settings from the flags, for windows of
+// context tokens and the control rule ctl: under a rule, every window
+// starts <s> <ctl:TAG> (as CTRL starts every sequence with its code), so
+// the code is in view at every position, as it is when generating.
+func (f *trainFlags) options(context int, ctl corpus.Control) train.Options {
+	return train.Options{Batch: f.batch, Context: context, Steps: f.steps, Accum: f.accum,
+		LR: f.lr, Warmup: f.warmup, WeightDecay: f.weightDec, Beta2: f.beta2, Clip: f.clip, Seed: f.seed,
+		EvalEvery: f.evalEvery, EvalTokens: f.evalTokens, MaxTime: f.maxTime,
+		ControlWindows: ctl.Kind != corpus.ControlNone}
+}
+
+// validation returns the training and validation tokens of a run: the
+// end of the training tokens held out by --valid-split, or the --valid
+// files read by load, or none.
+func (f *trainFlags) validation(trainToks []autoreg.Token, load func([]corpus.Doc) ([]autoreg.Token, error)) (tr, valid []autoreg.Token, err error) {
+	switch {
+	case f.validSplit > 0:
+		if tr, valid, err = corpus.Split(trainToks, f.validSplit); err != nil {
+			return nil, nil, usagef("--valid-split: %v", err)
+		}
+		return tr, valid, nil
+	case len(f.valid) > 0:
+		vdocs, err := corpus.Files(f.valid, corpus.Options{})
+		if err != nil {
+			return nil, nil, err
+		}
+		valid, err = load(vdocs)
+		return trainToks, valid, err
+	}
+	return trainToks, nil, nil
 }
 
 // trainingRun is a neural training run ready to go, token or real-valued.

@@ -101,6 +101,12 @@ type gemmImpl struct {
 	// ldp floats after panel q−1; b may start at a later row of the
 	// block).
 	gemvPanels func(x, b []float32, np, ldp int, y []float32)
+	// gemvPanelsRows, if not nil, is gemvPanels for several rows at
+	// once: y[r*ldy+q*nr+j] += Σₚ x[r*ldx+p]*b[q*ldp+p*nr+j], p < k,
+	// r < rows, each row's sum taken in gemvPanels' order, so that every
+	// row gets exactly the bits gemvPanels gives it alone (the batched
+	// step of GemvPackedRows). Without it, rows go one by one.
+	gemvPanelsRows func(rows, k int, x []float32, ldx int, b []float32, np, ldp int, y []float32, ldy int)
 }
 
 // shortKernel is a micro-kernel of mr < gemmImpl.mr rows.

@@ -72,16 +72,18 @@ var gemmAVX512 = &gemmImpl{
 	gemvN: gemvNAsm(gemvNAccAVX512),
 	gemvT: gemvTAsm(gemvT4AVX512),
 
-	gemvPanels: gemvPanelsAsm(32, gemvPanelsAVX512),
+	gemvPanels:     gemvPanelsAsm(32, gemvPanelsAVX512),
+	gemvPanelsRows: panelsRowsAsm(32, gemvPanelsRows3AVX512, gemvPanelsRows2AVX512, gemvPanelsAVX512),
 }
 
 var gemmAVX2 = &gemmImpl{
 	name: "avx2", mr: 6, nr: 16, kc: 256, mc: 144, nc: 2048,
-	kernel:     asmKernel(6, 16, kernel6x16AVX2),
-	kernelRows: asmKernelRows(6, 16, kernel6x16RowsAVX2),
-	gemvN:      gemvNAsm(gemvNAccAVX2),
-	gemvT:      gemvTAsm(gemvT4AVX2),
-	gemvPanels: gemvPanelsAsm(16, gemvPanelsAVX2),
+	kernel:         asmKernel(6, 16, kernel6x16AVX2),
+	kernelRows:     asmKernelRows(6, 16, kernel6x16RowsAVX2),
+	gemvN:          gemvNAsm(gemvNAccAVX2),
+	gemvT:          gemvTAsm(gemvT4AVX2),
+	gemvPanels:     gemvPanelsAsm(16, gemvPanelsAVX2),
+	gemvPanelsRows: panelsRowsAsm(16, gemvPanelsRows3AVX2, nil, gemvPanelsAVX2),
 }
 
 // gemvNBlock is the column block of gemvNAsm: its partial sums (up to
@@ -185,5 +187,34 @@ func gemvPanelsAsm(nr int, f func(k int, x, b *float32, np int, y *float32, pf, 
 		_ = b[(np-1)*ldp+k*nr-1]
 		_ = y[np*nr-1]
 		f(k, &x[0], &b[0], np, &y[0], gemvPanelPrefetch, ldp)
+	}
+}
+
+// panelsRowsAsm makes a gemmImpl.gemvPanelsRows of nr-wide panels from
+// assembly kernels for three rows, optionally two, and one: groups of
+// three rows, then a group of two or the last rows alone. It does the
+// bounds checks the assembly does not do.
+func panelsRowsAsm(nr int,
+	three, two func(k int, x *float32, ldx int, b *float32, np int, y *float32, ldy, pf, ldp int),
+	one func(k int, x, b *float32, np int, y *float32, pf, ldp int),
+) func(rows, k int, x []float32, ldx int, b []float32, np, ldp int, y []float32, ldy int) {
+	return func(rows, k int, x []float32, ldx int, b []float32, np, ldp int, y []float32, ldy int) {
+		if k == 0 || np == 0 || rows == 0 {
+			return
+		}
+		_ = b[(np-1)*ldp+k*nr-1]
+		_ = x[(rows-1)*ldx+k-1]
+		_ = y[(rows-1)*ldy+np*nr-1]
+		r := 0
+		for ; rows-r >= 3; r += 3 {
+			three(k, &x[r*ldx], ldx, &b[0], np, &y[r*ldy], ldy, gemvPanelPrefetch, ldp)
+		}
+		if rows-r == 2 && two != nil {
+			two(k, &x[r*ldx], ldx, &b[0], np, &y[r*ldy], ldy, gemvPanelPrefetch, ldp)
+			return
+		}
+		for ; r < rows; r++ {
+			one(k, &x[r*ldx], &b[0], np, &y[r*ldy], gemvPanelPrefetch, ldp)
+		}
 	}
 }

@@ -113,3 +113,10 @@ func packTN12AVX2(k int, src *float32, lds int, dst *float32, tiles int) {
 func packN32AVX2(k int, src *float32, lds int, dst *float32) {
 	panic("kernels: packN32AVX2 without assembly")
 }
+
+func dotInt16AVX2(x, y []int16) int32 { return dotInt16Generic(x, y) }
+func addInt16AVX2(y, x []int16)       { addInt16Generic(y, x) }
+func subInt16AVX2(y, x []int16)       { subInt16Generic(y, x) }
+func adaptDotInt16AVX2(w, a, h []int16, sign int16) int32 {
+	return adaptDotInt16Generic(w, a, h, sign)
+}

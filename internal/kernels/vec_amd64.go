@@ -129,6 +129,24 @@ func gemvPanelsAVX2(k int, x, b *float32, np int, y *float32, pf, ldp int)
 //go:noescape
 func gemvPanelsAVX512(k int, x, b *float32, np int, y *float32, pf, ldp int)
 
+// gemvPanelsRows2AVX512 is gemvPanelsAVX512 for two rows of x at once
+// (row r at x + r·ldx, its sums added to y + r·ldy), each row summed in
+// gemvPanelsAVX512's order, so each row gets the same bits as alone.
+//
+//go:noescape
+func gemvPanelsRows2AVX512(k int, x *float32, ldx int, b *float32, np int, y *float32, ldy, pf, ldp int)
+
+// gemvPanelsRows3AVX2 is gemvPanelsAVX2 for three rows of x at once (as
+// gemvPanelsRows2AVX512), each panel in two halves of 8 columns.
+//
+//go:noescape
+func gemvPanelsRows3AVX2(k int, x *float32, ldx int, b *float32, np int, y *float32, ldy, pf, ldp int)
+
+// gemvPanelsRows3AVX512 is gemvPanelsRows2AVX512 for three rows.
+//
+//go:noescape
+func gemvPanelsRows3AVX512(k int, x *float32, ldx int, b *float32, np int, y *float32, ldy, pf, ldp int)
+
 // gemvNAccAVX2 adds Σₚ x[p]·b[p·ldb+j], p < k, to acc[j] for j < w.
 //
 //go:noescape

@@ -697,13 +697,48 @@ func (g *gen) gemvPanels() {
 	g.w("MOVQ ldp+48(FP), R14")
 	g.w("SHLQ $2, R14")
 	l := "gemvPanels" + s.suffix
+	g.panelLoops(l, 8, row, func() {
+		for u := 0; u < 4; u++ {
+			g.w("VBROADCASTSS %d(SI)(DX*1), %s", 4*u, R(8+u))
+		}
+		for u := 0; u < 4; u++ {
+			for v := 0; v < 2; v++ {
+				g.w("VFMADD231PS %d(R8), %s, %s", u*row+v*vb, R(8+u), R(2*u+v))
+			}
+		}
+	}, func() {
+		g.w("VBROADCASTSS (SI)(DX*1), %s", R(8))
+		for v := 0; v < 2; v++ {
+			g.w("VFMADD231PS %d(R8), %s, %s", v*vb, R(8), R(v))
+		}
+	})
+	for v := 0; v < 2; v++ {
+		g.w("VADDPS %s, %s, %s", R(2+v), R(v), R(v))
+		g.w("VADDPS %s, %s, %s", R(6+v), R(4+v), R(4+v))
+		g.w("VADDPS %s, %s, %s", R(4+v), R(v), R(v))
+		g.w("VADDPS %d(DI), %s, %s", v*vb, R(v), R(v))
+		g.w("VMOVUPS %s, %d(DI)", R(v), v*vb)
+	}
+	g.w("ADDQ $%d, DI", row)
+	g.w("DECQ R15")
+	g.w("JMP %s_panel", l)
+	g.label(l + "_end")
+	g.ret()
+}
+
+// panelLoops emits the loops over one panel of gemvPanels and
+// gemvPanelsRows: R8 at the panel, R12 at the next; nacc accumulators
+// zeroed; k in CX, x's byte offset in DX; group emits the body for four
+// rows of the panel (row bytes each, prefetched ahead), one for the last
+// k mod 4 rows one at a time. It ends at label l_done.
+func (g *gen) panelLoops(l string, nacc, row int, group, one func()) {
 	g.label(l + "_panel")
 	g.w("TESTQ R15, R15")
 	g.w("JEQ %s_end", l)
 	g.w("MOVQ R12, R8")
 	g.w("ADDQ R14, R12")
-	for i := 0; i < 8; i++ {
-		g.zero(R(i))
+	for i := 0; i < nacc; i++ {
+		g.zero(g.s.r(i))
 	}
 	g.w("MOVQ k+0(FP), CX")
 	g.w("XORQ DX, DX")
@@ -713,14 +748,7 @@ func (g *gen) gemvPanels() {
 	for off := 0; off < 4*row; off += 64 {
 		g.w("PREFETCHT0 %d(R8)(R13*1)", off)
 	}
-	for u := 0; u < 4; u++ {
-		g.w("VBROADCASTSS %d(SI)(DX*1), %s", 4*u, R(8+u))
-	}
-	for u := 0; u < 4; u++ {
-		for v := 0; v < 2; v++ {
-			g.w("VFMADD231PS %d(R8), %s, %s", u*row+v*vb, R(8+u), R(2*u+v))
-		}
-	}
+	group()
 	g.w("ADDQ $16, DX")
 	g.w("ADDQ $%d, R8", 4*row)
 	g.w("SUBQ $4, CX")
@@ -728,23 +756,166 @@ func (g *gen) gemvPanels() {
 	g.label(l + "_loop1")
 	g.w("TESTQ CX, CX")
 	g.w("JEQ %s_done", l)
-	g.w("VBROADCASTSS (SI)(DX*1), %s", R(8))
-	for v := 0; v < 2; v++ {
-		g.w("VFMADD231PS %d(R8), %s, %s", v*vb, R(8), R(v))
-	}
+	one()
 	g.w("ADDQ $4, DX")
 	g.w("ADDQ $%d, R8", row)
 	g.w("DECQ CX")
 	g.w("JMP %s_loop1", l)
 	g.label(l + "_done")
-	for v := 0; v < 2; v++ {
-		g.w("VADDPS %s, %s, %s", R(2+v), R(v), R(v))
-		g.w("VADDPS %s, %s, %s", R(6+v), R(4+v), R(4+v))
-		g.w("VADDPS %s, %s, %s", R(4+v), R(v), R(v))
-		g.w("VADDPS %d(DI), %s, %s", v*vb, R(v), R(v))
-		g.w("VMOVUPS %s, %d(DI)", R(v), v*vb)
+}
+
+// gemvPanelsRows emits gemvPanelsRows<R>: gemvPanels for R rows of x at
+// once (row r at x + 4·ldx·r, its sums into y + 4·ldy·r), each row's sums
+// taken in exactly gemvPanels' order: four phase accumulators (p mod 4 of
+// the groups of four, the last k mod 4 rows into phase 0), added as
+// ((s0 + s1) + (s2 + s3)) + y. A packed row of B is loaded once for the R
+// rows, so a batch of rows reads the weights once per R rows instead of
+// once per row, and every row gets the bits gemvPanels gives it alone.
+// AVX-512 only: R·8 accumulators, 2 B registers and R broadcasts.
+func (g *gen) gemvPanelsRows(rows int) {
+	s := g.s
+	R := s.r
+	vb := s.vb()
+	row := 2 * vb // bytes of one panel row
+	if 8*rows+4+rows > 32 {
+		panic("gemvPanelsRows: too many registers")
 	}
-	g.w("ADDQ $%d, DI", row)
+	acc := func(r, u, v int) string { return R(8*r + 2*u + v) }
+	bReg := func(u, v int) string { return R(8*rows + 2*(u%2) + v) }
+	bc := func(r int) string { return R(8*rows + 4 + r) }
+	xr := []string{"SI", "R9", "R10"}
+	yr := []string{"DI", "R11", "BX"}
+	l := g.rowsProlog(rows, xr, yr)
+	// step emits one row p of the panel into phase u's accumulators; the
+	// row's offset from R8 is off bytes, x's from DX is xoff bytes.
+	step := func(u, off, xoff int) {
+		for v := 0; v < 2; v++ {
+			g.w("VMOVUPS %d(R8), %s", off+v*vb, bReg(u, v))
+		}
+		for r := 0; r < rows; r++ {
+			g.w("VBROADCASTSS %d(%s)(DX*1), %s", xoff, xr[r], bc(r))
+			for v := 0; v < 2; v++ {
+				g.w("VFMADD231PS %s, %s, %s", bReg(u, v), bc(r), acc(r, u, v))
+			}
+		}
+	}
+	g.panelLoops(l, 8*rows, row, func() {
+		for u := 0; u < 4; u++ {
+			step(u, u*row, 4*u)
+		}
+	}, func() { step(0, 0, 0) })
+	for r := 0; r < rows; r++ {
+		for v := 0; v < 2; v++ {
+			g.w("VADDPS %s, %s, %s", acc(r, 1, v), acc(r, 0, v), acc(r, 0, v))
+			g.w("VADDPS %s, %s, %s", acc(r, 3, v), acc(r, 2, v), acc(r, 2, v))
+			g.w("VADDPS %s, %s, %s", acc(r, 2, v), acc(r, 0, v), acc(r, 0, v))
+			g.w("VADDPS %d(%s), %s, %s", v*vb, yr[r], acc(r, 0, v), acc(r, 0, v))
+			g.w("VMOVUPS %s, %d(%s)", acc(r, 0, v), v*vb, yr[r])
+		}
+		g.w("ADDQ $%d, %s", row, yr[r])
+	}
+	g.w("DECQ R15")
+	g.w("JMP %s_panel", l)
+	g.label(l + "_end")
+	g.ret()
+}
+
+// rowsProlog emits the head of gemvPanelsRows<rows> (x row r at xr[r], y
+// row r at yr[r], b in R12, np in R15, prefetch distance in R13, panel
+// stride in bytes in R14) and returns its label prefix.
+func (g *gen) rowsProlog(rows int, xr, yr []string) string {
+	name := fmt.Sprintf("gemvPanelsRows%d", rows)
+	g.text(name, "72")
+	g.w("MOVQ x+8(FP), SI")
+	g.w("MOVQ ldx+16(FP), AX")
+	g.w("SHLQ $2, AX")
+	g.w("MOVQ b+24(FP), R12")
+	g.w("MOVQ np+32(FP), R15")
+	g.w("MOVQ y+40(FP), DI")
+	g.w("MOVQ ldy+48(FP), CX")
+	g.w("SHLQ $2, CX")
+	for r := 1; r < rows; r++ {
+		g.w("LEAQ (%s)(AX*1), %s", xr[r-1], xr[r])
+		g.w("LEAQ (%s)(CX*1), %s", yr[r-1], yr[r])
+	}
+	g.w("MOVQ pf+56(FP), R13")
+	g.w("MOVQ ldp+64(FP), R14")
+	g.w("SHLQ $2, R14")
+	return name + g.s.suffix
+}
+
+// gemvPanelsRowsHalves emits gemvPanelsRows3 for AVX2: gemvPanels for
+// three rows of x at once, each in gemvPanels' order. Sixteen YMM
+// registers do not hold three rows' eight accumulators of a whole
+// 16-column panel, so the panel goes in two halves of 8 columns (4 phase
+// accumulators per row, 1 B register, 3 broadcasts): each half reads its
+// half of every packed row once for the three rows.
+func (g *gen) gemvPanelsRowsHalves() {
+	s := g.s
+	R := s.r
+	vb := s.vb()
+	row := 2 * vb // bytes of one panel row
+	const rows = 3
+	acc := func(r, u int) string { return R(4*r + u) }
+	bReg := R(12)
+	bc := func(r int) string { return R(13 + r) }
+	xr := []string{"SI", "R9", "R10"}
+	yr := []string{"DI", "R11", "BX"}
+	l := g.rowsProlog(rows, xr, yr)
+	g.label(l + "_panel")
+	g.w("TESTQ R15, R15")
+	g.w("JEQ %s_end", l)
+	for half := 0; half < 2; half++ {
+		h := fmt.Sprintf("%s_h%d", l, half)
+		g.w("MOVQ R12, R8")
+		for i := 0; i < 4*rows; i++ {
+			g.zero(R(i))
+		}
+		g.w("MOVQ k+0(FP), CX")
+		g.w("XORQ DX, DX")
+		step := func(u, off, xoff int) {
+			g.w("VMOVUPS %d(R8), %s", off+half*vb, bReg)
+			for r := 0; r < rows; r++ {
+				g.w("VBROADCASTSS %d(%s)(DX*1), %s", xoff, xr[r], bc(r))
+				g.w("VFMADD231PS %s, %s, %s", bReg, bc(r), acc(r, u))
+			}
+		}
+		g.label(h + "_loop4")
+		g.w("CMPQ CX, $4")
+		g.w("JLT %s_loop1", h)
+		if half == 0 {
+			for off := 0; off < 4*row; off += 64 {
+				g.w("PREFETCHT0 %d(R8)(R13*1)", off)
+			}
+		}
+		for u := 0; u < 4; u++ {
+			step(u, u*row, 4*u)
+		}
+		g.w("ADDQ $16, DX")
+		g.w("ADDQ $%d, R8", 4*row)
+		g.w("SUBQ $4, CX")
+		g.w("JMP %s_loop4", h)
+		g.label(h + "_loop1")
+		g.w("TESTQ CX, CX")
+		g.w("JEQ %s_done", h)
+		step(0, 0, 0)
+		g.w("ADDQ $4, DX")
+		g.w("ADDQ $%d, R8", row)
+		g.w("DECQ CX")
+		g.w("JMP %s_loop1", h)
+		g.label(h + "_done")
+		for r := 0; r < rows; r++ {
+			g.w("VADDPS %s, %s, %s", acc(r, 1), acc(r, 0), acc(r, 0))
+			g.w("VADDPS %s, %s, %s", acc(r, 3), acc(r, 2), acc(r, 2))
+			g.w("VADDPS %s, %s, %s", acc(r, 2), acc(r, 0), acc(r, 0))
+			g.w("VADDPS %d(%s), %s, %s", half*vb, yr[r], acc(r, 0), acc(r, 0))
+			g.w("VMOVUPS %s, %d(%s)", acc(r, 0), half*vb, yr[r])
+		}
+	}
+	for r := 0; r < rows; r++ {
+		g.w("ADDQ $%d, %s", row, yr[r])
+	}
+	g.w("ADDQ R14, R12")
 	g.w("DECQ R15")
 	g.w("JMP %s_panel", l)
 	g.label(l + "_end")

@@ -595,6 +595,12 @@ func (g *gen) all() {
 
 	g.gemvT4()
 	g.gemvPanels()
+	if s.z {
+		g.gemvPanelsRows(2)
+		g.gemvPanelsRows(3)
+	} else {
+		g.gemvPanelsRowsHalves()
+	}
 	g.lstmBack(false)
 	g.lstmBack(true)
 	g.gemvN()
