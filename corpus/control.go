@@ -37,6 +37,9 @@ const (
 	// ControlGlob: a file's tag is that of the first pattern its name
 	// matches (patterns with a '/' match the whole path).
 	ControlGlob
+	// ControlLabels: an IDX image's tag is its label, in decimal, from
+	// the IDX label file beside the images (see LabelFile). Images only.
+	ControlLabels
 )
 
 // GlobTag pairs a file-name pattern with a tag.
@@ -48,7 +51,7 @@ type GlobTag struct {
 const MaxTagLen = 64
 
 // ParseControl parses the --control-from syntax: "" (none), "parent-dir",
-// "line-prefix" or "glob:PATTERN=TAG,PATTERN=TAG,...".
+// "line-prefix", "labels" or "glob:PATTERN=TAG,PATTERN=TAG,...".
 func ParseControl(s string) (Control, error) {
 	switch {
 	case s == "" || s == "none":
@@ -57,6 +60,8 @@ func ParseControl(s string) (Control, error) {
 		return Control{Kind: ControlParentDir}, nil
 	case s == "line-prefix":
 		return Control{Kind: ControlLinePrefix}, nil
+	case s == "labels":
+		return Control{Kind: ControlLabels}, nil
 	case strings.HasPrefix(s, "glob:"):
 		c := Control{Kind: ControlGlob}
 		for _, part := range strings.Split(strings.TrimPrefix(s, "glob:"), ",") {
@@ -71,7 +76,7 @@ func ParseControl(s string) (Control, error) {
 		}
 		return c, nil
 	}
-	return Control{}, fmt.Errorf("corpus: --control-from %q: want parent-dir, line-prefix or glob:PATTERN=TAG,...", s)
+	return Control{}, fmt.Errorf("corpus: --control-from %q: want parent-dir, line-prefix, labels or glob:PATTERN=TAG,...", s)
 }
 
 // String returns the --control-from form of c.
@@ -81,6 +86,8 @@ func (c Control) String() string {
 		return "parent-dir"
 	case ControlLinePrefix:
 		return "line-prefix"
+	case ControlLabels:
+		return "labels"
 	case ControlGlob:
 		var parts []string
 		for _, g := range c.Globs {

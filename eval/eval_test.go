@@ -128,3 +128,20 @@ func TestControlCodesAreContext(t *testing.T) {
 		t.Fatalf("control conditioning: %+v vs %+v", withCtl, without)
 	}
 }
+
+// Marginal is −log of the class-averaged likelihood.
+func TestMarginal(t *testing.T) {
+	for _, c := range []struct {
+		nll  []float64
+		want float64
+	}{
+		{[]float64{math.Ln2, math.Ln2}, math.Ln2},
+		{[]float64{1, 1000}, 1 + math.Ln2},
+		{[]float64{3}, 3},
+		{[]float64{1, 2, 3}, -math.Log((math.Exp(-1) + math.Exp(-2) + math.Exp(-3)) / 3)},
+	} {
+		if got := Marginal(c.nll); math.Abs(got-c.want) > 1e-12 {
+			t.Errorf("Marginal(%v) = %v, want %v", c.nll, got, c.want)
+		}
+	}
+}

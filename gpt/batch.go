@@ -132,6 +132,7 @@ func (m *Model) Forward(x, y []int32, B, T int, rng *rand.Rand) (sum float64, n 
 	s.dropout = rng != nil && p > 0
 
 	nn.EncoderForward(s.encoded, s.ids, m.wte.Data(a), m.wpe.Data(a), B, T, C)
+	m.addImage(s.encoded, s.ids, B, T)
 	if s.dropout {
 		nn.DropoutForward(s.encoded, s.drop0, s.encoded, p, rng)
 	}
@@ -205,6 +206,7 @@ func (m *Model) Backward(scale float32) {
 	fused.CrossEntropyBackwardSet(dlogits, s.probs, s.tgt, N, V, Ignore, scale)
 	fused.LinearBackwardSet(s.dA, m.wte.Grad(a), nil, dlogits, s.lnf, m.wte.Data(a), N, C, V)
 	demb := m.blocksBackward(s)
+	m.addImageGrad(demb, s.ids, B, T)
 	nn.EncoderBackward(m.wte.Grad(a), m.wpe.Grad(a), demb, s.ids, B, T, C)
 }
 

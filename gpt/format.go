@@ -7,16 +7,23 @@ import (
 
 	"github.com/autoreg/autoreg"
 	"github.com/autoreg/autoreg/internal/payload"
+	"github.com/autoreg/autoreg/tokenize"
 )
 
 // Payload format (the MODL section of a model file, see docs/FORMATS.md):
 // the neural payload framing of package internal/payload, magic
 // "ARGGPT\x00\x00", five configuration integers: layers, dim, heads,
 // context, vocab base. A token model is version 1; a real-valued model is
-// version 2, with vocab base 0 and the real block after the header. The
-// weights are the flat parameter arena in the layout New (NewReal)
-// declares (views in order, each aligned to 16 floats).
-var format = payload.Format{Magic: "ARGGPT\x00\x00", Version: 1, RealVersion: 2, Ints: 5, Prefix: "gpt"}
+// version 2, with vocab base 0 and the real block after the header; a
+// model of images is version 3, whose three more integers are the image's
+// height, width and channels (and whose arena adds their three embedding
+// tables). The weights are the flat parameter arena in the layout New
+// (NewReal) declares (views in order, each aligned to 16 floats).
+var format = payload.Format{Magic: "ARGGPT\x00\x00", Version: 1, RealVersion: 2, Ints: 5, Prefix: "gpt",
+	Variants: map[uint32]int{imageVersion: 8}}
+
+// imageVersion is the payload version of a model of images.
+const imageVersion = 3
 
 // WriteTo writes the model's payload.
 func (m *Model) WriteTo(w io.Writer) (int64, error) {
@@ -25,6 +32,10 @@ func (m *Model) WriteTo(w io.Writer) (int64, error) {
 		Ints:     []uint32{uint32(c.Layers), uint32(c.Dim), uint32(c.Heads), uint32(c.Context), uint32(m.vocab.Base)},
 		Dropout:  float32(c.Dropout),
 		Controls: m.vocab.Controls,
+	}
+	if im := c.Image; im != (tokenize.Shape{}) {
+		h.Variant = imageVersion
+		h.Ints = append(h.Ints, uint32(im.Height), uint32(im.Width), uint32(im.Channels))
 	}
 	return format.Write(w, h, m.arena.Params)
 }
@@ -101,6 +112,12 @@ func readHeader(r io.Reader, size int64) (*payload.Frame, Config, error) {
 	}
 	u := func(i int) int { return int(fr.Ints[i]) }
 	cfg := Config{Layers: u(0), Dim: u(1), Heads: u(2), Context: u(3), Dropout: float64(fr.Dropout)}
+	if fr.Variant == imageVersion {
+		cfg.Image = tokenize.Shape{Height: u(5), Width: u(6), Channels: u(7)}
+		if cfg.Image.Height < 1 || cfg.Image.Width < 1 || cfg.Image.Channels < 1 {
+			return nil, cfg, fmt.Errorf("gpt: image payload with shape %s", cfg.Image)
+		}
+	}
 	if err := cfg.Check(); err != nil {
 		return nil, cfg, err
 	}
@@ -117,6 +134,9 @@ func paramCount(cfg Config, V, in, out int, highway bool) int64 {
 	C, T, L := int64(cfg.Dim), int64(cfg.Context), int64(cfg.Layers)
 	per := 4*al(C) + al(3*C*C) + al(3*C) + al(C*C) + al(C) + al(4*C*C) + al(4*C) + al(4*C*C) + al(C)
 	n := al(int64(V)*C) + al(T*C) + L*per + 2*al(C)
+	if im := cfg.Image; im != (tokenize.Shape{}) {
+		n += al(int64(im.Height)*C) + al(int64(im.Width)*C) + al(int64(im.Channels)*C)
+	}
 	if out > 0 {
 		n += al(C*int64(in)) + al(C) + al(int64(out)*C) + al(int64(out))
 	}

@@ -4,7 +4,7 @@
 // blocks, a final LayerNorm, and an output layer tied to the token embedding
 // (Press and Wolf 2017). For an input sequence x₁..x_T:
 //
-//	h⁰_t = wte[x_t] + wpe[t]
+//	h⁰_t = wte[x_t] + wpe[t] (+ row, column and channel embeddings for images)
 //	a^l  = h^(l−1) + W_o^l · Attn(LN₁^l(h^(l−1)))        causal, H heads
 //	h^l  = a^l + W₂^l · gelu(W₁^l · LN₂^l(a^l) + b₁^l) + b₂^l
 //	P(x_(t+1) | x≤t) = softmax(wte · LN_f(h^L_t))
@@ -34,6 +34,7 @@ import (
 
 	"github.com/autoreg/autoreg"
 	"github.com/autoreg/autoreg/tensor"
+	"github.com/autoreg/autoreg/tokenize"
 )
 
 // Config is the shape of a GPT model.
@@ -43,6 +44,11 @@ type Config struct {
 	Heads   int     `json:"heads"`   // attention heads; Dim % Heads == 0
 	Context int     `json:"context"` // maximum positions (the attention window)
 	Dropout float64 `json:"dropout"` // training only
+	// Image, if set, is the shape of the images the model reads (the
+	// pixel tokenizer's): the input embedding of a sample then adds
+	// learned row, column and channel embeddings (see image.go). Context
+	// must hold an image: at least Image.Samples()+1.
+	Image tokenize.Shape `json:"image,omitzero"`
 }
 
 // Limits of a configuration (also applied when reading a model file).
@@ -66,6 +72,11 @@ func (c Config) Check() error {
 		return fmt.Errorf("gpt: context %d, want 2..%d", c.Context, MaxContext)
 	case !(c.Dropout >= 0 && c.Dropout < 1):
 		return fmt.Errorf("gpt: dropout %g, want [0, 1)", c.Dropout)
+	case c.Image != (tokenize.Shape{}) && (c.Image.Height < 1 || c.Image.Width < 1 || c.Image.Channels < 1 ||
+		c.Image.Height > MaxContext || c.Image.Width > MaxContext || c.Image.Channels > 4):
+		return fmt.Errorf("gpt: image shape %s out of range", c.Image)
+	case c.Image != (tokenize.Shape{}) && c.Context < c.Image.Samples()+1:
+		return fmt.Errorf("gpt: context %d cannot hold a %s image (want at least %d)", c.Context, c.Image, c.Image.Samples()+1)
 	}
 	return nil
 }
@@ -92,6 +103,7 @@ type Model struct {
 	arena  *tensor.Arena
 	wte    tensor.View // (V,C), also the output layer
 	wpe    tensor.View // (Context,C)
+	img    imageViews  // row, column, channel embeddings (image models)
 	layers []layer
 	lnfw   tensor.View // (C)
 	lnfb   tensor.View // (C)
@@ -125,6 +137,11 @@ func (m *Model) init(seed uint64) *rand.Rand {
 	a, cfg := m.arena, m.cfg
 	tensor.Normal(m.wte.Data(a), 0.02, rng)
 	tensor.Normal(m.wpe.Data(a), 0.02, rng)
+	if m.cfg.Image != (tokenize.Shape{}) {
+		tensor.Normal(m.img.row.Data(a), 0.02, rng)
+		tensor.Normal(m.img.col.Data(a), 0.02, rng)
+		tensor.Normal(m.img.ch.Data(a), 0.02, rng)
+	}
 	resid := 0.02 / math.Sqrt(2*float64(cfg.Layers))
 	for _, l := range m.layers {
 		tensor.Fill(l.ln1w.Data(a), 1)
@@ -167,6 +184,13 @@ func layout(cfg Config, V int, extra func(b *tensor.Builder)) *Model {
 	// layers do; the tied table is an embedding first).
 	m.wte = b.Add("wte", false, V, C)
 	m.wpe = b.Add("wpe", false, cfg.Context, C)
+	if im := cfg.Image; im != (tokenize.Shape{}) {
+		m.img = imageViews{
+			row: b.Add("wrow", false, im.Height, C),
+			col: b.Add("wcol", false, im.Width, C),
+			ch:  b.Add("wch", false, im.Channels, C),
+		}
+	}
 	for l := range cfg.Layers {
 		p := fmt.Sprintf("h%d.", l)
 		m.layers = append(m.layers, layer{

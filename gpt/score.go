@@ -128,6 +128,7 @@ func (s *State) scoreWindows(xs []autoreg.Token, i, n int, dst []float64) int {
 		x, ln, atty, tmp := ws.x[:N*C], ws.ln[:N*C], ws.atty[:N*C], ws.tmp[:N*C]
 		qkv, fch := ws.qkv[:N*3*C], ws.fch[:N*4*C]
 		nn.EncoderForward(x, ids, m.wte.Data(a), m.wpe.Data(a), G, T, C)
+		m.addImage(x, ids, G, T)
 		for l := range m.layers {
 			w := &m.layers[l]
 			nn.LayerNormForward(ln, ws.mean, ws.rstd, x, w.ln1w.Data(a), w.ln1b.Data(a), N, C)

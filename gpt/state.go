@@ -314,7 +314,7 @@ func (s *State) attendCache(qkv, atty, kc, vc []float32, n, pos int) {
 }
 
 // embed appends xs to the window (which must have room) and writes the
-// rows of their token plus position embeddings into s.x, one IEEE addition
+// rows of their token plus position (and image) embeddings into s.x, one IEEE addition
 // per element (the same bits on both paths); n = len(xs), pos the
 // position of xs[0].
 func (s *State) embed(xs []autoreg.Token) (x []float32, n, pos int) {
@@ -328,6 +328,7 @@ func (s *State) embed(xs []autoreg.Token) (x []float32, n, pos int) {
 	for i, t := range xs {
 		copy(x[i*C:(i+1)*C], wte[int(t)*C:int(t+1)*C])
 		exact.Add(x[i*C:(i+1)*C], wpe[(pos+i)*C:(pos+i+1)*C])
+		m.addImageExact(x[i*C:(i+1)*C], s.toks, pos+i)
 	}
 	return x, n, pos
 }

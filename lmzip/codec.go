@@ -20,13 +20,14 @@ type blockCodec interface {
 // adaptiveCodec codes bytes bit by bit, most significant bit first, with
 // the context-mixing model.
 type adaptiveCodec struct {
-	m *cm.Model
+	m *legacy.Model
 }
 
 // newAdaptiveCodec builds the model of cfg (checked) with its online
 // networks, of cfg's revision: package online's, or the frozen revision 1
-// of package legacy for files written before.
-func newAdaptiveCodec(cfg AdaptiveConfig) *adaptiveCodec {
+// of package legacy for files written before; cfg's engine decides the
+// codec (engine 2: contentCodec).
+func newAdaptiveCodec(cfg AdaptiveConfig) blockCodec {
 	var nets []cm.Predictor
 	lstmRate, gptRate := float32(cfg.LSTMRate)*1e-4, float32(cfg.GPTRate)*1e-4
 	if cfg.LSTM > 0 {
@@ -43,24 +44,35 @@ func newAdaptiveCodec(cfg AdaptiveConfig) *adaptiveCodec {
 			nets = append(nets, online.NewGPT(cfg.GPT, cfg.GPTHeads, cfg.GPTLayers, cfg.GPTWindow, gptRate))
 		}
 	}
-	return &adaptiveCodec{m: cm.New(cfg.cm(), nets)}
+	if cfg.Engine == 2 {
+		return &contentCodec{m: cm.NewModel(cfg.cm2(), nets)}
+	}
+	return &adaptiveCodec{m: legacy.NewCM(cfg.cm(), nets)}
 }
 
-func (a *adaptiveCodec) encode(enc *arith.Encoder, raw []byte) {
-	m := a.m
-	for _, c := range raw {
+// bitModel predicts the next bit (P: a one's probability in 16 bits) and
+// learns it (Update): the adaptive engines.
+type bitModel interface {
+	P() uint32
+	Update(bit int)
+}
+
+// encodeBits codes the bytes of b bit by bit, most significant first, with
+// m (with a nil enc, m only learns them).
+func encodeBits(enc *arith.Encoder, m bitModel, b []byte) {
+	for _, c := range b {
 		for i := 7; i >= 0; i-- {
-			b := int(c>>uint(i)) & 1
+			bit := int(c>>uint(i)) & 1
 			if enc != nil {
-				enc.EncodeBit(b, m.P())
+				enc.EncodeBit(bit, m.P())
 			}
-			m.Update(b)
+			m.Update(bit)
 		}
 	}
 }
 
-func (a *adaptiveCodec) decode(dec *arith.Decoder, dst []byte) error {
-	m := a.m
+// decodeBits fills dst with bytes decoded bit by bit with m.
+func decodeBits(dec *arith.Decoder, m bitModel, dst []byte) {
 	for k := range dst {
 		c := 0
 		for i := 0; i < 8; i++ {
@@ -70,5 +82,11 @@ func (a *adaptiveCodec) decode(dec *arith.Decoder, dst []byte) error {
 		}
 		dst[k] = byte(c)
 	}
+}
+
+func (a *adaptiveCodec) encode(enc *arith.Encoder, raw []byte) { encodeBits(enc, a.m, raw) }
+
+func (a *adaptiveCodec) decode(dec *arith.Decoder, dst []byte) error {
+	decodeBits(dec, a.m, dst)
 	return nil
 }

@@ -53,5 +53,5 @@ func ExampleNewWriter() {
 	// line 0 of a stream without a known length
 	// line 1 of a stream without a known length
 	// line 2 of a stream without a known length
-	// cm o=1,2,3,4,5,6,8 w=1 m=7 h=18 l=127 r=4 x=3 a=2
+	// cm2 h=20 b=24 m=6,24 l=1023 r=6,2 a=3
 }

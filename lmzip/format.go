@@ -12,22 +12,35 @@ import (
 // Container layout (all integers little-endian; uvarint is encoding/binary's
 // unsigned varint). See docs/COMPRESSION.md for the full specification.
 //
-//	header:  magic "ARZ\x1a" | version u8 | mode u8 | block-size log2 u8 | flags u8 (static: bit 0 lines,
+//	header:  magic "ARZ\x1a" | version u8 (1, or 2 for engine 2) | mode u8 | block-size log2 u8 | flags u8 (static: bit 0 lines,
 //	         bit 1 token-first literals)
 //	         mode 1 (adaptive): uvarint n, n bytes of configuration text
 //	         mode 2 (static):   32-byte model SHA-256 | numeric path u8 |
 //	                            uvarint n, n bytes of platform tag
+//	         mode 3 (media):    kind u8 (1 image) | codec u8 (image: 1 fast, 2 slow)
 //	         CRC-32C of the header bytes so far, u32
 //	blocks:  kind u8: 1 coded | 2 stored | 0 end
 //	         coded:  uvarint raw length | uvarint payload length | payload | CRC-32C(raw) u32
 //	         stored: uvarint raw length | raw bytes | CRC-32C(raw) u32
 //	         end:    uvarint total length | CRC-32C(all content) u32
+//	mode 3 instead of blocks, kind 1 (image): uvarint m, m bytes of image metadata |
+//	         CRC-32C(metadata) u32 | uvarint p, p bytes of coded samples |
+//	         CRC-32C(samples as u16) u32; then end of file
 const (
-	magic   = "ARZ\x1a"
-	version = 1
+	magic = "ARZ\x1a"
+	// version is what the writer puts in the header, unless the stream
+	// needs what version 1 readers lack: versionContent, adaptive engine 2
+	// (configurations "cm2 ..."), whose payloads start with a content
+	// kind. Readers take every version up to maxVersion.
+	version        = 1
+	versionContent = 2
+	maxVersion     = versionContent
 
 	modeAdaptive = 1
 	modeStatic   = 2
+	modeMedia    = 3 // a media file: its samples coded by the kind's codec, the rest stored
+
+	mediaImage = 1 // media kind: an image file, its samples coded by package imagecm (image.go)
 
 	kindEnd    = 0
 	kindCoded  = 1
@@ -71,6 +84,7 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 var ErrCorrupt = errors.New("lmzip: corrupt input")
 
 type header struct {
+	version  byte // 0 means version
 	mode     byte
 	blockLog byte
 	flags    byte
@@ -78,11 +92,17 @@ type header struct {
 	modelID  [32]byte // static
 	path     byte     // static
 	platform string   // static, PathPlatform only
+	media    byte     // media kind
+	codec    byte     // media: the kind's codec (image: its level)
 }
 
 func (h *header) marshal() []byte {
 	b := []byte(magic)
-	b = append(b, version, h.mode, h.blockLog, h.flags)
+	v := h.version
+	if v == 0 {
+		v = version
+	}
+	b = append(b, v, h.mode, h.blockLog, h.flags)
 	switch h.mode {
 	case modeAdaptive:
 		b = binary.AppendUvarint(b, uint64(len(h.config)))
@@ -92,6 +112,8 @@ func (h *header) marshal() []byte {
 		b = append(b, h.path)
 		b = binary.AppendUvarint(b, uint64(len(h.platform)))
 		b = append(b, h.platform...)
+	case modeMedia:
+		b = append(b, h.media, h.codec)
 	}
 	return binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, castagnoli))
 }
@@ -153,10 +175,10 @@ func readHeader(c *countingReader, name string) (*header, error) {
 	if string(fixed[:4]) != magic {
 		return nil, corrupt(name, 0, "bad magic %q: not an lmzip file", fixed[:4])
 	}
-	if fixed[4] != version {
-		return nil, fmt.Errorf("lmzip: %s: format version %d, this build reads version %d", name, fixed[4], version)
+	if fixed[4] < 1 || fixed[4] > maxVersion {
+		return nil, fmt.Errorf("lmzip: %s: format version %d, this build reads versions 1 to %d", name, fixed[4], maxVersion)
 	}
-	h := &header{mode: fixed[5], blockLog: fixed[6], flags: fixed[7]}
+	h := &header{version: fixed[4], mode: fixed[5], blockLog: fixed[6], flags: fixed[7]}
 	if h.blockLog < minBlockLog || h.blockLog > maxBlockLog {
 		return nil, corrupt(name, 6, "block size 2^%d out of range", h.blockLog)
 	}
@@ -199,6 +221,21 @@ func readHeader(c *countingReader, name string) (*header, error) {
 		if h.platform, err = readStr(maxTagLen, "platform tag"); err != nil {
 			return nil, err
 		}
+	case modeMedia:
+		var kc [2]byte
+		for i := range kc {
+			var err error
+			if kc[i], err = c.ReadByte(); err != nil {
+				return nil, corrupt(name, c.off, "truncated header")
+			}
+		}
+		if kc[0] != mediaImage {
+			return nil, corrupt(name, c.off-2, "unknown media kind %d", kc[0])
+		}
+		if kc[1] != ImageFast && kc[1] != ImageSlow {
+			return nil, corrupt(name, c.off-1, "unknown image level %d", kc[1])
+		}
+		h.media, h.codec = kc[0], kc[1]
 	default:
 		return nil, corrupt(name, 5, "unknown mode %d", h.mode)
 	}

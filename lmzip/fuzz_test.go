@@ -26,6 +26,7 @@ func FuzzReader(f *testing.F) {
 	data := []byte("the quick brown fox, the lazy dog.\n\x00\xff the end")
 	for _, opts := range []Options{
 		{Adaptive: tinyCM, BlockSize: 4096},
+		{Adaptive: tinyCM2, BlockSize: 4096},
 		{Static: s, BlockSize: 4096},
 		{Static: &orig, BlockSize: 4096},
 		{Adaptive: tinyLSTM, BlockSize: 4096},
@@ -48,6 +49,12 @@ func FuzzReader(f *testing.F) {
 	}
 	f.Add(wbuf.Bytes(), uint8(0))
 	f.Add(wbuf.Bytes()[:wbuf.Len()/2], uint8(0))
+	// Every content kind and transform of engine 2, coded and stored blocks.
+	var kinds bytes.Buffer
+	if _, err := Compress(context.Background(), &kinds, bytes.NewReader(kindsInput()), Options{Adaptive: tinyCM2, BlockSize: 4096}); err != nil {
+		f.Fatal(err)
+	}
+	f.Add(kinds.Bytes(), uint8(0))
 	f.Add([]byte("ARZ\x1a"), uint8(0))
 	f.Add([]byte{1, 10, 5, 0xAB, 0xCD, 0xEF, 0x12, 0x34, 0, 0, 0, 0}, uint8(1))
 	f.Add([]byte{2, 3, 0x61, 0x62, 0x63, 0, 0, 0, 0, 0}, uint8(2))
@@ -55,6 +62,7 @@ func FuzzReader(f *testing.F) {
 	// (adaptive) and 2 (static), so the block parser and decoders run.
 	headers := [][]byte{nil,
 		(&header{mode: modeAdaptive, blockLog: minBlockLog, config: tinyCM}).marshal(),
+		(&header{version: versionContent, mode: modeAdaptive, blockLog: minBlockLog, config: tinyCM2}).marshal(),
 		(&header{mode: modeStatic, blockLog: minBlockLog, modelID: s.ID, path: PathCDF}).marshal(),
 		(&header{mode: modeStatic, blockLog: minBlockLog, flags: flagTokenFirst, modelID: s.ID, path: PathCDF}).marshal(),
 		(&header{mode: modeStatic, blockLog: minBlockLog, flags: flagTokenFirst | flagLines, modelID: s.ID, path: PathCDF}).marshal(),
@@ -85,7 +93,7 @@ func FuzzReader(f *testing.F) {
 				return
 			}
 			cfg, err := ParseAdaptiveConfig(text)
-			if err != nil || cfg.HashBits > 12 || cfg.Match > 0 || len(cfg.Orders) > 3 ||
+			if err != nil || cfg.HashBits > 12 || cfg.HistBits > 18 || cfg.Match > 0 || len(cfg.Orders) > 3 ||
 				cfg.LSTM > 64 || cfg.Horizon > 16 || cfg.GPT > 64 || cfg.GPTLayers > 1 || cfg.GPTWindow > 16 {
 				return
 			}

@@ -104,6 +104,9 @@ func TestRoundTripAdaptive(t *testing.T) {
 // tinyCM is a small adaptive configuration for tests that build many models.
 const tinyCM = "cm o=1,3 w=0 m=0 h=10 l=255 r=6 x=1 a=1"
 
+// tinyCM2 is a small configuration of the content-aware engine.
+const tinyCM2 = "cm2 h=10 b=16 m=5,12 l=255 r=6,2 a=3"
+
 func TestHeaderSize(t *testing.T) {
 	comp := compress(t, nil, Options{Adaptive: "ngram"})
 	t.Logf("empty input: %d bytes", len(comp))
@@ -198,9 +201,28 @@ func TestParseAdaptiveConfig(t *testing.T) {
 		"cm o=1 w=0 m=0 h=16 l=127 r=3 x=1 a=0 n=64,10,50 v=0",
 		"cm o=1 w=0 m=0 h=16 l=127 r=3 x=1 a=0 v=2", // revision without networks
 		"cm o=1 w=0 m=0 h=16 l=127 r=3 x=1 a=0 v=2 n=64,10,50",
+		"cm2", "cm2 h=16 b=20 m=6 l=255 r=6,2",
+		"cm2 h=9 b=20 m=6 l=255 r=6,2 a=1",
+		"cm2 h=25 b=20 m=6 l=255 r=6,2 a=1",
+		"cm2 h=16 b=15 m=6 l=255 r=6,2 a=1",
+		"cm2 h=16 b=20 m=1 l=255 r=6,2 a=1",
+		"cm2 h=16 b=20 m=33 l=255 r=6,2 a=1",
+		"cm2 h=16 b=20 m=4,8,16,32 l=255 r=6,2 a=1",
+		"cm2 h=16 b=20 m= l=255 r=6,2 a=1",
+		"cm2 h=16 b=20 m=6 l=255 r=6 a=1",
+		"cm2 h=16 b=20 m=6 l=255 r=6,0 a=1",
+		"cm2 h=16 b=20 m=6 l=255 r=6,2 a=4",
+		"cm2 b=20 h=16 m=6 l=255 r=6,2 a=1",
+		"cm2 h=16 b=20 m=6 l=255 r=6,2 a=1 v=2",
+		"cm o=1 w=0 m=0 h=16 l=127 r=3 x=1 a=0 b=20",
 	} {
 		if _, err := ParseAdaptiveConfig(bad); err == nil {
 			t.Errorf("%q accepted", bad)
+		}
+	}
+	for _, good := range []string{tinyCM2, tinyCM2 + " n=32,4,50 v=2", "cm2 h=24 b=28 m=4,8,32 l=1023 r=64,64 a=0"} {
+		if c, err := ParseAdaptiveConfig(good); err != nil || c.String() != good || c.Engine != 2 {
+			t.Errorf("%q: %v, %q, engine %d", good, err, c.String(), c.Engine)
 		}
 	}
 	both := "cm o=1 w=0 m=0 h=16 l=127 r=3 x=1 a=0 n=64,10,50 g=64,2,1,16,10"

@@ -37,6 +37,10 @@ type Info struct {
 	Config string
 	// BlockSize is the block size in bytes.
 	BlockSize int
+	// Image is true for an image file coded by the image model at
+	// ImageLevel (ImageFast or ImageSlow).
+	Image      bool
+	ImageLevel int
 }
 
 // Reader decompresses a container stream.
@@ -77,7 +81,7 @@ func nameOr(n string) string {
 
 func infoOf(h *header) Info {
 	return Info{Static: h.mode == modeStatic, ModelID: h.modelID, Path: int(h.path), Platform: h.platform,
-		Config: h.config, BlockSize: 1 << h.blockLog}
+		Config: h.config, BlockSize: 1 << h.blockLog, Image: h.mode == modeMedia && h.media == mediaImage, ImageLevel: int(h.codec)}
 }
 
 // NewReader reads the header from r and returns a Reader producing the
@@ -102,6 +106,9 @@ func NewReader(ctx context.Context, r io.Reader, opts ReaderOptions) (*Reader, e
 		if err != nil {
 			return nil, fmt.Errorf("%w: %s: %v", ErrCorrupt, name, err)
 		}
+		if cfg.Engine == 2 && h.version < versionContent {
+			return nil, corrupt(name, 4, "engine 2 in a version %d header", h.version)
+		}
 		z.codec = newAdaptiveCodec(cfg)
 		if media != nil {
 			if z.codec, err = newMediaCodec(z.codec, *media, nil); err != nil {
@@ -124,6 +131,16 @@ func NewReader(ctx context.Context, r io.Reader, opts ReaderOptions) (*Reader, e
 			return nil, fmt.Errorf("lmzip: %s: compressed on platform %s with a model whose float log-probabilities may differ on %s; decompress there (or allow the mismatch to try)", name, h.platform, platformTag())
 		}
 		z.codec = newStaticCodec(s, h.flags, h.path)
+	case modeMedia: // an image, the one kind so far
+		out, err := readImage(ctx, c, name, h.codec)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := c.ReadByte(); err != io.EOF {
+			return nil, corrupt(name, c.off-1, "data after the image")
+		}
+		z.rd, z.done, z.out = out, true, int64(len(out))
+		return z, nil
 	}
 	z.buf = make([]byte, 0, z.info.BlockSize)
 	return z, nil

@@ -10,6 +10,7 @@ import (
 	"github.com/autoreg/autoreg/arith"
 	"github.com/autoreg/autoreg/internal/kernels"
 	"github.com/autoreg/autoreg/lmzip/internal/cm"
+	"github.com/autoreg/autoreg/lmzip/internal/legacy"
 )
 
 // Tokenizer is what the static mode needs from a model's tokenizer: bytes to
@@ -180,7 +181,7 @@ func QuantizeLogProbs(cdf []uint32, logp []float32, weights []uint64) {
 // token-first (flagTokenFirst, what the writer produces) codes each model
 // token and then the run of literal bytes that precedes it, with the
 // token's kind as context (see literalModel); the original coding (streams
-// without the flag) codes a flag before every item (see encodeOriginal).
+// without the flag, package legacy) codes a flag before every item.
 type staticCodec struct {
 	s          *Static
 	st         autoreg.State
@@ -190,20 +191,17 @@ type staticCodec struct {
 	lines      bool
 	tokenFirst bool
 	lit        literalModel // the token-first coding
-	// The original coding: before every item a flag (literal byte or model
-	// token) and literal bytes.
-	litFlag [2]uint32   // P(literal) by whether the previous item was a literal
-	litByte [512]uint32 // order-0 bit tree by whether the previous item was a literal
-	prevLit int         // whether the previous item was a literal
-	litCtx  int         // prevLit before the current item's flag
-	cdf     []uint32
-	logp    []float32
-	w       []uint64
-	toks    []autoreg.Token
-	tb      []byte
-	run     []byte // a decoded run of literal bytes
-	encRun  []byte // the run the encoder codes
-	tokBuf  []autoreg.Token
+	// The original coding (package legacy): before every item a flag
+	// (literal byte or model token) and literal bytes.
+	orig   legacy.OriginalLiterals
+	cdf    []uint32
+	logp   []float32
+	w      []uint64
+	toks   []autoreg.Token
+	tb     []byte
+	run    []byte // a decoded run of literal bytes
+	encRun []byte // the run the encoder codes
+	tokBuf []autoreg.Token
 }
 
 func newStaticCodec(s *Static, flags, path byte) *staticCodec {
@@ -249,8 +247,8 @@ const (
 // Items of tokenize's output besides ordinary tokens: -1-b is the literal
 // byte b, eosMark a line end in lines mode, unkMark the model's <unk>.
 const (
-	eosMark = -257
-	unkMark = -258
+	eosMark = legacy.ItemEOS
+	unkMark = legacy.ItemUNK
 )
 
 // tokenize returns the items the encoder codes for raw: ordinary tokens,
@@ -336,7 +334,7 @@ func (c *staticCodec) encode(enc *arith.Encoder, raw []byte) {
 	if c.tokenFirst {
 		c.encodeTokenFirst(enc, raw)
 	} else {
-		c.encodeOriginal(enc, raw)
+		c.orig.Encode(enc, origStream{c}, c.tokenize(raw))
 	}
 }
 
@@ -344,7 +342,7 @@ func (c *staticCodec) decode(dec *arith.Decoder, dst []byte) error {
 	if c.tokenFirst {
 		return c.decodeTokenFirst(dec, dst)
 	}
-	return c.decodeOriginal(dec, dst)
+	return c.orig.Decode(dec, origStream{c}, dst)
 }
 
 // advance moves the model past a coded token: a line end starts the next
@@ -360,15 +358,7 @@ func (c *staticCodec) advance(tok autoreg.Token) {
 // codeBit codes bit with the adaptive counter ctr (enc set), decodes one
 // (dec set), or with both nil only learns bit; it returns the bit.
 func codeBit(enc *arith.Encoder, dec *arith.Decoder, ctr *uint32, bit int) int {
-	p := (*ctr ^ cm.CounterInit) >> 16
-	switch {
-	case dec != nil:
-		bit = dec.DecodeBit(p)
-	case enc != nil:
-		enc.EncodeBit(bit, p)
-	}
-	cm.CounterUpdate(ctr, bit, 255)
-	return bit
+	return cm.CodeBit(enc, dec, ctr, bit)
 }
 
 // codeByte codes (or decodes, or learns) a byte with the bit tree tree
@@ -551,85 +541,29 @@ func (c *staticCodec) decodeTokenFirst(dec *arith.Decoder, dst []byte) error {
 	return nil
 }
 
-// encodeOriginal codes raw in the original coding: for every item a literal
-// flag, then a literal byte or a model token.
-func (c *staticCodec) encodeOriginal(enc *arith.Encoder, raw []byte) {
-	for _, t := range c.tokenize(raw) {
-		lit := t < 0 && t >= -256
-		c.codeFlag(enc, nil, lit)
-		switch {
-		case lit:
-			c.codeLiteral(enc, nil, byte(-1-t))
-		case t == eosMark:
-			if enc != nil {
-				enc.EncodeSymbol(c.table(), int(c.vocab.EOS()))
-			}
-			c.newLine()
-		default:
-			tok := t
-			if t == unkMark {
-				tok = c.unk
-			}
-			if enc != nil {
-				enc.EncodeSymbol(c.table(), int(tok))
-			}
-			c.st.Append(tok)
-		}
+// origStream is the static codec as the original literal coding
+// (package legacy) sees it.
+type origStream struct{ c *staticCodec }
+
+func (o origStream) CodeToken(enc *arith.Encoder, tok autoreg.Token) {
+	if enc != nil {
+		enc.EncodeSymbol(o.c.table(), int(tok))
 	}
 }
 
-// codeFlag codes (enc set), decodes (dec set) or learns whether a literal
-// byte comes next in the original coding.
-func (c *staticCodec) codeFlag(enc *arith.Encoder, dec *arith.Decoder, lit bool) bool {
-	b := codeBit(enc, dec, &c.litFlag[c.prevLit], bool01(lit))
-	c.litCtx, c.prevLit = c.prevLit, b
-	return b == 1
+func (o origStream) DecodeToken(dec *arith.Decoder) autoreg.Token {
+	return autoreg.Token(dec.DecodeSymbol(o.c.table()))
 }
 
-// codeLiteral codes (or decodes, or learns) a literal byte of the original
-// coding with an order-0 bit tree.
-func (c *staticCodec) codeLiteral(enc *arith.Encoder, dec *arith.Decoder, v byte) byte {
-	return codeByte(enc, dec, c.litByte[256*c.litCtx:], v)
-}
+func (o origStream) Append(tok autoreg.Token) { o.c.st.Append(tok) }
+func (o origStream) NewLine()                 { o.c.newLine() }
+func (o origStream) Lines() bool              { return o.c.lines }
+func (o origStream) EOS() autoreg.Token       { return o.c.vocab.EOS() }
+func (o origStream) UNK() autoreg.Token       { return o.c.unk }
 
-func (c *staticCodec) decodeOriginal(dec *arith.Decoder, dst []byte) error {
-	n := 0
-	prevUNK := false
-	for n < len(dst) {
-		if c.codeFlag(nil, dec, false) {
-			dst[n] = c.codeLiteral(nil, dec, 0)
-			n++
-			prevUNK = false
-			continue
-		}
-		t := autoreg.Token(dec.DecodeSymbol(c.table()))
-		switch {
-		case c.lines && t == c.vocab.EOS():
-			dst[n] = '\n'
-			n++
-			c.newLine()
-			prevUNK = false
-			continue
-		case t == c.unk:
-			// The encoder codes a literal after every <unk>: two in a row
-			// are corrupt input (and would never end the block).
-			if prevUNK {
-				return fmt.Errorf("<unk> without bytes")
-			}
-			prevUNK = true
-		default:
-			var ok bool
-			c.tb, ok = c.s.Tokenizer.AppendBytes(c.tb[:0], t)
-			if !ok || len(c.tb) == 0 || c.vocab.IsSpecial(t) {
-				return fmt.Errorf("token %d has no bytes", t)
-			}
-			if n+len(c.tb) > len(dst) {
-				return fmt.Errorf("token %d runs past the block end", t)
-			}
-			n += copy(dst[n:], c.tb)
-			prevUNK = false
-		}
-		c.st.Append(t)
+func (o origStream) TokenBytes(dst []byte, tok autoreg.Token) ([]byte, bool) {
+	if o.c.vocab.IsSpecial(tok) {
+		return dst, false
 	}
-	return nil
+	return o.c.s.Tokenizer.AppendBytes(dst, tok)
 }

@@ -119,6 +119,9 @@ func NewWriter(ctx context.Context, w io.Writer, opts Options) (*Writer, error) 
 		}
 		h.mode = modeAdaptive
 		h.config = cfg.String()
+		if cfg.Engine == 2 {
+			h.version = versionContent
+		}
 		zw.codec = newAdaptiveCodec(cfg)
 	}
 	if opts.Level < 0 || opts.Level > MaxLevel {

@@ -19,6 +19,7 @@ import (
 	"github.com/autoreg/autoreg/corpus"
 	"github.com/autoreg/autoreg/gpt"
 	"github.com/autoreg/autoreg/ngram"
+	"github.com/autoreg/autoreg/pixelcnn"
 	"github.com/autoreg/autoreg/rnn"
 	"github.com/autoreg/autoreg/seq2seq"
 	"github.com/autoreg/autoreg/tokenize"
@@ -27,7 +28,7 @@ import (
 
 // Families lists the model families this build reads: token models, then
 // the real-valued ones (RealFamilies).
-var Families = []string{"ngram", "gpt", "lstm", "gru", "wavenet", "seq2seq", "ar", "lstm-real", "gru-real", "gpt-real"}
+var Families = []string{"ngram", "gpt", "lstm", "gru", "pixelcnn", "wavenet", "seq2seq", "ar", "lstm-real", "gru-real", "gpt-real"}
 
 // RealFamilies lists the real-valued families (autoreg.RealModel): AR, and
 // the neural families' real-valued models (their token family's name with
@@ -64,6 +65,8 @@ func decodeModel(family string, r io.Reader, n int64) (autoreg.Model, error) {
 		return gpt.Read(r, n)
 	case "seq2seq":
 		return seq2seq.Read(r, n)
+	case "pixelcnn":
+		return pixelcnn.Read(r, n)
 	case "wavenet":
 		return wavenet.Read(r, n)
 	case "lstm", "gru":

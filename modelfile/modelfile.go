@@ -80,7 +80,7 @@ const (
 // Meta is the JSON header of a model file.
 type Meta struct {
 	// Family names the model family: "ngram", "lstm", "gru", "gpt",
-	// "wavenet"; "ar" for real-valued series.
+	// "pixelcnn", "wavenet"; "ar" for real-valued series.
 	Family string `json:"family"`
 	// Mode is how training text was cut into sequences ("stream" or
 	// "lines"); evaluation uses the same by default.

@@ -5,6 +5,8 @@
 #
 #   scripts/bench-compress.sh            all sections
 #   scripts/bench-compress.sh quick      tiny Shakespeare sections only
+#   scripts/bench-compress.sh corpus [LEVEL...]
+#                                        the corpus table only (below)
 #
 # Sections:
 #   1. tiny Shakespeare, whole file, no prior model: adaptive ngram, mix, lstm, gpt.
@@ -17,6 +19,15 @@
 #   3. every file of ../shared/data: adaptive ngram round trip.
 #   4. a ≥ 100 MB stream (tiny Shakespeare ×96) through a pipe: speed and
 #      peak memory of compressor and decompressor, round trip checked.
+#   corpus. Files of the kinds a user compresses, gathered from this
+#      machine and checked against scripts/compress-corpus.sha256 (text,
+#      a tar of Go source, x86-64 and ARM64 executables, manual pages,
+#      HTML, CSV tables, a PDF, a zip, WAV and PNG): every anchor (zpaq
+#      -m5 and -m4, xz -9e, zstd -19 --long=27, bzip2 -9, brotli -q 11) and
+#      the autoreg levels (default: the default and mix), each file's
+#      compressed sizes in one row, round trips checked, then each
+#      level's compression and decompression speed over the corpus and
+#      its peak memory.
 # Speeds are wall-clock on a shared 2-core machine: re-run in a quiet period
 # and compare side by side. Section 1 runs the `autoreg` CLI; the primed and
 # static measurements and the stream run through lmzip/internal/lzbench.
@@ -60,6 +71,117 @@ row() { # label name rawbytes compbytes wall-seconds [user-seconds]
 		if (u > 0) sp = sp sprintf(" (%.3f MB/s of CPU time)", n / u / 1e6);
 		printf "%-28s %-40s %10d -> %9d  %.4f bits/byte  compress %s\n", l, f, n, c, 8 * c / n, sp }'
 }
+
+# corpus DIR gathers the corpus into DIR, one file per kind, every step
+# deterministic (tar with fixed order, owners and times; Go builds with
+# -trimpath), and checks each file against scripts/compress-corpus.sha256.
+# A file that cannot be made here is left out, with a note.
+corpus() {
+	local d=$1 goroot tooldir modcache
+	goroot=$(go env GOROOT)
+	tooldir=$(go env GOTOOLDIR)
+	modcache=$(go env GOMODCACHE)
+	mkdir -p "$d"
+	cp "$TS" "$d/shakespeare.txt"
+	cp "$DATA/ptb/ptb.valid.txt" "$d/ptb-valid.txt"
+	tar -C "$goroot/src" --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner \
+		--format=ustar -cf "$d/go-src-go.tar" go
+	head -c 4000000 "$tooldir/compile" > "$d/compile-x86-64"
+	(cd "$goroot/src" && GOOS=linux GOARCH=arm64 CGO_ENABLED=0 go build -trimpath -o "$d/gofmt-arm64" ./cmd/gofmt)
+	dpkg -L coreutils 2> /dev/null | grep '^/usr/share/man/man1/.*\.gz$' | sort | xargs zcat > "$d/coreutils-man1.roff"
+	cp "$goroot/doc/go_spec.html" "$d/go_spec.html"
+	cp "$DATA/timeseries/births.csv" "$d/births.csv"
+	cp "$DATA/images/digits.csv" "$d/digits.csv"
+	local pdf=$modcache/codeberg.org/go-pdf/fpdf@v0.11.1/pdf/reference/Fpdf_CellFormat_codepage.pdf
+	[ -f "$pdf" ] && cp "$pdf" "$d/fpdf-codepage.pdf"
+	cp "$goroot/lib/time/zoneinfo.zip" "$d/zoneinfo.zip"
+	cp "$DATA/audio/speech-8k.wav" "$d/speech-8k.wav"
+	cp "$DATA/images/photos/grass.png" "$d/grass.png"
+	local pins=scripts/compress-corpus.sha256 f want got
+	for f in "$d"/*; do
+		want=$(awk -v n="${f##*/}" '$2 == n { print $1 }' "$pins")
+		got=$(sha256sum < "$f" | cut -d' ' -f1)
+		if [ -z "$want" ]; then
+			echo "# corpus: ${f##*/} is not pinned in $pins"
+		elif [ "$want" != "$got" ]; then
+			echo "# corpus: ${f##*/} differs from the pinned file (another Go, Debian or data version): sizes are not comparable"
+		fi
+	done
+	awk '{ print $2 }' "$pins" | while read -r f; do
+		[ -f "$d/$f" ] || echo "# corpus: $f could not be made on this machine"
+	done
+}
+
+# timed CMD...: runs CMD, prints "user-seconds peak-RSS-kB" (GNU time).
+timed() {
+	/usr/bin/time -f '%U %M' -o "$WORK/time.txt" "$@" > /dev/null 2>&1 || { echo "FAILED: $*" >&2; return 1; }
+	cat "$WORK/time.txt"
+}
+
+# corpus_table LEVEL...: the corpus section (see the header).
+corpus_table() {
+	local d=$WORK/corpus f n c lv
+	corpus "$d"
+	local levels=("$@")
+	[ ${#levels[@]} -gt 0 ] || levels=(default mix)
+	local anchors=("zpaq -m5" "zpaq -m4" "xz -9e" "zstd -19 --long=27" "bzip2 -9")
+	command -v brotli > /dev/null && anchors+=("brotli -q 11")
+	echo
+	echo "## corpus: compressed bytes (smallest in bold), every tool on one thread"
+	printf '| file | bytes |'
+	for c in "${anchors[@]}"; do printf ' `%s` |' "$c"; done
+	for lv in "${levels[@]}"; do printf ' autoreg %s |' "$lv"; done
+	echo
+	printf '|---|---:|'
+	for _ in "${anchors[@]}" "${levels[@]}"; do printf -- '---:|'; done
+	echo
+	: > "$WORK/speed.txt"
+	for f in "$d"/*; do
+		n=$(wc -c < "$f")
+		local sizes=()
+		for c in "${anchors[@]}"; do
+			case $c in
+			zpaq*)
+				rm -rf "$WORK/zq" && mkdir "$WORK/zq" && cp "$f" "$WORK/zq/in"
+				read -r u m < <(cd "$WORK/zq" && timed zpaq a out.zpaq in ${c#zpaq } -t1 -noattributes)
+				sizes+=("$(wc -c < "$WORK/zq/out.zpaq")")
+				;;
+			*)
+				read -r u m < <(timed sh -c "$c < '$f' > '$WORK/out.bin'")
+				sizes+=("$(wc -c < "$WORK/out.bin")")
+				;;
+			esac
+			echo "$c|$n|$u|$m|c" >> "$WORK/speed.txt"
+		done
+		for lv in "${levels[@]}"; do
+			local flag=(--adaptive)
+			[ "$lv" = default ] || flag=(--adaptive-arch "$lv")
+			read -r u m < <(timed "$WORK/autoreg" compress "${flag[@]}" --force --out "$WORK/lv.arz" "$f")
+			echo "autoreg $lv|$n|$u|$m|c" >> "$WORK/speed.txt"
+			read -r u m < <(timed "$WORK/autoreg" decompress --force --out "$WORK/lv.back" "$WORK/lv.arz")
+			echo "autoreg $lv|$n|$u|$m|d" >> "$WORK/speed.txt"
+			cmp -s "$f" "$WORK/lv.back" || { echo "ROUND TRIP FAILED ($lv, ${f##*/})"; exit 1; }
+			sizes+=("$(wc -c < "$WORK/lv.arz")")
+		done
+		printf '%s\n' "${sizes[@]}" | awk -v f="${f##*/}" -v n="$n" '
+			{ s[NR] = $1; if (NR == 1 || $1 < lo) lo = $1 }
+			END { printf "| %s | %d |", f, n; for (i = 1; i <= NR; i++) printf(s[i] == lo ? " **%d** |" : " %d |", s[i]); print "" }'
+	done
+	echo
+	echo "## corpus: speed over all files (user CPU time; a busy machine slows every tool alike only roughly) and peak memory"
+	awk -F'|' '{ k = $1 "|" $5; n[k] += $2; u[k] += $3; if ($4 > m[k]) m[k] = $4; if (!(k in o)) { o[k] = ++i; key[i] = k } }
+		END {
+			z = "zpaq -m5|c"
+			for (j = 1; j <= i; j++) { k = key[j]; split(k, p, "|")
+				printf "%-28s %-10s %8.3f MB/s  %6.2fx zpaq -m5  peak %6.1f MB\n", p[1], (p[2] == "c" ? "compress" : "decompress"),
+					n[k] / u[k] / 1e6, (n[k] / u[k]) / (n[z] / u[z]), m[k] / 1024 } }' "$WORK/speed.txt"
+}
+
+if [ "${1:-}" = corpus ]; then
+	shift
+	corpus_table "$@"
+	exit 0
+fi
 
 echo
 echo "## 1. tiny Shakespeare, whole ($(wc -c < "$TS") bytes), no prior model"

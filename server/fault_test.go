@@ -229,7 +229,7 @@ func TestHealthModelsMetrics(t *testing.T) {
 		`autoreg_generated_tokens_total{model="tiny"} 5`,
 		`autoreg_prompt_tokens_total{model="tiny"} 2`,
 		`autoreg_time_to_first_token_seconds_count{model="tiny"} 1`,
-		`autoreg_request_duration_seconds_bucket{endpoint="completions",le="+Inf"} 1`,
+		`autoreg_request_duration_seconds_bucket{endpoint="completions",code="200",le="+Inf"} 1`,
 		"autoreg_slots_busy 0",
 		"autoreg_queue_depth 0",
 		"go_goroutines ",

@@ -173,7 +173,7 @@ type metrics struct {
 	rejected     *counterVec // queue full, by endpoint
 	promptTokens *counterVec // by model
 	genTokens    *counterVec // by model
-	duration     *histogram  // by endpoint
+	duration     *histogram  // by endpoint and status code
 	ttft         *histogram  // by model
 	stepRows     *histogram  // by model: rows of each batched step
 	gauges       []gauge
@@ -185,7 +185,7 @@ func newMetrics(s *Server) *metrics {
 		rejected:     newCounterVec("autoreg_rejected_total", "Requests answered 503 because the queue was full.", "endpoint"),
 		promptTokens: newCounterVec("autoreg_prompt_tokens_total", "Prompt tokens read, by model.", "model"),
 		genTokens:    newCounterVec("autoreg_generated_tokens_total", "Tokens generated, by model (end-of-sequence tokens included).", "model"),
-		duration:     newHistogram("autoreg_request_duration_seconds", "Time from a request's arrival to the end of its response, by endpoint.", "endpoint", latencyBuckets),
+		duration:     newHistogram("autoreg_request_duration_seconds", "Time from a request's arrival to the end of its response, by endpoint and status code.", "endpoint,code", latencyBuckets),
 		ttft:         newHistogram("autoreg_time_to_first_token_seconds", "Time from a completion request's arrival to its first generated token, by model.", "model", latencyBuckets),
 		stepRows:     newHistogram("autoreg_batch_rows", "Sequences advanced by each batched step, by model.", "model", rowBuckets),
 		gauges: []gauge{

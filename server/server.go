@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -26,7 +27,8 @@ type Options struct {
 	// Parallel is the number of completions generated at once (default 4).
 	Parallel int
 	// Queue is the number of completions that may wait for a slot
-	// (default 64); beyond, requests get 503 with Retry-After.
+	// (default 64; negative for none); beyond, requests get 503 with
+	// Retry-After.
 	Queue int
 	// APIKey, if not empty, must come as "Authorization: Bearer KEY" on
 	// every endpoint but /health and the playground page.
@@ -357,8 +359,9 @@ func (s *Server) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		if code == 0 {
 			code = http.StatusOK
 		}
-		s.metrics.requests.add(label+"\x00"+fmt.Sprint(code), 1)
-		s.metrics.duration.observe(label, since(start))
+		key := label + "\x00" + strconv.Itoa(code)
+		s.metrics.requests.add(key, 1)
+		s.metrics.duration.observe(key, since(start))
 	}()
 	if e := s.check(w, r, rt); e != nil {
 		writeError(w, e)

@@ -10,16 +10,17 @@ import (
 // little-endian):
 //
 //	magic    4 bytes  "ARTK"
-//	version  u16      1, or 2 for the audio kinds
-//	kind     u8 length, then the kind name ("byte", "char", "word", "mulaw", "g711u")
+//	version  u16      1, or 2 for the pixels and audio kinds
+//	kind     u8 length, then the kind name ("byte", "char", "word", "pixels", "mulaw", "g711u")
 //	controls u32 count, then per control code: u16 length, UTF-8 bytes
 //	payload  byte: nothing
 //	         char: u32 count, then count × u32 code points (ascending)
 //	         word: u32 count, then per word: u32 length, bytes (id order)
+//	         pixels: u32 levels, u32 height, u32 width, u32 channels
 //	         mulaw, g711u: u32 sample rate, u32 channels
 //
-// Version 2 added the kinds that carry a shape (the audio kinds); the
-// others are still written as version 1 (their bytes, and so the
+// Version 2 added the kinds that carry a shape (pixels, the audio kinds);
+// the others are still written as version 1 (their bytes, and so the
 // identities of their model files, are unchanged), and a reader of version
 // 1 refuses the new kinds with a message to upgrade. Readers check every
 // count against the bytes that remain before allocating.
@@ -29,7 +30,7 @@ const (
 )
 
 // shaped reports whether kind is one of version 2's kinds.
-func shaped(kind string) bool { return kind == KindMuLaw || kind == KindG711U }
+func shaped(kind string) bool { return kind == KindPixels || kind == KindMuLaw || kind == KindG711U }
 
 // Marshal serializes t.
 func Marshal(t Tokenizer) ([]byte, error) {
@@ -56,6 +57,10 @@ func Marshal(t Tokenizer) ([]byte, error) {
 		b = binary.LittleEndian.AppendUint32(b, uint32(len(t.runes)))
 		for _, r := range t.runes {
 			b = binary.LittleEndian.AppendUint32(b, uint32(r))
+		}
+	case *Pixels:
+		for _, v := range []int{t.levels, t.shape.Height, t.shape.Width, t.shape.Channels} {
+			b = binary.LittleEndian.AppendUint32(b, uint32(v))
 		}
 	case Sound:
 		a := t.Audio()
@@ -200,6 +205,19 @@ func unmarshal(data []byte) (Tokenizer, error) {
 			return nil, err
 		}
 		t = w
+	case KindPixels:
+		var f [4]int
+		for i := range f {
+			f[i] = int(min(r.u32(), 1<<30))
+		}
+		if r.err != nil {
+			return nil, r.err
+		}
+		p, err := NewPixels(f[0], Shape{Height: f[1], Width: f[2], Channels: f[3]})
+		if err != nil {
+			return nil, err
+		}
+		t = p
 	case KindMuLaw, KindG711U:
 		a := Audio{Rate: int(min(r.u32(), 1<<31-1)), Channels: int(min(r.u32(), 1<<31-1))}
 		if r.err != nil {

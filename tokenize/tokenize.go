@@ -1,9 +1,10 @@
 // Package tokenize turns text into the token ids of an autoregressive model
 // and back: bytes (all 256 values), Unicode characters (those seen in
-// training, plus the unknown symbol) and whitespace-separated words (with a
-// size- and count-limited vocabulary and the unknown word), and the
-// samples of WAV files ([Sound]: WaveNet's μ-law companding, [MuLaw], and
-// the bytes of G.711 μ-law files, [G711U]).
+// training, plus the unknown symbol), whitespace-separated words (with a
+// size- and count-limited vocabulary and the unknown word), image samples
+// quantized to K intensity levels ([Pixels]), and the samples of WAV files
+// ([Sound]: WaveNet's μ-law companding, [MuLaw], and the bytes of G.711
+// μ-law files, [G711U]).
 //
 // Every tokenizer numbers its ordinary tokens 0..Base-1 and follows them with
 // the reserved specials of the root package (<s>, </s>, <unk>) and then the
@@ -31,13 +32,13 @@ const (
 )
 
 // Kinds lists the tokenizer kinds in the order the CLI documents them.
-var Kinds = []string{KindByte, KindChar, KindWord, KindMuLaw, KindG711U}
+var Kinds = []string{KindByte, KindChar, KindWord, KindPixels, KindMuLaw, KindG711U}
 
 // Tokenizer maps text to tokens and tokens to text. It is read-only once
 // built and safe for concurrent use; encoders hold the per-stream state.
 type Tokenizer interface {
-	// Kind names the scheme: KindByte, KindChar, KindWord, KindMuLaw or
-	// KindG711U.
+	// Kind names the scheme: KindByte, KindChar, KindWord, KindPixels,
+	// KindMuLaw or KindG711U.
 	Kind() string
 	// Vocab is the full token space: ordinary tokens, specials, controls.
 	Vocab() autoreg.Vocab
@@ -156,6 +157,10 @@ func WithControls(t Tokenizer, tags []string) (Tokenizer, error) {
 		c.controls = v.Controls
 		return &c, nil
 	case *Word:
+		c := *t
+		c.controls = v.Controls
+		return &c, nil
+	case *Pixels:
 		c := *t
 		c.controls = v.Controls
 		return &c, nil

@@ -232,6 +232,14 @@ func tokenizers(t *testing.T) []Tokenizer {
 	if err != nil {
 		t.Fatal(err)
 	}
+	px, err := NewPixels(17, Shape{Height: 8, Width: 8, Channels: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pc, err := WithControls(px, []string{"0", "1", "9"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	mu, err := NewMuLaw(Audio{Rate: 8000, Channels: 1})
 	if err != nil {
 		t.Fatal(err)
@@ -244,7 +252,7 @@ func tokenizers(t *testing.T) []Tokenizer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return []Tokenizer{NewByte(), c, w, wc, mu, g, gc}
+	return []Tokenizer{NewByte(), c, w, wc, px, pc, mu, g, gc}
 }
 
 // TestConformance runs the tokenizer suite (internal/modeltest) on every
@@ -253,7 +261,7 @@ func TestConformance(t *testing.T) {
 	for i, tok := range tokenizers(t) {
 		t.Run(fmt.Sprintf("%d-%s", i, tok.Kind()), func(t *testing.T) {
 			modeltest.TestTokenizer(t, tok, modeltest.TokenizerOptions[Encoder]{
-				Lossless: tok.Kind() != KindWord && tok.Kind() != KindMuLaw,
+				Lossless: tok.Kind() != KindWord && tok.Kind() != KindPixels && tok.Kind() != KindMuLaw,
 				SaveLoad: func(tok modeltest.Tokenizer[Encoder]) (modeltest.Tokenizer[Encoder], error) {
 					data, err := Marshal(tok.(Tokenizer))
 					if err != nil {

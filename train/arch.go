@@ -8,7 +8,9 @@ import (
 	"github.com/autoreg/autoreg/corpus"
 	"github.com/autoreg/autoreg/gpt"
 	"github.com/autoreg/autoreg/modelfile"
+	"github.com/autoreg/autoreg/pixelcnn"
 	"github.com/autoreg/autoreg/rnn"
+	"github.com/autoreg/autoreg/tokenize"
 	"github.com/autoreg/autoreg/wavenet"
 )
 
@@ -35,6 +37,13 @@ type Arch struct {
 	Context int
 	// Dropout is the dropout probability in training, in [0, 1).
 	Dropout float64
+	// Image is the shape of the images of a pixel tokenizer (zero for
+	// text): a GPT adds row, column and channel embeddings; a PixelCNN
+	// needs it.
+	Image tokenize.Shape
+	// Kernel is a PixelCNN's kernel size after the first layer (0 means
+	// 3; the first layer's is 7, as in van den Oord et al. 2016).
+	Kernel int
 	// Stacks is a WaveNet's number of stacks of dilated layers (Layers
 	// per stack, dilations 1 … 2^(Layers−1)); 0 means 1.
 	Stacks int
@@ -44,7 +53,7 @@ type Arch struct {
 }
 
 // Families lists the families NewModel builds.
-var Families = []string{"lstm", "gru", "gpt", "wavenet"}
+var Families = []string{"lstm", "gru", "gpt", "pixelcnn", "wavenet"}
 
 // NewModel returns a freshly initialized model of the architecture over
 // vocabulary v, its weights drawn from seed. Adding a trainable family
@@ -56,9 +65,21 @@ func NewModel(a Arch, v autoreg.Vocab, seed uint64) (Model, error) {
 		if a.Embed != 0 && a.Embed != a.Dim {
 			return nil, fmt.Errorf("train: a GPT's embedding width is its width %d, not %d", a.Dim, a.Embed)
 		}
-		return gpt.New(gpt.Config{Layers: a.Layers, Dim: a.Dim, Heads: a.Heads, Context: a.Context, Dropout: a.Dropout}, v, seed)
+		return gpt.New(gpt.Config{Layers: a.Layers, Dim: a.Dim, Heads: a.Heads, Context: a.Context, Dropout: a.Dropout, Image: a.Image}, v, seed)
 	case rnn.LSTM, rnn.GRU:
 		return rnn.New(rnn.Config{Cell: a.Family, Layers: a.Layers, Hidden: a.Dim, Embed: a.Embed, Dropout: a.Dropout}, v, seed)
+	case "pixelcnn":
+		if a.Image == (tokenize.Shape{}) {
+			return nil, fmt.Errorf("train: a PixelCNN models images: use the pixels tokenizer")
+		}
+		if a.Dropout != 0 {
+			return nil, fmt.Errorf("train: a PixelCNN has no dropout")
+		}
+		k := a.Kernel
+		if k == 0 {
+			k = 3
+		}
+		return pixelcnn.New(pixelcnn.Config{Layers: a.Layers, Channels: a.Dim, Kernel: k, FirstKernel: 7, Hidden: a.Dim, Image: a.Image}, v, seed)
 	case "wavenet":
 		if a.Dropout != 0 || a.Embed != 0 {
 			return nil, fmt.Errorf("train: a WaveNet has no dropout and no separate embedding width")
@@ -69,7 +90,7 @@ func NewModel(a Arch, v autoreg.Vocab, seed uint64) (Model, error) {
 		}
 		return wavenet.New(wavenet.Config{Layers: a.Layers, Stacks: stacks, Residual: a.Dim, Gate: a.Dim, Skip: skip}, v, seed)
 	}
-	return nil, fmt.Errorf("train: unknown family %q (want lstm, gru, gpt or wavenet)", a.Family)
+	return nil, fmt.Errorf("train: unknown family %q (want lstm, gru, gpt, pixelcnn or wavenet)", a.Family)
 }
 
 // Meta returns the model-file header of a model of a family NewModel
@@ -84,6 +105,8 @@ func Meta(m Model, mode corpus.Mode, ctl corpus.Control) (modelfile.Meta, error)
 		meta.Family, cfg = "gpt", m.Config()
 	case *rnn.Model:
 		meta.Family, cfg = m.Config().Cell, m.Config()
+	case *pixelcnn.Model:
+		meta.Family, cfg = "pixelcnn", m.Config()
 	case *wavenet.Model:
 		meta.Family, cfg = "wavenet", m.Config()
 	default:

@@ -117,7 +117,7 @@ func TestRealResumeExact(t *testing.T) {
 	if f.Real == nil || f.Meta.Family != "gru-real" {
 		t.Fatalf("checkpoint of family %q holds %T", f.Meta.Family, f.Real)
 	}
-	checkResume(t, full, snap, data)
+	checkResume(t, full, snap, data, 15)
 }
 
 func TestRealDataErrors(t *testing.T) {

@@ -166,11 +166,18 @@ type Progress struct {
 	Saved        string        // path of a checkpoint written at this step, if any
 }
 
-// Data is the data of a run: token streams for a Model, series for a
-// RealModel, pairs for a PairModel.
+// Data is the data of a run: token streams, or whole sequences (images;
+// see seqs.go), for a Model; series for a RealModel; pairs for a
+// PairModel.
 type Data struct {
 	Train []autoreg.Token
 	Valid []autoreg.Token // may be empty
+	// TrainSeqs, if set, replaces Train: every batch row is one whole
+	// sequence, and Options.Context must be its length − 1.
+	TrainSeqs corpus.Sequences
+	// ValidSeqs are the validation sequences of a TrainSeqs run (may be
+	// nil).
+	ValidSeqs corpus.Sequences
 	// Series are a RealModel's data, each with its training and
 	// validation parts (see Series).
 	Series []Series
@@ -203,10 +210,11 @@ type Trainer struct {
 
 	dataSrc, dropSrc *rand.PCG
 	dataRng, dropRng *rand.Rand
-	pos              int64        // recurrent, pairs: micro-batches drawn in the current epoch
+	pos              int64        // recurrent, pairs: micro-batches drawn in the current epoch; whole sequences: sequences drawn
 	epoch            int64        // pairs: epochs completed
 	pairs            pairBatcher  // pairs: the current epoch's batches
 	fim              fimState     // FIMRate: the sentinels and a window's buffer
+	seq              seqRun       // whole-sequence data
 	ctl              controlIndex // ControlWindows: the training stream's sequences
 	sched            optim.Schedule
 	xb, yb           []int32
@@ -294,17 +302,31 @@ func (t *Trainer) Run(ctx context.Context, data Data) error {
 		return err
 	}
 	B, T := o.Batch, o.Context
+	seqs := data.TrainSeqs != nil
 	return t.loop(ctx, func() (float64, int, int64) {
-		n := t.fillBatch(data.Train)
+		var n int
+		if seqs {
+			n = t.fillSeqBatch(data.TrainSeqs)
+		} else {
+			n = t.fillBatch(data.Train)
+		}
 		var sum float64
 		for k := range o.Accum {
 			x, y := t.xb[k*B*T:(k+1)*B*T], t.yb[k*B*T:(k+1)*B*T]
+			if r, rec := t.Model.(Recurrent); rec && seqs {
+				clear(r.Carry(B)) // every row is a new sequence
+			}
 			s, _ := t.Model.(Model).Forward(x, y, B, T, t.dropRng)
 			sum += s
 			t.Model.Backward(float32(1 / float64(n)))
 		}
 		return sum, n, int64(o.Accum * B * T)
-	}, len(data.Valid) > 0, func() float64 { return t.Validate(data.Valid) })
+	}, len(data.Valid) > 0 || data.ValidSeqs != nil, func() float64 {
+		if seqs {
+			return t.validateSeqs(data.ValidSeqs)
+		}
+		return t.Validate(data.Valid)
+	})
 }
 
 // loop runs optimizer steps until Opts.Steps, MaxTime or ctx's
@@ -383,6 +405,10 @@ func (t *Trainer) loop(ctx context.Context, step func() (sum float64, n int, tok
 // the feed of a run.
 func (t *Trainer) prepare(data Data) error {
 	o := t.Opts
+	t.ctl = controlIndex{}
+	if data.TrainSeqs != nil {
+		return t.checkSeqs(data)
+	}
 	need := o.Context + 1
 	if _, rec := t.Model.(Recurrent); rec {
 		need = o.Batch * (o.Context + 1)

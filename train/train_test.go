@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/autoreg/autoreg"
+	"github.com/autoreg/autoreg/corpus"
 	"github.com/autoreg/autoreg/gpt"
 	"github.com/autoreg/autoreg/modelfile"
 	"github.com/autoreg/autoreg/rnn"
@@ -86,13 +87,37 @@ func TestResumeExact(t *testing.T) {
 	if err := full.Run(context.Background(), data); err != nil {
 		t.Fatal(err)
 	}
-	checkResume(t, full, snap, data)
+	checkResume(t, full, snap, data, 15)
 }
 
-// checkResume resumes the run full checkpointed at step 15 in snap, under
+// resumeAt runs newRun to its end, saving a resumable checkpoint at step
+// at, and checks a run resumed from it (checkResume). It returns the
+// uninterrupted trainer.
+func resumeAt(t *testing.T, newRun func() *train.Trainer, data train.Data, tok tokenize.Tokenizer, at int) *train.Trainer {
+	t.Helper()
+	snap := filepath.Join(t.TempDir(), "snap.arm")
+	full := newRun()
+	meta, err := train.Meta(full.Model.(train.Model), corpus.Stream, corpus.Control{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	full.Checkpoint = func(tr *train.Trainer, r train.SaveReason) (string, error) {
+		if r == train.SaveBest || tr.Step != at {
+			return "", nil
+		}
+		return snap, tr.Save(snap, meta, tok, true)
+	}
+	if err := full.Run(context.Background(), data); err != nil {
+		t.Fatal(err)
+	}
+	checkResume(t, full, snap, data, at)
+	return full
+}
+
+// checkResume resumes the run full checkpointed at step at in snap, under
 // GOMAXPROCS 1, and checks that it logs the same losses and ends with the
 // same parameters, bit for bit.
-func checkResume(t *testing.T, full *train.Trainer, snap string, data train.Data) {
+func checkResume(t *testing.T, full *train.Trainer, snap string, data train.Data, at int) {
 	t.Helper()
 	f, err := modelfile.ReadAny(snap)
 	if err != nil {
@@ -104,7 +129,7 @@ func checkResume(t *testing.T, full *train.Trainer, snap string, data train.Data
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Step != 15 || len(res.History) != 15 {
+	if res.Step != at || len(res.History) != at {
 		t.Fatalf("resumed at step %d with %d points", res.Step, len(res.History))
 	}
 	if err := res.Run(context.Background(), data); err != nil {

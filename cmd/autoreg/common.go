@@ -84,6 +84,20 @@ func (p *progress) bytes(done, total int64) {
 	p.line(fmt.Sprintf("%s  %.1f MB/s", msg, rate))
 }
 
+// count reports done of total items, such as images.
+func (p *progress) count(done, total int, unit string) {
+	if !p.tty || time.Since(p.last) < 100*time.Millisecond {
+		return
+	}
+	p.last = time.Now()
+	el := time.Since(p.start).Seconds()
+	msg := fmt.Sprintf("%s %s / %s %s  %.1f %s/s", p.label, thousands(int64(done)), thousands(int64(total)), unit, float64(done)/el, unit)
+	if done > 0 && done < total {
+		msg += fmt.Sprintf("  ETA %s", (time.Duration(el*float64(total-done)/float64(done)) * time.Second).Round(time.Second))
+	}
+	p.line(msg)
+}
+
 func (p *progress) line(s string) {
 	if !p.tty {
 		return

@@ -9,9 +9,11 @@ import (
 	"io"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/autoreg/autoreg/imagefile"
 	"github.com/autoreg/autoreg/internal/atomicfile"
 	"github.com/autoreg/autoreg/lmzip"
 	"github.com/autoreg/autoreg/modelfile"
@@ -22,8 +24,9 @@ func init() {
 	register(&command{
 		name: "compress",
 		summary: "Compress a file losslessly with a model driving an arithmetic coder. By default the model is adaptive: it starts empty and learns as it codes, " +
-			"so decompressing needs nothing else (--adaptive-arch picks a stronger one). A WAV file has its samples coded by an adaptive audio model (--level 2 for a slower, smaller one) and its other bytes by the byte model. " +
-			"--model uses a trained model instead (decompressing needs the same file).",
+			"so decompressing needs nothing else (--adaptive-arch picks a stronger one). --model uses a trained model instead (decompressing needs the same file). " +
+			"A PNG, PGM or PPM image is coded pixel-exactly by an image model, its metadata kept; a WAV file has its samples coded by an adaptive audio model and its other bytes by the byte model " +
+			"(--level 2 for a slower, smaller model of either).",
 		usage: "[--model FILE | --adaptive-arch ngram|mix|lstm|gpt] [--level 1|2] [--no-media] [--out OUT] IN",
 		run:   runCompress,
 	})
@@ -44,8 +47,8 @@ func runCompress(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	out := fs.String("out", "", "write to `OUT` (default IN.arz; standard output when IN is -; - for standard output)")
 	block := fs.Int("block-size", 0, "input bytes per block, a power of two from 4096 to 64 MiB (default 1 MiB)")
 	force := fs.Bool("force", false, "overwrite an existing output file")
-	level := fs.Int("level", 1, fmt.Sprintf("WAV files: the audio model's level, 1 (fast) to %d (slower, smaller)", lmzip.MaxLevel))
-	noMedia := fs.Bool("no-media", false, "code a WAV file as plain bytes, like any other file")
+	level := fs.String("level", "1", fmt.Sprintf("images and WAV files: the media model's `level`, 1 (fast) to %d (slower, smaller); fast and slow name 1 and 2", lmzip.MaxLevel))
+	noMedia := fs.Bool("no-media", false, "code an image or WAV file as plain bytes, like any other file")
 	in, err := parseInput(fs, args, stdout)
 	if err != nil {
 		return err
@@ -53,10 +56,20 @@ func runCompress(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if *arch != "" {
 		*adaptive = true
 	}
-	if *level < 1 || *level > lmzip.MaxLevel {
-		return usagef("--level %d: want 1 to %d", *level, lmzip.MaxLevel)
+	lvl, err := parseLevel(*level)
+	if err != nil {
+		return err
 	}
-	opts := lmzip.Options{BlockSize: *block, Level: *level, NoMedia: *noMedia}
+	if !*adaptive && *model == "" && !*noMedia {
+		isImage, err := sniffImage(in)
+		if err != nil {
+			return err
+		}
+		if isImage {
+			return compressImage(ctx, stdout, stderr, in, *out, lvl, *force)
+		}
+	}
+	opts := lmzip.Options{BlockSize: *block, Level: lvl, NoMedia: *noMedia}
 	switch {
 	case *adaptive && *model != "":
 		return usagef("--model and --adaptive exclude each other")
@@ -76,6 +89,9 @@ func runCompress(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		if _, ok := f.Tokenizer.(tokenize.Sound); ok {
 			return usagef("--model %s is a model of sound, which the static mode cannot use yet: compress WAV files without --model (the adaptive audio coder; --level 2 for the slower, smaller one)", *model)
 		}
+		if _, ok := f.Tokenizer.(*tokenize.Pixels); ok {
+			return usagef("--model %s is a model of images, which the static mode cannot use yet: compress images without --model (the adaptive image coder; --level slow for the slower, smaller one)", *model)
+		}
 		opts.Static = lmzip.StaticFromFile(f)
 	}
 	dst := *out
@@ -89,6 +105,67 @@ func runCompress(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		opts.Progress = progress
 		return lmzip.Compress(ctx, w, r, opts)
 	})
+}
+
+// sniffImage reports whether the input file starts like a PNG, PGM or
+// PPM image (standard input is never sniffed: it is read once).
+func sniffImage(in string) (bool, error) {
+	if in == "-" {
+		return false, nil
+	}
+	f, err := os.Open(in)
+	if err != nil {
+		return false, fmt.Errorf("%s: %v", in, unwrapPathErr(err))
+	}
+	defer f.Close()
+	head := make([]byte, 16)
+	n, _ := io.ReadFull(f, head)
+	return lmzip.IsImage(head[:n]), nil
+}
+
+// parseLevel reads --level: a number from 1 to lmzip.MaxLevel, or fast
+// (1) or slow (2).
+func parseLevel(s string) (int, error) {
+	switch s {
+	case "fast":
+		return 1, nil
+	case "slow":
+		return 2, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > lmzip.MaxLevel {
+		return 0, usagef("--level %q: want 1 to %d, fast or slow", s, lmzip.MaxLevel)
+	}
+	return n, nil
+}
+
+// compressImage compresses an image file with the image model at level
+// (1 fast, 2 slow).
+func compressImage(ctx context.Context, stdout, stderr io.Writer, in, out string, level int, force bool) error {
+	opts := lmzip.ImageOptions{Level: level}
+	dst := out
+	if dst == "" {
+		dst = in + ".arz"
+	}
+	start := time.Now()
+	var pixels, coded int64
+	err := transcode(stdout, stderr, in, dst, force, "compress", func(w io.Writer, r io.Reader, progress func(in, out int64)) (int64, error) {
+		data, err := io.ReadAll(r)
+		if err != nil {
+			return 0, err
+		}
+		if ims, _, err := imagefile.Decode(data); err == nil {
+			pixels = int64(ims[0].Width * ims[0].Height)
+		}
+		n, err := lmzip.CompressImage(ctx, w, data, opts)
+		coded = n
+		return n, err
+	})
+	if err == nil && pixels > 0 {
+		fmt.Fprintf(stderr, "image: %s pixels, %.3f bits/pixel, %.2f megapixels/s (%s level)\n", thousands(pixels),
+			8*float64(coded)/float64(pixels), float64(pixels)/1e6/time.Since(start).Seconds(), map[int]string{1: "fast", 2: "slow"}[opts.Level])
+	}
+	return err
 }
 
 // runDecompress is `autoreg decompress`.

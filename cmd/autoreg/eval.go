@@ -18,7 +18,7 @@ import (
 func init() {
 	register(&command{
 		name:    "eval",
-		summary: "Measure a model on text: tokens, OOVs, log-likelihood, perplexity, bits per token, character and byte; an encoder-decoder on tab-separated pairs, with --decode its task metrics; on sound: bits per sample.",
+		summary: "Measure a model on text: tokens, OOVs, log-likelihood, perplexity, bits per token, character and byte; an encoder-decoder on tab-separated pairs, with --decode its task metrics; on images: nats per image and bits per dimension; on sound: bits per sample.",
 		usage:   "--model FILE --data PATH... [--json] [--tail FRACTION] [--decode [--beams N]] [--infill [--spans FILE]]",
 		run:     runEval,
 	})
@@ -41,6 +41,9 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	pf.register(fs)
 	var inf infillFlags
 	inf.register(fs)
+	binarize := fs.String("binarize", "threshold", "images, 2-level model: threshold or stochastic (1 with probability v/max, from --seed); images that are already bilevel are read as they are")
+	seed := fs.Uint64("seed", 1, "images: the seed of --binarize stochastic; with --infill: the random spans' seed")
+	marginal := fs.Bool("marginal", false, "images, class-conditional model: score every image under every class and report −log Σ_c P(c)·P(x|c) with a uniform prior, the unconditional likelihood (costs one pass per class)")
 	tail := fs.Float64("tail", 0, "sound: score only the last `FRACTION` of each WAV file's samples, conditioned on the rest (0 = all)")
 	args, err := parseArgs(fs, args, stdout)
 	if err != nil {
@@ -51,7 +54,15 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	if inf.on {
+		inf.seed = *seed
 		return evalInfill(ctx, stdout, f, &cf, args, &inf, *asJSON)
+	}
+	if tok, ok := f.Tokenizer.(*tokenize.Pixels); ok {
+		docs, err := cf.docs(args)
+		if err != nil {
+			return err
+		}
+		return evalImages(ctx, stdout, stderr, f, tok, docs, *binarize, *seed, *marginal, *asJSON)
 	}
 	if snd, ok := f.Tokenizer.(tokenize.Sound); ok {
 		docs, err := cf.docs(args)

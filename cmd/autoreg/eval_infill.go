@@ -19,7 +19,7 @@ type infillFlags struct {
 	on    bool
 	spans string
 	count int
-	seed  uint64
+	seed  uint64 // eval's --seed
 	order string
 }
 
@@ -27,7 +27,6 @@ func (f *infillFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.on, "infill", false, "score held-out middles: a fill-in-the-middle model (trained with --fim-rate) given both sides, its end-of-middle sentinel included; any other model given the prefix alone")
 	fs.StringVar(&f.spans, "spans", "", "with --infill: the middles, one per line as `FILE`'s 'PATH<TAB>START<TAB>END' (byte offsets); default: --infill-count random spans of one to three indented lines of the --data files")
 	fs.IntVar(&f.count, "infill-count", 500, "with --infill: random spans to score")
-	fs.Uint64Var(&f.seed, "seed", 1, "with --infill: the random spans' seed")
 	fs.StringVar(&f.order, "fim-order", "spm", "with --infill: the layout a fill-in-the-middle model reads both sides in: `spm` (<PRE> <SUF> suffix <MID> prefix) or psm (<PRE> prefix <SUF> suffix <MID>)")
 }
 

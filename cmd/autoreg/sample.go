@@ -18,8 +18,8 @@ import (
 func init() {
 	register(&command{
 		name:    "sample",
-		summary: "Generate text from a model, printed as it is produced: the full sampler family, beam search, reranking, stop strings, control codes, classifier-free guidance; an encoder-decoder given a source, a fill-in-the-middle model given a suffix. A model of sound writes a WAV file, and draws its spectrogram beside a real clip's.",
-		usage:   "--model FILE [--source TEXT] [--prompt TEXT [--suffix TEXT]] [--max-tokens N] [--seed S] [--control TAG] [--cfg-scale G [--cfg-negative-control TAG] [--cfg-negative-prompt TEXT]] [sampler flags] | --model SOUND.arm --seconds S --out GEN.wav [--plot SPEC.png [--reference REAL.wav]]",
+		summary: "Generate text from a model, printed as it is produced: the full sampler family, beam search, reranking, stop strings, control codes, classifier-free guidance; an encoder-decoder given a source, a fill-in-the-middle model given a suffix. A model of images draws a PNG grid of images, or completes images from their top rows; a model of sound writes a WAV file, and draws its spectrogram beside a real clip's.",
+		usage:   "--model FILE [--source TEXT] [--prompt TEXT [--suffix TEXT]] [--max-tokens N] [--seed S] [--control TAG] [--cfg-scale G [--cfg-negative-control TAG] [--cfg-negative-prompt TEXT]] [sampler flags] | --model IMAGES.arm --out GRID.png [--count N] [--control TAG] [--prompt-image PATH --rows R] | --model SOUND.arm --seconds S --out GEN.wav [--plot SPEC.png [--reference REAL.wav]]",
 		run:     runSample,
 	})
 }
@@ -80,9 +80,14 @@ func runSample(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		negPrompt = &s
 		return nil
 	})
+	var img imageFlags
+	fs.IntVar(&img.count, "count", 16, "images: how many to draw (per class for a class-conditional model without --control), or how many --prompt-image images to complete")
+	fs.StringVar(&img.promptImage, "prompt-image", "", "images: complete the images of this `PATH` (an image file, an IDX file or a folder) from their top --rows rows, each beside its original")
+	fs.IntVar(&img.rows, "rows", 0, "images: the rows of each --prompt-image image given to the model")
+	fs.IntVar(&img.columns, "grid-columns", 0, "images: images per grid row (0: a square grid, a row per class, or an original and its completion)")
 	var af audioFlags
 	fs.Float64Var(&af.seconds, "seconds", 3, "sound: generate `S` seconds at the model's sample rate")
-	fs.StringVar(&af.out, "out", "", "sound: write the generated samples to this WAV `FILE`")
+	outPath := fs.String("out", "", "images: write the grid to this PNG `FILE`, or the images themselves to an IDX file named PREFIX-images-idx3-ubyte (with PREFIX-labels-idx1-ubyte for their classes); sound: write the generated samples to this WAV FILE")
 	fs.StringVar(&af.plot, "plot", "", "sound: draw the spectrogram of the generated sound beside a real clip's to this PNG `FILE`")
 	fs.StringVar(&af.reference, "reference", "", "sound: the real clip (a WAV `FILE`, or the first of a directory) for --plot (default: the first file the model was trained on)")
 	args, err := parseArgs(fs, args, stdout)
@@ -92,9 +97,13 @@ func runSample(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if len(args) > 0 {
 		return usagef("unexpected arguments %q (quote the --prompt)", args)
 	}
+	img.out, af.out = *outPath, *outPath
 	f, err := loadModel(*model)
 	if err != nil {
 		return err
+	}
+	if pix, ok := f.Tokenizer.(*tokenize.Pixels); ok {
+		return sampleImages(ctx, stdout, stderr, f, pix, cfg, img)
 	}
 	if snd, ok := f.Tokenizer.(tokenize.Sound); ok {
 		return sampleAudio(ctx, stdout, stderr, f, snd, cfg, af)

@@ -108,6 +108,9 @@ func serve(ctx context.Context, c *serveConfig, stdout, stderr io.Writer) error 
 	if c.opts.Parallel < 1 || c.opts.Queue < 0 {
 		return usagef("--parallel must be ≥ 1 and --queue ≥ 0")
 	}
+	if c.opts.Queue == 0 {
+		c.opts.Queue = -1 // no queue (Options' zero is its default)
+	}
 	ln, err := net.Listen("tcp", c.addr)
 	if err != nil {
 		return err

@@ -42,7 +42,7 @@ func TestServe(t *testing.T) {
 	var out strings.Builder
 	done := make(chan error, 1)
 	go func() {
-		done <- runServe(ctx, []string{"--model", "tri=" + model, "--model", real, "--addr", "127.0.0.1:0", "--shutdown-grace", "2s"}, &out, pw)
+		done <- runServe(ctx, []string{"--model", "tri=" + model, "--model", real, "--addr", "127.0.0.1:0", "--queue", "0", "--shutdown-grace", "2s"}, &out, pw)
 		pw.Close()
 	}()
 	lines := bufio.NewScanner(pr)
@@ -71,7 +71,17 @@ func TestServe(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	resp, err := http.Post(base+"/v1/completions", "application/json",
+	// --queue 0 is no queue, not the library's default.
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(metrics), "\nautoreg_queue_capacity 0\n") {
+		t.Errorf("--queue 0: metrics say\n%s", metrics)
+	}
+	resp, err = http.Post(base+"/v1/completions", "application/json",
 		strings.NewReader(`{"model":"tri","prompt":"the ","max_tokens":10,"seed":1}`))
 	if err != nil {
 		t.Fatal(err)

@@ -56,6 +56,10 @@ type trainFlags struct {
 	// Encoder-decoder (train_seq2seq.go) and fill-in-the-middle (fim.go).
 	s2s s2sFlags
 	fim fimFlags
+	// Images (train_images.go).
+	levels   int
+	binarize string
+	kernel   int
 	// WaveNet.
 	stacks int
 	skip   int
@@ -64,8 +68,8 @@ type trainFlags struct {
 func init() {
 	register(&command{
 		name:    "train",
-		summary: "Train a model on text (n-gram with modified Kneser-Ney, or neural: LSTM, GRU, GPT), an encoder-decoder (seq2seq) on tab-separated pairs, on CSV series (AR, or a neural network with a distribution head: see --column) or on sound (WAV files, --tokenizer mulaw or g711u: neural, or a WaveNet).",
-		usage:   "--arch ngram|lstm|gru|gpt|wavenet|seq2seq --data PATH... --out FILE [flags]",
+		summary: "Train a model on text (n-gram with modified Kneser-Ney, or neural: LSTM, GRU, GPT), an encoder-decoder (seq2seq) on tab-separated pairs, on images (--tokenizer pixels: neural or a gated PixelCNN), on CSV series (AR, or a neural network with a distribution head: see --column) or on sound (WAV files, --tokenizer mulaw or g711u: neural, or a WaveNet).",
+		usage:   "--arch ngram|lstm|gru|gpt|pixelcnn|wavenet|seq2seq --data PATH... --out FILE [flags]",
 		run:     runTrain,
 	})
 }
@@ -113,10 +117,13 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	f.corpus.register(fs, "training text")
 	fs.StringVar(&f.corpus.mode, "mode", "stream", "how text is cut into sequences: `stream` (each file is a sequence) or lines (each line is a sentence, as KenLM)")
 	fs.Var(&f.valid, "valid", "validation text, reported alongside training (repeatable)")
-	fs.StringVar(&f.arch, "arch", "ngram", "model architecture: `ngram`, lstm, gru, gpt, wavenet (sound) or seq2seq (an encoder-decoder on source<TAB>target lines)")
+	fs.StringVar(&f.arch, "arch", "ngram", "model architecture: `ngram`, lstm, gru, gpt, pixelcnn (images), wavenet (sound) or seq2seq (an encoder-decoder on source<TAB>target lines)")
 	fs.StringVar(&f.out, "out", "", "where to write the model `FILE` (required)")
-	fs.StringVar(&f.tok, "tokenizer", "char", "tokenizer: byte, `char`, word, or for sound (--data holds WAV files, each a sequence) mulaw (WaveNet's μ-law companding of the samples; the default of --arch wavenet) or g711u (the bytes of G.711 μ-law files)")
-	fs.StringVar(&f.controlFrom, "control-from", "", "tag each training example with a control code: parent-dir (its directory's name), line-prefix (a 'TAG:' line prefix) or glob:PATTERN=TAG,... (first matching file name)")
+	fs.StringVar(&f.tok, "tokenizer", "char", "tokenizer: byte, `char`, word, pixels (--data holds PNG, PGM, PPM or IDX images, each sample a token), or for sound (--data holds WAV files, each a sequence) mulaw (WaveNet's μ-law companding of the samples; the default of --arch wavenet) or g711u (the bytes of G.711 μ-law files)")
+	fs.StringVar(&f.controlFrom, "control-from", "", "tag each training example with a control code: parent-dir (its directory's name), line-prefix (a 'TAG:' line prefix), glob:PATTERN=TAG,... (first matching file name), or for images labels (the IDX label file beside the images)")
+	fs.IntVar(&f.levels, "levels", 256, "pixels: intensity levels `K` per sample, 2 to 256 (2 for binarized images)")
+	fs.StringVar(&f.binarize, "binarize", "threshold", "pixels with --levels 2: threshold (v ≥ half the maximum) or stochastic (1 with probability v/max, drawn anew every epoch from --seed)")
+	fs.IntVar(&f.kernel, "kernel", 3, "pixelcnn: kernel size of the gated layers after the first (odd; the first is 7)")
 	fs.Uint64Var(&f.seed, "seed", 1, "random seed: the same seed gives the same model")
 	fs.IntVar(&f.vocabSize, "vocab-size", 0, "word tokenizer: keep at most `N` most frequent words (0 = all)")
 	fs.Int64Var(&f.vocabMinCount, "vocab-min-count", 1, "word tokenizer: keep words seen at least `N` times")
@@ -152,12 +159,12 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	switch f.arch {
 	case "ngram":
 		return trainNgram(ctx, stderr, f, args)
-	case "lstm", "gru", "gpt", "wavenet":
+	case "lstm", "gru", "gpt", "pixelcnn", "wavenet":
 		return trainNeural(ctx, stderr, f, args)
 	case "seq2seq":
 		return trainSeq2seq(ctx, stderr, f, args)
 	}
-	return usagef("--arch %q: want ngram, lstm, gru, gpt, wavenet or seq2seq", f.arch)
+	return usagef("--arch %q: want ngram, lstm, gru, gpt, pixelcnn, wavenet or seq2seq", f.arch)
 }
 
 // parseFloats parses a comma-separated list such as "0.5,1,1.5".

@@ -68,6 +68,9 @@ func trainNeural(ctx context.Context, stderr io.Writer, f *trainFlags, args []st
 			return err
 		}
 	}
+	if ck != nil && ck.Tokenizer.Kind() == tokenize.KindPixels || ck == nil && f.tok == tokenize.KindPixels {
+		return trainImages(ctx, stderr, f, docs, ck)
+	}
 	if ck != nil && isSound(ck.Tokenizer.Kind()) || ck == nil && isSound(f.tok) {
 		return trainAudio(ctx, stderr, f, docs, ck)
 	}

@@ -6,7 +6,7 @@
 //	magic     8 bytes, the family's
 //	version   u32
 //	header    u32 length h (≤ 1 MiB), then the header:
-//	          u32 × n   the family's configuration integers (n fixed per family)
+//	          u32 × n   the family's configuration integers (n fixed per version)
 //	          f32       dropout
 //	          u32       number of control codes, then per code: u16 length, bytes
 //	          real-valued models only (version RealVersion), the real block:
@@ -22,9 +22,11 @@
 // All integers are little-endian. A family's token models are written as
 // its Version, its real-valued models (internal/realio: a network over
 // standardized series with a distribution head) as its RealVersion, which
-// adds the real block. A reader accepts exactly those two versions; a
-// change to the header or the weight layout bumps them. Readers check
-// every length against the payload size before allocating.
+// adds the real block, and variants of its token models with more
+// configuration integers (the GPT's models of images) as the versions its
+// Variants lists. A reader accepts exactly those versions; a change to the
+// header or the weight layout adds a version. Readers check every length
+// against the payload size before allocating.
 package payload
 
 import (
@@ -52,11 +54,27 @@ type Format struct {
 	RealVersion uint32
 	Ints        int
 	Prefix      string
+	// Variants maps further token-model versions to their number of
+	// configuration integers.
+	Variants map[uint32]int
+}
+
+// ints returns the number of configuration integers of version v, and
+// whether this build reads v.
+func (f Format) ints(v uint32) (int, bool) {
+	if v == f.Version || v == f.RealVersion && f.RealVersion != 0 {
+		return f.Ints, true
+	}
+	n, ok := f.Variants[v]
+	return n, ok
 }
 
 // Header is what a payload stores before the weights.
 type Header struct {
-	Ints     []uint32 // Format.Ints configuration integers
+	// Variant, if not 0, is the version of a token model written as one of
+	// Format.Variants (ReadHeader sets it for those).
+	Variant  uint32
+	Ints     []uint32 // the version's configuration integers
 	Dropout  float32
 	Controls []string
 	// Real, set for a real-valued model, is its input and output stage
@@ -78,8 +96,12 @@ func (f Format) errorf(format string, args ...any) error {
 // Write writes a payload: the framing, h and weights. It returns the bytes
 // written.
 func (f Format) Write(w io.Writer, h Header, weights []float32) (int64, error) {
-	if len(f.Magic) != 8 || len(h.Ints) != f.Ints {
-		panic("payload: Write: bad magic or header")
+	version := f.Version
+	if h.Variant != 0 {
+		version = h.Variant
+	}
+	if n, ok := f.ints(version); len(f.Magic) != 8 || !ok || len(h.Ints) != n || h.Variant != 0 && h.Real != nil {
+		panic("payload: Write: bad magic, version or header")
 	}
 	le := binary.LittleEndian
 	var hdr []byte
@@ -92,7 +114,6 @@ func (f Format) Write(w io.Writer, h Header, weights []float32) (int64, error) {
 		hdr = le.AppendUint16(hdr, uint16(len(c)))
 		hdr = append(hdr, c...)
 	}
-	version := f.Version
 	if h.Real != nil {
 		if f.RealVersion == 0 {
 			panic("payload: Write: a real-valued model in a format without RealVersion")
@@ -141,16 +162,16 @@ func (f Format) ReadHeader(r io.Reader, size int64) (*Frame, error) {
 		return nil, f.errorf("bad payload magic")
 	}
 	v := le.Uint32(head[8:])
+	nInts, ok := f.ints(v)
 	switch {
-	case v == f.Version:
-	case v == f.RealVersion && f.RealVersion != 0:
+	case ok:
 	case f.RealVersion != 0:
 		return nil, f.errorf("payload version %d, this build reads %d (token models) and %d (real-valued)", v, f.Version, f.RealVersion)
 	default:
 		return nil, f.errorf("payload version %d, this build reads %d", v, f.Version)
 	}
 	h := int64(le.Uint32(head[12:]))
-	fixed := int64(4*f.Ints + 8)
+	fixed := int64(4*nInts + 8)
 	if h < fixed || h > maxHeader || 16+h > size {
 		return nil, f.errorf("header of %d bytes in a payload of %d", h, size)
 	}
@@ -159,11 +180,14 @@ func (f Format) ReadHeader(r io.Reader, size int64) (*Frame, error) {
 		return nil, f.errorf("truncated header")
 	}
 	fr := &Frame{read: 16 + h, start: (16 + h + 63) &^ 63}
-	for i := range f.Ints {
+	if _, variant := f.Variants[v]; variant {
+		fr.Variant = v
+	}
+	for i := range nInts {
 		fr.Ints = append(fr.Ints, le.Uint32(hdr[4*i:]))
 	}
-	fr.Dropout = math.Float32frombits(le.Uint32(hdr[4*f.Ints:]))
-	nc := int(le.Uint32(hdr[4*f.Ints+4:]))
+	fr.Dropout = math.Float32frombits(le.Uint32(hdr[4*nInts:]))
+	nc := int(le.Uint32(hdr[4*nInts+4:]))
 	if nc > autoreg.MaxControls {
 		return nil, f.errorf("%d control codes", nc)
 	}

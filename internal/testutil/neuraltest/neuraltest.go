@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/autoreg/autoreg"
 	"github.com/autoreg/autoreg/internal/fused"
 	"github.com/autoreg/autoreg/internal/testutil"
 	"github.com/autoreg/autoreg/optim"
@@ -25,6 +26,15 @@ func RandTokens(rng *rand.Rand, n, V int) []int32 {
 		x[i] = int32(rng.IntN(V))
 	}
 	return x
+}
+
+// AsTokens converts a batch row of ids to tokens (Tokens' inverse).
+func AsTokens(x []int32) []autoreg.Token {
+	out := make([]autoreg.Token, len(x))
+	for i, v := range x {
+		out[i] = autoreg.Token(v)
+	}
+	return out
 }
 
 // CheckArenaGrads compares the gradients in a (computed by the caller for

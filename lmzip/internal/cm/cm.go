@@ -7,8 +7,8 @@
 // coding cost) combines their predictions, and adaptive probability maps
 // (SSE) refine the result.
 //
-//	x_i = stretch(p_i) = ln(p_i / (1 - p_i))
-//	p   = squash(Σ w_i x_i),   Δw_i = η (bit − p) x_i
+//	x_i = Stretch(p_i) = ln(p_i / (1 - p_i))
+//	p   = Squash(Σ w_i x_i),   Δw_i = η (bit − p) x_i
 //
 // All state and arithmetic is integer, so the decoder replays the encoder's
 // learning bit for bit on every platform. Online neural predictors (package
@@ -33,7 +33,8 @@ func init() {
 	}
 }
 
-func counterP12(c uint32) uint32 { return (c ^ CounterInit) >> 20 }
+// CounterP12 is the counter's probability of a one, in 12 bits.
+func CounterP12(c uint32) uint32 { return (c ^ CounterInit) >> 20 }
 
 // CounterUpdate moves the counter *c toward bit, its count capped at limit.
 func CounterUpdate(c *uint32, bit int, limit uint32) {
@@ -54,8 +55,10 @@ func CounterUpdate(c *uint32, bit int, limit uint32) {
 	*c = (uint32(p)<<10 | n) ^ CounterInit
 }
 
-// mixer: weight sets selected by a small context, Q16 weights.
-type mixer struct {
+// Mixer is a gated linear network in the logistic domain: one set of Q16
+// weights per value of a small context, trained online toward the coded
+// bits.
+type Mixer struct {
 	n   int
 	w   []int32
 	lr  int64
@@ -64,15 +67,20 @@ type mixer struct {
 	dot int32 // the last output in the logistic domain
 }
 
-func newMixer(n, sets int, lr int, init int32) *mixer {
-	m := &mixer{n: n, w: make([]int32, n*sets), lr: int64(lr)}
+// NewMixer returns a mixer of n inputs with sets weight sets, learning
+// rate lr and every weight init (Q16).
+func NewMixer(n, sets int, lr int, init int32) *Mixer {
+	m := &Mixer{n: n, w: make([]int32, n*sets), lr: int64(lr)}
 	for i := range m.w {
 		m.w[i] = init
 	}
 	return m
 }
 
-func (m *mixer) mix(x []int32, set int) int32 {
+// Mix returns the weighted sum of the inputs x (stretched probabilities)
+// under weight set set, in the logistic domain, clamped to ±2047; the
+// following Update trains that set.
+func (m *Mixer) Mix(x []int32, set int) int32 {
 	m.set = set * m.n
 	w := m.w[m.set : m.set+m.n]
 	x = x[:len(w)]
@@ -88,11 +96,12 @@ func (m *mixer) mix(x []int32, set int) int32 {
 		d = -2047
 	}
 	m.dot = d
-	m.pr = squash(d) >> 4
+	m.pr = Squash(d) >> 4
 	return d
 }
 
-func (m *mixer) update(x []int32, bit int) {
+// Update moves the weights of the last Mix toward bit.
+func (m *Mixer) Update(x []int32, bit int) {
 	// |err| ≤ 2^12·64 and |x| < 2^11, so x·err fits in int32.
 	err := (int32(bit)<<12 - m.pr) * int32(m.lr)
 	w := m.w[m.set : m.set+m.n]
@@ -109,28 +118,30 @@ func (m *mixer) update(x []int32, bit int) {
 	}
 }
 
-// apm: adaptive probability map (secondary estimation): for each context, a
-// piecewise-linear map of the input probability in the logistic domain,
-// learned toward the coded bits.
-type apm struct {
+// APM is an adaptive probability map (secondary estimation): for each
+// context, a piecewise-linear map of the input probability in the logistic
+// domain, learned toward the coded bits.
+type APM struct {
 	t    []uint16 // 33 knots per context, 16-bit probabilities
 	idx  int
 	rate uint
 }
 
-func newAPM(contexts int, rate uint) *apm {
-	a := &apm{t: make([]uint16, contexts*33), rate: rate}
+// NewAPM returns a map of contexts contexts learning at 2^-rate, each
+// starting as the identity.
+func NewAPM(contexts int, rate uint) *APM {
+	a := &APM{t: make([]uint16, contexts*33), rate: rate}
 	for c := 0; c < contexts; c++ {
 		for j := 0; j < 33; j++ {
-			a.t[c*33+j] = uint16(squash(int32((j - 16) * 128)))
+			a.t[c*33+j] = uint16(Squash(int32((j - 16) * 128)))
 		}
 	}
 	return a
 }
 
-// refine maps the logistic-domain input x (±2047) under context cx to a
+// Refine maps the logistic-domain input x (±2047) under context cx to a
 // 16-bit probability.
-func (a *apm) refine(x int32, cx int) int32 {
+func (a *APM) Refine(x int32, cx int) int32 {
 	if x > 2047 {
 		x = 2047
 	}
@@ -147,7 +158,8 @@ func (a *apm) refine(x int32, cx int) int32 {
 	return (int32(a.t[cx*33+lo])*(128-wt) + int32(a.t[cx*33+lo+1])*wt) >> 7
 }
 
-func (a *apm) update(bit int) {
+// Update moves the knot nearest the last Refine's input toward bit.
+func (a *APM) Update(bit int) {
 	g := int32(bit<<16) + int32(bit<<a.rate) - int32(bit) - int32(bit)
 	t := int32(a.t[a.idx])
 	t += (g - t) >> a.rate

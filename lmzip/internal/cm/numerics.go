@@ -146,9 +146,9 @@ func squashCalc(x int) uint16 {
 	return uint16(q)
 }
 
-// squash maps the logistic domain (x/256 nats, clamped to ±2047) to a 16-bit
+// Squash maps the logistic domain (x/256 nats, clamped to ±2047) to a 16-bit
 // probability.
-func squash(x int32) int32 {
+func Squash(x int32) int32 {
 	if x > 2047 {
 		x = 2047
 	}
@@ -158,5 +158,5 @@ func squash(x int32) int32 {
 	return int32(squashTab[x+2047])
 }
 
-// stretch maps a 12-bit probability to the logistic domain: ln(p/(1-p))·256.
-func stretch(p12 uint32) int32 { return int32(stretchTab[p12&4095]) }
+// Stretch maps a 12-bit probability to the logistic domain: ln(p/(1-p))·256.
+func Stretch(p12 uint32) int32 { return int32(stretchTab[p12&4095]) }

@@ -49,14 +49,14 @@ func TestExpTable(t *testing.T) {
 	}
 	for x := int32(-2047); x <= 2047; x += 7 {
 		want := 65536 / (1 + math.Exp(-float64(x)/256))
-		if got := float64(squash(x)); math.Abs(got-want) > 1 {
-			t.Errorf("squash(%d) = %g, want %g", x, got, want)
+		if got := float64(Squash(x)); math.Abs(got-want) > 1 {
+			t.Errorf("Squash(%d) = %g, want %g", x, got, want)
 		}
 	}
 	for p := uint32(1); p < 4095; p++ {
-		x := stretch(p)
-		if d := math.Abs(float64(squash(x))/16 - float64(p)); d > 4 && p > 16 && p < 4080 {
-			t.Errorf("squash(stretch(%d)) = %g", p, float64(squash(x))/16)
+		x := Stretch(p)
+		if d := math.Abs(float64(Squash(x))/16 - float64(p)); d > 4 && p > 16 && p < 4080 {
+			t.Errorf("Squash(Stretch(%d)) = %g", p, float64(Squash(x))/16)
 		}
 	}
 }

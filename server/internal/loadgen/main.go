@@ -17,6 +17,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -43,7 +44,7 @@ func main() {
 	promptLen := flag.Int("prompt-chars", 32, "characters per prompt (tokens, for a character model)")
 	maxTokens := flag.Int("max-tokens", 96, "max_tokens of each request (generation ignores end-of-sequence)")
 	queue := flag.Int("queue", 16, "the server's --queue (phase 3 sends 10× as many requests)")
-	pid := flag.Int("pid", 0, "the server's process id, for its peak memory (Linux)")
+	pid := flag.Int("pid", 0, "the server's process id, for its peak memory and CPU time (Linux)")
 	limit := flag.Duration("timeout", 5*time.Minute, "give up after this long")
 	seed := flag.Uint64("seed", 1, "seeds the prompts and the requests")
 	flag.Parse()
@@ -73,6 +74,7 @@ func main() {
 	goroutines0 := base["go_goroutines"]
 	fmt.Printf("server: %s, model %q; %.0f goroutines before the load\n", g.url, *model, goroutines0)
 
+	g.pid = *pid
 	// Phase 1: one client alone.
 	r1 := g.phase(ctx, 1, *single)
 	fmt.Printf("\n1 client, %d streaming requests one after another (prompt %d chars, max_tokens %d):\n", *single, *promptLen, *maxTokens)
@@ -84,12 +86,27 @@ func main() {
 	r2.print()
 	ratio := r2.tokensPerSec / r1.tokensPerSec
 	fmt.Printf("  aggregate / one client alone: %.2f× (target ≥ 4×)\n", ratio)
+	if r1.cpu > 0 && r2.cpu > 0 {
+		fmt.Printf("  server CPU per token, alone / with %d clients: %.2f× (the cores' share the server got does not enter)\n",
+			*clients, (r1.cpu/r1.tokens)/(r2.cpu/r2.tokens))
+	}
 
 	// Phase 3: a burst of 10× the queue's capacity while every slot is busy.
+	before503, err := g.metrics(ctx)
+	if err != nil {
+		fail(err)
+	}
 	r3 := g.burst(ctx, 10**queue)
+	after503, err := g.metrics(ctx)
+	if err != nil {
+		fail(err)
+	}
 	fmt.Printf("\nburst of %d requests at once (10× the queue of %d):\n", 10**queue, *queue)
 	fmt.Printf("  answered 200: %d, 503: %d (with Retry-After: %d), other: %d\n", r3.ok, r3.rejected, r3.retryAfter, r3.other)
 	fmt.Printf("  503 latency: p50 %s, p99 %s, max %s (target p99 ≤ 50 ms)\n", ms(pct(r3.rejectLat, 50)), ms(pct(r3.rejectLat, 99)), ms(pct(r3.rejectLat, 100)))
+	if b, ok := bucketPct(before503, after503, `autoreg_request_duration_seconds_bucket{endpoint="completions",code="503",le="`, 99); ok {
+		fmt.Printf("  inside the server (its histogram): 99%% of the 503s took ≤ %s (the rest is connecting and scheduling)\n", b)
+	}
 
 	// After the load: goroutines back to their number, slots free.
 	tr.CloseIdleConnections()
@@ -132,6 +149,7 @@ func fail(err error) {
 
 // gen sends the requests.
 type gen struct {
+	pid              int // the server's, for its CPU time (0: unknown)
 	url, model, text string
 	promptLen        int
 	maxTokens        int
@@ -160,6 +178,8 @@ type result struct {
 	tokens           float64 // generated, by the server's count
 	seconds          float64
 	tokensPerSec     float64
+	cpu              float64 // the server's CPU seconds (0: unknown)
+	serverTTFT       string  // the server's histogram bucket holding its p99 time to first token
 	ttft, total      []time.Duration
 	firstErr         error
 }
@@ -170,7 +190,14 @@ func (r *result) print() {
 		fmt.Printf(" (first: %v)", r.firstErr)
 	}
 	fmt.Printf("\n  generated tokens (server's count) %.0f in %.2f s: %.1f tokens/s\n", r.tokens, r.seconds, r.tokensPerSec)
+	if r.cpu > 0 && r.tokens > 0 {
+		fmt.Printf("  server CPU: %.1f µs per generated token, %.0f%% of one core on average\n",
+			r.cpu/r.tokens*1e6, 100*r.cpu/r.seconds)
+	}
 	fmt.Printf("  time to first token: p50 %s, p99 %s, max %s\n", ms(pct(r.ttft, 50)), ms(pct(r.ttft, 99)), ms(pct(r.ttft, 100)))
+	if r.serverTTFT != "" {
+		fmt.Printf("  inside the server (its histogram): 99%% of the first tokens within %s of the request's arrival\n", r.serverTTFT)
+	}
 	fmt.Printf("  request time: p50 %s, p99 %s\n", ms(pct(r.total, 50)), ms(pct(r.total, 99)))
 }
 
@@ -183,6 +210,7 @@ func (g *gen) phase(ctx context.Context, n, k int) *result {
 	r := &result{}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
+	cpu0 := cpuSeconds(g.pid)
 	start := time.Now()
 	for range n {
 		wg.Add(1)
@@ -207,6 +235,9 @@ func (g *gen) phase(ctx context.Context, n, k int) *result {
 	}
 	wg.Wait()
 	r.seconds = time.Since(start).Seconds()
+	if cpu0 > 0 {
+		r.cpu = cpuSeconds(g.pid) - cpu0
+	}
 	after, err := g.metrics(ctx)
 	if err != nil {
 		fail(err)
@@ -214,6 +245,7 @@ func (g *gen) phase(ctx context.Context, n, k int) *result {
 	key := fmt.Sprintf("autoreg_generated_tokens_total{model=%q}", g.model)
 	r.tokens = after[key] - before[key]
 	r.tokensPerSec = r.tokens / r.seconds
+	r.serverTTFT, _ = bucketPct(before, after, fmt.Sprintf("autoreg_time_to_first_token_seconds_bucket{model=%q,le=\"", g.model), 99)
 	return r
 }
 
@@ -354,6 +386,70 @@ func (g *gen) metrics(ctx context.Context) (map[string]float64, error) {
 		}
 	}
 	return out, sc.Err()
+}
+
+// bucketPct returns the upper bound of the histogram bucket (samples
+// named prefix + le + `"}`) holding percentile q of the observations
+// made between two readings of the metrics.
+func bucketPct(before, after map[string]float64, prefix string, q float64) (string, bool) {
+	type bucket struct {
+		le    float64
+		label string
+		n     float64
+	}
+	var bs []bucket
+	for k, v := range after {
+		le, ok := strings.CutPrefix(k, prefix)
+		if !ok {
+			continue
+		}
+		le = strings.TrimSuffix(le, `"}`)
+		x, err := strconv.ParseFloat(le, 64)
+		if err != nil {
+			continue
+		}
+		bs = append(bs, bucket{x, le, v - before[k]})
+	}
+	if len(bs) == 0 {
+		return "", false
+	}
+	slices.SortFunc(bs, func(a, b bucket) int { return cmp.Compare(a.le, b.le) })
+	total := bs[len(bs)-1].n // +Inf: every observation
+	if total <= 0 {
+		return "", false
+	}
+	for _, b := range bs {
+		if b.n >= q/100*total {
+			if b.label == "+Inf" {
+				return "+Inf", true
+			}
+			return ms(time.Duration(b.le * float64(time.Second))), true
+		}
+	}
+	return "", false
+}
+
+// cpuSeconds reads a process's user and system CPU time (Linux; 0 if
+// unknown): under a shared machine's load the CPU cost per token says
+// what the share of the cores the server got does not.
+func cpuSeconds(pid int) float64 {
+	if pid <= 0 {
+		return 0
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The fields after the command name (which may hold spaces) start at
+	// the last ')'; utime and stime are the 14th and 15th fields of the
+	// line, in clock ticks (100 per second on Linux).
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseFloat(f[11], 64)
+	st, _ := strconv.ParseFloat(f[12], 64)
+	return (ut + st) / 100
 }
 
 // memory reads a process's peak and current resident memory (Linux).

@@ -1,9 +1,56 @@
-package cm
+package legacy
+
+import "github.com/autoreg/autoreg/lmzip/internal/cm"
+
+// The context-mixing model of configurations in the original spelling
+// ("cm o=... w=... m=... h=... l=... r=... x=... a=..."): bitwise context
+// mixing with 22-bit probability counters per context, one or three
+// mixers with a second layer, and up to two SSE stages (docs/COMPRESSION.md,
+// "Adaptive mode"). Every adaptive file written before the content-aware
+// engine used it, and its presets' bytes are pinned by
+// testdata/adaptive-{ngram,mix}.golden in lmzip.
+
+// CMConfig is the context-mixing part of an adaptive configuration; lmzip's
+// AdaptiveConfig documents and checks the fields.
+type CMConfig struct {
+	Orders   []int // byte-context orders besides 0: 1 direct, 2..8 hashed
+	Word     bool  // two word contexts
+	Match    int   // the match model's minimum length (0 = none)
+	HashBits int   // log2 of the 64-byte buckets per hashed context
+	Limit    int   // the counters' count limit
+	LR       int   // the mixers' learning rate
+	Mixers   int   // 1 or 3
+	APM      int   // SSE stages, 0..2
+}
+
+// Memory is the model's approximate memory use in bytes without its
+// predictors (address space; the order-2 table is touched only where
+// contexts occur).
+func (c CMConfig) Memory() int64 {
+	nh := 0
+	var m int64 = (256 + 1<<17) * 4
+	for _, o := range c.Orders {
+		if o >= 2 {
+			nh++
+		}
+	}
+	if c.Word {
+		nh += 2
+	}
+	m += int64(nh) * 64 << c.HashBits
+	if c.Match > 0 {
+		m += 1<<matchBufBits + 4<<matchTabBits
+	}
+	if c.APM >= 2 {
+		m += 65536 * 33 * 2
+	}
+	return m
+}
 
 // Model is the adaptive predictor: P(next bit = 1) from the bytes and bits
 // seen so far, updated after every bit.
 type Model struct {
-	cfg   Config
+	cfg   CMConfig
 	limit uint32
 
 	// All counters live in one slice: order 0 (indexed by the partial byte
@@ -23,10 +70,10 @@ type Model struct {
 	x   []int32 // mixer inputs
 	ptr []int   // the counter behind each counter input (index into t)
 
-	mixers []*mixer
-	final  *mixer
+	mixers []*cm.Mixer
+	final  *cm.Mixer
 	xf     []int32
-	apms   []*apm
+	apms   []*cm.APM
 
 	c0  uint32 // the partial byte with a leading 1
 	nib uint32 // the partial nibble with a leading 1
@@ -49,7 +96,7 @@ type Model struct {
 	msm   []uint32 // counters by (length bucket, expected bit)
 	mslot int
 
-	nets []Predictor // the online neural predictors
+	nets []cm.Predictor // the online neural predictors
 
 	pr int32 // the final probability, 16-bit
 }
@@ -59,10 +106,10 @@ const (
 	matchTabBits = 20
 )
 
-// New returns the model of configuration cfg (checked by the caller) with
+// NewCM returns the model of configuration cfg (checked by the caller) with
 // the byte predictors nets as mixer inputs, ready to predict the first bit.
-func New(cfg Config, nets []Predictor) *Model {
-	InitTables()
+func NewCM(cfg CMConfig, nets []cm.Predictor) *Model {
+	cm.InitTables()
 	m := &Model{cfg: cfg, limit: uint32(cfg.Limit), nets: nets}
 	base := 256 + 1<<17
 	for _, o := range cfg.Orders {
@@ -93,32 +140,22 @@ func New(cfg Config, nets []Predictor) *Model {
 	nin += len(m.nets)
 	m.x = make([]int32, nin)
 	m.ptr = make([]int, nd+nh)
-	m.mixers = append(m.mixers, newMixer(nin, 256, cfg.LR, 1<<14))
+	m.mixers = append(m.mixers, cm.NewMixer(nin, 256, cfg.LR, 1<<14))
 	if cfg.Mixers == 3 {
-		m.mixers = append(m.mixers, newMixer(nin, 64*8, cfg.LR, 1<<14), newMixer(nin, 256, cfg.LR, 1<<14))
-		m.final = newMixer(3, 8, 2, 1<<16/3)
+		m.mixers = append(m.mixers, cm.NewMixer(nin, 64*8, cfg.LR, 1<<14), cm.NewMixer(nin, 256, cfg.LR, 1<<14))
+		m.final = cm.NewMixer(3, 8, 2, 1<<16/3)
 		m.xf = make([]int32, 3)
 	}
 	if cfg.APM >= 1 {
-		m.apms = append(m.apms, newAPM(256, 7))
+		m.apms = append(m.apms, cm.NewAPM(256, 7))
 	}
 	if cfg.APM >= 2 {
-		m.apms = append(m.apms, newAPM(65536, 7))
+		m.apms = append(m.apms, cm.NewAPM(65536, 7))
 	}
 	m.c0, m.nib = 1, 1
 	m.startByte()
 	m.predict()
 	return m
-}
-
-// Hash mixes two 64-bit words into 32 bits (the contexts' hashes, and the
-// online networks' initial weights).
-func Hash(a, b uint64) uint32 {
-	h := (a+0x9E3779B97F4A7C15)*0xBF58476D1CE4E5B9 ^ (b+0x632BE59BD9B4E019)*0x94D049BB133111EB
-	h ^= h >> 31
-	h *= 0xD6E8FEB86659FD93
-	h ^= h >> 32
-	return uint32(h)
 }
 
 // startByte computes the contexts' hashes after a byte boundary.
@@ -128,12 +165,12 @@ func (m *Model) startByte() {
 		if o < 8 {
 			ctx &= 1<<(8*uint(o)) - 1
 		}
-		m.hashes[i] = Hash(ctx, uint64(o))
+		m.hashes[i] = cm.Hash(ctx, uint64(o))
 	}
 	if m.cfg.Word {
 		n := len(m.orders)
-		m.hashes[n] = Hash(uint64(m.word)<<8|m.c8&0xFF, 100)
-		m.hashes[n+1] = Hash(uint64(m.word)<<32|uint64(m.word1), 101)
+		m.hashes[n] = cm.Hash(uint64(m.word)<<8|m.c8&0xFF, 100)
+		m.hashes[n+1] = cm.Hash(uint64(m.word)<<32|uint64(m.word1), 101)
 	}
 	m.lookup(0)
 }
@@ -148,7 +185,7 @@ func (m *Model) lookup(hi uint32) {
 	var chk, got [16]uint32
 	for i, h := range m.hashes {
 		if hi != 0 {
-			h = Hash(uint64(h), uint64(hi))
+			h = cm.Hash(uint64(h), uint64(hi))
 		}
 		chk[i] = h | 1 // never 0, which marks an empty bucket
 		b := m.toff[i] + int(h>>8&m.hmask)<<4
@@ -189,7 +226,7 @@ func (m *Model) predict() {
 	t := m.t
 	x = x[:len(x):len(x)]
 	for i, p := range ptr {
-		x[i] = stretch(counterP12(t[p]))
+		x[i] = cm.Stretch(cm.CounterP12(t[p]))
 	}
 	k = len(m.ptr)
 	x[k] = 256
@@ -209,7 +246,7 @@ func (m *Model) predict() {
 					}
 				}
 				m.mslot = l<<1 | ebit
-				x[k] = stretch(counterP12(m.msm[m.mslot]))
+				x[k] = cm.Stretch(cm.CounterP12(m.msm[m.mslot]))
 				mctx = l + 1
 			} else {
 				m.mmiss = true
@@ -221,28 +258,28 @@ func (m *Model) predict() {
 		k++
 	}
 	for _, n := range m.nets {
-		x[k] = stretch(n.P12(m.c0))
+		x[k] = cm.Stretch(n.P12(m.c0))
 		k++
 	}
 	var d int32
 	if m.final == nil {
-		d = m.mixers[0].mix(x, int(m.c0))
+		d = m.mixers[0].Mix(x, int(m.c0))
 	} else {
-		m.xf[0] = m.mixers[0].mix(x, int(m.c0))
+		m.xf[0] = m.mixers[0].Mix(x, int(m.c0))
 		if mctx > 31 {
 			mctx = 31
 		}
-		m.xf[1] = m.mixers[1].mix(x, mctx<<3|m.bpos)
-		m.xf[2] = m.mixers[2].mix(x, int(m.c8&0xFF))
-		d = m.final.mix(m.xf, m.bpos)
+		m.xf[1] = m.mixers[1].Mix(x, mctx<<3|m.bpos)
+		m.xf[2] = m.mixers[2].Mix(x, int(m.c8&0xFF))
+		d = m.final.Mix(m.xf, m.bpos)
 	}
-	p := squash(d)
+	p := cm.Squash(d)
 	switch len(m.apms) {
 	case 1:
-		p = (p + 3*m.apms[0].refine(d, int(m.c0))) >> 2
+		p = (p + 3*m.apms[0].Refine(d, int(m.c0))) >> 2
 	case 2:
-		a := m.apms[0].refine(d, int(m.c0))
-		b := m.apms[1].refine(d, int(m.c0|uint32(m.c8&0xFF)<<8))
+		a := m.apms[0].Refine(d, int(m.c0))
+		b := m.apms[1].Refine(d, int(m.c0|uint32(m.c8&0xFF)<<8))
 		p = (2*p + 3*a + 3*b) >> 3
 	}
 	if p < 1 {
@@ -261,19 +298,19 @@ func (m *Model) P() uint32 { return uint32(m.pr) }
 func (m *Model) Update(bit int) {
 	t := m.t
 	for _, p := range m.ptr {
-		CounterUpdate(&t[p], bit, m.limit)
+		cm.CounterUpdate(&t[p], bit, m.limit)
 	}
 	if m.cfg.Match > 0 && m.mslot >= 0 {
-		CounterUpdate(&m.msm[m.mslot], bit, 1023)
+		cm.CounterUpdate(&m.msm[m.mslot], bit, 1023)
 	}
 	for _, mx := range m.mixers {
-		mx.update(m.x, bit)
+		mx.Update(m.x, bit)
 	}
 	if m.final != nil {
-		m.final.update(m.xf, bit)
+		m.final.Update(m.xf, bit)
 	}
 	for _, a := range m.apms {
-		a.update(bit)
+		a.Update(bit)
 	}
 	m.c0 = m.c0<<1 | uint32(bit)
 	m.nib = m.nib<<1 | uint32(bit)
@@ -324,7 +361,7 @@ func (m *Model) endByte(c byte) {
 			if ml < 8 {
 				ctx &= 1<<(8*ml) - 1
 			}
-			h := Hash(ctx, 7777) >> (32 - matchTabBits)
+			h := cm.Hash(ctx, 7777) >> (32 - matchTabBits)
 			if m.mlen == 0 {
 				cand := m.mtab[h]
 				if cand > 0 && m.mpos-cand < uint32(len(m.mbuf)-16) {

@@ -1,0 +1,88 @@
+package lmzip
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/autoreg/autoreg/arith"
+	"github.com/autoreg/autoreg/lmzip/internal/cm"
+	"github.com/autoreg/autoreg/lmzip/internal/exefilter"
+)
+
+// contentCodec is the block codec of engine 2. A coded block's payload
+// starts with the block's content kind (one byte, coded flat), then the
+// block's bytes: coded flat for compressed data, which the model skips;
+// otherwise with the model set to the kind's contexts, after the kind's
+// transform (machine code: absolute branch targets), bit by bit, most
+// significant first. The transforms count positions from the start of
+// the stream (modulo 2^32).
+type contentCodec struct {
+	m       *cm.Model
+	pos     uint32 // bytes before the next block
+	scratch []byte // the transformed block
+}
+
+// modelKind is the model's contexts for each content kind.
+var modelKind = [numContents]cm.Kind{
+	contentBinary: cm.KindBinary, contentText: cm.KindText,
+	contentX86: cm.KindExe, contentARM64: cm.KindExe, contentCompressed: cm.KindBinary,
+}
+
+func (a *contentCodec) encode(enc *arith.Encoder, raw []byte) {
+	kind := analyze(raw)
+	pos := a.pos
+	a.pos += uint32(len(raw))
+	if enc != nil {
+		enc.Encode(uint32(kind), 1, 256)
+	}
+	if kind == contentCompressed {
+		if enc != nil {
+			for _, c := range raw {
+				enc.Encode(uint32(c), 1, 256)
+			}
+		}
+		return
+	}
+	b := raw
+	switch kind {
+	case contentX86:
+		a.scratch = append(a.scratch[:0], raw...)
+		b = a.scratch
+		exefilter.X86Encode(b, pos)
+	case contentARM64:
+		a.scratch = append(a.scratch[:0], raw...)
+		b = a.scratch
+		exefilter.ARM64Encode(b, pos)
+	}
+	a.m.SetKind(modelKind[kind])
+	encodeBits(enc, a.m, b)
+}
+
+var errContentKind = errors.New("unknown content kind")
+
+func (a *contentCodec) decode(dec *arith.Decoder, dst []byte) error {
+	kind := dec.Target(256)
+	dec.Consume(kind, 1, 256)
+	if kind >= numContents {
+		return fmt.Errorf("%w %d", errContentKind, kind)
+	}
+	pos := a.pos
+	a.pos += uint32(len(dst))
+	if kind == contentCompressed {
+		for k := range dst {
+			c := dec.Target(256)
+			dec.Consume(c, 1, 256)
+			dst[k] = byte(c)
+		}
+		return nil
+	}
+	a.m.SetKind(modelKind[kind])
+	decodeBits(dec, a.m, dst)
+	switch kind {
+	case contentX86:
+		exefilter.X86Decode(dst, pos)
+	case contentARM64:
+		exefilter.ARM64Decode(dst, pos)
+	}
+	return nil
+}

@@ -1,0 +1,201 @@
+package lmzip
+
+import (
+	"bytes"
+	"context"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/autoreg/autoreg/imagefile"
+)
+
+// photo returns an image with the structure of a photograph (smooth
+// regions, edges, noise), drawn with integer arithmetic from seed so that
+// it is the same on every platform.
+func photo(w, h, c, maxVal int, seed uint64) *imagefile.Image {
+	rng := rand.New(rand.NewPCG(seed, 7))
+	im, _ := imagefile.NewImage(w, h, c, maxVal)
+	for y := range h {
+		for x := range w {
+			for ch := range c {
+				v := (x*37 + y*23 + ch*50) % (2 * (maxVal + 1))
+				if v > maxVal {
+					v = 2*maxVal + 1 - v
+				}
+				if (x/7+y/5)%3 == 0 {
+					v = maxVal - v
+				}
+				v += rng.IntN(5) - 2
+				im.Set(x, y, ch, uint16(min(max(v, 0), maxVal)))
+			}
+		}
+	}
+	return im
+}
+
+func pngBytes(t testing.TB, p *imagefile.PNG) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := p.Encode(&buf, -1); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func compressImage(t testing.TB, data []byte, level int) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	if _, err := CompressImage(context.Background(), &buf, data, ImageOptions{Level: level}); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func decompressBytes(t testing.TB, comp []byte) []byte {
+	t.Helper()
+	var out bytes.Buffer
+	if _, err := Decompress(context.Background(), &out, bytes.NewReader(comp), ReaderOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	return out.Bytes()
+}
+
+// Every PNG colour type and depth comes back with the same pixels,
+// palette and ancillary chunks, at both levels.
+func TestImagePNGRoundTrip(t *testing.T) {
+	chunks := []imagefile.Chunk{
+		{Type: "iCCP", Data: []byte("profile\x00\x00compressed"), Place: imagefile.BeforePLTE},
+		{Type: "tEXt", Data: []byte("Author\x00a test"), Place: imagefile.AfterIDAT},
+	}
+	for _, level := range []int{ImageFast, ImageSlow} {
+		for _, c := range []struct{ ct, depth uint8 }{
+			{imagefile.ColorGray, 1}, {imagefile.ColorGray, 4}, {imagefile.ColorGray, 8}, {imagefile.ColorGray, 16},
+			{imagefile.ColorRGB, 8}, {imagefile.ColorRGB, 16}, {imagefile.ColorGrayAlpha, 8},
+			{imagefile.ColorRGBA, 8}, {imagefile.ColorRGBA, 16}, {imagefile.ColorPalette, 2}, {imagefile.ColorPalette, 8},
+		} {
+			ch := map[uint8]int{imagefile.ColorGray: 1, imagefile.ColorRGB: 3, imagefile.ColorGrayAlpha: 2, imagefile.ColorRGBA: 4, imagefile.ColorPalette: 1}[c.ct]
+			p := &imagefile.PNG{Image: *photo(23, 17, ch, 1<<c.depth-1, uint64(c.ct)), ColorType: c.ct, BitDepth: c.depth, Chunks: chunks}
+			if c.ct == imagefile.ColorPalette {
+				p.Palette = make([]byte, 3<<c.depth)
+				for i := range p.Palette {
+					p.Palette[i] = byte(i * 97)
+				}
+			}
+			back, err := imagefile.DecodePNG(decompressBytes(t, compressImage(t, pngBytes(t, p), level)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !back.Image.Equal(&p.Image) || back.ColorType != c.ct || back.BitDepth != c.depth || !bytes.Equal(back.Palette, p.Palette) {
+				t.Fatalf("level %d, colour type %d depth %d: the image changed", level, c.ct, c.depth)
+			}
+			if len(back.Chunks) != 2 || back.Chunks[0].Type != "iCCP" || !bytes.Equal(back.Chunks[1].Data, chunks[1].Data) || back.Chunks[1].Place != imagefile.AfterIDAT {
+				t.Fatalf("level %d, colour type %d: chunks %+v", level, c.ct, back.Chunks)
+			}
+		}
+	}
+}
+
+// PGM and PPM, plain and raw, come back in their own form.
+func TestImagePNMRoundTrip(t *testing.T) {
+	for _, ch := range []int{1, 3} {
+		for _, plain := range []bool{false, true} {
+			for _, maxVal := range []int{15, 255, 1000} {
+				p := &imagefile.PNM{Image: *photo(9, 8, ch, maxVal, 3), Plain: plain}
+				var buf bytes.Buffer
+				p.Encode(&buf)
+				back, err := imagefile.DecodePNM(decompressBytes(t, compressImage(t, buf.Bytes(), ImageFast)))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !back.Image.Equal(&p.Image) || back.Plain != plain {
+					t.Fatalf("%d channels, plain %v, maximum %d: the image changed", ch, plain, maxVal)
+				}
+			}
+		}
+	}
+}
+
+func TestLuminanceOrder(t *testing.T) {
+	order := luminanceOrder([]byte{255, 255, 255, 0, 0, 0, 10, 200, 10}, 7)
+	if want := []uint16{2, 0, 1, 3, 4, 5, 6, 7}; !slices.Equal(order, want) {
+		t.Fatalf("order %v, want %v (black, green, white, then the rest)", order, want)
+	}
+}
+
+// The image stream's checksums and limits catch damage; nothing panics.
+func TestImageCorrupt(t *testing.T) {
+	p, _ := imagefile.NewPNG(photo(12, 10, 3, 255, 5))
+	comp := compressImage(t, pngBytes(t, p), ImageSlow)
+	for i := range comp {
+		bad := bytes.Clone(comp)
+		bad[i] ^= 0x10
+		var out bytes.Buffer
+		if _, err := Decompress(context.Background(), &out, bytes.NewReader(bad), ReaderOptions{}); err == nil {
+			t.Fatalf("a flipped bit at byte %d of %d went unnoticed", i, len(comp))
+		}
+	}
+	if _, err := Decompress(context.Background(), &bytes.Buffer{}, bytes.NewReader(append(comp, 0)), ReaderOptions{}); err == nil {
+		t.Fatal("trailing data accepted")
+	}
+	if _, err := CompressImage(context.Background(), &bytes.Buffer{}, []byte("not an image"), ImageOptions{}); err == nil {
+		t.Fatal("text compressed as an image")
+	}
+	if !IsImage([]byte("P6\n")) || !IsImage(pngBytes(t, p)[:8]) || IsImage([]byte("PK\x03\x04")) {
+		t.Fatal("IsImage")
+	}
+}
+
+// TestImageGolden pins the compressed bytes of both levels: integer
+// arithmetic throughout, the same bits on every platform (the
+// cross-architecture script runs it under noasm, arm64 and 32-bit arm).
+func TestImageGolden(t *testing.T) {
+	p, _ := imagefile.NewPNG(photo(64, 48, 3, 255, 11))
+	data := pngBytes(t, p)
+	for _, c := range []struct {
+		name  string
+		level int
+	}{{"image-fast", ImageFast}, {"image-slow", ImageSlow}} {
+		t.Run(c.name, func(t *testing.T) {
+			comp := compressImage(t, data, c.level)
+			path := filepath.Join("testdata", c.name+".golden")
+			if *update {
+				if err := os.WriteFile(path, comp, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			stored, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (run with -update to create)", err)
+			}
+			// The decompressed PNG's bytes depend on the deflater; its
+			// pixels must not.
+			back, err := imagefile.DecodePNG(decompressBytes(t, stored))
+			if err != nil || !back.Image.Equal(&p.Image) {
+				t.Fatalf("%s decodes to another image: %v", path, err)
+			}
+			if !bytes.Equal(comp, stored) {
+				t.Fatalf("compressed bytes differ from %s (%d vs %d bytes): the coding path drifted", path, len(comp), len(stored))
+			}
+		})
+	}
+}
+
+// FuzzImageReader feeds arbitrary bytes after a valid image header to the
+// reader: never a panic.
+func FuzzImageReader(f *testing.F) {
+	p, _ := imagefile.NewPNG(photo(6, 5, 3, 255, 1))
+	for _, level := range []int{ImageFast, ImageSlow} {
+		var buf bytes.Buffer
+		CompressImage(context.Background(), &buf, pngBytes(f, p), ImageOptions{Level: level})
+		h := len((&header{mode: modeMedia, blockLog: defaultBlockLog, media: mediaImage, codec: byte(level)}).marshal())
+		f.Add(buf.Bytes()[h:], uint8(level))
+	}
+	f.Fuzz(func(t *testing.T, in []byte, level uint8) {
+		h := (&header{mode: modeMedia, blockLog: defaultBlockLog, media: mediaImage, codec: level%2 + 1}).marshal()
+		var out bytes.Buffer
+		Decompress(context.Background(), &out, bytes.NewReader(append(h, in...)), ReaderOptions{})
+	})
+}
