@@ -16,7 +16,7 @@ const (
 	contentText       = 1 // mostly printable ASCII or valid UTF-8: words, columns
 	contentX86        = 2 // x86 machine code: E8/E9 targets made absolute
 	contentARM64      = 3 // ARM64 machine code: BL targets made absolute
-	contentCompressed = 4 // no redundancy in byte frequencies: coded flat, the model skips it
+	contentCompressed = 4 // no redundancy in byte frequencies: only long repeats are modelled
 	numContents       = 5
 )
 

@@ -11,11 +11,11 @@ import (
 
 // contentCodec is the block codec of engine 2. A coded block's payload
 // starts with the block's content kind (one byte, coded flat), then the
-// block's bytes: coded flat for compressed data, which the model skips;
-// otherwise with the model set to the kind's contexts, after the kind's
-// transform (machine code: absolute branch targets), bit by bit, most
-// significant first. The transforms count positions from the start of
-// the stream (modulo 2^32).
+// block's bytes with the model set to the kind's contexts (compressed
+// data: only orders 0-2 and the match models, which still find a stream
+// stored twice), after the kind's transform (machine code: absolute
+// branch targets), bit by bit, most significant first. The transforms
+// count positions from the start of the stream (modulo 2^32).
 type contentCodec struct {
 	m       *cm.Model
 	pos     uint32 // bytes before the next block
@@ -25,7 +25,7 @@ type contentCodec struct {
 // modelKind is the model's contexts for each content kind.
 var modelKind = [numContents]cm.Kind{
 	contentBinary: cm.KindBinary, contentText: cm.KindText,
-	contentX86: cm.KindExe, contentARM64: cm.KindExe, contentCompressed: cm.KindBinary,
+	contentX86: cm.KindExe, contentARM64: cm.KindExe, contentCompressed: cm.KindCompressed,
 }
 
 func (a *contentCodec) encode(enc *arith.Encoder, raw []byte) {
@@ -34,14 +34,6 @@ func (a *contentCodec) encode(enc *arith.Encoder, raw []byte) {
 	a.pos += uint32(len(raw))
 	if enc != nil {
 		enc.Encode(uint32(kind), 1, 256)
-	}
-	if kind == contentCompressed {
-		if enc != nil {
-			for _, c := range raw {
-				enc.Encode(uint32(c), 1, 256)
-			}
-		}
-		return
 	}
 	b := raw
 	switch kind {
@@ -68,14 +60,6 @@ func (a *contentCodec) decode(dec *arith.Decoder, dst []byte) error {
 	}
 	pos := a.pos
 	a.pos += uint32(len(dst))
-	if kind == contentCompressed {
-		for k := range dst {
-			c := dec.Target(256)
-			dec.Consume(c, 1, 256)
-			dst[k] = byte(c)
-		}
-		return nil
-	}
 	a.m.SetKind(modelKind[kind])
 	decodeBits(dec, a.m, dst)
 	switch kind {

@@ -60,10 +60,11 @@ type Kind uint8
 
 // Kinds of data.
 const (
-	KindBinary Kind = iota // anything: byte contexts, sparse and indirect ones
-	KindText               // words, columns
-	KindExe                // executable code (after the address transform)
-	KindRecord             // fixed-length records (SetKind's param: the length)
+	KindBinary     Kind = iota // anything: byte contexts, sparse and indirect ones
+	KindText                   // words, columns
+	KindExe                    // executable code (after the address transform)
+	KindRecord                 // fixed-length records
+	KindCompressed             // already compressed: orders 0-2 and the match models only (repeats)
 	numKinds
 )
 
@@ -101,10 +102,11 @@ type Config struct {
 }
 
 var kindCtxs = [numKinds][]ctxID{
-	KindBinary: {ctxO3, ctxO4, ctxO6, ctxSparse2, ctxSparse3, ctxSparse23, ctxInd1, ctxInd2},
-	KindText:   {ctxO3, ctxO4, ctxO5, ctxO6, ctxO8, ctxWord0, ctxWord1, ctxWord2, ctxColumn, ctxInd1},
-	KindExe:    {ctxO3, ctxO4, ctxO6, ctxSparse2, ctxSparse3, ctxSparse23, ctxSparse4, ctxInd1, ctxInd2},
-	KindRecord: {ctxO3, ctxO4, ctxO6, ctxSparse2, ctxSparse3, ctxInd1},
+	KindBinary:     {ctxO3, ctxO4, ctxO6, ctxSparse2, ctxSparse3, ctxSparse23, ctxInd1, ctxInd2},
+	KindText:       {ctxO3, ctxO4, ctxO5, ctxO6, ctxO8, ctxWord0, ctxWord1, ctxWord2, ctxColumn, ctxInd1},
+	KindExe:        {ctxO3, ctxO4, ctxO6, ctxSparse2, ctxSparse3, ctxSparse23, ctxSparse4, ctxInd1, ctxInd2},
+	KindRecord:     {ctxO3, ctxO4, ctxO6, ctxSparse2, ctxSparse3, ctxInd1},
+	KindCompressed: {},
 }
 
 const maxCtxs = 12
