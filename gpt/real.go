@@ -9,6 +9,7 @@ import (
 	"github.com/autoreg/autoreg/internal/fused"
 	"github.com/autoreg/autoreg/internal/kernels"
 	"github.com/autoreg/autoreg/internal/realio"
+	"github.com/autoreg/autoreg/internal/window"
 	"github.com/autoreg/autoreg/nn"
 	"github.com/autoreg/autoreg/tensor"
 )
@@ -200,7 +201,7 @@ func (s *realState) appendInputs(in []float32, n int) {
 		s.encode(s.pos, n)
 		return
 	}
-	p := finalWindow(s.pos, n, T)
+	p := window.Final(s.pos, n, T)
 	// The new window: the last p−n positions of the old one, if p > n,
 	// then the last min(p, n) new inputs.
 	if p > n {

@@ -7,6 +7,7 @@ import (
 	"github.com/autoreg/autoreg"
 	"github.com/autoreg/autoreg/internal/exact"
 	"github.com/autoreg/autoreg/internal/kernels"
+	"github.com/autoreg/autoreg/internal/window"
 	"github.com/autoreg/autoreg/nn"
 	"github.com/autoreg/autoreg/tensor"
 )
@@ -191,14 +192,8 @@ func (s *State) Append(xs ...autoreg.Token) {
 	}
 	// The window overflows: find the window appending one by one would
 	// end with (the last p tokens) and encode it in one pass.
-	p := finalWindow(pos, len(xs), T)
-	w := s.reenc[:0]
-	if p > len(xs) {
-		w = append(w, s.toks[pos-(p-len(xs)):]...)
-		w = append(w, xs...)
-	} else {
-		w = append(w, xs[len(xs)-p:]...)
-	}
+	w := window.Append(s.reenc, s.toks, xs, T)
+	p := len(w)
 	// That window is the half the last shift kept, then xs[k:], where
 	// xs[k] is the token that found the window full. Token by token, the
 	// shift pins <s> and the control code in effect after xs[k], not the
@@ -212,22 +207,6 @@ func (s *State) Append(xs ...autoreg.Token) {
 	s.reenc = w
 	s.toks = s.toks[:0]
 	s.forward(w, false)
-}
-
-// finalWindow returns how many positions a window of capacity T holding
-// pos positions holds after n more are appended one at a time, the oldest
-// half dropped whenever a full window takes another.
-func finalWindow(pos, n, T int) int {
-	p := pos
-	for n > 0 {
-		if p == T {
-			p = T / 2
-		}
-		c := min(n, T-p)
-		p += c
-		n -= c
-	}
-	return p
 }
 
 // shift drops the oldest half of a full window and re-encodes the rest.

@@ -21,6 +21,7 @@ import (
 	"github.com/autoreg/autoreg/ngram"
 	"github.com/autoreg/autoreg/pixelcnn"
 	"github.com/autoreg/autoreg/rnn"
+	"github.com/autoreg/autoreg/seq2seq"
 	"github.com/autoreg/autoreg/tokenize"
 	"github.com/autoreg/autoreg/vae"
 	"github.com/autoreg/autoreg/wavenet"
@@ -28,7 +29,7 @@ import (
 
 // Families lists the model families this build reads: token models, then
 // the real-valued ones (RealFamilies).
-var Families = []string{"ngram", "gpt", "lstm", "gru", "vae", "pixelcnn", "wavenet", "ar", "lstm-real", "gru-real", "gpt-real"}
+var Families = []string{"ngram", "gpt", "lstm", "gru", "vae", "pixelcnn", "wavenet", "seq2seq", "ar", "lstm-real", "gru-real", "gpt-real"}
 
 // RealFamilies lists the real-valued families (autoreg.RealModel): AR, and
 // the neural families' real-valued models (their token family's name with
@@ -63,6 +64,8 @@ func decodeModel(family string, r io.Reader, n int64) (autoreg.Model, error) {
 		return ngram.ReadModel(r, n)
 	case "gpt":
 		return gpt.Read(r, n)
+	case "seq2seq":
+		return seq2seq.Read(r, n)
 	case "pixelcnn":
 		return pixelcnn.Read(r, n)
 	case "wavenet":

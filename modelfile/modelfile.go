@@ -65,6 +65,7 @@ const Align = 64
 const (
 	TagMeta      = "META"
 	TagTokenizer = "TOKN"
+	TagSource    = "STOK" // a conditional model's source tokenizer
 	TagModel     = "MODL"
 	TagEnd       = "END\x00"
 )
@@ -112,6 +113,9 @@ type Section struct {
 type File struct {
 	Meta      Meta
 	Tokenizer tokenize.Tokenizer
+	// SourceTokenizer is the source side's tokenizer of a conditional
+	// model (autoreg.Conditional, an encoder-decoder); nil otherwise.
+	SourceTokenizer tokenize.Tokenizer
 	// Model is the model; to be written it must implement io.WriterTo,
 	// producing its family's payload. It is nil in a real-valued model's
 	// file.
@@ -196,6 +200,17 @@ func Encode(w io.Writer, f *File) ([32]byte, error) {
 	if !ok {
 		return sum, fmt.Errorf("%s models cannot be saved", f.Meta.Family)
 	}
+	var stok []byte
+	if err := checkSource(f.Model, f.SourceTokenizer); err != nil {
+		return sum, err
+	}
+	if f.SourceTokenizer != nil {
+		b, err := tokenize.Marshal(f.SourceTokenizer)
+		if err != nil {
+			return sum, err
+		}
+		stok = b
+	}
 	meta, err := json.Marshal(f.Meta)
 	if err != nil {
 		return sum, err
@@ -209,6 +224,9 @@ func Encode(w io.Writer, f *File) ([32]byte, error) {
 			return sum, err
 		}
 		sw.section(TagTokenizer, int64(len(tok)), bytesWriter(tok))
+	}
+	if stok != nil {
+		sw.section(TagSource, int64(len(stok)), bytesWriter(stok))
 	}
 	// The payload length is not known up front: measure it first.
 	var cw countWriter
@@ -233,7 +251,7 @@ func checkTag(extra []Section) error {
 			return fmt.Errorf("section tag %q is not 4 bytes", s.Tag)
 		}
 		switch s.Tag {
-		case TagMeta, TagTokenizer, TagModel, TagEnd:
+		case TagMeta, TagTokenizer, TagSource, TagModel, TagEnd:
 			return fmt.Errorf("section tag %q is reserved", s.Tag)
 		}
 	}
@@ -462,6 +480,17 @@ func Decode(r io.Reader, size int64) (*File, error) {
 				return nil, fmt.Errorf("offset %d: %v", at, err)
 			}
 			haveTok = true
+		case tag == TagSource:
+			if n > MaxTokenizerSize || haveModel {
+				return nil, fmt.Errorf("offset %d: source tokenizer of %d bytes after the model", at, n)
+			}
+			b, err := sr.payload(n)
+			if err != nil {
+				return nil, err
+			}
+			if f.SourceTokenizer, err = tokenize.Unmarshal(b); err != nil {
+				return nil, fmt.Errorf("offset %d: source tokenizer: %v", at, err)
+			}
 		case tag == TagModel && haveMeta && IsReal(f.Meta.Family):
 			if haveTok {
 				return nil, fmt.Errorf("offset %d: a real-valued %s model with a tokenizer", at, f.Meta.Family)
@@ -494,6 +523,9 @@ func Decode(r io.Reader, size int64) (*File, error) {
 			}
 			if m.Vocab().Size() != f.Tokenizer.Vocab().Size() {
 				return nil, fmt.Errorf("model has %d tokens but its tokenizer %d", m.Vocab().Size(), f.Tokenizer.Vocab().Size())
+			}
+			if err := checkSource(m, f.SourceTokenizer); err != nil {
+				return nil, err
 			}
 			f.Model = m
 			haveModel = true
@@ -599,4 +631,22 @@ func (s *sectionReader) payload(n int64) ([]byte, error) {
 		return nil, fmt.Errorf("offset %d: truncated section", s.off)
 	}
 	return b, nil
+}
+
+// checkSource reports a conditional model without a source tokenizer of
+// its source vocabulary's size, or a source tokenizer without a
+// conditional model.
+func checkSource(m autoreg.Model, src tokenize.Tokenizer) error {
+	c, ok := m.(autoreg.Conditional)
+	switch {
+	case !ok && src != nil:
+		return errors.New("a source tokenizer for a model that takes no source")
+	case !ok:
+		return nil
+	case src == nil:
+		return errors.New("a conditional model without its source tokenizer")
+	case src.Vocab().Size() != c.SourceVocab().Size():
+		return fmt.Errorf("model's source has %d tokens but its source tokenizer %d", c.SourceVocab().Size(), src.Vocab().Size())
+	}
+	return nil
 }

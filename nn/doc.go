@@ -9,7 +9,9 @@
 // Layers: token and position embeddings (Embedding, Encoder), linear maps
 // (Linear), layer normalization (LayerNorm, Ba et al. 2016), the GELU MLP of
 // GPT-2 (GELU in tanh form, Hendrycks and Gimpel 2016), causal multi-head
-// self-attention (Vaswani et al. 2017), softmax cross-entropy with an ignore
+// self-attention (Vaswani et al. 2017), an encoder's bidirectional
+// self-attention and a decoder's cross-attention over padded sequences
+// (SelfAttention, CrossAttention), softmax cross-entropy with an ignore
 // index (CrossEntropy), inverted dropout (Srivastava et al. 2014) driven by
 // an explicit seeded generator, and residual additions. Weight tying (Press
 // and Wolf 2017) needs no layer of its own: the output projection passes

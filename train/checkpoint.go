@@ -49,9 +49,18 @@ func (t *Trainer) Sections() ([]modelfile.Section, error) {
 // tok (nil for a RealModel, whose file has no tokenizer); with resumable
 // set it adds the checkpoint sections.
 func (t *Trainer) Save(path string, meta modelfile.Meta, tok tokenize.Tokenizer, resumable bool) error {
-	f := &modelfile.File{Meta: meta, Tokenizer: tok}
+	return t.SaveFile(path, modelfile.File{Meta: meta, Tokenizer: tok}, resumable)
+}
+
+// SaveFile is Save with the file's other parts (meta, tokenizers) given in
+// f; the trainer sets the model and the checkpoint sections.
+func (t *Trainer) SaveFile(path string, file modelfile.File, resumable bool) error {
+	f := &file
+	f.Model, f.Real, f.Extra = nil, nil, nil
 	switch m := t.Model.(type) {
 	case Model:
+		f.Model = m
+	case PairModel:
 		f.Model = m
 	case RealModel:
 		f.Real = m
@@ -77,7 +86,10 @@ func Resume(f *modelfile.File) (*Trainer, error) {
 			m = r
 		}
 	default:
-		if tm, ok := f.Model.(Model); ok {
+		switch tm := f.Model.(type) {
+		case Model:
+			m = tm
+		case PairModel:
 			m = tm
 		}
 	}

@@ -173,13 +173,6 @@ func fillSentences(x, y []int32, tokens []autoreg.Token, spans []span, idx []int
 	return x, y, B, T, n
 }
 
-func grow32(s []int32, n int) []int32 {
-	if cap(s) < n {
-		return make([]int32, n)
-	}
-	return s[:n]
-}
-
 // sentenceStep runs the Accum micro-batches of one step on sentence
 // batches and returns their summed loss and number of targets.
 func (t *Trainer) sentenceStep(tokens []autoreg.Token) (float64, int) {

@@ -46,7 +46,8 @@ import (
 
 // Trainable is what every trainable model has, whatever its data: a
 // payload, parameters, and a backward pass. A Trainer's Model is a Model
-// (tokens) or a RealModel (real-valued series).
+// (token streams), a RealModel (real-valued series) or a PairModel
+// ((source, target) pairs).
 type Trainable interface {
 	// WriterTo writes the family's model-file payload.
 	io.WriterTo
@@ -110,6 +111,12 @@ type Options struct {
 	// from a zero state (see sentences.go); Context must hold the longest.
 	// A model that reads whole sequences (WholeSequences) needs it.
 	Sentences bool `json:"sentences,omitempty"`
+	// FIMRate makes a feed-forward model's training window a
+	// fill-in-the-middle example with this probability, FIMSPMRate of
+	// them in SPM order (see fim.go); validation stays left to right.
+	// The vocabulary must hold the sentinels (package fim).
+	FIMRate    float64 `json:"fim_rate,omitempty"`
+	FIMSPMRate float64 `json:"fim_spm_rate,omitempty"`
 	// MaxTime stops the run early (the schedule still follows Steps).
 	MaxTime time.Duration `json:"-"`
 }
@@ -132,6 +139,9 @@ func (o *Options) defaults() error {
 	}
 	if o.Beta2 == 0 {
 		o.Beta2 = 0.95
+	}
+	if !(o.FIMRate >= 0 && o.FIMRate <= 1 && o.FIMSPMRate >= 0 && o.FIMSPMRate <= 1) {
+		return fmt.Errorf("train: FIM rate %g and SPM rate %g must be in [0, 1]", o.FIMRate, o.FIMSPMRate)
 	}
 	if o.EvalEvery <= 0 {
 		o.EvalEvery = max(1, o.Steps/20)
@@ -168,7 +178,8 @@ type Progress struct {
 }
 
 // Data is the data of a run: token streams, or whole sequences (images;
-// see seqs.go), for a Model; series for a RealModel.
+// see seqs.go), for a Model; series for a RealModel; pairs for a
+// PairModel.
 type Data struct {
 	Train []autoreg.Token
 	Valid []autoreg.Token // may be empty
@@ -181,11 +192,14 @@ type Data struct {
 	// Series are a RealModel's data, each with its training and
 	// validation parts (see Series).
 	Series []Series
+	// TrainPairs and ValidPairs are a PairModel's data.
+	TrainPairs []corpus.Pair
+	ValidPairs []corpus.Pair // may be empty
 }
 
 // Trainer runs and checkpoints one training run.
 type Trainer struct {
-	// Model is a Model or a RealModel.
+	// Model is a Model, a RealModel or a PairModel.
 	Model Trainable
 	Opt   *optim.AdamW
 	Opts  Options
@@ -194,6 +208,10 @@ type Trainer struct {
 	Checkpoint func(t *Trainer, reason SaveReason) (path string, err error)
 	// OnStep, if set, receives progress after every step.
 	OnStep func(Progress)
+	// FIMSplit, if set, says whether a fill-in-the-middle split may fall
+	// before a token (with the byte tokenizer: not inside a UTF-8
+	// character); nil allows every position.
+	FIMSplit func(autoreg.Token) bool
 
 	Step    int           // steps done
 	Tokens  int64         // training tokens consumed
@@ -203,9 +221,11 @@ type Trainer struct {
 
 	dataSrc, dropSrc *rand.PCG
 	dataRng, dropRng *rand.Rand
-	pos              int64        // recurrent, sentences: micro-batches drawn in the current epoch; whole sequences: sequences drawn
-	epoch            int64        // sentences: epochs completed
+	pos              int64        // recurrent, sentences, pairs: micro-batches drawn in the current epoch; whole sequences: sequences drawn
+	epoch            int64        // sentences, pairs: epochs completed
 	sents            sentenceRun  // sentences: the training sequences and the epoch's batches
+	pairs            pairBatcher  // pairs: the current epoch's batches
+	fim              fimState     // FIMRate: the sentinels and a window's buffer
 	seq              seqRun       // whole-sequence data
 	parts            partsAcc     // LossParts: the parts of the current step or validation
 	ctl              controlIndex // ControlWindows: the training stream's sequences
@@ -224,7 +244,7 @@ const (
 )
 
 // New returns a trainer at step 0 for a freshly initialized model, a
-// Model or a RealModel.
+// Model, a RealModel or a PairModel.
 func New(m Trainable, opts Options) (*Trainer, error) {
 	if err := checkKind(m); err != nil {
 		return nil, err
@@ -248,21 +268,25 @@ func (t *Trainer) init() {
 	t.dataRng, t.dropRng = rand.New(t.dataSrc), rand.New(t.dropSrc)
 	o := t.Opts
 	t.sched = optim.Schedule{Peak: o.LR, Min: o.MinLR, Warmup: o.Warmup, Total: o.Steps}
-	if r, ok := t.Model.(RealModel); ok {
-		t.real.init(r, o)
+	switch m := t.Model.(type) {
+	case RealModel:
+		t.real.init(m, o)
 		return
+	case PairModel:
+		return // batches of their own shapes (pairArrays)
 	}
 	n := o.Accum * o.Batch * o.Context
 	t.xb, t.yb = make([]int32, n), make([]int32, n)
 }
 
-// checkKind reports a model that is neither a Model nor a RealModel.
+// checkKind reports a model that is not a Model, a RealModel or a
+// PairModel.
 func checkKind(m Trainable) error {
 	switch m.(type) {
-	case Model, RealModel:
+	case Model, RealModel, PairModel:
 		return nil
 	}
-	return fmt.Errorf("train: a %T is neither a token Model nor a RealModel", m)
+	return fmt.Errorf("train: a %T is neither a token Model, a RealModel nor a PairModel", m)
 }
 
 // ErrNonFinite reports a NaN or infinite loss or gradient.
@@ -275,10 +299,63 @@ var ErrNonFinite = errors.New("train: loss is not finite")
 // an error wrapping ErrNonFinite that names the step.
 func (t *Trainer) Run(ctx context.Context, data Data) error {
 	o := t.Opts
+	switch t.Model.(type) {
+	case PairModel:
+		return t.runPairs(ctx, data)
+	case RealModel:
+		if err := t.real.prepare(data.Series, o); err != nil {
+			return err
+		}
+		return t.loop(ctx, func() (float64, int, int64) {
+			sum, n := t.real.step(t)
+			return sum, n, int64(o.Accum * o.Batch * o.Context)
+		}, hasValidSeries(data.Series), func() float64 { return t.ValidateReal(data.Series) })
+	}
 	if err := t.prepare(data); err != nil {
 		return err
 	}
+	if err := t.initFIM(); err != nil {
+		return err
+	}
+	B, T := o.Batch, o.Context
 	seqs := data.TrainSeqs != nil
+	return t.loop(ctx, func() (float64, int, int64) {
+		if o.Sentences {
+			sum, n := t.sentenceStep(data.Train)
+			return sum, n, int64(n)
+		}
+		var n int
+		if seqs {
+			n = t.fillSeqBatch(data.TrainSeqs)
+		} else {
+			n = t.fillBatch(data.Train)
+		}
+		var sum float64
+		for k := range o.Accum {
+			x, y := t.xb[k*B*T:(k+1)*B*T], t.yb[k*B*T:(k+1)*B*T]
+			if r, rec := t.Model.(Recurrent); rec && seqs {
+				clear(r.Carry(B)) // every row is a new sequence
+			}
+			s, _ := t.forward(x, y, B, T, t.dropRng)
+			sum += s
+			t.Model.Backward(float32(1 / float64(n)))
+		}
+		return sum, n, int64(o.Accum * B * T)
+	}, len(data.Valid) > 0 || data.ValidSeqs != nil, func() float64 {
+		if seqs {
+			return t.validateSeqs(data.ValidSeqs)
+		}
+		return t.Validate(data.Valid)
+	})
+}
+
+// loop runs optimizer steps until Opts.Steps, MaxTime or ctx's
+// cancellation. step runs the micro-batches of one step (the gradients
+// zeroed) and returns their summed loss, the number of targets and the
+// training tokens consumed; val, when validate is set, returns the
+// validation loss.
+func (t *Trainer) loop(ctx context.Context, step func() (sum float64, n int, tokens int64), validate bool, val func() float64) error {
+	o := t.Opts
 	a := t.Model.Arena()
 	start := time.Now()
 	base := t.Elapsed
@@ -293,35 +370,10 @@ func (t *Trainer) Run(ctx context.Context, data Data) error {
 		stepStart := time.Now()
 		lr := t.sched.LR(t.Step)
 		fused.Zero(a.Grads) // parallel; the same zeros as a.ZeroGrad
-		var sum float64
-		var n int
-		B, T := o.Batch, o.Context
 		if sm, ok := t.Model.(Scheduled); ok {
 			sm.SetStep(t.Step, o.Steps)
 		}
-		tokens := int64(o.Accum * B * T)
-		switch {
-		case t.isReal():
-			sum, n = t.real.step(t)
-		case o.Sentences:
-			sum, n = t.sentenceStep(data.Train)
-			tokens = int64(n)
-		default:
-			if seqs {
-				n = t.fillSeqBatch(data.TrainSeqs)
-			} else {
-				n = t.fillBatch(data.Train)
-			}
-			for k := range o.Accum {
-				x, y := t.xb[k*B*T:(k+1)*B*T], t.yb[k*B*T:(k+1)*B*T]
-				if r, rec := t.Model.(Recurrent); rec && seqs {
-					clear(r.Carry(B)) // every row is a new sequence
-				}
-				s, _ := t.forward(x, y, B, T, t.dropRng)
-				sum += s
-				t.Model.Backward(float32(1 / float64(n)))
-			}
-		}
+		sum, n, tokens := step()
 		loss := sum / float64(n)
 		norm := optim.ClipGlobalNorm(a.Grads, o.Clip)
 		if math.IsNaN(loss) || math.IsInf(loss, 0) || math.IsNaN(norm) || math.IsInf(norm, 0) {
@@ -334,15 +386,9 @@ func (t *Trainer) Run(ctx context.Context, data Data) error {
 		var saved string
 		final := t.Step == o.Steps || (o.MaxTime > 0 && time.Since(start) >= o.MaxTime)
 		best := false
-		if t.hasValid(data) && (t.Step%o.EvalEvery == 0 || final) {
-			if t.isReal() {
-				p.ValLoss = t.ValidateReal(data.Series)
-			} else if seqs {
-				p.ValLoss = t.validateSeqs(data.ValidSeqs)
-			} else {
-				p.ValLoss = t.Validate(data.Valid)
-			}
-			p.HasVal, p.ValParts = true, t.takeParts()
+		if validate && (t.Step%o.EvalEvery == 0 || final) {
+			p.ValLoss, p.HasVal = val(), true
+			p.ValParts = t.takeParts()
 			if math.IsNaN(t.BestVal) || p.ValLoss < t.BestVal {
 				t.BestVal, best = p.ValLoss, true
 			}
@@ -379,26 +425,10 @@ func (t *Trainer) Run(ctx context.Context, data Data) error {
 	return nil
 }
 
-// isReal reports whether the model is a RealModel.
-func (t *Trainer) isReal() bool {
-	_, ok := t.Model.(RealModel)
-	return ok
-}
-
-// hasValid reports whether data has a validation part for the model.
-func (t *Trainer) hasValid(data Data) bool {
-	if t.isReal() {
-		return hasValidSeries(data.Series)
-	}
-	return len(data.Valid) > 0 || data.ValidSeqs != nil
-}
-
-// prepare checks data against the options and sets up the feed of a run.
+// prepare checks a token model's data against the options and sets up
+// the feed of a run.
 func (t *Trainer) prepare(data Data) error {
 	o := t.Opts
-	if t.isReal() {
-		return t.real.prepare(data.Series, o)
-	}
 	t.ctl = controlIndex{}
 	if o.Sentences {
 		if data.TrainSeqs != nil {
@@ -463,6 +493,9 @@ func (t *Trainer) fillBatch(tokens []autoreg.Token) int {
 		hi := len(tokens) - T
 		for r := range o.Accum * B {
 			off := t.dataRng.IntN(hi)
+			if t.fimWindow(tokens, off, t.xb[r*T:(r+1)*T], t.yb[r*T:(r+1)*T]) {
+				continue
+			}
 			for i := range T {
 				t.xb[r*T+i] = int32(tokens[off+i])
 				t.yb[r*T+i] = int32(tokens[off+i+1])

@@ -18,8 +18,8 @@ import (
 func init() {
 	register(&command{
 		name:    "eval",
-		summary: "Measure a model on text: tokens, OOVs, log-likelihood, perplexity, bits per token, character and byte; on images: nats per image and bits per dimension; on sound: bits per sample.",
-		usage:   "--model FILE --data PATH... [--json] [--tail FRACTION]",
+		summary: "Measure a model on text: tokens, OOVs, log-likelihood, perplexity, bits per token, character and byte; an encoder-decoder on tab-separated pairs, with --decode its task metrics; on images: nats per image and bits per dimension; on sound: bits per sample.",
+		usage:   "--model FILE --data PATH... [--json] [--tail FRACTION] [--decode [--beams N]] [--infill [--spans FILE]]",
 		run:     runEval,
 	})
 }
@@ -39,8 +39,12 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.StringVar(&cf.mode, "mode", "", "how text is cut into sequences: stream (a file is a sequence) or lines (a line is a sentence); default: as in training")
 	var lf latentEvalFlags
 	lf.register(fs)
+	var pf pairEvalFlags
+	pf.register(fs)
+	var inf infillFlags
+	inf.register(fs)
 	binarize := fs.String("binarize", "threshold", "images, 2-level model: threshold or stochastic (1 with probability v/max, from --seed); images that are already bilevel are read as they are")
-	seed := fs.Uint64("seed", 1, "random seed: of --binarize stochastic (images), of the codes drawn from the posterior (vae)")
+	seed := fs.Uint64("seed", 1, "random seed: of --binarize stochastic (images), of the codes drawn from the posterior (vae), of --infill's random spans")
 	marginal := fs.Bool("marginal", false, "images, class-conditional model: score every image under every class and report −log Σ_c P(c)·P(x|c) with a uniform prior, the unconditional likelihood (costs one pass per class)")
 	tail := fs.Float64("tail", 0, "sound: score only the last `FRACTION` of each WAV file's samples, conditioned on the rest (0 = all)")
 	args, err := parseArgs(fs, args, stdout)
@@ -50,6 +54,10 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	f, err := loadModel(*model)
 	if err != nil {
 		return err
+	}
+	if inf.on {
+		inf.seed = *seed
+		return evalInfill(ctx, stdout, f, &cf, args, &inf, *asJSON)
 	}
 	if tok, ok := f.Tokenizer.(*tokenize.Pixels); ok {
 		docs, err := cf.docs(args)
@@ -64,6 +72,13 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			return err
 		}
 		return evalAudio(ctx, stdout, stderr, f, snd, docs, *tail, *asJSON)
+	}
+	if c, ok := f.Model.(autoreg.Conditional); ok {
+		docs, err := cf.docs(args)
+		if err != nil {
+			return err
+		}
+		return evalPairs(ctx, stdout, stderr, f, c, docs, &pf, *asJSON)
 	}
 	mode := f.Meta.Mode
 	if cf.mode != "" {

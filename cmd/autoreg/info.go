@@ -60,6 +60,10 @@ func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		"vocab_base": v.Base,
 		"controls":   v.Controls,
 	}
+	if f.SourceTokenizer != nil {
+		sv := f.SourceTokenizer.Vocab()
+		info["source_tokenizer"], info["source_vocab_size"] = f.SourceTokenizer.Kind(), sv.Size()
+	}
 	if len(f.Meta.Config) > 0 {
 		info["config"] = f.Meta.Config
 	}
@@ -95,6 +99,10 @@ func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	if len(v.Controls) > 0 {
 		fmt.Fprintf(w, "controls    %v\n", v.Controls)
+	}
+	if f.SourceTokenizer != nil {
+		sv := f.SourceTokenizer.Vocab()
+		fmt.Fprintf(w, "source      %s: %d ordinary tokens + 3 specials = %d (the encoder's input)\n", f.SourceTokenizer.Kind(), sv.Base, sv.Size())
 	}
 	if len(f.Meta.Config) > 0 {
 		fmt.Fprintf(w, "config      %s\n", f.Meta.Config)

@@ -181,7 +181,7 @@ func printHelp(w io.Writer) {
 }
 
 func order(name string) int {
-	for i, n := range []string{"demo", "train", "eval", "sample", "forecast", "compress", "decompress", "export", "info", "serve"} {
+	for i, n := range []string{"demo", "train", "eval", "sample", "transduce", "forecast", "compress", "decompress", "export", "info", "serve"} {
 		if n == name {
 			return i
 		}

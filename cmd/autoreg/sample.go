@@ -19,8 +19,8 @@ import (
 func init() {
 	register(&command{
 		name:    "sample",
-		summary: "Generate text from a model, printed as it is produced: the full sampler family, beam search, reranking, stop strings, control codes, classifier-free guidance. A model of images draws a PNG grid of images, or completes images from their top rows; a model of sound writes a WAV file, and draws its spectrogram beside a real clip's.",
-		usage:   "--model FILE [--prompt TEXT] [--max-tokens N] [--seed S] [--control TAG] [--cfg-scale G [--cfg-negative-control TAG] [--cfg-negative-prompt TEXT]] [--reconstruct TEXT | --interpolate A --to B [--steps N] | --latent-from TEXT] [sampler flags] | --model IMAGES.arm --out GRID.png [--count N] [--control TAG] [--prompt-image PATH --rows R] | --model SOUND.arm --seconds S --out GEN.wav [--plot SPEC.png [--reference REAL.wav]]",
+		summary: "Generate text from a model, printed as it is produced: the full sampler family, beam search, reranking, stop strings, control codes, classifier-free guidance; an encoder-decoder given a source, a fill-in-the-middle model given a suffix; a sentence VAE reconstructs, interpolates or samples from a code. A model of images draws a PNG grid of images, or completes images from their top rows; a model of sound writes a WAV file, and draws its spectrogram beside a real clip's.",
+		usage:   "--model FILE [--source TEXT] [--prompt TEXT [--suffix TEXT]] [--max-tokens N] [--seed S] [--control TAG] [--cfg-scale G [--cfg-negative-control TAG] [--cfg-negative-prompt TEXT]] [--reconstruct TEXT | --interpolate A --to B [--steps N] | --latent-from TEXT] [sampler flags] | --model IMAGES.arm --out GRID.png [--count N] [--control TAG] [--prompt-image PATH --rows R] | --model SOUND.arm --seconds S --out GEN.wav [--plot SPEC.png [--reference REAL.wav]]",
 		run:     runSample,
 	})
 }
@@ -34,6 +34,8 @@ func runSample(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	cfg := decode.DefaultConfig()
 	model := fs.String("model", "", "the model: an autoreg model file or an ARPA `FILE`")
 	prompt := fs.String("prompt", "", "text to continue (encoded in one call, so a Transformer reads it in one pass)")
+	var cond conditionFlags
+	cond.register(fs)
 	stats := fs.Bool("stats", false, "print one JSON object with tokens, seconds and tokens_per_sec on standard error at the end")
 	var biases, stops stringList
 	fs.IntVar(&cfg.MaxTokens, "max-tokens", 256, "generate at most `N` tokens (the end-of-sequence token stops earlier)")
@@ -110,6 +112,10 @@ func runSample(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if snd, ok := f.Tokenizer.(tokenize.Sound); ok {
 		return sampleAudio(ctx, stdout, stderr, f, snd, cfg, af)
 	}
+	m, err := cond.model(stderr, f, *model)
+	if err != nil {
+		return err
+	}
 	tok := f.Tokenizer
 	if cfg.LogitBias, err = decode.ParseLogitBiases(biases, tok.Lookup); err != nil {
 		return usagef("%v", err)
@@ -155,17 +161,20 @@ func runSample(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
+	if m, ids, err = cond.infill(stderr, f, m, ids, cfg.MaxTokens); err != nil {
+		return err
+	}
 	out := bufio.NewWriter(stdout)
 	defer out.Flush()
 	start := time.Now()
 	var generated int
-	if lm, ok := f.Model.(autoreg.Latent); ok {
+	if lm, ok := m.(autoreg.Latent); ok {
 		generated, err = sampleLatent(ctx, out, stderr, lm, tok, ids, cfg, *prompt, lf)
 	} else {
 		if lf.used() {
 			return usagef("--reconstruct, --interpolate and --latent-from need a model with a latent code (--arch vae)")
 		}
-		generated, err = generate(ctx, out, stderr, f.Model, tok, ids, cfg, *prompt)
+		generated, err = generate(ctx, out, stderr, m, tok, ids, cfg, *prompt, cond.suffix)
 	}
 	if err != nil {
 		return err
@@ -179,8 +188,9 @@ func runSample(ctx context.Context, args []string, stdout, stderr io.Writer) err
 
 // generate prints the prompt and what the decoder makes of it under cfg
 // (streamed as produced when sampling one sequence at a time), and
-// returns the number of tokens generated.
-func generate(ctx context.Context, out *bufio.Writer, stderr io.Writer, m autoreg.Model, tok tokenize.Tokenizer, ids []autoreg.Token, cfg decode.Config, prompt string) (int, error) {
+// returns the number of tokens generated. suffix (an infilling model's
+// right side) follows each generated middle.
+func generate(ctx context.Context, out *bufio.Writer, stderr io.Writer, m autoreg.Model, tok tokenize.Tokenizer, ids []autoreg.Token, cfg decode.Config, prompt, suffix string) (int, error) {
 	out.WriteString(prompt)
 	out.Flush()
 	generated := 0
@@ -202,7 +212,7 @@ func generate(ctx context.Context, out *bufio.Writer, stderr io.Writer, m autore
 		}
 		out.Write(text)
 		if c.Final {
-			out.WriteString("\n")
+			out.WriteString(suffix + "\n")
 			if cfg.NumReturn > 1 {
 				out.WriteString("\n")
 				lead = prompt == ""
@@ -229,7 +239,7 @@ func generate(ctx context.Context, out *bufio.Writer, stderr io.Writer, m autore
 				text = text[1:]
 			}
 			out.Write(text)
-			out.WriteString("\n")
+			out.WriteString(suffix + "\n")
 			out.Flush()
 		}
 	}

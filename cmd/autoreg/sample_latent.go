@@ -142,7 +142,7 @@ func sampleLatent(ctx context.Context, out *bufio.Writer, stderr io.Writer, m au
 		if len(codes) > 1 && cfg.NumReturn > 1 {
 			out.WriteString("\n")
 		}
-		n, err := generate(ctx, out, stderr, g, tok, ids, c, prompt)
+		n, err := generate(ctx, out, stderr, g, tok, ids, c, prompt, "")
 		total += n
 		if err != nil {
 			return total, err

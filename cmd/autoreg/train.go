@@ -60,6 +60,9 @@ type trainFlags struct {
 	freeBits    float64
 	wordDropout float64
 
+	// Encoder-decoder (train_seq2seq.go) and fill-in-the-middle (fim.go).
+	s2s s2sFlags
+	fim fimFlags
 	// Images (train_images.go).
 	levels   int
 	binarize string
@@ -72,8 +75,8 @@ type trainFlags struct {
 func init() {
 	register(&command{
 		name:    "train",
-		summary: "Train a model on text (n-gram with modified Kneser-Ney, or neural: LSTM, GRU, GPT, a sentence VAE), on images (--tokenizer pixels: neural or a gated PixelCNN), on CSV series (AR, or a neural network with a distribution head: see --column) or on sound (WAV files, --tokenizer mulaw or g711u: neural, or a WaveNet).",
-		usage:   "--arch ngram|lstm|gru|gpt|vae|pixelcnn|wavenet --data PATH... --out FILE [flags]",
+		summary: "Train a model on text (n-gram with modified Kneser-Ney, or neural: LSTM, GRU, GPT, a sentence VAE), an encoder-decoder (seq2seq) on tab-separated pairs, on images (--tokenizer pixels: neural or a gated PixelCNN), on CSV series (AR, or a neural network with a distribution head: see --column) or on sound (WAV files, --tokenizer mulaw or g711u: neural, or a WaveNet).",
+		usage:   "--arch ngram|lstm|gru|gpt|vae|pixelcnn|wavenet|seq2seq --data PATH... --out FILE [flags]",
 		run:     runTrain,
 	})
 }
@@ -121,7 +124,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	f.corpus.register(fs, "training text")
 	fs.StringVar(&f.corpus.mode, "mode", "stream", "how text is cut into sequences: `stream` (each file is a sequence) or lines (each line is a sentence, as KenLM)")
 	fs.Var(&f.valid, "valid", "validation text, reported alongside training (repeatable)")
-	fs.StringVar(&f.arch, "arch", "ngram", "model architecture: `ngram`, lstm, gru, gpt, vae (a sentence VAE: LSTM encoder and decoder, with --mode lines), pixelcnn (images) or wavenet (sound)")
+	fs.StringVar(&f.arch, "arch", "ngram", "model architecture: `ngram`, lstm, gru, gpt, vae (a sentence VAE: LSTM encoder and decoder, with --mode lines), pixelcnn (images), wavenet (sound) or seq2seq (an encoder-decoder on source<TAB>target lines)")
 	fs.StringVar(&f.out, "out", "", "where to write the model `FILE` (required)")
 	fs.StringVar(&f.tok, "tokenizer", "char", "tokenizer: byte, `char`, word, pixels (--data holds PNG, PGM, PPM or IDX images, each sample a token), or for sound (--data holds WAV files, each a sequence) mulaw (WaveNet's μ-law companding of the samples; the default of --arch wavenet) or g711u (the bytes of G.711 μ-law files)")
 	fs.StringVar(&f.controlFrom, "control-from", "", "tag each training example with a control code: parent-dir (its directory's name), line-prefix (a 'TAG:' line prefix), glob:PATTERN=TAG,... (first matching file name), or for images labels (the IDX label file beside the images)")
@@ -146,6 +149,8 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&f.klAnneal, "kl-anneal", "none", "vae: schedule of the KL term's weight β: none, linear:`STEPS` (0 to 1 over STEPS steps; Bowman et al. 2016) or cyclical:M[:R] (M cycles over the run, β rising over the first R of each, default 0.5; Fu et al. 2019)")
 	fs.Float64Var(&f.freeBits, "free-bits", 0, "vae: free bits `λ`, nats per latent dimension: a dimension whose KL (batch mean) is below λ is not pulled towards the prior (Kingma et al. 2016; 0 = off)")
 	fs.Float64Var(&f.wordDropout, "word-dropout", 0, "vae: replace each decoder input token by <unk> with this probability in training (Bowman et al. 2016)")
+	f.s2s.register(fs)
+	f.fim.register(fs)
 	args, err := parseArgs(fs, args, stdout)
 	if err != nil {
 		return err
@@ -155,6 +160,9 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if f.resume {
 		// The checkpoint knows its architecture.
+		if isSeq2seqCheckpoint(f.out) {
+			return trainSeq2seq(ctx, stderr, f, args)
+		}
 		return trainNeural(ctx, stderr, f, args)
 	}
 	if f.arch == "wavenet" && !flagSet(fs, "tokenizer") {
@@ -165,8 +173,10 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return trainNgram(ctx, stderr, f, args)
 	case "lstm", "gru", "gpt", "vae", "pixelcnn", "wavenet":
 		return trainNeural(ctx, stderr, f, args)
+	case "seq2seq":
+		return trainSeq2seq(ctx, stderr, f, args)
 	}
-	return usagef("--arch %q: want ngram, lstm, gru, gpt, vae, pixelcnn or wavenet", f.arch)
+	return usagef("--arch %q: want ngram, lstm, gru, gpt, vae, pixelcnn, wavenet or seq2seq", f.arch)
 }
 
 // parseFloats parses a comma-separated list such as "0.5,1,1.5".

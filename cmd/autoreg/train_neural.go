@@ -83,6 +83,9 @@ func trainNeural(ctx context.Context, stderr io.Writer, f *trainFlags, args []st
 		if tok, ctl, err = learnTokenizer(ctx, stderr, f, docs, mode); err != nil {
 			return err
 		}
+		if tok, err = f.fim.sentinels(f.arch, tok); err != nil {
+			return err
+		}
 		if f.arch == "gpt" && f.embed != 0 && f.embed != f.dim {
 			return usagef("--embed: a GPT's embedding width is --dim")
 		}
@@ -101,6 +104,7 @@ func trainNeural(ctx context.Context, stderr io.Writer, f *trainFlags, args []st
 			return err
 		}
 		opts := f.options(f.context, ctl)
+		opts.FIMRate, opts.FIMSPMRate = f.fim.rate, f.fim.spm
 		if tr, err = train.New(m, opts); err != nil {
 			return usagef("%v", err)
 		}
@@ -109,6 +113,7 @@ func trainNeural(ctx context.Context, stderr io.Writer, f *trainFlags, args []st
 		}
 	}
 
+	tr.FIMSplit = fimSplit(tok)
 	pr := newProgress(stderr, "reading")
 	trainToks, st, err := corpus.Load(ctx, docs, tok, corpus.TokenOptions{Mode: mode, Control: ctl, Progress: pr.bytes})
 	pr.done()
@@ -184,6 +189,7 @@ type trainingRun struct {
 	tr       *train.Trainer
 	meta     modelfile.Meta
 	tok      tokenize.Tokenizer // nil for a real-valued model
+	srcTok   tokenize.Tokenizer // an encoder-decoder's source tokenizer
 	training map[string]any     // the training record stored in META
 	unit     string             // what the trainer counts: "token" or "step"
 	banner   string             // the line printed before training
@@ -223,10 +229,11 @@ func runTraining(ctx context.Context, stderr io.Writer, f *trainFlags, r *traini
 			training["best_val_loss"] = t.BestVal
 		}
 		r.meta.Training, _ = json.Marshal(training)
+		file := modelfile.File{Meta: r.meta, Tokenizer: r.tok, SourceTokenizer: r.srcTok}
 		if reason == train.SaveBest {
-			return bestPath, t.Save(bestPath, r.meta, r.tok, false)
+			return bestPath, t.SaveFile(bestPath, file, false)
 		}
-		if err := t.Save(out, r.meta, r.tok, true); err != nil {
+		if err := t.SaveFile(out, file, true); err != nil {
 			return "", err
 		}
 		if err := writeLossChart(chartPath, t.History, r.unit); err != nil {

@@ -11,6 +11,18 @@ func AttentionBackwardSet(dqkv, dout, qkv, att []float32, B, T, C, NH int) {
 	kernels.AttentionBackward(dqkv, dout, qkv, att, B, T, C, NH, 0)
 }
 
+// SelfAttentionBackwardSet is nn.SelfAttentionBackward except that it
+// overwrites dqkv instead of accumulating into it.
+func SelfAttentionBackwardSet(dqkv, dout, qkv, att []float32, lens []int32, B, T, C, NH int) {
+	kernels.AttentionKVBackward(dqkv, dqkv[C:], dqkv[2*C:], dout, qkv, 3*C, qkv[C:], qkv[2*C:], 3*C, att, lens, B, T, T, C, NH, 0)
+}
+
+// CrossAttentionBackwardSet is nn.CrossAttentionBackward except that it
+// overwrites dq and dkv instead of accumulating into them.
+func CrossAttentionBackwardSet(dq, dkv, dout, q, kv, att []float32, klen []int32, B, Tq, Tk, C, NH int) {
+	kernels.AttentionKVBackward(dq, dkv, dkv[C:], dout, q, C, kv, kv[C:], 2*C, att, klen, B, Tq, Tk, C, NH, 0)
+}
+
 // CrossEntropyBackwardSet is nn.CrossEntropyBackward except that it
 // overwrites dlogits (zero on ignored rows); dlogits may be probs itself,
 // so the gradient can replace the saved probabilities in place.

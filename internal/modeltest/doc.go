@@ -38,6 +38,12 @@
 //   - append: appending a history in one call, in three calls, and in calls
 //     with an empty one among them, gives the distributions of appending it
 //     one token at a time, within AppendTol.
+//   - step (models implementing autoreg.Stepper, on NewState's states):
+//     states of every history, started at a third and at half of it and
+//     at its start, advance through Step in random subsets and orders
+//     until each reaches its history's end, and after every step each
+//     predicts the distribution of appending one token at a time, bit for
+//     bit, whatever shared its batch.
 //   - copy: a copy (into a state that held another history) reproduces its
 //     source bit for bit and continues along the reference when the source
 //     moves on; the source, too, continues bit for bit when its copy moves
@@ -89,6 +95,31 @@
 // keep their tolerances. The checks log the largest difference they saw,
 // so a family's tolerance can be kept a small multiple of it.
 //
+// # Conditional models
+//
+// TestConditional checks what an autoreg.Conditional promises beyond each
+// conditioned model being a Model (a family runs TestModel on
+// c.Condition(src) for that). It conditions on a few sources
+// (ConditionalOptions.Sources; by default the empty one and four of
+// ordinary tokens up to MaxSourceLen long), walks one target history on
+// each, and checks, bit for bit throughout:
+//
+//   - condition: conditioning again on a source gives the same
+//     distributions, Condition leaves its source unchanged, the model's
+//     own NewState is the empty source's, and a source longer than
+//     MaxSourceLen or holding an id outside SourceVocab is refused.
+//   - sources: some two sources give different distributions (a model
+//     that ignored its source would pass every other check).
+//   - batch (autoreg.BatchConditional): ConditionBatch gives for each
+//     source what Condition gives, in either order; an empty batch gives
+//     nothing; a batch holding an invalid source fails.
+//   - crosscopy: a state of one source's model copied into a state of
+//     another's carries its source: the copy, and the original, continue
+//     along the first source's reference.
+//   - crossstep (conditioned models implementing autoreg.Stepper): the
+//     Step of one conditioned model advances states of every source
+//     together, as the step check demands of one model's states.
+//
 // # Tokenizers
 //
 // TestTokenizer checks ids (ordinary or <unk> only, Unknown counting the
@@ -138,6 +169,6 @@
 // seam[S, H]: a state type S, a history type H, and a prediction
 // fingerprint (a token state's log-probabilities; a real-valued state's
 // quantiles and densities). TestModel and TestRealModel each build a seam
-// for their state type and add the checks of their own distributions; a
-// suite for conditional states built from a source would do the same.
+// for their state type and add the checks of their own distributions;
+// TestConditional builds one per conditioned model.
 package modeltest

@@ -29,6 +29,7 @@ var tokenChecks = []check[*tokenRun]{
 	{LogProb, (*tokenRun).checkLogProb},
 	{Len, (*tokenRun).checkLen},
 	{Append, (*tokenRun).checkAppend},
+	{Step, (*tokenRun).checkStep},
 	{Copy, (*tokenRun).checkCopy},
 	{Reset, (*tokenRun).checkReset},
 	{Score, (*tokenRun).checkScore},
@@ -87,6 +88,9 @@ type tokenRun struct {
 	V     int
 	sm    *seam[autoreg.State, []autoreg.Token]
 	exact bool // bit-exact states: every tolerance between paths is zero
+	// defaultStates: the states are the model's NewState (no
+	// Options.NewState).
+	defaultStates bool
 	// ref[h][i] is the distribution after the first i tokens of history h,
 	// appended one at a time (widened to float64); inc[h][i] is
 	// LogProb(h[i]) after them, on the scoring loop (LogProb, then Append,
@@ -101,8 +105,9 @@ func newTokenRun(m autoreg.Model, o Options) (*tokenRun, error) {
 	if err := v.Check(); err != nil {
 		return nil, err
 	}
+	defaultStates := o.NewState == nil
 	o = o.withDefaults(v)
-	r := &tokenRun{m: m, o: o, v: v, V: v.Size(), logf: func(string, ...any) {}}
+	r := &tokenRun{m: m, o: o, v: v, V: v.Size(), defaultStates: defaultStates, logf: func(string, ...any) {}}
 	for hi, h := range o.Histories {
 		for i, x := range h {
 			if !v.Valid(x) {
@@ -161,6 +166,13 @@ func (r *tokenRun) notApplicable(c Check) string {
 		return reason
 	}
 	switch c {
+	case Step:
+		if _, ok := r.m.(autoreg.Stepper); !ok {
+			return "the model does not implement autoreg.Stepper"
+		}
+		if !r.defaultStates {
+			return "Options.NewState makes the states, and Step takes the model's NewState states"
+		}
 	case Score:
 		if _, ok := r.m.(autoreg.Scorer); !ok {
 			return "the model does not implement autoreg.Scorer"

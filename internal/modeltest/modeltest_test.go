@@ -66,10 +66,23 @@ func (m *toy) ScoreSequence(st autoreg.State, xs []autoreg.Token, dst []float64)
 	}
 }
 
+// Step steps the states one by one; under bug "step" the second state of
+// a batch takes another token, so a state's result depends on the batch.
+func (m *toy) Step(states []autoreg.State, xs []autoreg.Token) {
+	for i, st := range states {
+		x := xs[i]
+		if m.bug == "step" && i == 1 {
+			x = (x + 1) % autoreg.Token(m.v.Base)
+		}
+		st.Append(x)
+	}
+}
+
 type toyState struct {
-	m    *toy
-	hist []autoreg.Token // the last two tokens at most
-	n    int
+	m     *toy
+	hist  []autoreg.Token // the last two tokens at most
+	n     int
+	shift int // a conditional toy's source (conditional_test.go)
 }
 
 func (s *toyState) row() []float32 {
@@ -77,6 +90,7 @@ func (s *toyState) row() []float32 {
 	for _, x := range s.hist {
 		k = 3*k + int(x)
 	}
+	k += s.shift
 	if s.m.bug == "procs" && runtime.GOMAXPROCS(0) == 2 && s.n > 3 {
 		k++
 	}
@@ -124,6 +138,9 @@ func (s *toyState) CopyTo(dst autoreg.State) {
 		d.hist = append(d.hist[:0], s.hist...)
 	}
 	d.n = s.n
+	if s.m.bug != "crosscopy" {
+		d.shift = s.shift
+	}
 }
 
 func (s *toyState) Reset() {
@@ -191,6 +208,7 @@ func TestCatches(t *testing.T) {
 		"logprob":       LogProb,
 		"len":           Len,
 		"append":        Append,
+		"step":          Step,
 		"copy":          Copy,
 		"reset":         Reset,
 		"score":         Score,

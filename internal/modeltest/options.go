@@ -19,6 +19,7 @@ const (
 	LogProb      Check = "logprob"
 	Len          Check = "len"
 	Append       Check = "append"
+	Step         Check = "step"
 	Copy         Check = "copy"
 	Reset        Check = "reset"
 	Score        Check = "score"
