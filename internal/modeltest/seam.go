@@ -9,6 +9,7 @@ import (
 	"io"
 	"math"
 	"runtime"
+	"runtime/debug"
 	"testing"
 )
 
@@ -266,11 +267,12 @@ func checkSame[S, H any](sm *seam[S, H], m *meter, what string, got, ref [][]flo
 
 // checkAllocs: step, one step of the allocation-free paths, allocates
 // nothing in steady state under each GOMAXPROCS of procs. After a garbage
-// collection (so that none starts, emptying the sync.Pools of the kernels,
-// while counting) and runs untimed steps, one of up to three windows of
-// runs steps must allocate fewer than runs/maxAllocShare objects. An
-// allocation per step fails every window; a pool or free list that grows
-// to a new high-water mark while the machine deschedules a helper passes.
+// collection and runs untimed steps, one of up to maxAllocWindows windows
+// of runs steps must allocate fewer than runs/maxAllocShare objects. The
+// collector is off while counting, so that no collection empties the
+// sync.Pools of the kernels. An allocation per step fails every window;
+// a pool whose per-P caches fill only as the scheduler moves goroutines
+// between Ps (a few allocations per window, falling) passes.
 // testing.AllocsPerRun is not used: it runs under GOMAXPROCS=1, where the
 // parallel paths never run.
 func checkAllocs(what string, procs []int, runs int, step func()) error {
@@ -284,8 +286,9 @@ func checkAllocs(what string, procs []int, runs int, step func()) error {
 		for range runs {
 			step()
 		}
+		gc := debug.SetGCPercent(-1)
 		var counts []uint64
-		for range 3 {
+		for range maxAllocWindows {
 			var a, b runtime.MemStats
 			runtime.ReadMemStats(&a)
 			for range runs {
@@ -297,6 +300,7 @@ func checkAllocs(what string, procs []int, runs int, step func()) error {
 				break
 			}
 		}
+		debug.SetGCPercent(gc)
 		if n := counts[len(counts)-1]; n*maxAllocShare >= uint64(runs) {
 			return fmt.Errorf("GOMAXPROCS=%d: %s: %v allocations in windows of %d steps after warm-up", p, what, counts, runs)
 		}
@@ -307,6 +311,9 @@ func checkAllocs(what string, procs []int, runs int, step func()) error {
 // maxAllocShare: checkAllocs fails at one allocation per maxAllocShare
 // steps or more.
 const maxAllocShare = 10
+
+// maxAllocWindows: how many windows checkAllocs counts before it fails.
+const maxAllocWindows = 6
 
 // goldenHash is the hex SHA-256 of the bits of every prediction of refs
 // (float64 little-endian, history by history, prefix by prefix).
