@@ -108,8 +108,10 @@ func serve(ctx context.Context, c *serveConfig, stdout, stderr io.Writer) error 
 	if c.opts.Parallel < 1 || c.opts.Queue < 0 {
 		return usagef("--parallel must be ≥ 1 and --queue ≥ 0")
 	}
+	queue := fmt.Sprintf("queue of %d", c.opts.Queue)
 	if c.opts.Queue == 0 {
 		c.opts.Queue = -1 // no queue (Options' zero is its default)
+		queue = "no queue (a request finding every slot busy gets 503)"
 	}
 	ln, err := net.Listen("tcp", c.addr)
 	if err != nil {
@@ -165,7 +167,7 @@ func serve(ctx context.Context, c *serveConfig, stdout, stderr io.Writer) error 
 	}
 	if ctx.Err() == nil {
 		srv.Ready()
-		fmt.Fprintf(stderr, "ready: %d model(s), %d slot(s), queue of %d\n", len(models), c.opts.Parallel, c.opts.Queue)
+		fmt.Fprintf(stderr, "ready: %d model(s), %d slot(s), %s\n", len(models), c.opts.Parallel, queue)
 	}
 
 	select {

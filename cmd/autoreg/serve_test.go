@@ -53,9 +53,29 @@ func TestServe(t *testing.T) {
 			break
 		}
 	}
-	go io.Copy(io.Discard, pr)
 	if base == "" {
 		t.Fatalf("no address announced: %v", <-done)
+	}
+	// The startup lines end with the readiness line, which names the
+	// queue as given: --queue 0 is no queue.
+	ready := make(chan string, 1)
+	go func() {
+		for lines.Scan() {
+			if strings.HasPrefix(lines.Text(), "ready: ") {
+				ready <- lines.Text()
+				break
+			}
+		}
+		close(ready)
+		io.Copy(io.Discard, pr)
+	}()
+	select {
+	case l := <-ready:
+		if want := "ready: 2 model(s), 4 slot(s), no queue (a request finding every slot busy gets 503)"; l != want {
+			t.Errorf("startup line %q, want %q", l, want)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("no readiness line")
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
