@@ -59,7 +59,7 @@ func main() {
 		}
 		text = string(b)
 	}
-	g := &gen{url: strings.TrimSuffix(*url, "/"), model: *model, text: text, promptLen: *promptLen,
+	g := &gen{url: strings.TrimSuffix(*url, "/"), model: *model, text: []rune(text), promptLen: *promptLen,
 		maxTokens: *maxTokens, rng: rand.New(rand.NewPCG(*seed, 0x6c6f6164))}
 	tr := &http.Transport{MaxIdleConnsPerHost: 1024, MaxConnsPerHost: 0, DisableCompression: true}
 	g.client = &http.Client{Transport: tr}
@@ -149,24 +149,24 @@ func fail(err error) {
 
 // gen sends the requests.
 type gen struct {
-	pid              int // the server's, for its CPU time (0: unknown)
-	url, model, text string
-	promptLen        int
-	maxTokens        int
-	client           *http.Client
-	mu               sync.Mutex
-	rng              *rand.Rand
+	pid        int // the server's, for its CPU time (0: unknown)
+	url, model string
+	text       []rune // decoded once: the clients must not spend the CPU they share with the server on it
+	promptLen  int
+	maxTokens  int
+	client     *http.Client
+	mu         sync.Mutex
+	rng        *rand.Rand
 }
 
 // request returns the body of a new request: a prompt cut from the text
 // at a random place, a seed.
 func (g *gen) request(stream bool) []byte {
 	g.mu.Lock()
-	runes := []rune(g.text)
-	start := g.rng.IntN(max(1, len(runes)-g.promptLen))
+	start := g.rng.IntN(max(1, len(g.text)-g.promptLen))
 	seed := g.rng.Int64N(1 << 40)
 	g.mu.Unlock()
-	prompt := string(runes[start:min(len(runes), start+g.promptLen)])
+	prompt := string(g.text[start:min(len(g.text), start+g.promptLen)])
 	b, _ := json.Marshal(map[string]any{"model": g.model, "prompt": prompt, "max_tokens": g.maxTokens,
 		"seed": seed, "ignore_eos": true, "stream": stream, "temperature": 0.8})
 	return b
@@ -179,6 +179,7 @@ type result struct {
 	seconds          float64
 	tokensPerSec     float64
 	cpu              float64 // the server's CPU seconds (0: unknown)
+	clientCPU        float64 // this process's CPU seconds (0: unknown)
 	serverTTFT       string  // the server's histogram bucket holding its p99 time to first token
 	ttft, total      []time.Duration
 	firstErr         error
@@ -193,6 +194,12 @@ func (r *result) print() {
 	if r.cpu > 0 && r.tokens > 0 {
 		fmt.Printf("  server CPU: %.1f µs per generated token, %.0f%% of one core on average\n",
 			r.cpu/r.tokens*1e6, 100*r.cpu/r.seconds)
+	}
+	if r.clientCPU > 0 && r.tokens > 0 {
+		// The clients share the cores with the server: what they take is
+		// not the server's.
+		fmt.Printf("  the clients' own CPU: %.1f µs per generated token, %.0f%% of one core on average\n",
+			r.clientCPU/r.tokens*1e6, 100*r.clientCPU/r.seconds)
 	}
 	fmt.Printf("  time to first token: p50 %s, p99 %s, max %s\n", ms(pct(r.ttft, 50)), ms(pct(r.ttft, 99)), ms(pct(r.ttft, 100)))
 	if r.serverTTFT != "" {
@@ -210,7 +217,7 @@ func (g *gen) phase(ctx context.Context, n, k int) *result {
 	r := &result{}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
-	cpu0 := cpuSeconds(g.pid)
+	cpu0, self0 := cpuSeconds(g.pid), cpuSeconds(os.Getpid())
 	start := time.Now()
 	for range n {
 		wg.Add(1)
@@ -238,6 +245,9 @@ func (g *gen) phase(ctx context.Context, n, k int) *result {
 	if cpu0 > 0 {
 		r.cpu = cpuSeconds(g.pid) - cpu0
 	}
+	if self0 > 0 {
+		r.clientCPU = cpuSeconds(os.Getpid()) - self0
+	}
 	after, err := g.metrics(ctx)
 	if err != nil {
 		fail(err)
@@ -251,8 +261,9 @@ func (g *gen) phase(ctx context.Context, n, k int) *result {
 
 // stream sends one streaming request and reads it to the end.
 func (g *gen) stream(ctx context.Context) (ttft, total time.Duration, err error) {
+	body := g.request(true) // made before the clock starts: a client has its request ready
 	start := time.Now()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, g.url+"/v1/completions", bytes.NewReader(g.request(true)))
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, g.url+"/v1/completions", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := g.client.Do(req)
 	if err != nil {
