@@ -256,14 +256,22 @@ func (e *engine) run(batch []*seq, self *seq) {
 }
 
 // seqModel is the model as one sequence's generation sees it: its states
-// step through the engine.
+// step through the engine. m is the engine's model, or a model
+// conditioned from it (an encoder-decoder given a source) whose States
+// the engine's model steps.
 type seqModel struct {
 	q *seq
+	m autoreg.Model
 }
 
-func (m seqModel) Vocab() autoreg.Vocab { return m.q.e.m.Vocab() }
+func (m seqModel) Vocab() autoreg.Vocab { return m.m.Vocab() }
 
 func (m seqModel) NewState() autoreg.State {
+	if m.m != m.q.e.m {
+		// A conditioned state holds its condition even after Reset: it is
+		// not for the engine's idle states.
+		return &seqState{q: m.q, inner: m.m.NewState()}
+	}
 	inner := m.q.e.newState()
 	m.q.owned = append(m.q.owned, inner)
 	return &seqState{q: m.q, inner: inner}

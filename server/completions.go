@@ -13,6 +13,7 @@ import (
 
 	"github.com/autoreg/autoreg"
 	"github.com/autoreg/autoreg/decode"
+	"github.com/autoreg/autoreg/fim"
 )
 
 // completion is the response body (and, with Choices of one and Usage
@@ -254,7 +255,11 @@ func (ru *run) generate(ctx context.Context) ([]*choice, error) {
 		ru.echoes = make([][]tokenInfo, len(p.prompts))
 		if p.logprobs >= 0 {
 			for i, pr := range p.prompts {
-				ru.echoes[i] = p.model.promptInfos(pr.tokens, p.cfg.Control, p.logprobs)
+				m, _, err := ru.condition(i, 0)
+				if err != nil {
+					return nil, err
+				}
+				ru.echoes[i] = p.model.promptInfos(m, pr.tokens, p.cfg.Control, p.logprobs)
 			}
 		}
 	}
@@ -323,16 +328,54 @@ func (ru *run) generate(ctx context.Context) ([]*choice, error) {
 	return out, nil
 }
 
-// model returns the model a sequence generates with, and the function
-// that ends its membership of the batch.
-func (ru *run) model() (autoreg.Model, func()) {
+// condition returns the model choice j of prompt i generates with (the
+// served model, or the model the request's condition builds from it) and
+// the prompt to start it from.
+func (ru *run) condition(i, j int) (autoreg.Model, []autoreg.Token, error) {
+	p, sm, c := ru.p, ru.p.model, ru.p.cond
+	m, ids := sm.m, p.prompts[i].tokens
+	if c.model != nil {
+		m = c.model
+	}
+	switch {
+	case c.prior:
+		lat := sm.m.(autoreg.Latent)
+		z := priorCode(lat.LatentDim(), p.cfg.Seed+uint64(j))
+		g, err := lat.WithLatent(z)
+		if err != nil {
+			return nil, nil, err
+		}
+		m = g
+	case c.hasSuffix:
+		// The prompt and the suffix are cut to leave the middle room in
+		// the window, as `autoreg sample --suffix` cuts them.
+		budget := len(ids) + len(c.suffix)
+		if T := sm.context; T > 0 {
+			budget = T - fim.Overhead - min(p.cfg.MaxTokens, T/2)
+		}
+		pre, suf := fim.Fit(ids, c.suffix, budget)
+		im, err := fim.Infill(m, pre, suf, c.order)
+		if err != nil {
+			return nil, nil, badRequest("suffix", "%v", err)
+		}
+		return im, nil, nil
+	}
+	return m, ids, nil
+}
+
+// model returns the model a sequence generates with, given its
+// condition's model m, and the function that ends its membership of the
+// batch. The engine steps the served model's own states and an
+// encoder-decoder's states of any source; other conditioned models step
+// their sequences alone.
+func (ru *run) model(m autoreg.Model) (autoreg.Model, func()) {
 	sm := ru.p.model
 	ru.s.active.Add(1)
-	if sm.engine == nil {
-		return sm.m, func() { ru.s.active.Add(-1) }
+	if sm.engine == nil || (m != sm.m && !ru.p.cond.hasSource) {
+		return m, func() { ru.s.active.Add(-1) }
 	}
 	q := sm.engine.join()
-	return seqModel{q}, func() {
+	return seqModel{q, m}, func() {
 		q.leave()
 		ru.s.active.Add(-1)
 	}
@@ -353,7 +396,11 @@ func (ru *run) newChoice(i, index int) *choice {
 // the request streams.
 func (ru *run) sample(ctx context.Context, i, j int) (*choice, error) {
 	p, sm := ru.p, ru.p.model
-	m, leave := ru.model()
+	cm, ids, err := ru.condition(i, j)
+	if err != nil {
+		return nil, err
+	}
+	m, leave := ru.model(cm)
 	defer leave()
 	cfg := p.cfg
 	cfg.Seed += uint64(j)
@@ -370,7 +417,7 @@ func (ru *run) sample(ctx context.Context, i, j int) (*choice, error) {
 	}
 	offset := len(c.text)
 	var one [1]tokenInfo
-	res, err := g.Generate(ctx, p.prompts[i].tokens, func(ch decode.Chunk) error {
+	res, err := g.Generate(ctx, ids, func(ch decode.Chunk) error {
 		if ch.Final {
 			if ru.events != nil && len(ch.Text) > 0 {
 				return ru.send(c.index, ch.Text, nil, "")
@@ -423,14 +470,17 @@ func trimToText(ts []tokenInfo, n int) []tokenInfo {
 // the search ends; then each choice goes out as one event.
 func (ru *run) search(ctx context.Context, i int, out []*choice) error {
 	p, sm := ru.p, ru.p.model
-	m, leave := ru.model()
+	cm, ids, err := ru.condition(i, 0)
+	if err != nil {
+		return err
+	}
+	m, leave := ru.model(cm)
 	defer leave()
 	var results []decode.Result
-	var err error
 	if p.cfg.Beams > 1 {
-		results, err = decode.BeamSearch(ctx, m, p.prompts[i].tokens, p.cfg, sm.tok)
+		results, err = decode.BeamSearch(ctx, m, ids, p.cfg, sm.tok)
 	} else {
-		results, err = decode.Run(ctx, m, p.prompts[i].tokens, p.cfg, sm.tok, nil)
+		results, err = decode.Run(ctx, m, ids, p.cfg, sm.tok, nil)
 	}
 	if err != nil {
 		return err
@@ -448,7 +498,7 @@ func (ru *run) search(ctx context.Context, i int, out []*choice) error {
 		c.finish = finishReason(r.Stop)
 		c.ntok = len(r.Tokens)
 		if p.logprobs >= 0 {
-			c.toks = append(c.toks, ru.replay(i, r.Tokens, start)...)
+			c.toks = append(c.toks, ru.replay(cm, ids, r.Tokens, start)...)
 			if r.Stop == decode.StopString {
 				c.toks = trimToText(c.toks, len(c.text))
 			}
@@ -464,13 +514,15 @@ func (ru *run) search(ctx context.Context, i int, out []*choice) error {
 }
 
 // replay describes generated tokens (a beam's, a reranked sample's) by
-// stepping a state along them as generation did: the prompt in one
+// stepping a state of m along them as generation did: the prompt in one
 // Append, then token by token. A final </s> has no entry, as in sampling.
-func (ru *run) replay(i int, toks []autoreg.Token, offset int) []tokenInfo {
+func (ru *run) replay(m autoreg.Model, prompt, toks []autoreg.Token, offset int) []tokenInfo {
 	p, sm := ru.p, ru.p.model
 	v := sm.tok.Vocab()
-	st := sm.m.NewState()
-	st.Append(conditioned(v, p.prompts[i].tokens, p.cfg.Control)...)
+	st := m.NewState()
+	if cond := conditioned(v, prompt, p.cfg.Control); len(cond) > 0 {
+		st.Append(cond...)
+	}
 	lp := make([]float32, v.Size())
 	out := make([]tokenInfo, 0, len(toks))
 	for k, t := range toks {

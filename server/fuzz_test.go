@@ -36,6 +36,19 @@ func FuzzHandlers(f *testing.F) {
 			f.Add(which, []byte(s))
 		}
 	}
+	// which&4 sends completions to the conditional models' server.
+	for _, s := range []string{
+		`{"model":"s2s","source":"abc","prompt":"x","max_tokens":4,"logprobs":2}`,
+		`{"model":"s2s","source":[1,2,3],"beams":2,"n":2,"stream":true}`,
+		`{"model":"s2s","source":"abc","prompt":"xy","echo":true,"max_tokens":0,"logprobs":1}`,
+		`{"model":"fim","prompt":"ab","suffix":"cd","fim_order":"psm","n":2,"stream":true}`,
+		`{"model":"fim","prompt":"ab","suffix":[3,4],"best_of":2,"logprobs":1}`,
+		`{"model":"vae","latent":[0.5,-1,2,0],"prompt":"a","logprobs":1}`,
+		`{"model":"vae","latent":"the cat","echo":true,"max_tokens":0,"logprobs":0}`,
+		`{"model":"vae","n":2,"beams":2}`,
+	} {
+		f.Add(byte(4), []byte(s))
+	}
 	s := New(Options{MaxTokens: 8, MaxPromptTokens: 64, MaxSequences: 4, Timeout: 10 * time.Second})
 	// The single token model is the default of requests that name none.
 	if err := s.Add(tinyGPT(f, 16)); err != nil {
@@ -47,9 +60,21 @@ func FuzzHandlers(f *testing.F) {
 	}
 	s.Ready()
 	defer s.Close()
+	sc := New(Options{MaxTokens: 8, MaxPromptTokens: 64, MaxSequences: 4, Timeout: 10 * time.Second})
+	for _, m := range []Model{tinySeq2seq(f), tinyFIM(f), tinyVAE(f)} {
+		if err := sc.Add(m); err != nil {
+			f.Fatal(err)
+		}
+	}
+	sc.Ready()
+	defer sc.Close()
 	paths := []string{"/v1/completions", "/tokenize", "/detokenize", "/v1/forecast"}
 	f.Fuzz(func(t *testing.T, which byte, body []byte) {
 		path := paths[int(which)%len(paths)]
+		s := s
+		if which&4 != 0 {
+			s = sc
+		}
 		req := httptest.NewRequest(http.MethodPost, path, bytes.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
 		rec := httptest.NewRecorder()

@@ -124,15 +124,20 @@ func (m *served) topN(lp []float32, n int) []alt {
 }
 
 // conditioned is the prompt as decode conditions the model on it: the
-// control code, if any, after the leading <s>.
+// control code, if any, after the leading <s> (first, when the prompt
+// has none: a middle's empty prompt).
 func conditioned(v autoreg.Vocab, tokens []autoreg.Token, control string) []autoreg.Token {
 	ctl, ok := v.Control(control)
 	if control == "" || !ok {
 		return tokens
 	}
 	out := make([]autoreg.Token, 0, len(tokens)+1)
-	out = append(out, tokens[0], ctl)
-	return append(out, tokens[1:]...)
+	if len(tokens) > 0 && tokens[0] == v.BOS() {
+		out = append(out, tokens[0], ctl)
+		return append(out, tokens[1:]...)
+	}
+	out = append(out, ctl)
+	return append(out, tokens...)
 }
 
 // promptInfos describes the tokens of a prompt (tokens[0] is its <s>) for
@@ -143,10 +148,10 @@ func conditioned(v autoreg.Vocab, tokens []autoreg.Token, control string) []auto
 // inside a token-id prompt are context, as in eval, and have no value.
 // The top alternatives, when asked for, come from stepping a state along
 // the prompt (the generation path: equal to float32 rounding).
-func (m *served) promptInfos(tokens []autoreg.Token, control string, top int) []tokenInfo {
+func (m *served) promptInfos(model autoreg.Model, tokens []autoreg.Token, control string, top int) []tokenInfo {
 	v := m.tok.Vocab()
 	cond := conditioned(v, tokens, control)
-	sc := eval.NewScorer(m.m)
+	sc := eval.NewScorer(model)
 	var lps []float64
 	sc.PerToken = func(_ autoreg.Token, lp float64) { lps = append(lps, lp) }
 	sc.Add(cond)
@@ -158,7 +163,7 @@ func (m *served) promptInfos(tokens []autoreg.Token, control string, top int) []
 	var st autoreg.State
 	var lp []float32
 	if top > 0 {
-		st = m.m.NewState()
+		st = model.NewState()
 		lp = make([]float32, v.Size())
 		st.Append(cond[:len(cond)-len(tokens)+1]...)
 	}

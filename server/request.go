@@ -72,12 +72,14 @@ type completionRequest struct {
 	CFGNegativePrompt  *string  `json:"cfg_negative_prompt"`
 	MaxTime            *float64 `json:"max_time"` // seconds per sequence (the request's deadline applies too)
 
-	// Conditioning that is not a prefix (encoder-decoder sources, infilling
-	// suffixes, VAE latents): accepted by name, refused for models that
-	// do not take it.
-	Source json.RawMessage `json:"source"`
-	Suffix json.RawMessage `json:"suffix"`
-	Latent json.RawMessage `json:"latent"`
+	// Conditioning that is not a prefix (see condition.go): an
+	// encoder-decoder's source, a fill-in-the-middle suffix and the
+	// layout the model reads it in, a VAE's latent code. Refused by
+	// models that do not take them.
+	Source   json.RawMessage `json:"source"`
+	Suffix   json.RawMessage `json:"suffix"`
+	FIMOrder *string         `json:"fim_order"`
+	Latent   json.RawMessage `json:"latent"`
 }
 
 type streamOptions struct {
@@ -285,6 +287,7 @@ func parseStop(raw json.RawMessage) ([]string, *apiError) {
 // plan is a validated completion request.
 type plan struct {
 	model        *served
+	cond         *conditioning
 	prompts      []prompt
 	cfg          decode.Config // Seed is choice 0's
 	n            int           // choices per prompt
@@ -301,15 +304,10 @@ func (s *Server) plan(req *completionRequest) (*plan, *apiError) {
 	if e != nil {
 		return nil, e
 	}
-	for _, c := range []struct {
-		name string
-		raw  json.RawMessage
-	}{{"source", req.Source}, {"suffix", req.Suffix}, {"latent", req.Latent}} {
-		if r := bytes.TrimSpace(c.raw); len(r) > 0 && string(r) != "null" {
-			return nil, badRequest(c.name, "model %q does not take a %s: it is not a conditional model", sm.Name, c.name)
-		}
-	}
 	p := &plan{model: sm, n: 1, logprobs: -1, echo: req.Echo, stream: req.Stream}
+	if p.cond, e = s.parseCondition(sm, conditionFields{req.Source, req.Suffix, req.Latent, req.FIMOrder}, s.opts.MaxPromptTokens); e != nil {
+		return nil, e
+	}
 	if req.StreamOptions != nil {
 		if !req.Stream {
 			return nil, badRequest("stream_options", "stream_options needs stream: true")
@@ -348,6 +346,12 @@ func (s *Server) plan(req *completionRequest) (*plan, *apiError) {
 			return nil, badRequest("logprobs", "logprobs %d: must be in [0, %d]", l, maxLogprobs)
 		}
 		p.logprobs = *req.Logprobs
+	}
+	switch {
+	case p.echo && p.cond.hasSuffix:
+		return nil, badRequest("echo", "echo with a suffix: the prompt is context of the middle, not text of the completion")
+	case p.echo && p.logprobs >= 0 && p.cond.prior:
+		return nil, badRequest("latent", "echo with logprobs on model %q needs a latent code to score the prompt under", sm.Name)
 	}
 	if cfg.Stop, err = parseStop(req.Stop); err != nil {
 		return nil, err

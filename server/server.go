@@ -17,6 +17,7 @@ import (
 	"github.com/autoreg/autoreg"
 	"github.com/autoreg/autoreg/decode"
 	"github.com/autoreg/autoreg/eval"
+	"github.com/autoreg/autoreg/fim"
 	"github.com/autoreg/autoreg/tensor"
 	"github.com/autoreg/autoreg/tokenize"
 )
@@ -98,6 +99,9 @@ type Model struct {
 	// (completions, tokenize, detokenize).
 	Model     autoreg.Model
 	Tokenizer tokenize.Tokenizer
+	// SourceTokenizer is an encoder-decoder's (autoreg.Conditional)
+	// tokenizer of sources, for requests' source field.
+	SourceTokenizer tokenize.Tokenizer
 	// Real is a real-valued model (forecasts), in place of Model and
 	// Tokenizer.
 	Real autoreg.RealModel
@@ -114,6 +118,7 @@ type served struct {
 	Name    string
 	m       autoreg.Model
 	tok     tokenize.Tokenizer
+	srcTok  tokenize.Tokenizer // an encoder-decoder's sources
 	real    autoreg.RealModel
 	family  string
 	sha     string
@@ -175,7 +180,10 @@ func (s *Server) Add(m Model) error {
 	case m.Real == nil && m.Model.Vocab().Size() != m.Tokenizer.Vocab().Size():
 		return fmt.Errorf("server: model %q: vocabulary of %d tokens, tokenizer of %d", m.Name, m.Model.Vocab().Size(), m.Tokenizer.Vocab().Size())
 	}
-	sm := &served{Name: m.Name, m: m.Model, tok: m.Tokenizer, real: m.Real, family: m.Family, sha: m.SHA256, created: m.Created, params: -1}
+	if c, ok := m.Model.(autoreg.Conditional); ok && m.SourceTokenizer != nil && c.SourceVocab().Size() != m.SourceTokenizer.Vocab().Size() {
+		return fmt.Errorf("server: model %q: source vocabulary of %d tokens, source tokenizer of %d", m.Name, c.SourceVocab().Size(), m.SourceTokenizer.Vocab().Size())
+	}
+	sm := &served{Name: m.Name, m: m.Model, tok: m.Tokenizer, srcTok: m.SourceTokenizer, real: m.Real, family: m.Family, sha: m.SHA256, created: m.Created, params: -1}
 	var model any = m.Model
 	if m.Real != nil {
 		model = m.Real
@@ -463,6 +471,10 @@ type modelInfo struct {
 	Controls   []string `json:"controls,omitempty"`
 	SHA256     string   `json:"sha256,omitempty"`
 	Batched    bool     `json:"batched"`
+	// Conditions lists the completion fields that condition the model
+	// beyond the prompt: "source" (required), "suffix", "latent".
+	Conditions []string `json:"conditions,omitempty"`
+	LatentDim  int      `json:"latent_dim,omitempty"`
 }
 
 func (m *served) describe() modelInfo {
@@ -473,6 +485,15 @@ func (m *served) describe() modelInfo {
 	} else {
 		v := m.tok.Vocab()
 		mi.Kind, mi.Tokenizer, mi.VocabSize, mi.Controls = "tokens", m.tok.Kind(), v.Size(), slices.Clone(v.Controls)
+		if _, ok := m.m.(autoreg.Conditional); ok {
+			mi.Conditions = append(mi.Conditions, "source")
+		}
+		if _, ok := fim.Lookup(v); ok {
+			mi.Conditions = append(mi.Conditions, "suffix")
+		}
+		if l, ok := m.m.(autoreg.Latent); ok {
+			mi.Conditions, mi.LatentDim = append(mi.Conditions, "latent"), l.LatentDim()
+		}
 	}
 	if m.context > 0 {
 		mi.Context = &m.context

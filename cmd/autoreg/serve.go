@@ -152,7 +152,7 @@ func serve(ctx context.Context, c *serveConfig, stdout, stderr io.Writer) error 
 		if fi, err := os.Stat(m.path); err == nil {
 			created = fi.ModTime().Unix()
 		}
-		sm := server.Model{Name: m.name, Model: f.Model, Tokenizer: f.Tokenizer, Real: f.Real, Family: f.Meta.Family,
+		sm := server.Model{Name: m.name, Model: f.Model, Tokenizer: f.Tokenizer, SourceTokenizer: f.SourceTokenizer, Real: f.Real, Family: f.Meta.Family,
 			SHA256: hex.EncodeToString(f.SHA256[:]), Created: created}
 		if err := srv.Add(sm); err != nil {
 			hs.Close()
