@@ -181,6 +181,7 @@ type result struct {
 	cpu              float64 // the server's CPU seconds (0: unknown)
 	clientCPU        float64 // this process's CPU seconds (0: unknown)
 	serverTTFT       string  // the server's histogram bucket holding its p99 time to first token
+	meanRows         float64 // sequences per batched step, on average (0: no batched step)
 	ttft, total      []time.Duration
 	firstErr         error
 }
@@ -200,6 +201,9 @@ func (r *result) print() {
 		// not the server's.
 		fmt.Printf("  the clients' own CPU: %.1f µs per generated token, %.0f%% of one core on average\n",
 			r.clientCPU/r.tokens*1e6, 100*r.clientCPU/r.seconds)
+	}
+	if r.meanRows > 0 {
+		fmt.Printf("  batched steps: %.1f sequences each on average\n", r.meanRows)
 	}
 	fmt.Printf("  time to first token: p50 %s, p99 %s, max %s\n", ms(pct(r.ttft, 50)), ms(pct(r.ttft, 99)), ms(pct(r.ttft, 100)))
 	if r.serverTTFT != "" {
@@ -255,6 +259,10 @@ func (g *gen) phase(ctx context.Context, n, k int) *result {
 	key := fmt.Sprintf("autoreg_generated_tokens_total{model=%q}", g.model)
 	r.tokens = after[key] - before[key]
 	r.tokensPerSec = r.tokens / r.seconds
+	rows := fmt.Sprintf("autoreg_batch_rows_%%s{model=%q}", g.model)
+	if n := after[fmt.Sprintf(rows, "count")] - before[fmt.Sprintf(rows, "count")]; n > 0 {
+		r.meanRows = (after[fmt.Sprintf(rows, "sum")] - before[fmt.Sprintf(rows, "sum")]) / n
+	}
 	r.serverTTFT, _ = bucketPct(before, after, fmt.Sprintf("autoreg_time_to_first_token_seconds_bucket{model=%q,le=\"", g.model), 99)
 	return r
 }
