@@ -40,7 +40,18 @@ type engine struct {
 	expect  int             // of them, those expected at the next step
 	pending []*seq          // those whose token waits for a step
 	idle    []autoreg.State // states of finished sequences, for new ones
+
+	// reads serializes the reading of short prompts. k prompts read at
+	// once on the cores would all end near k times one's time; read one
+	// after another, each with the cores to itself, the i-th ends after i
+	// times it: the same last first token, the others sooner. A long
+	// prompt reads beside them rather than hold the short ones up.
+	reads sync.Mutex
 }
+
+// maxQueuedRead is the longest prompt, in tokens, that waits for the
+// prompts before it to be read.
+const maxQueuedRead = 512
 
 // maxIdle bounds the idle states an engine keeps. A state (a GPT's
 // key/value cache) is reused rather than made anew for each sequence:
@@ -303,6 +314,10 @@ func (s *seqState) Append(xs ...autoreg.Token) {
 		return
 	}
 	s.q.reading()
+	if len(xs) <= maxQueuedRead {
+		s.q.e.reads.Lock()
+		defer s.q.e.reads.Unlock()
+	}
 	s.inner.Append(xs...)
 }
 
