@@ -54,25 +54,7 @@ func TestPlaygroundInBrowser(t *testing.T) {
 	}
 	_, ts := newTestServer(t, Options{}, m)
 
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	actx, cancelA := chromedp.NewExecAllocator(ctx,
-		chromedp.ExecPath(exe),
-		chromedp.Flag("headless", true),
-		chromedp.NoSandbox,
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("hide-scrollbars", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1200, 760),
-	)
-	defer cancelA()
-	bctx, cancelB := chromedp.NewContext(actx)
-	defer cancelB()
+	bctx := browser(t, exe)
 
 	seed, maxTokens := "7", "60"
 	if os.Getenv("AUTOREG_PLAYGROUND_SCREENSHOT") != "" {
@@ -179,6 +161,78 @@ func TestPlaygroundInBrowser(t *testing.T) {
 		if err := os.WriteFile(path, png, 0o644); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// browser starts headless Chromium for a test, for at most 90 seconds.
+func browser(t *testing.T, exe string) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	t.Cleanup(cancel)
+	actx, cancelA := chromedp.NewExecAllocator(ctx,
+		chromedp.ExecPath(exe),
+		chromedp.Flag("headless", true),
+		chromedp.NoSandbox,
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("hide-scrollbars", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1200, 760),
+	)
+	t.Cleanup(cancelA)
+	bctx, cancelB := chromedp.NewContext(actx)
+	t.Cleanup(cancelB)
+	return bctx
+}
+
+// TestPlaygroundConditions: for an encoder-decoder the page shows a
+// source box and sends its text as the request's source.
+func TestPlaygroundConditions(t *testing.T) {
+	exe := chromium(t)
+	_, ts := newTestServer(t, Options{}, tinyGPT(t, 64), tinySeq2seq(t))
+	bctx := browser(t, exe)
+	if err := chromedp.Do(bctx, chromedp.Navigate(ts.URL+"/")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Run(bctx, chromedp.Poll[bool](`document.querySelectorAll("#model option").length == 2`,
+		chromedp.WithPollingTimeout(20*time.Second))); err != nil {
+		t.Fatal(err)
+	}
+	hidden, err := chromedp.Run(bctx, chromedp.Evaluate[bool](`document.querySelector("#condbox").hidden`))
+	if err != nil || !hidden {
+		t.Fatalf("a GPT shows a condition box (hidden %v, %v)", hidden, err)
+	}
+	if err := chromedp.Do(bctx,
+		chromedp.Evaluate[chromedp.Void](`const sel = document.querySelector("#model");
+			sel.value = "s2s"; sel.dispatchEvent(new Event("change"));
+			document.querySelector("#prompt").value = "";
+			document.querySelector("#seed").value = "7";
+			document.querySelector("#max_tokens").value = "20";`),
+		chromedp.SendKeys(chromedp.CSS("#cond"), "hello"),
+		chromedp.Click(chromedp.CSS("#generate")),
+	); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Run(bctx, chromedp.Poll[bool](`document.querySelector("#output").dataset.done === "1"`,
+		chromedp.WithPollingTimeout(60*time.Second))); err != nil {
+		t.Fatal(err)
+	}
+	type page struct{ Label, Text, Error string }
+	got, err := chromedp.Run(bctx, chromedp.Evaluate[page](`({
+		Label: document.querySelector("#condlabel").textContent,
+		Text: [...document.querySelectorAll("#output .tok")].map((s) => s.textContent).join(""),
+		Error: document.querySelector("#error").textContent,
+	})`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := complete(t, ts.URL, map[string]any{"model": "s2s", "source": "hello", "prompt": "", "max_tokens": 20, "seed": 7,
+		"temperature": 0.8, "top_p": 1, "logprobs": 5})
+	if got.Error != "" || !strings.HasPrefix(got.Label, "source") || got.Text != want.Choices[0].Text || got.Text == "" {
+		t.Fatalf("the page: label %q, text %q, error %q; the API: %q", got.Label, got.Text, got.Error, want.Choices[0].Text)
 	}
 }
 
