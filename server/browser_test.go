@@ -69,20 +69,9 @@ func TestPlaygroundInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Settings by script, the prompt typed key by key, then the button.
-	if err := chromedp.Do(bctx,
-		chromedp.Evaluate[chromedp.Void](`document.querySelector("#prompt").value = "";
+	generateOnPage(t, bctx, `document.querySelector("#prompt").value = "";
 			document.querySelector("#seed").value = "`+seed+`";
-			document.querySelector("#max_tokens").value = "`+maxTokens+`";`),
-		chromedp.SendKeys(chromedp.CSS("#prompt"), prompt),
-		chromedp.Click(chromedp.CSS("#generate")),
-	); err != nil {
-		t.Fatal(err)
-	}
-	// The text streams in; wait for the end.
-	if _, err := chromedp.Run(bctx, chromedp.Poll[bool](`document.querySelector("#output").dataset.done === "1"`,
-		chromedp.WithPollingTimeout(60*time.Second))); err != nil {
-		t.Fatal(err)
-	}
+			document.querySelector("#max_tokens").value = "`+maxTokens+`";`, "#prompt", prompt)
 	type page struct {
 		Prompt, Text, Stats, Error string
 		Tokens                     int
@@ -188,6 +177,24 @@ func browser(t *testing.T, exe string) context.Context {
 	return bctx
 }
 
+// generateOnPage runs a script setting the page's fields, types text into
+// the box named by the CSS selector box (key by key, as a person), clicks
+// Generate and waits for the streamed text to end.
+func generateOnPage(t *testing.T, bctx context.Context, script, box, text string) {
+	t.Helper()
+	if err := chromedp.Do(bctx,
+		chromedp.Evaluate[chromedp.Void](script),
+		chromedp.SendKeys(chromedp.CSS(box), text),
+		chromedp.Click(chromedp.CSS("#generate")),
+	); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Run(bctx, chromedp.Poll[bool](`document.querySelector("#output").dataset.done === "1"`,
+		chromedp.WithPollingTimeout(60*time.Second))); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestPlaygroundConditions: for an encoder-decoder the page shows a
 // source box and sends its text as the request's source.
 func TestPlaygroundConditions(t *testing.T) {
@@ -205,21 +212,11 @@ func TestPlaygroundConditions(t *testing.T) {
 	if err != nil || !hidden {
 		t.Fatalf("a GPT shows a condition box (hidden %v, %v)", hidden, err)
 	}
-	if err := chromedp.Do(bctx,
-		chromedp.Evaluate[chromedp.Void](`const sel = document.querySelector("#model");
+	generateOnPage(t, bctx, `const sel = document.querySelector("#model");
 			sel.value = "s2s"; sel.dispatchEvent(new Event("change"));
 			document.querySelector("#prompt").value = "";
 			document.querySelector("#seed").value = "7";
-			document.querySelector("#max_tokens").value = "20";`),
-		chromedp.SendKeys(chromedp.CSS("#cond"), "hello"),
-		chromedp.Click(chromedp.CSS("#generate")),
-	); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := chromedp.Run(bctx, chromedp.Poll[bool](`document.querySelector("#output").dataset.done === "1"`,
-		chromedp.WithPollingTimeout(60*time.Second))); err != nil {
-		t.Fatal(err)
-	}
+			document.querySelector("#max_tokens").value = "20";`, "#cond", "hello")
 	type page struct{ Label, Text, Error string }
 	got, err := chromedp.Run(bctx, chromedp.Evaluate[page](`({
 		Label: document.querySelector("#condlabel").textContent,
