@@ -17,14 +17,15 @@ import (
 //	         mode 1 (adaptive): uvarint n, n bytes of configuration text
 //	         mode 2 (static):   32-byte model SHA-256 | numeric path u8 |
 //	                            uvarint n, n bytes of platform tag
-//	         mode 3 (media):    kind u8 (1 image) | codec u8 (image: 1 fast, 2 slow)
+//	         mode 3 (media):    kind u8 (1 image) | codec u8 (image: 1 fast, 2 slow; + 0x10 pixel blocks)
 //	         CRC-32C of the header bytes so far, u32
 //	blocks:  kind u8: 1 coded | 2 stored | 0 end
 //	         coded:  uvarint raw length | uvarint payload length | payload | CRC-32C(raw) u32
 //	         stored: uvarint raw length | raw bytes | CRC-32C(raw) u32
 //	         end:    uvarint total length | CRC-32C(all content) u32
 //	mode 3 instead of blocks, kind 1 (image): uvarint m, m bytes of image metadata |
-//	         CRC-32C(metadata) u32 | uvarint p, p bytes of coded samples |
+//	         CRC-32C(metadata) u32 | uvarint p, p bytes of coded samples (with
+//	         0x10 in the codec: u8 fx, u8 fy, then the image of the blocks) |
 //	         CRC-32C(samples as u16) u32; then end of file
 const (
 	magic = "ARZ\x1a"
@@ -232,7 +233,7 @@ func readHeader(c *countingReader, name string) (*header, error) {
 		if kc[0] != mediaImage {
 			return nil, corrupt(name, c.off-2, "unknown media kind %d", kc[0])
 		}
-		if kc[1] != ImageFast && kc[1] != ImageSlow {
+		if lv := kc[1] &^ codecBlocks; lv != ImageFast && lv != ImageSlow {
 			return nil, corrupt(name, c.off-1, "unknown image level %d", kc[1])
 		}
 		h.media, h.codec = kc[0], kc[1]

@@ -30,6 +30,11 @@ const (
 	ImageSlow = 2 // context mixing: smaller, several times slower
 )
 
+// codecBlocks, added to an image's codec byte, says that the image is
+// made of fx × fy blocks of one pixel each (an enlarged image): the coded
+// samples then start with u8 fx, u8 fy and code the image of the blocks.
+const codecBlocks = 0x10
+
 // ImageOptions configure CompressImage.
 type ImageOptions struct {
 	// Level is ImageFast (0 means it) or ImageSlow.
@@ -75,10 +80,16 @@ func CompressImage(ctx context.Context, dst io.Writer, data []byte, opts ImageOp
 		return 0, err
 	}
 	var payload bytes.Buffer
-	if err := imagecm.Encode(&payload, im, imagecm.Level(level)); err != nil {
+	codec, coded := byte(level), im
+	if fx, fy := imagecm.Blocks(im); fx*fy > 1 {
+		codec |= codecBlocks
+		payload.Write([]byte{byte(fx), byte(fy)})
+		coded = imagecm.Shrink(im, fx, fy)
+	}
+	if err := imagecm.Encode(&payload, coded, imagecm.Level(level)); err != nil {
 		return 0, fmt.Errorf("lmzip: %w", err)
 	}
-	h := header{mode: modeMedia, blockLog: defaultBlockLog, media: mediaImage, codec: byte(level)}
+	h := header{mode: modeMedia, blockLog: defaultBlockLog, media: mediaImage, codec: codec}
 	out := h.marshal()
 	out = binary.AppendUvarint(out, uint64(len(meta)))
 	out = append(out, meta...)
@@ -206,7 +217,7 @@ type imageFile struct {
 
 // readImage reads an image section after the header and returns the
 // decompressed file's bytes.
-func readImage(ctx context.Context, c *countingReader, name string, level byte) ([]byte, error) {
+func readImage(ctx context.Context, c *countingReader, name string, codec byte) ([]byte, error) {
 	off := c.off
 	n, err := binary.ReadUvarint(c)
 	if err != nil || n > maxChunkBytes {
@@ -250,7 +261,7 @@ func readImage(ctx context.Context, c *countingReader, name string, level byte) 
 		return nil, err
 	}
 	cim := &imagecm.Image{Width: f.im.Width, Height: f.im.Height, Channels: f.im.Channels, MaxVal: f.im.MaxVal, Pix: f.im.Pix}
-	if err := imagecm.Decode(bytes.NewReader(payload), cim, imagecm.Level(level)); err != nil {
+	if err := decodeSamples(payload, cim, codec); err != nil {
 		return nil, corrupt(name, off, "%v", err)
 	}
 	if binary.LittleEndian.Uint32(sum[:]) != samplesCRC(f.im.Pix) {
@@ -279,6 +290,30 @@ func readImage(ctx context.Context, c *countingReader, name string, level byte) 
 		return nil, corrupt(name, off, "%v", err)
 	}
 	return out.Bytes(), nil
+}
+
+// decodeSamples decodes an image section's coded samples into im (its
+// shape set), as codec says: the level, and whether they code the image
+// of im's pixel blocks.
+func decodeSamples(payload []byte, im *imagecm.Image, codec byte) error {
+	level := imagecm.Level(codec &^ codecBlocks)
+	if codec&codecBlocks == 0 {
+		return imagecm.Decode(bytes.NewReader(payload), im, level)
+	}
+	if len(payload) < 2 {
+		return errors.New("truncated block factors")
+	}
+	fx, fy := int(payload[0]), int(payload[1])
+	if fx < 1 || fy < 1 || fx > imagecm.MaxBlock || fy > imagecm.MaxBlock || fx*fy == 1 || im.Width%fx != 0 || im.Height%fy != 0 {
+		return fmt.Errorf("block factors %d × %d for %d × %d pixels", fx, fy, im.Width, im.Height)
+	}
+	small := &imagecm.Image{Width: im.Width / fx, Height: im.Height / fy, Channels: im.Channels, MaxVal: im.MaxVal}
+	small.Pix = make([]uint16, small.Width*small.Height*small.Channels)
+	if err := imagecm.Decode(bytes.NewReader(payload[2:]), small, level); err != nil {
+		return err
+	}
+	imagecm.Enlarge(im, small, fx, fy)
+	return nil
 }
 
 // parseImageMeta reads a metadata section, checking every length and the

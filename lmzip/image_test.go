@@ -98,6 +98,39 @@ func TestImagePNGRoundTrip(t *testing.T) {
 	}
 }
 
+// enlarged returns im with every pixel repeated in fx × fy blocks.
+func enlarged(im *imagefile.Image, fx, fy int) *imagefile.Image {
+	big, _ := imagefile.NewImage(im.Width*fx, im.Height*fy, im.Channels, im.MaxVal)
+	for y := range big.Height {
+		for x := range big.Width {
+			for c := range im.Channels {
+				big.Set(x, y, c, im.At(x/fx, y/fy, c))
+			}
+		}
+	}
+	return big
+}
+
+// An enlarged image is coded as the image of its pixel blocks: it comes
+// back the same, at about the cost of the small image.
+func TestImageBlocksRoundTrip(t *testing.T) {
+	for _, level := range []int{ImageFast, ImageSlow} {
+		for _, c := range []struct{ ch, fx, fy int }{{1, 2, 2}, {3, 3, 1}, {4, 1, 2}} {
+			small := photo(21, 13, c.ch, 255, 9)
+			p, _ := imagefile.NewPNG(enlarged(small, c.fx, c.fy))
+			comp := compressImage(t, pngBytes(t, p), level)
+			back, err := imagefile.DecodePNG(decompressBytes(t, comp))
+			if err != nil || !back.Image.Equal(&p.Image) {
+				t.Fatalf("level %d, %+v: the image changed (%v)", level, c, err)
+			}
+			ps, _ := imagefile.NewPNG(small)
+			if n, ns := len(comp), len(compressImage(t, pngBytes(t, ps), level)); n > ns+8 {
+				t.Fatalf("level %d, %+v: %d bytes, the small image %d", level, c, n, ns)
+			}
+		}
+	}
+}
+
 // PGM and PPM, plain and raw, come back in their own form.
 func TestImagePNMRoundTrip(t *testing.T) {
 	for _, ch := range []int{1, 3} {
@@ -128,15 +161,19 @@ func TestLuminanceOrder(t *testing.T) {
 // The image stream's checksums and limits catch damage; nothing panics.
 func TestImageCorrupt(t *testing.T) {
 	p, _ := imagefile.NewPNG(photo(12, 10, 3, 255, 5))
-	comp := compressImage(t, pngBytes(t, p), ImageSlow)
-	for i := range comp {
-		bad := bytes.Clone(comp)
-		bad[i] ^= 0x10
-		var out bytes.Buffer
-		if _, err := Decompress(context.Background(), &out, bytes.NewReader(bad), ReaderOptions{}); err == nil {
-			t.Fatalf("a flipped bit at byte %d of %d went unnoticed", i, len(comp))
+	pb, _ := imagefile.NewPNG(enlarged(photo(6, 5, 3, 255, 5), 2, 2))
+	for _, p := range []*imagefile.PNG{p, pb} {
+		comp := compressImage(t, pngBytes(t, p), ImageSlow)
+		for i := range comp {
+			bad := bytes.Clone(comp)
+			bad[i] ^= 0x10
+			var out bytes.Buffer
+			if _, err := Decompress(context.Background(), &out, bytes.NewReader(bad), ReaderOptions{}); err == nil {
+				t.Fatalf("%d×%d: a flipped bit at byte %d of %d went unnoticed", p.Width, p.Height, i, len(comp))
+			}
 		}
 	}
+	comp := compressImage(t, pngBytes(t, p), ImageSlow)
 	if _, err := Decompress(context.Background(), &bytes.Buffer{}, bytes.NewReader(append(comp, 0)), ReaderOptions{}); err == nil {
 		t.Fatal("trailing data accepted")
 	}
@@ -153,13 +190,15 @@ func TestImageCorrupt(t *testing.T) {
 // cross-architecture script runs it under noasm, arm64 and 32-bit arm).
 func TestImageGolden(t *testing.T) {
 	p, _ := imagefile.NewPNG(photo(64, 48, 3, 255, 11))
-	data := pngBytes(t, p)
+	pb, _ := imagefile.NewPNG(enlarged(photo(32, 16, 1, 255, 12), 2, 3))
 	for _, c := range []struct {
 		name  string
 		level int
-	}{{"image-fast", ImageFast}, {"image-slow", ImageSlow}} {
+		p     *imagefile.PNG
+	}{{"image-fast", ImageFast, p}, {"image-slow", ImageSlow, p}, {"image-blocks", ImageFast, pb}} {
 		t.Run(c.name, func(t *testing.T) {
-			comp := compressImage(t, data, c.level)
+			p := c.p
+			comp := compressImage(t, pngBytes(t, p), c.level)
 			path := filepath.Join("testdata", c.name+".golden")
 			if *update {
 				if err := os.WriteFile(path, comp, 0o644); err != nil {
@@ -187,14 +226,18 @@ func TestImageGolden(t *testing.T) {
 // reader: never a panic.
 func FuzzImageReader(f *testing.F) {
 	p, _ := imagefile.NewPNG(photo(6, 5, 3, 255, 1))
+	pb, _ := imagefile.NewPNG(enlarged(photo(3, 5, 1, 255, 1), 2, 1))
 	for _, level := range []int{ImageFast, ImageSlow} {
-		var buf bytes.Buffer
-		CompressImage(context.Background(), &buf, pngBytes(f, p), ImageOptions{Level: level})
-		h := len((&header{mode: modeMedia, blockLog: defaultBlockLog, media: mediaImage, codec: byte(level)}).marshal())
-		f.Add(buf.Bytes()[h:], uint8(level))
+		for _, p := range []*imagefile.PNG{p, pb} {
+			var buf bytes.Buffer
+			CompressImage(context.Background(), &buf, pngBytes(f, p), ImageOptions{Level: level})
+			h := len((&header{mode: modeMedia, blockLog: defaultBlockLog, media: mediaImage, codec: byte(level)}).marshal())
+			f.Add(buf.Bytes()[h:], buf.Bytes()[h-5])
+		}
 	}
-	f.Fuzz(func(t *testing.T, in []byte, level uint8) {
-		h := (&header{mode: modeMedia, blockLog: defaultBlockLog, media: mediaImage, codec: level%2 + 1}).marshal()
+	// The codec byte: bit 0 picks the level, 0x10 the pixel blocks.
+	f.Fuzz(func(t *testing.T, in []byte, codec uint8) {
+		h := (&header{mode: modeMedia, blockLog: defaultBlockLog, media: mediaImage, codec: (codec-1)%2 + 1 | codec&codecBlocks}).marshal()
 		var out bytes.Buffer
 		Decompress(context.Background(), &out, bytes.NewReader(append(h, in...)), ReaderOptions{})
 	})

@@ -82,12 +82,14 @@ func (m *Model) forward(a *acts) {
 		la := &a.layers[l]
 		nn.ConvForward(la.vpre, la.vcols, inV, ly.vw.Data(ar), ly.vb.Data(ar), ly.vtaps, B, H, W, ly.in, 2*p)
 		m.addClass(la.vpre, ly.cv, a.class, H*W)
+		m.addMapsBatch(la.vpre, ly.vm, a.class, H*W)
 		if l < len(m.layers)-1 {
 			nn.GatedForward(la.vout, la.vact, la.vpre, M, p)
 		}
 		nn.ConvForward(la.hpre, la.hcols, inH, ly.hw.Data(ar), ly.hb.Data(ar), ly.htaps, B, H, W, ly.in, 2*p)
 		kernels.Sgemm(false, true, M, 2*p, 2*p, 1, la.vpre, 2*p, ly.link.Data(ar), 2*p, 1, la.hpre, 2*p)
 		m.addClass(la.hpre, ly.ch, a.class, H*W)
+		m.addMapsBatch(la.hpre, ly.hm, a.class, H*W)
 		nn.GatedForward(la.hg, la.hact, la.hpre, M, p)
 		nn.LinearForward(la.hout, la.hg, ly.resw.Data(ar), ly.resb.Data(ar), M, p, p)
 		if ly.residual {
@@ -289,6 +291,7 @@ func (m *Model) Backward(scale float32) {
 		fused.Zero(s.dpre)
 		nn.GatedBackward(s.dpre, s.dhg, la.hact, M, p)
 		m.classGrad(ly.ch, s.dpre, s.class, HW)
+		m.mapGrad(ly.hm, s.dpre, s.class, HW)
 		// ĥ = conv_h(h_l) + link·v̂: the link's share of dv̂ first.
 		fused.Zero(s.dvpre)
 		nn.LinearBackward(s.dvpre, ly.link.Grad(ar), nil, s.dpre, la.vpre, ly.link.Data(ar), M, 2*p, 2*p)
@@ -304,6 +307,7 @@ func (m *Model) Backward(scale float32) {
 			nn.GatedBackward(s.dvpre, s.dv, la.vact, M, p)
 		}
 		m.classGrad(ly.cv, s.dvpre, s.class, HW)
+		m.mapGrad(ly.vm, s.dvpre, s.class, HW)
 		var dinV []float32
 		if l > 0 {
 			fused.Zero(s.dv2)

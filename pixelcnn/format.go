@@ -11,12 +11,14 @@ import (
 
 // Payload format (the MODL section of a model file, see docs/FORMATS.md):
 // the neural payload framing of package internal/payload, magic
-// "ARGPXCNN", version 1, nine configuration integers: layers, channels,
-// kernel, first kernel, hidden, image height, width and channels, and the
-// vocabulary base (the levels K). The weights are the flat parameter arena
-// in the layout New declares (views in order, each aligned to 16 floats;
-// masked weights are stored as their zeros).
-var format = payload.Format{Magic: "ARGPXCNN", Version: 1, Ints: 9, Prefix: "pixelcnn"}
+// "ARGPXCNN", version 2, ten configuration integers: layers, channels,
+// kernel, first kernel, hidden, image height, width and channels, the
+// vocabulary base (the levels K) and the spatial maps d. Version 1 has the
+// first nine (no spatial maps); a model without spatial maps is written as
+// version 1, so builds that predate them read it. The weights are the flat
+// parameter arena in the layout New declares (views in order, each aligned
+// to 16 floats; masked weights are stored as their zeros).
+var format = payload.Format{Magic: "ARGPXCNN", Version: 2, Ints: 10, Prefix: "pixelcnn", Variants: map[uint32]int{1: 9}}
 
 // WriteTo writes the model's payload.
 func (m *Model) WriteTo(w io.Writer) (int64, error) {
@@ -25,6 +27,11 @@ func (m *Model) WriteTo(w io.Writer) (int64, error) {
 		Ints: []uint32{uint32(c.Layers), uint32(c.Channels), uint32(c.Kernel), uint32(c.FirstKernel), uint32(c.Hidden),
 			uint32(c.Image.Height), uint32(c.Image.Width), uint32(c.Image.Channels), uint32(m.vocab.Base)},
 		Controls: m.vocab.Controls,
+	}
+	if c.Maps == 0 {
+		h.Variant = 1
+	} else {
+		h.Ints = append(h.Ints, uint32(c.Maps))
 	}
 	return format.Write(w, h, m.arena.Params)
 }
@@ -39,6 +46,9 @@ func Read(r io.Reader, size int64) (*Model, error) {
 	u := func(i int) int { return int(min(fr.Ints[i], 1<<30)) }
 	cfg := Config{Layers: u(0), Channels: u(1), Kernel: u(2), FirstKernel: u(3), Hidden: u(4),
 		Image: tokenize.Shape{Height: u(5), Width: u(6), Channels: u(7)}}
+	if fr.Variant != 1 {
+		cfg.Maps = u(9)
+	}
 	vocab := autoreg.Vocab{Base: u(8), Controls: fr.Controls}
 	if err := cfg.Check(); err != nil {
 		return nil, err
@@ -84,9 +94,15 @@ func paramCount(cfg Config, v autoreg.Vocab) int64 {
 		if classes > 0 {
 			n += 2 * al(classes*2*p)
 		}
+		if cfg.Maps > 0 {
+			n += 2 * al(2*p*int64(cfg.Maps))
+		}
 		if n > 1<<33 {
 			return -1
 		}
+	}
+	if cfg.Maps > 0 {
+		n += al(max(classes, 1) * int64(cfg.Image.Height) * int64(cfg.Image.Width) * int64(cfg.Maps))
 	}
 	n += al(q*p) + al(q) + al(Ci*K*q) + al(Ci*K)
 	return n

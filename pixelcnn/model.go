@@ -11,10 +11,11 @@
 // the zero padding outside the image is told apart from mid-gray). Two
 // stacks of feature maps, p wide, run through L gated layers:
 //
-//	vertical:   v̂_l = conv_v(v_l) + b_v + e_v[class]               (2p)
-//	            v_(l+1) = tanh(v̂_a) ⊙ σ(v̂_b)                       (p)
-//	horizontal: ĥ_l = conv_h(h_l) + W_link·v̂_l + b_h + e_h[class] (2p)
-//	            h_(l+1) = h_l + W_res·(tanh(ĥ_a) ⊙ σ(ĥ_b)) + b_res (p)
+//	vertical:   v̂_l = conv_v(v_l) + b_v + e_v[class] + U_v·s[class]      (2p)
+//	            v_(l+1) = tanh(v̂_a) ⊙ σ(v̂_b)                              (p)
+//	horizontal: ĥ_l = conv_h(h_l) + W_link·v̂_l + b_h + e_h[class]
+//	                  + U_h·s[class]                                       (2p)
+//	            h_(l+1) = h_l + W_res·(tanh(ĥ_a) ⊙ σ(ĥ_b)) + b_res        (p)
 //
 // with v_0 = h_0 = the input maps (and no residual in the first layer,
 // whose input is narrower). The vertical kernel of the first layer covers
@@ -29,7 +30,13 @@
 // to the left, and their union has no blind spot (the paper's fix of the
 // original PixelCNN). The link W_link carries the vertical stack into the
 // horizontal one; e_v, e_h are per-class biases (the paper's class
-// conditioning h of one-hot classes). An output head
+// conditioning h of one-hot classes, the same at every pixel). s[class]
+// (optional, Config.Maps) is the paper's location-dependent conditioning:
+// d learned maps of the whole image per class (one set without classes),
+// read at the pixel through the 1×1 maps U_v, U_h. They depend on the
+// class alone, never on a sample, so every pixel may read them: they tell
+// each gate where the class's strokes lie and where in the image it is,
+// which the convolutions see only near the borders. An output head
 //
 //	logits = W₂·gelu(W₁·gelu(h_L) + b₁) + b₂                     (Cimg·K)
 //
@@ -81,6 +88,10 @@ type Config struct {
 	Hidden int `json:"hidden"`
 	// Image is the shape of the images.
 	Image tokenize.Shape `json:"image"`
+	// Maps is the number d of learned spatial maps per class (one set
+	// for a model without classes) that every gate reads through a 1×1
+	// map: the paper's location-dependent conditioning. 0 for none.
+	Maps int `json:"maps,omitempty"`
 }
 
 // Limits of a configuration (also applied when reading a model file).
@@ -90,6 +101,7 @@ const (
 	MaxKernel   = 31
 	MaxSide     = 1 << 14
 	MaxLevels   = 256
+	MaxMaps     = 256
 )
 
 // Check reports a configuration no model can have.
@@ -108,6 +120,8 @@ func (c Config) Check() error {
 		return fmt.Errorf("pixelcnn: kernel %d, want an odd size from 3 to %d", c.Kernel, MaxKernel)
 	case c.FirstKernel < 3 || c.FirstKernel > MaxKernel || c.FirstKernel%2 == 0:
 		return fmt.Errorf("pixelcnn: first kernel %d, want an odd size from 3 to %d", c.FirstKernel, MaxKernel)
+	case c.Maps < 0 || c.Maps > MaxMaps:
+		return fmt.Errorf("pixelcnn: %d spatial maps, want 0..%d", c.Maps, MaxMaps)
 	}
 	return nil
 }
@@ -123,6 +137,7 @@ type layer struct {
 	resw     tensor.View // (p, p)
 	resb     tensor.View // (p)
 	cv, ch   tensor.View // (classes, 2p) per-class biases; empty without classes
+	vm, hm   tensor.View // (2p, d) the spatial maps' 1×1 maps; empty without maps
 	vtaps    []nn.Tap
 	htaps    []nn.Tap
 	in       int // input maps: Cimg+1 for the first layer, p later
@@ -142,6 +157,7 @@ type Model struct {
 	o1b     tensor.View // (q)
 	o2w     tensor.View // (Cimg·K, q)
 	o2b     tensor.View // (Cimg·K)
+	smap    tensor.View // (max(classes, 1), H·W, d) spatial maps; empty without
 	masks   []mask      // weights held at zero (channel groups)
 
 	tr *trainState
@@ -156,7 +172,8 @@ type mask struct {
 // New returns a model with weights drawn from seed: each weight
 // N(0, 1/fan-in), the residual and output projections scaled down (a
 // near-identity residual stack, an output near the uniform distribution),
-// biases and class embeddings zero.
+// biases and class embeddings zero, spatial maps N(0, 1) read through
+// N(0, 1/(4d)) weights.
 func New(cfg Config, vocab autoreg.Vocab, seed uint64) (*Model, error) {
 	m, err := build(cfg, vocab)
 	if err != nil {
@@ -173,6 +190,13 @@ func New(cfg Config, vocab autoreg.Vocab, seed uint64) (*Model, error) {
 		he(l.hw, len(l.htaps)*l.in, 1)
 		he(l.link, 2*p, 0.5)
 		he(l.resw, p, 0.5)
+		if cfg.Maps > 0 {
+			he(l.vm, cfg.Maps, 0.5)
+			he(l.hm, cfg.Maps, 0.5)
+		}
+	}
+	if cfg.Maps > 0 {
+		tensor.Normal(m.smap.Data(a), 1, rng)
 	}
 	he(m.o1w, p, 1)
 	he(m.o2w, cfg.Hidden, 0.1)
@@ -213,7 +237,14 @@ func build(cfg Config, vocab autoreg.Vocab) (*Model, error) {
 			ly.cv = b.Add(pre+"v.class", false, m.classes, 2*p)
 			ly.ch = b.Add(pre+"h.class", false, m.classes, 2*p)
 		}
+		if cfg.Maps > 0 {
+			ly.vm = b.Add(pre+"v.maps", true, 2*p, cfg.Maps)
+			ly.hm = b.Add(pre+"h.maps", true, 2*p, cfg.Maps)
+		}
 		m.layers = append(m.layers, ly)
+	}
+	if cfg.Maps > 0 {
+		m.smap = b.Add("maps", false, max(m.classes, 1), cfg.Image.Height*cfg.Image.Width, cfg.Maps)
 	}
 	m.o1w = b.Add("out1.weight", true, q, p)
 	m.o1b = b.Add("out1.bias", false, q)

@@ -2,6 +2,7 @@ package pixelcnn
 
 import (
 	"bytes"
+	"encoding/binary"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -11,11 +12,13 @@ import (
 	"github.com/autoreg/autoreg/tokenize"
 )
 
-// Two small models: a class-conditional gray one and an RGB one (channel
-// masks) without classes.
+// Small models: a class-conditional gray one and an RGB one (channel
+// masks) without classes, both with spatial maps, and a plain one.
 var (
-	grayCfg = Config{Layers: 3, Channels: 8, Kernel: 3, FirstKernel: 5, Hidden: 6, Image: tokenize.Shape{Height: 5, Width: 4, Channels: 1}}
-	rgbCfg  = Config{Layers: 2, Channels: 6, Kernel: 3, FirstKernel: 3, Hidden: 9, Image: tokenize.Shape{Height: 4, Width: 3, Channels: 3}}
+	grayCfg = Config{Layers: 3, Channels: 8, Kernel: 3, FirstKernel: 5, Hidden: 6, Image: tokenize.Shape{Height: 5, Width: 4, Channels: 1}, Maps: 2}
+	rgbCfg  = Config{Layers: 2, Channels: 6, Kernel: 3, FirstKernel: 3, Hidden: 9, Image: tokenize.Shape{Height: 4, Width: 3, Channels: 3}, Maps: 3}
+	// plainCfg has no spatial maps (payload version 1).
+	plainCfg = Config{Layers: 2, Channels: 4, Kernel: 3, FirstKernel: 5, Hidden: 4, Image: tokenize.Shape{Height: 3, Width: 3, Channels: 1}}
 )
 
 func newModel(t testing.TB, cfg Config, levels int, classes []string) *Model {
@@ -40,7 +43,8 @@ func noisyModel(t testing.TB, cfg Config, levels int, classes []string, noise fl
 }
 
 func models(t testing.TB) []*Model {
-	return []*Model{newModel(t, grayCfg, 4, []string{"a", "b", "c"}), newModel(t, rgbCfg, 5, nil)}
+	return []*Model{newModel(t, grayCfg, 4, []string{"a", "b", "c"}), newModel(t, rgbCfg, 5, nil),
+		newModel(t, plainCfg, 3, []string{"x", "y"})}
 }
 
 // images returns B random images as token rows x, y for Forward.
@@ -294,6 +298,11 @@ func TestPayloadRoundTrip(t *testing.T) {
 		}
 		if back.cfg != m.cfg || back.vocab.Size() != m.vocab.Size() {
 			t.Fatalf("read back %+v", back.cfg)
+		}
+		// A model without spatial maps keeps version 1, which builds
+		// before them read.
+		if v, want := binary.LittleEndian.Uint32(buf.Bytes()[8:]), map[bool]uint32{true: 1, false: 2}[m.cfg.Maps == 0]; v != want {
+			t.Fatalf("maps %d: payload version %d, want %d", m.cfg.Maps, v, want)
 		}
 		for i, v := range m.arena.Params {
 			if back.arena.Params[i] != v {

@@ -239,6 +239,7 @@ func (s *State) vertRow(y int) {
 		pre := s.vpre[l][y*W*2*p : (y+1)*W*2*p]
 		nn.LinearForward(pre, cols, ly.vw.Data(ar), ly.vb.Data(ar), W, KC, 2*p)
 		s.addClass(pre, ly.cv, W)
+		m.addMaps(pre, ly.vm, m.mapTable(s.class), y*W, W)
 		if l < len(m.layers)-1 {
 			nn.GatedForward(s.vout[l][y*W*p:(y+1)*W*p], s.act[:W*2*p], pre, W, p)
 			in = s.vout[l]
@@ -258,6 +259,7 @@ func (s *State) horizPixel(px int) {
 		nn.LinearForward(s.pre, cols, ly.hw.Data(ar), ly.hb.Data(ar), 1, KC, 2*p)
 		kernels.Sgemm(false, true, 1, 2*p, 2*p, 1, s.vpre[l][px*2*p:(px+1)*2*p], 2*p, ly.link.Data(ar), 2*p, 1, s.pre, 2*p)
 		s.addClass(s.pre, ly.ch, 1)
+		m.addMaps(s.pre, ly.hm, m.mapTable(s.class), px, 1)
 		nn.GatedForward(s.hg, s.act[:2*p], s.pre, 1, p)
 		out := s.hout[l][px*p : (px+1)*p]
 		nn.LinearForward(out, s.hg, ly.resw.Data(ar), ly.resb.Data(ar), 1, p, p)

@@ -12,7 +12,7 @@
 #
 # usage: scripts/recipe-mnist-pixelcnn.sh [outdir] [max-time]
 #        (defaults: ./recipe-mnist, 60m; settings via env: LAYERS, DIM,
-#         KERNEL, BATCH, LR, STEPS)
+#         KERNEL, MAPS, BATCH, LR, STEPS)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-recipe-mnist}
@@ -21,7 +21,7 @@ mkdir -p "$out"
 data=${AUTOREG_SHARED:-../shared}/data/images/mnist
 go build -o "$out/autoreg" ./cmd/autoreg
 go build -o "$out/mnist-knn" ./scripts/mnist-knn
-arch=(--arch pixelcnn --layers "${LAYERS:-12}" --dim "${DIM:-32}" --kernel "${KERNEL:-3}")
+arch=(--arch pixelcnn --layers "${LAYERS:-12}" --dim "${DIM:-32}" --kernel "${KERNEL:-3}" --maps "${MAPS:-8}")
 common=(--tokenizer pixels --levels 2 --binarize stochastic --control-from labels
 	--data "$data/train-images-idx3-ubyte.gz" --batch "${BATCH:-16}")
 if [ -z "${STEPS:-}" ]; then

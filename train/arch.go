@@ -51,6 +51,9 @@ type Arch struct {
 	// Kernel is a PixelCNN's kernel size after the first layer (0 means
 	// 3; the first layer's is 7, as in van den Oord et al. 2016).
 	Kernel int
+	// Maps is a PixelCNN's number of learned spatial maps per class
+	// (location-dependent conditioning; 0 for none).
+	Maps int
 	// Stacks is a WaveNet's number of stacks of dilated layers (Layers
 	// per stack, dilations 1 … 2^(Layers−1)); 0 means 1.
 	Stacks int
@@ -89,7 +92,8 @@ func NewModel(a Arch, v autoreg.Vocab, seed uint64) (Model, error) {
 		if k == 0 {
 			k = 3
 		}
-		return pixelcnn.New(pixelcnn.Config{Layers: a.Layers, Channels: a.Dim, Kernel: k, FirstKernel: 7, Hidden: a.Dim, Image: a.Image}, v, seed)
+		return pixelcnn.New(pixelcnn.Config{Layers: a.Layers, Channels: a.Dim, Kernel: k, FirstKernel: 7, Hidden: a.Dim, Image: a.Image,
+			Maps: a.Maps}, v, seed)
 	case "wavenet":
 		if a.Dropout != 0 || a.Embed != 0 {
 			return nil, fmt.Errorf("train: a WaveNet has no dropout and no separate embedding width")

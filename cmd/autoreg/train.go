@@ -67,6 +67,7 @@ type trainFlags struct {
 	levels   int
 	binarize string
 	kernel   int
+	maps     int
 	// WaveNet.
 	stacks int
 	skip   int
@@ -131,6 +132,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&f.levels, "levels", 256, "pixels: intensity levels `K` per sample, 2 to 256 (2 for binarized images)")
 	fs.StringVar(&f.binarize, "binarize", "threshold", "pixels with --levels 2: threshold (v ≥ half the maximum) or stochastic (1 with probability v/max, drawn anew every epoch from --seed)")
 	fs.IntVar(&f.kernel, "kernel", 3, "pixelcnn: kernel size of the gated layers after the first (odd; the first is 7)")
+	fs.IntVar(&f.maps, "maps", 0, "pixelcnn: learned spatial maps per class (or of all images, without classes) read by every gate: where in the image and where the class's strokes lie (0: none)")
 	fs.Uint64Var(&f.seed, "seed", 1, "random seed: the same seed gives the same model")
 	fs.IntVar(&f.vocabSize, "vocab-size", 0, "word tokenizer: keep at most `N` most frequent words (0 = all)")
 	fs.Int64Var(&f.vocabMinCount, "vocab-min-count", 1, "word tokenizer: keep words seen at least `N` times")

@@ -94,7 +94,8 @@ func trainImages(ctx context.Context, stderr io.Writer, f *trainFlags, docs []co
 	if tr == nil {
 		T := seqs.SeqLen() - 1
 		m, err := train.NewModel(train.Arch{Family: f.arch, Layers: f.layers, Dim: f.dim, Embed: f.embed,
-			Heads: f.heads, Context: T, Dropout: f.dropout, Image: tok.Shape(), Kernel: f.kernel}, tok.Vocab(), f.seed)
+			Heads: f.heads, Context: T, Dropout: f.dropout, Image: tok.Shape(), Kernel: f.kernel,
+			Maps: f.maps}, tok.Vocab(), f.seed)
 		if err != nil {
 			return usagef("%v", err)
 		}
