@@ -45,7 +45,11 @@ func newAdaptiveCodec(cfg AdaptiveConfig) blockCodec {
 		}
 	}
 	if cfg.Engine == 2 {
-		return &contentCodec{m: cm.NewModel(cfg.cm2(), nets)}
+		kinds := &modelKind
+		if cfg.Profile == 1 {
+			kinds = &modelKindLight
+		}
+		return &contentCodec{m: cm.NewModel(cfg.cm2(), nets), kinds: kinds}
 	}
 	return &adaptiveCodec{m: legacy.NewCM(cfg.cm(), nets)}
 }
