@@ -14,8 +14,15 @@ import (
 // container header stores that configuration spelled out (see
 // [AdaptiveConfig.String]), so a file stays decodable if a preset changes.
 var adaptivePresets = map[string]AdaptiveConfig{
-	// ngram: a fast count-based model: byte contexts of orders 0, 1, 2, 3
-	// and 5, one mixer (an SSE stage would gain 0.05% for 8% of the speed).
+	// balanced: engine 2's light profile: each block analyzed and machine
+	// code transformed as in mix, but three or four hashed contexts per
+	// kind (ARM64's aligned to the instruction words) in one 16 MiB table,
+	// one match model over a 4 MiB history, two first-layer neurons and
+	// one SSE stage.
+	"balanced": {Engine: 2, HashBits: 18, HistBits: 22, Matches: []int{6}, Limit: 1023, LR: 6, LR2: 2, APM: 1, Profile: 1},
+	// ngram: the default, fast count-based model: byte contexts of orders
+	// 0, 1, 2, 3 and 5, one mixer (an SSE stage would gain 0.05% for 8% of
+	// the speed).
 	"ngram": {Engine: 1, Orders: []int{1, 2, 3, 5}, HashBits: 17, Limit: 127, LR: 3, Mixers: 1, APM: 0},
 	// mix: the content-aware engine: each block analyzed (text, x86 or
 	// ARM64 code, compressed, other binary), machine code transformed,
@@ -44,7 +51,10 @@ var adaptivePresets = map[string]AdaptiveConfig{
 const netRevision = 2
 
 // AdaptiveArchs lists the names accepted by [AdaptivePreset].
-func AdaptiveArchs() []string { return []string{"ngram", "mix", "lstm", "gpt"} }
+func AdaptiveArchs() []string { return []string{"ngram", "balanced", "mix", "lstm", "gpt"} }
+
+// DefaultAdaptive is the architecture the writer uses when none is given.
+const DefaultAdaptive = "ngram"
 
 // AdaptiveConfig is the full configuration of the adaptive context-mixing
 // model. The decoder rebuilds the model from it, so every field that changes
@@ -65,6 +75,11 @@ type AdaptiveConfig struct {
 	Matches []int
 	// LR2 (engine 2) is the second mixing layer's learning rate.
 	LR2 int
+	// Profile (engine 2) is its set of contexts and mixer: 0 the full one
+	// (the mix level), 1 the light one (the balanced level: three or four
+	// contexts per kind, two first-layer neurons). Spelled p=1 when not 0, in headers
+	// of format version 3.
+	Profile int
 	// Orders are the byte-context orders besides 0 (always present); order 1
 	// is a direct table, the others (2..8) are hashed.
 	Orders []int
@@ -109,7 +124,8 @@ type AdaptiveConfig struct {
 
 // cm2 is the content-aware engine's configuration in c.
 func (c AdaptiveConfig) cm2() cm.Config {
-	return cm.Config{HashBits: c.HashBits, HistBits: c.HistBits, Match: c.Matches, APM: c.APM, Limit: c.Limit, LR: c.LR, LR2: c.LR2}
+	return cm.Config{HashBits: c.HashBits, HistBits: c.HistBits, Match: c.Matches, APM: c.APM, Limit: c.Limit, LR: c.LR, LR2: c.LR2,
+		Light: c.Profile == 1}
 }
 
 // cm is the context-mixing part of c.
@@ -139,6 +155,9 @@ func (c AdaptiveConfig) String() string {
 	var b strings.Builder
 	if c.Engine == 2 {
 		fmt.Fprintf(&b, "cm2 h=%d b=%d m=%s l=%d r=%d,%d a=%d", c.HashBits, c.HistBits, joinInts(c.Matches), c.Limit, c.LR, c.LR2, c.APM)
+		if c.Profile != 0 {
+			fmt.Fprintf(&b, " p=%d", c.Profile)
+		}
 		c.writeNets(&b)
 		return b.String()
 	}
@@ -221,13 +240,14 @@ func parseFields(s string) (c AdaptiveConfig, hasRevision bool, err error) {
 		return c, false, bad("")
 	}
 	nfix := 1 + len(keys)
-	// Optional fields after the fixed ones, in this order: n= (LSTM), g=
-	// (GPT) and v= (the networks' revision).
+	// Optional fields after the fixed ones, in this order: p= (engine 2's
+	// profile), n= (LSTM), g= (GPT) and v= (the networks' revision).
 	for _, opt := range []struct {
 		key  string
 		dst  []*int
 		name string
 	}{
+		{"p", []*int{&c.Profile}, ""},
 		{"n", []*int{&c.LSTM, &c.Horizon, &c.LSTMRate}, "LSTM"},
 		{"g", []*int{&c.GPT, &c.GPTHeads, &c.GPTLayers, &c.GPTWindow, &c.GPTRate}, "GPT"},
 		{"v", []*int{&c.Revision}, ""},
@@ -248,6 +268,9 @@ func parseFields(s string) (c AdaptiveConfig, hasRevision bool, err error) {
 		}
 		if *opt.dst[0] == 0 && opt.name != "" {
 			return c, false, fmt.Errorf("lmzip: bad adaptive configuration %q: %s with no width", s, opt.name)
+		}
+		if opt.key == "p" && (c.Engine != 2 || c.Profile == 0) { // the full profile is spelled without p=
+			return c, false, bad(fields[nfix])
 		}
 		hasRevision = hasRevision || opt.key == "v"
 		fields = append(fields[:nfix:nfix], fields[nfix+1:]...)
@@ -380,7 +403,7 @@ func (c AdaptiveConfig) checkEngine() error {
 			return bad("mixers", c.Mixers)
 		case c.APM < 0 || c.APM > 2:
 			return bad("SSE stages", c.APM)
-		case c.HistBits != 0 || c.Matches != nil || c.LR2 != 0:
+		case c.HistBits != 0 || c.Matches != nil || c.LR2 != 0 || c.Profile != 0:
 			return fmt.Errorf("lmzip: adaptive configuration %q: fields of engine 2 in engine 1", c.String())
 		}
 	case 2:
@@ -401,6 +424,8 @@ func (c AdaptiveConfig) checkEngine() error {
 			return bad("second-layer learning rate", c.LR2)
 		case c.APM < 0 || c.APM > 3:
 			return bad("SSE stages", c.APM)
+		case c.Profile < 0 || c.Profile > 1:
+			return bad("profile", c.Profile)
 		case c.Orders != nil || c.Word || c.Match != 0 || c.Mixers != 0:
 			return fmt.Errorf("lmzip: adaptive configuration %q: fields of engine 1 in engine 2", c.String())
 		}

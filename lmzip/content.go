@@ -18,15 +18,23 @@ import (
 // count positions from the start of the stream (modulo 2^32).
 type contentCodec struct {
 	m       *cm.Model
-	pos     uint32 // bytes before the next block
-	scratch []byte // the transformed block
+	kinds   *[numContents]cm.Kind // the model's contexts for each content kind
+	pos     uint32                // bytes before the next block
+	scratch []byte                // the transformed block
 }
 
-// modelKind is the model's contexts for each content kind.
-var modelKind = [numContents]cm.Kind{
-	contentBinary: cm.KindBinary, contentText: cm.KindText,
-	contentX86: cm.KindExe, contentARM64: cm.KindExe, contentCompressed: cm.KindCompressed,
-}
+// modelKind is the model's contexts for each content kind; modelKindLight
+// those of the light profile, which has contexts aligned to ARM64's words.
+var (
+	modelKind = [numContents]cm.Kind{
+		contentBinary: cm.KindBinary, contentText: cm.KindText,
+		contentX86: cm.KindExe, contentARM64: cm.KindExe, contentCompressed: cm.KindCompressed,
+	}
+	modelKindLight = [numContents]cm.Kind{
+		contentBinary: cm.KindBinary, contentText: cm.KindText,
+		contentX86: cm.KindExe, contentARM64: cm.KindARM64, contentCompressed: cm.KindCompressed,
+	}
+)
 
 func (a *contentCodec) encode(enc *arith.Encoder, raw []byte) {
 	kind := analyze(raw)
@@ -46,7 +54,7 @@ func (a *contentCodec) encode(enc *arith.Encoder, raw []byte) {
 		b = a.scratch
 		exefilter.ARM64Encode(b, pos)
 	}
-	a.m.SetKind(modelKind[kind])
+	a.m.SetKind(a.kinds[kind])
 	encodeBits(enc, a.m, b)
 }
 
@@ -60,7 +68,7 @@ func (a *contentCodec) decode(dec *arith.Decoder, dst []byte) error {
 	}
 	pos := a.pos
 	a.pos += uint32(len(dst))
-	a.m.SetKind(modelKind[kind])
+	a.m.SetKind(a.kinds[kind])
 	decodeBits(dec, a.m, dst)
 	switch kind {
 	case contentX86:

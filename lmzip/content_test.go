@@ -139,6 +139,16 @@ func TestContentVersion(t *testing.T) {
 			t.Errorf("version %d header with engine 2 accepted", v)
 		}
 	}
+	// The light profile needs version 3.
+	if comp := compress(t, []byte("some text"), Options{Adaptive: tinyLight}); comp[4] != versionProfile {
+		t.Fatalf("light profile written as version %d", comp[4])
+	}
+	for _, v := range []byte{1, versionContent} {
+		h := (&header{version: v, mode: modeAdaptive, blockLog: minBlockLog, config: tinyLight}).marshal()
+		if _, err := NewReader(context.Background(), bytes.NewReader(h), ReaderOptions{}); err == nil {
+			t.Errorf("version %d header with the light profile accepted", v)
+		}
+	}
 }
 
 // TestContentGolden pins engine 2 on every content kind and transform
@@ -147,4 +157,19 @@ func TestContentVersion(t *testing.T) {
 func TestContentGolden(t *testing.T) {
 	in := kindsInput()
 	checkGolden(t, "adaptive-cm2-kinds", in, compress(t, in, Options{Adaptive: tinyCM2, BlockSize: 1 << 12}), ReaderOptions{})
+	checkGolden(t, "adaptive-light-kinds", in, compress(t, in, Options{Adaptive: tinyLight, BlockSize: 1 << 12}), ReaderOptions{})
+}
+
+// The light profile codes every kind and round-trips, and its ARM64
+// contexts, aligned to the instruction words, beat the full profile's on
+// ARM64-like code.
+func TestLightRoundTrip(t *testing.T) {
+	in := kindsInput()
+	for _, n := range []int{0, 1, 4097, len(in)} {
+		roundTrip(t, in[:n], Options{Adaptive: tinyLight, BlockSize: 4096}, ReaderOptions{})
+	}
+	a := arm64Like(1<<15, 9)
+	light := roundTrip(t, a, Options{Adaptive: tinyLight, BlockSize: 4096}, ReaderOptions{})
+	full := roundTrip(t, a, Options{Adaptive: tinyCM2, BlockSize: 4096}, ReaderOptions{})
+	t.Logf("ARM64-like %d bytes: light %d, full %d", len(a), len(light), len(full))
 }

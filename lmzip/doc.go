@@ -13,9 +13,11 @@
 //   - adaptive: no model file; a bitwise context-mixing model in the manner
 //     of the PAQ family (Mahoney 2005) starts empty and learns as it codes,
 //     and the decoder replays the same learning. Architectures
-//     ([AdaptiveArchs]): "ngram" (fast), "mix" (stronger), and "lstm" and
-//     "gpt", mix with an online LSTM or transformer as one more input (in
-//     the manner of lstm-compress, cmix and NNCP).
+//     ([AdaptiveArchs]): "ngram" (fast, the default), "balanced" (content
+//     analysis, machine-code transforms and a match model at about half
+//     ngram's speed), "mix" (stronger), and "lstm" and "gpt", mix with an
+//     online LSTM or transformer as one more input (in the manner of
+//     lstm-compress, cmix and NNCP).
 //
 // The container streams ([NewWriter], [NewReader]): blocks of up to 1 MiB,
 // each coded or stored (whichever is smaller), with CRC-32C checksums, an end

@@ -12,7 +12,7 @@ import (
 // Container layout (all integers little-endian; uvarint is encoding/binary's
 // unsigned varint). See docs/COMPRESSION.md for the full specification.
 //
-//	header:  magic "ARZ\x1a" | version u8 (1, or 2 for engine 2) | mode u8 | block-size log2 u8 | flags u8 (static: bit 0 lines,
+//	header:  magic "ARZ\x1a" | version u8 (1; 2 for engine 2; 3 for its profiles) | mode u8 | block-size log2 u8 | flags u8 (static: bit 0 lines,
 //	         bit 1 token-first literals)
 //	         mode 1 (adaptive): uvarint n, n bytes of configuration text
 //	         mode 2 (static):   32-byte model SHA-256 | numeric path u8 |
@@ -32,10 +32,13 @@ const (
 	// version is what the writer puts in the header, unless the stream
 	// needs what version 1 readers lack: versionContent, adaptive engine 2
 	// (configurations "cm2 ..."), whose payloads start with a content
-	// kind. Readers take every version up to maxVersion.
+	// kind; versionProfile, engine 2 with a profile other than the first
+	// (configurations with p=, such as the default level's fast one).
+	// Readers take every version up to maxVersion.
 	version        = 1
 	versionContent = 2
-	maxVersion     = versionContent
+	versionProfile = 3
+	maxVersion     = versionProfile
 
 	modeAdaptive = 1
 	modeStatic   = 2

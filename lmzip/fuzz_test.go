@@ -49,12 +49,15 @@ func FuzzReader(f *testing.F) {
 	}
 	f.Add(wbuf.Bytes(), uint8(0))
 	f.Add(wbuf.Bytes()[:wbuf.Len()/2], uint8(0))
-	// Every content kind and transform of engine 2, coded and stored blocks.
-	var kinds bytes.Buffer
-	if _, err := Compress(context.Background(), &kinds, bytes.NewReader(kindsInput()), Options{Adaptive: tinyCM2, BlockSize: 4096}); err != nil {
-		f.Fatal(err)
+	// Every content kind and transform of engine 2, coded and stored
+	// blocks, in both profiles.
+	for _, cfg := range []string{tinyCM2, tinyLight} {
+		var kinds bytes.Buffer
+		if _, err := Compress(context.Background(), &kinds, bytes.NewReader(kindsInput()), Options{Adaptive: cfg, BlockSize: 4096}); err != nil {
+			f.Fatal(err)
+		}
+		f.Add(kinds.Bytes(), uint8(0))
 	}
-	f.Add(kinds.Bytes(), uint8(0))
 	f.Add([]byte("ARZ\x1a"), uint8(0))
 	f.Add([]byte{1, 10, 5, 0xAB, 0xCD, 0xEF, 0x12, 0x34, 0, 0, 0, 0}, uint8(1))
 	f.Add([]byte{2, 3, 0x61, 0x62, 0x63, 0, 0, 0, 0, 0}, uint8(2))

@@ -107,6 +107,9 @@ const tinyCM = "cm o=1,3 w=0 m=0 h=10 l=255 r=6 x=1 a=1"
 // tinyCM2 is a small configuration of the content-aware engine.
 const tinyCM2 = "cm2 h=10 b=16 m=5,12 l=255 r=6,2 a=3"
 
+// tinyLight is engine 2's light profile with small tables.
+const tinyLight = "cm2 h=10 b=16 m=6 l=1023 r=6,2 a=1 p=1"
+
 func TestHeaderSize(t *testing.T) {
 	comp := compress(t, nil, Options{Adaptive: "ngram"})
 	t.Logf("empty input: %d bytes", len(comp))
@@ -214,13 +217,18 @@ func TestParseAdaptiveConfig(t *testing.T) {
 		"cm2 h=16 b=20 m=6 l=255 r=6,2 a=4",
 		"cm2 b=20 h=16 m=6 l=255 r=6,2 a=1",
 		"cm2 h=16 b=20 m=6 l=255 r=6,2 a=1 v=2",
+		"cm2 h=16 b=20 m=6 l=255 r=6,2 a=1 p=0", // the full profile is spelled without p=
+		"cm2 h=16 b=20 m=6 l=255 r=6,2 a=1 p=2",
+		"cm2 h=16 b=20 m=6 l=255 r=6,2 a=1 p=1,1",
+		"cm2 h=16 b=20 m=6 l=255 r=6,2 a=1 v=2 p=1",
+		"cm o=1 w=0 m=0 h=16 l=127 r=3 x=1 a=0 p=1",
 		"cm o=1 w=0 m=0 h=16 l=127 r=3 x=1 a=0 b=20",
 	} {
 		if _, err := ParseAdaptiveConfig(bad); err == nil {
 			t.Errorf("%q accepted", bad)
 		}
 	}
-	for _, good := range []string{tinyCM2, tinyCM2 + " n=32,4,50 v=2", "cm2 h=24 b=28 m=4,8,32 l=1023 r=64,64 a=0"} {
+	for _, good := range []string{tinyCM2, tinyCM2 + " n=32,4,50 v=2", "cm2 h=24 b=28 m=4,8,32 l=1023 r=64,64 a=0", tinyLight, tinyLight + " n=32,4,50 v=2"} {
 		if c, err := ParseAdaptiveConfig(good); err != nil || c.String() != good || c.Engine != 2 {
 			t.Errorf("%q: %v, %q, engine %d", good, err, c.String(), c.Engine)
 		}
@@ -248,7 +256,7 @@ func TestParseAdaptiveConfig(t *testing.T) {
 	if _, err := NewWriter(context.Background(), io.Discard, Options{Adaptive: both + " v=1"}); err == nil || !strings.Contains(err.Error(), "decoded, not written") {
 		t.Errorf("revision 1 written: %v", err)
 	}
-	if _, err := NewWriter(context.Background(), io.Discard, Options{Adaptive: "nncp"}); err == nil || !strings.Contains(err.Error(), "ngram, mix, lstm, gpt") {
+	if _, err := NewWriter(context.Background(), io.Discard, Options{Adaptive: "nncp"}); err == nil || !strings.Contains(err.Error(), "ngram, balanced, mix, lstm, gpt") {
 		t.Errorf("unknown arch: %v", err)
 	}
 }

@@ -109,6 +109,9 @@ func NewReader(ctx context.Context, r io.Reader, opts ReaderOptions) (*Reader, e
 		if cfg.Engine == 2 && h.version < versionContent {
 			return nil, corrupt(name, 4, "engine 2 in a version %d header", h.version)
 		}
+		if cfg.Profile != 0 && h.version < versionProfile {
+			return nil, corrupt(name, 4, "engine 2's profile %d in a version %d header", cfg.Profile, h.version)
+		}
 		z.codec = newAdaptiveCodec(cfg)
 		if media != nil {
 			if z.codec, err = newMediaCodec(z.codec, *media, nil); err != nil {

@@ -16,7 +16,7 @@ import (
 // Options configure a compressor. Exactly one of Adaptive and Static is set.
 type Options struct {
 	// Adaptive selects the adaptive mode: an architecture name from
-	// AdaptiveArchs ("ngram", "mix", "lstm", "gpt") or a configuration in
+	// AdaptiveArchs ("ngram", the default, "balanced", "mix", "lstm", "gpt") or a configuration in
 	// the canonical spelling of AdaptiveConfig.String.
 	Adaptive string
 	// Static selects the static mode with a trained model.
@@ -97,7 +97,7 @@ func NewWriter(ctx context.Context, w io.Writer, opts Options) (*Writer, error) 
 	default:
 		arch := opts.Adaptive
 		if arch == "" {
-			arch = "ngram"
+			arch = DefaultAdaptive
 		}
 		cfg, err := AdaptivePreset(arch)
 		if err != nil {
@@ -119,7 +119,10 @@ func NewWriter(ctx context.Context, w io.Writer, opts Options) (*Writer, error) 
 		}
 		h.mode = modeAdaptive
 		h.config = cfg.String()
-		if cfg.Engine == 2 {
+		switch {
+		case cfg.Profile != 0:
+			h.version = versionProfile
+		case cfg.Engine == 2:
 			h.version = versionContent
 		}
 		zw.codec = newAdaptiveCodec(cfg)

@@ -24,7 +24,7 @@
 #      a tar of Go source, x86-64 and ARM64 executables, manual pages,
 #      HTML, CSV tables, a PDF, a zip, WAV and PNG): every anchor (zpaq
 #      -m5 and -m4, xz -9e, zstd -19 --long=27, bzip2 -9, brotli -q 11) and
-#      the autoreg levels (default: the default and mix), each file's
+#      the autoreg levels (default: the default, balanced and mix), each file's
 #      compressed sizes in one row, round trips checked, then each
 #      level's compression and decompression speed over the corpus and
 #      its peak memory.
@@ -123,7 +123,7 @@ corpus_table() {
 	local d=$WORK/corpus f n c lv
 	corpus "$d"
 	local levels=("$@")
-	[ ${#levels[@]} -gt 0 ] || levels=(default mix)
+	[ ${#levels[@]} -gt 0 ] || levels=(default balanced mix)
 	local anchors=("zpaq -m5" "zpaq -m4" "xz -9e" "zstd -19 --long=27" "bzip2 -9")
 	command -v brotli > /dev/null && anchors+=("brotli -q 11")
 	echo

@@ -24,6 +24,7 @@ type Model struct {
 	sms   []stateMap // one per bit-history input, per kind (kinds × inputs)
 	smOff int        // the current kind's first map
 	ndir  int        // direct inputs (orders 0..2)
+	nctx  int        // hashed inputs (the most any kind has)
 
 	mms []*matchModel
 	mx  *mixer2
@@ -65,6 +66,7 @@ const (
 	KindExe                    // executable code (after the address transform)
 	KindRecord                 // fixed-length records
 	KindCompressed             // already compressed: orders 0-2 and the match models only (repeats)
+	KindARM64                  // ARM64 code (after the address transform): contexts aligned to the 4-byte words (light profile)
 	numKinds
 )
 
@@ -99,6 +101,11 @@ type Config struct {
 	APM      int   // SSE stages, 0..3
 	Limit    int   // the state maps' count limit
 	LR, LR2  int   // the mixer's rates (first and second layer)
+	// Light selects the light profile, for speed: three or four contexts
+	// per kind (ARM64's aligned to the instruction words) and two
+	// first-layer neurons (the partial byte, with ARM64's alignment; the
+	// match state and bit position) instead of four.
+	Light bool
 }
 
 var kindCtxs = [numKinds][]ctxID{
@@ -107,9 +114,32 @@ var kindCtxs = [numKinds][]ctxID{
 	KindExe:        {ctxO3, ctxO4, ctxO6, ctxSparse2, ctxSparse3, ctxSparse23, ctxSparse4, ctxInd1, ctxInd2},
 	KindRecord:     {ctxO3, ctxO4, ctxO6, ctxSparse2, ctxSparse3, ctxInd1},
 	KindCompressed: {},
+	KindARM64:      nil, // KindExe's
+}
+
+// kindCtxsLight are the light profile's contexts.
+var kindCtxsLight = [numKinds][]ctxID{
+	KindBinary:     {ctxO3, ctxO4, ctxSparse4, ctxInd1},
+	KindText:       {ctxO3, ctxO4, ctxO6, ctxWord0},
+	KindExe:        {ctxO3, ctxO4, ctxSparse23},
+	KindRecord:     {ctxO3, ctxO4, ctxSparse4, ctxInd1},
+	KindCompressed: {},
+	KindARM64:      {ctxO3, ctxO4, ctxSparse23, ctxSparse4},
 }
 
 const maxCtxs = 12
+
+// maxCtxs is the most hashed contexts any kind of the profile has.
+func (c Config) maxCtxs() int {
+	if !c.Light {
+		return maxCtxs
+	}
+	n := 0
+	for _, l := range kindCtxsLight {
+		n = max(n, len(l))
+	}
+	return n
+}
 
 // NewModel returns the model of cfg with the byte predictors nets as mixer
 // inputs, ready to predict the first bit of binary data.
@@ -119,13 +149,14 @@ func NewModel(cfg Config, nets []Predictor) *Model {
 	m.direct = make([]byte, 256+1<<16+1<<24)
 	m.slots = newSlotTable(cfg.HashBits)
 	m.ndir = 3
-	ninputs := m.ndir + maxCtxs
+	m.nctx = cfg.maxCtxs()
+	ninputs := m.ndir + m.nctx
 	m.sms = make([]stateMap, int(numKinds)*ninputs)
 	for i := range m.sms {
 		m.sms[i] = newStateMap(1, cfg.Limit)
 	}
-	m.hctx = make([]uint32, maxCtxs)
-	m.slot = make([]int, maxCtxs)
+	m.hctx = make([]uint32, m.nctx)
+	m.slot = make([]int, m.nctx)
 	m.idx = make([]int, ninputs)
 	m.hist = make([]byte, 1<<cfg.HistBits)
 	m.hm = 1<<cfg.HistBits - 1
@@ -136,8 +167,12 @@ func NewModel(cfg Config, nets []Predictor) *Model {
 	nin := ninputs + len(m.mms) + len(nets) + 1
 	// Selectors: partial byte; match state and bit position; previous
 	// byte; kind and bit position.
-	m.mx = newMixer2(nin, []int{256, 32 * 8, 256, int(numKinds) * 8}, 8, cfg.LR, cfg.LR2)
-	m.sel = make([]int, 4)
+	sets := []int{256, 32 * 8, 256, int(numKinds) * 8}
+	if cfg.Light { // the partial byte (and ARM64's alignment); the match state
+		sets = []int{256 * 4, 32 * 8}
+	}
+	m.mx = newMixer2(nin, sets, 8, cfg.LR, cfg.LR2)
+	m.sel = make([]int, len(sets))
 	if cfg.APM >= 1 {
 		m.apms = append(m.apms, newAPM2(256, 7))
 	}
@@ -159,7 +194,7 @@ func NewModel(cfg Config, nets []Predictor) *Model {
 func (c Config) Memory() int64 {
 	m := int64(256+1<<16+1<<24) + 64<<c.HashBits + 1<<c.HistBits + 2<<16
 	m += int64(len(c.Match)) * 4 << c.matchBits()
-	m += int64(numKinds) * (3 + maxCtxs) * numStates * 4
+	m += int64(numKinds) * int64(3+c.maxCtxs()) * numStates * 4
 	if c.APM >= 1 {
 		m += 256 * 33 * 2
 	}
@@ -178,7 +213,7 @@ func (m *Model) SetKind(k Kind) {
 	if k >= numKinds {
 		k = KindBinary
 	}
-	if k == m.kind {
+	if k == m.kind || k == KindARM64 && m.kind == KindExe && !m.cfg.Light {
 		return
 	}
 	m.setKind(k)
@@ -187,9 +222,16 @@ func (m *Model) SetKind(k Kind) {
 }
 
 func (m *Model) setKind(k Kind) {
+	if k == KindARM64 && !m.cfg.Light { // the full profile codes ARM64 as other machine code
+		k = KindExe
+	}
 	m.kind = k
-	m.ctxs = kindCtxs[k]
-	m.smOff = int(k) * (m.ndir + maxCtxs)
+	if m.cfg.Light {
+		m.ctxs = kindCtxsLight[k]
+	} else {
+		m.ctxs = kindCtxs[k]
+	}
+	m.smOff = int(k) * (m.ndir + m.nctx)
 }
 
 // startByte computes the contexts' hashes at a byte boundary and looks up
@@ -240,6 +282,10 @@ func (m *Model) startByte() {
 		case ctxInd2:
 			h = Hash(uint64(c4&0xFFFF)<<16|uint64(m.ind2[c4&0xFFFF]), 41)
 		}
+		if m.kind == KindARM64 { // where in the instruction word the byte lies
+			h = (h + (m.pos&3+1)*0x6F4F2A35) * 0x9E3779B1
+			h ^= h >> 16
+		}
 		m.hctx[i] = h
 	}
 	m.lookup(0)
@@ -280,7 +326,7 @@ func (m *Model) predict() {
 		x[n+i] = Stretch(sms[n+i].p12(int(st[j])))
 	}
 	n += len(m.ctxs)
-	for ; n < m.ndir+maxCtxs; n++ {
+	for ; n < m.ndir+m.nctx; n++ {
 		x[n] = 0
 	}
 	mlen := 0
@@ -297,9 +343,14 @@ func (m *Model) predict() {
 	}
 	x[n] = 256
 	m.sel[0] = int(c0)
+	if m.kind == KindARM64 { // the light profile's: where in the instruction word
+		m.sel[0] |= int(m.pos&3) << 8
+	}
 	m.sel[1] = mlen<<3 | m.bpos
-	m.sel[2] = int(c1)
-	m.sel[3] = int(m.kind)<<3 | m.bpos
+	if len(m.sel) > 2 {
+		m.sel[2] = int(c1)
+		m.sel[3] = int(m.kind)<<3 | m.bpos
+	}
 	p, d := m.mx.mix(m.sel, m.bpos)
 	switch len(m.apms) {
 	case 1:

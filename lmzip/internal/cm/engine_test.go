@@ -86,30 +86,38 @@ func TestModelDeterministic(t *testing.T) {
 	for range 6 {
 		data = append(data, unit...)
 	}
-	for k := Kind(0); k < numKinds; k++ {
-		a, bits := codeCost(smallConfig, k, data)
-		b, _ := codeCost(smallConfig, k, data)
-		if a != b {
-			t.Fatalf("kind %d: predictions differ between two models", k)
-		}
-		// The first copy costs about 3.3 bits a byte; the five repeats
-		// should cost little.
-		if per := bits / float64(len(data)); per > 1.2 {
-			t.Errorf("kind %d: %.3f bits per byte on six copies", k, per)
+	light := smallConfig
+	light.Light, light.Match, light.APM = true, []int{6}, 1
+	for _, cfg := range []Config{smallConfig, light} {
+		for k := Kind(0); k < numKinds; k++ {
+			a, bits := codeCost(cfg, k, data)
+			b, _ := codeCost(cfg, k, data)
+			if a != b {
+				t.Fatalf("light %v, kind %d: predictions differ between two models", cfg.Light, k)
+			}
+			// The first copy costs about 3.3 bits a byte; the five
+			// repeats should cost little.
+			if per := bits / float64(len(data)); per > 1.2 {
+				t.Errorf("light %v, kind %d: %.3f bits per byte on six copies", cfg.Light, k, per)
+			}
 		}
 	}
 }
 
 // Switching kinds between bytes keeps the model consistent and usable.
 func TestSetKind(t *testing.T) {
-	m := NewModel(smallConfig, nil)
-	for i, c := range []byte("some text, then code") {
-		m.SetKind(Kind(i % int(numKinds+1)))
-		for j := 7; j >= 0; j-- {
-			if p := m.P(); p == 0 || p >= 65536 {
-				t.Fatalf("probability %d", p)
+	light := smallConfig
+	light.Light = true
+	for _, cfg := range []Config{smallConfig, light} {
+		m := NewModel(cfg, nil)
+		for i, c := range []byte("some text, then code") {
+			m.SetKind(Kind(i % int(numKinds+1)))
+			for j := 7; j >= 0; j-- {
+				if p := m.P(); p == 0 || p >= 65536 {
+					t.Fatalf("probability %d", p)
+				}
+				m.Update(int(c>>uint(j)) & 1)
 			}
-			m.Update(int(c>>uint(j)) & 1)
 		}
 	}
 }

@@ -94,6 +94,10 @@ func (m *mixer2) mix(sel []int, sel2 int) (p int32, d int32) {
 		m.pr[k] = Squash(o) >> 4
 	}
 	k := len(m.out)
+	if k == 1 { // one neuron: no second layer
+		d = m.out[0]
+		return Squash(d), d
+	}
 	m.cur2 = sel2 * k
 	d = dot(m.out, m.w2[m.cur2:m.cur2+k])
 	p = Squash(d)
@@ -107,6 +111,7 @@ func (m *mixer2) update(bit int) {
 	for k, off := range m.cur {
 		train(m.x, m.w[off:off+m.n], (y-m.pr[k])*m.rate)
 	}
-	k := len(m.out)
-	train(m.out, m.w2[m.cur2:m.cur2+k], (y-m.pr2)*m.rate2)
+	if k := len(m.out); k > 1 {
+		train(m.out, m.w2[m.cur2:m.cur2+k], (y-m.pr2)*m.rate2)
+	}
 }
