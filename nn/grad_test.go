@@ -342,3 +342,38 @@ func TestDropout(t *testing.T) {
 		}
 	}
 }
+
+// TestHeadGrad: the output stage's backward (LossBackward, then the
+// LayerNorm's) against central differences of its summed loss, for the
+// input rows and the tied embedding.
+func TestHeadGrad(t *testing.T) {
+	rng := rand.New(rand.NewPCG(17, 18))
+	N, C, V := 5, 6, 7
+	x := randSlice(rng, N*C, 1)
+	wte := randSlice(rng, V*C, 1)
+	lnw, lnb := randSlice(rng, C, 1), randSlice(rng, C, 0.1)
+	targets := []int32{0, 3, -1, 6, 2}
+	var h Head
+	h.Grow(N, C, V)
+	const scale = 0.7
+	loss := func() float64 {
+		h.Norm(x, lnw, lnb, N, C)
+		sum, _ := h.Loss(targets, wte, N, C, V, -1)
+		return scale * sum
+	}
+	loss()
+	dx, dwte, dln := make([]float32, N*C), make([]float32, V*C), make([]float32, N*C)
+	h.LossBackward(dln, dwte, wte, targets, N, C, V, -1, scale)
+	LayerNormBackward(dx, make([]float32, C), make([]float32, C), dln, x, lnw, h.Mean, h.Rstd, N, C)
+	for _, c := range []struct {
+		name  string
+		in, g []float32
+	}{{"input", x, dx}, {"embedding", wte, dwte}} {
+		for i := range c.in {
+			num := testutil.CentralDiff(c.in, i, gcH, loss)
+			if math.Abs(num-float64(c.g[i])) > 1e-2*math.Abs(num)+1e-3 {
+				t.Errorf("head %s element %d: analytic %g numeric %g", c.name, i, c.g[i], num)
+			}
+		}
+	}
+}
