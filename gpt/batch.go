@@ -109,6 +109,7 @@ func (m *Model) Forward(x, y []int32, B, T int, rng *rand.Rand) (sum float64, n 
 	}
 	m.ParamsChanged() // training is about to change the weights
 	s := m.acts(B, T)
+	s.head.Smoothing = m.smooth
 	a := m.arena
 	C, V, N := m.cfg.Dim, m.V, B*T
 	for i, id := range x[:N] {
@@ -172,6 +173,12 @@ func (m *Model) blocksForward(s *trainState, rng *rand.Rand) {
 	}
 	s.head.Norm(res, m.lnfw.Data(a), m.lnfb.Data(a), N, C)
 }
+
+// SetLabelSmoothing makes Backward take the gradient of the cross-entropy
+// against (1−eps)·onehot(target) + eps/V (label smoothing, see nn.Head)
+// instead of the target alone; Forward still returns the plain negative
+// log-likelihood. It implements train.LabelSmoother.
+func (m *Model) SetLabelSmoothing(eps float64) { m.smooth = float32(eps) }
 
 // Losses returns the per-position losses of the last Forward (B×T, 0 at
 // ignored positions). The slice is reused by the next Forward.

@@ -18,7 +18,15 @@ import (
 // A family calls Norm, then Loss; backwards, LossBackward, then the
 // LayerNorm's backward over Mean and Rstd (the family's choice of
 // LayerNormBackward or a fused form).
+//
+// With Smoothing ε > 0 the gradient is that of label smoothing (Szegedy et
+// al. 2016): the cross-entropy against (1−ε)·onehot(target) + ε/V, whose
+// gradient with respect to the logits is softmax − that target. Loss still
+// returns the plain negative log-likelihood, so that a run's losses
+// compare with any other's.
 type Head struct {
+	Smoothing float32 // label smoothing ε in [0, 1); 0 = off
+
 	LN, Mean, Rstd []float32 // (N,C), (N), (N): the final LayerNorm's output and statistics
 	Logits         []float32 // (N,V)
 	Probs          []float32 // (N,V) softmax; LossBackward overwrites them with the logits' gradient
@@ -50,12 +58,26 @@ func (h *Head) Loss(targets []int32, wte []float32, N, C, V int, ignore int32) (
 	return CrossEntropyForward(h.Losses, h.Probs, h.Logits, targets, N, V, ignore)
 }
 
-// LossBackward takes the gradient of scale·Σ losses back through the
-// softmax and the tied projection: it sets dln (N,C) to the gradient of
-// LN (overwriting it) and accumulates the embedding's gradient into dwte.
-// It consumes Probs.
+// LossBackward takes the gradient of scale·Σ losses (label-smoothed with
+// Smoothing) back through the softmax and the tied projection: it sets dln
+// (N,C) to the gradient of LN (overwriting it) and accumulates the
+// embedding's gradient into dwte. It consumes Probs.
 func (h *Head) LossBackward(dln, dwte, wte []float32, targets []int32, N, C, V int, ignore int32, scale float32) {
 	dlogits := h.Probs[:N*V]
 	fused.CrossEntropyBackwardSet(dlogits, h.Probs, targets, N, V, ignore, scale)
+	if eps := h.Smoothing; eps > 0 {
+		// softmax − ((1−ε)·onehot + ε/V) = (softmax − onehot) + ε·onehot − ε/V
+		e, u := scale*eps, scale*eps/float32(V)
+		for r, y := range targets[:N] {
+			if y == ignore {
+				continue
+			}
+			row := dlogits[r*V : (r+1)*V]
+			for k := range row {
+				row[k] -= u
+			}
+			row[y] += e
+		}
+	}
 	fused.LinearBackwardSet(dln[:N*C], dwte, nil, dlogits, h.LN, wte, N, C, V)
 }

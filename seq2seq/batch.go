@@ -178,6 +178,7 @@ func (m *Model) ForwardPairs(src, srcLen []int32, S int, x, y []int32, B, T int,
 	}
 	m.ParamsChanged() // training is about to change the weights
 	s := m.acts(B, S, T)
+	s.head.Smoothing = m.smooth
 	a := m.arena
 	C, V, N := m.cfg.Dim, m.V, B*T
 	copyIDs(s.src, src[:B*S], m.Vs, "source")
@@ -293,6 +294,12 @@ func (m *Model) mlpForward(s *mlpActs, w *mlpView, in []float32, rows int, rng *
 	nn.GELUForward(s.hg[:rows*F], s.h[:rows*F])
 	return m.output(&s.sublayer, w.projw, w.projb, s.hg, in, rows, F, rng)
 }
+
+// SetLabelSmoothing makes Backward take the gradient of the cross-entropy
+// against (1−eps)·onehot(target) + eps/V (label smoothing, see nn.Head)
+// instead of the target alone; ForwardPairs still returns the plain negative
+// log-likelihood. It implements train.LabelSmoother.
+func (m *Model) SetLabelSmoothing(eps float64) { m.smooth = float32(eps) }
 
 // Losses returns the per-position losses of the last ForwardPairs (B×T, 0
 // at ignored positions). The slice is reused by the next ForwardPairs.
