@@ -38,12 +38,7 @@ type trainState struct {
 	encoded  []float32 // (N,C) after dropout
 	drop0    []float32
 	layers   []layerActs
-	lnf      []float32 // (N,C)
-	lnfMean  []float32
-	lnfRstd  []float32
-	logits   []float32 // (N,V)
-	probs    []float32 // (N,V)
-	losses   []float32 // (N)
+	head     nn.Head // the final LayerNorm, logits and loss (N rows)
 	// Gradient scratch.
 	dres, dA, dB []float32 // (N,C)
 	d4a, d4b     []float32 // (N,4C)
@@ -93,12 +88,7 @@ func (m *Model) acts(B, T int) *trainState {
 		g(&a.drop2, N*C)
 		g(&a.res3, N*C)
 	}
-	g(&s.lnf, N*C)
-	g(&s.lnfMean, N)
-	g(&s.lnfRstd, N)
-	g(&s.logits, N*V)
-	g(&s.probs, N*V)
-	g(&s.losses, N)
+	s.head.Grow(N, C, V)
 	g(&s.dres, N*C)
 	g(&s.dA, N*C)
 	g(&s.dB, N*C)
@@ -119,6 +109,7 @@ func (m *Model) Forward(x, y []int32, B, T int, rng *rand.Rand) (sum float64, n 
 	}
 	m.ParamsChanged() // training is about to change the weights
 	s := m.acts(B, T)
+	s.head.Smoothing = m.smooth
 	a := m.arena
 	C, V, N := m.cfg.Dim, m.V, B*T
 	for i, id := range x[:N] {
@@ -137,14 +128,13 @@ func (m *Model) Forward(x, y []int32, B, T int, rng *rand.Rand) (sum float64, n 
 		nn.DropoutForward(s.encoded, s.drop0, s.encoded, p, rng)
 	}
 	m.blocksForward(s, rng)
-	nn.LinearForward(s.logits, s.lnf, m.wte.Data(a), nil, N, C, V)
-	sum, n = nn.CrossEntropyForward(s.losses, s.probs, s.logits, s.tgt, N, V, Ignore)
+	sum, n = s.head.Loss(s.tgt, m.wte.Data(a), N, C, V, Ignore)
 	s.ready = true
 	return sum, n
 }
 
 // blocksForward runs the blocks and the final LayerNorm over s.encoded
-// (after the embedding's dropout), leaving LN_f's output in s.lnf (N,C).
+// (after the embedding's dropout), leaving LN_f's output in s.head.LN (N,C).
 // rng drives dropout when s.dropout is set.
 func (m *Model) blocksForward(s *trainState, rng *rand.Rand) {
 	a := m.arena
@@ -181,12 +171,18 @@ func (m *Model) blocksForward(s *trainState, rng *rand.Rand) {
 		fused.BiasResidualForward(la.res3, la.res2, la.fcproj, w.fcpjb.Data(a), m2, N, C)
 		res = la.res3
 	}
-	nn.LayerNormForward(s.lnf, s.lnfMean, s.lnfRstd, res, m.lnfw.Data(a), m.lnfb.Data(a), N, C)
+	s.head.Norm(res, m.lnfw.Data(a), m.lnfb.Data(a), N, C)
 }
+
+// SetLabelSmoothing makes Backward take the gradient of the cross-entropy
+// against (1−eps)·onehot(target) + eps/V (label smoothing, see nn.Head)
+// instead of the target alone; Forward still returns the plain negative
+// log-likelihood. It implements train.LabelSmoother.
+func (m *Model) SetLabelSmoothing(eps float64) { m.smooth = float32(eps) }
 
 // Losses returns the per-position losses of the last Forward (B×T, 0 at
 // ignored positions). The slice is reused by the next Forward.
-func (m *Model) Losses() []float32 { return m.tr.losses }
+func (m *Model) Losses() []float32 { return m.tr.head.Losses }
 
 // Backward accumulates into the arena's gradients the gradient of
 // scale·(summed loss of the last Forward); scale is typically one over the
@@ -201,10 +197,7 @@ func (m *Model) Backward(scale float32) {
 	a := m.arena
 	B, T := s.B, s.T
 	C, V, N := m.cfg.Dim, m.V, B*T
-	// The logits' gradient replaces the probabilities (not needed after).
-	dlogits := s.probs
-	fused.CrossEntropyBackwardSet(dlogits, s.probs, s.tgt, N, V, Ignore, scale)
-	fused.LinearBackwardSet(s.dA, m.wte.Grad(a), nil, dlogits, s.lnf, m.wte.Data(a), N, C, V)
+	s.head.LossBackward(s.dA, m.wte.Grad(a), m.wte.Data(a), s.tgt, N, C, V, Ignore, scale)
 	demb := m.blocksBackward(s)
 	m.addImageGrad(demb, s.ids, B, T)
 	nn.EncoderBackward(m.wte.Grad(a), m.wpe.Grad(a), demb, s.ids, B, T, C)
@@ -237,7 +230,7 @@ func (m *Model) blocksBackward(s *trainState) []float32 {
 		return m.layers[l].fcpjb.Grad(a)
 	}
 	fused.Zero(s.dres)
-	fused.LayerNormBackwardSum(s.dres, m.lnfw.Grad(a), m.lnfb.Grad(a), biasSum(len(m.layers)-1), s.dA, last, m.lnfw.Data(a), s.lnfMean, s.lnfRstd, N, C)
+	fused.LayerNormBackwardSum(s.dres, m.lnfw.Grad(a), m.lnfb.Grad(a), biasSum(len(m.layers)-1), s.dA, last, m.lnfw.Data(a), s.head.Mean, s.head.Rstd, N, C)
 	for l := len(m.layers) - 1; l >= 0; l-- {
 		w, la := &m.layers[l], &s.layers[l]
 		prev := s.encoded

@@ -108,7 +108,8 @@ type Model struct {
 	lnfw   tensor.View // (C)
 	lnfb   tensor.View // (C)
 
-	tr *trainState // training activations, allocated on first Forward
+	tr     *trainState // training activations, allocated on first Forward
+	smooth float32     // label smoothing ε of training (SetLabelSmoothing)
 
 	// The linear layers' weights packed for inference (see infer.go),
 	// made on first use and dropped when training changes the weights.

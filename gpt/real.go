@@ -117,7 +117,7 @@ func (r *RealModel) Forward(x, y []float64, B, T int, rng *rand.Rand) (sum float
 		nn.DropoutForward(s.encoded, s.drop0, s.encoded, m.cfg.Dropout, rng)
 	}
 	m.blocksForward(s, rng)
-	nn.LinearForward(r.raw[:N*no], s.lnf, r.wout.Data(a), r.bout.Data(a), N, C, no)
+	nn.LinearForward(r.raw[:N*no], s.head.LN, r.wout.Data(a), r.bout.Data(a), N, C, no)
 	if sp.Highway {
 		sp.HighwayForward(r.raw, r.inp, r.hw.Data(a), N)
 	}
@@ -141,7 +141,7 @@ func (r *RealModel) Backward(scale float32) {
 	C, N, nin, no := m.cfg.Dim, B*T, r.Spec.Inputs(), r.Spec.Outputs()
 	draw := r.draw[:N*no]
 	kernels.Scale(scale, draw)
-	fused.LinearBackwardSet(s.dA, r.wout.Grad(a), r.bout.Grad(a), draw, s.lnf, r.wout.Data(a), N, C, no)
+	fused.LinearBackwardSet(s.dA, r.wout.Grad(a), r.bout.Grad(a), draw, s.head.LN, r.wout.Data(a), N, C, no)
 	if r.Spec.Highway {
 		r.Spec.HighwayBackward(r.hw.Grad(a), draw, r.inp, N)
 	}

@@ -16,7 +16,9 @@
 // an explicit seeded generator, and residual additions. Weight tying (Press
 // and Wolf 2017) needs no layer of its own: the output projection passes
 // the embedding table as its weight and its gradient as dweight, so both
-// uses accumulate into the same gradient.
+// uses accumulate into the same gradient. Head keeps the Transformer
+// families' shared output stage (final LayerNorm, tied logits,
+// cross-entropy) and its activations in one place.
 //
 // Recurrent cells (LSTMCell, GRUCell) advance one time step of a batch;
 // LogSoftmaxRow, LogProbRow and SoftmaxRow score one row of logits at

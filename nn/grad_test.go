@@ -342,3 +342,61 @@ func TestDropout(t *testing.T) {
 		}
 	}
 }
+
+// TestHeadGrad: the output stage's backward (LossBackward, then the
+// LayerNorm's) against central differences of its summed loss, for the
+// input rows and the tied embedding, with and without label smoothing
+// (whose loss, (1−ε)·NLL + ε·mean over the vocabulary of −log p, the test
+// computes from the logits).
+func TestHeadGrad(t *testing.T) {
+	for _, eps := range []float32{0, 0.1} {
+		rng := rand.New(rand.NewPCG(17, 18))
+		N, C, V := 5, 6, 7
+		x := randSlice(rng, N*C, 1)
+		wte := randSlice(rng, V*C, 1)
+		lnw, lnb := randSlice(rng, C, 1), randSlice(rng, C, 0.1)
+		targets := []int32{0, 3, -1, 6, 2}
+		h := Head{Smoothing: eps}
+		h.Grow(N, C, V)
+		const scale = 0.7
+		loss := func() float64 {
+			h.Norm(x, lnw, lnb, N, C)
+			sum, _ := h.Loss(targets, wte, N, C, V, -1)
+			if eps == 0 {
+				return scale * sum
+			}
+			var s float64
+			for r, y := range targets {
+				if y < 0 {
+					continue
+				}
+				row := h.Logits[r*V : (r+1)*V]
+				var z float64
+				for _, l := range row {
+					z += math.Exp(float64(l))
+				}
+				var mean float64
+				for _, l := range row {
+					mean += (math.Log(z) - float64(l)) / float64(V)
+				}
+				s += (1-float64(eps))*(math.Log(z)-float64(row[y])) + float64(eps)*mean
+			}
+			return scale * s
+		}
+		loss()
+		dx, dwte, dln := make([]float32, N*C), make([]float32, V*C), make([]float32, N*C)
+		h.LossBackward(dln, dwte, wte, targets, N, C, V, -1, scale)
+		LayerNormBackward(dx, make([]float32, C), make([]float32, C), dln, x, lnw, h.Mean, h.Rstd, N, C)
+		for _, c := range []struct {
+			name  string
+			in, g []float32
+		}{{"input", x, dx}, {"embedding", wte, dwte}} {
+			for i := range c.in {
+				num := testutil.CentralDiff(c.in, i, gcH, loss)
+				if math.Abs(num-float64(c.g[i])) > 1e-2*math.Abs(num)+1e-3 {
+					t.Errorf("ε=%g: head %s element %d: analytic %g numeric %g", eps, c.name, i, c.g[i], num)
+				}
+			}
+		}
+	}
+}

@@ -14,8 +14,9 @@
 #      (autoreg eval, bits per character): want the FIM model within 2%.
 #
 # Both models train for the same number of steps (STEPS); the script prints
-# how long each took. On a quiet 2-core machine the defaults take about 25
-# minutes per model.
+# each training's CPU time (user + sys), which bounds its wall time on 2
+# free cores (CPU time / 2: contention only inflates CPU time). On a quiet
+# 2-core machine the defaults take about 25 minutes per model.
 #
 # usage: scripts/fim-accept.sh [workdir]
 # env:   STEPS (4000) LAYERS (4) DIM (256) HEADS (4) CONTEXT (256) BATCH (16)
@@ -61,9 +62,12 @@ for m in fim l2r; do
 		echo "$m: reusing $work/$m.arm"
 		continue
 	fi
-	start=$(date +%s)
-	"$ar" train "${common[@]}" "${extra[@]}" --out "$work/$m.arm" --log "$work/$m.jsonl" 2>&1 | tail -n 2
-	echo "$m: trained $steps steps in $(($(date +%s) - start)) s (load now $(cut -d' ' -f1-3 /proc/loadavg))"
+	/usr/bin/time -f '%U %S %e' -o "$work/$m.time" "$ar" train "${common[@]}" "${extra[@]}" \
+		--out "$work/$m.arm" --log "$work/$m.jsonl" 2>&1 | tail -n 2
+	read -r user sys wall <"$work/$m.time"
+	python3 -c "import sys; m, n, u, s, w = sys.argv[1:]; c = float(u) + float(s); print(f'{m}: trained {n} steps: CPU time {c:.0f} s (fits {c / 120:.1f} minutes on 2 free cores), wall {float(w):.0f} s')" \
+		"$m" "$steps" "$user" "$sys" "$wall"
+	echo "load now $(cut -d' ' -f1-3 /proc/loadavg)"
 done
 
 json() { sed -n "s/.*\"$2\":\([^,}]*\).*/\1/p" <<<"$1"; }

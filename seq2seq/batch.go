@@ -66,12 +66,7 @@ type trainState struct {
 	memRstd       []float32
 	demb, dembMsk []float32 // (N,C) the decoder's input after dropout, mask
 	dec           []decActs
-	lnf           []float32 // (N,C)
-	lnfMean       []float32
-	lnfRstd       []float32
-	logits        []float32 // (N,V)
-	probs         []float32 // (N,V)
-	losses        []float32 // (N)
+	head          nn.Head // the final LayerNorm, logits and loss (N rows)
 	// Gradient scratch, sized for max(M, N) rows.
 	dres, dA, dB []float32 // (rows,C)
 	dF, dH       []float32 // (rows,F)
@@ -154,12 +149,7 @@ func (m *Model) acts(B, S, T int) *trainState {
 		g(&a.cross.att, B*NH*T*S)
 		a.mlp.grow(N, C, F)
 	}
-	g(&s.lnf, N*C)
-	g(&s.lnfMean, N)
-	g(&s.lnfRstd, N)
-	g(&s.logits, N*V)
-	g(&s.probs, N*V)
-	g(&s.losses, N)
+	s.head.Grow(N, C, V)
 	g(&s.dres, R*C)
 	g(&s.dA, R*C)
 	g(&s.dB, R*C)
@@ -188,6 +178,7 @@ func (m *Model) ForwardPairs(src, srcLen []int32, S int, x, y []int32, B, T int,
 	}
 	m.ParamsChanged() // training is about to change the weights
 	s := m.acts(B, S, T)
+	s.head.Smoothing = m.smooth
 	a := m.arena
 	C, V, N := m.cfg.Dim, m.V, B*T
 	copyIDs(s.src, src[:B*S], m.Vs, "source")
@@ -217,9 +208,8 @@ func (m *Model) ForwardPairs(src, srcLen []int32, S int, x, y []int32, B, T int,
 		res = m.crossForward(&la.cross, &w.cross, res, s.mem, s.srcLen, B, T, S, rng)
 		res = m.mlpForward(&la.mlp, &w.mlp, res, N, rng)
 	}
-	nn.LayerNormForward(s.lnf, s.lnfMean, s.lnfRstd, res, m.lnfw.Data(a), m.lnfb.Data(a), N, C)
-	nn.LinearForward(s.logits, s.lnf, m.wte.Data(a), nil, N, C, V)
-	sum, n = nn.CrossEntropyForward(s.losses, s.probs, s.logits, s.tgt, N, V, Ignore)
+	s.head.Norm(res, m.lnfw.Data(a), m.lnfb.Data(a), N, C)
+	sum, n = s.head.Loss(s.tgt, m.wte.Data(a), N, C, V, Ignore)
 	s.ready = true
 	return sum, n
 }
@@ -305,9 +295,15 @@ func (m *Model) mlpForward(s *mlpActs, w *mlpView, in []float32, rows int, rng *
 	return m.output(&s.sublayer, w.projw, w.projb, s.hg, in, rows, F, rng)
 }
 
+// SetLabelSmoothing makes Backward take the gradient of the cross-entropy
+// against (1−eps)·onehot(target) + eps/V (label smoothing, see nn.Head)
+// instead of the target alone; ForwardPairs still returns the plain negative
+// log-likelihood. It implements train.LabelSmoother.
+func (m *Model) SetLabelSmoothing(eps float64) { m.smooth = float32(eps) }
+
 // Losses returns the per-position losses of the last ForwardPairs (B×T, 0
 // at ignored positions). The slice is reused by the next ForwardPairs.
-func (m *Model) Losses() []float32 { return m.tr.losses[:m.tr.B*m.tr.T] }
+func (m *Model) Losses() []float32 { return m.tr.head.Losses[:m.tr.B*m.tr.T] }
 
 // Backward accumulates into the arena's gradients the gradient of
 // scale·(summed loss of the last ForwardPairs); scale is typically one over
@@ -323,18 +319,15 @@ func (m *Model) Backward(scale float32) {
 	B, S, T := s.B, s.S, s.T
 	C, V, M, N := m.cfg.Dim, m.V, B*S, B*T
 
-	// The logits' gradient replaces the probabilities (not needed after).
-	dlogits := s.probs[:N*V]
-	fused.CrossEntropyBackwardSet(dlogits, s.probs, s.tgt, N, V, Ignore, scale)
 	dA := s.dA[:N*C]
-	fused.LinearBackwardSet(dA, m.wte.Grad(a), nil, dlogits, s.lnf, m.wte.Data(a), N, C, V)
+	s.head.LossBackward(dA, m.wte.Grad(a), m.wte.Data(a), s.tgt, N, C, V, Ignore, scale)
 	last := s.demb
 	if len(s.dec) > 0 {
 		last = s.dec[len(s.dec)-1].mlp.res
 	}
 	dres := s.dres[:N*C]
 	fused.Zero(dres)
-	nn.LayerNormBackward(dres, m.lnfw.Grad(a), m.lnfb.Grad(a), dA, last, m.lnfw.Data(a), s.lnfMean, s.lnfRstd, N, C)
+	nn.LayerNormBackward(dres, m.lnfw.Grad(a), m.lnfb.Grad(a), dA, last, m.lnfw.Data(a), s.head.Mean, s.head.Rstd, N, C)
 	dmem := s.dmem[:M*C]
 	fused.Zero(dmem)
 	for l := len(m.dec) - 1; l >= 0; l-- {

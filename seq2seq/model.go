@@ -145,7 +145,8 @@ type Model struct {
 	dec        []decLayer
 	lnfw, lnfb tensor.View // (C)
 
-	tr *trainState // training activations, allocated on first ForwardPairs
+	tr     *trainState // training activations, allocated on first ForwardPairs
+	smooth float32     // label smoothing ε of training (SetLabelSmoothing)
 
 	// The linear layers' weights packed for inference (infer.go), made on
 	// first use and dropped when training changes the weights.

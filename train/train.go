@@ -69,6 +69,13 @@ type Model interface {
 	Forward(x, y []int32, B, T int, rng *rand.Rand) (sum float64, n int)
 }
 
+// LabelSmoother is a model that trains with label smoothing
+// (Options.LabelSmoothing): its Backward takes the gradient of the
+// smoothed cross-entropy, ε = 0 being the plain one.
+type LabelSmoother interface {
+	SetLabelSmoothing(eps float64)
+}
+
 // Recurrent is a model whose Forward starts from the hidden state the
 // previous Forward ended with (truncated BPTT).
 type Recurrent interface {
@@ -117,6 +124,11 @@ type Options struct {
 	// The vocabulary must hold the sentinels (package fim).
 	FIMRate    float64 `json:"fim_rate,omitempty"`
 	FIMSPMRate float64 `json:"fim_spm_rate,omitempty"`
+	// LabelSmoothing ε trains on the cross-entropy against
+	// (1−ε)·onehot(target) + ε/V (Szegedy et al. 2016) instead of the
+	// target alone; the model must be a LabelSmoother. Reported losses stay
+	// negative log-likelihoods.
+	LabelSmoothing float64 `json:"label_smoothing,omitempty"`
 	// MaxTime stops the run early (the schedule still follows Steps).
 	MaxTime time.Duration `json:"-"`
 }
@@ -142,6 +154,9 @@ func (o *Options) defaults() error {
 	}
 	if !(o.FIMRate >= 0 && o.FIMRate <= 1 && o.FIMSPMRate >= 0 && o.FIMSPMRate <= 1) {
 		return fmt.Errorf("train: FIM rate %g and SPM rate %g must be in [0, 1]", o.FIMRate, o.FIMSPMRate)
+	}
+	if !(o.LabelSmoothing >= 0 && o.LabelSmoothing < 1) {
+		return fmt.Errorf("train: label smoothing %g must be in [0, 1)", o.LabelSmoothing)
 	}
 	if o.EvalEvery <= 0 {
 		o.EvalEvery = max(1, o.Steps/20)
@@ -252,6 +267,9 @@ func New(m Trainable, opts Options) (*Trainer, error) {
 	if err := opts.defaults(); err != nil {
 		return nil, err
 	}
+	if _, ok := m.(LabelSmoother); opts.LabelSmoothing > 0 && !ok {
+		return nil, fmt.Errorf("train: label smoothing is for the Transformer families (a %T has none)", m)
+	}
 	if w, ok := m.(WholeSequences); ok && w.WholeSequences() && !opts.Sentences {
 		return nil, errors.New("train: the model reads whole sequences: train it on sentence batches (Options.Sentences)")
 	}
@@ -268,6 +286,9 @@ func (t *Trainer) init() {
 	t.dataRng, t.dropRng = rand.New(t.dataSrc), rand.New(t.dropSrc)
 	o := t.Opts
 	t.sched = optim.Schedule{Peak: o.LR, Min: o.MinLR, Warmup: o.Warmup, Total: o.Steps}
+	if ls, ok := t.Model.(LabelSmoother); ok {
+		ls.SetLabelSmoothing(o.LabelSmoothing)
+	}
 	switch m := t.Model.(type) {
 	case RealModel:
 		t.real.init(m, o)

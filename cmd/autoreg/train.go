@@ -40,6 +40,7 @@ type trainFlags struct {
 	batch      int
 	lr         float64
 	dropout    float64
+	smoothing  float64
 	steps      int
 	maxTime    time.Duration
 	resume     bool
@@ -100,6 +101,7 @@ func (f *trainFlags) registerNeural(fs *flag.FlagSet, d neuralDefaults, prefix, 
 	fs.IntVar(&f.batch, "batch", d.batch, prefix+"sequences per batch")
 	fs.Float64Var(&f.lr, "lr", d.lr, prefix+"peak learning rate")
 	fs.Float64Var(&f.dropout, "dropout", 0, prefix+"dropout probability")
+	fs.Float64Var(&f.smoothing, "label-smoothing", 0, "gpt, seq2seq: train on targets smoothed by this `ε` (Szegedy et al. 2016: 1−ε on the true token, ε spread over the vocabulary); logged losses stay plain NLL")
 	fs.IntVar(&f.steps, "steps", d.steps, prefix+"optimizer steps; the learning-rate schedule spans them")
 	fs.DurationVar(&f.maxTime, "max-time", 0, prefix+"stop early after this long, e.g. `30m` (the schedule still follows --steps)")
 	fs.BoolVar(&f.resume, "resume", false, prefix+"continue the checkpoint at --out (its settings; its data unless --data is given)")

@@ -159,7 +159,8 @@ func (f *trainFlags) options(context int, ctl corpus.Control) train.Options {
 	sentences := f.sentences || f.arch == "vae"
 	return train.Options{Batch: f.batch, Context: context, Steps: f.steps, Accum: f.accum,
 		LR: f.lr, Warmup: f.warmup, WeightDecay: f.weightDec, Beta2: f.beta2, Clip: f.clip, Seed: f.seed,
-		EvalEvery: f.evalEvery, EvalTokens: f.evalTokens, MaxTime: f.maxTime,
+		LabelSmoothing: f.smoothing,
+		EvalEvery:      f.evalEvery, EvalTokens: f.evalTokens, MaxTime: f.maxTime,
 		ControlWindows: ctl.Kind != corpus.ControlNone && !sentences, Sentences: sentences}
 }
 
