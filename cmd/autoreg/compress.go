@@ -41,7 +41,7 @@ func init() {
 // runCompress is `autoreg compress`.
 func runCompress(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("compress")
-	model := fs.String("model", "", "compress with this trained model `FILE` (autoreg model or ARPA)")
+	model := fs.String("model", "", "compress with this trained model `FILE` (autoreg model or ARPA; a real-valued model of 16-bit sound with a dlogistic head codes the samples of WAV files)")
 	adaptive := fs.Bool("adaptive", false, "no model file: learn from the data as it is coded (the default without --model)")
 	arch := fs.String("adaptive-arch", "", "adaptive model: ngram (fast; the default), mix (context mixing, stronger), lstm (mix with an online LSTM, strongest), gpt (mix with an online transformer) or a configuration string (implies --adaptive)")
 	out := fs.String("out", "", "write to `OUT` (default IN.arz; standard output when IN is -; - for standard output)")
@@ -82,9 +82,12 @@ func runCompress(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			return usagef("--adaptive-arch %q: want one of %s, or a configuration string (%v)", opts.Adaptive, strings.Join(lmzip.AdaptiveArchs(), ", "), err)
 		}
 	default:
-		f, err := modelfile.Read(*model)
+		f, err := modelfile.ReadAny(*model)
 		if err != nil {
 			return err
+		}
+		if f.Real != nil && *noMedia {
+			return usagef("--model %s is a real-valued model: it codes the samples of WAV files, not plain bytes (drop --no-media)", *model)
 		}
 		if _, ok := f.Tokenizer.(tokenize.Sound); ok {
 			return usagef("--model %s is a model of sound, which the static mode cannot use yet: compress WAV files without --model (the adaptive audio coder; --level 2 for the slower, smaller one)", *model)
@@ -181,7 +184,7 @@ func runDecompress(ctx context.Context, args []string, stdout, stderr io.Writer)
 	}
 	opts := lmzip.ReaderOptions{Name: in}
 	if *model != "" {
-		f, err := modelfile.Read(*model)
+		f, err := modelfile.ReadAny(*model)
 		if err != nil {
 			return err
 		}
