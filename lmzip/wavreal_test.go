@@ -3,6 +3,7 @@ package lmzip
 import (
 	"bytes"
 	"math"
+	"math/bits"
 	"strings"
 	"testing"
 
@@ -10,6 +11,8 @@ import (
 	"github.com/autoreg/autoreg/internal/realio"
 	"github.com/autoreg/autoreg/modelfile"
 	"github.com/autoreg/autoreg/rnn"
+	"github.com/autoreg/autoreg/tokenize"
+	"github.com/autoreg/autoreg/wavenet"
 	"github.com/autoreg/autoreg/wavfile"
 )
 
@@ -115,4 +118,54 @@ func TestRealStaticRefuses(t *testing.T) {
 	if _, err := decompress(comp, ReaderOptions{Static: tok}); err == nil {
 		t.Error("a token model decoded a real-valued model's stream")
 	}
+}
+
+// TestWaveNetStaticGolden codes a G.711 μ-law WAV file with a small
+// WaveNet over its bytes (the g711u tokenizer) on the WaveNet's exact state
+// (numeric path 2), weights drawn by integer code, and compares with a
+// golden file written on linux/amd64: the cross-architecture script
+// reproduces it under -tags noasm, on arm64 and on ARMv7.
+func TestWaveNetStaticGolden(t *testing.T) {
+	tok, err := tokenize.NewG711U(tokenize.Audio{Rate: 8000, Channels: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := wavenet.New(wavenet.Config{Layers: 4, Stacks: 2, Residual: 16, Gate: 16, Skip: 32}, tok.Vocab(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	integerWeights(m.Arena().Params, 4)
+	for i := range m.Arena().Params {
+		m.Arena().Params[i] /= 4
+	}
+	in := integerWAV(t, wavfile.Format{Encoding: wavfile.MuLaw, Channels: 1, SampleRate: 8000, Bits: 8}, 3000)
+	// The output bias favours the file's common bytes (integer code, so
+	// the same everywhere): a model that compresses, so the block is coded.
+	var count [256]int
+	for _, b := range in {
+		count[b]++
+	}
+	ob, _ := m.Arena().View("out2b")
+	for v, n := range count {
+		ob.Data(m.Arena())[v] = float32(bits.Len(uint(n))) / 2
+	}
+	var buf bytes.Buffer
+	if _, err := modelfile.Encode(&buf, &modelfile.File{Meta: modelfile.Meta{Family: "wavenet", Mode: "stream"}, Tokenizer: tok, Model: m}); err != nil {
+		t.Fatal(err)
+	}
+	mf, err := modelfile.Decode(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := StaticFromFile(mf)
+	if p := s.numericPath(); p != PathExactLogProbs {
+		t.Fatalf("numeric path %d", p)
+	}
+	comp := compress(t, in, Options{Static: s, BlockSize: 1 << 12})
+	checkGolden(t, "static-wavenet", in, comp, ReaderOptions{Static: s})
+	c := newCountingReader(bytes.NewReader(comp))
+	if _, err := readHeader(c, "golden"); err != nil || comp[c.off] != kindCoded {
+		t.Fatalf("the block is not coded (%v)", err)
+	}
+	t.Logf("%d bytes -> %d", len(in), len(comp))
 }
