@@ -122,6 +122,16 @@ func TestExactState(t *testing.T) {
 	}
 }
 
+// TestStepWide: a model wide enough for the kernels' vector paths and
+// several panels per product steps batches to the bits of Append.
+func TestStepWide(t *testing.T) {
+	m, text := trained(t, Config{Layers: 3, Stacks: 1, Residual: 32, Gate: 32, Skip: 96}, 11)
+	modeltest.TestModel(t, m, modeltest.Options{
+		Histories: append(modeltest.Histories(m.vocab, 1, 40), text),
+		Only:      []modeltest.Check{modeltest.Step},
+	})
+}
+
 // conformance runs the suite on m's fast states, or its exact ones.
 func conformance(t *testing.T, m *Model, text []autoreg.Token, exact bool) {
 	o := modeltest.Options{
