@@ -168,6 +168,14 @@ func TestEvaluateGolden(t *testing.T) {
 		near(t, name+" NLL std", res.NLLStd, g.NLLStd, 1e-6)
 		near(t, name+" MAE", res.MAE, g.MAE, 1e-6)
 		near(t, name+" RMSE", res.RMSE, g.RMSE, 1e-6)
+		only, err := Evaluate(context.Background(), m, []Data{{Values: y, Train: g.NTrain}}, Options{NLLOnly: true})
+		if err != nil || only.NLL != res.NLL || only.Points != res.Points || !math.IsNaN(only.CRPS) {
+			t.Errorf("%s: NLL only %+v (%v), full NLL %g", name, only, err, res.NLL)
+		}
+		all, err := Evaluate(context.Background(), m, []Data{{Values: y}}, Options{NLLOnly: true})
+		if err != nil || all.Points != len(y) {
+			t.Errorf("%s: the whole series scored %d values of %d (%v)", name, all.Points, len(y), err)
+		}
 	}
 }
 
@@ -263,6 +271,8 @@ func TestEvaluateErrors(t *testing.T) {
 		{[]Data{{Values: []float64{1, 2, 3, math.NaN()}, Train: 3}}, Options{}},
 		{[]Data{{Values: []float64{1, 2, 3, 4}, Train: 2}}, Options{Season: 7}},
 		{[]Data{{Values: []float64{1, 2, 3, 4}, Train: 3}}, Options{Horizon: 2, Samples: 1}},
+		{[]Data{{Values: []float64{1, 2, 3, 4}, Train: 4}}, Options{NLLOnly: true}},
+		{[]Data{{Values: []float64{1, 2, 3, 4}}}, Options{NLLOnly: true, Horizon: 2}},
 	} {
 		if _, err := Evaluate(ctx, m, c.data, c.opt); err == nil {
 			t.Errorf("%+v %+v accepted", c.data, c.opt)

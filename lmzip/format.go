@@ -13,10 +13,11 @@ import (
 // unsigned varint). See docs/COMPRESSION.md for the full specification.
 //
 //	header:  magic "ARZ\x1a" | version u8 (1; 2 for engine 2; 3 for its profiles) | mode u8 | block-size log2 u8 | flags u8 (static: bit 0 lines,
-//	         bit 1 token-first literals)
+//	         bit 1 token-first literals, bit 2 a media stream coded by a real-valued model)
 //	         mode 1 (adaptive): uvarint n, n bytes of configuration text
 //	         mode 2 (static):   32-byte model SHA-256 | numeric path u8 |
-//	                            uvarint n, n bytes of platform tag
+//	                            uvarint n, n bytes of platform tag |
+//	                            flag bit 2 (media): uvarint n, n bytes of configuration
 //	         mode 3 (media):    kind u8 (1 image) | codec u8 (image: 1 fast, 2 slow; + 0x10 pixel blocks)
 //	         CRC-32C of the header bytes so far, u32
 //	blocks:  kind u8: 1 coded | 2 stored | 0 end
@@ -61,6 +62,11 @@ const (
 	// coding (see literalModel), which the writer always uses; streams
 	// without it use the original coding, a flag before every item.
 	flagTokenFirst = 2
+	// flagMedia (static mode): the stream is a media stream whose body
+	// a real-valued model codes (Static.Real); the header then holds the
+	// byte model's configuration and the media description, as the
+	// adaptive mode's.
+	flagMedia = 4
 
 	maxConfigLen = 256
 	maxTagLen    = 64
@@ -116,6 +122,10 @@ func (h *header) marshal() []byte {
 		b = append(b, h.path)
 		b = binary.AppendUvarint(b, uint64(len(h.platform)))
 		b = append(b, h.platform...)
+		if h.flags&flagMedia != 0 {
+			b = binary.AppendUvarint(b, uint64(len(h.config)))
+			b = append(b, h.config...)
+		}
 	case modeMedia:
 		b = append(b, h.media, h.codec)
 	}
@@ -186,7 +196,8 @@ func readHeader(c *countingReader, name string) (*header, error) {
 	if h.blockLog < minBlockLog || h.blockLog > maxBlockLog {
 		return nil, corrupt(name, 6, "block size 2^%d out of range", h.blockLog)
 	}
-	if h.flags&^(flagLines|flagTokenFirst) != 0 || (h.flags != 0 && h.mode != modeStatic) {
+	if h.flags&^(flagLines|flagTokenFirst|flagMedia) != 0 || (h.flags != 0 && h.mode != modeStatic) ||
+		(h.flags&flagMedia != 0 && h.flags != flagMedia) {
 		return nil, corrupt(name, 7, "unknown flags %#x", h.flags)
 	}
 	readStr := func(max int, what string) (string, error) {
@@ -224,6 +235,11 @@ func readHeader(c *countingReader, name string) (*header, error) {
 		}
 		if h.platform, err = readStr(maxTagLen, "platform tag"); err != nil {
 			return nil, err
+		}
+		if h.flags&flagMedia != 0 {
+			if h.config, err = readStr(maxConfigLen, "configuration"); err != nil {
+				return nil, err
+			}
 		}
 	case modeMedia:
 		var kc [2]byte

@@ -125,6 +125,15 @@ func newMediaCodec(bytes blockCodec, h mediaHeader, body unitCodec) (*mediaCodec
 	return &mediaCodec{bytes: bytes, h: h, kind: k, body: body}, nil
 }
 
+// newModelMediaCodec is newMediaCodec for a body coded by a model's kind
+// (realWavKind) rather than one of mediaKinds.
+func newModelMediaCodec(bytes blockCodec, h mediaHeader, k mediaKind, body unitCodec) (*mediaCodec, error) {
+	if h.kind != k.name {
+		return nil, fmt.Errorf("media type %q, but the model codes %q", h.kind, k.name)
+	}
+	return &mediaCodec{bytes: bytes, h: h, kind: k, body: body}, nil
+}
+
 // span returns how many of the next n bytes form one segment (all bytes,
 // or all body), and whether they are body units.
 func (m *mediaCodec) span(n int) (int, bool) {

@@ -130,6 +130,18 @@ func NewReader(ctx context.Context, r io.Reader, opts ReaderOptions) (*Reader, e
 		if p := s.numericPath(); !s.accepts(h.path) {
 			return nil, fmt.Errorf("lmzip: %s: compressed on numeric path %d, the given model takes path %d (different build of the model family?)", name, h.path, p)
 		}
+		if (h.flags&flagMedia != 0) != (s.Real != nil) {
+			if s.Real != nil {
+				return nil, fmt.Errorf("lmzip: %s: compressed with a token model, but the given model is real-valued", name)
+			}
+			return nil, fmt.Errorf("lmzip: %s: compressed with a real-valued model, but the given model is a token model", name)
+		}
+		if s.Real != nil {
+			if z.codec, err = newRealMediaReader(s.Real, h.config); err != nil {
+				return nil, fmt.Errorf("%w: %s: %v", ErrCorrupt, name, err)
+			}
+			break
+		}
 		if h.path == PathPlatform && h.platform != platformTag() && !s.AllowPlatformMismatch {
 			return nil, fmt.Errorf("lmzip: %s: compressed on platform %s with a model whose float log-probabilities may differ on %s; decompress there (or allow the mismatch to try)", name, h.platform, platformTag())
 		}

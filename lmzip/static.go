@@ -65,6 +65,13 @@ type Static struct {
 	// Model and Tokenizer are the model and its tokenizer.
 	Model     autoreg.Model
 	Tokenizer Tokenizer
+	// Real, instead of Model and Tokenizer, is a real-valued model of
+	// integer samples, with a bit-exact state (ExactRealStater) whose
+	// frequencies code them (IntCDFer): the input must be a WAV file of
+	// integer PCM samples with one channel per dimension of the model; its
+	// samples are coded with the model, its other bytes with the adaptive
+	// byte model (ngram). The path is PathCDF.
+	Real autoreg.RealModel
 	// AllowPlatformMismatch lets the decoder try a PathPlatform file
 	// written on another platform (the checksums still catch a mismatch).
 	AllowPlatformMismatch bool
@@ -97,6 +104,9 @@ func platformTag() string {
 
 // numericPath reports how s's model will be coded.
 func (s *Static) numericPath() byte {
+	if s.Real != nil {
+		return PathCDF
+	}
 	st := s.Model.NewState()
 	if _, ok := st.(CDFer); ok {
 		return PathCDF
@@ -126,6 +136,9 @@ func (s *Static) hasExactState() bool {
 // PathExactLogProbs with its exact state.
 func (s *Static) accepts(path byte) bool {
 	p := s.numericPath()
+	if s.Real != nil {
+		return path == p
+	}
 	return p == path || path == PathPlatform && p == PathExactLogProbs && s.hasExactState()
 }
 

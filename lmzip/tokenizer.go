@@ -37,7 +37,11 @@ func (a tokAdapter) AppendBytes(dst []byte, t autoreg.Token) ([]byte, bool) {
 
 // StaticFromFile returns the static-mode description of a model file read
 // with modelfile.Read: its SHA-256 as identity, its model and tokenizer,
-// and the lines convention if the model was trained in lines mode.
+// and the lines convention if the model was trained in lines mode; for a
+// real-valued model, its identity and the model (Static.Real).
 func StaticFromFile(f *modelfile.File) *Static {
+	if f.Real != nil {
+		return &Static{ID: f.SHA256, Real: f.Real}
+	}
 	return &Static{ID: f.SHA256, Model: f.Model, Tokenizer: FromTokenizer(f.Tokenizer), Lines: f.Meta.Mode == "lines"}
 }

@@ -34,7 +34,7 @@ func wavLayout(prefix []byte, level int) (mediaLayout, error) {
 		return mediaLayout{}, fmt.Errorf("%d-bit %s samples are coded as bytes", f.Bits, f.Encoding)
 	}
 	pf := pcm.Format{Channels: f.Channels, Bits: bits, Rate: f.SampleRate}
-	c := &wavCodec{f: f, frame: f.BlockAlign()}
+	c := &wavCodec{wavFrames: wavFrames{f: f, frame: f.BlockAlign()}}
 	if c.enc, err = pcm.NewEncoder(pf, level); err != nil {
 		return mediaLayout{}, err
 	}
@@ -49,16 +49,23 @@ func wavLayout(prefix []byte, level int) (mediaLayout, error) {
 // monotone map of the 256 codes onto −128…127, so both zeros survive).
 // A writer uses enc, a reader dec; they share nothing.
 type wavCodec struct {
+	wavFrames
+	enc *pcm.Encoder
+	dec *pcm.Decoder
+}
+
+// wavFrames is what the WAV codecs share: the format, a frame as the
+// unit, and a buffer of samples as integers.
+type wavFrames struct {
 	f     wavfile.Format
 	frame int
-	enc   *pcm.Encoder
-	dec   *pcm.Decoder
 	buf   []int32
 }
 
-func (c *wavCodec) unit() int { return c.frame }
+func (c *wavFrames) unit() int { return c.frame }
 
-func (c *wavCodec) samples(n int) []int32 {
+// samples returns the buffer, n samples long.
+func (c *wavFrames) samples(n int) []int32 {
 	if cap(c.buf) < n {
 		c.buf = make([]int32, n)
 	}

@@ -76,6 +76,21 @@ func NewWriter(ctx context.Context, w io.Writer, opts Options) (*Writer, error) 
 	switch {
 	case opts.Static != nil && opts.Adaptive != "":
 		return nil, errors.New("lmzip: both a static model and an adaptive architecture given")
+	case opts.Static != nil && opts.Static.Real != nil:
+		s := opts.Static
+		if s.Model != nil {
+			return nil, errors.New("lmzip: static mode with both a token model and a real-valued one")
+		}
+		if opts.NoMedia {
+			return nil, errors.New("lmzip: a real-valued model codes the samples of WAV files; it cannot code plain bytes")
+		}
+		if _, _, _, _, err := realIntState(s.Real); err != nil {
+			return nil, fmt.Errorf("lmzip: %v", err)
+		}
+		cfg, _ := AdaptivePreset("ngram")
+		h.mode, h.modelID, h.path, h.flags = modeStatic, s.ID, PathCDF, flagMedia
+		h.config = cfg.String()
+		zw.codec = newAdaptiveCodec(cfg)
 	case opts.Static != nil:
 		s := opts.Static
 		if s.Model == nil || s.Tokenizer == nil {
@@ -141,6 +156,18 @@ func NewWriter(ctx context.Context, w io.Writer, opts Options) (*Writer, error) 
 func (z *Writer) writeHeader() error {
 	h := z.head
 	z.head = nil
+	if h.flags&flagMedia != 0 {
+		k := realWavKind(z.opts.Static.Real)
+		l, err := k.layout(z.buf, 1)
+		if err != nil {
+			return fmt.Errorf("lmzip: a real-valued model codes WAV files of integer PCM samples: %v", err)
+		}
+		mh := mediaHeader{kind: k.name, level: 1, off: l.off, n: l.n}
+		if z.codec, err = newModelMediaCodec(z.codec, mh, k, l.codec); err != nil {
+			return fmt.Errorf("lmzip: %v", err)
+		}
+		h.config += mediaSep + mh.String()
+	}
 	if h.mode == modeAdaptive && !z.opts.NoMedia {
 		if mh, body, ok := recognize(z.buf, max(z.opts.Level, 1)); ok {
 			mc, err := newMediaCodec(z.codec, mh, body)

@@ -6,6 +6,7 @@ import (
 	"github.com/autoreg/autoreg"
 	"github.com/autoreg/autoreg/internal/exact"
 	"github.com/autoreg/autoreg/internal/kernels"
+	"github.com/autoreg/autoreg/tensor"
 )
 
 // NewExactState returns an empty history, a *State, whose log-probabilities
@@ -34,23 +35,28 @@ func (m *Model) NewExactState() autoreg.State {
 // log-probabilities are the same bits everywhere (lmzip.BitExact).
 func (s *State) BitExactLogProbs() bool { return s.exact }
 
-// stepExact runs layer l of the exact path on input in, updating h (and c):
-// the pre-activations (W·x + b) + U·h (GRU: U·h plus the hidden side's
-// n-gate bias, apart), then the cell of internal/exact.
-func (s *State) stepExact(l int, in, h, c []float32) {
-	m, a := s.m, s.m.arena
-	H, G := m.cfg.Hidden, m.cfg.gates()
-	w := &m.stack.layers[l]
-	exact.Linear(s.buf.g, in, w.wx.Data(a), w.b.Data(a), 1, len(in), G*H)
-	exact.Linear(s.buf.hg, h, w.wh.Data(a), nil, 1, H, G*H)
-	if m.cfg.Cell == LSTM {
-		exact.Add(s.buf.g, s.buf.hg)
-		// hg, no longer needed, takes tanh c.
-		exact.LSTMCell(h, c, s.buf.hg[:H], s.buf.g, c)
-		return
+// StepExact is Step on the exact path: per layer the pre-activations
+// exact.Linear(W, x, b) + exact.Linear(U, h) (GRU: the hidden side's n-gate
+// bias added to U·h first), then exact.LSTMCell or exact.GRUCell. Its
+// results are the same bits on every platform.
+func (s *Stack) StepExact(a *tensor.Arena, sc *StepBuf, h, c, in []float32) {
+	H, G := s.cfg.Hidden, s.cfg.gates()
+	for l := range s.layers {
+		w := &s.layers[l]
+		h, c := h[l*H:(l+1)*H], c[l*H:(l+1)*H]
+		exact.Linear(sc.g, in, w.wx.Data(a), w.b.Data(a), 1, len(in), G*H)
+		exact.Linear(sc.hg, h, w.wh.Data(a), nil, 1, H, G*H)
+		if s.cfg.Cell == LSTM {
+			exact.Add(sc.g, sc.hg)
+			// hg, no longer needed, takes tanh c.
+			exact.LSTMCell(h, c, sc.hg[:H], sc.g, c)
+		} else {
+			exact.Add(sc.hg[2*H:], w.bhn.Data(a))
+			exact.GRUCell(h, sc.gates, sc.g, sc.hg, h)
+		}
+		in = sc.x[:H]
+		copy(in, h)
 	}
-	exact.Add(s.buf.hg[2*H:], w.bhn.Data(a))
-	exact.GRUCell(h, s.buf.gates, s.buf.g, s.buf.hg, h)
 }
 
 // computeExact is compute on the exact path: the logits of the last layer's

@@ -144,7 +144,11 @@ func (r *RealModel) Backward(scale float32) {
 
 // NewRealState returns a state holding the empty history (zero hidden
 // state, the training mean as every lagged value).
-func (r *RealModel) NewRealState() autoreg.RealState {
+func (r *RealModel) NewRealState() autoreg.RealState { return r.newRealState(r.m.stack.Step) }
+
+// newRealState returns an empty state whose network runs through step
+// (the Stack's Step or StepExact).
+func (r *RealModel) newRealState(step func(a *tensor.Arena, sc *StepBuf, h, c, in []float32)) *realState {
 	m := r.m
 	L, H := m.cfg.Layers, m.cfg.Hidden
 	st := &realState{r: r, hist: realio.NewHistory(&r.Spec), h: make([]float32, L*H), c: make([]float32, L*H),
@@ -152,7 +156,7 @@ func (r *RealModel) NewRealState() autoreg.RealState {
 	nin := r.Spec.Inputs()
 	st.run = func(in []float32, n int) {
 		for k := range n {
-			m.stack.Step(m.arena, &st.buf, st.h, st.c, in[k*nin:(k+1)*nin])
+			step(m.arena, &st.buf, st.h, st.c, in[k*nin:(k+1)*nin])
 		}
 		st.fresh = false
 	}
@@ -169,9 +173,11 @@ type realState struct {
 	raw     []float32 // the head's raw outputs
 	in      []float32 // the last step's input vector, for the highway
 	out     *realio.Output
-	fresh   bool // out holds the prediction of the current history
+	fresh   bool // out (or exact) holds the prediction of the current history
 	run     func(in []float32, n int)
 	predict func() dist.Dist
+	exact   *realio.ExactOutput // the exact path's output (NewExactRealState), else nil
+	tmp     []float32           // exact path: the highway's product
 }
 
 // Append runs the network over xs, one step at a time; a NaN is the
@@ -180,6 +186,13 @@ func (s *realState) Append(xs ...float64) { s.hist.Append(xs, s.run, s.predict) 
 
 // Predict returns the next step's distribution in the data's units.
 func (s *realState) Predict() dist.Dist {
+	if s.exact != nil {
+		if !s.fresh {
+			s.predictExact()
+			s.fresh = true
+		}
+		return s.exact.Dist()
+	}
 	if !s.fresh {
 		m := s.r.m
 		H, L := m.cfg.Hidden, m.cfg.Layers
@@ -198,7 +211,7 @@ func (s *realState) Predict() dist.Dist {
 // CopyTo makes dst, a state of the same model, an independent copy.
 func (s *realState) CopyTo(dst autoreg.RealState) {
 	d, ok := dst.(*realState)
-	if !ok || d.r != s.r {
+	if !ok || d.r != s.r || (d.exact == nil) != (s.exact == nil) {
 		panic("rnn: CopyTo: destination is not a state of the same model")
 	}
 	copy(d.h, s.h)

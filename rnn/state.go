@@ -61,23 +61,17 @@ func (s *State) CopyTo(dst autoreg.State) {
 // Append runs the network over xs, one step per token.
 func (s *State) Append(xs ...autoreg.Token) {
 	m, a := s.m, s.m.arena
-	H, E, V := m.cfg.Hidden, m.cfg.embed(), m.V
+	E, V := m.cfg.embed(), m.V
 	for _, x := range xs {
 		if x < 0 || int(x) >= V {
 			panic(fmt.Sprintf("rnn: Append: token %d outside the vocabulary of %d", x, V))
 		}
 		in := s.buf.x[:E]
 		copy(in, m.emb.Data(a)[int(x)*E:int(x+1)*E])
-		if !s.exact {
+		if s.exact {
+			m.stack.StepExact(a, &s.buf, s.h, s.c, in)
+		} else {
 			m.stack.Step(a, &s.buf, s.h, s.c, in)
-			s.n++
-			continue
-		}
-		for l := range m.cfg.Layers {
-			h, c := s.h[l*H:(l+1)*H], s.c[l*H:(l+1)*H]
-			s.stepExact(l, in, h, c)
-			in = s.buf.x[:H]
-			copy(in, h)
 		}
 		s.n++
 	}

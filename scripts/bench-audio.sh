@@ -6,6 +6,7 @@
 #   scripts/bench-audio.sh          the shared clips and the unseen ones
 #   scripts/bench-audio.sh shared   the shared clips only
 #   scripts/bench-audio.sh mulaw    the μ-law WaveNet against the LPC anchor
+#   scripts/bench-audio.sh dlogistic  the 16-bit head: NLL against coded size
 #
 # mulaw trains the documented WaveNet on the first 80% of speech-8k.wav
 # (validation: the last tenth of that part) for at most $WAVENET_TIME
@@ -13,6 +14,14 @@
 # beside a 16-tap linear predictor with an adaptive Laplace residual fitted
 # on the same training audio (scripts/audio-anchor -mulaw), and times
 # generation. MODEL=FILE scores an existing model instead of training one.
+#
+# dlogistic trains, on each shared clip, an LSTM (1 layer, 64 cells) with
+# the discretized-logistic-mixture head over the 65,536 levels (5
+# components) for $DL_STEPS steps (default 600) on the first 80% of the
+# clip, then scores the whole clip with eval --test-split 1 (the NLL in
+# bits) and codes it with compress --model (the bit-exact state's integer
+# frequencies): the coded size is the NLL plus the container and the WAV
+# header, within 0.1%. DL_MODELS=DIR keeps the models there.
 #
 # Anchors, exactly as the data README runs them: flac -8 --no-padding,
 # wavpack -hh -x6. Bits per sample = 8 · file bytes / (frames · channels),
@@ -156,6 +165,33 @@ if [ "$MODE" = mulaw ]; then
 	printf '%-44s %.4f\n' "WaveNet 2×10 layers, 32/32/128 channels" "$wn"
 	"$WORK/autoreg" sample --model "$model" --seconds 10 --seed 1 --out "$WORK/gen.wav" 2> "$WORK/stats" > /dev/null
 	echo "generation, wall clock (noisy on a loaded machine): $(grep -o '[0-9]* samples/s' "$WORK/stats" | tail -1)"
+	exit 0
+fi
+if [ "$MODE" = dlogistic ]; then
+	dir=${DL_MODELS:-$WORK}
+	mkdir -p "$dir"
+	printf '\n%-10s %9s %11s %13s %13s %9s %8s %s\n' clip samples 'NLL bits' 'NLL bits/smpl' 'coded bits' 'bits/smpl' excess 'round trip'
+	for clip in "${CLIPS[@]}"; do
+		name=$(basename "$clip" .wav)
+		model="$dir/$name-dl.arm"
+		if [ ! -f "$dir/$name-dl.best.arm" ]; then
+			/usr/bin/time -f '%U %S' -o "$WORK/time" "$WORK/autoreg" train --arch lstm --head dlogistic:5 --grid -32768,1,65536 \
+				--data "$clip" --test-split 0.2 --valid-split 0.1 --layers 1 --dim 64 --context 256 --batch 8 \
+				--steps "${DL_STEPS:-600}" --out "$model" > /dev/null 2>&1
+			echo "# $name: trained in $(awk '{ print $1 + $2 }' "$WORK/time") CPU seconds"
+		fi
+		model="$dir/$name-dl.best.arm"
+		ev=$("$WORK/autoreg" eval --model "$model" --test-split 1 --json "$clip")
+		bits=$(echo "$ev" | sed 's/.*"bits":\([0-9.]*\).*/\1/')
+		n=$(echo "$ev" | sed 's/.*"points":\([0-9]*\).*/\1/')
+		"$WORK/autoreg" compress --model "$model" --force --out "$WORK/x.arz" "$clip" 2> /dev/null
+		"$WORK/autoreg" decompress --model "$model" --force --out "$WORK/x.arz.wav" "$WORK/x.arz" 2> /dev/null
+		rt=exact
+		cmp -s "$WORK/x.arz.wav" "$clip" || rt=DIFFERS
+		awk -v c="$name" -v n="$n" -v b="$bits" -v z="$(wc -c < "$WORK/x.arz")" -v rt="$rt" 'BEGIN {
+			printf "%-10s %9d %11.0f %13.4f %13d %9.4f %+7.3f%% %s\n", c, n, b, b / n, 8 * z, 8 * z / n, 100 * (8 * z / b - 1), rt
+		}'
+	done
 	exit 0
 fi
 [ "$MODE" = shared ] || unseen

@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 go test -count=1 -tags noasm ./arith ./lmzip/...
 go test -count=1 -tags noasm ./internal/exact
-go test -count=1 -tags noasm -run 'Exact|Int16' ./internal/kernels ./gpt ./rnn
+go test -count=1 -tags noasm -run 'Exact|Int16' ./internal/kernels ./gpt ./rnn ./wavenet
 if ! command -v qemu-aarch64 > /dev/null; then
 	echo "qemu-aarch64 not found: apt-get install -y qemu-user" >&2
 	exit 1

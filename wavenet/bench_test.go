@@ -53,3 +53,38 @@ func BenchmarkTrainStep(b *testing.B) {
 	}
 	neuraltest.BenchTrainStep(b, m, m.V, 4, 4096, m.FLOPsPerToken())
 }
+
+// BenchmarkStep times Step on 8 states of the recipe's model (the server's
+// concurrent streams), one goroutine: a sample of every state per
+// iteration. It reports samples/s and CPU µs per sample, beside
+// BenchmarkGenerate's one state.
+func BenchmarkStep(b *testing.B) {
+	m, err := New(benchConfig, autoreg.Vocab{Base: 256}, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	const n = 8
+	states, xs := make([]autoreg.State, n), make([]autoreg.Token, n)
+	for i := range states {
+		states[i] = m.NewState()
+		states[i].Append(m.vocab.BOS())
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0, t0 := testutil.ThreadCPU(), time.Now()
+	for range b.N {
+		for i := range xs {
+			xs[i] = autoreg.Token(rng.IntN(256))
+		}
+		m.Step(states, xs)
+	}
+	el, cpu := time.Since(t0), testutil.ThreadCPU()-cpu0
+	b.ReportMetric(float64(n*b.N)/el.Seconds(), "samples/s")
+	if cpu > 0 {
+		b.ReportMetric(float64(cpu.Microseconds())/float64(n*b.N), "cpu-µs/sample")
+	}
+}

@@ -33,6 +33,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"sync"
 
 	"github.com/autoreg/autoreg"
 	"github.com/autoreg/autoreg/tensor"
@@ -114,8 +115,9 @@ type Model struct {
 	out2   tensor.View // (V, O)
 	out2b  tensor.View // (V)
 
-	tr   *trainState
-	pack packCache
+	tr    *trainState
+	pack  packCache
+	steps sync.Pool // *stepBatch buffers of Step
 }
 
 // New returns a model with weights drawn from seed: the embedding from

@@ -95,6 +95,9 @@ type State struct {
 	logp   []float32 // (V)
 	fresh  bool      // logits are current
 	haveLp bool
+	exact  bool      // the bit-exact path (NewExactState)
+	th     []float32 // (D) exact path: the gates' tanh
+	qoff   []int     // exact path: where each layer's queue starts
 }
 
 // NewState returns an empty history: silence in every layer.
@@ -124,6 +127,9 @@ func (s *State) CopyTo(dst autoreg.State) {
 	if !ok || d.m != s.m {
 		panic("wavenet: CopyTo: destination is not a state of the same model")
 	}
+	if d.exact != s.exact {
+		panic("wavenet: CopyTo: an exact state and a fast one")
+	}
 	copy(d.queue, s.queue)
 	copy(d.u, s.u)
 	copy(d.logits, s.logits)
@@ -138,7 +144,10 @@ func (s *State) Append(xs ...autoreg.Token) {
 	if len(xs) == 0 {
 		return
 	}
-	p := m.packed()
+	var p *packedWeights
+	if !s.exact {
+		p = m.packed()
+	}
 	emb := m.emb.Data(a)
 	for _, x := range xs {
 		if x < 0 || int(x) >= m.V {
@@ -148,6 +157,11 @@ func (s *State) Append(xs ...autoreg.Token) {
 			s.ctl = k
 		}
 		copy(s.r, emb[int(x)*R:int(x+1)*R])
+		if s.exact {
+			s.stepExact()
+			s.n++
+			continue
+		}
 		for l := range L {
 			w := &m.layers[l]
 			d := m.cfg.Dilation(l)
@@ -177,6 +191,10 @@ func (s *State) compute() {
 	if s.fresh {
 		return
 	}
+	if s.exact {
+		s.computeExact()
+		return
+	}
 	m, a := s.m, s.m.arena
 	p := m.packed()
 	kernels.GemvPacked(s.skip, s.u, m.skipb.Data(a), &p.skip, 0, 0, m.cfg.Skip)
@@ -194,7 +212,12 @@ func relu(x []float32) {
 }
 
 // uniformLogProb is the prediction of the empty history: −ln V.
-func (s *State) uniformLogProb() float64 { return -math.Log(float64(s.m.V)) }
+func (s *State) uniformLogProb() float64 {
+	if s.exact {
+		return s.exactUniform()
+	}
+	return -math.Log(float64(s.m.V))
+}
 
 // LogProbs writes log P(next | history) for every token into dst. The
 // empty history predicts the uniform distribution.
@@ -212,8 +235,10 @@ func (s *State) LogProbs(dst []float32) {
 	}
 	if !s.haveLp {
 		s.compute()
-		nn.LogSoftmaxRow(s.logp, s.logits, dst)
-		s.haveLp = true
+		if !s.haveLp {
+			nn.LogSoftmaxRow(s.logp, s.logits, dst)
+			s.haveLp = true
+		}
 	}
 	copy(dst, s.logp)
 }
@@ -227,9 +252,11 @@ func (s *State) LogProb(x autoreg.Token) float64 {
 	if s.n == 0 {
 		return s.uniformLogProb()
 	}
+	if !s.haveLp {
+		s.compute()
+	}
 	if s.haveLp {
 		return float64(s.logp[x])
 	}
-	s.compute()
 	return nn.LogProbRow(s.logits, int(x), s.logp)
 }

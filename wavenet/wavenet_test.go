@@ -105,15 +105,48 @@ func TestConformance(t *testing.T) {
 	for _, cfg := range configs {
 		m, text := trained(t, cfg, 11)
 		t.Run(fmt.Sprintf("%dx%d-%d", cfg.Layers, cfg.Stacks, cfg.Residual), func(t *testing.T) {
-			modeltest.TestModel(t, m, modeltest.Options{
-				Histories:  append(modeltest.Histories(m.vocab, 1, 40), text),
-				LogProbTol: 2e-6,
-				Teacher:    neuraltest.TeacherForced(m, nil, func() []float32 { return m.tr.losses }),
-				TeacherTol: 2e-6,
-				SaveLoad:   modeltest.PayloadRoundTrip(Read),
-			})
+			conformance(t, m, text, false)
 		})
 	}
+}
+
+// TestExactState runs the conformance suite on the exact state: every
+// path bit for bit against itself, within 1e-5 of the fast state (the
+// twin), against the training path as the fast state is.
+func TestExactState(t *testing.T) {
+	for _, cfg := range configs {
+		m, text := trained(t, cfg, 11)
+		t.Run(fmt.Sprintf("%dx%d-%d", cfg.Layers, cfg.Stacks, cfg.Residual), func(t *testing.T) {
+			conformance(t, m, text, true)
+		})
+	}
+}
+
+// TestStepWide: a model wide enough for the kernels' vector paths and
+// several panels per product steps batches to the bits of Append.
+func TestStepWide(t *testing.T) {
+	m, text := trained(t, Config{Layers: 3, Stacks: 1, Residual: 32, Gate: 32, Skip: 96}, 11)
+	modeltest.TestModel(t, m, modeltest.Options{
+		Histories: append(modeltest.Histories(m.vocab, 1, 40), text),
+		Only:      []modeltest.Check{modeltest.Step},
+	})
+}
+
+// conformance runs the suite on m's fast states, or its exact ones.
+func conformance(t *testing.T, m *Model, text []autoreg.Token, exact bool) {
+	o := modeltest.Options{
+		Histories:  append(modeltest.Histories(m.vocab, 1, 40), text),
+		LogProbTol: 2e-6,
+		Teacher:    neuraltest.TeacherForced(m, nil, func() []float32 { return m.tr.losses }),
+		TeacherTol: 2e-6,
+		SaveLoad:   modeltest.PayloadRoundTrip(Read),
+	}
+	if exact {
+		o.NewState, o.BitExact = modeltest.ExactState, true
+		o.Twin, o.TwinTol = modeltest.FastState, 1e-5
+		o.TeacherTol = 1e-5
+	}
+	modeltest.TestModel(t, m, o)
 }
 
 // A prediction sees exactly the receptive field: changing the token

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"math"
 	"os"
 	"path/filepath"
@@ -76,9 +77,25 @@ func TestWaveNetAudio(t *testing.T) {
 	if code != 2 || !strings.Contains(errs, "--out") {
 		t.Errorf("sample without --out: exit %d: %s", code, errs)
 	}
+	// A 16-bit file whose samples are not μ-law values is refused; the
+	// generated one (decoded μ-law codes) is coded with the model's exact
+	// state and comes back byte for byte.
 	code, _, errs = cli(t, "compress", "--model", out, "--out", filepath.Join(dir, "a.arz"), filepath.Join(dir, "data", "low", "a.wav"))
-	if code != 2 || !strings.Contains(errs, "model of sound") {
-		t.Errorf("compress with a model of sound: exit %d: %s", code, errs)
+	if code != 1 || !strings.Contains(errs, "not a μ-law value") {
+		t.Errorf("compress of a 16-bit file with a μ-law model: exit %d: %s", code, errs)
+	}
+	arz, back := filepath.Join(dir, "gen.arz"), filepath.Join(dir, "back.wav")
+	if code, _, errs = cli(t, "compress", "--model", out, "--out", arz, gen); code != 0 {
+		t.Fatalf("compress --model of generated sound: exit %d: %s", code, errs)
+	}
+	if code, _, errs = cli(t, "decompress", "--model", out, "--out", back, arz); code != 0 {
+		t.Fatalf("decompress --model: exit %d: %s", code, errs)
+	}
+	a, _ := os.ReadFile(gen)
+	b, _ := os.ReadFile(back)
+	fi, _ := os.Stat(arz)
+	if string(a) != string(b) || fi.Size() > int64(len(a))/2+150 { // at most raw μ-law and the container
+		t.Errorf("round trip equal %v, %d bytes coded in %d", string(a) == string(b), len(a), fi.Size())
 	}
 }
 
@@ -106,5 +123,39 @@ func TestRealModelOnWAV(t *testing.T) {
 		"--column", "l", "--column", "r", "--steps", "1", "--out", filepath.Join(dir, "x.arm"))
 	if code == 0 || !strings.Contains(errs, "1 channel(s) of samples; 2 columns") {
 		t.Errorf("two columns for a mono file: exit %d: %s", code, errs)
+	}
+
+	// eval scores the whole file by its NLL alone; compress --model codes
+	// it in that many bits plus the container's and the header's bytes.
+	code, outs, errs := cli(t, "eval", "--model", out, "--test-split", "1", "--json", wav)
+	if code != 0 {
+		t.Fatalf("eval: exit %d: %s", code, errs)
+	}
+	var ev struct {
+		Points int
+		Bits   float64
+	}
+	if err := json.Unmarshal([]byte(outs), &ev); err != nil || ev.Points != 3000 {
+		t.Fatalf("eval --json: %v: %s", err, outs)
+	}
+	arz := filepath.Join(dir, "tone.arz")
+	if code, _, errs = cli(t, "compress", "--model", out, "--out", arz, wav); code != 0 {
+		t.Fatalf("compress --model: exit %d: %s", code, errs)
+	}
+	back := filepath.Join(dir, "back.wav")
+	if code, _, errs = cli(t, "decompress", "--model", out, "--out", back, arz); code != 0 {
+		t.Fatalf("decompress --model: exit %d: %s", code, errs)
+	}
+	a, _ := os.ReadFile(wav)
+	b, _ := os.ReadFile(back)
+	if string(a) != string(b) {
+		t.Fatal("the WAV file did not come back byte for byte")
+	}
+	fi, _ := os.Stat(arz)
+	if got := float64(8 * fi.Size()); got < ev.Bits || got > ev.Bits*1.001+8*200 { // the container header is about 120 bytes
+		t.Errorf("compressed to %.0f bits, the model's NLL is %.0f bits", got, ev.Bits)
+	}
+	if code, _, errs = cli(t, "compress", "--model", out, "--no-media", "--out", arz+"2", wav); code == 0 || !strings.Contains(errs, "WAV") {
+		t.Errorf("--no-media with a real-valued model: exit %d: %s", code, errs)
 	}
 }

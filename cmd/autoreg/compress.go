@@ -18,6 +18,7 @@ import (
 	"github.com/autoreg/autoreg/lmzip"
 	"github.com/autoreg/autoreg/modelfile"
 	"github.com/autoreg/autoreg/tokenize"
+	"github.com/autoreg/autoreg/wavfile"
 )
 
 func init() {
@@ -41,7 +42,7 @@ func init() {
 // runCompress is `autoreg compress`.
 func runCompress(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("compress")
-	model := fs.String("model", "", "compress with this trained model `FILE` (autoreg model or ARPA)")
+	model := fs.String("model", "", "compress with this trained model `FILE` (autoreg model or ARPA; a real-valued model of 16-bit sound with a dlogistic head codes the samples of WAV files)")
 	adaptive := fs.Bool("adaptive", false, "no model file: learn from the data as it is coded (the default without --model)")
 	arch := fs.String("adaptive-arch", "", "adaptive model: ngram (fast; the default), balanced (content-aware: machine code, repeats, compressed data; smaller than xz -9e, about half ngram's speed), mix (context mixing, stronger), lstm (mix with an online LSTM, strongest), gpt (mix with an online transformer) or a configuration string (implies --adaptive)")
 	out := fs.String("out", "", "write to `OUT` (default IN.arz; standard output when IN is -; - for standard output)")
@@ -82,12 +83,17 @@ func runCompress(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			return usagef("--adaptive-arch %q: want one of %s, or a configuration string (%v)", opts.Adaptive, strings.Join(lmzip.AdaptiveArchs(), ", "), err)
 		}
 	default:
-		f, err := modelfile.Read(*model)
+		f, err := modelfile.ReadAny(*model)
 		if err != nil {
 			return err
 		}
-		if _, ok := f.Tokenizer.(tokenize.Sound); ok {
-			return usagef("--model %s is a model of sound, which the static mode cannot use yet: compress WAV files without --model (the adaptive audio coder; --level 2 for the slower, smaller one)", *model)
+		if f.Real != nil && *noMedia {
+			return usagef("--model %s is a real-valued model: it codes the samples of WAV files, not plain bytes (drop --no-media)", *model)
+		}
+		if snd, ok := f.Tokenizer.(tokenize.Sound); ok {
+			if err := checkSoundInput(in, *model, snd); err != nil {
+				return err
+			}
 		}
 		if _, ok := f.Tokenizer.(*tokenize.Pixels); ok {
 			return usagef("--model %s is a model of images, which the static mode cannot use yet: compress images without --model (the adaptive image coder; --level slow for the slower, smaller one)", *model)
@@ -105,6 +111,24 @@ func runCompress(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		opts.Progress = progress
 		return lmzip.Compress(ctx, w, r, opts)
 	})
+}
+
+// checkSoundInput refuses to code a file with a token model of sound
+// (μ-law, G.711 μ-law) unless it is a WAV file whose samples come back
+// from the model's tokens: the static coder would escape every other
+// sample byte by byte, a file larger than the adaptive audio coder's.
+func checkSoundInput(in, model string, snd tokenize.Sound) error {
+	if in == "-" {
+		return usagef("--model %s is a model of sound: name the WAV file (standard input is not checked)", model)
+	}
+	wf, err := wavfile.ReadFile(in)
+	if err != nil {
+		return fmt.Errorf("--model %s is a model of sound, which codes WAV files: %v", model, err)
+	}
+	if err := snd.Lossless(wf); err != nil {
+		return fmt.Errorf("%s: %v (the adaptive audio coder, without --model, codes it losslessly)", in, err)
+	}
+	return nil
 }
 
 // sniffImage reports whether the input file starts like a PNG, PGM or
@@ -181,7 +205,7 @@ func runDecompress(ctx context.Context, args []string, stdout, stderr io.Writer)
 	}
 	opts := lmzip.ReaderOptions{Name: in}
 	if *model != "" {
-		f, err := modelfile.Read(*model)
+		f, err := modelfile.ReadAny(*model)
 		if err != nil {
 			return err
 		}

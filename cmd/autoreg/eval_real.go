@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"strings"
 	"time"
 
@@ -15,12 +16,13 @@ import (
 // the test part of CSV series, and optionally the rolling multi-step
 // evaluation.
 func runEvalReal(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := realFlagSet("eval", "Score a real-valued model on the test part of CSV series: NLL (raw and standardized), MAE, RMSE, MASE, CRPS one step ahead; with --horizon, sample-path forecasts from every test origin against the seasonal naive baseline.",
-		"--model FILE --data FILE.csv [--test-split 0.2] [--season S] [--horizon H] [--json]")
+	fs := realFlagSet("eval", "Score a real-valued model on the test part of CSV series: NLL (raw and standardized), MAE, RMSE, MASE, CRPS one step ahead; with --horizon, sample-path forecasts from every test origin against the seasonal naive baseline. "+
+		"On a WAV file, the NLL alone, in bits per sample (--test-split 1: the whole file, what compress --model codes it in).",
+		"--model FILE --data FILE.csv|FILE.wav [--test-split 0.2] [--season S] [--horizon H] [--json]")
 	var sf seriesFlags
 	sf.register(fs, "the series to score")
 	model := fs.String("model", "", "the real-valued model `FILE`")
-	testSplit := fs.Float64("test-split", 0.2, "score the last `FRACTION` of every series, conditioned on everything before it")
+	testSplit := fs.Float64("test-split", 0.2, "score the last `FRACTION` of every series, conditioned on everything before it (a WAV file: 1 scores it all)")
 	season := fs.Int("season", 1, "season `S` of MASE and of the seasonal naive baseline (7 for daily data with a weekly cycle)")
 	horizon := fs.Int("horizon", 0, "also forecast 1..`H` steps ahead from every test origin by sample paths (0 = one step only)")
 	samples := fs.Int("samples", 200, "sample paths per origin for --horizon")
@@ -30,7 +32,12 @@ func runEvalReal(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	if err := checkSplit("test-split", *testSplit, false); err != nil {
+	wav := sf.wav(pos)
+	if wav && *testSplit == 1 {
+		if *horizon > 0 {
+			return usagef("--horizon needs a training part: --test-split below 1")
+		}
+	} else if err := checkSplit("test-split", *testSplit, false); err != nil {
 		return err
 	}
 	if *season < 1 || *horizon < 0 || (*horizon > 0 && *samples < 2) {
@@ -47,17 +54,34 @@ func runEvalReal(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	var data []forecast.Data
 	steps, test := 0, 0
 	for _, s := range ss {
-		n := series.TrainLen(s.Len(), *testSplit)
+		n := 0
+		if *testSplit < 1 {
+			n = series.TrainLen(s.Len(), *testSplit)
+		}
 		data = append(data, forecast.Data{Values: s.Values, Train: n})
 		steps += s.Len()
 		test += s.Len() - n
 	}
 	start := time.Now()
-	res, err := forecast.Evaluate(ctx, f.Real, data, forecast.Options{Season: *season, Horizon: *horizon, Samples: *samples, Seed: *seed})
+	// Sound is scored by its NLL alone: the other scores need the
+	// predictive mean and CDF sums over the 65,536 levels of every sample.
+	nllOnly := wav && *horizon == 0
+	res, err := forecast.Evaluate(ctx, f.Real, data, forecast.Options{Season: *season, Horizon: *horizon, Samples: *samples, Seed: *seed, NLLOnly: nllOnly})
 	if err != nil {
 		return err
 	}
 	el := time.Since(start)
+	if nllOnly {
+		bits := res.NLL / math.Ln2
+		if *asJSON {
+			return writeJSON(stdout, map[string]any{"points": res.Points, "nll": res.NLL, "bits_per_sample": bits,
+				"bits": bits * float64(res.Points), "steps": steps, "test_steps": test, "test_split": *testSplit, "columns": ss[0].Columns, "seconds": el.Seconds()})
+		}
+		fmt.Fprintf(stdout, "data        %s frames of %s; scored the last %s (the last %g), one step ahead on the true past\n", thousands(int64(steps)), strings.Join(ss[0].Columns, ", "), thousands(int64(test)), *testSplit)
+		fmt.Fprintf(stdout, "NLL         %.4f nats/sample = %.4f bits/sample over %s samples (%.0f bits in all)\n", res.NLL, bits, thousands(int64(res.Points)), bits*float64(res.Points))
+		fmt.Fprintf(stdout, "time        %.2f s\n", el.Seconds())
+		return nil
+	}
 	if *asJSON {
 		out := map[string]any{
 			"points": res.Points, "nll": res.NLL, "nll_std": res.NLLStd, "mae": res.MAE, "rmse": res.RMSE,

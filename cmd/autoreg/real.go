@@ -70,6 +70,16 @@ func (sf *seriesFlags) register(fs *flag.FlagSet, what string) {
 	fs.StringVar(&sf.id, "id", "", "the series-id column's `NAME`: rows with the same id form one series")
 }
 
+// wav reports whether the data file (--data, or the one positional
+// argument) is a WAV file.
+func (sf *seriesFlags) wav(args []string) bool {
+	path := sf.data
+	if path == "" && len(args) == 1 {
+		path = args[0]
+	}
+	return strings.EqualFold(filepath.Ext(path), ".wav")
+}
+
 // read reads the series; a model's META supplies the default columns and
 // time column. Positional arguments name the file when --data does not.
 func (sf *seriesFlags) read(args []string, meta *modelfile.Meta) ([]*series.Series, error) {
