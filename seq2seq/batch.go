@@ -309,6 +309,15 @@ func (m *Model) mlpForward(s *mlpActs, w *mlpView, in []float32, rows int, rng *
 // at ignored positions). The slice is reused by the next ForwardPairs.
 func (m *Model) Losses() []float32 { return m.tr.losses[:m.tr.B*m.tr.T] }
 
+// Probs returns the next-token probabilities the last ForwardPairs
+// predicted for pair b at target position t (train.Predictor), valid
+// until the next ForwardPairs or Backward.
+func (m *Model) Probs(b, t int) []float32 {
+	s := m.tr
+	r := b*s.T + t
+	return s.probs[r*m.V : (r+1)*m.V]
+}
+
 // Backward accumulates into the arena's gradients the gradient of
 // scale·(summed loss of the last ForwardPairs); scale is typically one over
 // the number of targets in the optimizer step.
