@@ -152,12 +152,21 @@ func (t *Trainer) runPairs(ctx context.Context, data Data) error {
 				t.pos = 0
 				t.pairs = planPairs(data.TrainPairs, o.Batch, o.Seed, t.epoch)
 			}
-			n += mb[k].fill(data.TrainPairs, t.pairs.batches[t.pos], m)
+			c := mb[k].fill(data.TrainPairs, t.pairs.batches[t.pos], m)
+			if o.InputNoise.tokens() {
+				p := &mb[k]
+				c = t.noiseTokens(p.x, p.y, p.B, p.T, int32(m.Vocab().Base), true)
+			}
+			n += c
 			t.pos++
 		}
+		n = max(n, 1)
 		var sum float64
 		for k := range mb {
 			p := &mb[k]
+			if t.sampling() {
+				t.mixPairs(m, p)
+			}
 			s, _ := m.ForwardPairs(p.src, p.srcLen, p.S, p.x, p.y, p.B, p.T, t.dropRng)
 			sum += s
 			m.Backward(float32(1 / float64(n)))
