@@ -142,6 +142,9 @@ func trainSeq2seq(ctx context.Context, stderr io.Writer, f *trainFlags, args []s
 		topts := train.Options{Batch: f.batch, Context: f.context, Steps: f.steps, Accum: f.accum,
 			LR: f.lr, Warmup: f.warmup, WeightDecay: f.weightDec, Beta2: f.beta2, Clip: f.clip, Seed: f.seed,
 			EvalEvery: f.evalEvery, EvalTokens: f.evalTokens, MaxTime: f.maxTime}
+		if topts, err = f.exposure.set(topts); err != nil {
+			return err
+		}
 		if tr, err = train.New(m, topts); err != nil {
 			return usagef("%v", err)
 		}
