@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/autoreg/autoreg/internal/fused"
+	"github.com/autoreg/autoreg/internal/kernels"
 	"github.com/autoreg/autoreg/nn"
 	"github.com/autoreg/autoreg/tensor"
 )
@@ -321,7 +322,20 @@ func (m *Model) Probs(b, t int) []float32 {
 // Backward accumulates into the arena's gradients the gradient of
 // scale·(summed loss of the last ForwardPairs); scale is typically one over
 // the number of targets in the optimizer step.
-func (m *Model) Backward(scale float32) {
+func (m *Model) Backward(scale float32) { m.backward(scale, nil) }
+
+// BackwardRows accumulates into the arena's gradients the gradient of
+// Σ_b w[b]·(summed loss of pair b of the last ForwardPairs): a weight per
+// sequence, as sequence-level objectives (minimum risk training) need.
+func (m *Model) BackwardRows(w []float32) {
+	if s := m.tr; s != nil && len(w) < s.B {
+		panic(fmt.Sprintf("seq2seq: BackwardRows: %d weights for %d pairs", len(w), s.B))
+	}
+	m.backward(1, w)
+}
+
+// backward is Backward, and with rows set BackwardRows.
+func (m *Model) backward(scale float32, rows []float32) {
 	s := m.tr
 	if s == nil || !s.ready {
 		panic("seq2seq: Backward without ForwardPairs")
@@ -335,6 +349,9 @@ func (m *Model) Backward(scale float32) {
 	// The logits' gradient replaces the probabilities (not needed after).
 	dlogits := s.probs[:N*V]
 	fused.CrossEntropyBackwardSet(dlogits, s.probs, s.tgt, N, V, Ignore, scale)
+	for b, w := range rows[:min(len(rows), B)] {
+		kernels.Scale(w, dlogits[b*T*V:(b+1)*T*V])
+	}
 	dA := s.dA[:N*C]
 	fused.LinearBackwardSet(dA, m.wte.Grad(a), nil, dlogits, s.lnf, m.wte.Data(a), N, C, V)
 	last := s.demb

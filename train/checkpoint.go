@@ -142,6 +142,9 @@ func Resume(f *modelfile.File) (*Trainer, error) {
 	if err := checkNoise(m, t.Opts); err != nil {
 		return nil, err
 	}
+	if err := checkMRT(m, t.Opts); err != nil {
+		return nil, err
+	}
 	if r, ok := m.(Recurrent); ok {
 		c := f.ExtraSection(TagCarry)
 		dst := r.Carry(t.Opts.Batch)

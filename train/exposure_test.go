@@ -256,3 +256,50 @@ func TestNoiseResumeExact(t *testing.T) {
 		})
 	}
 }
+
+// Minimum risk training fine-tunes an encoder-decoder trained by
+// likelihood: the risk (expected edit distance of its samples) falls, and
+// the run resumes exactly.
+func TestMRTFineTunes(t *testing.T) {
+	pairs, ptok := tinyPairs(300, 1)
+	for i := range pairs {
+		pairs[i].Tgt = pairs[i].Src // copying: learnt in a few steps
+	}
+	data := train.Data{TrainPairs: pairs[:260], ValidPairs: pairs[260:]}
+	cfg := seq2seq.Config{EncLayers: 1, DecLayers: 1, Dim: 16, Heads: 2, FFN: 32, SrcContext: 12, Context: 12}
+	m, err := seq2seq.New(cfg, ptok.Vocab(), ptok.Vocab(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pre, err := train.New(m, train.Options{Batch: 16, Context: 12, Steps: 60, LR: 1e-2, Warmup: 5, Clip: 1, Seed: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pre.Run(context.Background(), data); err != nil {
+		t.Fatal(err)
+	}
+	newRun := func() *train.Trainer {
+		c, _ := seq2seq.New(cfg, ptok.Vocab(), ptok.Vocab(), 1)
+		copy(c.Arena().Params, m.Arena().Params)
+		tr, err := train.New(c, train.Options{Batch: 16, Context: 12, Steps: 30, LR: 1e-2, Warmup: 0, Clip: 1, Seed: 3,
+			EvalEvery: 15, SaveEvery: 1, MRT: &train.MRT{Candidates: 6, Alpha: 1, MLE: 0.1}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tr
+	}
+	full := resumeAnyAt(t, newRun, data, ptok, 9)
+	h := full.History
+	mean := func(ps []train.Point) float64 {
+		var s float64
+		for _, p := range ps {
+			s += p.Parts["mrt_risk"]
+		}
+		return s / float64(len(ps))
+	}
+	first, last := mean(h[:5]), mean(h[len(h)-5:])
+	t.Logf("risk %.3f → %.3f; candidates %.1f; validation %.3f", first, last, h[0].Parts["mrt_candidates"], h[len(h)-1].ValLoss)
+	if !(last < first) || h[0].Parts["mrt_candidates"] < 1.5 {
+		t.Errorf("risk %.3f then %.3f, %.1f candidates", first, last, h[0].Parts["mrt_candidates"])
+	}
+}

@@ -124,6 +124,10 @@ type Options struct {
 	// InputNoise corrupts the inputs, the targets staying clean (see
 	// noise.go); nil is none.
 	InputNoise *Noise `json:"input_noise,omitempty"`
+	// MRT replaces the likelihood of an encoder-decoder's references by
+	// the expected cost of its own samples (minimum risk training, see
+	// mrt.go); nil is maximum likelihood.
+	MRT *MRT `json:"mrt,omitempty"`
 	// MaxTime stops the run early (the schedule still follows Steps).
 	MaxTime time.Duration `json:"-"`
 }
@@ -271,6 +275,9 @@ func New(m Trainable, opts Options) (*Trainer, error) {
 		return nil, err
 	}
 	if err := checkNoise(m, opts); err != nil {
+		return nil, err
+	}
+	if err := checkMRT(m, opts); err != nil {
 		return nil, err
 	}
 	t := &Trainer{Model: m, Opts: opts, BestVal: math.NaN()}
@@ -656,7 +663,7 @@ func (t *Trainer) MarshalState() ([]byte, error) {
 	}
 	s := state{Version: 1, Options: t.Opts, Step: t.Step, Tokens: t.Tokens, Elapsed: t.Elapsed.Seconds(),
 		Pos: t.pos, Epoch: t.epoch, DataRNG: d, DropRNG: r, History: t.History}
-	if t.Opts.ScheduledSampling != nil || t.Opts.InputNoise != nil {
+	if t.Opts.ScheduledSampling != nil || t.Opts.InputNoise != nil || t.Opts.MRT != nil {
 		if s.ExpoRNG, err = t.exp.src.MarshalBinary(); err != nil {
 			return nil, err
 		}

@@ -227,7 +227,7 @@ func runTraining(ctx context.Context, stderr io.Writer, f *trainFlags, r *traini
 
 	training := r.training
 	if f.resume && f.exposure.given() {
-		return usagef("--scheduled-sampling, --input-noise: a resumed run keeps its checkpoint's settings")
+		return usagef("--scheduled-sampling, --input-noise, --objective, --init: a resumed run keeps its checkpoint's settings")
 	}
 	exposureRecord(training, tr.Opts)
 	tr.Checkpoint = func(t *train.Trainer, reason train.SaveReason) (string, error) {
