@@ -19,6 +19,13 @@
 // a VAE). [NewModel] builds a model of any trainable family from one
 // [Arch].
 //
+// Against exposure bias (a model trained on true histories generates from
+// its own) the loop offers three variants of teacher forcing: scheduled
+// sampling (Bengio et al. 2015; the two-pass form of Mihaylova and
+// Martins 2019 for feed-forward models), input noise, and minimum risk
+// training of encoder-decoders (Shen et al. 2016); see sampling.go,
+// noise.go and mrt.go.
+//
 // Checkpoints are ordinary model files (package modelfile) with extra
 // sections holding the optimizer moments, the generators' states, the data
 // position and the history, so `eval` and `sample` read them and a resumed
