@@ -75,6 +75,11 @@ type Rolling struct {
 	// Leads holds the scores per lead 1..Horizon; All pools every lead.
 	Leads []Lead
 	All   Lead
+	// OriginCRPS is the model's fair CRPS of every origin (in order,
+	// series after series) at every lead: entry o·Horizon + h is lead h+1
+	// from origin o, the mean over its scored dimensions, NaN where none
+	// is scored. Paired comparisons of two models resample it.
+	OriginCRPS []float64
 }
 
 // Lead is the scores at one lead time (Lead 0 for all leads pooled). A
@@ -289,6 +294,23 @@ func rolling(ctx context.Context, m autoreg.RealModel, data []Data, stats []trai
 			}
 		}
 		base += origins
+	}
+	ro.OriginCRPS = make([]float64, total*H)
+	for o := range total {
+		for h := range H {
+			var sum float64
+			n := 0
+			for i := range d {
+				if e := entries[(o*H+h)*d+i]; e.ok {
+					sum += e.model[0]
+					n++
+				}
+			}
+			ro.OriginCRPS[o*H+h] = math.NaN()
+			if n > 0 {
+				ro.OriginCRPS[o*H+h] = sum / float64(n)
+			}
+		}
 	}
 	var all Lead
 	for h := range H {

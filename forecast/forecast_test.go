@@ -204,6 +204,20 @@ func TestRollingBirths(t *testing.T) {
 	near(t, "seasonal naive lead-1 MAE", ro.Leads[0].Baseline.MAE, 308.9, 0.0005)
 	// Lead 1 of the paths estimates the one-step predictive.
 	near(t, "lead-1 path CRPS vs closed form", ro.Leads[0].Model.CRPS, res.CRPS, 0.02)
+	// The per-origin CRPS averages to each lead's.
+	for h, l := range ro.Leads {
+		var sum float64
+		n := 0
+		for o := range ro.Origins {
+			if v := ro.OriginCRPS[o*ro.Horizon+h]; !math.IsNaN(v) {
+				sum += v
+				n++
+			}
+		}
+		if n != l.Points || math.Abs(sum/float64(n)-l.Model.CRPS) > 1e-9*l.Model.CRPS {
+			t.Errorf("lead %d: %d origins scored, mean CRPS %g; the lead's %d points, %g", h+1, n, sum/float64(n), l.Points, l.Model.CRPS)
+		}
+	}
 	for _, l := range ro.Leads {
 		t.Logf("lead %d: model CRPS %.1f cover50 %.3f cover90 %.3f MAE %.1f; seasonal naive CRPS %.1f cover50 %.3f cover90 %.3f MAE %.1f",
 			l.Lead, l.Model.CRPS, l.Model.Cover50, l.Model.Cover90, l.Model.MAE, l.Baseline.CRPS, l.Baseline.Cover50, l.Baseline.Cover90, l.Baseline.MAE)
@@ -216,7 +230,15 @@ func TestRollingBirths(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(res3.Rolling, res.Rolling) {
+	// NaN ≠ NaN: the per-origin scores are compared bit for bit apart.
+	a, b := *res3.Rolling, *res.Rolling
+	for i, v := range a.OriginCRPS {
+		if math.Float64bits(v) != math.Float64bits(b.OriginCRPS[i]) {
+			t.Fatalf("origin entry %d: %g with 3 workers, %g with 1", i, v, b.OriginCRPS[i])
+		}
+	}
+	a.OriginCRPS, b.OriginCRPS = nil, nil
+	if !reflect.DeepEqual(a, b) {
 		t.Error("the rolling scores depend on the number of workers")
 	}
 }

@@ -184,6 +184,15 @@ func (m *Model) SetLabelSmoothing(eps float64) { m.smooth = float32(eps) }
 // ignored positions). The slice is reused by the next Forward.
 func (m *Model) Losses() []float32 { return m.tr.head.Losses }
 
+// Probs returns the next-token probabilities the last Forward predicted
+// for sequence b at position t (train.Predictor), valid until the next
+// Forward or Backward.
+func (m *Model) Probs(b, t int) []float32 {
+	s := m.tr
+	r := b*s.T + t
+	return s.head.Probs[r*m.V : (r+1)*m.V]
+}
+
 // Backward accumulates into the arena's gradients the gradient of
 // scale·(summed loss of the last Forward); scale is typically one over the
 // number of targets in the optimizer step.

@@ -126,6 +126,13 @@ func (r *RealModel) Forward(x, y []float64, B, T int, rng *rand.Rand) (sum float
 	return sum, n
 }
 
+// Predicted fills d (made by Head().New(Dim())) with the distribution
+// over standardized values that the last Forward predicted for window b's
+// step t (train.RealPredictor).
+func (r *RealModel) Predicted(d dist.Dist, b, t int) {
+	r.Spec.FillRow(d, r.raw, b*r.m.tr.T+t)
+}
+
 // Backward accumulates into the arena's gradients the gradient of
 // scale·(summed loss of the last Forward).
 func (r *RealModel) Backward(scale float32) {

@@ -2,6 +2,7 @@ package nn
 
 import (
 	"github.com/autoreg/autoreg/internal/fused"
+	"github.com/autoreg/autoreg/internal/kernels"
 	"github.com/autoreg/autoreg/tensor"
 )
 
@@ -63,6 +64,15 @@ func (h *Head) Loss(targets []int32, wte []float32, N, C, V int, ignore int32) (
 // (N,C) to the gradient of LN (overwriting it) and accumulates the
 // embedding's gradient into dwte. It consumes Probs.
 func (h *Head) LossBackward(dln, dwte, wte []float32, targets []int32, N, C, V int, ignore int32, scale float32) {
+	h.LossBackwardWeighted(dln, dwte, wte, targets, N, C, V, ignore, scale, nil, 0)
+}
+
+// LossBackwardWeighted is LossBackward with the loss of each group g of
+// per consecutive rows weighted by weights[g] (a weight per sequence, as
+// sequence-level objectives such as minimum risk training need): the
+// gradient of scale·Σ_g weights[g]·Σ_{rows of g} losses. Groups beyond
+// len(weights) keep weight 1; nil weights give LossBackward.
+func (h *Head) LossBackwardWeighted(dln, dwte, wte []float32, targets []int32, N, C, V int, ignore int32, scale float32, weights []float32, per int) {
 	dlogits := h.Probs[:N*V]
 	fused.CrossEntropyBackwardSet(dlogits, h.Probs, targets, N, V, ignore, scale)
 	if eps := h.Smoothing; eps > 0 {
@@ -78,6 +88,9 @@ func (h *Head) LossBackward(dln, dwte, wte []float32, targets []int32, N, C, V i
 			}
 			row[y] += e
 		}
+	}
+	for g, w := range weights[:min(len(weights), N/max(per, 1))] {
+		kernels.Scale(w, dlogits[g*per*V:(g+1)*per*V])
 	}
 	fused.LinearBackwardSet(dln[:N*C], dwte, nil, dlogits, h.LN, wte, N, C, V)
 }

@@ -111,6 +111,15 @@ func (m *Model) Forward(x, y []int32, B, T int, rng *rand.Rand) (sum float64, n 
 	return sum, n
 }
 
+// Probs returns the next-token probabilities the last Forward predicted
+// for sequence b at step t (train.Predictor), valid until the next
+// Forward or Backward.
+func (m *Model) Probs(b, t int) []float32 {
+	s := m.tr
+	r := t*s.B + b
+	return s.probs[r*m.V : (r+1)*m.V]
+}
+
 // Backward accumulates into the arena's gradients the gradient of
 // scale·(summed loss of the last Forward), through time within the batch
 // (the carried initial state is a constant: truncated BPTT).

@@ -122,6 +122,14 @@ func (r *RealModel) Forward(x, y []float64, B, T int, rng *rand.Rand) (sum float
 	return sum, n
 }
 
+// Predicted fills d (made by Head().New(Dim())) with the distribution
+// over standardized values that the last Forward predicted for window b's
+// step t (train.RealPredictor).
+func (r *RealModel) Predicted(d dist.Dist, b, t int) {
+	s := r.m.tr
+	r.Spec.FillRow(d, r.tr.raw, t*s.B+b)
+}
+
 // Backward accumulates into the arena's gradients the gradient of
 // scale·(summed loss of the last Forward), through time within the batch.
 func (r *RealModel) Backward(scale float32) {

@@ -305,10 +305,32 @@ func (m *Model) SetLabelSmoothing(eps float64) { m.smooth = float32(eps) }
 // at ignored positions). The slice is reused by the next ForwardPairs.
 func (m *Model) Losses() []float32 { return m.tr.head.Losses[:m.tr.B*m.tr.T] }
 
+// Probs returns the next-token probabilities the last ForwardPairs
+// predicted for pair b at target position t (train.Predictor), valid
+// until the next ForwardPairs or Backward.
+func (m *Model) Probs(b, t int) []float32 {
+	s := m.tr
+	r := b*s.T + t
+	return s.head.Probs[r*m.V : (r+1)*m.V]
+}
+
 // Backward accumulates into the arena's gradients the gradient of
 // scale·(summed loss of the last ForwardPairs); scale is typically one over
 // the number of targets in the optimizer step.
-func (m *Model) Backward(scale float32) {
+func (m *Model) Backward(scale float32) { m.backward(scale, nil) }
+
+// BackwardRows accumulates into the arena's gradients the gradient of
+// Σ_b w[b]·(summed loss of pair b of the last ForwardPairs): a weight per
+// sequence, as sequence-level objectives (minimum risk training) need.
+func (m *Model) BackwardRows(w []float32) {
+	if s := m.tr; s != nil && len(w) < s.B {
+		panic(fmt.Sprintf("seq2seq: BackwardRows: %d weights for %d pairs", len(w), s.B))
+	}
+	m.backward(1, w)
+}
+
+// backward is Backward, and with rows set BackwardRows.
+func (m *Model) backward(scale float32, rows []float32) {
 	s := m.tr
 	if s == nil || !s.ready {
 		panic("seq2seq: Backward without ForwardPairs")
@@ -320,7 +342,8 @@ func (m *Model) Backward(scale float32) {
 	C, V, M, N := m.cfg.Dim, m.V, B*S, B*T
 
 	dA := s.dA[:N*C]
-	s.head.LossBackward(dA, m.wte.Grad(a), m.wte.Data(a), s.tgt, N, C, V, Ignore, scale)
+	// With rows (BackwardRows), each pair's T positions weighted by its row.
+	s.head.LossBackwardWeighted(dA, m.wte.Grad(a), m.wte.Data(a), s.tgt, N, C, V, Ignore, scale, rows, T)
 	last := s.demb
 	if len(s.dec) > 0 {
 		last = s.dec[len(s.dec)-1].mlp.res

@@ -130,6 +130,21 @@ func Resume(f *modelfile.File) (*Trainer, error) {
 	if err := t.dropSrc.UnmarshalBinary(s.DropRNG); err != nil {
 		return nil, fmt.Errorf("train: bad dropout generator state: %v", err)
 	}
+	t.exp.src = newExposureSource(s.Options.Seed)
+	if s.ExpoRNG != nil {
+		if err := t.exp.src.UnmarshalBinary(s.ExpoRNG); err != nil {
+			return nil, fmt.Errorf("train: bad exposure generator state: %v", err)
+		}
+	}
+	if err := checkSampling(m, t.Opts); err != nil {
+		return nil, err
+	}
+	if err := checkNoise(m, t.Opts); err != nil {
+		return nil, err
+	}
+	if err := checkMRT(m, t.Opts); err != nil {
+		return nil, err
+	}
 	if r, ok := m.(Recurrent); ok {
 		c := f.ExtraSection(TagCarry)
 		dst := r.Carry(t.Opts.Batch)

@@ -141,8 +141,9 @@ func (t *Trainer) runPairs(ctx context.Context, data Data) error {
 		}
 	}
 	mb := make([]pairArrays, o.Accum)
+	idx := make([][]int32, o.Accum)
+	var mrt mrtBatch
 	return t.loop(ctx, func() (float64, int, int64) {
-		n := 0
 		for k := range o.Accum {
 			if !t.pairs.ready || t.pairs.epoch != t.epoch {
 				t.pairs = planPairs(data.TrainPairs, o.Batch, o.Seed, t.epoch)
@@ -152,12 +153,28 @@ func (t *Trainer) runPairs(ctx context.Context, data Data) error {
 				t.pos = 0
 				t.pairs = planPairs(data.TrainPairs, o.Batch, o.Seed, t.epoch)
 			}
-			n += mb[k].fill(data.TrainPairs, t.pairs.batches[t.pos], m)
+			idx[k] = t.pairs.batches[t.pos]
 			t.pos++
 		}
+		if o.MRT != nil {
+			return t.mrtStep(m, data.TrainPairs, idx, mb, &mrt)
+		}
+		n := 0
+		for k := range o.Accum {
+			c := mb[k].fill(data.TrainPairs, idx[k], m)
+			if o.InputNoise.tokens() {
+				p := &mb[k]
+				c = t.noiseTokens(p.x, p.y, p.B, p.T, int32(m.Vocab().Base), true)
+			}
+			n += c
+		}
+		n = max(n, 1)
 		var sum float64
 		for k := range mb {
 			p := &mb[k]
+			if t.sampling() {
+				t.mixPairs(m, p)
+			}
 			s, _ := m.ForwardPairs(p.src, p.srcLen, p.S, p.x, p.y, p.B, p.T, t.dropRng)
 			sum += s
 			m.Backward(float32(1 / float64(n)))

@@ -158,6 +158,13 @@ func (f *realFeed) step(t *Trainer) (float64, int) {
 				f.window(x[b*(p+T)*d:], y[b*T*d:], f.stream, t.dataRng.IntN(n-T), T)
 			}
 		}
+		if o.InputNoise.real() {
+			_, scale := f.m.Standardization()
+			t.noiseReal(x, scale)
+		}
+		if t.sampling() {
+			t.mixReal(f.m, x, y, B, T)
+		}
 		s, c := f.m.Forward(x, y, B, T, t.dropRng)
 		sum += s
 		scored += c

@@ -187,11 +187,46 @@ func (t *Trainer) sentenceStep(tokens []autoreg.Token) (float64, int) {
 			n += t.sents.train[i].targets()
 		}
 	}
+	if o.InputNoise.tokens() {
+		return t.noisySentenceStep(tokens, batches)
+	}
 	var sum float64
 	for _, idx := range batches {
 		x, y, B, T, _ := fillSentences(t.xb, t.yb, tokens, t.sents.train, idx, eos)
 		t.xb, t.yb = x, y
+		if t.sampling() {
+			t.mixTokens(x, y, B, T, true)
+		}
 		s, _ := t.forward(x, y, B, T, t.dropRng)
+		sum += s
+		t.Model.Backward(float32(1 / float64(n)))
+	}
+	return sum, n
+}
+
+// noisySentenceStep is sentenceStep with input noise: every batch is laid
+// out and corrupted first, since the number of targets left decides the
+// gradient's scale.
+func (t *Trainer) noisySentenceStep(tokens []autoreg.Token, batches [][]int32) (float64, int) {
+	m := t.Model.(Model)
+	v := m.Vocab()
+	if len(t.sentBufs) < len(batches) {
+		t.sentBufs = make([]pairArrays, len(batches))
+	}
+	n := 0
+	for k, idx := range batches {
+		p := &t.sentBufs[k]
+		p.x, p.y, p.B, p.T, _ = fillSentences(p.x, p.y, tokens, t.sents.train, idx, v.EOS())
+		n += t.noiseTokens(p.x, p.y, p.B, p.T, int32(v.Base), true)
+	}
+	n = max(n, 1)
+	var sum float64
+	for k := range batches {
+		p := &t.sentBufs[k]
+		if t.sampling() {
+			t.mixTokens(p.x, p.y, p.B, p.T, true)
+		}
+		s, _ := t.forward(p.x, p.y, p.B, p.T, t.dropRng)
 		sum += s
 		t.Model.Backward(float32(1 / float64(n)))
 	}

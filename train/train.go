@@ -19,6 +19,13 @@
 // a VAE). [NewModel] builds a model of any trainable family from one
 // [Arch].
 //
+// Against exposure bias (a model trained on true histories generates from
+// its own) the loop offers three variants of teacher forcing: scheduled
+// sampling (Bengio et al. 2015; the two-pass form of Mihaylova and
+// Martins 2019 for feed-forward models), input noise, and minimum risk
+// training of encoder-decoders (Shen et al. 2016); see sampling.go,
+// noise.go and mrt.go.
+//
 // Checkpoints are ordinary model files (package modelfile) with extra
 // sections holding the optimizer moments, the generators' states, the data
 // position and the history, so `eval` and `sample` read them and a resumed
@@ -129,6 +136,17 @@ type Options struct {
 	// target alone; the model must be a LabelSmoother. Reported losses stay
 	// negative log-likelihoods.
 	LabelSmoothing float64 `json:"label_smoothing,omitempty"`
+	// ScheduledSampling feeds the model its own predictions in place of
+	// true inputs, ever more often (see sampling.go); nil is teacher
+	// forcing.
+	ScheduledSampling *Sampling `json:"scheduled_sampling,omitempty"`
+	// InputNoise corrupts the inputs, the targets staying clean (see
+	// noise.go); nil is none.
+	InputNoise *Noise `json:"input_noise,omitempty"`
+	// MRT replaces the likelihood of an encoder-decoder's references by
+	// the expected cost of its own samples (minimum risk training, see
+	// mrt.go); nil is maximum likelihood.
+	MRT *MRT `json:"mrt,omitempty"`
 	// MaxTime stops the run early (the schedule still follows Steps).
 	MaxTime time.Duration `json:"-"`
 }
@@ -157,6 +175,9 @@ func (o *Options) defaults() error {
 	}
 	if !(o.LabelSmoothing >= 0 && o.LabelSmoothing < 1) {
 		return fmt.Errorf("train: label smoothing %g must be in [0, 1)", o.LabelSmoothing)
+	}
+	if o.InputNoise != nil && *o.InputNoise == (Noise{}) {
+		o.InputNoise = nil
 	}
 	if o.EvalEvery <= 0 {
 		o.EvalEvery = max(1, o.Steps/20)
@@ -246,7 +267,9 @@ type Trainer struct {
 	ctl              controlIndex // ControlWindows: the training stream's sequences
 	sched            optim.Schedule
 	xb, yb           []int32
-	real             realFeed // a RealModel's windows
+	real             realFeed     // a RealModel's windows
+	exp              exposure     // scheduled sampling and input noise
+	sentBufs         []pairArrays // sentences with input noise: a step's batches
 }
 
 // SaveReason says why a checkpoint is written.
@@ -273,17 +296,28 @@ func New(m Trainable, opts Options) (*Trainer, error) {
 	if w, ok := m.(WholeSequences); ok && w.WholeSequences() && !opts.Sentences {
 		return nil, errors.New("train: the model reads whole sequences: train it on sentence batches (Options.Sentences)")
 	}
+	if err := checkSampling(m, opts); err != nil {
+		return nil, err
+	}
+	if err := checkNoise(m, opts); err != nil {
+		return nil, err
+	}
+	if err := checkMRT(m, opts); err != nil {
+		return nil, err
+	}
 	t := &Trainer{Model: m, Opts: opts, BestVal: math.NaN()}
 	t.Opt = optim.NewAdamW(m.Arena(), float32(opts.WeightDecay))
 	t.Opt.Beta2 = float32(opts.Beta2)
 	t.dataSrc = rand.NewPCG(opts.Seed, 0x64617461) // "data"
 	t.dropSrc = rand.NewPCG(opts.Seed, 0x64726f70) // "drop"
+	t.exp.src = newExposureSource(opts.Seed)
 	t.init()
 	return t, nil
 }
 
 func (t *Trainer) init() {
 	t.dataRng, t.dropRng = rand.New(t.dataSrc), rand.New(t.dropSrc)
+	t.exp.rng = rand.New(t.exp.src)
 	o := t.Opts
 	t.sched = optim.Schedule{Peak: o.LR, Min: o.MinLR, Warmup: o.Warmup, Total: o.Steps}
 	if ls, ok := t.Model.(LabelSmoother); ok {
@@ -351,11 +385,18 @@ func (t *Trainer) Run(ctx context.Context, data Data) error {
 		} else {
 			n = t.fillBatch(data.Train)
 		}
+		if o.InputNoise.tokens() {
+			base := int32(t.Model.(Model).Vocab().Base)
+			n = max(1, t.noiseTokens(t.xb, t.yb, o.Accum*B, T, base, seqs))
+		}
 		var sum float64
 		for k := range o.Accum {
 			x, y := t.xb[k*B*T:(k+1)*B*T], t.yb[k*B*T:(k+1)*B*T]
 			if r, rec := t.Model.(Recurrent); rec && seqs {
 				clear(r.Carry(B)) // every row is a new sequence
+			}
+			if t.sampling() {
+				t.mixTokens(x, y, B, T, seqs)
 			}
 			s, _ := t.forward(x, y, B, T, t.dropRng)
 			sum += s
@@ -394,7 +435,9 @@ func (t *Trainer) loop(ctx context.Context, step func() (sum float64, n int, tok
 		if sm, ok := t.Model.(Scheduled); ok {
 			sm.SetStep(t.Step, o.Steps)
 		}
+		t.beginStep()
 		sum, n, tokens := step()
+		t.exposureSettings()
 		loss := sum / float64(n)
 		norm := optim.ClipGlobalNorm(a.Grads, o.Clip)
 		if math.IsNaN(loss) || math.IsInf(loss, 0) || math.IsNaN(norm) || math.IsInf(norm, 0) {
@@ -631,6 +674,7 @@ type state struct {
 	Epoch   int64    `json:"data_epoch,omitempty"`
 	DataRNG []byte   `json:"data_rng"`
 	DropRNG []byte   `json:"drop_rng"`
+	ExpoRNG []byte   `json:"expo_rng,omitempty"` // scheduled sampling and input noise
 	History []Point  `json:"history"`
 }
 
@@ -647,6 +691,11 @@ func (t *Trainer) MarshalState() ([]byte, error) {
 	}
 	s := state{Version: 1, Options: t.Opts, Step: t.Step, Tokens: t.Tokens, Elapsed: t.Elapsed.Seconds(),
 		Pos: t.pos, Epoch: t.epoch, DataRNG: d, DropRNG: r, History: t.History}
+	if t.Opts.ScheduledSampling != nil || t.Opts.InputNoise != nil || t.Opts.MRT != nil {
+		if s.ExpoRNG, err = t.exp.src.MarshalBinary(); err != nil {
+			return nil, err
+		}
+	}
 	if !math.IsNaN(t.BestVal) {
 		b := t.BestVal
 		s.BestVal = &b

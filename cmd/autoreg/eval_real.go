@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/autoreg/autoreg/forecast"
+	"github.com/autoreg/autoreg/internal/atomicfile"
 	"github.com/autoreg/autoreg/series"
 )
 
@@ -28,6 +30,7 @@ func runEvalReal(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	samples := fs.Int("samples", 200, "sample paths per origin for --horizon")
 	seed := fs.Uint64("seed", 1, "random seed of the sample paths")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of a table")
+	originsOut := fs.String("origins-out", "", "with --horizon: write the model's CRPS of every test origin at every lead to this CSV `FILE` (origin,lead,crps), for paired comparisons")
 	pos, err := parseArgs(fs, args, stdout)
 	if err != nil {
 		return err
@@ -81,6 +84,16 @@ func runEvalReal(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		fmt.Fprintf(stdout, "NLL         %.4f nats/sample = %.4f bits/sample over %s samples (%.0f bits in all)\n", res.NLL, bits, thousands(int64(res.Points)), bits*float64(res.Points))
 		fmt.Fprintf(stdout, "time        %.2f s\n", el.Seconds())
 		return nil
+	}
+	if ro := res.Rolling; ro != nil && *originsOut != "" {
+		var b strings.Builder
+		b.WriteString("origin,lead,crps\n")
+		for k, v := range ro.OriginCRPS {
+			fmt.Fprintf(&b, "%d,%d,%s\n", k/ro.Horizon, k%ro.Horizon+1, strconv.FormatFloat(v, 'g', -1, 64))
+		}
+		if err := atomicfile.WriteFile(*originsOut, func(w io.Writer) error { _, err := io.WriteString(w, b.String()); return err }); err != nil {
+			return err
+		}
 	}
 	if *asJSON {
 		out := map[string]any{

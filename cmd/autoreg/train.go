@@ -72,6 +72,8 @@ type trainFlags struct {
 	// WaveNet.
 	stacks int
 	skip   int
+	// Against exposure bias (train_exposure.go).
+	exposure exposureFlags
 }
 
 func init() {
@@ -112,6 +114,7 @@ func (f *trainFlags) registerNeural(fs *flag.FlagSet, d neuralDefaults, prefix, 
 	fs.Float64Var(&f.clip, "clip", 1, prefix+"clip the global gradient norm to this value (0 = off)")
 	fs.Float64Var(&f.weightDec, "weight-decay", d.weightDecay, prefix+"AdamW decoupled weight decay on matrices")
 	fs.Float64Var(&f.beta2, "beta2", 0.95, prefix+"AdamW β₂ (0.95 as GPT-2/nanoGPT; 0.999 suits rare words' sparse gradients)")
+	f.exposure.register(fs, prefix)
 }
 
 // runTrain is `autoreg train`.
@@ -168,6 +171,9 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return trainSeq2seq(ctx, stderr, f, args)
 		}
 		return trainNeural(ctx, stderr, f, args)
+	}
+	if f.exposure.init != "" && (f.arch != "seq2seq" || f.resume) {
+		return usagef("--init: fine-tuning starts a new run of an encoder-decoder (--arch seq2seq)")
 	}
 	if f.arch == "wavenet" && !flagSet(fs, "tokenizer") {
 		f.tok = "mulaw"

@@ -66,7 +66,11 @@ func trainAudio(ctx context.Context, stderr io.Writer, f *trainFlags, docs []cor
 		if meta, err = train.Meta(m, corpus.Stream, ctl); err != nil {
 			return err
 		}
-		if tr, err = train.New(m, f.options(f.context, ctl)); err != nil {
+		opts, err := f.exposure.set(f.options(f.context, ctl))
+		if err != nil {
+			return err
+		}
+		if tr, err = train.New(m, opts); err != nil {
 			return usagef("%v", err)
 		}
 	}

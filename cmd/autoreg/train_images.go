@@ -106,6 +106,9 @@ func trainImages(ctx context.Context, stderr io.Writer, f *trainFlags, docs []co
 			LR: f.lr, Warmup: f.warmup, WeightDecay: f.weightDec, Beta2: f.beta2, Clip: f.clip, Seed: f.seed,
 			LabelSmoothing: f.smoothing,
 			EvalEvery:      f.evalEvery, EvalTokens: f.evalTokens, MaxTime: f.maxTime}
+		if opts, err = f.exposure.set(opts); err != nil {
+			return err
+		}
 		if tr, err = train.New(m, opts); err != nil {
 			return usagef("%v", err)
 		}

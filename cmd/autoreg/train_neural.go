@@ -105,6 +105,9 @@ func trainNeural(ctx context.Context, stderr io.Writer, f *trainFlags, args []st
 		}
 		opts := f.options(f.context, ctl)
 		opts.FIMRate, opts.FIMSPMRate = f.fim.rate, f.fim.spm
+		if opts, err = f.exposure.set(opts); err != nil {
+			return err
+		}
 		if tr, err = train.New(m, opts); err != nil {
 			return usagef("%v", err)
 		}
@@ -224,6 +227,10 @@ func runTraining(ctx context.Context, stderr io.Writer, f *trainFlags, r *traini
 	defer logw.close()
 
 	training := r.training
+	if f.resume && f.exposure.given() {
+		return usagef("--scheduled-sampling, --input-noise, --objective, --init: a resumed run keeps its checkpoint's settings")
+	}
+	exposureRecord(training, tr.Opts)
 	tr.Checkpoint = func(t *train.Trainer, reason train.SaveReason) (string, error) {
 		training["steps"], training[r.counter()], training["seconds"] = t.Step, t.Tokens, t.Elapsed.Seconds()
 		if !math.IsNaN(t.BestVal) {
@@ -430,6 +437,9 @@ func (b *trainBar) update(p train.Progress) {
 	}
 	if kl, ok := p.Parts["kl"]; ok {
 		line += fmt.Sprintf("  kl %.4f β %.2f", kl, p.Parts["kl_weight"])
+	}
+	if eps, ok := p.Parts["ss_epsilon"]; ok {
+		line += fmt.Sprintf("  ε %.2f", eps)
 	}
 	line += fmt.Sprintf("  lr %.2e", p.LR)
 	if b.p.tty {

@@ -103,6 +103,23 @@ func trainSeq2seq(ctx context.Context, stderr io.Writer, f *trainFlags, args []s
 		tr.Opts.MaxTime = f.maxTime
 		cfg, srcTok, tgtTok = m.Config(), resumeCk.SourceTokenizer, resumeCk.Tokenizer
 		file = modelfile.File{Meta: resumeCk.Meta, Tokenizer: tgtTok, SourceTokenizer: srcTok}
+	} else if f.exposure.init != "" {
+		// Fine-tuning: the model, its configuration and tokenizers are the
+		// file's; the run is new.
+		init, err := modelfile.Read(f.exposure.init)
+		if err != nil {
+			return err
+		}
+		m, ok := init.Model.(*seq2seq.Model)
+		if !ok {
+			return usagef("--init %s: a %s model, not an encoder-decoder", f.exposure.init, init.Meta.Family)
+		}
+		cfg, srcTok, tgtTok = m.Config(), init.SourceTokenizer, init.Tokenizer
+		file = modelfile.File{Meta: modelfile.Meta{Family: init.Meta.Family, Mode: init.Meta.Mode, Config: init.Meta.Config},
+			Tokenizer: tgtTok, SourceTokenizer: srcTok}
+		if tr, err = f.s2sTrainer(m, cfg); err != nil {
+			return err
+		}
 	} else {
 		vo := func(kind string) corpus.TokenizerOptions {
 			return corpus.TokenizerOptions{Kind: kind, VocabSize: f.vocabSize, MinCount: f.vocabMinCount}
@@ -139,12 +156,8 @@ func trainSeq2seq(ctx context.Context, stderr io.Writer, f *trainFlags, args []s
 		conf, _ := json.Marshal(cfg)
 		file = modelfile.File{Meta: modelfile.Meta{Family: "seq2seq", Mode: corpus.Lines.String(), Config: conf},
 			Tokenizer: tgtTok, SourceTokenizer: srcTok}
-		topts := train.Options{Batch: f.batch, Context: f.context, Steps: f.steps, Accum: f.accum,
-			LR: f.lr, Warmup: f.warmup, WeightDecay: f.weightDec, Beta2: f.beta2, Clip: f.clip, Seed: f.seed,
-			LabelSmoothing: f.smoothing,
-			EvalEvery:      f.evalEvery, EvalTokens: f.evalTokens, MaxTime: f.maxTime}
-		if tr, err = train.New(m, topts); err != nil {
-			return usagef("%v", err)
+		if tr, err = f.s2sTrainer(m, cfg); err != nil {
+			return err
 		}
 	}
 
@@ -172,11 +185,31 @@ func trainSeq2seq(ctx context.Context, stderr io.Writer, f *trainFlags, args []s
 		"valid": []string(f.valid), "include": []string(f.corpus.include), "exclude": []string(f.corpus.exclude),
 		"train_pairs": len(trainPairs), "valid_pairs": len(validPairs), "train_tokens": trainTok,
 		"valid_tokens": validTok, "skipped": st.Skipped()}
+	if f.exposure.init != "" {
+		training["init"] = f.exposure.init
+	}
 	banner := fmt.Sprintf("training seq2seq: %s parameters, %s training pairs (%s target tokens), %s validation pairs, %d steps of %d×%d pairs",
 		thousands(int64(tr.Model.Arena().Count())), thousands(int64(len(trainPairs))), thousands(int64(trainTok)),
 		thousands(int64(len(validPairs))), tr.Opts.Steps, tr.Opts.Accum, tr.Opts.Batch)
 	return runTraining(ctx, stderr, f, &trainingRun{tr: tr, meta: file.Meta, tok: file.Tokenizer, srcTok: file.SourceTokenizer,
 		training: training, unit: "token", banner: banner, data: train.Data{TrainPairs: trainPairs, ValidPairs: validPairs}})
+}
+
+// s2sTrainer returns a new run of the encoder-decoder m from the flags.
+func (f *trainFlags) s2sTrainer(m *seq2seq.Model, cfg seq2seq.Config) (*train.Trainer, error) {
+	o := train.Options{Batch: f.batch, Context: cfg.Context, Steps: f.steps, Accum: f.accum,
+		LR: f.lr, Warmup: f.warmup, WeightDecay: f.weightDec, Beta2: f.beta2, Clip: f.clip, Seed: f.seed,
+		LabelSmoothing: f.smoothing,
+		EvalEvery:      f.evalEvery, EvalTokens: f.evalTokens, MaxTime: f.maxTime}
+	o, err := f.exposure.set(o)
+	if err != nil {
+		return nil, err
+	}
+	tr, err := train.New(m, o)
+	if err != nil {
+		return nil, usagef("%v", err)
+	}
+	return tr, nil
 }
 
 // reportPairs prints what reading a set of pairs skipped and how many

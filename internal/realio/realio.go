@@ -250,6 +250,14 @@ func (s *Spec) LogDensities(dst []float64, raw, tgt []float32, N int) {
 	}
 }
 
+// FillRow fills d (made by Head.New(Dim())) with the distribution over
+// standardized values of row r of raw (N, Outputs): what the network
+// predicted at that row of a training pass.
+func (s *Spec) FillRow(d dist.Dist, raw []float32, r int) {
+	no := s.Outputs()
+	s.Head.Fill(d, raw[r*no:(r+1)*no])
+}
+
 // Highway is the autoregressive "highway" of LSTNet (Lai, Chang, Yang and
 // Liu 2018, "Modeling Long- and Short-Term Temporal Patterns with Deep
 // Neural Networks"): a linear map from a step's input vector (the last
