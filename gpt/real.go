@@ -166,7 +166,7 @@ func (r *RealModel) Backward(scale float32) {
 func (r *RealModel) NewRealState() autoreg.RealState {
 	m := r.m
 	C, T, nin := m.cfg.Dim, m.cfg.Context, r.Spec.Inputs()
-	st := &realState{r: r, core: m.newState(), hist: realio.NewHistory(&r.Spec), win: make([]float32, T*nin),
+	st := &realState{r: r, core: m.newState(false), hist: realio.NewHistory(&r.Spec), win: make([]float32, T*nin),
 		top: make([]float32, C), ln: make([]float32, C), raw: make([]float32, r.Spec.Outputs()), in: make([]float32, nin),
 		out: r.Spec.NewOutput()}
 	st.run = st.appendInputs

@@ -144,8 +144,8 @@ func (sc *stepScratch) step(states []*State, xs []autoreg.Token, all bool) {
 		if len(states) == 1 {
 			r = k - 1
 		}
-		copy(s.last, sc.logits[r*V:(r+1)*V])
-		s.have, s.lpOK = true, false
+		copy(s.next.Logits, sc.logits[r*V:(r+1)*V])
+		s.next.SetLogits()
 	}
 	sc.p = nil
 }
