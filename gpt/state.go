@@ -249,7 +249,7 @@ func (s *State) blocks(x []float32, n, pos int) {
 		w, pl := &m.layers[l], &p.layers[l]
 		kc, vc := s.k[l], s.v[l]
 		layerNormRows(ln, x, w.ln1w.Data(a), w.ln1b.Data(a), n, C)
-		linearPacked(qkv, ln, &pl.qkv, w.qkvb.Data(a), n)
+		nn.LinearPacked(qkv, ln, &pl.qkv, w.qkvb.Data(a), n)
 		for i := range n {
 			copy(kc[(pos+i)*C:(pos+i+1)*C], qkv[i*3*C+C:i*3*C+2*C])
 			copy(vc[(pos+i)*C:(pos+i+1)*C], qkv[i*3*C+2*C:i*3*C+3*C])
@@ -263,12 +263,12 @@ func (s *State) blocks(x []float32, n, pos int) {
 		} else {
 			s.attendCache(qkv, atty, kc, vc, n, pos)
 		}
-		linearPacked(tmp, atty, &pl.proj, w.projb.Data(a), n)
+		nn.LinearPacked(tmp, atty, &pl.proj, w.projb.Data(a), n)
 		kernels.Add(x, x, tmp)
 		layerNormRows(ln, x, w.ln2w.Data(a), w.ln2b.Data(a), n, C)
-		linearPacked(fch, ln, &pl.fc, w.fcb.Data(a), n)
+		nn.LinearPacked(fch, ln, &pl.fc, w.fcb.Data(a), n)
 		kernels.GELU(fch, fch)
-		linearPacked(tmp, fch, &pl.fcproj, w.fcpjb.Data(a), n)
+		nn.LinearPacked(tmp, fch, &pl.fcproj, w.fcpjb.Data(a), n)
 		kernels.Add(x, x, tmp)
 	}
 }

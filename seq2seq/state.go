@@ -50,17 +50,17 @@ func (m *Model) NewState() autoreg.State { return m.newState(m.emptySource()) }
 // once, dropped with the packed weights' generation).
 func (m *Model) emptySource() *Source {
 	p := m.packed()
-	m.packMu.Lock()
+	m.emptyMu.Lock()
 	e := m.empty
-	m.packMu.Unlock()
+	m.emptyMu.Unlock()
 	if e != nil && e.gen == p {
 		return e.src
 	}
 	src := make([]*Source, 1)
 	m.encodeBatch([][]autoreg.Token{nil}, 1, src)
-	m.packMu.Lock()
+	m.emptyMu.Lock()
 	m.empty = &emptySource{gen: p, src: src[0]}
-	m.packMu.Unlock()
+	m.emptyMu.Unlock()
 	return src[0]
 }
 

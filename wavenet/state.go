@@ -1,9 +1,6 @@
 package wavenet
 
 import (
-	"sync"
-	"sync/atomic"
-
 	"github.com/autoreg/autoreg"
 	"github.com/autoreg/autoreg/internal/kernels"
 	"github.com/autoreg/autoreg/internal/logprobs"
@@ -23,29 +20,17 @@ type packedWeights struct {
 	queueLen         int
 }
 
-type packCache struct {
-	p  atomic.Pointer[packedWeights]
-	mu sync.Mutex
-}
-
-func (c *packCache) drop() { c.p.Store(nil) }
-
 // ParamsChanged tells the model that its parameters were changed other
 // than by training (Forward and Backward): written through Arena once
 // States have run. The next step of a State repacks the weights.
-func (m *Model) ParamsChanged() { m.pack.drop() }
+func (m *Model) ParamsChanged() { m.pack.Drop() }
 
 // packed returns the packed weights, packing them first if needed. Safe
 // for concurrent States.
-func (m *Model) packed() *packedWeights {
-	if p := m.pack.p.Load(); p != nil {
-		return p
-	}
-	m.pack.mu.Lock()
-	defer m.pack.mu.Unlock()
-	if p := m.pack.p.Load(); p != nil {
-		return p
-	}
+func (m *Model) packed() *packedWeights { return m.pack.Get(m.packWeights) }
+
+// packWeights packs every matrix and lays out a State's queues.
+func (m *Model) packWeights() *packedWeights {
 	a := m.arena
 	R, D, S, O, L, V := m.cfg.Residual, m.cfg.Gate, m.cfg.Skip, m.cfg.out(), m.cfg.Depth(), m.V
 	p := &packedWeights{conv: make([]kernels.PackedB, L), res: make([]kernels.PackedB, L)}
@@ -59,7 +44,6 @@ func (m *Model) packed() *packedWeights {
 	p.out1.Pack(true, S, O, m.out1.Data(a), S)
 	p.out2.Pack(true, O, V, m.out2.Data(a), O)
 	p.queueOff, p.queueLen = m.queueLayout()
-	m.pack.p.Store(p)
 	return p
 }
 
