@@ -6,19 +6,14 @@ import (
 	"testing"
 
 	"github.com/autoreg/autoreg/internal/kernels"
+	"github.com/autoreg/autoreg/internal/testutil"
 )
 
 // TestLinearPacked: the packed form computes LinearForward's product, with
 // and without a bias, to within float32 rounding of its sums.
 func TestLinearPacked(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
-	rnd := func(n int) []float32 {
-		x := make([]float32, n)
-		for i := range x {
-			x[i] = float32(rng.NormFloat64())
-		}
-		return x
-	}
+	rnd := func(n int) []float32 { return testutil.RandNormal(rng, n, 1) }
 	for _, sh := range [][3]int{{1, 7, 5}, {3, 16, 48}, {9, 33, 17}} {
 		N, C, OC := sh[0], sh[1], sh[2]
 		inp, w := rnd(N*C), rnd(OC*C)
