@@ -13,7 +13,7 @@ import (
 // at its position: either many states with one new token each (the batched
 // step of Step) or one state with several tokens at consecutive
 // positions (a prompt, a re-encoded window, a scored sequence). The
-// products run on all rows at once (linearPacked); every other step —
+// products run on all rows at once (nn.LinearPacked); every other step —
 // LayerNorm, attention over the row's own cache and source, GELU, residual
 // adds — runs row by row, so a row's bits depend only on its own state
 // and token, never on the other rows of the batch.
