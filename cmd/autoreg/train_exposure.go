@@ -20,9 +20,9 @@ type exposureFlags struct {
 func (e *exposureFlags) register(fs *flag.FlagSet, prefix string) {
 	fs.StringVar(&e.sampling, "scheduled-sampling", "", prefix+"feed the model its own predictions as inputs with probability 1 − ε, ε decaying from 1: `SCHEDULE[,floor=F][,steps=N][,greedy]`, SCHEDULE linear, exp or sigmoid (Bengio et al. 2015; floor default 0, steps default --steps; greedy feeds the argmax or the mean instead of a sample). Recurrent models token by token, GPT and seq2seq in two passes (Mihaylova and Martins 2019)")
 	fs.StringVar(&e.noise, "input-noise", "", prefix+"corrupt the inputs, targets clean: `replace=R,delete=D,insert=I` (token inputs: rates per token) or jitter=S (series: Gaussian noise of S standard deviations)")
-	fs.StringVar(&e.objective, "objective", "mle", "training objective: `mle` (teacher forcing) or mrt (seq2seq: minimum risk training, Shen et al. 2016, the expected edit distance of sampled outputs; fine-tune a trained model with --init)")
-	fs.StringVar(&e.mrt, "mrt", "", "--objective mrt: `candidates=K,alpha=A,mle=W`: K samples per source (8), sharpness α of their renormalized probabilities (1), weight W of the references' log-loss added (0)")
-	fs.StringVar(&e.init, "init", "", "seq2seq: start from the weights, configuration and tokenizers of this model `FILE` (fine-tuning; a new run)")
+	fs.StringVar(&e.objective, "objective", "mle", "training objective: `mle` (teacher forcing) or mrt (minimum risk training, Shen et al. 2016: seq2seq, the expected edit distance of sampled outputs; series, the CRPS of sampled forecast paths; fine-tune a trained model with --init)")
+	fs.StringVar(&e.mrt, "mrt", "", "--objective mrt: `candidates=K,alpha=A,mle=W[,horizon=H]`: K samples per source or origin (8), sharpness α of their renormalized probabilities (1), weight W of the references' log-loss added (0); series: paths of H steps (half the context)")
+	fs.StringVar(&e.init, "init", "", "seq2seq or series: start from the weights and configuration (tokenizers; head, lags and standardization) of this model `FILE` (fine-tuning; a new run)")
 }
 
 // set puts the flags' settings into o.
