@@ -9,7 +9,10 @@ import (
 
 	"github.com/autoreg/autoreg"
 	"github.com/autoreg/autoreg/gpt"
+	"github.com/autoreg/autoreg/pixelcnn"
 	"github.com/autoreg/autoreg/rnn"
+	"github.com/autoreg/autoreg/tokenize"
+	"github.com/autoreg/autoreg/wavenet"
 )
 
 // recorder is a token model that records the inputs and the predictions
@@ -28,6 +31,10 @@ func (r *recorder) Forward(x, y []int32, B, T int, rng *rand.Rand) (float64, int
 	var ps [][]float32
 	for b := range B {
 		for t := range T {
+			if y[b*T+t] == Ignore {
+				ps = append(ps, nil) // nothing predicted (a PixelCNN's <s>)
+				continue
+			}
 			ps = append(ps, slices.Clone(r.Model.(Predictor).Probs(b, t)))
 		}
 	}
@@ -81,9 +88,39 @@ func TestMixtureIsWhatIsReported(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bos := int(v.BOS())
-	for _, m := range []Model{&recorder{Model: g}, recurrentRecorder{&recorder{Model: l}}} {
-		o := Options{Batch: 3, Context: 16, Steps: 3, LR: 1e-3, Seed: 3,
+	w, err := wavenet.New(wavenet.Config{Layers: 3, Stacks: 1, Residual: 8, Gate: 8, Skip: 16}, v, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Images for a PixelCNN: 4×4, 3 levels, every row a whole image.
+	shape := tokenize.Shape{Height: 4, Width: 4, Channels: 1}
+	pv := autoreg.Vocab{Base: 3}
+	p, err := pixelcnn.New(pixelcnn.Config{Layers: 2, Channels: 8, Kernel: 3, FirstKernel: 3, Hidden: 8, Image: shape}, pv, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(9, 9))
+	var imgs [][]autoreg.Token
+	for range 20 {
+		im := []autoreg.Token{pv.BOS()}
+		for range 16 {
+			im = append(im, autoreg.Token(rng.IntN(3)))
+		}
+		imgs = append(imgs, im)
+	}
+	for _, c := range []struct {
+		m    Model
+		data Data
+		T    int
+	}{
+		{&recorder{Model: g}, Data{Train: toks}, 16},
+		{recurrentRecorder{&recorder{Model: l}}, Data{Train: toks}, 16},
+		{&recorder{Model: w}, Data{Train: toks}, 16},
+		{&recorder{Model: p}, Data{TrainSeqs: fixedSeqs(imgs)}, 16},
+	} {
+		m := c.m
+		bos := int(m.Vocab().BOS())
+		o := Options{Batch: 3, Context: c.T, Steps: 3, LR: 1e-3, Seed: 3,
 			ScheduledSampling: &Sampling{Schedule: "linear", Floor: 0, Steps: 2, Greedy: true}}
 		tr, err := New(m, o)
 		if err != nil {
@@ -143,7 +180,7 @@ func TestMixtureIsWhatIsReported(t *testing.T) {
 			}
 			rec.xs, rec.probs, rec.B, rec.T = nil, nil, nil, nil
 		}
-		if err := tr.Run(context.Background(), Data{Train: toks}); err != nil {
+		if err := tr.Run(context.Background(), c.data); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -249,3 +286,10 @@ func TestJitterRate(t *testing.T) {
 		t.Errorf("jitter rms %.4f, want 0.3; measured %d values", rms, tr.exp.noise.values)
 	}
 }
+
+// fixedSeqs are whole sequences, the same in every epoch.
+type fixedSeqs [][]autoreg.Token
+
+func (f fixedSeqs) Count() int                                 { return len(f) }
+func (f fixedSeqs) SeqLen() int                                { return len(f[0]) }
+func (f fixedSeqs) Sequence(dst []autoreg.Token, i, epoch int) { copy(dst, f[i]) }

@@ -112,7 +112,7 @@ func checkNoise(m Trainable, o Options) error {
 		return errors.New("train: input noise: jitter is for real-valued inputs; tokens take replace, delete, insert")
 	}
 	if w, ok := m.(WholeSequences); ok && w.WholeSequences() {
-		return errors.New("train: input noise: the model reads whole sequences (its encoder would read the noise too)")
+		return fmt.Errorf("train: input noise: a %s reads whole sequences (its encoder would read the noise too)", familyName(m))
 	}
 	return nil
 }
