@@ -11,7 +11,8 @@
 #     teacher forcing, then run with seeds 1 and 2 (SEEDS);
 #   - the same model and the same number of steps for every run (MRT: the
 #     teacher-forced model of the same seed, fine-tuned MRT_STEPS or
-#     BIRTHS_MRT_STEPS more);
+#     BIRTHS_MRT_STEPS more, beside its control, the same fine-tuning by
+#     likelihood, so that the extra steps are not credited to MRT);
 #   - differences a conclusion rests on get 95% paired bootstrap intervals
 #     over the test items (scripts/exposure_bias.py).
 #
@@ -40,8 +41,10 @@
 #        G2P_SS, G2P_NOISE, G2P_MRT, BIRTHS_SS, BIRTHS_NOISE, BIRTHS_MRT, TEXT_SS,
 #        TEXT_NOISE: the settings tried, separated by | (defaults below; one setting
 #        skips the tuning)
-#        G2P_REMEDIES ("ss noise mrt"), BIRTHS_REMEDIES ("ss noise mrt"),
-#        TEXT_REMEDIES ("ss noise"): the remedies compared with teacher forcing
+#        G2P_REMEDIES ("ss noise ft mrt"), BIRTHS_REMEDIES ("ss noise ft mrt"),
+#        TEXT_REMEDIES ("ss noise"): the remedies compared with teacher forcing; ft,
+#        the control of MRT, is the teacher-forced model trained as many more steps
+#        at MRT's learning rate by likelihood (MRT's gain over it is printed too)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work=$(realpath -m "${1:-exposure-bias}")
@@ -124,11 +127,14 @@ if [[ " $tasks " == *" g2p "* ]]; then
 		timed "$ar" train "${common[@]}" --steps "$steps" --warmup $((steps / 50)) --seed "$seed" "$@" \
 			--out "$d/$name.s$seed.arm" --log "$d/$name.s$seed.jsonl" 2>"$d/$name.s$seed.log"
 	}
-	mrt() {
+	# finetune NAME SEED FLAGS...: the teacher-forced model of the seed, trained
+	# MRT_STEPS more (--mrt: by minimum risk; --objective mle: the control).
+	finetune() {
 		local name=$1 seed=$2
 		shift 2
+		[ "$1" != --mrt ] || set -- --objective mrt "$@"
 		log "g2p: $name seed $seed"
-		timed "$ar" train --arch seq2seq --init "$d/tf.s$seed.best.arm" --objective mrt "$@" --batch 32 --lr 2e-4 \
+		timed "$ar" train --arch seq2seq --init "$d/tf.s$seed.best.arm" "$@" --batch 32 --lr 2e-4 \
 			--steps "${MRT_STEPS:-300}" --warmup 0 --seed "$seed" --eval-tokens 15000 --eval-every $((${MRT_STEPS:-300} / 5 + 1)) \
 			--data "$d/data/train.tsv" --valid "$d/data/dev.tsv" --out "$d/$name.s$seed.arm" --log "$d/$name.s$seed.jsonl" 2>"$d/$name.s$seed.log"
 	}
@@ -138,11 +144,13 @@ if [[ " $tasks " == *" g2p "* ]]; then
 	declare -A g2pset=(
 		[ss]="${G2P_SS:-linear,floor=0.75|linear,floor=0.5|sigmoid,floor=0.5}"
 		[noise]="${G2P_NOISE:-replace=0.05|replace=0.1|replace=0.05,delete=0.03,insert=0.03}"
-		[mrt]="${G2P_MRT:-candidates=8,alpha=0.5,mle=0.1|candidates=8,alpha=1,mle=0.1|candidates=8,alpha=2,mle=0.3}")
-	declare -A flag=([ss]=--scheduled-sampling [noise]=--input-noise [mrt]=--mrt)
-	declare -A run=([ss]=train [noise]=train [mrt]=mrt)
-	declare -A label=([tf]="teacher forcing" [ss]="scheduled sampling (two-pass)" [noise]="input noise" [mrt]="MRT fine-tuning")
-	rems=(${G2P_REMEDIES:-ss noise mrt})
+		[mrt]="${G2P_MRT:-candidates=8,alpha=0.5,mle=0.1|candidates=8,alpha=1,mle=0.1|candidates=8,alpha=2,mle=0.3}"
+		[ft]=mle)
+	declare -A flag=([ss]=--scheduled-sampling [noise]=--input-noise [mrt]=--mrt [ft]=--objective)
+	declare -A run=([ss]=train [noise]=train [mrt]=finetune [ft]=finetune)
+	declare -A label=([tf]="teacher forcing" [ss]="scheduled sampling (two-pass)" [noise]="input noise" [mrt]="MRT fine-tuning"
+		[ft]="teacher forcing, fine-tuned as MRT (control)")
+	rems=(${G2P_REMEDIES:-ss noise ft mrt})
 	for rem in "${rems[@]}"; do tune "$d" "$rem" "${flag[$rem]}" "${g2pset[$rem]}" "${run[$rem]}" dev; done
 	for name in tf "${rems[@]}"; do
 		for s in "${seeds[@]}"; do
@@ -168,11 +176,14 @@ if [[ " $tasks " == *" births "* ]]; then
 			--out "$d/$name.s$seed.arm" --log "$d/$name.s$seed.jsonl" 2>"$d/$name.s$seed.log"
 	}
 	# mrt NAME SEED FLAGS...: the teacher-forced model of the seed, fine-tuned.
-	mrt() {
+	# finetune NAME SEED FLAGS...: the teacher-forced model of the seed, trained
+	# BIRTHS_MRT_STEPS more (--mrt: by minimum risk; --objective mle: the control).
+	finetune() {
 		local name=$1 seed=$2 steps=${BIRTHS_MRT_STEPS:-200}
 		shift 2
+		[ "$1" != --mrt ] || set -- --objective mrt "$@"
 		log "births: $name seed $seed"
-		timed "$ar" train "${split[@]}" --init "$d/tf.s$seed.best.arm" --objective mrt "$@" --steps "$steps" --lr 1e-4 --warmup 0 \
+		timed "$ar" train "${split[@]}" --init "$d/tf.s$seed.best.arm" "$@" --steps "$steps" --lr 1e-4 --warmup 0 \
 			--eval-every $((steps / 10 + 1)) --seed "$seed" --out "$d/$name.s$seed.arm" --log "$d/$name.s$seed.jsonl" 2>"$d/$name.s$seed.log"
 	}
 	# devcrps NAME: the mean fair CRPS over leads 1..28 of a seed-1 run's
@@ -192,12 +203,13 @@ if [[ " $tasks " == *" births "* ]]; then
 	for s in "${seeds[@]}"; do train tf "$s" && evaluate tf "$s"; done
 	declare -A bset=([ss]="${BIRTHS_SS:-linear,floor=0.75|linear,floor=0.5|sigmoid,floor=0.25}"
 		[noise]="${BIRTHS_NOISE:-jitter=0.05|jitter=0.1|jitter=0.2}"
-		[mrt]="${BIRTHS_MRT:-candidates=8,alpha=1,mle=0.1,horizon=28|candidates=8,alpha=0.5,mle=0.1,horizon=28|candidates=8,alpha=1,mle=1,horizon=28}")
-	declare -A flag=([ss]=--scheduled-sampling [noise]=--input-noise [mrt]=--mrt)
-	declare -A run=([ss]=train [noise]=train [mrt]=mrt)
+		[mrt]="${BIRTHS_MRT:-candidates=8,alpha=1,mle=0.1,horizon=28|candidates=8,alpha=0.5,mle=0.1,horizon=28|candidates=8,alpha=1,mle=1,horizon=28}"
+		[ft]=mle)
+	declare -A flag=([ss]=--scheduled-sampling [noise]=--input-noise [mrt]=--mrt [ft]=--objective)
+	declare -A run=([ss]=train [noise]=train [mrt]=finetune [ft]=finetune)
 	declare -A label=([tf]="teacher forcing" [ss]="scheduled sampling (sampled values, two-pass)" [noise]="input jitter"
-		[mrt]="MRT fine-tuning (CRPS of 28-step paths)")
-	rems=(${BIRTHS_REMEDIES:-ss noise mrt})
+		[mrt]="MRT fine-tuning (CRPS of 28-step paths)" [ft]="teacher forcing, fine-tuned as MRT (control)")
+	rems=(${BIRTHS_REMEDIES:-ss noise ft mrt})
 	for rem in "${rems[@]}"; do tune "$d" "$rem" "${flag[$rem]}" "${bset[$rem]}" "${run[$rem]}" devcrps evaluate; done
 	record births '{"leads": [1, 7, 14, 28]}'
 fi

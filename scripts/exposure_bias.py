@@ -99,7 +99,7 @@ def print_dev(c, what):
     if c.get("dev"):
         print(f"\n{what} of every setting tried (seed 1; the best of each remedy was kept):\n")
         for name, rows in c["dev"].items():
-            print(f"- {name}: " + ", ".join(f"`{s}` {v:.4g}" for s, v in rows))
+            print(f"- {name}: " + ", ".join(f"`{s}` {v:.5g}" for s, v in rows))
 
 
 def report(work):
@@ -143,6 +143,15 @@ def g2p_report(work, cfg):
             lo, hi = boot(stat, n)
             rel = f"{100 * stat(range(n)):+.1f}% ({100 * lo:+.1f}, {100 * hi:+.1f})"
         print(f"| {rem['label']} | {setting} | {row[0]:.2f} | {row[1]:.2f} | {row[2]:.2f} | {row[3]:.2f} | {rel} |")
+    names = [r["name"] for r in c["remedies"]]
+    if "ft" in names and "mrt" in names:
+        b, g = mean_over_seeds(work, "g2p", "ft", c["seeds"], "greedy"), mean_over_seeds(work, "g2p", "mrt", c["seeds"], "greedy")
+
+        def stat(idx):
+            bs = sum(b[i]["err"] for i in idx)
+            return (sum(g[i]["err"] for i in idx) - bs) / max(bs, 1e-9)
+        lo, hi = boot(stat, n)
+        print(f"\nMRT against its control (the same fine-tuning by likelihood), greedy WER: {100 * stat(range(n)):+.1f}% ({100 * lo:+.1f}, {100 * hi:+.1f})")
     print_dev(c, "Development greedy WER (%)")
 
 
@@ -186,6 +195,18 @@ def births_report(work, cfg):
             lo, hi = boot(stat, len(ok))
             cells.append(f"{mean:.1f} ({stat(range(len(ok))):+.1f}% [{lo:+.1f}, {hi:+.1f}])")
         print(f"| {rem['label']} | {rem['setting']} | " + " | ".join(cells) + f" | {nll:.4f} |")
+    names = [r["name"] for r in c["remedies"]]
+    if "ft" in names and "mrt" in names:
+        cells = []
+        for h in leads:
+            cur, ctl = origins(work, "mrt", c["seeds"], h), origins(work, "ft", c["seeds"], h)
+            ok = [i for i in range(len(cur)) if cur[i] is not None and ctl[i] is not None]
+
+            def stat(idx):
+                return 100 * (sum(cur[ok[i]] for i in idx) / sum(ctl[ok[i]] for i in idx) - 1)
+            lo, hi = boot(stat, len(ok))
+            cells.append(f"lead {h} {stat(range(len(ok))):+.1f}% [{lo:+.1f}, {hi:+.1f}]")
+        print("\nMRT against its control (the same fine-tuning by likelihood): " + ", ".join(cells))
     print_dev(c, "Validation CRPS over leads 1–28 (births per day)")
 
 
