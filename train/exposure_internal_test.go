@@ -293,3 +293,40 @@ type fixedSeqs [][]autoreg.Token
 func (f fixedSeqs) Count() int                                 { return len(f) }
 func (f fixedSeqs) SeqLen() int                                { return len(f[0]) }
 func (f fixedSeqs) Sequence(dst []autoreg.Token, i, epoch int) { copy(dst, f[i]) }
+
+// Shifting ordered levels moves each input by round(S·z) levels, z normal,
+// clamped to the levels; the targets stay; the reported size is the
+// root-mean-square move, √(S² + 1/12) before clamping.
+func TestShiftRate(t *testing.T) {
+	const base, T, B, S = 256, 64, 200, 2.0
+	tr := &Trainer{Opts: Options{InputNoise: &Noise{Shift: S}}}
+	tr.exp.src = newExposureSource(4)
+	tr.exp.rng = rand.New(tr.exp.src)
+	x, y := make([]int32, B*T), make([]int32, B*T)
+	for i := range x {
+		x[i], y[i] = int32(64+i%128), int32(i%256)
+	}
+	x[0], x[1] = 0, base-1 // at the ends: clamped
+	clean, want := slices.Clone(x), slices.Clone(y)
+	if n := tr.noiseTokens(x, y, B, T, base, false); n != B*T {
+		t.Fatalf("%d targets of %d", n, B*T)
+	}
+	if !slices.Equal(y, want) {
+		t.Fatal("a target changed")
+	}
+	moved := 0
+	for i, v := range x {
+		if v < 0 || v >= base {
+			t.Fatalf("input %d shifted to %d", i, v)
+		}
+		if v != clean[i] {
+			moved++
+		}
+	}
+	c := tr.exp.noise
+	rms := math.Sqrt(c.shiftSq / float64(c.kept))
+	// P(|round(2z)| ≥ 1) = P(|z| ≥ 1/4) = 0.8026.
+	if frac := float64(moved) / float64(B*T); math.Abs(rms-math.Sqrt(S*S+1.0/12)) > 0.05 || math.Abs(frac-0.8026) > 0.02 {
+		t.Errorf("rms move %.3f, want %.3f; %.3f of the inputs moved, want 0.803", rms, math.Sqrt(S*S+1.0/12), frac)
+	}
+}

@@ -40,7 +40,7 @@ func TestTrainExposureFlags(t *testing.T) {
 	if err := json.Unmarshal(f.Meta.Training, &rec); err != nil || rec.SS["schedule"] != "sigmoid" || rec.Noise["replace"] != 0.1 {
 		t.Errorf("training record %s: %v", f.Meta.Training, err)
 	}
-	for _, bad := range [][]string{{"--scheduled-sampling", "cosine"}, {"--input-noise", "jitter=0.1"}} {
+	for _, bad := range [][]string{{"--scheduled-sampling", "cosine"}, {"--input-noise", "jitter=0.1"}, {"--input-noise", "shift=1"}} {
 		a := append(append([]string(nil), args[:len(args)-4]...), bad...)
 		if code, _, errs := cli(t, a...); code == 0 {
 			t.Errorf("%v accepted: %s", bad, errs)
@@ -90,5 +90,22 @@ func TestTrainMRTSeries(t *testing.T) {
 		"--data", text, "--out", filepath.Join(dir, "lm.arm"), "--objective", "mrt")
 	if code == 0 || !strings.Contains(errs, "not a gpt model") {
 		t.Errorf("MRT of a language model: exit %d %s", code, errs)
+	}
+}
+
+// A WaveNet on μ-law audio takes scheduled sampling (two passes) and
+// level shifts as input noise; the log reports both.
+func TestTrainExposureWaveNet(t *testing.T) {
+	dir := t.TempDir()
+	writeTone(t, filepath.Join(dir, "a.wav"), 8000, 3000, 220)
+	args := []string{"train", "--arch", "wavenet", "--data", filepath.Join(dir, "a.wav"), "--out", filepath.Join(dir, "w.arm"),
+		"--layers", "3", "--stacks", "1", "--dim", "8", "--context", "64", "--batch", "2", "--steps", "3",
+		"--scheduled-sampling", "linear,floor=0.5", "--input-noise", "replace=0.02,shift=2", "--log", filepath.Join(dir, "a.jsonl")}
+	if code, _, errs := cli(t, args...); code != 0 {
+		t.Fatalf("train: exit %d: %s", code, errs)
+	}
+	last := readLog(t, filepath.Join(dir, "a.jsonl"))[2]
+	if fed, shift := last["ss_fed"].(float64), last["noise_shift"].(float64); fed <= 0 || shift < 1.5 || shift > 2.5 {
+		t.Errorf("log: %v", last)
 	}
 }

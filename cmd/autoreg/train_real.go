@@ -179,7 +179,7 @@ func runTrainReal(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	opts := train.Options{Batch: f.batch, Context: f.context, Steps: f.steps, Accum: f.accum,
 		LR: f.lr, Warmup: f.warmup, WeightDecay: f.weightDec, Beta2: f.beta2, Clip: f.clip, Seed: f.seed,
 		EvalEvery: f.evalEvery, MaxTime: f.maxTime}
-	if opts, err = f.exposure.set(opts); err != nil {
+	if opts, err = f.exposure.set(opts, ""); err != nil {
 		return err
 	}
 	if tr, err = train.New(m, opts); err != nil {
@@ -229,7 +229,7 @@ func fineTuneSeries(ctx context.Context, stderr io.Writer, f *trainFlags, sf *se
 	opts := train.Options{Batch: f.batch, Context: f.context, Steps: f.steps, Accum: f.accum,
 		LR: f.lr, Warmup: f.warmup, WeightDecay: f.weightDec, Beta2: f.beta2, Clip: f.clip, Seed: f.seed,
 		EvalEvery: f.evalEvery, MaxTime: f.maxTime}
-	if opts, err = f.exposure.set(opts); err != nil {
+	if opts, err = f.exposure.set(opts, ""); err != nil {
 		return err
 	}
 	tr, err := train.New(m, opts)
