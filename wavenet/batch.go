@@ -173,6 +173,15 @@ func reluBackward(dx, y []float32) {
 	})
 }
 
+// Probs returns the next-token probabilities the last Forward predicted
+// for window b at position t (train.Predictor: scheduled sampling feeds
+// them back), valid until the next Forward or Backward.
+func (m *Model) Probs(b, t int) []float32 {
+	s := m.tr
+	r := b*s.T + t
+	return s.probs[r*m.V : (r+1)*m.V]
+}
+
 // Backward accumulates into the arena's gradients the gradient of
 // scale·(summed loss of the last Forward).
 func (m *Model) Backward(scale float32) {
