@@ -12,7 +12,7 @@ import (
 // Container layout (all integers little-endian; uvarint is encoding/binary's
 // unsigned varint). See docs/COMPRESSION.md for the full specification.
 //
-//	header:  magic "ARZ\x1a" | version u8 (1; 2 for engine 2; 3 for its profiles) | mode u8 | block-size log2 u8 | flags u8 (static: bit 0 lines,
+//	header:  magic "ARZ\x1a" | version u8 (1; 2 for engine 2; 3, 4 for its light, fast profiles) | mode u8 | block-size log2 u8 | flags u8 (static: bit 0 lines,
 //	         bit 1 token-first literals, bit 2 a media stream coded by a real-valued model)
 //	         mode 1 (adaptive): uvarint n, n bytes of configuration text
 //	         mode 2 (static):   32-byte model SHA-256 | numeric path u8 |
@@ -33,13 +33,15 @@ const (
 	// version is what the writer puts in the header, unless the stream
 	// needs what version 1 readers lack: versionContent, adaptive engine 2
 	// (configurations "cm2 ..."), whose payloads start with a content
-	// kind; versionProfile, engine 2 with a profile other than the first
-	// (configurations with p=, such as the default level's fast one).
+	// kind; versionProfile, engine 2's light profile (configurations with
+	// p=1, the balanced level); versionFast, engine 2's fast profile (p=2,
+	// the default level).
 	// Readers take every version up to maxVersion.
 	version        = 1
 	versionContent = 2
 	versionProfile = 3
-	maxVersion     = versionProfile
+	versionFast    = 4
+	maxVersion     = versionFast
 
 	modeAdaptive = 1
 	modeStatic   = 2
