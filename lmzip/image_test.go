@@ -36,6 +36,24 @@ func photo(w, h, c, maxVal int, seed uint64) *imagefile.Image {
 	return im
 }
 
+// colourPhoto returns a colour image whose channels share one brightness
+// (photo's) and differ by colour differences that vary over the image,
+// with noise of their own: an image the coder codes in the colour space
+// of brightness and differences.
+func colourPhoto(w, h int, seed uint64) *imagefile.Image {
+	base := photo(w, h, 1, 255, seed)
+	rng := rand.New(rand.NewPCG(seed, 8))
+	im, _ := imagefile.NewImage(w, h, 3, 255)
+	for i, v := range base.Pix {
+		x, y := i%w, i/w
+		d := (x*x + 2*y*y) % 97 / 4
+		for c, off := range []int{10 + d, 0, -12 - d} {
+			im.Pix[3*i+c] = uint16(min(max(int(v)+off+rng.IntN(5)-2, 0), 255))
+		}
+	}
+	return im
+}
+
 func pngBytes(t testing.TB, p *imagefile.PNG) []byte {
 	t.Helper()
 	var buf bytes.Buffer
@@ -131,6 +149,31 @@ func TestImageBlocksRoundTrip(t *testing.T) {
 	}
 }
 
+// A colour photograph is coded in the colour transform's space, alone and
+// with pixel blocks, with and without alpha; it comes back the same.
+func TestImageColourRoundTrip(t *testing.T) {
+	rgb := colourPhoto(37, 29, 3)
+	rgba, _ := imagefile.NewImage(37, 29, 4, 255)
+	for i := range 37 * 29 {
+		copy(rgba.Pix[4*i:4*i+3], rgb.Pix[3*i:3*i+3])
+		rgba.Pix[4*i+3] = uint16(255 - i%7)
+	}
+	for _, level := range []int{ImageFast, ImageSlow} {
+		for _, im := range []*imagefile.Image{rgb, rgba, enlarged(rgb, 2, 1)} {
+			p, _ := imagefile.NewPNG(im)
+			comp := compressImage(t, pngBytes(t, p), level)
+			h := len((&header{mode: modeMedia, blockLog: defaultBlockLog, media: mediaImage, codec: byte(level)}).marshal())
+			if comp[h-5]&codecColour == 0 {
+				t.Errorf("level %d, %d × %d × %d: codec %#x, not coded with the colour transform", level, im.Width, im.Height, im.Channels, comp[h-5])
+			}
+			back, err := imagefile.DecodePNG(decompressBytes(t, comp))
+			if err != nil || !back.Image.Equal(&p.Image) {
+				t.Fatalf("level %d, %d channels: the image changed (%v)", level, im.Channels, err)
+			}
+		}
+	}
+}
+
 // PGM and PPM, plain and raw, come back in their own form.
 func TestImagePNMRoundTrip(t *testing.T) {
 	for _, ch := range []int{1, 3} {
@@ -191,11 +234,13 @@ func TestImageCorrupt(t *testing.T) {
 func TestImageGolden(t *testing.T) {
 	p, _ := imagefile.NewPNG(photo(64, 48, 3, 255, 11))
 	pb, _ := imagefile.NewPNG(enlarged(photo(32, 16, 1, 255, 12), 2, 3))
+	pc, _ := imagefile.NewPNG(colourPhoto(48, 40, 13))
 	for _, c := range []struct {
 		name  string
 		level int
 		p     *imagefile.PNG
-	}{{"image-fast", ImageFast, p}, {"image-slow", ImageSlow, p}, {"image-blocks", ImageFast, pb}} {
+	}{{"image-fast", ImageFast, p}, {"image-slow", ImageSlow, p}, {"image-blocks", ImageFast, pb},
+		{"image-colour-fast", ImageFast, pc}, {"image-colour-slow", ImageSlow, pc}} {
 		t.Run(c.name, func(t *testing.T) {
 			p := c.p
 			comp := compressImage(t, pngBytes(t, p), c.level)
@@ -227,17 +272,19 @@ func TestImageGolden(t *testing.T) {
 func FuzzImageReader(f *testing.F) {
 	p, _ := imagefile.NewPNG(photo(6, 5, 3, 255, 1))
 	pb, _ := imagefile.NewPNG(enlarged(photo(3, 5, 1, 255, 1), 2, 1))
+	pc, _ := imagefile.NewPNG(enlarged(colourPhoto(7, 5, 1), 1, 2))
 	for _, level := range []int{ImageFast, ImageSlow} {
-		for _, p := range []*imagefile.PNG{p, pb} {
+		for _, p := range []*imagefile.PNG{p, pb, pc} {
 			var buf bytes.Buffer
 			CompressImage(context.Background(), &buf, pngBytes(f, p), ImageOptions{Level: level})
 			h := len((&header{mode: modeMedia, blockLog: defaultBlockLog, media: mediaImage, codec: byte(level)}).marshal())
 			f.Add(buf.Bytes()[h:], buf.Bytes()[h-5])
 		}
 	}
-	// The codec byte: bit 0 picks the level, 0x10 the pixel blocks.
+	// The codec byte: bit 0 picks the level, 0x10 the pixel blocks, 0x20
+	// the colour transform.
 	f.Fuzz(func(t *testing.T, in []byte, codec uint8) {
-		h := (&header{mode: modeMedia, blockLog: defaultBlockLog, media: mediaImage, codec: (codec-1)%2 + 1 | codec&codecBlocks}).marshal()
+		h := (&header{mode: modeMedia, blockLog: defaultBlockLog, media: mediaImage, codec: (codec-1)%2 + 1 | codec&(codecBlocks|codecColour)}).marshal()
 		var out bytes.Buffer
 		Decompress(context.Background(), &out, bytes.NewReader(append(h, in...)), ReaderOptions{})
 	})

@@ -132,7 +132,7 @@ func FuzzDecode(f *testing.F) {
 }
 
 // FuzzRoundTrip: any samples, in any shape, depth and channel count, come
-// back exactly at both levels.
+// back exactly at both levels, and through the colour transform.
 func FuzzRoundTrip(f *testing.F) {
 	f.Add([]byte{0, 255, 7, 7, 128, 3, 0, 1, 2}, uint8(3), uint8(1), uint16(255))
 	f.Add([]byte{0xff, 0xff, 0, 0, 0x12, 0x34}, uint8(1), uint8(4), uint16(65535))
@@ -153,5 +153,11 @@ func FuzzRoundTrip(f *testing.F) {
 		}
 		roundTrip(t, im, Fast)
 		roundTrip(t, im, Slow)
+		if CanTransform(im) {
+			f := Forward(im, RCT)
+			roundTrip(t, f, Fast)
+			back := &Image{Width: w, Height: h, Channels: c, MaxVal: im.MaxVal, Pix: make([]uint16, len(im.Pix))}
+			checkInverse(t, im, back)
+		}
 	})
 }
