@@ -28,7 +28,8 @@ import (
 //	mode 3 instead of blocks, kind 1 (image): uvarint m, m bytes of image metadata |
 //	         CRC-32C(metadata) u32 | uvarint p, p bytes of coded samples (with
 //	         0x10 in the codec: u8 fx, u8 fy, then the image of the blocks; with
-//	         0x20: u8 colour transform, then the transformed samples) |
+//	         0x20: u8 colour transform (+ 0x80: colour in column pairs), then
+//	         the transformed samples) |
 //	         CRC-32C(samples as u16) u32; then end of file
 const (
 	magic = "ARZ\x1a"

@@ -37,8 +37,13 @@ const codecBlocks = 0x10
 
 // codecColour, added to an image's codec byte, says that the samples are
 // coded in a reversible colour space (imagecm.Transform): the coded
-// samples then hold u8 transform (after the block factors, if any).
-const codecColour = 0x20
+// samples then hold u8 transform (after the block factors, if any), plus
+// colourPairs if the colour is coded in column pairs
+// (imagecm.Image.ColumnPairs).
+const (
+	codecColour = 0x20
+	colourPairs = 0x80
+)
 
 // imageLevel is the level an image's codec byte names, without its flags.
 func imageLevel(codec byte) byte { return codec &^ (codecBlocks | codecColour) }
@@ -94,10 +99,14 @@ func CompressImage(ctx context.Context, dst io.Writer, data []byte, opts ImageOp
 		payload.Write([]byte{byte(fx), byte(fy)})
 		coded = imagecm.Shrink(im, fx, fy)
 	}
-	if t := imagecm.ChooseTransform(coded); t != imagecm.NoTransform {
+	if t, pairs := imagecm.ChooseColour(coded); t != imagecm.NoTransform {
 		codec |= codecColour
-		payload.WriteByte(byte(t))
 		coded = imagecm.Forward(coded, t)
+		if pairs {
+			coded.ColumnPairs = true
+			t |= colourPairs
+		}
+		payload.WriteByte(byte(t))
 	}
 	if err := imagecm.Encode(&payload, coded, imagecm.Level(level)); err != nil {
 		return 0, fmt.Errorf("lmzip: %w", err)
@@ -330,11 +339,12 @@ func decodeSamples(payload []byte, im *imagecm.Image, codec byte) error {
 	if len(payload) < 1 {
 		return errors.New("truncated colour transform")
 	}
-	t := imagecm.Transform(payload[0])
+	t := imagecm.Transform(payload[0] &^ colourPairs)
 	if t != imagecm.RCT || !imagecm.CanTransform(small) {
 		return fmt.Errorf("colour transform %d for %d channels of maximum %d", t, small.Channels, small.MaxVal)
 	}
-	coded := &imagecm.Image{Width: small.Width, Height: small.Height, Channels: small.Channels, MaxVal: 2 * small.MaxVal}
+	coded := &imagecm.Image{Width: small.Width, Height: small.Height, Channels: small.Channels, MaxVal: 2 * small.MaxVal,
+		ColumnPairs: payload[0]&colourPairs != 0}
 	coded.Pix = make([]uint16, len(small.Pix))
 	if err := imagecm.Decode(bytes.NewReader(payload[1:]), coded, level); err != nil {
 		return err

@@ -3,6 +3,7 @@ package lmzip
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -49,6 +50,25 @@ func colourPhoto(w, h int, seed uint64) *imagefile.Image {
 		d := (x*x + 2*y*y) % 97 / 4
 		for c, off := range []int{10 + d, 0, -12 - d} {
 			im.Pix[3*i+c] = uint16(min(max(int(v)+off+rng.IntN(5)-2, 0), 255))
+		}
+	}
+	return im
+}
+
+// halfColour is colourPhoto with its colour stored at half the
+// horizontal resolution (a JPEG's 4:2:2 chroma): the colour differences
+// change only between pairs of columns.
+func halfColour(w, h int, seed uint64) *imagefile.Image {
+	base := photo(w, h, 1, 255, seed)
+	rng := rand.New(rand.NewPCG(seed, 9))
+	im, _ := imagefile.NewImage(w, h, 3, 255)
+	var dr, db int
+	for i, v := range base.Pix {
+		if i%w%2 == 0 {
+			dr, db = rng.IntN(9)-4, rng.IntN(9)-4
+		}
+		for c, off := range []int{10 + dr, 0, -12 + db} {
+			im.Pix[3*i+c] = uint16(min(max(int(v)+off, 0), 255))
 		}
 	}
 	return im
@@ -150,7 +170,8 @@ func TestImageBlocksRoundTrip(t *testing.T) {
 }
 
 // A colour photograph is coded in the colour transform's space, alone and
-// with pixel blocks, with and without alpha; it comes back the same.
+// with pixel blocks, with and without alpha, its colour in column pairs
+// when it has half the horizontal resolution; it comes back the same.
 func TestImageColourRoundTrip(t *testing.T) {
 	rgb := colourPhoto(37, 29, 3)
 	rgba, _ := imagefile.NewImage(37, 29, 4, 255)
@@ -159,12 +180,15 @@ func TestImageColourRoundTrip(t *testing.T) {
 		rgba.Pix[4*i+3] = uint16(255 - i%7)
 	}
 	for _, level := range []int{ImageFast, ImageSlow} {
-		for _, im := range []*imagefile.Image{rgb, rgba, enlarged(rgb, 2, 1)} {
+		for _, im := range []*imagefile.Image{rgb, rgba, enlarged(rgb, 2, 1), halfColour(37, 29, 4)} {
 			p, _ := imagefile.NewPNG(im)
 			comp := compressImage(t, pngBytes(t, p), level)
 			h := len((&header{mode: modeMedia, blockLog: defaultBlockLog, media: mediaImage, codec: byte(level)}).marshal())
 			if comp[h-5]&codecColour == 0 {
 				t.Errorf("level %d, %d × %d × %d: codec %#x, not coded with the colour transform", level, im.Width, im.Height, im.Channels, comp[h-5])
+			}
+			if pairs := colourByte(comp, h)&colourPairs != 0; pairs != (im.Width == 37 && im.Channels == 3 && im != rgb) {
+				t.Errorf("level %d, %d × %d × %d: column pairs %v", level, im.Width, im.Height, im.Channels, pairs)
 			}
 			back, err := imagefile.DecodePNG(decompressBytes(t, comp))
 			if err != nil || !back.Image.Equal(&p.Image) {
@@ -172,6 +196,19 @@ func TestImageColourRoundTrip(t *testing.T) {
 			}
 		}
 	}
+}
+
+// colourByte returns the colour transform byte of an image file coded
+// with one, whose header is h bytes long.
+func colourByte(comp []byte, h int) byte {
+	m, n := binary.Uvarint(comp[h:])
+	off := h + n + int(m) + 4
+	_, n = binary.Uvarint(comp[off:])
+	off += n
+	if comp[h-5]&codecBlocks != 0 {
+		off += 2
+	}
+	return comp[off]
 }
 
 // PGM and PPM, plain and raw, come back in their own form.
@@ -235,12 +272,14 @@ func TestImageGolden(t *testing.T) {
 	p, _ := imagefile.NewPNG(photo(64, 48, 3, 255, 11))
 	pb, _ := imagefile.NewPNG(enlarged(photo(32, 16, 1, 255, 12), 2, 3))
 	pc, _ := imagefile.NewPNG(colourPhoto(48, 40, 13))
+	ph, _ := imagefile.NewPNG(halfColour(48, 40, 14))
 	for _, c := range []struct {
 		name  string
 		level int
 		p     *imagefile.PNG
 	}{{"image-fast", ImageFast, p}, {"image-slow", ImageSlow, p}, {"image-blocks", ImageFast, pb},
-		{"image-colour-fast", ImageFast, pc}, {"image-colour-slow", ImageSlow, pc}} {
+		{"image-colour-fast", ImageFast, pc}, {"image-colour-slow", ImageSlow, pc},
+		{"image-pairs-fast", ImageFast, ph}, {"image-pairs-slow", ImageSlow, ph}} {
 		t.Run(c.name, func(t *testing.T) {
 			p := c.p
 			comp := compressImage(t, pngBytes(t, p), c.level)

@@ -13,7 +13,9 @@ import "math/bits"
 // and the colour differences as channels of their own, so that all of it
 // works on the smooth differences. Some images (graphics, saturated
 // colours) code better without one: the coder measures both on a sample
-// of the image (ChooseTransform).
+// of the image (ChooseColour), and a third way, for colour stored at half
+// the horizontal resolution: the transform with the differences'
+// statistics kept apart by column parity (Image.ColumnPairs).
 
 // Transform is a reversible colour transform of the first three channels.
 type Transform uint8
@@ -41,7 +43,7 @@ func Forward(im *Image, t Transform) *Image {
 		return im
 	}
 	M, C := int32(im.MaxVal), im.Channels
-	o := &Image{Width: im.Width, Height: im.Height, Channels: C, MaxVal: 2 * im.MaxVal, Pix: make([]uint16, len(im.Pix))}
+	o := &Image{Width: im.Width, Height: im.Height, Channels: C, MaxVal: 2 * im.MaxVal, Pix: make([]uint16, len(im.Pix)), ColumnPairs: im.ColumnPairs}
 	copy(o.Pix, im.Pix) // alpha
 	for i := 0; i < len(im.Pix); i += C {
 		r, g, b := int32(im.Pix[i]), int32(im.Pix[i+1]), int32(im.Pix[i+2])
@@ -71,18 +73,26 @@ func Inverse(im, s *Image, t Transform) {
 	}
 }
 
-// ChooseTransform returns the transform under which the Fast model codes
-// a sample of im (strips of rows spread over the image, or all of a small
-// image) in the fewest bits; NoTransform if im cannot be transformed.
-func ChooseTransform(im *Image) Transform {
+// ChooseColour returns the colour transform, and whether to code the
+// transformed image's colour in column pairs (Image.ColumnPairs), under
+// which the Fast model codes a sample of im (strips of rows spread over
+// the image, or all of a small image) in the fewest bits: no transform,
+// RCT, or RCT in column pairs. NoTransform if im cannot be transformed.
+func ChooseColour(im *Image) (t Transform, pairs bool) {
 	if !CanTransform(im) {
-		return NoTransform
+		return NoTransform, false
 	}
 	s := sampleRows(im)
-	if estimate(Forward(s, RCT)) < estimate(s) {
-		return RCT
+	best := estimate(s)
+	f := Forward(s, RCT)
+	if c := estimate(f); c < best {
+		t, best = RCT, c
 	}
-	return NoTransform
+	f.ColumnPairs = true
+	if c := estimate(f); c < best {
+		t, pairs = RCT, true
+	}
+	return t, pairs
 }
 
 // sampleRows returns the strips of stripRows rows that start every
@@ -94,7 +104,7 @@ func sampleRows(im *Image) *Image {
 		return im
 	}
 	n := W * C
-	s := &Image{Width: W, Channels: C, MaxVal: im.MaxVal}
+	s := &Image{Width: W, Channels: C, MaxVal: im.MaxVal, ColumnPairs: im.ColumnPairs}
 	for y := 0; y < H; y += stripEvery {
 		end := min(y+stripRows, H)
 		s.Pix = append(s.Pix, im.Pix[y*n:end*n]...)

@@ -64,10 +64,33 @@ func colourPhoto(w, h int, seed uint64) *Image {
 	return im
 }
 
+// halfColour is colourPhoto with its colour stored at half the horizontal
+// resolution: the colour differences' noise is drawn once per pair of
+// columns.
+func halfColour(w, h int, seed uint64) *Image {
+	base := testImage(rand.New(rand.NewPCG(seed, 2)), w, h, 1, 255)
+	rng := rand.New(rand.NewPCG(seed, 3))
+	im := &Image{Width: w, Height: h, Channels: 3, MaxVal: 255, Pix: make([]uint16, w*h*3)}
+	var dr, db int
+	for i, v := range base.Pix {
+		if i%w%2 == 0 {
+			dr, db = rng.IntN(9)-4, rng.IntN(9)-4
+		}
+		y := int(v) + rng.IntN(9) - 4
+		for c, d := range []int{12 + dr, 0, -15 + db} {
+			im.Pix[3*i+c] = uint16(min(max(y+d, 0), 255))
+		}
+	}
+	return im
+}
+
 // The transform is chosen where it pays and only where it can apply.
 func TestChooseTransform(t *testing.T) {
-	if tr := ChooseTransform(colourPhoto(96, 64, 1)); tr != RCT {
-		t.Errorf("a colour photograph: transform %d", tr)
+	if tr, pairs := ChooseColour(colourPhoto(96, 64, 1)); tr != RCT || pairs {
+		t.Errorf("a colour photograph: transform %d, column pairs %v", tr, pairs)
+	}
+	if tr, pairs := ChooseColour(halfColour(96, 64, 1)); tr != RCT || !pairs {
+		t.Errorf("colour at half the horizontal resolution: transform %d, column pairs %v", tr, pairs)
 	}
 	rng := rand.New(rand.NewPCG(2, 2))
 	indep := testImage(rng, 40, 30, 3, 255) // channels apart: no brightness to share
@@ -76,11 +99,11 @@ func TestChooseTransform(t *testing.T) {
 			indep.Pix[i] = uint16(rng.IntN(256))
 		}
 	}
-	if tr := ChooseTransform(indep); tr != NoTransform {
+	if tr, _ := ChooseColour(indep); tr != NoTransform {
 		t.Errorf("independent channels: transform %d", tr)
 	}
 	for _, im := range []*Image{testImage(rng, 20, 10, 1, 255), testImage(rng, 20, 10, 2, 255), testImage(rng, 20, 10, 3, 65535)} {
-		if tr := ChooseTransform(im); tr != NoTransform {
+		if tr, _ := ChooseColour(im); tr != NoTransform {
 			t.Errorf("%d channels of maximum %d: transform %d", im.Channels, im.MaxVal, tr)
 		}
 	}
