@@ -46,7 +46,7 @@ const (
 )
 
 // imageLevel is the level an image's codec byte names, without its flags.
-func imageLevel(codec byte) byte { return codec &^ (codecBlocks | codecColour) }
+func imageLevel(codec byte) byte { return codec &^ (codecBlocks | codecColour | codecMeta) }
 
 // ImageOptions configure CompressImage.
 type ImageOptions struct {
@@ -111,10 +111,12 @@ func CompressImage(ctx context.Context, dst io.Writer, data []byte, opts ImageOp
 	if err := imagecm.Encode(&payload, coded, imagecm.Level(level)); err != nil {
 		return 0, fmt.Errorf("lmzip: %w", err)
 	}
+	section, metaCoded := appendMeta(nil, meta)
+	if metaCoded {
+		codec |= codecMeta
+	}
 	h := header{mode: modeMedia, blockLog: defaultBlockLog, media: mediaImage, codec: codec}
-	out := h.marshal()
-	out = binary.AppendUvarint(out, uint64(len(meta)))
-	out = append(out, meta...)
+	out := append(h.marshal(), section...)
 	out = binary.LittleEndian.AppendUint32(out, crc32.Checksum(meta, castagnoli))
 	out = binary.AppendUvarint(out, uint64(payload.Len()))
 	out = append(out, payload.Bytes()...)
@@ -245,8 +247,12 @@ func readImage(ctx context.Context, c *countingReader, name string, codec byte) 
 	if err != nil || n > maxChunkBytes {
 		return nil, corrupt(name, off, "bad image metadata length")
 	}
-	meta := make([]byte, min(n, 1<<20))
-	meta = meta[:0]
+	var meta []byte
+	if codec&codecMeta != 0 {
+		if meta, err = readCodedMeta(c, n); err != nil {
+			return nil, corrupt(name, off, "image metadata: %v", err)
+		}
+	}
 	for uint64(len(meta)) < n {
 		k := min(n-uint64(len(meta)), 1<<20)
 		part := make([]byte, k)

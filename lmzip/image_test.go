@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/autoreg/autoreg/imagefile"
@@ -198,6 +200,50 @@ func TestImageColourRoundTrip(t *testing.T) {
 	}
 }
 
+// xmpPacket is an XMP packet like those photographs carry: XML with
+// padding.
+func xmpPacket() []byte {
+	var b bytes.Buffer
+	b.WriteString("XML:com.adobe.xmp\x00\x00\x00\x00\x00<x:xmpmeta xmlns:x=\"adobe:ns:meta/\">\n <rdf:RDF>\n")
+	for i := range 40 {
+		fmt.Fprintf(&b, "  <rdf:Description rdf:about=\"\" xmlns:tiff=\"http://ns.adobe.com/tiff/1.0/\">\n   <tiff:Tag%d>%d</tiff:Tag%d>\n  </rdf:Description>\n", i, i*i*37%1000, i)
+	}
+	b.WriteString(" </rdf:RDF>\n</x:xmpmeta>\n")
+	b.WriteString(strings.Repeat(" ", 1000))
+	return b.Bytes()
+}
+
+// Metadata is coded by the byte model when that is smaller (an XMP
+// packet always), and comes back the same.
+func TestImageMetaCoded(t *testing.T) {
+	for _, level := range []int{ImageFast, ImageSlow} {
+		for _, big := range []bool{false, true} {
+			chunks := []imagefile.Chunk{{Type: "tEXt", Data: []byte("Author\x00a test"), Place: imagefile.AfterIDAT}}
+			if big {
+				chunks = append([]imagefile.Chunk{{Type: "iTXt", Data: xmpPacket(), Place: imagefile.BeforePLTE}}, chunks...)
+			}
+			p := &imagefile.PNG{Image: *photo(9, 7, 3, 255, 5), ColorType: imagefile.ColorRGB, BitDepth: 8, Chunks: chunks}
+			comp := compressImage(t, pngBytes(t, p), level)
+			h := len((&header{mode: modeMedia, blockLog: defaultBlockLog, media: mediaImage, codec: byte(level)}).marshal())
+			if big && comp[h-5]&codecMeta == 0 {
+				t.Errorf("level %d: the XMP packet is stored", level)
+			}
+			if big && len(comp) > len(xmpPacket())/2 {
+				t.Errorf("level %d: %d bytes with %d of XMP", level, len(comp), len(xmpPacket()))
+			}
+			back, err := imagefile.DecodePNG(decompressBytes(t, comp))
+			if err != nil || !back.Image.Equal(&p.Image) || len(back.Chunks) != len(chunks) {
+				t.Fatalf("level %d: the image changed (%v)", level, err)
+			}
+			for i, ch := range chunks {
+				if b := back.Chunks[i]; b.Type != ch.Type || b.Place != ch.Place || !bytes.Equal(b.Data, ch.Data) {
+					t.Fatalf("level %d: chunk %d came back as %s", level, i, b.Type)
+				}
+			}
+		}
+	}
+}
+
 // colourByte returns the colour transform byte of an image file coded
 // with one, whose header is h bytes long.
 func colourByte(comp []byte, h int) byte {
@@ -273,13 +319,15 @@ func TestImageGolden(t *testing.T) {
 	pb, _ := imagefile.NewPNG(enlarged(photo(32, 16, 1, 255, 12), 2, 3))
 	pc, _ := imagefile.NewPNG(colourPhoto(48, 40, 13))
 	ph, _ := imagefile.NewPNG(halfColour(48, 40, 14))
+	pm := &imagefile.PNG{Image: *photo(16, 12, 3, 255, 15), ColorType: imagefile.ColorRGB, BitDepth: 8,
+		Chunks: []imagefile.Chunk{{Type: "iTXt", Data: xmpPacket(), Place: imagefile.BeforeIDAT}}}
 	for _, c := range []struct {
 		name  string
 		level int
 		p     *imagefile.PNG
 	}{{"image-fast", ImageFast, p}, {"image-slow", ImageSlow, p}, {"image-blocks", ImageFast, pb},
 		{"image-colour-fast", ImageFast, pc}, {"image-colour-slow", ImageSlow, pc},
-		{"image-pairs-fast", ImageFast, ph}, {"image-pairs-slow", ImageSlow, ph}} {
+		{"image-pairs-fast", ImageFast, ph}, {"image-pairs-slow", ImageSlow, ph}, {"image-meta", ImageFast, pm}} {
 		t.Run(c.name, func(t *testing.T) {
 			p := c.p
 			comp := compressImage(t, pngBytes(t, p), c.level)
@@ -312,8 +360,10 @@ func FuzzImageReader(f *testing.F) {
 	p, _ := imagefile.NewPNG(photo(6, 5, 3, 255, 1))
 	pb, _ := imagefile.NewPNG(enlarged(photo(3, 5, 1, 255, 1), 2, 1))
 	pc, _ := imagefile.NewPNG(enlarged(colourPhoto(7, 5, 1), 1, 2))
+	pm := &imagefile.PNG{Image: *photo(3, 2, 3, 255, 1), ColorType: imagefile.ColorRGB, BitDepth: 8,
+		Chunks: []imagefile.Chunk{{Type: "iTXt", Data: xmpPacket(), Place: imagefile.BeforeIDAT}}}
 	for _, level := range []int{ImageFast, ImageSlow} {
-		for _, p := range []*imagefile.PNG{p, pb, pc} {
+		for _, p := range []*imagefile.PNG{p, pb, pc, pm} {
 			var buf bytes.Buffer
 			CompressImage(context.Background(), &buf, pngBytes(f, p), ImageOptions{Level: level})
 			h := len((&header{mode: modeMedia, blockLog: defaultBlockLog, media: mediaImage, codec: byte(level)}).marshal())
@@ -321,9 +371,9 @@ func FuzzImageReader(f *testing.F) {
 		}
 	}
 	// The codec byte: bit 0 picks the level, 0x10 the pixel blocks, 0x20
-	// the colour transform.
+	// the colour transform, 0x40 the coded metadata.
 	f.Fuzz(func(t *testing.T, in []byte, codec uint8) {
-		h := (&header{mode: modeMedia, blockLog: defaultBlockLog, media: mediaImage, codec: (codec-1)%2 + 1 | codec&(codecBlocks|codecColour)}).marshal()
+		h := (&header{mode: modeMedia, blockLog: defaultBlockLog, media: mediaImage, codec: (codec-1)%2 + 1 | codec&(codecBlocks|codecColour|codecMeta)}).marshal()
 		var out bytes.Buffer
 		Decompress(context.Background(), &out, bytes.NewReader(append(h, in...)), ReaderOptions{})
 	})
