@@ -213,8 +213,8 @@ func xmpPacket() []byte {
 	return b.Bytes()
 }
 
-// Metadata is coded by the byte model when that is smaller (an XMP
-// packet always), and comes back the same.
+// Metadata is deflated when that is smaller (an XMP packet always), and
+// comes back the same.
 func TestImageMetaCoded(t *testing.T) {
 	for _, level := range []int{ImageFast, ImageSlow} {
 		for _, big := range []bool{false, true} {
@@ -371,7 +371,7 @@ func FuzzImageReader(f *testing.F) {
 		}
 	}
 	// The codec byte: bit 0 picks the level, 0x10 the pixel blocks, 0x20
-	// the colour transform, 0x40 the coded metadata.
+	// the colour transform, 0x40 the deflated metadata.
 	f.Fuzz(func(t *testing.T, in []byte, codec uint8) {
 		h := (&header{mode: modeMedia, blockLog: defaultBlockLog, media: mediaImage, codec: (codec-1)%2 + 1 | codec&(codecBlocks|codecColour|codecMeta)}).marshal()
 		var out bytes.Buffer
