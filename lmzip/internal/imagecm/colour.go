@@ -76,8 +76,9 @@ func Inverse(im, s *Image, t Transform) {
 // ChooseColour returns the colour transform, and whether to code the
 // transformed image's colour in column pairs (Image.ColumnPairs), under
 // which the Fast model codes a sample of im (strips of rows spread over
-// the image, or all of a small image) in the fewest bits: no transform,
-// RCT, or RCT in column pairs. NoTransform if im cannot be transformed.
+// the image, sampleRows, or all of a small image) in the fewest bits: no
+// transform, RCT, or RCT in column pairs. NoTransform if im cannot be
+// transformed.
 func ChooseColour(im *Image) (t Transform, pairs bool) {
 	if !CanTransform(im) {
 		return NoTransform, false
@@ -95,17 +96,21 @@ func ChooseColour(im *Image) (t Transform, pairs bool) {
 	return t, pairs
 }
 
-// sampleRows returns the strips of stripRows rows that start every
-// stripEvery rows (the whole image if it has fewer than sampleMin pixels).
+// sampleRows returns strips of stripRows rows spread evenly over im, one
+// every 128 rows and at most maxStrips of them (the choice needs a
+// certain amount of evidence, not a fraction of the image: a tall
+// photograph is sampled as sparsely as its strips allow), or the whole
+// image if it has fewer than sampleMin pixels.
 func sampleRows(im *Image) *Image {
-	const stripRows, stripEvery, sampleMin = 8, 128, 1 << 15
+	const stripRows, minEvery, maxStrips, sampleMin = 8, 128, 8, 1 << 15
 	W, H, C := im.Width, im.Height, im.Channels
-	if W*H < sampleMin || H <= stripEvery {
+	if W*H < sampleMin || H <= minEvery {
 		return im
 	}
+	every := max(minEvery, (H+maxStrips-1)/maxStrips)
 	n := W * C
 	s := &Image{Width: W, Channels: C, MaxVal: im.MaxVal, ColumnPairs: im.ColumnPairs}
-	for y := 0; y < H; y += stripEvery {
+	for y := 0; y < H; y += every {
 		end := min(y+stripRows, H)
 		s.Pix = append(s.Pix, im.Pix[y*n:end*n]...)
 		s.Height += end - y

@@ -118,3 +118,13 @@ func TestLog2Fix(t *testing.T) {
 		}
 	}
 }
+
+// The sample is at most 8 strips of 8 rows, one every 128 rows or more.
+func TestSampleRows(t *testing.T) {
+	for _, c := range []struct{ h, rows int }{{100, 100}, {300, 24}, {512, 32}, {1024, 64}, {4000, 64}, {4001, 64}} {
+		im := &Image{Width: 200, Height: c.h, Channels: 3, MaxVal: 255, Pix: make([]uint16, 200*c.h*3)}
+		if s := sampleRows(im); s.Height != c.rows || len(s.Pix) != s.Width*s.Height*3 {
+			t.Errorf("%d rows: sample of %d rows (%d samples)", c.h, s.Height, len(s.Pix))
+		}
+	}
+}
