@@ -81,7 +81,7 @@ func nameOr(n string) string {
 
 func infoOf(h *header) Info {
 	return Info{Static: h.mode == modeStatic, ModelID: h.modelID, Path: int(h.path), Platform: h.platform,
-		Config: h.config, BlockSize: 1 << h.blockLog, Image: h.mode == modeMedia && h.media == mediaImage, ImageLevel: int(h.codec &^ codecBlocks)}
+		Config: h.config, BlockSize: 1 << h.blockLog, Image: h.mode == modeMedia && h.media == mediaImage, ImageLevel: int(imageLevel(h.codec))}
 }
 
 // NewReader reads the header from r and returns a Reader producing the
