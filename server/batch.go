@@ -2,6 +2,7 @@ package server
 
 import (
 	"errors"
+	"runtime"
 	"sync"
 	"time"
 
@@ -20,8 +21,9 @@ import (
 // while the engine runs the next step, so the cores hold the step's
 // products and the writes at the same time.
 //
-// A sequence joins after reading its prompt on its own goroutine (beside
-// the steps), and leaves when its session ends: the engine then wakes its
+// A sequence joins after reading its prompt and choosing its first token
+// on its own goroutine (beside the steps: the first token does not wait
+// for a round), and leaves when its session ends: the engine then wakes its
 // goroutine, which finishes the response. A sequence whose writer is far
 // behind (its client reads slowly) sits out the steps until the writer
 // catches up, so a slow client never slows the others; one whose request
@@ -106,10 +108,13 @@ type seq struct {
 	ready chan any        // the engine is done with it: nil, or the failure
 
 	// A driven sequence: its session, whether its writer is too far
-	// behind for it to step, and whether its request has ended.
-	sess   *decode.Session
-	paused func() bool
-	ended  func() bool
+	// behind for it to step, and whether its request has ended; first is
+	// a token its session gave before it joined, for its first step.
+	sess     *decode.Session
+	paused   func() bool
+	ended    func() bool
+	first    autoreg.Token
+	hasFirst bool
 
 	// A step handed in: states[i] reads xs[i].
 	states []autoreg.State
@@ -152,10 +157,12 @@ func (q *seq) submit(list *[]*seq) any {
 
 // drive has the engine run the session to its end: each round, its Next,
 // then its states step with the others'. The session has read its
-// prompt; paused and ended are polled before each of its rounds (ended
+// prompt, and Next has given first, which the states read in the first
+// step; paused and ended are polled before each of its rounds (ended
 // true: one more Next, which sees the context's end).
-func (q *seq) drive(s *decode.Session, paused, ended func() bool) any {
+func (q *seq) drive(s *decode.Session, first autoreg.Token, paused, ended func() bool) any {
 	q.sess, q.paused, q.ended = s, paused, ended
+	q.first, q.hasFirst = first, true
 	return q.submit(&q.e.joining)
 }
 
@@ -212,6 +219,11 @@ func (e *engine) loop() {
 				return
 			default:
 			}
+			// Yield between rounds: the loop never blocks while it has
+			// sequences, and would otherwise hold its processor against
+			// the writers and the requests waiting to join until the
+			// runtime preempts it.
+			runtime.Gosched()
 			continue
 		}
 		// Nothing to step: wait for a sequence to join, or for a paused
@@ -267,8 +279,13 @@ func (e *engine) next(r *round) (paused bool) {
 	return paused
 }
 
-// next is the session's Next, a panic in it returned as the failure.
+// next is the session's Next (or the token it gave before joining), a
+// panic in it returned as the failure.
 func (q *seq) next() (x autoreg.Token, ok bool, failure any) {
+	if q.hasFirst {
+		q.hasFirst = false
+		return q.first, true, nil
+	}
 	defer func() {
 		if p := recover(); p != nil {
 			x, ok, failure = 0, false, p

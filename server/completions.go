@@ -471,9 +471,9 @@ func (ru *run) sample(ctx context.Context, i, j int) (*choice, error) {
 	return c, nil
 }
 
-// drive runs a generation on the batching engine: the prompt is read
-// here, then the engine samples and steps the sequence with the others
-// until it ends.
+// drive runs a generation on the batching engine: the prompt is read and
+// the first token chosen here, then the engine steps and samples the
+// sequence with the others until it ends.
 func (ru *run) drive(ctx context.Context, q *seq, g *decode.Generator, prompt []autoreg.Token, emit func(decode.Chunk) error) (decode.Result, error) {
 	if len(prompt) <= maxQueuedRead {
 		q.e.reads.Lock()
@@ -485,11 +485,15 @@ func (ru *run) drive(ctx context.Context, q *seq, g *decode.Generator, prompt []
 	if err != nil {
 		return decode.Result{}, err
 	}
+	first, ok := sess.Next()
+	if !ok {
+		return sess.Finish()
+	}
 	paused := func() bool { return false }
 	if ru.events != nil {
 		paused = ru.events.behind
 	}
-	if failure := q.drive(sess, paused, func() bool { return ctx.Err() != nil }); failure != nil {
+	if failure := q.drive(sess, first, paused, func() bool { return ctx.Err() != nil }); failure != nil {
 		sess.Finish()
 		panic(failure)
 	}
