@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"runtime"
 	"slices"
 	"strings"
@@ -351,4 +352,56 @@ func TestNoGoroutineLeft(t *testing.T) {
 	post(t, ts.URL+"/v1/completions", `{"prompt": "x", "max_tokens": -1}`)
 	http.DefaultClient.CloseIdleConnections()
 	waitFor(t, "the goroutines to end", func() bool { return runtime.NumGoroutine() <= before })
+}
+
+// TestEventStreamOrder: events sent from several goroutines at once all
+// go out, each goroutine's in its order, whole, then [DONE] last; nothing
+// is written after close.
+func TestEventStreamOrder(t *testing.T) {
+	rec := httptest.NewRecorder()
+	es := startEvents(rec, time.Hour, nil)
+	const senders, each = 4, 500
+	var wg sync.WaitGroup
+	for g := range senders {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := range each {
+				if err := es.event(map[string]int{"g": g, "k": k}); err != nil {
+					t.Error(err)
+					return
+				}
+				if k%50 == 0 {
+					runtime.Gosched()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	es.finish()
+	es.close()
+	body := rec.Body.String()
+	next := make([]int, senders)
+	var data []string
+	for _, line := range strings.Split(body, "\n") {
+		if d, ok := strings.CutPrefix(line, "data: "); ok {
+			data = append(data, d)
+		}
+	}
+	if len(data) != senders*each+1 || data[len(data)-1] != "[DONE]" {
+		t.Fatalf("%d events, last %q", len(data), data[len(data)-1])
+	}
+	for _, d := range data[:len(data)-1] {
+		var ev struct{ G, K int }
+		if err := json.Unmarshal([]byte(d), &ev); err != nil || d == "null" {
+			t.Fatalf("event %q: %v", d, err)
+		}
+		if ev.K != next[ev.G] {
+			t.Fatalf("sender %d: event %d after %d", ev.G, ev.K, next[ev.G]-1)
+		}
+		next[ev.G]++
+	}
+	if es.waiting.Load() != 0 {
+		t.Errorf("%d events still counted as waiting", es.waiting.Load())
+	}
 }

@@ -40,7 +40,7 @@ type eventStream struct {
 	// The writer's own.
 	last time.Time
 	buf  []byte
-	out  []streamEvent
+	out  []streamEvent // the spare queue buffer
 }
 
 // streamEvent is one queued event: a choice's text and logprobs entries
@@ -125,24 +125,28 @@ func (e *eventStream) writer() {
 			continue
 		}
 		for {
+			// Take the queue, leaving the spare buffer in its place: the
+			// senders append to one while this writes the other.
 			e.mu.Lock()
 			evs, closing := e.queue, e.closing
-			e.queue = e.out[:0]
+			e.queue, e.out = e.out[:0], nil
 			e.mu.Unlock()
+			if len(evs) > 0 {
+				b := e.buf[:0]
+				for i := range evs {
+					b = evs[i].appendTo(b)
+				}
+				e.write(b)
+				e.waiting.Add(-int64(len(evs)))
+				clear(evs)
+			}
+			e.out = evs[:0]
 			if len(evs) == 0 {
 				if closing {
 					return
 				}
 				break
 			}
-			b := e.buf[:0]
-			for i := range evs {
-				b = evs[i].appendTo(b)
-			}
-			e.write(b)
-			e.waiting.Add(-int64(len(evs)))
-			clear(evs)
-			e.out = evs
 		}
 	}
 }
