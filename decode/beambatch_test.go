@@ -8,25 +8,16 @@ import (
 
 	"github.com/autoreg/autoreg"
 	"github.com/autoreg/autoreg/decode"
-	"github.com/autoreg/autoreg/seq2seq"
+	"github.com/autoreg/autoreg/internal/testutil/pairtest"
 )
 
 // TestBeamSearchBatch: the beams of many sources stepped together (one
 // batched pass per step) give each source what a beam search on it alone
 // gives, with and without a batched step.
 func TestBeamSearchBatch(t *testing.T) {
-	v, sv := autoreg.Vocab{Base: 12}, autoreg.Vocab{Base: 9}
-	m, err := seq2seq.New(seq2seq.Config{EncLayers: 1, DecLayers: 2, Dim: 32, Heads: 2, FFN: 48, SrcContext: 10, Context: 12}, v, sv, 4)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Sharper than the initialization, so that beams end at different
-	// lengths.
+	v, sv := pairtest.Target, pairtest.Source
 	rng := rand.New(rand.NewPCG(1, 2))
-	for i := range m.Arena().Params {
-		m.Arena().Params[i] += float32(0.3 * rng.NormFloat64())
-	}
-	m.ParamsChanged()
+	m := pairtest.Model(t, rng)
 	cfg := decode.DefaultConfig()
 	cfg.Beams, cfg.NumReturn, cfg.MaxTokens = 4, 2, 10
 	var models []autoreg.Model

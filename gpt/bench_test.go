@@ -34,7 +34,7 @@ func BenchmarkGenerate(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	st := m.newState()
+	st := m.newState(false)
 	lp := make([]float32, m.V)
 	prompt := make([]autoreg.Token, 16)
 	for i := range prompt {

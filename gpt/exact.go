@@ -5,7 +5,6 @@ import (
 
 	"github.com/autoreg/autoreg"
 	"github.com/autoreg/autoreg/internal/exact"
-	"github.com/autoreg/autoreg/internal/kernels"
 	"github.com/autoreg/autoreg/nn"
 )
 
@@ -29,9 +28,7 @@ import (
 //
 // An exact state and a fast one cannot be copied into each other.
 func (m *Model) NewExactState() autoreg.State {
-	s := m.newState()
-	s.exact = true
-	return s
+	return m.newState(true)
 }
 
 // BitExactLogProbs reports whether s came from NewExactState, whose
@@ -40,7 +37,7 @@ func (s *State) BitExactLogProbs() bool { return s.exact }
 
 // forwardExact is forward on the exact path: it encodes xs at the next
 // positions of the window (which must have room), one row per token, and
-// leaves the last position's logits in s.last.
+// leaves the last position's logits in s.next.Logits.
 func (s *State) forwardExact(xs []autoreg.Token) {
 	m, a := s.m, s.m.arena
 	C, NH := m.cfg.Dim, m.cfg.Heads
@@ -80,15 +77,6 @@ func (s *State) forwardExact(xs []autoreg.Token) {
 		exact.Add(x, tmp)
 	}
 	exact.LayerNorm(ln[:C], nil, x[(n-1)*C:], m.lnfw.Data(a), m.lnfb.Data(a), nn.LayerNormEps)
-	exact.Linear(s.last, ln[:C], wte, nil, 1, C, m.V)
-	s.haveLogp = false
-}
-
-// uniformLogProb is −ln V: the empty history's log-probability of every
-// token, computed with ExactLog on the exact path.
-func (s *State) uniformLogProb() float32 {
-	if s.exact {
-		return -kernels.ExactLog(float32(s.m.V))
-	}
-	return float32(-math.Log(float64(s.m.V)))
+	exact.Linear(s.next.Logits, ln[:C], wte, nil, 1, C, m.V)
+	s.next.SetLogits()
 }

@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/autoreg/autoreg"
 	"github.com/autoreg/autoreg/internal/payload"
+	"github.com/autoreg/autoreg/tensor"
 	"github.com/autoreg/autoreg/tokenize"
 )
 
@@ -50,23 +50,12 @@ func Read(r io.Reader, size int64) (*Model, error) {
 	if fr.Real != nil {
 		return nil, errors.New("gpt: a real-valued model's payload, not a token model's")
 	}
-	vocab := autoreg.Vocab{Base: int(fr.Ints[4]), Controls: fr.Controls}
-	if err := vocab.Check(); err != nil {
-		return nil, fmt.Errorf("gpt: %v", err)
-	}
-	// The weight count follows from the shape; check it against the
-	// payload size before building (which allocates it).
-	if err := format.CheckWeights(fr, size, paramCount(cfg, vocab.Size(), 0, 0, false)); err != nil {
-		return nil, err
-	}
-	m, err := build(cfg, vocab)
+	vocab, err := format.Vocab(fr, int(fr.Ints[4]))
 	if err != nil {
 		return nil, err
 	}
-	if err := format.ReadWeights(r, fr, m.arena.Params); err != nil {
-		return nil, err
-	}
-	return m, nil
+	return payload.ReadModel(format, r, fr, size, paramCount(cfg, vocab.Size(), 0, 0, false),
+		func() (*Model, error) { return build(cfg, vocab) })
 }
 
 // WriteTo writes the real-valued model's payload.
@@ -91,17 +80,8 @@ func ReadReal(r io.Reader, size int64) (*RealModel, error) {
 	if fr.Real == nil || fr.Ints[4] != 0 || len(fr.Controls) > 0 {
 		return nil, errors.New("gpt: a token model's payload, not a real-valued model's")
 	}
-	if err := format.CheckWeights(fr, size, paramCount(cfg, 0, fr.Real.Inputs(), fr.Real.Outputs(), fr.Real.Highway)); err != nil {
-		return nil, err
-	}
-	rm, err := buildReal(cfg, *fr.Real)
-	if err != nil {
-		return nil, err
-	}
-	if err := format.ReadWeights(r, fr, rm.m.arena.Params); err != nil {
-		return nil, err
-	}
-	return rm, nil
+	return payload.ReadModel(format, r, fr, size, paramCount(cfg, 0, fr.Real.Inputs(), fr.Real.Outputs(), fr.Real.Highway),
+		func() (*RealModel, error) { return buildReal(cfg, *fr.Real) })
 }
 
 // readHeader reads the framing and the configuration integers.
@@ -130,7 +110,7 @@ func readHeader(r io.Reader, size int64) (*payload.Frame, Config, error) {
 // maybe a highway, computed in int64 without allocating (−1 if absurdly
 // large).
 func paramCount(cfg Config, V, in, out int, highway bool) int64 {
-	al := func(n int64) int64 { return (n + 15) &^ 15 }
+	al := tensor.Padded
 	C, T, L := int64(cfg.Dim), int64(cfg.Context), int64(cfg.Layers)
 	per := 4*al(C) + al(3*C*C) + al(3*C) + al(C*C) + al(C) + al(4*C*C) + al(4*C) + al(4*C*C) + al(C)
 	n := al(int64(V)*C) + al(T*C) + L*per + 2*al(C)

@@ -301,7 +301,7 @@ func TestContextShiftControl(t *testing.T) {
 	} {
 		seq := tc.seq
 		n := len(seq)
-		one := m.newState()
+		one := m.newState(false)
 		for i, x := range seq {
 			one.Append(x)
 			if tc.pin && i >= T && (one.toks[0] != vocab.BOS() || one.toks[1] != code) {

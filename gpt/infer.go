@@ -26,15 +26,10 @@ type packedWeights struct {
 
 // packed returns the model's packed weights, packing them first if the
 // parameters changed since the last packing. Safe for concurrent States.
-func (m *Model) packed() *packedWeights {
-	if p := m.pack.Load(); p != nil {
-		return p
-	}
-	m.packMu.Lock()
-	defer m.packMu.Unlock()
-	if p := m.pack.Load(); p != nil {
-		return p
-	}
+func (m *Model) packed() *packedWeights { return m.pack.Get(m.packWeights) }
+
+// packWeights packs the linear layers' weights.
+func (m *Model) packWeights() *packedWeights {
 	a, C := m.arena, m.cfg.Dim
 	p := &packedWeights{layers: make([]packedLayer, len(m.layers))}
 	for l := range m.layers {
@@ -44,7 +39,6 @@ func (m *Model) packed() *packedWeights {
 		pl.fc.Pack(true, C, 4*C, w.fcw.Data(a), C)
 		pl.fcproj.Pack(true, 4*C, C, w.fcprojw.Data(a), 4*C)
 	}
-	m.pack.Store(p)
 	return p
 }
 
@@ -52,17 +46,7 @@ func (m *Model) packed() *packedWeights {
 // than by training (Forward and Backward, then an optimizer step): written
 // directly through Arena once States have run. The next forward pass of a
 // State then repacks the weights it reads.
-func (m *Model) ParamsChanged() { m.pack.Store(nil) }
-
-// linearPacked is nn.LinearForward for n rows against packed weights:
-// out (n,OC) = inp (n,C)·Wᵀ + b.
-func linearPacked(out, inp []float32, pb *kernels.PackedB, b []float32, n int) {
-	C, OC := pb.K(), pb.N()
-	for i := range n {
-		copy(out[i*OC:(i+1)*OC], b)
-	}
-	kernels.SgemmPacked(false, n, 1, inp[:n*C], C, pb, 1, out[:n*OC], OC)
-}
+func (m *Model) ParamsChanged() { m.pack.Drop() }
 
 // tokenJob is one parallel phase of a generated token's layer (see
 // State.token). The workers split fixed chunks of the work: columns of a

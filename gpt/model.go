@@ -30,9 +30,9 @@ import (
 	"math"
 	"math/rand/v2"
 	"sync"
-	"sync/atomic"
 
 	"github.com/autoreg/autoreg"
+	"github.com/autoreg/autoreg/internal/lazy"
 	"github.com/autoreg/autoreg/tensor"
 	"github.com/autoreg/autoreg/tokenize"
 )
@@ -113,8 +113,7 @@ type Model struct {
 
 	// The linear layers' weights packed for inference (see infer.go),
 	// made on first use and dropped when training changes the weights.
-	pack   atomic.Pointer[packedWeights]
-	packMu sync.Mutex
+	pack lazy.Value[packedWeights]
 
 	steps sync.Pool // *stepBatch buffers of Step
 }

@@ -35,6 +35,7 @@ type RealModel struct {
 	win, bin, wout, bout tensor.View // (C,In), (C), (Outputs,C), (Outputs)
 	hw                   tensor.View // (Outputs,In): the highway, when Spec.Highway
 	inp, tgt, raw, draw  []float32   // a Forward's (N,In), (N,D), (N,Outputs) ×2
+	loss                 []float32   // a Forward's loss per step (N)
 	ready                bool
 }
 
@@ -103,6 +104,7 @@ func (r *RealModel) Forward(x, y []float64, B, T int, rng *rand.Rand) (sum float
 	tensor.Grow(&r.tgt, N*sp.Dim())
 	tensor.Grow(&r.raw, N*no)
 	tensor.Grow(&r.draw, N*no)
+	tensor.Grow(&r.loss, N)
 	sp.Windows(r.inp, r.tgt, x, y, B, T, false)
 	nn.LinearForward(s.encoded, r.inp[:N*nin], r.win.Data(a), r.bin.Data(a), N, nin, C)
 	wpe := m.wpe.Data(a)
@@ -121,7 +123,7 @@ func (r *RealModel) Forward(x, y []float64, B, T int, rng *rand.Rand) (sum float
 	if sp.Highway {
 		sp.HighwayForward(r.raw, r.inp, r.hw.Data(a), N)
 	}
-	sum, n = sp.Loss(r.draw, r.raw, r.tgt, N)
+	sum, n = sp.Loss(r.draw, r.raw, r.tgt, N, r.loss)
 	r.ready = true
 	return sum, n
 }
@@ -133,9 +135,25 @@ func (r *RealModel) Predicted(d dist.Dist, b, t int) {
 	r.Spec.FillRow(d, r.raw, b*r.m.tr.T+t)
 }
 
+// Losses returns the loss of every step of the last Forward (B×T,
+// window-major; 0 where nothing is scored), valid until the next Forward
+// (train.RowWeighted).
+func (r *RealModel) Losses() []float32 {
+	s := r.m.tr
+	return r.loss[:s.B*s.T]
+}
+
 // Backward accumulates into the arena's gradients the gradient of
 // scale·(summed loss of the last Forward).
-func (r *RealModel) Backward(scale float32) {
+func (r *RealModel) Backward(scale float32) { r.backward(scale, nil) }
+
+// BackwardRows accumulates into the arena's gradients the gradient of
+// Σ_b w[b]·(summed loss of window b of the last Forward): a weight per
+// window, as minimum risk training needs (train.RowWeighted).
+func (r *RealModel) BackwardRows(w []float32) { r.backward(1, w) }
+
+// backward is Backward, and with rows set BackwardRows.
+func (r *RealModel) backward(scale float32, rows []float32) {
 	m := r.m
 	s := m.tr
 	if s == nil || !r.ready {
@@ -147,7 +165,11 @@ func (r *RealModel) Backward(scale float32) {
 	B, T := s.B, s.T
 	C, N, nin, no := m.cfg.Dim, B*T, r.Spec.Inputs(), r.Spec.Outputs()
 	draw := r.draw[:N*no]
-	kernels.Scale(scale, draw)
+	if rows != nil {
+		r.Spec.WeightRows(draw, rows, B, T, false)
+	} else {
+		kernels.Scale(scale, draw)
+	}
 	fused.LinearBackwardSet(s.dA, r.wout.Grad(a), r.bout.Grad(a), draw, s.head.LN, r.wout.Data(a), N, C, no)
 	if r.Spec.Highway {
 		r.Spec.HighwayBackward(r.hw.Grad(a), draw, r.inp, N)
@@ -166,7 +188,7 @@ func (r *RealModel) Backward(scale float32) {
 func (r *RealModel) NewRealState() autoreg.RealState {
 	m := r.m
 	C, T, nin := m.cfg.Dim, m.cfg.Context, r.Spec.Inputs()
-	st := &realState{r: r, core: m.newState(), hist: realio.NewHistory(&r.Spec), win: make([]float32, T*nin),
+	st := &realState{r: r, core: m.newState(false), hist: realio.NewHistory(&r.Spec), win: make([]float32, T*nin),
 		top: make([]float32, C), ln: make([]float32, C), raw: make([]float32, r.Spec.Outputs()), in: make([]float32, nin),
 		out: r.Spec.NewOutput()}
 	st.run = st.appendInputs

@@ -69,7 +69,7 @@ func (m *Model) ScoreSequence(st autoreg.State, xs []autoreg.Token, dst []float6
 		s.forward(xs[i:i+c], true)
 		s.n += c
 		for j := 0; j+1 < c; j++ {
-			dst[i+1+j] = nn.LogProbRow(s.logits[j*V:(j+1)*V], int(xs[i+1+j]), s.probe)
+			dst[i+1+j] = nn.LogProbRow(s.logits[j*V:(j+1)*V], int(xs[i+1+j]), s.next.Scratch)
 		}
 		i += c
 	}
@@ -92,10 +92,10 @@ type winScratch struct {
 const winBatch = 16
 
 // scoreWindows scores n full windows starting at xs[i] (the window being
-// full, s.last predicting xs[i], which the caller has scored): window w is
+// full, s.next.Logits predicting xs[i], which the caller has scored): window w is
 // the last keep tokens before xs[i+w·step] followed by xs[i+w·step :
 // i+(w+1)·step]. It leaves the state holding the last window, with its
-// key/value cache, and s.last predicting the token after it, and returns
+// key/value cache, and s.next.Logits predicting the token after it, and returns
 // the index of that token.
 func (s *State) scoreWindows(xs []autoreg.Token, i, n int, dst []float64) int {
 	m, a := s.m, s.m.arena
@@ -163,17 +163,17 @@ func (s *State) scoreWindows(xs []autoreg.Token, i, n int, dst []float64) int {
 			// Row keep+p of window w predicts the token after its position
 			// keep+p: xs[i + w·step + p + 1]; the window's last row predicts
 			// the next window's first new token (scored here unless it is
-			// past the batch: then it is s.last).
+			// past the batch: then it is s.next.Logits).
 			base := i + (w0+g)*step
 			for p := range step {
 				row := logits[(g*step+p)*V : (g*step+p+1)*V]
 				t := base + p + 1
 				if last && g == G-1 && p == step-1 {
-					copy(s.last, row)
-					s.haveLogp = false
+					copy(s.next.Logits, row)
+					s.next.SetLogits()
 					break
 				}
-				dst[t] = nn.LogProbRow(row, int(xs[t]), s.probe)
+				dst[t] = nn.LogProbRow(row, int(xs[t]), s.next.Scratch)
 			}
 		}
 	}

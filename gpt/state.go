@@ -1,12 +1,12 @@
 package gpt
 
 import (
-	"fmt"
 	"math"
 
 	"github.com/autoreg/autoreg"
 	"github.com/autoreg/autoreg/internal/exact"
 	"github.com/autoreg/autoreg/internal/kernels"
+	"github.com/autoreg/autoreg/internal/logprobs"
 	"github.com/autoreg/autoreg/internal/window"
 	"github.com/autoreg/autoreg/nn"
 	"github.com/autoreg/autoreg/tensor"
@@ -50,9 +50,7 @@ type State struct {
 	attP             []float32 // (NH,n,n) probabilities of a batch from position 0
 	logits           []float32 // (rows,V)
 	reenc            []autoreg.Token
-	last, logp       []float32 // (V): logits and log-probs of the last position
-	haveLogp         bool
-	probe            []float32 // (V) scratch for row log-softmax
+	next             logprobs.Cache // the last position's logits and log-probabilities
 
 	tj       tokenJob // one generated token's parallel phases (see token)
 	tf       tokenFns
@@ -75,12 +73,12 @@ type State struct {
 const genBlock = 1 << 15
 
 // NewState returns an empty history.
-func (m *Model) NewState() autoreg.State { return m.newState() }
+func (m *Model) NewState() autoreg.State { return m.newState(false) }
 
-func (m *Model) newState() *State {
+func (m *Model) newState(exact bool) *State {
 	C, T := m.cfg.Dim, m.cfg.Context
 	s := &State{m: m, code: -1, toks: make([]autoreg.Token, 0, T), reenc: make([]autoreg.Token, 0, T),
-		last: make([]float32, m.V), logp: make([]float32, m.V), probe: make([]float32, m.V)}
+		next: logprobs.New("gpt", m.V, exact), exact: exact}
 	s.k = make([][]float32, m.cfg.Layers)
 	s.v = make([][]float32, m.cfg.Layers)
 	for l := range s.k {
@@ -120,7 +118,7 @@ func (s *State) Reset() {
 	s.toks = s.toks[:0]
 	s.n = 0
 	s.code = -1
-	s.haveLogp = false
+	s.next.Stale()
 }
 
 // track notes the control code in effect after xs, which start at index
@@ -156,9 +154,7 @@ func (s *State) CopyTo(dst autoreg.State) {
 	d.toks = append(d.toks[:0], s.toks...)
 	d.n, d.code, d.at = s.n, s.code, s.at
 	s.copyCache(d, len(s.toks))
-	copy(d.last, s.last)
-	copy(d.logp, s.logp)
-	d.haveLogp = s.haveLogp
+	s.next.CopyTo(&d.next)
 }
 
 // copyCache copies the keys and values of the window's first pos
@@ -173,11 +169,8 @@ func (s *State) copyCache(d *State, pos int) {
 
 // Append conditions the state on xs.
 func (s *State) Append(xs ...autoreg.Token) {
-	V := s.m.V
 	for _, x := range xs {
-		if x < 0 || int(x) >= V {
-			panic(fmt.Sprintf("gpt: Append: token %d outside the vocabulary of %d", x, V))
-		}
+		s.next.CheckToken("Append", x)
 	}
 	if len(xs) == 0 {
 		return
@@ -219,7 +212,7 @@ func (s *State) shift() {
 }
 
 // forward encodes xs at the next positions of the window (which must have
-// room) and leaves the last position's logits in s.last. With all set, the
+// room) and leaves the last position's logits in s.next.Logits. With all set, the
 // logits of every row are left in s.logits (rows×V).
 func (s *State) forward(xs []autoreg.Token, all bool) {
 	if s.exact {
@@ -256,7 +249,7 @@ func (s *State) blocks(x []float32, n, pos int) {
 		w, pl := &m.layers[l], &p.layers[l]
 		kc, vc := s.k[l], s.v[l]
 		layerNormRows(ln, x, w.ln1w.Data(a), w.ln1b.Data(a), n, C)
-		linearPacked(qkv, ln, &pl.qkv, w.qkvb.Data(a), n)
+		nn.LinearPacked(qkv, ln, &pl.qkv, w.qkvb.Data(a), n)
 		for i := range n {
 			copy(kc[(pos+i)*C:(pos+i+1)*C], qkv[i*3*C+C:i*3*C+2*C])
 			copy(vc[(pos+i)*C:(pos+i+1)*C], qkv[i*3*C+2*C:i*3*C+3*C])
@@ -270,19 +263,19 @@ func (s *State) blocks(x []float32, n, pos int) {
 		} else {
 			s.attendCache(qkv, atty, kc, vc, n, pos)
 		}
-		linearPacked(tmp, atty, &pl.proj, w.projb.Data(a), n)
+		nn.LinearPacked(tmp, atty, &pl.proj, w.projb.Data(a), n)
 		kernels.Add(x, x, tmp)
 		layerNormRows(ln, x, w.ln2w.Data(a), w.ln2b.Data(a), n, C)
-		linearPacked(fch, ln, &pl.fc, w.fcb.Data(a), n)
+		nn.LinearPacked(fch, ln, &pl.fc, w.fcb.Data(a), n)
 		kernels.GELU(fch, fch)
-		linearPacked(tmp, fch, &pl.fcproj, w.fcpjb.Data(a), n)
+		nn.LinearPacked(tmp, fch, &pl.fcproj, w.fcpjb.Data(a), n)
 		kernels.Add(x, x, tmp)
 	}
 }
 
 // output runs the final LayerNorm and the output layer on rows of the
 // last layer's activations x (rows×C), leaving their logits in s.logits
-// and the last row's in s.last.
+// and the last row's in s.next.Logits.
 func (s *State) output(x []float32, rows int) {
 	m, a := s.m, s.m.arena
 	C, V := m.cfg.Dim, m.V
@@ -290,8 +283,8 @@ func (s *State) output(x []float32, rows int) {
 	layerNormRows(ln, x, m.lnfw.Data(a), m.lnfb.Data(a), rows, C)
 	logits := s.logits[:rows*V]
 	nn.LinearForward(logits, ln, m.wte.Data(a), nil, rows, C, V)
-	copy(s.last, logits[(rows-1)*V:])
-	s.haveLogp = false
+	copy(s.next.Logits, logits[(rows-1)*V:])
+	s.next.SetLogits()
 }
 
 // attendCache runs the attention of n new rows (at positions pos.., their
@@ -343,47 +336,7 @@ func layerNormRows(out, inp, w, b []float32, rows, C int) {
 
 // LogProbs writes log P(next | history) for every token into dst. The
 // empty history (not even BOS) predicts the uniform distribution.
-func (s *State) LogProbs(dst []float32) {
-	V := s.m.V
-	if len(dst) != V {
-		panic(fmt.Sprintf("gpt: LogProbs: dst of length %d, vocabulary of %d", len(dst), V))
-	}
-	if len(s.toks) == 0 {
-		u := s.uniformLogProb()
-		for i := range dst {
-			dst[i] = u
-		}
-		return
-	}
-	if !s.haveLogp {
-		if s.exact {
-			exact.LogSoftmax(s.logp, s.last)
-		} else {
-			nn.LogSoftmaxRow(s.logp, s.last, s.probe)
-		}
-		s.haveLogp = true
-	}
-	copy(dst, s.logp)
-}
+func (s *State) LogProbs(dst []float32) { s.next.LogProbs(dst, len(s.toks) == 0, nil) }
 
 // LogProb returns log P(next = x | history).
-func (s *State) LogProb(x autoreg.Token) float64 {
-	V := s.m.V
-	if x < 0 || int(x) >= V {
-		panic(fmt.Sprintf("gpt: LogProb: token %d outside the vocabulary of %d", x, V))
-	}
-	if len(s.toks) == 0 {
-		if s.exact {
-			return float64(s.uniformLogProb())
-		}
-		return -math.Log(float64(V))
-	}
-	if s.exact && !s.haveLogp {
-		exact.LogSoftmax(s.logp, s.last)
-		s.haveLogp = true
-	}
-	if s.haveLogp {
-		return float64(s.logp[x])
-	}
-	return nn.LogProbRow(s.last, int(x), s.probe)
-}
+func (s *State) LogProb(x autoreg.Token) float64 { return s.next.LogProb(x, len(s.toks) == 0, nil) }

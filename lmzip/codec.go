@@ -46,7 +46,7 @@ func newAdaptiveCodec(cfg AdaptiveConfig) blockCodec {
 	}
 	if cfg.Engine == 2 {
 		kinds := &modelKind
-		if cfg.Profile == 1 {
+		if cfg.Profile != 0 {
 			kinds = &modelKindLight
 		}
 		return &contentCodec{m: cm.NewModel(cfg.cm2(), nets), kinds: kinds}
@@ -54,44 +54,9 @@ func newAdaptiveCodec(cfg AdaptiveConfig) blockCodec {
 	return &adaptiveCodec{m: legacy.NewCM(cfg.cm(), nets)}
 }
 
-// bitModel predicts the next bit (P: a one's probability in 16 bits) and
-// learns it (Update): the adaptive engines.
-type bitModel interface {
-	P() uint32
-	Update(bit int)
-}
-
-// encodeBits codes the bytes of b bit by bit, most significant first, with
-// m (with a nil enc, m only learns them).
-func encodeBits(enc *arith.Encoder, m bitModel, b []byte) {
-	for _, c := range b {
-		for i := 7; i >= 0; i-- {
-			bit := int(c>>uint(i)) & 1
-			if enc != nil {
-				enc.EncodeBit(bit, m.P())
-			}
-			m.Update(bit)
-		}
-	}
-}
-
-// decodeBits fills dst with bytes decoded bit by bit with m.
-func decodeBits(dec *arith.Decoder, m bitModel, dst []byte) {
-	for k := range dst {
-		c := 0
-		for i := 0; i < 8; i++ {
-			b := dec.DecodeBit(m.P())
-			m.Update(b)
-			c = c<<1 | b
-		}
-		dst[k] = byte(c)
-	}
-}
-
-// encode and decode spell out encodeBits and decodeBits on the concrete
-// model: through the bitModel interface every bit costs two indirect
-// calls, P is not inlined, and the default level ran 1% more instructions
-// (callgrind) and measurably slower.
+// encode and decode code bit by bit on the concrete model: through an
+// interface every bit costs two indirect calls, P is not inlined, and the
+// ngram level ran 1% more instructions (callgrind) and measurably slower.
 func (a *adaptiveCodec) encode(enc *arith.Encoder, raw []byte) {
 	m := a.m
 	for _, c := range raw {

@@ -55,7 +55,7 @@ func (a *contentCodec) encode(enc *arith.Encoder, raw []byte) {
 		exefilter.ARM64Encode(b, pos)
 	}
 	a.m.SetKind(a.kinds[kind])
-	encodeBits(enc, a.m, b)
+	a.m.EncodeBytes(enc, b)
 }
 
 var errContentKind = errors.New("unknown content kind")
@@ -69,7 +69,7 @@ func (a *contentCodec) decode(dec *arith.Decoder, dst []byte) error {
 	pos := a.pos
 	a.pos += uint32(len(dst))
 	a.m.SetKind(a.kinds[kind])
-	decodeBits(dec, a.m, dst)
+	a.m.DecodeBytes(dec, dst)
 	switch kind {
 	case contentX86:
 		exefilter.X86Decode(dst, pos)

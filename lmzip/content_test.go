@@ -149,6 +149,17 @@ func TestContentVersion(t *testing.T) {
 			t.Errorf("version %d header with the light profile accepted", v)
 		}
 	}
+	// The fast profile needs version 4; a reader of version 3 names the
+	// version instead of rejecting the configuration.
+	if comp := compress(t, []byte("some text"), Options{Adaptive: tinyFast}); comp[4] != versionFast {
+		t.Fatalf("fast profile written as version %d", comp[4])
+	}
+	for _, v := range []byte{1, versionContent, versionProfile} {
+		h := (&header{version: v, mode: modeAdaptive, blockLog: minBlockLog, config: tinyFast}).marshal()
+		if _, err := NewReader(context.Background(), bytes.NewReader(h), ReaderOptions{}); err == nil {
+			t.Errorf("version %d header with the fast profile accepted", v)
+		}
+	}
 }
 
 // TestContentGolden pins engine 2 on every content kind and transform
@@ -158,6 +169,16 @@ func TestContentGolden(t *testing.T) {
 	in := kindsInput()
 	checkGolden(t, "adaptive-cm2-kinds", in, compress(t, in, Options{Adaptive: tinyCM2, BlockSize: 1 << 12}), ReaderOptions{})
 	checkGolden(t, "adaptive-light-kinds", in, compress(t, in, Options{Adaptive: tinyLight, BlockSize: 1 << 12}), ReaderOptions{})
+	checkGolden(t, "adaptive-fast-kinds", in, compress(t, in, Options{Adaptive: tinyFast, BlockSize: 1 << 12}), ReaderOptions{})
+}
+
+// The fast profile codes every kind and round-trips, over block
+// boundaries and in stored blocks.
+func TestFastRoundTrip(t *testing.T) {
+	in := kindsInput()
+	for _, n := range []int{0, 1, 4097, len(in)} {
+		roundTrip(t, in[:n], Options{Adaptive: tinyFast, BlockSize: 4096}, ReaderOptions{})
+	}
 }
 
 // The light profile codes every kind and round-trips, and its ARM64

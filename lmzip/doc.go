@@ -13,10 +13,12 @@
 //   - adaptive: no model file; a bitwise context-mixing model in the manner
 //     of the PAQ family (Mahoney 2005) starts empty and learns as it codes,
 //     and the decoder replays the same learning. Architectures
-//     ([AdaptiveArchs]): "ngram" (fast, the default), "balanced" (content
-//     analysis, machine-code transforms and a match model at about half
-//     ngram's speed), "mix" (stronger), and "lstm" and "gpt", mix with an
-//     online LSTM or transformer as one more input (in the manner of
+//     ([AdaptiveArchs]): "fast" (the default: content analysis,
+//     machine-code transforms, three contexts per kind and a match model,
+//     at about 1 MB/s), "ngram" (the default before fast, byte contexts
+//     only), "balanced" (more contexts and a second mixing neuron, about
+//     half fast's speed), "mix" (stronger), and "lstm" and "gpt", mix with
+//     an online LSTM or transformer as one more input (in the manner of
 //     lstm-compress, cmix and NNCP).
 //
 // The container streams ([NewWriter], [NewReader]): blocks of up to 1 MiB,

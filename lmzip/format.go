@@ -12,34 +12,40 @@ import (
 // Container layout (all integers little-endian; uvarint is encoding/binary's
 // unsigned varint). See docs/COMPRESSION.md for the full specification.
 //
-//	header:  magic "ARZ\x1a" | version u8 (1; 2 for engine 2; 3 for its profiles) | mode u8 | block-size log2 u8 | flags u8 (static: bit 0 lines,
+//	header:  magic "ARZ\x1a" | version u8 (1; 2 for engine 2; 3, 4 for its light, fast profiles) | mode u8 | block-size log2 u8 | flags u8 (static: bit 0 lines,
 //	         bit 1 token-first literals, bit 2 a media stream coded by a real-valued model)
 //	         mode 1 (adaptive): uvarint n, n bytes of configuration text
 //	         mode 2 (static):   32-byte model SHA-256 | numeric path u8 |
 //	                            uvarint n, n bytes of platform tag |
 //	                            flag bit 2 (media): uvarint n, n bytes of configuration
-//	         mode 3 (media):    kind u8 (1 image) | codec u8 (image: 1 fast, 2 slow; + 0x10 pixel blocks)
+//	         mode 3 (media):    kind u8 (1 image) | codec u8 (image: 1 fast, 2 slow; + 0x10 pixel blocks,
+//	                            + 0x20 colour transform, + 0x40 deflated metadata)
 //	         CRC-32C of the header bytes so far, u32
 //	blocks:  kind u8: 1 coded | 2 stored | 0 end
 //	         coded:  uvarint raw length | uvarint payload length | payload | CRC-32C(raw) u32
 //	         stored: uvarint raw length | raw bytes | CRC-32C(raw) u32
 //	         end:    uvarint total length | CRC-32C(all content) u32
-//	mode 3 instead of blocks, kind 1 (image): uvarint m, m bytes of image metadata |
+//	mode 3 instead of blocks, kind 1 (image): uvarint m, m bytes of image metadata
+//	         (with 0x40 in the codec: uvarint m, uvarint c, c bytes of raw deflate) |
 //	         CRC-32C(metadata) u32 | uvarint p, p bytes of coded samples (with
-//	         0x10 in the codec: u8 fx, u8 fy, then the image of the blocks) |
+//	         0x10 in the codec: u8 fx, u8 fy, then the image of the blocks; with
+//	         0x20: u8 colour transform (+ 0x80: colour in column pairs), then
+//	         the transformed samples) |
 //	         CRC-32C(samples as u16) u32; then end of file
 const (
 	magic = "ARZ\x1a"
 	// version is what the writer puts in the header, unless the stream
 	// needs what version 1 readers lack: versionContent, adaptive engine 2
 	// (configurations "cm2 ..."), whose payloads start with a content
-	// kind; versionProfile, engine 2 with a profile other than the first
-	// (configurations with p=, such as the default level's fast one).
+	// kind; versionProfile, engine 2's light profile (configurations with
+	// p=1, the balanced level); versionFast, engine 2's fast profile (p=2,
+	// the default level).
 	// Readers take every version up to maxVersion.
 	version        = 1
 	versionContent = 2
 	versionProfile = 3
-	maxVersion     = versionProfile
+	versionFast    = 4
+	maxVersion     = versionFast
 
 	modeAdaptive = 1
 	modeStatic   = 2
@@ -252,7 +258,7 @@ func readHeader(c *countingReader, name string) (*header, error) {
 		if kc[0] != mediaImage {
 			return nil, corrupt(name, c.off-2, "unknown media kind %d", kc[0])
 		}
-		if lv := kc[1] &^ codecBlocks; lv != ImageFast && lv != ImageSlow {
+		if lv := imageLevel(kc[1]); lv != ImageFast && lv != ImageSlow {
 			return nil, corrupt(name, c.off-1, "unknown image level %d", kc[1])
 		}
 		h.media, h.codec = kc[0], kc[1]

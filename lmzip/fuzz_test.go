@@ -50,8 +50,8 @@ func FuzzReader(f *testing.F) {
 	f.Add(wbuf.Bytes(), uint8(0))
 	f.Add(wbuf.Bytes()[:wbuf.Len()/2], uint8(0))
 	// Every content kind and transform of engine 2, coded and stored
-	// blocks, in both profiles.
-	for _, cfg := range []string{tinyCM2, tinyLight} {
+	// blocks, in every profile.
+	for _, cfg := range []string{tinyCM2, tinyLight, tinyFast} {
 		var kinds bytes.Buffer
 		if _, err := Compress(context.Background(), &kinds, bytes.NewReader(kindsInput()), Options{Adaptive: cfg, BlockSize: 4096}); err != nil {
 			f.Fatal(err)

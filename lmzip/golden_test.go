@@ -44,6 +44,7 @@ func TestGolden(t *testing.T) {
 		{"adaptive-ngram", Options{Adaptive: "ngram", BlockSize: 1 << 14}},
 		{"adaptive-mix", Options{Adaptive: "mix", BlockSize: 1 << 14}},
 		{"adaptive-balanced", Options{Adaptive: "balanced", BlockSize: 1 << 14}},
+		{"adaptive-fast", Options{Adaptive: "fast", BlockSize: 1 << 14}},
 		// The mix preset of engine 1, written before engine 2 existed.
 		{"adaptive-mix-cm1", Options{Adaptive: "cm o=1,2,3,4,5,6,8 w=1 m=7 h=18 l=127 r=4 x=3 a=2", BlockSize: 1 << 14}},
 		{"static-cdf", Options{Static: toyStatic(2, "the ", "and"), BlockSize: 1 << 14}},

@@ -35,6 +35,19 @@ const (
 // samples then start with u8 fx, u8 fy and code the image of the blocks.
 const codecBlocks = 0x10
 
+// codecColour, added to an image's codec byte, says that the samples are
+// coded in a reversible colour space (imagecm.Transform): the coded
+// samples then hold u8 transform (after the block factors, if any), plus
+// colourPairs if the colour is coded in column pairs
+// (imagecm.Image.ColumnPairs).
+const (
+	codecColour = 0x20
+	colourPairs = 0x80
+)
+
+// imageLevel is the level an image's codec byte names, without its flags.
+func imageLevel(codec byte) byte { return codec &^ (codecBlocks | codecColour | codecMeta) }
+
 // ImageOptions configure CompressImage.
 type ImageOptions struct {
 	// Level is ImageFast (0 means it) or ImageSlow.
@@ -86,13 +99,24 @@ func CompressImage(ctx context.Context, dst io.Writer, data []byte, opts ImageOp
 		payload.Write([]byte{byte(fx), byte(fy)})
 		coded = imagecm.Shrink(im, fx, fy)
 	}
+	if t, pairs := imagecm.ChooseColour(coded); t != imagecm.NoTransform {
+		codec |= codecColour
+		coded = imagecm.Forward(coded, t)
+		if pairs {
+			coded.ColumnPairs = true
+			t |= colourPairs
+		}
+		payload.WriteByte(byte(t))
+	}
 	if err := imagecm.Encode(&payload, coded, imagecm.Level(level)); err != nil {
 		return 0, fmt.Errorf("lmzip: %w", err)
 	}
+	section, metaCoded := appendMeta(nil, meta)
+	if metaCoded {
+		codec |= codecMeta
+	}
 	h := header{mode: modeMedia, blockLog: defaultBlockLog, media: mediaImage, codec: codec}
-	out := h.marshal()
-	out = binary.AppendUvarint(out, uint64(len(meta)))
-	out = append(out, meta...)
+	out := append(h.marshal(), section...)
 	out = binary.LittleEndian.AppendUint32(out, crc32.Checksum(meta, castagnoli))
 	out = binary.AppendUvarint(out, uint64(payload.Len()))
 	out = append(out, payload.Bytes()...)
@@ -223,8 +247,12 @@ func readImage(ctx context.Context, c *countingReader, name string, codec byte) 
 	if err != nil || n > maxChunkBytes {
 		return nil, corrupt(name, off, "bad image metadata length")
 	}
-	meta := make([]byte, min(n, 1<<20))
-	meta = meta[:0]
+	var meta []byte
+	if codec&codecMeta != 0 {
+		if meta, err = readCodedMeta(c, n); err != nil {
+			return nil, corrupt(name, off, "image metadata: %v", err)
+		}
+	}
 	for uint64(len(meta)) < n {
 		k := min(n-uint64(len(meta)), 1<<20)
 		part := make([]byte, k)
@@ -293,26 +321,41 @@ func readImage(ctx context.Context, c *countingReader, name string, codec byte) 
 }
 
 // decodeSamples decodes an image section's coded samples into im (its
-// shape set), as codec says: the level, and whether they code the image
-// of im's pixel blocks.
+// shape set), as codec says: the level, whether they code the image of
+// im's pixel blocks, and in which colour space.
 func decodeSamples(payload []byte, im *imagecm.Image, codec byte) error {
-	level := imagecm.Level(codec &^ codecBlocks)
-	if codec&codecBlocks == 0 {
-		return imagecm.Decode(bytes.NewReader(payload), im, level)
+	level := imagecm.Level(imageLevel(codec))
+	small := im
+	if codec&codecBlocks != 0 {
+		if len(payload) < 2 {
+			return errors.New("truncated block factors")
+		}
+		fx, fy := int(payload[0]), int(payload[1])
+		if fx < 1 || fy < 1 || fx > imagecm.MaxBlock || fy > imagecm.MaxBlock || fx*fy == 1 || im.Width%fx != 0 || im.Height%fy != 0 {
+			return fmt.Errorf("block factors %d × %d for %d × %d pixels", fx, fy, im.Width, im.Height)
+		}
+		payload = payload[2:]
+		small = &imagecm.Image{Width: im.Width / fx, Height: im.Height / fy, Channels: im.Channels, MaxVal: im.MaxVal}
+		small.Pix = make([]uint16, small.Width*small.Height*small.Channels)
+		defer imagecm.Enlarge(im, small, fx, fy)
 	}
-	if len(payload) < 2 {
-		return errors.New("truncated block factors")
+	if codec&codecColour == 0 {
+		return imagecm.Decode(bytes.NewReader(payload), small, level)
 	}
-	fx, fy := int(payload[0]), int(payload[1])
-	if fx < 1 || fy < 1 || fx > imagecm.MaxBlock || fy > imagecm.MaxBlock || fx*fy == 1 || im.Width%fx != 0 || im.Height%fy != 0 {
-		return fmt.Errorf("block factors %d × %d for %d × %d pixels", fx, fy, im.Width, im.Height)
+	if len(payload) < 1 {
+		return errors.New("truncated colour transform")
 	}
-	small := &imagecm.Image{Width: im.Width / fx, Height: im.Height / fy, Channels: im.Channels, MaxVal: im.MaxVal}
-	small.Pix = make([]uint16, small.Width*small.Height*small.Channels)
-	if err := imagecm.Decode(bytes.NewReader(payload[2:]), small, level); err != nil {
+	t := imagecm.Transform(payload[0] &^ colourPairs)
+	if t != imagecm.RCT || !imagecm.CanTransform(small) {
+		return fmt.Errorf("colour transform %d for %d channels of maximum %d", t, small.Channels, small.MaxVal)
+	}
+	coded := &imagecm.Image{Width: small.Width, Height: small.Height, Channels: small.Channels, MaxVal: 2 * small.MaxVal,
+		ColumnPairs: payload[0]&colourPairs != 0}
+	coded.Pix = make([]uint16, len(small.Pix))
+	if err := imagecm.Decode(bytes.NewReader(payload[1:]), coded, level); err != nil {
 		return err
 	}
-	imagecm.Enlarge(im, small, fx, fy)
+	imagecm.Inverse(small, coded, t)
 	return nil
 }
 

@@ -3,10 +3,13 @@ package lmzip
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/autoreg/autoreg/imagefile"
@@ -31,6 +34,43 @@ func photo(w, h, c, maxVal int, seed uint64) *imagefile.Image {
 				v += rng.IntN(5) - 2
 				im.Set(x, y, ch, uint16(min(max(v, 0), maxVal)))
 			}
+		}
+	}
+	return im
+}
+
+// colourPhoto returns a colour image whose channels share one brightness
+// (photo's) and differ by colour differences that vary over the image,
+// with noise of their own: an image the coder codes in the colour space
+// of brightness and differences.
+func colourPhoto(w, h int, seed uint64) *imagefile.Image {
+	base := photo(w, h, 1, 255, seed)
+	rng := rand.New(rand.NewPCG(seed, 8))
+	im, _ := imagefile.NewImage(w, h, 3, 255)
+	for i, v := range base.Pix {
+		x, y := i%w, i/w
+		d := (x*x + 2*y*y) % 97 / 4
+		for c, off := range []int{10 + d, 0, -12 - d} {
+			im.Pix[3*i+c] = uint16(min(max(int(v)+off+rng.IntN(5)-2, 0), 255))
+		}
+	}
+	return im
+}
+
+// halfColour is colourPhoto with its colour stored at half the
+// horizontal resolution (a JPEG's 4:2:2 chroma): the colour differences
+// change only between pairs of columns.
+func halfColour(w, h int, seed uint64) *imagefile.Image {
+	base := photo(w, h, 1, 255, seed)
+	rng := rand.New(rand.NewPCG(seed, 9))
+	im, _ := imagefile.NewImage(w, h, 3, 255)
+	var dr, db int
+	for i, v := range base.Pix {
+		if i%w%2 == 0 {
+			dr, db = rng.IntN(9)-4, rng.IntN(9)-4
+		}
+		for c, off := range []int{10 + dr, 0, -12 + db} {
+			im.Pix[3*i+c] = uint16(min(max(int(v)+off, 0), 255))
 		}
 	}
 	return im
@@ -131,6 +171,92 @@ func TestImageBlocksRoundTrip(t *testing.T) {
 	}
 }
 
+// A colour photograph is coded in the colour transform's space, alone and
+// with pixel blocks, with and without alpha, its colour in column pairs
+// when it has half the horizontal resolution; it comes back the same.
+func TestImageColourRoundTrip(t *testing.T) {
+	rgb := colourPhoto(37, 29, 3)
+	rgba, _ := imagefile.NewImage(37, 29, 4, 255)
+	for i := range 37 * 29 {
+		copy(rgba.Pix[4*i:4*i+3], rgb.Pix[3*i:3*i+3])
+		rgba.Pix[4*i+3] = uint16(255 - i%7)
+	}
+	for _, level := range []int{ImageFast, ImageSlow} {
+		for _, im := range []*imagefile.Image{rgb, rgba, enlarged(rgb, 2, 1), halfColour(37, 29, 4)} {
+			p, _ := imagefile.NewPNG(im)
+			comp := compressImage(t, pngBytes(t, p), level)
+			h := len((&header{mode: modeMedia, blockLog: defaultBlockLog, media: mediaImage, codec: byte(level)}).marshal())
+			if comp[h-5]&codecColour == 0 {
+				t.Errorf("level %d, %d × %d × %d: codec %#x, not coded with the colour transform", level, im.Width, im.Height, im.Channels, comp[h-5])
+			}
+			if pairs := colourByte(comp, h)&colourPairs != 0; pairs != (im.Width == 37 && im.Channels == 3 && im != rgb) {
+				t.Errorf("level %d, %d × %d × %d: column pairs %v", level, im.Width, im.Height, im.Channels, pairs)
+			}
+			back, err := imagefile.DecodePNG(decompressBytes(t, comp))
+			if err != nil || !back.Image.Equal(&p.Image) {
+				t.Fatalf("level %d, %d channels: the image changed (%v)", level, im.Channels, err)
+			}
+		}
+	}
+}
+
+// xmpPacket is an XMP packet like those photographs carry: XML with
+// padding.
+func xmpPacket() []byte {
+	var b bytes.Buffer
+	b.WriteString("XML:com.adobe.xmp\x00\x00\x00\x00\x00<x:xmpmeta xmlns:x=\"adobe:ns:meta/\">\n <rdf:RDF>\n")
+	for i := range 40 {
+		fmt.Fprintf(&b, "  <rdf:Description rdf:about=\"\" xmlns:tiff=\"http://ns.adobe.com/tiff/1.0/\">\n   <tiff:Tag%d>%d</tiff:Tag%d>\n  </rdf:Description>\n", i, i*i*37%1000, i)
+	}
+	b.WriteString(" </rdf:RDF>\n</x:xmpmeta>\n")
+	b.WriteString(strings.Repeat(" ", 1000))
+	return b.Bytes()
+}
+
+// Metadata is deflated when that is smaller (an XMP packet always), and
+// comes back the same.
+func TestImageMetaCoded(t *testing.T) {
+	for _, level := range []int{ImageFast, ImageSlow} {
+		for _, big := range []bool{false, true} {
+			chunks := []imagefile.Chunk{{Type: "tEXt", Data: []byte("Author\x00a test"), Place: imagefile.AfterIDAT}}
+			if big {
+				chunks = append([]imagefile.Chunk{{Type: "iTXt", Data: xmpPacket(), Place: imagefile.BeforePLTE}}, chunks...)
+			}
+			p := &imagefile.PNG{Image: *photo(9, 7, 3, 255, 5), ColorType: imagefile.ColorRGB, BitDepth: 8, Chunks: chunks}
+			comp := compressImage(t, pngBytes(t, p), level)
+			h := len((&header{mode: modeMedia, blockLog: defaultBlockLog, media: mediaImage, codec: byte(level)}).marshal())
+			if big && comp[h-5]&codecMeta == 0 {
+				t.Errorf("level %d: the XMP packet is stored", level)
+			}
+			if big && len(comp) > len(xmpPacket())/2 {
+				t.Errorf("level %d: %d bytes with %d of XMP", level, len(comp), len(xmpPacket()))
+			}
+			back, err := imagefile.DecodePNG(decompressBytes(t, comp))
+			if err != nil || !back.Image.Equal(&p.Image) || len(back.Chunks) != len(chunks) {
+				t.Fatalf("level %d: the image changed (%v)", level, err)
+			}
+			for i, ch := range chunks {
+				if b := back.Chunks[i]; b.Type != ch.Type || b.Place != ch.Place || !bytes.Equal(b.Data, ch.Data) {
+					t.Fatalf("level %d: chunk %d came back as %s", level, i, b.Type)
+				}
+			}
+		}
+	}
+}
+
+// colourByte returns the colour transform byte of an image file coded
+// with one, whose header is h bytes long.
+func colourByte(comp []byte, h int) byte {
+	m, n := binary.Uvarint(comp[h:])
+	off := h + n + int(m) + 4
+	_, n = binary.Uvarint(comp[off:])
+	off += n
+	if comp[h-5]&codecBlocks != 0 {
+		off += 2
+	}
+	return comp[off]
+}
+
 // PGM and PPM, plain and raw, come back in their own form.
 func TestImagePNMRoundTrip(t *testing.T) {
 	for _, ch := range []int{1, 3} {
@@ -191,11 +317,17 @@ func TestImageCorrupt(t *testing.T) {
 func TestImageGolden(t *testing.T) {
 	p, _ := imagefile.NewPNG(photo(64, 48, 3, 255, 11))
 	pb, _ := imagefile.NewPNG(enlarged(photo(32, 16, 1, 255, 12), 2, 3))
+	pc, _ := imagefile.NewPNG(colourPhoto(48, 40, 13))
+	ph, _ := imagefile.NewPNG(halfColour(48, 40, 14))
+	pm := &imagefile.PNG{Image: *photo(16, 12, 3, 255, 15), ColorType: imagefile.ColorRGB, BitDepth: 8,
+		Chunks: []imagefile.Chunk{{Type: "iTXt", Data: xmpPacket(), Place: imagefile.BeforeIDAT}}}
 	for _, c := range []struct {
 		name  string
 		level int
 		p     *imagefile.PNG
-	}{{"image-fast", ImageFast, p}, {"image-slow", ImageSlow, p}, {"image-blocks", ImageFast, pb}} {
+	}{{"image-fast", ImageFast, p}, {"image-slow", ImageSlow, p}, {"image-blocks", ImageFast, pb},
+		{"image-colour-fast", ImageFast, pc}, {"image-colour-slow", ImageSlow, pc},
+		{"image-pairs-fast", ImageFast, ph}, {"image-pairs-slow", ImageSlow, ph}, {"image-meta", ImageFast, pm}} {
 		t.Run(c.name, func(t *testing.T) {
 			p := c.p
 			comp := compressImage(t, pngBytes(t, p), c.level)
@@ -227,17 +359,21 @@ func TestImageGolden(t *testing.T) {
 func FuzzImageReader(f *testing.F) {
 	p, _ := imagefile.NewPNG(photo(6, 5, 3, 255, 1))
 	pb, _ := imagefile.NewPNG(enlarged(photo(3, 5, 1, 255, 1), 2, 1))
+	pc, _ := imagefile.NewPNG(enlarged(colourPhoto(7, 5, 1), 1, 2))
+	pm := &imagefile.PNG{Image: *photo(3, 2, 3, 255, 1), ColorType: imagefile.ColorRGB, BitDepth: 8,
+		Chunks: []imagefile.Chunk{{Type: "iTXt", Data: xmpPacket(), Place: imagefile.BeforeIDAT}}}
 	for _, level := range []int{ImageFast, ImageSlow} {
-		for _, p := range []*imagefile.PNG{p, pb} {
+		for _, p := range []*imagefile.PNG{p, pb, pc, pm} {
 			var buf bytes.Buffer
 			CompressImage(context.Background(), &buf, pngBytes(f, p), ImageOptions{Level: level})
 			h := len((&header{mode: modeMedia, blockLog: defaultBlockLog, media: mediaImage, codec: byte(level)}).marshal())
 			f.Add(buf.Bytes()[h:], buf.Bytes()[h-5])
 		}
 	}
-	// The codec byte: bit 0 picks the level, 0x10 the pixel blocks.
+	// The codec byte: bit 0 picks the level, 0x10 the pixel blocks, 0x20
+	// the colour transform, 0x40 the deflated metadata.
 	f.Fuzz(func(t *testing.T, in []byte, codec uint8) {
-		h := (&header{mode: modeMedia, blockLog: defaultBlockLog, media: mediaImage, codec: (codec-1)%2 + 1 | codec&codecBlocks}).marshal()
+		h := (&header{mode: modeMedia, blockLog: defaultBlockLog, media: mediaImage, codec: (codec-1)%2 + 1 | codec&(codecBlocks|codecColour|codecMeta)}).marshal()
 		var out bytes.Buffer
 		Decompress(context.Background(), &out, bytes.NewReader(append(h, in...)), ReaderOptions{})
 	})

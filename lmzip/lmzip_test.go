@@ -89,7 +89,7 @@ func TestRoundTripAdaptive(t *testing.T) {
 				if arch != "ngram" && (bs == 0 || name == "zeros" || name == "zero") {
 					continue // mix sets up 200 MB, lstm and gpt code ≈ 30 kB/s: keep the suite fast
 				}
-				if (arch == "lstm" || arch == "gpt") && (name == "text" || name == "random") {
+				if (arch == "lstm" || arch == "gpt" || arch == "fast") && (name == "text" || name == "random") {
 					continue // "mixed" has both; the golden files cover more text
 				}
 				t.Run(fmt.Sprintf("%s/%s/%d", arch, name, bs), func(t *testing.T) {
@@ -109,6 +109,10 @@ const tinyCM2 = "cm2 h=10 b=16 m=5,12 l=255 r=6,2 a=3"
 
 // tinyLight is engine 2's light profile with small tables.
 const tinyLight = "cm2 h=10 b=16 m=6 l=1023 r=6,2 a=1 p=1"
+
+// tinyFast is engine 2's fast profile (the default level's) with small
+// tables.
+const tinyFast = "cm2 h=10 b=16 m=5 l=1023 r=16,2 a=1 p=2"
 
 func TestHeaderSize(t *testing.T) {
 	comp := compress(t, nil, Options{Adaptive: "ngram"})
@@ -218,7 +222,7 @@ func TestParseAdaptiveConfig(t *testing.T) {
 		"cm2 b=20 h=16 m=6 l=255 r=6,2 a=1",
 		"cm2 h=16 b=20 m=6 l=255 r=6,2 a=1 v=2",
 		"cm2 h=16 b=20 m=6 l=255 r=6,2 a=1 p=0", // the full profile is spelled without p=
-		"cm2 h=16 b=20 m=6 l=255 r=6,2 a=1 p=2",
+		"cm2 h=16 b=20 m=6 l=255 r=6,2 a=1 p=3",
 		"cm2 h=16 b=20 m=6 l=255 r=6,2 a=1 p=1,1",
 		"cm2 h=16 b=20 m=6 l=255 r=6,2 a=1 v=2 p=1",
 		"cm o=1 w=0 m=0 h=16 l=127 r=3 x=1 a=0 p=1",
@@ -228,7 +232,7 @@ func TestParseAdaptiveConfig(t *testing.T) {
 			t.Errorf("%q accepted", bad)
 		}
 	}
-	for _, good := range []string{tinyCM2, tinyCM2 + " n=32,4,50 v=2", "cm2 h=24 b=28 m=4,8,32 l=1023 r=64,64 a=0", tinyLight, tinyLight + " n=32,4,50 v=2"} {
+	for _, good := range []string{tinyCM2, tinyCM2 + " n=32,4,50 v=2", "cm2 h=24 b=28 m=4,8,32 l=1023 r=64,64 a=0", tinyLight, tinyLight + " n=32,4,50 v=2", tinyFast} {
 		if c, err := ParseAdaptiveConfig(good); err != nil || c.String() != good || c.Engine != 2 {
 			t.Errorf("%q: %v, %q, engine %d", good, err, c.String(), c.Engine)
 		}
@@ -256,7 +260,7 @@ func TestParseAdaptiveConfig(t *testing.T) {
 	if _, err := NewWriter(context.Background(), io.Discard, Options{Adaptive: both + " v=1"}); err == nil || !strings.Contains(err.Error(), "decoded, not written") {
 		t.Errorf("revision 1 written: %v", err)
 	}
-	if _, err := NewWriter(context.Background(), io.Discard, Options{Adaptive: "nncp"}); err == nil || !strings.Contains(err.Error(), "ngram, balanced, mix, lstm, gpt") {
+	if _, err := NewWriter(context.Background(), io.Discard, Options{Adaptive: "nncp"}); err == nil || !strings.Contains(err.Error(), "fast, ngram, balanced, mix, lstm, gpt") {
 		t.Errorf("unknown arch: %v", err)
 	}
 }

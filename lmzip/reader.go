@@ -81,7 +81,7 @@ func nameOr(n string) string {
 
 func infoOf(h *header) Info {
 	return Info{Static: h.mode == modeStatic, ModelID: h.modelID, Path: int(h.path), Platform: h.platform,
-		Config: h.config, BlockSize: 1 << h.blockLog, Image: h.mode == modeMedia && h.media == mediaImage, ImageLevel: int(h.codec &^ codecBlocks)}
+		Config: h.config, BlockSize: 1 << h.blockLog, Image: h.mode == modeMedia && h.media == mediaImage, ImageLevel: int(imageLevel(h.codec))}
 }
 
 // NewReader reads the header from r and returns a Reader producing the
@@ -109,7 +109,7 @@ func NewReader(ctx context.Context, r io.Reader, opts ReaderOptions) (*Reader, e
 		if cfg.Engine == 2 && h.version < versionContent {
 			return nil, corrupt(name, 4, "engine 2 in a version %d header", h.version)
 		}
-		if cfg.Profile != 0 && h.version < versionProfile {
+		if cfg.Profile == 2 && h.version < versionFast || cfg.Profile != 0 && h.version < versionProfile {
 			return nil, corrupt(name, 4, "engine 2's profile %d in a version %d header", cfg.Profile, h.version)
 		}
 		z.codec = newAdaptiveCodec(cfg)

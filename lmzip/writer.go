@@ -16,7 +16,7 @@ import (
 // Options configure a compressor. Exactly one of Adaptive and Static is set.
 type Options struct {
 	// Adaptive selects the adaptive mode: an architecture name from
-	// AdaptiveArchs ("ngram", the default, "balanced", "mix", "lstm", "gpt") or a configuration in
+	// AdaptiveArchs ("fast", the default, "ngram", "balanced", "mix", "lstm", "gpt") or a configuration in
 	// the canonical spelling of AdaptiveConfig.String.
 	Adaptive string
 	// Static selects the static mode with a trained model.
@@ -135,6 +135,8 @@ func NewWriter(ctx context.Context, w io.Writer, opts Options) (*Writer, error) 
 		h.mode = modeAdaptive
 		h.config = cfg.String()
 		switch {
+		case cfg.Profile == 2:
+			h.version = versionFast
 		case cfg.Profile != 0:
 			h.version = versionProfile
 		case cfg.Engine == 2:

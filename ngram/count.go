@@ -59,6 +59,8 @@ func newCountTable() countTable {
 	return countTable{slots: make([]uint64, 1<<countTableMinBits), bits: countTableMinBits}
 }
 
+// mix64 is the murmur3 64-bit finalizer: every bit of h affects every
+// bit of the result.
 func mix64(h uint64) uint64 {
 	h ^= h >> 33
 	h *= 0xff51afd7ed558ccd

@@ -35,16 +35,8 @@ type topEntry struct {
 	prob float32
 }
 
-// slotHash mixes a (context, word) key: the murmur3 64-bit finalizer.
-func slotHash(ctx, word uint32) uint64 {
-	h := uint64(ctx)<<32 | uint64(word)
-	h ^= h >> 33
-	h *= 0xff51afd7ed558ccd
-	h ^= h >> 33
-	h *= 0xc4ceb9fe1a85ec53
-	h ^= h >> 33
-	return h
-}
+// slotHash mixes a (context, word) key (mix64).
+func slotHash(ctx, word uint32) uint64 { return mix64(uint64(ctx)<<32 | uint64(word)) }
 
 // home maps a hash to a slot in [0, n) without a division (Lemire's
 // multiply-shift range reduction).

@@ -22,6 +22,21 @@ func LinearForward(out, inp, weight, bias []float32, N, C, OC int) {
 	kernels.Sgemm(false, true, N, OC, C, 1, inp, C, weight, C, 1, out, OC)
 }
 
+// LinearPacked is LinearForward against weights packed for the matrix
+// kernels (kernels.PackedB of op(B) = Wᵀ, made once and reused by
+// inference): out (rows,OC) = inp (rows,C)·Wᵀ + bias, bias (OC) or nil.
+func LinearPacked(out, inp []float32, pb *kernels.PackedB, bias []float32, rows int) {
+	C, OC := pb.K(), pb.N()
+	beta := float32(0)
+	if bias != nil {
+		for i := range rows {
+			copy(out[i*OC:(i+1)*OC], bias)
+		}
+		beta = 1
+	}
+	kernels.SgemmPacked(false, rows, 1, inp[:rows*C], C, pb, beta, out[:rows*OC], OC)
+}
+
 // LinearBackward accumulates the gradients of LinearForward:
 //
 //	dinp    (N,C)  += dout·weight     (skipped when dinp is nil)

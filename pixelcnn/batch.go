@@ -244,6 +244,21 @@ func (m *Model) sample(t int32, what string) int {
 // there is no target). The slice is reused by the next Forward.
 func (m *Model) Losses() []float32 { return m.tr.seqLosses[:m.tr.B*m.tr.T] }
 
+// Probs returns the probabilities of the levels (tokens 0 … K−1, the only
+// ones that follow a pixel position) that the last Forward predicted for
+// image b at sequence position t (train.Predictor: scheduled sampling feeds
+// them back), valid until the next Forward or Backward. Positions before
+// the first pixel's prediction (<s>, the class code's) have none.
+func (m *Model) Probs(b, t int) []float32 {
+	s := m.tr
+	j := t - (s.off - 1)
+	if j < 0 || j >= m.N || t >= s.T {
+		panic(fmt.Sprintf("pixelcnn: Probs(%d, %d): position %d predicts no pixel", b, t, t))
+	}
+	r := b*m.N + j
+	return s.probs[r*m.K : (r+1)*m.K]
+}
+
 // Backward accumulates into the arena's gradients the gradient of
 // scale·(summed loss of the last Forward).
 func (m *Model) Backward(scale float32) {

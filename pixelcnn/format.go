@@ -6,6 +6,7 @@ import (
 
 	"github.com/autoreg/autoreg"
 	"github.com/autoreg/autoreg/internal/payload"
+	"github.com/autoreg/autoreg/tensor"
 	"github.com/autoreg/autoreg/tokenize"
 )
 
@@ -49,33 +50,23 @@ func Read(r io.Reader, size int64) (*Model, error) {
 	if fr.Variant != 1 {
 		cfg.Maps = u(9)
 	}
-	vocab := autoreg.Vocab{Base: u(8), Controls: fr.Controls}
 	if err := cfg.Check(); err != nil {
 		return nil, err
 	}
-	if err := vocab.Check(); err != nil {
-		return nil, fmt.Errorf("pixelcnn: %v", err)
+	vocab, err := format.Vocab(fr, u(8))
+	if err != nil {
+		return nil, err
 	}
 	if vocab.Base < 2 || vocab.Base > MaxLevels {
 		return nil, fmt.Errorf("pixelcnn: %d levels, want 2..%d", vocab.Base, MaxLevels)
 	}
-	if err := format.CheckWeights(fr, size, paramCount(cfg, vocab)); err != nil {
-		return nil, err
-	}
-	m, err := build(cfg, vocab)
-	if err != nil {
-		return nil, err
-	}
-	if err := format.ReadWeights(r, fr, m.arena.Params); err != nil {
-		return nil, err
-	}
-	return m, nil
+	return payload.ReadModel(format, r, fr, size, paramCount(cfg, vocab), func() (*Model, error) { return build(cfg, vocab) })
 }
 
 // paramCount is the arena length of a configuration, computed in int64
 // without allocating (−1 if absurdly large).
 func paramCount(cfg Config, v autoreg.Vocab) int64 {
-	al := func(n int64) int64 { return (n + 15) &^ 15 }
+	al := tensor.Padded
 	p, q, Ci, K := int64(cfg.Channels), int64(cfg.Hidden), int64(cfg.Image.Channels), int64(v.Base)
 	classes := int64(len(v.Controls))
 	var n int64

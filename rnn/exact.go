@@ -1,11 +1,8 @@
 package rnn
 
 import (
-	"math"
-
 	"github.com/autoreg/autoreg"
 	"github.com/autoreg/autoreg/internal/exact"
-	"github.com/autoreg/autoreg/internal/kernels"
 	"github.com/autoreg/autoreg/tensor"
 )
 
@@ -26,9 +23,7 @@ import (
 //
 // An exact state and a fast one cannot be copied into each other.
 func (m *Model) NewExactState() autoreg.State {
-	s := m.newState()
-	s.exact = true
-	return s
+	return m.newState(true)
 }
 
 // BitExactLogProbs reports whether s came from NewExactState, whose
@@ -57,23 +52,4 @@ func (s *Stack) StepExact(a *tensor.Arena, sc *StepBuf, h, c, in []float32) {
 		in = sc.x[:H]
 		copy(in, h)
 	}
-}
-
-// computeExact is compute on the exact path: the logits of the last layer's
-// h, then their log-softmax.
-func (s *State) computeExact() {
-	m, a := s.m, s.m.arena
-	H, L := m.cfg.Hidden, m.cfg.Layers
-	exact.Linear(s.logits, s.h[(L-1)*H:L*H], m.outWeight().Data(a), m.bout.Data(a), 1, H, m.V)
-	exact.LogSoftmax(s.logp, s.logits)
-	s.fresh, s.haveLp = true, true
-}
-
-// uniformLogProb is −ln V, the empty history's log-probability of every
-// token (with ExactLog on the exact path).
-func (s *State) uniformLogProb() float64 {
-	if s.exact {
-		return float64(-kernels.ExactLog(float32(s.m.V)))
-	}
-	return -math.Log(float64(s.m.V))
 }

@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/autoreg/autoreg"
 	"github.com/autoreg/autoreg/internal/payload"
+	"github.com/autoreg/autoreg/tensor"
 )
 
 // Payload format (the MODL section of a model file; docs/FORMATS.md): the
@@ -43,21 +43,12 @@ func Read(r io.Reader, size int64) (*Model, error) {
 	if fr.Real != nil {
 		return nil, errors.New("rnn: a real-valued model's payload, not a token model's")
 	}
-	vocab := autoreg.Vocab{Base: int(fr.Ints[4]), Controls: fr.Controls}
-	if err := vocab.Check(); err != nil {
-		return nil, fmt.Errorf("rnn: %v", err)
-	}
-	if err := format.CheckWeights(fr, size, paramCount(cfg, vocab.Size(), vocab.Size(), cfg.Tied(), 0)); err != nil {
-		return nil, err
-	}
-	m, err := build(cfg, vocab)
+	vocab, err := format.Vocab(fr, int(fr.Ints[4]))
 	if err != nil {
 		return nil, err
 	}
-	if err := format.ReadWeights(r, fr, m.arena.Params); err != nil {
-		return nil, err
-	}
-	return m, nil
+	return payload.ReadModel(format, r, fr, size, paramCount(cfg, vocab.Size(), vocab.Size(), cfg.Tied(), 0),
+		func() (*Model, error) { return build(cfg, vocab) })
 }
 
 // WriteTo writes the real-valued model's payload.
@@ -86,25 +77,15 @@ func ReadReal(r io.Reader, size int64) (*RealModel, error) {
 	if fr.Real == nil || fr.Ints[3] != 0 || fr.Ints[4] != 0 || len(fr.Controls) > 0 {
 		return nil, errors.New("rnn: a token model's payload, not a real-valued model's")
 	}
-	// The weight count follows from the shape: check it against the
-	// payload size before building (which allocates it).
+	// The weight count follows from the shape.
 	in := cfg
 	in.Embed = fr.Real.Inputs()
 	hw := 0
 	if fr.Real.Highway {
 		hw = fr.Real.Outputs() * fr.Real.Inputs()
 	}
-	if err := format.CheckWeights(fr, size, paramCount(in, 0, fr.Real.Outputs(), false, hw)); err != nil {
-		return nil, err
-	}
-	rm, err := buildReal(cfg, *fr.Real)
-	if err != nil {
-		return nil, err
-	}
-	if err := format.ReadWeights(r, fr, rm.m.arena.Params); err != nil {
-		return nil, err
-	}
-	return rm, nil
+	return payload.ReadModel(format, r, fr, size, paramCount(in, 0, fr.Real.Outputs(), false, hw),
+		func() (*RealModel, error) { return buildReal(cfg, *fr.Real) })
 }
 
 // readHeader reads the framing and the configuration integers.
@@ -133,7 +114,7 @@ func readHeader(r io.Reader, size int64) (*payload.Frame, Config, error) {
 // V rows, an output layer of out rows and extra more weights (a
 // real-valued model's highway) (−1 if absurd).
 func paramCount(cfg Config, V, out int, tied bool, extra int) int64 {
-	al := func(n int64) int64 { return (n + 15) &^ 15 }
+	al := tensor.Padded
 	H, G, in := int64(cfg.Hidden), int64(cfg.gates()), int64(cfg.embed())
 	n := al(int64(V) * in)
 	for range cfg.Layers {

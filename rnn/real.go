@@ -40,6 +40,7 @@ type RealModel struct {
 type realTrain struct {
 	tgt, raw, draw []float32 // (N,D), (N,Outputs), (N,Outputs)
 	top            []float32 // the top layer's output (N,H), the stack's
+	loss, rows     []float32 // the loss per step (N, time-major), and window-major
 	ready          bool
 }
 
@@ -109,6 +110,7 @@ func (r *RealModel) Forward(x, y []float64, B, T int, rng *rand.Rand) (sum float
 	tensor.Grow(&tr.tgt, N*sp.Dim())
 	tensor.Grow(&tr.raw, N*no)
 	tensor.Grow(&tr.draw, N*no)
+	tensor.Grow(&tr.loss, N)
 	sp.Windows(s.emb, tr.tgt, x, y, B, T, true)
 	a := m.arena
 	s.lookup = false
@@ -117,7 +119,7 @@ func (r *RealModel) Forward(x, y []float64, B, T int, rng *rand.Rand) (sum float
 	if sp.Highway {
 		sp.HighwayForward(tr.raw, s.emb, r.hw.Data(a), N)
 	}
-	sum, n = sp.Loss(tr.draw, tr.raw, tr.tgt, N)
+	sum, n = sp.Loss(tr.draw, tr.raw, tr.tgt, N, tr.loss)
 	tr.ready = true
 	return sum, n
 }
@@ -130,9 +132,32 @@ func (r *RealModel) Predicted(d dist.Dist, b, t int) {
 	r.Spec.FillRow(d, r.tr.raw, t*s.B+b)
 }
 
+// Losses returns the loss of every step of the last Forward (B×T,
+// window-major; 0 where nothing is scored), valid until the next Forward
+// (train.RowWeighted).
+func (r *RealModel) Losses() []float32 {
+	s, tr := r.m.tr, &r.tr
+	B, T := s.B, s.T
+	tensor.Grow(&tr.rows, B*T)
+	for b := range B {
+		for t := range T {
+			tr.rows[b*T+t] = tr.loss[t*B+b]
+		}
+	}
+	return tr.rows[:B*T]
+}
+
 // Backward accumulates into the arena's gradients the gradient of
 // scale·(summed loss of the last Forward), through time within the batch.
-func (r *RealModel) Backward(scale float32) {
+func (r *RealModel) Backward(scale float32) { r.backward(scale, nil) }
+
+// BackwardRows accumulates into the arena's gradients the gradient of
+// Σ_b w[b]·(summed loss of window b of the last Forward): a weight per
+// window, as minimum risk training needs (train.RowWeighted).
+func (r *RealModel) BackwardRows(w []float32) { r.backward(1, w) }
+
+// backward is Backward, and with rows set BackwardRows.
+func (r *RealModel) backward(scale float32, rows []float32) {
 	m, tr := r.m, &r.tr
 	s := m.tr
 	if s == nil || !tr.ready {
@@ -142,7 +167,11 @@ func (r *RealModel) Backward(scale float32) {
 	a := m.arena
 	N, H, no := s.B*s.T, m.cfg.Hidden, r.Spec.Outputs()
 	draw := tr.draw[:N*no]
-	kernels.Scale(scale, draw)
+	if rows != nil {
+		r.Spec.WeightRows(draw, rows, s.B, s.T, true)
+	} else {
+		kernels.Scale(scale, draw)
+	}
 	fused.LinearBackwardSet(s.dtmp, m.wout.Grad(a), m.bout.Grad(a), draw, tr.top, m.wout.Data(a), N, H, no)
 	if r.Spec.Highway {
 		r.Spec.HighwayBackward(r.hw.Grad(a), draw, s.emb, N)

@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	"github.com/autoreg/autoreg"
+	"github.com/autoreg/autoreg/internal/exact"
+	"github.com/autoreg/autoreg/internal/logprobs"
 	"github.com/autoreg/autoreg/nn"
 )
 
@@ -11,27 +13,23 @@ import (
 // layer after the tokens appended so far. Append runs one step per token;
 // nothing is allocated after NewState.
 type State struct {
-	m       *Model
-	n       int
-	h, c    []float32 // (L,H)
-	buf     StepBuf
-	logits  []float32 // (V)
-	logp    []float32 // (V)
-	scratch []float32 // (V)
-	fresh   bool      // logits are current
-	haveLp  bool
-	exact   bool // the bit-exact path (NewExactState)
+	m     *Model
+	n     int
+	h, c  []float32 // (L,H)
+	buf   StepBuf
+	next  logprobs.Cache // the next token's logits and log-probabilities
+	exact bool           // the bit-exact path (NewExactState)
 	// ScoreSequence buffers, allocated on first use.
 	hbuf, lbuf []float32
 }
 
 // NewState returns an empty history.
-func (m *Model) NewState() autoreg.State { return m.newState() }
+func (m *Model) NewState() autoreg.State { return m.newState(false) }
 
-func (m *Model) newState() *State {
-	L, H, V := m.cfg.Layers, m.cfg.Hidden, m.V
+func (m *Model) newState(exact bool) *State {
+	L, H := m.cfg.Layers, m.cfg.Hidden
 	return &State{m: m, h: make([]float32, L*H), c: make([]float32, L*H), buf: m.stack.NewStepBuf(),
-		logits: make([]float32, V), logp: make([]float32, V), scratch: make([]float32, V)}
+		next: logprobs.New("rnn", m.V, exact), exact: exact}
 }
 
 // Len is the number of tokens appended since Reset.
@@ -42,7 +40,7 @@ func (s *State) Reset() {
 	clear(s.h)
 	clear(s.c)
 	s.n = 0
-	s.fresh, s.haveLp = false, false
+	s.next.Stale()
 }
 
 // CopyTo makes dst, a State of the same Model, an independent copy.
@@ -53,19 +51,16 @@ func (s *State) CopyTo(dst autoreg.State) {
 	}
 	copy(d.h, s.h)
 	copy(d.c, s.c)
-	copy(d.logits, s.logits)
-	copy(d.logp, s.logp)
-	d.n, d.fresh, d.haveLp = s.n, s.fresh, s.haveLp
+	s.next.CopyTo(&d.next)
+	d.n = s.n
 }
 
 // Append runs the network over xs, one step per token.
 func (s *State) Append(xs ...autoreg.Token) {
 	m, a := s.m, s.m.arena
-	E, V := m.cfg.embed(), m.V
+	E := m.cfg.embed()
 	for _, x := range xs {
-		if x < 0 || int(x) >= V {
-			panic(fmt.Sprintf("rnn: Append: token %d outside the vocabulary of %d", x, V))
-		}
+		s.next.CheckToken("Append", x)
 		in := s.buf.x[:E]
 		copy(in, m.emb.Data(a)[int(x)*E:int(x+1)*E])
 		if s.exact {
@@ -76,63 +71,27 @@ func (s *State) Append(xs ...autoreg.Token) {
 		s.n++
 	}
 	if len(xs) > 0 {
-		s.fresh, s.haveLp = false, false
+		s.next.Stale()
 	}
 }
 
-func (s *State) compute() {
-	if s.fresh {
-		return
-	}
+// logits computes the next token's logits from the last layer's h.
+func (s *State) logits(dst []float32) {
 	m, a := s.m, s.m.arena
 	H, L := m.cfg.Hidden, m.cfg.Layers
-	nn.LinearForward(s.logits, s.h[(L-1)*H:L*H], m.outWeight().Data(a), m.bout.Data(a), 1, H, m.V)
-	s.fresh = true
+	if s.exact {
+		exact.Linear(dst, s.h[(L-1)*H:L*H], m.outWeight().Data(a), m.bout.Data(a), 1, H, m.V)
+		return
+	}
+	nn.LinearForward(dst, s.h[(L-1)*H:L*H], m.outWeight().Data(a), m.bout.Data(a), 1, H, m.V)
 }
 
 // LogProbs writes log P(next | history) for every token into dst. The
 // empty history predicts the uniform distribution.
-func (s *State) LogProbs(dst []float32) {
-	V := s.m.V
-	if len(dst) != V {
-		panic(fmt.Sprintf("rnn: LogProbs: dst of length %d, vocabulary of %d", len(dst), V))
-	}
-	if s.n == 0 {
-		u := float32(s.uniformLogProb())
-		for i := range dst {
-			dst[i] = u
-		}
-		return
-	}
-	if !s.haveLp && s.exact {
-		s.computeExact()
-	}
-	if !s.haveLp {
-		s.compute()
-		nn.LogSoftmaxRow(s.logp, s.logits, s.scratch)
-		s.haveLp = true
-	}
-	copy(dst, s.logp)
-}
+func (s *State) LogProbs(dst []float32) { s.next.LogProbs(dst, s.n == 0, s.logits) }
 
 // LogProb returns log P(next = x | history).
-func (s *State) LogProb(x autoreg.Token) float64 {
-	V := s.m.V
-	if x < 0 || int(x) >= V {
-		panic(fmt.Sprintf("rnn: LogProb: token %d outside the vocabulary of %d", x, V))
-	}
-	if s.n == 0 {
-		return s.uniformLogProb()
-	}
-	if !s.haveLp && s.exact {
-		s.computeExact()
-	}
-	if s.haveLp {
-		return float64(s.logp[x])
-	}
-	s.compute()
-	return nn.LogProbRow(s.logits, int(x), s.scratch)
-}
+func (s *State) LogProb(x autoreg.Token) float64 { return s.next.LogProb(x, s.n == 0, s.logits) }
 
 // scoreChunk is how many tokens ScoreSequence runs before one batched
 // output layer.
@@ -172,10 +131,10 @@ func (m *Model) ScoreSequence(st autoreg.State, xs []autoreg.Token, dst []float6
 		}
 		nn.LinearForward(s.lbuf[:n*V], s.hbuf[:n*H], m.outWeight().Data(a), m.bout.Data(a), n, H, V)
 		for j := 0; j+1 < n; j++ {
-			dst[i+1+j] = nn.LogProbRow(s.lbuf[j*V:(j+1)*V], int(xs[i+1+j]), s.scratch)
+			dst[i+1+j] = nn.LogProbRow(s.lbuf[j*V:(j+1)*V], int(xs[i+1+j]), s.next.Scratch)
 		}
-		copy(s.logits, s.lbuf[(n-1)*V:n*V])
-		s.fresh, s.haveLp = true, false
+		copy(s.next.Logits, s.lbuf[(n-1)*V:n*V])
+		s.next.SetLogits()
 		i += n
 	}
 }

@@ -9,7 +9,8 @@
 #                                        the corpus table only (below)
 #
 # Sections:
-#   1. tiny Shakespeare, whole file, no prior model: adaptive ngram, mix, lstm, gpt.
+#   1. tiny Shakespeare, whole file, no prior model: adaptive fast (the
+#      default), ngram, mix, lstm, gpt.
 #   2. tiny Shakespeare validation part given the training part (first 90%):
 #      classic compressors as size(train+valid) − size(train), the adaptive
 #      models the same way, and a static order-8 char n-gram trained on the
@@ -24,7 +25,8 @@
 #      a tar of Go source, x86-64 and ARM64 executables, manual pages,
 #      HTML, CSV tables, a PDF, a zip, WAV and PNG): every anchor (zpaq
 #      -m5 and -m4, xz -9e, zstd -19 --long=27, bzip2 -9, brotli -q 11) and
-#      the autoreg levels (default: the default, balanced and mix), each file's
+#      the autoreg levels (by default: the default level, fast; ngram, the
+#      default before it; balanced and mix), each file's
 #      compressed sizes in one row, round trips checked, then each
 #      level's compression and decompression speed over the corpus and
 #      its peak memory.
@@ -123,7 +125,7 @@ corpus_table() {
 	local d=$WORK/corpus f n c lv
 	corpus "$d"
 	local levels=("$@")
-	[ ${#levels[@]} -gt 0 ] || levels=(default balanced mix)
+	[ ${#levels[@]} -gt 0 ] || levels=(default ngram balanced mix)
 	local anchors=("zpaq -m5" "zpaq -m4" "xz -9e" "zstd -19 --long=27" "bzip2 -9")
 	command -v brotli > /dev/null && anchors+=("brotli -q 11")
 	echo
@@ -194,7 +196,7 @@ if [ "$HAVE_ZPAQ" = 1 ]; then
 	read -r n s u < <(zpaq_m5 "$TS")
 	row "zpaq -m5 -t1" "$TS" "$(wc -c < "$TS")" "$n" "$s" "$u"
 fi
-for a in ngram mix lstm gpt; do
+for a in fast ngram mix lstm gpt; do
 	TIMEFORMAT='%R %U'
 	read -r s u < <( { time "$WORK/autoreg" compress --adaptive-arch $a --force --out "$WORK/ts.arz" "$TS" 2> /dev/null; } 2>&1 )
 	read -r ds du < <( { time "$WORK/autoreg" decompress --force --out "$WORK/ts.back" "$WORK/ts.arz" 2> /dev/null; } 2>&1 )

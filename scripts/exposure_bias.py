@@ -78,6 +78,30 @@ def load_words(path):
     return [json.loads(l) for l in open(path)]
 
 
+def runinfo(d, seeds, extra, *remedies):
+    """The JSON of a task's runs: its seeds, and for every remedy NAME=LABEL
+    its label, the setting chosen (NAME.chosen) and the development score of
+    every setting tried (NAME.dev: "score index setting" lines)."""
+    out = json.loads(extra)
+    out["seeds"] = [int(x) for x in seeds.split()]
+    out["remedies"], out["dev"] = [], {}
+    for r in remedies:
+        name, label = r.split("=", 1)
+        setting = "–"
+        if name != "tf":
+            setting = "`" + open(os.path.join(d, f"{name}.chosen")).read().strip() + "`"
+            out["dev"][name] = [[l.split(" ", 2)[2].strip(), float(l.split()[0])] for l in open(os.path.join(d, f"{name}.dev"))]
+        out["remedies"].append({"name": name, "label": label, "setting": setting})
+    print(json.dumps(out))
+
+
+def print_dev(c, what):
+    if c.get("dev"):
+        print(f"\n{what} of every setting tried (seed 1; the best of each remedy was kept):\n")
+        for name, rows in c["dev"].items():
+            print(f"- {name}: " + ", ".join(f"`{s}` {v:.5g}" for s, v in rows))
+
+
 def report(work):
     cfg = json.load(open(os.path.join(work, "runs.json")))
     g2p_report(work, cfg)
@@ -119,11 +143,16 @@ def g2p_report(work, cfg):
             lo, hi = boot(stat, n)
             rel = f"{100 * stat(range(n)):+.1f}% ({100 * lo:+.1f}, {100 * hi:+.1f})"
         print(f"| {rem['label']} | {setting} | {row[0]:.2f} | {row[1]:.2f} | {row[2]:.2f} | {row[3]:.2f} | {rel} |")
-    dev = c.get("dev")
-    if dev:
-        print("\nDevelopment greedy WER (%) of every setting tried (seed 1; the best of each remedy was kept):\n")
-        for name, rows in dev.items():
-            print(f"- {name}: " + ", ".join(f"`{s}` {v:.2f}" for s, v in rows))
+    names = [r["name"] for r in c["remedies"]]
+    if "ft" in names and "mrt" in names:
+        b, g = mean_over_seeds(work, "g2p", "ft", c["seeds"], "greedy"), mean_over_seeds(work, "g2p", "mrt", c["seeds"], "greedy")
+
+        def stat(idx):
+            bs = sum(b[i]["err"] for i in idx)
+            return (sum(g[i]["err"] for i in idx) - bs) / max(bs, 1e-9)
+        lo, hi = boot(stat, n)
+        print(f"\nMRT against its control (the same fine-tuning by likelihood), greedy WER: {100 * stat(range(n)):+.1f}% ({100 * lo:+.1f}, {100 * hi:+.1f})")
+    print_dev(c, "Development greedy WER (%)")
 
 
 def origins(work, name, seeds, lead):
@@ -166,6 +195,19 @@ def births_report(work, cfg):
             lo, hi = boot(stat, len(ok))
             cells.append(f"{mean:.1f} ({stat(range(len(ok))):+.1f}% [{lo:+.1f}, {hi:+.1f}])")
         print(f"| {rem['label']} | {rem['setting']} | " + " | ".join(cells) + f" | {nll:.4f} |")
+    names = [r["name"] for r in c["remedies"]]
+    if "ft" in names and "mrt" in names:
+        cells = []
+        for h in leads:
+            cur, ctl = origins(work, "mrt", c["seeds"], h), origins(work, "ft", c["seeds"], h)
+            ok = [i for i in range(len(cur)) if cur[i] is not None and ctl[i] is not None]
+
+            def stat(idx):
+                return 100 * (sum(cur[ok[i]] for i in idx) / sum(ctl[ok[i]] for i in idx) - 1)
+            lo, hi = boot(stat, len(ok))
+            cells.append(f"lead {h} {stat(range(len(ok))):+.1f}% [{lo:+.1f}, {hi:+.1f}]")
+        print("\nMRT against its control (the same fine-tuning by likelihood): " + ", ".join(cells))
+    print_dev(c, "Validation CRPS over leads 1–28 (births per day)")
 
 
 def text_report(work, cfg):
@@ -198,8 +240,9 @@ def text_report(work, cfg):
                    for s in c["seeds"]) / len(c["seeds"])
         r, j = sets(rem["name"])
         row(f"{rem['label']} ({rem['setting']})", f"{held:.4f}", r, j)
+    print_dev(c, "Validation NLL (nats per character)")
 
 
 if __name__ == "__main__":
     cmd, args = sys.argv[1], sys.argv[2:]
-    {"g2p": g2p, "text-windows": text_windows, "repetition": repetition, "report": report}[cmd](*args)
+    {"g2p": g2p, "text-windows": text_windows, "repetition": repetition, "runinfo": runinfo, "report": report}[cmd](*args)

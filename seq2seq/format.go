@@ -6,6 +6,7 @@ import (
 
 	"github.com/autoreg/autoreg"
 	"github.com/autoreg/autoreg/internal/payload"
+	"github.com/autoreg/autoreg/tensor"
 )
 
 // Payload format (the MODL section of a model file, see docs/FORMATS.md):
@@ -61,23 +62,14 @@ func Read(r io.Reader, size int64) (*Model, error) {
 			return nil, fmt.Errorf("seq2seq: %v", err)
 		}
 	}
-	if err := format.CheckWeights(fr, size, paramCount(cfg, vocab.Size(), src.Size())); err != nil {
-		return nil, err
-	}
-	m, err := build(cfg, vocab, src)
-	if err != nil {
-		return nil, err
-	}
-	if err := format.ReadWeights(r, fr, m.arena.Params); err != nil {
-		return nil, err
-	}
-	return m, nil
+	return payload.ReadModel(format, r, fr, size, paramCount(cfg, vocab.Size(), src.Size()),
+		func() (*Model, error) { return build(cfg, vocab, src) })
 }
 
 // paramCount is the arena length of a configuration, computed in int64
 // without allocating (−1 if absurdly large).
 func paramCount(cfg Config, V, Vs int) int64 {
-	al := func(n int64) int64 { return (n + 15) &^ 15 }
+	al := tensor.Padded
 	C, F := int64(cfg.Dim), int64(cfg.FFN)
 	if V > MaxVocab || Vs > MaxVocab {
 		return -1

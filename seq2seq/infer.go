@@ -45,15 +45,10 @@ type packedWeights struct {
 
 // packed returns the model's packed weights, packing them first if the
 // parameters changed since the last packing. Safe for concurrent use.
-func (m *Model) packed() *packedWeights {
-	if p := m.pack.Load(); p != nil {
-		return p
-	}
-	m.packMu.Lock()
-	defer m.packMu.Unlock()
-	if p := m.pack.Load(); p != nil {
-		return p
-	}
+func (m *Model) packed() *packedWeights { return m.pack.Get(m.packWeights) }
+
+// packWeights packs the linear layers' and the output layer's weights.
+func (m *Model) packWeights() *packedWeights {
 	a, C, F := m.arena, m.cfg.Dim, m.cfg.FFN
 	pk := func(pb *kernels.PackedB, w tensor.View, out, in int) { pb.Pack(true, in, out, w.Data(a), in) }
 	p := &packedWeights{enc: make([]packedEnc, len(m.enc)), dec: make([]packedDec, len(m.dec))}
@@ -75,28 +70,13 @@ func (m *Model) packed() *packedWeights {
 		pk(&pl.mlp.proj, w.mlp.projw, C, F)
 	}
 	pk(&p.out, m.wte, m.V, C)
-	m.pack.Store(p)
 	return p
 }
 
 // ParamsChanged tells the model that its parameters were changed other
 // than by training (ForwardPairs and Backward, then an optimizer step):
 // the next inference repacks the weights it reads.
-func (m *Model) ParamsChanged() { m.pack.Store(nil) }
-
-// linearPacked computes out (rows,OC) = inp (rows,K)·Wᵀ + b against packed
-// weights (b may be nil).
-func linearPacked(out, inp []float32, pb *kernels.PackedB, b []float32, rows int) {
-	K, OC := pb.K(), pb.N()
-	beta := float32(0)
-	if b != nil {
-		for i := range rows {
-			copy(out[i*OC:(i+1)*OC], b)
-		}
-		beta = 1
-	}
-	kernels.SgemmPacked(false, rows, 1, inp[:rows*K], K, pb, beta, out[:rows*OC], OC)
-}
+func (m *Model) ParamsChanged() { m.pack.Drop() }
 
 // encScratch is the activations of one batched encoder pass at inference.
 type encScratch struct {
@@ -206,7 +186,7 @@ func (m *Model) encodeBatch(srcs [][]autoreg.Token, S int, out []*Source) {
 		out[b] = &Source{m: m, S: int(e.lens[b]), kv: make([][]float32, len(m.dec))}
 	}
 	for l := range m.dec {
-		linearPacked(e.kv, e.mem, &p.dec[l].cross.kv, m.dec[l].cross.kvb.Data(a), M)
+		nn.LinearPacked(e.kv, e.mem, &p.dec[l].cross.kv, m.dec[l].cross.kvb.Data(a), M)
 		for b, s := range out {
 			s.kv[l] = append([]float32(nil), e.kv[b*S*2*C:(b*S+s.S)*2*C]...)
 		}
@@ -226,16 +206,16 @@ func (m *Model) encodePacked(e *encScratch, p *packedWeights) {
 		w, pl, s := &m.enc[l], &p.enc[l], &e.acts[l]
 		at := &s.attn
 		normRows(at.ln, res, w.attn.lnw.Data(a), w.attn.lnb.Data(a), M, C)
-		linearPacked(at.qkv, at.ln, &pl.attn.qkv, w.attn.qkvb.Data(a), M)
+		nn.LinearPacked(at.qkv, at.ln, &pl.attn.qkv, w.attn.qkvb.Data(a), M)
 		kernels.AttentionKVForward(at.y, at.att, at.qkv, 3*C, at.qkv[C:], at.qkv[2*C:], 3*C, e.lens, B, S, S, C, NH)
-		linearPacked(at.proj, at.y, &pl.attn.proj, w.attn.projb.Data(a), M)
+		nn.LinearPacked(at.proj, at.y, &pl.attn.proj, w.attn.projb.Data(a), M)
 		addRows(at.res, res, at.proj, M, C)
 		res = at.res
 		ml := &s.mlp
 		normRows(ml.ln, res, w.mlp.lnw.Data(a), w.mlp.lnb.Data(a), M, C)
-		linearPacked(ml.h, ml.ln, &pl.mlp.fc, w.mlp.fcb.Data(a), M)
+		nn.LinearPacked(ml.h, ml.ln, &pl.mlp.fc, w.mlp.fcb.Data(a), M)
 		geluRows(ml.h, M, F)
-		linearPacked(ml.proj, ml.h, &pl.mlp.proj, w.mlp.projb.Data(a), M)
+		nn.LinearPacked(ml.proj, ml.h, &pl.mlp.proj, w.mlp.projb.Data(a), M)
 		addRows(ml.res, res, ml.proj, M, C)
 		res = ml.res
 	}

@@ -42,9 +42,9 @@ import (
 	"math"
 	"math/rand/v2"
 	"sync"
-	"sync/atomic"
 
 	"github.com/autoreg/autoreg"
+	"github.com/autoreg/autoreg/internal/lazy"
 	"github.com/autoreg/autoreg/tensor"
 )
 
@@ -150,11 +150,11 @@ type Model struct {
 
 	// The linear layers' weights packed for inference (infer.go), made on
 	// first use and dropped when training changes the weights.
-	pack   atomic.Pointer[packedWeights]
-	packMu sync.Mutex
-	empty  *emptySource // NewState's source, under packMu
-	encs   sync.Pool    // *encScratch of Condition
-	steps  sync.Pool    // *stepScratch of the decoder's passes
+	pack    lazy.Value[packedWeights]
+	emptyMu sync.Mutex
+	empty   *emptySource // NewState's source, under emptyMu
+	encs    sync.Pool    // *encScratch of Condition
+	steps   sync.Pool    // *stepScratch of the decoder's passes
 }
 
 // New returns a model with GPT-2's initialization: weights N(0, 0.02²),

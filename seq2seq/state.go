@@ -2,9 +2,9 @@ package seq2seq
 
 import (
 	"fmt"
-	"math"
 
 	"github.com/autoreg/autoreg"
+	"github.com/autoreg/autoreg/internal/logprobs"
 	"github.com/autoreg/autoreg/internal/window"
 	"github.com/autoreg/autoreg/nn"
 )
@@ -50,17 +50,17 @@ func (m *Model) NewState() autoreg.State { return m.newState(m.emptySource()) }
 // once, dropped with the packed weights' generation).
 func (m *Model) emptySource() *Source {
 	p := m.packed()
-	m.packMu.Lock()
+	m.emptyMu.Lock()
 	e := m.empty
-	m.packMu.Unlock()
+	m.emptyMu.Unlock()
 	if e != nil && e.gen == p {
 		return e.src
 	}
 	src := make([]*Source, 1)
 	m.encodeBatch([][]autoreg.Token{nil}, 1, src)
-	m.packMu.Lock()
+	m.emptyMu.Lock()
 	m.empty = &emptySource{gen: p, src: src[0]}
-	m.packMu.Unlock()
+	m.emptyMu.Unlock()
 	return src[0]
 }
 
@@ -85,18 +85,14 @@ type State struct {
 	toks  []autoreg.Token // the window
 	n     int             // tokens appended since Reset
 	k, v  [][]float32     // per layer, positions×C, grown on demand
-	last  []float32       // (V) logits of the last position
-	logp  []float32       // (V) its log-softmax when haveLogp
-	probe []float32       // (V) scratch
+	next  logprobs.Cache  // the last position's logits and log-probabilities
 	reenc []autoreg.Token
 	one   [1]*State
 	sc    *stepScratch // the single-state passes' buffers, made on first use
-	have  bool         // logits of a last position exist (the window is not empty)
-	lpOK  bool         // logp holds log-softmax(last)
 }
 
 func (m *Model) newState(src *Source) *State {
-	s := &State{m: m, src: src, last: make([]float32, m.V), logp: make([]float32, m.V), probe: make([]float32, m.V),
+	s := &State{m: m, src: src, next: logprobs.New("seq2seq", m.V, false),
 		k: make([][]float32, len(m.dec)), v: make([][]float32, len(m.dec))}
 	s.one[0] = s
 	return s
@@ -127,7 +123,7 @@ func (s *State) Len() int { return s.n }
 func (s *State) Reset() {
 	s.toks = s.toks[:0]
 	s.n = 0
-	s.have, s.lpOK = false, false
+	s.next.Stale()
 }
 
 // CopyTo makes dst, a State of the same Model (of any source), an
@@ -147,9 +143,7 @@ func (s *State) CopyTo(dst autoreg.State) {
 		copy(d.k[l][:pos*C], s.k[l][:pos*C])
 		copy(d.v[l][:pos*C], s.v[l][:pos*C])
 	}
-	copy(d.last, s.last)
-	copy(d.logp, s.logp)
-	d.have, d.lpOK = s.have, s.lpOK
+	s.next.CopyTo(&d.next)
 }
 
 func (m *Model) checkTokens(fn string, xs []autoreg.Token) {
@@ -237,39 +231,10 @@ func (s *State) forward(xs []autoreg.Token, all bool) *stepScratch {
 
 // LogProbs writes log P(next | history, source) for every token into dst.
 // The empty history (not even <s>) predicts the uniform distribution.
-func (s *State) LogProbs(dst []float32) {
-	V := s.m.V
-	if len(dst) != V {
-		panic(fmt.Sprintf("seq2seq: LogProbs: dst of length %d, vocabulary of %d", len(dst), V))
-	}
-	if !s.have {
-		u := float32(-math.Log(float64(V)))
-		for i := range dst {
-			dst[i] = u
-		}
-		return
-	}
-	if !s.lpOK {
-		nn.LogSoftmaxRow(s.logp, s.last, s.probe)
-		s.lpOK = true
-	}
-	copy(dst, s.logp)
-}
+func (s *State) LogProbs(dst []float32) { s.next.LogProbs(dst, s.n == 0, nil) }
 
 // LogProb returns log P(next = x | history, source).
-func (s *State) LogProb(x autoreg.Token) float64 {
-	V := s.m.V
-	if x < 0 || int(x) >= V {
-		panic(fmt.Sprintf("seq2seq: LogProb: token %d outside the vocabulary of %d", x, V))
-	}
-	if !s.have {
-		return -math.Log(float64(V))
-	}
-	if s.lpOK {
-		return float64(s.logp[x])
-	}
-	return nn.LogProbRow(s.last, int(x), s.probe)
-}
+func (s *State) LogProb(x autoreg.Token) float64 { return s.next.LogProb(x, s.n == 0, nil) }
 
 // ScoreSequence writes into dst[i] the log-probability of xs[i] given st's
 // history and xs[:i], then leaves st conditioned on all of xs
@@ -299,7 +264,7 @@ func (m *Model) ScoreSequence(st autoreg.State, xs []autoreg.Token, dst []float6
 	sc := s.forward(xs, true)
 	V := m.V
 	for i := 1; i < len(xs); i++ {
-		dst[i] = nn.LogProbRow(sc.logits[(i-1)*V:i*V], int(xs[i]), s.probe)
+		dst[i] = nn.LogProbRow(sc.logits[(i-1)*V:i*V], int(xs[i]), s.next.Scratch)
 	}
 }
 

@@ -13,7 +13,7 @@ import (
 // at its position: either many states with one new token each (the batched
 // step of Step) or one state with several tokens at consecutive
 // positions (a prompt, a re-encoded window, a scored sequence). The
-// products run on all rows at once (linearPacked); every other step —
+// products run on all rows at once (nn.LinearPacked); every other step —
 // LayerNorm, attention over the row's own cache and source, GELU, residual
 // adds — runs row by row, so a row's bits depend only on its own state
 // and token, never on the other rows of the batch.
@@ -107,26 +107,26 @@ func (sc *stepScratch) step(states []*State, xs []autoreg.Token, all bool) {
 		sc.l = l
 		w, pl := &m.dec[l], &sc.p.dec[l]
 		sc.rows(sc.normFn, sc.ln, x, w.attn.lnw.Data(a), w.attn.lnb.Data(a))
-		linearPacked(sc.qkv, sc.ln, &pl.attn.qkv, w.attn.qkvb.Data(a), n)
+		nn.LinearPacked(sc.qkv, sc.ln, &pl.attn.qkv, w.attn.qkvb.Data(a), n)
 		for r, s := range sc.rowSt {
 			p := sc.rowPos[r]
 			copy(s.k[l][p*C:(p+1)*C], sc.qkv[r*3*C+C:r*3*C+2*C])
 			copy(s.v[l][p*C:(p+1)*C], sc.qkv[r*3*C+2*C:r*3*C+3*C])
 		}
 		sc.heads(sc.selfFn)
-		linearPacked(sc.tmp, sc.y, &pl.attn.proj, w.attn.projb.Data(a), n)
+		nn.LinearPacked(sc.tmp, sc.y, &pl.attn.proj, w.attn.projb.Data(a), n)
 		sc.rows(sc.addFn, x, x, sc.tmp, nil)
 
 		sc.rows(sc.normFn, sc.ln, x, w.cross.lnw.Data(a), w.cross.lnb.Data(a))
-		linearPacked(sc.q, sc.ln, &pl.cross.q, w.cross.qb.Data(a), n)
+		nn.LinearPacked(sc.q, sc.ln, &pl.cross.q, w.cross.qb.Data(a), n)
 		sc.heads(sc.crossFn)
-		linearPacked(sc.tmp, sc.y, &pl.cross.proj, w.cross.projb.Data(a), n)
+		nn.LinearPacked(sc.tmp, sc.y, &pl.cross.proj, w.cross.projb.Data(a), n)
 		sc.rows(sc.addFn, x, x, sc.tmp, nil)
 
 		sc.rows(sc.normFn, sc.ln, x, w.mlp.lnw.Data(a), w.mlp.lnb.Data(a))
-		linearPacked(sc.h, sc.ln, &pl.mlp.fc, w.mlp.fcb.Data(a), n)
+		nn.LinearPacked(sc.h, sc.ln, &pl.mlp.fc, w.mlp.fcb.Data(a), n)
 		sc.rows(sc.geluFn, sc.h, nil, nil, nil)
-		linearPacked(sc.tmp, sc.h, &pl.mlp.proj, w.mlp.projb.Data(a), n)
+		nn.LinearPacked(sc.tmp, sc.h, &pl.mlp.proj, w.mlp.projb.Data(a), n)
 		sc.rows(sc.addFn, x, x, sc.tmp, nil)
 	}
 	// The output layer: every row, or each state's last row.
@@ -137,15 +137,15 @@ func (sc *stepScratch) step(states []*State, xs []autoreg.Token, all bool) {
 	k := n - first
 	sc.n = k
 	sc.rows(sc.normFn, sc.ln, x[first*C:], m.lnfw.Data(a), m.lnfb.Data(a))
-	linearPacked(sc.logits, sc.ln, &sc.p.out, nil, k)
+	nn.LinearPacked(sc.logits, sc.ln, &sc.p.out, nil, k)
 	sc.n = n
 	for i, s := range states {
 		r := i
 		if len(states) == 1 {
 			r = k - 1
 		}
-		copy(s.last, sc.logits[r*V:(r+1)*V])
-		s.have, s.lpOK = true, false
+		copy(s.next.Logits, sc.logits[r*V:(r+1)*V])
+		s.next.SetLogits()
 	}
 	sc.p = nil
 }

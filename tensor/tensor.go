@@ -28,6 +28,11 @@ import (
 // Align is the alignment, in float32 elements, of every view's offset.
 const Align = 16
 
+// Padded is the room a view of n elements takes in an arena: n rounded up
+// to a multiple of Align (the next view starts there). Model files use it
+// to compute an arena's length from a configuration before allocating.
+func Padded(n int64) int64 { return (n + Align - 1) &^ (Align - 1) }
+
 // View is one named parameter: Len elements at offset Off of the arena,
 // shaped Shape (row-major; the product of Shape is Len).
 type View struct {
@@ -64,7 +69,7 @@ func (b *Builder) Add(name string, decay bool, shape ...int) View {
 		}
 		n *= d
 	}
-	off := (b.n + Align - 1) &^ (Align - 1)
+	off := int(Padded(int64(b.n)))
 	v := View{Name: name, Shape: append([]int(nil), shape...), Off: off, Len: n, Decay: decay}
 	b.views = append(b.views, v)
 	b.n = off + n
@@ -74,7 +79,7 @@ func (b *Builder) Add(name string, decay bool, shape ...int) View {
 // Build allocates the arena for the declared views (parameters and
 // gradients zeroed).
 func (b *Builder) Build() *Arena {
-	n := (b.n + Align - 1) &^ (Align - 1)
+	n := int(Padded(int64(b.n)))
 	a := &Arena{
 		Params: make([]float32, n),
 		Grads:  make([]float32, n),

@@ -33,6 +33,23 @@ func TestArena(t *testing.T) {
 	}
 }
 
+// TestPadded: an arena's length is the sum of its views' Padded sizes,
+// which is how model files predict it before building.
+func TestPadded(t *testing.T) {
+	var b Builder
+	var want int64
+	for i, n := range []int{1, 15, 16, 17, 0, 33, 100} {
+		b.Add(fmt.Sprint("v", i), false, n)
+		want += Padded(int64(n))
+	}
+	if a := b.Build(); int64(a.Len()) != want {
+		t.Fatalf("arena of %d floats, Padded sums to %d", a.Len(), want)
+	}
+	if Padded(0) != 0 || Padded(1) != Align || Padded(Align) != Align || Padded(Align+1) != 2*Align {
+		t.Fatal("Padded does not round up to Align")
+	}
+}
+
 func TestNormal(t *testing.T) {
 	x := make([]float32, 100001)
 	Normal(x, 2, rand.New(rand.NewPCG(1, 2)))

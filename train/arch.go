@@ -132,3 +132,21 @@ func Meta(m Model, mode corpus.Mode, ctl corpus.Control) (modelfile.Meta, error)
 	meta.Config, err = json.Marshal(cfg)
 	return meta, err
 }
+
+// familyName names a model's family as its model file does (gpt, lstm,
+// wavenet, gpt-real, …), for errors.
+func familyName(m Trainable) string {
+	switch m := m.(type) {
+	case Model:
+		if meta, err := Meta(m, corpus.Stream, corpus.Control{}); err == nil {
+			return meta.Family + " model"
+		}
+	case RealModel:
+		if meta, err := RealMeta(m, nil, ""); err == nil {
+			return meta.Family + " model"
+		}
+	case PairModel:
+		return "encoder-decoder"
+	}
+	return fmt.Sprintf("%T", m)
+}

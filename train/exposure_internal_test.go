@@ -9,7 +9,10 @@ import (
 
 	"github.com/autoreg/autoreg"
 	"github.com/autoreg/autoreg/gpt"
+	"github.com/autoreg/autoreg/pixelcnn"
 	"github.com/autoreg/autoreg/rnn"
+	"github.com/autoreg/autoreg/tokenize"
+	"github.com/autoreg/autoreg/wavenet"
 )
 
 // recorder is a token model that records the inputs and the predictions
@@ -28,6 +31,10 @@ func (r *recorder) Forward(x, y []int32, B, T int, rng *rand.Rand) (float64, int
 	var ps [][]float32
 	for b := range B {
 		for t := range T {
+			if y[b*T+t] == Ignore {
+				ps = append(ps, nil) // nothing predicted (a PixelCNN's <s>)
+				continue
+			}
 			ps = append(ps, slices.Clone(r.Model.(Predictor).Probs(b, t)))
 		}
 	}
@@ -81,9 +88,39 @@ func TestMixtureIsWhatIsReported(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bos := int(v.BOS())
-	for _, m := range []Model{&recorder{Model: g}, recurrentRecorder{&recorder{Model: l}}} {
-		o := Options{Batch: 3, Context: 16, Steps: 3, LR: 1e-3, Seed: 3,
+	w, err := wavenet.New(wavenet.Config{Layers: 3, Stacks: 1, Residual: 8, Gate: 8, Skip: 16}, v, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Images for a PixelCNN: 4×4, 3 levels, every row a whole image.
+	shape := tokenize.Shape{Height: 4, Width: 4, Channels: 1}
+	pv := autoreg.Vocab{Base: 3}
+	p, err := pixelcnn.New(pixelcnn.Config{Layers: 2, Channels: 8, Kernel: 3, FirstKernel: 3, Hidden: 8, Image: shape}, pv, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(9, 9))
+	var imgs [][]autoreg.Token
+	for range 20 {
+		im := []autoreg.Token{pv.BOS()}
+		for range 16 {
+			im = append(im, autoreg.Token(rng.IntN(3)))
+		}
+		imgs = append(imgs, im)
+	}
+	for _, c := range []struct {
+		m    Model
+		data Data
+		T    int
+	}{
+		{&recorder{Model: g}, Data{Train: toks}, 16},
+		{recurrentRecorder{&recorder{Model: l}}, Data{Train: toks}, 16},
+		{&recorder{Model: w}, Data{Train: toks}, 16},
+		{&recorder{Model: p}, Data{TrainSeqs: fixedSeqs(imgs)}, 16},
+	} {
+		m := c.m
+		bos := int(m.Vocab().BOS())
+		o := Options{Batch: 3, Context: c.T, Steps: 3, LR: 1e-3, Seed: 3,
 			ScheduledSampling: &Sampling{Schedule: "linear", Floor: 0, Steps: 2, Greedy: true}}
 		tr, err := New(m, o)
 		if err != nil {
@@ -143,7 +180,7 @@ func TestMixtureIsWhatIsReported(t *testing.T) {
 			}
 			rec.xs, rec.probs, rec.B, rec.T = nil, nil, nil, nil
 		}
-		if err := tr.Run(context.Background(), Data{Train: toks}); err != nil {
+		if err := tr.Run(context.Background(), c.data); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -247,5 +284,49 @@ func TestJitterRate(t *testing.T) {
 	rms := math.Sqrt(sq / float64(len(x)-1))
 	if math.Abs(rms-0.3) > 0.01 || math.Abs(tr.exp.noise.jitterSq/float64(tr.exp.noise.values)-rms*rms) > 1e-9 {
 		t.Errorf("jitter rms %.4f, want 0.3; measured %d values", rms, tr.exp.noise.values)
+	}
+}
+
+// fixedSeqs are whole sequences, the same in every epoch.
+type fixedSeqs [][]autoreg.Token
+
+func (f fixedSeqs) Count() int                                 { return len(f) }
+func (f fixedSeqs) SeqLen() int                                { return len(f[0]) }
+func (f fixedSeqs) Sequence(dst []autoreg.Token, i, epoch int) { copy(dst, f[i]) }
+
+// Shifting ordered levels moves each input by round(S·z) levels, z normal,
+// clamped to the levels; the targets stay; the reported size is the
+// root-mean-square move, √(S² + 1/12) before clamping.
+func TestShiftRate(t *testing.T) {
+	const base, T, B, S = 256, 64, 200, 2.0
+	tr := &Trainer{Opts: Options{InputNoise: &Noise{Shift: S}}}
+	tr.exp.src = newExposureSource(4)
+	tr.exp.rng = rand.New(tr.exp.src)
+	x, y := make([]int32, B*T), make([]int32, B*T)
+	for i := range x {
+		x[i], y[i] = int32(64+i%128), int32(i%256)
+	}
+	x[0], x[1] = 0, base-1 // at the ends: clamped
+	clean, want := slices.Clone(x), slices.Clone(y)
+	if n := tr.noiseTokens(x, y, B, T, base, false); n != B*T {
+		t.Fatalf("%d targets of %d", n, B*T)
+	}
+	if !slices.Equal(y, want) {
+		t.Fatal("a target changed")
+	}
+	moved := 0
+	for i, v := range x {
+		if v < 0 || v >= base {
+			t.Fatalf("input %d shifted to %d", i, v)
+		}
+		if v != clean[i] {
+			moved++
+		}
+	}
+	c := tr.exp.noise
+	rms := math.Sqrt(c.shiftSq / float64(c.kept))
+	// P(|round(2z)| ≥ 1) = P(|z| ≥ 1/4) = 0.8026.
+	if frac := float64(moved) / float64(B*T); math.Abs(rms-math.Sqrt(S*S+1.0/12)) > 0.05 || math.Abs(frac-0.8026) > 0.02 {
+		t.Errorf("rms move %.3f, want %.3f; %.3f of the inputs moved, want 0.803", rms, math.Sqrt(S*S+1.0/12), frac)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"math/rand/v2"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/autoreg/autoreg"
@@ -132,7 +133,32 @@ func exposureRuns(t *testing.T, o train.Options) (names []string, runs []*train.
 		names, runs = append(names, fam+"-real"), append(runs, tr)
 		data = append(data, train.Data{Series: []train.Series{{Values: xs, Train: 480}}})
 	}
+	w, err := train.NewModel(train.Arch{Family: "wavenet", Layers: 3, Dim: 8}, tok.Vocab(), 1)
+	add("wavenet", w, err, o, train.Data{Train: toks, Valid: valid})
+	set, pix := stripes(40, 1)
+	seqs, _ := set.Sequences(pix, corpus.Threshold, 7)
+	po := o
+	po.Context = seqs.SeqLen() - 1
+	if n := o.InputNoise; n != nil {
+		po.InputNoise = &train.Noise{Replace: n.Replace} // images keep their pixel grid
+	}
+	p, err := train.NewModel(train.Arch{Family: "pixelcnn", Layers: 2, Dim: 8, Image: pix.Shape()}, pix.Vocab(), 1)
+	add("pixelcnn", p, err, po, train.Data{TrainSeqs: seqs})
 	return names, runs, data
+}
+
+// exposureTokenizer returns the tokenizer of exposureRuns' run name.
+func exposureTokenizer(name string) tokenize.Tokenizer {
+	switch name {
+	case "seq2seq":
+		_, tok := tinyPairs(1, 1)
+		return tok
+	case "pixelcnn":
+		_, tok := stripes(1, 1)
+		return tok
+	}
+	_, tok := tinyCorpus(10, 1)
+	return tok
 }
 
 // With ε = 1 throughout and zero noise rates, training is plain training,
@@ -169,15 +195,9 @@ func TestSamplingResumeExact(t *testing.T) {
 	o := train.Options{Batch: 4, Context: 12, Steps: 8, Accum: 2, LR: 3e-3, Warmup: 2, Clip: 1, Seed: 7, EvalEvery: 4, SaveEvery: 1}
 	o.ScheduledSampling = &train.Sampling{Schedule: "linear", Floor: 0.2, Steps: 4}
 	names, _, data := exposureRuns(t, o)
-	_, tok := tinyCorpus(10, 1)
-	_, ptok := tinyPairs(1, 1)
 	for i, name := range names {
 		t.Run(name, func(t *testing.T) {
-			tok := tok
-			if name == "seq2seq" {
-				tok = ptok
-			}
-			full := resumeAnyAt(t, func() *train.Trainer { _, r, _ := exposureRuns(t, o); return r[i] }, data[i], tok, 5)
+			full := resumeAnyAt(t, func() *train.Trainer { _, r, _ := exposureRuns(t, o); return r[i] }, data[i], exposureTokenizer(name), 5)
 			last := full.History[len(full.History)-1]
 			t.Logf("last step: %+v", last)
 			if eps, fed := last.Parts["ss_epsilon"], last.Parts["ss_fed"]; eps != 0.2 || fed < 0.6 || fed > 0.95 {
@@ -228,28 +248,20 @@ func TestNoiseResumeExact(t *testing.T) {
 	o := train.Options{Batch: 4, Context: 12, Steps: 8, Accum: 2, LR: 3e-3, Warmup: 2, Clip: 1, Seed: 7, EvalEvery: 4, SaveEvery: 1}
 	o.InputNoise = &train.Noise{Replace: 0.1, Delete: 0.1, Insert: 0.1}
 	o.ScheduledSampling = &train.Sampling{Schedule: "exp", Floor: 0.5}
-	_, tok := tinyCorpus(10, 1)
-	_, ptok := tinyPairs(1, 1)
-	for _, i := range []int{0, 1, 2, 3} {
+	for _, i := range []int{0, 1, 2, 4, 5, 6} {
 		oi := o
-		if i == 3 {
+		if i == 4 {
 			oi.InputNoise = &train.Noise{Jitter: 0.2}
 			oi.ScheduledSampling = nil
 		}
 		names, _, data := exposureRuns(t, oi)
-		if i == 3 {
-			i = 4 // gpt-real
-		}
 		t.Run(names[i], func(t *testing.T) {
-			tok := tok
-			if names[i] == "seq2seq" {
-				tok = ptok
-			}
-			full := resumeAnyAt(t, func() *train.Trainer { _, r, _ := exposureRuns(t, oi); return r[i] }, data[i], tok, 3)
+			full := resumeAnyAt(t, func() *train.Trainer { _, r, _ := exposureRuns(t, oi); return r[i] }, data[i], exposureTokenizer(names[i]), 3)
 			last := full.History[len(full.History)-1]
 			t.Logf("last step: %+v", last)
 			for _, k := range []string{"noise_replace", "noise_delete", "noise_insert", "noise_jitter"} {
-				if v, ok := last.Parts[k]; ok && (v <= 0 || v > 0.4) {
+				edits := names[i] == "pixelcnn" && (k == "noise_delete" || k == "noise_insert") // images: replace only
+				if v, ok := last.Parts[k]; ok && (v <= 0 && !edits || v > 0.4 || edits && v != 0) {
 					t.Errorf("%s %g", k, v)
 				}
 			}
@@ -290,16 +302,93 @@ func TestMRTFineTunes(t *testing.T) {
 	}
 	full := resumeAnyAt(t, newRun, data, ptok, 9)
 	h := full.History
-	mean := func(ps []train.Point) float64 {
-		var s float64
-		for _, p := range ps {
-			s += p.Parts["mrt_risk"]
-		}
-		return s / float64(len(ps))
-	}
-	first, last := mean(h[:5]), mean(h[len(h)-5:])
+	first, last := meanRisk(h[:5]), meanRisk(h[len(h)-5:])
 	t.Logf("risk %.3f → %.3f; candidates %.1f; validation %.3f", first, last, h[0].Parts["mrt_candidates"], h[len(h)-1].ValLoss)
 	if !(last < first) || h[0].Parts["mrt_candidates"] < 1.5 {
 		t.Errorf("risk %.3f then %.3f, %.1f candidates", first, last, h[0].Parts["mrt_candidates"])
+	}
+}
+
+// Minimum risk training fine-tunes a forecasting model trained by
+// likelihood, a feed-forward and a recurrent one: the risk (the CRPS of
+// its sample paths) falls, and the run resumes exactly.
+func TestMRTRealFineTunes(t *testing.T) {
+	xs, mean, std := seasonal(600, 1)
+	data := train.Data{Series: []train.Series{{Values: xs, Train: 480}}}
+	for _, fam := range []string{"gpt", "gru"} {
+		t.Run(fam, func(t *testing.T) {
+			o := realOpts
+			o.Steps = 80
+			pre := newRealRun(t, fam, mean, std, o)
+			if err := pre.Run(context.Background(), data); err != nil {
+				t.Fatal(err)
+			}
+			newRun := func() *train.Trainer {
+				o := train.Options{Batch: 4, Context: 16, Steps: 30, LR: 3e-3, Clip: 1, Seed: 3, EvalEvery: 15, SaveEvery: 1,
+					MRT: &train.MRT{Candidates: 6, Alpha: 1, MLE: 0.1, Horizon: 6}}
+				tr := newRealRun(t, fam, mean, std, o)
+				copy(tr.Model.Arena().Params, pre.Model.Arena().Params)
+				return tr
+			}
+			full := resumeAnyAt(t, newRun, data, nil, 9)
+			h := full.History
+			first, last := meanRisk(h[:10]), meanRisk(h[len(h)-10:])
+			t.Logf("risk %.4f → %.4f; MLE part %.3f; validation %.4f → %.4f", first, last, h[0].Parts["mrt_mle"], pre.BestVal, h[len(h)-1].ValLoss)
+			if !(last < first) || h[0].Parts["mrt_candidates"] != 6 {
+				t.Errorf("risk %.4f then %.4f", first, last)
+			}
+		})
+	}
+}
+
+// meanRisk is the mean of the steps' MRT risk.
+func meanRisk(ps []train.Point) float64 {
+	var s float64
+	for _, p := range ps {
+		s += p.Parts["mrt_risk"]
+	}
+	return s / float64(len(ps))
+}
+
+// What a remedy cannot do to a family is an error naming the family.
+func TestExposureRefusals(t *testing.T) {
+	_, tok := tinyCorpus(10, 1)
+	o := train.Options{Batch: 4, Context: 12, Steps: 2, LR: 1e-3, Sentences: true}
+	v, err := train.NewModel(train.Arch{Family: "vae", Layers: 1, Dim: 16, Embed: 8, Latent: 4}, tok.Vocab(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := train.NewModel(train.Arch{Family: "gpt", Layers: 1, Dim: 16, Heads: 2, Context: 12}, tok.Vocab(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		m    train.Trainable
+		set  func(*train.Options)
+		want string
+	}{
+		{v, func(o *train.Options) { o.ScheduledSampling = &train.Sampling{Schedule: "linear"} }, "a vae model reads whole sequences"},
+		{v, func(o *train.Options) { o.InputNoise = &train.Noise{Replace: 0.1} }, "a vae model reads whole sequences"},
+		{g, func(o *train.Options) { o.Sentences = false; o.MRT = &train.MRT{Candidates: 4, Alpha: 1} }, "not a gpt model"},
+	} {
+		oc := o
+		c.set(&oc)
+		if _, err := train.New(c.m, oc); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: %v", c.want, err)
+		}
+	}
+	// Images keep their pixel grid: no deletions or insertions.
+	set, pix := stripes(8, 1)
+	seqs, _ := set.Sequences(pix, corpus.Threshold, 7)
+	p, err := train.NewModel(train.Arch{Family: "pixelcnn", Layers: 2, Dim: 8, Image: pix.Shape()}, pix.Vocab(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := train.New(p, train.Options{Batch: 2, Context: seqs.SeqLen() - 1, Steps: 1, LR: 1e-3, InputNoise: &train.Noise{Delete: 0.1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tr.Run(context.Background(), train.Data{TrainSeqs: seqs}); err == nil || !strings.Contains(err.Error(), "replace=") {
+		t.Errorf("deletions in images: %v", err)
 	}
 }

@@ -50,6 +50,9 @@ type MRT struct {
 	Candidates int     `json:"candidates"`    // samples K per source
 	Alpha      float64 `json:"alpha"`         // sharpness α of Q
 	MLE        float64 `json:"mle,omitempty"` // weight of the references' log-loss added
+	// Horizon is the length in steps of a real-valued model's sampled
+	// paths (see mrt_real.go); 0 means half the context.
+	Horizon int `json:"horizon,omitempty"`
 }
 
 // Check reports settings no run can use.
@@ -63,11 +66,15 @@ func (r *MRT) Check() error {
 	if !(r.MLE >= 0) || math.IsInf(r.MLE, 0) {
 		return fmt.Errorf("train: mrt: MLE weight %g, want ≥ 0", r.MLE)
 	}
+	if r.Horizon < 0 {
+		return fmt.Errorf("train: mrt: horizon %d, want ≥ 1 (or 0: half the context)", r.Horizon)
+	}
 	return nil
 }
 
-// ParseMRT reads an --mrt value: comma-separated candidates=K, alpha=A
-// and mle=W, each optional (defaults K = 8, α = 1, W = 0).
+// ParseMRT reads an --mrt value: comma-separated candidates=K, alpha=A,
+// mle=W and, for series, horizon=H, each optional (defaults K = 8, α = 1,
+// W = 0, H half the context).
 func ParseMRT(v string) (*MRT, error) {
 	r := &MRT{Candidates: 8, Alpha: 1}
 	if v != "" {
@@ -81,11 +88,13 @@ func ParseMRT(v string) (*MRT, error) {
 				r.Alpha, err = strconv.ParseFloat(val, 64)
 			case "mle":
 				r.MLE, err = strconv.ParseFloat(val, 64)
+			case "horizon":
+				r.Horizon, err = strconv.Atoi(val)
 			default:
 				ok = false
 			}
 			if !ok || err != nil {
-				return nil, fmt.Errorf("train: mrt %q: %q: want candidates=K, alpha=A or mle=W", v, p)
+				return nil, fmt.Errorf("train: mrt %q: %q: want candidates=K, alpha=A, mle=W or horizon=H", v, p)
 			}
 		}
 	}
@@ -114,14 +123,23 @@ func checkMRT(m Trainable, o Options) error {
 	if o.ScheduledSampling != nil || o.InputNoise != nil {
 		return errors.New("train: mrt: scheduled sampling and input noise are for likelihood training")
 	}
-	if _, ok := m.(PairModel); !ok {
-		return errors.New("train: mrt: minimum risk training is for encoder-decoders (pairs)")
+	switch m.(type) {
+	case PairModel:
+		if o.MRT.Horizon != 0 {
+			return errors.New("train: mrt: horizon is for real-valued models (an encoder-decoder samples whole outputs)")
+		}
+		if _, ok := m.(autoreg.Conditional); !ok {
+			return fmt.Errorf("train: mrt: a %T cannot be sampled given a source", m)
+		}
+	case RealModel:
+		if h := o.MRT.Horizon; h >= o.Context {
+			return fmt.Errorf("train: mrt: horizon %d must be shorter than the context (%d steps)", h, o.Context)
+		}
+	default:
+		return fmt.Errorf("train: mrt: minimum risk training needs a cost of an output against its reference: it is for encoder-decoders (edit distance) and real-valued models (CRPS of forecast paths), not a %s", familyName(m))
 	}
 	if _, ok := m.(RowWeighted); !ok {
 		return fmt.Errorf("train: mrt: a %T cannot weight its sequences", m)
-	}
-	if _, ok := m.(autoreg.Conditional); !ok {
-		return fmt.Errorf("train: mrt: a %T cannot be sampled given a source", m)
 	}
 	return nil
 }
@@ -131,7 +149,19 @@ func checkMRT(m Trainable, o Options) error {
 // writes into w each candidate's BackwardRows weight, −scale·α·Q(Δ − R),
 // for the gradient of scale·Σ R.
 func mrtWeights(w []float32, logp, cost []float64, group []int, n int, alpha, scale float64) (risk []float64) {
+	q := mrtQ(logp, group, n, alpha)
 	risk = make([]float64, n)
+	for i, g := range group {
+		risk[g] += q[i] * cost[i]
+	}
+	mrtGrad(w, q, cost, group, n, alpha, scale)
+	return risk
+}
+
+// mrtQ returns the candidates' renormalized, sharpened probabilities
+// Q(y) = P(y)^α / Σ_{y'} P(y')^α over the candidates of each source
+// (group[i] is candidate i's source, among n), from log-probabilities logp.
+func mrtQ(logp []float64, group []int, n int, alpha float64) []float64 {
 	mx := make([]float64, n)
 	for i := range mx {
 		mx[i] = math.Inf(-1)
@@ -147,12 +177,25 @@ func mrtWeights(w []float32, logp, cost []float64, group []int, n int, alpha, sc
 	}
 	for i, g := range group {
 		q[i] /= z[g]
-		risk[g] += q[i] * cost[i]
+	}
+	return q
+}
+
+// mrtGrad writes into w each candidate's BackwardRows weight for the
+// gradient of scale·Σ R, given Q and c, the derivative of a source's risk
+// R with respect to each of its candidates' Q: since
+// ∂Q(y')/∂log P(y) = α Q(y')(δ − Q(y)), ∂R/∂log P(y) = α Q(y)(c(y) − c̄),
+// c̄ = Σ_y' Q(y') c(y'), and the loss a backward pass weights is −log P,
+// the weight is −scale·α·Q(y)(c(y) − c̄). For a risk linear in Q, c is
+// the cost Δ and c̄ the risk.
+func mrtGrad(w []float32, q, c []float64, group []int, n int, alpha, scale float64) {
+	mean := make([]float64, n)
+	for i, g := range group {
+		mean[g] += q[i] * c[i]
 	}
 	for i, g := range group {
-		w[i] = float32(-scale * alpha * q[i] * (cost[i] - risk[g]))
+		w[i] = float32(-scale * alpha * q[i] * (c[i] - mean[g]))
 	}
-	return risk
 }
 
 // mrtBatch is a step's scratch: the candidates of a micro-batch as pairs.

@@ -28,6 +28,12 @@ import (
 // targets, so an insertion is made only where the row has room for the
 // rest of the sequence.
 //
+// Ordered levels (μ-law audio samples, pixel intensities: ordinary tokens
+// 0 … Base−1 in order of value): with Shift, each ordinary input token that
+// is not deleted or replaced moves by round(Shift·z) levels, z ~ N(0, 1),
+// clamped to the levels: the token form of jitter, a small error where
+// replacement makes a click or a speck.
+//
 // Real-valued inputs: each observed input value, history and lags
 // included, gets Gaussian jitter of standard deviation Jitter in units of
 // its dimension's scale (the standardized inputs get N(0, Jitter²) noise);
@@ -43,6 +49,7 @@ type Noise struct {
 	Replace float64 `json:"replace,omitempty"` // token inputs replaced
 	Delete  float64 `json:"delete,omitempty"`  // token inputs deleted
 	Insert  float64 `json:"insert,omitempty"`  // tokens inserted before an input
+	Shift   float64 `json:"shift,omitempty"`   // ordered levels: Gaussian σ of a move, in levels
 	Jitter  float64 `json:"jitter,omitempty"`  // real inputs: Gaussian σ in units of the scale
 }
 
@@ -59,18 +66,21 @@ func (n *Noise) Check() error {
 	if !(n.Jitter >= 0) || math.IsInf(n.Jitter, 0) {
 		return fmt.Errorf("train: input noise: jitter %g, want ≥ 0", n.Jitter)
 	}
+	if !(n.Shift >= 0) || math.IsInf(n.Shift, 0) {
+		return fmt.Errorf("train: input noise: shift %g, want ≥ 0", n.Shift)
+	}
 	return nil
 }
 
 // tokens reports whether the noise touches token inputs.
-func (n *Noise) tokens() bool { return n != nil && n.Replace+n.Delete+n.Insert > 0 }
+func (n *Noise) tokens() bool { return n != nil && n.Replace+n.Delete+n.Insert+n.Shift > 0 }
 
 // real reports whether the noise touches real-valued inputs.
 func (n *Noise) real() bool { return n != nil && n.Jitter > 0 }
 
 // ParseNoise reads an --input-noise value: comma-separated rates
-// replace=R, delete=D, insert=I (token inputs) and jitter=S (real inputs),
-// "replace=0.05,delete=0.02,insert=0.02".
+// replace=R, delete=D, insert=I (token inputs), shift=L (ordered levels)
+// and jitter=S (real inputs), "replace=0.05,delete=0.02,insert=0.02".
 func ParseNoise(v string) (*Noise, error) {
 	n := &Noise{}
 	for _, p := range strings.Split(v, ",") {
@@ -86,10 +96,12 @@ func ParseNoise(v string) (*Noise, error) {
 			n.Delete = f
 		case "insert":
 			n.Insert = f
+		case "shift":
+			n.Shift = f
 		case "jitter":
 			n.Jitter = f
 		default:
-			return nil, fmt.Errorf("train: input noise %q: unknown rate %q (want replace, delete, insert, jitter)", v, k)
+			return nil, fmt.Errorf("train: input noise %q: unknown rate %q (want replace, delete, insert, shift, jitter)", v, k)
 		}
 	}
 	return n, n.Check()
@@ -107,12 +119,12 @@ func checkNoise(m Trainable, o Options) error {
 	_, real := m.(RealModel)
 	switch {
 	case real && n.tokens():
-		return errors.New("train: input noise: a real-valued model's inputs take jitter, not token edits")
+		return errors.New("train: input noise: a real-valued model's inputs take jitter, not token edits or shifts")
 	case !real && n.Jitter > 0:
-		return errors.New("train: input noise: jitter is for real-valued inputs; tokens take replace, delete, insert")
+		return errors.New("train: input noise: jitter is for real-valued inputs; tokens take replace, delete, insert, and shift if they are ordered levels")
 	}
 	if w, ok := m.(WholeSequences); ok && w.WholeSequences() {
-		return errors.New("train: input noise: the model reads whole sequences (its encoder would read the noise too)")
+		return fmt.Errorf("train: input noise: a %s reads whole sequences (its encoder would read the noise too)", familyName(m))
 	}
 	return nil
 }
@@ -121,6 +133,8 @@ func checkNoise(m Trainable, o Options) error {
 // them.
 type noiseCounts struct {
 	eligible, replaced, deleted, inserted int
+	shiftSq                               float64 // Σ (level moved)² over the tokens kept
+	kept                                  int     // tokens neither deleted nor replaced
 	jitterSq                              float64 // Σ (jitter/scale)²
 	values                                int     // jittered values
 }
@@ -131,6 +145,9 @@ func (c *noiseCounts) settings(t *Trainer, n *Noise) {
 		t.setting("noise_replace", float64(c.replaced)/e)
 		t.setting("noise_delete", float64(c.deleted)/e)
 		t.setting("noise_insert", float64(c.inserted)/e)
+	}
+	if n.Shift > 0 {
+		t.setting("noise_shift", math.Sqrt(c.shiftSq/float64(max(c.kept, 1))))
 	}
 	if n.real() {
 		t.setting("noise_jitter", math.Sqrt(c.jitterSq/float64(max(c.values, 1))))
@@ -186,6 +203,12 @@ func (t *Trainer) noiseTokens(x, y []int32, B, T int, base int32, whole bool) in
 				c.replaced++
 				emit(int32(e.rng.IntN(int(base))), tgt)
 			default:
+				if n.Shift > 0 {
+					to := min(max(in+int32(math.Round(n.Shift*e.rng.NormFloat64())), 0), base-1)
+					c.shiftSq += float64((to - in) * (to - in))
+					in = to
+				}
+				c.kept++
 				emit(in, tgt)
 			}
 		}

@@ -17,7 +17,7 @@ import (
 // of every target token and the closing </s>.
 //
 // Batches are length-bucketed: each epoch shuffles the pairs (from the
-// seed and the epoch number alone), sorts pools of pairBucket·Batch of them
+// seed and the epoch number alone), sorts pools of bucketPool·Batch of them
 // by length, cuts the pools into batches of Batch pairs of similar lengths
 // (little padding) and shuffles the batches. A micro-batch is one batch;
 // the data position (epoch, batch) is all a checkpoint needs to resume
@@ -42,9 +42,6 @@ type PairModel interface {
 	ContextLen() int
 }
 
-// pairBucket is the number of batches whose pairs are sorted together.
-const pairBucket = 50
-
 // pairBatcher is an epoch's order of batches over the training pairs.
 type pairBatcher struct {
 	epoch   int64
@@ -55,25 +52,11 @@ type pairBatcher struct {
 // plan orders the pairs of epoch into batches of B (see above).
 func planPairs(pairs []corpus.Pair, B int, seed uint64, epoch int64) pairBatcher {
 	rng := rand.New(rand.NewPCG(seed^0x7061697273, uint64(epoch))) // "pairs"
-	idx := make([]int32, len(pairs))
-	for i := range idx {
-		idx[i] = int32(i)
-	}
-	rng.Shuffle(len(idx), func(i, j int) { idx[i], idx[j] = idx[j], idx[i] })
 	byLen := func(a, b int32) int {
 		pa, pb := pairs[a], pairs[b]
 		return cmp.Or(cmp.Compare(len(pa.Tgt), len(pb.Tgt)), cmp.Compare(len(pa.Src), len(pb.Src)))
 	}
-	pool := pairBucket * B
-	var batches [][]int32
-	for lo := 0; lo < len(idx); lo += pool {
-		p := idx[lo:min(lo+pool, len(idx))]
-		slices.SortStableFunc(p, byLen)
-		for b := 0; b < len(p); b += B {
-			batches = append(batches, p[b:min(b+B, len(p))])
-		}
-	}
-	rng.Shuffle(len(batches), func(i, j int) { batches[i], batches[j] = batches[j], batches[i] })
+	batches := lengthBuckets(len(pairs), B, rng, byLen)
 	return pairBatcher{epoch: epoch, batches: batches, ready: true}
 }
 

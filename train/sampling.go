@@ -141,9 +141,10 @@ func ParseSampling(v string) (*Sampling, error) {
 // Predictor is a token model (a Model or a PairModel) whose last forward
 // pass's predictions can be read: scheduled sampling needs it.
 type Predictor interface {
-	// Probs returns the next-token probabilities (the whole vocabulary)
-	// that the last Forward or ForwardPairs predicted for row b at
-	// position t; valid until the next forward or backward pass.
+	// Probs returns the next-token probabilities that the last Forward
+	// or ForwardPairs predicted for row b at position t: the whole
+	// vocabulary, or its first tokens when only those can follow (a
+	// PixelCNN's levels); valid until the next forward or backward pass.
 	Probs(b, t int) []float32
 }
 
@@ -165,16 +166,16 @@ func checkSampling(m Trainable, o Options) error {
 		return err
 	}
 	if w, ok := m.(WholeSequences); ok && w.WholeSequences() {
-		return errors.New("train: scheduled sampling: the model reads whole sequences (its encoder would read the fed-back tokens too)")
+		return fmt.Errorf("train: scheduled sampling: a %s reads whole sequences (its encoder would read the fed-back tokens too)", familyName(m))
 	}
 	switch m.(type) {
 	case RealModel:
 		if _, ok := m.(RealPredictor); !ok {
-			return fmt.Errorf("train: scheduled sampling: a %T does not expose its predictions", m)
+			return fmt.Errorf("train: scheduled sampling: a %s does not expose its predictions", familyName(m))
 		}
 	default:
 		if _, ok := m.(Predictor); !ok {
-			return fmt.Errorf("train: scheduled sampling: a %T does not expose its predictions", m)
+			return fmt.Errorf("train: scheduled sampling: a %s does not expose its predictions", familyName(m))
 		}
 	}
 	return nil

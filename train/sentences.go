@@ -21,7 +21,7 @@ import (
 // encodes the sentence before predicting it) can be trained.
 //
 // Batches are length-bucketed: each epoch shuffles the sequences (from the
-// seed and the epoch number alone), sorts pools of sentencePool·Batch of
+// seed and the epoch number alone), sorts pools of bucketPool·Batch of
 // them by length, cuts the pools into batches of Batch sequences of
 // similar lengths (little padding) and shuffles the batches. A
 // micro-batch is one batch; the data position (epoch, batch) is all a
@@ -41,10 +41,6 @@ type WholeSequences interface {
 type Scheduled interface {
 	SetStep(step, steps int)
 }
-
-// sentencePool is the number of batches whose sequences are sorted
-// together.
-const sentencePool = 50
 
 // span is one sequence of a token stream: tokens[lo:hi], starting with <s>.
 type span struct{ lo, hi int32 }
@@ -88,23 +84,8 @@ type sentenceRun struct {
 // above).
 func planSentences(spans []span, B int, seed uint64, epoch int64) [][]int32 {
 	rng := rand.New(rand.NewPCG(seed^0x73656e7473, uint64(epoch))) // "sents"
-	idx := make([]int32, len(spans))
-	for i := range idx {
-		idx[i] = int32(i)
-	}
-	rng.Shuffle(len(idx), func(i, j int) { idx[i], idx[j] = idx[j], idx[i] })
 	byLen := func(a, b int32) int { return cmp.Compare(spans[a].targets(), spans[b].targets()) }
-	pool := sentencePool * B
-	var batches [][]int32
-	for lo := 0; lo < len(idx); lo += pool {
-		p := idx[lo:min(lo+pool, len(idx))]
-		slices.SortStableFunc(p, byLen)
-		for b := 0; b < len(p); b += B {
-			batches = append(batches, p[b:min(b+B, len(p))])
-		}
-	}
-	rng.Shuffle(len(batches), func(i, j int) { batches[i], batches[j] = batches[j], batches[i] })
-	return batches
+	return lengthBuckets(len(spans), B, rng, byLen)
 }
 
 // prepareSentences indexes the training stream's sequences.

@@ -1,6 +1,7 @@
 package train
 
 import (
+	"errors"
 	"fmt"
 	"math/rand/v2"
 
@@ -42,6 +43,9 @@ func (t *Trainer) checkSeqs(data Data) error {
 	}
 	if v := data.ValidSeqs; v != nil && v.SeqLen() != q.SeqLen() {
 		return fmt.Errorf("train: validation sequences of %d tokens, training %d", v.SeqLen(), q.SeqLen())
+	}
+	if n := t.Opts.InputNoise; n != nil && n.Delete+n.Insert > 0 {
+		return errors.New("train: input noise: whole sequences (images) keep every element in its place: use replace=, not delete= or insert= (they would shift the pixels after them)")
 	}
 	if len(data.Train) > 0 || len(data.Valid) > 0 {
 		return fmt.Errorf("train: token streams and whole sequences in one run")

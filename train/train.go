@@ -23,8 +23,8 @@
 // its own) the loop offers three variants of teacher forcing: scheduled
 // sampling (Bengio et al. 2015; the two-pass form of Mihaylova and
 // Martins 2019 for feed-forward models), input noise, and minimum risk
-// training of encoder-decoders (Shen et al. 2016); see sampling.go,
-// noise.go and mrt.go.
+// training (Shen et al. 2016) of encoder-decoders and of real-valued
+// forecasting models; see sampling.go, noise.go, mrt.go and mrt_real.go.
 //
 // Checkpoints are ordinary model files (package modelfile) with extra
 // sections holding the optimizer moments, the generators' states, the data
@@ -143,9 +143,10 @@ type Options struct {
 	// InputNoise corrupts the inputs, the targets staying clean (see
 	// noise.go); nil is none.
 	InputNoise *Noise `json:"input_noise,omitempty"`
-	// MRT replaces the likelihood of an encoder-decoder's references by
-	// the expected cost of its own samples (minimum risk training, see
-	// mrt.go); nil is maximum likelihood.
+	// MRT replaces the likelihood of an encoder-decoder's references, or
+	// of a series' continuations, by the expected cost of the model's own
+	// samples (minimum risk training, see mrt.go and mrt_real.go); nil is
+	// maximum likelihood.
 	MRT *MRT `json:"mrt,omitempty"`
 	// MaxTime stops the run early (the schedule still follows Steps).
 	MaxTime time.Duration `json:"-"`
@@ -302,6 +303,11 @@ func New(m Trainable, opts Options) (*Trainer, error) {
 	if err := checkNoise(m, opts); err != nil {
 		return nil, err
 	}
+	if _, real := m.(RealModel); real && opts.MRT != nil && opts.MRT.Horizon == 0 {
+		r := *opts.MRT
+		r.Horizon = max(1, opts.Context/2)
+		opts.MRT = &r
+	}
 	if err := checkMRT(m, opts); err != nil {
 		return nil, err
 	}
@@ -360,6 +366,11 @@ func (t *Trainer) Run(ctx context.Context, data Data) error {
 	case RealModel:
 		if err := t.real.prepare(data.Series, o); err != nil {
 			return err
+		}
+		if o.MRT != nil {
+			var s mrtReal
+			return t.loop(ctx, func() (float64, int, int64) { return t.mrtRealStep(&t.real, &s) },
+				hasValidSeries(data.Series), func() float64 { return t.ValidateReal(data.Series) })
 		}
 		return t.loop(ctx, func() (float64, int, int64) {
 			sum, n := t.real.step(t)

@@ -5,9 +5,9 @@ import (
 	"io"
 	"math"
 
-	"github.com/autoreg/autoreg"
 	"github.com/autoreg/autoreg/internal/payload"
 	"github.com/autoreg/autoreg/rnn"
+	"github.com/autoreg/autoreg/tensor"
 )
 
 // Payload format (the MODL section of a model file; docs/FORMATS.md): the
@@ -83,27 +83,17 @@ func Read(r io.Reader, size int64) (*Model, error) {
 	if err := cfg.Check(); err != nil {
 		return nil, err
 	}
-	vocab := autoreg.Vocab{Base: u(7), Controls: fr.Controls}
-	if err := vocab.Check(); err != nil {
-		return nil, fmt.Errorf("vae: %v", err)
-	}
-	if err := format.CheckWeights(fr, size, paramCount(cfg, vocab.Size())); err != nil {
-		return nil, err
-	}
-	m, err := build(cfg, vocab)
+	vocab, err := format.Vocab(fr, u(7))
 	if err != nil {
 		return nil, err
 	}
-	if err := format.ReadWeights(r, fr, m.arena.Params); err != nil {
-		return nil, err
-	}
-	return m, nil
+	return payload.ReadModel(format, r, fr, size, paramCount(cfg, vocab.Size()), func() (*Model, error) { return build(cfg, vocab) })
 }
 
 // paramCount is the arena length of a configuration over V tokens (−1 if
 // absurd), computed without allocating.
 func paramCount(cfg Config, V int) int64 {
-	al := func(n int64) int64 { return (n + 15) &^ 15 }
+	al := tensor.Padded
 	stack := func(c rnn.Config) int64 {
 		G, H, in := int64(4), int64(c.Hidden), int64(c.Embed)
 		if c.Cell == rnn.GRU {

@@ -2,9 +2,9 @@ package vae
 
 import (
 	"fmt"
-	"math"
 
 	"github.com/autoreg/autoreg"
+	"github.com/autoreg/autoreg/internal/logprobs"
 	"github.com/autoreg/autoreg/nn"
 	"github.com/autoreg/autoreg/rnn"
 )
@@ -58,11 +58,10 @@ func (g *Given) Latent() []float64 {
 // NewState returns the empty history given the code.
 func (g *Given) NewState() autoreg.State {
 	m := g.m
-	L, H, E, D, V := m.cfg.Layers, m.cfg.Hidden, m.cfg.embed(), m.cfg.Latent, m.V
+	L, H, E, D := m.cfg.Layers, m.cfg.Hidden, m.cfg.embed(), m.cfg.Latent
 	s := &State{m: m, z: append([]float32(nil), g.z...), h0: append([]float32(nil), g.h0...),
 		c0: append([]float32(nil), g.c0...), h: make([]float32, L*H), c: make([]float32, L*H),
-		buf: m.dec.NewStepBuf(), in: make([]float32, E+D),
-		logits: make([]float32, V), logp: make([]float32, V), scratch: make([]float32, V)}
+		buf: m.dec.NewStepBuf(), in: make([]float32, E+D), next: logprobs.New("vae", m.V, false)}
 	s.Reset()
 	return s
 }
@@ -72,17 +71,14 @@ func (g *Given) NewState() autoreg.State {
 // the scratch of a step. Append runs one step per token; nothing is
 // allocated after NewState.
 type State struct {
-	m             *Model
-	n             int
-	z             []float32 // (D)
-	h0, c0        []float32 // (L·H) the initial state of z
-	h, c          []float32 // (L·H)
-	buf           rnn.StepBuf
-	in            []float32 // (E+D) [e(x); z]
-	logits        []float32 // (V)
-	logp          []float32 // (V)
-	scratch       []float32 // (V)
-	fresh, haveLp bool      // logits, logp are current
+	m      *Model
+	n      int
+	z      []float32 // (D)
+	h0, c0 []float32 // (L·H) the initial state of z
+	h, c   []float32 // (L·H)
+	buf    rnn.StepBuf
+	in     []float32      // (E+D) [e(x); z]
+	next   logprobs.Cache // the next token's logits and log-probabilities
 }
 
 // Len is the number of tokens appended since Reset.
@@ -93,7 +89,7 @@ func (s *State) Reset() {
 	copy(s.h, s.h0)
 	copy(s.c, s.c0)
 	s.n = 0
-	s.fresh, s.haveLp = false, false
+	s.next.Stale()
 }
 
 // CopyTo makes dst, a State of the same Model (given any code), an
@@ -108,75 +104,38 @@ func (s *State) CopyTo(dst autoreg.State) {
 	copy(d.c0, s.c0)
 	copy(d.h, s.h)
 	copy(d.c, s.c)
-	copy(d.logits, s.logits)
-	copy(d.logp, s.logp)
-	d.n, d.fresh, d.haveLp = s.n, s.fresh, s.haveLp
+	s.next.CopyTo(&d.next)
+	d.n = s.n
 }
 
 // Append runs the decoder over xs, one step per token, each input beside
 // the code.
 func (s *State) Append(xs ...autoreg.Token) {
 	m, a := s.m, s.m.arena
-	E, V := m.cfg.embed(), m.V
+	E := m.cfg.embed()
 	copy(s.in[E:], s.z)
 	for _, x := range xs {
-		if x < 0 || int(x) >= V {
-			panic(fmt.Sprintf("vae: Append: token %d outside the vocabulary of %d", x, V))
-		}
+		s.next.CheckToken("Append", x)
 		copy(s.in[:E], m.emb.Data(a)[int(x)*E:int(x+1)*E])
 		m.dec.Step(a, &s.buf, s.h, s.c, s.in)
 		s.n++
 	}
 	if len(xs) > 0 {
-		s.fresh, s.haveLp = false, false
+		s.next.Stale()
 	}
 }
 
-func (s *State) compute() {
-	if s.fresh {
-		return
-	}
+// logits computes the next token's logits from the last layer's h.
+func (s *State) logits(dst []float32) {
 	m, a := s.m, s.m.arena
 	H, L := m.cfg.Hidden, m.cfg.Layers
-	nn.LinearForward(s.logits, s.h[(L-1)*H:L*H], m.outWeight().Data(a), m.bout.Data(a), 1, H, m.V)
-	s.fresh = true
+	nn.LinearForward(dst, s.h[(L-1)*H:L*H], m.outWeight().Data(a), m.bout.Data(a), 1, H, m.V)
 }
 
 // LogProbs writes log P(next | history, z) for every token into dst. The
 // empty history (before <s>) predicts the uniform distribution, as
 // package rnn's states do.
-func (s *State) LogProbs(dst []float32) {
-	V := s.m.V
-	if len(dst) != V {
-		panic(fmt.Sprintf("vae: LogProbs: dst of length %d, vocabulary of %d", len(dst), V))
-	}
-	if s.n == 0 {
-		u := float32(-math.Log(float64(V)))
-		for i := range dst {
-			dst[i] = u
-		}
-		return
-	}
-	if !s.haveLp {
-		s.compute()
-		nn.LogSoftmaxRow(s.logp, s.logits, s.scratch)
-		s.haveLp = true
-	}
-	copy(dst, s.logp)
-}
+func (s *State) LogProbs(dst []float32) { s.next.LogProbs(dst, s.n == 0, s.logits) }
 
 // LogProb returns log P(next = x | history, z).
-func (s *State) LogProb(x autoreg.Token) float64 {
-	V := s.m.V
-	if x < 0 || int(x) >= V {
-		panic(fmt.Sprintf("vae: LogProb: token %d outside the vocabulary of %d", x, V))
-	}
-	if s.n == 0 {
-		return -math.Log(float64(V))
-	}
-	if s.haveLp {
-		return float64(s.logp[x])
-	}
-	s.compute()
-	return nn.LogProbRow(s.logits, int(x), s.scratch)
-}
+func (s *State) LogProb(x autoreg.Token) float64 { return s.next.LogProb(x, s.n == 0, s.logits) }

@@ -76,7 +76,7 @@ func (m *Model) Forward(x, y []int32, B, T int, rng *rand.Rand) (sum float64, n 
 	if T < 1 || B < 1 || len(x) < B*T || len(y) < B*T {
 		panic(fmt.Sprintf("wavenet: Forward: B=%d T=%d with %d inputs, %d targets", B, T, len(x), len(y)))
 	}
-	m.pack.drop()
+	m.pack.Drop()
 	s := m.acts(B, T)
 	a := m.arena
 	R, D, S, O, L, V, N := m.cfg.Residual, m.cfg.Gate, m.cfg.Skip, m.cfg.out(), m.cfg.Depth(), m.V, B*T
@@ -171,6 +171,15 @@ func reluBackward(dx, y []float32) {
 			}
 		}
 	})
+}
+
+// Probs returns the next-token probabilities the last Forward predicted
+// for window b at position t (train.Predictor: scheduled sampling feeds
+// them back), valid until the next Forward or Backward.
+func (m *Model) Probs(b, t int) []float32 {
+	s := m.tr
+	r := b*s.T + t
+	return s.probs[r*m.V : (r+1)*m.V]
 }
 
 // Backward accumulates into the arena's gradients the gradient of

@@ -3,7 +3,6 @@ package wavenet
 import (
 	"github.com/autoreg/autoreg"
 	"github.com/autoreg/autoreg/internal/exact"
-	"github.com/autoreg/autoreg/internal/kernels"
 )
 
 // NewExactState returns an empty history, a *State, whose
@@ -18,8 +17,7 @@ import (
 // to float rounding. An exact state and a fast one cannot be copied into
 // each other.
 func (m *Model) NewExactState() autoreg.State {
-	s := m.newState()
-	s.exact = true
+	s := m.newState(true)
 	s.th = make([]float32, m.cfg.Gate)
 	s.qoff, _ = m.queueLayout()
 	return s
@@ -52,19 +50,13 @@ func (s *State) stepExact() {
 	}
 }
 
-// computeExact is compute on the exact path, and the log-softmax.
-func (s *State) computeExact() {
+// logitsExact is logits on the exact path.
+func (s *State) logitsExact(dst []float32) {
 	m, a := s.m, s.m.arena
 	L, D := m.cfg.Depth(), m.cfg.Gate
 	exact.Linear(s.skip, s.u, m.skip.Data(a), m.skipb.Data(a), 1, L*D, m.cfg.Skip)
 	exact.ReLU(s.skip)
 	exact.Linear(s.h, s.skip, m.out1.Data(a), m.out1b.Data(a), 1, m.cfg.Skip, m.cfg.out())
 	exact.ReLU(s.h)
-	exact.Linear(s.logits, s.h, m.out2.Data(a), m.out2b.Data(a), 1, m.cfg.out(), m.V)
-	exact.LogSoftmax(s.logp, s.logits)
-	s.fresh, s.haveLp = true, true
+	exact.Linear(dst, s.h, m.out2.Data(a), m.out2b.Data(a), 1, m.cfg.out(), m.V)
 }
-
-// exactUniform is −ln V with ExactLog: the exact empty history's
-// log-probability of every token.
-func (s *State) exactUniform() float64 { return float64(-kernels.ExactLog(float32(s.m.V))) }

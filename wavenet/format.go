@@ -1,11 +1,11 @@
 package wavenet
 
 import (
-	"fmt"
 	"io"
 
 	"github.com/autoreg/autoreg"
 	"github.com/autoreg/autoreg/internal/payload"
+	"github.com/autoreg/autoreg/tensor"
 )
 
 // Payload format (the MODL section of a model file; docs/FORMATS.md): the
@@ -37,29 +37,19 @@ func Read(r io.Reader, size int64) (*Model, error) {
 	}
 	u := func(i int) int { return int(fr.Ints[i]) }
 	cfg := Config{Layers: u(0), Stacks: u(1), Residual: u(2), Gate: u(3), Skip: u(4), Out: u(5)}
-	vocab := autoreg.Vocab{Base: u(6), Controls: fr.Controls}
 	if err := cfg.Check(); err != nil {
 		return nil, err
 	}
-	if err := vocab.Check(); err != nil {
-		return nil, fmt.Errorf("wavenet: %v", err)
-	}
-	if err := format.CheckWeights(fr, size, paramCount(cfg, vocab)); err != nil {
-		return nil, err
-	}
-	m, err := build(cfg, vocab)
+	vocab, err := format.Vocab(fr, u(6))
 	if err != nil {
 		return nil, err
 	}
-	if err := format.ReadWeights(r, fr, m.arena.Params); err != nil {
-		return nil, err
-	}
-	return m, nil
+	return payload.ReadModel(format, r, fr, size, paramCount(cfg, vocab), func() (*Model, error) { return build(cfg, vocab) })
 }
 
 // paramCount is the arena length of a configuration (−1 if absurd).
 func paramCount(cfg Config, vocab autoreg.Vocab) int64 {
-	al := func(n int64) int64 { return (n + 15) &^ 15 }
+	al := tensor.Padded
 	R, D, S, O, L := int64(cfg.Residual), int64(cfg.Gate), int64(cfg.Skip), int64(cfg.out()), int64(cfg.Depth())
 	V, K := int64(vocab.Size()), int64(len(vocab.Controls))
 	n := al(V * R)

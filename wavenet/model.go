@@ -36,6 +36,7 @@ import (
 	"sync"
 
 	"github.com/autoreg/autoreg"
+	"github.com/autoreg/autoreg/internal/lazy"
 	"github.com/autoreg/autoreg/tensor"
 )
 
@@ -116,8 +117,8 @@ type Model struct {
 	out2b  tensor.View // (V)
 
 	tr    *trainState
-	pack  packCache
-	steps sync.Pool // *stepBatch buffers of Step
+	pack  lazy.Value[packedWeights] // the packed matrices of generation (state.go)
+	steps sync.Pool                 // *stepBatch buffers of Step
 }
 
 // New returns a model with weights drawn from seed: the embedding from

@@ -1,13 +1,9 @@
 package wavenet
 
 import (
-	"fmt"
-	"math"
-	"sync"
-	"sync/atomic"
-
 	"github.com/autoreg/autoreg"
 	"github.com/autoreg/autoreg/internal/kernels"
+	"github.com/autoreg/autoreg/internal/logprobs"
 	"github.com/autoreg/autoreg/nn"
 )
 
@@ -24,29 +20,17 @@ type packedWeights struct {
 	queueLen         int
 }
 
-type packCache struct {
-	p  atomic.Pointer[packedWeights]
-	mu sync.Mutex
-}
-
-func (c *packCache) drop() { c.p.Store(nil) }
-
 // ParamsChanged tells the model that its parameters were changed other
 // than by training (Forward and Backward): written through Arena once
 // States have run. The next step of a State repacks the weights.
-func (m *Model) ParamsChanged() { m.pack.drop() }
+func (m *Model) ParamsChanged() { m.pack.Drop() }
 
 // packed returns the packed weights, packing them first if needed. Safe
 // for concurrent States.
-func (m *Model) packed() *packedWeights {
-	if p := m.pack.p.Load(); p != nil {
-		return p
-	}
-	m.pack.mu.Lock()
-	defer m.pack.mu.Unlock()
-	if p := m.pack.p.Load(); p != nil {
-		return p
-	}
+func (m *Model) packed() *packedWeights { return m.pack.Get(m.packWeights) }
+
+// packWeights packs every matrix and lays out a State's queues.
+func (m *Model) packWeights() *packedWeights {
 	a := m.arena
 	R, D, S, O, L, V := m.cfg.Residual, m.cfg.Gate, m.cfg.Skip, m.cfg.out(), m.cfg.Depth(), m.V
 	p := &packedWeights{conv: make([]kernels.PackedB, L), res: make([]kernels.PackedB, L)}
@@ -60,7 +44,6 @@ func (m *Model) packed() *packedWeights {
 	p.out1.Pack(true, S, O, m.out1.Data(a), S)
 	p.out2.Pack(true, O, V, m.out2.Data(a), O)
 	p.queueOff, p.queueLen = m.queueLayout()
-	m.pack.p.Store(p)
 	return p
 }
 
@@ -82,33 +65,30 @@ func (m *Model) queueLayout() ([]int, int) {
 // Nothing is allocated after NewState.
 type State struct {
 	m      *Model
-	n      int       // tokens appended
-	ctl    int       // control index in force
-	queue  []float32 // layer l's ring: slot t mod d_l holds r^l_t
-	u      []float32 // (L·D) gated outputs of the last step
-	r, cat []float32 // (R), (2R)
-	z, act []float32 // (2D)
-	tmp    []float32 // (R)
-	skip   []float32 // (S)
-	h      []float32 // (O)
-	logits []float32 // (V)
-	logp   []float32 // (V)
-	fresh  bool      // logits are current
-	haveLp bool
-	exact  bool      // the bit-exact path (NewExactState)
-	th     []float32 // (D) exact path: the gates' tanh
-	qoff   []int     // exact path: where each layer's queue starts
+	n      int            // tokens appended
+	ctl    int            // control index in force
+	queue  []float32      // layer l's ring: slot t mod d_l holds r^l_t
+	u      []float32      // (L·D) gated outputs of the last step
+	r, cat []float32      // (R), (2R)
+	z, act []float32      // (2D)
+	tmp    []float32      // (R)
+	skip   []float32      // (S)
+	h      []float32      // (O)
+	next   logprobs.Cache // the next token's logits and log-probabilities
+	exact  bool           // the bit-exact path (NewExactState)
+	th     []float32      // (D) exact path: the gates' tanh
+	qoff   []int          // exact path: where each layer's queue starts
 }
 
 // NewState returns an empty history: silence in every layer.
-func (m *Model) NewState() autoreg.State { return m.newState() }
+func (m *Model) NewState() autoreg.State { return m.newState(false) }
 
-func (m *Model) newState() *State {
-	R, D, S, O, L, V := m.cfg.Residual, m.cfg.Gate, m.cfg.Skip, m.cfg.out(), m.cfg.Depth(), m.V
+func (m *Model) newState(exact bool) *State {
+	R, D, S, O, L := m.cfg.Residual, m.cfg.Gate, m.cfg.Skip, m.cfg.out(), m.cfg.Depth()
 	_, q := m.queueLayout()
 	return &State{m: m, queue: make([]float32, q), u: make([]float32, L*D), r: make([]float32, R), cat: make([]float32, 2*R),
 		z: make([]float32, 2*D), act: make([]float32, 2*D), tmp: make([]float32, R), skip: make([]float32, S),
-		h: make([]float32, O), logits: make([]float32, V), logp: make([]float32, V)}
+		h: make([]float32, O), next: logprobs.New("wavenet", m.V, exact), exact: exact}
 }
 
 // Len is the number of tokens appended since Reset.
@@ -118,7 +98,7 @@ func (s *State) Len() int { return s.n }
 func (s *State) Reset() {
 	clear(s.queue)
 	s.n, s.ctl = 0, 0
-	s.fresh, s.haveLp = false, false
+	s.next.Stale()
 }
 
 // CopyTo makes dst, a State of the same Model, an independent copy.
@@ -132,9 +112,8 @@ func (s *State) CopyTo(dst autoreg.State) {
 	}
 	copy(d.queue, s.queue)
 	copy(d.u, s.u)
-	copy(d.logits, s.logits)
-	copy(d.logp, s.logp)
-	d.n, d.ctl, d.fresh, d.haveLp = s.n, s.ctl, s.fresh, s.haveLp
+	s.next.CopyTo(&d.next)
+	d.n, d.ctl = s.n, s.ctl
 }
 
 // Append runs one step of every layer per token.
@@ -150,9 +129,7 @@ func (s *State) Append(xs ...autoreg.Token) {
 	}
 	emb := m.emb.Data(a)
 	for _, x := range xs {
-		if x < 0 || int(x) >= m.V {
-			panic(fmt.Sprintf("wavenet: Append: token %d outside the vocabulary of %d", x, m.V))
-		}
+		s.next.CheckToken("Append", x)
 		if k := m.control(x); k >= 0 {
 			s.ctl = k
 		}
@@ -182,17 +159,14 @@ func (s *State) Append(xs ...autoreg.Token) {
 		}
 		s.n++
 	}
-	s.fresh, s.haveLp = false, false
+	s.next.Stale()
 }
 
-// compute sets the logits of the next token from the last step's gated
+// logits computes the next token's logits from the last step's gated
 // outputs.
-func (s *State) compute() {
-	if s.fresh {
-		return
-	}
+func (s *State) logits(dst []float32) {
 	if s.exact {
-		s.computeExact()
+		s.logitsExact(dst)
 		return
 	}
 	m, a := s.m, s.m.arena
@@ -201,8 +175,7 @@ func (s *State) compute() {
 	relu(s.skip)
 	kernels.GemvPacked(s.h, s.skip, m.out1b.Data(a), &p.out1, 0, 0, m.cfg.out())
 	relu(s.h)
-	kernels.GemvPacked(s.logits, s.h, m.out2b.Data(a), &p.out2, 0, 0, m.V)
-	s.fresh = true
+	kernels.GemvPacked(dst, s.h, m.out2b.Data(a), &p.out2, 0, 0, m.V)
 }
 
 func relu(x []float32) {
@@ -211,52 +184,9 @@ func relu(x []float32) {
 	}
 }
 
-// uniformLogProb is the prediction of the empty history: −ln V.
-func (s *State) uniformLogProb() float64 {
-	if s.exact {
-		return s.exactUniform()
-	}
-	return -math.Log(float64(s.m.V))
-}
-
 // LogProbs writes log P(next | history) for every token into dst. The
 // empty history predicts the uniform distribution.
-func (s *State) LogProbs(dst []float32) {
-	V := s.m.V
-	if len(dst) != V {
-		panic(fmt.Sprintf("wavenet: LogProbs: dst of length %d, vocabulary of %d", len(dst), V))
-	}
-	if s.n == 0 {
-		u := float32(s.uniformLogProb())
-		for i := range dst {
-			dst[i] = u
-		}
-		return
-	}
-	if !s.haveLp {
-		s.compute()
-		if !s.haveLp {
-			nn.LogSoftmaxRow(s.logp, s.logits, dst)
-			s.haveLp = true
-		}
-	}
-	copy(dst, s.logp)
-}
+func (s *State) LogProbs(dst []float32) { s.next.LogProbs(dst, s.n == 0, s.logits) }
 
 // LogProb returns log P(next = x | history).
-func (s *State) LogProb(x autoreg.Token) float64 {
-	V := s.m.V
-	if x < 0 || int(x) >= V {
-		panic(fmt.Sprintf("wavenet: LogProb: token %d outside the vocabulary of %d", x, V))
-	}
-	if s.n == 0 {
-		return s.uniformLogProb()
-	}
-	if !s.haveLp {
-		s.compute()
-	}
-	if s.haveLp {
-		return float64(s.logp[x])
-	}
-	return nn.LogProbRow(s.logits, int(x), s.logp)
-}
+func (s *State) LogProb(x autoreg.Token) float64 { return s.next.LogProb(x, s.n == 0, s.logits) }

@@ -34,9 +34,7 @@ func (m *Model) Step(states []autoreg.State, xs []autoreg.Token) {
 			panic("wavenet: Step: a state of another model")
 		}
 		x := xs[i]
-		if x < 0 || int(x) >= m.V {
-			panic(fmt.Sprintf("wavenet: Step: token %d outside the vocabulary of %d", x, m.V))
-		}
+		s.next.CheckToken("Step", x)
 		if s.exact {
 			s.Append(x)
 			continue
@@ -130,7 +128,7 @@ func (b *stepBatch) run(m *Model) {
 	logits := grow(&b.z, n*V) // z is no longer needed
 	kernels.GemvPackedRows(n, logits, V, h, O, O, m.out2b.Data(a), &p.out2, 0, 0, V)
 	for i, s := range b.ss {
-		copy(s.logits, logits[i*V:(i+1)*V])
-		s.fresh, s.haveLp = true, false
+		copy(s.next.Logits, logits[i*V:(i+1)*V])
+		s.next.SetLogits()
 	}
 }

@@ -28,7 +28,7 @@ func init() {
 			"so decompressing needs nothing else (--adaptive-arch picks a stronger one). --model uses a trained model instead (decompressing needs the same file). " +
 			"A PNG, PGM or PPM image is coded pixel-exactly by an image model, its metadata kept; a WAV file has its samples coded by an adaptive audio model and its other bytes by the byte model " +
 			"(--level 2 for a slower, smaller model of either).",
-		usage: "[--model FILE | --adaptive-arch ngram|balanced|mix|lstm|gpt] [--level 1|2] [--no-media] [--out OUT] IN",
+		usage: "[--model FILE | --adaptive-arch fast|ngram|balanced|mix|lstm|gpt] [--level 1|2] [--no-media] [--out OUT] IN",
 		run:   runCompress,
 	})
 	register(&command{
@@ -44,7 +44,7 @@ func runCompress(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs := newFlagSet("compress")
 	model := fs.String("model", "", "compress with this trained model `FILE` (autoreg model or ARPA; a real-valued model of 16-bit sound with a dlogistic head codes the samples of WAV files)")
 	adaptive := fs.Bool("adaptive", false, "no model file: learn from the data as it is coded (the default without --model)")
-	arch := fs.String("adaptive-arch", "", "adaptive model: ngram (fast; the default), balanced (content-aware: machine code, repeats, compressed data; smaller than xz -9e, about half ngram's speed), mix (context mixing, stronger), lstm (mix with an online LSTM, strongest), gpt (mix with an online transformer) or a configuration string (implies --adaptive)")
+	arch := fs.String("adaptive-arch", "", "adaptive model: fast (the default: content-aware, machine code, repeats, compressed data; smaller than xz -9e at about 1 MB/s), ngram (byte contexts only, the default before fast), balanced (more contexts than fast, at about half its speed), mix (context mixing, stronger), lstm (mix with an online LSTM, strongest), gpt (mix with an online transformer) or a configuration string (implies --adaptive)")
 	out := fs.String("out", "", "write to `OUT` (default IN.arz; standard output when IN is -; - for standard output)")
 	block := fs.Int("block-size", 0, "input bytes per block, a power of two from 4096 to 64 MiB (default 1 MiB)")
 	force := fs.Bool("force", false, "overwrite an existing output file")

@@ -173,7 +173,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return trainNeural(ctx, stderr, f, args)
 	}
 	if f.exposure.init != "" && (f.arch != "seq2seq" || f.resume) {
-		return usagef("--init: fine-tuning starts a new run of an encoder-decoder (--arch seq2seq)")
+		return usagef("--init: fine-tuning starts a new run of an encoder-decoder (--arch seq2seq) or of a series model (a gpt-real, lstm-real or gru-real file)")
 	}
 	if f.arch == "wavenet" && !flagSet(fs, "tokenizer") {
 		f.tok = "mulaw"

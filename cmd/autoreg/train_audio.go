@@ -66,7 +66,7 @@ func trainAudio(ctx context.Context, stderr io.Writer, f *trainFlags, docs []cor
 		if meta, err = train.Meta(m, corpus.Stream, ctl); err != nil {
 			return err
 		}
-		opts, err := f.exposure.set(f.options(f.context, ctl))
+		opts, err := f.exposure.set(f.options(f.context, ctl), tok.Kind())
 		if err != nil {
 			return err
 		}

@@ -106,7 +106,7 @@ func trainImages(ctx context.Context, stderr io.Writer, f *trainFlags, docs []co
 			LR: f.lr, Warmup: f.warmup, WeightDecay: f.weightDec, Beta2: f.beta2, Clip: f.clip, Seed: f.seed,
 			LabelSmoothing: f.smoothing,
 			EvalEvery:      f.evalEvery, EvalTokens: f.evalTokens, MaxTime: f.maxTime}
-		if opts, err = f.exposure.set(opts); err != nil {
+		if opts, err = f.exposure.set(opts, tokenize.KindPixels); err != nil {
 			return err
 		}
 		if tr, err = train.New(m, opts); err != nil {

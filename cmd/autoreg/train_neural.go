@@ -105,7 +105,7 @@ func trainNeural(ctx context.Context, stderr io.Writer, f *trainFlags, args []st
 		}
 		opts := f.options(f.context, ctl)
 		opts.FIMRate, opts.FIMSPMRate = f.fim.rate, f.fim.spm
-		if opts, err = f.exposure.set(opts); err != nil {
+		if opts, err = f.exposure.set(opts, tok.Kind()); err != nil {
 			return err
 		}
 		if tr, err = train.New(m, opts); err != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"math"
@@ -38,6 +39,9 @@ func isRealTraining(args []string) bool {
 		if out := flagValue(args, "out"); out != "" {
 			return modelfile.IsRealFile(out)
 		}
+	}
+	if in := flagValue(args, "init"); in != "" {
+		return modelfile.IsRealFile(in)
 	}
 	return false
 }
@@ -121,6 +125,9 @@ func runTrainReal(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		}
 		return trainSeries(ctx, stderr, f, tr, ss, sf.time, rec)
 	}
+	if f.exposure.init != "" {
+		return fineTuneSeries(ctx, stderr, f, &sf, pos, *testSplit, fs)
+	}
 	if err := checkSplit("test-split", *testSplit, true); err != nil {
 		return err
 	}
@@ -172,10 +179,61 @@ func runTrainReal(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	opts := train.Options{Batch: f.batch, Context: f.context, Steps: f.steps, Accum: f.accum,
 		LR: f.lr, Warmup: f.warmup, WeightDecay: f.weightDec, Beta2: f.beta2, Clip: f.clip, Seed: f.seed,
 		EvalEvery: f.evalEvery, MaxTime: f.maxTime}
-	if opts, err = f.exposure.set(opts); err != nil {
+	if opts, err = f.exposure.set(opts, ""); err != nil {
 		return err
 	}
 	if tr, err = train.New(m, opts); err != nil {
+		return usagef("%v", err)
+	}
+	return trainSeries(ctx, stderr, f, tr, ss, sf.time, rec)
+}
+
+// fineTuneSeries starts a new run from the weights, architecture, head,
+// lags and standardization of the --init model file (fine-tuning, such as
+// minimum risk training of a model trained by likelihood) on the series.
+func fineTuneSeries(ctx context.Context, stderr io.Writer, f *trainFlags, sf *seriesFlags, pos []string, testSplit float64, fs *flag.FlagSet) error {
+	for _, name := range []string{"arch", "head", "lags", "highway", "grid", "layers", "dim", "heads", "context", "dropout"} {
+		if flagSet(fs, name) {
+			return usagef("--init: the model comes from %s; --%s cannot change it", f.exposure.init, name)
+		}
+	}
+	if err := checkSplit("test-split", testSplit, true); err != nil {
+		return err
+	}
+	if f.validSplit < 0 || f.validSplit >= 1 || math.IsNaN(f.validSplit) {
+		return usagef("--valid-split %g: want a fraction in [0, 1)", f.validSplit)
+	}
+	init, err := modelfile.ReadAny(f.exposure.init)
+	if err != nil {
+		return err
+	}
+	m, ok := init.Real.(train.RealModel)
+	if !ok {
+		return usagef("--init %s: a %s model, not a neural real-valued one (lstm, gru or gpt)", f.exposure.init, init.Meta.Family)
+	}
+	f.arch = strings.TrimSuffix(init.Meta.Family, "-real")
+	if c, ok := m.(interface{ ContextLen() int }); ok {
+		f.context = c.ContextLen() // a GPT's window; an RNN's BPTT length stays --context
+	}
+	ss, err := sf.read(pos, nil)
+	if err != nil {
+		return err
+	}
+	if ss[0].Dim() != m.Dim() {
+		return fmt.Errorf("%s: %d columns, the model of %s reads %d", sf.data, ss[0].Dim(), f.exposure.init, m.Dim())
+	}
+	rec := realRecord{Data: sf.data, ID: sf.id, TestSplit: testSplit, ValidSplit: f.validSplit, Init: f.exposure.init}
+	if rec.Data == "" {
+		rec.Data = pos[0]
+	}
+	opts := train.Options{Batch: f.batch, Context: f.context, Steps: f.steps, Accum: f.accum,
+		LR: f.lr, Warmup: f.warmup, WeightDecay: f.weightDec, Beta2: f.beta2, Clip: f.clip, Seed: f.seed,
+		EvalEvery: f.evalEvery, MaxTime: f.maxTime}
+	if opts, err = f.exposure.set(opts, ""); err != nil {
+		return err
+	}
+	tr, err := train.New(m, opts)
+	if err != nil {
 		return usagef("%v", err)
 	}
 	return trainSeries(ctx, stderr, f, tr, ss, sf.time, rec)
@@ -188,6 +246,7 @@ type realRecord struct {
 	ID         string  `json:"id,omitempty"`
 	TestSplit  float64 `json:"test_split"`
 	ValidSplit float64 `json:"valid_split"`
+	Init       string  `json:"init,omitempty"` // the model file fine-tuned
 }
 
 // trainSeries runs tr on the training parts of ss (whose time column is
@@ -214,6 +273,9 @@ func trainSeries(ctx context.Context, stderr io.Writer, f *trainFlags, tr *train
 		"series": len(ss), "train_steps": trainSteps, "valid_steps": validSteps}
 	if rec.ID != "" {
 		training["id"] = rec.ID
+	}
+	if rec.Init != "" {
+		training["init"] = rec.Init
 	}
 	lnScale := realLnScale(m)
 	banner := fmt.Sprintf("training %s on %s (%s): %s parameters, %d series, %s training steps, %s validation steps, %d steps of %d×%d×%d",

@@ -201,7 +201,7 @@ func (f *trainFlags) s2sTrainer(m *seq2seq.Model, cfg seq2seq.Config) (*train.Tr
 		LR: f.lr, Warmup: f.warmup, WeightDecay: f.weightDec, Beta2: f.beta2, Clip: f.clip, Seed: f.seed,
 		LabelSmoothing: f.smoothing,
 		EvalEvery:      f.evalEvery, EvalTokens: f.evalTokens, MaxTime: f.maxTime}
-	o, err := f.exposure.set(o)
+	o, err := f.exposure.set(o, "seq2seq")
 	if err != nil {
 		return nil, err
 	}

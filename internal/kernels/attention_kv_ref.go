@@ -9,6 +9,18 @@ import "math"
 // respect to q, k and v in their layouts (row strides ldq and ldkv; only
 // the head columns are set).
 func attentionKVRef(q []float32, ldq int, k, v []float32, ldkv int, klen []int32, dout []float32, B, Tq, Tk, C, NH int) (out, att, dq, dk, dv []float64) {
+	keys := func(b, t int) int {
+		if klen != nil {
+			return int(klen[b])
+		}
+		return Tk
+	}
+	return attendRef(q, ldq, k, v, ldkv, keys, dout, B, Tq, Tk, C, NH)
+}
+
+// attendRef is the attention both specifications share: query t of
+// sequence b attends to that sequence's first keys(b, t) keys.
+func attendRef(q []float32, ldq int, k, v []float32, ldkv int, keys func(b, t int) int, dout []float32, B, Tq, Tk, C, NH int) (out, att, dq, dk, dv []float64) {
 	hs := C / NH
 	scale := 1 / math.Sqrt(float64(hs))
 	out = make([]float64, B*Tq*C)
@@ -19,13 +31,10 @@ func attentionKVRef(q []float32, ldq int, k, v []float32, ldkv int, klen []int32
 	qi := func(b, t, h, c int) int { return (b*Tq+t)*ldq + h*hs + c }
 	ki := func(b, s, h, c int) int { return (b*Tk+s)*ldkv + h*hs + c }
 	for b := range B {
-		L := Tk
-		if klen != nil {
-			L = int(klen[b])
-		}
 		for h := range NH {
 			P := att[(b*NH+h)*Tq*Tk : (b*NH+h+1)*Tq*Tk]
 			for t := range Tq {
+				L := keys(b, t)
 				mx := math.Inf(-1)
 				for s := range L {
 					var d float64
@@ -51,6 +60,7 @@ func attentionKVRef(q []float32, ldq int, k, v []float32, ldkv int, klen []int32
 				continue
 			}
 			for t := range Tq {
+				L := keys(b, t)
 				dy := func(c int) float64 { return float64(dout[(b*Tq+t)*C+h*hs+c]) }
 				dP := make([]float64, L)
 				var dot float64

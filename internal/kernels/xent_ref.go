@@ -8,14 +8,7 @@ func softmaxCrossEntropyRef(losses, probs, logits []float32, targets []int32, ro
 	n := 0
 	for r := range rows {
 		x := logits[r*cols : (r+1)*cols]
-		mx := math.Inf(-1)
-		for _, v := range x {
-			mx = math.Max(mx, float64(v))
-		}
-		var s float64
-		for _, v := range x {
-			s += math.Exp(float64(v) - mx)
-		}
+		mx, s := maxSumExpRef(x)
 		t := targets[r]
 		if t == ignore {
 			losses[r] = 0

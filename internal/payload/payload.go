@@ -40,6 +40,7 @@ import (
 	"github.com/autoreg/autoreg"
 	"github.com/autoreg/autoreg/dist"
 	"github.com/autoreg/autoreg/internal/realio"
+	"github.com/autoreg/autoreg/tensor"
 )
 
 // maxHeader caps the header length field.
@@ -220,6 +221,35 @@ func (f Format) CheckWeights(fr *Frame, size, n int64) error {
 		return f.errorf("payload of %d bytes, the configuration needs %d", size, fr.start+4*n)
 	}
 	return nil
+}
+
+// ReadModel finishes reading a payload of size bytes after its header fr:
+// it checks that the payload holds exactly n weights (CheckWeights), only
+// then calls build, which allocates the model, and reads the weights into
+// the model's arena (ReadWeights).
+func ReadModel[M interface{ Arena() *tensor.Arena }](f Format, r io.Reader, fr *Frame, size, n int64, build func() (M, error)) (M, error) {
+	var none M
+	if err := f.CheckWeights(fr, size, n); err != nil {
+		return none, err
+	}
+	m, err := build()
+	if err != nil {
+		return none, err
+	}
+	if err := f.ReadWeights(r, fr, m.Arena().Params); err != nil {
+		return none, err
+	}
+	return m, nil
+}
+
+// Vocab returns the vocabulary of base ordinary tokens and fr's control
+// codes, or the error of its Check.
+func (f Format) Vocab(fr *Frame, base int) (autoreg.Vocab, error) {
+	v := autoreg.Vocab{Base: base, Controls: fr.Controls}
+	if err := v.Check(); err != nil {
+		return autoreg.Vocab{}, f.errorf("%v", err)
+	}
+	return v, nil
 }
 
 // ReadWeights reads the padding and the weights into dst (as many as

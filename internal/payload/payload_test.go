@@ -10,6 +10,7 @@ import (
 
 	"github.com/autoreg/autoreg/dist"
 	"github.com/autoreg/autoreg/internal/realio"
+	"github.com/autoreg/autoreg/tensor"
 )
 
 var testFormat = Format{Magic: "ARGTST\x00\x00", Version: 3, RealVersion: 4, Ints: 2, Prefix: "tst"}
@@ -130,4 +131,49 @@ func FuzzReadHeader(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		_, _, _ = decode(data, 1)
 	})
+}
+
+// arenaModel is the least model ReadModel fills.
+type arenaModel struct{ a *tensor.Arena }
+
+func (m arenaModel) Arena() *tensor.Arena { return m.a }
+
+// TestReadModel: the weights land in the built model's arena, and a
+// payload of the wrong size is refused before anything is built.
+func TestReadModel(t *testing.T) {
+	w := make([]float32, tensor.Align)
+	for i := range w {
+		w[i] = float32(i) - 3.5
+	}
+	data := encode(t, Header{Ints: []uint32{1, 2}, Controls: []string{"a"}}, w)
+	read := func(n int64) (arenaModel, int, error) {
+		r := bytes.NewReader(data)
+		fr, err := testFormat.ReadHeader(r, int64(len(data)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		built := 0
+		m, err := ReadModel(testFormat, r, fr, int64(len(data)), n, func() (arenaModel, error) {
+			built++
+			var b tensor.Builder
+			b.Add("w", false, int(n))
+			return arenaModel{b.Build()}, nil
+		})
+		return m, built, err
+	}
+	m, built, err := read(tensor.Align)
+	if err != nil || built != 1 || !reflect.DeepEqual(m.a.Params, w) {
+		t.Fatalf("ReadModel: %v, built %d times, weights %v", err, built, m.a)
+	}
+	if _, built, err := read(tensor.Align + 1); err == nil || built != 0 {
+		t.Fatalf("a payload one weight short: error %v, built %d times", err, built)
+	}
+	r := bytes.NewReader(data)
+	fr, _ := testFormat.ReadHeader(r, int64(len(data)))
+	if v, err := testFormat.Vocab(fr, 9); err != nil || v.Base != 9 || v.Controls[0] != "a" {
+		t.Fatalf("Vocab: %+v, %v", v, err)
+	}
+	if _, err := testFormat.Vocab(fr, 0); err == nil || !strings.HasPrefix(err.Error(), "tst: ") {
+		t.Fatalf("Vocab of base 0: %v", err)
+	}
 }

@@ -209,12 +209,18 @@ func (s *Spec) input(row []float32, xs []float64, t int) (missing bool) {
 // Loss returns the summed negative log-likelihood of the standardized
 // targets tgt (N, D; NaN not scored) under the raw outputs raw (N,
 // Outputs), and the number of scored values, and writes the gradient of
-// the sum with respect to raw into grad (zero for unscored values).
-func (s *Spec) Loss(grad, raw, tgt []float32, N int) (sum float64, n int) {
+// the sum with respect to raw into grad (zero for unscored values). If
+// rows is not nil it receives each row's loss (N; 0 where nothing is
+// scored), which sequence-level training weights.
+func (s *Spec) Loss(grad, raw, tgt []float32, N int, rows []float32) (sum float64, n int) {
 	d, no := s.Dim(), s.Outputs()
 	for r := range N {
 		tr := tgt[r*d : (r+1)*d]
-		sum += s.Head.NLLGrad(grad[r*no:(r+1)*no], raw[r*no:(r+1)*no], tr)
+		l := s.Head.NLLGrad(grad[r*no:(r+1)*no], raw[r*no:(r+1)*no], tr)
+		sum += l
+		if rows != nil {
+			rows[r] = float32(l)
+		}
 		for _, v := range tr {
 			if v == v {
 				n++
@@ -246,6 +252,27 @@ func (s *Spec) LogDensities(dst []float64, raw, tgt []float32, N int) {
 			if v != v {
 				dst[r] = math.NaN()
 			}
+		}
+	}
+}
+
+// WeightRows multiplies the raw outputs' gradient draw (B·T rows of
+// Outputs) of B windows of T steps by each window's weight w[b]: window b's
+// step t is row t·B+b when timeMajor and b·T+t otherwise (see Windows). A
+// backward pass then takes the gradient of Σ_b w[b]·(window b's summed
+// loss), a weight per sequence, as sequence-level objectives need.
+func (s *Spec) WeightRows(draw, w []float32, B, T int, timeMajor bool) {
+	no := s.Outputs()
+	if len(w) < B || len(draw) < B*T*no {
+		panic(fmt.Sprintf("realio: WeightRows: %d weights, %d gradients for B=%d T=%d", len(w), len(draw), B, T))
+	}
+	for b := range B {
+		for t := range T {
+			r := b*T + t
+			if timeMajor {
+				r = t*B + b
+			}
+			kernels.Scale(w[b], draw[r*no:(r+1)*no])
 		}
 	}
 }

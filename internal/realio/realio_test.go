@@ -206,7 +206,7 @@ func TestLoss(t *testing.T) {
 	}
 	tgt[3] = float32(math.NaN())
 	grad := make([]float32, N*no)
-	sum, n := s.Loss(grad, raw, tgt, N)
+	sum, n := s.Loss(grad, raw, tgt, N, nil)
 	if n != N*d-1 {
 		t.Errorf("%d scored values, want %d", n, N*d-1)
 	}

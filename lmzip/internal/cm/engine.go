@@ -17,14 +17,15 @@ type Model struct {
 
 	// The kind of data and its contexts.
 	kind  Kind
-	ctxs  []ctxID    // the hashed contexts of the current kind
-	hctx  []uint32   // their hashes for the current byte
-	slot  []int      // their slots for the current nibble (offsets in slots.t)
-	idx   []int      // every bit-history input's state for the current bit (direct: offset in direct; hashed: in slots.t)
-	sms   []stateMap // one per bit-history input, per kind (kinds × inputs)
-	smOff int        // the current kind's first map
-	ndir  int        // direct inputs (orders 0..2)
-	nctx  int        // hashed inputs (the most any kind has)
+	ctxs  []ctxID         // the hashed contexts of the current kind
+	hctx  [maxCtxs]uint32 // their hashes for the current byte
+	slot  [maxCtxs]int    // their slots for the current nibble (offsets in slots.t)
+	idx   []int           // every bit-history input's state for the current bit (direct: offset in direct; hashed: in slots.t)
+	sms   []stateMap      // one per bit-history input, per kind (kinds × inputs)
+	smt   []uint32        // the maps' tables, one after another (sms[i].t is smt[i*numStates:])
+	smOff int             // the current kind's first map
+	ndir  int             // direct inputs (orders 0..2)
+	nctx  int             // hashed inputs (the most any kind has)
 
 	mms []*matchModel
 	mx  *mixer2
@@ -53,7 +54,17 @@ type Model struct {
 
 	nets []Predictor
 
-	pr int32 // the final probability of a one, 16 bits
+	pr    int32 // the final probability of a one, 16 bits
+	touch byte  // lookup's early reads of its buckets
+	skip1 bool  // the first SSE stage did not refine the last prediction
+
+	// The fast profile's code path (fast.go), when fast is set.
+	fast  bool
+	fsm   *[(fastInputs - 2) * numStates]uint32 // the current kind's state maps (smt from smOff)
+	fx    [fastInputs]int32                     // the mixer's inputs
+	fidx  [fastInputs]int                       // the bit-history inputs' states, as idx
+	fsel  int                                   // the mixer's weight set (offset in mx.w)
+	fpr12 int32                                 // the mixer's output, 12 bits
 }
 
 // Kind is a kind of data, which selects the model's contexts.
@@ -106,6 +117,13 @@ type Config struct {
 	// first-layer neurons (the partial byte, with ARM64's alignment; the
 	// match state and bit position) instead of four.
 	Light bool
+	// Fast (with Light) selects the fast profile, for the default level's
+	// speed: three contexts per kind, one neuron whose weight set is
+	// chosen by the partial byte (with ARM64's alignment) and the match
+	// state, no second layer, and a first SSE stage that refines only
+	// the bits the match model predicts; with one match model and no
+	// predictors it runs on a code path of its own (fast.go).
+	Fast bool
 }
 
 var kindCtxs = [numKinds][]ctxID{
@@ -127,6 +145,17 @@ var kindCtxsLight = [numKinds][]ctxID{
 	KindARM64:      {ctxO3, ctxO4, ctxSparse23, ctxSparse4},
 }
 
+// kindCtxsFast are the fast profile's contexts: three per kind (but none
+// for compressed data), which the fast path's unrolled code expects.
+var kindCtxsFast = [numKinds][]ctxID{
+	KindBinary:     {ctxO3, ctxSparse4, ctxInd1},
+	KindText:       {ctxO3, ctxO5, ctxWord0},
+	KindExe:        {ctxO3, ctxO4, ctxSparse23},
+	KindRecord:     {ctxO3, ctxSparse4, ctxInd1},
+	KindCompressed: {},
+	KindARM64:      {ctxO3, ctxSparse23, ctxSparse4},
+}
+
 const maxCtxs = 12
 
 // maxCtxs is the most hashed contexts any kind of the profile has.
@@ -134,8 +163,12 @@ func (c Config) maxCtxs() int {
 	if !c.Light {
 		return maxCtxs
 	}
+	kinds := &kindCtxsLight
+	if c.Fast {
+		kinds = &kindCtxsFast
+	}
 	n := 0
-	for _, l := range kindCtxsLight {
+	for _, l := range kinds {
 		n = max(n, len(l))
 	}
 	return n
@@ -152,11 +185,14 @@ func NewModel(cfg Config, nets []Predictor) *Model {
 	m.nctx = cfg.maxCtxs()
 	ninputs := m.ndir + m.nctx
 	m.sms = make([]stateMap, int(numKinds)*ninputs)
+	m.smt = make([]uint32, len(m.sms)*numStates)
 	for i := range m.sms {
-		m.sms[i] = newStateMap(1, cfg.Limit)
+		t := m.smt[i*numStates : (i+1)*numStates : (i+1)*numStates]
+		for j := range t {
+			t[j] = statePrior(j) << 10
+		}
+		m.sms[i] = stateMap{t: t, limit: uint32(cfg.Limit)}
 	}
-	m.hctx = make([]uint32, m.nctx)
-	m.slot = make([]int, m.nctx)
 	m.idx = make([]int, ninputs)
 	m.hist = make([]byte, 1<<cfg.HistBits)
 	m.hm = 1<<cfg.HistBits - 1
@@ -171,9 +207,15 @@ func NewModel(cfg Config, nets []Predictor) *Model {
 	if cfg.Light { // the partial byte (and ARM64's alignment); the match state
 		sets = []int{256 * 4, 32 * 8}
 	}
+	if cfg.Fast { // the partial byte, ARM64's alignment and the match state
+		sets = []int{256 * 4 * 4}
+	}
 	m.mx = newMixer2(nin, sets, 8, cfg.LR, cfg.LR2)
 	m.sel = make([]int, len(sets))
-	if cfg.APM >= 1 {
+	switch {
+	case cfg.APM >= 1 && cfg.Fast: // by the match length and expected bit (refine)
+		m.apms = append(m.apms, newAPM2(64, 7))
+	case cfg.APM >= 1:
 		m.apms = append(m.apms, newAPM2(256, 7))
 	}
 	if cfg.APM >= 2 {
@@ -182,6 +224,7 @@ func NewModel(cfg Config, nets []Predictor) *Model {
 	if cfg.APM >= 3 {
 		m.apms = append(m.apms, newAPM2(1<<16, 7))
 	}
+	m.fast = cfg.Fast && len(nets) == 0 && len(m.mms) == 1 && ninputs+2 == fastInputs
 	m.c0, m.nib = 1, 1
 	m.setKind(KindBinary)
 	m.startByte()
@@ -226,12 +269,17 @@ func (m *Model) setKind(k Kind) {
 		k = KindExe
 	}
 	m.kind = k
-	if m.cfg.Light {
+	if m.cfg.Fast {
+		m.ctxs = kindCtxsFast[k]
+	} else if m.cfg.Light {
 		m.ctxs = kindCtxsLight[k]
 	} else {
 		m.ctxs = kindCtxs[k]
 	}
 	m.smOff = int(k) * (m.ndir + m.nctx)
+	if m.fast {
+		m.fsm = (*[(fastInputs - 2) * numStates]uint32)(m.smt[m.smOff*numStates:])
+	}
 }
 
 // startByte computes the contexts' hashes at a byte boundary and looks up
@@ -294,18 +342,32 @@ func (m *Model) startByte() {
 // lookup finds the slots of the nibble starting now (hi: the byte's high
 // nibble with its leading 1, 0 for the first nibble).
 func (m *Model) lookup(hi uint32) {
-	for i := range m.ctxs {
+	var hs [maxCtxs]uint32
+	n := len(m.ctxs)
+	// First read a byte of every bucket, so that their cache misses
+	// overlap instead of waiting for one another in find.
+	var touch byte
+	for i := range n {
 		h := m.hctx[i]
 		if hi != 0 {
 			h = (h + hi*0x9E3779B1) * 0x85EBCA6B
 			h ^= h >> 15
 		}
-		m.slot[i] = m.slots.find(h)
+		hs[i] = h
+		touch += m.slots.t[int(h&m.slots.mask)<<6]
+	}
+	m.touch = touch
+	for i := range n {
+		m.slot[i] = m.slots.find(hs[i])
 	}
 }
 
 // predict computes m.pr, the probability that the next bit is 1.
 func (m *Model) predict() {
+	if m.fast {
+		m.predictFast()
+		return
+	}
 	c0 := m.c0
 	c1 := m.c4 & 0xFF
 	idx := m.idx
@@ -346,27 +408,52 @@ func (m *Model) predict() {
 	if m.kind == KindARM64 { // the light profile's: where in the instruction word
 		m.sel[0] |= int(m.pos&3) << 8
 	}
-	m.sel[1] = mlen<<3 | m.bpos
+	if m.cfg.Fast {
+		m.sel[0] |= int(matchState[mlen]) << 10
+	} else {
+		m.sel[1] = mlen<<3 | m.bpos
+	}
 	if len(m.sel) > 2 {
 		m.sel[2] = int(c1)
 		m.sel[3] = int(m.kind)<<3 | m.bpos
 	}
 	p, d := m.mx.mix(m.sel, m.bpos)
+	m.pr = m.refine(p, d)
+}
+
+// refine returns the final probability of a one from the mixer's output p
+// (16 bits) and d (its logistic-domain value): the SSE stages' estimates
+// averaged with it.
+func (m *Model) refine(p, d int32) int32 {
+	if len(m.apms) == 0 {
+		return max(1, min(65535, p))
+	}
+	c0, c1 := m.c0, m.c4&0xFF
+	var a int32
+	m.skip1 = false
+	switch mm := m.mms[0]; {
+	case !m.cfg.Fast:
+		a = m.apms[0].refine(d, int(c0))
+	case mm.bucket == 0:
+		// The fast profile's first stage refines only the bits the
+		// match model predicts, by its length and expected bit.
+		a, m.skip1 = p, true
+	default:
+		a = m.apms[0].refine(d, mm.bucket<<1|mm.ebit&1)
+	}
 	switch len(m.apms) {
 	case 1:
-		p = (p + 3*m.apms[0].refine(d, int(c0))) >> 2
+		p = (p + 3*a) >> 2
 	case 2:
-		a := m.apms[0].refine(d, int(c0))
 		b := m.apms[1].refine(d, int(c0|c1<<8))
 		p = (2*p + 3*a + 3*b) >> 3
 	case 3:
-		a := m.apms[0].refine(d, int(c0))
 		b := m.apms[1].refine(d, int(c0|c1<<8))
 		h := (m.c4 & 0xFFFF) * 0x9E3779B1 >> 24
 		c := m.apms[2].refine(d, int(c0|h<<8))
 		p = (2*p + 2*a + 2*b + 2*c) >> 3
 	}
-	m.pr = max(1, min(65535, p))
+	return max(1, min(65535, p))
 }
 
 // P returns P(next bit = 1) in 16 bits.
@@ -374,6 +461,10 @@ func (m *Model) P() uint32 { return uint32(m.pr) }
 
 // Update learns the coded bit and prepares the next prediction.
 func (m *Model) Update(bit int) {
+	if m.fast {
+		m.updateFast(bit)
+		return
+	}
 	sms := m.sms[m.smOff:]
 	for i := 0; i < m.ndir; i++ {
 		j := m.idx[i]
@@ -393,9 +484,22 @@ func (m *Model) Update(bit int) {
 		mm.update(bit)
 	}
 	m.mx.update(bit)
-	for _, a := range m.apms {
-		a.update(bit)
+	m.updateAPMs(bit)
+	m.advance(bit)
+}
+
+// updateAPMs trains the SSE stages that refined the last prediction.
+func (m *Model) updateAPMs(bit int) {
+	for i, a := range m.apms {
+		if i > 0 || !m.skip1 {
+			a.update(bit)
+		}
 	}
+}
+
+// advance moves the partial byte past bit (and on to the next byte or
+// nibble, looking up its contexts) and predicts the next bit.
+func (m *Model) advance(bit int) {
 	m.c0 = m.c0<<1 | uint32(bit)
 	m.nib = m.nib<<1 | uint32(bit)
 	m.bpos++

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -127,5 +128,47 @@ func TestConfigMemory(t *testing.T) {
 	big.HashBits, big.HistBits = 22, 24
 	if small.Memory() >= big.Memory() || big.Memory() < 256<<20 {
 		t.Fatalf("memory %d, %d", small.Memory(), big.Memory())
+	}
+}
+
+// The fast profile's code path (fast.go) computes what the generic path
+// computes for the same configuration: the same probability for every
+// bit of text, repeats, random bytes and aligned words, in every kind,
+// with kinds switching between bytes, and with 0 to 3 SSE stages.
+func TestFastPathAgrees(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 3))
+	var data []byte
+	data = append(data, []byte(strings.Repeat("the quick brown fox, jumps over the lazy dog.\n", 40))...)
+	for range 3000 {
+		data = append(data, byte(r.IntN(256)))
+	}
+	for i := range 2000 { // aligned words with a call-like pattern
+		data = append(data, 0x94, byte(i), byte(i>>8), byte(r.IntN(4)))
+	}
+	data = append(data, data[:5000]...)
+	for apm := 0; apm <= 3; apm++ {
+		cfg := smallConfig
+		cfg.Light, cfg.Fast, cfg.Match, cfg.APM = true, true, []int{6}, apm
+		fast, ref := NewModel(cfg, nil), NewModel(cfg, nil)
+		if !fast.fast {
+			t.Fatal("the fast configuration does not take the fast path")
+		}
+		ref.fast = false
+		ref.predict()
+		for i, c := range data {
+			if i%1500 == 0 {
+				k := Kind(i / 1500 % int(numKinds))
+				fast.SetKind(k)
+				ref.SetKind(k)
+			}
+			for j := 7; j >= 0; j-- {
+				if a, b := fast.P(), ref.P(); a != b {
+					t.Fatalf("%d SSE stages, byte %d, bit %d: fast path %d, generic path %d", apm, i, 7-j, a, b)
+				}
+				bit := int(c>>uint(j)) & 1
+				fast.Update(bit)
+				ref.Update(bit)
+			}
+		}
 	}
 }

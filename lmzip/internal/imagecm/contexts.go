@@ -134,7 +134,7 @@ func (m *model) contexts(s *sample, nb *neighbours, x, y int, rrow, rN []int32, 
 	cx[11] = dNE*32 + f
 	cx[12] = (((dN*14+dW)*14+dNE)*14+dNW)*4 + f/8
 	for k := range cx {
-		v := cx[k]*uint32(C) + uint32(s.c)
+		v := cx[k]*uint32(m.nc) + uint32(s.c)
 		if k == hashedModel {
 			v = (v * 0x9E3779B1) >> (32 - (22 - bits.Len(uint(m.slots))))
 		}

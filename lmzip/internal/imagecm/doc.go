@@ -37,5 +37,13 @@
 //     hashed joint context of four of them) mixed in the logistic domain
 //     (package cm's mixer) and refined by two adaptive probability maps.
 //
+// # Colour
+//
+// A colour image may be coded in JPEG 2000's reversible colour transform
+// (Forward, Inverse: brightness and two colour differences), and its
+// colour differences in column pairs (Image.ColumnPairs) when the colour
+// was stored at half the horizontal resolution; ChooseColour measures the
+// three ways with the Fast model on strips of the image.
+//
 // Both levels code any depth from 1 to 16 bits and 1 to 4 channels.
 package imagecm

@@ -38,7 +38,7 @@ func roundTrip(t *testing.T, im *Image, lv Level) int {
 	if err := Encode(&buf, im, lv); err != nil {
 		t.Fatal(err)
 	}
-	out := &Image{Width: im.Width, Height: im.Height, Channels: im.Channels, MaxVal: im.MaxVal, Pix: make([]uint16, len(im.Pix))}
+	out := &Image{Width: im.Width, Height: im.Height, Channels: im.Channels, MaxVal: im.MaxVal, Pix: make([]uint16, len(im.Pix)), ColumnPairs: im.ColumnPairs}
 	if err := Decode(bytes.NewReader(buf.Bytes()), out, lv); err != nil {
 		t.Fatalf("%d×%d×%d max %d level %d: %v", im.Width, im.Height, im.Channels, im.MaxVal, lv, err)
 	}
@@ -51,14 +51,20 @@ func roundTrip(t *testing.T, im *Image, lv Level) int {
 }
 
 // Every shape, depth and channel count round-trips at both levels, the
-// ends of the range (where the sign is not coded) included.
+// ends of the range (where the sign is not coded) included, and with
+// colour in column pairs.
 func TestRoundTrip(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	for _, lv := range []Level{Fast, Slow} {
 		for _, sh := range [][2]int{{1, 1}, {1, 7}, {9, 1}, {13, 11}} {
 			for _, c := range []int{1, 2, 3, 4} {
 				for _, maxVal := range []int{1, 3, 16, 255, 4095, 65535} {
-					roundTrip(t, testImage(rng, sh[0], sh[1], c, maxVal), lv)
+					im := testImage(rng, sh[0], sh[1], c, maxVal)
+					roundTrip(t, im, lv)
+					if c > 1 && (maxVal == 255 || maxVal == 65535) {
+						im.ColumnPairs = true
+						roundTrip(t, im, lv)
+					}
 				}
 			}
 		}
@@ -97,6 +103,7 @@ func TestBadImage(t *testing.T) {
 		{Width: 1, Height: 1, Channels: 5, MaxVal: 255, Pix: make([]uint16, 5)},
 		{Width: 1, Height: 1, Channels: 1, MaxVal: 0, Pix: make([]uint16, 1)},
 		{Width: 2, Height: 1, Channels: 1, MaxVal: 255, Pix: make([]uint16, 1)},
+		{Width: 2, Height: 1, Channels: 1, MaxVal: 255, Pix: make([]uint16, 2), ColumnPairs: true},
 	} {
 		if err := Encode(&buf, im, Fast); err == nil {
 			t.Errorf("%+v accepted", im)
@@ -120,6 +127,7 @@ func FuzzDecode(f *testing.F) {
 		}
 		im := &Image{Width: 5, Height: 4, Channels: int(channels%4) + 1, MaxVal: int(maxVal)}
 		im.Pix = make([]uint16, 5*4*im.Channels)
+		im.ColumnPairs = level&2 != 0 && im.Channels > 1
 		if err := Decode(bytes.NewReader(data), im, Level(level%2+1)); err != nil {
 			return
 		}
@@ -132,7 +140,7 @@ func FuzzDecode(f *testing.F) {
 }
 
 // FuzzRoundTrip: any samples, in any shape, depth and channel count, come
-// back exactly at both levels.
+// back exactly at both levels, and through the colour transform.
 func FuzzRoundTrip(f *testing.F) {
 	f.Add([]byte{0, 255, 7, 7, 128, 3, 0, 1, 2}, uint8(3), uint8(1), uint16(255))
 	f.Add([]byte{0xff, 0xff, 0, 0, 0x12, 0x34}, uint8(1), uint8(4), uint16(65535))
@@ -153,5 +161,13 @@ func FuzzRoundTrip(f *testing.F) {
 		}
 		roundTrip(t, im, Fast)
 		roundTrip(t, im, Slow)
+		if CanTransform(im) {
+			f := Forward(im, RCT)
+			roundTrip(t, f, Fast)
+			f.ColumnPairs = true
+			roundTrip(t, f, Fast)
+			back := &Image{Width: w, Height: h, Channels: c, MaxVal: im.MaxVal, Pix: make([]uint16, len(im.Pix))}
+			checkInverse(t, im, back)
+		}
 	})
 }

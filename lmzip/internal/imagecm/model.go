@@ -25,6 +25,15 @@ type Image struct {
 	Width, Height, Channels int
 	MaxVal                  int
 	Pix                     []uint16
+
+	// ColumnPairs says that the channels after the first hold colour
+	// stored at half the horizontal resolution (a JPEG's 4:2:2 chroma
+	// subsampling, after a colour transform): within a pair of columns
+	// (0 and 1, 2 and 3, …) the colour changes less than between pairs.
+	// The model then keeps those channels' statistics apart for even and
+	// odd columns, and weights their predictors by their errors in the
+	// same column parity. The decoder must be told the same.
+	ColumnPairs bool
 }
 
 // check reports an image the model cannot code.
@@ -36,6 +45,8 @@ func (im *Image) check() error {
 		return fmt.Errorf("imagecm: maximum sample %d", im.MaxVal)
 	case len(im.Pix) != im.Width*im.Height*im.Channels:
 		return fmt.Errorf("imagecm: %d samples for %d × %d × %d", len(im.Pix), im.Width, im.Height, im.Channels)
+	case im.ColumnPairs && im.Channels < 2:
+		return errors.New("imagecm: column pairs in an image of one channel")
 	}
 	return nil
 }
@@ -53,6 +64,8 @@ type model struct {
 	E      int  // bits of MaxVal: the largest residual exponent + 1
 	slots  int  // decisions of the binarization
 	eshift uint // shift of errors to the 8-bit scale of the weights
+	pairs  bool // Image.ColumnPairs
+	nc     int  // channels of statistics: C, or 2C with pairs (odd columns' channels after the first count as C+c)
 
 	// The last three rows, as ring buffers: each sample's absolute error
 	// per predictor (×8) and its residual.
@@ -85,15 +98,20 @@ func newModel(im *Image, level Level) (*model, error) {
 		m.eshift = uint(m.E - 8)
 	}
 	W, C := im.Width, im.Channels
+	m.nc = C
+	if im.ColumnPairs {
+		m.pairs = true
+		m.nc = 2 * C
+	}
 	for i := range 3 {
 		m.errs[i] = make([][nPred]uint32, W*C)
 		m.resid[i] = make([]int32, W*C)
 	}
-	m.biasSum = make([]int32, 64*16*C)
-	m.biasCnt = make([]int32, 64*16*C)
+	m.biasSum = make([]int32, 64*16*m.nc)
+	m.biasCnt = make([]int32, 64*16*m.nc)
 	switch level {
 	case Fast:
-		m.fast = make([]uint32, fastContexts*C*m.slots)
+		m.fast = make([]uint32, fastContexts*m.nc*m.slots)
 	case Slow:
 		cm.InitTables() // squash and stretch
 		for k, n := range modelSizes {
@@ -101,7 +119,7 @@ func newModel(im *Image, level Level) (*model, error) {
 				m.tabs[k] = make([]uint32, hashBuckets(m.slots)*m.slots)
 				continue
 			}
-			m.tabs[k] = make([]uint32, n*C*m.slots)
+			m.tabs[k] = make([]uint32, n*m.nc*m.slots)
 		}
 		m.mix = cm.NewMixer(nModels+1, 2+m.E+mantissaSets, 1, 1<<14)
 		m.apm1 = cm.NewAPM(32*m.slots, 7)
@@ -159,8 +177,11 @@ func (m *model) run(encoding bool) {
 				nb.load(im, x, y, c)
 				i := x*C + c
 				var s sample
-				m.predict(&s, &nb, x, y, c, erow, eN, eNN)
 				s.c = c
+				if m.pairs && c > 0 && x&1 == 1 {
+					s.c = c + C
+				}
+				m.predict(&s, &nb, x, y, c, erow, eN, eNN)
 				var rw int32
 				switch {
 				case c > 0:

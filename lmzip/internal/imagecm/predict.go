@@ -144,8 +144,21 @@ func (m *model) predict(s *sample, nb *neighbours, x, y, c int, erow, eN, eNN []
 		}
 	}
 	var e [nPred]uint32
-	for k := range e {
-		e[k] = 2*(eW[k]+eN0[k]) + eWW[k] + eNW[k] + eNE[k] + eNN0[k]
+	if m.pairs && c > 0 {
+		// Colour in column pairs: the neighbours in the same column
+		// parity (WW, N, NN, NWW) tell how the predictors do at this
+		// place in a pair; W, weighted as before, how they do nearby.
+		eNWW := zero
+		if y > 0 && x > 1 {
+			eNWW = &eN[i-2*C]
+		}
+		for k := range e {
+			e[k] = 2*(eWW[k]+eN0[k]+eW[k]) + eNN0[k] + eNWW[k]
+		}
+	} else {
+		for k := range e {
+			e[k] = 2*(eW[k]+eN0[k]) + eWW[k] + eNW[k] + eNE[k] + eNN0[k]
+		}
 	}
 	var sw, swp int64
 	s.emin = 1 << 62
@@ -166,7 +179,7 @@ func (m *model) predict(s *sample, nb *neighbours, x, y, c int, erow, eN, eNN []
 		q++
 	}
 	s.tex, s.q = tex, q
-	s.bctx = (tex*16+q)*C + c
+	s.bctx = (tex*16+q)*m.nc + s.c
 	if cnt := m.biasCnt[s.bctx]; cnt > 0 {
 		pred += m.biasSum[s.bctx] / cnt
 	}

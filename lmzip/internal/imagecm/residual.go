@@ -78,13 +78,12 @@ func (m *model) residual(s *sample, r int32) int32 {
 // bit codes one decision of the binarization at slot (or decodes it) and
 // learns from it.
 func (m *model) bit(s *sample, slot, bit int) int {
-	C := m.im.Channels
 	if m.level == Fast {
 		frac := 0
 		if slot < 2 { // the fraction tells the zero and the sign decisions
 			frac = s.frac
 		}
-		ctr := &m.fast[(((s.q*4+s.q2)*8+frac)*C+s.c)*m.slots+slot]
+		ctr := &m.fast[(((s.q*4+s.q2)*8+frac)*m.nc+s.c)*m.slots+slot]
 		bit = m.code((*ctr^cm.CounterInit)>>16, bit)
 		cm.CounterUpdate(ctr, bit, fastLimit)
 		return bit
