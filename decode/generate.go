@@ -114,6 +114,8 @@ type Generator struct {
 	guided    []float32
 	negPrompt []autoreg.Token
 	banned    []autoreg.Token
+
+	sess Session // the generation running (see Begin)
 }
 
 // NewGenerator checks cfg against m's vocabulary and returns a generator. d
@@ -203,16 +205,67 @@ func (g *Generator) Generate(ctx context.Context, prompt []autoreg.Token, emit f
 }
 
 func (g *Generator) generate(ctx context.Context, prompt []autoreg.Token, seq int, emit func(Chunk) error) (Result, error) {
-	for _, t := range prompt {
-		if !g.vocab.Valid(t) {
-			return Result{}, fmt.Errorf("decode: prompt token %d outside the vocabulary of %d", t, g.vocab.Size())
+	s, err := g.begin(ctx, prompt, seq, emit)
+	if err != nil {
+		return Result{}, err
+	}
+	for {
+		t, ok := s.Next()
+		if !ok {
+			break
+		}
+		g.one[0] = t
+		g.st.Append(g.one...)
+		if g.negSt != nil {
+			g.negSt.Append(g.one...)
 		}
 	}
-	parent := ctx
+	return s.Finish()
+}
+
+// A Session is one generation whose model steps the caller runs: Begin
+// reads the prompt into the generator's states, each Next chooses a
+// token from their distribution and releases its text, and the caller
+// appends that token to every state of States before the next Next, alone
+// or in one batched autoreg.Step beside other sessions' states (a server
+// steps its concurrent sequences so). Generate is exactly this loop with
+// State.Append. Finish ends the session.
+type Session struct {
+	g       *Generator
+	ctx     context.Context // the caller's, with MaxTime's deadline
+	parent  context.Context // the caller's
+	cancel  context.CancelFunc
+	seq     int
+	emit    func(Chunk) error
+	res     Result
+	maxTok  int
+	err     error
+	over    bool
+	started bool
+}
+
+// Begin starts a generation of prompt's continuation, as Generate does:
+// the conditioned prompt goes into the model state in one Append call
+// (and into guidance's negative state); emit, if non-nil, receives the
+// chunks. The session belongs to g (one at a time; Begin again abandons
+// the previous one) and must end with Finish.
+func (g *Generator) Begin(ctx context.Context, prompt []autoreg.Token, emit func(Chunk) error) (*Session, error) {
+	return g.begin(ctx, prompt, 0, emit)
+}
+
+func (g *Generator) begin(ctx context.Context, prompt []autoreg.Token, seq int, emit func(Chunk) error) (*Session, error) {
+	for _, t := range prompt {
+		if !g.vocab.Valid(t) {
+			return nil, fmt.Errorf("decode: prompt token %d outside the vocabulary of %d", t, g.vocab.Size())
+		}
+	}
+	s := &g.sess
+	if s.started && s.cancel != nil {
+		s.cancel()
+	}
+	*s = Session{g: g, ctx: ctx, parent: ctx, seq: seq, emit: emit, maxTok: g.cfg.MaxTokens, started: true}
 	if g.cfg.MaxTime > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, g.cfg.MaxTime)
-		defer cancel()
+		s.ctx, s.cancel = context.WithTimeout(ctx, g.cfg.MaxTime)
 	}
 	cond := g.Condition(prompt)
 	g.st.Reset()
@@ -225,81 +278,116 @@ func (g *Generator) generate(ctx context.Context, prompt []autoreg.Token, seq in
 			g.negSt.Append(neg...)
 		}
 	}
-	maxTok := g.cfg.MaxTokens
-	room := min(maxTok, maxReserve) // beyond this, buffers grow as needed
+	room := min(s.maxTok, maxReserve) // beyond this, buffers grow as needed
 	g.sampler.Reset(cond, room)
 	g.stop.reset()
-	res := Result{Tokens: make([]autoreg.Token, 0, room), Stop: StopMaxTokens}
+	s.res = Result{Tokens: make([]autoreg.Token, 0, room), Stop: StopMaxTokens}
 	g.text = g.text[:0]
-	eos := g.vocab.EOS()
-	release := func(tok autoreg.Token, text []byte, lp []float32) error {
-		g.text = append(g.text, text...)
-		if emit == nil {
-			return nil
-		}
-		return emit(Chunk{Seq: seq, Token: tok, Text: text, Final: lp == nil, LogProbs: lp})
+	return s, nil
+}
+
+// States returns the states the token of each Next must be appended to:
+// the model's, and classifier-free guidance's negative branch (nil when
+// guidance is off). They are states of the model the generator was made
+// with.
+func (s *Session) States() (st, neg autoreg.State) { return s.g.st, s.g.negSt }
+
+// release records text and hands it to emit (a Final chunk when lp is nil).
+func (s *Session) release(tok autoreg.Token, text []byte, lp []float32) error {
+	g := s.g
+	g.text = append(g.text, text...)
+	if s.emit == nil {
+		return nil
 	}
-	var err error
-loop:
-	for len(res.Tokens) < maxTok {
-		if ctx.Err() != nil {
-			if parent.Err() != nil {
-				res.Stop, err = StopCanceled, parent.Err()
-			} else {
-				res.Stop = StopMaxTime
-			}
-			break
-		}
-		g.st.LogProbs(g.lp)
-		var t autoreg.Token
-		if g.negSt == nil {
-			t = g.sampler.Sample(g.lp, g.rng)
+	return s.emit(Chunk{Seq: s.seq, Token: tok, Text: text, Final: lp == nil, LogProbs: lp})
+}
+
+// Next chooses the next token from the states' distribution and releases
+// its text through emit. It returns the token the states must read before
+// the next call, or false when the generation has ended: at EOS, a stop
+// string, MaxTokens, MaxTime, the context's end, or an error from emit
+// (then call Finish).
+func (s *Session) Next() (autoreg.Token, bool) {
+	if s.over {
+		return 0, false
+	}
+	g, res := s.g, &s.res
+	if len(res.Tokens) >= s.maxTok {
+		s.over = true
+		return 0, false
+	}
+	if s.ctx.Err() != nil {
+		if s.parent.Err() != nil {
+			res.Stop, s.err = StopCanceled, s.parent.Err()
 		} else {
-			g.negSt.LogProbs(g.ln)
-			if guide(g.guided, g.lp, g.ln, g.cfg.CFGScale, g.banned) {
-				t = g.sampler.Sample(g.guided, g.rng)
-			} else {
-				t = eos // nothing left: as when the chain removes every token
-			}
+			res.Stop = StopMaxTime
 		}
-		g.sampler.Accept(t)
-		res.LogProb += float64(g.lp[t])
-		res.Tokens = append(res.Tokens, t)
-		if t == eos {
-			res.Stop = StopEOS
-			break
-		}
-		// The token's text goes out before the model reads the token: a
-		// streaming client sees it one model step sooner, and the last
-		// token (a stop string's, or the MaxTokens-th) is never read at
-		// all: nothing follows it.
-		if g.detok != nil {
-			g.tokText = g.detok.AppendText(g.tokText[:0], t)
-			out, stopped := g.stop.push(g.tokText)
-			if err = release(t, out, g.lp); err != nil {
-				break loop
-			}
-			if stopped {
-				res.Stop = StopString
-				break
-			}
-		}
-		if len(res.Tokens) == maxTok {
-			break
-		}
-		g.one[0] = t
-		g.st.Append(g.one...)
-		if g.negSt != nil {
-			g.negSt.Append(g.one...)
+		s.over = true
+		return 0, false
+	}
+	g.st.LogProbs(g.lp)
+	var t autoreg.Token
+	if g.negSt == nil {
+		t = g.sampler.Sample(g.lp, g.rng)
+	} else {
+		g.negSt.LogProbs(g.ln)
+		if guide(g.guided, g.lp, g.ln, g.cfg.CFGScale, g.banned) {
+			t = g.sampler.Sample(g.guided, g.rng)
+		} else {
+			t = g.vocab.EOS() // nothing left: as when the chain removes every token
 		}
 	}
-	if err == nil || res.Stop == StopCanceled {
-		if ferr := release(0, g.stop.flush(), nil); err == nil {
+	g.sampler.Accept(t)
+	res.LogProb += float64(g.lp[t])
+	res.Tokens = append(res.Tokens, t)
+	if t == g.vocab.EOS() {
+		res.Stop = StopEOS
+		s.over = true
+		return 0, false
+	}
+	// The token's text goes out before the model reads the token: a
+	// streaming client sees it one model step sooner, and the last token
+	// (a stop string's, or the MaxTokens-th) is never read at all:
+	// nothing follows it.
+	if g.detok != nil {
+		g.tokText = g.detok.AppendText(g.tokText[:0], t)
+		out, stopped := g.stop.push(g.tokText)
+		if s.err = s.release(t, out, g.lp); s.err != nil {
+			s.over = true
+			return 0, false
+		}
+		if stopped {
+			res.Stop = StopString
+			s.over = true
+			return 0, false
+		}
+	}
+	if len(res.Tokens) == s.maxTok {
+		s.over = true
+		return 0, false
+	}
+	return t, true
+}
+
+// Finish ends the session: it releases the text still held back (a Final
+// chunk) and returns the result, with the context's error when it ended
+// the generation or emit's when that failed.
+func (s *Session) Finish() (Result, error) {
+	g, err := s.g, s.err
+	if err == nil || s.res.Stop == StopCanceled {
+		if ferr := s.release(0, g.stop.flush(), nil); err == nil {
 			err = ferr
 		}
 	}
+	if s.cancel != nil {
+		s.cancel()
+		s.cancel = nil
+	}
+	s.over, s.started = true, false
+	res := s.res
 	res.Text = slices.Clone(g.text)
 	res.Score = res.LogProb
+	s.res = Result{}
 	return res, err
 }
 

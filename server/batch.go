@@ -7,39 +7,47 @@ import (
 	"time"
 
 	"github.com/autoreg/autoreg"
+	"github.com/autoreg/autoreg/decode"
 )
 
-// Batching across requests. Every sequence being generated runs in its own
-// goroutine through package decode, unchanged; it sees the model through
-// a seq, whose states hand each single-token Append to the model's engine
-// instead of running it. When the last of the sequences the engine
-// expects hands in its token, that sequence's goroutine advances all of
-// them in one autoreg.Stepper call and lets the others go on: the
-// sequences share one batched forward pass per token, and no goroutine
-// hand-off is added (a sequence alone steps itself at once). A Stepper
-// gives each state the bits it would get alone, so what a sequence
-// generates never depends on the others.
+// Batching across requests (continuous batching). Each model that steps
+// states in batches (an autoreg.Stepper) has an engine: one goroutine that
+// loops over the sequences generating with the model. Each round it asks
+// every sequence for its next token (decode.Session.Next: sampling, stop
+// strings, and handing the token's event to the request's writer), then
+// advances all of them in one autoreg.Step, and goes round again at once.
+// Nothing between two steps waits on another goroutine: the JSON and the
+// socket writes of the events happen on each request's writer goroutine
+// while the engine runs the next step, so the cores hold the step's
+// products and the writes at the same time.
 //
-// Which sequences the engine expects: those that have handed in a token
-// before and not left since. A sequence reading its prompt (a many-token
-// Append) is not expected until its first token; if an expected sequence
-// is late (its client slow to take its text, say), the first sequence
-// waiting steps without it after the engine's wait, and the late one is
-// not expected again until it hands in its next token: a stalled sequence
-// costs the others one wait, not one per token.
+// A sequence joins after reading its prompt and choosing its first token
+// on its own goroutine (beside the steps: the first token does not wait
+// for a round), and leaves when its session ends: the engine then wakes its
+// goroutine, which finishes the response. A sequence whose writer is far
+// behind (its client reads slowly) sits out the steps until the writer
+// catches up, so a slow client never slows the others; one whose request
+// is canceled (the client went away, its deadline passed) ends at its next
+// round, before another token is computed.
+//
+// Beam search and best_of run on their request's goroutine and hand their
+// steps in through a seqModel; the engine adds them to its next step.
+//
+// A Stepper gives each state the bits it would get alone, at any place in
+// any batch, so what a sequence generates never depends on the others.
 
-// engine batches the steps of the sequences generating with one model.
+// engine runs the batched steps of the sequences generating with one model.
 type engine struct {
-	m       autoreg.Model
-	wait    time.Duration   // longest wait for an expected sequence
-	onStep  func(rows int)  // metrics, may be nil
-	quit    chan struct{}   // closed by stop
-	bufs    sync.Pool       // *stepRows
-	mu      sync.Mutex      // guards what follows
-	seqs    map[*seq]bool   // the sequences generating
-	expect  int             // of them, those expected at the next step
-	pending []*seq          // those whose token waits for a step
-	idle    []autoreg.State // states of finished sequences, for new ones
+	m      autoreg.Model
+	onStep func(rows int) // metrics, may be nil
+	quit   chan struct{}  // closed by stop
+	wake   chan struct{}  // something joined (capacity 1)
+
+	mu      sync.Mutex // guards what follows
+	closed  bool       // the loop has ended
+	joining []*seq     // sequences to drive from the next round
+	handed  []*seq     // steps handed in for the next step
+	idle    []autoreg.State
 
 	// reads serializes the reading of short prompts. k prompts read at
 	// once on the cores would all end near k times one's time; read one
@@ -59,6 +67,25 @@ const maxQueuedRead = 512
 // first writes to its cache while the batch waits.
 const maxIdle = 64
 
+// pausedPoll is how often the engine looks again at sequences sitting out
+// the steps when nothing else runs.
+const pausedPoll = time.Millisecond
+
+// newEngine starts the engine of a model (an autoreg.Stepper, or steps go
+// one state at a time).
+func newEngine(m autoreg.Model, onStep func(int)) *engine {
+	e := &engine{m: m, onStep: onStep, quit: make(chan struct{}), wake: make(chan struct{}, 1)}
+	go e.loop()
+	return e
+}
+
+// stop ends the loop; the sequences it held and any later one fail with
+// errEngineStopped.
+func (e *engine) stop() { close(e.quit) }
+
+// errEngineStopped ends a generation that outlived the server.
+var errEngineStopped = errors.New("server: the model's engine has stopped")
+
 // newState returns an idle state, reset, or a new one.
 func (e *engine) newState() autoreg.State {
 	e.mu.Lock()
@@ -74,218 +101,277 @@ func (e *engine) newState() autoreg.State {
 	return e.m.NewState()
 }
 
-// stepRows holds the rows of one batched step.
-type stepRows struct {
+// seq is one sequence generating with an engine's model.
+type seq struct {
+	e     *engine
+	owned []autoreg.State // the engine's states made for this sequence
+	ready chan any        // the engine is done with it: nil, or the failure
+
+	// A driven sequence: its session, whether its writer is too far
+	// behind for it to step, and whether its request has ended; first is
+	// a token its session gave before it joined, for its first step.
+	sess     *decode.Session
+	paused   func() bool
+	ended    func() bool
+	first    autoreg.Token
+	hasFirst bool
+
+	// A step handed in: states[i] reads xs[i].
 	states []autoreg.State
 	xs     []autoreg.Token
 }
 
-// newEngine returns the engine of a model (an autoreg.Stepper, or steps
-// go one state at a time).
-func newEngine(m autoreg.Model, wait time.Duration, onStep func(int)) *engine {
-	return &engine{m: m, wait: wait, onStep: onStep, quit: make(chan struct{}), seqs: map[*seq]bool{}}
-}
-
-// stop fails the steps still waiting and any later one.
-func (e *engine) stop() { close(e.quit) }
-
-// seq is one sequence being generated: the handle its states step through.
-type seq struct {
-	e        *engine
-	owned    []autoreg.State // the inner states made for this sequence
-	expected bool
-	pending  bool
-	states   []autoreg.State // this step's inner states
-	xs       []autoreg.Token
-	ready    chan any // the step is done (nil) or failed (the panic value)
-}
-
 // join registers a new sequence; it must call leave when done.
-func (e *engine) join() *seq {
-	q := &seq{e: e, ready: make(chan any, 1)}
-	e.mu.Lock()
-	e.seqs[q] = true
-	e.mu.Unlock()
-	return q
-}
+func (e *engine) join() *seq { return &seq{e: e, ready: make(chan any, 1)} }
 
-// leave unregisters the sequence. The others may then all be waiting: the
-// step runs here.
+// leave gives the sequence's states back to the engine's idle ones.
 func (q *seq) leave() {
 	e := q.e
 	e.mu.Lock()
-	delete(e.seqs, q)
-	q.unexpect()
 	for _, st := range q.owned {
 		if len(e.idle) < maxIdle {
 			e.idle = append(e.idle, st)
 		}
 	}
+	e.mu.Unlock()
 	q.owned = nil
-	e.runIfReady()
 }
 
-// reading marks the sequence as busy with a prompt: not expected at the
-// next step (which may then run here).
-func (q *seq) reading() {
+// submit adds q to list (joining or handed) and waits for the engine to
+// let it go; it returns the failure, if any.
+func (q *seq) submit(list *[]*seq) any {
 	e := q.e
 	e.mu.Lock()
-	q.unexpect()
-	e.runIfReady()
-}
-
-// unexpect stops expecting q (e.mu held).
-func (q *seq) unexpect() {
-	if q.expected {
-		q.expected = false
-		q.e.expect--
-	}
-}
-
-// runIfReady runs the pending step if every expected sequence is in. It
-// is called with e.mu held and unlocks it.
-func (e *engine) runIfReady() {
-	if len(e.pending) == 0 || len(e.pending) < e.expect {
+	if e.closed {
 		e.mu.Unlock()
-		return
+		return errEngineStopped
 	}
-	batch := e.take()
+	*list = append(*list, q)
 	e.mu.Unlock()
-	e.run(batch, nil)
-}
-
-// take empties the pending list (e.mu held).
-func (e *engine) take() []*seq {
-	batch := e.pending
-	e.pending = nil
-	for _, q := range batch {
-		q.pending = false
+	select {
+	case e.wake <- struct{}{}:
+	default:
 	}
-	return batch
+	return <-q.ready
 }
 
-// step appends xs[i] to the inner states[i] in a batched step with the
-// other sequences, and returns when it is done.
+// drive has the engine run the session to its end: each round, its Next,
+// then its states step with the others'. The session has read its
+// prompt, and Next has given first, which the states read in the first
+// step; paused and ended are polled before each of its rounds (ended
+// true: one more Next, which sees the context's end).
+func (q *seq) drive(s *decode.Session, first autoreg.Token, paused, ended func() bool) any {
+	q.sess, q.paused, q.ended = s, paused, ended
+	q.first, q.hasFirst = first, true
+	return q.submit(&q.e.joining)
+}
+
+// step has the engine append xs[i] to the engine model's states[i] in
+// its next batched step, and returns when it is done.
 func (q *seq) step(states []autoreg.State, xs []autoreg.Token) {
-	e := q.e
 	q.states, q.xs = states, xs
-	e.mu.Lock()
-	if !q.expected {
-		q.expected = true
-		e.expect++
+	if p := q.submit(&q.e.handed); p != nil {
+		panic(p)
 	}
-	q.pending = true
-	e.pending = append(e.pending, q)
-	if len(e.pending) >= e.expect {
-		// The last one in: step everyone. Then yield: a sequence stepping
-		// itself never blocks, and would hold its processor against
-		// requests waiting to start (and join the batch) until the
-		// runtime preempts it.
-		batch := e.take()
-		e.mu.Unlock()
-		e.run(batch, q)
-		runtime.Gosched()
-		return
-	}
-	first := len(e.pending) == 1
-	e.mu.Unlock()
-	var late <-chan time.Time
-	if first { // the first one in waits for the others at most e.wait
-		t := time.NewTimer(e.wait)
-		defer t.Stop()
-		late = t.C
-	}
+}
+
+// round is the scratch of one round of the loop.
+type round struct {
+	rows    []*seq // driven sequences
+	stepped []*seq // of them, those in this step
+	handed  []*seq
+	states  []autoreg.State
+	xs      []autoreg.Token
+}
+
+// loop is the engine's goroutine.
+func (e *engine) loop() {
+	var r round
+	poll := time.NewTimer(time.Hour)
+	poll.Stop()
 	for {
+		e.mu.Lock()
+		r.rows = append(r.rows, e.joining...)
+		clear(e.joining)
+		e.joining = e.joining[:0]
+		r.handed, e.handed = e.handed, r.handed[:0]
+		e.mu.Unlock()
+
+		paused := e.next(&r)
+		for _, q := range r.handed {
+			r.states = append(r.states, q.states...)
+			r.xs = append(r.xs, q.xs...)
+		}
+		if len(r.states) > 0 {
+			failure := e.run(r.states, r.xs)
+			for _, q := range r.handed {
+				q.ready <- failure
+			}
+			if failure != nil {
+				e.drop(&r, failure)
+			}
+			clear(r.states)
+			clear(r.handed)
+			r.states, r.xs, r.handed = r.states[:0], r.xs[:0], r.handed[:0]
+			select {
+			case <-e.quit:
+				e.close(&r)
+				return
+			default:
+			}
+			// Yield between rounds: the loop never blocks while it has
+			// sequences, and would otherwise hold its processor against
+			// the writers and the requests waiting to join until the
+			// runtime preempts it.
+			runtime.Gosched()
+			continue
+		}
+		// Nothing to step: wait for a sequence to join, or for a paused
+		// one's writer to catch up.
+		var tick <-chan time.Time
+		if paused {
+			poll.Reset(pausedPoll)
+			tick = poll.C
+		}
 		select {
-		case p := <-q.ready:
-			if p != nil {
-				panic(p)
-			}
-			return
-		case <-late:
-			late = nil
-			e.mu.Lock()
-			if !q.pending { // someone took the step meanwhile
-				e.mu.Unlock()
-				continue
-			}
-			e.dropLate()
-			batch := e.take()
-			e.mu.Unlock()
-			e.run(batch, q)
-			return
+		case <-e.wake:
+		case <-tick:
 		case <-e.quit:
-			panic(errEngineStopped)
+			e.close(&r)
+			return
+		}
+		if paused && !poll.Stop() {
+			select {
+			case <-poll.C:
+			default:
+			}
 		}
 	}
 }
 
-// errEngineStopped ends a generation that outlived the server.
-var errEngineStopped = errors.New("server: the model's engine has stopped")
-
-// dropLate marks the expected sequences that did not hand in a token as
-// not expected (e.mu held).
-func (e *engine) dropLate() {
-	for q := range e.seqs {
-		if q.expected && !q.pending {
-			q.unexpect()
+// next asks every driven sequence for its next token, collecting the
+// step's rows in r; a sequence whose session ends is let go. It reports
+// whether a sequence sat out.
+func (e *engine) next(r *round) (paused bool) {
+	kept := r.rows[:0]
+	r.stepped = r.stepped[:0]
+	for _, q := range r.rows {
+		if !q.ended() && q.paused() {
+			kept = append(kept, q)
+			paused = true
+			continue
 		}
-	}
-}
-
-// run steps the sequences of batch on the calling goroutine (that of
-// self, one of them, or of a sequence leaving or reading a prompt) and
-// releases them.
-func (e *engine) run(batch []*seq, self *seq) {
-	r, _ := e.bufs.Get().(*stepRows)
-	if r == nil {
-		r = &stepRows{}
-	}
-	for _, q := range batch {
-		r.states = append(r.states, q.states...)
-		r.xs = append(r.xs, q.xs...)
-	}
-	var failure any
-	func() {
-		defer func() { failure = recover() }()
-		autoreg.Step(e.m, r.states, r.xs)
-	}()
-	if e.onStep != nil {
-		e.onStep(len(r.states))
-	}
-	clear(r.states)
-	r.states, r.xs = r.states[:0], r.xs[:0]
-	e.bufs.Put(r)
-	for _, q := range batch {
-		if q != self {
+		x, ok, failure := q.next()
+		if !ok {
 			q.ready <- failure
+			continue
+		}
+		kept = append(kept, q)
+		r.stepped = append(r.stepped, q)
+		st, neg := q.sess.States()
+		r.states, r.xs = append(r.states, st), append(r.xs, x)
+		if neg != nil {
+			r.states, r.xs = append(r.states, neg), append(r.xs, x)
 		}
 	}
-	if failure != nil && self != nil {
-		panic(failure)
+	clear(r.rows[len(kept):])
+	r.rows = kept
+	return paused
+}
+
+// next is the session's Next (or the token it gave before joining), a
+// panic in it returned as the failure.
+func (q *seq) next() (x autoreg.Token, ok bool, failure any) {
+	if q.hasFirst {
+		q.hasFirst = false
+		return q.first, true, nil
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			x, ok, failure = 0, false, p
+		}
+	}()
+	x, ok = q.sess.Next()
+	return x, ok, nil
+}
+
+// run steps the rows, returning a panic of the model's as the failure.
+func (e *engine) run(states []autoreg.State, xs []autoreg.Token) (failure any) {
+	defer func() { failure = recover() }()
+	autoreg.Step(e.m, states, xs)
+	if e.onStep != nil {
+		e.onStep(len(states))
+	}
+	return nil
+}
+
+// drop lets go of the sequences of a failed step.
+func (e *engine) drop(r *round, failure any) {
+	for _, q := range r.stepped {
+		q.ready <- failure
+	}
+	kept := r.rows[:0]
+	for _, q := range r.rows {
+		stepped := false
+		for _, s := range r.stepped {
+			stepped = stepped || s == q
+		}
+		if !stepped {
+			kept = append(kept, q)
+		}
+	}
+	clear(r.rows[len(kept):])
+	r.rows = kept
+}
+
+// close ends the loop: every sequence it holds or that waits to join
+// fails, and so does any later one.
+func (e *engine) close(r *round) {
+	e.mu.Lock()
+	e.closed = true
+	r.rows = append(r.rows, e.joining...)
+	r.handed = append(r.handed, e.handed...)
+	e.joining, e.handed = nil, nil
+	e.mu.Unlock()
+	for _, q := range r.rows {
+		q.ready <- errEngineStopped
+	}
+	for _, q := range r.handed {
+		q.ready <- errEngineStopped
 	}
 }
 
-// seqModel is the model as one sequence's generation sees it: its states
-// step through the engine. m is the engine's model, or a model
-// conditioned from it (an encoder-decoder given a source) whose States
-// the engine's model steps.
-type seqModel struct {
+// pooled is the engine's model as a sampled sequence sees it: its states
+// come from the engine's idle ones and go back when the sequence leaves.
+// m is the engine's model, or a model conditioned from it (an
+// encoder-decoder given a source) whose states the engine's model steps.
+type pooled struct {
 	q *seq
 	m autoreg.Model
 }
 
-func (m seqModel) Vocab() autoreg.Vocab { return m.m.Vocab() }
+func (m pooled) Vocab() autoreg.Vocab { return m.m.Vocab() }
 
-func (m seqModel) NewState() autoreg.State {
+func (m pooled) NewState() autoreg.State {
 	if m.m != m.q.e.m {
 		// A conditioned state holds its condition even after Reset: it is
 		// not for the engine's idle states.
-		return &seqState{q: m.q, inner: m.m.NewState()}
+		return m.m.NewState()
 	}
-	inner := m.q.e.newState()
-	m.q.owned = append(m.q.owned, inner)
-	return &seqState{q: m.q, inner: inner}
+	st := m.q.e.newState()
+	m.q.owned = append(m.q.owned, st)
+	return st
+}
+
+// seqModel is the model as a search (beam search, best_of) sees it: its
+// states' single-token Appends and its Steps go to the engine's next
+// step. m is as in pooled.
+type seqModel struct {
+	pooled
+}
+
+func (m seqModel) NewState() autoreg.State {
+	return &seqState{q: m.q, inner: m.pooled.NewState()}
 }
 
 // Step implements autoreg.Stepper (beam search hands in all its beams'
@@ -313,7 +399,6 @@ func (s *seqState) Append(xs ...autoreg.Token) {
 		s.q.step(s.one[:], xs)
 		return
 	}
-	s.q.reading()
 	if len(xs) <= maxQueuedRead {
 		s.q.e.reads.Lock()
 		defer s.q.e.reads.Unlock()

@@ -100,7 +100,7 @@ func (s *Server) completions(w http.ResponseWriter, r *http.Request) *apiError {
 	defer context.AfterFunc(s.ctx, cancel)()
 	ru := &run{s: s, p: p, start: start, id: newID(), created: start.Unix()}
 	if p.stream {
-		ru.events = startEvents(w, s.opts.KeepAlive)
+		ru.events = startEvents(w, s.opts.KeepAlive, cancel)
 		defer ru.events.close()
 	}
 	if err := t.wait(ctx); err != nil {
@@ -211,16 +211,23 @@ func (ru *run) chunk(cs []choiceJSON) completion {
 }
 
 // send streams one event for choice index: text and, with logprobs, the
-// entries of the tokens it holds; finish ends the choice.
+// entries of the tokens it holds; finish ends the choice. The event is
+// queued: the stream's writer encodes and writes it. toks must not change
+// after.
 func (ru *run) send(index int, text []byte, toks []tokenInfo, finish string) error {
-	cj := choiceJSON{Text: string(text), Index: index}
+	return ru.events.send(streamEvent{ru: ru, index: index, text: string(text), toks: toks, finish: finish})
+}
+
+// choiceEvent is the event of send's arguments.
+func (ru *run) choiceEvent(index int, text string, toks []tokenInfo, finish string) completion {
+	cj := choiceJSON{Text: text, Index: index}
 	if ru.p.logprobs >= 0 {
 		cj.Logprobs = render(toks)
 	}
 	if finish != "" {
 		cj.FinishReason = &finish
 	}
-	return ru.events.event(ru.chunk([]choiceJSON{cj}))
+	return ru.chunk([]choiceJSON{cj})
 }
 
 // usage counts the request's tokens (prompts once, as OpenAI counts) and
@@ -363,19 +370,19 @@ func (ru *run) condition(i, j int) (autoreg.Model, []autoreg.Token, error) {
 	return m, ids, nil
 }
 
-// model returns the model a sequence generates with, given its
-// condition's model m, and the function that ends its membership of the
-// batch. The engine steps the served model's own states and an
-// encoder-decoder's states of any source; other conditioned models step
-// their sequences alone.
-func (ru *run) model(m autoreg.Model) (autoreg.Model, func()) {
+// join returns the batching engine's handle for a sequence generating
+// with its condition's model m, or nil when it steps alone, and the
+// function that ends the sequence. The engine steps the served model's
+// own states and an encoder-decoder's states of any source; other
+// conditioned models step their sequences alone.
+func (ru *run) join(m autoreg.Model) (*seq, func()) {
 	sm := ru.p.model
 	ru.s.active.Add(1)
 	if sm.engine == nil || (m != sm.m && !ru.p.cond.hasSource) {
-		return m, func() { ru.s.active.Add(-1) }
+		return nil, func() { ru.s.active.Add(-1) }
 	}
 	q := sm.engine.join()
-	return seqModel{q, m}, func() {
+	return q, func() {
 		q.leave()
 		ru.s.active.Add(-1)
 	}
@@ -400,8 +407,12 @@ func (ru *run) sample(ctx context.Context, i, j int) (*choice, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, leave := ru.model(cm)
+	q, leave := ru.join(cm)
 	defer leave()
+	m := cm
+	if q != nil {
+		m = pooled{q, cm}
+	}
 	cfg := p.cfg
 	cfg.Seed += uint64(j)
 	cfg.NumReturn = 1
@@ -416,8 +427,7 @@ func (ru *run) sample(ctx context.Context, i, j int) (*choice, error) {
 		}
 	}
 	offset := len(c.text)
-	var one [1]tokenInfo
-	res, err := g.Generate(ctx, ids, func(ch decode.Chunk) error {
+	emit := func(ch decode.Chunk) error {
 		if ch.Final {
 			if ru.events != nil && len(ch.Text) > 0 {
 				return ru.send(c.index, ch.Text, nil, "")
@@ -427,17 +437,22 @@ func (ru *run) sample(ctx context.Context, i, j int) (*choice, error) {
 		ru.tokenDone()
 		var toks []tokenInfo
 		if p.logprobs >= 0 {
-			one[0] = sm.info(ch.Token, ch.LogProbs, p.logprobs, offset)
+			c.toks = append(c.toks, sm.info(ch.Token, ch.LogProbs, p.logprobs, offset))
 			_, n := sm.piece(ch.Token)
 			offset += n
-			c.toks = append(c.toks, one[0])
-			toks = one[:]
+			toks = c.toks[len(c.toks)-1:] // never written again
 		}
 		if ru.events != nil {
 			return ru.send(c.index, ch.Text, toks, "")
 		}
 		return nil
-	})
+	}
+	var res decode.Result
+	if q == nil {
+		res, err = g.Generate(ctx, ids, emit)
+	} else {
+		res, err = ru.drive(ctx, q, g, ids, emit)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -454,6 +469,35 @@ func (ru *run) sample(ctx context.Context, i, j int) (*choice, error) {
 		return c, ru.send(c.index, nil, nil, c.finish)
 	}
 	return c, nil
+}
+
+// drive runs a generation on the batching engine: the prompt is read and
+// the first token chosen here, then the engine steps and samples the
+// sequence with the others until it ends.
+func (ru *run) drive(ctx context.Context, q *seq, g *decode.Generator, prompt []autoreg.Token, emit func(decode.Chunk) error) (decode.Result, error) {
+	if len(prompt) <= maxQueuedRead {
+		q.e.reads.Lock()
+	}
+	sess, err := g.Begin(ctx, prompt, emit)
+	if len(prompt) <= maxQueuedRead {
+		q.e.reads.Unlock()
+	}
+	if err != nil {
+		return decode.Result{}, err
+	}
+	first, ok := sess.Next()
+	if !ok {
+		return sess.Finish()
+	}
+	paused := func() bool { return false }
+	if ru.events != nil {
+		paused = ru.events.behind
+	}
+	if failure := q.drive(sess, first, paused, func() bool { return ctx.Err() != nil }); failure != nil {
+		sess.Finish()
+		panic(failure)
+	}
+	return sess.Finish()
 }
 
 // trimToText drops the entries of tokens that start past the end of the
@@ -474,8 +518,12 @@ func (ru *run) search(ctx context.Context, i int, out []*choice) error {
 	if err != nil {
 		return err
 	}
-	m, leave := ru.model(cm)
+	q, leave := ru.join(cm)
 	defer leave()
+	m := cm
+	if q != nil {
+		m = seqModel{pooled{q, cm}}
+	}
 	var results []decode.Result
 	if p.cfg.Beams > 1 {
 		results, err = decode.BeamSearch(ctx, m, ids, p.cfg, sm.tok)

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/autoreg/autoreg"
 	"github.com/autoreg/autoreg/decode"
@@ -119,7 +118,7 @@ func toInts(ids []autoreg.Token) []int {
 // whatever else it is batched with.
 func TestSource(t *testing.T) {
 	sm := tinySeq2seq(t)
-	s, ts := newTestServer(t, Options{Parallel: 8, BatchWait: 5 * time.Millisecond}, sm)
+	s, ts := newTestServer(t, Options{Parallel: 8}, sm)
 	cond := sm.Model.(autoreg.Conditional)
 	bos := sm.Tokenizer.Vocab().BOS()
 	want := func(src, prompt string, seed uint64) string {

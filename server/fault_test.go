@@ -415,7 +415,7 @@ func TestCloseEndsStreams(t *testing.T) {
 	gate := make(chan struct{})
 	m.Model = gatedModel{m.Model, gate}
 	s, ts := newTestServer(t, Options{}, m)
-	b, _ := json.Marshal(map[string]any{"prompt": "a", "max_tokens": 1000, "stream": true, "ignore_eos": true})
+	b, _ := json.Marshal(map[string]any{"prompt": "a", "max_tokens": 4000, "stream": true, "ignore_eos": true})
 	resp, err := http.Post(ts.URL+"/v1/completions", "application/json", bytes.NewReader(b))
 	if err != nil {
 		t.Fatal(err)
@@ -423,7 +423,10 @@ func TestCloseEndsStreams(t *testing.T) {
 	defer resp.Body.Close()
 	release(gate, 5*time.Second)
 	go func() {
+		// Tokens at most one a millisecond: the generation cannot end by
+		// itself before Close cancels it.
 		for release(gate, 50*time.Millisecond) {
+			time.Sleep(time.Millisecond)
 		}
 	}()
 	closed := make(chan struct{})

@@ -53,9 +53,6 @@ type Options struct {
 	// KeepAlive is the longest silence of an event stream: a comment line
 	// is sent after it (default 15 s).
 	KeepAlive time.Duration
-	// BatchWait is how long a batched step waits for a sequence that is
-	// late with its next token before going without it (default 2 ms).
-	BatchWait time.Duration
 	// Logf, if not nil, receives the server's own errors (a handler that
 	// panicked); the server prints nothing itself.
 	Logf func(format string, args ...any)
@@ -84,9 +81,6 @@ func (o *Options) defaults() {
 	}
 	if o.KeepAlive <= 0 {
 		o.KeepAlive = 15 * time.Second
-	}
-	if o.BatchWait <= 0 {
-		o.BatchWait = 2 * time.Millisecond
 	}
 }
 
@@ -201,7 +195,7 @@ func (s *Server) Add(m Model) error {
 	}
 	if _, ok := m.Model.(autoreg.Stepper); ok {
 		name := m.Name
-		sm.engine = newEngine(m.Model, s.opts.BatchWait, func(rows int) {
+		sm.engine = newEngine(m.Model, func(rows int) {
 			s.metrics.stepRows.observe(name, float64(rows))
 		})
 	}

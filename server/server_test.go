@@ -15,7 +15,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/autoreg/autoreg"
 	"github.com/autoreg/autoreg/eval"
@@ -361,7 +360,7 @@ func TestStreamMatchesNonStream(t *testing.T) {
 // TestSameTokensWhateverRuns: a request's text is the same alone and
 // among many concurrent requests that share its batched steps.
 func TestSameTokensWhateverRuns(t *testing.T) {
-	s, ts := newTestServer(t, Options{Parallel: 8, BatchWait: 5 * time.Millisecond}, tinyGPT(t, 32))
+	s, ts := newTestServer(t, Options{Parallel: 8}, tinyGPT(t, 32))
 	req := func(seed int) map[string]any {
 		return map[string]any{"prompt": fmt.Sprintf("seed %d: ", seed), "max_tokens": 200, "seed": seed, "ignore_eos": true, "logprobs": 1}
 	}

@@ -49,7 +49,6 @@ func serveFlags(fs *flag.FlagSet) *serveConfig {
 	fs.IntVar(&o.MaxSequences, "max-sequences", 16, "most sequences of one request (prompts × n, or × best_of)")
 	fs.DurationVar(&o.Timeout, "timeout", 10*time.Minute, "deadline of each request, queueing included")
 	fs.DurationVar(&o.KeepAlive, "keep-alive", 15*time.Second, "send a comment on a silent event stream after this `DURATION`")
-	fs.DurationVar(&o.BatchWait, "batch-wait", 2*time.Millisecond, "how long a batched step waits for a late sequence")
 	fs.DurationVar(&c.grace, "shutdown-grace", 10*time.Second, "on SIGTERM or Ctrl-C, let requests in flight finish for this long, then cancel them")
 	return c
 }
