@@ -52,4 +52,4 @@ echo "load after training: $(cut -d' ' -f1-3 /proc/loadavg)"
 "$ar" eval --model "$work/g2p.best.arm" --data "$work/data/test$sfx.tsv" --decode --beams "$beams" --batch 128
 cut -f1 "$work/data/test$sfx.tsv" | uniq >"$work/words.txt"
 "$ar" transduce --model "$work/g2p.best.arm" --beams "$beams" --batch 128 --stats "$work/words.txt" >"$work/test.out"
-paste "$work/words.txt" "$work/test.out" | head -5
+paste "$work/words.txt" "$work/test.out" | sed -n 1,5p # not head: under pipefail its SIGPIPE would fail the script
