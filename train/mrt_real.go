@@ -76,10 +76,10 @@ func (t *Trainer) mrtRealStep(f *realFeed, s *mrtReal) (float64, int, int64) {
 	if s.st == nil {
 		s.st = m.NewRealState()
 	}
-	s.refX, s.refY = growF64(s.refX, B*xs), growF64(s.refY, B*ys)
-	s.x, s.y = growF64(s.x, B*K*xs), growF64(s.y, B*K*ys)
-	s.z, s.zref = growF64(s.z, B*K*H*d), growF64(s.zref, B*H*d)
-	s.group, s.w = s.group[:0], growF32(s.w, B*K)
+	s.refX, s.refY = grow(s.refX, B*xs), grow(s.refY, B*ys)
+	s.x, s.y = grow(s.x, B*K*xs), grow(s.y, B*K*ys)
+	s.z, s.zref = grow(s.z, B*K*H*d), grow(s.zref, B*H*d)
+	s.group, s.w = s.group[:0], grow(s.w, B*K)
 	for b := range B {
 		for range K {
 			s.group = append(s.group, b)
@@ -161,8 +161,8 @@ func (t *Trainer) mrtRealStep(f *realFeed, s *mrtReal) (float64, int, int64) {
 func (s *mrtReal) crpsWeights(B, K, n int, alpha, scale float64) (risk []float64) {
 	q := mrtQ(s.logp, s.group, B, alpha)
 	risk = make([]float64, B)
-	s.c = growF64(s.c, B*K)
-	s.a, s.pair = growF64(s.a, K), growF64(s.pair, K*K)
+	s.c = grow(s.c, B*K)
+	s.a, s.pair = grow(s.a, K), grow(s.pair, K*K)
 	for b := range B {
 		ref := s.zref[b*n : (b+1)*n]
 		seen := 0
@@ -208,11 +208,4 @@ func (s *mrtReal) crpsWeights(B, K, n int, alpha, scale float64) (risk []float64
 	}
 	mrtGrad(s.w, q, s.c, s.group, B, alpha, scale)
 	return risk
-}
-
-func growF32(s []float32, n int) []float32 {
-	if cap(s) < n {
-		return make([]float32, n)
-	}
-	return s[:n]
 }

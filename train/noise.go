@@ -161,7 +161,7 @@ func (c *noiseCounts) settings(t *Trainer, n *Noise) {
 func (t *Trainer) noiseTokens(x, y []int32, B, T int, base int32, whole bool) int {
 	e := &t.exp
 	n := t.Opts.InputNoise
-	e.x1, e.y1 = grow32(e.x1, T), grow32(e.y1, T)
+	e.x1, e.y1 = grow(e.x1, T), grow(e.y1, T)
 	targets := 0
 	for b := range B {
 		xr, yr := x[b*T:(b+1)*T], y[b*T:(b+1)*T]

@@ -75,8 +75,8 @@ func (p *pairArrays) fill(pairs []corpus.Pair, idx []int32, m PairModel) int {
 		S, T = max(S, len(pairs[i].Src)+1), max(T, len(pairs[i].Tgt)+1)
 	}
 	p.B, p.S, p.T = B, S, T
-	p.src, p.srcLen = grow32(p.src, B*S), grow32(p.srcLen, B)
-	p.x, p.y = grow32(p.x, B*T), grow32(p.y, B*T)
+	p.src, p.srcLen = grow(p.src, B*S), grow(p.srcLen, B)
+	p.x, p.y = grow(p.x, B*T), grow(p.y, B*T)
 	n := 0
 	for b, i := range idx {
 		pr := pairs[i]
@@ -102,9 +102,12 @@ func (p *pairArrays) fill(pairs []corpus.Pair, idx []int32, m PairModel) int {
 	return n
 }
 
-func grow32(s []int32, n int) []int32 {
+// grow returns s resliced to length n, or a new zeroed slice when s has
+// less capacity: a scratch buffer reused across steps. Contents are not
+// kept or cleared.
+func grow[T any](s []T, n int) []T {
 	if cap(s) < n {
-		return make([]int32, n)
+		return make([]T, n)
 	}
 	return s[:n]
 }

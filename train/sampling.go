@@ -312,7 +312,7 @@ func (t *Trainer) mixTokens(x, y []int32, B, T int, fresh bool) {
 func (t *Trainer) mixFrom(p Predictor, x, y []int32, B, T int, bos int32) {
 	e := &t.exp
 	greedy := t.Opts.ScheduledSampling.Greedy
-	e.fedMask = growBool(e.fedMask, B*T)
+	e.fedMask = grow(e.fedMask, B*T)
 	clear(e.fedMask)
 	for b := range B {
 		xr, yr := x[b*T:(b+1)*T], y[b*T:(b+1)*T]
@@ -340,8 +340,8 @@ func (t *Trainer) mixRecurrent(m Model, x, y []int32, B, T int, fresh bool) {
 	if fresh {
 		clear(carry)
 	}
-	e.x1, e.y1 = grow32(e.x1, B), grow32(e.y1, B)
-	e.fedMask = growBool(e.fedMask, B*T)
+	e.x1, e.y1 = grow(e.x1, B), grow(e.y1, B)
+	e.fedMask = grow(e.fedMask, B*T)
 	clear(e.fedMask)
 	for i := range T - 1 {
 		for b := range B {
@@ -381,7 +381,7 @@ func (t *Trainer) mixReal(m RealModel, x, y []float64, B, T int) {
 	}
 	mean, scale := m.Standardization()
 	greedy := t.Opts.ScheduledSampling.Greedy
-	e.fedMask = growBool(e.fedMask, B*T)
+	e.fedMask = grow(e.fedMask, B*T)
 	clear(e.fedMask)
 	// feed decides input step i+1 of window b from the prediction pr
 	// filled for it.
@@ -419,7 +419,7 @@ func (t *Trainer) mixReal(m RealModel, x, y []float64, B, T int) {
 	carry := r.Carry(B)
 	e.carry = append(e.carry[:0], carry...)
 	w := (P + 1) * d
-	e.rx, e.ry = growF64(e.rx, B*w), growF64(e.ry, B*d)
+	e.rx, e.ry = grow(e.rx, B*w), grow(e.ry, B*d)
 	for i := range T - 1 {
 		for b := range B {
 			copy(e.rx[b*w:(b+1)*w], x[(b*(P+T)+i)*d:(b*(P+T)+i+P+1)*d])
@@ -431,18 +431,4 @@ func (t *Trainer) mixReal(m RealModel, x, y []float64, B, T int) {
 		}
 	}
 	copy(r.Carry(B), e.carry)
-}
-
-func growBool(s []bool, n int) []bool {
-	if cap(s) < n {
-		return make([]bool, n)
-	}
-	return s[:n]
-}
-
-func growF64(s []float64, n int) []float64 {
-	if cap(s) < n {
-		return make([]float64, n)
-	}
-	return s[:n]
 }

@@ -137,7 +137,7 @@ func fillSentences(x, y []int32, tokens []autoreg.Token, spans []span, idx []int
 	for _, i := range idx {
 		T = max(T, spans[i].targets())
 	}
-	x, y = grow32(x, B*T), grow32(y, B*T)
+	x, y = grow(x, B*T), grow(y, B*T)
 	n := 0
 	for b, i := range idx {
 		seq := tokens[spans[i].lo:spans[i].hi]
